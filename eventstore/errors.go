@@ -1,0 +1,35 @@
+package eventstore
+
+import (
+	"errors"
+	"fmt"
+)
+
+var (
+	// ErrWrongExpectedRevision: the stream was not at the expected revision.
+	ErrWrongExpectedRevision = errors.New("wrong expected revision")
+	// ErrStreamNotFound: the stream has no events.
+	ErrStreamNotFound = errors.New("stream not found")
+	// ErrSubscriptionClosed: Recv after Close.
+	ErrSubscriptionClosed = errors.New("subscription closed")
+)
+
+// WrongExpectedRevisionError details a failed expectation. Actual is nil
+// when the stream has no events.
+type WrongExpectedRevisionError struct {
+	Stream   string
+	Expected ExpectedRevision
+	Actual   *uint64
+}
+
+func (e *WrongExpectedRevisionError) Error() string {
+	actual := "no_stream"
+	if e.Actual != nil {
+		actual = fmt.Sprintf("%d", *e.Actual)
+	}
+	return fmt.Sprintf("append to %s: expected revision %s, stream is at %s", e.Stream, e.Expected, actual)
+}
+
+func (e *WrongExpectedRevisionError) Is(target error) bool {
+	return target == ErrWrongExpectedRevision
+}

@@ -1,0 +1,87 @@
+package postgres
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+const columns = `event_id, stream, revision, tx_id, seq, type, data, metadata, recorded_at`
+
+// ReadStream implements eventstore.Store.
+func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
+	limit := int64(opts.Limit)
+	if limit <= 0 {
+		limit = -1
+	}
+	var query string
+	from := int64(opts.From)
+	switch {
+	case opts.Direction == eventstore.Backwards && opts.FromEnd:
+		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND $2::bigint IS NOT NULL ORDER BY revision DESC LIMIT NULLIF($3, -1)`
+	case opts.Direction == eventstore.Backwards:
+		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND revision <= $2 ORDER BY revision DESC LIMIT NULLIF($3, -1)`
+	case opts.FromEnd:
+		// Forwards from the end: only what comes after the last event.
+		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND revision > (SELECT max(revision) FROM events WHERE stream = $1) AND $2::bigint IS NOT NULL ORDER BY revision LIMIT NULLIF($3, -1)`
+	default:
+		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT NULLIF($3, -1)`
+	}
+	rows, err := s.pool.Query(ctx, query, stream, from, limit)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read stream %s: %w", stream, err)
+	}
+	if len(events) == 0 {
+		var exists bool
+		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE stream = $1)`, stream).Scan(&exists); err != nil {
+			return nil, fmt.Errorf("read stream %s: %w", stream, err)
+		}
+		if !exists {
+			return nil, fmt.Errorf("read stream %s: %w", stream, eventstore.ErrStreamNotFound)
+		}
+	}
+	return events, nil
+}
+
+// ReadAll implements eventstore.Store. It reads only below the oldest
+// transaction still in flight, so what it returns is final: no event can
+// later appear before the last position it returned.
+func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	rows, err := s.pool.Query(ctx, `
+		SELECT `+columns+` FROM events
+		 WHERE (tx_id, seq) > ($1, $2)
+		   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+		 ORDER BY tx_id, seq
+		 LIMIT $3`, int64(after.Commit), int64(after.Prepare), limit)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %s: %w", after, err)
+	}
+	events, err := scanEvents(rows)
+	if err != nil {
+		return nil, fmt.Errorf("read all after %s: %w", after, err)
+	}
+	return events, nil
+}
+
+func scanEvents(rows pgx.Rows) ([]eventstore.RecordedEvent, error) {
+	defer rows.Close()
+	var out []eventstore.RecordedEvent
+	for rows.Next() {
+		var e eventstore.RecordedEvent
+		var revision, commit, prepare int64
+		if err := rows.Scan(&e.ID, &e.Stream, &revision, &commit, &prepare, &e.Type, &e.Data, &e.Metadata, &e.RecordedAt); err != nil {
+			return nil, err
+		}
+		e.Revision = uint64(revision)
+		e.Position = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+		out = append(out, e)
+	}
+	return out, rows.Err()
+}

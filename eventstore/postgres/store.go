@@ -1,0 +1,112 @@
+// Package postgres is the embedded event store: the eventstore port on
+// PostgreSQL (schema in migrations/001_event_store.sql).
+package postgres
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// Config tunes the store.
+type Config struct {
+	// PollInterval bounds how long a live subscription waits before looking
+	// for events appended by another process (appends through this Store
+	// wake subscribers at once). Default 50ms.
+	PollInterval time.Duration
+	// PageSize is how many events a subscription reads per query while
+	// catching up. Default 500.
+	PageSize int
+}
+
+// Store is the PostgreSQL event store. It is safe for concurrent use.
+type Store struct {
+	pool   *pgxpool.Pool
+	cfg    Config
+	wakeup *broadcast
+}
+
+var _ eventstore.Store = (*Store)(nil)
+
+// New returns a store on an already migrated database. The pool stays the
+// caller's: Close does not close it.
+func New(pool *pgxpool.Pool, cfg Config) *Store {
+	if cfg.PollInterval <= 0 {
+		cfg.PollInterval = 50 * time.Millisecond
+	}
+	if cfg.PageSize <= 0 {
+		cfg.PageSize = 500
+	}
+	return &Store{pool: pool, cfg: cfg, wakeup: newBroadcast()}
+}
+
+// Close is a no-op: the pool belongs to the caller.
+func (s *Store) Close() error { return nil }
+
+// Append implements eventstore.Store in one round trip (append_events).
+func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
+	if len(events) == 0 {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: no events", stream)
+	}
+	ids := make([]uuid.UUID, len(events))
+	types := make([]string, len(events))
+	data := make([][]byte, len(events))
+	meta := make([][]byte, len(events))
+	for i, e := range events {
+		if e.ID == uuid.Nil {
+			e.ID = uuid.New()
+		}
+		ids[i], types[i], data[i], meta[i] = e.ID, e.Type, orEmpty(e.Data), orEmpty(e.Metadata)
+	}
+	expect, rev := expectation(expected)
+
+	var outcome string
+	var revision, commit, prepare *int64
+	err := s.pool.QueryRow(ctx,
+		`SELECT outcome, revision, commit_pos, prepare_pos FROM append_events($1, $2, $3, $4, $5, $6, $7)`,
+		stream, expect, rev, ids, types, data, meta,
+	).Scan(&outcome, &revision, &commit, &prepare)
+	if err != nil {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
+	}
+	if outcome == "conflict" {
+		var actual *uint64
+		if revision != nil {
+			a := uint64(*revision)
+			actual = &a
+		}
+		return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: actual}
+	}
+	if outcome == "ok" {
+		s.wakeup.signal()
+	}
+	return eventstore.AppendResult{
+		NextRevision: uint64(*revision),
+		Position:     eventstore.Position{Commit: uint64(*commit), Prepare: uint64(*prepare)},
+	}, nil
+}
+
+func expectation(e eventstore.ExpectedRevision) (string, int64) {
+	switch {
+	case e.IsNoStream():
+		return "no_stream", 0
+	case e.IsStreamExists():
+		return "stream_exists", 0
+	}
+	if r, ok := e.Exact(); ok {
+		return "exact", int64(r)
+	}
+	return "any", 0
+}
+
+func orEmpty(b []byte) []byte {
+	if b == nil {
+		return []byte{}
+	}
+	return b
+}

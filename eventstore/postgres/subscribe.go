@@ -1,0 +1,115 @@
+package postgres
+
+import (
+	"context"
+	"sync"
+	"time"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// broadcast wakes every waiter at once: a waiter takes the current channel,
+// and signal closes it and puts a fresh one in its place.
+type broadcast struct {
+	mu sync.Mutex
+	ch chan struct{}
+}
+
+func newBroadcast() *broadcast { return &broadcast{ch: make(chan struct{})} }
+
+func (b *broadcast) wait() <-chan struct{} {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	return b.ch
+}
+
+func (b *broadcast) signal() {
+	b.mu.Lock()
+	close(b.ch)
+	b.ch = make(chan struct{})
+	b.mu.Unlock()
+}
+
+// Subscribe implements eventstore.Store by reading pages of the log: pages
+// arrive back to back while catching up; when a page comes back empty it
+// waits for an append through this store or the poll interval.
+func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, filter eventstore.Filter) (eventstore.Subscription, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	return &subscription{store: s, ctx: ctx, cancel: cancel, after: after, filter: filter}, nil
+}
+
+type subscription struct {
+	store  *Store
+	ctx    context.Context
+	cancel context.CancelFunc
+	after  eventstore.Position
+	filter eventstore.Filter
+	buf    []eventstore.RecordedEvent
+	closed bool
+	mu     sync.Mutex
+}
+
+func (s *subscription) Recv() (eventstore.Message, error) {
+	for {
+		if s.isClosed() {
+			return eventstore.Message{}, eventstore.ErrSubscriptionClosed
+		}
+		if len(s.buf) > 0 {
+			e := s.buf[0]
+			s.buf = s.buf[1:]
+			return eventstore.Message{Event: &e}, nil
+		}
+		woken := s.store.wakeup.wait()
+		page, err := s.store.ReadAll(s.ctx, s.after, s.store.cfg.PageSize)
+		if err != nil {
+			if s.isClosed() {
+				return eventstore.Message{}, eventstore.ErrSubscriptionClosed
+			}
+			return eventstore.Message{}, err
+		}
+		if len(page) == 0 {
+			if err := s.idle(woken); err != nil {
+				return eventstore.Message{}, err
+			}
+			continue
+		}
+		s.after = page[len(page)-1].Position
+		for _, e := range page {
+			if s.filter.Matches(e.Type) {
+				s.buf = append(s.buf, e)
+			}
+		}
+		if len(s.buf) == 0 {
+			return eventstore.Message{Checkpoint: s.after}, nil
+		}
+	}
+}
+
+func (s *subscription) idle(woken <-chan struct{}) error {
+	t := time.NewTimer(s.store.cfg.PollInterval)
+	defer t.Stop()
+	select {
+	case <-woken:
+	case <-t.C:
+	case <-s.ctx.Done():
+		if s.isClosed() {
+			return eventstore.ErrSubscriptionClosed
+		}
+		return s.ctx.Err()
+	}
+	return nil
+}
+
+func (s *subscription) isClosed() bool {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.closed
+}
+
+func (s *subscription) Close() error {
+	s.mu.Lock()
+	s.closed = true
+	s.mu.Unlock()
+	s.cancel()
+	return nil
+}

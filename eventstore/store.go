@@ -1,0 +1,127 @@
+// Package eventstore is the port every event store adapter implements: append
+// to a stream with an expected revision, read a stream, read and subscribe to
+// the global log. The PostgreSQL adapter (eventstore/postgres) is the embedded
+// default; the EventStoreDB adapter (eventstore/esdb) is the production one.
+// Both pass the same conformance suite (eventstore/conformance).
+package eventstore
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Store is the event store port.
+type Store interface {
+	// Append writes events to the end of a stream, all or none, if the
+	// stream's current revision matches expected. A retry of an append with
+	// the same event ids and the same expected revision returns the first
+	// result and writes nothing. A mismatch returns a
+	// *WrongExpectedRevisionError (errors.Is ErrWrongExpectedRevision).
+	Append(ctx context.Context, stream string, expected ExpectedRevision, events []EventData) (AppendResult, error)
+
+	// ReadStream reads events of one stream. A stream with no events returns
+	// ErrStreamNotFound.
+	ReadStream(ctx context.Context, stream string, opts ReadStreamOptions) ([]RecordedEvent, error)
+
+	// ReadAll reads up to limit events of the global log, in log order,
+	// strictly after the given position. Only application events are
+	// returned (never the store's own system events).
+	ReadAll(ctx context.Context, after Position, limit int) ([]RecordedEvent, error)
+
+	// Subscribe follows the global log strictly after the given position:
+	// it catches up, then goes live. It never skips an event and never
+	// delivers one twice. The subscription ends when ctx is done or Close
+	// is called.
+	Subscribe(ctx context.Context, after Position, filter Filter) (Subscription, error)
+
+	// Close releases the store's resources.
+	Close() error
+}
+
+// EventData is an event to append. Data and Metadata are JSON documents.
+type EventData struct {
+	ID       uuid.UUID
+	Type     string
+	Data     []byte
+	Metadata []byte
+}
+
+// RecordedEvent is an event as stored.
+type RecordedEvent struct {
+	ID         uuid.UUID
+	Stream     string
+	Revision   uint64
+	Position   Position
+	Type       string
+	Data       []byte
+	Metadata   []byte
+	RecordedAt time.Time
+}
+
+// AppendResult tells where the last appended event landed.
+type AppendResult struct {
+	// NextRevision is the revision of the last event written: the exact
+	// revision to expect for the next append.
+	NextRevision uint64
+	// Position is the global position of the last event written.
+	Position Position
+}
+
+// Direction of a stream read.
+type Direction int
+
+const (
+	Forwards Direction = iota
+	Backwards
+)
+
+// ReadStreamOptions selects a slice of a stream.
+type ReadStreamOptions struct {
+	Direction Direction
+	// From is the first revision returned (inclusive). Ignored when FromEnd.
+	From uint64
+	// FromEnd starts at the last event (useful with Backwards).
+	FromEnd bool
+	// Limit is the most events returned; 0 means all.
+	Limit int
+}
+
+// Filter narrows a subscription. The zero value passes every application
+// event.
+type Filter struct {
+	// TypePrefixes keeps only events whose type starts with one of these.
+	TypePrefixes []string
+}
+
+// Matches reports whether an event type passes the filter.
+func (f Filter) Matches(eventType string) bool {
+	if len(f.TypePrefixes) == 0 {
+		return true
+	}
+	for _, p := range f.TypePrefixes {
+		if len(eventType) >= len(p) && eventType[:len(p)] == p {
+			return true
+		}
+	}
+	return false
+}
+
+// Subscription delivers the global log in order.
+type Subscription interface {
+	// Recv blocks until the next message. It returns the context's error
+	// once the subscription's context is done, and ErrSubscriptionClosed
+	// after Close.
+	Recv() (Message, error)
+	Close() error
+}
+
+// Message is one item of a subscription: an event, or a checkpoint telling
+// that the log was read up to Checkpoint with nothing matching the filter
+// (so a consumer can save its progress while nothing matches for a long
+// time).
+type Message struct {
+	Event      *RecordedEvent
+	Checkpoint Position
+}
