@@ -48,7 +48,7 @@ func newFixture() fixture {
 	return fixture{prefix: "conf" + strings.ReplaceAll(uuid.NewString()[:8], "-", "")}
 }
 
-func (f fixture) stream(name string) string { return f.prefix + "_" + name + "-" + uuid.NewString() }
+func (f fixture) stream(name string) string    { return f.prefix + "_" + name + "-" + uuid.NewString() }
 func (f fixture) eventType(name string) string { return f.prefix + "." + name }
 func (f fixture) filter() eventstore.Filter {
 	return eventstore.Filter{TypePrefixes: []string{f.prefix + "."}}

@@ -1,0 +1,88 @@
+package esdb
+
+import (
+	"errors"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+func TestAppend_wrong_expected_revision_carries_the_actual_revision(t *testing.T) {
+	s, n := fakeStore(t), newNames()
+	existing := n.stream("at2")
+	mustAppend(t, s, existing, eventstore.NoStream(), n.events(3, "x"))
+
+	two := uint64(2)
+	cases := []struct {
+		name     string
+		stream   string
+		expected eventstore.ExpectedRevision
+		actual   *uint64
+	}{
+		{"exact on a missing stream", n.stream("missing"), eventstore.Exact(0), nil},
+		{"stream exists on a missing stream", n.stream("missing"), eventstore.StreamExists(), nil},
+		{"no stream on a stream at 2", existing, eventstore.NoStream(), &two},
+		{"exact behind", existing, eventstore.Exact(1), &two},
+		{"exact ahead", existing, eventstore.Exact(9), &two},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			_, err := s.Append(testCtx(t, 10*time.Second), c.stream, c.expected, n.events(1, "x"))
+			var wrong *eventstore.WrongExpectedRevisionError
+			if !errors.As(err, &wrong) || !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+				t.Fatalf("want *WrongExpectedRevisionError, got %v", err)
+			}
+			if wrong.Stream != c.stream || wrong.Expected != c.expected {
+				t.Fatalf("error names %s expecting %s, want %s expecting %s", wrong.Stream, wrong.Expected, c.stream, c.expected)
+			}
+			switch {
+			case c.actual == nil && wrong.Actual != nil:
+				t.Fatalf("actual %d, want no stream", *wrong.Actual)
+			case c.actual != nil && (wrong.Actual == nil || *wrong.Actual != *c.actual):
+				t.Fatalf("actual %v, want %d", wrong.Actual, *c.actual)
+			}
+		})
+	}
+}
+
+// If a later client words its error differently, the revision is read
+// from the stream instead.
+func TestAppend_wrong_revision_falls_back_to_reading_the_stream(t *testing.T) {
+	s, n := fakeStore(t), newNames()
+	stream := n.stream("fallback")
+	mustAppend(t, s, stream, eventstore.NoStream(), n.events(2, "x"))
+
+	if _, ok := actualFromMessage(errors.New("wrong expected version: expecting '0' but got '1'")); ok {
+		t.Fatal("parsed a message that is not the client's *esdb.Error")
+	}
+	err := s.wrongRevision(testCtx(t, 10*time.Second), stream, eventstore.Exact(0), errors.New("reworded"))
+	var wrong *eventstore.WrongExpectedRevisionError
+	if !errors.As(err, &wrong) || wrong.Actual == nil || *wrong.Actual != 1 {
+		t.Fatalf("want actual revision 1, got %v", err)
+	}
+	err = s.wrongRevision(testCtx(t, 10*time.Second), n.stream("none"), eventstore.Exact(0), errors.New("reworded"))
+	if !errors.As(err, &wrong) || wrong.Actual != nil {
+		t.Fatalf("want no stream, got %v", err)
+	}
+}
+
+func TestAppend_rejects_an_empty_batch(t *testing.T) {
+	s := fakeStore(t)
+	if _, err := s.Append(testCtx(t, 10*time.Second), newNames().stream("empty"), eventstore.Any(), nil); err == nil {
+		t.Fatal("an empty append succeeded")
+	}
+}
+
+func TestAppend_retry_with_any_returns_the_first_result(t *testing.T) {
+	s, n := fakeStore(t), newNames()
+	stream := n.stream("anyretry")
+	mustAppend(t, s, stream, eventstore.NoStream(), n.events(1, "x"))
+	batch := n.events(2, "x")
+	first := mustAppend(t, s, stream, eventstore.Any(), batch)
+	mustAppend(t, s, stream, eventstore.Any(), n.events(1, "x"))
+	again := mustAppend(t, s, stream, eventstore.Any(), batch)
+	if again != first {
+		t.Fatalf("retry answered %+v, first answer %+v", again, first)
+	}
+}

@@ -1,0 +1,83 @@
+package esdb
+
+import (
+	"strconv"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// The fake starts with system events, as a real node does, and this test
+// adds one between application events.
+func TestReadAll_is_exclusive_and_skips_system_events(t *testing.T) {
+	s := fakeStore(t)
+	ctx := testCtx(t, 10*time.Second)
+
+	if evs, err := s.ReadAll(ctx, eventstore.Start, 10); err != nil || len(evs) != 0 {
+		t.Fatalf("a fresh server read %d events (%v), want none: system events leak", len(evs), err)
+	}
+	n := newNames()
+	stream := n.stream("ra")
+	first := mustAppend(t, s, stream, eventstore.NoStream(), n.events(1, "x"))
+	mustAppend(t, s, "$sys-"+stream, eventstore.Any(), []eventstore.EventData{{ID: n.events(1, "x")[0].ID, Type: "$statsCollected", Data: []byte(`{}`)}})
+	last := mustAppend(t, s, stream, eventstore.Exact(0), n.events(2, "x"))
+
+	page, err := s.ReadAll(ctx, first.Position, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if revisions(page) != "1,2" {
+		t.Fatalf("read after the first event gave revisions %s, want 1,2", revisions(page))
+	}
+	if page, _ := s.ReadAll(ctx, eventstore.Start, 1); len(page) != 1 || page[0].Position != first.Position {
+		t.Fatalf("read from the start gave %+v, want the first event", page)
+	}
+	if page, _ := s.ReadAll(ctx, last.Position, 10); len(page) != 0 {
+		t.Fatalf("read after the last event gave %d events", len(page))
+	}
+}
+
+// Runs of system events longer than a page must not end the read early.
+func TestReadAll_fills_the_page_past_many_system_events(t *testing.T) {
+	s, n := fakeStore(t), newNames()
+	sys := n.events(3*minPage, "x")
+	for i := range sys {
+		sys[i].Type = "$noise"
+	}
+	mustAppend(t, s, "$noise-"+n.prefix, eventstore.Any(), sys)
+	stream := n.stream("after")
+	mustAppend(t, s, stream, eventstore.NoStream(), n.events(3, "x"))
+
+	page, err := s.ReadAll(testCtx(t, 10*time.Second), eventstore.Start, 2)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if revisions(page) != "0,1" || page[0].Stream != stream {
+		t.Fatalf("read gave %s, want %s revisions 0,1", revisions(page), stream)
+	}
+}
+
+func TestReadStream_forwards_from_the_end_is_the_last_event(t *testing.T) {
+	s, n := fakeStore(t), newNames()
+	stream := n.stream("end")
+	mustAppend(t, s, stream, eventstore.NoStream(), n.events(3, "x"))
+	evs, err := s.ReadStream(testCtx(t, 10*time.Second), stream, eventstore.ReadStreamOptions{FromEnd: true})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if revisions(evs) != "2" {
+		t.Fatalf("read revisions %s, want 2", revisions(evs))
+	}
+}
+
+func revisions(evs []eventstore.RecordedEvent) string {
+	var b []byte
+	for i, e := range evs {
+		if i > 0 {
+			b = append(b, ',')
+		}
+		b = strconv.AppendUint(b, e.Revision, 10)
+	}
+	return string(b)
+}
