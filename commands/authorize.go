@@ -1,0 +1,99 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/reservation"
+	"github.com/bizcenter/bizcenter/domain/user"
+)
+
+// loadAccount loads an account that must exist.
+func (d Deps) loadAccount(ctx context.Context, id uuid.UUID) (*account.Account, loaded, error) {
+	var a account.Account
+	l, err := load(ctx, d.Store, account.Stream(id), &a)
+	if err != nil {
+		return nil, l, err
+	}
+	if !a.Exists() {
+		return nil, l, fmt.Errorf("account %s: %w", id, domain.ErrNotFound)
+	}
+	return &a, l, nil
+}
+
+// userByEmail finds the user holding an email in an account, from the
+// reservation stream (nil when nobody holds it).
+func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *reservation.Reservation, loaded, error) {
+	var r reservation.Reservation
+	if _, err := load(ctx, d.Store, reservation.UserEmailStream(accountID, user.NormalizeEmail(email)), &r); err != nil {
+		return nil, nil, loaded{}, err
+	}
+	if r.Owner() == uuid.Nil {
+		return nil, &r, loaded{}, nil
+	}
+	var u user.User
+	l, err := load(ctx, d.Store, user.Stream(r.Owner()), &u)
+	if err != nil {
+		return nil, &r, l, err
+	}
+	if !u.Exists() {
+		return nil, &r, l, nil
+	}
+	return &u, &r, l, nil
+}
+
+// rolesIn returns the roles an actor holds in an account, decided from the
+// events: the actor acts as the active user of that account whose email is
+// the token's email. Operators of the service hold every role. An actor
+// with no active user in the account gets ErrNotFound, so that nobody
+// learns which accounts exist.
+func (d Deps) rolesIn(ctx context.Context, accountID uuid.UUID, a Actor) ([]user.Role, error) {
+	if a.Operator {
+		return user.AllRoles, nil
+	}
+	if a.Email == "" {
+		return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
+	}
+	u, _, _, err := d.userByEmail(ctx, accountID, a.Email)
+	if err != nil {
+		return nil, err
+	}
+	if u == nil || u.Status(d.now()) != user.Active {
+		return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
+	}
+	return u.Roles(), nil
+}
+
+// mayManageUsers checks that the actor may invite and manage users in the
+// account, and grant each of the given roles.
+func (d Deps) mayManageUsers(ctx context.Context, accountID uuid.UUID, a Actor, grants []string) error {
+	held, err := d.rolesIn(ctx, accountID, a)
+	if err != nil {
+		return err
+	}
+	if !user.ManagesUsers(held) {
+		return fmt.Errorf("managing users needs an account, agreement or user administrator: %w", domain.ErrForbidden)
+	}
+	for _, g := range grants {
+		r, err := user.ParseRole(g)
+		if err != nil {
+			continue // the domain reports unknown roles as invalid input
+		}
+		if !user.CanGrant(held, r) {
+			return fmt.Errorf("your roles may not grant %s: %w", r, domain.ErrForbidden)
+		}
+	}
+	return nil
+}
+
+// actorName is how events record an actor.
+func (a Actor) name() string {
+	if a.Subject == "" {
+		return "anonymous"
+	}
+	return a.Subject
+}

@@ -1,0 +1,83 @@
+// Package commands holds the command handlers: each loads the streams it
+// needs, lets the domain decide, and appends the resulting events with the
+// revision it read. Handlers write only to the event store; read models,
+// emails and downstream messages follow from the store's subscription.
+package commands
+
+import (
+	"context"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// Handler handles one kind of command.
+type Handler[C, R any] interface {
+	Handle(ctx context.Context, cmd C) (R, error)
+}
+
+// HandlerFunc adapts a function to Handler.
+type HandlerFunc[C, R any] func(ctx context.Context, cmd C) (R, error)
+
+func (f HandlerFunc[C, R]) Handle(ctx context.Context, cmd C) (R, error) { return f(ctx, cmd) }
+
+// Logged logs each command's outcome and duration at the boundary.
+func Logged[C, R any](name string, log *slog.Logger, h Handler[C, R]) Handler[C, R] {
+	return HandlerFunc[C, R](func(ctx context.Context, cmd C) (R, error) {
+		start := time.Now()
+		r, err := h.Handle(ctx, cmd)
+		level := slog.LevelInfo
+		if err != nil {
+			level = slog.LevelWarn
+		}
+		log.Log(ctx, level, "command handled", "command", name, "duration", time.Since(start), "error", err)
+		return r, err
+	})
+}
+
+// Actor is who sends a command, as the token says. What an actor may do
+// comes from the events (the roles its user holds in an account), never
+// from the token, except for the operator flag of the service's operators.
+type Actor struct {
+	Subject  string
+	Email    string
+	Operator bool
+}
+
+// Deps are what every handler needs.
+type Deps struct {
+	Store eventstore.Store
+	Clock clock.Clock
+	// TokenKey derives invitation secrets (see domain/user/token.go).
+	TokenKey []byte
+	// NewID makes ids; uuid.NewV7 when nil.
+	NewID func() uuid.UUID
+}
+
+func (d Deps) id() uuid.UUID {
+	if d.NewID != nil {
+		return d.NewID()
+	}
+	return uuid.Must(uuid.NewV7())
+}
+
+func (d Deps) now() time.Time { return d.Clock.Now().UTC() }
+
+type correlationKey struct{}
+
+// WithCorrelation carries a request's correlation id to the events its
+// command appends.
+func WithCorrelation(ctx context.Context, id string) context.Context {
+	return context.WithValue(ctx, correlationKey{}, id)
+}
+
+func correlation(ctx context.Context) string {
+	if id, ok := ctx.Value(correlationKey{}).(string); ok && id != "" {
+		return id
+	}
+	return uuid.NewString()
+}

@@ -1,0 +1,91 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/reservation"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// orphanAge is how old a claim on an email must be, with no user stream
+// behind it, before an invitation may take it over: a process that died
+// between claiming and inviting leaves such a claim, while a live one
+// finishes within milliseconds.
+const orphanAge = time.Minute
+
+// newInvitation makes the id and token hash of an invitation.
+func (d Deps) newInvitation(by origin) user.Invitation {
+	id := uuid.New() // 122 random bits; the secret is an HMAC of it under the server key
+	return user.Invitation{
+		ID:        id,
+		TokenHash: user.HashSecret(user.InvitationSecret(d.TokenKey, id)),
+		By:        by.actor,
+		Now:       by.at,
+	}
+}
+
+// inviteAs claims the profile's email in the account and invites a new user.
+// Of concurrent invitations of one email exactly one succeeds; the others
+// get ErrConflict.
+func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.Profile, by origin) (user.Invited, eventstore.AppendResult, error) {
+	invited, err := user.Invite(userID, accountID, p, d.newInvitation(by))
+	if err != nil {
+		return user.Invited{}, eventstore.AppendResult{}, err
+	}
+	claimStream := reservation.UserEmailStream(accountID, user.NormalizeEmail(invited.Email))
+	var res eventstore.AppendResult
+	_, err = retried(ctx, func() (struct{}, error) {
+		existing, claim, _, err := d.userByEmail(ctx, accountID, invited.Email)
+		switch {
+		case err != nil:
+			return struct{}{}, err
+		case existing != nil:
+			return struct{}{}, fmt.Errorf("%s is already a user of this account (status %s; resend the invitation instead): %w",
+				invited.Email, existing.Status(by.at), domain.ErrConflict)
+		case claim.Owner() != uuid.Nil && by.at.Sub(claim.ClaimedAt()) < orphanAge:
+			return struct{}{}, fmt.Errorf("%s is being invited by someone else: %w", invited.Email, domain.ErrConflict)
+		case claim.Owner() != uuid.Nil:
+			// An orphaned claim: finish the invitation under its owner id.
+			invited.UserID = claim.Owner()
+		default:
+			if _, err := save(ctx, d.Store, claimStream, eventstore.NoStream(), by, reservation.Claim(reservation.KindUserEmail, invited.UserID, by.at)); err != nil {
+				return struct{}{}, err
+			}
+		}
+		res, err = save(ctx, d.Store, user.Stream(invited.UserID), eventstore.NoStream(), by, invited)
+		return struct{}{}, err
+	})
+	return invited, res, err
+}
+
+// isConflict reports a store-level revision conflict.
+func isConflict(err error) bool { return errors.Is(err, eventstore.ErrWrongExpectedRevision) }
+
+// joinValidation merges the validation errors of two inputs, prefixing the
+// second's field names.
+func joinValidation(first, second error, prefix string) error {
+	var out domain.ValidationError
+	for i, err := range []error{first, second} {
+		var v *domain.ValidationError
+		if err == nil {
+			continue
+		}
+		if !errors.As(err, &v) {
+			return err
+		}
+		for _, f := range v.Fields {
+			if i == 1 {
+				f.Field = prefix + f.Field
+			}
+			out.Fields = append(out.Fields, f)
+		}
+	}
+	return out.Err()
+}

@@ -1,0 +1,44 @@
+package commands
+
+import (
+	"context"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// InviteUser invites a person into a purchase account with one or more
+// roles. The email must not already be a user of the account.
+type InviteUser struct {
+	By        Actor
+	AccountID uuid.UUID
+	Profile   user.Profile
+}
+
+// UserInvited is the answer.
+type UserInvited struct {
+	UserID    uuid.UUID
+	ExpiresAt time.Time
+	Position  eventstore.Position
+}
+
+// InviteUserHandler handles InviteUser.
+func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
+	return HandlerFunc[InviteUser, UserInvited](func(ctx context.Context, c InviteUser) (UserInvited, error) {
+		if _, _, err := d.loadAccount(ctx, c.AccountID); err != nil {
+			return UserInvited{}, err
+		}
+		if err := d.mayManageUsers(ctx, c.AccountID, c.By, c.Profile.Roles); err != nil {
+			return UserInvited{}, err
+		}
+		by := origin{actor: c.By.name(), at: d.now()}
+		invited, res, err := d.inviteAs(ctx, c.AccountID, d.id(), c.Profile, by)
+		if err != nil {
+			return UserInvited{}, err
+		}
+		return UserInvited{UserID: invited.UserID, ExpiresAt: invited.ExpiresAt, Position: res.Position}, nil
+	})
+}

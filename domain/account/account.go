@@ -1,0 +1,81 @@
+// Package account is the purchase account aggregate: an organization's
+// agreement with its first administrator, the purchase account manager.
+package account
+
+import (
+	"regexp"
+	"strings"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
+)
+
+// Registered: an organization signed a purchase agreement; its manager is
+// invited as Account Administrator (in the user's own stream).
+type Registered struct {
+	AccountID             uuid.UUID `json:"accountId"`
+	Name                  string    `json:"name"`
+	AgreementNumber       string    `json:"agreementNumber"`
+	PurchaseAccountNumber string    `json:"purchaseAccountNumber"`
+	ManagerUserID         uuid.UUID `json:"managerUserId"`
+	ManagerEmail          string    `json:"managerEmail"`
+	RegisteredBy          string    `json:"registeredBy"`
+}
+
+func (Registered) EventType() string { return "account.registered" }
+
+func init() { event.Register[Registered](1) }
+
+// Stream is the stream of one account.
+func Stream(id uuid.UUID) string { return "account-" + id.String() }
+
+// Account is the write model of one purchase account.
+type Account struct {
+	id   uuid.UUID
+	name string
+}
+
+// Apply folds one event into the state.
+func (a *Account) Apply(e event.Event) {
+	if r, ok := e.(Registered); ok {
+		a.id, a.name = r.AccountID, r.Name
+	}
+}
+
+// Exists reports whether the account was registered.
+func (a *Account) Exists() bool { return a.id != uuid.Nil }
+
+// Agreement and purchase account numbers: letters, digits and dashes.
+var number = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
+
+// Register validates and registers an account. The manager's own fields are
+// validated by the user aggregate.
+func Register(id uuid.UUID, name, agreementNumber, purchaseAccountNumber string, managerUserID uuid.UUID, managerEmail, by string) (Registered, error) {
+	var verr domain.ValidationError
+	name = strings.TrimSpace(name)
+	switch {
+	case name == "":
+		verr.Add("name", "required")
+	case utf8.RuneCountInString(name) > 200:
+		verr.Add("name", "longer than 200 characters")
+	}
+	agreementNumber = strings.TrimSpace(agreementNumber)
+	if !number.MatchString(agreementNumber) {
+		verr.Add("agreementNumber", "1 to 40 letters, digits or dashes")
+	}
+	purchaseAccountNumber = strings.TrimSpace(purchaseAccountNumber)
+	if !number.MatchString(purchaseAccountNumber) {
+		verr.Add("purchaseAccountNumber", "1 to 40 letters, digits or dashes")
+	}
+	if err := verr.Err(); err != nil {
+		return Registered{}, err
+	}
+	return Registered{
+		AccountID: id, Name: name,
+		AgreementNumber: agreementNumber, PurchaseAccountNumber: purchaseAccountNumber,
+		ManagerUserID: managerUserID, ManagerEmail: managerEmail, RegisteredBy: by,
+	}, nil
+}

@@ -1,0 +1,38 @@
+// Package event is the envelope of every domain event: its metadata, and the
+// registry that encodes and decodes events by (type, schema version).
+package event
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// Event is a domain event. Its type is a permanent, past-tense, dotted name
+// ("user.invited"); its JSON is the public contract documented in
+// docs/events.md.
+type Event interface {
+	EventType() string
+}
+
+// Metadata travels with every event.
+type Metadata struct {
+	EventID       uuid.UUID `json:"eventId"`
+	SchemaVersion int       `json:"schemaVersion"`
+	// Actor is who caused the event: a principal's subject, "user:<id>" for
+	// an invitee acting with their token, or "system".
+	Actor         string    `json:"actor"`
+	CorrelationID string    `json:"correlationId"`
+	CausationID   string    `json:"causationId,omitempty"`
+	OccurredAt    time.Time `json:"occurredAt"`
+}
+
+// Envelope is a decoded event with where it sits in the store.
+type Envelope struct {
+	Metadata
+	Stream   string
+	Revision uint64
+	// Position is the store's opaque global position.
+	Position string
+	Event    Event
+}

@@ -1,0 +1,114 @@
+package event
+
+import (
+	"encoding/json"
+	"fmt"
+	"reflect"
+	"sync"
+)
+
+// Upcaster turns the JSON of schema version N-1 into version N.
+type Upcaster func(old []byte) ([]byte, error)
+
+type entry struct {
+	version   int
+	typ       reflect.Type
+	upcasters map[int]Upcaster // keyed by the version they produce
+}
+
+var (
+	mu       sync.RWMutex
+	registry = map[string]*entry{}
+)
+
+// Register makes an event type known at its current schema version. Each
+// aggregate registers its events in init; registering a type twice panics.
+func Register[E Event](version int) {
+	var zero E
+	name := zero.EventType()
+	mu.Lock()
+	defer mu.Unlock()
+	if _, dup := registry[name]; dup {
+		panic("event: type registered twice: " + name)
+	}
+	registry[name] = &entry{version: version, typ: reflect.TypeFor[E](), upcasters: map[int]Upcaster{}}
+}
+
+// RegisterUpcaster adds the step that produces version `to` of a type.
+func RegisterUpcaster(eventType string, to int, up Upcaster) {
+	mu.Lock()
+	defer mu.Unlock()
+	registry[eventType].upcasters[to] = up
+}
+
+// Version is the current schema version of a type (0 if unknown).
+func Version(eventType string) int {
+	mu.RLock()
+	defer mu.RUnlock()
+	if e, ok := registry[eventType]; ok {
+		return e.version
+	}
+	return 0
+}
+
+// Types lists every registered type.
+func Types() []string {
+	mu.RLock()
+	defer mu.RUnlock()
+	out := make([]string, 0, len(registry))
+	for t := range registry {
+		out = append(out, t)
+	}
+	return out
+}
+
+// Encode returns the JSON of an event and its metadata, stamping the
+// schema version.
+func Encode(e Event, meta Metadata) (data, metadata []byte, err error) {
+	meta.SchemaVersion = Version(e.EventType())
+	if meta.SchemaVersion == 0 {
+		return nil, nil, fmt.Errorf("encode %s: type not registered", e.EventType())
+	}
+	if data, err = json.Marshal(e); err != nil {
+		return nil, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	if metadata, err = json.Marshal(meta); err != nil {
+		return nil, nil, fmt.Errorf("encode %s metadata: %w", e.EventType(), err)
+	}
+	return data, metadata, nil
+}
+
+// Decode reads an event of a registered type, upcasting older versions.
+func Decode(eventType string, data, metadata []byte) (Event, Metadata, error) {
+	var meta Metadata
+	if err := json.Unmarshal(metadata, &meta); err != nil {
+		return nil, meta, fmt.Errorf("decode %s metadata: %w", eventType, err)
+	}
+	mu.RLock()
+	ent, ok := registry[eventType]
+	mu.RUnlock()
+	if !ok {
+		return nil, meta, fmt.Errorf("decode %s: %w", eventType, ErrUnknownType)
+	}
+	if meta.SchemaVersion > ent.version {
+		return nil, meta, fmt.Errorf("decode %s: schema version %d is newer than %d", eventType, meta.SchemaVersion, ent.version)
+	}
+	for v := max(meta.SchemaVersion, 1) + 1; v <= ent.version; v++ {
+		up, ok := ent.upcasters[v]
+		if !ok {
+			return nil, meta, fmt.Errorf("decode %s: no upcaster to version %d", eventType, v)
+		}
+		var err error
+		if data, err = up(data); err != nil {
+			return nil, meta, fmt.Errorf("decode %s: upcast to %d: %w", eventType, v, err)
+		}
+	}
+	ptr := reflect.New(ent.typ)
+	if err := json.Unmarshal(data, ptr.Interface()); err != nil {
+		return nil, meta, fmt.Errorf("decode %s: %w", eventType, err)
+	}
+	return ptr.Elem().Interface().(Event), meta, nil
+}
+
+// ErrUnknownType: no event of that type is registered.
+var ErrUnknownType = fmt.Errorf("unknown event type")

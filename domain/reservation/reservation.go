@@ -1,0 +1,76 @@
+// Package reservation keeps values unique across streams: a value is claimed
+// by appending to a stream named after it with "no stream", so of two
+// concurrent claims exactly one succeeds.
+package reservation
+
+import (
+	"crypto/sha256"
+	"encoding/hex"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+)
+
+// Claimed: a unique value now belongs to an owner (a user or an account).
+// The value itself is not in the event (it may be personal data); the
+// stream name holds its hash.
+type Claimed struct {
+	Kind      string    `json:"kind"`
+	OwnerID   uuid.UUID `json:"ownerId"`
+	ClaimedAt time.Time `json:"claimedAt"`
+}
+
+func (Claimed) EventType() string { return "reservation.claimed" }
+
+func init() { event.Register[Claimed](1) }
+
+// Kinds of reservation.
+const (
+	KindUserEmail = "user-email"
+	KindAgreement = "agreement"
+)
+
+// UserEmailStream reserves a normalized email within one account.
+func UserEmailStream(accountID uuid.UUID, normalizedEmail string) string {
+	return stream(KindUserEmail, accountID.String(), normalizedEmail)
+}
+
+// AgreementStream reserves an (agreement, purchase account) number pair.
+func AgreementStream(agreementNumber, purchaseAccountNumber string) string {
+	return stream(KindAgreement, agreementNumber, purchaseAccountNumber)
+}
+
+func stream(kind string, parts ...string) string {
+	h := sha256.New()
+	for _, p := range parts {
+		h.Write([]byte(p))
+		h.Write([]byte{0})
+	}
+	return "reservation-" + kind + "-" + hex.EncodeToString(h.Sum(nil))[:40]
+}
+
+// Reservation is the state of one reservation stream.
+type Reservation struct {
+	owner     uuid.UUID
+	claimedAt time.Time
+}
+
+// Apply folds one event into the state.
+func (r *Reservation) Apply(e event.Event) {
+	if c, ok := e.(Claimed); ok {
+		r.owner, r.claimedAt = c.OwnerID, c.ClaimedAt
+	}
+}
+
+// Owner is who holds the value (uuid.Nil: nobody).
+func (r *Reservation) Owner() uuid.UUID { return r.owner }
+
+// ClaimedAt is when the value was claimed.
+func (r *Reservation) ClaimedAt() time.Time { return r.claimedAt }
+
+// Claim claims a value for an owner.
+func Claim(kind string, owner uuid.UUID, now time.Time) Claimed {
+	return Claimed{Kind: kind, OwnerID: owner, ClaimedAt: now}
+}

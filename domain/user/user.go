@@ -1,0 +1,158 @@
+// Package user is the user aggregate: a person invited into one purchase
+// account, with roles, and the invitation that makes them active.
+package user
+
+import (
+	"slices"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
+)
+
+// InvitationValidity is how long an invitation link works.
+const InvitationValidity = 60 * 24 * time.Hour
+
+// Status of a user as dashboards show it.
+type Status string
+
+const (
+	Pending Status = "pending"
+	Active  Status = "active"
+	Expired Status = "expired"
+)
+
+// Stream is the stream of one user.
+func Stream(id uuid.UUID) string { return "user-" + id.String() }
+
+// User is the write model of one user: only what decisions need.
+type User struct {
+	id           uuid.UUID
+	accountID    uuid.UUID
+	email        string
+	roles        []Role
+	active       bool
+	invitationID uuid.UUID
+	tokenHash    string
+	expiresAt    time.Time
+}
+
+// Apply folds one event into the state. It never fails.
+func (u *User) Apply(e event.Event) {
+	switch e := e.(type) {
+	case Invited:
+		u.id, u.accountID, u.email, u.roles = e.UserID, e.AccountID, e.Email, e.Roles
+		u.invitationID, u.tokenHash, u.expiresAt = e.InvitationID, e.TokenHash, e.ExpiresAt
+	case InvitationResent:
+		u.invitationID, u.tokenHash, u.expiresAt = e.InvitationID, e.TokenHash, e.ExpiresAt
+	case InvitationAccepted:
+		u.active = true
+	}
+}
+
+// Exists reports whether the user was ever invited.
+func (u *User) Exists() bool       { return u.id != uuid.Nil }
+func (u *User) ID() uuid.UUID      { return u.id }
+func (u *User) Account() uuid.UUID { return u.accountID }
+func (u *User) Email() string      { return u.email }
+func (u *User) Roles() []Role      { return slices.Clone(u.roles) }
+
+// Status at a moment: expiry is decided by the clock, with no event needed.
+func (u *User) Status(now time.Time) Status {
+	switch {
+	case u.active:
+		return Active
+	case !now.Before(u.expiresAt):
+		return Expired
+	default:
+		return Pending
+	}
+}
+
+// Invitation is what sending an invitation needs besides the user's data.
+type Invitation struct {
+	ID        uuid.UUID
+	TokenHash string
+	By        string
+	Now       time.Time
+}
+
+// Profile is the input of an invitation, as the administrator typed it.
+type Profile struct {
+	Email, FirstName, LastName, Language, Country string
+	Roles                                         []string
+}
+
+// Invite validates a profile and invites a new user. Every invalid field is
+// reported at once.
+func Invite(userID, accountID uuid.UUID, p Profile, inv Invitation) (Invited, error) {
+	var verr domain.ValidationError
+	var reason string
+	add := func(field string) {
+		if reason != "" {
+			verr.Add(field, reason)
+		}
+	}
+	e := Invited{
+		UserID:       userID,
+		AccountID:    accountID,
+		InvitationID: inv.ID,
+		TokenHash:    inv.TokenHash,
+		InvitedBy:    inv.By,
+		SentAt:       inv.Now,
+		ExpiresAt:    inv.Now.Add(InvitationValidity),
+	}
+	e.Email, reason = checkEmail(p.Email)
+	add("email")
+	e.FirstName, reason = checkName(p.FirstName)
+	add("firstName")
+	e.LastName, reason = checkName(p.LastName)
+	add("lastName")
+	e.Language, reason = checkLanguage(p.Language)
+	add("language")
+	e.Country, reason = checkCountry(p.Country)
+	add("country")
+	e.Roles, reason = normalizeRoles(p.Roles)
+	add("roles")
+	if err := verr.Err(); err != nil {
+		return Invited{}, err
+	}
+	return e, nil
+}
+
+// ValidateProfile reports every invalid field of a profile.
+func ValidateProfile(p Profile) error {
+	_, err := Invite(uuid.Nil, uuid.Nil, p, Invitation{})
+	return err
+}
+
+// Resend sends a new invitation, valid for a new period. An active user
+// needs none.
+func (u *User) Resend(inv Invitation) (InvitationResent, error) {
+	if u.active {
+		return InvitationResent{}, &domain.RuleError{Code: "user-already-active", Detail: "the user has already accepted an invitation"}
+	}
+	return InvitationResent{
+		UserID: u.id, AccountID: u.accountID,
+		InvitationID: inv.ID, TokenHash: inv.TokenHash, ResentBy: inv.By,
+		SentAt: inv.Now, ExpiresAt: inv.Now.Add(InvitationValidity),
+	}, nil
+}
+
+// Accept checks the token's secret against the newest invitation. It
+// returns no event when the user already accepted with it, so a repeat is
+// harmless.
+func (u *User) Accept(secret []byte, now time.Time) ([]event.Event, error) {
+	if !u.Exists() || !secretMatches(secret, u.tokenHash) {
+		return nil, domain.ErrNotFound
+	}
+	if u.active {
+		return nil, nil
+	}
+	if !now.Before(u.expiresAt) {
+		return nil, &domain.RuleError{Code: "invitation-expired", Detail: "the invitation expired on " + u.expiresAt.UTC().Format(time.RFC3339) + "; ask an administrator to send it again"}
+	}
+	return []event.Event{InvitationAccepted{UserID: u.id, AccountID: u.accountID, InvitationID: u.invitationID, AcceptedAt: now}}, nil
+}

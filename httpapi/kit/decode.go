@@ -1,0 +1,70 @@
+package kit
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"net/http"
+	"strings"
+)
+
+// MaxBody bounds a request body.
+const MaxBody = 1 << 20
+
+// DecodeJSON reads a JSON body into dst strictly: unknown fields, wrong
+// types, trailing data and oversize bodies are 400s naming the field.
+func DecodeJSON(r *http.Request, dst any) *Problem {
+	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
+		return Invalid(FieldProblem{Field: "body", Reason: "Content-Type must be application/json"})
+	}
+	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBody))
+	dec.DisallowUnknownFields()
+	if err := dec.Decode(dst); err != nil {
+		return decodeProblem(err)
+	}
+	if dec.More() {
+		return Invalid(FieldProblem{Field: "body", Reason: "trailing data after the JSON document"})
+	}
+	return nil
+}
+
+func decodeProblem(err error) *Problem {
+	var syntax *json.SyntaxError
+	var typ *json.UnmarshalTypeError
+	var tooBig *http.MaxBytesError
+	switch {
+	case errors.Is(err, io.EOF):
+		return Invalid(FieldProblem{Field: "body", Reason: "a JSON body is required"})
+	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
+		return Invalid(FieldProblem{Field: "body", Reason: "malformed JSON"})
+	case errors.As(err, &typ):
+		field := typ.Field
+		if field == "" {
+			field = "body"
+		}
+		return Invalid(FieldProblem{Field: field, Reason: fmt.Sprintf("must be a %s", jsonKind(typ.Type.Kind().String()))})
+	case errors.As(err, &tooBig):
+		return Invalid(FieldProblem{Field: "body", Reason: fmt.Sprintf("larger than %d bytes", MaxBody)})
+	case strings.HasPrefix(err.Error(), "json: unknown field "):
+		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
+		return Invalid(FieldProblem{Field: name, Reason: "unknown field"})
+	default:
+		return Invalid(FieldProblem{Field: "body", Reason: "unreadable JSON"})
+	}
+}
+
+func jsonKind(goKind string) string {
+	switch goKind {
+	case "string":
+		return "string"
+	case "slice", "array":
+		return "array"
+	case "struct", "map":
+		return "object"
+	case "bool":
+		return "boolean"
+	default:
+		return "number"
+	}
+}

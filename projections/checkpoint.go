@@ -1,0 +1,89 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// ErrCheckpointMoved: another instance advanced the checkpoint first.
+var ErrCheckpointMoved = errors.New("checkpoint moved by another instance")
+
+// LoadCheckpoint reads a projector's checkpoint (Start when it has none).
+func LoadCheckpoint(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, name string) (eventstore.Position, error) {
+	var c, p int64
+	err := db.QueryRow(ctx, `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1`, name).Scan(&c, &p)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	if err != nil {
+		return eventstore.Start, fmt.Errorf("load checkpoint %s: %w", name, err)
+	}
+	return eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}, nil
+}
+
+// Step is one consumer transaction for the event at a position: the change
+// it makes and the checkpoint advance commit together.
+type Step struct {
+	tx      pgx.Tx
+	name    string
+	from    eventstore.Position
+	to      eventstore.Position
+	applied bool
+}
+
+// Begin opens the transaction of consumer name for the event at pos.
+func Begin(ctx context.Context, pool *pgxpool.Pool, name string, pos eventstore.Position) (*Step, error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return nil, fmt.Errorf("projector %s: begin: %w", name, err)
+	}
+	from, err := LoadCheckpoint(ctx, tx, name)
+	if err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, err
+	}
+	return &Step{tx: tx, name: name, from: from, to: pos, applied: !from.Less(pos)}, nil
+}
+
+// Tx is the transaction to make the change in.
+func (s *Step) Tx() pgx.Tx { return s.tx }
+
+// Applied reports whether the checkpoint is already at or past the event:
+// the change was made before and must not be made again.
+func (s *Step) Applied() bool { return s.applied }
+
+// Commit advances the checkpoint by compare-and-set and commits: if
+// another instance moved it since Begin, nothing is committed.
+func (s *Step) Commit(ctx context.Context) error {
+	defer s.tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
+	if s.applied {
+		return nil
+	}
+	tag, err := s.tx.Exec(ctx, `
+		INSERT INTO projection_checkpoints AS c (name, commit_pos, prepare_pos, updated_at)
+		VALUES ($1, $2, $3, now())
+		ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3, updated_at = now()
+		 WHERE c.commit_pos = $4 AND c.prepare_pos = $5`,
+		s.name, int64(s.to.Commit), int64(s.to.Prepare), int64(s.from.Commit), int64(s.from.Prepare))
+	if err != nil {
+		return fmt.Errorf("projector %s: save checkpoint: %w", s.name, err)
+	}
+	if tag.RowsAffected() != 1 {
+		return fmt.Errorf("projector %s at %s: %w", s.name, s.to, ErrCheckpointMoved)
+	}
+	if err := s.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("projector %s: commit: %w", s.name, err)
+	}
+	return nil
+}
+
+// Rollback abandons the step.
+func (s *Step) Rollback(ctx context.Context) { _ = s.tx.Rollback(ctx) }
