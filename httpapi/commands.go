@@ -1,0 +1,55 @@
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// Commands are the handlers behind the command routes.
+type Commands struct {
+	RegisterAccount  commands.Handler[commands.RegisterAccount, commands.AccountRegistered]
+	InviteUser       commands.Handler[commands.InviteUser, commands.UserInvited]
+	ResendInvitation commands.Handler[commands.ResendInvitation, commands.InvitationResent]
+	AcceptInvitation commands.Handler[commands.AcceptInvitation, commands.InvitationAccepted]
+}
+
+// NewCommands wires every command handler over the same dependencies,
+// each with logging.
+func NewCommands(d commands.Deps, log *slog.Logger) Commands {
+	return Commands{
+		RegisterAccount:  commands.Logged("RegisterAccount", log, commands.RegisterAccountHandler(d)),
+		InviteUser:       commands.Logged("InviteUser", log, commands.InviteUserHandler(d)),
+		ResendInvitation: commands.Logged("ResendInvitation", log, commands.ResendInvitationHandler(d)),
+		AcceptInvitation: commands.Logged("AcceptInvitation", log, commands.AcceptInvitationHandler(d)),
+	}
+}
+
+// actor is the command-side view of the verified caller.
+func actor(r *http.Request) commands.Actor {
+	p, _ := kit.PrincipalFrom(r.Context())
+	return commands.Actor{Subject: p.Subject, Email: p.Email, Operator: p.Operator}
+}
+
+// pathID parses a UUID path parameter, naming it when it is not one.
+func pathID(r *http.Request, name string) (uuid.UUID, *kit.Problem) {
+	id, err := uuid.Parse(r.PathValue(name))
+	if err != nil {
+		return uuid.Nil, kit.Invalid(kit.FieldProblem{Field: name, Reason: "not a UUID"})
+	}
+	return id, nil
+}
+
+// CommandRoutes declares the command routes.
+func CommandRoutes(c Commands, log *slog.Logger) []kit.Route {
+	return []kit.Route{
+		registerAccountRoute(c, log),
+		inviteUserRoute(c, log),
+		resendInvitationRoute(c, log),
+		acceptInvitationRoute(c, log),
+	}
+}

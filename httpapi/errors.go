@@ -1,0 +1,53 @@
+package httpapi
+
+import (
+	"context"
+	"errors"
+	"log/slog"
+	"net/http"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// problemFor maps a command's error to its problem document: the one place
+// domain errors become statuses.
+func problemFor(err error) *kit.Problem {
+	var invalid *domain.ValidationError
+	var rule *domain.RuleError
+	var p *kit.Problem
+	switch {
+	case errors.As(err, &p):
+		return p
+	case errors.As(err, &invalid):
+		fields := make([]kit.FieldProblem, len(invalid.Fields))
+		for i, f := range invalid.Fields {
+			fields[i] = kit.FieldProblem{Field: f.Field, Reason: f.Reason}
+		}
+		return kit.Invalid(fields...)
+	case errors.As(err, &rule):
+		return kit.NewProblem(http.StatusUnprocessableEntity, rule.Code, rule.Detail)
+	case errors.Is(err, domain.ErrNotFound):
+		return kit.NewProblem(http.StatusNotFound, "not-found", err.Error())
+	case errors.Is(err, domain.ErrForbidden):
+		return kit.NewProblem(http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, domain.ErrConflict):
+		return kit.NewProblem(http.StatusConflict, "conflict", err.Error())
+	case errors.Is(err, context.DeadlineExceeded):
+		p := kit.NewProblem(http.StatusServiceUnavailable, "timeout", "the request took too long; try again")
+		p.RetryAfter = 1
+		return p
+	}
+	return nil
+}
+
+// fail answers a command's error; anything unexpected is a logged 500
+// that reveals nothing.
+func fail(w http.ResponseWriter, r *http.Request, log *slog.Logger, err error) {
+	if p := problemFor(err); p != nil {
+		kit.WriteProblem(w, p)
+		return
+	}
+	log.ErrorContext(r.Context(), "request failed", "method", r.Method, "path", r.URL.Path, "error", err)
+	kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "something went wrong on our side"))
+}

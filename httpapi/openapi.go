@@ -1,0 +1,140 @@
+package httpapi
+
+import (
+	"net/http"
+	"reflect"
+	"regexp"
+	"slices"
+	"strconv"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+var pathParam = regexp.MustCompile(`\{([A-Za-z0-9_]+)\.{0,3}\}`)
+
+func (s *Server) openAPIRoute() kit.Route {
+	return kit.Route{
+		Method: http.MethodGet, Path: "/v1/openapi.json", Summary: "This document: every route of the API",
+		Access: kit.Anyone, Success: http.StatusOK,
+		Handler: func(w http.ResponseWriter, _ *http.Request) { kit.WriteJSON(w, http.StatusOK, s.OpenAPI()) },
+	}
+}
+
+// OpenAPI builds the OpenAPI 3.1 document of every mounted route.
+func (s *Server) OpenAPI() map[string]any {
+	paths := map[string]map[string]any{}
+	for _, r := range s.routes {
+		if paths[r.Path] == nil {
+			paths[r.Path] = map[string]any{}
+		}
+		paths[r.Path][strings.ToLower(r.Method)] = operation(r)
+	}
+	return map[string]any{
+		"openapi": "3.1.0",
+		"info": map[string]any{
+			"title":   "bizcenter",
+			"version": "1",
+			"description": "Business center for volume licensing. Errors are application/problem+json (RFC 9457). " +
+				"Commands answer with an opaque position; read routes accept ?after=<position> to read their own writes.",
+		},
+		"paths": paths,
+		"components": map[string]any{
+			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
+			"schemas":         map[string]any{"Problem": schemaOf(reflect.TypeFor[kit.Problem]())},
+		},
+	}
+}
+
+func operation(r kit.Route) map[string]any {
+	op := map[string]any{"summary": r.Summary, "description": "Access: " + string(r.Access) + "."}
+	var params []map[string]any
+	for _, m := range pathParam.FindAllStringSubmatch(r.Path, -1) {
+		params = append(params, map[string]any{"name": m[1], "in": "path", "required": true, "schema": map[string]any{"type": "string"}})
+	}
+	for _, name := range sortedKeys(r.Query) {
+		params = append(params, map[string]any{"name": name, "in": "query", "description": r.Query[name], "schema": map[string]any{"type": "string"}})
+	}
+	if params != nil {
+		op["parameters"] = params
+	}
+	if r.Access != kit.Anyone {
+		op["security"] = []map[string]any{{"bearer": []string{}}}
+	}
+	if r.Request != nil {
+		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+			"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Request))},
+		}}
+	}
+	success := map[string]any{"description": http.StatusText(r.Success)}
+	if r.Response != nil {
+		success["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Response))}}
+	}
+	responses := map[string]any{strconv.Itoa(r.Success): success}
+	problem := map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}
+	for _, st := range r.Statuses {
+		responses[strconv.Itoa(st)] = map[string]any{"description": http.StatusText(st), "content": problem}
+	}
+	op["responses"] = responses
+	return op
+}
+
+var (
+	timeType = reflect.TypeFor[time.Time]()
+	uuidType = reflect.TypeFor[uuid.UUID]()
+)
+
+// schemaOf describes a Go type as JSON Schema, following json tags.
+func schemaOf(t reflect.Type) map[string]any {
+	switch t {
+	case timeType:
+		return map[string]any{"type": "string", "format": "date-time"}
+	case uuidType:
+		return map[string]any{"type": "string", "format": "uuid"}
+	}
+	switch t.Kind() {
+	case reflect.Pointer:
+		s := schemaOf(t.Elem())
+		s["type"] = []any{s["type"], "null"}
+		return s
+	case reflect.String:
+		return map[string]any{"type": "string"}
+	case reflect.Bool:
+		return map[string]any{"type": "boolean"}
+	case reflect.Int, reflect.Int32, reflect.Int64, reflect.Uint, reflect.Uint32, reflect.Uint64:
+		return map[string]any{"type": "integer"}
+	case reflect.Float32, reflect.Float64:
+		return map[string]any{"type": "number"}
+	case reflect.Slice, reflect.Array:
+		return map[string]any{"type": "array", "items": schemaOf(t.Elem())}
+	case reflect.Map:
+		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem())}
+	case reflect.Struct:
+		props := map[string]any{}
+		for i := range t.NumField() {
+			f := t.Field(i)
+			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if !f.IsExported() || name == "-" {
+				continue
+			}
+			if name == "" {
+				name = f.Name
+			}
+			props[name] = schemaOf(f.Type)
+		}
+		return map[string]any{"type": "object", "properties": props}
+	}
+	return map[string]any{}
+}
+
+func sortedKeys(m map[string]string) []string {
+	keys := make([]string, 0, len(m))
+	for k := range m {
+		keys = append(keys, k)
+	}
+	slices.Sort(keys)
+	return keys
+}

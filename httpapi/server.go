@@ -1,0 +1,94 @@
+// Package httpapi is bizcenter's HTTP server: the command routes, the
+// middleware every route shares (authentication, correlation ids,
+// recovery, metrics), the operations routes and the OpenAPI document. The
+// read routes come from package readapi.
+package httpapi
+
+import (
+	"log/slog"
+	"net/http"
+	"strings"
+
+	"github.com/bizcenter/bizcenter/httpapi/auth"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// Server holds the routes and serves them.
+type Server struct {
+	mux      *http.ServeMux
+	routes   []kit.Route
+	verifier *auth.Verifier
+	log      *slog.Logger
+	metrics  *metrics
+}
+
+// New builds the server from route declarations. Every route is mounted
+// and described in /v1/openapi.json from the same declaration.
+func New(verifier *auth.Verifier, log *slog.Logger, routes ...[]kit.Route) *Server {
+	s := &Server{mux: http.NewServeMux(), verifier: verifier, log: log, metrics: newMetrics()}
+	for _, group := range routes {
+		for _, r := range group {
+			s.mount(r)
+		}
+	}
+	s.mount(s.openAPIRoute())
+	s.mount(s.metricsRoute())
+	return s
+}
+
+// Routes lists what is mounted.
+func (s *Server) Routes() []kit.Route { return s.routes }
+
+func (s *Server) mount(r kit.Route) {
+	s.routes = append(s.routes, r)
+	pattern := r.Method + " " + r.Path
+	s.mux.Handle(pattern, s.metrics.wrap(pattern, s.authenticate(r, r.Handler)))
+}
+
+// ServeHTTP implements http.Handler.
+func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	defer func() {
+		if v := recover(); v != nil {
+			s.log.ErrorContext(r.Context(), "panic in handler", "path", r.URL.Path, "panic", v)
+			kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "something went wrong on our side"))
+		}
+	}()
+	r = withCorrelation(w, r)
+	if _, pattern := s.mux.Handler(r); pattern == "" {
+		kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no route "+r.Method+" "+r.URL.Path))
+		return
+	}
+	s.mux.ServeHTTP(w, r)
+}
+
+// authenticate verifies the bearer token and enforces the route's access.
+func (s *Server) authenticate(route kit.Route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		header := r.Header.Get("Authorization")
+		if header != "" {
+			token, ok := strings.CutPrefix(header, "Bearer ")
+			p, err := s.verifier.Verify(strings.TrimSpace(token))
+			if !ok || err != nil {
+				unauthorized(w, "the bearer token is missing, malformed, expired or not signed by us")
+				return
+			}
+			r = r.WithContext(kit.WithPrincipal(r.Context(), p))
+		}
+		p, signedIn := kit.PrincipalFrom(r.Context())
+		switch {
+		case route.Access == kit.Anyone:
+		case !signedIn:
+			unauthorized(w, "this route needs Authorization: Bearer <token>")
+			return
+		case route.Access == kit.Operator && !p.Operator:
+			kit.WriteProblem(w, kit.NewProblem(http.StatusForbidden, "forbidden", "this route is for operators of the service"))
+			return
+		}
+		next.ServeHTTP(w, r)
+	})
+}
+
+func unauthorized(w http.ResponseWriter, detail string) {
+	w.Header().Set("WWW-Authenticate", `Bearer realm="bizcenter"`)
+	kit.WriteProblem(w, kit.NewProblem(http.StatusUnauthorized, "unauthorized", detail))
+}

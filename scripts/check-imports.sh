@@ -1,0 +1,24 @@
+#!/usr/bin/env bash
+# Imports point inward: the domain does no I/O, and the read API reads read
+# models only. Fails listing every offending import.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+mod=$(head -1 go.mod | awk '{print $2}')
+bad=0
+for pkg in $(go list ./domain/...); do
+  for imp in $(go list -f '{{join .Imports " "}}' "$pkg"); do
+    case "$imp" in
+      "$mod"/domain*|github.com/google/uuid) ;;
+      */*.*|"$mod"/*) echo "$pkg imports $imp (the domain knows only the standard library and uuid)"; bad=1 ;;
+      net/http*|database/*|os/exec|net) echo "$pkg imports $imp (the domain does no I/O)"; bad=1 ;;
+    esac
+  done
+done
+for pkg in $(go list ./readapi/...); do
+  for imp in $(go list -f '{{join .Imports " "}}' "$pkg"); do
+    case "$imp" in
+      "$mod"/domain*|"$mod"/commands*) echo "$pkg imports $imp (readapi reads read models only)"; bad=1 ;;
+    esac
+  done
+done
+exit $bad
