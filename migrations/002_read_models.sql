@@ -36,6 +36,9 @@ CREATE TABLE rm_users (
     status                text        NOT NULL,
     invited_at            timestamptz NOT NULL,
     invitation_expires_at timestamptz NOT NULL,
+    -- How many invitations were sent. Incremented, not upserted: only the
+    -- checkpoint keeps a replay from counting twice.
+    invitation_count      int         NOT NULL DEFAULT 1,
     activated_at          timestamptz
 );
 CREATE INDEX rm_users_email ON rm_users (account_id, email_lower, user_id);
@@ -43,6 +46,8 @@ CREATE INDEX rm_users_name ON rm_users (account_id, name_sort, user_id);
 CREATE INDEX rm_users_invited ON rm_users (account_id, invited_at, user_id);
 CREATE INDEX rm_users_status ON rm_users (account_id, status, invitation_expires_at);
 CREATE INDEX rm_users_email_search ON rm_users USING gin (email_lower gin_trgm_ops);
+-- GET /v1/me: the accounts where a signed-in email is an active user.
+CREATE INDEX rm_users_member ON rm_users (email_lower) WHERE status = 'active';
 
 -- Every invitation a user was sent, for the user's detail.
 CREATE TABLE rm_user_invitations (

@@ -46,7 +46,7 @@ func (Users) Apply(ctx context.Context, tx pgx.Tx, env event.Envelope) error {
 		return addInvitation(ctx, tx, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.InvitedBy)
 	case user.InvitationResent:
 		if _, err := tx.Exec(ctx, `
-			UPDATE rm_users SET invitation_expires_at = $2 WHERE user_id = $1`,
+			UPDATE rm_users SET invitation_expires_at = $2, invitation_count = invitation_count + 1 WHERE user_id = $1`,
 			e.UserID, e.ExpiresAt); err != nil {
 			return err
 		}

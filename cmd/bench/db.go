@@ -1,0 +1,60 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"fmt"
+	"net/url"
+	"strings"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+	_ "github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/bizcenter/bizcenter/migrations"
+)
+
+// freshDB creates a migrated database and returns its URL and a drop func.
+func freshDB(ctx context.Context, admin string) (string, func(), error) {
+	name := "bench_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		return "", nil, err
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		return "", nil, err
+	}
+	u, _ := url.Parse(admin)
+	u.Path = "/" + name
+	dbURL := u.String()
+	db, err := sql.Open("pgx", dbURL)
+	if err != nil {
+		return "", nil, err
+	}
+	defer db.Close()
+	if err := migrations.Up(ctx, db); err != nil {
+		return "", nil, err
+	}
+	drop := func() {
+		c, err := pgx.Connect(context.Background(), admin)
+		if err == nil {
+			_, _ = c.Exec(context.Background(), "DROP DATABASE IF EXISTS "+name+" WITH (FORCE)")
+			c.Close(context.Background())
+		}
+	}
+	return dbURL, drop, nil
+}
+
+func pool(ctx context.Context, dbURL string, size int32) (*pgxpool.Pool, error) {
+	cfg, err := pgxpool.ParseConfig(dbURL)
+	if err != nil {
+		return nil, err
+	}
+	cfg.MaxConns = size
+	return pgxpool.NewWithConfig(ctx, cfg)
+}
+
+// eventSizedRow is a payload of the size of a stored invitation event.
+var eventSizedRow = []byte(fmt.Sprintf(`{"pad":"%s"}`, strings.Repeat("x", 560)))

@@ -1,0 +1,117 @@
+package main
+
+import (
+	"context"
+	"database/sql"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"net"
+	"os"
+	"time"
+
+	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for migrations
+
+	"github.com/bizcenter/bizcenter/httpapi/auth"
+	"github.com/bizcenter/bizcenter/mailer"
+	"github.com/bizcenter/bizcenter/migrations"
+	"github.com/bizcenter/bizcenter/service"
+)
+
+func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
+	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
+	demo := fs.Bool("demo", false, "create the demo account if missing and print what to try")
+	c, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if err := c.validate(); err != nil {
+		return err
+	}
+	clk, _ := c.clock(log)
+	var sender mailer.Sender = mailer.FileSender{Dir: c.MailDir}
+	if c.SMTPAddr != "" {
+		sender = mailer.SMTPSender{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+	}
+	svc, err := service.New(ctx, service.Config{
+		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL,
+		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
+		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,
+	})
+	if err != nil {
+		return err
+	}
+	defer svc.Close()
+	l, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		return err
+	}
+	log.Info("serving", "addr", l.Addr().String(), "events", storeName(c))
+	if *demo {
+		if err := service.SeedDemo(ctx, svc, []byte(c.JWTSecret), c.invitationKey(), stdout, l.Addr().String()); err != nil {
+			return fmt.Errorf("demo data: %w", err)
+		}
+	}
+	return svc.Serve(ctx, l)
+}
+
+func storeName(c config) string {
+	if c.EventStoreURL != "" {
+		return "eventstoredb"
+	}
+	return "postgresql"
+}
+
+func migrate(ctx context.Context, args []string, log *slog.Logger) error {
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	c, err := loadConfig(fs, args)
+	if err != nil {
+		return err
+	}
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is required")
+	}
+	db, err := sql.Open("pgx", c.DatabaseURL)
+	if err != nil {
+		return err
+	}
+	defer db.Close()
+	if err := migrations.Up(ctx, db); err != nil {
+		return err
+	}
+	log.Info("migrations applied")
+	return nil
+}
+
+func token(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("token", flag.ContinueOnError)
+	subject := fs.String("subject", "", "the principal's id (sub)")
+	email := fs.String("email", "", "the principal's email")
+	operator := fs.Bool("operator", false, "an operator of the service")
+	ttl := fs.Duration("ttl", time.Hour, "how long the token is valid")
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	secret := os.Getenv("BIZCENTER_JWT_SECRET")
+	var errs []error
+	if *subject == "" {
+		errs = append(errs, errors.New("--subject is required"))
+	}
+	if len(secret) < 16 {
+		errs = append(errs, errors.New("BIZCENTER_JWT_SECRET is required, at least 16 characters"))
+	}
+	if *ttl <= 0 {
+		errs = append(errs, errors.New("--ttl must be positive"))
+	}
+	if err := errors.Join(errs...); err != nil {
+		return err
+	}
+	t, err := auth.Mint([]byte(secret), *subject, *email, *operator, *ttl, time.Now())
+	if err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, t)
+	return nil
+}

@@ -1,0 +1,124 @@
+package main
+
+import (
+	"crypto/hmac"
+	"crypto/sha256"
+	"errors"
+	"flag"
+	"fmt"
+	"log/slog"
+	"net/url"
+	"os"
+	"time"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/mailer"
+)
+
+// config is the process configuration: environment first, flags over it.
+type config struct {
+	DatabaseURL   string
+	EventStoreURL string
+	HTTPAddr      string
+	PublicURL     string
+	MailDir       string
+	SMTPAddr      string
+	SMTPFrom      string
+	SMTPUsername  string
+	SMTPPassword  string
+	JWTSecret     string
+	InvitationKey string
+	Now           string
+	NowOffset     string
+}
+
+func envOr(name, def string) string {
+	if v, ok := os.LookupEnv(name); ok && v != "" {
+		return v
+	}
+	return def
+}
+
+// loadConfig reads the environment and then the flags of a subcommand.
+func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
+	c := config{
+		DatabaseURL:   envOr("DATABASE_URL", ""),
+		EventStoreURL: envOr("EVENTSTORE_URL", ""),
+		HTTPAddr:      envOr("HTTP_ADDR", ":8080"),
+		PublicURL:     envOr("PUBLIC_URL", "http://localhost:8080"),
+		MailDir:       envOr("MAIL_DIR", ".data/mail"),
+		SMTPAddr:      envOr("SMTP_ADDR", ""),
+		SMTPFrom:      envOr("SMTP_FROM", mailer.DefaultFrom),
+		SMTPUsername:  envOr("SMTP_USERNAME", ""),
+		SMTPPassword:  envOr("SMTP_PASSWORD", ""),
+		JWTSecret:     envOr("BIZCENTER_JWT_SECRET", ""),
+		InvitationKey: envOr("BIZCENTER_INVITATION_KEY", ""),
+		Now:           envOr("BIZCENTER_NOW", ""),
+		NowOffset:     envOr("BIZCENTER_NOW_OFFSET", ""),
+	}
+	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL")
+	fs.StringVar(&c.EventStoreURL, "eventstore-url", c.EventStoreURL, "EventStoreDB URL (empty: events in PostgreSQL)")
+	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "listen address")
+	fs.StringVar(&c.MailDir, "mail-dir", c.MailDir, "directory for .eml files")
+	if err := fs.Parse(args); err != nil {
+		return c, err
+	}
+	return c, nil
+}
+
+// validate joins every problem.
+func (c config) validate() error {
+	var errs []error
+	if c.DatabaseURL == "" {
+		errs = append(errs, errors.New("DATABASE_URL is required"))
+	}
+	if len(c.JWTSecret) < 16 {
+		errs = append(errs, errors.New("BIZCENTER_JWT_SECRET is required, at least 16 characters"))
+	}
+	if _, err := url.Parse(c.PublicURL); err != nil {
+		errs = append(errs, fmt.Errorf("PUBLIC_URL: %w", err))
+	}
+	if c.Now != "" && c.NowOffset != "" {
+		errs = append(errs, errors.New("set BIZCENTER_NOW or BIZCENTER_NOW_OFFSET, not both"))
+	}
+	if _, err := c.clock(nil); err != nil {
+		errs = append(errs, err)
+	}
+	return errors.Join(errs...)
+}
+
+// clock is the system clock unless "now" is fixed or shifted, which is
+// for demos and tests and says so in the log.
+func (c config) clock(log *slog.Logger) (clock.Clock, error) {
+	switch {
+	case c.Now != "":
+		t, err := time.Parse(time.RFC3339, c.Now)
+		if err != nil {
+			return nil, fmt.Errorf("BIZCENTER_NOW: %w", err)
+		}
+		if log != nil {
+			log.Warn("the clock is fixed: time-based rules use this time, not the real one", "now", t)
+		}
+		return clock.NewManual(t), nil
+	case c.NowOffset != "":
+		d, err := time.ParseDuration(c.NowOffset)
+		if err != nil {
+			return nil, fmt.Errorf("BIZCENTER_NOW_OFFSET: %w", err)
+		}
+		if log != nil {
+			log.Warn("the clock is shifted: time-based rules use a shifted time", "offset", d)
+		}
+		return clock.Offset{By: d}, nil
+	}
+	return clock.System{}, nil
+}
+
+// invitationKey is the configured key, or one derived from the JWT secret.
+func (c config) invitationKey() []byte {
+	if c.InvitationKey != "" {
+		return []byte(c.InvitationKey)
+	}
+	m := hmac.New(sha256.New, []byte(c.JWTSecret))
+	m.Write([]byte("bizcenter invitation key"))
+	return m.Sum(nil)
+}

@@ -1,0 +1,66 @@
+// Command bizcenter is the whole service in one binary:
+//
+//	bizcenter serve [--demo]   command API, projectors, read API and mailer
+//	bizcenter migrate          apply database migrations
+//	bizcenter token ...        mint a dev token
+//	bizcenter version
+package main
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"os/signal"
+	"syscall"
+)
+
+// version is set at build time with -ldflags "-X main.version=...".
+var version = "dev"
+
+func main() {
+	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	defer stop()
+	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
+		fmt.Fprintln(os.Stderr, "bizcenter:", err)
+		os.Exit(1)
+	}
+}
+
+func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
+	if len(args) == 0 {
+		return usage(stderr)
+	}
+	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
+	switch args[0] {
+	case "serve":
+		return serve(ctx, args[1:], stdout, log)
+	case "migrate":
+		return migrate(ctx, args[1:], log)
+	case "token":
+		return token(args[1:], stdout)
+	case "version":
+		fmt.Fprintln(stdout, "bizcenter", version)
+		return nil
+	default:
+		return usage(stderr)
+	}
+}
+
+func usage(w io.Writer) error {
+	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | token --subject ID --email EMAIL [--operator] [--ttl 1h] | version
+
+Configuration comes from the environment (flags override):
+  DATABASE_URL          PostgreSQL for read models (and events, unless EVENTSTORE_URL)
+  EVENTSTORE_URL        esdb://... to keep events in EventStoreDB
+  HTTP_ADDR             listen address (default :8080)
+  PUBLIC_URL            base URL in emails (default http://localhost:8080)
+  MAIL_DIR              write emails as .eml files here (default .data/mail)
+  SMTP_ADDR, SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD   send emails by SMTP instead
+  BIZCENTER_JWT_SECRET  HS256 secret of bearer tokens (required)
+  BIZCENTER_INVITATION_KEY  key of invitation tokens (default: derived from the JWT secret)
+  BIZCENTER_NOW         fix "now" (RFC 3339), for demos and tests only
+  BIZCENTER_NOW_OFFSET  shift "now" by a duration (e.g. 1440h), for demos and tests only`)
+	return fmt.Errorf("no such command")
+}

@@ -1,0 +1,266 @@
+package mailer
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"net/mail"
+	"strings"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+// Name is the mailer's permanent name: its checkpoint key and feed topic.
+// Renaming it would mail the whole history again, but for mail_sent.
+const Name = "mailer"
+
+// Consumer follows the feed and sends each invitation email at most once:
+// it records the recipients and account names it needs, and claims an
+// event's email in mail_sent in the same transaction that advances its
+// checkpoint; only a committed claim is sent. A crash between the commit
+// and the send loses that email (its outcome stays 'pending'); it is never
+// sent twice.
+type Consumer struct {
+	Pool   *pgxpool.Pool
+	Sender Sender
+	// TokenKey is the server key invitation secrets derive from.
+	TokenKey []byte
+	// Clock decides whether an invitation has expired; the system clock
+	// when nil.
+	Clock clock.Clock
+	// BaseURL is the web front end's, for the accept link.
+	BaseURL string
+	// From is the messages' From; DefaultFrom when empty.
+	From string
+	Log  *slog.Logger
+	// Attempts is how often a send is tried (default 3); RetryDelay is the
+	// first pause between tries (default 1s), doubled after each.
+	Attempts   int
+	RetryDelay time.Duration
+}
+
+// sendTimeout bounds one attempt, so a stuck relay cannot hold the feed.
+const sendTimeout = 30 * time.Second
+
+// Validate reports every missing setting.
+func (c *Consumer) Validate() error {
+	var errs []error
+	if c.Pool == nil {
+		errs = append(errs, errors.New("mailer: no database pool"))
+	}
+	if c.Sender == nil {
+		errs = append(errs, errors.New("mailer: no sender"))
+	}
+	if len(c.TokenKey) == 0 {
+		errs = append(errs, errors.New("mailer: no token key"))
+	}
+	if c.BaseURL == "" {
+		errs = append(errs, errors.New("mailer: no base URL for the accept link"))
+	}
+	return errors.Join(errs...)
+}
+
+// Handle is the watermill handler (a message.NoPublishHandlerFunc).
+func (c *Consumer) Handle(msg *message.Message) error {
+	ctx := msg.Context()
+	env, pos, ok, err := projections.Envelope(msg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	st, err := projections.Begin(ctx, c.Pool, Name, pos)
+	if err != nil {
+		return err
+	}
+	var out *outgoing
+	if ok && !st.Applied() {
+		if out, err = c.apply(ctx, st.Tx(), env); err != nil {
+			st.Rollback(ctx)
+			return fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err)
+		}
+	}
+	if err := st.Commit(ctx); err != nil {
+		return err
+	}
+	if out != nil {
+		c.deliver(ctx, *out)
+	}
+	return nil
+}
+
+// recipient is a row of mail_recipients.
+type recipient struct {
+	userID, accountID                    uuid.UUID
+	email, firstName, lastName, language string
+}
+
+// outgoing is an invitation email claimed in mail_sent, to send once the
+// claim is committed.
+type outgoing struct {
+	env          event.Envelope
+	to           recipient
+	accountName  string
+	invitationID uuid.UUID
+	tokenHash    string
+	expiresAt    time.Time
+}
+
+// apply records what the mailer needs of an event and decides whether it
+// asks for an email.
+func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) (*outgoing, error) {
+	switch e := env.Event.(type) {
+	case account.Registered:
+		_, err := tx.Exec(ctx, `
+			INSERT INTO mail_account_names (account_id, name) VALUES ($1, $2)
+			ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name`, e.AccountID, e.Name)
+		return nil, err
+	case user.Invited:
+		r := recipient{e.UserID, e.AccountID, e.Email, e.FirstName, e.LastName, e.Language}
+		if _, err := tx.Exec(ctx, `
+			INSERT INTO mail_recipients (user_id, account_id, email, first_name, last_name, language)
+			VALUES ($1, $2, $3, $4, $5, $6)
+			ON CONFLICT (user_id) DO UPDATE SET account_id = EXCLUDED.account_id, email = EXCLUDED.email,
+				first_name = EXCLUDED.first_name, last_name = EXCLUDED.last_name, language = EXCLUDED.language`,
+			r.userID, r.accountID, r.email, r.firstName, r.lastName, r.language); err != nil {
+			return nil, err
+		}
+		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt})
+	case user.InvitationResent:
+		r := recipient{userID: e.UserID}
+		err := tx.QueryRow(ctx, `
+			SELECT account_id, email, first_name, last_name, language FROM mail_recipients WHERE user_id = $1`,
+			e.UserID).Scan(&r.accountID, &r.email, &r.firstName, &r.lastName, &r.language)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil, c.skip(ctx, tx, env, "skipped: unknown recipient")
+		}
+		if err != nil {
+			return nil, err
+		}
+		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt})
+	}
+	return nil, nil
+}
+
+// decide claims an invitation's email unless it has expired (a replay of
+// old history mails nobody) or was claimed before.
+func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) (*outgoing, error) {
+	if !c.now().Before(o.expiresAt) {
+		return nil, c.skip(ctx, tx, o.env, "skipped: expired")
+	}
+	claimed, err := claim(ctx, tx, o.env.EventID, "pending")
+	if err != nil || !claimed {
+		return nil, err
+	}
+	err = tx.QueryRow(ctx, `SELECT name FROM mail_account_names WHERE account_id = $1`, o.to.accountID).Scan(&o.accountName)
+	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+		return nil, err
+	}
+	return &o, nil
+}
+
+// skip records that an event's email is not sent, and why.
+func (c *Consumer) skip(ctx context.Context, tx pgx.Tx, env event.Envelope, why string) error {
+	c.logger(env).Info("invitation email not sent", "reason", why)
+	_, err := claim(ctx, tx, env.EventID, why)
+	return err
+}
+
+// claim inserts an event's row in mail_sent; false when it was there.
+func claim(ctx context.Context, tx pgx.Tx, eventID uuid.UUID, outcome string) (bool, error) {
+	tag, err := tx.Exec(ctx, `
+		INSERT INTO mail_sent (event_id, outcome) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING`,
+		eventID, outcome)
+	return tag.RowsAffected() == 1, err
+}
+
+// deliver sends a claimed email and records the outcome.
+func (c *Consumer) deliver(ctx context.Context, o outgoing) {
+	log := c.logger(o.env)
+	outcome := "sent"
+	if err := c.send(ctx, o); err != nil {
+		outcome = truncate("failed: "+err.Error(), 500)
+		log.Error("invitation email not sent", "error", err)
+	} else {
+		log.Info("invitation email sent")
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := c.Pool.Exec(rctx, `UPDATE mail_sent SET outcome = $2, sent_at = now() WHERE event_id = $1`,
+		o.env.EventID, outcome); err != nil {
+		log.Error("record mail outcome", "outcome", outcome, "error", err)
+	}
+}
+
+// send derives the token, writes the email and sends it, retrying.
+func (c *Consumer) send(ctx context.Context, o outgoing) error {
+	secret := user.InvitationSecret(c.TokenKey, o.invitationID)
+	if user.HashSecret(secret) != o.tokenHash {
+		return errors.New("the token key does not derive the event's token hash (wrong key?)")
+	}
+	token := user.FormatToken(o.to.userID, secret)
+	m, err := RenderInvitation(o.to.language, Invitation{
+		FirstName: o.to.firstName, LastName: o.to.lastName, AccountName: o.accountName,
+		Token: token, AcceptURL: AcceptURL(c.BaseURL, token), ExpiresAt: o.expiresAt,
+	})
+	if err != nil {
+		return err
+	}
+	m.From = cmp.Or(c.From, DefaultFrom)
+	m.To = (&mail.Address{Name: PersonName(o.to.language, o.to.firstName, o.to.lastName), Address: o.to.email}).String()
+	m.Date = c.now()
+	m.ID = "invitation." + o.env.EventID.String()
+	m.Headers["X-Bizcenter-Event-Id"] = o.env.EventID.String()
+	return c.retry(ctx, o.env, func(ctx context.Context) error { return c.Sender.Send(ctx, m) })
+}
+
+// retry tries a send a few times with a doubling pause.
+func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(context.Context) error) error {
+	delay := cmp.Or(c.RetryDelay, time.Second)
+	attempts := cmp.Or(c.Attempts, 3)
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(ctx, sendTimeout)
+		err := send(actx)
+		cancel()
+		if err == nil || attempt >= attempts || ctx.Err() != nil {
+			return err
+		}
+		c.logger(env).Warn("invitation email send failed; retrying", "attempt", attempt, "retry_in", delay, "error", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return err
+		}
+		delay *= 2
+	}
+}
+
+func (c *Consumer) now() time.Time {
+	if c.Clock == nil {
+		return time.Now().UTC()
+	}
+	return c.Clock.Now()
+}
+
+func (c *Consumer) logger(env event.Envelope) *slog.Logger {
+	return cmp.Or(c.Log, slog.Default()).With("consumer", Name, "event_type", env.Event.EventType(),
+		"stream", env.Stream, "position", env.Position, "event_id", env.EventID)
+}
+
+// truncate cuts s to at most n bytes of valid UTF-8.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}

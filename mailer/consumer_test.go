@@ -1,0 +1,339 @@
+package mailer_test
+
+import (
+	"bufio"
+	"bytes"
+	"context"
+	"errors"
+	"log/slog"
+	"os"
+	"path/filepath"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+	"github.com/bizcenter/bizcenter/mailer"
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+var (
+	tokenKey = []byte("test token key")
+	epoch    = time.Date(2025, 6, 1, 8, 0, 0, 0, time.UTC)
+)
+
+// harness runs the mailer end to end: a PostgreSQL event store, the feed
+// and the projection engine, with a FileSender into a temporary directory.
+type harness struct {
+	t      *testing.T
+	pool   *pgxpool.Pool
+	store  *postgres.Store
+	clock  *clock.Manual
+	dir    string
+	sender mailer.Sender
+	log    *syncBuffer
+	stop   func()
+}
+
+func newHarness(t *testing.T) *harness {
+	h := &harness{t: t, clock: clock.NewManual(epoch), dir: t.TempDir(), log: &syncBuffer{}}
+	h.pool = pgtest.Pool(t)
+	h.store = postgres.New(h.pool, postgres.Config{PollInterval: 10 * time.Millisecond})
+	h.sender = mailer.FileSender{Dir: h.dir}
+	t.Cleanup(func() {
+		h.stopEngine()
+		if t.Failed() {
+			t.Logf("log:\n%s", h.log.String())
+		}
+	})
+	return h
+}
+
+// start runs the engine with the mailer until stopEngine.
+func (h *harness) start() {
+	h.t.Helper()
+	log := slog.New(slog.NewTextHandler(h.log, nil))
+	feed := projections.NewFeed(h.store, h.pool, log)
+	feed.RetryDelay = 10 * time.Millisecond
+	eng, err := projections.NewEngine(feed, log)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	c := &mailer.Consumer{
+		Pool: h.pool, Sender: h.sender, TokenKey: tokenKey, Clock: h.clock,
+		BaseURL: "https://bc.example", From: "Business Center <no-reply@bc.example>", Log: log,
+		RetryDelay: time.Millisecond,
+	}
+	if err := c.Validate(); err != nil {
+		h.t.Fatal(err)
+	}
+	eng.AddConsumer(mailer.Name, c.Handle)
+	ctx, cancel := context.WithCancel(context.Background())
+	done := make(chan struct{})
+	go func() {
+		defer close(done)
+		if err := eng.Run(ctx); err != nil {
+			h.t.Errorf("engine: %v", err)
+		}
+	}()
+	h.stop = func() { cancel(); <-done }
+	select {
+	case <-eng.Running():
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("engine did not start")
+	}
+}
+
+func (h *harness) stopEngine() {
+	if h.stop != nil {
+		h.stop()
+		h.stop = nil
+	}
+}
+
+// append writes one event and returns its id and position.
+func (h *harness) append(stream string, e event.Event) (uuid.UUID, eventstore.Position) {
+	h.t.Helper()
+	id := uuid.New()
+	data, meta, err := event.Encode(e, event.Metadata{EventID: id, Actor: "system", CorrelationID: id.String(), OccurredAt: h.clock.Now()})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	res, err := h.store.Append(context.Background(), stream, eventstore.Any(),
+		[]eventstore.EventData{{ID: id, Type: e.EventType(), Data: data, Metadata: meta}})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return id, res.Position
+}
+
+func (h *harness) register(name string) uuid.UUID {
+	id := uuid.New()
+	h.append(account.Stream(id), account.Registered{AccountID: id, Name: name, AgreementNumber: "A-1", PurchaseAccountNumber: "P-1", ManagerUserID: uuid.New()})
+	return id
+}
+
+// invite appends an invitation and returns it with its event id.
+func (h *harness) invite(accountID uuid.UUID, language string, expiresAt time.Time) (user.Invited, uuid.UUID) {
+	inv := uuid.New()
+	e := user.Invited{
+		UserID: uuid.New(), AccountID: accountID, Email: "minji@example.kr", FirstName: "민지", LastName: "김",
+		Language: language, Country: "KR", Roles: []user.Role{user.AccountAdministrator},
+		InvitationID: inv, TokenHash: user.HashSecret(user.InvitationSecret(tokenKey, inv)),
+		InvitedBy: "system", SentAt: expiresAt.Add(-user.InvitationValidity), ExpiresAt: expiresAt,
+	}
+	id, _ := h.append(user.Stream(e.UserID), e)
+	return e, id
+}
+
+// resent is a resend of a user's invitation whose token hash derives
+// from key.
+func resent(userID, accountID uuid.UUID, key []byte) user.InvitationResent {
+	inv := uuid.New()
+	return user.InvitationResent{
+		UserID: userID, AccountID: accountID, InvitationID: inv,
+		TokenHash: user.HashSecret(user.InvitationSecret(key, inv)),
+		ResentBy:  "system", SentAt: epoch, ExpiresAt: epoch.Add(user.InvitationValidity),
+	}
+}
+
+func (h *harness) files() []string {
+	files, _ := filepath.Glob(filepath.Join(h.dir, "*.eml"))
+	return files
+}
+
+// settle appends an event the mailer ignores and waits until the mailer
+// has passed it: everything before it, sends included, is done.
+func (h *harness) settle() {
+	h.t.Helper()
+	_, pos := h.append("test-marker-"+uuid.NewString(), account.Registered{AccountID: uuid.New(), Name: "marker"})
+	eventually(h.t, "the mailer's checkpoint to reach "+pos.String(), func() bool {
+		cp, err := projections.LoadCheckpoint(context.Background(), h.pool, mailer.Name)
+		return err == nil && !cp.Less(pos)
+	})
+}
+
+// mails waits for exactly n .eml files and returns them in name order.
+func (h *harness) mails(n int) []string {
+	h.t.Helper()
+	eventually(h.t, "mail files", func() bool { return len(h.files()) >= n })
+	h.settle()
+	files := h.files()
+	if len(files) != n {
+		h.t.Fatalf("%d mail files, want %d", len(files), n)
+	}
+	return files
+}
+
+func (h *harness) outcome(eventID uuid.UUID) string {
+	var o string
+	_ = h.pool.QueryRow(context.Background(), `SELECT outcome FROM mail_sent WHERE event_id = $1`, eventID).Scan(&o)
+	return o
+}
+
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	deadline := time.Now().Add(15 * time.Second)
+	for !cond() {
+		if time.Now().After(deadline) {
+			t.Fatalf("timed out waiting for %s", what)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+}
+
+// invitationMail reads an .eml and returns its subject, Content-Language
+// and token, checking the recipient.
+func invitationMail(t *testing.T, path, wantTo string) (subject, lang, token string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, body := parse(t, raw)
+	to, err := m.Header.AddressList("To")
+	if err != nil || len(to) != 1 || to[0].Address != wantTo {
+		t.Fatalf("To %v (%v), want %s", to, err, wantTo)
+	}
+	sc := bufio.NewScanner(strings.NewReader(body))
+	for sc.Scan() {
+		if tok, ok := strings.CutPrefix(sc.Text(), "Invitation token: "); ok {
+			token = tok
+		}
+	}
+	if token == "" {
+		t.Fatalf("no token line in\n%s", body)
+	}
+	return decoded(t, m.Header, "Subject"), m.Header.Get("Content-Language"), token
+}
+
+// checkToken asserts the token names the user and matches the event's hash.
+func checkToken(t *testing.T, token string, userID uuid.UUID, tokenHash string) {
+	t.Helper()
+	id, secret, err := user.ParseToken(token)
+	if err != nil || id != userID || user.HashSecret(secret) != tokenHash {
+		t.Fatalf("token %q: user %s (want %s), err %v, hash matches %v", token, id, userID, err, user.HashSecret(secret) == tokenHash)
+	}
+}
+
+func TestConsumer_mails_an_invitation_once_and_a_resend_again_but_not_on_replay(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	acct := h.register("Contoso 코리아")
+	inv, invitedID := h.invite(acct, "ko-KR", epoch.Add(user.InvitationValidity))
+
+	files := h.mails(1)
+	subject, lang, token := invitationMail(t, files[0], "minji@example.kr")
+	if subject != "Contoso 코리아 비즈니스 센터에 초대되었습니다" || lang != "ko" {
+		t.Errorf("subject %q, language %q", subject, lang)
+	}
+	checkToken(t, token, inv.UserID, inv.TokenHash)
+
+	resend := resent(inv.UserID, acct, tokenKey)
+	resentID, _ := h.append(user.Stream(inv.UserID), resend)
+	files = h.mails(2)
+	_, _, token2 := invitationMail(t, files[1], "minji@example.kr")
+	if token2 == token {
+		t.Error("the resend carries the old token")
+	}
+	checkToken(t, token2, inv.UserID, resend.TokenHash)
+
+	// Replay: forget the checkpoint, keep mail_sent.
+	h.stopEngine()
+	if _, err := h.pool.Exec(context.Background(), `DELETE FROM projection_checkpoints WHERE name = $1`, mailer.Name); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.settle()
+	if n := len(h.files()); n != 2 {
+		t.Fatalf("replay sent mail again: %d files", n)
+	}
+	if a, b := h.outcome(invitedID), h.outcome(resentID); a != "sent" || b != "sent" {
+		t.Errorf("outcomes %q and %q, want sent", a, b)
+	}
+}
+
+func TestConsumer_sends_nothing_for_expired_unknown_or_mis_keyed_invitations(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	acct := h.register("Fabrikam")
+	expired, expiredID := h.invite(acct, "en-US", epoch.Add(-time.Minute))
+	misKeyedID, _ := h.append(user.Stream(expired.UserID), resent(expired.UserID, acct, []byte("another key")))
+	stranger := uuid.New()
+	unknownID, _ := h.append(user.Stream(stranger), resent(stranger, acct, tokenKey))
+	h.settle()
+
+	if n := len(h.files()); n != 0 {
+		t.Fatalf("%d mails sent", n)
+	}
+	var email string
+	if err := h.pool.QueryRow(context.Background(), `SELECT email FROM mail_recipients WHERE user_id = $1`, expired.UserID).Scan(&email); err != nil || email != expired.Email {
+		t.Errorf("recipient of the expired invitation not recorded: %q, %v", email, err)
+	}
+	for id, want := range map[uuid.UUID]string{
+		expiredID: "skipped: expired", unknownID: "skipped: unknown recipient",
+		misKeyedID: "failed: the token key does not derive the event's token hash (wrong key?)",
+	} {
+		if got := h.outcome(id); got != want {
+			t.Errorf("outcome %q, want %q", got, want)
+		}
+	}
+}
+
+func TestConsumer_mails_in_English_by_default(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	inv, _ := h.invite(h.register("Fabrikam"), "fr-FR", epoch.Add(time.Hour))
+	subject, lang, token := invitationMail(t, h.mails(1)[0], inv.Email)
+	if subject != "You're invited to Fabrikam on the Business Center" || lang != "en" {
+		t.Errorf("subject %q, language %q", subject, lang)
+	}
+	checkToken(t, token, inv.UserID, inv.TokenHash)
+}
+
+func TestConsumer_retries_a_failing_send_then_moves_on(t *testing.T) {
+	h := newHarness(t)
+	var tries atomic.Int32
+	h.sender = mailer.SenderFunc(func(context.Context, mailer.Message) error {
+		tries.Add(1)
+		return errors.New("relay down")
+	})
+	h.start()
+	_, eventID := h.invite(h.register("Fabrikam"), "en", epoch.Add(time.Hour))
+	h.settle() // the feed went on past the failed mail
+	if got := tries.Load(); got != 3 {
+		t.Errorf("%d tries, want 3", got)
+	}
+	if got := h.outcome(eventID); !strings.HasPrefix(got, "failed: ") || !strings.Contains(got, "relay down") {
+		t.Errorf("outcome %q", got)
+	}
+}
+
+// syncBuffer is a log sink shown when a test fails.
+type syncBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (s *syncBuffer) Write(p []byte) (int, error) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.Write(p)
+}
+
+func (s *syncBuffer) String() string {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.b.String()
+}

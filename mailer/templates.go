@@ -1,0 +1,114 @@
+package mailer
+
+import (
+	"embed"
+	"fmt"
+	"net/url"
+	"strings"
+	"text/template"
+	"time"
+	"unicode"
+)
+
+//go:embed templates/*.tmpl
+var templateFiles embed.FS
+
+// Invitation is what an invitation email tells.
+type Invitation struct {
+	FirstName, LastName string
+	// AccountName may be empty when the mailer never saw the account; the
+	// templates then leave it out.
+	AccountName string
+	Token       string
+	AcceptURL   string
+	ExpiresAt   time.Time
+}
+
+// AcceptURL is the link an invitee opens: <base>/accept?token=<token>.
+func AcceptURL(base, token string) string {
+	return strings.TrimRight(base, "/") + "/accept?token=" + url.QueryEscape(token)
+}
+
+// locale is one language's templates and conventions.
+type locale struct {
+	tmpl *template.Template
+	// zone the expiry is shown in.
+	zone *time.Location
+	// name joins a person's names the way the language writes them.
+	name func(first, last string) string
+}
+
+// fallbackLanguage is used for any language with no templates.
+const fallbackLanguage = "en"
+
+var locales = map[string]locale{
+	"en": {tmpl: parse("en"), zone: time.UTC, name: westernName},
+	// Korea keeps no daylight saving time, so a fixed zone is exact.
+	"ko": {tmpl: parse("ko"), zone: time.FixedZone("KST", 9*60*60), name: koreanName},
+}
+
+func parse(lang string) *template.Template {
+	return template.Must(template.New(lang).Option("missingkey=error").
+		ParseFS(templateFiles, "templates/invitation."+lang+".tmpl"))
+}
+
+// Language is the language with templates for a BCP 47 tag: its primary
+// subtag when known ("ko-KR" → "ko"), English otherwise.
+func Language(tag string) string {
+	primary, _, _ := strings.Cut(strings.ReplaceAll(tag, "_", "-"), "-")
+	primary = strings.ToLower(strings.TrimSpace(primary))
+	if _, ok := locales[primary]; ok {
+		return primary
+	}
+	return fallbackLanguage
+}
+
+// RenderInvitation writes the invitation email in the language of the
+// tag. The message has its Subject, TextBody and Content-Language header;
+// the caller addresses it.
+func RenderInvitation(languageTag string, inv Invitation) (Message, error) {
+	lang := Language(languageTag)
+	loc := locales[lang]
+	data := struct {
+		Name, AccountName, Token, AcceptURL string
+		ExpiresAt                           time.Time
+	}{
+		Name:        PersonName(lang, inv.FirstName, inv.LastName),
+		AccountName: strings.TrimSpace(inv.AccountName),
+		Token:       inv.Token,
+		AcceptURL:   inv.AcceptURL,
+		ExpiresAt:   inv.ExpiresAt.In(loc.zone),
+	}
+	var subject, body strings.Builder
+	if err := loc.tmpl.ExecuteTemplate(&subject, "subject", data); err != nil {
+		return Message{}, fmt.Errorf("invitation subject (%s): %w", lang, err)
+	}
+	if err := loc.tmpl.ExecuteTemplate(&body, "body", data); err != nil {
+		return Message{}, fmt.Errorf("invitation body (%s): %w", lang, err)
+	}
+	return Message{
+		Subject:  strings.Join(strings.Fields(subject.String()), " "),
+		TextBody: body.String(),
+		Headers:  map[string]string{"Content-Language": lang},
+	}, nil
+}
+
+// PersonName is how an email in the tag's language names a person.
+func PersonName(languageTag, first, last string) string {
+	return locales[Language(languageTag)].name(first, last)
+}
+
+func westernName(first, last string) string { return strings.TrimSpace(first + " " + last) }
+
+// koreanName writes a Korean name family name first with no space (홍길동);
+// other names keep their given-name-first order.
+func koreanName(first, last string) string {
+	if isHangul(first) && isHangul(last) {
+		return last + first
+	}
+	return westernName(first, last)
+}
+
+func isHangul(s string) bool {
+	return s != "" && !strings.ContainsFunc(s, func(r rune) bool { return !unicode.Is(unicode.Hangul, r) })
+}

@@ -1,0 +1,61 @@
+package mailer_test
+
+import (
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/mailer"
+)
+
+func TestLanguage_picks_the_primary_subtag_and_falls_back_to_English(t *testing.T) {
+	for tag, want := range map[string]string{
+		"ko": "ko", "ko-KR": "ko", "KO_kr": "ko", "en-GB": "en", "fr-FR": "en", "": "en", "kok-IN": "en",
+	} {
+		if got := mailer.Language(tag); got != want {
+			t.Errorf("Language(%q) = %q, want %q", tag, got, want)
+		}
+	}
+}
+
+func TestRenderInvitation_in_each_language(t *testing.T) {
+	inv := mailer.Invitation{
+		AccountName: "Contoso", Token: "TOKEN123", AcceptURL: mailer.AcceptURL("https://bc.example/", "TOKEN123"),
+		ExpiresAt: time.Date(2025, 5, 1, 15, 30, 0, 0, time.UTC),
+	}
+	cases := []struct {
+		tag, first, last, subject string
+		body                      []string
+	}{
+		{"en-US", "Ada", "Lovelace", "You're invited to Contoso on the Business Center",
+			[]string{"Hello Ada Lovelace,", "May 1, 2025 at 15:30 UTC"}},
+		{"ko-KR", "길동", "홍", "Contoso 비즈니스 센터에 초대되었습니다",
+			[]string{"홍길동님, 안녕하세요.", "2025년 5월 2일 00:30 (KST)에 만료됩니다"}},
+		{"ko", "Minji", "Kim", "Contoso 비즈니스 센터에 초대되었습니다", []string{"Minji Kim님, 안녕하세요."}},
+	}
+	for _, c := range cases {
+		inv.FirstName, inv.LastName = c.first, c.last
+		m, err := mailer.RenderInvitation(c.tag, inv)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject != c.subject {
+			t.Errorf("%s: subject %q, want %q", c.tag, m.Subject, c.subject)
+		}
+		for _, want := range append(c.body, "\nInvitation token: TOKEN123\n", "\nhttps://bc.example/accept?token=TOKEN123\n") {
+			if !strings.Contains(m.TextBody, want) {
+				t.Errorf("%s: body lacks %q:\n%s", c.tag, want, m.TextBody)
+			}
+		}
+	}
+}
+
+func TestRenderInvitation_without_account_name(t *testing.T) {
+	m, err := mailer.RenderInvitation("ko", mailer.Invitation{FirstName: "a", LastName: "b", Token: "t"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if m.Subject != "비즈니스 센터에 초대되었습니다" {
+		t.Errorf("subject %q", m.Subject)
+	}
+}

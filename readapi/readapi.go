@@ -1,0 +1,64 @@
+// Package readapi serves the read side of bizcenter: thin HTTP handlers over
+// query functions that read the projected tables (rm_*) with pgx and return
+// this package's own DTOs. It never imports domain or commands.
+package readapi
+
+import (
+	"maps"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// DefaultWaitBound is how long a read waits for ?after when Deps leaves it 0.
+const DefaultWaitBound = 5 * time.Second
+
+// Member is the access of routes for members of the account (users of it
+// who are active) and operators.
+const Member kit.Access = "member"
+
+// Deps are what the read routes need.
+type Deps struct {
+	Pool  *pgxpool.Pool
+	Clock clock.Clock
+	// WaitBound bounds the wait for ?after (DefaultWaitBound when 0).
+	WaitBound time.Duration
+}
+
+// Routes declares every read route.
+func Routes(d Deps) []kit.Route {
+	if d.WaitBound <= 0 {
+		d.WaitBound = DefaultWaitBound
+	}
+	if d.Clock == nil {
+		d.Clock = clock.System{}
+	}
+	return []kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}
+}
+
+// readStatuses are the answers of every read route besides 200.
+var readStatuses = []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusServiceUnavailable}
+
+// memberStatuses add the 404 of an account the caller may not see.
+var memberStatuses = append(readStatuses[:len(readStatuses):len(readStatuses)], http.StatusNotFound)
+
+// get completes the declaration of a read route: GET, 200 with JSON, the
+// ?after parameter, and the statuses of its access.
+func get(r kit.Route) kit.Route {
+	r.Method, r.Success = http.MethodGet, http.StatusOK
+	r.Statuses = readStatuses
+	if r.Access == Member {
+		r.Statuses = memberStatuses
+	}
+	query := map[string]string{
+		"after": "a position a command answered: wait, bounded, until the read model has passed it " +
+			"(also accepted as header " + afterHeader + ")",
+	}
+	maps.Copy(query, r.Query)
+	r.Query = query
+	return r
+}

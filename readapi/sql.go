@@ -1,0 +1,83 @@
+package readapi
+
+import (
+	"context"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// querier is a pool or a transaction.
+type querier interface {
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
+}
+
+// Every account-scoped query shares its first parameters, in this order:
+// $1 account id, $2 now (the injected clock's, never SQL now()), $3 the
+// viewer's normalized email, $4 whether the viewer is an operator.
+func accountArgs(accountID any, now time.Time, v viewer) []any {
+	return []any{accountID, now, v.email, v.operator}
+}
+
+const (
+	// visibleSQL: the viewer may read account $1.
+	visibleSQL = `($4::boolean OR EXISTS (SELECT 1 FROM rm_users m
+	  WHERE m.account_id = $1 AND m.email_lower = $3::text AND m.status = 'active'))`
+
+	// The status a dashboard sees, decided at query time.
+	pendingSQL = `(u.status = 'pending' AND u.invitation_expires_at > $2::timestamptz)`
+	activeSQL  = `(u.status = 'active')`
+	expiredSQL = `(u.status = 'pending' AND u.invitation_expires_at <= $2::timestamptz)`
+	statusSQL  = `(CASE WHEN ` + activeSQL + ` THEN 'active' WHEN ` + pendingSQL + ` THEN 'pending' ELSE 'expired' END)`
+
+	// countsSQL are Counts over the rm_users rows u of one account.
+	countsSQL = `count(*), count(*) FILTER (WHERE ` + pendingSQL + `),
+	  count(*) FILTER (WHERE ` + activeSQL + `), count(*) FILTER (WHERE ` + expiredSQL + `)`
+
+	// userColumns are what scanUser reads, from rm_users u.
+	userColumns = `u.user_id, u.email, u.first_name, u.last_name, ` + statusSQL + `, u.roles,
+	  u.invited_at, u.invitation_expires_at, CASE WHEN u.status = 'active' THEN u.activated_at END,
+	  u.email_lower, u.name_sort`
+)
+
+// userRow is a User with the sort keys that are not part of it.
+type userRow struct {
+	User
+	emailLower string
+	nameSort   string
+}
+
+// scanUser reads userColumns, plus more destinations after them.
+func scanUser(row pgx.Row, more ...any) (userRow, error) {
+	var u userRow
+	dest := append([]any{&u.UserID, &u.Email, &u.FirstName, &u.LastName, &u.Status, &u.Roles,
+		&u.InvitedAt, &u.InvitationExpiresAt, &u.ActivatedAt, &u.emailLower, &u.nameSort}, more...)
+	if err := row.Scan(dest...); err != nil {
+		return userRow{}, err
+	}
+	u.Roles = nonNil(u.Roles)
+	u.InvitedAt, u.InvitationExpiresAt = u.InvitedAt.UTC(), u.InvitationExpiresAt.UTC()
+	if u.ActivatedAt != nil {
+		at := u.ActivatedAt.UTC()
+		u.ActivatedAt = &at
+	}
+	return u, nil
+}
+
+// dest are the scan destinations of countsSQL.
+func (c *Counts) dest() []any { return []any{&c.All, &c.Pending, &c.Active, &c.Expired} }
+
+// snapshot runs fn in a read-only repeatable-read transaction, so that the
+// queries of one answer (counts and items) see the same data.
+func snapshot(ctx context.Context, pool *pgxpool.Pool, fn func(pgx.Tx) error) error {
+	return pgx.BeginTxFunc(ctx, pool, pgx.TxOptions{IsoLevel: pgx.RepeatableRead, AccessMode: pgx.ReadOnly}, fn)
+}
+
+func nonNil[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
+}

@@ -1,0 +1,120 @@
+package readapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// userFilter is what narrows a user list; the zero value keeps every user.
+type userFilter struct {
+	email  string // normalized substring of email_lower
+	role   string // a value of roleValues
+	status string // a condition of statusFilters
+}
+
+// sql is the filter's condition on rm_users u, binding its values as
+// arguments after args.
+func (f userFilter) sql(args []any) (string, []any) {
+	conds := []string{"true"}
+	if f.email != "" {
+		args = append(args, "%"+likeEscaper.Replace(f.email)+"%")
+		conds = append(conds, fmt.Sprintf("u.email_lower LIKE $%d::text", len(args)))
+	}
+	if f.role != "" {
+		args = append(args, f.role)
+		conds = append(conds, fmt.Sprintf("$%d::text = ANY (u.roles)", len(args)))
+	}
+	if f.status != "" {
+		conds = append(conds, f.status)
+	}
+	return strings.Join(conds, " AND "), args
+}
+
+// likeEscaper makes a search term match itself in LIKE (escape is \).
+var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
+
+// listUsers reads a page of an account's users, with the account's counts
+// and the number of users matching the filter, from one snapshot.
+func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.Time) (UserPage, error) {
+	where, filterArgs := q.filter.sql(accountArgs(q.accountID, now, q.viewer))
+	after, order, args := q.order.keyset(slices.Clip(filterArgs), q.after)
+	args = append(args, q.limit+1)
+	page := UserPage{Items: []User{}}
+	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT c.* FROM rm_accounts a, LATERAL (SELECT `+countsSQL+`,
+		    count(*) FILTER (WHERE `+where+`) FROM rm_users u WHERE u.account_id = a.account_id) c
+		  WHERE a.account_id = $1 AND `+visibleSQL, filterArgs...).
+			Scan(append(page.Counts.dest(), &page.Total)...)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNotFound
+		}
+		if err != nil {
+			return fmt.Errorf("count users: %w", err)
+		}
+		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM rm_users u
+		  WHERE u.account_id = $1 AND `+visibleSQL+` AND `+where+after+`
+		  ORDER BY `+order+fmt.Sprintf(" LIMIT $%d", len(args)), args...)
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (userRow, error) { return scanUser(row) })
+		if err != nil {
+			return fmt.Errorf("list users: %w", err)
+		}
+		if len(users) > q.limit {
+			users = users[:q.limit]
+			page.NextCursor = new(encodeCursor(q.order, users[q.limit-1]))
+		}
+		for _, u := range users {
+			page.Items = append(page.Items, u.User)
+		}
+		return nil
+	})
+	if err != nil {
+		return UserPage{}, fmt.Errorf("account %s: %w", q.accountID, err)
+	}
+	return page, nil
+}
+
+// userByID reads one user of an account the viewer may see, with the
+// invitations sent to them, oldest first; errNotFound otherwise.
+func userByID(ctx context.Context, pool *pgxpool.Pool, q userRequest, now time.Time) (UserDetail, error) {
+	var d UserDetail
+	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
+		row := tx.QueryRow(ctx, `SELECT `+userColumns+`, u.language, u.country FROM rm_users u
+		  WHERE u.account_id = $1 AND u.user_id = $5::uuid AND `+visibleSQL,
+			append(accountArgs(q.accountID, now, q.viewer), q.userID)...)
+		u, err := scanUser(row, &d.Language, &d.Country)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return errNotFound
+		}
+		if err != nil {
+			return err
+		}
+		d.User = u.User
+		rows, err := tx.Query(ctx, `SELECT sent_at, expires_at, sent_by FROM rm_user_invitations
+		  WHERE user_id = $1 ORDER BY sent_at, invitation_id`, q.userID)
+		if err != nil {
+			return err
+		}
+		d.Invitations, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Invitation, error) {
+			var i Invitation
+			err := row.Scan(&i.SentAt, &i.ExpiresAt, &i.By)
+			i.SentAt, i.ExpiresAt = i.SentAt.UTC(), i.ExpiresAt.UTC()
+			return i, err
+		})
+		return err
+	})
+	if err != nil {
+		return UserDetail{}, fmt.Errorf("user %s of account %s: %w", q.userID, q.accountID, err)
+	}
+	d.Invitations = nonNil(d.Invitations)
+	return d, nil
+}

@@ -1,0 +1,85 @@
+package readapi
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+const (
+	// usersProjector is the checkpoint name of the projector that keeps
+	// rm_accounts, rm_users and rm_user_invitations.
+	usersProjector = "users"
+	afterHeader    = "X-After-Position"
+	firstPoll      = 2 * time.Millisecond
+	maxPoll        = 20 * time.Millisecond
+)
+
+// position reads ?after and the X-After-Position header; with both, the
+// later one counts. Absent is Start: no wait.
+func (in *input) position() eventstore.Position {
+	query := in.parsePosition("after", in.values.Get("after"))
+	header := in.parsePosition(afterHeader, in.r.Header.Get(afterHeader))
+	if query.Less(header) {
+		return header
+	}
+	return query
+}
+
+func (in *input) parsePosition(field, s string) eventstore.Position {
+	pos, err := eventstore.ParsePosition(s)
+	if err != nil {
+		in.fail(field, "must be a position as commands answer it (commit-prepare)")
+	}
+	return pos
+}
+
+// waitFor returns once the users projector's checkpoint is at or past pos,
+// polling briefly; past d.WaitBound it returns a 503 problem.
+func (d Deps) waitFor(ctx context.Context, pos eventstore.Position) error {
+	if pos.IsZero() {
+		return nil
+	}
+	bounded, cancel := context.WithTimeout(ctx, d.WaitBound)
+	defer cancel()
+	delay := firstPoll
+	for {
+		at, err := checkpoint(bounded, d, usersProjector)
+		switch {
+		case err == nil && !at.Less(pos):
+			return nil
+		case err != nil && bounded.Err() == nil:
+			return err
+		}
+		select {
+		case <-bounded.Done():
+			p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
+				fmt.Sprintf("the read model has not reached position %s within %s; retry", pos, d.WaitBound))
+			p.RetryAfter = 1
+			return p
+		case <-time.After(delay):
+		}
+		delay = min(2*delay, maxPoll)
+	}
+}
+
+// checkpoint is where a projector is; Start if it has not saved one yet.
+func checkpoint(ctx context.Context, d Deps, name string) (eventstore.Position, error) {
+	var commit, prepare int64
+	err := d.Pool.QueryRow(ctx,
+		`SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1`, name).Scan(&commit, &prepare)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return eventstore.Start, nil
+	}
+	if err != nil {
+		return eventstore.Position{}, fmt.Errorf("read checkpoint %s: %w", name, err)
+	}
+	return eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, nil
+}

@@ -1,0 +1,17 @@
+#!/usr/bin/env bash
+# make bench: a throwaway cluster with fsync on (as in production), then the
+# bench runner, which prints each figure beside a raw PostgreSQL baseline
+# measured in the same run, and the EventStoreDB adapter's figures over the
+# in-process protocol fake.
+set -euo pipefail
+cd "$(dirname "$0")/.."
+scripts/postgres.sh install
+dir=$(mktemp -d /tmp/bizcenter-bench-XXXXXX)
+cleanup() { scripts/postgres.sh stop "$dir"; rm -rf "$dir"; }
+trap cleanup EXIT
+url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 57432)")
+echo "bench cluster (fsync on): $url"
+go run ./cmd/bench -cluster "$url" "$@"
+echo
+echo "EventStoreDB adapter over the in-process protocol fake (not a real server):"
+go test ./eventstore/esdb/ -run '^$' -bench 'OverFake' -benchtime 3s | grep -E '^Benchmark'

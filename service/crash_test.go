@@ -1,0 +1,109 @@
+package service_test
+
+import (
+	"context"
+	"os"
+	"os/exec"
+	"path/filepath"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+	"github.com/bizcenter/bizcenter/internal/seed"
+)
+
+func buildBinary(t *testing.T) string {
+	t.Helper()
+	bin := filepath.Join(t.TempDir(), "bizcenter")
+	out, err := exec.Command("go", "build", "-o", bin, "../cmd/bizcenter").CombinedOutput()
+	if err != nil {
+		t.Fatalf("go build: %v\n%s", err, out)
+	}
+	return bin
+}
+
+func startProcess(t *testing.T, bin, dbURL string) *exec.Cmd {
+	t.Helper()
+	cmd := exec.Command(bin, "serve")
+	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "BIZCENTER_JWT_SECRET="+string(jwtSecret),
+		"HTTP_ADDR=127.0.0.1:0", "MAIL_DIR="+t.TempDir(), "EVENTSTORE_URL=")
+	logFile, _ := os.Create(filepath.Join(t.TempDir(), "serve.log"))
+	cmd.Stdout, cmd.Stderr = logFile, logFile
+	if err := cmd.Start(); err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
+	return cmd
+}
+
+// usersApplied counts what the users projector has made so far.
+func usersApplied(t *testing.T, pool *pgxpool.Pool) (users, invitations, counted int) {
+	t.Helper()
+	err := pool.QueryRow(context.Background(), `
+		SELECT (SELECT count(*) FROM rm_users), (SELECT count(*) FROM rm_user_invitations),
+		       (SELECT coalesce(sum(invitation_count), 0) FROM rm_users)`).Scan(&users, &invitations, &counted)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return
+}
+
+func TestProjection_survives_kill_9_in_the_middle_of_catching_up(t *testing.T) {
+	const n = 6000
+	dbURL := pgtest.URL(t)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	head, err := seed.Invitations(context.Background(), postgres.New(pool, postgres.Config{}), n, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	bin := buildBinary(t)
+
+	first := startProcess(t, bin, dbURL)
+	deadline := time.Now().Add(2 * time.Minute)
+	for {
+		users, _, _ := usersApplied(t, pool)
+		if users >= n/10 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("only %d users projected in 2 minutes", users)
+		}
+		time.Sleep(5 * time.Millisecond)
+	}
+	if err := first.Process.Kill(); err != nil { // SIGKILL: no chance to clean up
+		t.Fatal(err)
+	}
+	_, _ = first.Process.Wait()
+	atKill, _, _ := usersApplied(t, pool)
+	if atKill >= n {
+		t.Fatalf("catch-up had finished (%d users) before the kill: raise n", atKill)
+	}
+	t.Logf("killed with %d of %d users projected", atKill, n)
+
+	startProcess(t, bin, dbURL)
+	deadline = time.Now().Add(3 * time.Minute)
+	for {
+		var commit, prepare int64
+		_ = pool.QueryRow(context.Background(), `SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = 'users'`).Scan(&commit, &prepare)
+		if !(eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}).Less(head) {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("restarted process did not reach the head %v (at %d-%d)", head, commit, prepare)
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+	users, invitations, counted := usersApplied(t, pool)
+	if users != n || invitations != 3*n || counted != 3*n {
+		t.Fatalf("after restart: %d users, %d invitations, invitation counts sum to %d; want %d, %d, %d",
+			users, invitations, counted, n, 3*n, 3*n)
+	}
+}

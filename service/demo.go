@@ -1,0 +1,129 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"io"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/httpapi/auth"
+)
+
+const (
+	demoAgreement = "DEMO-0001"
+	demoPurchase  = "PA-0001"
+	demoAdmin     = "admin@contoso.example"
+)
+
+// SeedDemo creates the demo account, once, with users in every status: an
+// active administrator, an active reports viewer, a pending user and one
+// whose invitation expired. Past invitations are made through the same
+// commands with a clock set back in time. It prints what to try.
+func SeedDemo(ctx context.Context, s *Service, jwtSecret, invitationKey []byte, out io.Writer, addr string) error {
+	now := s.cfg.Clock.Now()
+	past := clock.NewManual(now.Add(-70 * 24 * time.Hour))
+	deps := commands.Deps{Store: s.store, Clock: past, TokenKey: invitationKey}
+	operator := commands.Actor{Subject: "demo-operator", Operator: true}
+	admin := commands.Actor{Subject: "demo-admin", Email: demoAdmin}
+
+	reg, err := commands.RegisterAccountHandler(deps).Handle(ctx, commands.RegisterAccount{
+		By: operator, Name: "Contoso Ltd", AgreementNumber: demoAgreement, PurchaseAccountNumber: demoPurchase,
+		Manager: user.Profile{Email: demoAdmin, FirstName: "Ada", LastName: "Admin", Language: "en-US", Country: "US"},
+	})
+	if errors.Is(err, domain.ErrConflict) {
+		fmt.Fprintln(out, "demo account already there")
+		return printTour(out, jwtSecret, addr, "")
+	}
+	if err != nil {
+		return err
+	}
+	if err := acceptAs(ctx, deps, invitationKey, reg.ManagerUserID); err != nil {
+		return err
+	}
+	invite := commands.InviteUserHandler(deps)
+	people := []struct {
+		at      time.Time
+		profile user.Profile
+		accept  bool
+	}{
+		{now.Add(-65 * 24 * time.Hour), user.Profile{Email: "mina.park@contoso.example", FirstName: "Mina", LastName: "Park", Language: "ko-KR", Country: "KR", Roles: []string{"account_viewer"}}, false},
+		{now.Add(-2 * time.Hour), user.Profile{Email: "raj.patel@contoso.example", FirstName: "Raj", LastName: "Patel", Language: "en-GB", Country: "GB", Roles: []string{"reports_viewer"}}, true},
+		{now.Add(-1 * time.Hour), user.Profile{Email: "lena.vogel@contoso.example", FirstName: "Lena", LastName: "Vogel", Language: "de-DE", Country: "DE", Roles: []string{"account_manager", "reports_viewer"}}, false},
+	}
+	for _, p := range people {
+		past.Set(p.at)
+		res, err := invite.Handle(ctx, commands.InviteUser{By: admin, AccountID: reg.AccountID, Profile: p.profile})
+		if err != nil {
+			return fmt.Errorf("invite %s: %w", p.profile.Email, err)
+		}
+		if p.accept {
+			if err := acceptAs(ctx, deps, invitationKey, res.UserID); err != nil {
+				return err
+			}
+		}
+	}
+	fmt.Fprintf(out, "demo account created: Contoso Ltd (%s)\n", reg.AccountID)
+	return printTour(out, jwtSecret, addr, reg.AccountID.String())
+}
+
+func acceptAs(ctx context.Context, deps commands.Deps, key []byte, userID uuid.UUID) error {
+	token, err := InvitationToken(ctx, deps.Store, key, userID)
+	if err != nil {
+		return err
+	}
+	_, err = commands.AcceptInvitationHandler(deps).Handle(ctx, commands.AcceptInvitation{Token: token})
+	return err
+}
+
+// InvitationToken derives a user's current invitation token from their
+// events, as the mailer does (for demos and tests).
+func InvitationToken(ctx context.Context, store eventstore.Store, key []byte, userID uuid.UUID) (string, error) {
+	recs, err := store.ReadStream(ctx, user.Stream(userID), eventstore.ReadStreamOptions{})
+	if err != nil {
+		return "", err
+	}
+	var invitation uuid.UUID
+	for _, r := range recs {
+		e, _, err := event.Decode(r.Type, r.Data, r.Metadata)
+		if err != nil {
+			return "", err
+		}
+		switch e := e.(type) {
+		case user.Invited:
+			invitation = e.InvitationID
+		case user.InvitationResent:
+			invitation = e.InvitationID
+		}
+	}
+	return user.FormatToken(userID, user.InvitationSecret(key, invitation)), nil
+}
+
+func printTour(out io.Writer, jwtSecret []byte, addr, accountID string) error {
+	admin, err := auth.Mint(jwtSecret, "demo-admin", demoAdmin, false, 24*time.Hour, time.Now())
+	if err != nil {
+		return err
+	}
+	base := "http://" + addr
+	if accountID == "" {
+		accountID = "<the demo account id: see GET /v1/me>"
+	}
+	fmt.Fprintf(out, `
+Try it (the token below is the demo administrator's, valid 24h):
+  export TOKEN=%s
+  curl -s %s/v1/me -H "Authorization: Bearer $TOKEN"
+  curl -s '%s/v1/accounts/%s/users?status=all' -H "Authorization: Bearer $TOKEN"
+  curl -s '%s/v1/accounts/%s/users?status=expired' -H "Authorization: Bearer $TOKEN"
+  curl -s %s/v1/openapi.json
+Invitation emails land in MAIL_DIR (.data/mail) as .eml files.
+`, admin, base, base, accountID, base, accountID, base)
+	return nil
+}

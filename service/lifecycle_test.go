@@ -1,0 +1,215 @@
+package service_test
+
+import (
+	"net/http"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+)
+
+const managerEmail = "manager@northwind.example"
+
+// registered registers an account and accepts its manager's invitation;
+// it returns the account id and the manager's token.
+func (h *harness) registered() (string, string) {
+	h.t.Helper()
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "Northwind", "agreementNumber": "AG-77", "purchaseAccountNumber": "PA-77",
+		"manager": map[string]any{"email": managerEmail, "firstName": "Nora", "lastName": "Wind", "language": "en-US", "country": "US"},
+	})
+	accountID := out["accountId"].(string)
+	tok := h.mailTokens(managerEmail, 1)[0]
+	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+	return accountID, h.token("nora", managerEmail, false)
+}
+
+func invite(email string, roles ...string) map[string]any {
+	return map[string]any{"email": email, "firstName": "Test", "lastName": "Person", "language": "ko-KR", "country": "KR", "roles": roles}
+}
+
+func statusOf(t *testing.T, list map[string]any, email string) string {
+	t.Helper()
+	for _, it := range list["items"].([]any) {
+		u := it.(map[string]any)
+		if u["email"] == email {
+			return u["status"].(string)
+		}
+	}
+	t.Fatalf("%s not in %v", email, list["items"])
+	return ""
+}
+
+func TestLifecycle_invite_accept_expire_resend_through_http(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	users := "/v1/accounts/" + accountID + "/users"
+
+	inv := h.must(http.StatusCreated, "POST", users, admin, invite("Jiwoo@Northwind.example", "reports_viewer"))
+	if inv["status"] != "pending" {
+		t.Fatalf("invited status %v", inv["status"])
+	}
+	list := h.must(http.StatusOK, "GET", users+"?after="+inv["position"].(string), admin, nil)
+	if got := statusOf(t, list, "Jiwoo@Northwind.example"); got != "pending" {
+		t.Fatalf("listed as %s, want pending", got)
+	}
+	if statusOf(t, list, managerEmail) != "active" {
+		t.Fatal("the manager is not active")
+	}
+
+	// Accepting activates; accepting again is harmless.
+	tok := h.mailTokens("Jiwoo@Northwind.example", 1)[0]
+	acc := h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+	again := h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+	if acc["status"] != "active" || again["position"] != acc["position"] {
+		t.Fatalf("accept %v, repeat %v", acc, again)
+	}
+	detail := h.must(http.StatusOK, "GET", users+"/"+inv["userId"].(string)+"?after="+acc["position"].(string), admin, nil)
+	if detail["status"] != "active" || detail["activatedAt"] == nil {
+		t.Fatalf("detail after accept: %v", detail)
+	}
+
+	// Sixty days without accepting: expired, decided at query time.
+	late := h.must(http.StatusCreated, "POST", users, admin, invite("late@northwind.example", "account_viewer"))
+	h.must(http.StatusOK, "GET", users+"?after="+late["position"].(string), admin, nil)
+	h.clock.Advance(60*24*time.Hour + time.Minute)
+	expired := h.must(http.StatusOK, "GET", users+"?status=expired", admin, nil)
+	if n := len(expired["items"].([]any)); n != 1 || statusOf(t, expired, "late@northwind.example") != "expired" {
+		t.Fatalf("expired list: %v", expired)
+	}
+	oldToken := h.mailTokens("late@northwind.example", 1)[0]
+	code, body := h.call("POST", "/v1/invitations/accept", "", map[string]any{"token": oldToken})
+	if code != http.StatusUnprocessableEntity || body["type"] != "https://bizcenter.dev/problems/invitation-expired" {
+		t.Fatalf("accepting an expired invitation: %d %v", code, body)
+	}
+
+	// A resend starts a new sixty days with a new token; the old one is dead.
+	resent := h.must(http.StatusOK, "POST", users+"/"+late["userId"].(string)+"/invitation/resend", admin, nil)
+	list = h.must(http.StatusOK, "GET", users+"?after="+resent["position"].(string), admin, nil)
+	if statusOf(t, list, "late@northwind.example") != "pending" {
+		t.Fatal("not pending after the resend")
+	}
+	tokens := h.mailTokens("late@northwind.example", 2)
+	if code, _ := h.call("POST", "/v1/invitations/accept", "", map[string]any{"token": tokens[0]}); code != http.StatusNotFound {
+		t.Fatalf("the replaced token answered %d, want 404", code)
+	}
+	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tokens[1]})
+	code, _ = h.call("POST", users+"/"+late["userId"].(string)+"/invitation/resend", admin, nil)
+	if code != http.StatusUnprocessableEntity {
+		t.Fatalf("resend to an active user: %d, want 422", code)
+	}
+}
+
+func TestInviteUser_twenty_concurrent_requests_give_one_201_and_nineteen_409(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	var wg sync.WaitGroup
+	codes := make(chan int, 20)
+	for range 20 {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			code, _ := h.call("POST", "/v1/accounts/"+accountID+"/users", admin, invite("same@northwind.example", "account_viewer"))
+			codes <- code
+		}()
+	}
+	wg.Wait()
+	close(codes)
+	count := map[int]int{}
+	for c := range codes {
+		count[c]++
+	}
+	if count[201] != 1 || count[409] != 19 {
+		t.Fatalf("statuses %v, want one 201 and nineteen 409", count)
+	}
+}
+
+func TestErrors_are_problem_documents_with_the_right_status(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	users := "/v1/accounts/" + accountID + "/users"
+	viewer := h.token("someone", "nobody@elsewhere.example", false)
+	cases := []struct {
+		name, method, path, token string
+		body                      any
+		status                    int
+		field                     string
+	}{
+		{"no token", "POST", users, "", invite("a@b.example", "account_viewer"), 401, ""},
+		{"garbage token", "POST", users, "not-a-jwt", invite("a@b.example", "account_viewer"), 401, ""},
+		{"not an operator", "POST", "/v1/accounts", admin, map[string]any{"name": "x"}, 403, ""},
+		{"bad email", "POST", users, admin, invite("not-an-email", "account_viewer"), 400, "email"},
+		{"unknown role", "POST", users, admin, invite("a@b.example", "emperor"), 400, "roles"},
+		{"unknown field", "POST", users, admin, map[string]any{"emial": "x"}, 400, "emial"},
+		{"wrong type", "POST", users, admin, map[string]any{"roles": "account_viewer"}, 400, "roles"},
+		{"bad account id", "POST", "/v1/accounts/nope/users", admin, invite("a@b.example", "account_viewer"), 400, "accountId"},
+		{"not a member", "POST", users, viewer, invite("a@b.example", "account_viewer"), 404, ""},
+		{"unknown account", "POST", "/v1/accounts/0190a4c2-0000-7000-8000-000000000000/users", admin, invite("a@b.example", "account_viewer"), 404, ""},
+		{"duplicate", "POST", users, admin, invite(managerEmail, "account_viewer"), 409, ""},
+		{"unknown token", "POST", "/v1/invitations/accept", "", map[string]any{"token": "AAAA"}, 404, ""},
+		{"empty token", "POST", "/v1/invitations/accept", "", map[string]any{}, 400, "token"},
+		{"no route", "GET", "/v1/nothing", admin, nil, 404, ""},
+	}
+	for _, c := range cases {
+		t.Run(c.name, func(t *testing.T) {
+			code, body := h.call(c.method, c.path, c.token, c.body)
+			if code != c.status {
+				t.Fatalf("status %d, want %d: %v", code, c.status, body)
+			}
+			if body["status"] != float64(c.status) || body["type"] == nil || body["title"] == nil {
+				t.Fatalf("not a problem document: %v", body)
+			}
+			if c.field != "" && !namesField(body, c.field) {
+				t.Fatalf("problem does not name %s: %v", c.field, body)
+			}
+		})
+	}
+}
+
+func namesField(problem map[string]any, field string) bool {
+	errs, _ := problem["errors"].([]any)
+	for _, e := range errs {
+		if e.(map[string]any)["field"] == field {
+			return true
+		}
+	}
+	return false
+}
+
+func TestOpenAPI_describes_every_mounted_route(t *testing.T) {
+	h := start(t, options{})
+	doc := h.must(http.StatusOK, "GET", "/v1/openapi.json", "", nil)
+	paths := doc["paths"].(map[string]any)
+	routes := h.svc.Server().Routes()
+	if len(routes) < 10 {
+		t.Fatalf("only %d routes mounted", len(routes))
+	}
+	for _, r := range routes {
+		ops, ok := paths[r.Path].(map[string]any)
+		if !ok {
+			t.Errorf("%s %s is mounted but not in the OpenAPI document", r.Method, r.Path)
+			continue
+		}
+		op, ok := ops[strings.ToLower(r.Method)].(map[string]any)
+		if !ok || op["summary"] == "" || op["responses"] == nil {
+			t.Errorf("%s %s has no described operation", r.Method, r.Path)
+		}
+	}
+	for _, want := range []string{"/v1/accounts", "/v1/accounts/{accountId}/users", "/v1/invitations/accept", "/healthz", "/readyz", "/metrics"} {
+		if paths[want] == nil {
+			t.Errorf("%s missing", want)
+		}
+	}
+}
+
+
+func TestHealth_and_readiness(t *testing.T) {
+	h := start(t, options{})
+	h.must(http.StatusOK, "GET", "/healthz", "", nil)
+	h.must(http.StatusOK, "GET", "/readyz", "", nil)
+	code, _ := h.call("GET", "/metrics", "", nil)
+	if code != http.StatusOK {
+		t.Fatalf("metrics: %d", code)
+	}
+}
