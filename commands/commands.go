@@ -65,7 +65,9 @@ func (d Deps) id() uuid.UUID {
 	return uuid.Must(uuid.NewV7())
 }
 
-func (d Deps) now() time.Time { return d.Clock.Now().UTC() }
+// now is truncated to what PostgreSQL keeps, so events and read models
+// show the same instant.
+func (d Deps) now() time.Time { return d.Clock.Now().UTC().Truncate(time.Microsecond) }
 
 type correlationKey struct{}
 

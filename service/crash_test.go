@@ -27,17 +27,24 @@ func buildBinary(t *testing.T) string {
 }
 
 func startProcess(t *testing.T, bin, dbURL string) *exec.Cmd {
+	cmd, _ := startLogged(t, bin, dbURL)
+	return cmd
+}
+
+// startLogged starts `bizcenter serve` and returns the path of its log.
+func startLogged(t *testing.T, bin, dbURL string) (*exec.Cmd, string) {
 	t.Helper()
 	cmd := exec.Command(bin, "serve")
 	cmd.Env = append(os.Environ(), "DATABASE_URL="+dbURL, "BIZCENTER_JWT_SECRET="+string(jwtSecret),
 		"HTTP_ADDR=127.0.0.1:0", "MAIL_DIR="+t.TempDir(), "EVENTSTORE_URL=")
-	logFile, _ := os.Create(filepath.Join(t.TempDir(), "serve.log"))
+	logPath := filepath.Join(t.TempDir(), "serve.log")
+	logFile, _ := os.Create(logPath)
 	cmd.Stdout, cmd.Stderr = logFile, logFile
 	if err := cmd.Start(); err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { _ = cmd.Process.Kill(); _, _ = cmd.Process.Wait() })
-	return cmd
+	return cmd, logPath
 }
 
 // usersApplied counts what the users projector has made so far.

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"net"
 	"time"
 
 	"github.com/google/uuid"
@@ -112,18 +113,28 @@ func printTour(out io.Writer, jwtSecret []byte, addr, accountID string) error {
 	if err != nil {
 		return err
 	}
-	base := "http://" + addr
+	base := "http://" + localURL(addr)
 	if accountID == "" {
-		accountID = "<the demo account id: see GET /v1/me>"
+		accountID = "$(curl -s " + base + "/v1/me -H \"Authorization: Bearer $TOKEN\" | sed 's/.*accountId\":\"\\([^\"]*\\).*/\\1/')"
 	}
 	fmt.Fprintf(out, `
-Try it (the token below is the demo administrator's, valid 24h):
+Try it (the token is the demo administrator's, valid 24h; README.md has the whole tour):
   export TOKEN=%s
+  export ACCOUNT=%s
   curl -s %s/v1/me -H "Authorization: Bearer $TOKEN"
-  curl -s '%s/v1/accounts/%s/users?status=all' -H "Authorization: Bearer $TOKEN"
-  curl -s '%s/v1/accounts/%s/users?status=expired' -H "Authorization: Bearer $TOKEN"
+  curl -s "%s/v1/accounts/$ACCOUNT/users?status=all" -H "Authorization: Bearer $TOKEN"
+  curl -s "%s/v1/accounts/$ACCOUNT/users?status=expired" -H "Authorization: Bearer $TOKEN"
   curl -s %s/v1/openapi.json
 Invitation emails land in MAIL_DIR (.data/mail) as .eml files.
-`, admin, base, base, accountID, base, accountID, base)
+`, admin, accountID, base, base, base, base)
 	return nil
+}
+
+// localURL turns a listen address into one a person can paste.
+func localURL(addr string) string {
+	host, port, err := net.SplitHostPort(addr)
+	if err != nil || host == "" || host == "::" || host == "0.0.0.0" {
+		return "localhost:" + port
+	}
+	return net.JoinHostPort(host, port)
 }
