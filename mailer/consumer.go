@@ -72,29 +72,48 @@ func (c *Consumer) Validate() error {
 	return errors.Join(errs...)
 }
 
-// Handle is the watermill handler (a message.NoPublishHandlerFunc).
+// Handle is the watermill handler (a message.NoPublishHandlerFunc). A
+// batch is recorded in one transaction with the checkpoint; the emails it
+// claimed go out after the commit.
 func (c *Consumer) Handle(msg *message.Message) error {
 	ctx := msg.Context()
-	env, pos, ok, err := projections.Envelope(msg)
+	b, err := projections.DecodeBatch(msg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	st, err := projections.Begin(ctx, c.Pool, Name, pos)
+	st, err := projections.Begin(ctx, c.Pool, Name, b.Through)
 	if err != nil {
 		return err
 	}
-	var out *outgoing
-	if ok && !st.Applied() {
-		if out, err = c.apply(ctx, st.Tx(), env); err != nil {
-			st.Rollback(ctx)
+	defer st.Rollback(ctx)
+	if st.Applied() {
+		return nil
+	}
+	var outs []outgoing
+	for _, r := range b.Records {
+		if !st.From().Less(r.Position) {
+			continue
+		}
+		env, ok, err := r.Envelope()
+		if err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
+		}
+		if !ok {
+			continue
+		}
+		out, err := c.apply(ctx, st.Tx(), env)
+		if err != nil {
 			return fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err)
+		}
+		if out != nil {
+			outs = append(outs, *out)
 		}
 	}
 	if err := st.Commit(ctx); err != nil {
 		return err
 	}
-	if out != nil {
-		c.deliver(ctx, *out)
+	for _, out := range outs {
+		c.deliver(ctx, out)
 	}
 	return nil
 }

@@ -56,6 +56,10 @@ func Begin(ctx context.Context, pool *pgxpool.Pool, name string, pos eventstore.
 // Tx is the transaction to make the change in.
 func (s *Step) Tx() pgx.Tx { return s.tx }
 
+// From is the checkpoint the step started from: events at or before it
+// were applied by an earlier step.
+func (s *Step) From() eventstore.Position { return s.from }
+
 // Applied reports whether the checkpoint is already at or past the event:
 // the change was made before and must not be made again.
 func (s *Step) Applied() bool { return s.applied }

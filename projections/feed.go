@@ -1,9 +1,9 @@
 // Package projections carries the event store's subscription into a
 // watermill router and runs the projectors that build the PostgreSQL read
 // models. Each projector has a permanent name that is also its checkpoint
-// key and its watermill topic; it applies an event and advances its
-// checkpoint in one transaction, so restarts and replays never apply an
-// event twice.
+// key and its watermill topic; it applies a batch of events and advances
+// its checkpoint in one transaction, so restarts and replays never apply
+// an event twice.
 package projections
 
 import (
@@ -11,7 +11,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strconv"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -20,31 +19,28 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
-// Message metadata keys.
-const (
-	metaType       = "event_type"
-	metaStream     = "stream"
-	metaRevision   = "revision"
-	metaPosition   = "position"
-	metaEventMeta  = "event_metadata"
-	metaCheckpoint = "checkpoint_only"
-)
+// metaThrough is the message metadata naming the batch's last position.
+const metaThrough = "through"
 
 // Feed is a watermill Subscriber over the event store: subscribing to a
-// topic follows the global log from that topic's saved checkpoint. It
-// hands over one message at a time and waits for its ack, so a handler
-// sees events in log order; a nack redelivers the same event.
+// topic follows the global log from that topic's saved checkpoint. Each
+// message is a Batch of whatever the subscription had ready, up to
+// BatchSize: hundreds while catching up, one event at a time when live, so
+// catch-up is fast and live events are not held back. It hands over one
+// message at a time and waits for its ack; a nack redelivers it.
 type Feed struct {
 	store eventstore.Store
 	pool  *pgxpool.Pool
 	log   *slog.Logger
+	// BatchSize bounds the events of one message (default 500).
+	BatchSize int
 	// RetryDelay is the pause before redelivering a nacked message.
 	RetryDelay time.Duration
 }
 
 // NewFeed returns a feed reading checkpoints from pool.
 func NewFeed(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) *Feed {
-	return &Feed{store: store, pool: pool, log: log, RetryDelay: 200 * time.Millisecond}
+	return &Feed{store: store, pool: pool, log: log, BatchSize: 500, RetryDelay: 200 * time.Millisecond}
 }
 
 var _ message.Subscriber = (*Feed)(nil)
@@ -59,9 +55,11 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 	if err != nil {
 		return nil, fmt.Errorf("subscribe %s from %s: %w", topic, from, err)
 	}
-	out := make(chan *message.Message)
+	// The reader keeps a buffer of events ahead of the handler, so that
+	// while one batch is applied the next one fills up.
+	items := make(chan eventstore.Message, 2*f.BatchSize)
 	go func() {
-		defer close(out)
+		defer close(items)
 		defer sub.Close()
 		for {
 			m, err := sub.Recv()
@@ -71,7 +69,27 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 				}
 				return
 			}
-			if !f.deliver(ctx, out, m) {
+			select {
+			case items <- m:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	out := make(chan *message.Message)
+	go func() {
+		defer close(out)
+		for {
+			b, ok := f.next(ctx, items)
+			if !ok {
+				return
+			}
+			msg, err := b.message()
+			if err != nil {
+				f.log.Error("feed batch", "topic", topic, "error", err)
+				return
+			}
+			if !f.deliver(ctx, out, msg) {
 				return
 			}
 		}
@@ -79,20 +97,54 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 	return out, nil
 }
 
-// deliver sends a message until it is acked; false when ctx ended.
-func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, m eventstore.Message) bool {
-	for {
-		msg := toMessage(m)
-		msg.SetContext(ctx)
+// next waits for one item, then takes whatever else is ready.
+func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message) (Batch, bool) {
+	var b Batch
+	add := func(m eventstore.Message) {
+		if m.Event != nil {
+			b.Records = append(b.Records, newRecord(m.Event))
+			b.Through = m.Event.Position
+		} else {
+			b.Through = m.Checkpoint
+		}
+	}
+	select {
+	case m, ok := <-items:
+		if !ok {
+			return b, false
+		}
+		add(m)
+	case <-ctx.Done():
+		return b, false
+	}
+	for len(b.Records) < f.BatchSize {
 		select {
-		case out <- msg:
+		case m, ok := <-items:
+			if !ok {
+				return b, true
+			}
+			add(m)
+		default:
+			return b, true
+		}
+	}
+	return b, true
+}
+
+// deliver sends a message until it is acked; false when ctx ended.
+func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, msg *message.Message) bool {
+	for {
+		m := msg.Copy()
+		m.SetContext(ctx)
+		select {
+		case out <- m:
 		case <-ctx.Done():
 			return false
 		}
 		select {
-		case <-msg.Acked():
+		case <-m.Acked():
 			return true
-		case <-msg.Nacked():
+		case <-m.Nacked():
 		case <-ctx.Done():
 			return false
 		}
@@ -106,20 +158,3 @@ func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, m event
 
 // Close implements message.Subscriber; subscriptions end with their context.
 func (f *Feed) Close() error { return nil }
-
-func toMessage(m eventstore.Message) *message.Message {
-	if m.Event == nil {
-		msg := message.NewMessage("checkpoint-"+m.Checkpoint.String(), nil)
-		msg.Metadata.Set(metaPosition, m.Checkpoint.String())
-		msg.Metadata.Set(metaCheckpoint, "true")
-		return msg
-	}
-	e := m.Event
-	msg := message.NewMessage(e.ID.String(), e.Data)
-	msg.Metadata.Set(metaType, e.Type)
-	msg.Metadata.Set(metaStream, e.Stream)
-	msg.Metadata.Set(metaRevision, strconv.FormatUint(e.Revision, 10))
-	msg.Metadata.Set(metaPosition, e.Position.String())
-	msg.Metadata.Set(metaEventMeta, string(e.Metadata))
-	return msg
-}

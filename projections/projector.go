@@ -1,17 +1,13 @@
 package projections
 
 import (
-	"context"
-	"errors"
 	"fmt"
-	"strconv"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/domain/event"
-	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // Projector builds one read model from events.
@@ -19,56 +15,46 @@ type Projector interface {
 	// Name is permanent: it keys the checkpoint, so a rename re-applies
 	// the whole log.
 	Name() string
-	// Apply changes the read model for one event inside tx; events the
-	// projector does not use it ignores.
-	Apply(ctx context.Context, tx pgx.Tx, e event.Envelope) error
+	// Apply queues the statements that change the read model for one
+	// event; events the projector does not use it ignores. The statements
+	// of a whole batch run in order, pipelined in one round trip, in the
+	// transaction that also advances the checkpoint.
+	Apply(q *pgx.Batch, e event.Envelope)
 }
 
-// Envelope decodes a feed message. ok is false for a checkpoint-only
-// message or an event type this build does not know (both only advance
-// the checkpoint).
-func Envelope(msg *message.Message) (env event.Envelope, pos eventstore.Position, ok bool, err error) {
-	pos, err = eventstore.ParsePosition(msg.Metadata.Get(metaPosition))
-	if err != nil {
-		return env, pos, false, err
-	}
-	if msg.Metadata.Get(metaCheckpoint) != "" {
-		return env, pos, false, nil
-	}
-	e, meta, err := event.Decode(msg.Metadata.Get(metaType), msg.Payload, []byte(msg.Metadata.Get(metaEventMeta)))
-	if errors.Is(err, event.ErrUnknownType) {
-		return env, pos, false, nil
-	}
-	if err != nil {
-		return env, pos, false, err
-	}
-	rev, _ := strconv.ParseUint(msg.Metadata.Get(metaRevision), 10, 64)
-	return event.Envelope{
-		Metadata: meta,
-		Stream:   msg.Metadata.Get(metaStream),
-		Revision: rev,
-		Position: pos.String(),
-		Event:    e,
-	}, pos, true, nil
-}
-
-// Handler runs a projector as a watermill handler: apply and checkpoint in
-// one transaction, skipping what was already applied.
+// Handler runs a projector as a watermill handler: one transaction a
+// batch, skipping what the checkpoint says was already applied.
 func Handler(pool *pgxpool.Pool, p Projector) message.NoPublishHandlerFunc {
 	return func(msg *message.Message) error {
 		ctx := msg.Context()
-		env, pos, ok, err := Envelope(msg)
+		b, err := DecodeBatch(msg)
 		if err != nil {
 			return fmt.Errorf("projector %s: %w", p.Name(), err)
 		}
-		st, err := Begin(ctx, pool, p.Name(), pos)
+		st, err := Begin(ctx, pool, p.Name(), b.Through)
 		if err != nil {
 			return err
 		}
-		if ok && !st.Applied() {
-			if err := p.Apply(ctx, st.Tx(), env); err != nil {
-				st.Rollback(ctx)
-				return fmt.Errorf("projector %s: %s %s@%d: %w", p.Name(), env.Event.EventType(), env.Stream, env.Revision, err)
+		defer st.Rollback(ctx)
+		if st.Applied() {
+			return nil
+		}
+		q := &pgx.Batch{}
+		for _, r := range b.Records {
+			if !st.from.Less(r.Position) {
+				continue
+			}
+			env, ok, err := r.Envelope()
+			if err != nil {
+				return fmt.Errorf("projector %s: %w", p.Name(), err)
+			}
+			if ok {
+				p.Apply(q, env)
+			}
+		}
+		if q.Len() > 0 {
+			if err := st.tx.SendBatch(ctx, q).Close(); err != nil {
+				return fmt.Errorf("projector %s through %s: %w", p.Name(), b.Through, err)
 			}
 		}
 		return st.Commit(ctx)

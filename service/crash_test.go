@@ -60,7 +60,7 @@ func usersApplied(t *testing.T, pool *pgxpool.Pool) (users, invitations, counted
 }
 
 func TestProjection_survives_kill_9_in_the_middle_of_catching_up(t *testing.T) {
-	const n = 6000
+	const n = 10000
 	dbURL := pgtest.URL(t)
 	pool, err := pgxpool.New(context.Background(), dbURL)
 	if err != nil {

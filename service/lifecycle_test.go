@@ -203,7 +203,6 @@ func TestOpenAPI_describes_every_mounted_route(t *testing.T) {
 	}
 }
 
-
 func TestHealth_and_readiness(t *testing.T) {
 	h := start(t, options{})
 	h.must(http.StatusOK, "GET", "/healthz", "", nil)
