@@ -13,5 +13,6 @@ url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 57432)")
 echo "bench cluster (fsync on): $url"
 go run ./cmd/bench -cluster "$url" "$@"
 echo
-echo "EventStoreDB adapter over the in-process protocol fake (not a real server):"
+echo "EventStoreDB over the in-process protocol fake (the real client, not a real server):"
+TEST_DATABASE_URL=$url go test ./service/ -run '^$' -bench 'OverFake' -benchtime 1x 2>/dev/null | grep -E '^Benchmark'
 go test ./eventstore/esdb/ -run '^$' -bench 'OverFake' -benchtime 3s | grep -E '^Benchmark'

@@ -16,7 +16,7 @@ import (
 	"github.com/bizcenter/bizcenter/projections"
 )
 
-func startFake(t *testing.T) *esdbfake.Server {
+func startFake(t testing.TB) *esdbfake.Server {
 	t.Helper()
 	fake := esdbfake.New()
 	if err := fake.Start(); err != nil {

@@ -9,16 +9,10 @@ import (
 	"fmt"
 	"os"
 	"time"
-)
 
-// result is one line of the report.
-type result struct {
-	name     string
-	value    float64
-	unit     string
-	baseline string
-	base     float64
-}
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/bench"
+)
 
 func main() {
 	admin := flag.String("cluster", os.Getenv("BENCH_CLUSTER_URL"), "admin URL of the cluster to create databases in")
@@ -29,22 +23,51 @@ func main() {
 		fmt.Fprintln(os.Stderr, "bench: -cluster or BENCH_CLUSTER_URL is required (make bench sets it)")
 		os.Exit(2)
 	}
-	ctx := context.Background()
-	var results []result
-	for _, run := range []func() ([]result, error){
-		func() ([]result, error) { return benchInvites(ctx, *admin, *invites) },
-		func() ([]result, error) { return benchCatchUp(ctx, *admin, *events) },
-	} {
-		r, err := run()
-		if err != nil {
-			fmt.Fprintln(os.Stderr, "bench:", err)
-			os.Exit(1)
-		}
-		results = append(results, r...)
+	if err := report(context.Background(), *admin, *invites, *events); err != nil {
+		fmt.Fprintln(os.Stderr, "bench:", err)
+		os.Exit(1)
 	}
-	fmt.Println()
-	fmt.Printf("%-58s %14s   %-44s %14s  %6s\n", "measure", "bizcenter", "raw PostgreSQL baseline (same run)", "baseline", "ratio")
-	for _, r := range results {
-		fmt.Printf("%-58s %10.0f %-4s  %-44s %10.0f %-3s %6.3f\n", r.name, r.value, r.unit, r.baseline, r.base, "", r.value/r.base)
+}
+
+func report(ctx context.Context, admin string, d time.Duration, n int) error {
+	dbURL, drop, err := bench.FreshDB(ctx, admin)
+	if err != nil {
+		return err
 	}
+	defer drop()
+	invites, err := bench.Invites(ctx, dbURL, "", d)
+	if err != nil {
+		return err
+	}
+	inserts, err := bench.InsertBaseline(ctx, dbURL, d)
+	if err != nil {
+		return err
+	}
+
+	catchURL, dropCatch, err := bench.FreshDB(ctx, admin)
+	if err != nil {
+		return err
+	}
+	defer dropCatch()
+	p, err := bench.Pool(ctx, catchURL, 8)
+	if err != nil {
+		return err
+	}
+	defer p.Close()
+	catchUp, err := bench.CatchUp(ctx, postgres.New(p, postgres.Config{}), p, n)
+	if err != nil {
+		return err
+	}
+	copyRate, size, err := bench.CopyBaseline(ctx, p, n)
+	if err != nil {
+		return err
+	}
+
+	fmt.Printf("\n%-50s %12s   %-42s %12s  %6s\n", "measure (PostgreSQL event store)", "bizcenter", "raw PostgreSQL baseline, same run", "baseline", "ratio")
+	line := func(name string, v float64, unit, base string, b float64) {
+		fmt.Printf("%-50s %9.0f %-4s %-42s %9.0f %-4s %6.3f\n", name, v, unit, base, b, unit, v/b)
+	}
+	line("InviteUser, HTTP command path, 8 clients", invites, "/s", "single-row INSERT autocommit, 8 conns", inserts)
+	line(fmt.Sprintf("users projection catch-up, cold, %d events", n), catchUp, "ev/s", fmt.Sprintf("CopyFrom, %d rows of %d bytes", n, size), copyRate)
+	return nil
 }

@@ -1,4 +1,7 @@
-package main
+// Package bench measures bizcenter and raw PostgreSQL in the same run;
+// cmd/bench prints the figures, and service tests reuse them over the
+// EventStoreDB protocol fake.
+package bench
 
 import (
 	"bytes"
@@ -26,24 +29,19 @@ const clients = 8
 
 var secret = []byte("bench secret, at least 16 chars")
 
-// benchInvites measures InviteUser through HTTP with 8 concurrent clients
-// (projections not running, so only the command path is measured), and
-// single-row INSERT autocommit with 8 connections as the baseline.
-func benchInvites(ctx context.Context, admin string, d time.Duration) ([]result, error) {
-	dbURL, drop, err := freshDB(ctx, admin)
-	if err != nil {
-		return nil, err
-	}
-	defer drop()
+// Invites measures InviteUser through HTTP with 8 concurrent clients for
+// d, on a service over dbURL (events there too, unless eventStoreURL is
+// set). Projections do not run, so only the command path is measured.
+func Invites(ctx context.Context, dbURL, eventStoreURL string, d time.Duration) (float64, error) {
 	mailDir, _ := os.MkdirTemp("", "bench-mail")
 	defer os.RemoveAll(mailDir)
 	key := []byte("bench invitation key")
 	svc, err := service.New(ctx, service.Config{
-		DatabaseURL: dbURL, JWTSecret: secret, InvitationKey: key, Clock: clock.System{},
+		DatabaseURL: dbURL, EventStoreURL: eventStoreURL, JWTSecret: secret, InvitationKey: key, Clock: clock.System{},
 		Mail: mailer.FileSender{Dir: mailDir}, PublicURL: "http://bench", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 	})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer svc.Close()
 	reg, err := svc.Commands.RegisterAccount.Handle(ctx, commands.RegisterAccount{
@@ -51,14 +49,14 @@ func benchInvites(ctx context.Context, admin string, d time.Duration) ([]result,
 		Manager: user.Profile{Email: "admin@bench.example", FirstName: "A", LastName: "B", Language: "en", Country: "US"},
 	})
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	tok, err := service.InvitationToken(ctx, svc.Store(), key, reg.ManagerUserID)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	if _, err := svc.Commands.AcceptInvitation.Handle(ctx, commands.AcceptInvitation{Token: tok}); err != nil {
-		return nil, err
+		return 0, err
 	}
 	bearer, _ := auth.Mint(secret, "admin", "admin@bench.example", false, time.Hour, time.Now())
 	srv := httptest.NewServer(svc.Handler())
@@ -84,20 +82,25 @@ func benchInvites(ctx context.Context, admin string, d time.Duration) ([]result,
 		return true
 	})
 	if f := failed.Load(); f != nil {
-		return nil, fmt.Errorf("%s", f)
+		return 0, fmt.Errorf("%s", f)
 	}
-	invites := float64(n.Load()) / d.Seconds()
+	return float64(n.Load()) / d.Seconds(), nil
+}
 
+// InsertBaseline measures single-row INSERT autocommit of event-sized rows
+// with 8 connections for d.
+func InsertBaseline(ctx context.Context, dbURL string, d time.Duration) (float64, error) {
 	fmt.Fprintf(os.Stderr, "raw single-row INSERT autocommit, %d connections, %v...\n", clients, d)
-	p, err := pool(ctx, dbURL, clients)
+	p, err := Pool(ctx, dbURL, clients)
 	if err != nil {
-		return nil, err
+		return 0, err
 	}
 	defer p.Close()
 	if _, err := p.Exec(ctx, `CREATE TABLE bench_rows (id bigserial PRIMARY KEY, data bytea NOT NULL)`); err != nil {
-		return nil, err
+		return 0, err
 	}
 	var rows atomic.Int64
+	var failed atomic.Value
 	run(d, func(int, int) bool {
 		if _, err := p.Exec(ctx, `INSERT INTO bench_rows (data) VALUES ($1)`, eventSizedRow); err != nil {
 			failed.Store(err.Error())
@@ -106,10 +109,10 @@ func benchInvites(ctx context.Context, admin string, d time.Duration) ([]result,
 		rows.Add(1)
 		return true
 	})
-	return []result{{
-		name: "InviteUser, HTTP command path, 8 clients", value: invites, unit: "/s",
-		baseline: "single-row INSERT autocommit, 8 connections", base: float64(rows.Load()) / d.Seconds(),
-	}}, nil
+	if f := failed.Load(); f != nil {
+		return 0, fmt.Errorf("%s", f)
+	}
+	return float64(rows.Load()) / d.Seconds(), nil
 }
 
 // run calls f from 8 goroutines for d, or until f returns false.

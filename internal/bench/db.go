@@ -1,4 +1,4 @@
-package main
+package bench
 
 import (
 	"context"
@@ -15,8 +15,8 @@ import (
 	"github.com/bizcenter/bizcenter/migrations"
 )
 
-// freshDB creates a migrated database and returns its URL and a drop func.
-func freshDB(ctx context.Context, admin string) (string, func(), error) {
+// FreshDB creates a migrated database and returns its URL and a drop func.
+func FreshDB(ctx context.Context, admin string) (string, func(), error) {
 	name := "bench_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:12]
 	conn, err := pgx.Connect(ctx, admin)
 	if err != nil {
@@ -47,7 +47,8 @@ func freshDB(ctx context.Context, admin string) (string, func(), error) {
 	return dbURL, drop, nil
 }
 
-func pool(ctx context.Context, dbURL string, size int32) (*pgxpool.Pool, error) {
+// Pool opens a pool of at most size connections.
+func Pool(ctx context.Context, dbURL string, size int32) (*pgxpool.Pool, error) {
 	cfg, err := pgxpool.ParseConfig(dbURL)
 	if err != nil {
 		return nil, err
