@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -38,6 +39,11 @@ func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
 		invited, res, err := d.inviteAs(ctx, c.AccountID, d.id(), c.Profile, by)
 		if err != nil {
 			return UserInvited{}, err
+		}
+		if slices.Contains(invited.Roles, user.AccountAdministrator) {
+			if err := d.grantAdministrator(ctx, c.AccountID, invited.UserID, by); err != nil {
+				return UserInvited{}, err
+			}
 		}
 		return UserInvited{UserID: invited.UserID, ExpiresAt: invited.ExpiresAt, Position: res.Position}, nil
 	})

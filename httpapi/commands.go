@@ -16,6 +16,10 @@ type Commands struct {
 	InviteUser       commands.Handler[commands.InviteUser, commands.UserInvited]
 	ResendInvitation commands.Handler[commands.ResendInvitation, commands.InvitationResent]
 	AcceptInvitation commands.Handler[commands.AcceptInvitation, commands.InvitationAccepted]
+	ChangeUserRoles  commands.Handler[commands.ChangeUserRoles, commands.UserRolesChanged]
+	ChangeDomain     commands.Handler[commands.ChangeDomain, commands.DomainsChanged]
+	RequestResend    commands.Handler[commands.RequestManagerResend, bool]
+	RecordExpiry     commands.Handler[commands.RecordInvitationExpiry, bool]
 }
 
 // NewCommands wires every command handler over the same dependencies,
@@ -26,6 +30,10 @@ func NewCommands(d commands.Deps, log *slog.Logger) Commands {
 		InviteUser:       commands.Logged("InviteUser", log, commands.InviteUserHandler(d)),
 		ResendInvitation: commands.Logged("ResendInvitation", log, commands.ResendInvitationHandler(d)),
 		AcceptInvitation: commands.Logged("AcceptInvitation", log, commands.AcceptInvitationHandler(d)),
+		ChangeUserRoles:  commands.Logged("ChangeUserRoles", log, commands.ChangeUserRolesHandler(d)),
+		ChangeDomain:     commands.Logged("ChangeDomain", log, commands.ChangeDomainHandler(d)),
+		RequestResend:    commands.Logged("RequestManagerResend", log, commands.RequestManagerResendHandler(d)),
+		RecordExpiry:     commands.RecordInvitationExpiryHandler(d),
 	}
 }
 
@@ -51,5 +59,8 @@ func CommandRoutes(c Commands, log *slog.Logger) []kit.Route {
 		inviteUserRoute(c, log),
 		resendInvitationRoute(c, log),
 		acceptInvitationRoute(c, log),
+		changeRolesRoute(c, log),
+		domainRoute(c, log, false),
+		domainRoute(c, log, true),
 	}
 }

@@ -17,14 +17,14 @@ import (
 type Server struct {
 	mux      *http.ServeMux
 	routes   []kit.Route
-	verifier *auth.Verifier
+	verifier auth.Authenticator
 	log      *slog.Logger
 	metrics  *metrics
 }
 
 // New builds the server from route declarations. Every route is mounted
 // and described in /v1/openapi.json from the same declaration.
-func New(verifier *auth.Verifier, log *slog.Logger, routes ...[]kit.Route) *Server {
+func New(verifier auth.Authenticator, log *slog.Logger, routes ...[]kit.Route) *Server {
 	s := &Server{mux: http.NewServeMux(), verifier: verifier, log: log, metrics: newMetrics()}
 	for _, group := range routes {
 		for _, r := range group {
@@ -67,7 +67,7 @@ func (s *Server) authenticate(route kit.Route, next http.Handler) http.Handler {
 		header := r.Header.Get("Authorization")
 		if header != "" {
 			token, ok := strings.CutPrefix(header, "Bearer ")
-			p, err := s.verifier.Verify(strings.TrimSpace(token))
+			p, err := s.verifier.Verify(r.Context(), strings.TrimSpace(token))
 			if !ok || err != nil {
 				unauthorized(w, "the bearer token is missing, malformed, expired or not signed by us")
 				return

@@ -154,13 +154,20 @@ func (h *harness) files() []string {
 }
 
 // settle appends an event the mailer ignores and waits until the mailer
-// has passed it: everything before it, sends included, is done.
+// has passed it and no claimed mail is still being sent: everything before
+// it, sends included, is done. (A batch commits its checkpoint before its
+// mails go out, so the checkpoint alone does not say the sends are over.)
 func (h *harness) settle() {
 	h.t.Helper()
 	_, pos := h.append("test-marker-"+uuid.NewString(), account.Registered{AccountID: uuid.New(), Name: "marker"})
-	eventually(h.t, "the mailer's checkpoint to reach "+pos.String(), func() bool {
+	eventually(h.t, "the mailer to pass "+pos.String()+" and finish its sends", func() bool {
 		cp, err := projections.LoadCheckpoint(context.Background(), h.pool, mailer.Name)
-		return err == nil && !cp.Less(pos)
+		if err != nil || cp.Less(pos) {
+			return false
+		}
+		var sending int
+		err = h.pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_sent WHERE outcome = 'pending'`).Scan(&sending)
+		return err == nil && sending == 0
 	})
 }
 

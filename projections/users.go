@@ -3,11 +3,13 @@ package projections
 import (
 	"strings"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // Users builds the user directory read model: rm_accounts, rm_users and
@@ -38,14 +40,43 @@ func (Users) Apply(q *pgx.Batch, env event.Envelope) {
 			strings.ToLower(e.FirstName+" "+e.LastName), e.Language, e.Country, roleStrings(e.Roles),
 			e.SentAt, e.ExpiresAt)
 		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.InvitedBy)
+		history(q, env, e.UserID, "invited", e.Roles)
 	case user.InvitationResent:
 		q.Queue(`
-			UPDATE rm_users SET invitation_expires_at = $2, invitation_count = invitation_count + 1
+			UPDATE rm_users SET invitation_expires_at = $2, invitation_count = invitation_count + 1,
+			       invitation_expiry_recorded = false
 			 WHERE user_id = $1`, e.UserID, e.ExpiresAt)
 		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.ResentBy)
+		history(q, env, e.UserID, "resent", nil)
 	case user.InvitationAccepted:
 		q.Queue(`UPDATE rm_users SET status = 'active', activated_at = $2 WHERE user_id = $1`, e.UserID, e.AcceptedAt)
+		history(q, env, e.UserID, "accepted", nil)
+	case user.InvitationExpired:
+		q.Queue(`UPDATE rm_users SET invitation_expiry_recorded = true WHERE user_id = $1`, e.UserID)
+		history(q, env, e.UserID, "expired", nil)
+	case user.RolesChanged:
+		q.Queue(`UPDATE rm_users SET roles = $2 WHERE user_id = $1`, e.UserID, roleStrings(e.Roles))
+		history(q, env, e.UserID, "roles_changed", e.Roles)
+	case account.DomainAdded:
+		q.Queue(`
+			UPDATE rm_accounts SET domains = array_append(domains, $2)
+			 WHERE account_id = $1 AND NOT $2 = ANY(domains)`, e.AccountID, e.Domain)
+	case account.DomainRemoved:
+		q.Queue(`UPDATE rm_accounts SET domains = array_remove(domains, $2) WHERE account_id = $1`, e.AccountID, e.Domain)
 	}
+}
+
+// history records one line of a user's history, keyed by the event.
+func history(q *pgx.Batch, env event.Envelope, userID uuid.UUID, kind string, roles []user.Role) {
+	var r []string
+	if roles != nil {
+		r = roleStrings(roles)
+	}
+	pos, _ := eventstore.ParsePosition(env.Position)
+	q.Queue(`
+		INSERT INTO rm_user_history (event_id, user_id, commit_pos, prepare_pos, at, kind, by, roles)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+		ON CONFLICT (event_id) DO NOTHING`, env.EventID, userID, int64(pos.Commit), int64(pos.Prepare), env.OccurredAt, kind, env.Actor, r)
 }
 
 const insertInvitation = `

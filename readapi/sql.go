@@ -39,7 +39,9 @@ const (
 	// userColumns are what scanUser reads, from rm_users u.
 	userColumns = `u.user_id, u.email, u.first_name, u.last_name, ` + statusSQL + `, u.roles,
 	  u.invited_at, u.invitation_expires_at, CASE WHEN u.status = 'active' THEN u.activated_at END,
-	  u.email_lower, u.name_sort`
+	  u.email_lower, u.name_sort,
+	  coalesce((SELECT cardinality(a.domains) > 0 AND NOT split_part(u.email_lower, '@', 2) = ANY (a.domains)
+	    FROM rm_accounts a WHERE a.account_id = u.account_id), false)`
 )
 
 // userRow is a User with the sort keys that are not part of it.
@@ -53,7 +55,7 @@ type userRow struct {
 func scanUser(row pgx.Row, more ...any) (userRow, error) {
 	var u userRow
 	dest := append([]any{&u.UserID, &u.Email, &u.FirstName, &u.LastName, &u.Status, &u.Roles,
-		&u.InvitedAt, &u.InvitationExpiresAt, &u.ActivatedAt, &u.emailLower, &u.nameSort}, more...)
+		&u.InvitedAt, &u.InvitationExpiresAt, &u.ActivatedAt, &u.emailLower, &u.nameSort, &u.OutsideDomains}, more...)
 	if err := row.Scan(dest...); err != nil {
 		return userRow{}, err
 	}

@@ -20,6 +20,9 @@ type User struct {
 	InvitedAt           time.Time  `json:"invitedAt"`
 	InvitationExpiresAt time.Time  `json:"invitationExpiresAt"`
 	ActivatedAt         *time.Time `json:"activatedAt"`
+	// OutsideDomains flags an email outside every domain of an account that
+	// has domains (allowed, but worth a look).
+	OutsideDomains bool `json:"outsideDomains"`
 }
 
 // UserPage is GET /v1/accounts/{accountId}/users: Counts are the whole
@@ -37,6 +40,16 @@ type UserDetail struct {
 	Language    string       `json:"language"`
 	Country     string       `json:"country"`
 	Invitations []Invitation `json:"invitations"`
+	History     []History    `json:"history"`
+}
+
+// History is one thing that happened to a user: invited, resent, expired,
+// accepted or roles_changed (with the roles it gave).
+type History struct {
+	At    time.Time `json:"at"`
+	Kind  string    `json:"kind"`
+	By    string    `json:"by"`
+	Roles []string  `json:"roles,omitempty"`
 }
 
 // Invitation is one invitation a user was sent, by whom.

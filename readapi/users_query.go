@@ -110,11 +110,25 @@ func userByID(ctx context.Context, pool *pgxpool.Pool, q userRequest, now time.T
 			i.SentAt, i.ExpiresAt = i.SentAt.UTC(), i.ExpiresAt.UTC()
 			return i, err
 		})
+		if err != nil {
+			return err
+		}
+		rows, err = tx.Query(ctx, `SELECT at, kind, by, roles FROM rm_user_history
+		  WHERE user_id = $1 ORDER BY at, commit_pos, prepare_pos`, q.userID)
+		if err != nil {
+			return err
+		}
+		d.History, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (History, error) {
+			var h History
+			err := row.Scan(&h.At, &h.Kind, &h.By, &h.Roles)
+			h.At = h.At.UTC()
+			return h, err
+		})
 		return err
 	})
 	if err != nil {
 		return UserDetail{}, fmt.Errorf("user %s of account %s: %w", q.userID, q.accountID, err)
 	}
-	d.Invitations = nonNil(d.Invitations)
+	d.Invitations, d.History = nonNil(d.Invitations), nonNil(d.History)
 	return d, nil
 }

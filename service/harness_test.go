@@ -34,7 +34,8 @@ type harness struct {
 }
 
 type options struct {
-	eventStoreURL string
+	eventStoreURL            string
+	oidcIssuer, oidcAudience string
 }
 
 func start(t *testing.T, opts options) *harness {
@@ -43,9 +44,12 @@ func start(t *testing.T, opts options) *harness {
 	ctx, cancel := context.WithCancel(context.Background())
 	svc, err := service.New(ctx, service.Config{
 		DatabaseURL: pgtest.URL(t), EventStoreURL: opts.eventStoreURL,
+		OIDCIssuer: opts.oidcIssuer, OIDCAudience: opts.oidcAudience,
 		JWTSecret: jwtSecret, InvitationKey: []byte("e2e invitation key"),
 		Clock: h.clock, Mail: mailer.FileSender{Dir: h.mailDir}, MailFrom: "bizcenter@test.example",
 		PublicURL: "http://bizcenter.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
+		// Tests sweep by hand.
+		SweepInterval: time.Hour,
 	})
 	if err != nil {
 		cancel()

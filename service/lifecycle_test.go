@@ -21,8 +21,10 @@ func (h *harness) registered() (string, string) {
 	})
 	accountID := out["accountId"].(string)
 	tok := h.mailTokens(managerEmail, 1)[0]
-	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
-	return accountID, h.token("nora", managerEmail, false)
+	acc := h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+	admin := h.token("nora", managerEmail, false)
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+acc["position"].(string), admin, nil)
+	return accountID, admin
 }
 
 func invite(email string, roles ...string) map[string]any {

@@ -13,6 +13,8 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
 
@@ -23,6 +25,7 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/projections"
@@ -36,6 +39,10 @@ type Config struct {
 	// in PostgreSQL at DatabaseURL.
 	EventStoreURL string
 	JWTSecret     []byte
+	// OIDCIssuer and OIDCAudience, when the issuer is set, also accept that
+	// issuer's access tokens (auth.OIDCVerifier).
+	OIDCIssuer   string
+	OIDCAudience string
 	// InvitationKey derives invitation tokens.
 	InvitationKey []byte
 	Clock         clock.Clock
@@ -44,6 +51,9 @@ type Config struct {
 	// PublicURL is where people reach the service (accept links).
 	PublicURL string
 	Log       *slog.Logger
+	// SweepInterval is how often expired invitations are recorded
+	// (default one minute).
+	SweepInterval time.Duration
 }
 
 // Service is one running process.
@@ -53,6 +63,8 @@ type Service struct {
 	store    eventstore.Store
 	engine   *projections.Engine
 	server   *httpapi.Server
+	resends  *httpapi.ResendRequests
+	Sweeper  *Sweeper
 	Commands httpapi.Commands
 }
 
@@ -97,15 +109,38 @@ func (s *Service) wire(ctx context.Context) error {
 
 	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey}
 	s.Commands = httpapi.NewCommands(deps, log)
-	// Tokens expire by the real clock: a fixed or shifted demo clock is for
-	// business rules, not for authentication.
-	verifier := auth.NewVerifier(s.cfg.JWTSecret, nil)
+	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
+	interval := s.cfg.SweepInterval
+	if interval <= 0 {
+		interval = time.Minute
+	}
+	s.Sweeper = &Sweeper{Pool: s.pool, Clock: s.cfg.Clock, Record: s.Commands.RecordExpiry, Interval: interval, Log: log}
+	verifier, err := authenticator(s.cfg)
+	if err != nil {
+		return err
+	}
 	s.server = httpapi.New(verifier, log,
 		httpapi.CommandRoutes(s.Commands, log),
-		readapi.Routes(readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock}),
+		[]kit.Route{s.resends.Route()},
+		s.readRoutes(deps),
 		httpapi.OpsRoutes(s.ready),
 	)
 	return nil
+}
+
+// authenticator accepts dev tokens and, when an issuer is configured, its
+// access tokens. Tokens expire by the real clock: a fixed or shifted demo
+// clock is for business rules, not for authentication.
+func authenticator(cfg Config) (auth.Authenticator, error) {
+	dev := auth.NewVerifier(cfg.JWTSecret, nil)
+	if cfg.OIDCIssuer == "" {
+		return auth.NewChain(dev, nil), nil
+	}
+	oidc, err := auth.NewOIDCVerifier(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Log: cfg.Log})
+	if err != nil {
+		return nil, err
+	}
+	return auth.NewChain(dev, oidc), nil
 }
 
 func openStore(ctx context.Context, cfg Config, pool *pgxpool.Pool) (eventstore.Store, error) {
@@ -154,8 +189,13 @@ func (s *Service) ready(ctx context.Context) error {
 	return nil
 }
 
-// RunProjections runs the projection engine until ctx ends.
-func (s *Service) RunProjections(ctx context.Context) error { return s.engine.Run(ctx) }
+// RunProjections runs the projection engine, and the background work that
+// follows the events (resend requests, the expiry sweeper), until ctx ends.
+func (s *Service) RunProjections(ctx context.Context) error {
+	go s.resends.Run(ctx)
+	go s.Sweeper.Run(ctx)
+	return s.engine.Run(ctx)
+}
 
 // ProjectionsRunning is closed once the projectors run.
 func (s *Service) ProjectionsRunning() <-chan struct{} { return s.engine.Running() }
@@ -164,7 +204,7 @@ func (s *Service) ProjectionsRunning() <-chan struct{} { return s.engine.Running
 // shuts down gracefully.
 func (s *Service) Serve(ctx context.Context, l net.Listener) error {
 	errs := make(chan error, 2)
-	go func() { errs <- s.engine.Run(ctx) }()
+	go func() { errs <- s.RunProjections(ctx) }()
 	srv := &http.Server{Handler: s.server, ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
@@ -187,4 +227,26 @@ func (s *Service) Serve(ctx context.Context, l net.Listener) error {
 func (s *Service) Close() {
 	_ = s.store.Close()
 	s.pool.Close()
+}
+
+// readRoutes are the read API's routes, with sign-in activation on
+// GET /v1/me.
+func (s *Service) readRoutes(deps commands.Deps) []kit.Route {
+	signIn := commands.Logged("SignIn", s.cfg.Log, commands.SignInHandler(deps, s.pendingByEmail))
+	routes := readapi.Routes(readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock})
+	for i, r := range routes {
+		if r.Method == http.MethodGet && r.Path == "/v1/me" {
+			routes[i] = httpapi.SignInOn(r, signIn, s.cfg.Log)
+		}
+	}
+	return routes
+}
+
+// pendingByEmail finds the users a first sign-in may activate.
+func (s *Service) pendingByEmail(ctx context.Context, email string) ([]uuid.UUID, error) {
+	rows, err := s.pool.Query(ctx, `SELECT user_id FROM rm_users WHERE email_lower = $1 AND status = 'pending'`, email)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 }

@@ -38,6 +38,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	svc, err := service.New(ctx, service.Config{
 		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL,
 		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
+		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience,
 		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,
 	})
 	if err != nil {

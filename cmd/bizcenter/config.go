@@ -12,6 +12,7 @@ import (
 	"time"
 
 	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/mailer"
 )
 
@@ -27,6 +28,8 @@ type config struct {
 	SMTPUsername  string
 	SMTPPassword  string
 	JWTSecret     string
+	OIDCIssuer    string
+	OIDCAudience  string
 	InvitationKey string
 	Now           string
 	NowOffset     string
@@ -52,6 +55,8 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		SMTPUsername:  envOr("SMTP_USERNAME", ""),
 		SMTPPassword:  envOr("SMTP_PASSWORD", ""),
 		JWTSecret:     envOr("BIZCENTER_JWT_SECRET", ""),
+		OIDCIssuer:    envOr("OIDC_ISSUER", ""),
+		OIDCAudience:  envOr("OIDC_AUDIENCE", ""),
 		InvitationKey: envOr("BIZCENTER_INVITATION_KEY", ""),
 		Now:           envOr("BIZCENTER_NOW", ""),
 		NowOffset:     envOr("BIZCENTER_NOW_OFFSET", ""),
@@ -60,6 +65,8 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 	fs.StringVar(&c.EventStoreURL, "eventstore-url", c.EventStoreURL, "EventStoreDB URL (empty: events in PostgreSQL)")
 	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "listen address")
 	fs.StringVar(&c.MailDir, "mail-dir", c.MailDir, "directory for .eml files")
+	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", c.OIDCIssuer, "OIDC_ISSUER: also accept access tokens of this OpenID Connect issuer (with OIDC_AUDIENCE)")
+	fs.StringVar(&c.OIDCAudience, "oidc-audience", c.OIDCAudience, "OIDC_AUDIENCE: the aud those access tokens must carry (API audience or client id)")
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
@@ -75,6 +82,9 @@ func (c config) validate() error {
 	if len(c.JWTSecret) < 16 {
 		errs = append(errs, errors.New("BIZCENTER_JWT_SECRET is required, at least 16 characters"))
 	}
+	if err := c.validateOIDC(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := url.Parse(c.PublicURL); err != nil {
 		errs = append(errs, fmt.Errorf("PUBLIC_URL: %w", err))
 	}
@@ -85,6 +95,20 @@ func (c config) validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// validateOIDC wants both OIDC_ISSUER and OIDC_AUDIENCE or neither.
+func (c config) validateOIDC() error {
+	switch {
+	case c.OIDCIssuer == "" && c.OIDCAudience == "":
+		return nil
+	case c.OIDCIssuer == "" || c.OIDCAudience == "":
+		return errors.New("set OIDC_ISSUER and OIDC_AUDIENCE together, or neither")
+	}
+	if err := (auth.OIDCConfig{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience}).Validate(); err != nil {
+		return fmt.Errorf("OIDC_ISSUER, OIDC_AUDIENCE: %w", err)
+	}
+	return nil
 }
 
 // clock is the system clock unless "now" is fixed or shifted, which is

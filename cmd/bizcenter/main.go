@@ -59,6 +59,7 @@ Configuration comes from the environment (flags override):
   MAIL_DIR              write emails as .eml files here (default .data/mail)
   SMTP_ADDR, SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD   send emails by SMTP instead
   BIZCENTER_JWT_SECRET  HS256 secret of bearer tokens (required)
+  OIDC_ISSUER, OIDC_AUDIENCE  also accept access tokens of this OpenID Connect issuer (both or neither)
   BIZCENTER_INVITATION_KEY  key of invitation tokens (default: derived from the JWT secret)
   BIZCENTER_NOW         fix "now" (RFC 3339), for demos and tests only
   BIZCENTER_NOW_OFFSET  shift "now" by a duration (e.g. 1440h), for demos and tests only`)

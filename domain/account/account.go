@@ -4,6 +4,7 @@ package account
 
 import (
 	"regexp"
+	"slices"
 	"strings"
 	"unicode/utf8"
 
@@ -27,23 +28,50 @@ type Registered struct {
 
 func (Registered) EventType() string { return "account.registered" }
 
-func init() { event.Register[Registered](1) }
+func init() {
+	event.Register[Registered](1)
+	event.Register[AdministratorGranted](1)
+	event.Register[AdministratorRevoked](1)
+	event.Register[DomainAdded](1)
+	event.Register[DomainRemoved](1)
+}
 
 // Stream is the stream of one account.
 func Stream(id uuid.UUID) string { return "account-" + id.String() }
 
 // Account is the write model of one purchase account.
 type Account struct {
-	id   uuid.UUID
-	name string
+	id           uuid.UUID
+	name         string
+	managerID    uuid.UUID
+	managerEmail string
+	admins       []uuid.UUID
+	domains      []string
 }
 
 // Apply folds one event into the state.
 func (a *Account) Apply(e event.Event) {
-	if r, ok := e.(Registered); ok {
-		a.id, a.name = r.AccountID, r.Name
+	switch e := e.(type) {
+	case Registered:
+		a.id, a.name = e.AccountID, e.Name
+		a.managerID, a.managerEmail = e.ManagerUserID, e.ManagerEmail
+		a.admins = []uuid.UUID{e.ManagerUserID}
+	case AdministratorGranted:
+		a.admins = append(a.admins, e.UserID)
+	case AdministratorRevoked:
+		a.admins = slices.DeleteFunc(a.admins, func(id uuid.UUID) bool { return id == e.UserID })
+	case DomainAdded:
+		a.domains = append(a.domains, e.Domain)
+	case DomainRemoved:
+		a.domains = slices.DeleteFunc(a.domains, func(d string) bool { return d == e.Domain })
 	}
 }
+
+// Manager is the purchase account manager designated at registration.
+func (a *Account) Manager() (uuid.UUID, string) { return a.managerID, a.managerEmail }
+
+// ID is the account's id.
+func (a *Account) ID() uuid.UUID { return a.id }
 
 // Exists reports whether the account was registered.
 func (a *Account) Exists() bool { return a.id != uuid.Nil }

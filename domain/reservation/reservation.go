@@ -22,15 +22,30 @@ type Claimed struct {
 	ClaimedAt time.Time `json:"claimedAt"`
 }
 
-func (Claimed) EventType() string { return "reservation.claimed" }
+// Released: the value is free again (a domain removed from an account).
+type Released struct {
+	Kind       string    `json:"kind"`
+	OwnerID    uuid.UUID `json:"ownerId"`
+	ReleasedAt time.Time `json:"releasedAt"`
+}
 
-func init() { event.Register[Claimed](1) }
+func (Claimed) EventType() string  { return "reservation.claimed" }
+func (Released) EventType() string { return "reservation.released" }
+
+func init() {
+	event.Register[Claimed](1)
+	event.Register[Released](1)
+}
 
 // Kinds of reservation.
 const (
 	KindUserEmail = "user-email"
 	KindAgreement = "agreement"
+	KindDomain    = "domain"
 )
+
+// DomainStream reserves a domain for one account.
+func DomainStream(normalizedDomain string) string { return stream(KindDomain, normalizedDomain) }
 
 // UserEmailStream reserves a normalized email within one account.
 func UserEmailStream(accountID uuid.UUID, normalizedEmail string) string {
@@ -59,8 +74,11 @@ type Reservation struct {
 
 // Apply folds one event into the state.
 func (r *Reservation) Apply(e event.Event) {
-	if c, ok := e.(Claimed); ok {
-		r.owner, r.claimedAt = c.OwnerID, c.ClaimedAt
+	switch e := e.(type) {
+	case Claimed:
+		r.owner, r.claimedAt = e.OwnerID, e.ClaimedAt
+	case Released:
+		r.owner = uuid.Nil
 	}
 }
 
@@ -73,4 +91,12 @@ func (r *Reservation) ClaimedAt() time.Time { return r.claimedAt }
 // Claim claims a value for an owner.
 func Claim(kind string, owner uuid.UUID, now time.Time) Claimed {
 	return Claimed{Kind: kind, OwnerID: owner, ClaimedAt: now}
+}
+
+// Release frees the value held by owner (nil if owner does not hold it).
+func (r *Reservation) Release(kind string, owner uuid.UUID, now time.Time) *Released {
+	if r.owner != owner || owner == uuid.Nil {
+		return nil
+	}
+	return &Released{Kind: kind, OwnerID: owner, ReleasedAt: now}
 }

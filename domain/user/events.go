@@ -46,6 +46,28 @@ type InvitationAccepted struct {
 	AcceptedAt   time.Time `json:"acceptedAt"`
 }
 
+// RolesChanged: an administrator saved a new set of roles for the user.
+type RolesChanged struct {
+	UserID    uuid.UUID `json:"userId"`
+	AccountID uuid.UUID `json:"accountId"`
+	Roles     []Role    `json:"roles"`
+	Added     []Role    `json:"added"`
+	Removed   []Role    `json:"removed"`
+	ChangedBy string    `json:"changedBy"`
+	ChangedAt time.Time `json:"changedAt"`
+}
+
+// InvitationExpired: the invitation passed its 60 days unaccepted. The
+// status was already "expired" by the clock; this records it for auditors.
+type InvitationExpired struct {
+	UserID       uuid.UUID `json:"userId"`
+	AccountID    uuid.UUID `json:"accountId"`
+	InvitationID uuid.UUID `json:"invitationId"`
+	ExpiredAt    time.Time `json:"expiredAt"`
+}
+
+func (RolesChanged) EventType() string       { return "user.roles_changed" }
+func (InvitationExpired) EventType() string  { return "user.invitation_expired" }
 func (Invited) EventType() string            { return "user.invited" }
 func (InvitationResent) EventType() string   { return "user.invitation_resent" }
 func (InvitationAccepted) EventType() string { return "user.invitation_accepted" }
@@ -54,4 +76,6 @@ func init() {
 	event.Register[Invited](1)
 	event.Register[InvitationResent](1)
 	event.Register[InvitationAccepted](1)
+	event.Register[RolesChanged](1)
+	event.Register[InvitationExpired](1)
 }

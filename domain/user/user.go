@@ -37,6 +37,9 @@ type User struct {
 	invitationID uuid.UUID
 	tokenHash    string
 	expiresAt    time.Time
+	// expiryRecorded: an InvitationExpired was appended for the current
+	// invitation.
+	expiryRecorded bool
 }
 
 // Apply folds one event into the state. It never fails.
@@ -47,8 +50,13 @@ func (u *User) Apply(e event.Event) {
 		u.invitationID, u.tokenHash, u.expiresAt = e.InvitationID, e.TokenHash, e.ExpiresAt
 	case InvitationResent:
 		u.invitationID, u.tokenHash, u.expiresAt = e.InvitationID, e.TokenHash, e.ExpiresAt
+		u.expiryRecorded = false
 	case InvitationAccepted:
 		u.active = true
+	case RolesChanged:
+		u.roles = e.Roles
+	case InvitationExpired:
+		u.expiryRecorded = e.InvitationID == u.invitationID
 	}
 }
 
@@ -155,4 +163,51 @@ func (u *User) Accept(secret []byte, now time.Time) ([]event.Event, error) {
 		return nil, &domain.RuleError{Code: "invitation-expired", Detail: "the invitation expired on " + u.expiresAt.UTC().Format(time.RFC3339) + "; ask an administrator to send it again"}
 	}
 	return []event.Event{InvitationAccepted{UserID: u.id, AccountID: u.accountID, InvitationID: u.invitationID, AcceptedAt: now}}, nil
+}
+
+// ChangeRoles saves a whole new set of roles. It returns nil when the set
+// is the same.
+func (u *User) ChangeRoles(roles []string, by string, now time.Time) (*RolesChanged, error) {
+	next, reason := normalizeRoles(roles)
+	if reason != "" {
+		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "roles", Reason: reason}}}
+	}
+	added, removed := diffRoles(u.roles, next)
+	if len(added) == 0 && len(removed) == 0 {
+		return nil, nil
+	}
+	return &RolesChanged{UserID: u.id, AccountID: u.accountID, Roles: next, Added: added, Removed: removed, ChangedBy: by, ChangedAt: now}, nil
+}
+
+func diffRoles(before, after []Role) (added, removed []Role) {
+	for _, r := range after {
+		if !slices.Contains(before, r) {
+			added = append(added, r)
+		}
+	}
+	for _, r := range before {
+		if !slices.Contains(after, r) {
+			removed = append(removed, r)
+		}
+	}
+	return added, removed
+}
+
+// RecordExpiry records that the current invitation expired: once, and only
+// when it has.
+func (u *User) RecordExpiry(now time.Time) *InvitationExpired {
+	if !u.Exists() || u.expiryRecorded || u.Status(now) != Expired {
+		return nil
+	}
+	return &InvitationExpired{UserID: u.id, AccountID: u.accountID, InvitationID: u.invitationID, ExpiredAt: u.expiresAt}
+}
+
+// AcceptBySignIn activates a pending user whose email a trusted identity
+// provider verified, as accepting the invitation would. It returns nil
+// when the email is not the user's, or the user is not pending.
+func (u *User) AcceptBySignIn(verifiedEmail string, now time.Time) *InvitationAccepted {
+	if !u.Exists() || NormalizeEmail(verifiedEmail) != NormalizeEmail(u.email) || u.Status(now) != Pending {
+		return nil
+	}
+	return &InvitationAccepted{UserID: u.id, AccountID: u.accountID, InvitationID: u.invitationID, AcceptedAt: now}
 }

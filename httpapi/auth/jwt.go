@@ -1,9 +1,12 @@
 // Package auth verifies and mints the bearer tokens of the HTTP API. Dev
-// tokens are HS256 JWTs signed with a shared secret; what a principal may
-// do comes from the events, so a token says only who it is.
+// tokens are HS256 JWTs signed with a shared secret; access tokens of an
+// OpenID Connect issuer are verified against its published keys (see
+// OIDCVerifier), and a Chain picks the verifier for each token. What a
+// principal may do comes from the events, so a token says only who it is.
 package auth
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"time"
@@ -18,6 +21,12 @@ type claims struct {
 	Email    string `json:"email,omitempty"`
 	Operator bool   `json:"operator,omitempty"`
 	jwt.RegisteredClaims
+}
+
+// Authenticator turns a bearer token into the principal it names. Every
+// refusal wraps ErrInvalidToken.
+type Authenticator interface {
+	Verify(ctx context.Context, token string) (kit.Principal, error)
 }
 
 // Verifier checks HS256 tokens.
@@ -38,8 +47,14 @@ func NewVerifier(secret []byte, now func() time.Time) *Verifier {
 // ErrInvalidToken covers every reason a token is refused.
 var ErrInvalidToken = errors.New("invalid token")
 
-// Verify returns the principal a token names.
-func (v *Verifier) Verify(token string) (kit.Principal, error) {
+var errNoSubject = errors.New("no subject")
+
+// invalid wraps why a token is refused.
+func invalid(err error) error { return fmt.Errorf("%w: %w", ErrInvalidToken, err) }
+
+// Verify returns the principal a token names. It does no I/O, so ctx is
+// only there to satisfy Authenticator.
+func (v *Verifier) Verify(_ context.Context, token string) (kit.Principal, error) {
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}),
@@ -47,10 +62,10 @@ func (v *Verifier) Verify(token string) (kit.Principal, error) {
 		jwt.WithTimeFunc(v.now),
 	)
 	if err != nil {
-		return kit.Principal{}, fmt.Errorf("%w: %w", ErrInvalidToken, err)
+		return kit.Principal{}, invalid(err)
 	}
 	if c.Subject == "" {
-		return kit.Principal{}, fmt.Errorf("%w: no subject", ErrInvalidToken)
+		return kit.Principal{}, invalid(errNoSubject)
 	}
 	return kit.Principal{Subject: c.Subject, Email: c.Email, Operator: c.Operator}, nil
 }

@@ -1,0 +1,134 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// ChangeUserRoles saves a whole new set of roles for a user. The actor must
+// be able to grant every role added or removed, and the account keeps at
+// least one active Account Administrator.
+type ChangeUserRoles struct {
+	By        Actor
+	AccountID uuid.UUID
+	UserID    uuid.UUID
+	Roles     []string
+}
+
+// UserRolesChanged is the answer.
+type UserRolesChanged struct {
+	Roles    []user.Role
+	Position eventstore.Position
+}
+
+// ChangeUserRolesHandler handles ChangeUserRoles.
+func ChangeUserRolesHandler(d Deps) Handler[ChangeUserRoles, UserRolesChanged] {
+	return HandlerFunc[ChangeUserRoles, UserRolesChanged](func(ctx context.Context, c ChangeUserRoles) (UserRolesChanged, error) {
+		return retried(ctx, func() (UserRolesChanged, error) {
+			var u user.User
+			l, err := load(ctx, d.Store, user.Stream(c.UserID), &u)
+			if err != nil {
+				return UserRolesChanged{}, err
+			}
+			if !u.Exists() || u.Account() != c.AccountID {
+				// Checked before the actor's rights would say 403, so no
+				// caller learns of users in other accounts.
+				if _, err := d.rolesIn(ctx, c.AccountID, c.By); err != nil {
+					return UserRolesChanged{}, err
+				}
+				return UserRolesChanged{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
+			}
+			by := origin{actor: c.By.name(), at: d.now()}
+			changed, err := u.ChangeRoles(c.Roles, by.actor, by.at)
+			if err != nil {
+				return UserRolesChanged{}, err
+			}
+			if changed == nil {
+				if err := d.mayManageUsers(ctx, c.AccountID, c.By, nil); err != nil {
+					return UserRolesChanged{}, err
+				}
+				return UserRolesChanged{Roles: u.Roles(), Position: l.position}, nil
+			}
+			touched := append(roleNames(changed.Added), roleNames(changed.Removed)...)
+			if err := d.mayManageUsers(ctx, c.AccountID, c.By, touched); err != nil {
+				return UserRolesChanged{}, err
+			}
+			if slices.Contains(changed.Removed, user.AccountAdministrator) {
+				if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
+					return UserRolesChanged{}, err
+				}
+			}
+			res, err := save(ctx, d.Store, user.Stream(c.UserID), l.expected(), by, *changed)
+			if err != nil {
+				return UserRolesChanged{}, err
+			}
+			if slices.Contains(changed.Added, user.AccountAdministrator) {
+				if err := d.grantAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
+					return UserRolesChanged{}, err
+				}
+			}
+			return UserRolesChanged{Roles: changed.Roles, Position: res.Position}, nil
+		})
+	})
+}
+
+func roleNames(roles []user.Role) []string {
+	out := make([]string, len(roles))
+	for i, r := range roles {
+		out[i] = string(r)
+	}
+	return out
+}
+
+// grantAdministrator records a new administrator on the account stream.
+func (d Deps) grantAdministrator(ctx context.Context, accountID, userID uuid.UUID, by origin) error {
+	_, err := retried(ctx, func() (struct{}, error) {
+		a, l, err := d.loadAccount(ctx, accountID)
+		if err != nil {
+			return struct{}{}, err
+		}
+		if g := a.GrantAdministrator(userID, by.actor); g != nil {
+			_, err = save(ctx, d.Store, account.Stream(accountID), l.expected(), by, *g)
+		}
+		return struct{}{}, err
+	})
+	return err
+}
+
+// revokeAdministrator removes an administrator from the account stream,
+// refusing to remove the last active one. The append expects the revision
+// read, so two concurrent demotions cannot both pass the check.
+func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UUID, by origin) error {
+	a, l, err := d.loadAccount(ctx, accountID)
+	if err != nil {
+		return err
+	}
+	others := 0
+	for _, id := range a.Administrators() {
+		if id == userID {
+			continue
+		}
+		var admin user.User
+		if _, err := load(ctx, d.Store, user.Stream(id), &admin); err != nil {
+			return err
+		}
+		if admin.Status(by.at) == user.Active && slices.Contains(admin.Roles(), user.AccountAdministrator) {
+			others++
+		}
+	}
+	r, err := a.RevokeAdministrator(userID, others, by.actor)
+	if err != nil || r == nil {
+		return err
+	}
+	_, err = save(ctx, d.Store, account.Stream(accountID), l.expected(), by, []event.Event{*r}...)
+	return err
+}

@@ -1,0 +1,61 @@
+package account
+
+import (
+	"regexp"
+	"slices"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+)
+
+// DomainAdded: people whose email ends with this domain belong to the
+// account's organization.
+type DomainAdded struct {
+	AccountID uuid.UUID `json:"accountId"`
+	Domain    string    `json:"domain"`
+	AddedBy   string    `json:"addedBy"`
+}
+
+// DomainRemoved: the domain no longer belongs to the account.
+type DomainRemoved struct {
+	AccountID uuid.UUID `json:"accountId"`
+	Domain    string    `json:"domain"`
+	RemovedBy string    `json:"removedBy"`
+}
+
+func (DomainAdded) EventType() string   { return "account.domain_added" }
+func (DomainRemoved) EventType() string { return "account.domain_removed" }
+
+// A DNS name of two or more labels: letters, digits and inner hyphens, each
+// label 1 to 63 characters, the top label alphabetic (or an IDN's xn--).
+var dnsName = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$`)
+
+// NormalizeDomain lower-cases a domain and checks it is a DNS name.
+func NormalizeDomain(s string) (string, error) {
+	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
+	if len(d) > 253 || !dnsName.MatchString(d) {
+		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "not a DNS name like contoso.com"}}}
+	}
+	return d, nil
+}
+
+// Domains are the account's domains, in the order added.
+func (a *Account) Domains() []string { return slices.Clone(a.domains) }
+
+// AddDomain associates a normalized domain (nil if it already is).
+func (a *Account) AddDomain(d, by string) *DomainAdded {
+	if slices.Contains(a.domains, d) {
+		return nil
+	}
+	return &DomainAdded{AccountID: a.id, Domain: d, AddedBy: by}
+}
+
+// RemoveDomain dissociates a domain (nil if it was not associated).
+func (a *Account) RemoveDomain(d, by string) *DomainRemoved {
+	if !slices.Contains(a.domains, d) {
+		return nil
+	}
+	return &DomainRemoved{AccountID: a.id, Domain: d, RemovedBy: by}
+}

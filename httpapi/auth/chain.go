@@ -1,0 +1,61 @@
+package auth
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/golang-jwt/jwt/v5"
+
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// asymmetric are the JWS algorithms signed with a private key and checked
+// with a public one; HS256 is not among them.
+var asymmetric = map[string]bool{
+	"RS256": true, "RS384": true, "RS512": true,
+	"PS256": true, "PS384": true, "PS512": true,
+	"ES256": true, "ES384": true, "ES512": true,
+	"EdDSA": true,
+}
+
+// Chain sends each token to the verifier that can judge it: HS256 tokens
+// to the dev verifier, tokens with an asymmetric alg whose iss is the
+// configured issuer to the OIDC verifier. Anything else is refused before
+// any key is fetched, so an HS256 token can never meet a public key and a
+// stranger's token never reaches the issuer.
+type Chain struct {
+	dev  *Verifier
+	oidc *OIDCVerifier
+}
+
+// NewChain routes to dev and, when it is not nil, to oidc.
+func NewChain(dev *Verifier, oidc *OIDCVerifier) *Chain {
+	return &Chain{dev: dev, oidc: oidc}
+}
+
+// Verify implements Authenticator.
+func (c *Chain) Verify(ctx context.Context, token string) (kit.Principal, error) {
+	alg, iss, err := peek(token)
+	if err != nil {
+		return kit.Principal{}, invalid(err)
+	}
+	switch {
+	case alg == jwt.SigningMethodHS256.Alg() && c.dev != nil:
+		return c.dev.Verify(ctx, token)
+	case asymmetric[alg] && c.oidc != nil && iss == c.oidc.Issuer():
+		return c.oidc.Verify(ctx, token)
+	}
+	return kit.Principal{}, invalid(fmt.Errorf("no verifier for alg %q and issuer %q", alg, iss))
+}
+
+// peek reads the header's alg and the payload's iss without checking
+// anything: they only choose the verifier, which checks them again.
+func peek(token string) (alg, iss string, err error) {
+	var c jwt.RegisteredClaims
+	t, _, err := jwt.NewParser().ParseUnverified(token, &c)
+	if err != nil {
+		return "", "", err
+	}
+	alg, _ = t.Header["alg"].(string)
+	return alg, c.Issuer, nil
+}

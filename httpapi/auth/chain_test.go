@@ -1,0 +1,57 @@
+package auth_test
+
+import (
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/httpapi/auth"
+	"github.com/bizcenter/bizcenter/httpapi/auth/authtest"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+var devSecret = []byte("a dev secret of 32 bytes or so..")
+
+func devToken(t *testing.T, subject string, operator bool) string {
+	t.Helper()
+	token, err := auth.Mint(devSecret, subject, "ops@example.com", operator, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	return token
+}
+
+func TestChain_Verify_routes_by_alg_and_issuer(t *testing.T) {
+	iss := authtest.NewIssuer(t, audience)
+	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), newOIDC(t, iss))
+
+	dev := mustVerify(t, chain, devToken(t, "ops-1", true))
+	if want := (kit.Principal{Subject: "ops-1", Email: "ops@example.com", Operator: true}); dev != want {
+		t.Fatalf("dev token: got %+v, want %+v", dev, want)
+	}
+	oidc := mustVerify(t, chain, iss.Mint("user-1", "ann@example.com"))
+	if want := (kit.Principal{Subject: auth.OIDCSubject(iss.URL(), "user-1"), Email: "ann@example.com"}); oidc != want {
+		t.Fatalf("oidc token: got %+v, want %+v", oidc, want)
+	}
+}
+
+func TestChain_Verify_refuses_bad_tokens(t *testing.T) {
+	iss := authtest.NewIssuer(t, audience)
+	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), newOIDC(t, iss))
+	tokens := refusedTokens(t, iss)
+	tokens["not a JWT"] = "not.a.jwt"
+	tokens["dev token, other secret"] = func() string {
+		token, _ := auth.Mint([]byte("another secret, 32 bytes or so.."), "ops-1", "", true, time.Hour, time.Now())
+		return token
+	}()
+	for name, token := range tokens {
+		t.Run(name, func(t *testing.T) { mustRefuse(t, chain, token) })
+	}
+}
+
+func TestChain_Verify_without_OIDC_refuses_issuer_tokens(t *testing.T) {
+	iss := authtest.NewIssuer(t, audience)
+	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), nil)
+
+	mustVerify(t, chain, devToken(t, "ops-1", false))
+	mustRefuse(t, chain, iss.Mint("user-1", "ann@example.com"))
+}

@@ -1,0 +1,37 @@
+package service_test
+
+import (
+	"net/http"
+	"testing"
+
+	"github.com/bizcenter/bizcenter/httpapi/auth/authtest"
+)
+
+func TestSignIn_with_the_identity_provider_activates_a_pending_invitation(t *testing.T) {
+	issuer := authtest.NewIssuer(t, "bizcenter-api")
+	h := start(t, options{oidcIssuer: issuer.URL(), oidcAudience: "bizcenter-api"})
+	accountID, admin := h.registered()
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite("sso@northwind.example", "reports_viewer"))
+
+	// An unverified email activates nothing and sees no account.
+	unverified := issuer.Mint("sso-user", "sso@northwind.example", authtest.EmailUnverified())
+	me := h.must(http.StatusOK, "GET", "/v1/me", unverified, nil)
+	if n := len(me["accounts"].([]any)); n != 0 {
+		t.Fatalf("an unverified email sees %d accounts", n)
+	}
+
+	token := issuer.Mint("sso-user", "SSO@northwind.example")
+	me = h.must(http.StatusOK, "GET", "/v1/me", token, nil)
+	accounts := me["accounts"].([]any)
+	if len(accounts) != 1 || accounts[0].(map[string]any)["accountId"] != accountID {
+		t.Fatalf("after the first sign-in: %v", me)
+	}
+	list := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users?email=sso", token, nil)
+	if got := statusOf(t, list, "sso@northwind.example"); got != "active" {
+		t.Fatalf("status after sign-in %s", got)
+	}
+	// An expired token of the provider is refused.
+	if code, _ := h.call("GET", "/v1/accounts/"+accountID, issuer.Mint("x", "x@elsewhere.example", authtest.Expired()), nil); code != http.StatusUnauthorized {
+		t.Fatalf("an expired provider token: %d", code)
+	}
+}
