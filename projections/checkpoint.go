@@ -45,6 +45,11 @@ func Begin(ctx context.Context, pool *pgxpool.Pool, name string, pos eventstore.
 	if err != nil {
 		return nil, fmt.Errorf("projector %s: begin: %w", name, err)
 	}
+	return beginIn(ctx, tx, name, pos)
+}
+
+// beginIn starts a step in an open transaction (rolled back on error).
+func beginIn(ctx context.Context, tx pgx.Tx, name string, pos eventstore.Position) (*Step, error) {
 	from, err := LoadCheckpoint(ctx, tx, name)
 	if err != nil {
 		_ = tx.Rollback(ctx)
@@ -64,13 +69,25 @@ func (s *Step) From() eventstore.Position { return s.from }
 // the change was made before and must not be made again.
 func (s *Step) Applied() bool { return s.applied }
 
-// Commit advances the checkpoint by compare-and-set and commits: if
-// another instance moved it since Begin, nothing is committed.
+// Commit saves the checkpoint and commits: if another instance moved it
+// since Begin, nothing is committed.
 func (s *Step) Commit(ctx context.Context) error {
 	defer s.tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
 	if s.applied {
 		return nil
 	}
+	if err := s.save(ctx); err != nil {
+		return err
+	}
+	if err := s.tx.Commit(ctx); err != nil {
+		return fmt.Errorf("projector %s: commit: %w", s.name, err)
+	}
+	return nil
+}
+
+// save advances the checkpoint by compare-and-set, in the step's
+// transaction.
+func (s *Step) save(ctx context.Context) error {
 	tag, err := s.tx.Exec(ctx, `
 		INSERT INTO projection_checkpoints AS c (name, commit_pos, prepare_pos, updated_at)
 		VALUES ($1, $2, $3, now())
@@ -82,9 +99,6 @@ func (s *Step) Commit(ctx context.Context) error {
 	}
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("projector %s at %s: %w", s.name, s.to, ErrCheckpointMoved)
-	}
-	if err := s.tx.Commit(ctx); err != nil {
-		return fmt.Errorf("projector %s: commit: %w", s.name, err)
 	}
 	return nil
 }

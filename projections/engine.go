@@ -9,6 +9,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill"
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // Engine is the watermill router that runs every projector and consumer
@@ -28,7 +30,7 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 }
 
 // AddProjector runs a projector under its permanent name.
-func (e *Engine) AddProjector(pool *pgxpool.Pool, p Projector) {
+func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	e.AddConsumer(p.Name(), Handler(pool, p))
 }
 
@@ -46,3 +48,29 @@ func (e *Engine) Running() chan struct{} { return e.router.Running() }
 
 // IsRunning reports whether the router runs.
 func (e *Engine) IsRunning() bool { return e.router.IsRunning() }
+
+// Prepare gives every projector its first build, and starts building, in
+// the background, a new version a projector declares; its handler waits
+// until that build is switched in (the old build stays readable, without
+// advancing, meanwhile). Run it before Run.
+func (e *Engine) Prepare(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, log *slog.Logger, ps ...Versioned) error {
+	for _, p := range ps {
+		active, newer, err := Ensure(ctx, pool, p)
+		if err != nil {
+			return fmt.Errorf("projector %s: %w", p.Name(), err)
+		}
+		if !newer {
+			continue
+		}
+		log.Warn("projector declares a new version: building it beside the live one", "projector", p.Name(), "active", active.Version, "version", p.Version())
+		go func() {
+			a, err := Rebuild(ctx, pool, store, p, nil)
+			if err != nil {
+				log.Error("building the new version failed", "projector", p.Name(), "error", err)
+				return
+			}
+			log.Info("switched to the new version", "projector", p.Name(), "schema", a.Schema)
+		}()
+	}
+	return nil
+}

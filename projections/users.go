@@ -1,6 +1,7 @@
 package projections
 
 import (
+	_ "embed"
 	"strings"
 
 	"github.com/google/uuid"
@@ -12,14 +13,28 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
-// Users builds the user directory read model: rm_accounts, rm_users and
-// rm_user_invitations. Inserts do nothing when the row exists, so a
-// replayed event changes nothing; the one increment (invitation_count) is
-// guarded by the checkpoint alone.
+// Users builds the user directory read model (users.sql). Inserts do
+// nothing when the row exists, so a replayed event changes nothing; the one
+// increment (invitation_count) is guarded by the checkpoint alone.
 type Users struct{}
+
+//go:embed users.sql
+var usersSchema string
 
 // Name is permanent.
 func (Users) Name() string { return "users" }
+
+// Version changes whenever the tables or what Apply writes change; serve
+// then builds the new version beside the live one before switching.
+func (Users) Version() int { return 1 }
+
+// Schema is the DDL of the tables.
+func (Users) Schema() string { return usersSchema }
+
+// Tables are what readers read.
+func (Users) Tables() []string {
+	return []string{"rm_accounts", "rm_users", "rm_user_invitations", "rm_user_history"}
+}
 
 // Apply implements Projector.
 func (Users) Apply(q *pgx.Batch, env event.Envelope) {

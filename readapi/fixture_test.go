@@ -16,6 +16,7 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
+	"github.com/bizcenter/bizcenter/projections"
 )
 
 // t0 is when the fixture's clock starts; invitations last 60 days.
@@ -29,6 +30,7 @@ type fixture struct {
 	pool  *pgxpool.Pool
 	clock *clock.Manual
 	mux   *http.ServeMux
+	build string // the schema of the users read model's build
 }
 
 // principalHeader carries the test caller: "email" or "email;operator".
@@ -37,6 +39,13 @@ const principalHeader = "X-Test-Principal"
 func newFixture(t *testing.T, wait time.Duration) *fixture {
 	t.Helper()
 	f := &fixture{t: t, pool: pgtest.Pool(t), clock: clock.NewManual(t0), mux: http.NewServeMux()}
+	// The read model's tables, as the service creates them: a build of the
+	// users projector behind public views.
+	active, _, err := projections.Ensure(context.Background(), f.pool, projections.Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.build = active.Schema
 	for _, r := range Routes(Deps{Pool: f.pool, Clock: f.clock, WaitBound: wait}) {
 		f.mux.Handle(r.Method+" "+r.Path, withTestPrincipal(r.Handler))
 	}
@@ -132,8 +141,8 @@ func (f *fixture) user(accountID uuid.UUID, s seedUser) uuid.UUID {
 }
 
 func (f *fixture) checkpoint(commit, prepare int64) {
-	f.exec(`INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES ('users', $1, $2)
-	  ON CONFLICT (name) DO UPDATE SET commit_pos = $1, prepare_pos = $2, updated_at = now()`, commit, prepare)
+	f.exec(`INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES ($3, $1, $2)
+	  ON CONFLICT (name) DO UPDATE SET commit_pos = $1, prepare_pos = $2, updated_at = now()`, commit, prepare, f.build)
 }
 
 func usersPath(accountID uuid.UUID, query url.Values) string {

@@ -74,7 +74,8 @@ func (d Deps) waitFor(ctx context.Context, pos eventstore.Position) error {
 func checkpoint(ctx context.Context, d Deps, name string) (eventstore.Position, error) {
 	var commit, prepare int64
 	err := d.Pool.QueryRow(ctx,
-		`SELECT commit_pos, prepare_pos FROM projection_checkpoints WHERE name = $1`, name).Scan(&commit, &prepare)
+		`SELECT c.commit_pos, c.prepare_pos FROM projection_versions v
+		   JOIN projection_checkpoints c ON c.name = v.active_schema WHERE v.name = $1`, name).Scan(&commit, &prepare)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return eventstore.Start, nil
 	}

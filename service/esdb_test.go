@@ -72,7 +72,7 @@ func caughtUp(t *testing.T, pool *pgxpool.Pool, head eventstore.Position, within
 	t.Helper()
 	deadline := time.Now().Add(within)
 	for {
-		at, err := projections.LoadCheckpoint(context.Background(), pool, projections.Users{}.Name())
+		at, err := projections.LiveCheckpoint(context.Background(), pool, projections.Users{}.Name())
 		if err != nil {
 			t.Fatal(err)
 		}

@@ -161,3 +161,5 @@ func sentTo(eml, addr string) bool {
 	}
 	return false
 }
+
+func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }

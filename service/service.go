@@ -99,7 +99,11 @@ func (s *Service) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
-	engine.AddProjector(s.pool, projections.Users{})
+	users := projections.Users{}
+	if err := engine.Prepare(ctx, s.pool, store, log, users); err != nil {
+		return err
+	}
+	engine.AddProjector(s.pool, users)
 	mail := &mailer.Consumer{Pool: s.pool, Sender: s.cfg.Mail, TokenKey: s.cfg.InvitationKey, Clock: s.cfg.Clock, BaseURL: s.cfg.PublicURL, From: s.cfg.MailFrom, Log: log}
 	if err := mail.Validate(); err != nil {
 		return fmt.Errorf("mailer: %w", err)

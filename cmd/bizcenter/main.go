@@ -2,6 +2,7 @@
 //
 //	bizcenter serve [--demo]   command API, projectors, read API and mailer
 //	bizcenter migrate          apply database migrations
+//	bizcenter projections ...  rebuild, verify or show the read models
 //	bizcenter token ...        mint a dev token
 //	bizcenter version
 package main
@@ -38,6 +39,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return serve(ctx, args[1:], stdout, log)
 	case "migrate":
 		return migrate(ctx, args[1:], log)
+	case "projections":
+		return projectionsCmd(ctx, args[1:], stdout, stderr, log)
 	case "token":
 		return token(args[1:], stdout)
 	case "version":
@@ -49,7 +52,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func usage(w io.Writer) error {
-	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | token --subject ID --email EMAIL [--operator] [--ttl 1h] | version
+	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | projections rebuild NAME | projections verify NAME | projections status
+       | token --subject ID --email EMAIL [--operator] [--ttl 1h] | version
 
 Configuration comes from the environment (flags override):
   DATABASE_URL          PostgreSQL for read models (and events, unless EVENTSTORE_URL)

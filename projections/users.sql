@@ -1,14 +1,4 @@
--- +goose Up
--- Projector checkpoints: a projector saves its checkpoint in the same
--- transaction as the read model change it made.
-CREATE TABLE projection_checkpoints (
-    name        text PRIMARY KEY,
-    commit_pos  bigint      NOT NULL DEFAULT 0,
-    prepare_pos bigint      NOT NULL DEFAULT 0,
-    updated_at  timestamptz NOT NULL DEFAULT now()
-);
-
-CREATE EXTENSION IF NOT EXISTS pg_trgm;
+-- The user directory read model, created in the schema of one build.
 
 -- Accounts as dashboards see them.
 CREATE TABLE rm_accounts (
@@ -39,15 +29,21 @@ CREATE TABLE rm_users (
     -- How many invitations were sent. Incremented, not upserted: only the
     -- checkpoint keeps a replay from counting twice.
     invitation_count      int         NOT NULL DEFAULT 1,
+    -- Whether user.invitation_expired was recorded for the current
+    -- invitation (the sweeper's work list is the pending users past expiry
+    -- without it).
+    invitation_expiry_recorded boolean NOT NULL DEFAULT false,
     activated_at          timestamptz
 );
-CREATE INDEX rm_users_email ON rm_users (account_id, email_lower, user_id);
-CREATE INDEX rm_users_name ON rm_users (account_id, name_sort, user_id);
-CREATE INDEX rm_users_invited ON rm_users (account_id, invited_at, user_id);
-CREATE INDEX rm_users_status ON rm_users (account_id, status, invitation_expires_at);
-CREATE INDEX rm_users_email_search ON rm_users USING gin (email_lower gin_trgm_ops);
--- GET /v1/me: the accounts where a signed-in email is an active user.
-CREATE INDEX rm_users_member ON rm_users (email_lower) WHERE status = 'active';
+CREATE INDEX ON rm_users (account_id, email_lower, user_id);
+CREATE INDEX ON rm_users (account_id, name_sort, user_id);
+CREATE INDEX ON rm_users (account_id, invited_at, user_id);
+CREATE INDEX ON rm_users (account_id, status, invitation_expires_at);
+CREATE INDEX ON rm_users USING gin (email_lower public.gin_trgm_ops);
+-- GET /v1/me: the accounts where a signed-in email is an active user; and
+-- sign-in activation: the pending users of an email.
+CREATE INDEX ON rm_users (email_lower, status);
+CREATE INDEX ON rm_users (invitation_expires_at) WHERE status = 'pending' AND NOT invitation_expiry_recorded;
 
 -- Every invitation a user was sent, for the user's detail.
 CREATE TABLE rm_user_invitations (
@@ -59,25 +55,16 @@ CREATE TABLE rm_user_invitations (
     PRIMARY KEY (user_id, invitation_id)
 );
 
--- The mailer's own memory: who to write to, and which events it already
--- sent mail for (at most once per event).
-CREATE TABLE mail_recipients (
-    user_id      uuid PRIMARY KEY,
-    account_id   uuid NOT NULL,
-    email        text NOT NULL,
-    first_name   text NOT NULL,
-    last_name    text NOT NULL,
-    language     text NOT NULL
+-- A user's history as the detail page shows it: invited, resent, expired,
+-- accepted, roles changed; one row an event, ordered by log position.
+CREATE TABLE rm_user_history (
+    event_id    uuid PRIMARY KEY,
+    user_id     uuid        NOT NULL,
+    commit_pos  bigint      NOT NULL,
+    prepare_pos bigint      NOT NULL,
+    at          timestamptz NOT NULL,
+    kind        text        NOT NULL,
+    by          text        NOT NULL,
+    roles       text[]
 );
-CREATE TABLE mail_account_names (
-    account_id uuid PRIMARY KEY,
-    name       text NOT NULL
-);
-CREATE TABLE mail_sent (
-    event_id  uuid PRIMARY KEY,
-    sent_at   timestamptz NOT NULL DEFAULT now(),
-    outcome   text NOT NULL DEFAULT 'pending'
-);
-
--- +goose Down
-DROP TABLE mail_sent, mail_account_names, mail_recipients, rm_user_invitations, rm_users, rm_accounts, projection_checkpoints;
+CREATE INDEX ON rm_user_history (user_id, at, commit_pos, prepare_pos);

@@ -1,0 +1,146 @@
+package main
+
+import (
+	"context"
+	"errors"
+	"flag"
+	"fmt"
+	"io"
+	"log/slog"
+	"os"
+	"time"
+
+	"github.com/bizcenter/bizcenter/projections"
+	"github.com/bizcenter/bizcenter/service"
+)
+
+// projectionsCmd runs `bizcenter projections rebuild|verify|status NAME`.
+func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
+	if len(args) == 0 {
+		return errors.New("usage: bizcenter projections rebuild NAME | verify NAME | status")
+	}
+	fs := flag.NewFlagSet("projections", flag.ContinueOnError)
+	c, err := loadConfig(fs, args[1:])
+	if err != nil {
+		return err
+	}
+	if c.DatabaseURL == "" {
+		return errors.New("DATABASE_URL is required")
+	}
+	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, Log: log})
+	if err != nil {
+		return err
+	}
+	defer tools.Close()
+	if args[0] == "status" {
+		return printStatus(ctx, tools, stdout)
+	}
+	if fs.NArg() != 1 {
+		return fmt.Errorf("name one projector: %v", service.ProjectorNames())
+	}
+	p, ok := service.Projectors()[fs.Arg(0)]
+	if !ok {
+		return fmt.Errorf("no projector %q (there are %v)", fs.Arg(0), service.ProjectorNames())
+	}
+	bar := newProgress(stderr)
+	start := time.Now()
+	switch args[0] {
+	case "rebuild":
+		a, err := projections.Rebuild(ctx, tools.Pool, tools.Store, p, bar.update)
+		bar.done()
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(stdout, "%s rebuilt in %s and switched to %s\n", p.Name(), time.Since(start).Round(time.Millisecond), a.Schema)
+		return nil
+	case "verify":
+		diffs, err := projections.Verify(ctx, tools.Pool, tools.Store, p, stdout, bar.update)
+		bar.done()
+		if err != nil {
+			return err
+		}
+		if diffs > 0 {
+			return fmt.Errorf("%s: %d rows differ from a fresh build", p.Name(), diffs)
+		}
+		return nil
+	}
+	return fmt.Errorf("no such projections command %q", args[0])
+}
+
+func printStatus(ctx context.Context, t *service.Tools, out io.Writer) error {
+	for _, name := range service.ProjectorNames() {
+		a, err := projections.ActiveBuild(ctx, t.Pool, name)
+		if err != nil {
+			fmt.Fprintf(out, "%s: %v\n", name, err)
+			continue
+		}
+		at, err := projections.LoadCheckpoint(ctx, t.Pool, a.Schema)
+		if err != nil {
+			return err
+		}
+		fmt.Fprintf(out, "%s: version %d, build %s, checkpoint %s\n", name, a.Version, a.Schema, at)
+	}
+	return nil
+}
+
+// progress shows a build's progress: a bar redrawn in place on a terminal,
+// a plain line every few seconds otherwise.
+type progress struct {
+	out      io.Writer
+	terminal bool
+	start    time.Time
+	last     time.Time
+	drawn    bool
+}
+
+func newProgress(w io.Writer) *progress {
+	f, ok := w.(*os.File)
+	terminal := false
+	if ok {
+		if st, err := f.Stat(); err == nil {
+			terminal = st.Mode()&os.ModeCharDevice != 0
+		}
+	}
+	return &progress{out: w, terminal: terminal, start: time.Now()}
+}
+
+func (p *progress) update(done, total int64) {
+	now := time.Now()
+	if p.terminal && now.Sub(p.last) < 100*time.Millisecond || !p.terminal && now.Sub(p.last) < 2*time.Second {
+		return
+	}
+	p.last = now
+	elapsed := now.Sub(p.start).Seconds()
+	rate := float64(done) / max(elapsed, 0.001)
+	line := fmt.Sprintf("%d events, %.0f ev/s", done, rate)
+	if total > done && rate > 0 {
+		left := time.Duration(float64(total-done) / rate * float64(time.Second)).Round(time.Second)
+		pct := float64(done) / float64(total)
+		line = fmt.Sprintf("%s %5.1f%%  %d/%d events  %.0f ev/s  %s left", bar(pct), 100*pct, done, total, rate, left)
+	}
+	if p.terminal {
+		fmt.Fprintf(p.out, "\r\033[K%s", line)
+		p.drawn = true
+	} else {
+		fmt.Fprintln(p.out, line)
+	}
+}
+
+func (p *progress) done() {
+	if p.drawn {
+		fmt.Fprintln(p.out)
+	}
+}
+
+func bar(pct float64) string {
+	const width = 30
+	n := int(pct * width)
+	b := make([]byte, width)
+	for i := range b {
+		b[i] = '.'
+		if i < n {
+			b[i] = '#'
+		}
+	}
+	return "[" + string(b) + "]"
+}

@@ -1,0 +1,156 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// Progress is told, after each page, how many events a build has applied,
+// and the total when the store can count it (0 when not).
+type Progress func(done, total int64)
+
+// Counter is a store that can count its events (for progress bars).
+type Counter interface {
+	Count(ctx context.Context) (int64, error)
+}
+
+// buildPage is how many events a build reads and applies per transaction.
+const buildPage = 1000
+
+// Rebuild builds a new version of a projector's read model beside the live
+// one, from the start of the log, switches readers to it in one
+// transaction once it has caught up with the live build, and drops the old
+// one. Reads keep working throughout; the live build keeps advancing until
+// the switch. Side effects never run: a build only writes its own tables.
+func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, progress Progress) (Active, error) {
+	if a, err := ActiveBuild(ctx, pool, p.Name()); err == nil && a.Version > p.Version() {
+		return Active{}, fmt.Errorf("the active build of %s is version %d, newer than this binary's %d", p.Name(), a.Version, p.Version())
+	}
+	schema, err := startBuild(ctx, pool, p, "rebuild")
+	if err != nil {
+		return Active{}, err
+	}
+	for {
+		if err := build(ctx, pool, store, p, schema, nil, progress); err != nil {
+			return Active{}, err
+		}
+		old, switched, err := switchTo(ctx, pool, p, schema)
+		if err != nil {
+			return Active{}, err
+		}
+		if switched {
+			if old.Schema != "" {
+				if err := dropBuild(ctx, pool, old.Schema); err != nil {
+					return Active{}, err
+				}
+			}
+			_, err := pool.Exec(ctx, `DELETE FROM projection_builds WHERE schema_name = $1`, schema)
+			return Active{Schema: schema, Version: p.Version()}, err
+		}
+	}
+}
+
+// startBuild creates the schema and tables of a new build.
+func startBuild(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose string) (string, error) {
+	schema := schemaName(p)
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := createTables(ctx, tx, p, schema); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `INSERT INTO projection_builds (schema_name, name, version, purpose) VALUES ($1, $2, $3, $4)`,
+			schema, p.Name(), p.Version(), purpose)
+		return err
+	})
+	return schema, err
+}
+
+// build applies the log to a build, a page a transaction, until a page
+// comes back empty or, when until is set, through that position.
+func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Projector, schema string, until *eventstore.Position, progress Progress) error {
+	var total int64
+	if c, ok := store.(Counter); ok && progress != nil {
+		total, _ = c.Count(ctx)
+	}
+	at, err := LoadCheckpoint(ctx, pool, schema)
+	if err != nil {
+		return err
+	}
+	var done int64
+	for {
+		page, err := store.ReadAll(ctx, at, buildPage)
+		if err != nil {
+			return fmt.Errorf("build %s: %w", schema, err)
+		}
+		if until != nil {
+			n := 0
+			for n < len(page) && !until.Less(page[n].Position) {
+				n++
+			}
+			page = page[:n]
+		}
+		if len(page) == 0 {
+			return nil
+		}
+		records := make([]Record, len(page))
+		for i := range page {
+			records[i] = newRecord(&page[i])
+		}
+		through := page[len(page)-1].Position
+		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+			return applyBatch(ctx, tx, p, schema, records, through)
+		}); err != nil {
+			return err
+		}
+		at = through
+		done += int64(len(page))
+		if progress != nil {
+			progress(done, total)
+		}
+	}
+}
+
+// switchTo makes a build the active one if it has caught up with the live
+// build; it returns the build it replaced and whether it switched. Locking
+// the version row for update waits for the live handler's batch in flight
+// and holds the next one until the views point at the new build.
+func switchTo(ctx context.Context, pool *pgxpool.Pool, p Versioned, schema string) (Active, bool, error) {
+	var old Active
+	switched := false
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		err := tx.QueryRow(ctx, `SELECT active_schema, version FROM projection_versions WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&old.Schema, &old.Version)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
+			return err
+		}
+		if old.Schema != "" {
+			live, err := LoadCheckpoint(ctx, tx, old.Schema)
+			if err != nil {
+				return err
+			}
+			built, err := LoadCheckpoint(ctx, tx, schema)
+			if err != nil {
+				return err
+			}
+			// A newer version's build waits for nothing: the live build of
+			// the older version has stopped advancing.
+			if old.Version == p.Version() && built.Less(live) {
+				return nil
+			}
+		}
+		switched = true
+		return publish(ctx, tx, p, Active{Schema: schema, Version: p.Version()})
+	})
+	if err != nil {
+		return Active{}, false, fmt.Errorf("switch %s to %s: %w", p.Name(), schema, err)
+	}
+	if !switched {
+		time.Sleep(10 * time.Millisecond) // let the live build move on before catching up again
+	}
+	return old, switched, nil
+}

@@ -1,0 +1,147 @@
+package projections
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"strconv"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// Versioned is a projector whose read model can be rebuilt beside the live
+// one: its tables are created from Schema in a schema of their own per
+// build, and readers read them through views of the same names.
+type Versioned interface {
+	Projector
+	// Version changes whenever the tables or what Apply writes change.
+	Version() int
+	// Schema is the DDL of the read model's tables, run in an empty schema
+	// (unqualified names).
+	Schema() string
+	// Tables are the tables readers read (each gets a public view).
+	Tables() []string
+}
+
+// Active is the build readers see.
+type Active struct {
+	Schema  string
+	Version int
+}
+
+// ErrNoVersion: the projector has no build yet.
+var ErrNoVersion = errors.New("no read model version")
+
+type queryRower interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}
+
+// ActiveBuild reads the build readers of a projector see.
+func ActiveBuild(ctx context.Context, db queryRower, name string) (Active, error) {
+	var a Active
+	err := db.QueryRow(ctx, `SELECT active_schema, version FROM projection_versions WHERE name = $1`, name).Scan(&a.Schema, &a.Version)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return a, fmt.Errorf("projector %s: %w", name, ErrNoVersion)
+	}
+	return a, err
+}
+
+// LiveCheckpoint is the checkpoint of the build readers see (Start when
+// there is none yet).
+func LiveCheckpoint(ctx context.Context, db queryRower, name string) (pos eventstore.Position, err error) {
+	a, err := ActiveBuild(ctx, db, name)
+	if errors.Is(err, ErrNoVersion) {
+		return pos, nil
+	}
+	if err != nil {
+		return pos, err
+	}
+	return LoadCheckpoint(ctx, db, a.Schema)
+}
+
+// Ensure gives a projector its first build when it has none, and tells
+// whether the code declares a newer version than the active build.
+// Concurrent callers (several instances starting) are serialised.
+func Ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned) (Active, bool, error) {
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		return Active{}, false, err
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
+	if _, err := tx.Exec(ctx, `SELECT pg_advisory_xact_lock(hashtextextended('projection:' || $1, 0))`, p.Name()); err != nil {
+		return Active{}, false, err
+	}
+	a, err := ActiveBuild(ctx, tx, p.Name())
+	if err == nil {
+		return a, a.Version < p.Version(), tx.Commit(ctx)
+	}
+	if !errors.Is(err, ErrNoVersion) {
+		return Active{}, false, err
+	}
+	a = Active{Schema: schemaName(p), Version: p.Version()}
+	if err := createTables(ctx, tx, p, a.Schema); err != nil {
+		return Active{}, false, err
+	}
+	if err := publish(ctx, tx, p, a); err != nil {
+		return Active{}, false, err
+	}
+	return a, false, tx.Commit(ctx)
+}
+
+// schemaName names a new build: rm_<name>_v<version>_<random>.
+func schemaName(p Versioned) string {
+	b := make([]byte, 3)
+	_, _ = rand.Read(b)
+	return "rm_" + p.Name() + "_v" + strconv.Itoa(p.Version()) + "_" + hex.EncodeToString(b)
+}
+
+// createTables makes a build's schema and tables.
+func createTables(ctx context.Context, tx pgx.Tx, p Versioned, schema string) error {
+	ident := pgx.Identifier{schema}.Sanitize()
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
+		return fmt.Errorf("create %s: %w", schema, err)
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+ident+`, public`); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, p.Schema()); err != nil {
+		return fmt.Errorf("create tables of %s: %w", schema, err)
+	}
+	_, err := tx.Exec(ctx, `RESET search_path`)
+	return err
+}
+
+// publish points the public views at a build and records it as active.
+func publish(ctx context.Context, tx pgx.Tx, p Versioned, a Active) error {
+	for _, t := range p.Tables() {
+		view := pgx.Identifier{"public", t}.Sanitize()
+		if _, err := tx.Exec(ctx, `DROP VIEW IF EXISTS `+view); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE VIEW `+view+` AS SELECT * FROM `+pgx.Identifier{a.Schema, t}.Sanitize()); err != nil {
+			return fmt.Errorf("view %s: %w", t, err)
+		}
+	}
+	_, err := tx.Exec(ctx, `
+		INSERT INTO projection_versions (name, active_schema, version) VALUES ($1, $2, $3)
+		ON CONFLICT (name) DO UPDATE SET active_schema = $2, version = $3, switched_at = now()`,
+		p.Name(), a.Schema, a.Version)
+	return err
+}
+
+// dropBuild removes a build's schema and checkpoint.
+func dropBuild(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+	if _, err := pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
+		return fmt.Errorf("drop %s: %w", schema, err)
+	}
+	_, err := pool.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, schema)
+	if err == nil {
+		_, err = pool.Exec(ctx, `DELETE FROM projection_builds WHERE schema_name = $1`, schema)
+	}
+	return err
+}

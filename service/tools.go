@@ -1,0 +1,64 @@
+package service
+
+import (
+	"context"
+	"fmt"
+	"sort"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/migrations"
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+// Projectors are the read models this binary builds, by name.
+func Projectors() map[string]projections.Versioned {
+	users := projections.Users{}
+	return map[string]projections.Versioned{users.Name(): users}
+}
+
+// ProjectorNames lists Projectors' names, sorted.
+func ProjectorNames() []string {
+	var names []string
+	for n := range Projectors() {
+		names = append(names, n)
+	}
+	sort.Strings(names)
+	return names
+}
+
+// Tools is what operator commands need: the database and the event store,
+// without serving anything.
+type Tools struct {
+	Pool  *pgxpool.Pool
+	Store eventstore.Store
+}
+
+// OpenTools connects and migrates.
+func OpenTools(ctx context.Context, cfg Config) (*Tools, error) {
+	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	db := stdlib.OpenDBFromPool(pool)
+	err = migrations.Up(ctx, db)
+	db.Close()
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	store, err := openStore(ctx, cfg, pool)
+	if err != nil {
+		pool.Close()
+		return nil, err
+	}
+	return &Tools{Pool: pool, Store: store}, nil
+}
+
+// Close releases the store and the pool.
+func (t *Tools) Close() {
+	_ = t.Store.Close()
+	t.Pool.Close()
+}
