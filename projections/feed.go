@@ -45,27 +45,50 @@ func NewFeed(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) *Feed
 
 var _ message.Subscriber = (*Feed)(nil)
 
-// Subscribe implements message.Subscriber.
+// Subscribe implements message.Subscriber. The subscription starts once
+// this process leads the topic, from the topic's checkpoint, and starts
+// again from the checkpoint whenever the leadership is lost and won back.
 func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Message, error) {
-	from, err := LoadCheckpoint(ctx, f.pool, topic)
+	out := make(chan *message.Message)
+	go func() {
+		defer close(out)
+		for ctx.Err() == nil {
+			lctx, release, err := lead(ctx, f.pool, topic)
+			if err != nil {
+				return
+			}
+			f.log.Info("leading feed topic", "topic", topic, "holder", holder)
+			if err := f.follow(lctx, topic, out); err != nil && ctx.Err() == nil {
+				f.log.Error("feed subscription ended", "topic", topic, "error", err)
+			}
+			release()
+		}
+	}()
+	return out, nil
+}
+
+// follow feeds out from the topic's checkpoint until ctx ends.
+func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Message) error {
+	from, err := startPosition(ctx, f.pool, topic)
 	if err != nil {
-		return nil, err
+		return err
 	}
 	sub, err := f.store.Subscribe(ctx, from, eventstore.Filter{})
 	if err != nil {
-		return nil, fmt.Errorf("subscribe %s from %s: %w", topic, from, err)
+		return fmt.Errorf("subscribe %s from %s: %w", topic, from, err)
 	}
+	defer sub.Close()
 	// The reader keeps a buffer of events ahead of the handler, so that
 	// while one batch is applied the next one fills up.
 	items := make(chan eventstore.Message, 2*f.BatchSize)
+	readErr := make(chan error, 1)
 	go func() {
 		defer close(items)
-		defer sub.Close()
 		for {
 			m, err := sub.Recv()
 			if err != nil {
-				if ctx.Err() == nil && !errors.Is(err, eventstore.ErrSubscriptionClosed) {
-					f.log.Error("feed subscription ended", "topic", topic, "error", err)
+				if !errors.Is(err, eventstore.ErrSubscriptionClosed) {
+					readErr <- err
 				}
 				return
 			}
@@ -76,25 +99,39 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 			}
 		}
 	}()
-	out := make(chan *message.Message)
-	go func() {
-		defer close(out)
-		for {
-			b, ok := f.next(ctx, items)
-			if !ok {
-				return
+	for {
+		b, ok := f.next(ctx, items)
+		if !ok {
+			select {
+			case err := <-readErr:
+				if ctx.Err() == nil {
+					return err
+				}
+			default:
 			}
-			msg, err := b.message()
-			if err != nil {
-				f.log.Error("feed batch", "topic", topic, "error", err)
-				return
-			}
-			if !f.deliver(ctx, out, msg) {
-				return
-			}
+			return nil
 		}
-	}()
-	return out, nil
+		msg, err := b.message()
+		if err != nil {
+			return err
+		}
+		if !f.deliver(ctx, out, msg) {
+			return nil
+		}
+	}
+}
+
+// startPosition is where a topic resumes: the active build's checkpoint
+// for a versioned projector, the topic's own for other consumers.
+func startPosition(ctx context.Context, pool *pgxpool.Pool, topic string) (eventstore.Position, error) {
+	a, err := ActiveBuild(ctx, pool, topic)
+	if errors.Is(err, ErrNoVersion) {
+		return LoadCheckpoint(ctx, pool, topic)
+	}
+	if err != nil {
+		return eventstore.Start, err
+	}
+	return LoadCheckpoint(ctx, pool, a.Schema)
 }
 
 // next waits for one item, then takes whatever else is ready.

@@ -70,7 +70,14 @@ type Service struct {
 
 // New connects, migrates, and wires everything; nothing runs until Run.
 func New(ctx context.Context, cfg Config) (*Service, error) {
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	// Each feed topic this instance leads holds a connection for good;
+	// beyond those, about twice the cores serve requests best.
+	pcfg.MaxConns = max(pcfg.MaxConns, 12)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

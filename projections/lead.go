@@ -1,0 +1,81 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Leadership: several instances may run on one database, but each feed
+// topic (a projector, the mailer) is consumed by one of them at a time.
+// The leader holds a session-level advisory lock on a connection of its
+// own; when its process dies, PostgreSQL ends the session and frees the
+// lock, and another instance takes it within LeaseRetry.
+
+// LeaseRetry is how often a follower tries to become leader, and how
+// often a leader checks its connection.
+var LeaseRetry = time.Second
+
+// holder names this process in projection_leaders.
+var holder = func() string {
+	host, _ := os.Hostname()
+	return fmt.Sprintf("%s/%d", host, os.Getpid())
+}()
+
+// lead blocks until this process leads topic, and returns a context that
+// ends when the leadership is lost (or ctx ends), with its release.
+func lead(ctx context.Context, pool *pgxpool.Pool, topic string) (context.Context, context.CancelFunc, error) {
+	for {
+		conn, err := pool.Acquire(ctx)
+		if err == nil {
+			var got bool
+			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('lead:' || $1, 0))`, topic).Scan(&got)
+			if err == nil && got {
+				_, err = conn.Exec(ctx, `
+					INSERT INTO projection_leaders (topic, holder, since) VALUES ($1, $2, now())
+					ON CONFLICT (topic) DO UPDATE SET holder = $2, since = now()`, topic, holder)
+				if err == nil {
+					return hold(ctx, conn, topic)
+				}
+			}
+			// Never hand a locked connection back to the pool.
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+			conn.Release()
+		}
+		select {
+		case <-ctx.Done():
+			return nil, nil, ctx.Err()
+		case <-time.After(LeaseRetry):
+		}
+	}
+}
+
+// hold keeps the leadership's connection alive and ends the returned
+// context when it breaks.
+func hold(ctx context.Context, conn *pgxpool.Conn, topic string) (context.Context, context.CancelFunc, error) {
+	lctx, cancel := context.WithCancel(ctx)
+	go func() {
+		defer func() {
+			// Closing the session frees the lock whatever state it is in.
+			_ = conn.Conn().Close(context.WithoutCancel(ctx))
+			conn.Release()
+		}()
+		t := time.NewTicker(LeaseRetry)
+		defer t.Stop()
+		for {
+			select {
+			case <-lctx.Done():
+				return
+			case <-t.C:
+				if err := conn.Ping(lctx); err != nil {
+					cancel()
+					return
+				}
+			}
+		}
+	}()
+	return lctx, cancel, nil
+}
