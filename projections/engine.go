@@ -16,8 +16,9 @@ import (
 // Engine is the watermill router that runs every projector and consumer
 // of the feed in one process.
 type Engine struct {
-	router *message.Router
-	feed   *Feed
+	router  *message.Router
+	feed    *Feed
+	monitor *Monitor
 }
 
 // NewEngine makes an engine over a feed.
@@ -37,8 +38,20 @@ func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 // AddConsumer runs any handler of the feed under a permanent name that is
 // also its checkpoint key (the handler saves its own checkpoint).
 func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
+	if m := e.monitor; m != nil {
+		next := h
+		h = func(msg *message.Message) error {
+			err := next(msg)
+			m.Observe(name, err)
+			return err
+		}
+	}
 	e.router.AddConsumerHandler(name, name, e.feed, h)
 }
+
+// Observe reports every handler's failures to a monitor; call it before
+// adding handlers.
+func (e *Engine) Observe(m *Monitor) { e.monitor = m }
 
 // Run blocks until ctx ends.
 func (e *Engine) Run(ctx context.Context) error { return e.router.Run(ctx) }

@@ -36,6 +36,7 @@ type harness struct {
 type options struct {
 	eventStoreURL            string
 	oidcIssuer, oidcAudience string
+	stallAfter               time.Duration
 }
 
 func start(t *testing.T, opts options) *harness {
@@ -50,6 +51,7 @@ func start(t *testing.T, opts options) *harness {
 		PublicURL: "http://bizcenter.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Tests sweep by hand.
 		SweepInterval: time.Hour,
+		StallAfter:    opts.stallAfter,
 	})
 	if err != nil {
 		cancel()

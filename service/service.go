@@ -54,6 +54,9 @@ type Config struct {
 	// SweepInterval is how often expired invitations are recorded
 	// (default one minute).
 	SweepInterval time.Duration
+	// StallAfter is how long a projector may sit still while the log
+	// moves before it counts as stalled (default 30 seconds).
+	StallAfter time.Duration
 }
 
 // Service is one running process.
@@ -64,6 +67,7 @@ type Service struct {
 	engine   *projections.Engine
 	server   *httpapi.Server
 	resends  *httpapi.ResendRequests
+	Monitor  *projections.Monitor
 	Sweeper  *Sweeper
 	Commands httpapi.Commands
 }
@@ -106,6 +110,13 @@ func (s *Service) wire(ctx context.Context) error {
 	if err != nil {
 		return err
 	}
+	stallAfter := s.cfg.StallAfter
+	if stallAfter <= 0 {
+		stallAfter = 30 * time.Second
+	}
+	s.Monitor = projections.NewMonitor(s.pool, store, stallAfter, ProjectorNames()...)
+	s.Monitor.Topics = append(s.Monitor.Topics, mailer.Name)
+	engine.Observe(s.Monitor)
 	users := projections.Users{}
 	if err := engine.Prepare(ctx, s.pool, store, log, users); err != nil {
 		return err
@@ -135,7 +146,9 @@ func (s *Service) wire(ctx context.Context) error {
 		[]kit.Route{s.resends.Route()},
 		s.readRoutes(deps),
 		httpapi.OpsRoutes(s.ready),
+		httpapi.AdminRoutes(s.Monitor),
 	)
+	s.server.Registry().MustRegister(s.Monitor.Collector())
 	return nil
 }
 
@@ -197,7 +210,7 @@ func (s *Service) ready(ctx context.Context) error {
 	if !s.engine.IsRunning() {
 		return errors.New("projectors are not running")
 	}
-	return nil
+	return s.Monitor.Stalled()
 }
 
 // RunProjections runs the projection engine, and the background work that
@@ -205,6 +218,7 @@ func (s *Service) ready(ctx context.Context) error {
 func (s *Service) RunProjections(ctx context.Context) error {
 	go s.resends.Run(ctx)
 	go s.Sweeper.Run(ctx)
+	go s.Monitor.Run(ctx)
 	return s.engine.Run(ctx)
 }
 

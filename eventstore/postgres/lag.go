@@ -1,0 +1,33 @@
+package postgres
+
+import (
+	"context"
+	"time"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// lagCap bounds the events Lag counts, so a far-behind consumer costs a
+// bounded scan.
+const lagCap = 1_000_000
+
+// Lag tells, for a consumer at position after: the log's head, how many
+// events lie past it (at most lagCap), and when the oldest of them was
+// recorded (zero when none).
+func (s *Store) Lag(ctx context.Context, after eventstore.Position) (head eventstore.Position, events int64, oldest time.Time, err error) {
+	var hc, hp *int64
+	var first *time.Time
+	err = s.pool.QueryRow(ctx, `
+		SELECT (SELECT tx_id FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1),
+		       (SELECT seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1),
+		       (SELECT count(*) FROM (SELECT 1 FROM events WHERE (tx_id, seq) > ($1, $2) LIMIT $3) x),
+		       (SELECT recorded_at FROM events WHERE (tx_id, seq) > ($1, $2) ORDER BY tx_id, seq LIMIT 1)`,
+		int64(after.Commit), int64(after.Prepare), lagCap).Scan(&hc, &hp, &events, &first)
+	if hc != nil {
+		head = eventstore.Position{Commit: uint64(*hc), Prepare: uint64(*hp)}
+	}
+	if first != nil {
+		oldest = *first
+	}
+	return head, events, oldest, err
+}

@@ -1,0 +1,195 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sort"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+	"github.com/prometheus/client_golang/prometheus"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// Lagger is a store that can tell how far a consumer is behind.
+type Lagger interface {
+	Lag(ctx context.Context, after eventstore.Position) (head eventstore.Position, events int64, oldest time.Time, err error)
+}
+
+// States of a consumer.
+const (
+	StateCatchingUp = "catching_up"
+	StateLive       = "live"
+	StateStalled    = "stalled"
+	StateFailing    = "failing"
+)
+
+// liveLag is the lag under which a consumer counts as live.
+const liveLag = 100
+
+// Status is one consumer as operators see it.
+type Status struct {
+	Name       string  `json:"name"`
+	Version    int     `json:"version,omitempty"`
+	Build      string  `json:"build,omitempty"`
+	Checkpoint string  `json:"checkpoint"`
+	Head       string  `json:"head"`
+	LagEvents  int64   `json:"lagEvents"`
+	LagSeconds float64 `json:"lagSeconds"`
+	State      string  `json:"state"`
+	Leader     string  `json:"leader,omitempty"`
+	LastError  string  `json:"lastError,omitempty"`
+}
+
+// Monitor samples every consumer's progress once a second, from the
+// database, so every instance reports the same whoever leads. A consumer
+// is stalled when the head moved and its checkpoint did not for
+// StallAfter; failing when its handler failed within the last StallAfter.
+type Monitor struct {
+	Pool       *pgxpool.Pool
+	Store      eventstore.Store
+	Topics     []string
+	StallAfter time.Duration
+
+	mu      sync.Mutex
+	last    map[string]Status
+	moved   map[string]time.Time // when the checkpoint last moved (or the consumer was caught up)
+	errs    map[string]error
+	errAt   map[string]time.Time
+	gauges  *prometheus.GaugeVec
+	sampled time.Time
+}
+
+// NewMonitor watches the given topics.
+func NewMonitor(pool *pgxpool.Pool, store eventstore.Store, stallAfter time.Duration, topics ...string) *Monitor {
+	return &Monitor{
+		Pool: pool, Store: store, Topics: topics, StallAfter: stallAfter,
+		last: map[string]Status{}, moved: map[string]time.Time{}, errs: map[string]error{}, errAt: map[string]time.Time{},
+		gauges: prometheus.NewGaugeVec(prometheus.GaugeOpts{
+			Name: "bizcenter_projection", Help: "Per projector: lag_events, lag_seconds, and state (1 for the current one).",
+		}, []string{"projector", "measure"}),
+	}
+}
+
+// Collector is the monitor's Prometheus metrics.
+func (m *Monitor) Collector() prometheus.Collector { return m.gauges }
+
+// Observe records a handler's outcome (wrap handlers with it).
+func (m *Monitor) Observe(topic string, err error) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err != nil {
+		m.errs[topic], m.errAt[topic] = err, time.Now()
+	}
+}
+
+// Run samples until ctx ends.
+func (m *Monitor) Run(ctx context.Context) {
+	t := time.NewTicker(time.Second)
+	defer t.Stop()
+	for {
+		_ = m.Sample(ctx)
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+	}
+}
+
+// Sample reads every consumer's progress now.
+func (m *Monitor) Sample(ctx context.Context) error {
+	var errs []error
+	for _, topic := range m.Topics {
+		st, err := m.sample(ctx, topic)
+		if err != nil {
+			errs = append(errs, fmt.Errorf("%s: %w", topic, err))
+			continue
+		}
+		m.mu.Lock()
+		m.last[topic] = st
+		m.sampled = time.Now()
+		m.mu.Unlock()
+		m.gauges.WithLabelValues(topic, "lag_events").Set(float64(st.LagEvents))
+		m.gauges.WithLabelValues(topic, "lag_seconds").Set(st.LagSeconds)
+		for _, s := range []string{StateCatchingUp, StateLive, StateStalled, StateFailing} {
+			v := 0.0
+			if s == st.State {
+				v = 1
+			}
+			m.gauges.WithLabelValues(topic, "state_"+s).Set(v)
+		}
+	}
+	return errors.Join(errs...)
+}
+
+func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
+	st := Status{Name: topic}
+	key := topic
+	if a, err := ActiveBuild(ctx, m.Pool, topic); err == nil {
+		st.Version, st.Build, key = a.Version, a.Schema, a.Schema
+	} else if !errors.Is(err, ErrNoVersion) {
+		return st, err
+	}
+	at, err := LoadCheckpoint(ctx, m.Pool, key)
+	if err != nil {
+		return st, err
+	}
+	st.Checkpoint = at.String()
+	_ = m.Pool.QueryRow(ctx, `SELECT holder FROM projection_leaders WHERE topic = $1`, topic).Scan(&st.Leader)
+	if l, ok := m.Store.(Lagger); ok {
+		head, events, oldest, err := l.Lag(ctx, at)
+		if err != nil {
+			return st, err
+		}
+		st.Head, st.LagEvents = head.String(), events
+		if !oldest.IsZero() {
+			st.LagSeconds = time.Since(oldest).Seconds()
+		}
+	}
+	now := time.Now()
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	// The stall clock runs from when the consumer last moved or the log
+	// last moved ahead of a caught-up consumer.
+	prev, seen := m.last[topic]
+	if !seen || prev.Checkpoint != st.Checkpoint || prev.LagEvents == 0 || st.LagEvents == 0 {
+		m.moved[topic] = now
+	}
+	switch {
+	case m.errs[topic] != nil && now.Sub(m.errAt[topic]) < m.StallAfter:
+		st.State, st.LastError = StateFailing, m.errs[topic].Error()
+	case st.LagEvents > 0 && now.Sub(m.moved[topic]) >= m.StallAfter:
+		st.State = StateStalled
+	case st.LagEvents <= liveLag:
+		st.State = StateLive
+	default:
+		st.State = StateCatchingUp
+	}
+	return st, nil
+}
+
+// Snapshot is the latest sample of every consumer, by name.
+func (m *Monitor) Snapshot() []Status {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	out := make([]Status, 0, len(m.last))
+	for _, s := range m.last {
+		out = append(out, s)
+	}
+	sort.Slice(out, func(i, j int) bool { return out[i].Name < out[j].Name })
+	return out
+}
+
+// Stalled names a stalled consumer, or nil (for /readyz).
+func (m *Monitor) Stalled() error {
+	for _, s := range m.Snapshot() {
+		if s.State == StateStalled {
+			return fmt.Errorf("projector %s is stalled at %s (head %s, %d events behind)", s.Name, s.Checkpoint, s.Head, s.LagEvents)
+		}
+	}
+	return nil
+}

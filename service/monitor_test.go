@@ -1,0 +1,89 @@
+package service_test
+
+import (
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+// projectorState samples now and returns one projector's status.
+func (h *harness) projectorState(name string) projections.Status {
+	h.t.Helper()
+	_ = h.svc.Monitor.Sample(context.Background())
+	for _, s := range h.svc.Monitor.Snapshot() {
+		if s.Name == name {
+			return s
+		}
+	}
+	h.t.Fatalf("no status for %s", name)
+	return projections.Status{}
+}
+
+func TestMonitor_reports_a_stall_in_readyz_and_recovers(t *testing.T) {
+	h := start(t, options{stallAfter: 300 * time.Millisecond})
+	accountID, admin := h.registered()
+	waitFor(t, "users to be live", 10*time.Second, func() bool { return h.projectorState("users").State == projections.StateLive })
+	op := h.token("op", "ops@bizcenter.example", true)
+	admin2 := h.must(http.StatusOK, "GET", "/v1/admin/projections", op, nil)
+	if n := len(admin2["items"].([]any)); n != 2 {
+		t.Fatalf("admin route lists %d consumers: %v", n, admin2)
+	}
+	if code, _ := h.call("GET", "/v1/admin/projections", admin, nil); code != http.StatusForbidden {
+		t.Fatalf("a customer on the admin route: %d", code)
+	}
+
+	// Hold the users projector still (its batch's FOR SHARE waits on this
+	// lock) while the log moves on. A table lock takes no transaction id,
+	// so it does not hold back the store's safe horizon, and with it every
+	// subscriber, as a row lock would.
+	ctx := context.Background()
+	tx, err := h.svc.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // also when the test fails
+	if _, err := tx.Exec(ctx, `LOCK TABLE projection_versions IN EXCLUSIVE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite("stall@northwind.example", "account_viewer"))
+	waitFor(t, "users to be stalled", 10*time.Second, func() bool { return h.projectorState("users").State == projections.StateStalled })
+	code, body := h.call("GET", "/readyz", "", nil)
+	if code != http.StatusServiceUnavailable || !strings.Contains(body["detail"].(string), "users") {
+		t.Fatalf("readyz while stalled: %d %v", code, body)
+	}
+	_, metrics := h.call("GET", "/metrics", "", nil)
+	if !strings.Contains(metrics["raw"].(string), `bizcenter_projection{measure="state_stalled",projector="users"} 1`) {
+		t.Fatal("metrics do not show the stall")
+	}
+	_ = tx.Rollback(ctx)
+	waitFor(t, "users to be live again", 10*time.Second, func() bool { return h.projectorState("users").State == projections.StateLive })
+	h.must(http.StatusOK, "GET", "/readyz", "", nil)
+}
+
+func TestMonitor_reports_a_failing_projector(t *testing.T) {
+	h := start(t, options{stallAfter: 5 * time.Second})
+	accountID, admin := h.registered()
+	a, err := projections.ActiveBuild(context.Background(), h.svc.Pool(), "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	table := pgx.Identifier{a.Schema, "rm_user_invitations"}.Sanitize()
+	if _, err := h.svc.Pool().Exec(context.Background(), `ALTER TABLE `+table+` RENAME COLUMN sent_by TO sender`); err != nil {
+		t.Fatal(err)
+	}
+	inv := h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite("fail@northwind.example", "account_viewer"))
+	waitFor(t, "users to be failing", 10*time.Second, func() bool {
+		s := h.projectorState("users")
+		return s.State == projections.StateFailing && strings.Contains(s.LastError, "sent_by")
+	})
+	if _, err := h.svc.Pool().Exec(context.Background(), `ALTER TABLE `+table+` RENAME COLUMN sender TO sent_by`); err != nil {
+		t.Fatal(err)
+	}
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users?after="+inv["position"].(string), admin, nil)
+}
