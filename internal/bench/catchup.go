@@ -32,13 +32,16 @@ func CatchUp(ctx context.Context, store eventstore.Store, p *pgxpool.Pool, n int
 	if err != nil {
 		return 0, err
 	}
+	if _, _, err := projections.Ensure(ctx, p, projections.Users{}); err != nil {
+		return 0, err
+	}
 	engine.AddProjector(p, projections.Users{})
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	start := time.Now()
 	go func() { _ = engine.Run(runCtx) }()
 	for {
-		at, err := projections.LoadCheckpoint(ctx, p, projections.Users{}.Name())
+		at, err := projections.LiveCheckpoint(ctx, p, projections.Users{}.Name())
 		if err != nil {
 			return 0, err
 		}
