@@ -1,7 +1,12 @@
 package httpapi
 
 import (
+	"errors"
+	"log/slog"
 	"net/http"
+	"strconv"
+
+	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/projections"
@@ -11,9 +16,79 @@ type projectionsBody struct {
 	Items []projections.Status `json:"items"`
 }
 
+type deadLettersBody struct {
+	Items []projections.DeadLetter `json:"items"`
+}
+
+type resolveBody struct {
+	Reason string `json:"reason"`
+}
+
+type resolvedBody struct {
+	Applied int `json:"applied"`
+}
+
 // AdminRoutes declares the operators' routes.
-func AdminRoutes(m *projections.Monitor) []kit.Route {
+func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[string]projections.Versioned, log *slog.Logger) []kit.Route {
+	resolve := func(skip bool) http.HandlerFunc {
+		return func(w http.ResponseWriter, r *http.Request) {
+			id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
+			if err != nil {
+				kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "id", Reason: "not a dead letter id"}))
+				return
+			}
+			p, ok := projectors[r.PathValue("projector")]
+			if !ok {
+				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no such projector"))
+				return
+			}
+			var b resolveBody
+			if skip {
+				if prob := kit.DecodeJSON(r, &b); prob != nil {
+					kit.WriteProblem(w, prob)
+					return
+				}
+				if b.Reason == "" {
+					kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "reason", Reason: "a skip records why"}))
+					return
+				}
+			}
+			applied, err := projections.Resolve(r.Context(), pool, p, projections.Resolution{ID: id, Skip: skip, By: actor(r).Subject, Reason: b.Reason})
+			switch {
+			case errors.Is(err, projections.ErrNotParked):
+				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", err.Error()))
+			case err != nil && !skip:
+				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "still-failing", err.Error()))
+			case err != nil:
+				fail(w, r, log, err)
+			default:
+				kit.WriteJSON(w, http.StatusOK, resolvedBody{Applied: applied})
+			}
+		}
+	}
 	return []kit.Route{{
+		Method: http.MethodGet, Path: "/v1/admin/dead-letters", Access: kit.Operator,
+		Summary:  "Events projectors parked after retries, and those waiting behind them, open ones first",
+		Response: deadLettersBody{}, Success: http.StatusOK, Statuses: []int{401, 403},
+		Handler: func(w http.ResponseWriter, r *http.Request) {
+			items, err := projections.ListDeadLetters(r.Context(), pool)
+			if err != nil {
+				fail(w, r, log, err)
+				return
+			}
+			kit.WriteJSON(w, http.StatusOK, deadLettersBody{Items: nonNilSlice(items)})
+		},
+	}, {
+		Method: http.MethodPost, Path: "/v1/admin/dead-letters/{projector}/{id}/retry", Access: kit.Operator,
+		Summary:  "Apply a parked event again, then the events of its stream waiting behind it",
+		Response: resolvedBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409},
+		Handler: resolve(false),
+	}, {
+		Method: http.MethodPost, Path: "/v1/admin/dead-letters/{projector}/{id}/skip", Access: kit.Operator,
+		Summary: "Skip a parked event (recording who and why), then apply the events waiting behind it",
+		Request: resolveBody{}, Response: resolvedBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404},
+		Handler: resolve(true),
+	}, {
 		Method: http.MethodGet, Path: "/v1/admin/projections", Access: kit.Operator,
 		Summary:  "Per projector: version, build, checkpoint, head, lag in events and seconds, state (catching_up, live, stalled, failing), leader",
 		Response: projectionsBody{},
@@ -23,4 +98,11 @@ func AdminRoutes(m *projections.Monitor) []kit.Route {
 			kit.WriteJSON(w, http.StatusOK, projectionsBody{Items: m.Snapshot()})
 		},
 	}}
+}
+
+func nonNilSlice[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }

@@ -32,8 +32,11 @@ const versionWait = 500 * time.Millisecond
 
 // Handler runs a projector as a watermill handler: one transaction a
 // batch, into the active build, skipping what its checkpoint says was
-// already applied.
+// already applied. A batch that fails is applied again event by event, so
+// that an event that keeps failing is parked as a dead letter while the
+// rest flows on.
 func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
+	tries := &attempts{}
 	return func(msg *message.Message) error {
 		ctx := msg.Context()
 		b, err := DecodeBatch(msg)
@@ -41,7 +44,10 @@ func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 			return fmt.Errorf("projector %s: %w", p.Name(), err)
 		}
 		for {
-			err := applyActive(ctx, pool, p, b)
+			err := applyActive(ctx, pool, p, b, true, tries)
+			if errors.Is(err, errBatchFailed) {
+				err = applyActive(ctx, pool, p, b, false, tries)
+			}
 			if !errors.Is(err, errOtherVersion) {
 				return err
 			}
@@ -54,11 +60,14 @@ func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 	}
 }
 
-var errOtherVersion = errors.New("the active build is of another version")
+var (
+	errOtherVersion = errors.New("the active build is of another version")
+	errBatchFailed  = errors.New("the batch failed as a whole")
+)
 
 // applyActive applies a batch to the active build. The build row is locked
 // for share, so a switch (which locks it for update) waits for the batch.
-func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch) error {
+func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, whole bool, tries *attempts) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("projector %s: begin: %w", p.Name(), err)
@@ -71,42 +80,75 @@ func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch) 
 	if a.Version != p.Version() {
 		return errOtherVersion
 	}
-	if err := applyBatch(ctx, tx, p, a.Schema, b.Records, b.Through); err != nil {
+	if err := setSchema(ctx, tx, a.Schema); err != nil {
+		return err
+	}
+	st, err := beginIn(ctx, tx, a.Schema, b.Through)
+	if err != nil || st.Applied() {
+		return err
+	}
+	blocked, err := blockedStreams(ctx, tx, p.Name())
+	if err != nil {
+		return err
+	}
+	if whole && len(blocked) == 0 {
+		if err := applyAll(ctx, tx, p, b.Records, st.from); err != nil {
+			return fmt.Errorf("%w: %w", errBatchFailed, err)
+		}
+	} else if err := applyEach(ctx, tx, p, b.Records, st.from, tries); err != nil {
+		return fmt.Errorf("projector %s: %w", p.Name(), err)
+	}
+	if err := st.save(ctx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
 }
 
-// applyBatch applies records to a build inside tx, advancing the build's
-// checkpoint to through; the caller commits.
-func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, records []Record, through eventstore.Position) error {
-	if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`); err != nil {
-		return err
-	}
-	st, err := beginIn(ctx, tx, schema, through)
-	if err != nil {
-		return err
-	}
-	if st.Applied() {
-		return nil
-	}
+func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
+	_, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`)
+	return err
+}
+
+// applyAll applies the records after from in one pipelined round trip.
+func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position) error {
 	q := &pgx.Batch{}
 	for _, r := range records {
-		if !st.from.Less(r.Position) {
+		if !from.Less(r.Position) {
 			continue
 		}
 		env, ok, err := r.Envelope()
 		if err != nil {
-			return fmt.Errorf("projector %s: %w", p.Name(), err)
+			return err
 		}
 		if ok {
 			p.Apply(q, env)
 		}
 	}
-	if q.Len() > 0 {
-		if err := tx.SendBatch(ctx, q).Close(); err != nil {
-			return fmt.Errorf("projector %s through %s: %w", p.Name(), through, err)
+	if q.Len() == 0 {
+		return nil
+	}
+	return tx.SendBatch(ctx, q).Close()
+}
+
+// applyBatch applies records to a build inside tx, advancing the build's
+// checkpoint to through, leaving out skipped dead letters; the caller
+// commits. (Builds do not park: a failing event stops them.)
+func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, records []Record, through eventstore.Position, skipped map[string]bool) error {
+	if err := setSchema(ctx, tx, schema); err != nil {
+		return err
+	}
+	st, err := beginIn(ctx, tx, schema, through)
+	if err != nil || st.Applied() {
+		return err
+	}
+	kept := records[:0:0]
+	for _, r := range records {
+		if !skipped[r.ID.String()] {
+			kept = append(kept, r)
 		}
+	}
+	if err := applyAll(ctx, tx, p, kept, st.from); err != nil {
+		return fmt.Errorf("projector %s building %s through %s: %w", p.Name(), schema, through, err)
 	}
 	return st.save(ctx)
 }

@@ -82,6 +82,10 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 	if err != nil {
 		return err
 	}
+	skipped, err := skippedEvents(ctx, pool, p.Name())
+	if err != nil {
+		return err
+	}
 	var done int64
 	for {
 		page, err := store.ReadAll(ctx, at, buildPage)
@@ -104,7 +108,7 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 		}
 		through := page[len(page)-1].Position
 		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			return applyBatch(ctx, tx, p, schema, records, through)
+			return applyBatch(ctx, tx, p, schema, records, through, skipped)
 		}); err != nil {
 			return err
 		}

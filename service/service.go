@@ -146,7 +146,7 @@ func (s *Service) wire(ctx context.Context) error {
 		[]kit.Route{s.resends.Route()},
 		s.readRoutes(deps),
 		httpapi.OpsRoutes(s.ready),
-		httpapi.AdminRoutes(s.Monitor),
+		httpapi.AdminRoutes(s.Monitor, s.pool, Projectors(), log),
 	)
 	s.server.Registry().MustRegister(s.Monitor.Collector())
 	return nil

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/bizcenter/bizcenter/projections"
@@ -17,9 +18,11 @@ import (
 // projectionsCmd runs `bizcenter projections rebuild|verify|status NAME`.
 func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
-		return errors.New("usage: bizcenter projections rebuild NAME | verify NAME | status")
+		return errors.New("usage: bizcenter projections rebuild NAME | verify NAME | status | dead-letters | retry NAME ID | skip --reason WHY [--by WHO] NAME ID")
 	}
 	fs := flag.NewFlagSet("projections", flag.ContinueOnError)
+	reason := fs.String("reason", "", "why an event is skipped")
+	by := fs.String("by", os.Getenv("USER"), "who skips or retries")
 	c, err := loadConfig(fs, args[1:])
 	if err != nil {
 		return err
@@ -32,8 +35,13 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 		return err
 	}
 	defer tools.Close()
-	if args[0] == "status" {
+	switch args[0] {
+	case "status":
 		return printStatus(ctx, tools, stdout)
+	case "dead-letters":
+		return printDeadLetters(ctx, tools, stdout)
+	case "retry", "skip":
+		return resolveDead(ctx, tools, projections.Resolution{Skip: args[0] == "skip", By: *by, Reason: *reason}, fs.Args(), stdout)
 	}
 	if fs.NArg() != 1 {
 		return fmt.Errorf("name one projector: %v", service.ProjectorNames())
@@ -143,4 +151,46 @@ func bar(pct float64) string {
 		}
 	}
 	return "[" + string(b) + "]"
+}
+
+func printDeadLetters(ctx context.Context, t *service.Tools, out io.Writer) error {
+	items, err := projections.ListDeadLetters(ctx, t.Pool)
+	if err != nil {
+		return err
+	}
+	if len(items) == 0 {
+		fmt.Fprintln(out, "no dead letters")
+	}
+	for _, d := range items {
+		fmt.Fprintf(out, "%d\t%s\t%s\t%s %s at %s\t%s", d.ID, d.Projector, d.Status, d.EventType, d.Stream, d.Position, d.Error)
+		if d.ResolvedBy != nil {
+			fmt.Fprintf(out, "\tby %s", *d.ResolvedBy)
+		}
+		if d.ResolvedReason != nil {
+			fmt.Fprintf(out, ": %s", *d.ResolvedReason)
+		}
+		fmt.Fprintln(out)
+	}
+	return nil
+}
+
+func resolveDead(ctx context.Context, t *service.Tools, res projections.Resolution, args []string, out io.Writer) error {
+	if len(args) != 2 {
+		return errors.New("name the projector and the dead letter id")
+	}
+	p, ok := service.Projectors()[args[0]]
+	if !ok {
+		return fmt.Errorf("no projector %q", args[0])
+	}
+	id, err := strconv.ParseInt(args[1], 10, 64)
+	if err != nil {
+		return fmt.Errorf("dead letter id %q: %w", args[1], err)
+	}
+	res.ID = id
+	applied, err := projections.Resolve(ctx, t.Pool, p, res)
+	if err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "dead letter %d resolved; %d events applied\n", id, applied)
+	return nil
 }

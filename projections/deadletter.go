@@ -1,0 +1,179 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"sync"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// MaxAttempts is how many times an event is tried before it is parked.
+var MaxAttempts = 3
+
+// Dead-letter statuses.
+const (
+	DeadParked  = "parked"
+	DeadWaiting = "waiting"
+	DeadRetried = "retried"
+	DeadSkipped = "skipped"
+)
+
+// DeadLetter is an event a projector could not apply, or one held behind
+// such an event of its stream.
+type DeadLetter struct {
+	ID             int64      `json:"id"`
+	Projector      string     `json:"projector"`
+	EventID        string     `json:"eventId"`
+	Stream         string     `json:"stream"`
+	Position       string     `json:"position"`
+	EventType      string     `json:"eventType"`
+	Status         string     `json:"status"`
+	Error          string     `json:"error,omitempty"`
+	Attempts       int        `json:"attempts"`
+	ParkedAt       time.Time  `json:"parkedAt"`
+	ResolvedBy     *string    `json:"resolvedBy"`
+	ResolvedReason *string    `json:"resolvedReason"`
+	ResolvedAt     *time.Time `json:"resolvedAt"`
+}
+
+// attempts counts failures per event across redeliveries of a batch.
+type attempts struct {
+	mu sync.Mutex
+	n  map[string]int
+}
+
+func (a *attempts) fail(id string) int {
+	a.mu.Lock()
+	defer a.mu.Unlock()
+	if a.n == nil {
+		a.n = map[string]int{}
+	}
+	a.n[id]++
+	return a.n[id]
+}
+
+func (a *attempts) forget(id string) {
+	a.mu.Lock()
+	delete(a.n, id)
+	a.mu.Unlock()
+}
+
+// blockedStreams are the streams with an open dead letter for p.
+func blockedStreams(ctx context.Context, tx pgx.Tx, projector string) (map[string]bool, error) {
+	rows, err := tx.Query(ctx, `SELECT DISTINCT stream FROM projection_dead_letters WHERE projector = $1 AND status IN ('parked', 'waiting')`, projector)
+	if err != nil {
+		return nil, err
+	}
+	streams, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out := make(map[string]bool, len(streams))
+	for _, s := range streams {
+		out[s] = true
+	}
+	return out, err
+}
+
+// park records an event as a dead letter with a status.
+func park(ctx context.Context, tx pgx.Tx, projector string, r Record, status, reason string, tries int) error {
+	_, err := tx.Exec(ctx, `
+		INSERT INTO projection_dead_letters (projector, event_id, stream, commit_pos, prepare_pos, event_type,
+		    data, metadata, revision, recorded_at, status, error, attempts)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT (projector, event_id) DO NOTHING`,
+		projector, r.ID, r.Stream, int64(r.Position.Commit), int64(r.Position.Prepare), r.Type,
+		[]byte(r.Data), []byte(r.Metadata), int64(r.Revision), r.RecordedAt, status, reason, tries)
+	return err
+}
+
+// applyEach applies records one by one, each under a savepoint: a record
+// whose stream is blocked waits behind it; one that fails is tried again
+// with the batch (an error) until MaxAttempts, then parked.
+func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position, tries *attempts) error {
+	blocked, err := blockedStreams(ctx, tx, p.Name())
+	if err != nil {
+		return err
+	}
+	for _, r := range records {
+		if !from.Less(r.Position) {
+			continue
+		}
+		if blocked[r.Stream] {
+			if err := park(ctx, tx, p.Name(), r, DeadWaiting, "", 0); err != nil {
+				return err
+			}
+			continue
+		}
+		err := applyOne(ctx, tx, p, r)
+		if err == nil {
+			tries.forget(r.ID.String())
+			continue
+		}
+		if n := tries.fail(r.ID.String()); n < MaxAttempts {
+			return fmt.Errorf("%s %s@%d (attempt %d of %d): %w", r.Type, r.Stream, r.Revision, n, MaxAttempts, err)
+		}
+		if err := park(ctx, tx, p.Name(), r, DeadParked, err.Error(), MaxAttempts); err != nil {
+			return err
+		}
+		tries.forget(r.ID.String())
+		blocked[r.Stream] = true
+	}
+	return nil
+}
+
+// applyOne applies one record under a savepoint, rolled back on failure.
+func applyOne(ctx context.Context, tx pgx.Tx, p Projector, r Record) error {
+	env, ok, err := r.Envelope()
+	if err != nil || !ok {
+		return err
+	}
+	q := &pgx.Batch{}
+	p.Apply(q, env)
+	if q.Len() == 0 {
+		return nil
+	}
+	sp, err := tx.Begin(ctx)
+	if err != nil {
+		return err
+	}
+	if err := sp.SendBatch(ctx, q).Close(); err != nil {
+		_ = sp.Rollback(ctx)
+		return err
+	}
+	return sp.Commit(ctx)
+}
+
+// ListDeadLetters lists the dead letters of every projector, open first.
+func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool) ([]DeadLetter, error) {
+	rows, err := pool.Query(ctx, `
+		SELECT id, projector, event_id::text, stream, commit_pos || '-' || prepare_pos, event_type, status, error,
+		       attempts, parked_at, resolved_by, resolved_reason, resolved_at
+		  FROM projection_dead_letters
+		 ORDER BY status NOT IN ('parked', 'waiting'), commit_pos, prepare_pos`)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowToStructByPos[DeadLetter])
+}
+
+// ErrNotParked: the dead letter does not exist or is not parked.
+var ErrNotParked = errors.New("no parked dead letter with that id")
+
+// skippedEvents are the event ids operators skipped for a projector:
+// builds leave them out, as the live build did.
+func skippedEvents(ctx context.Context, pool *pgxpool.Pool, projector string) (map[string]bool, error) {
+	rows, err := pool.Query(ctx, `SELECT event_id::text FROM projection_dead_letters WHERE projector = $1 AND status = 'skipped'`, projector)
+	if err != nil {
+		return nil, err
+	}
+	ids, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	out := make(map[string]bool, len(ids))
+	for _, id := range ids {
+		out[id] = true
+	}
+	return out, err
+}

@@ -1,0 +1,105 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"fmt"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// Resolution is an operator's decision on a parked dead letter.
+type Resolution struct {
+	ID     int64
+	Skip   bool // false: apply it again
+	By     string
+	Reason string
+}
+
+// Resolve retries or skips a parked dead letter of p, then applies the
+// events of its stream that waited behind it, in order, into the active
+// build. It returns how many events it applied. A retry that fails again
+// leaves the dead letter parked (with its new error); a waiting event that
+// fails is parked in its turn and the rest keep waiting.
+func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolution) (int, error) {
+	if res.Skip && (res.By == "" || res.Reason == "") {
+		return 0, errors.New("a skip records who and why: both are required")
+	}
+	applied := 0
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var a Active
+		// Hold the live handler still so nothing of the stream overtakes.
+		if err := tx.QueryRow(ctx, `SELECT active_schema, version FROM projection_versions WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&a.Schema, &a.Version); err != nil {
+			return err
+		}
+		if err := setSchema(ctx, tx, a.Schema); err != nil {
+			return err
+		}
+		parked, err := loadDead(ctx, tx, `id = $1 AND projector = $2 AND status = 'parked'`, res.ID, p.Name())
+		if err != nil {
+			return err
+		}
+		if len(parked) == 0 {
+			return fmt.Errorf("dead letter %d of %s: %w", res.ID, p.Name(), ErrNotParked)
+		}
+		if res.Skip {
+			if _, err := tx.Exec(ctx, `UPDATE projection_dead_letters SET status = 'skipped', resolved_by = $2, resolved_reason = $3, resolved_at = now() WHERE id = $1`, res.ID, res.By, res.Reason); err != nil {
+				return err
+			}
+		} else if err := applyDead(ctx, tx, p, parked[0], res.By); err != nil {
+			return err
+		} else {
+			applied++
+		}
+		waiting, err := loadDead(ctx, tx, `projector = $1 AND stream = $2 AND status = 'waiting' ORDER BY commit_pos, prepare_pos`, p.Name(), parked[0].record.Stream)
+		if err != nil {
+			return err
+		}
+		for _, w := range waiting {
+			if err := applyDead(ctx, tx, p, w, res.By); err != nil {
+				_, perr := tx.Exec(ctx, `UPDATE projection_dead_letters SET status = 'parked', error = $2, attempts = attempts + 1 WHERE id = $1`, w.id, err.Error())
+				return perr
+			}
+			applied++
+		}
+		return nil
+	})
+	return applied, err
+}
+
+type deadRow struct {
+	id     int64
+	record Record
+}
+
+func loadDead(ctx context.Context, tx pgx.Tx, where string, args ...any) ([]deadRow, error) {
+	rows, err := tx.Query(ctx, `SELECT id, event_id, event_type, stream, revision, commit_pos, prepare_pos, data, metadata, recorded_at
+		FROM projection_dead_letters WHERE `+where+` FOR UPDATE`, args...)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(row pgx.CollectableRow) (deadRow, error) {
+		var d deadRow
+		var id uuid.UUID
+		var revision, commit, prepare int64
+		var data, meta []byte
+		err := row.Scan(&d.id, &id, &d.record.Type, &d.record.Stream, &revision, &commit, &prepare, &data, &meta, &d.record.RecordedAt)
+		d.record.ID, d.record.Revision, d.record.Data, d.record.Metadata = id, uint64(revision), data, meta
+		d.record.Position = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+		d.record.Pos = d.record.Position.String()
+		return d, err
+	})
+}
+
+// applyDead applies one dead letter and marks it retried.
+func applyDead(ctx context.Context, tx pgx.Tx, p Projector, d deadRow, by string) error {
+	if err := applyOne(ctx, tx, p, d.record); err != nil {
+		return fmt.Errorf("dead letter %d (%s %s@%d): %w", d.id, d.record.Type, d.record.Stream, d.record.Revision, err)
+	}
+	_, err := tx.Exec(ctx, `UPDATE projection_dead_letters SET status = 'retried', resolved_by = $2, resolved_at = now() WHERE id = $1`, d.id, by)
+	return err
+}

@@ -1,0 +1,116 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"fmt"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+// poison makes the users projector refuse users with this first name
+// (name "" lifts the refusal).
+func (h *harness) poison(name string) {
+	h.t.Helper()
+	a, err := projections.ActiveBuild(context.Background(), h.svc.Pool(), "users")
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	table := pgx.Identifier{a.Schema, "rm_users"}.Sanitize()
+	sql := `ALTER TABLE ` + table + ` DROP CONSTRAINT no_poison`
+	if name != "" {
+		sql = `ALTER TABLE ` + table + ` ADD CONSTRAINT no_poison CHECK (first_name <> '` + name + `')` // a test constant
+	}
+	if _, err := h.svc.Pool().Exec(context.Background(), sql); err != nil {
+		h.t.Fatal(err)
+	}
+}
+
+func deadLetters(h *harness, op string) map[string]string {
+	out := map[string]string{}
+	for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
+		d := it.(map[string]any)
+		out[d["eventType"].(string)+"#"+fmt.Sprint(d["id"])] = d["status"].(string)
+	}
+	return out
+}
+
+func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	op := h.token("op-7", "ops@bizcenter.example", true)
+	users := "/v1/accounts/" + accountID + "/users"
+	h.poison("Poison")
+	poisoned := map[string]any{"email": "poison@northwind.example", "firstName": "Poison", "lastName": "Ivy", "language": "en", "country": "US", "roles": []string{"account_viewer"}}
+	bad := h.must(http.StatusCreated, "POST", users, admin, poisoned)
+	tok := h.mailTokens("poison@northwind.example", 1)[0]
+	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+
+	// Other streams flow past the parked event.
+	good := h.must(http.StatusCreated, "POST", users, admin, invite("fine@northwind.example", "account_viewer"))
+	list := h.must(http.StatusOK, "GET", users+"?after="+good["position"].(string), admin, nil)
+	if statusOf(t, list, "fine@northwind.example") != "pending" {
+		t.Fatal("a later user of another stream is not projected")
+	}
+	var parkedID float64
+	waitFor(t, "the poison event to be parked and its follower to wait", 10*time.Second, func() bool {
+		items := h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any)
+		statuses := map[string]string{}
+		for _, it := range items {
+			d := it.(map[string]any)
+			statuses[d["eventType"].(string)] = d["status"].(string)
+			if d["status"] == "parked" {
+				parkedID = d["id"].(float64)
+			}
+		}
+		return statuses["user.invited"] == "parked" && statuses["user.invitation_accepted"] == "waiting"
+	})
+
+	// A retry that still fails leaves it parked.
+	retry := fmt.Sprintf("/v1/admin/dead-letters/users/%d/retry", int(parkedID))
+	if code, _ := h.call("POST", retry, op, nil); code != http.StatusConflict {
+		t.Fatalf("a retry that fails again: %d, want 409", code)
+	}
+	h.poison("")
+	out := h.must(http.StatusOK, "POST", retry, op, nil)
+	if out["applied"] != float64(2) {
+		t.Fatalf("retry applied %v, want the parked event and the one waiting", out)
+	}
+	detail := h.must(http.StatusOK, "GET", users+"/"+bad["userId"].(string), admin, nil)
+	if detail["status"] != "active" {
+		t.Fatalf("after the retry: %v", detail)
+	}
+
+	// Skipping records who and why, and builds leave the event out too.
+	h.poison("Venom")
+	h.must(http.StatusCreated, "POST", users, admin, map[string]any{"email": "venom@northwind.example", "firstName": "Venom", "lastName": "Two", "language": "en", "country": "US", "roles": []string{"account_viewer"}})
+	waitFor(t, "the second poison event to be parked", 10*time.Second, func() bool {
+		for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
+			if d := it.(map[string]any); d["status"] == "parked" {
+				parkedID = d["id"].(float64)
+				return true
+			}
+		}
+		return false
+	})
+	skip := fmt.Sprintf("/v1/admin/dead-letters/users/%d/skip", int(parkedID))
+	if code, body := h.call("POST", skip, op, map[string]any{}); code != http.StatusBadRequest || !namesField(body, "reason") {
+		t.Fatalf("a skip without a reason: %d %v", code, body)
+	}
+	h.must(http.StatusOK, "POST", skip, op, map[string]any{"reason": "test data, never a real person"})
+	for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
+		if d := it.(map[string]any); d["id"] == parkedID && (d["status"] != "skipped" || d["resolvedBy"] != "op-7" || d["resolvedReason"] == nil) {
+			t.Fatalf("skipped dead letter: %v", d)
+		}
+	}
+	h.poison("")
+	var buf bytes.Buffer
+	if diffs, err := projections.Verify(context.Background(), h.svc.Pool(), h.svc.Store(), projections.Users{}, &buf, nil); err != nil || diffs != 0 {
+		t.Fatalf("verify after a skip: %d diffs, %v\n%s", diffs, err, buf.String())
+	}
+}
