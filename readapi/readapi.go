@@ -37,7 +37,7 @@ func Routes(d Deps) []kit.Route {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return []kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}
+	return append([]kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}, d.auditRoutes()...)
 }
 
 // readStatuses are the answers of every read route besides 200.

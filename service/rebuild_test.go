@@ -33,6 +33,7 @@ func TestRebuild_switches_readers_without_downtime_or_repeated_mail(t *testing.T
 	last := h.must(http.StatusCreated, "POST", users, admin, invite("last@northwind.example", "account_viewer"))
 	before := h.must(http.StatusOK, "GET", users+"?limit=500&after="+last["position"].(string), admin, nil)
 	mails := func() int { files, _ := filepath.Glob(filepath.Join(h.mailDir, "*.eml")); return len(files) }
+	h.mailTokens("last@northwind.example", 1) // the mailer works in log order: all sent
 	mailsBefore := mails()
 	old, err := projections.ActiveBuild(context.Background(), h.svc.Pool(), "users")
 	if err != nil {

@@ -117,11 +117,13 @@ func (s *Service) wire(ctx context.Context) error {
 	s.Monitor = projections.NewMonitor(s.pool, store, stallAfter, ProjectorNames()...)
 	s.Monitor.Topics = append(s.Monitor.Topics, mailer.Name)
 	engine.Observe(s.Monitor)
-	users := projections.Users{}
-	if err := engine.Prepare(ctx, s.pool, store, log, users); err != nil {
-		return err
+	projectors := Projectors()
+	for _, name := range ProjectorNames() {
+		if err := engine.Prepare(ctx, s.pool, store, log, projectors[name]); err != nil {
+			return err
+		}
+		engine.AddProjector(s.pool, projectors[name])
 	}
-	engine.AddProjector(s.pool, users)
 	mail := &mailer.Consumer{Pool: s.pool, Sender: s.cfg.Mail, TokenKey: s.cfg.InvitationKey, Clock: s.cfg.Clock, BaseURL: s.cfg.PublicURL, From: s.cfg.MailFrom, Log: log}
 	if err := mail.Validate(); err != nil {
 		return fmt.Errorf("mailer: %w", err)
@@ -147,6 +149,7 @@ func (s *Service) wire(ctx context.Context) error {
 		s.readRoutes(deps),
 		httpapi.OpsRoutes(s.ready),
 		httpapi.AdminRoutes(s.Monitor, s.pool, Projectors(), log),
+		httpapi.AuditRoutes(store),
 	)
 	s.server.Registry().MustRegister(s.Monitor.Collector())
 	return nil

@@ -15,8 +15,8 @@ import (
 
 // Projectors are the read models this binary builds, by name.
 func Projectors() map[string]projections.Versioned {
-	users := projections.Users{}
-	return map[string]projections.Versioned{users.Name(): users}
+	users, audit := projections.Users{}, projections.Audit{}
+	return map[string]projections.Versioned{users.Name(): users, audit.Name(): audit}
 }
 
 // ProjectorNames lists Projectors' names, sorted.

@@ -1,0 +1,176 @@
+package httpapi
+
+import (
+	"encoding/json"
+	"errors"
+	"net/http"
+	"strconv"
+	"time"
+
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// streamEvent is one stored event of a stream, for auditors.
+type streamEvent struct {
+	Revision   uint64          `json:"revision"`
+	Position   string          `json:"position"`
+	Type       string          `json:"type"`
+	Data       json.RawMessage `json:"data"`
+	Metadata   event.Metadata  `json:"metadata"`
+	RecordedAt time.Time       `json:"recordedAt"`
+}
+
+type streamBody struct {
+	Stream string        `json:"stream"`
+	Events []streamEvent `json:"events"`
+}
+
+type asOfBody struct {
+	Stream   string    `json:"stream"`
+	Revision uint64    `json:"revision"`
+	At       time.Time `json:"at"`
+	State    any       `json:"state"`
+}
+
+// AuditRoutes declares the auditors' routes read straight from the event
+// store: a stream's history, and an aggregate's state as of a time or a
+// revision, replayed with the same domain code the commands use.
+func AuditRoutes(store eventstore.Store) []kit.Route {
+	return []kit.Route{{
+		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}", Access: kit.Operator, Success: http.StatusOK,
+		Summary:  "A stream's events with type, data, actor, time, correlation and causation ids",
+		Query:    map[string]string{"from": "first revision (default 0)", "limit": "1 to 1000, default 1000"},
+		Response: streamBody{}, Statuses: []int{400, 401, 403, 404},
+		Handler: func(w http.ResponseWriter, r *http.Request) {
+			from, err1 := optionalUint(r, "from", 0)
+			limit, err2 := optionalUint(r, "limit", 1000)
+			if p := firstProblem(err1, err2); p != nil || limit < 1 || limit > 1000 {
+				if p == nil {
+					p = kit.Invalid(kit.FieldProblem{Field: "limit", Reason: "from 1 to 1000"})
+				}
+				kit.WriteProblem(w, p)
+				return
+			}
+			recs, err := store.ReadStream(r.Context(), r.PathValue("stream"), eventstore.ReadStreamOptions{From: from, Limit: int(limit)})
+			if p := streamProblem(err); p != nil {
+				kit.WriteProblem(w, p)
+				return
+			}
+			body := streamBody{Stream: r.PathValue("stream"), Events: []streamEvent{}}
+			for _, rec := range recs {
+				var meta event.Metadata
+				_ = json.Unmarshal(rec.Metadata, &meta)
+				body.Events = append(body.Events, streamEvent{rec.Revision, rec.Position.String(), rec.Type, rec.Data, meta, rec.RecordedAt.UTC()})
+			}
+			kit.WriteJSON(w, http.StatusOK, body)
+		},
+	}, {
+		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}/as-of", Access: kit.Operator, Success: http.StatusOK,
+		Summary:  "The state of a user or an account as of a time (?at=RFC 3339) or a revision (?revision=N), replayed from its events",
+		Query:    map[string]string{"at": "RFC 3339 time", "revision": "last revision to include"},
+		Response: asOfBody{}, Statuses: []int{400, 401, 403, 404},
+		Handler: func(w http.ResponseWriter, r *http.Request) {
+			until, p := asOfBound(r)
+			if p != nil {
+				kit.WriteProblem(w, p)
+				return
+			}
+			recs, err := store.ReadStream(r.Context(), r.PathValue("stream"), eventstore.ReadStreamOptions{})
+			if p := streamProblem(err); p != nil {
+				kit.WriteProblem(w, p)
+				return
+			}
+			body, ok := replay(recs, until)
+			if !ok {
+				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no user or account state at that point of this stream"))
+				return
+			}
+			body.Stream = r.PathValue("stream")
+			kit.WriteJSON(w, http.StatusOK, body)
+		},
+	}}
+}
+
+// bound says up to where a replay goes.
+type bound struct {
+	at       time.Time
+	revision *uint64
+}
+
+func asOfBound(r *http.Request) (bound, *kit.Problem) {
+	q := r.URL.Query()
+	switch {
+	case q.Get("revision") != "":
+		n, err := strconv.ParseUint(q.Get("revision"), 10, 64)
+		if err != nil {
+			return bound{}, kit.Invalid(kit.FieldProblem{Field: "revision", Reason: "a whole number"})
+		}
+		return bound{at: time.Now().UTC(), revision: &n}, nil
+	case q.Get("at") != "":
+		t, err := time.Parse(time.RFC3339, q.Get("at"))
+		if err != nil {
+			return bound{}, kit.Invalid(kit.FieldProblem{Field: "at", Reason: "an RFC 3339 time"})
+		}
+		return bound{at: t.UTC()}, nil
+	}
+	return bound{}, kit.Invalid(kit.FieldProblem{Field: "at", Reason: "give at or revision"})
+}
+
+// replay folds the events up to the bound into the aggregate the stream's
+// first event names.
+func replay(recs []eventstore.RecordedEvent, until bound) (asOfBody, bool) {
+	var u user.User
+	var a account.Account
+	var body asOfBody
+	kind := ""
+	for _, rec := range recs {
+		e, meta, err := event.Decode(rec.Type, rec.Data, rec.Metadata)
+		if err != nil || (until.revision != nil && rec.Revision > *until.revision) || (until.revision == nil && meta.OccurredAt.After(until.at)) {
+			break
+		}
+		if kind == "" {
+			kind = rec.Type
+		}
+		u.Apply(e)
+		a.Apply(e)
+		body.Revision, body.At = rec.Revision, meta.OccurredAt
+	}
+	if until.revision == nil {
+		body.At = until.at
+	}
+	switch {
+	case kind == "user.invited":
+		body.State = u.Snapshot(body.At)
+	case kind == "account.registered":
+		body.State = a.Snapshot()
+	default:
+		return body, false
+	}
+	return body, true
+}
+
+func optionalUint(r *http.Request, name string, def uint64) (uint64, *kit.Problem) {
+	v := r.URL.Query().Get(name)
+	if v == "" {
+		return def, nil
+	}
+	n, err := strconv.ParseUint(v, 10, 64)
+	if err != nil {
+		return 0, kit.Invalid(kit.FieldProblem{Field: name, Reason: "a whole number"})
+	}
+	return n, nil
+}
+
+func streamProblem(err error) *kit.Problem {
+	switch {
+	case errors.Is(err, eventstore.ErrStreamNotFound):
+		return kit.NewProblem(http.StatusNotFound, "not-found", "no such stream")
+	case err != nil:
+		return kit.NewProblem(http.StatusInternalServerError, "internal", "reading the stream failed")
+	}
+	return nil
+}

@@ -1,0 +1,47 @@
+package projections
+
+import (
+	_ "embed"
+	"encoding/json"
+
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// Audit builds the auditors' read model (audit.sql): one row an event,
+// with the account it concerns when its payload names one.
+type Audit struct{}
+
+//go:embed audit.sql
+var auditSchema string
+
+// Name is permanent.
+func (Audit) Name() string { return "audit" }
+
+// Version changes when the table or what Apply writes change.
+func (Audit) Version() int { return 1 }
+
+// Schema is the DDL of the table.
+func (Audit) Schema() string { return auditSchema }
+
+// Tables are what readers read.
+func (Audit) Tables() []string { return []string{"rm_audit_events"} }
+
+// Apply implements Projector.
+func (Audit) Apply(q *pgx.Batch, env event.Envelope) {
+	data, _ := json.Marshal(env.Event)
+	var ids struct {
+		AccountID *string `json:"accountId"`
+	}
+	_ = json.Unmarshal(data, &ids)
+	pos, _ := eventstore.ParsePosition(env.Position)
+	q.Queue(`
+		INSERT INTO rm_audit_events (commit_pos, prepare_pos, event_id, stream, revision, event_type, schema_version,
+		    account_id, actor, correlation_id, causation_id, occurred_at, data)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+		ON CONFLICT DO NOTHING`,
+		int64(pos.Commit), int64(pos.Prepare), env.EventID, env.Stream, int64(env.Revision), env.Event.EventType(),
+		env.SchemaVersion, ids.AccountID, env.Actor, env.CorrelationID, env.CausationID, env.OccurredAt, data)
+}

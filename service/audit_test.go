@@ -1,0 +1,110 @@
+package service_test
+
+import (
+	"bytes"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/url"
+	"testing"
+	"time"
+)
+
+// callWith sends a request with extra headers.
+func (h *harness) callWith(method, path, token string, headers map[string]string, body any) (int, map[string]any) {
+	h.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, h.url+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	for k, v := range headers {
+		req.Header.Set(k, v)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	var out map[string]any
+	_ = json.Unmarshal(raw, &out)
+	return resp.StatusCode, out
+}
+
+func TestAudit_history_as_of_correlation_and_filters(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	op := h.token("auditor", "audit@bizcenter.example", true)
+	const trace = "4bf92f3577b34da6a3ce929d0e0e4736"
+	code, inv := h.callWith("POST", "/v1/accounts/"+accountID+"/users", admin,
+		map[string]string{"traceparent": "00-" + trace + "-00f067aa0ba902b7-01"}, invite("aud@northwind.example", "reports_viewer"))
+	if code != http.StatusCreated {
+		t.Fatalf("invite: %d %v", code, inv)
+	}
+	invitedAt := h.clock.Now()
+	h.clock.Advance(time.Hour)
+	tok := h.mailTokens("aud@northwind.example", 1)[0]
+	acc := h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+	stream := "user-" + inv["userId"].(string)
+
+	hist := h.must(http.StatusOK, "GET", "/v1/audit/streams/"+stream, op, nil)
+	events := hist["events"].([]any)
+	if len(events) != 2 {
+		t.Fatalf("history %v", hist)
+	}
+	first := events[0].(map[string]any)
+	meta := first["metadata"].(map[string]any)
+	if first["type"] != "user.invited" || meta["actor"] != "nora" || meta["correlationId"] != trace {
+		t.Fatalf("first event %v", first)
+	}
+
+	at := func(q string) string {
+		return h.must(http.StatusOK, "GET", "/v1/audit/streams/"+stream+"/as-of?"+q, op, nil)["state"].(map[string]any)["status"].(string)
+	}
+	if s := at("revision=0"); s != "pending" {
+		t.Fatalf("as of revision 0: %s", s)
+	}
+	if s := at("at=" + url.QueryEscape(invitedAt.Add(time.Minute).Format(time.RFC3339))); s != "pending" {
+		t.Fatalf("as of a minute after the invitation: %s", s)
+	}
+	if s := at("at=" + url.QueryEscape(h.clock.Now().Format(time.RFC3339))); s != "active" {
+		t.Fatalf("as of now: %s", s)
+	}
+
+	// Wait for the audit read model, then query it.
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+acc["position"].(string), admin, nil)
+	waitFor(t, "the audit model to catch up", 10*time.Second, func() bool {
+		page := h.must(http.StatusOK, "GET", "/v1/audit/correlations/"+trace, op, nil)
+		return len(page["items"].([]any)) == 2
+	})
+	corr := h.must(http.StatusOK, "GET", "/v1/audit/correlations/"+trace, op, nil)["items"].([]any)
+	types := []string{corr[0].(map[string]any)["type"].(string), corr[1].(map[string]any)["type"].(string)}
+	if types[0] != "reservation.claimed" || types[1] != "user.invited" {
+		t.Fatalf("correlated events %v", types)
+	}
+
+	filtered := h.must(http.StatusOK, "GET", "/v1/audit/events?actor=nora&type=user.invited&account="+accountID, op, nil)["items"].([]any)
+	if len(filtered) != 1 || filtered[0].(map[string]any)["stream"] != stream {
+		t.Fatalf("filtered %v", filtered)
+	}
+	seen, cursor := 0, ""
+	for {
+		page := h.must(http.StatusOK, "GET", "/v1/audit/events?limit=2&account="+accountID+"&cursor="+cursor, op, nil)
+		seen += len(page["items"].([]any))
+		next, _ := page["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = next
+	}
+	all := h.must(http.StatusOK, "GET", "/v1/audit/events?limit=500&account="+accountID, op, nil)["items"].([]any)
+	if seen != len(all) || seen < 4 {
+		t.Fatalf("paging saw %d events, one page %d", seen, len(all))
+	}
+	if code, _ := h.call("GET", "/v1/audit/events", admin, nil); code != http.StatusForbidden {
+		t.Fatalf("a customer on the audit routes: %d", code)
+	}
+	if code, body := h.call("GET", "/v1/audit/events?from=yesterday", op, nil); code != http.StatusBadRequest || !namesField(body, "from") {
+		t.Fatalf("bad from: %d %v", code, body)
+	}
+}
