@@ -15,6 +15,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
@@ -37,14 +39,18 @@ type options struct {
 	eventStoreURL            string
 	oidcIssuer, oidcAudience string
 	stallAfter               time.Duration
+	dbURL                    string // reuse a database (default: a fresh one)
 }
 
 func start(t *testing.T, opts options) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)), mailDir: t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
+	if opts.dbURL == "" {
+		opts.dbURL = pgtest.URL(t)
+	}
 	svc, err := service.New(ctx, service.Config{
-		DatabaseURL: pgtest.URL(t), EventStoreURL: opts.eventStoreURL,
+		DatabaseURL: opts.dbURL, EventStoreURL: opts.eventStoreURL,
 		OIDCIssuer: opts.oidcIssuer, OIDCAudience: opts.oidcAudience,
 		JWTSecret: jwtSecret, InvitationKey: []byte("e2e invitation key"),
 		Clock: h.clock, Mail: mailer.FileSender{Dir: h.mailDir}, MailFrom: "bizcenter@test.example",
@@ -165,3 +171,12 @@ func sentTo(eml, addr string) bool {
 }
 
 func discardLog() *slog.Logger { return slog.New(slog.NewTextHandler(io.Discard, nil)) }
+
+func uuidOf(t *testing.T, s string) uuid.UUID {
+	t.Helper()
+	id, err := uuid.Parse(s)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return id
+}
