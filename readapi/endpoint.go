@@ -44,6 +44,13 @@ func endpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In, run fun
 			return
 		}
 		in := &input{r: r, values: r.URL.Query()}
+		for name, vs := range in.values {
+			for _, v := range vs {
+				if strings.ContainsRune(v, 0) {
+					in.fail(name, "contains a NUL character")
+				}
+			}
+		}
 		after := in.position()
 		req := parse(in, p)
 		if len(in.bad) > 0 {

@@ -6,6 +6,7 @@ import (
 	"regexp"
 	"slices"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 
 	"github.com/google/uuid"
@@ -89,6 +90,8 @@ func Register(id uuid.UUID, name, agreementNumber, purchaseAccountNumber string,
 		verr.Add("name", "required")
 	case utf8.RuneCountInString(name) > 200:
 		verr.Add("name", "longer than 200 characters")
+	case strings.ContainsFunc(name, unicode.IsControl):
+		verr.Add("name", "contains control characters")
 	}
 	agreementNumber = strings.TrimSpace(agreementNumber)
 	if !number.MatchString(agreementNumber) {

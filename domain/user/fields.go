@@ -4,6 +4,7 @@ import (
 	"net/mail"
 	"regexp"
 	"strings"
+	"unicode"
 	"unicode/utf8"
 )
 
@@ -37,7 +38,7 @@ func checkName(s string) (string, string) {
 		return "", "required"
 	case utf8.RuneCountInString(s) > 100:
 		return "", "longer than 100 characters"
-	case strings.ContainsAny(s, "\r\n\t"):
+	case strings.ContainsFunc(s, unicode.IsControl):
 		return "", "contains control characters"
 	}
 	return s, ""

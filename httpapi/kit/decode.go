@@ -23,7 +23,7 @@ func DecodeJSON(r *http.Request, dst any) *Problem {
 	if err := dec.Decode(dst); err != nil {
 		return decodeProblem(err)
 	}
-	if dec.More() {
+	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Invalid(FieldProblem{Field: "body", Reason: "trailing data after the JSON document"})
 	}
 	return nil
