@@ -43,11 +43,11 @@ func AcceptInvitationHandler(d Deps) Handler[AcceptInvitation, InvitationAccepte
 			if err != nil {
 				return InvitationAccepted{}, fmt.Errorf("invitation token: %w", err)
 			}
-			out := InvitationAccepted{AccountID: u.Account(), UserID: userID, Position: l.position}
+			out := InvitationAccepted{AccountID: u.Account(), UserID: userID, Position: l.answered()}
 			if len(events) == 0 {
 				return out, nil
 			}
-			res, err := save(ctx, d.Store, user.Stream(userID), l.expected(), origin{actor: "user:" + userID.String(), at: now}, events...)
+			res, err := save(ctx, d.Store, user.Stream(userID), l, origin{actor: "user:" + userID.String(), at: now}, events...)
 			if err != nil {
 				return InvitationAccepted{}, err
 			}

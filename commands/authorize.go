@@ -71,13 +71,28 @@ func (d Deps) rolesIn(ctx context.Context, accountID uuid.UUID, a Actor) ([]user
 // mayManageUsers checks that the actor may invite and manage users in the
 // account, and grant each of the given roles.
 func (d Deps) mayManageUsers(ctx context.Context, accountID uuid.UUID, a Actor, grants []string) error {
-	held, err := d.rolesIn(ctx, accountID, a)
+	held, err := d.managerRoles(ctx, accountID, a)
 	if err != nil {
 		return err
 	}
-	if !user.ManagesUsers(held) {
-		return fmt.Errorf("managing users needs an account, agreement or user administrator: %w", domain.ErrForbidden)
+	return mayGrant(held, grants)
+}
+
+// managerRoles returns the roles of an actor who may invite and manage
+// users in the account.
+func (d Deps) managerRoles(ctx context.Context, accountID uuid.UUID, a Actor) ([]user.Role, error) {
+	held, err := d.rolesIn(ctx, accountID, a)
+	if err != nil {
+		return nil, err
 	}
+	if !user.ManagesUsers(held) {
+		return nil, fmt.Errorf("managing users needs an account, agreement or user administrator: %w", domain.ErrForbidden)
+	}
+	return held, nil
+}
+
+// mayGrant checks that roles held may grant each of the given roles.
+func mayGrant(held []user.Role, grants []string) error {
 	for _, g := range grants {
 		r, err := user.ParseRole(g)
 		if err != nil {

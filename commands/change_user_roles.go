@@ -48,18 +48,29 @@ func ChangeUserRolesHandler(d Deps) Handler[ChangeUserRoles, UserRolesChanged] {
 				return UserRolesChanged{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
 			by := origin{actor: c.By.name(), at: d.now()}
+			if first, ok := mine[user.RolesChanged](l); ok {
+				// An earlier run saved the change: finish its grant and
+				// answer as it did.
+				if slices.Contains(first.Added, user.AccountAdministrator) {
+					if err := d.grantAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
+						return UserRolesChanged{}, err
+					}
+				}
+				return UserRolesChanged{Roles: first.Roles, Position: l.answered()}, nil
+			}
+			// The caller's rights come before the body, as for inviting.
+			held, err := d.managerRoles(ctx, c.AccountID, c.By)
+			if err != nil {
+				return UserRolesChanged{}, err
+			}
 			changed, err := u.ChangeRoles(c.Roles, by.actor, by.at)
 			if err != nil {
 				return UserRolesChanged{}, err
 			}
 			if changed == nil {
-				if err := d.mayManageUsers(ctx, c.AccountID, c.By, nil); err != nil {
-					return UserRolesChanged{}, err
-				}
-				return UserRolesChanged{Roles: u.Roles(), Position: l.position}, nil
+				return UserRolesChanged{Roles: u.Roles(), Position: l.answered()}, nil
 			}
-			touched := append(roleNames(changed.Added), roleNames(changed.Removed)...)
-			if err := d.mayManageUsers(ctx, c.AccountID, c.By, touched); err != nil {
+			if err := mayGrant(held, append(roleNames(changed.Added), roleNames(changed.Removed)...)); err != nil {
 				return UserRolesChanged{}, err
 			}
 			if slices.Contains(changed.Removed, user.AccountAdministrator) {
@@ -67,7 +78,7 @@ func ChangeUserRolesHandler(d Deps) Handler[ChangeUserRoles, UserRolesChanged] {
 					return UserRolesChanged{}, err
 				}
 			}
-			res, err := save(ctx, d.Store, user.Stream(c.UserID), l.expected(), by, *changed)
+			res, err := save(ctx, d.Store, user.Stream(c.UserID), l, by, *changed)
 			if err != nil {
 				return UserRolesChanged{}, err
 			}
@@ -97,7 +108,7 @@ func (d Deps) grantAdministrator(ctx context.Context, accountID, userID uuid.UUI
 			return struct{}{}, err
 		}
 		if g := a.GrantAdministrator(userID, by.actor); g != nil {
-			_, err = save(ctx, d.Store, account.Stream(accountID), l.expected(), by, *g)
+			_, err = save(ctx, d.Store, account.Stream(accountID), l, by, *g)
 		}
 		return struct{}{}, err
 	})
@@ -129,6 +140,6 @@ func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UU
 	if err != nil || r == nil {
 		return err
 	}
-	_, err = save(ctx, d.Store, account.Stream(accountID), l.expected(), by, []event.Event{*r}...)
+	_, err = save(ctx, d.Store, account.Stream(accountID), l, by, []event.Event{*r}...)
 	return err
 }

@@ -20,9 +20,15 @@ import (
 // finishes within milliseconds.
 const orphanAge = time.Minute
 
-// newInvitation makes the id and token hash of an invitation.
-func (d Deps) newInvitation(by origin) user.Invitation {
-	id := uuid.New() // 122 random bits; the secret is an HMAC of it under the server key
+// newInvitation makes the id and token hash of an invitation. The id is
+// random (122 bits), or derived from the idempotency key: either way the
+// token's secret is an HMAC of it under the server key, so knowing the id
+// gives nobody the token.
+func (d Deps) newInvitation(ctx context.Context, by origin) user.Invitation {
+	id, keyed := keyedID(ctx, "invitation")
+	if !keyed {
+		id = uuid.New()
+	}
 	return user.Invitation{
 		ID:        id,
 		TokenHash: user.HashSecret(user.InvitationSecret(d.TokenKey, id)),
@@ -33,33 +39,42 @@ func (d Deps) newInvitation(by origin) user.Invitation {
 
 // inviteAs claims the profile's email in the account and invites a new user.
 // Of concurrent invitations of one email exactly one succeeds; the others
-// get ErrConflict.
+// get ErrConflict. A claim or a user of userID is this command's own, from
+// an earlier run with the same idempotency key (userID derives from it):
+// that run is finished, or answered again as it was.
 func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.Profile, by origin) (user.Invited, eventstore.AppendResult, error) {
-	invited, err := user.Invite(userID, accountID, p, d.newInvitation(by))
+	invited, err := user.Invite(userID, accountID, p, d.newInvitation(ctx, by))
 	if err != nil {
 		return user.Invited{}, eventstore.AppendResult{}, err
 	}
 	claimStream := reservation.UserEmailStream(accountID, user.NormalizeEmail(invited.Email))
 	var res eventstore.AppendResult
 	_, err = retried(ctx, func() (struct{}, error) {
-		existing, claim, _, err := d.userByEmail(ctx, accountID, invited.Email)
+		existing, claim, ul, err := d.userByEmail(ctx, accountID, invited.Email)
+		first, ours := mine[user.Invited](ul)
 		switch {
 		case err != nil:
 			return struct{}{}, err
+		case existing != nil && ours:
+			// The earlier run invited: the append below is the store's
+			// retry of its append, and answers as it did.
+			invited = first
 		case existing != nil:
 			return struct{}{}, fmt.Errorf("%s is already a user of this account (status %s; resend the invitation instead): %w",
 				invited.Email, existing.Status(by.at), domain.ErrConflict)
+		case claim.Owner() == invited.UserID:
+			// The earlier run claimed the email and stopped: finish it.
 		case claim.Owner() != uuid.Nil && by.at.Sub(claim.ClaimedAt()) < orphanAge:
 			return struct{}{}, fmt.Errorf("%s is being invited by someone else: %w", invited.Email, domain.ErrConflict)
 		case claim.Owner() != uuid.Nil:
 			// An orphaned claim: finish the invitation under its owner id.
 			invited.UserID = claim.Owner()
 		default:
-			if _, err := save(ctx, d.Store, claimStream, eventstore.NoStream(), by, reservation.Claim(reservation.KindUserEmail, invited.UserID, by.at)); err != nil {
+			if _, err := save(ctx, d.Store, claimStream, noStream, by, reservation.Claim(reservation.KindUserEmail, invited.UserID, by.at)); err != nil {
 				return struct{}{}, err
 			}
 		}
-		res, err = save(ctx, d.Store, user.Stream(invited.UserID), eventstore.NoStream(), by, invited)
+		res, err = save(ctx, d.Store, user.Stream(invited.UserID), noStream, by, invited)
 		return struct{}{}, err
 	})
 	return invited, res, err

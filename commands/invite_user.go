@@ -36,7 +36,7 @@ func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
 			return UserInvited{}, err
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
-		invited, res, err := d.inviteAs(ctx, c.AccountID, d.id(), c.Profile, by)
+		invited, res, err := d.inviteAs(ctx, c.AccountID, d.newID(ctx, "user"), c.Profile, by)
 		if err != nil {
 			return UserInvited{}, err
 		}

@@ -31,7 +31,7 @@ func RecordInvitationExpiryHandler(d Deps) Handler[RecordInvitationExpiry, bool]
 			if expired == nil {
 				return false, nil
 			}
-			_, err = save(ctx, d.Store, user.Stream(c.UserID), l.expected(), origin{actor: "system", at: now}, *expired)
+			_, err = save(ctx, d.Store, user.Stream(c.UserID), l, origin{actor: "system", at: now}, *expired)
 			return err == nil, err
 		})
 	})

@@ -38,22 +38,22 @@ func RegisterAccountHandler(d Deps) Handler[RegisterAccount, AccountRegistered] 
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		c.Manager.Roles = []string{string(user.AccountAdministrator)}
-		accountID := d.id()
+		accountID := d.newID(ctx, "account")
 		registered, regErr := account.Register(accountID, c.Name, c.AgreementNumber, c.PurchaseAccountNumber, uuid.Nil, user.NormalizeEmail(c.Manager.Email), by.actor)
 		if err := joinValidation(regErr, user.ValidateProfile(c.Manager), "manager."); err != nil {
 			return AccountRegistered{}, err
 		}
 
 		claim := reservation.AgreementStream(registered.AgreementNumber, registered.PurchaseAccountNumber)
-		if _, err := save(ctx, d.Store, claim, eventstore.NoStream(), by, reservation.Claim(reservation.KindAgreement, accountID, by.at)); err != nil {
+		if _, err := save(ctx, d.Store, claim, noStream, by, reservation.Claim(reservation.KindAgreement, accountID, by.at)); err != nil {
 			if isConflict(err) {
 				return AccountRegistered{}, fmt.Errorf("agreement %s with purchase account %s is already registered: %w", registered.AgreementNumber, registered.PurchaseAccountNumber, domain.ErrConflict)
 			}
 			return AccountRegistered{}, err
 		}
-		managerID := d.id()
+		managerID := d.newID(ctx, "manager")
 		registered.ManagerUserID = managerID
-		if _, err := save(ctx, d.Store, account.Stream(accountID), eventstore.NoStream(), by, registered); err != nil {
+		if _, err := save(ctx, d.Store, account.Stream(accountID), noStream, by, registered); err != nil {
 			return AccountRegistered{}, err
 		}
 		invited, res, err := d.inviteAs(ctx, accountID, managerID, c.Manager, by)

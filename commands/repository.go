@@ -6,8 +6,6 @@ import (
 	"fmt"
 	"time"
 
-	"github.com/google/uuid"
-
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -18,15 +16,35 @@ type aggregate interface {
 	Apply(event.Event)
 }
 
-// loaded is what reading a stream tells besides the state.
+// loaded is what reading a stream tells besides the state: where to append
+// next, and what the next event chains to.
 type loaded struct {
 	// revision of the last event (nil: the stream has no events).
 	revision *uint64
 	// position of the last event.
 	position eventstore.Position
+	// hash of the last event ("" when there is none): the next event's
+	// previous hash.
+	hash string
+	// mine is what an earlier run of the same command appended (nil
+	// without an idempotency key, or when it appended nothing here).
+	mine *earlier
 }
 
+// noStream is where a stream's first events go.
+var noStream loaded
+
 func (l loaded) expected() eventstore.ExpectedRevision { return eventstore.Revision(l.revision) }
+
+// answered is the position to answer with when a command appends nothing:
+// that of the last event an earlier run of it appended here, which that
+// run answered, else that of the stream's last event.
+func (l loaded) answered() eventstore.Position {
+	if l.mine != nil {
+		return l.mine.position
+	}
+	return l.position
+}
 
 const readPage = 500
 
@@ -43,13 +61,19 @@ func load(ctx context.Context, store eventstore.Store, stream string, agg aggreg
 			return l, fmt.Errorf("load %s: %w", stream, err)
 		}
 		for _, rec := range page {
-			e, _, err := event.Decode(rec.Type, rec.Data, rec.Metadata)
+			e, meta, err := event.Decode(rec.Type, rec.Data, rec.Metadata)
 			if err != nil {
 				return l, fmt.Errorf("load %s@%d: %w", stream, rec.Revision, err)
 			}
 			agg.Apply(e)
 			r := rec.Revision
-			l.revision, l.position = &r, rec.Position
+			l.revision, l.position, l.hash = &r, rec.Position, meta.Hash
+			if isMine(ctx, rec) {
+				if l.mine == nil {
+					l.mine = &earlier{}
+				}
+				l.mine.position, l.mine.events = rec.Position, append(l.mine.events, e)
+			}
 		}
 		if len(page) < readPage {
 			return l, nil
@@ -64,24 +88,36 @@ type origin struct {
 	at    time.Time
 }
 
-// save appends events with their metadata.
-func save(ctx context.Context, store eventstore.Store, stream string, expected eventstore.ExpectedRevision, by origin, events ...event.Event) (eventstore.AppendResult, error) {
+// save appends events after the stream's state at (noStream, or what load
+// returned), with the revision read as the expectation. Each event's
+// metadata chains to the one before it in the stream (PreviousHash) and is
+// sealed with its own Hash; its id derives from the idempotency key and
+// its place when the command has one. The expectation and the previous
+// hash come from the same read, so an append whose previous hash would be
+// stale is a revision conflict, never a broken chain.
+func save(ctx context.Context, store eventstore.Store, stream string, at loaded, by origin, events ...event.Event) (eventstore.AppendResult, error) {
 	corr := correlation(ctx)
 	data := make([]eventstore.EventData, len(events))
+	var next uint64
+	if at.revision != nil {
+		next = *at.revision + 1
+	}
+	prev := at.hash
 	for i, e := range events {
-		id := uuid.New()
-		payload, meta, err := event.Encode(e, event.Metadata{
+		id := eventID(ctx, stream, next+uint64(i))
+		payload, meta, hash, err := event.EncodeAt(e, stream, next+uint64(i), event.Metadata{
 			EventID:       id,
 			Actor:         by.actor,
 			CorrelationID: corr,
 			OccurredAt:    by.at,
+			PreviousHash:  prev,
 		})
 		if err != nil {
 			return eventstore.AppendResult{}, err
 		}
-		data[i] = eventstore.EventData{ID: id, Type: e.EventType(), Data: payload, Metadata: meta}
+		data[i], prev = eventstore.EventData{ID: id, Type: e.EventType(), Data: payload, Metadata: meta}, hash
 	}
-	res, err := store.Append(ctx, stream, expected, data)
+	res, err := store.Append(ctx, stream, at.expected(), data)
 	if err != nil {
 		return res, fmt.Errorf("save %s: %w", stream, err)
 	}

@@ -51,11 +51,11 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 			if u.Status(by.at) == user.Active {
 				return false, nil
 			}
-			resent, err := u.Resend(d.newInvitation(by))
+			resent, err := u.Resend(d.newInvitation(ctx, by))
 			if err != nil {
 				return false, err
 			}
-			_, err = save(ctx, d.Store, user.Stream(managerID), l.expected(), by, resent)
+			_, err = save(ctx, d.Store, user.Stream(managerID), l, by, resent)
 			return err == nil, err
 		})
 	})

@@ -41,12 +41,15 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 			if !u.Exists() || u.Account() != c.AccountID {
 				return InvitationResent{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
+			if first, ok := mine[user.InvitationResent](l); ok {
+				return InvitationResent{ExpiresAt: first.ExpiresAt, Position: l.answered()}, nil
+			}
 			by := origin{actor: c.By.name(), at: d.now()}
-			resent, err := u.Resend(d.newInvitation(by))
+			resent, err := u.Resend(d.newInvitation(ctx, by))
 			if err != nil {
 				return InvitationResent{}, err
 			}
-			res, err := save(ctx, d.Store, user.Stream(c.UserID), l.expected(), by, resent)
+			res, err := save(ctx, d.Store, user.Stream(c.UserID), l, by, resent)
 			if err != nil {
 				return InvitationResent{}, err
 			}

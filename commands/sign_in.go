@@ -66,7 +66,7 @@ func (d Deps) activateOnSignIn(ctx context.Context, id uuid.UUID, a Actor) (even
 		if accepted == nil {
 			return result{}, nil
 		}
-		res, err := save(ctx, d.Store, user.Stream(id), l.expected(), origin{actor: a.name(), at: now}, []event.Event{*accepted}...)
+		res, err := save(ctx, d.Store, user.Stream(id), l, origin{actor: a.name(), at: now}, []event.Event{*accepted}...)
 		return result{res.Position, err == nil}, err
 	})
 	return r.pos, r.ok, err

@@ -20,6 +20,8 @@ type Server struct {
 	verifier auth.Authenticator
 	log      *slog.Logger
 	metrics  *metrics
+	// keys, when set, make the command routes honour Idempotency-Key.
+	keys *IdempotencyKeys
 }
 
 // New builds the server from route declarations. Every route is mounted
@@ -42,7 +44,7 @@ func (s *Server) Routes() []kit.Route { return s.routes }
 func (s *Server) mount(r kit.Route) {
 	s.routes = append(s.routes, r)
 	pattern := r.Method + " " + r.Path
-	s.mux.Handle(pattern, s.metrics.wrap(pattern, s.authenticate(r, r.Handler)))
+	s.mux.Handle(pattern, s.metrics.wrap(pattern, s.authenticate(r, s.idempotent(r, r.Handler))))
 }
 
 // ServeHTTP implements http.Handler.

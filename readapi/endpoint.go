@@ -91,7 +91,13 @@ type input struct {
 	bad    []kit.FieldProblem
 }
 
+// fail records a bad field; a field is named once, with its first reason.
 func (in *input) fail(field, reason string) {
+	for _, b := range in.bad {
+		if b.Field == field {
+			return
+		}
+	}
 	in.bad = append(in.bad, kit.FieldProblem{Field: field, Reason: reason})
 }
 

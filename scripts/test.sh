@@ -28,4 +28,13 @@ set -e
 passed=$(grep -c '^ok ' /tmp/bizcenter-test-output.txt || true)
 failed=$(grep -cE '^(FAIL|---\s*FAIL)\s' /tmp/bizcenter-test-output.txt || true)
 echo "packages: $passed passed, $failed failed"
+if [ "$status" != 0 ]; then exit "$status"; fi
+
+echo "== brief fuzzing"
+# Each fuzz target of service/ for a few seconds (-fuzz takes one target
+# per run); an input that fails is saved under service/testdata/fuzz.
+targets=$(grep -ho '^func Fuzz[A-Za-z0-9_]*' service/*_test.go | cut -c6-) || { echo "no fuzz targets in service/"; exit 1; }
+for target in $targets; do
+  TEST_DATABASE_URL=$url go test -run '^$' -fuzz "^${target}\$" -fuzztime 5s ./service/ || status=1
+done
 exit "$status"

@@ -16,8 +16,28 @@ import (
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
-// streams reads every stream of a store as comparable values.
+// streams reads every stream of a PostgreSQL store as comparable values,
+// once everything stored is readable (ReadAll holds back events behind a
+// transaction of another test still in flight on the same server).
 func streams(t *testing.T, store eventstore.Store) map[string][]string {
+	t.Helper()
+	want, err := store.(*postgres.Store).Count(context.Background())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var out map[string][]string
+	waitFor(t, "the whole log to be readable", 20*time.Second, func() bool {
+		out = readStreams(t, store)
+		n := 0
+		for _, evs := range out {
+			n += len(evs)
+		}
+		return int64(n) == want
+	})
+	return out
+}
+
+func readStreams(t *testing.T, store eventstore.Store) map[string][]string {
 	t.Helper()
 	out := map[string][]string{}
 	at := eventstore.Start

@@ -65,7 +65,11 @@ func TestMonitor_reports_a_stall_in_readyz_and_recovers(t *testing.T) {
 	}
 	_ = tx.Rollback(ctx)
 	waitFor(t, "users to be live again", 10*time.Second, func() bool { return h.projectorState("users").State == projections.StateLive })
-	h.must(http.StatusOK, "GET", "/readyz", "", nil)
+	waitFor(t, "readyz to answer 200 again", 10*time.Second, func() bool {
+		_ = h.svc.Monitor.Sample(context.Background())
+		code, _ := h.call("GET", "/readyz", "", nil)
+		return code == http.StatusOK
+	})
 }
 
 func TestMonitor_reports_a_failing_projector(t *testing.T) {

@@ -57,6 +57,9 @@ type Config struct {
 	// StallAfter is how long a projector may sit still while the log
 	// moves before it counts as stalled (default 30 seconds).
 	StallAfter time.Duration
+	// IdempotencyTTL is how long the answer to a request with an
+	// Idempotency-Key is kept (default 24 hours).
+	IdempotencyTTL time.Duration
 }
 
 // Service is one running process.
@@ -151,6 +154,7 @@ func (s *Service) wire(ctx context.Context) error {
 		httpapi.AdminRoutes(s.Monitor, s.pool, Projectors(), log),
 		httpapi.AuditRoutes(store),
 	)
+	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, Log: log}))
 	s.server.Registry().MustRegister(s.Monitor.Collector())
 	return nil
 }

@@ -41,6 +41,8 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 		return migrate(ctx, args[1:], log)
 	case "projections":
 		return projectionsCmd(ctx, args[1:], stdout, stderr, log)
+	case "audit":
+		return auditCmd(ctx, args[1:], stdout, stderr, log)
 	case "token":
 		return token(args[1:], stdout)
 	case "version":
@@ -53,6 +55,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 
 func usage(w io.Writer) error {
 	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | projections rebuild NAME | projections verify NAME | projections status
+       | audit verify | audit export [--from T] [--to T] [--account ID] [--out FILE] | audit import [--in FILE]
        | token --subject ID --email EMAIL [--operator] [--ttl 1h] | version
 
 Configuration comes from the environment (flags override):

@@ -25,6 +25,11 @@ type Metadata struct {
 	CorrelationID string    `json:"correlationId"`
 	CausationID   string    `json:"causationId,omitempty"`
 	OccurredAt    time.Time `json:"occurredAt"`
+	// PreviousHash is the Hash of the event before this one in its stream
+	// ("" for the first); Hash seals this event (see Hash in hash.go).
+	// Together they chain each stream, so an edited event shows.
+	PreviousHash string `json:"previousHash,omitempty"`
+	Hash         string `json:"hash,omitempty"`
 }
 
 // Envelope is a decoded event with where it sits in the store.

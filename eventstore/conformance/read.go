@@ -124,14 +124,10 @@ func itoa(n uint64) string {
 	return string(d)
 }
 
-func testReadAll(t *testing.T, newStore Factory) {
-	s := newStore(t)
-	f := newFixture()
-	a, b := f.stream("a"), f.stream("b")
-	first := mustAppend(t, s, a, eventstore.NoStream(), f.events(2, "all"))
-	mustAppend(t, s, b, eventstore.NoStream(), f.events(1, "all"))
-	mustAppend(t, s, a, eventstore.Exact(1), f.events(1, "all"))
-
+// readAllOf reads the whole log and returns the order of streams a and b's
+// events in it, as "a0b0…", checking the log's own order on the way.
+func readAllOf(t *testing.T, s eventstore.Store, a, b string) string {
+	t.Helper()
 	var ours []eventstore.RecordedEvent
 	after := eventstore.Start
 	for {
@@ -165,6 +161,29 @@ func testReadAll(t *testing.T, newStore Factory) {
 		} else {
 			got += "b" + itoa(e.Revision)
 		}
+	}
+	return got
+}
+
+func testReadAll(t *testing.T, newStore Factory) {
+	s := newStore(t)
+	f := newFixture()
+	a, b := f.stream("a"), f.stream("b")
+	first := mustAppend(t, s, a, eventstore.NoStream(), f.events(2, "all"))
+	mustAppend(t, s, b, eventstore.NoStream(), f.events(1, "all"))
+	mustAppend(t, s, a, eventstore.Exact(1), f.events(1, "all"))
+
+	// ReadAll returns only what is final: it may hold back events behind a
+	// transaction still in flight anywhere on the server, so read until
+	// ours are all there (bounded).
+	var got string
+	deadline := time.Now().Add(20 * time.Second)
+	for {
+		got = readAllOf(t, s, a, b)
+		if got == "a0a1b0a2" || time.Now().After(deadline) {
+			break
+		}
+		time.Sleep(20 * time.Millisecond)
 	}
 	if got != "a0a1b0a2" {
 		t.Fatalf("log order %s, want a0a1b0a2", got)

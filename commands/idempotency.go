@@ -1,0 +1,90 @@
+package commands
+
+import (
+	"context"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// idNamespace is the UUIDv5 namespace of ids derived from idempotency keys.
+var idNamespace = uuid.NewSHA1(uuid.NameSpaceURL, []byte("https://bizcenter.dev/idempotency"))
+
+type idempotencyKey struct{}
+
+// WithIdempotencyKey makes every id the command makes (the new entities'
+// ids and the event ids) derive from the key, which the caller scopes (by
+// principal and route): run again with the same key, the same command
+// makes the same ids in the same places. A retry whose first run appended
+// and then lost its answer is recognised by the store (same event ids at
+// the same place) and by the handlers (their own earlier work), and
+// answers as the first run did.
+func WithIdempotencyKey(ctx context.Context, scopedKey string) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, scopedKey)
+}
+
+// keyedID derives the id labelled label from the context's idempotency
+// key, if there is one.
+func keyedID(ctx context.Context, label string) (uuid.UUID, bool) {
+	k, ok := ctx.Value(idempotencyKey{}).(string)
+	if !ok || k == "" {
+		return uuid.Nil, false
+	}
+	return uuid.NewSHA1(idNamespace, []byte(k+"\x00"+label)), true
+}
+
+// newID makes the id of a new entity (label names it within the command):
+// derived from the idempotency key, else a fresh one.
+func (d Deps) newID(ctx context.Context, label string) uuid.UUID {
+	if id, ok := keyedID(ctx, label); ok {
+		return id
+	}
+	return d.id()
+}
+
+// eventID is the id of the event at a place in a stream: derived from the
+// idempotency key, so a re-run appending at the same place appends the
+// same ids; else random.
+func eventID(ctx context.Context, stream string, revision uint64) uuid.UUID {
+	if id, ok := keyedID(ctx, eventLabel(stream, revision)); ok {
+		return id
+	}
+	return uuid.New()
+}
+
+// isMine reports whether a stored event was appended by an earlier run of
+// this command (same idempotency key): its id is the one the key gives its
+// place.
+func isMine(ctx context.Context, rec eventstore.RecordedEvent) bool {
+	id, ok := keyedID(ctx, eventLabel(rec.Stream, rec.Revision))
+	return ok && id == rec.ID
+}
+
+func eventLabel(stream string, revision uint64) string {
+	return "event\x00" + stream + "\x00" + strconv.FormatUint(revision, 10)
+}
+
+// earlier is what an earlier run of the same command appended to a stream.
+type earlier struct {
+	// position of the last of those events: what that run answered.
+	position eventstore.Position
+	events   []event.Event
+}
+
+// mine returns the last event of type E an earlier run of this command
+// appended to the stream l was loaded from.
+func mine[E event.Event](l loaded) (E, bool) {
+	var zero E
+	if l.mine == nil {
+		return zero, false
+	}
+	for i := len(l.mine.events) - 1; i >= 0; i-- {
+		if e, ok := l.mine.events[i].(E); ok {
+			return e, true
+		}
+	}
+	return zero, false
+}

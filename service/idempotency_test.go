@@ -1,0 +1,193 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"reflect"
+	"strings"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/commands"
+	userdomain "github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/mailer"
+	"github.com/bizcenter/bizcenter/service"
+)
+
+// keyedAnswer is an answer to a request with an Idempotency-Key.
+type keyedAnswer struct {
+	status   int
+	replayed bool
+	body     string
+}
+
+// keyedCall sends a request with an Idempotency-Key to the service at base.
+func (h *harness) keyedCall(base, method, path, token, key string, body any) keyedAnswer {
+	h.t.Helper()
+	b, _ := json.Marshal(body)
+	req, _ := http.NewRequest(method, base+path, bytes.NewReader(b))
+	req.Header.Set("Authorization", "Bearer "+token)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("Idempotency-Key", key)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	raw, _ := io.ReadAll(resp.Body)
+	return keyedAnswer{resp.StatusCode, resp.Header.Get("Idempotent-Replayed") == "true", string(raw)}
+}
+
+func (h *harness) keyedEventCount() int {
+	h.t.Helper()
+	var n int
+	if err := h.svc.Pool().QueryRow(context.Background(), `SELECT count(*) FROM events`).Scan(&n); err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// restarted starts another service on the same database, as a restart
+// would, and returns its URL.
+func (h *harness) restarted() string {
+	h.t.Helper()
+	svc, err := service.New(context.Background(), service.Config{
+		DatabaseURL: h.svc.Pool().Config().ConnString(), JWTSecret: jwtSecret, InvitationKey: []byte("e2e invitation key"),
+		Clock: h.clock, Mail: mailer.FileSender{Dir: h.mailDir}, MailFrom: "bizcenter@test.example",
+		PublicURL: "http://bizcenter.test", Log: discardLog(), SweepInterval: time.Hour,
+	})
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	srv := httptest.NewServer(svc.Handler())
+	h.t.Cleanup(func() { srv.Close(); svc.Close() })
+	return srv.URL
+}
+
+func TestIdempotency_a_repeat_replays_the_answer_and_appends_nothing(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	users := "/v1/accounts/" + accountID + "/users"
+	first := h.keyedCall(h.url, "POST", users, admin, "invite-1", invite("keyed@northwind.example", "reports_viewer"))
+	if first.status != http.StatusCreated || first.replayed {
+		t.Fatalf("first: %+v", first)
+	}
+	events := h.keyedEventCount()
+	again := h.keyedCall(h.url, "POST", users, admin, "invite-1", invite("keyed@northwind.example", "reports_viewer"))
+	if again.status != first.status || again.body != first.body || !again.replayed {
+		t.Fatalf("again: %+v, first %+v", again, first)
+	}
+	// The key lives in PostgreSQL: another process (a restart) replays it.
+	if after := h.keyedCall(h.restarted(), "POST", users, admin, "invite-1", invite("keyed@northwind.example", "reports_viewer")); after.body != first.body || !after.replayed {
+		t.Fatalf("after a restart: %+v", after)
+	}
+	if n := h.keyedEventCount(); n != events {
+		t.Fatalf("repeats appended %d events", n-events)
+	}
+	other := h.keyedCall(h.url, "POST", users, admin, "invite-1", invite("other@northwind.example", "reports_viewer"))
+	if other.status != http.StatusUnprocessableEntity || !strings.Contains(other.body, "idempotency-key-reused") {
+		t.Fatalf("another body: %+v", other)
+	}
+	bad := h.keyedCall(h.url, "POST", users, admin, strings.Repeat("x", 256), invite("bad@northwind.example", "reports_viewer"))
+	if bad.status != http.StatusBadRequest || !strings.Contains(bad.body, "Idempotency-Key") {
+		t.Fatalf("a bad key: %+v", bad)
+	}
+	if n := h.keyedEventCount(); n != events {
+		t.Fatalf("refused requests appended %d events", n-events)
+	}
+}
+
+func TestIdempotency_concurrent_requests_with_one_key_run_once(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	events := h.keyedEventCount()
+	const n = 10
+	answers := make(chan keyedAnswer, n)
+	var wg sync.WaitGroup
+	for range n {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			answers <- h.keyedCall(h.url, "PUT", "/v1/accounts/"+accountID+"/domains/northwind.example", admin, "domain-1", nil)
+		}()
+	}
+	wg.Wait()
+	close(answers)
+	ran, body := 0, ""
+	for a := range answers {
+		switch {
+		case a.status == http.StatusOK && !a.replayed:
+			ran++
+			body = a.body
+		case a.status == http.StatusOK, a.status == http.StatusConflict && strings.Contains(a.body, "idempotency-key-in-progress"):
+		default:
+			t.Fatalf("unexpected answer %+v", a)
+		}
+	}
+	if ran != 1 {
+		t.Fatalf("%d requests ran", ran)
+	}
+	if replay := h.keyedCall(h.url, "PUT", "/v1/accounts/"+accountID+"/domains/northwind.example", admin, "domain-1", nil); replay.body != body {
+		t.Fatalf("replay %+v, want %s", replay, body)
+	}
+	if added := h.keyedEventCount() - events; added != 2 { // the claim and the account's domain_added
+		t.Fatalf("%d events appended", added)
+	}
+}
+
+// A process that appended and died before keeping the answer leaves the
+// key to be run again: the command, run again with the same key, finds its
+// own work and answers as the first run did.
+func TestIdempotency_a_command_run_again_after_a_lost_answer_answers_the_same(t *testing.T) {
+	h := start(t, options{})
+	accountID, _ := h.registered()
+	account := uuid.MustParse(accountID)
+	admin := commands.Actor{Subject: "nora", Email: managerEmail}
+	key := func(name string) context.Context {
+		return commands.WithIdempotencyKey(context.Background(), "nora\x00test\x00"+name)
+	}
+	invited, err := h.svc.Commands.InviteUser.Handle(key("invite"), commands.InviteUser{By: admin, AccountID: account, Profile: userdomain.Profile{
+		Email: "lost@northwind.example", FirstName: "Lo", LastName: "St", Language: "en-US", Country: "US", Roles: []string{"account_administrator"},
+	}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	runs := map[string]func() (any, error){
+		"invite": func() (any, error) {
+			return h.svc.Commands.InviteUser.Handle(key("invite"), commands.InviteUser{By: admin, AccountID: account, Profile: userdomain.Profile{
+				Email: "lost@northwind.example", FirstName: "Lo", LastName: "St", Language: "en-US", Country: "US", Roles: []string{"account_administrator"},
+			}})
+		},
+		"resend": func() (any, error) {
+			return h.svc.Commands.ResendInvitation.Handle(key("resend"), commands.ResendInvitation{By: admin, AccountID: account, UserID: invited.UserID})
+		},
+		"roles": func() (any, error) {
+			return h.svc.Commands.ChangeUserRoles.Handle(key("roles"), commands.ChangeUserRoles{By: admin, AccountID: account, UserID: invited.UserID, Roles: []string{"reports_viewer"}})
+		},
+		"domain": func() (any, error) {
+			return h.svc.Commands.ChangeDomain.Handle(key("domain"), commands.ChangeDomain{By: admin, AccountID: account, Domain: "northwind.example"})
+		},
+	}
+	for _, name := range []string{"invite", "resend", "roles", "domain"} {
+		first, err := runs[name]()
+		if err != nil {
+			t.Fatalf("%s: %v", name, err)
+		}
+		events := h.keyedEventCount()
+		h.clock.Advance(time.Minute)
+		again, err := runs[name]()
+		if err != nil || !reflect.DeepEqual(again, first) {
+			t.Fatalf("%s again: %+v, %v; first %+v", name, again, err, first)
+		}
+		if n := h.keyedEventCount(); n != events {
+			t.Fatalf("%s again appended %d events", name, n-events)
+		}
+	}
+}
