@@ -12,11 +12,29 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/internal/seed"
 	"github.com/bizcenter/bizcenter/projections"
 )
+
+// seeded is a fresh database holding n users' invitations (3 events
+// each), with a pool on it and the position of the last event.
+func seeded(t *testing.T, n int) (string, *pgxpool.Pool, eventstore.Position) {
+	t.Helper()
+	dbURL := pgtest.URL(t)
+	pool, err := pgxpool.New(context.Background(), dbURL)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	head, err := seed.Invitations(context.Background(), postgres.New(pool, postgres.Config{}), n, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return dbURL, pool, head
+}
 
 func buildBinary(t *testing.T) string {
 	t.Helper()
@@ -67,16 +85,7 @@ func usersApplied(t *testing.T, pool *pgxpool.Pool) (users, invitations, counted
 
 func TestProjection_survives_kill_9_in_the_middle_of_catching_up(t *testing.T) {
 	const n = 10000
-	dbURL := pgtest.URL(t)
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	head, err := seed.Invitations(context.Background(), postgres.New(pool, postgres.Config{}), n, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL, pool, head := seeded(t, n)
 	bin := buildBinary(t)
 
 	first := startProcess(t, bin, dbURL)

@@ -10,9 +10,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/bizcenter/bizcenter/eventstore/postgres"
-	"github.com/bizcenter/bizcenter/internal/pgtest"
-	"github.com/bizcenter/bizcenter/internal/seed"
 	"github.com/bizcenter/bizcenter/projections"
 )
 
@@ -31,16 +28,7 @@ func pidOf(cmd *exec.Cmd) string { return strconv.Itoa(cmd.Process.Pid) }
 
 func TestInstances_one_leads_each_projector_and_the_other_takes_over_after_kill_9(t *testing.T) {
 	const n = 10000
-	dbURL := pgtest.URL(t)
-	pool, err := pgxpool.New(context.Background(), dbURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	head, err := seed.Invitations(context.Background(), postgres.New(pool, postgres.Config{}), n, 3)
-	if err != nil {
-		t.Fatal(err)
-	}
+	dbURL, pool, head := seeded(t, n)
 	bin := buildBinary(t)
 	a := startProcess(t, bin, dbURL)
 	waitFor(t, "the first instance to lead the users projector", 30*time.Second, func() bool { return leaderPID(t, pool, "users") == pidOf(a) })

@@ -1,6 +1,7 @@
 // Command bench measures bizcenter against raw PostgreSQL on the same
-// cluster in the same run, and prints each figure beside its baseline and
-// the ratio. `make bench` starts a throwaway cluster (fsync on) for it.
+// cluster in the same run, and prints each figure beside its baseline, the
+// ratio, and the target the issue sets. `make bench` starts a throwaway
+// cluster (fsync on) for it; -quick runs every measure small.
 package main
 
 import (
@@ -8,66 +9,212 @@ import (
 	"flag"
 	"fmt"
 	"os"
+	"runtime"
+	"runtime/pprof"
+	"strings"
 	"time"
 
-	"github.com/bizcenter/bizcenter/eventstore/postgres"
 	"github.com/bizcenter/bizcenter/internal/bench"
 )
 
+// config is every flag.
+type config struct {
+	admin        string
+	only         string
+	invites      time.Duration
+	events       int
+	appendSeed   bool
+	rebuild      bool
+	liveRateTime time.Duration
+	liveTime     time.Duration
+	livePoll     time.Duration
+	list         bench.ListConfig
+	servicePool  int
+}
+
+// quick are the sizes of -quick, for flags not given explicitly.
+var quick = map[string]string{
+	"invite-time": "2s", "catchup-events": "20000", "live-rate-time": "2s", "live-time": "3s",
+	"list-users": "20000", "list-time": "2s",
+}
+
 func main() {
-	admin := flag.String("cluster", os.Getenv("BENCH_CLUSTER_URL"), "admin URL of the cluster to create databases in")
-	invites := flag.Duration("invite-time", 10*time.Second, "how long to run InviteUser")
-	events := flag.Int("catchup-events", 100_000, "events for the catch-up measure")
-	flag.Parse()
-	if *admin == "" {
+	c, profile := parseFlags()
+	if c.admin == "" {
 		fmt.Fprintln(os.Stderr, "bench: -cluster or BENCH_CLUSTER_URL is required (make bench sets it)")
 		os.Exit(2)
 	}
-	if err := report(context.Background(), *admin, *invites, *events); err != nil {
+	if err := report(c, profile); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func report(ctx context.Context, admin string, d time.Duration, n int) error {
-	dbURL, drop, err := bench.FreshDB(ctx, admin)
-	if err != nil {
-		return err
+func parseFlags() (c config, profile string) {
+	flag.StringVar(&c.admin, "cluster", os.Getenv("BENCH_CLUSTER_URL"), "admin URL of the cluster to create databases in")
+	flag.StringVar(&c.only, "only", "invites,live,catchup,list", "the measures to run, comma-separated")
+	isQuick := flag.Bool("quick", false, "small sizes and short runs, for a check that everything works")
+	flag.DurationVar(&c.invites, "invite-time", 10*time.Second, "how long to run InviteUser and its baseline")
+	flag.IntVar(&c.events, "catchup-events", 1_000_000, "events for the catch-up measures")
+	flag.BoolVar(&c.appendSeed, "seed-append", false, "seed catch-up events through the store's appends (slow) instead of COPY")
+	flag.BoolVar(&c.rebuild, "rebuild", true, "also measure projections.Rebuild over the same events")
+	flag.DurationVar(&c.liveRateTime, "live-rate-time", 5*time.Second, "how long to measure the sustainable InviteUser rate before the live measure")
+	flag.DurationVar(&c.liveTime, "live-time", 10*time.Second, "how long to invite at half that rate, and to run its baseline")
+	flag.DurationVar(&c.livePoll, "live-poll", time.Millisecond, "pause between polls for a new user (and for the baseline's row)")
+	flag.IntVar(&c.list.Users, "list-users", 1_000_000, "users of the one account of the list measure")
+	flag.IntVar(&c.list.Clients, "list-clients", 32, "concurrent clients of the list measure")
+	flag.DurationVar(&c.list.Time, "list-time", 10*time.Second, "how long to run each side of the list measure")
+	rawPool := flag.Int("list-pool", 4, "connections of the raw side of the list measure")
+	flag.IntVar(&c.servicePool, "service-pool", 0, "at least this many connections in the service's pool (0: the service's own size)")
+	flag.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.Parse()
+	c.list.RawPool = int32(*rawPool)
+	if *isQuick {
+		set := map[string]bool{}
+		flag.Visit(func(f *flag.Flag) { set[f.Name] = true })
+		for name, v := range quick {
+			if !set[name] {
+				_ = flag.Set(name, v)
+			}
+		}
 	}
-	defer drop()
-	invites, err := bench.Invites(ctx, dbURL, "", d)
-	if err != nil {
-		return err
-	}
-	inserts, err := bench.InsertBaseline(ctx, dbURL, d)
-	if err != nil {
-		return err
-	}
+	return c, profile
+}
 
-	catchURL, dropCatch, err := bench.FreshDB(ctx, admin)
+// report runs the measures and prints the table of what was measured,
+// also when a measure failed, with how busy the machine was.
+func report(c config, profile string) error {
+	if profile != "" {
+		f, err := os.Create(profile)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		if err := pprof.StartCPUProfile(f); err != nil {
+			return err
+		}
+		defer pprof.StopCPUProfile()
+	}
+	before := bench.LoadAverage()
+	var t bench.Table
+	err := run(context.Background(), c, &t)
+	t.Print()
+	fmt.Printf("load average (1, 5, 15 min) before: %s, after: %s, on %d CPUs\n", before, bench.LoadAverage(), runtime.NumCPU())
+	return err
+}
+
+// run runs the chosen measures, each on a fresh database, in this order.
+func run(ctx context.Context, c config, t *bench.Table) error {
+	measures := []struct {
+		name string
+		run  func(context.Context, string, config, *bench.Table) error
+	}{{"invites", invites}, {"live", live}, {"catchup", catchUp}, {"list", list}}
+	chosen := map[string]bool{}
+	for _, m := range strings.Split(c.only, ",") {
+		chosen[strings.TrimSpace(m)] = true
+	}
+	for _, m := range measures {
+		if !chosen[m.name] {
+			continue
+		}
+		start := time.Now()
+		dbURL, drop, err := bench.FreshDB(ctx, c.admin)
+		if err != nil {
+			return err
+		}
+		err = m.run(ctx, bench.WithPoolSize(dbURL, c.servicePool), c, t)
+		drop()
+		if err != nil {
+			return fmt.Errorf("%s: %w", m.name, err)
+		}
+		fmt.Fprintf(os.Stderr, "%s: done in %v\n", m.name, time.Since(start).Round(time.Second))
+	}
+	return nil
+}
+
+func invites(ctx context.Context, dbURL string, c config, t *bench.Table) error {
+	v, err := bench.Invites(ctx, dbURL, "", c.invites)
 	if err != nil {
 		return err
 	}
-	defer dropCatch()
-	p, err := bench.Pool(ctx, catchURL, 8)
+	b, err := bench.InsertBaseline(ctx, dbURL, c.invites)
+	if err != nil {
+		return err
+	}
+	t.Add(bench.Row{Name: "InviteUser, HTTP command path, 8 clients", V: v, Unit: "/s",
+		Base: "single-row INSERT autocommit, 8 conns", B: b}.RatioAtLeast(0.5))
+	return nil
+}
+
+func live(ctx context.Context, dbURL string, c config, t *bench.Table) error {
+	r, err := bench.Live(ctx, dbURL, c.liveRateTime, c.liveTime, c.livePoll)
+	if err != nil {
+		return err
+	}
+	b, err := bench.LiveBaseline(ctx, dbURL, r.Rate, c.liveTime, c.livePoll)
+	if err != nil {
+		return err
+	}
+	t.Add(bench.Row{Name: "InviteUser, 8 clients, whole service running", V: r.Sustainable, Unit: "/s"})
+	name := fmt.Sprintf("response -> visible in GET user, %.0f/s, ", r.Rate)
+	base := "INSERT -> SELECT finds it, same rate, "
+	t.Add(bench.Row{Name: name + "p50", V: ms(r.Visible.P50), Unit: "ms", Base: base + "p50", B: ms(b.P50)})
+	t.Add(bench.Row{Name: name + "p99", V: ms(r.Visible.P99), Unit: "ms", Base: base + "p99", B: ms(b.P99)}.AtMost(10))
+	t.Add(bench.Row{Name: name + "max", V: ms(r.Visible.Max), Unit: "ms", Base: base + "max", B: ms(b.Max)})
+	t.Add(bench.Row{Name: "  GETs a user took to be visible, on average", V: r.Polls, Unit: ""})
+	return nil
+}
+
+func catchUp(ctx context.Context, dbURL string, c config, t *bench.Table) error {
+	p, err := bench.Pool(ctx, dbURL, 8)
 	if err != nil {
 		return err
 	}
 	defer p.Close()
-	catchUp, err := bench.CatchUp(ctx, postgres.New(p, postgres.Config{}), p, n)
+	store, head, err := bench.SeedEvents(ctx, p, c.events, c.appendSeed)
 	if err != nil {
 		return err
 	}
-	copyRate, size, err := bench.CopyBaseline(ctx, p, n)
+	type pass struct {
+		name string
+		bench.Pass
+	}
+	engine, err := bench.EngineCatchUp(ctx, store, p, c.events, head)
 	if err != nil {
 		return err
 	}
-
-	fmt.Printf("\n%-50s %12s   %-42s %12s  %6s\n", "measure (PostgreSQL event store)", "bizcenter", "raw PostgreSQL baseline, same run", "baseline", "ratio")
-	line := func(name string, v float64, unit, base string, b float64) {
-		fmt.Printf("%-50s %9.0f %-4s %-42s %9.0f %-4s %6.3f\n", name, v, unit, base, b, unit, v/b)
+	passes := []pass{{"users catch-up, engine, cold", engine}}
+	if c.rebuild {
+		rebuild, err := bench.OperatorRebuild(ctx, store, p, c.events)
+		if err != nil {
+			return err
+		}
+		passes = append(passes, pass{"users rebuild, projections.Rebuild", rebuild})
 	}
-	line("InviteUser, HTTP command path, 8 clients", invites, "/s", "single-row INSERT autocommit, 8 conns", inserts)
-	line(fmt.Sprintf("users projection catch-up, cold, %d events", n), catchUp, "ev/s", fmt.Sprintf("CopyFrom, %d rows of %d bytes", n, size), copyRate)
+	copyRate, size, err := bench.CopyBaseline(ctx, p, c.events)
+	if err != nil {
+		return err
+	}
+	base := fmt.Sprintf("CopyFrom, %d rows of %d bytes", c.events, size)
+	for _, ps := range passes {
+		t.Add(bench.Row{Name: fmt.Sprintf("%s, %d events", ps.name, c.events), V: ps.Rate, Unit: "ev/s", Base: base, B: copyRate, BaseUnit: "rows/s"}.RatioAtLeast(0.33))
+		t.Add(bench.Row{Name: "  peak RSS of the process during it", V: mb(ps.PeakRSS), Unit: "MB"}.AtMost(300))
+	}
 	return nil
 }
+
+func list(ctx context.Context, dbURL string, c config, t *bench.Table) error {
+	r, err := bench.ListUsers(ctx, dbURL, c.list)
+	if err != nil {
+		return err
+	}
+	name := fmt.Sprintf("GET users ?status=pending, %d users, %d clients, pool %d, ", c.list.Users, c.list.Clients, r.ServicePool)
+	base := fmt.Sprintf("the same SQL raw via pgx, pool of %d, ", c.list.RawPool)
+	t.Add(bench.Row{Name: name + "QPS", V: r.HTTP.Rate, Unit: "/s", Base: base + "QPS", B: r.Raw.Rate}.RatioAtLeast(0.5))
+	t.Add(bench.Row{Name: name + "p99", V: ms(r.HTTP.Latency.P99), Unit: "ms", Base: base + "p99", B: ms(r.Raw.Latency.P99)}.RatioAtMost(2))
+	return nil
+}
+
+func ms(d time.Duration) float64 { return float64(d) / float64(time.Millisecond) }
+
+func mb(b int64) float64 { return float64(b) / (1 << 20) }

@@ -10,7 +10,6 @@ import (
 	"os"
 
 	"github.com/bizcenter/bizcenter/audit"
-	"github.com/bizcenter/bizcenter/service"
 )
 
 // auditCmd runs `bizcenter audit verify|export|import`.
@@ -35,10 +34,7 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog
 	if err != nil {
 		return err
 	}
-	if c.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is required")
-	}
-	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, Log: log})
+	tools, err := c.openTools(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -13,7 +13,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/audit"
-	"github.com/bizcenter/bizcenter/service"
 )
 
 // auditExport runs `bizcenter audit export [--from T] [--to T] [--account ID] [--out FILE]`.
@@ -48,7 +47,7 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, Log: log})
+	tools, err := c.openTools(ctx, log)
 	if err != nil {
 		return err
 	}
@@ -80,7 +79,7 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	if err != nil {
 		return err
 	}
-	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, Log: log})
+	tools, err := c.openTools(ctx, log)
 	if err != nil {
 		return err
 	}

@@ -1,6 +1,7 @@
 package main
 
 import (
+	"context"
 	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
@@ -14,6 +15,7 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/mailer"
+	"github.com/bizcenter/bizcenter/service"
 )
 
 // config is the process configuration: environment first, flags over it.
@@ -145,4 +147,13 @@ func (c config) invitationKey() []byte {
 	m := hmac.New(sha256.New, []byte(c.JWTSecret))
 	m.Write([]byte("bizcenter invitation key"))
 	return m.Sum(nil)
+}
+
+// openTools connects an operator command to the database and the event
+// store.
+func (c config) openTools(ctx context.Context, log *slog.Logger) (*service.Tools, error) {
+	if c.DatabaseURL == "" {
+		return nil, errors.New("DATABASE_URL is required")
+	}
+	return service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, Log: log})
 }

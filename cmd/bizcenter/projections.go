@@ -27,10 +27,7 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	if err != nil {
 		return err
 	}
-	if c.DatabaseURL == "" {
-		return errors.New("DATABASE_URL is required")
-	}
-	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, Log: log})
+	tools, err := c.openTools(ctx, log)
 	if err != nil {
 		return err
 	}
