@@ -19,17 +19,15 @@ import (
 
 // config is every flag.
 type config struct {
-	admin        string
-	only         string
-	invites      time.Duration
-	events       int
-	appendSeed   bool
-	rebuild      bool
-	liveRateTime time.Duration
-	liveTime     time.Duration
-	livePoll     time.Duration
-	list         bench.ListConfig
-	servicePool  int
+	admin       string
+	only        string
+	invites     time.Duration
+	events      int
+	appendSeed  bool
+	rebuild     bool
+	live        bench.LiveConfig
+	list        bench.ListConfig
+	servicePool int
 }
 
 // quick are the sizes of -quick, for flags not given explicitly.
@@ -58,9 +56,10 @@ func parseFlags() (c config, profile string) {
 	flag.IntVar(&c.events, "catchup-events", 1_000_000, "events for the catch-up measures")
 	flag.BoolVar(&c.appendSeed, "seed-append", false, "seed catch-up events through the store's appends (slow) instead of COPY")
 	flag.BoolVar(&c.rebuild, "rebuild", true, "also measure projections.Rebuild over the same events")
-	flag.DurationVar(&c.liveRateTime, "live-rate-time", 5*time.Second, "how long to measure the sustainable InviteUser rate before the live measure")
-	flag.DurationVar(&c.liveTime, "live-time", 10*time.Second, "how long to invite at half that rate, and to run its baseline")
-	flag.DurationVar(&c.livePoll, "live-poll", time.Millisecond, "pause between polls for a new user (and for the baseline's row)")
+	flag.DurationVar(&c.live.RateTime, "live-rate-time", 5*time.Second, "how long to measure the sustainable InviteUser rate before the live measure")
+	flag.Float64Var(&c.live.Fraction, "live-fraction", 0.5, "the fraction of that rate to invite at in the live measure")
+	flag.DurationVar(&c.live.Time, "live-time", 10*time.Second, "how long to invite at that pace, and to run its baseline")
+	flag.DurationVar(&c.live.Poll, "live-poll", time.Millisecond, "pause between polls for a new user (and for the baseline's row)")
 	flag.IntVar(&c.list.Users, "list-users", 1_000_000, "users of the one account of the list measure")
 	flag.IntVar(&c.list.Clients, "list-clients", 32, "concurrent clients of the list measure")
 	flag.DurationVar(&c.list.Time, "list-time", 10*time.Second, "how long to run each side of the list measure")
@@ -147,11 +146,11 @@ func invites(ctx context.Context, dbURL string, c config, t *bench.Table) error 
 }
 
 func live(ctx context.Context, dbURL string, c config, t *bench.Table) error {
-	r, err := bench.Live(ctx, dbURL, c.liveRateTime, c.liveTime, c.livePoll)
+	r, err := bench.Live(ctx, dbURL, c.live)
 	if err != nil {
 		return err
 	}
-	b, err := bench.LiveBaseline(ctx, dbURL, r.Rate, c.liveTime, c.livePoll)
+	b, err := bench.LiveBaseline(ctx, dbURL, r.Rate, c.live.Time, c.live.Poll)
 	if err != nil {
 		return err
 	}

@@ -17,43 +17,77 @@ import (
 	"github.com/bizcenter/bizcenter/projections"
 )
 
-// CatchUp seeds n events into store, then measures the users projector
-// from a cold checkpoint until it passes the last of them. The checkpoints
-// and read model are in pool.
+// Pass is one pass of a projector over the whole log.
+type Pass struct {
+	Rate    float64 // events a second
+	PeakRSS int64   // bytes, this process's peak resident set during the pass
+}
+
+// CatchUp seeds n events into store through its appends, then measures
+// EngineCatchUp. The checkpoints and read model are in pool.
 func CatchUp(ctx context.Context, store eventstore.Store, p *pgxpool.Pool, n int) (float64, error) {
 	fmt.Fprintf(os.Stderr, "seeding %d events...\n", n)
 	head, err := seed.Invitations(ctx, store, n/5, 5)
 	if err != nil {
 		return 0, err
 	}
-	fmt.Fprintf(os.Stderr, "users projector catch-up from a cold checkpoint...\n")
+	pass, err := EngineCatchUp(ctx, store, p, n, head)
+	return pass.Rate, err
+}
+
+// EngineCatchUp runs the users projector in the projection engine (the
+// feed, the watermill router, the handler), as serve does, from a cold
+// checkpoint until it passes head, the last of the n events in store.
+func EngineCatchUp(ctx context.Context, store eventstore.Store, p *pgxpool.Pool, n int, head eventstore.Position) (Pass, error) {
+	fmt.Fprintf(os.Stderr, "users projector catch-up from a cold checkpoint, %d events...\n", n)
 	log := slog.New(slog.NewTextHandler(io.Discard, nil))
 	engine, err := projections.NewEngine(projections.NewFeed(store, p, log), log)
 	if err != nil {
-		return 0, err
+		return Pass{}, err
 	}
 	if _, _, err := projections.Ensure(ctx, p, projections.Users{}); err != nil {
-		return 0, err
+		return Pass{}, err
 	}
 	engine.AddProjector(p, projections.Users{})
 	runCtx, cancel := context.WithCancel(ctx)
 	defer cancel()
-	start := time.Now()
-	go func() { _ = engine.Run(runCtx) }()
-	for {
-		at, err := projections.LiveCheckpoint(ctx, p, projections.Users{}.Name())
-		if err != nil {
-			return 0, err
+	return timed("catch-up", n, func() error {
+		go func() { _ = engine.Run(runCtx) }()
+		for {
+			at, err := projections.LiveCheckpoint(ctx, p, projections.Users{}.Name())
+			if err != nil || !at.Less(head) {
+				return err
+			}
+			time.Sleep(5 * time.Millisecond)
 		}
-		if !at.Less(head) {
-			return float64(n) / time.Since(start).Seconds(), nil
-		}
-		time.Sleep(5 * time.Millisecond)
+	})
+}
+
+// OperatorRebuild runs projections.Rebuild of the users read model (what
+// `bizcenter projections rebuild` runs: a new build from the start of the
+// log beside the live one, then the switch) over the n events in store.
+func OperatorRebuild(ctx context.Context, store eventstore.Store, p *pgxpool.Pool, n int) (Pass, error) {
+	fmt.Fprintf(os.Stderr, "users read model rebuild (projections.Rebuild), %d events...\n", n)
+	return timed("rebuild", n, func() error {
+		_, err := projections.Rebuild(ctx, p, store, projections.Users{}, nil)
+		return err
+	})
+}
+
+// timed runs a pass over n events, watching its time, CPU and memory.
+func timed(what string, n int, pass func() error) (Pass, error) {
+	peak := watchRSS()
+	start, mark := time.Now(), markCPU()
+	err := pass()
+	mark.report(what)
+	if err != nil {
+		return Pass{}, err
 	}
+	return Pass{Rate: float64(n) / time.Since(start).Seconds(), PeakRSS: peak()}, nil
 }
 
 // CopyBaseline measures one CopyFrom of n rows the average size of the
-// events stored in dbURL's event store.
+// events stored in pool's event store.
 func CopyBaseline(ctx context.Context, p *pgxpool.Pool, n int) (float64, int, error) {
 	var size int
 	if err := p.QueryRow(ctx, `SELECT coalesce(avg(length(data) + length(metadata))::int, 600) FROM events`).Scan(&size); err != nil {
@@ -65,6 +99,7 @@ func CopyBaseline(ctx context.Context, p *pgxpool.Pool, n int) (float64, int, er
 	}
 	fmt.Fprintf(os.Stderr, "raw CopyFrom of %d rows of %d bytes...\n", n, size)
 	start := time.Now()
+	defer markCPU().report("CopyFrom")
 	copied, err := p.CopyFrom(ctx, pgx.Identifier{"bench_copy"}, []string{"id", "data"},
 		pgx.CopyFromSlice(n, func(i int) ([]any, error) { return []any{int64(i), row}, nil }))
 	if err != nil {

@@ -59,3 +59,19 @@ func Pool(ctx context.Context, dbURL string, size int32) (*pgxpool.Pool, error) 
 
 // eventSizedRow is a payload of the size of a stored invitation event.
 var eventSizedRow = []byte(fmt.Sprintf(`{"pad":"%s"}`, strings.Repeat("x", 560)))
+
+// WithPoolSize sets the size of the pools a service opens on dbURL (0
+// leaves pgxpool's default, max(4, CPUs)).
+func WithPoolSize(dbURL string, n int) string {
+	if n <= 0 {
+		return dbURL
+	}
+	u, err := url.Parse(dbURL)
+	if err != nil {
+		return dbURL
+	}
+	q := u.Query()
+	q.Set("pool_max_conns", fmt.Sprint(n))
+	u.RawQuery = q.Encode()
+	return u.String()
+}

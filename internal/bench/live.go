@@ -1,0 +1,177 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"net/http"
+	"os"
+	"strings"
+	"sync/atomic"
+	"time"
+)
+
+// LiveResult is how soon the read API shows what a command did.
+type LiveResult struct {
+	Sustainable float64 // InviteUser/s, 8 clients back to back, projections running
+	Rate        float64 // the paced rate measured at
+	Visible     Summary // command response -> GET answers 200
+	Polls       float64 // GETs a user took to be seen, on average
+}
+
+// LiveConfig sizes the live measure.
+type LiveConfig struct {
+	RateTime time.Duration // of the sustainable rate measure
+	Time     time.Duration // of the paced measure, and of its baseline
+	Poll     time.Duration // pause between GETs of a user not yet visible
+	Fraction float64       // of the sustainable rate to pace at (the issue: 0.5)
+}
+
+// visibleWithin bounds one poll: a user not visible by then fails the run.
+const visibleWithin = 10 * time.Second
+
+// Live runs the whole service (projections, mailer and sweeper too) over
+// dbURL. It first measures the sustainable InviteUser rate with 8 clients
+// for cfg.RateTime, waits for the projectors and the mailer to catch up,
+// then invites users at cfg.Fraction of that rate, paced, for cfg.Time;
+// after each response it polls GET /v1/accounts/{id}/users/{userId} (no
+// ?after) every cfg.Poll until it answers 200.
+func Live(ctx context.Context, dbURL string, cfg LiveConfig) (LiveResult, error) {
+	n, err := startNode(ctx, dbURL, "")
+	if err != nil {
+		return LiveResult{}, err
+	}
+	defer n.Close()
+	runCtx, cancel := context.WithCancel(ctx)
+	stopped := make(chan struct{})
+	go func() {
+		defer close(stopped)
+		_ = n.svc.RunProjections(runCtx)
+	}()
+	defer func() { cancel(); <-stopped }()
+	<-n.svc.ProjectionsRunning()
+	if err := n.register(ctx); err != nil {
+		return LiveResult{}, err
+	}
+	users := "/v1/accounts/" + n.account.String() + "/users/"
+	if _, _, err := waitVisible(n, users+n.manager.String(), cfg.Poll); err != nil {
+		return LiveResult{}, err
+	}
+
+	fmt.Fprintf(os.Stderr, "live: sustainable InviteUser rate, %d clients, projections running, %v...\n", clients, cfg.RateTime)
+	mark := markCPU()
+	t, err := closedLoop(clients, cfg.RateTime, func(worker, i int) error {
+		_, err := n.invite(fmt.Sprintf("s%d-%d@bench.example", worker, i))
+		return err
+	})
+	if err != nil {
+		return LiveResult{}, err
+	}
+	mark.report("live: sustainable rate")
+	behind := time.Now()
+	if err := caughtUp(ctx, n); err != nil {
+		return LiveResult{}, err
+	}
+	fmt.Fprintf(os.Stderr, "live: every projector and consumer caught up %v after the closed loop ended\n", time.Since(behind).Round(time.Millisecond))
+
+	r := LiveResult{Sustainable: t.Rate, Rate: t.Rate * cfg.Fraction}
+	fmt.Fprintf(os.Stderr, "live: InviteUser at %.0f/s for %v, polling the user until visible...\n", r.Rate, cfg.Time)
+	var lat Latencies
+	var polls atomic.Int64
+	mark, waits, work := markCPU(), poolWaits(n.svc.Pool(), "live: service"), dbWork(ctx, n.svc.Pool(), "live: paced")
+	err = paced(r.Rate, cfg.Time, func(i int) error {
+		res, err := n.invite(fmt.Sprintf("live%d@bench.example", i))
+		if err != nil {
+			return err
+		}
+		took, gets, err := waitVisible(n, users+res.UserID.String(), cfg.Poll)
+		lat.Add(took)
+		polls.Add(int64(gets))
+		return err
+	})
+	mark.report("live: paced")
+	waits()
+	r.Visible = lat.Summary()
+	work(r.Visible.N)
+	r.Polls = float64(polls.Load()) / float64(max(1, r.Visible.N))
+	fmt.Fprintf(os.Stderr, "live: visible %v, %.1f GETs a user\n", r.Visible, r.Polls)
+	return r, err
+}
+
+// waitVisible polls a path until it answers 200 and says how long that
+// took from the call, and in how many GETs.
+func waitVisible(n *node, path string, poll time.Duration) (time.Duration, int, error) {
+	start := time.Now()
+	for gets := 1; ; gets++ {
+		status, err := n.get(path)
+		took := time.Since(start)
+		switch {
+		case err != nil:
+			return took, gets, err
+		case status == http.StatusOK:
+			return took, gets, nil
+		case status != http.StatusNotFound || took > visibleWithin:
+			return took, gets, fmt.Errorf("GET %s: %d after %v", path, status, took)
+		}
+		time.Sleep(poll)
+	}
+}
+
+// caughtUp waits until every projector and consumer of the feed (the
+// service's monitor watches them all) has nothing left to read.
+func caughtUp(ctx context.Context, n *node) error {
+	deadline := time.Now().Add(5 * time.Minute)
+	for {
+		if err := n.svc.Monitor.Sample(ctx); err != nil {
+			return err
+		}
+		var behind []string
+		for _, s := range n.svc.Monitor.Snapshot() {
+			if s.LagEvents > 0 {
+				behind = append(behind, fmt.Sprintf("%s %d events", s.Name, s.LagEvents))
+			}
+		}
+		if len(behind) == 0 {
+			return nil
+		}
+		if time.Now().After(deadline) {
+			return fmt.Errorf("still behind after 5 minutes: %s", strings.Join(behind, ", "))
+		}
+		time.Sleep(20 * time.Millisecond)
+	}
+}
+
+// LiveBaseline is the same round trip in raw PostgreSQL: an autocommit
+// INSERT of an event-sized row, then a SELECT of that row by key every
+// poll until it is found, at rate a second for d, over 16 connections.
+func LiveBaseline(ctx context.Context, dbURL string, rate float64, d, poll time.Duration) (Summary, error) {
+	fmt.Fprintf(os.Stderr, "raw INSERT then SELECT until found, at %.0f/s for %v...\n", rate, d)
+	p, err := Pool(ctx, dbURL, 16)
+	if err != nil {
+		return Summary{}, err
+	}
+	defer p.Close()
+	if _, err := p.Exec(ctx, `CREATE TABLE bench_live (id bigserial PRIMARY KEY, data bytea NOT NULL)`); err != nil {
+		return Summary{}, err
+	}
+	var lat Latencies
+	defer markCPU().report("raw INSERT then SELECT")
+	err = paced(rate, d, func(int) error {
+		var id int64
+		if err := p.QueryRow(ctx, `INSERT INTO bench_live (data) VALUES ($1) RETURNING id`, eventSizedRow).Scan(&id); err != nil {
+			return err
+		}
+		start := time.Now()
+		for {
+			var found bool
+			if err := p.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM bench_live WHERE id = $1)`, id).Scan(&found); err != nil {
+				return err
+			}
+			if found {
+				lat.Add(time.Since(start))
+				return nil
+			}
+			time.Sleep(poll)
+		}
+	})
+	return lat.Summary(), err
+}

@@ -1,0 +1,105 @@
+package bench
+
+import (
+	"context"
+	"fmt"
+	"os"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/seed"
+)
+
+// copyChunk is how many events CopySeed writes a transaction.
+const copyChunk = 100_000
+
+// CopySeed writes the history seed.Invitations makes (n/5 users, an
+// invitation and 4 resends each) straight into the events table with
+// COPY, copyChunk events a transaction, and returns the last position.
+// The events are the ones seed encodes, in the order its 8 writers make
+// them; the table's defaults give them increasing (tx_id, seq), as appends
+// would. It is about ten times faster than appending them one stream a
+// transaction.
+func CopySeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position, error) {
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	rows := make(chan []any, 4096)
+	seeded := make(chan error, 1)
+	go func() {
+		defer close(rows)
+		_, err := seed.Invitations(ctx, capture{rows: rows}, n/5, 5)
+		seeded <- err
+	}()
+	src := &chunk{rows: rows}
+	for !src.done {
+		src.left = copyChunk
+		if _, err := p.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"event_id", "stream", "revision", "type", "data", "metadata"}, src); err != nil {
+			return eventstore.Position{}, fmt.Errorf("copy events: %w", err)
+		}
+	}
+	if err := <-seeded; err != nil {
+		return eventstore.Position{}, err
+	}
+	var head eventstore.Position
+	err := p.QueryRow(ctx, `SELECT tx_id, seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1`).Scan(&head.Commit, &head.Prepare)
+	return head, err
+}
+
+// capture is a store whose appends become COPY rows; seed only appends.
+type capture struct {
+	eventstore.Store
+	rows chan<- []any
+}
+
+func (c capture) Append(ctx context.Context, stream string, _ eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
+	for rev, e := range events {
+		select {
+		case c.rows <- []any{e.ID, stream, int64(rev), e.Type, e.Data, e.Metadata}:
+		case <-ctx.Done():
+			return eventstore.AppendResult{}, ctx.Err()
+		}
+	}
+	return eventstore.AppendResult{NextRevision: uint64(len(events) - 1)}, nil
+}
+
+// chunk is a pgx.CopyFromSource of up to left rows of a channel.
+type chunk struct {
+	rows <-chan []any
+	row  []any
+	left int
+	done bool
+}
+
+func (c *chunk) Next() bool {
+	if c.left == 0 || c.done {
+		return false
+	}
+	c.row, c.left = <-c.rows, c.left-1
+	c.done = c.row == nil
+	return !c.done
+}
+
+func (c *chunk) Values() ([]any, error) { return c.row, nil }
+
+func (c *chunk) Err() error { return nil }
+
+// SeedEvents puts n events in the PostgreSQL event store of pool, by COPY
+// or, with appends, through the store (8 writers, one stream a
+// transaction), and returns the store and the last position.
+func SeedEvents(ctx context.Context, p *pgxpool.Pool, n int, appends bool) (eventstore.Store, eventstore.Position, error) {
+	store := postgres.New(p, postgres.Config{})
+	how := "COPY"
+	if appends {
+		how = "appends"
+	}
+	fmt.Fprintf(os.Stderr, "seeding %d events by %s...\n", n, how)
+	if appends {
+		head, err := seed.Invitations(ctx, store, n/5, 5)
+		return store, head, err
+	}
+	head, err := CopySeed(ctx, p, n)
+	return store, head, err
+}
