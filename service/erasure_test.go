@@ -133,7 +133,7 @@ func scan(t *testing.T, pool *pgxpool.Pool, needle string, tables ...string) []s
 		SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
 		 WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
 		   AND data_type IN ('text', 'jsonb', 'json', 'bytea', 'character varying', 'ARRAY')
-		   AND (cardinality($1::text[]) = 0 OR table_name = ANY($1))`, tables)
+		   AND (coalesce(cardinality($1::text[]), 0) = 0 OR table_name = ANY($1))`, tables)
 	if err != nil {
 		t.Fatal(err)
 	}
