@@ -4,6 +4,8 @@ import (
 	"log/slog"
 	"net/http"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
@@ -29,8 +31,9 @@ func erasureRoute(c Commands, log *slog.Logger) kit.Route {
 		Statuses: []int{400, 401, 403, 404},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			accountID, p := pathID(r, "accountId")
+			var userID uuid.UUID
 			if p == nil {
-				_, p = pathID(r, "userId")
+				userID, p = pathID(r, "userId")
 			}
 			var b erasureBody
 			if p == nil {
@@ -40,7 +43,6 @@ func erasureRoute(c Commands, log *slog.Logger) kit.Route {
 				kit.WriteProblem(w, p)
 				return
 			}
-			userID, _ := pathID(r, "userId")
 			res, err := c.ErasePersonal.Handle(r.Context(), commands.ErasePersonalData{By: actor(r), AccountID: accountID, UserID: userID, Reason: b.Reason})
 			if err != nil {
 				fail(w, r, log, err)
