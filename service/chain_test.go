@@ -17,7 +17,10 @@ func TestChain_an_edited_event_breaks_its_stream_and_no_other(t *testing.T) {
 	inv := h.must(http.StatusCreated, "POST", users, admin, invite("chain@northwind.example", "reports_viewer"))
 	h.must(http.StatusCreated, "POST", users, admin, invite("other@northwind.example", "account_administrator"))
 	userID := inv["userId"].(string)
-	h.must(http.StatusOK, "POST", users+"/"+userID+"/invitation/resend", admin, nil)
+	resent := h.must(http.StatusOK, "POST", users+"/"+userID+"/invitation/resend", admin, nil)
+	// Verify reads the log up to the store's safe horizon: wait until the
+	// read side has seen the last append, so every stream is there.
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+resent["position"].(string), admin, nil)
 	ctx := context.Background()
 
 	var out bytes.Buffer
