@@ -34,7 +34,7 @@ func AcceptInvitationHandler(d Deps) Handler[AcceptInvitation, InvitationAccepte
 		}
 		return retried(ctx, func() (InvitationAccepted, error) {
 			var u user.User
-			l, err := load(ctx, d.Store, user.Stream(userID), &u)
+			l, err := load(ctx, d, user.Stream(userID), &u)
 			if err != nil {
 				return InvitationAccepted{}, err
 			}
@@ -47,7 +47,7 @@ func AcceptInvitationHandler(d Deps) Handler[AcceptInvitation, InvitationAccepte
 			if len(events) == 0 {
 				return out, nil
 			}
-			res, err := save(ctx, d.Store, user.Stream(userID), l, origin{actor: "user:" + userID.String(), at: now}, events...)
+			res, err := save(ctx, d, user.Stream(userID), l, origin{actor: "user:" + userID.String(), at: now}, events...)
 			if err != nil {
 				return InvitationAccepted{}, err
 			}

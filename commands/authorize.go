@@ -15,7 +15,7 @@ import (
 // loadAccount loads an account that must exist.
 func (d Deps) loadAccount(ctx context.Context, id uuid.UUID) (*account.Account, loaded, error) {
 	var a account.Account
-	l, err := load(ctx, d.Store, account.Stream(id), &a)
+	l, err := load(ctx, d, account.Stream(id), &a)
 	if err != nil {
 		return nil, l, err
 	}
@@ -29,14 +29,14 @@ func (d Deps) loadAccount(ctx context.Context, id uuid.UUID) (*account.Account, 
 // reservation stream (nil when nobody holds it).
 func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *reservation.Reservation, loaded, error) {
 	var r reservation.Reservation
-	if _, err := load(ctx, d.Store, reservation.UserEmailStream(accountID, user.NormalizeEmail(email)), &r); err != nil {
+	if _, err := load(ctx, d, reservation.UserEmailStream(accountID, user.NormalizeEmail(email)), &r); err != nil {
 		return nil, nil, loaded{}, err
 	}
 	if r.Owner() == uuid.Nil {
 		return nil, &r, loaded{}, nil
 	}
 	var u user.User
-	l, err := load(ctx, d.Store, user.Stream(r.Owner()), &u)
+	l, err := load(ctx, d, user.Stream(r.Owner()), &u)
 	if err != nil {
 		return nil, &r, l, err
 	}

@@ -35,7 +35,7 @@ func ChangeUserRolesHandler(d Deps) Handler[ChangeUserRoles, UserRolesChanged] {
 	return HandlerFunc[ChangeUserRoles, UserRolesChanged](func(ctx context.Context, c ChangeUserRoles) (UserRolesChanged, error) {
 		return retried(ctx, func() (UserRolesChanged, error) {
 			var u user.User
-			l, err := load(ctx, d.Store, user.Stream(c.UserID), &u)
+			l, err := load(ctx, d, user.Stream(c.UserID), &u)
 			if err != nil {
 				return UserRolesChanged{}, err
 			}
@@ -78,7 +78,7 @@ func ChangeUserRolesHandler(d Deps) Handler[ChangeUserRoles, UserRolesChanged] {
 					return UserRolesChanged{}, err
 				}
 			}
-			res, err := save(ctx, d.Store, user.Stream(c.UserID), l, by, *changed)
+			res, err := save(ctx, d, user.Stream(c.UserID), l, by, *changed)
 			if err != nil {
 				return UserRolesChanged{}, err
 			}
@@ -108,7 +108,7 @@ func (d Deps) grantAdministrator(ctx context.Context, accountID, userID uuid.UUI
 			return struct{}{}, err
 		}
 		if g := a.GrantAdministrator(userID, by.actor); g != nil {
-			_, err = save(ctx, d.Store, account.Stream(accountID), l, by, *g)
+			_, err = save(ctx, d, account.Stream(accountID), l, by, *g)
 		}
 		return struct{}{}, err
 	})
@@ -129,7 +129,7 @@ func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UU
 			continue
 		}
 		var admin user.User
-		if _, err := load(ctx, d.Store, user.Stream(id), &admin); err != nil {
+		if _, err := load(ctx, d, user.Stream(id), &admin); err != nil {
 			return err
 		}
 		if admin.Status(by.at) == user.Active && slices.Contains(admin.Roles(), user.AccountAdministrator) {
@@ -140,6 +140,6 @@ func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UU
 	if err != nil || r == nil {
 		return err
 	}
-	_, err = save(ctx, d.Store, account.Stream(accountID), l, by, []event.Event{*r}...)
+	_, err = save(ctx, d, account.Stream(accountID), l, by, []event.Event{*r}...)
 	return err
 }

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
@@ -56,6 +57,31 @@ type Deps struct {
 	TokenKey []byte
 	// NewID makes ids; uuid.NewV7 when nil.
 	NewID func() uuid.UUID
+	// Personal seals personal fields of the events saved and opens them
+	// in the events loaded; nil stores them as they are.
+	Personal PersonalData
+}
+
+// PersonalData is the key store of personal data (personal.Keys).
+type PersonalData interface {
+	Sealer(ctx context.Context) event.Transform
+	Opener(ctx context.Context) event.Transform
+	// Erase destroys a person's key for good; erasing again is harmless.
+	Erase(ctx context.Context, subject uuid.UUID, by, reason string) error
+}
+
+func (d Deps) sealer(ctx context.Context) event.Transform {
+	if d.Personal == nil {
+		return nil
+	}
+	return d.Personal.Sealer(ctx)
+}
+
+func (d Deps) opener(ctx context.Context) event.Transform {
+	if d.Personal == nil {
+		return nil
+	}
+	return d.Personal.Opener(ctx)
 }
 
 func (d Deps) id() uuid.UUID {

@@ -50,7 +50,7 @@ func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 				return DomainsChanged{}, err
 			}
 			var r reservation.Reservation
-			rl, err := load(ctx, d.Store, reservation.DomainStream(name), &r)
+			rl, err := load(ctx, d, reservation.DomainStream(name), &r)
 			if err != nil {
 				return DomainsChanged{}, err
 			}
@@ -58,11 +58,11 @@ func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 			if c.Remove {
 				if removed := a.RemoveDomain(name, by.actor); removed != nil {
 					if rel := r.Release(reservation.KindDomain, c.AccountID, by.at); rel != nil {
-						if _, err := save(ctx, d.Store, reservation.DomainStream(name), rl, by, *rel); err != nil {
+						if _, err := save(ctx, d, reservation.DomainStream(name), rl, by, *rel); err != nil {
 							return DomainsChanged{}, err
 						}
 					}
-					res, err := save(ctx, d.Store, account.Stream(c.AccountID), l, by, *removed)
+					res, err := save(ctx, d, account.Stream(c.AccountID), l, by, *removed)
 					if err != nil {
 						return DomainsChanged{}, err
 					}
@@ -78,11 +78,11 @@ func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 				return DomainsChanged{Domains: domains, Position: pos}, nil
 			}
 			if r.Owner() == uuid.Nil {
-				if _, err := save(ctx, d.Store, reservation.DomainStream(name), rl, by, reservation.Claim(reservation.KindDomain, c.AccountID, by.at)); err != nil {
+				if _, err := save(ctx, d, reservation.DomainStream(name), rl, by, reservation.Claim(reservation.KindDomain, c.AccountID, by.at)); err != nil {
 					return DomainsChanged{}, err
 				}
 			}
-			res, err := save(ctx, d.Store, account.Stream(c.AccountID), l, by, *added)
+			res, err := save(ctx, d, account.Stream(c.AccountID), l, by, *added)
 			if err != nil {
 				return DomainsChanged{}, err
 			}

@@ -70,11 +70,11 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 			// An orphaned claim: finish the invitation under its owner id.
 			invited.UserID = claim.Owner()
 		default:
-			if _, err := save(ctx, d.Store, claimStream, noStream, by, reservation.Claim(reservation.KindUserEmail, invited.UserID, by.at)); err != nil {
+			if _, err := save(ctx, d, claimStream, noStream, by, reservation.Claim(reservation.KindUserEmail, invited.UserID, by.at)); err != nil {
 				return struct{}{}, err
 			}
 		}
-		res, err = save(ctx, d.Store, user.Stream(invited.UserID), noStream, by, invited)
+		res, err = save(ctx, d, user.Stream(invited.UserID), noStream, by, invited)
 		return struct{}{}, err
 	})
 	return invited, res, err

@@ -22,7 +22,7 @@ func RecordInvitationExpiryHandler(d Deps) Handler[RecordInvitationExpiry, bool]
 	return HandlerFunc[RecordInvitationExpiry, bool](func(ctx context.Context, c RecordInvitationExpiry) (bool, error) {
 		return retried(ctx, func() (bool, error) {
 			var u user.User
-			l, err := load(ctx, d.Store, user.Stream(c.UserID), &u)
+			l, err := load(ctx, d, user.Stream(c.UserID), &u)
 			if err != nil {
 				return false, err
 			}
@@ -31,7 +31,7 @@ func RecordInvitationExpiryHandler(d Deps) Handler[RecordInvitationExpiry, bool]
 			if expired == nil {
 				return false, nil
 			}
-			_, err = save(ctx, d.Store, user.Stream(c.UserID), l, origin{actor: "system", at: now}, *expired)
+			_, err = save(ctx, d, user.Stream(c.UserID), l, origin{actor: "system", at: now}, *expired)
 			return err == nil, err
 		})
 	})

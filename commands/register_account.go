@@ -45,7 +45,7 @@ func RegisterAccountHandler(d Deps) Handler[RegisterAccount, AccountRegistered] 
 		}
 
 		claim := reservation.AgreementStream(registered.AgreementNumber, registered.PurchaseAccountNumber)
-		if _, err := save(ctx, d.Store, claim, noStream, by, reservation.Claim(reservation.KindAgreement, accountID, by.at)); err != nil {
+		if _, err := save(ctx, d, claim, noStream, by, reservation.Claim(reservation.KindAgreement, accountID, by.at)); err != nil {
 			if isConflict(err) {
 				return AccountRegistered{}, fmt.Errorf("agreement %s with purchase account %s is already registered: %w", registered.AgreementNumber, registered.PurchaseAccountNumber, domain.ErrConflict)
 			}
@@ -53,7 +53,7 @@ func RegisterAccountHandler(d Deps) Handler[RegisterAccount, AccountRegistered] 
 		}
 		managerID := d.newID(ctx, "manager")
 		registered.ManagerUserID = managerID
-		if _, err := save(ctx, d.Store, account.Stream(accountID), noStream, by, registered); err != nil {
+		if _, err := save(ctx, d, account.Stream(accountID), noStream, by, registered); err != nil {
 			return AccountRegistered{}, err
 		}
 		invited, res, err := d.inviteAs(ctx, accountID, managerID, c.Manager, by)

@@ -48,12 +48,13 @@ func (l loaded) answered() eventstore.Position {
 
 const readPage = 500
 
-// load folds a whole stream into agg.
-func load(ctx context.Context, store eventstore.Store, stream string, agg aggregate) (loaded, error) {
+// load folds a whole stream into agg, personal fields opened.
+func load(ctx context.Context, d Deps, stream string, agg aggregate) (loaded, error) {
+	open := d.opener(ctx)
 	var l loaded
 	var from uint64
 	for {
-		page, err := store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: readPage})
+		page, err := d.Store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{From: from, Limit: readPage})
 		if errors.Is(err, eventstore.ErrStreamNotFound) {
 			return l, nil
 		}
@@ -61,7 +62,7 @@ func load(ctx context.Context, store eventstore.Store, stream string, agg aggreg
 			return l, fmt.Errorf("load %s: %w", stream, err)
 		}
 		for _, rec := range page {
-			e, meta, err := event.Decode(rec.Type, rec.Data, rec.Metadata)
+			e, meta, err := event.DecodeWith(rec.Type, rec.Data, rec.Metadata, open)
 			if err != nil {
 				return l, fmt.Errorf("load %s@%d: %w", stream, rec.Revision, err)
 			}
@@ -88,14 +89,14 @@ type origin struct {
 	at    time.Time
 }
 
-// save appends events after the stream's state at (noStream, or what load
+// save appends events, personal fields sealed, after the stream's state at (noStream, or what load
 // returned), with the revision read as the expectation. Each event's
 // metadata chains to the one before it in the stream (PreviousHash) and is
 // sealed with its own Hash; its id derives from the idempotency key and
 // its place when the command has one. The expectation and the previous
 // hash come from the same read, so an append whose previous hash would be
 // stale is a revision conflict, never a broken chain.
-func save(ctx context.Context, store eventstore.Store, stream string, at loaded, by origin, events ...event.Event) (eventstore.AppendResult, error) {
+func save(ctx context.Context, d Deps, stream string, at loaded, by origin, events ...event.Event) (eventstore.AppendResult, error) {
 	corr := correlation(ctx)
 	data := make([]eventstore.EventData, len(events))
 	var next uint64
@@ -103,21 +104,22 @@ func save(ctx context.Context, store eventstore.Store, stream string, at loaded,
 		next = *at.revision + 1
 	}
 	prev := at.hash
+	seal := d.sealer(ctx)
 	for i, e := range events {
 		id := eventID(ctx, stream, next+uint64(i))
-		payload, meta, hash, err := event.EncodeAt(e, stream, next+uint64(i), event.Metadata{
+		payload, meta, hash, err := event.EncodeAtWith(e, stream, next+uint64(i), event.Metadata{
 			EventID:       id,
 			Actor:         by.actor,
 			CorrelationID: corr,
 			OccurredAt:    by.at,
 			PreviousHash:  prev,
-		})
+		}, seal)
 		if err != nil {
 			return eventstore.AppendResult{}, err
 		}
 		data[i], prev = eventstore.EventData{ID: id, Type: e.EventType(), Data: payload, Metadata: meta}, hash
 	}
-	res, err := store.Append(ctx, stream, at.expected(), data)
+	res, err := d.Store.Append(ctx, stream, at.expected(), data)
 	if err != nil {
 		return res, fmt.Errorf("save %s: %w", stream, err)
 	}

@@ -27,14 +27,14 @@ type RequestManagerResend struct {
 func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 	return HandlerFunc[RequestManagerResend, bool](func(ctx context.Context, c RequestManagerResend) (bool, error) {
 		var claim reservation.Reservation
-		if _, err := load(ctx, d.Store, reservation.AgreementStream(c.AgreementNumber, c.PurchaseAccountNumber), &claim); err != nil {
+		if _, err := load(ctx, d, reservation.AgreementStream(c.AgreementNumber, c.PurchaseAccountNumber), &claim); err != nil {
 			return false, err
 		}
 		if claim.Owner() == uuid.Nil {
 			return false, nil
 		}
 		var a account.Account
-		if _, err := load(ctx, d.Store, account.Stream(claim.Owner()), &a); err != nil {
+		if _, err := load(ctx, d, account.Stream(claim.Owner()), &a); err != nil {
 			return false, err
 		}
 		managerID, managerEmail := a.Manager()
@@ -43,7 +43,7 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 		}
 		return retried(ctx, func() (bool, error) {
 			var u user.User
-			l, err := load(ctx, d.Store, user.Stream(managerID), &u)
+			l, err := load(ctx, d, user.Stream(managerID), &u)
 			if err != nil {
 				return false, err
 			}
@@ -55,7 +55,7 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 			if err != nil {
 				return false, err
 			}
-			_, err = save(ctx, d.Store, user.Stream(managerID), l, by, resent)
+			_, err = save(ctx, d, user.Stream(managerID), l, by, resent)
 			return err == nil, err
 		})
 	})

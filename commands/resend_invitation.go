@@ -34,7 +34,7 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 		}
 		return retried(ctx, func() (InvitationResent, error) {
 			var u user.User
-			l, err := load(ctx, d.Store, user.Stream(c.UserID), &u)
+			l, err := load(ctx, d, user.Stream(c.UserID), &u)
 			if err != nil {
 				return InvitationResent{}, err
 			}
@@ -49,7 +49,7 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 			if err != nil {
 				return InvitationResent{}, err
 			}
-			res, err := save(ctx, d.Store, user.Stream(c.UserID), l, by, resent)
+			res, err := save(ctx, d, user.Stream(c.UserID), l, by, resent)
 			if err != nil {
 				return InvitationResent{}, err
 			}

@@ -57,7 +57,7 @@ func (d Deps) activateOnSignIn(ctx context.Context, id uuid.UUID, a Actor) (even
 	}
 	r, err := retried(ctx, func() (result, error) {
 		var u user.User
-		l, err := load(ctx, d.Store, user.Stream(id), &u)
+		l, err := load(ctx, d, user.Stream(id), &u)
 		if err != nil {
 			return result{}, err
 		}
@@ -66,7 +66,7 @@ func (d Deps) activateOnSignIn(ctx context.Context, id uuid.UUID, a Actor) (even
 		if accepted == nil {
 			return result{}, nil
 		}
-		res, err := save(ctx, d.Store, user.Stream(id), l, origin{actor: a.name(), at: now}, []event.Event{*accepted}...)
+		res, err := save(ctx, d, user.Stream(id), l, origin{actor: a.name(), at: now}, []event.Event{*accepted}...)
 		return result{res.Position, err == nil}, err
 	})
 	return r.pos, r.ok, err

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"net/http"
@@ -39,7 +40,7 @@ type asOfBody struct {
 // AuditRoutes declares the auditors' routes read straight from the event
 // store: a stream's history, and an aggregate's state as of a time or a
 // revision, replayed with the same domain code the commands use.
-func AuditRoutes(store eventstore.Store) []kit.Route {
+func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Transform) []kit.Route {
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}", Access: kit.Operator, Success: http.StatusOK,
 		Summary:  "A stream's events with type, data, actor, time, correlation and causation ids",
@@ -84,7 +85,11 @@ func AuditRoutes(store eventstore.Store) []kit.Route {
 				kit.WriteProblem(w, p)
 				return
 			}
-			body, ok := replay(recs, until)
+			var open event.Transform
+			if opener != nil {
+				open = opener(r.Context())
+			}
+			body, ok := replay(recs, until, open)
 			if !ok {
 				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no user or account state at that point of this stream"))
 				return
@@ -122,13 +127,13 @@ func asOfBound(r *http.Request) (bound, *kit.Problem) {
 
 // replay folds the events up to the bound into the aggregate the stream's
 // first event names.
-func replay(recs []eventstore.RecordedEvent, until bound) (asOfBody, bool) {
+func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) (asOfBody, bool) {
 	var u user.User
 	var a account.Account
 	var body asOfBody
 	kind := ""
 	for _, rec := range recs {
-		e, meta, err := event.Decode(rec.Type, rec.Data, rec.Metadata)
+		e, meta, err := event.DecodeWith(rec.Type, rec.Data, rec.Metadata, open)
 		if err != nil || (until.revision != nil && rec.Revision > *until.revision) || (until.revision == nil && meta.OccurredAt.After(until.at)) {
 			break
 		}

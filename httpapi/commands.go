@@ -20,6 +20,7 @@ type Commands struct {
 	ChangeDomain     commands.Handler[commands.ChangeDomain, commands.DomainsChanged]
 	RequestResend    commands.Handler[commands.RequestManagerResend, bool]
 	RecordExpiry     commands.Handler[commands.RecordInvitationExpiry, bool]
+	ErasePersonal    commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
 }
 
 // NewCommands wires every command handler over the same dependencies,
@@ -34,6 +35,7 @@ func NewCommands(d commands.Deps, log *slog.Logger) Commands {
 		ChangeDomain:     commands.Logged("ChangeDomain", log, commands.ChangeDomainHandler(d)),
 		RequestResend:    commands.Logged("RequestManagerResend", log, commands.RequestManagerResendHandler(d)),
 		RecordExpiry:     commands.RecordInvitationExpiryHandler(d),
+		ErasePersonal:    commands.Logged("ErasePersonalData", log, commands.ErasePersonalDataHandler(d)),
 	}
 }
 
@@ -62,5 +64,6 @@ func CommandRoutes(c Commands, log *slog.Logger) []kit.Route {
 		changeRolesRoute(c, log),
 		domainRoute(c, log, false),
 		domainRoute(c, log, true),
+		erasureRoute(c, log),
 	}
 }

@@ -90,11 +90,12 @@ func (c *Consumer) Handle(msg *message.Message) error {
 		return nil
 	}
 	var outs []outgoing
+	open := projections.Opener(ctx, st.Tx())
 	for _, r := range b.Records {
 		if !st.From().Less(r.Position) {
 			continue
 		}
-		env, ok, err := r.Envelope()
+		env, ok, err := r.Envelope(open)
 		if err != nil {
 			return fmt.Errorf("%s: %w", Name, err)
 		}
@@ -144,7 +145,14 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) (*o
 			INSERT INTO mail_account_names (account_id, name) VALUES ($1, $2)
 			ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name`, e.AccountID, e.Name)
 		return nil, err
+	case user.PersonalDataErased:
+		// The recipient is forgotten; a resend finds nobody to mail.
+		_, err := tx.Exec(ctx, `DELETE FROM mail_recipients WHERE user_id = $1`, e.UserID)
+		return nil, err
 	case user.Invited:
+		if e.Email == user.Erased {
+			return nil, c.skip(ctx, tx, env, "skipped: personal data erased")
+		}
 		r := recipient{e.UserID, e.AccountID, e.Email, e.FirstName, e.LastName, e.Language}
 		if _, err := tx.Exec(ctx, `
 			INSERT INTO mail_recipients (user_id, account_id, email, first_name, last_name, language)

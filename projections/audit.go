@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
@@ -21,7 +22,7 @@ var auditSchema string
 func (Audit) Name() string { return "audit" }
 
 // Version changes when the table or what Apply writes change.
-func (Audit) Version() int { return 1 }
+func (Audit) Version() int { return 2 }
 
 // Schema is the DDL of the table.
 func (Audit) Schema() string { return auditSchema }
@@ -44,4 +45,26 @@ func (Audit) Apply(q *pgx.Batch, env event.Envelope) {
 		ON CONFLICT DO NOTHING`,
 		int64(pos.Commit), int64(pos.Prepare), env.EventID, env.Stream, int64(env.Revision), env.Event.EventType(),
 		env.SchemaVersion, ids.AccountID, env.Actor, env.CorrelationID, env.CausationID, env.OccurredAt, data)
+	if e, ok := env.Event.(user.PersonalDataErased); ok {
+		eraseAudited(q, e.UserID.String())
+	}
+}
+
+// eraseAudited blanks, in the rows already written, every personal field
+// of the person: what a rebuild would write now that their key is gone.
+func eraseAudited(q *pgx.Batch, subject string) {
+	for _, t := range event.Types() {
+		pf, ok := event.Personal(t)
+		if !ok {
+			continue
+		}
+		erased := map[string]string{}
+		for _, f := range pf.Fields {
+			erased[f] = user.Erased
+		}
+		blank, _ := json.Marshal(erased)
+		q.Queue(`
+			UPDATE rm_audit_events SET data = data || $1::jsonb
+			 WHERE event_type = $2 AND data->>$3 = $4`, string(blank), t, pf.Subject, subject)
+	}
 }

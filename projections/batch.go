@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"context"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -11,6 +12,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // Batch is the payload of one feed message: the events read in one go,
@@ -81,10 +83,12 @@ func DecodeBatch(msg *message.Message) (Batch, error) {
 	return Batch{Records: w.Records, Through: through}, nil
 }
 
-// Envelope decodes a record. ok is false for an event type this build does
-// not know: it is passed over (and the checkpoint moves past it).
-func (r Record) Envelope() (env event.Envelope, ok bool, err error) {
-	e, meta, err := event.Decode(r.Type, r.Data, r.Metadata)
+// Envelope decodes a record, its personal fields opened by open (see
+// Opener; Data itself stays as stored). ok is false for an event type this
+// build does not know: it is passed over (and the checkpoint moves past
+// it).
+func (r Record) Envelope(open event.Transform) (env event.Envelope, ok bool, err error) {
+	e, meta, err := event.DecodeWith(r.Type, r.Data, r.Metadata, open)
 	if errors.Is(err, event.ErrUnknownType) {
 		return env, false, nil
 	}
@@ -92,4 +96,10 @@ func (r Record) Envelope() (env event.Envelope, ok bool, err error) {
 		return env, false, fmt.Errorf("%s %s@%d: %w", r.Type, r.Stream, r.Revision, err)
 	}
 	return event.Envelope{Metadata: meta, Stream: r.Stream, Revision: r.Revision, Position: r.Pos, Event: e}, true, nil
+}
+
+// Opener opens personal fields with the keys as db sees them now: use one
+// for a batch, inside the transaction that applies it.
+func Opener(ctx context.Context, db personal.DB) event.Transform {
+	return personal.Keys{DB: db}.Opener(ctx)
 }

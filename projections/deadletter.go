@@ -127,7 +127,7 @@ func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, fr
 
 // applyOne applies one record under a savepoint, rolled back on failure.
 func applyOne(ctx context.Context, tx pgx.Tx, p Projector, r Record) error {
-	env, ok, err := r.Envelope()
+	env, ok, err := r.Envelope(Opener(ctx, tx))
 	if err != nil || !ok {
 		return err
 	}

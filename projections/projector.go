@@ -112,11 +112,12 @@ func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
 // applyAll applies the records after from in one pipelined round trip.
 func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position) error {
 	q := &pgx.Batch{}
+	open := Opener(ctx, tx)
 	for _, r := range records {
 		if !from.Less(r.Position) {
 			continue
 		}
-		env, ok, err := r.Envelope()
+		env, ok, err := r.Envelope(open)
 		if err != nil {
 			return err
 		}

@@ -53,6 +53,10 @@ var authzTable = map[string][]probe{
 			return user(f.foreign())
 		}},
 	},
+	"POST /v1/accounts/{accountId}/users/{userId}/erasure": {
+		{want: operatorOnly, req: func(f *fixture) request { return erasing(f.pending()) }},
+		{variant: "user of another account", want: operatorFinds, req: func(f *fixture) request { return erasing(f.foreign()) }},
+	},
 	"PUT /v1/accounts/{accountId}/users/{userId}/roles": {
 		{want: "401 404 404  200 200 200 403 403 403  200", req: roles("reports_viewer")},
 		{variant: "granting agreement_administrator", want: "401 404 404  200 200 403 403 403 403  200", req: roles("agreement_administrator")},
@@ -315,4 +319,11 @@ func TestAuthz_every_route_answers_each_principal_as_declared(t *testing.T) {
 			})
 		}
 	}
+}
+
+// erasing asks to erase a user's personal data.
+func erasing(userID string) request {
+	r := user(userID)
+	r.body = map[string]any{"reason": "verified request"}
+	return r
 }

@@ -17,7 +17,10 @@ func TestChain_an_edited_event_breaks_its_stream_and_no_other(t *testing.T) {
 	inv := h.must(http.StatusCreated, "POST", users, admin, invite("chain@northwind.example", "reports_viewer"))
 	h.must(http.StatusCreated, "POST", users, admin, invite("other@northwind.example", "account_administrator"))
 	userID := inv["userId"].(string)
-	h.must(http.StatusOK, "POST", users+"/"+userID+"/invitation/resend", admin, nil)
+	resent := h.must(http.StatusOK, "POST", users+"/"+userID+"/invitation/resend", admin, nil)
+	// Verify reads the log up to the store's safe horizon: wait until the
+	// read side has seen the last append, so every stream is there.
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+resent["position"].(string), admin, nil)
 	ctx := context.Background()
 
 	var out bytes.Buffer
@@ -29,11 +32,12 @@ func TestChain_an_edited_event_breaks_its_stream_and_no_other(t *testing.T) {
 		t.Fatalf("a clean log: %v\n%s", broken, out.String())
 	}
 
-	// Someone with database access renames the invitee in the stored
-	// invitation (revision 0 of the user's stream; the resend is at 1).
+	// Someone with database access changes the invitee's language in the
+	// stored invitation (revision 0 of the user's stream; the resend is at
+	// 1). Names are sealed (personal data), the language is not.
 	stream := "user-" + userID
 	tag, err := h.svc.Pool().Exec(ctx, `
-		UPDATE events SET data = convert_to(replace(convert_from(data, 'UTF8'), '"firstName":"Test"', '"firstName":"Tess"'), 'UTF8')
+		UPDATE events SET data = convert_to(replace(convert_from(data, 'UTF8'), '"language":"ko-KR"', '"language":"en-GB"'), 'UTF8')
 		 WHERE stream = $1 AND revision = 0`, stream)
 	if err != nil || tag.RowsAffected() != 1 {
 		t.Fatalf("tamper: %v, %d rows", err, tag.RowsAffected())

@@ -17,6 +17,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 const (
@@ -32,7 +33,7 @@ const (
 func SeedDemo(ctx context.Context, s *Service, jwtSecret, invitationKey []byte, out io.Writer, addr string) error {
 	now := s.cfg.Clock.Now()
 	past := clock.NewManual(now.Add(-70 * 24 * time.Hour))
-	deps := commands.Deps{Store: s.store, Clock: past, TokenKey: invitationKey}
+	deps := commands.Deps{Store: s.store, Clock: past, TokenKey: invitationKey, Personal: personal.Keys{DB: s.pool}}
 	operator := commands.Actor{Subject: "demo-operator", Operator: true}
 	admin := commands.Actor{Subject: "demo-admin", Email: demoAdmin}
 

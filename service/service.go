@@ -28,6 +28,7 @@ import (
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/migrations"
+	"github.com/bizcenter/bizcenter/personal"
 	"github.com/bizcenter/bizcenter/projections"
 	"github.com/bizcenter/bizcenter/readapi"
 )
@@ -134,7 +135,8 @@ func (s *Service) wire(ctx context.Context) error {
 	engine.AddConsumer(mailer.Name, mail.Handle)
 	s.engine = engine
 
-	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey}
+	keys := personal.Keys{DB: s.pool}
+	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys}
 	s.Commands = httpapi.NewCommands(deps, log)
 	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
 	interval := s.cfg.SweepInterval
@@ -152,7 +154,7 @@ func (s *Service) wire(ctx context.Context) error {
 		s.readRoutes(deps),
 		httpapi.OpsRoutes(s.ready),
 		httpapi.AdminRoutes(s.Monitor, s.pool, Projectors(), log),
-		httpapi.AuditRoutes(store),
+		httpapi.AuditRoutes(store, keys.Opener),
 	)
 	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, Log: log}))
 	s.server.Registry().MustRegister(s.Monitor.Collector())

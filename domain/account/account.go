@@ -31,6 +31,8 @@ func (Registered) EventType() string { return "account.registered" }
 
 func init() {
 	event.Register[Registered](1)
+	// The manager's email is theirs: sealed with the manager's key.
+	event.RegisterPersonal(Registered{}.EventType(), "managerUserId", "managerEmail")
 	event.Register[AdministratorGranted](1)
 	event.Register[AdministratorRevoked](1)
 	event.Register[DomainAdded](1)

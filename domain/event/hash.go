@@ -55,9 +55,5 @@ func Hash(stream string, revision uint64, eventType string, data []byte, meta Me
 // "" for the first) and the event's own Hash, which it also returns for
 // the next event of the chain.
 func EncodeAt(e Event, stream string, revision uint64, meta Metadata) (data, metadata []byte, hash string, err error) {
-	data, metadata, err = encode(e, meta, func(data []byte, m *Metadata) {
-		m.Hash = Hash(stream, revision, e.EventType(), data, *m)
-		hash = m.Hash
-	})
-	return data, metadata, hash, err
+	return EncodeAtWith(e, stream, revision, meta, nil)
 }

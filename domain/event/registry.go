@@ -65,19 +65,25 @@ func Types() []string {
 // Encode returns the JSON of an event and its metadata, stamping the
 // schema version.
 func Encode(e Event, meta Metadata) (data, metadata []byte, err error) {
-	return encode(e, meta, nil)
+	return encode(e, meta, nil, nil)
 }
 
-// encode stamps the schema version, marshals the payload, lets seal
-// complete the metadata from the payload's bytes, and marshals the
-// metadata.
-func encode(e Event, meta Metadata, seal func(data []byte, meta *Metadata)) (data, metadata []byte, err error) {
+// encode stamps the schema version, marshals the payload, passes it
+// through transform (when the type has personal fields), lets seal
+// complete the metadata from the payload's bytes as stored, and marshals
+// the metadata.
+func encode(e Event, meta Metadata, transform Transform, seal func(data []byte, meta *Metadata)) (data, metadata []byte, err error) {
 	meta.SchemaVersion = Version(e.EventType())
 	if meta.SchemaVersion == 0 {
 		return nil, nil, fmt.Errorf("encode %s: type not registered", e.EventType())
 	}
 	if data, err = json.Marshal(e); err != nil {
 		return nil, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+	}
+	if _, ok := Personal(e.EventType()); ok && transform != nil {
+		if data, err = transform(e.EventType(), data); err != nil {
+			return nil, nil, fmt.Errorf("encode %s: %w", e.EventType(), err)
+		}
 	}
 	if seal != nil {
 		seal(data, &meta)

@@ -66,6 +66,22 @@ type InvitationExpired struct {
 	ExpiredAt    time.Time `json:"expiredAt"`
 }
 
+// PersonalDataErased: on a verified erasure request an operator destroyed
+// the key the user's personal fields (email, names) are sealed with; they
+// read as Erased from now on, in every event before and after. It carries
+// no personal data itself.
+type PersonalDataErased struct {
+	UserID    uuid.UUID `json:"userId"`
+	AccountID uuid.UUID `json:"accountId"`
+	ErasedBy  string    `json:"erasedBy"`
+	Reason    string    `json:"reason"`
+	ErasedAt  time.Time `json:"erasedAt"`
+}
+
+// Erased is what a personal field reads as once its key is gone.
+const Erased = "[erased]"
+
+func (PersonalDataErased) EventType() string { return "user.personal_data_erased" }
 func (RolesChanged) EventType() string       { return "user.roles_changed" }
 func (InvitationExpired) EventType() string  { return "user.invitation_expired" }
 func (Invited) EventType() string            { return "user.invited" }
@@ -78,4 +94,6 @@ func init() {
 	event.Register[InvitationAccepted](1)
 	event.Register[RolesChanged](1)
 	event.Register[InvitationExpired](1)
+	event.Register[PersonalDataErased](1)
+	event.RegisterPersonal(Invited{}.EventType(), "userId", "email", "firstName", "lastName")
 }

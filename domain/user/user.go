@@ -40,6 +40,8 @@ type User struct {
 	// expiryRecorded: an InvitationExpired was appended for the current
 	// invitation.
 	expiryRecorded bool
+	// erased: the user's personal data was erased.
+	erased bool
 }
 
 // Apply folds one event into the state. It never fails.
@@ -57,8 +59,22 @@ func (u *User) Apply(e event.Event) {
 		u.roles = e.Roles
 	case InvitationExpired:
 		u.expiryRecorded = e.InvitationID == u.invitationID
+	case PersonalDataErased:
+		u.erased, u.email = true, Erased
 	}
 }
+
+// Erase records a verified erasure of the user's personal data; nil when it
+// was already recorded (erasing twice changes nothing).
+func (u *User) Erase(by, reason string, at time.Time) *PersonalDataErased {
+	if u.erased {
+		return nil
+	}
+	return &PersonalDataErased{UserID: u.id, AccountID: u.accountID, ErasedBy: by, Reason: reason, ErasedAt: at}
+}
+
+// Erased reports whether the user's personal data was erased.
+func (u *User) Erased() bool { return u.erased }
 
 // Exists reports whether the user was ever invited.
 func (u *User) Exists() bool       { return u.id != uuid.Nil }

@@ -1,0 +1,70 @@
+package commands
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"strings"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// ErasePersonalData forgets a user's personal data on a verified erasure
+// request: the operator who verified it gives the reason. The user's key
+// is destroyed first, so every event sealed with it reads "[erased]" from
+// then on; user.personal_data_erased then tells the read models and the
+// mailer. Erasing again appends nothing.
+type ErasePersonalData struct {
+	By        Actor
+	AccountID uuid.UUID
+	UserID    uuid.UUID
+	Reason    string
+}
+
+// PersonalDataErased is the answer.
+type PersonalDataErased struct {
+	Position eventstore.Position
+}
+
+// ErasePersonalDataHandler handles ErasePersonalData.
+func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataErased] {
+	return HandlerFunc[ErasePersonalData, PersonalDataErased](func(ctx context.Context, c ErasePersonalData) (PersonalDataErased, error) {
+		if !c.By.Operator {
+			return PersonalDataErased{}, fmt.Errorf("erasing personal data: %w", domain.ErrForbidden)
+		}
+		reason := strings.TrimSpace(c.Reason)
+		if reason == "" || len(reason) > 500 || strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 && r != '\n' }) {
+			return PersonalDataErased{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "reason", Reason: "the verified request, 1 to 500 characters"}}}
+		}
+		if d.Personal == nil {
+			return PersonalDataErased{}, errors.New("erasing personal data: no key store")
+		}
+		return retried(ctx, func() (PersonalDataErased, error) {
+			var u user.User
+			l, err := load(ctx, d, user.Stream(c.UserID), &u)
+			if err != nil {
+				return PersonalDataErased{}, err
+			}
+			if !u.Exists() || u.Account() != c.AccountID {
+				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
+			}
+			by := origin{actor: c.By.name(), at: d.now()}
+			if err := d.Personal.Erase(ctx, c.UserID, by.actor, reason); err != nil {
+				return PersonalDataErased{}, err
+			}
+			erased := u.Erase(by.actor, reason, by.at)
+			if erased == nil {
+				return PersonalDataErased{Position: l.answered()}, nil
+			}
+			res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
+			if err != nil {
+				return PersonalDataErased{}, err
+			}
+			return PersonalDataErased{Position: res.Position}, nil
+		})
+	})
+}

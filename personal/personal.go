@@ -1,0 +1,226 @@
+// Package personal seals the personal fields of events (emails, names; see
+// event.RegisterPersonal) with a key per person, kept in PostgreSQL
+// (personal_keys), so that a person's data can be forgotten without
+// rewriting the log: erasing the key leaves the events, and the hash chain
+// over their stored bytes, intact, while the fields read as "[erased]".
+//
+// A sealed field is the JSON string "pii:v1:" + base64(nonce || AES-GCM
+// ciphertext), the additional data binding it to its subject and field
+// name. Fields stored before sealing existed (plain strings) are read as
+// they are.
+package personal
+
+import (
+	"context"
+	"crypto/aes"
+	"crypto/cipher"
+	"crypto/rand"
+	"encoding/base64"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"strings"
+	"sync"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+)
+
+// Prefix marks a sealed field.
+const Prefix = "pii:v1:"
+
+// Erased is what a field sealed with an erased (or absent) key reads as.
+const Erased = user.Erased
+
+// DB is what the key store needs: a pool or a transaction.
+type DB interface {
+	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
+	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+}
+
+// Keys is the key store.
+type Keys struct {
+	DB DB
+}
+
+// ErrErased: the subject's key was erased, nothing can be sealed for them.
+var ErrErased = errors.New("personal data erased")
+
+// sealing returns the subject's key, creating it on first use.
+func (k Keys) sealing(ctx context.Context, subject uuid.UUID) ([]byte, error) {
+	fresh := make([]byte, 32)
+	if _, err := rand.Read(fresh); err != nil {
+		return nil, err
+	}
+	if _, err := k.DB.Exec(ctx, `INSERT INTO personal_keys (subject_id, key) VALUES ($1, $2) ON CONFLICT (subject_id) DO NOTHING`, subject, fresh); err != nil {
+		return nil, fmt.Errorf("personal key: %w", err)
+	}
+	key, err := k.opening(ctx, subject)
+	if err == nil && key == nil {
+		return nil, fmt.Errorf("subject %s: %w", subject, ErrErased)
+	}
+	return key, err
+}
+
+// opening returns the subject's key, nil when it is erased or absent.
+func (k Keys) opening(ctx context.Context, subject uuid.UUID) ([]byte, error) {
+	var key []byte
+	err := k.DB.QueryRow(ctx, `SELECT key FROM personal_keys WHERE subject_id = $1`, subject).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return nil, nil
+	}
+	if err != nil {
+		return nil, fmt.Errorf("personal key: %w", err)
+	}
+	return key, nil
+}
+
+// Erase destroys the subject's key for good, recording who erased it and
+// why. Erasing an erased (or never sealed) subject records the erasure and
+// keeps the first one's who and why.
+func (k Keys) Erase(ctx context.Context, subject uuid.UUID, by, reason string) error {
+	_, err := k.DB.Exec(ctx, `
+		INSERT INTO personal_keys (subject_id, key, erased_at, erased_by, erased_reason)
+		VALUES ($1, NULL, now(), $2, $3)
+		ON CONFLICT (subject_id) DO UPDATE
+		   SET key = NULL, erased_at = now(), erased_by = EXCLUDED.erased_by, erased_reason = EXCLUDED.erased_reason
+		 WHERE personal_keys.erased_at IS NULL`, subject, by, reason)
+	if err != nil {
+		return fmt.Errorf("erase personal key: %w", err)
+	}
+	return nil
+}
+
+// Sealer returns the transform that seals an event's personal fields.
+func (k Keys) Sealer(ctx context.Context) event.Transform {
+	return func(eventType string, data []byte) ([]byte, error) {
+		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
+			key, err := k.sealing(ctx, subject)
+			if err != nil {
+				return nil, err
+			}
+			return func(field, value string) (string, error) {
+				return seal(key, subject, field, value)
+			}, nil
+		})
+	}
+}
+
+// Opener returns the transform that opens an event's personal fields. It
+// keeps the keys it fetched, so use one for a batch of events, not for
+// good: an erasure after it fetched a key is not seen.
+func (k Keys) Opener(ctx context.Context) event.Transform {
+	var mu sync.Mutex
+	cache := map[uuid.UUID][]byte{}
+	return func(eventType string, data []byte) ([]byte, error) {
+		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
+			mu.Lock()
+			key, ok := cache[subject]
+			mu.Unlock()
+			if !ok {
+				var err error
+				if key, err = k.opening(ctx, subject); err != nil {
+					return nil, err
+				}
+				mu.Lock()
+				cache[subject] = key
+				mu.Unlock()
+			}
+			return func(field, value string) (string, error) {
+				if !strings.HasPrefix(value, Prefix) {
+					return value, nil
+				}
+				if key == nil {
+					return Erased, nil
+				}
+				return open(key, subject, field, value)
+			}, nil
+		})
+	}
+}
+
+// rewrite replaces each personal string field of the payload with what f
+// makes of it; a payload without a subject is returned as it is.
+func rewrite(eventType string, data []byte, forSubject func(uuid.UUID) (func(field, value string) (string, error), error)) ([]byte, error) {
+	pf, ok := event.Personal(eventType)
+	if !ok {
+		return data, nil
+	}
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, fmt.Errorf("personal fields of %s: %w", eventType, err)
+	}
+	var subject uuid.UUID
+	if raw, ok := doc[pf.Subject]; !ok || json.Unmarshal(raw, &subject) != nil || subject == uuid.Nil {
+		return data, nil
+	}
+	f, err := forSubject(subject)
+	if err != nil {
+		return nil, err
+	}
+	for _, field := range pf.Fields {
+		raw, ok := doc[field]
+		if !ok {
+			continue
+		}
+		var value string
+		if json.Unmarshal(raw, &value) != nil || value == "" {
+			continue
+		}
+		out, err := f(field, value)
+		if err != nil {
+			return nil, fmt.Errorf("%s.%s: %w", eventType, field, err)
+		}
+		if doc[field], err = json.Marshal(out); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(doc)
+}
+
+func aead(key []byte) (cipher.AEAD, error) {
+	block, err := aes.NewCipher(key)
+	if err != nil {
+		return nil, err
+	}
+	return cipher.NewGCM(block)
+}
+
+// additional binds a sealed value to its subject and field, so it cannot
+// be moved to another person or field.
+func additional(subject uuid.UUID, field string) []byte {
+	return []byte(Prefix + subject.String() + "/" + field)
+}
+
+func seal(key []byte, subject uuid.UUID, field, value string) (string, error) {
+	a, err := aead(key)
+	if err != nil {
+		return "", err
+	}
+	nonce := make([]byte, a.NonceSize())
+	if _, err := rand.Read(nonce); err != nil {
+		return "", err
+	}
+	sealed := a.Seal(nonce, nonce, []byte(value), additional(subject, field))
+	return Prefix + base64.StdEncoding.EncodeToString(sealed), nil
+}
+
+func open(key []byte, subject uuid.UUID, field, value string) (string, error) {
+	a, err := aead(key)
+	if err != nil {
+		return "", err
+	}
+	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(value, Prefix))
+	if err != nil || len(raw) < a.NonceSize() {
+		return "", fmt.Errorf("malformed sealed field %s", field)
+	}
+	plain, err := a.Open(nil, raw[:a.NonceSize()], raw[a.NonceSize():], additional(subject, field))
+	if err != nil {
+		return "", fmt.Errorf("sealed field %s does not open: %w", field, err)
+	}
+	return string(plain), nil
+}

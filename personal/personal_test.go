@@ -1,0 +1,112 @@
+package personal_test
+
+import (
+	"context"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+	"github.com/bizcenter/bizcenter/personal"
+)
+
+func invited() user.Invited {
+	return user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "ines.secret@example.com", FirstName: "Ines", LastName: "Verborgen",
+		Language: "nl-NL", Country: "NL", Roles: []user.Role{user.ReportsViewer}, InvitationID: uuid.New(), InvitedBy: "nora",
+		SentAt: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC), ExpiresAt: time.Date(2026, 6, 30, 8, 0, 0, 0, time.UTC)}
+}
+
+func encode(t *testing.T, keys personal.Keys, e event.Event, stream string) (data, meta []byte) {
+	t.Helper()
+	data, meta, hash, err := event.EncodeAtWith(e, stream, 0, event.Metadata{EventID: uuid.New(), Actor: "nora", OccurredAt: time.Now()}, keys.Sealer(context.Background()))
+	if err != nil || hash == "" {
+		t.Fatalf("encode: %v", err)
+	}
+	return data, meta
+}
+
+func TestKeys_seal_open_and_erase(t *testing.T) {
+	ctx := context.Background()
+	keys := personal.Keys{DB: pgtest.Pool(t)}
+	in := invited()
+	data, meta := encode(t, keys, in, user.Stream(in.UserID))
+	for _, plain := range []string{in.Email, in.FirstName, in.LastName} {
+		if strings.Contains(string(data), plain) {
+			t.Fatalf("stored JSON holds %q: %s", plain, data)
+		}
+	}
+	if strings.Count(string(data), personal.Prefix) != 3 || !strings.Contains(string(data), `"language":"nl-NL"`) {
+		t.Fatalf("stored JSON %s", data)
+	}
+	// The hash seals the bytes as stored.
+	var m event.Metadata
+	_, m, _ = event.Decode(in.EventType(), data, meta)
+	if event.Hash(user.Stream(in.UserID), 0, in.EventType(), data, m) != m.Hash {
+		t.Fatal("hash is not over the stored bytes")
+	}
+
+	got, _, err := event.DecodeWith(in.EventType(), data, meta, keys.Opener(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.(user.Invited); g.Email != in.Email || g.FirstName != in.FirstName || g.LastName != in.LastName || g.Language != "nl-NL" {
+		t.Fatalf("round trip %+v", g)
+	}
+
+	// Another person's key does not open it, even with the subject swapped.
+	other := invited()
+	encode(t, keys, other, user.Stream(other.UserID))
+	swapped := []byte(strings.Replace(string(data), in.UserID.String(), other.UserID.String(), 1))
+	if _, _, err := event.DecodeWith(in.EventType(), swapped, meta, keys.Opener(ctx)); err == nil {
+		t.Fatal("a field sealed for one person opened for another")
+	}
+
+	if err := keys.Erase(ctx, in.UserID, "op", "verified request"); err != nil {
+		t.Fatal(err)
+	}
+	if err := keys.Erase(ctx, in.UserID, "op2", "again"); err != nil {
+		t.Fatal(err)
+	}
+	got, _, err = event.DecodeWith(in.EventType(), data, meta, keys.Opener(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if g := got.(user.Invited); g.Email != personal.Erased || g.FirstName != personal.Erased || g.LastName != personal.Erased || g.Country != "NL" {
+		t.Fatalf("after erasure %+v", g)
+	}
+	if _, _, _, err := event.EncodeAtWith(in, "x", 0, event.Metadata{}, keys.Sealer(ctx)); err == nil {
+		t.Fatal("sealed for an erased person")
+	}
+	var by, reason string
+	if err := keys.DB.QueryRow(ctx, `SELECT erased_by, erased_reason FROM personal_keys WHERE subject_id = $1 AND key IS NULL`, in.UserID).Scan(&by, &reason); err != nil || by != "op" || reason != "verified request" {
+		t.Fatalf("erasure record %q %q %v", by, reason, err)
+	}
+
+	// The other person is untouched.
+	od, om := encode(t, keys, account.Registered{AccountID: uuid.New(), ManagerUserID: other.UserID, ManagerEmail: "m@example.com", Name: "Acme"}, "account-x")
+	if strings.Contains(string(od), "m@example.com") || !strings.Contains(string(od), `"name":"Acme"`) {
+		t.Fatalf("account.registered stored as %s", od)
+	}
+	ge, _, err := event.DecodeWith("account.registered", od, om, keys.Opener(ctx))
+	if err != nil || ge.(account.Registered).ManagerEmail != "m@example.com" {
+		t.Fatalf("manager email %v %v", ge, err)
+	}
+}
+
+func TestKeys_leave_plain_events_as_they_are(t *testing.T) {
+	keys := personal.Keys{DB: pgtest.Pool(t)}
+	in := invited()
+	data, meta, err := event.Encode(in, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := event.DecodeWith(in.EventType(), data, meta, keys.Opener(context.Background()))
+	if err != nil || got.(user.Invited).Email != in.Email {
+		t.Fatalf("an event from before sealing: %v %v", got, err)
+	}
+}

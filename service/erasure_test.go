@@ -1,0 +1,164 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/audit"
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+func TestErasure_forgets_a_users_personal_data_and_keeps_the_chain(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	op := h.token("op-erase", "ops@bizcenter.example", true)
+	const email, first, last = "zelda.quixote@northwind.example", "Zeldaerase", "Quixoteerase"
+	users := "/v1/accounts/" + accountID + "/users"
+	inv := h.must(http.StatusCreated, "POST", users, admin, map[string]any{
+		"email": email, "firstName": first, "lastName": last, "language": "en-GB", "country": "GB", "roles": []string{"reports_viewer"},
+	})
+	userID := inv["userId"].(string)
+	h.mailTokens(email, 1)
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+inv["position"].(string), admin, nil)
+	ctx := context.Background()
+
+	// The stored events hold the names and email sealed only.
+	for _, needle := range []string{email, first, last} {
+		if where := scan(t, h.svc.Pool(), needle, "events"); len(where) != 0 {
+			t.Fatalf("%q stored in plain text: %v", needle, where)
+		}
+	}
+	if d := h.must(http.StatusOK, "GET", users+"/"+userID, admin, nil); d["email"] != email || d["firstName"] != first {
+		t.Fatalf("detail before erasure %v", d)
+	}
+	if where := scan(t, h.svc.Pool(), email); len(where) == 0 {
+		t.Fatal("the read model should show the email before the erasure")
+	}
+
+	erasure := users + "/" + userID + "/erasure"
+	body := map[string]any{"reason": "verified request #4711"}
+	if code, _ := h.call("POST", erasure, admin, body); code != http.StatusForbidden {
+		t.Fatalf("an administrator erasing: %d", code)
+	}
+	if code, out := h.call("POST", erasure, op, map[string]any{"reason": " "}); code != http.StatusBadRequest {
+		t.Fatalf("no reason: %d %v", code, out)
+	}
+	erased := h.must(http.StatusOK, "POST", erasure, op, body)
+	again := h.must(http.StatusOK, "POST", erasure, op, body)
+	if again["position"] != erased["position"] {
+		t.Fatalf("erasing twice appended again: %v then %v", erased, again)
+	}
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+erased["position"].(string), admin, nil)
+
+	isErased := func(when string) {
+		t.Helper()
+		d := h.must(http.StatusOK, "GET", users+"/"+userID, admin, nil)
+		if d["email"] != "[erased]" || d["firstName"] != "[erased]" || d["lastName"] != "[erased]" {
+			t.Fatalf("%s: detail %v", when, d)
+		}
+	}
+	isErased("after the erasure")
+	waitFor(t, "the mailer and the audit model to see the erasure", 10*time.Second, func() bool {
+		return len(scan(t, h.svc.Pool(), email)) == 0
+	})
+
+	if _, err := projections.Rebuild(ctx, h.svc.Pool(), h.svc.Store(), projections.Users{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := projections.Rebuild(ctx, h.svc.Pool(), h.svc.Store(), projections.Audit{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	isErased("after a rebuild")
+	for _, needle := range []string{email, first, last} {
+		if where := scan(t, h.svc.Pool(), needle); len(where) != 0 {
+			t.Fatalf("%q still stored: %v", needle, where)
+		}
+	}
+
+	var out bytes.Buffer
+	broken, err := audit.Verify(ctx, h.svc.Store(), &out)
+	if err != nil || len(broken) != 0 {
+		t.Fatalf("chain after erasure: %v %v\n%s", err, broken, out.String())
+	}
+	hist := h.must(http.StatusOK, "GET", "/v1/audit/streams/user-"+userID, op, nil)["events"].([]any)
+	if last := hist[len(hist)-1].(map[string]any); last["type"] != "user.personal_data_erased" {
+		t.Fatalf("last event %v", last)
+	}
+	state := h.must(http.StatusOK, "GET", "/v1/audit/streams/user-"+userID+"/as-of?revision=0", op, nil)["state"].(map[string]any)
+	if strings.Contains(stringOf(state), email) {
+		t.Fatalf("as-of state shows the email: %v", state)
+	}
+	// The others keep theirs.
+	if d := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users?limit=50", admin, nil); !strings.Contains(stringOf(d), managerEmail) {
+		t.Fatalf("the manager lost their email: %v", d)
+	}
+}
+
+func stringOf(v any) string {
+	var b strings.Builder
+	var walk func(any)
+	walk = func(v any) {
+		switch v := v.(type) {
+		case map[string]any:
+			for k, x := range v {
+				b.WriteString(k + "=")
+				walk(x)
+			}
+		case []any:
+			for _, x := range v {
+				walk(x)
+			}
+		case string:
+			b.WriteString(v + " ")
+		}
+	}
+	walk(v)
+	return b.String()
+}
+
+// scan lists the tables (schema.table.column) of every schema holding
+// needle in a text, JSON or byte column; only those listed when tables are
+// given.
+func scan(t *testing.T, pool *pgxpool.Pool, needle string, tables ...string) []string {
+	t.Helper()
+	ctx := context.Background()
+	rows, err := pool.Query(ctx, `
+		SELECT table_schema, table_name, column_name, data_type FROM information_schema.columns
+		 WHERE table_schema NOT IN ('pg_catalog', 'information_schema')
+		   AND data_type IN ('text', 'jsonb', 'json', 'bytea', 'character varying', 'ARRAY')
+		   AND (coalesce(cardinality($1::text[]), 0) = 0 OR table_name = ANY($1))`, tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	type col struct{ schema, table, column, typ string }
+	cols, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (col, error) {
+		var c col
+		return c, r.Scan(&c.schema, &c.table, &c.column, &c.typ)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var found []string
+	for _, c := range cols {
+		ref := pgx.Identifier{c.schema, c.table}.Sanitize() + "." + pgx.Identifier{c.column}.Sanitize()
+		cond := ref + `::text ILIKE '%' || $1 || '%'`
+		if c.typ == "bytea" {
+			cond = `encode(` + ref + `, 'escape') ILIKE '%' || $1 || '%'`
+		}
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM `+pgx.Identifier{c.schema, c.table}.Sanitize()+` WHERE `+cond, needle).Scan(&n); err != nil {
+			t.Fatalf("scan %s: %v", ref, err)
+		}
+		if n > 0 {
+			found = append(found, ref)
+		}
+	}
+	return found
+}
