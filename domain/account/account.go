@@ -37,6 +37,10 @@ func init() {
 	event.Register[AdministratorRevoked](1)
 	event.Register[DomainAdded](1)
 	event.Register[DomainRemoved](1)
+	event.Register[PartnerAssociated](1)
+	event.Register[ChannelPartnerChanged](1)
+	event.Register[PartnerVisibilityGranted](1)
+	event.Register[PartnerVisibilityRevoked](1)
 }
 
 // Stream is the stream of one account.
@@ -50,6 +54,10 @@ type Account struct {
 	managerEmail string
 	admins       []uuid.UUID
 	domains      []string
+	partners     []uuid.UUID
+	grants       []Grant
+	// moves are the channel changes: from partner -> to partner.
+	moves map[uuid.UUID]uuid.UUID
 }
 
 // Apply folds one event into the state.
@@ -67,6 +75,8 @@ func (a *Account) Apply(e event.Event) {
 		a.domains = append(a.domains, e.Domain)
 	case DomainRemoved:
 		a.domains = slices.DeleteFunc(a.domains, func(d string) bool { return d == e.Domain })
+	default:
+		a.applyPartner(e)
 	}
 }
 

@@ -10,6 +10,8 @@ type State struct {
 	ManagerEmail   string      `json:"managerEmail"`
 	Administrators []uuid.UUID `json:"administrators"`
 	Domains        []string    `json:"domains"`
+	Partners       []uuid.UUID `json:"partners"`
+	Grants         []Grant     `json:"partnerVisibility"`
 }
 
 // Snapshot is the state.
@@ -17,5 +19,6 @@ func (a *Account) Snapshot() State {
 	return State{
 		AccountID: a.id, Name: a.name, ManagerUserID: a.managerID, ManagerEmail: a.managerEmail,
 		Administrators: a.Administrators(), Domains: a.Domains(),
+		Partners: a.Partners(), Grants: a.Grants(),
 	}
 }

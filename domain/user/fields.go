@@ -92,3 +92,10 @@ const countryCodes = "AD AE AF AG AI AL AM AO AQ AR AS AT AU AW AX AZ BA BB BD B
 	"NA NC NE NF NG NI NL NO NP NR NU NZ OM PA PE PF PG PH PK PL PM PN PR PS PT PW PY QA RE RO RS RU RW " +
 	"SA SB SC SD SE SG SH SI SJ SK SL SM SN SO SR SS ST SV SX SY SZ TC TD TF TG TH TJ TK TL TM TN TO TR TT TV TW TZ " +
 	"UA UG UM US UY UZ VA VC VE VG VI VN VU WF WS YE YT ZA ZM ZW "
+
+// CheckEmail returns a trimmed email address, or why it is not one: the
+// rule every aggregate that records a person's email shares.
+func CheckEmail(s string) (string, string) { return checkEmail(s) }
+
+// CheckName returns a trimmed person's name, or why it is not one.
+func CheckName(s string) (string, string) { return checkName(s) }

@@ -1,0 +1,226 @@
+// Package partner is the partner organization aggregate: a reseller that
+// orders subscriptions for customer accounts, with its own users and
+// partner-side roles. One stream holds the organization and its user
+// directory, so an email is unique within a partner by construction.
+package partner
+
+import (
+	"fmt"
+	"slices"
+	"strings"
+	"unicode"
+	"unicode/utf8"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+)
+
+// Registered: a partner organization joined the business center.
+type Registered struct {
+	PartnerID    uuid.UUID `json:"partnerId"`
+	Name         string    `json:"name"`
+	RegisteredBy string    `json:"registeredBy"`
+}
+
+// UserAdded: a person of the partner organization may act for it.
+type UserAdded struct {
+	PartnerID uuid.UUID `json:"partnerId"`
+	UserID    uuid.UUID `json:"userId"`
+	Email     string    `json:"email"`
+	FirstName string    `json:"firstName"`
+	LastName  string    `json:"lastName"`
+	Roles     []Role    `json:"roles"`
+	AddedBy   string    `json:"addedBy"`
+}
+
+// UserRolesChanged: a partner user's roles are now exactly Roles.
+type UserRolesChanged struct {
+	PartnerID uuid.UUID `json:"partnerId"`
+	UserID    uuid.UUID `json:"userId"`
+	Roles     []Role    `json:"roles"`
+	ChangedBy string    `json:"changedBy"`
+}
+
+// UserRemoved: the person no longer acts for the partner.
+type UserRemoved struct {
+	PartnerID uuid.UUID `json:"partnerId"`
+	UserID    uuid.UUID `json:"userId"`
+	RemovedBy string    `json:"removedBy"`
+}
+
+func (Registered) EventType() string       { return "partner.registered" }
+func (UserAdded) EventType() string        { return "partner.user_added" }
+func (UserRolesChanged) EventType() string { return "partner.user_roles_changed" }
+func (UserRemoved) EventType() string      { return "partner.user_removed" }
+
+func init() {
+	event.Register[Registered](1)
+	event.Register[UserAdded](1)
+	event.RegisterPersonal(UserAdded{}.EventType(), "userId", "email", "firstName", "lastName")
+	event.Register[UserRolesChanged](1)
+	event.Register[UserRemoved](1)
+}
+
+// Stream is the stream of one partner organization.
+func Stream(id uuid.UUID) string { return "partner-" + id.String() }
+
+// Member is one user of a partner, as decisions need it.
+type Member struct {
+	ID    uuid.UUID
+	Email string // normalized
+	Roles []Role
+}
+
+// Partner is the write model of one partner organization.
+type Partner struct {
+	id      uuid.UUID
+	name    string
+	members []Member
+}
+
+// Apply folds one event into the state.
+func (p *Partner) Apply(e event.Event) {
+	switch e := e.(type) {
+	case Registered:
+		p.id, p.name = e.PartnerID, e.Name
+	case UserAdded:
+		p.members = append(p.members, Member{ID: e.UserID, Email: user.NormalizeEmail(e.Email), Roles: e.Roles})
+	case UserRolesChanged:
+		if i := p.index(e.UserID); i >= 0 {
+			p.members[i].Roles = e.Roles
+		}
+	case UserRemoved:
+		if i := p.index(e.UserID); i >= 0 {
+			p.members = slices.Delete(p.members, i, i+1)
+		}
+	}
+}
+
+func (p *Partner) index(userID uuid.UUID) int {
+	return slices.IndexFunc(p.members, func(m Member) bool { return m.ID == userID })
+}
+
+// ID is the partner's id.
+func (p *Partner) ID() uuid.UUID { return p.id }
+
+// Name is the organization's name.
+func (p *Partner) Name() string { return p.name }
+
+// Exists reports whether the partner was registered.
+func (p *Partner) Exists() bool { return p.id != uuid.Nil }
+
+// MemberByEmail is the user with this email (ok false: nobody).
+func (p *Partner) MemberByEmail(email string) (Member, bool) {
+	email = user.NormalizeEmail(email)
+	i := slices.IndexFunc(p.members, func(m Member) bool { return m.Email == email })
+	if i < 0 {
+		return Member{}, false
+	}
+	return p.members[i], true
+}
+
+// Member is the user with this id (ok false: not a user of the partner).
+func (p *Partner) Member(id uuid.UUID) (Member, bool) {
+	if i := p.index(id); i >= 0 {
+		return p.members[i], true
+	}
+	return Member{}, false
+}
+
+// Register validates and registers a partner organization.
+func Register(id uuid.UUID, name, by string) (Registered, error) {
+	name = strings.TrimSpace(name)
+	var verr domain.ValidationError
+	switch {
+	case name == "":
+		verr.Add("name", "required")
+	case utf8.RuneCountInString(name) > 200:
+		verr.Add("name", "longer than 200 characters")
+	case strings.ContainsFunc(name, unicode.IsControl):
+		verr.Add("name", "contains control characters")
+	}
+	if err := verr.Err(); err != nil {
+		return Registered{}, err
+	}
+	return Registered{PartnerID: id, Name: name, RegisteredBy: by}, nil
+}
+
+// Person is what adding a partner user takes.
+type Person struct {
+	Email, FirstName, LastName string
+	Roles                      []string
+}
+
+// AddUser validates a new user of the partner. The email must be free
+// within the partner (ErrConflict otherwise).
+func (p *Partner) AddUser(id uuid.UUID, in Person, by string) (UserAdded, error) {
+	var verr domain.ValidationError
+	email, why := user.CheckEmail(in.Email)
+	if why != "" {
+		verr.Add("email", why)
+	}
+	first, why := user.CheckName(in.FirstName)
+	if why != "" {
+		verr.Add("firstName", why)
+	}
+	last, why := user.CheckName(in.LastName)
+	if why != "" {
+		verr.Add("lastName", why)
+	}
+	roles, why := ParseRoles(in.Roles)
+	if why != "" {
+		verr.Add("roles", why)
+	}
+	if err := verr.Err(); err != nil {
+		return UserAdded{}, err
+	}
+	if _, taken := p.MemberByEmail(email); taken {
+		return UserAdded{}, fmt.Errorf("%s is already a user of this partner: %w", email, domain.ErrConflict)
+	}
+	return UserAdded{PartnerID: p.id, UserID: id, Email: email, FirstName: first, LastName: last, Roles: roles, AddedBy: by}, nil
+}
+
+// ChangeRoles sets a user's roles as a whole (nil: nothing changes). The
+// partner keeps at least one global admin.
+func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by string) (*UserRolesChanged, error) {
+	m, ok := p.Member(userID)
+	if !ok {
+		return nil, fmt.Errorf("partner user %s: %w", userID, domain.ErrNotFound)
+	}
+	roles, why := ParseRoles(in)
+	if why != "" {
+		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "roles", Reason: why}}}
+	}
+	if slices.Equal(roles, m.Roles) {
+		return nil, nil
+	}
+	if slices.Contains(m.Roles, GlobalAdmin) && !slices.Contains(roles, GlobalAdmin) && p.globalAdmins() == 1 {
+		return nil, &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin"}
+	}
+	return &UserRolesChanged{PartnerID: p.id, UserID: userID, Roles: roles, ChangedBy: by}, nil
+}
+
+// RemoveUser removes a user; the last global admin stays.
+func (p *Partner) RemoveUser(userID uuid.UUID, by string) (UserRemoved, error) {
+	m, ok := p.Member(userID)
+	if !ok {
+		return UserRemoved{}, fmt.Errorf("partner user %s: %w", userID, domain.ErrNotFound)
+	}
+	if slices.Contains(m.Roles, GlobalAdmin) && p.globalAdmins() == 1 {
+		return UserRemoved{}, &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin"}
+	}
+	return UserRemoved{PartnerID: p.id, UserID: userID, RemovedBy: by}, nil
+}
+
+func (p *Partner) globalAdmins() int {
+	n := 0
+	for _, m := range p.members {
+		if slices.Contains(m.Roles, GlobalAdmin) {
+			n++
+		}
+	}
+	return n
+}
