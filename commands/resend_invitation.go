@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -30,7 +31,9 @@ type InvitationResent struct {
 func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent] {
 	return HandlerFunc[ResendInvitation, InvitationResent](func(ctx context.Context, c ResendInvitation) (InvitationResent, error) {
 		if err := d.mayManageUsers(ctx, c.AccountID, c.By, nil); err != nil {
-			return InvitationResent{}, err
+			if !d.partnerOfManager(ctx, c.AccountID, c.UserID, c.By) {
+				return InvitationResent{}, err
+			}
 		}
 		return retried(ctx, func() (InvitationResent, error) {
 			var u user.User
@@ -56,4 +59,23 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 			return InvitationResent{ExpiresAt: resent.ExpiresAt, Position: res.Position}, nil
 		})
 	})
+}
+
+// partnerOfManager reports whether the actor may act for a partner serving
+// the account on its purchase account manager, the user given: a partner
+// user whose roles allow managing the customer's first administrator.
+func (d Deps) partnerOfManager(ctx context.Context, accountID, userID uuid.UUID, a Actor) bool {
+	acc, _, err := d.loadAccount(ctx, accountID)
+	if err != nil || a.Email == "" {
+		return false
+	}
+	if manager, _ := acc.Manager(); manager != userID {
+		return false
+	}
+	for _, p := range acc.Partners() {
+		if _, _, err := d.partnerActing(ctx, p, a, partner.ManageCustomerAdmin); err == nil {
+			return true
+		}
+	}
+	return false
 }

@@ -10,6 +10,8 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/domain/subscription"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
@@ -71,7 +73,7 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 		},
 	}, {
 		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}/as-of", Access: kit.Operator, Success: http.StatusOK,
-		Summary:  "The state of a user or an account as of a time (?at=RFC 3339) or a revision (?revision=N), replayed from its events",
+		Summary:  "The state of a user, an account, a subscription or a partner as of a time (?at=RFC 3339) or a revision (?revision=N), replayed from its events",
 		Query:    map[string]string{"at": "RFC 3339 time", "revision": "last revision to include"},
 		Response: asOfBody{}, Statuses: []int{400, 401, 403, 404},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
@@ -91,7 +93,7 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 			}
 			body, ok := replay(recs, until, open)
 			if !ok {
-				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no user or account state at that point of this stream"))
+				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no user, account, subscription or partner state at that point of this stream"))
 				return
 			}
 			body.Stream = r.PathValue("stream")
@@ -130,6 +132,8 @@ func asOfBound(r *http.Request) (bound, *kit.Problem) {
 func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) (asOfBody, bool) {
 	var u user.User
 	var a account.Account
+	var s subscription.Subscription
+	var pa partner.Partner
 	var body asOfBody
 	kind := ""
 	for _, rec := range recs {
@@ -142,6 +146,8 @@ func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) 
 		}
 		u.Apply(e)
 		a.Apply(e)
+		s.Apply(e)
+		pa.Apply(e)
 		body.Revision, body.At = rec.Revision, meta.OccurredAt
 	}
 	if until.revision == nil {
@@ -152,6 +158,10 @@ func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) 
 		body.State = u.Snapshot(body.At)
 	case kind == "account.registered":
 		body.State = a.Snapshot()
+	case kind == "subscription.purchased":
+		body.State = s.Snapshot(body.At)
+	case kind == "partner.registered":
+		body.State = pa.Snapshot()
 	default:
 		return body, false
 	}

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -21,6 +22,17 @@ type Commands struct {
 	RequestResend    commands.Handler[commands.RequestManagerResend, bool]
 	RecordExpiry     commands.Handler[commands.RecordInvitationExpiry, bool]
 	ErasePersonal    commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
+
+	RegisterPartner          commands.Handler[commands.RegisterPartner, commands.PartnerRegistered]
+	AddPartnerUser           commands.Handler[commands.AddPartnerUser, commands.PartnerUserAdded]
+	ChangePartnerUser        commands.Handler[commands.ChangePartnerUser, eventstore.Position]
+	AssociatePartner         commands.Handler[commands.AssociatePartner, eventstore.Position]
+	ChangeChannelPartner     commands.Handler[commands.ChangeChannelPartner, eventstore.Position]
+	PartnerVisibility        commands.Handler[commands.PartnerVisibility, eventstore.Position]
+	PurchaseSubscription     commands.Handler[commands.PurchaseSubscription, commands.SubscriptionPurchased]
+	SetLicenseTotal          commands.Handler[commands.SetLicenseTotal, eventstore.Position]
+	CancelSubscription       commands.Handler[commands.CancelSubscription, eventstore.Position]
+	RecordSubscriptionExpiry commands.Handler[commands.RecordSubscriptionExpiry, bool]
 }
 
 // NewCommands wires every command handler over the same dependencies,
@@ -36,6 +48,17 @@ func NewCommands(d commands.Deps, log *slog.Logger) Commands {
 		RequestResend:    commands.Logged("RequestManagerResend", log, commands.RequestManagerResendHandler(d)),
 		RecordExpiry:     commands.RecordInvitationExpiryHandler(d),
 		ErasePersonal:    commands.Logged("ErasePersonalData", log, commands.ErasePersonalDataHandler(d)),
+
+		RegisterPartner:          commands.Logged("RegisterPartner", log, commands.RegisterPartnerHandler(d)),
+		AddPartnerUser:           commands.Logged("AddPartnerUser", log, commands.AddPartnerUserHandler(d)),
+		ChangePartnerUser:        commands.Logged("ChangePartnerUser", log, commands.ChangePartnerUserHandler(d)),
+		AssociatePartner:         commands.Logged("AssociatePartner", log, commands.AssociatePartnerHandler(d)),
+		ChangeChannelPartner:     commands.Logged("ChangeChannelPartner", log, commands.ChangeChannelPartnerHandler(d)),
+		PartnerVisibility:        commands.Logged("PartnerVisibility", log, commands.PartnerVisibilityHandler(d)),
+		PurchaseSubscription:     commands.Logged("PurchaseSubscription", log, commands.PurchaseSubscriptionHandler(d)),
+		SetLicenseTotal:          commands.Logged("SetLicenseTotal", log, commands.SetLicenseTotalHandler(d)),
+		CancelSubscription:       commands.Logged("CancelSubscription", log, commands.CancelSubscriptionHandler(d)),
+		RecordSubscriptionExpiry: commands.RecordSubscriptionExpiryHandler(d),
 	}
 }
 
@@ -56,7 +79,7 @@ func pathID(r *http.Request, name string) (uuid.UUID, *kit.Problem) {
 
 // CommandRoutes declares the command routes.
 func CommandRoutes(c Commands, log *slog.Logger) []kit.Route {
-	return []kit.Route{
+	routes := []kit.Route{
 		registerAccountRoute(c, log),
 		inviteUserRoute(c, log),
 		resendInvitationRoute(c, log),
@@ -66,4 +89,5 @@ func CommandRoutes(c Commands, log *slog.Logger) []kit.Route {
 		domainRoute(c, log, true),
 		erasureRoute(c, log),
 	}
+	return append(append(routes, partnerRoutes(c, log)...), subscriptionRoutes(c, log)...)
 }

@@ -26,12 +26,13 @@ import (
 // Renaming it would mail the whole history again, but for mail_sent.
 const Name = "mailer"
 
-// Consumer follows the feed and sends each invitation email at most once:
-// it records the recipients and account names it needs, and claims an
-// event's email in mail_sent in the same transaction that advances its
-// checkpoint; only a committed claim is sent. A crash between the commit
-// and the send loses that email (its outcome stays 'pending'); it is never
-// sent twice.
+// Consumer follows the feed and sends each email at most once: the
+// invitation emails, and the announcement of a partner visibility grant to
+// the grantee's admins (partners.go). It records the recipients and names
+// it needs, and claims each email in mail_sent in the same transaction
+// that advances its checkpoint; only a committed claim is sent. A crash
+// between the commit and the send loses that email (its outcome stays
+// 'pending'); it is never sent twice.
 type Consumer struct {
 	Pool   *pgxpool.Pool
 	Sender Sender
@@ -40,7 +41,8 @@ type Consumer struct {
 	// Clock decides whether an invitation has expired; the system clock
 	// when nil.
 	Clock clock.Clock
-	// BaseURL is the web front end's, for the accept link.
+	// BaseURL is the web front end's, for the accept link and the link to
+	// the orders a grant lets a partner see.
 	BaseURL string
 	// From is the messages' From; DefaultFrom when empty.
 	From string
@@ -89,7 +91,7 @@ func (c *Consumer) Handle(msg *message.Message) error {
 	if st.Applied() {
 		return nil
 	}
-	var outs []outgoing
+	var outs []pending
 	open := projections.Opener(ctx, st.Tx())
 	for _, r := range b.Records {
 		if !st.From().Less(r.Position) {
@@ -106,9 +108,7 @@ func (c *Consumer) Handle(msg *message.Message) error {
 		if err != nil {
 			return fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err)
 		}
-		if out != nil {
-			outs = append(outs, *out)
-		}
+		outs = append(outs, out...)
 	}
 	if err := st.Commit(ctx); err != nil {
 		return err
@@ -125,8 +125,16 @@ type recipient struct {
 	email, firstName, lastName, language string
 }
 
-// outgoing is an invitation email claimed in mail_sent, to send once the
-// claim is committed.
+// pending is an email claimed in mail_sent under key, to write and send
+// once the claim is committed.
+type pending struct {
+	env event.Envelope
+	key uuid.UUID
+	// write renders the message, addressed; deliver adds From and Date.
+	write func() (Message, error)
+}
+
+// outgoing is an invitation email as decided, before it is claimed.
 type outgoing struct {
 	env          event.Envelope
 	to           recipient
@@ -136,9 +144,9 @@ type outgoing struct {
 	expiresAt    time.Time
 }
 
-// apply records what the mailer needs of an event and decides whether it
-// asks for an email.
-func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) (*outgoing, error) {
+// apply records what the mailer needs of an event and claims the emails
+// it asks for.
+func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]pending, error) {
 	switch e := env.Event.(type) {
 	case account.Registered:
 		_, err := tx.Exec(ctx, `
@@ -146,8 +154,12 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) (*o
 			ON CONFLICT (account_id) DO UPDATE SET name = EXCLUDED.name`, e.AccountID, e.Name)
 		return nil, err
 	case user.PersonalDataErased:
-		// The recipient is forgotten; a resend finds nobody to mail.
-		_, err := tx.Exec(ctx, `DELETE FROM mail_recipients WHERE user_id = $1`, e.UserID)
+		// The recipient is forgotten; a resend finds nobody to mail. A user
+		// id names one person, so a partner user with that id goes too.
+		if _, err := tx.Exec(ctx, `DELETE FROM mail_recipients WHERE user_id = $1`, e.UserID); err != nil {
+			return nil, err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM mail_partner_users WHERE user_id = $1`, e.UserID)
 		return nil, err
 	case user.Invited:
 		if e.Email == user.Erased {
@@ -176,12 +188,12 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) (*o
 		}
 		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt})
 	}
-	return nil, nil
+	return c.applyPartner(ctx, tx, env)
 }
 
 // decide claims an invitation's email unless it has expired (a replay of
 // old history mails nobody) or was claimed before.
-func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) (*outgoing, error) {
+func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) ([]pending, error) {
 	if !c.now().Before(o.expiresAt) {
 		return nil, c.skip(ctx, tx, o.env, "skipped: expired")
 	}
@@ -193,47 +205,60 @@ func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) (*outgoing
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
-	return &o, nil
+	return []pending{{env: o.env, key: o.env.EventID, write: func() (Message, error) { return c.invitation(o) }}}, nil
 }
 
 // skip records that an event's email is not sent, and why.
 func (c *Consumer) skip(ctx context.Context, tx pgx.Tx, env event.Envelope, why string) error {
-	c.logger(env).Info("invitation email not sent", "reason", why)
+	c.logger(env).Info("email not sent", "reason", why)
 	_, err := claim(ctx, tx, env.EventID, why)
 	return err
 }
 
-// claim inserts an event's row in mail_sent; false when it was there.
-func claim(ctx context.Context, tx pgx.Tx, eventID uuid.UUID, outcome string) (bool, error) {
+// claim inserts a row in mail_sent; false when it was there. The key is
+// the event's id, or for an event that mails several people one derived
+// from it per recipient (recipientKey).
+func claim(ctx context.Context, tx pgx.Tx, key uuid.UUID, outcome string) (bool, error) {
 	tag, err := tx.Exec(ctx, `
 		INSERT INTO mail_sent (event_id, outcome) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING`,
-		eventID, outcome)
+		key, outcome)
 	return tag.RowsAffected() == 1, err
 }
 
 // deliver sends a claimed email and records the outcome.
-func (c *Consumer) deliver(ctx context.Context, o outgoing) {
-	log := c.logger(o.env)
+func (c *Consumer) deliver(ctx context.Context, p pending) {
+	log := c.logger(p.env).With("mail_key", p.key)
 	outcome := "sent"
-	if err := c.send(ctx, o); err != nil {
+	if err := c.send(ctx, p); err != nil {
 		outcome = truncate("failed: "+err.Error(), 500)
-		log.Error("invitation email not sent", "error", err)
+		log.Error("email not sent", "error", err)
 	} else {
-		log.Info("invitation email sent")
+		log.Info("email sent")
 	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	if _, err := c.Pool.Exec(rctx, `UPDATE mail_sent SET outcome = $2, sent_at = now() WHERE event_id = $1`,
-		o.env.EventID, outcome); err != nil {
+		p.key, outcome); err != nil {
 		log.Error("record mail outcome", "outcome", outcome, "error", err)
 	}
 }
 
-// send derives the token, writes the email and sends it, retrying.
-func (c *Consumer) send(ctx context.Context, o outgoing) error {
+// send writes a claimed email and sends it, retrying.
+func (c *Consumer) send(ctx context.Context, p pending) error {
+	m, err := p.write()
+	if err != nil {
+		return err
+	}
+	m.From = cmp.Or(c.From, DefaultFrom)
+	m.Date = c.now()
+	return c.retry(ctx, p.env, func(ctx context.Context) error { return c.Sender.Send(ctx, m) })
+}
+
+// invitation derives the token and writes the invitation email.
+func (c *Consumer) invitation(o outgoing) (Message, error) {
 	secret := user.InvitationSecret(c.TokenKey, o.invitationID)
 	if user.HashSecret(secret) != o.tokenHash {
-		return errors.New("the token key does not derive the event's token hash (wrong key?)")
+		return Message{}, errors.New("the token key does not derive the event's token hash (wrong key?)")
 	}
 	token := user.FormatToken(o.to.userID, secret)
 	m, err := RenderInvitation(o.to.language, Invitation{
@@ -241,14 +266,12 @@ func (c *Consumer) send(ctx context.Context, o outgoing) error {
 		Token: token, AcceptURL: AcceptURL(c.BaseURL, token), ExpiresAt: o.expiresAt,
 	})
 	if err != nil {
-		return err
+		return Message{}, err
 	}
-	m.From = cmp.Or(c.From, DefaultFrom)
 	m.To = (&mail.Address{Name: PersonName(o.to.language, o.to.firstName, o.to.lastName), Address: o.to.email}).String()
-	m.Date = c.now()
 	m.ID = "invitation." + o.env.EventID.String()
 	m.Headers["X-Bizcenter-Event-Id"] = o.env.EventID.String()
-	return c.retry(ctx, o.env, func(ctx context.Context) error { return c.Sender.Send(ctx, m) })
+	return m, nil
 }
 
 // retry tries a send a few times with a doubling pause.
@@ -262,7 +285,7 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 		if err == nil || attempt >= attempts || ctx.Err() != nil {
 			return err
 		}
-		c.logger(env).Warn("invitation email send failed; retrying", "attempt", attempt, "retry_in", delay, "error", err)
+		c.logger(env).Warn("email send failed; retrying", "attempt", attempt, "retry_in", delay, "error", err)
 		select {
 		case <-time.After(delay):
 		case <-ctx.Done():

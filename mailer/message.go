@@ -1,6 +1,7 @@
-// Package mailer sends the emails the event log asks for: today the
-// invitation email, with its accept token derived from the event and the
-// server key (never stored). The Consumer follows the feed under a permanent
+// Package mailer sends the emails the event log asks for: the invitation
+// email, with its accept token derived from the event and the server key
+// (never stored), and the announcement of a partner visibility grant to
+// the grantee's admins. The Consumer follows the feed under a permanent
 // name; a Sender delivers, to a directory of .eml files in development
 // (FileSender) or to an SMTP relay (SMTPSender).
 package mailer

@@ -31,8 +31,9 @@ func AcceptURL(base, token string) string {
 
 // locale is one language's templates and conventions.
 type locale struct {
-	tmpl *template.Template
-	// zone the expiry is shown in.
+	// tmpl holds each kind of email's "subject" and "body", by kind.
+	tmpl map[string]*template.Template
+	// zone times (an expiry, a grant) are shown in.
 	zone *time.Location
 	// name joins a person's names the way the language writes them.
 	name func(first, last string) string
@@ -47,9 +48,21 @@ var locales = map[string]locale{
 	"ko": {tmpl: parse("ko"), zone: time.FixedZone("KST", 9*60*60), name: koreanName},
 }
 
-func parse(lang string) *template.Template {
-	return template.Must(template.New(lang).Option("missingkey=error").
-		ParseFS(templateFiles, "templates/invitation."+lang+".tmpl"))
+// Kinds of email, each with a templates/<kind>.<language>.tmpl per
+// language. Each file is parsed alone, so all may name their parts
+// "subject" and "body".
+const (
+	kindInvitation        = "invitation"
+	kindVisibilityGranted = "visibility_granted"
+)
+
+func parse(lang string) map[string]*template.Template {
+	kinds := map[string]*template.Template{}
+	for _, kind := range []string{kindInvitation, kindVisibilityGranted} {
+		kinds[kind] = template.Must(template.New(kind).Option("missingkey=error").
+			ParseFS(templateFiles, "templates/"+kind+"."+lang+".tmpl"))
+	}
+	return kinds
 }
 
 // Language is the language with templates for a BCP 47 tag: its primary
@@ -68,8 +81,7 @@ func Language(tag string) string {
 // the caller addresses it.
 func RenderInvitation(languageTag string, inv Invitation) (Message, error) {
 	lang := Language(languageTag)
-	loc := locales[lang]
-	data := struct {
+	return render(kindInvitation, lang, struct {
 		Name, AccountName, Token, AcceptURL string
 		ExpiresAt                           time.Time
 	}{
@@ -77,14 +89,20 @@ func RenderInvitation(languageTag string, inv Invitation) (Message, error) {
 		AccountName: strings.TrimSpace(inv.AccountName),
 		Token:       inv.Token,
 		AcceptURL:   inv.AcceptURL,
-		ExpiresAt:   inv.ExpiresAt.In(loc.zone),
-	}
+		ExpiresAt:   inv.ExpiresAt.In(locales[lang].zone),
+	})
+}
+
+// render executes one kind's templates of a language (as Language
+// returns it) into a message with Subject, TextBody and Content-Language.
+func render(kind, lang string, data any) (Message, error) {
+	t := locales[lang].tmpl[kind]
 	var subject, body strings.Builder
-	if err := loc.tmpl.ExecuteTemplate(&subject, "subject", data); err != nil {
-		return Message{}, fmt.Errorf("invitation subject (%s): %w", lang, err)
+	if err := t.ExecuteTemplate(&subject, "subject", data); err != nil {
+		return Message{}, fmt.Errorf("%s subject (%s): %w", kind, lang, err)
 	}
-	if err := loc.tmpl.ExecuteTemplate(&body, "body", data); err != nil {
-		return Message{}, fmt.Errorf("invitation body (%s): %w", lang, err)
+	if err := t.ExecuteTemplate(&body, "body", data); err != nil {
+		return Message{}, fmt.Errorf("%s body (%s): %w", kind, lang, err)
 	}
 	return Message{
 		Subject:  strings.Join(strings.Fields(subject.String()), " "),

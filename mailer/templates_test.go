@@ -5,6 +5,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/mailer"
 )
 
@@ -57,5 +59,55 @@ func TestRenderInvitation_without_account_name(t *testing.T) {
 	}
 	if m.Subject != "비즈니스 센터에 초대되었습니다" {
 		t.Errorf("subject %q", m.Subject)
+	}
+}
+
+func TestRenderVisibilityGranted_in_each_language(t *testing.T) {
+	acct, grantee := uuid.New(), uuid.New()
+	v := mailer.VisibilityGranted{
+		AccountID: acct, AccountName: "Contoso", PartnerID: grantee, PartnerName: "Adatum",
+		SourcePartnerID: uuid.New(), SourcePartnerName: "Northwind",
+		ViewURL:   mailer.SubscriptionsURL("https://bc.example/", grantee, acct),
+		GrantedAt: time.Date(2025, 5, 1, 15, 30, 0, 0, time.UTC),
+	}
+	url := "https://bc.example/v1/partners/" + grantee.String() + "/accounts/" + acct.String() + "/subscriptions"
+	cases := []struct {
+		tag, first, last, subject string
+		body                      []string
+	}{
+		{"en", "Ada", "Lovelace", "Contoso now lets you see the orders of Northwind",
+			[]string{"Hello Ada Lovelace,", "On May 1, 2025 at 15:30 UTC, the customer account Contoso allowed Adatum to see",
+				"that Northwind ordered", "global admin or admin agent of Adatum"}},
+		{"ko-KR", "길동", "홍", "Contoso: 이제 Northwind의 주문을 볼 수 있습니다",
+			[]string{"홍길동님, 안녕하세요.", "고객 계정 Contoso에서 2025년 5월 2일 00:30 (KST)에 Adatum이(가) Northwind이(가) 주문한"}},
+	}
+	for _, c := range cases {
+		v.FirstName, v.LastName = c.first, c.last
+		m, err := mailer.RenderVisibilityGranted(c.tag, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if m.Subject != c.subject {
+			t.Errorf("%s: subject %q, want %q", c.tag, m.Subject, c.subject)
+		}
+		for _, want := range append(c.body, "\n"+url+"\n") {
+			if !strings.Contains(m.TextBody, want) {
+				t.Errorf("%s: body lacks %q:\n%s", c.tag, want, m.TextBody)
+			}
+		}
+	}
+}
+
+func TestRenderVisibilityGranted_names_unknown_account_and_partners_by_id(t *testing.T) {
+	v := mailer.VisibilityGranted{AccountID: uuid.New(), PartnerID: uuid.New(), SourcePartnerID: uuid.New()}
+	m, err := mailer.RenderVisibilityGranted("en", v)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := v.AccountID.String() + " now lets you see the orders of " + v.SourcePartnerID.String(); m.Subject != want {
+		t.Errorf("subject %q, want %q", m.Subject, want)
+	}
+	if !strings.Contains(m.TextBody, "allowed "+v.PartnerID.String()+" to see") {
+		t.Errorf("body lacks the grantee's id:\n%s", m.TextBody)
 	}
 }

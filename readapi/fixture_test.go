@@ -31,6 +31,10 @@ type fixture struct {
 	clock *clock.Manual
 	mux   *http.ServeMux
 	build string // the schema of the users read model's build
+	// partnersBuild is the schema of the partners read model's build, fed
+	// by apply (partners_fixture_test.go); seq numbers its events.
+	partnersBuild string
+	seq           uint64
 }
 
 // principalHeader carries the test caller: "email" or "email;operator".
@@ -46,6 +50,11 @@ func newFixture(t *testing.T, wait time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	f.build = active.Schema
+	partners, _, err := projections.Ensure(context.Background(), f.pool, projections.Partners{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.partnersBuild = partners.Schema
 	for _, r := range Routes(Deps{Pool: f.pool, Clock: f.clock, WaitBound: wait}) {
 		f.mux.Handle(r.Method+" "+r.Path, withTestPrincipal(r.Handler))
 	}
@@ -140,9 +149,15 @@ func (f *fixture) user(accountID uuid.UUID, s seedUser) uuid.UUID {
 	return id
 }
 
+// checkpoint moves the checkpoints of both read models the routes read.
 func (f *fixture) checkpoint(commit, prepare int64) {
+	f.buildCheckpoint(f.build, commit, prepare)
+	f.buildCheckpoint(f.partnersBuild, commit, prepare)
+}
+
+func (f *fixture) buildCheckpoint(build string, commit, prepare int64) {
 	f.exec(`INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES ($3, $1, $2)
-	  ON CONFLICT (name) DO UPDATE SET commit_pos = $1, prepare_pos = $2, updated_at = now()`, commit, prepare, f.build)
+	  ON CONFLICT (name) DO UPDATE SET commit_pos = $1, prepare_pos = $2, updated_at = now()`, commit, prepare, build)
 }
 
 func usersPath(accountID uuid.UUID, query url.Values) string {

@@ -37,7 +37,11 @@ func Routes(d Deps) []kit.Route {
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
-	return append([]kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}, d.auditRoutes()...)
+	routes := []kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}
+	routes = append(routes, d.subscriptionRoutes()...)
+	routes = append(routes, d.accountPartnerRoutes()...)
+	routes = append(routes, d.partnerRoutes()...)
+	return append(routes, d.auditRoutes()...)
 }
 
 // readStatuses are the answers of every read route besides 200.

@@ -16,6 +16,13 @@ func TestRoutes_declare_what_the_openapi_document_needs(t *testing.T) {
 		"GET /v1/accounts/{accountId}/users":          http.StatusNotFound,
 		"GET /v1/accounts/{accountId}/users/{userId}": http.StatusNotFound,
 		"GET /v1/me": http.StatusServiceUnavailable,
+		"GET /v1/accounts/{accountId}/subscriptions":                      http.StatusNotFound,
+		"GET /v1/accounts/{accountId}/subscriptions/{subscriptionId}":     http.StatusNotFound,
+		"GET /v1/accounts/{accountId}/partners":                           http.StatusNotFound,
+		"GET /v1/accounts/{accountId}/partner-visibility":                 http.StatusNotFound,
+		"GET /v1/partners/{partnerId}":                                    http.StatusNotFound,
+		"GET /v1/partners/{partnerId}/accounts":                           http.StatusNotFound,
+		"GET /v1/partners/{partnerId}/accounts/{accountId}/subscriptions": http.StatusNotFound,
 		// The auditors' routes (operators only) read a log that does not
 		// change under them: no ?after.
 		"GET /v1/audit/events":            http.StatusForbidden,

@@ -108,7 +108,62 @@ var authzTable = map[string][]probe{
 		r.query = "?revision=0"
 		return r
 	}}},
-	"GET /healthz":         {{want: everyone, req: nothingMore}},
+	"GET /healthz": {{want: everyone, req: nothingMore}},
+	// Partners: the customer's principals are no partner's users.
+	"POST /v1/partners": {{want: "401 403 403  403 403 403 403 403 403  201", req: func(f *fixture) request {
+		return request{body: map[string]any{"name": f.fresh("P"), "admin": map[string]any{"email": f.fresh("a") + "@p.example", "firstName": "A", "lastName": "B"}}}
+	}}},
+	"POST /v1/partners/{partnerId}/users": {{want: partnerOperator("201"), req: func(f *fixture) request {
+		return request{vars: map[string]string{"partnerId": f.partnerA},
+			body: map[string]any{"email": f.fresh("u") + "@alpha.example", "firstName": "U", "lastName": "V", "roles": []string{"sales_agent"}}}
+	}}},
+	"PUT /v1/partners/{partnerId}/users/{userId}/roles": {{want: partnerOperator("200"), req: func(f *fixture) request {
+		r := partnerUser(f)
+		r.body = map[string]any{"roles": []string{"helpdesk_agent"}}
+		return r
+	}}},
+	"DELETE /v1/partners/{partnerId}/users/{userId}":                  {{want: partnerOperator("200"), req: partnerUser}},
+	"GET /v1/partners/{partnerId}":                                    {{want: partnerOperator("200"), req: partnerA}},
+	"GET /v1/partners/{partnerId}/accounts":                           {{want: partnerOperator("200"), req: partnerA}},
+	"GET /v1/partners/{partnerId}/accounts/{accountId}/subscriptions": {{want: partnerOperator("200"), req: partnerA}},
+	"PUT /v1/accounts/{accountId}/partners/{partnerId}": {{want: operatorOnly, req: func(f *fixture) request {
+		return request{vars: map[string]string{"partnerId": freshPartner(f)}}
+	}}},
+	"POST /v1/accounts/{accountId}/channel-partner-changes": {{want: operatorOnly, req: func(f *fixture) request {
+		from := freshPartner(f)
+		f.serve(f.account, from)
+		return request{body: map[string]any{"fromPartnerId": from, "toPartnerId": freshPartner(f)}}
+	}}},
+	"GET /v1/accounts/{accountId}/partners":           {{want: memberReads, req: nothingMore}},
+	"GET /v1/accounts/{accountId}/partner-visibility": {{want: memberReads, req: nothingMore}},
+	"POST /v1/accounts/{accountId}/partner-visibility/grants": {{want: "401 404 404  201 403 403 403 403 403  201", req: func(f *fixture) request {
+		return request{body: map[string]any{"granteePartnerId": f.partnerA, "sourcePartnerId": f.partnerB}}
+	}}},
+	"DELETE /v1/accounts/{accountId}/partner-visibility/grants/{granteeId}/{sourceId}": {{want: domainAdmin, req: func(f *fixture) request {
+		f.must(http.StatusCreated, "POST", "/v1/accounts/"+f.account+"/partner-visibility/grants", f.op,
+			map[string]any{"granteePartnerId": f.partnerB, "sourcePartnerId": f.partnerA})
+		return request{vars: map[string]string{"granteeId": f.partnerB, "sourceId": f.partnerA}}
+	}}},
+	"POST /v1/accounts/{accountId}/subscriptions": {
+		{want: sellers("201"), req: func(f *fixture) request { return request{body: purchase(f.fresh("s"))} }},
+		{variant: "with an invalid body", want: sellers("400"), req: func(f *fixture) request {
+			b := purchase(f.fresh("s"))
+			b["totalLicenses"] = -5
+			return request{body: b}
+		}},
+	},
+	"GET /v1/accounts/{accountId}/subscriptions":                  {{want: memberReads, req: nothingMore}},
+	"GET /v1/accounts/{accountId}/subscriptions/{subscriptionId}": {{want: memberReads, req: fixtureSubscription}},
+	"PUT /v1/accounts/{accountId}/subscriptions/{subscriptionId}/total-licenses": {{want: sellers("200"), req: func(f *fixture) request {
+		r := fixtureSubscription(f)
+		r.body = map[string]any{"total": 100 + *f.seq}
+		*f.seq++
+		return r
+	}}},
+	"POST /v1/accounts/{accountId}/subscriptions/{subscriptionId}/cancel": {{want: sellers("200"), req: func(f *fixture) request {
+		id, _ := f.order(f.account, f.admin, "", f.fresh("c"))
+		return request{vars: map[string]string{"subscriptionId": id}, body: map[string]any{"reason": "other"}}
+	}}},
 	"GET /readyz":          {{want: everyone, req: nothingMore}},
 	"GET /metrics":         {{want: everyone, req: nothingMore}},
 	"GET /v1/openapi.json": {{want: everyone, req: nothingMore}},
@@ -193,9 +248,11 @@ type fixture struct {
 	account, other string // the account under test, and the outsider's
 	admin, op      string // tokens of the account's manager and an operator
 	member         string // an active user of the account
-	tokens         map[string]string
-	clients        map[string]*http.Client
-	seq            *int
+	// Two partners serving the account, and a subscription it bought.
+	partnerA, partnerB, subscription string
+	tokens                           map[string]string
+	clients                          map[string]*http.Client
+	seq                              *int
 }
 
 func newFixture(t *testing.T) *fixture {
@@ -216,6 +273,12 @@ func newFixture(t *testing.T) *fixture {
 	for _, role := range principals[3:9] {
 		f.member, f.tokens[role] = h.member(f.account, f.admin, role+"@northwind.example", role)
 	}
+
+	f.partnerA, _ = h.partner("Alpha", "ann@alpha.example")
+	f.partnerB, _ = h.partner("Beta", "ben@beta.example")
+	h.serve(f.account, f.partnerA)
+	h.serve(f.account, f.partnerB)
+	f.subscription, _ = h.order(f.account, f.admin, "", "fixture")
 
 	// Each principal calls from its own loopback address, as distinct
 	// clients would: the resend-request route limits requests per address.
@@ -319,6 +382,34 @@ func TestAuthz_every_route_answers_each_principal_as_declared(t *testing.T) {
 			})
 		}
 	}
+}
+
+// partnerOperator: only the partner's own users (none of the principals)
+// and operators, who get ok.
+func partnerOperator(ok string) string { return "401 404 404  404 404 404 404 404 404  " + ok }
+
+// sellers: Account Administrators and Account Managers (self-service
+// provisioning) and operators get ok.
+func sellers(ok string) string {
+	return "401 404 404  " + ok + " 403 403 " + ok + " 403 403  " + ok
+}
+
+func partnerA(f *fixture) request { return request{vars: map[string]string{"partnerId": f.partnerA}} }
+
+func fixtureSubscription(f *fixture) request {
+	return request{vars: map[string]string{"subscriptionId": f.subscription}}
+}
+
+// partnerUser adds a fresh sales agent to partner A.
+func partnerUser(f *fixture) request {
+	out := f.must(http.StatusCreated, "POST", "/v1/partners/"+f.partnerA+"/users", f.op,
+		map[string]any{"email": f.fresh("pu") + "@alpha.example", "firstName": "P", "lastName": "U", "roles": []string{"sales_agent"}})
+	return request{vars: map[string]string{"partnerId": f.partnerA, "userId": out["userId"].(string)}}
+}
+
+func freshPartner(f *fixture) string {
+	id, _ := f.partner(f.fresh("P"), f.fresh("admin")+"@p.example")
+	return id
 }
 
 // erasing asks to erase a user's personal data.

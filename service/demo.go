@@ -73,7 +73,11 @@ func SeedDemo(ctx context.Context, s *Service, jwtSecret, invitationKey []byte, 
 			}
 		}
 	}
-	fmt.Fprintf(out, "demo account created: Contoso Ltd (%s)\n", reg.AccountID)
+	past.Set(now)
+	if err := seedDemoPartners(ctx, deps, reg.AccountID, admin); err != nil {
+		return err
+	}
+	fmt.Fprintf(out, "demo account created: Contoso Ltd (%s), served by two partners\n", reg.AccountID)
 	return printTour(out, jwtSecret, addr, reg.AccountID.String())
 }
 
@@ -114,6 +118,10 @@ func printTour(out io.Writer, jwtSecret []byte, addr, accountID string) error {
 	if err != nil {
 		return err
 	}
+	partnerAdmin, err := auth.Mint(jwtSecret, "demo-partner", demoPartners[0].admin, false, 24*time.Hour, time.Now())
+	if err != nil {
+		return err
+	}
 	base := "http://" + localURL(addr)
 	if accountID == "" {
 		accountID = "$(curl -s " + base + "/v1/me -H \"Authorization: Bearer $TOKEN\" | sed 's/.*accountId\":\"\\([^\"]*\\).*/\\1/')"
@@ -125,9 +133,14 @@ Try it (the token is the demo administrator's, valid 24h; README.md has the whol
   curl -s %s/v1/me -H "Authorization: Bearer $TOKEN"
   curl -s "%s/v1/accounts/$ACCOUNT/users?status=all" -H "Authorization: Bearer $TOKEN"
   curl -s "%s/v1/accounts/$ACCOUNT/users?status=expired" -H "Authorization: Bearer $TOKEN"
+  curl -s "%s/v1/accounts/$ACCOUNT/subscriptions" -H "Authorization: Bearer $TOKEN"
+  curl -s "%s/v1/accounts/$ACCOUNT/partner-visibility" -H "Authorization: Bearer $TOKEN"
   curl -s %s/v1/openapi.json
+A partner's global admin (Fabrikam Resellers); /v1/me lists the partner:
+  export PARTNER_TOKEN=%s
+  curl -s %s/v1/me -H "Authorization: Bearer $PARTNER_TOKEN"
 Invitation emails land in MAIL_DIR (.data/mail) as .eml files.
-`, admin, accountID, base, base, base, base)
+`, admin, accountID, base, base, base, base, base, base, partnerAdmin, base)
 	return nil
 }
 

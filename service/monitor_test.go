@@ -31,7 +31,7 @@ func TestMonitor_reports_a_stall_in_readyz_and_recovers(t *testing.T) {
 	waitFor(t, "users to be live", 10*time.Second, func() bool { return h.projectorState("users").State == projections.StateLive })
 	op := h.token("op", "ops@bizcenter.example", true)
 	admin2 := h.must(http.StatusOK, "GET", "/v1/admin/projections", op, nil)
-	if n := len(admin2["items"].([]any)); n != 3 {
+	if n := len(admin2["items"].([]any)); n != 4 {
 		t.Fatalf("admin route lists %d consumers: %v", n, admin2)
 	}
 	if code, _ := h.call("GET", "/v1/admin/projections", admin, nil); code != http.StatusForbidden {

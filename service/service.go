@@ -143,7 +143,8 @@ func (s *Service) wire(ctx context.Context) error {
 	if interval <= 0 {
 		interval = time.Minute
 	}
-	s.Sweeper = &Sweeper{Pool: s.pool, Clock: s.cfg.Clock, Record: s.Commands.RecordExpiry, Interval: interval, Log: log}
+	s.Sweeper = &Sweeper{Pool: s.pool, Clock: s.cfg.Clock, Record: s.Commands.RecordExpiry,
+		RecordSubscription: s.Commands.RecordSubscriptionExpiry, Interval: interval, Log: log}
 	verifier, err := authenticator(s.cfg)
 	if err != nil {
 		return err

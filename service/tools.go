@@ -15,8 +15,8 @@ import (
 
 // Projectors are the read models this binary builds, by name.
 func Projectors() map[string]projections.Versioned {
-	users, audit := projections.Users{}, projections.Audit{}
-	return map[string]projections.Versioned{users.Name(): users, audit.Name(): audit}
+	users, audit, partners := projections.Users{}, projections.Audit{}, projections.Partners{}
+	return map[string]projections.Versioned{users.Name(): users, audit.Name(): audit, partners.Name(): partners}
 }
 
 // ProjectorNames lists Projectors' names, sorted.

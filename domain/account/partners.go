@@ -126,12 +126,30 @@ func MoveGrants(grants []Grant, from, to uuid.UUID) []Grant {
 	return out
 }
 
-// AssociatePartner lets a partner serve the account (nil: it already does).
-func (a *Account) AssociatePartner(partnerID uuid.UUID, by string) *PartnerAssociated {
+// AssociatePartner lets a partner serve the account (nil: it already
+// does). A partner that handed the account over never serves it again:
+// what it ordered now answers to its successor, and its new orders would
+// be indistinguishable from those (see movedAway).
+func (a *Account) AssociatePartner(partnerID uuid.UUID, by string) (*PartnerAssociated, error) {
 	if a.Serves(partnerID) {
-		return nil
+		return nil, nil
 	}
-	return &PartnerAssociated{AccountID: a.id, PartnerID: partnerID, AssociatedBy: by}
+	if err := a.movedAway(partnerID); err != nil {
+		return nil, err
+	}
+	return &PartnerAssociated{AccountID: a.id, PartnerID: partnerID, AssociatedBy: by}, nil
+}
+
+// movedAway refuses a partner that handed the account over before. Channel
+// changes are recorded per partner, not per order, so a partner's return
+// would make its old and new orders alike; refusing it also keeps the
+// chain of changes free of cycles.
+func (a *Account) movedAway(partnerID uuid.UUID) error {
+	if _, gone := a.moves[partnerID]; gone {
+		return &domain.RuleError{Code: "partner-moved-away",
+			Detail: "partner " + partnerID.String() + " handed this account over to another partner and cannot serve it again"}
+	}
+	return nil
 }
 
 // ChangeChannelPartner moves the account from one partner to another.
@@ -141,6 +159,9 @@ func (a *Account) ChangeChannelPartner(from, to uuid.UUID, by string) (ChannelPa
 		return ChannelPartnerChanged{}, &domain.RuleError{Code: "same-partner", Detail: "the account cannot move from a partner to itself"}
 	case !a.Serves(from):
 		return ChannelPartnerChanged{}, notServing(from)
+	}
+	if err := a.movedAway(to); err != nil {
+		return ChannelPartnerChanged{}, err
 	}
 	return ChannelPartnerChanged{AccountID: a.id, FromPartnerID: from, ToPartnerID: to, ChangedBy: by}, nil
 }

@@ -69,9 +69,9 @@ func Stream(id uuid.UUID) string { return "partner-" + id.String() }
 
 // Member is one user of a partner, as decisions need it.
 type Member struct {
-	ID    uuid.UUID
-	Email string // normalized
-	Roles []Role
+	ID    uuid.UUID `json:"userId"`
+	Email string    `json:"email"` // normalized
+	Roles []Role    `json:"roles"`
 }
 
 // Partner is the write model of one partner organization.

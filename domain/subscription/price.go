@@ -3,6 +3,8 @@ package subscription
 import (
 	"regexp"
 	"strings"
+
+	"github.com/bizcenter/bizcenter/domain"
 )
 
 // Price is an exact decimal amount with its ISO 4217 currency. The amount
@@ -20,16 +22,16 @@ var amount = regexp.MustCompile(`^(0|[1-9][0-9]{0,11})(\.[0-9]{1,4})?$`)
 const currencies = " AED ARS AUD BGN BRL CAD CHF CLP CNY COP CZK DKK EGP EUR GBP HKD HUF IDR ILS INR ISK JPY KRW MXN MYR " +
 	"NGN NOK NZD PEN PHP PKR PLN QAR RON RSD RUB SAR SEK SGD THB TRY TWD UAH USD VND ZAR "
 
-// checkPrice returns the price in canonical form, or which field is wrong
-// and why.
-func checkPrice(p Price) (Price, string, string) {
+// checkPrice returns the price in canonical form, recording each bad
+// field in verr.
+func checkPrice(p Price, verr *domain.ValidationError) Price {
 	p.Amount = strings.TrimSpace(p.Amount)
 	p.Currency = strings.ToUpper(strings.TrimSpace(p.Currency))
 	if !amount.MatchString(p.Amount) {
-		return p, "price.amount", "a decimal like 1234.50: up to 12 digits, up to 4 decimals, no sign or exponent"
+		verr.Add("price.amount", "a decimal like 1234.50: up to 12 digits, up to 4 decimals, no sign or exponent")
 	}
 	if len(p.Currency) != 3 || !strings.Contains(currencies, " "+p.Currency+" ") {
-		return p, "price.currency", "an ISO 4217 currency code like USD, EUR or KRW"
+		verr.Add("price.currency", "an ISO 4217 currency code like USD, EUR or KRW")
 	}
-	return p, "", ""
+	return p
 }

@@ -118,10 +118,7 @@ func Purchase(id, accountID uuid.UUID, o Order, by string, now time.Time) (Purch
 	case o.ExpiresAt.Sub(now) > MaxTerm:
 		verr.Add("expiresAt", "at most ten years ahead")
 	}
-	price, field, why := checkPrice(o.Price)
-	if why != "" {
-		verr.Add(field, why)
-	}
+	price := checkPrice(o.Price, &verr)
 	if o.TotalLicenses < 1 || o.TotalLicenses > MaxLicenses {
 		verr.Add("totalLicenses", "from 1 to 1000000")
 	}

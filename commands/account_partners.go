@@ -1,0 +1,126 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// AssociatePartner records that a partner serves an account. Operators
+// only: the relation comes from the partner's agreement with the customer.
+type AssociatePartner struct {
+	By        Actor
+	AccountID uuid.UUID
+	PartnerID uuid.UUID
+}
+
+// ChangeChannelPartner records that an account moved from one partner to
+// another (the change-of-channel-partner process). Operators only.
+type ChangeChannelPartner struct {
+	By            Actor
+	AccountID     uuid.UUID
+	FromPartnerID uuid.UUID
+	ToPartnerID   uuid.UUID
+}
+
+// PartnerVisibility grants (or, with Revoke, revokes) a partner the right
+// to see what another partner ordered for the account. The customer's
+// Account Administrators only.
+type PartnerVisibility struct {
+	By               Actor
+	AccountID        uuid.UUID
+	GranteePartnerID uuid.UUID
+	SourcePartnerID  uuid.UUID
+	Revoke           bool
+}
+
+// AssociatePartnerHandler handles AssociatePartner; it answers the
+// position of the association (or of the account's last event when the
+// partner already served it).
+func AssociatePartnerHandler(d Deps) Handler[AssociatePartner, eventstore.Position] {
+	return HandlerFunc[AssociatePartner, eventstore.Position](func(ctx context.Context, c AssociatePartner) (eventstore.Position, error) {
+		if !c.By.Operator {
+			return eventstore.Position{}, fmt.Errorf("associating partners is for operators: %w", domain.ErrForbidden)
+		}
+		if _, _, err := d.loadPartner(ctx, c.PartnerID); err != nil {
+			return eventstore.Position{}, err
+		}
+		return d.changeAccount(ctx, c.AccountID, c.By, func(a *account.Account, by string) (event.Event, error) {
+			e, err := a.AssociatePartner(c.PartnerID, by)
+			if e == nil {
+				return nil, err
+			}
+			return *e, nil
+		})
+	})
+}
+
+// ChangeChannelPartnerHandler handles ChangeChannelPartner.
+func ChangeChannelPartnerHandler(d Deps) Handler[ChangeChannelPartner, eventstore.Position] {
+	return HandlerFunc[ChangeChannelPartner, eventstore.Position](func(ctx context.Context, c ChangeChannelPartner) (eventstore.Position, error) {
+		if !c.By.Operator {
+			return eventstore.Position{}, fmt.Errorf("changing the channel partner is for operators: %w", domain.ErrForbidden)
+		}
+		if _, _, err := d.loadPartner(ctx, c.ToPartnerID); err != nil {
+			return eventstore.Position{}, err
+		}
+		return d.changeAccount(ctx, c.AccountID, c.By, func(a *account.Account, by string) (event.Event, error) {
+			return a.ChangeChannelPartner(c.FromPartnerID, c.ToPartnerID, by)
+		})
+	})
+}
+
+// PartnerVisibilityHandler handles PartnerVisibility.
+func PartnerVisibilityHandler(d Deps) Handler[PartnerVisibility, eventstore.Position] {
+	return HandlerFunc[PartnerVisibility, eventstore.Position](func(ctx context.Context, c PartnerVisibility) (eventstore.Position, error) {
+		held, err := d.rolesIn(ctx, c.AccountID, c.By)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		if !slices.Contains(held, user.AccountAdministrator) {
+			return eventstore.Position{}, fmt.Errorf("partner visibility is managed by Account Administrators: %w", domain.ErrForbidden)
+		}
+		return d.changeAccount(ctx, c.AccountID, c.By, func(a *account.Account, by string) (event.Event, error) {
+			if c.Revoke {
+				return a.RevokeVisibility(c.GranteePartnerID, c.SourcePartnerID, by)
+			}
+			granted, err := a.GrantVisibility(c.GranteePartnerID, c.SourcePartnerID, by)
+			if granted == nil {
+				return nil, err
+			}
+			return *granted, nil
+		})
+	})
+}
+
+// changeAccount loads an account, lets decide return at most one event,
+// and appends it, retrying on a concurrent change. Without an event it
+// answers the account's last position.
+func (d Deps) changeAccount(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, string) (event.Event, error)) (eventstore.Position, error) {
+	by := origin{actor: a.name(), at: d.now()}
+	return retried(ctx, func() (eventstore.Position, error) {
+		acc, l, err := d.loadAccount(ctx, id)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		if l.mine != nil {
+			// An earlier run of this very command (same idempotency key)
+			// appended its one event here and lost its answer.
+			return l.answered(), nil
+		}
+		e, err := decide(acc, by.actor)
+		if err != nil || e == nil {
+			return l.answered(), err
+		}
+		res, err := save(ctx, d, account.Stream(id), l, by, e)
+		return res.Position, err
+	})
+}

@@ -1,0 +1,167 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// RegisterPartner registers a partner organization with its first global
+// admin. Operators only: partners join through an agreement with us.
+type RegisterPartner struct {
+	By    Actor
+	Name  string
+	Admin partner.Person // roles are set to global_admin
+}
+
+// PartnerRegistered is the answer.
+type PartnerRegistered struct {
+	PartnerID, AdminUserID uuid.UUID
+	Position               eventstore.Position
+}
+
+// RegisterPartnerHandler handles RegisterPartner.
+func RegisterPartnerHandler(d Deps) Handler[RegisterPartner, PartnerRegistered] {
+	return HandlerFunc[RegisterPartner, PartnerRegistered](func(ctx context.Context, c RegisterPartner) (PartnerRegistered, error) {
+		if !c.By.Operator {
+			return PartnerRegistered{}, fmt.Errorf("registering partners is for operators: %w", domain.ErrForbidden)
+		}
+		by := origin{actor: c.By.name(), at: d.now()}
+		id, adminID := d.newID(ctx, "partner"), d.newID(ctx, "partner-admin")
+		registered, regErr := partner.Register(id, c.Name, by.actor)
+		var p partner.Partner
+		p.Apply(registered)
+		c.Admin.Roles = []string{string(partner.GlobalAdmin)}
+		added, addErr := p.AddUser(adminID, c.Admin, by.actor)
+		if err := joinValidation(regErr, addErr, "admin."); err != nil {
+			return PartnerRegistered{}, err
+		}
+		res, err := save(ctx, d, partner.Stream(id), noStream, by, registered, added)
+		if err != nil {
+			return PartnerRegistered{}, err
+		}
+		return PartnerRegistered{PartnerID: id, AdminUserID: adminID, Position: res.Position}, nil
+	})
+}
+
+// AddPartnerUser adds a user to a partner organization: its global admins
+// and user management admins may.
+type AddPartnerUser struct {
+	By        Actor
+	PartnerID uuid.UUID
+	Person    partner.Person
+}
+
+// PartnerUserAdded is the answer.
+type PartnerUserAdded struct {
+	UserID   uuid.UUID
+	Position eventstore.Position
+}
+
+// AddPartnerUserHandler handles AddPartnerUser.
+func AddPartnerUserHandler(d Deps) Handler[AddPartnerUser, PartnerUserAdded] {
+	return HandlerFunc[AddPartnerUser, PartnerUserAdded](func(ctx context.Context, c AddPartnerUser) (PartnerUserAdded, error) {
+		by := origin{actor: c.By.name(), at: d.now()}
+		userID := d.newID(ctx, "partner-user")
+		return retried(ctx, func() (PartnerUserAdded, error) {
+			p, l, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.ManageUsers)
+			if err != nil {
+				return PartnerUserAdded{}, err
+			}
+			if e, ok := mine[partner.UserAdded](l); ok {
+				return PartnerUserAdded{UserID: e.UserID, Position: l.answered()}, nil
+			}
+			added, err := p.AddUser(userID, c.Person, by.actor)
+			if err != nil {
+				return PartnerUserAdded{}, err
+			}
+			res, err := save(ctx, d, partner.Stream(c.PartnerID), l, by, added)
+			if err != nil {
+				return PartnerUserAdded{}, err
+			}
+			return PartnerUserAdded{UserID: userID, Position: res.Position}, nil
+		})
+	})
+}
+
+// ChangePartnerUser sets a partner user's roles as a whole, or removes
+// the user (Remove). Global admins and user management admins may.
+type ChangePartnerUser struct {
+	By        Actor
+	PartnerID uuid.UUID
+	UserID    uuid.UUID
+	Roles     []string
+	Remove    bool
+}
+
+// ChangePartnerUserHandler handles ChangePartnerUser; it answers the
+// position of the change (or of the partner's last event when nothing
+// changed).
+func ChangePartnerUserHandler(d Deps) Handler[ChangePartnerUser, eventstore.Position] {
+	return HandlerFunc[ChangePartnerUser, eventstore.Position](func(ctx context.Context, c ChangePartnerUser) (eventstore.Position, error) {
+		by := origin{actor: c.By.name(), at: d.now()}
+		return retried(ctx, func() (eventstore.Position, error) {
+			p, l, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.ManageUsers)
+			if err != nil {
+				return eventstore.Position{}, err
+			}
+			var change event.Event
+			if c.Remove {
+				removed, err := p.RemoveUser(c.UserID, by.actor)
+				if err != nil {
+					return eventstore.Position{}, err
+				}
+				change = removed
+			} else {
+				changed, err := p.ChangeRoles(c.UserID, c.Roles, by.actor)
+				if err != nil || changed == nil {
+					return l.answered(), err
+				}
+				change = *changed
+			}
+			res, err := save(ctx, d, partner.Stream(c.PartnerID), l, by, change)
+			return res.Position, err
+		})
+	})
+}
+
+// loadPartner loads a partner that must exist.
+func (d Deps) loadPartner(ctx context.Context, id uuid.UUID) (*partner.Partner, loaded, error) {
+	var p partner.Partner
+	l, err := load(ctx, d, partner.Stream(id), &p)
+	if err != nil {
+		return nil, l, err
+	}
+	if !p.Exists() {
+		return nil, l, fmt.Errorf("partner %s: %w", id, domain.ErrNotFound)
+	}
+	return &p, l, nil
+}
+
+// partnerActing loads a partner and checks that the actor is one of its
+// users with a role allowing the action (operators may do anything). An
+// actor who is not a user of the partner gets ErrNotFound, so nobody
+// learns which partners exist.
+func (d Deps) partnerActing(ctx context.Context, id uuid.UUID, a Actor, action partner.Action) (*partner.Partner, loaded, error) {
+	p, l, err := d.loadPartner(ctx, id)
+	if err != nil {
+		return nil, l, err
+	}
+	if a.Operator {
+		return p, l, nil
+	}
+	m, ok := p.MemberByEmail(a.Email)
+	if !ok || a.Email == "" {
+		return nil, l, fmt.Errorf("partner %s: %w", id, domain.ErrNotFound)
+	}
+	if !partner.Allows(m.Roles, action) {
+		return nil, l, fmt.Errorf("your partner roles do not allow %s: %w", action, domain.ErrForbidden)
+	}
+	return p, l, nil
+}

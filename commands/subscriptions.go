@@ -1,0 +1,217 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/domain/subscription"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// PurchaseSubscription buys a subscription for an account: self-service by
+// the customer's Account Administrators and Account Managers, or, with
+// Order.OrderingPartnerID, ordered by a user of a partner serving the
+// account whose partner roles allow ordering.
+type PurchaseSubscription struct {
+	By        Actor
+	AccountID uuid.UUID
+	Order     subscription.Order // BuyerUserID is decided here
+}
+
+// SubscriptionPurchased is the answer.
+type SubscriptionPurchased struct {
+	SubscriptionID uuid.UUID
+	Position       eventstore.Position
+}
+
+// PurchaseSubscriptionHandler handles PurchaseSubscription.
+func PurchaseSubscriptionHandler(d Deps) Handler[PurchaseSubscription, SubscriptionPurchased] {
+	return HandlerFunc[PurchaseSubscription, SubscriptionPurchased](func(ctx context.Context, c PurchaseSubscription) (SubscriptionPurchased, error) {
+		by := origin{actor: c.By.name(), at: d.now()}
+		id := d.newID(ctx, "subscription")
+		// Who may not buy here learns nothing from the body: rights first.
+		a, _, err := d.loadAccount(ctx, c.AccountID)
+		if err != nil {
+			return SubscriptionPurchased{}, err
+		}
+		buyer, err := d.buyer(ctx, c, a.Serves)
+		if err != nil {
+			return SubscriptionPurchased{}, err
+		}
+		c.Order.BuyerUserID = buyer
+		purchased, err := subscription.Purchase(id, c.AccountID, c.Order, by.actor, by.at)
+		if err != nil {
+			return SubscriptionPurchased{}, err
+		}
+		res, err := save(ctx, d, subscription.Stream(id), noStream, by, purchased)
+		if err != nil {
+			return SubscriptionPurchased{}, err
+		}
+		return SubscriptionPurchased{SubscriptionID: id, Position: res.Position}, nil
+	})
+}
+
+// buyer checks that the actor may place the order and returns the user
+// who buys (nil for an operator).
+func (d Deps) buyer(ctx context.Context, c PurchaseSubscription, serves func(uuid.UUID) bool) (*uuid.UUID, error) {
+	if p := c.Order.OrderingPartnerID; p != nil {
+		if !serves(*p) {
+			return nil, fmt.Errorf("partner %s does not serve account %s: %w", p, c.AccountID, domain.ErrNotFound)
+		}
+		pa, _, err := d.partnerActing(ctx, *p, c.By, partner.Order)
+		if err != nil || c.By.Operator {
+			return nil, err
+		}
+		m, _ := pa.MemberByEmail(c.By.Email)
+		return &m.ID, nil
+	}
+	if c.By.Operator {
+		return nil, nil
+	}
+	u, err := d.customerSeller(ctx, c.AccountID, c.By)
+	if err != nil {
+		return nil, err
+	}
+	id := u.ID()
+	return &id, nil
+}
+
+// customerSeller is the actor's active user in the account, who must be an
+// Account Administrator or Account Manager (self-service provisioning).
+func (d Deps) customerSeller(ctx context.Context, accountID uuid.UUID, a Actor) (*user.User, error) {
+	u, _, _, err := d.userByEmail(ctx, accountID, a.Email)
+	if err != nil {
+		return nil, err
+	}
+	if a.Email == "" || u == nil || u.Status(d.now()) != user.Active {
+		return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
+	}
+	if !slices.ContainsFunc(u.Roles(), func(r user.Role) bool { return r == user.AccountAdministrator || r == user.AccountManager }) {
+		return nil, fmt.Errorf("subscriptions are bought and changed by Account Administrators and Account Managers: %w", domain.ErrForbidden)
+	}
+	return u, nil
+}
+
+// SetLicenseTotal sets a subscription's total of licenses.
+type SetLicenseTotal struct {
+	By             Actor
+	AccountID      uuid.UUID
+	SubscriptionID uuid.UUID
+	Total          int
+}
+
+// CancelSubscription cancels a subscription with a reason.
+type CancelSubscription struct {
+	By             Actor
+	AccountID      uuid.UUID
+	SubscriptionID uuid.UUID
+	Reason         string
+	Feedback       string
+}
+
+// SetLicenseTotalHandler handles SetLicenseTotal; it answers the position
+// of the change (or of the subscription's last event when the total was
+// already that).
+func SetLicenseTotalHandler(d Deps) Handler[SetLicenseTotal, eventstore.Position] {
+	return HandlerFunc[SetLicenseTotal, eventstore.Position](func(ctx context.Context, c SetLicenseTotal) (eventstore.Position, error) {
+		return d.changeSubscription(ctx, c.By, c.AccountID, c.SubscriptionID, func(s *subscription.Subscription, o origin) (event.Event, error) {
+			changed, err := s.SetTotal(c.Total, o.actor, o.at)
+			if changed == nil {
+				return nil, err
+			}
+			return *changed, nil
+		})
+	})
+}
+
+// CancelSubscriptionHandler handles CancelSubscription.
+func CancelSubscriptionHandler(d Deps) Handler[CancelSubscription, eventstore.Position] {
+	return HandlerFunc[CancelSubscription, eventstore.Position](func(ctx context.Context, c CancelSubscription) (eventstore.Position, error) {
+		return d.changeSubscription(ctx, c.By, c.AccountID, c.SubscriptionID, func(s *subscription.Subscription, o origin) (event.Event, error) {
+			return s.Cancel(c.Reason, c.Feedback, o.actor, o.at)
+		})
+	})
+}
+
+// changeSubscription loads a subscription of the account, checks that the
+// actor may change it (the customer's Account Administrators and Account
+// Managers, or a user of the partner answering for it who may order), and
+// appends what decide returns.
+func (d Deps) changeSubscription(ctx context.Context, a Actor, accountID, id uuid.UUID, decide func(*subscription.Subscription, origin) (event.Event, error)) (eventstore.Position, error) {
+	by := origin{actor: a.name(), at: d.now()}
+	return retried(ctx, func() (eventstore.Position, error) {
+		var s subscription.Subscription
+		l, err := load(ctx, d, subscription.Stream(id), &s)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		if !s.Exists() || s.AccountID() != accountID {
+			return eventstore.Position{}, fmt.Errorf("subscription %s: %w", id, domain.ErrNotFound)
+		}
+		if err := d.maySell(ctx, &s, a); err != nil {
+			return eventstore.Position{}, err
+		}
+		if l.mine != nil {
+			return l.answered(), nil // an earlier run with the same idempotency key
+		}
+		e, err := decide(&s, by)
+		if err != nil || e == nil {
+			return l.answered(), err
+		}
+		res, err := save(ctx, d, subscription.Stream(id), l, by, e)
+		return res.Position, err
+	})
+}
+
+// maySell checks the actor may change a subscription.
+func (d Deps) maySell(ctx context.Context, s *subscription.Subscription, a Actor) error {
+	if a.Operator {
+		return nil
+	}
+	_, customerErr := d.customerSeller(ctx, s.AccountID(), a)
+	if customerErr == nil || s.OrderingPartner() == nil {
+		return customerErr
+	}
+	acc, _, err := d.loadAccount(ctx, s.AccountID())
+	if err != nil {
+		return err
+	}
+	if _, _, err := d.partnerActing(ctx, acc.ChannelOf(*s.OrderingPartner()), a, partner.Order); err == nil {
+		return nil
+	}
+	return customerErr
+}
+
+// RecordSubscriptionExpiry appends subscription.expired once for a
+// subscription past its expiration date (the sweeper's command).
+type RecordSubscriptionExpiry struct {
+	SubscriptionID uuid.UUID
+}
+
+// RecordSubscriptionExpiryHandler handles RecordSubscriptionExpiry; it
+// reports whether it appended.
+func RecordSubscriptionExpiryHandler(d Deps) Handler[RecordSubscriptionExpiry, bool] {
+	return HandlerFunc[RecordSubscriptionExpiry, bool](func(ctx context.Context, c RecordSubscriptionExpiry) (bool, error) {
+		return retried(ctx, func() (bool, error) {
+			var s subscription.Subscription
+			l, err := load(ctx, d, subscription.Stream(c.SubscriptionID), &s)
+			if err != nil {
+				return false, err
+			}
+			now := d.now()
+			expired := s.RecordExpiry(now)
+			if expired == nil {
+				return false, nil
+			}
+			_, err = save(ctx, d, subscription.Stream(c.SubscriptionID), l, origin{actor: "system", at: now}, *expired)
+			return err == nil, err
+		})
+	})
+}

@@ -1,0 +1,149 @@
+package mailer_test
+
+import (
+	"context"
+	"os"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/mailer"
+)
+
+// registerPartner appends a partner organization and returns its id.
+func (h *harness) registerPartner(name string) uuid.UUID {
+	id := uuid.New()
+	h.append(partner.Stream(id), partner.Registered{PartnerID: id, Name: name, RegisteredBy: "op-1"})
+	return id
+}
+
+// addPartnerUser appends a partner user with roles and returns the user.
+func (h *harness) addPartnerUser(partnerID uuid.UUID, email string, roles ...partner.Role) partner.UserAdded {
+	e := partner.UserAdded{PartnerID: partnerID, UserID: uuid.New(), Email: email, FirstName: "Jisoo", LastName: "Han", Roles: roles, AddedBy: "op-1"}
+	h.append(partner.Stream(partnerID), e)
+	return e
+}
+
+// grant appends a visibility grant and returns its event id.
+func (h *harness) grant(accountID, grantee, source uuid.UUID) uuid.UUID {
+	id, _ := h.append(account.Stream(accountID), account.PartnerVisibilityGranted{
+		AccountID: accountID, GranteePartnerID: grantee, SourcePartnerID: source, GrantedBy: "customer-admin"})
+	return id
+}
+
+// grantMail reads a visibility-granted .eml: its recipient, subject and body.
+func grantMail(t *testing.T, path string) (to, subject, body string) {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, body := parse(t, raw)
+	addrs, err := m.Header.AddressList("To")
+	if err != nil || len(addrs) != 1 {
+		t.Fatalf("To %v (%v)", addrs, err)
+	}
+	return addrs[0].Address, decoded(t, m.Header, "Subject"), body
+}
+
+// recipientKey is the mail_sent key the mailer documents for one
+// recipient of an event: a UUIDv5 of the user id in the event id's space.
+func recipientKey(eventID, userID uuid.UUID) uuid.UUID { return uuid.NewSHA1(eventID, userID[:]) }
+
+func TestConsumer_mails_a_visibility_grant_once_to_each_admin_of_the_grantee(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	acct := h.register("Contoso 코리아")
+	grantee := h.registerPartner("Adatum Reseller")
+	admin := h.addPartnerUser(grantee, "admin@adatum.example", partner.GlobalAdmin)
+	agent := h.addPartnerUser(grantee, "agent@adatum.example", partner.AdminAgent, partner.SalesAgent)
+	h.addPartnerUser(grantee, "sales@adatum.example", partner.SalesAgent)
+	h.addPartnerUser(grantee, "helpdesk@adatum.example", partner.HelpdeskAgent, partner.UserManagementAdmin)
+	// Roles as they stand at the grant count: one admin left, one was
+	// demoted, one promoted.
+	gone := h.addPartnerUser(grantee, "gone@adatum.example", partner.GlobalAdmin)
+	h.append(partner.Stream(grantee), partner.UserRemoved{PartnerID: grantee, UserID: gone.UserID, RemovedBy: "op-1"})
+	demoted := h.addPartnerUser(grantee, "demoted@adatum.example", partner.GlobalAdmin)
+	h.append(partner.Stream(grantee), partner.UserRolesChanged{PartnerID: grantee, UserID: demoted.UserID, Roles: []partner.Role{partner.SalesAgent}, ChangedBy: "op-1"})
+	promoted := h.addPartnerUser(grantee, "promoted@adatum.example", partner.HelpdeskAgent)
+	h.append(partner.Stream(grantee), partner.UserRolesChanged{PartnerID: grantee, UserID: promoted.UserID, Roles: []partner.Role{partner.AdminAgent}, ChangedBy: "op-1"})
+	source := h.registerPartner("Northwind Partners")
+	h.addPartnerUser(source, "admin@northwind.example", partner.GlobalAdmin)
+
+	grantID := h.grant(acct, grantee, source)
+	files := h.mails(3)
+	var to []string
+	viewURL := "https://bc.example/v1/partners/" + grantee.String() + "/accounts/" + acct.String() + "/subscriptions"
+	for _, f := range files {
+		addr, subject, body := grantMail(t, f)
+		to = append(to, addr)
+		if subject != "Contoso 코리아 now lets you see the orders of Northwind Partners" {
+			t.Errorf("subject %q", subject)
+		}
+		for _, want := range []string{"Hello Jisoo Han,", "the customer account Contoso 코리아 allowed Adatum Reseller",
+			"that Northwind Partners ordered", "\r\n" + viewURL + "\r\n"} {
+			if !strings.Contains(body, want) {
+				t.Errorf("%s: body lacks %q:\n%s", addr, want, body)
+			}
+		}
+	}
+	slices.Sort(to)
+	if want := []string{"admin@adatum.example", "agent@adatum.example", "promoted@adatum.example"}; !slices.Equal(to, want) {
+		t.Fatalf("mailed %v, want %v", to, want)
+	}
+	for _, u := range []partner.UserAdded{admin, agent, promoted} {
+		if got := h.outcome(recipientKey(grantID, u.UserID)); got != "sent" {
+			t.Errorf("%s: outcome %q, want sent", u.Email, got)
+		}
+	}
+
+	// Replay: forget the checkpoint, keep mail_sent. A global admin added
+	// since the grant was not told of it then and is not told now.
+	h.addPartnerUser(grantee, "late@adatum.example", partner.GlobalAdmin)
+	h.settle()
+	h.stopEngine()
+	if _, err := h.pool.Exec(context.Background(), `DELETE FROM projection_checkpoints WHERE name = $1`, mailer.Name); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.settle()
+	if n := len(h.files()); n != 3 {
+		t.Fatalf("replay sent mail again: %d files", n)
+	}
+}
+
+func TestConsumer_skips_a_grant_to_a_partner_without_admins(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	acct := h.register("Fabrikam")
+	grantee := h.registerPartner("Adatum Reseller")
+	h.addPartnerUser(grantee, "sales@adatum.example", partner.SalesAgent)
+	source := h.registerPartner("Northwind Partners")
+	grantID := h.grant(acct, grantee, source)
+	h.settle()
+	if n := len(h.files()); n != 0 {
+		t.Fatalf("%d mails sent", n)
+	}
+	if got, want := h.outcome(grantID), "skipped: the grantee has no global admin or admin agent"; got != want {
+		t.Errorf("outcome %q, want %q", got, want)
+	}
+}
+
+func TestConsumer_announces_a_grant_revoked_before_the_mailer_saw_it(t *testing.T) {
+	h := newHarness(t)
+	acct := h.register("Fabrikam")
+	grantee := h.registerPartner("Adatum Reseller")
+	h.addPartnerUser(grantee, "admin@adatum.example", partner.GlobalAdmin)
+	source := h.registerPartner("Northwind Partners")
+	h.grant(acct, grantee, source)
+	h.append(account.Stream(acct), account.PartnerVisibilityRevoked{
+		AccountID: acct, GranteePartnerID: grantee, SourcePartnerID: source, RevokedBy: "customer-admin"})
+	h.start()
+	if to, _, _ := grantMail(t, h.mails(1)[0]); to != "admin@adatum.example" {
+		t.Errorf("mailed %s", to)
+	}
+}

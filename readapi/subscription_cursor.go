@@ -1,0 +1,153 @@
+package readapi
+
+import (
+	"encoding/base64"
+	"encoding/json"
+	"fmt"
+	"maps"
+	"regexp"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// keyOf is one column of a sort key over rows R: fixed SQL, the type its
+// cursor value is bound as, and how to read that value from a row. It is
+// the users cursor (cursor.go) made generic over the row, for the lists
+// added after it.
+type keyOf[R any] struct {
+	sql   string
+	cast  string // "text", "timestamptz", "uuid" or "numeric"
+	value func(R) string
+}
+
+// keyOrder is a parsed ?sort over rows R: its name as given ("-price"),
+// its columns (the row's id last, so the order is total and keyset pages
+// never skip or repeat a row) and direction.
+type keyOrder[R any] struct {
+	name string
+	cols []keyOf[R]
+	desc bool
+}
+
+// parseKeyOrder reads ?sort: a key of keys, "-" first for descending; the
+// id column ends every order.
+func parseKeyOrder[R any](in *input, def string, keys map[string][]keyOf[R], id keyOf[R]) (keyOrder[R], bool) {
+	name := in.values.Get("sort")
+	if name == "" {
+		name = def
+	}
+	key, desc := strings.CutPrefix(name, "-")
+	cols, ok := keys[key]
+	if !ok {
+		in.fail("sort", "must be one of "+strings.Join(slices.Sorted(maps.Keys(keys)), ", ")+", each optionally prefixed with - for descending")
+		return keyOrder[R]{}, false
+	}
+	return keyOrder[R]{name: name, cols: append(cols[:len(cols):len(cols)], id), desc: desc}, true
+}
+
+// cursorArgs reads ?cursor for order o into the values its keyset binds
+// (nil on a first page), recording a bad cursor.
+func cursorArgs[R any](in *input, o keyOrder[R], sortOK bool) []any {
+	c := in.values.Get("cursor")
+	if c == "" || !sortOK {
+		return nil
+	}
+	after, reason := o.decode(c)
+	if reason != "" {
+		in.fail("cursor", reason)
+	}
+	return after
+}
+
+// encode is the opaque nextCursor after row r (the users cursor's form).
+func (o keyOrder[R]) encode(r R) string {
+	c := cursor{Sort: o.name}
+	for _, k := range o.cols {
+		c.Keys = append(c.Keys, k.value(r))
+	}
+	b, _ := json.Marshal(c)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// decimal is how PostgreSQL prints a numeric sort value.
+var decimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+
+// decode reads a cursor of this order into the arguments its keyset
+// condition binds; the reason when it cannot.
+func (o keyOrder[R]) decode(s string) ([]any, string) {
+	var c cursor
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	if err != nil || json.Unmarshal(b, &c) != nil || len(c.Keys) != len(o.cols) {
+		return nil, malformedCursor
+	}
+	if c.Sort != o.name {
+		return nil, "the cursor belongs to another sort than " + o.name + ": start again without it"
+	}
+	args := make([]any, len(c.Keys))
+	for i, k := range o.cols {
+		var err error
+		switch k.cast {
+		case "timestamptz":
+			args[i], err = time.Parse(time.RFC3339Nano, c.Keys[i])
+		case "uuid":
+			args[i], err = uuid.Parse(c.Keys[i])
+		case "numeric":
+			if args[i] = c.Keys[i]; !decimal.MatchString(c.Keys[i]) {
+				err = fmt.Errorf("not a decimal")
+			}
+		default:
+			args[i] = c.Keys[i]
+		}
+		if err != nil {
+			return nil, malformedCursor
+		}
+	}
+	return args, ""
+}
+
+// keyset is the condition "after the cursor" and the order; the cursor's
+// values are bound as arguments after args. A numeric travels as text
+// and is cast in SQL, so no float ever rounds it.
+func (o keyOrder[R]) keyset(args, after []any) (cond, order string, _ []any) {
+	dir, op := " ASC", ">"
+	if o.desc {
+		dir, op = " DESC", "<"
+	}
+	cols, params, orders := make([]string, len(o.cols)), make([]string, len(o.cols)), make([]string, len(o.cols))
+	for i, k := range o.cols {
+		cols[i], orders[i] = k.sql, k.sql+dir
+		if after != nil {
+			args = append(args, after[i])
+			cast := k.cast
+			if cast == "numeric" {
+				cast = "text::numeric"
+			}
+			params[i] = fmt.Sprintf("$%d::%s", len(args), cast)
+		}
+	}
+	if after != nil {
+		cond = " AND (" + strings.Join(cols, ", ") + ") " + op + " (" + strings.Join(params, ", ") + ")"
+	}
+	return cond, strings.Join(orders, ", "), args
+}
+
+// subRow is a Subscription with the sort keys that are not part of it.
+type subRow struct {
+	Subscription
+	nameSort, productSort string
+}
+
+var subIDKey = keyOf[subRow]{"s.subscription_id", "uuid", func(r subRow) string { return r.SubscriptionID }}
+
+// subSortKeys whitelists the sorts of subscription lists. Names sort case
+// insensitively, as PostgreSQL's lower() sees them; price by amount alone.
+var subSortKeys = map[string][]keyOf[subRow]{
+	"name":        {{"lower(s.name)", "text", func(r subRow) string { return r.nameSort }}},
+	"productName": {{"lower(s.product_name)", "text", func(r subRow) string { return r.productSort }}},
+	"purchasedAt": {{"s.purchased_at", "timestamptz", func(r subRow) string { return r.PurchasedAt.Format(time.RFC3339Nano) }}},
+	"expiresAt":   {{"s.expires_at", "timestamptz", func(r subRow) string { return r.ExpiresAt.Format(time.RFC3339Nano) }}},
+	"price":       {{"s.price_amount", "numeric", func(r subRow) string { return r.Price.Amount }}},
+}

@@ -1,0 +1,251 @@
+package service_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+	"time"
+)
+
+// partner registers a partner organization and returns its id and the
+// token of its first global admin.
+func (h *harness) partner(name, adminEmail string) (string, string) {
+	h.t.Helper()
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	out := h.must(http.StatusCreated, "POST", "/v1/partners", op, map[string]any{
+		"name": name, "admin": map[string]any{"email": adminEmail, "firstName": "Pat", "lastName": name},
+	})
+	return out["partnerId"].(string), h.token("sub-"+adminEmail, adminEmail, false)
+}
+
+// serve records, as an operator, that a partner serves an account.
+func (h *harness) serve(accountID, partnerID string) string {
+	h.t.Helper()
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	return h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/partners/"+partnerID, op, nil)["position"].(string)
+}
+
+// order buys a subscription as token: self-service when partnerID is "".
+func (h *harness) order(accountID, token, partnerID, name string) (string, string) {
+	h.t.Helper()
+	body := purchase(name)
+	if partnerID != "" {
+		body["orderingPartnerId"] = partnerID
+	}
+	out := h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/subscriptions", token, body)
+	return out["subscriptionId"].(string), out["position"].(string)
+}
+
+func purchase(name string) map[string]any {
+	return map[string]any{
+		"productId": "office-e3", "productName": "Office E3", "name": name,
+		"expiresAt": time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC).Format(time.RFC3339),
+		"price":     map[string]any{"amount": "1234.50", "currency": "USD"}, "totalLicenses": 100,
+	}
+}
+
+// names are the subscription names of a list answer, sorted.
+func names(t *testing.T, page map[string]any) []string {
+	t.Helper()
+	var out []string
+	for _, it := range page["items"].([]any) {
+		out = append(out, it.(map[string]any)["name"].(string))
+	}
+	slices.Sort(out)
+	return out
+}
+
+func problemType(body map[string]any) string {
+	s, _ := body["type"].(string)
+	return s
+}
+
+const problems = "https://bizcenter.dev/problems/"
+
+func TestPartnerVisibility_refusals(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	grants := "/v1/accounts/" + accountID + "/partner-visibility/grants"
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	b, _ := h.partner("Beta", "ben@beta.example")
+	c, _ := h.partner("Gamma", "gil@gamma.example")
+
+	h.serve(accountID, a)
+	code, body := h.call("POST", grants, admin, map[string]any{"granteePartnerId": a, "sourcePartnerId": b})
+	if code != http.StatusUnprocessableEntity || problemType(body) != problems+"too-few-partners" {
+		t.Fatalf("one partner: %d %v", code, body)
+	}
+	h.serve(accountID, b)
+	for _, tc := range []struct {
+		name, grantee, source, want string
+	}{
+		{"same partner", a, a, "same-partner"},
+		{"grantee not serving", c, a, "partner-not-associated"},
+		{"source not serving", a, c, "partner-not-associated"},
+	} {
+		code, body := h.call("POST", grants, admin, map[string]any{"granteePartnerId": tc.grantee, "sourcePartnerId": tc.source})
+		if code != http.StatusUnprocessableEntity || problemType(body) != problems+tc.want {
+			t.Errorf("%s: %d %v", tc.name, code, body)
+		}
+	}
+	code, body = h.call("POST", grants, admin, map[string]any{"granteePartnerId": "nope", "sourcePartnerId": b})
+	if code != http.StatusBadRequest || !namesField(body, "granteePartnerId") {
+		t.Errorf("bad id: %d %v", code, body)
+	}
+	// Only the customer's Account Administrators: not a user administrator,
+	// and not a partner (who is no user of the account at all).
+	_, userAdmin := h.member(accountID, admin, "uma@northwind.example", "user_administrator")
+	if code, body := h.call("POST", grants, userAdmin, map[string]any{"granteePartnerId": a, "sourcePartnerId": b}); code != http.StatusForbidden {
+		t.Errorf("user administrator: %d %v", code, body)
+	}
+	if code, body := h.call("POST", grants, aAdmin, map[string]any{"granteePartnerId": a, "sourcePartnerId": b}); code != http.StatusNotFound {
+		t.Errorf("partner admin: %d %v", code, body)
+	}
+	if code, body := h.call("DELETE", grants+"/"+a+"/"+b, admin, nil); code != http.StatusNotFound {
+		t.Errorf("revoking a grant that is not there: %d %v", code, body)
+	}
+}
+
+func TestPartnerVisibility_grant_revoke_and_channel_change_through_the_partner_view(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	b, bAdmin := h.partner("Beta", "ben@beta.example")
+	c, cAdmin := h.partner("Gamma", "gil@gamma.example")
+	h.serve(accountID, a)
+	h.serve(accountID, b)
+	h.order(accountID, aAdmin, a, "alpha-order")
+	h.order(accountID, bAdmin, b, "beta-order")
+	_, pos := h.order(accountID, admin, "", "own-purchase")
+	view := func(p, tok, pos string) (int, map[string]any) {
+		return h.call("GET", "/v1/partners/"+p+"/accounts/"+accountID+"/subscriptions?after="+pos, tok, nil)
+	}
+	sees := func(p, tok, pos string, want ...string) {
+		t.Helper()
+		code, page := view(p, tok, pos)
+		if code != http.StatusOK {
+			t.Fatalf("partner %s view: %d %v", p, code, page)
+		}
+		if got := names(t, page); !slices.Equal(got, want) {
+			t.Fatalf("partner %s sees %v, want %v", p, got, want)
+		}
+	}
+	sees(a, aAdmin, pos, "alpha-order")
+	sees(b, bAdmin, pos, "beta-order")
+
+	all := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/subscriptions?after="+pos, admin, nil)
+	if got := names(t, all); !slices.Equal(got, []string{"alpha-order", "beta-order", "own-purchase"}) {
+		t.Fatalf("customer sees %v", got)
+	}
+	self := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/subscriptions?origin=self_service", admin, nil)
+	if got := names(t, self); !slices.Equal(got, []string{"own-purchase"}) {
+		t.Fatalf("self-service filter: %v", got)
+	}
+
+	grants := "/v1/accounts/" + accountID + "/partner-visibility/grants"
+	pos = h.must(http.StatusCreated, "POST", grants, admin, map[string]any{"granteePartnerId": a, "sourcePartnerId": b})["position"].(string)
+	sees(a, aAdmin, pos, "alpha-order", "beta-order")
+	sees(b, bAdmin, pos, "beta-order")
+	matrix := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/partner-visibility?after="+pos, admin, nil)
+	if matrix["available"] != true || len(matrix["grants"].([]any)) != 1 {
+		t.Fatalf("matrix %v", matrix)
+	}
+
+	pos = h.must(http.StatusOK, "DELETE", grants+"/"+a+"/"+b, admin, nil)["position"].(string)
+	sees(a, aAdmin, pos, "alpha-order")
+
+	// B hands the account over to C: C inherits what B ordered, B sees
+	// nothing any more, and the order still says B ordered it.
+	h.must(http.StatusCreated, "POST", grants, admin, map[string]any{"granteePartnerId": a, "sourcePartnerId": b})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	pos = h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/channel-partner-changes", op,
+		map[string]any{"fromPartnerId": b, "toPartnerId": c})["position"].(string)
+	sees(c, cAdmin, pos, "beta-order")
+	sees(a, aAdmin, pos, "alpha-order", "beta-order") // the grant now names C
+	if code, body := view(b, bAdmin, pos); code != http.StatusNotFound {
+		t.Fatalf("the previous partner reads the account: %d %v", code, body)
+	}
+	_, page := view(c, cAdmin, pos)
+	item := page["items"].([]any)[0].(map[string]any)
+	if item["orderingPartner"].(map[string]any)["partnerId"] != b || item["channelPartner"].(map[string]any)["partnerId"] != c {
+		t.Fatalf("inherited order: %v", item)
+	}
+}
+
+func TestPartner_users_read_only_the_customers_they_serve(t *testing.T) {
+	h := start(t, options{})
+	accountID, _ := h.registered()
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	b, bAdmin := h.partner("Beta", "ben@beta.example")
+	pos := h.serve(accountID, a)
+	h.must(http.StatusOK, "GET", "/v1/partners/"+a+"/accounts/"+accountID+"/subscriptions?after="+pos, aAdmin, nil)
+	for _, tc := range []struct{ name, path, token string }{
+		{"a customer its partner does not serve", "/v1/partners/" + b + "/accounts/" + accountID + "/subscriptions", bAdmin},
+		{"another partner's customer", "/v1/partners/" + a + "/accounts/" + accountID + "/subscriptions", bAdmin},
+		{"another partner", "/v1/partners/" + a, bAdmin},
+		{"the customer's own routes", "/v1/accounts/" + accountID + "/subscriptions", aAdmin},
+	} {
+		if code, body := h.call("GET", tc.path, tc.token, nil); code != http.StatusNotFound {
+			t.Errorf("%s: %d %v", tc.name, code, body)
+		}
+	}
+	accounts := h.must(http.StatusOK, "GET", "/v1/partners/"+a+"/accounts", aAdmin, nil)["items"].([]any)
+	if len(accounts) != 1 || accounts[0].(map[string]any)["accountId"] != accountID {
+		t.Fatalf("partner accounts %v", accounts)
+	}
+	if n := len(h.must(http.StatusOK, "GET", "/v1/partners/"+b+"/accounts", bAdmin, nil)["items"].([]any)); n != 0 {
+		t.Fatalf("B serves nobody yet lists %d accounts", n)
+	}
+	// A partner's user management admin adds a sales agent, who orders.
+	agent := h.must(http.StatusCreated, "POST", "/v1/partners/"+a+"/users", aAdmin, map[string]any{
+		"email": "sam@alpha.example", "firstName": "Sam", "lastName": "Sales", "roles": []string{"sales_agent"}})
+	samToken := h.token("sub-sam", "sam@alpha.example", false)
+	if code, body := h.call("POST", "/v1/partners/"+a+"/users", samToken, map[string]any{
+		"email": "x@alpha.example", "firstName": "X", "lastName": "Y", "roles": []string{"sales_agent"}}); code != http.StatusForbidden {
+		t.Fatalf("a sales agent adds users: %d %v", code, body)
+	}
+	_, pos = h.order(accountID, samToken, a, "sam-order")
+	page := h.must(http.StatusOK, "GET", "/v1/partners/"+a+"/accounts/"+accountID+"/subscriptions?after="+pos, aAdmin, nil)
+	buyer := page["items"].([]any)[0].(map[string]any)["buyer"].(map[string]any)
+	if buyer["userId"] != agent["userId"] || buyer["name"] != "Sam Sales" || buyer["kind"] != "partner" {
+		t.Fatalf("buyer %v", buyer)
+	}
+	if code, body := h.call("POST", "/v1/accounts/"+accountID+"/subscriptions", bAdmin, func() map[string]any {
+		p := purchase("b-order")
+		p["orderingPartnerId"] = b
+		return p
+	}()); code != http.StatusNotFound {
+		t.Fatalf("a partner not serving the account orders: %d %v", code, body)
+	}
+	me := h.must(http.StatusOK, "GET", "/v1/me", samToken, nil)
+	if ps := me["partners"].([]any); len(ps) != 1 || ps[0].(map[string]any)["partnerId"] != a {
+		t.Fatalf("me: %v", me)
+	}
+}
+
+func TestPartner_resends_the_managers_invitation_of_a_customer_it_serves(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
+		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
+	})
+	accountID, manager := out["accountId"].(string), out["managerUserId"].(string)
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	_, bAdmin := h.partner("Beta", "ben@beta.example")
+	h.serve(accountID, a)
+	resend := "/v1/accounts/" + accountID + "/users/" + manager + "/invitation/resend"
+	if code, body := h.call("POST", resend, bAdmin, nil); code != http.StatusNotFound {
+		t.Fatalf("a partner not serving the customer resends: %d %v", code, body)
+	}
+	h.must(http.StatusOK, "POST", resend, aAdmin, nil)
+	if got := h.mailTokens("tom@tailspin.example", 2); got[0] == got[1] {
+		t.Fatal("the resent invitation carries the old token")
+	}
+	// A sales agent's roles do not reach the customer's administrator.
+	h.must(http.StatusCreated, "POST", "/v1/partners/"+a+"/users", aAdmin, map[string]any{
+		"email": "sid@alpha.example", "firstName": "Sid", "lastName": "Sales", "roles": []string{"sales_agent"}})
+	if code, body := h.call("POST", resend, h.token("sub-sid", "sid@alpha.example", false), nil); code != http.StatusNotFound {
+		t.Fatalf("a sales agent resends: %d %v", code, body)
+	}
+}

@@ -1,0 +1,89 @@
+package service_test
+
+import (
+	"context"
+	"net/http"
+	"testing"
+	"time"
+)
+
+func TestSubscription_purchase_total_cancel_and_expiry(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+
+	bad := purchase("broken")
+	bad["price"] = map[string]any{"amount": "12.345678", "currency": "XXX"}
+	bad["totalLicenses"] = 0
+	bad["expiresAt"] = "2020-01-01T00:00:00Z"
+	code, body := h.call("POST", subs, admin, bad)
+	for _, f := range []string{"price.amount", "price.currency", "totalLicenses", "expiresAt"} {
+		if code != http.StatusBadRequest || !namesField(body, f) {
+			t.Errorf("bad purchase should name %s: %d %v", f, code, body)
+		}
+	}
+	float := purchase("float")
+	float["price"] = map[string]any{"amount": 12.5, "currency": "USD"}
+	if code, body := h.call("POST", subs, admin, float); code != http.StatusBadRequest || !namesField(body, "price.amount") {
+		t.Errorf("a float price: %d %v", code, body)
+	}
+	_, viewer := h.member(accountID, admin, "vic@northwind.example", "account_viewer")
+	if code, body := h.call("POST", subs, viewer, purchase("viewer's")); code != http.StatusForbidden {
+		t.Errorf("an account viewer buys: %d %v", code, body)
+	}
+	_, manager := h.member(accountID, admin, "max@northwind.example", "account_manager")
+	id, pos := h.order(accountID, manager, "", "Team E3")
+	one := h.must(http.StatusOK, "GET", subs+"/"+id+"?after="+pos, admin, nil)
+	price := one["price"].(map[string]any)
+	if price["amount"] != "1234.50" || price["currency"] != "USD" || one["origin"] != "self_service" ||
+		one["status"] != "active" || one["totalLicenses"] != 100.0 || one["buyer"].(map[string]any)["kind"] != "customer" {
+		t.Fatalf("subscription %v", one)
+	}
+
+	total := subs + "/" + id + "/total-licenses"
+	out := h.must(http.StatusOK, "PUT", total, admin, map[string]any{"total": 105})
+	if got := h.must(http.StatusOK, "GET", subs+"/"+id+"?after="+out["position"].(string), admin, nil)["totalLicenses"]; got != 105.0 {
+		t.Fatalf("total %v after setting 105", got)
+	}
+	if code, body := h.call("PUT", total, admin, map[string]any{"total": -1}); code != http.StatusBadRequest || !namesField(body, "total") {
+		t.Fatalf("negative total: %d %v", code, body)
+	}
+
+	cancel := subs + "/" + id + "/cancel"
+	if code, body := h.call("POST", cancel, admin, map[string]any{"reason": "bored"}); code != http.StatusBadRequest || !namesField(body, "reason") {
+		t.Fatalf("unknown reason: %d %v", code, body)
+	}
+	out = h.must(http.StatusOK, "POST", cancel, admin, map[string]any{"reason": "too_expensive", "feedback": "half the price, please"})
+	one = h.must(http.StatusOK, "GET", subs+"/"+id+"?after="+out["position"].(string), admin, nil)
+	if one["status"] != "cancelled" || one["cancellation"].(map[string]any)["reason"] != "too_expensive" {
+		t.Fatalf("cancelled %v", one)
+	}
+	if code, body := h.call("POST", cancel, admin, map[string]any{"reason": "other"}); code != http.StatusUnprocessableEntity || problemType(body) != problems+"subscription-cancelled" {
+		t.Fatalf("cancel twice: %d %v", code, body)
+	}
+
+	// Expiry: on its date the subscription counts as expired at once, the
+	// sweeper records it once, and it can no longer change.
+	other, pos := h.order(accountID, admin, "", "Yearly")
+	h.must(http.StatusOK, "GET", subs+"/"+other+"?after="+pos, admin, nil)
+	h.clock.Set(time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC))
+	if got := h.must(http.StatusOK, "GET", subs+"/"+other, admin, nil)["status"]; got != "expired" {
+		t.Fatalf("status on the expiry date: %v", got)
+	}
+	n, err := h.svc.Sweeper.Sweep(context.Background())
+	if err != nil || n != 1 {
+		t.Fatalf("sweep recorded %d: %v", n, err)
+	}
+	if code, body := h.call("PUT", subs+"/"+other+"/total-licenses", admin, map[string]any{"total": 5}); code != http.StatusUnprocessableEntity || problemType(body) != problems+"subscription-expired" {
+		t.Fatalf("changing an expired subscription: %d %v", code, body)
+	}
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	history := h.must(http.StatusOK, "GET", "/v1/audit/streams/subscription-"+other, op, nil)["events"].([]any)
+	if last := history[len(history)-1].(map[string]any); last["type"] != "subscription.expired" {
+		t.Fatalf("last event %v", last)
+	}
+	expired := h.must(http.StatusOK, "GET", subs+"?status=expired", admin, nil)
+	if got := names(t, expired); len(got) != 1 || got[0] != "Yearly" {
+		t.Fatalf("status filter: %v", got)
+	}
+}
