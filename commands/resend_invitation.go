@@ -8,7 +8,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
-	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -62,20 +61,14 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 }
 
 // partnerOfManager reports whether the actor may act for a partner serving
-// the account on its purchase account manager, the user given: a partner
-// user whose roles allow managing the customer's first administrator.
+// the account on its purchase account manager, the user given.
 func (d Deps) partnerOfManager(ctx context.Context, accountID, userID uuid.UUID, a Actor) bool {
 	acc, _, err := d.loadAccount(ctx, accountID)
-	if err != nil || a.Email == "" {
+	if err != nil {
 		return false
 	}
 	if manager, _ := acc.Manager(); manager != userID {
 		return false
 	}
-	for _, p := range acc.Partners() {
-		if _, _, err := d.partnerActing(ctx, p, a, partner.ManageCustomerAdmin); err == nil {
-			return true
-		}
-	}
-	return false
+	return d.mayActOnManager(ctx, accountID, a) == nil
 }

@@ -33,6 +33,8 @@ type Commands struct {
 	SetLicenseTotal          commands.Handler[commands.SetLicenseTotal, eventstore.Position]
 	CancelSubscription       commands.Handler[commands.CancelSubscription, eventstore.Position]
 	RecordSubscriptionExpiry commands.Handler[commands.RecordSubscriptionExpiry, bool]
+	DesignateManager         commands.Handler[commands.DesignateManager, commands.ManagerChanged]
+	ChangeManagerEmail       commands.Handler[commands.ChangeManagerEmail, commands.ManagerChanged]
 }
 
 // NewCommands wires every command handler over the same dependencies,
@@ -59,6 +61,8 @@ func NewCommands(d commands.Deps, log *slog.Logger) Commands {
 		SetLicenseTotal:          commands.Logged("SetLicenseTotal", log, commands.SetLicenseTotalHandler(d)),
 		CancelSubscription:       commands.Logged("CancelSubscription", log, commands.CancelSubscriptionHandler(d)),
 		RecordSubscriptionExpiry: commands.RecordSubscriptionExpiryHandler(d),
+		DesignateManager:         commands.Logged("DesignateManager", log, commands.DesignateManagerHandler(d)),
+		ChangeManagerEmail:       commands.Logged("ChangeManagerEmail", log, commands.ChangeManagerEmailHandler(d)),
 	}
 }
 
@@ -89,5 +93,7 @@ func CommandRoutes(c Commands, log *slog.Logger) []kit.Route {
 		domainRoute(c, log, true),
 		erasureRoute(c, log),
 	}
-	return append(append(routes, partnerRoutes(c, log)...), subscriptionRoutes(c, log)...)
+	routes = append(routes, partnerRoutes(c, log)...)
+	routes = append(routes, managerRoutes(c, log)...)
+	return append(routes, subscriptionRoutes(c, log)...)
 }

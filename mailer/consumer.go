@@ -161,6 +161,10 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]
 		}
 		_, err := tx.Exec(ctx, `DELETE FROM mail_partner_users WHERE user_id = $1`, e.UserID)
 		return nil, err
+	case user.EmailChanged:
+		// The invitation resent with it goes to the new address.
+		_, err := tx.Exec(ctx, `UPDATE mail_recipients SET email = $2 WHERE user_id = $1`, e.UserID, e.Email)
+		return nil, err
 	case user.Invited:
 		if e.Email == user.Erased {
 			return nil, c.skip(ctx, tx, env, "skipped: personal data erased")

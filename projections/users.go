@@ -26,7 +26,7 @@ func (Users) Name() string { return "users" }
 
 // Version changes whenever the tables or what Apply writes change; serve
 // then builds the new version beside the live one before switching.
-func (Users) Version() int { return 2 }
+func (Users) Version() int { return 3 }
 
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }
@@ -72,6 +72,9 @@ func (Users) Apply(q *pgx.Batch, env event.Envelope) {
 	case user.RolesChanged:
 		q.Queue(`UPDATE rm_users SET roles = $2 WHERE user_id = $1`, e.UserID, roleStrings(e.Roles))
 		history(q, env, e.UserID, "roles_changed", e.Roles)
+	case user.EmailChanged:
+		q.Queue(`UPDATE rm_users SET email = $2, email_lower = $3 WHERE user_id = $1`, e.UserID, e.Email, user.NormalizeEmail(e.Email))
+		history(q, env, e.UserID, "email_changed", nil)
 	case user.PersonalDataErased:
 		// At once, without waiting for a rebuild (which reads "[erased]"
 		// from the events themselves).

@@ -134,6 +134,11 @@ var authzTable = map[string][]probe{
 		f.serve(f.account, from)
 		return request{body: map[string]any{"fromPartnerId": from, "toPartnerId": freshPartner(f)}}
 	}}},
+	"PUT /v1/accounts/{accountId}/manager": {{want: partnerOperator("200"), req: freshManager}},
+	"PUT /v1/accounts/{accountId}/manager/email": {{want: partnerOperator("200"), req: func(f *fixture) request {
+		f.must(http.StatusOK, "PUT", "/v1/accounts/"+f.account+"/manager", f.op, freshManager(f).body)
+		return request{body: map[string]any{"email": f.fresh("renamed") + "@northwind.example"}}
+	}}},
 	"GET /v1/accounts/{accountId}/partners":           {{want: memberReads, req: nothingMore}},
 	"GET /v1/accounts/{accountId}/partner-visibility": {{want: memberReads, req: nothingMore}},
 	"POST /v1/accounts/{accountId}/partner-visibility/grants": {{want: "401 404 404  201 403 403 403 403 403  201", req: func(f *fixture) request {
@@ -405,6 +410,11 @@ func partnerUser(f *fixture) request {
 	out := f.must(http.StatusCreated, "POST", "/v1/partners/"+f.partnerA+"/users", f.op,
 		map[string]any{"email": f.fresh("pu") + "@alpha.example", "firstName": "P", "lastName": "U", "roles": []string{"sales_agent"}})
 	return request{vars: map[string]string{"partnerId": f.partnerA, "userId": out["userId"].(string)}}
+}
+
+// freshManager designates a person never seen as the account's manager.
+func freshManager(f *fixture) request {
+	return request{body: person(f.fresh("manager") + "@northwind.example")}
 }
 
 func freshPartner(f *fixture) string {

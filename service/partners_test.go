@@ -249,3 +249,64 @@ func TestPartner_resends_the_managers_invitation_of_a_customer_it_serves(t *test
 		t.Fatalf("a sales agent resends: %d %v", code, body)
 	}
 }
+
+// person is the body that names someone without roles.
+func person(email string) map[string]any {
+	return map[string]any{"email": email, "firstName": "Mia", "lastName": "Ng", "language": "en", "country": "US"}
+}
+
+func TestPartner_designates_another_manager_and_changes_the_managers_email(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
+		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
+	})
+	accountID, tom := out["accountId"].(string), out["managerUserId"].(string)
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	_, bAdmin := h.partner("Beta", "ben@beta.example")
+	h.serve(accountID, a)
+	oldToken := h.mailTokens("tom@tailspin.example", 1)[0]
+
+	email := "/v1/accounts/" + accountID + "/manager/email"
+	if code, body := h.call("PUT", email, bAdmin, map[string]any{"email": "tom@tailspin.example"}); code != http.StatusNotFound {
+		t.Fatalf("a partner not serving the customer: %d %v", code, body)
+	}
+	if code, body := h.call("PUT", email, aAdmin, map[string]any{"email": "not an email"}); code != http.StatusBadRequest || !namesField(body, "email") {
+		t.Fatalf("bad email: %d %v", code, body)
+	}
+	changed := h.must(http.StatusOK, "PUT", email, aAdmin, map[string]any{"email": "Thomas@Tailspin.example"})
+	if changed["managerUserId"] != tom {
+		t.Fatalf("the manager changed person: %v", changed)
+	}
+	h.mailTokens("thomas@tailspin.example", 1) // the new invitation goes to the new address
+	if code, body := h.call("POST", "/v1/invitations/accept", "", map[string]any{"token": oldToken}); code != http.StatusNotFound {
+		t.Fatalf("the old link still works: %d %v", code, body)
+	}
+	// The resend request now matches the new email only.
+	h.must(http.StatusAccepted, "POST", "/v1/invitations/resend-request", "", map[string]any{
+		"email": "thomas@tailspin.example", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9"})
+	acc := h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": h.mailTokens("thomas@tailspin.example", 2)[1]})
+	thomas := h.token("sub-thomas", "thomas@tailspin.example", false)
+	me := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users/"+tom+"?after="+acc["position"].(string), thomas, nil)
+	if me["email"] != "Thomas@Tailspin.example" || me["status"] != "active" {
+		t.Fatalf("the manager after the change: %v", me)
+	}
+	if code, body := h.call("PUT", email, aAdmin, map[string]any{"email": "t@tailspin.example"}); code != http.StatusUnprocessableEntity {
+		t.Fatalf("changing an active manager's email: %d %v", code, body)
+	}
+
+	// Designating another person invites them as Account Administrator.
+	designated := h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/manager", aAdmin, person("mia@tailspin.example"))
+	tok := h.mailTokens("mia@tailspin.example", 1)[0]
+	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+	mia := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users/"+designated["managerUserId"].(string)+"?after="+designated["position"].(string), thomas, nil)
+	if roles := mia["roles"].([]any); len(roles) != 1 || roles[0] != "account_administrator" {
+		t.Fatalf("the designated manager: %v", mia)
+	}
+	// Taking an email another user holds is a conflict.
+	h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/manager", aAdmin, person("zed@tailspin.example"))
+	if code, body := h.call("PUT", email, aAdmin, map[string]any{"email": "mia@tailspin.example"}); code != http.StatusConflict {
+		t.Fatalf("taking another user's email: %d %v", code, body)
+	}
+}

@@ -17,11 +17,11 @@ import (
 	"github.com/bizcenter/bizcenter/projections"
 )
 
-// usersV2 is the users projector as a later release might declare it: the
+// usersNext is the users projector as a later release might declare it: the
 // same read model under a new version number.
-type usersV2 struct{ projections.Users }
+type usersNext struct{ projections.Users }
 
-func (usersV2) Version() int { return 2 }
+func (usersNext) Version() int { return projections.Users{}.Version() + 1 }
 
 func TestRebuild_switches_readers_without_downtime_or_repeated_mail(t *testing.T) {
 	h := start(t, options{})
@@ -125,13 +125,13 @@ func TestNewVersion_is_built_in_the_background_then_switched_in(t *testing.T) {
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	defer cancel()
-	if err := engine.Prepare(ctx, h.svc.Pool(), h.svc.Store(), discardLog(), usersV2{}); err != nil {
+	if err := engine.Prepare(ctx, h.svc.Pool(), h.svc.Store(), discardLog(), usersNext{}); err != nil {
 		t.Fatal(err)
 	}
 	deadline := time.Now().Add(30 * time.Second)
 	for {
 		a, err := projections.ActiveBuild(ctx, h.svc.Pool(), "users")
-		if err == nil && a.Version == 2 {
+		if err == nil && a.Version == (usersNext{}).Version() {
 			break
 		}
 		if time.Now().After(deadline) {

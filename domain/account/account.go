@@ -71,6 +71,8 @@ func (a *Account) Apply(e event.Event) {
 		a.admins = append(a.admins, e.UserID)
 	case AdministratorRevoked:
 		a.admins = slices.DeleteFunc(a.admins, func(id uuid.UUID) bool { return id == e.UserID })
+	case ManagerDesignated:
+		a.managerID, a.managerEmail = e.ManagerUserID, e.ManagerEmail
 	case DomainAdded:
 		a.domains = append(a.domains, e.Domain)
 	case DomainRemoved:

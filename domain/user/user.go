@@ -59,6 +59,8 @@ func (u *User) Apply(e event.Event) {
 		u.roles = e.Roles
 	case InvitationExpired:
 		u.expiryRecorded = e.InvitationID == u.invitationID
+	case EmailChanged:
+		u.email = e.Email
 	case PersonalDataErased:
 		u.erased, u.email = true, Erased
 	}
