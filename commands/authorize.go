@@ -26,7 +26,9 @@ func (d Deps) loadAccount(ctx context.Context, id uuid.UUID) (*account.Account, 
 }
 
 // userByEmail finds the user holding an email in an account, from the
-// reservation stream (nil when nobody holds it).
+// reservation stream (nil when nobody holds it). The user must still have
+// that email: a reservation left behind by a change of email, or read
+// while one is under way, names nobody, so it never lends anyone rights.
 func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *reservation.Reservation, loaded, error) {
 	var r reservation.Reservation
 	if _, err := load(ctx, d, reservation.UserEmailStream(accountID, user.NormalizeEmail(email)), &r); err != nil {
@@ -40,7 +42,7 @@ func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string
 	if err != nil {
 		return nil, &r, l, err
 	}
-	if !u.Exists() {
+	if !u.Exists() || user.NormalizeEmail(u.Email()) != user.NormalizeEmail(email) {
 		return nil, &r, l, nil
 	}
 	return &u, &r, l, nil

@@ -14,6 +14,7 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/tracing"
 )
 
 // Handler handles one kind of command.
@@ -30,6 +31,8 @@ func (f HandlerFunc[C, R]) Handle(ctx context.Context, cmd C) (R, error) { retur
 func Logged[C, R any](name string, log *slog.Logger, h Handler[C, R]) Handler[C, R] {
 	return HandlerFunc[C, R](func(ctx context.Context, cmd C) (R, error) {
 		start := time.Now()
+		ctx, span := tracing.Start(ctx, "command "+name)
+		defer span.End()
 		r, err := h.Handle(ctx, cmd)
 		level := slog.LevelInfo
 		if err != nil {

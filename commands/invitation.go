@@ -9,7 +9,6 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
-	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -47,7 +46,6 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 	if err != nil {
 		return user.Invited{}, eventstore.AppendResult{}, err
 	}
-	claimStream := reservation.UserEmailStream(accountID, user.NormalizeEmail(invited.Email))
 	var res eventstore.AppendResult
 	_, err = retried(ctx, func() (struct{}, error) {
 		existing, claim, ul, err := d.userByEmail(ctx, accountID, invited.Email)
@@ -70,7 +68,9 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 			// An orphaned claim: finish the invitation under its owner id.
 			invited.UserID = claim.Owner()
 		default:
-			if _, err := save(ctx, d, claimStream, noStream, by, reservation.Claim(reservation.KindUserEmail, invited.UserID, by.at)); err != nil {
+			// The stream may hold an earlier claim, released since (the
+			// email of a user who changed it).
+			if err := d.claimEmail(ctx, accountID, user.NormalizeEmail(invited.Email), invited.UserID, by); err != nil {
 				return struct{}{}, err
 			}
 		}

@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -18,8 +19,10 @@ import (
 
 // DesignateManager makes another person the account's purchase account
 // manager: an existing user of the account (who becomes an Account
-// Administrator if not one yet), or a new one invited as Account
-// Administrator. A partner serving the account may, as may operators.
+// Administrator if not one yet, and gets a new invitation if theirs
+// expired), or a new one invited as Account Administrator. A partner
+// serving the account may, as may operators. The previous manager keeps
+// their roles: the customer's administrators decide about them.
 type DesignateManager struct {
 	By        Actor
 	AccountID uuid.UUID
@@ -44,99 +47,143 @@ type ManagerChanged struct {
 // DesignateManagerHandler handles DesignateManager.
 func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 	return HandlerFunc[DesignateManager, ManagerChanged](func(ctx context.Context, c DesignateManager) (ManagerChanged, error) {
-		if err := d.mayActOnManager(ctx, c.AccountID, c.By); err != nil {
+		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
+		if err != nil {
 			return ManagerChanged{}, err
 		}
 		c.Manager.Roles = []string{string(user.AccountAdministrator)}
 		if err := user.ValidateProfile(c.Manager); err != nil {
 			return ManagerChanged{}, err
 		}
+		email := user.NormalizeEmail(c.Manager.Email)
+		if err := notOwnStaff(acting, email); err != nil {
+			return ManagerChanged{}, err
+		}
 		by := origin{actor: c.By.name(), at: d.now()}
-		existing, _, ul, err := d.userByEmail(ctx, c.AccountID, c.Manager.Email)
+		managerID, err := retried(ctx, func() (uuid.UUID, error) {
+			existing, _, ul, err := d.userByEmail(ctx, c.AccountID, email)
+			if err != nil || existing == nil {
+				return uuid.Nil, err
+			}
+			var changes []event.Event
+			if !slices.Contains(existing.Roles(), user.AccountAdministrator) {
+				changed, err := existing.ChangeRoles(roleNames(append(existing.Roles(), user.AccountAdministrator)), by.actor, by.at)
+				if err != nil {
+					return uuid.Nil, err
+				}
+				changes = append(changes, *changed)
+			}
+			if existing.Status(by.at) == user.Expired {
+				resent, err := existing.Resend(d.newInvitation(ctx, by))
+				if err != nil {
+					return uuid.Nil, err
+				}
+				changes = append(changes, resent)
+			}
+			if len(changes) > 0 && ul.mine == nil {
+				if _, err := save(ctx, d, user.Stream(existing.ID()), ul, by, changes...); err != nil {
+					return uuid.Nil, err
+				}
+			}
+			return existing.ID(), nil
+		})
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		var managerID uuid.UUID
-		if existing != nil {
-			managerID = existing.ID()
-			if !slices.Contains(existing.Roles(), user.AccountAdministrator) {
-				roles := append(existing.Roles(), user.AccountAdministrator)
-				changed, err := existing.ChangeRoles(roleNames(roles), by.actor, by.at)
-				if err != nil {
-					return ManagerChanged{}, err
-				}
-				if _, err := save(ctx, d, user.Stream(managerID), ul, by, *changed); err != nil {
-					return ManagerChanged{}, err
-				}
-			}
-		} else {
+		if managerID == uuid.Nil {
 			invited, _, err := d.inviteAs(ctx, c.AccountID, d.newID(ctx, "manager"), c.Manager, by)
 			if err != nil {
 				return ManagerChanged{}, err
 			}
 			managerID = invited.UserID
 		}
-		return d.designate(ctx, c.AccountID, managerID, user.NormalizeEmail(c.Manager.Email), by)
+		return d.designate(ctx, c.AccountID, managerID, email, by)
 	})
 }
 
-// ChangeManagerEmailHandler handles ChangeManagerEmail.
+// ChangeManagerEmailHandler handles ChangeManagerEmail. It claims the new
+// email, changes the user, and releases every email the user had before
+// (not only the last: a run that stopped half way, or lost a race to
+// another change, leaves one behind that the next run releases). Each
+// step is safe to repeat, so a conflict retries the whole.
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
-		if err := d.mayActOnManager(ctx, c.AccountID, c.By); err != nil {
+		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
+		if err != nil {
 			return ManagerChanged{}, err
 		}
+		email := user.NormalizeEmail(c.Email)
+		if err := notOwnStaff(acting, email); err != nil {
+			return ManagerChanged{}, err
+		}
+		by := origin{actor: c.By.name(), at: d.now()}
 		a, _, err := d.loadAccount(ctx, c.AccountID)
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		managerID, oldEmail := a.Manager()
-		by := origin{actor: c.By.name(), at: d.now()}
-		var u user.User
-		ul, err := load(ctx, d, user.Stream(managerID), &u)
-		if err != nil {
-			return ManagerChanged{}, err
-		}
-		changes, err := u.ChangeEmail(c.Email, d.newInvitation(ctx, by))
-		if err != nil {
-			return ManagerChanged{}, err
-		}
-		newEmail := user.NormalizeEmail(c.Email)
-		if changes == nil {
-			return d.designate(ctx, c.AccountID, managerID, newEmail, by)
-		}
-		// Claim the new email first: of two users wanting it, one wins.
-		var claim reservation.Reservation
-		claimStream := reservation.UserEmailStream(c.AccountID, newEmail)
-		cl, err := load(ctx, d, claimStream, &claim)
-		if err != nil {
-			return ManagerChanged{}, err
-		}
-		switch claim.Owner() {
-		case managerID:
-		case uuid.Nil:
-			if _, err := save(ctx, d, claimStream, cl, by, reservation.Claim(reservation.KindUserEmail, managerID, by.at)); err != nil {
-				return ManagerChanged{}, conflictAs(err, newEmail+" is being taken by another user")
+		managerID, _ := a.Manager()
+		_, err = retried(ctx, func() (struct{}, error) {
+			var u user.User
+			ul, err := load(ctx, d, user.Stream(managerID), &u)
+			if err != nil {
+				return struct{}{}, err
 			}
-		default:
-			return ManagerChanged{}, fmt.Errorf("%s is already a user of this account: %w", newEmail, domain.ErrConflict)
-		}
-		if _, err := save(ctx, d, user.Stream(managerID), ul, by, changes...); err != nil {
-			return ManagerChanged{}, conflictAs(err, "the manager changed meanwhile; try again")
-		}
-		var old reservation.Reservation
-		oldStream := reservation.UserEmailStream(c.AccountID, oldEmail)
-		ol, err := load(ctx, d, oldStream, &old)
+			changes, err := u.ChangeEmail(c.Email, d.newInvitation(ctx, by))
+			if err != nil {
+				return struct{}{}, err
+			}
+			if changes != nil {
+				if err := d.claimEmail(ctx, c.AccountID, email, managerID, by); err != nil {
+					return struct{}{}, err
+				}
+				if _, err := save(ctx, d, user.Stream(managerID), ul, by, changes...); err != nil {
+					// Another change won: free the claim, then try again.
+					return struct{}{}, errors.Join(err, d.releaseEmail(ctx, c.AccountID, email, managerID, by))
+				}
+				u.Apply(changes[0])
+			}
+			for _, former := range u.FormerEmails() {
+				if err := d.releaseEmail(ctx, c.AccountID, user.NormalizeEmail(former), managerID, by); err != nil {
+					return struct{}{}, err
+				}
+			}
+			return struct{}{}, nil
+		})
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		if rel := old.Release(reservation.KindUserEmail, managerID, by.at); rel != nil {
-			if _, err := save(ctx, d, oldStream, ol, by, *rel); err != nil {
-				return ManagerChanged{}, err
-			}
-		}
-		return d.designate(ctx, c.AccountID, managerID, newEmail, by)
+		return d.designate(ctx, c.AccountID, managerID, email, by)
 	})
+}
+
+// claimEmail reserves an email of the account for a user (nothing to do
+// when it is theirs already).
+func (d Deps) claimEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
+	var r reservation.Reservation
+	stream := reservation.UserEmailStream(accountID, email)
+	l, err := load(ctx, d, stream, &r)
+	switch {
+	case err != nil || r.Owner() == owner:
+		return err
+	case r.Owner() != uuid.Nil:
+		return fmt.Errorf("%s is already a user of this account: %w", email, domain.ErrConflict)
+	}
+	_, err = save(ctx, d, stream, l, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
+	return err
+}
+
+// releaseEmail frees an email the user holds (nothing to do otherwise).
+func (d Deps) releaseEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
+	var r reservation.Reservation
+	stream := reservation.UserEmailStream(accountID, email)
+	l, err := load(ctx, d, stream, &r)
+	if err != nil {
+		return err
+	}
+	if rel := r.Release(reservation.KindUserEmail, owner, by.at); rel != nil {
+		_, err = save(ctx, d, stream, l, by, *rel)
+	}
+	return err
 }
 
 // designate records the manager on the account stream.
@@ -150,27 +197,34 @@ func (d Deps) designate(ctx context.Context, accountID, managerID uuid.UUID, ema
 	return ManagerChanged{ManagerUserID: managerID, Position: pos}, err
 }
 
-// mayActOnManager: operators, and users of a partner serving the account
-// whose roles allow managing the customer's first administrator.
-func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor) error {
+// mayActOnManager: operators (nil partner), and users of a partner serving
+// the account whose roles allow managing the customer's first
+// administrator (that partner).
+func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor) (*partner.Partner, error) {
 	if a.Operator {
-		return nil
+		return nil, nil
 	}
 	acc, _, err := d.loadAccount(ctx, accountID)
 	if err != nil {
-		return err
+		return nil, err
 	}
-	for _, p := range acc.Partners() {
-		if _, _, err := d.partnerActing(ctx, p, a, partner.ManageCustomerAdmin); err == nil {
-			return nil
+	for _, id := range acc.Partners() {
+		if p, _, err := d.partnerActing(ctx, id, a, partner.ManageCustomerAdmin); err == nil {
+			return p, nil
 		}
 	}
-	return fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
+	return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
 }
 
-func conflictAs(err error, detail string) error {
-	if isConflict(err) {
-		return fmt.Errorf("%s: %w", detail, domain.ErrConflict)
+// notOwnStaff refuses a partner making one of its own people the
+// customer's Account Administrator: that is the customer's call.
+func notOwnStaff(acting *partner.Partner, email string) error {
+	if acting == nil {
+		return nil
 	}
-	return err
+	if _, staff := acting.MemberByEmail(email); staff {
+		return &domain.RuleError{Code: "partner-staff-as-manager",
+			Detail: "a partner cannot make one of its own users the customer's purchase account manager"}
+	}
+	return nil
 }

@@ -38,7 +38,7 @@ func RegisterPartnerHandler(d Deps) Handler[RegisterPartner, PartnerRegistered] 
 		var p partner.Partner
 		p.Apply(registered)
 		c.Admin.Roles = []string{string(partner.GlobalAdmin)}
-		added, addErr := p.AddUser(adminID, c.Admin, by.actor)
+		added, addErr := p.AddUser(adminID, c.Admin, partner.Grantor{Roles: partner.AllRoles, Name: by.actor})
 		if err := joinValidation(regErr, addErr, "admin."); err != nil {
 			return PartnerRegistered{}, err
 		}
@@ -77,7 +77,7 @@ func AddPartnerUserHandler(d Deps) Handler[AddPartnerUser, PartnerUserAdded] {
 			if e, ok := mine[partner.UserAdded](l); ok {
 				return PartnerUserAdded{UserID: e.UserID, Position: l.answered()}, nil
 			}
-			added, err := p.AddUser(userID, c.Person, by.actor)
+			added, err := p.AddUser(userID, c.Person, grantor(p, c.By, by))
 			if err != nil {
 				return PartnerUserAdded{}, err
 			}
@@ -113,13 +113,13 @@ func ChangePartnerUserHandler(d Deps) Handler[ChangePartnerUser, eventstore.Posi
 			}
 			var change event.Event
 			if c.Remove {
-				removed, err := p.RemoveUser(c.UserID, by.actor)
+				removed, err := p.RemoveUser(c.UserID, grantor(p, c.By, by))
 				if err != nil {
 					return eventstore.Position{}, err
 				}
 				change = removed
 			} else {
-				changed, err := p.ChangeRoles(c.UserID, c.Roles, by.actor)
+				changed, err := p.ChangeRoles(c.UserID, c.Roles, grantor(p, c.By, by))
 				if err != nil || changed == nil {
 					return l.answered(), err
 				}
@@ -164,4 +164,14 @@ func (d Deps) partnerActing(ctx context.Context, id uuid.UUID, a Actor, action p
 		return nil, l, fmt.Errorf("your partner roles do not allow %s: %w", action, domain.ErrForbidden)
 	}
 	return p, l, nil
+}
+
+// grantor is the actor as the partner sees it: one of its users, or an
+// operator holding every role.
+func grantor(p *partner.Partner, a Actor, by origin) partner.Grantor {
+	if a.Operator {
+		return partner.Grantor{Roles: partner.AllRoles, Name: by.actor}
+	}
+	m, _ := p.MemberByEmail(a.Email)
+	return partner.Grantor{ID: m.ID, Roles: m.Roles, Name: by.actor}
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/tracing"
 )
 
 // aggregate is a write model folded from its stream.
@@ -98,6 +99,10 @@ type origin struct {
 // stale is a revision conflict, never a broken chain.
 func save(ctx context.Context, d Deps, stream string, at loaded, by origin, events ...event.Event) (eventstore.AppendResult, error) {
 	corr := correlation(ctx)
+	// The append's span is the parent of whatever its events cause.
+	ctx, span := tracing.Start(ctx, "eventstore.append", tracing.Attr("stream", stream))
+	defer span.End()
+	traceParent := tracing.TraceParent(ctx)
 	data := make([]eventstore.EventData, len(events))
 	var next uint64
 	if at.revision != nil {
@@ -113,6 +118,7 @@ func save(ctx context.Context, d Deps, stream string, at loaded, by origin, even
 			CorrelationID: corr,
 			OccurredAt:    by.at,
 			PreviousHash:  prev,
+			TraceParent:   traceParent,
 		}, seal)
 		if err != nil {
 			return eventstore.AppendResult{}, err

@@ -70,5 +70,6 @@ func (d Deps) partnerOfManager(ctx context.Context, accountID, userID uuid.UUID,
 	if manager, _ := acc.Manager(); manager != userID {
 		return false
 	}
-	return d.mayActOnManager(ctx, accountID, a) == nil
+	_, err = d.mayActOnManager(ctx, accountID, a)
+	return err == nil
 }

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/benefit"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
@@ -54,6 +55,10 @@ func (c *Consumer) applyPartner(ctx context.Context, tx pgx.Tx, env event.Envelo
 		return nil, err
 	case account.PartnerVisibilityGranted:
 		return c.visibilityGranted(ctx, tx, env, e)
+	case benefit.UserAssigned:
+		return c.benefitAssigned(ctx, tx, env, e.PartnerID, e.UserID, e.AlternateEmail)
+	case benefit.UserReassigned:
+		return c.benefitAssigned(ctx, tx, env, e.PartnerID, e.UserID, e.AlternateEmail)
 	}
 	return nil, nil
 }

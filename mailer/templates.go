@@ -54,11 +54,12 @@ var locales = map[string]locale{
 const (
 	kindInvitation        = "invitation"
 	kindVisibilityGranted = "visibility_granted"
+	kindTechnicalBenefit  = "technical_benefit"
 )
 
 func parse(lang string) map[string]*template.Template {
 	kinds := map[string]*template.Template{}
-	for _, kind := range []string{kindInvitation, kindVisibilityGranted} {
+	for _, kind := range []string{kindInvitation, kindVisibilityGranted, kindTechnicalBenefit} {
 		kinds[kind] = template.Must(template.New(kind).Option("missingkey=error").
 			ParseFS(templateFiles, "templates/"+kind+"."+lang+".tmpl"))
 	}

@@ -27,7 +27,7 @@ var partnersSchema string
 func (Partners) Name() string { return "partners" }
 
 // Version changes whenever the tables or what Apply writes change.
-func (Partners) Version() int { return 1 }
+func (Partners) Version() int { return 2 } // 2: assigned_licenses follows the licenses events
 
 // Schema is the DDL of the tables.
 func (Partners) Schema() string { return partnersSchema }
@@ -91,18 +91,19 @@ func changeChannel(q *pgx.Batch, env event.Envelope, e account.ChannelPartnerCha
 	q.Queue(`DELETE FROM rm_account_partners WHERE account_id = $1 AND partner_id = $2`, e.AccountID, e.FromPartnerID)
 	q.Queue(`INSERT INTO rm_account_partners (account_id, partner_id, associated_at) VALUES ($1, $2, $3)
 		ON CONFLICT DO NOTHING`, e.AccountID, e.ToPartnerID, env.OccurredAt)
-	// Rewritten grants first (a self grant is left out, a duplicate of an
-	// existing grant conflicts), then the grants naming the previous
-	// partner go. The rewrite is one-to-one on the rows it reads, so no two
-	// of them collide with each other.
+	// As account.MoveGrants: the grants the previous partner held pass to
+	// the new one (a self grant is left out, a duplicate of an existing
+	// grant conflicts), then every grant naming the previous partner goes,
+	// those to see its orders included. The copy is one-to-one on the rows
+	// it reads, so no two of them collide with each other.
 	q.Queue(`
 		INSERT INTO rm_partner_grants (account_id, grantee_partner_id, source_partner_id, granted_at, granted_by)
 		SELECT account_id, grantee, source, granted_at, granted_by FROM (
 		    SELECT account_id, granted_at, granted_by,
 		           CASE WHEN grantee_partner_id = $2::uuid THEN $3::uuid ELSE grantee_partner_id END AS grantee,
-		           CASE WHEN source_partner_id = $2::uuid THEN $3::uuid ELSE source_partner_id END AS source
+		           source_partner_id AS source
 		      FROM rm_partner_grants
-		     WHERE account_id = $1 AND $2::uuid IN (grantee_partner_id, source_partner_id)) g
+		     WHERE account_id = $1 AND grantee_partner_id = $2::uuid) g
 		 WHERE grantee <> source
 		ON CONFLICT DO NOTHING`, e.AccountID, e.FromPartnerID, e.ToPartnerID)
 	q.Queue(`DELETE FROM rm_partner_grants WHERE account_id = $1 AND $2::uuid IN (grantee_partner_id, source_partner_id)`,
@@ -133,6 +134,10 @@ func applySubscription(q *pgx.Batch, env event.Envelope) {
 			WHERE subscription_id = $1`, e.SubscriptionID, e.CancelledAt, string(e.Reason), e.Feedback)
 	case subscription.Expired:
 		q.Queue(`UPDATE rm_subscriptions SET expiry_recorded = true WHERE subscription_id = $1`, e.SubscriptionID)
+	case subscription.LicensesAssigned:
+		q.Queue(`UPDATE rm_subscriptions SET assigned_licenses = $2 WHERE subscription_id = $1`, e.SubscriptionID, e.AssignedLicenses)
+	case subscription.LicensesUnassigned:
+		q.Queue(`UPDATE rm_subscriptions SET assigned_licenses = $2 WHERE subscription_id = $1`, e.SubscriptionID, e.AssignedLicenses)
 	}
 }
 

@@ -91,6 +91,9 @@ func decodeCursor(s string, o sortOrder) ([]any, string) {
 	if c.Sort != o.name {
 		return nil, "the cursor belongs to another sort than " + o.name + ": start again without it"
 	}
+	if !keysFit(c.Keys) {
+		return nil, malformedCursor
+	}
 	args := make([]any, len(c.Keys))
 	for i, k := range o.cols {
 		var err error
@@ -128,4 +131,19 @@ func (o sortOrder) keyset(args, after []any) (cond, order string, _ []any) {
 		cond = " AND (" + strings.Join(cols, ", ") + ") " + op + " (" + strings.Join(params, ", ") + ")"
 	}
 	return cond, strings.Join(orders, ", "), args
+}
+
+// maxKey bounds one value of a cursor: longer than any sort column holds.
+const maxKey = 1024
+
+// keysFit reports whether a cursor's values can be what a page ended on:
+// short, and free of NUL (which PostgreSQL refuses in text), so that a
+// crafted cursor is a 400, never a failed query.
+func keysFit(keys []string) bool {
+	for _, k := range keys {
+		if len(k) > maxKey || strings.ContainsRune(k, 0) {
+			return false
+		}
+	}
+	return true
 }

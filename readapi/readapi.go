@@ -39,8 +39,10 @@ func Routes(d Deps) []kit.Route {
 	}
 	routes := []kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}
 	routes = append(routes, d.subscriptionRoutes()...)
+	routes = append(routes, d.licenseRoutes()...)
 	routes = append(routes, d.accountPartnerRoutes()...)
 	routes = append(routes, d.partnerRoutes()...)
+	routes = append(routes, d.billingRoutes()...)
 	return append(routes, d.auditRoutes()...)
 }
 

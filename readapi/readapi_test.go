@@ -23,6 +23,19 @@ func TestRoutes_declare_what_the_openapi_document_needs(t *testing.T) {
 		"GET /v1/partners/{partnerId}":                                    http.StatusNotFound,
 		"GET /v1/partners/{partnerId}/accounts":                           http.StatusNotFound,
 		"GET /v1/partners/{partnerId}/accounts/{accountId}/subscriptions": http.StatusNotFound,
+		// Billing (the account's Account Administrators and Account
+		// Managers) and the partner's membership benefits.
+		"GET /v1/accounts/{accountId}/billing-profiles":                    http.StatusForbidden,
+		"GET /v1/accounts/{accountId}/billing-profiles/{billingProfileId}": http.StatusForbidden,
+		"GET /v1/accounts/{accountId}/invoices":                            http.StatusForbidden,
+		"GET /v1/accounts/{accountId}/invoices/{invoiceId}":                http.StatusForbidden,
+		"GET /v1/partners/{partnerId}/benefits":                            http.StatusNotFound,
+		"GET /v1/partners/{partnerId}/benefit-packages":                    http.StatusNotFound,
+		"GET /v1/partners/{partnerId}/benefit-packages/{packageId}":        http.StatusNotFound,
+		// Licenses (members).
+		"GET /v1/accounts/{accountId}/licenses":                                   http.StatusNotFound,
+		"GET /v1/accounts/{accountId}/users/{userId}/licenses":                    http.StatusNotFound,
+		"GET /v1/accounts/{accountId}/subscriptions/{subscriptionId}/assignments": http.StatusNotFound,
 		// The auditors' routes (operators only) read a log that does not
 		// change under them: no ?after.
 		"GET /v1/audit/events":            http.StatusForbidden,

@@ -73,7 +73,7 @@ func (o keyOrder[R]) encode(r R) string {
 }
 
 // decimal is how PostgreSQL prints a numeric sort value.
-var decimal = regexp.MustCompile(`^-?[0-9]+(\.[0-9]+)?$`)
+var decimal = regexp.MustCompile(`^-?[0-9]{1,12}(\.[0-9]{1,4})?$`)
 
 // decode reads a cursor of this order into the arguments its keyset
 // condition binds; the reason when it cannot.
@@ -85,6 +85,9 @@ func (o keyOrder[R]) decode(s string) ([]any, string) {
 	}
 	if c.Sort != o.name {
 		return nil, "the cursor belongs to another sort than " + o.name + ": start again without it"
+	}
+	if !keysFit(c.Keys) {
+		return nil, malformedCursor
 	}
 	args := make([]any, len(c.Keys))
 	for i, k := range o.cols {

@@ -6,17 +6,27 @@ cd "$(dirname "$0")/.."
 timeout=${1:-9m}
 
 scripts/postgres.sh install
+scripts/brokers.sh install
 dir=$(mktemp -d /tmp/bizcenter-test-XXXXXX)
-cleanup() { scripts/postgres.sh stop "$dir"; rm -rf "$dir"; }
+brokers=$(mktemp -d /tmp/bizcenter-brokers-XXXXXX)
+cleanup() { scripts/brokers.sh stop "$brokers"; scripts/postgres.sh stop "$dir"; rm -rf "$dir" "$brokers"; }
 trap cleanup EXIT
 url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 56432)" fast)
 echo "test cluster: $url"
+# The brokers of the integration-event tests (publisher/): NATS is up at
+# once; RabbitMQ boots in the background (seconds) while vet runs.
+nats_url=$(scripts/brokers.sh nats "$brokers")
+amqp_url=$(scripts/brokers.sh rabbitmq "$brokers")
+echo "test brokers: $nats_url $amqp_url"
 
 echo "== gofmt, go vet, import rules"
 unformatted=$(gofmt -l $(git ls-files '*.go' 2>/dev/null || find . -name '*.go'))
 if [ -n "$unformatted" ]; then echo "gofmt would change: $unformatted"; exit 1; fi
 go vet ./...
 scripts/check-imports.sh
+
+scripts/brokers.sh wait "$amqp_url" 120 "$brokers"
+export TEST_NATS_URL=$nats_url TEST_AMQP_URL=$amqp_url
 
 echo "== go test"
 # Fuzz targets run briefly as regression tests over their seed corpus here;

@@ -3,6 +3,7 @@ package service_test
 import (
 	"net/http"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 )
@@ -154,19 +155,24 @@ func TestPartnerVisibility_grant_revoke_and_channel_change_through_the_partner_v
 	pos = h.must(http.StatusOK, "DELETE", grants+"/"+a+"/"+b, admin, nil)["position"].(string)
 	sees(a, aAdmin, pos, "alpha-order")
 
-	// B hands the account over to C: C inherits what B ordered, B sees
-	// nothing any more, and the order still says B ordered it.
+	// B hands the account over to C, which already serves it and ordered
+	// for it: C inherits what B ordered and B's grant to see A's orders;
+	// B sees nothing any more; the order still says B ordered it; and A's
+	// grant to see B's orders ends rather than show A C's own order.
+	h.serve(accountID, c)
+	h.order(accountID, cAdmin, c, "gamma-order")
 	h.must(http.StatusCreated, "POST", grants, admin, map[string]any{"granteePartnerId": a, "sourcePartnerId": b})
+	h.must(http.StatusCreated, "POST", grants, admin, map[string]any{"granteePartnerId": b, "sourcePartnerId": a})
 	op := h.token("op-1", "ops@bizcenter.example", true)
 	pos = h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/channel-partner-changes", op,
 		map[string]any{"fromPartnerId": b, "toPartnerId": c})["position"].(string)
-	sees(c, cAdmin, pos, "beta-order")
-	sees(a, aAdmin, pos, "alpha-order", "beta-order") // the grant now names C
+	sees(c, cAdmin, pos, "alpha-order", "beta-order", "gamma-order")
+	sees(a, aAdmin, pos, "alpha-order")
 	if code, body := view(b, bAdmin, pos); code != http.StatusNotFound {
 		t.Fatalf("the previous partner reads the account: %d %v", code, body)
 	}
 	_, page := view(c, cAdmin, pos)
-	item := page["items"].([]any)[0].(map[string]any)
+	item := itemNamed(t, page, "beta-order")
 	if item["orderingPartner"].(map[string]any)["partnerId"] != b || item["channelPartner"].(map[string]any)["partnerId"] != c {
 		t.Fatalf("inherited order: %v", item)
 	}
@@ -308,5 +314,95 @@ func TestPartner_designates_another_manager_and_changes_the_managers_email(t *te
 	h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/manager", aAdmin, person("zed@tailspin.example"))
 	if code, body := h.call("PUT", email, aAdmin, map[string]any{"email": "mia@tailspin.example"}); code != http.StatusConflict {
 		t.Fatalf("taking another user's email: %d %v", code, body)
+	}
+}
+
+func itemNamed(t *testing.T, page map[string]any, name string) map[string]any {
+	t.Helper()
+	for _, it := range page["items"].([]any) {
+		if m := it.(map[string]any); m["name"] == name {
+			return m
+		}
+	}
+	t.Fatalf("no %s in %v", name, page)
+	return nil
+}
+
+func TestPartner_roles_cannot_climb(t *testing.T) {
+	h := start(t, options{})
+	accountID, _ := h.registered()
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	h.serve(accountID, a)
+	users := "/v1/partners/" + a + "/users"
+	uma := h.must(http.StatusCreated, "POST", users, aAdmin, map[string]any{
+		"email": "uma@alpha.example", "firstName": "Uma", "lastName": "M", "roles": []string{"user_management_admin"}})["userId"].(string)
+	umaToken := h.token("sub-uma", "uma@alpha.example", false)
+	for _, tc := range []struct {
+		name, method, path string
+		body               any
+	}{
+		{"adds a global admin", "POST", users, map[string]any{"email": "x@alpha.example", "firstName": "X", "lastName": "Y", "roles": []string{"global_admin"}}},
+		{"raises herself", "PUT", users + "/" + uma + "/roles", map[string]any{"roles": []string{"global_admin"}}},
+		{"changes her own roles", "PUT", users + "/" + uma + "/roles", map[string]any{"roles": []string{"sales_agent", "user_management_admin"}}},
+	} {
+		if code, body := h.call(tc.method, tc.path, umaToken, tc.body); code != http.StatusForbidden {
+			t.Errorf("a user management admin %s: %d %v", tc.name, code, body)
+		}
+	}
+	// A helpdesk agent may act on the customer's manager, but not make
+	// one of the partner's own people the customer's administrator.
+	h.must(http.StatusCreated, "POST", users, aAdmin, map[string]any{
+		"email": "hal@alpha.example", "firstName": "Hal", "lastName": "D", "roles": []string{"helpdesk_agent"}})
+	hal := h.token("sub-hal", "hal@alpha.example", false)
+	code, body := h.call("PUT", "/v1/accounts/"+accountID+"/manager", hal, person("hal@alpha.example"))
+	if code != http.StatusUnprocessableEntity || problemType(body) != problems+"partner-staff-as-manager" {
+		t.Fatalf("a partner makes itself the customer's administrator: %d %v", code, body)
+	}
+}
+
+// Two partners change a pending manager's email at once: whatever the
+// outcome, the manager ends with one email, and no other address keeps a
+// reservation (which would lend it the manager's rights).
+func TestChangeManagerEmail_concurrent_changes_leave_no_stale_reservation(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
+		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
+	})
+	accountID, tom := out["accountId"].(string), out["managerUserId"].(string)
+	emails := []string{"x@tailspin.example", "y@tailspin.example"}
+	codes := make([]int, 2)
+	var wg sync.WaitGroup
+	for i, e := range emails {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			codes[i], _ = h.call("PUT", "/v1/accounts/"+accountID+"/manager/email", op, map[string]any{"email": e})
+		}()
+	}
+	wg.Wait()
+	for _, c := range codes {
+		if c != http.StatusOK && c != http.StatusConflict {
+			t.Fatalf("concurrent changes answered %v", codes)
+		}
+	}
+	// The manager's email is taken (409); every other address is free.
+	taken := 0
+	for _, e := range append(emails, "tom@tailspin.example") {
+		code, body := h.call("POST", "/v1/accounts/"+accountID+"/users", op, invite(e, "account_viewer"))
+		switch code {
+		case http.StatusConflict:
+			taken++
+		case http.StatusCreated:
+			if body["userId"] == tom {
+				t.Fatalf("inviting %s answered the manager's id", e)
+			}
+		default:
+			t.Fatalf("inviting %s: %d %v", e, code, body)
+		}
+	}
+	if taken != 1 {
+		t.Fatalf("%d addresses are held after concurrent changes %v, want only the manager's", taken, codes)
 	}
 }

@@ -28,9 +28,12 @@ import (
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/migrations"
+	"github.com/bizcenter/bizcenter/payment"
 	"github.com/bizcenter/bizcenter/personal"
 	"github.com/bizcenter/bizcenter/projections"
 	"github.com/bizcenter/bizcenter/readapi"
+	"github.com/bizcenter/bizcenter/tracing"
+	"github.com/bizcenter/bizcenter/webhooks"
 )
 
 // Config is everything a process needs, already validated by cmd.
@@ -61,6 +64,12 @@ type Config struct {
 	// IdempotencyTTL is how long the answer to a request with an
 	// Idempotency-Key is kept (default 24 hours).
 	IdempotencyTTL time.Duration
+	// Payments vaults the cards of billing profiles (nil: the local test
+	// provider, payment.Local, on Clock).
+	Payments payment.Provider
+	// Integration configures the integration events: the broker the
+	// publisher sends to, webhooks and tracing (integration.go).
+	Integration IntegrationConfig
 }
 
 // Service is one running process.
@@ -74,6 +83,12 @@ type Service struct {
 	Monitor  *projections.Monitor
 	Sweeper  *Sweeper
 	Commands httpapi.Commands
+	// Licenses are the license commands (licenses.go).
+	Licenses httpapi.LicenseCommands
+	// closers release what the integration wiring opened (integration.go).
+	closers []func() error
+	// Webhooks posts the queued webhook deliveries (integration.go).
+	Webhooks *webhooks.Worker
 }
 
 // New connects, migrates, and wires everything; nothing runs until Run.
@@ -82,9 +97,12 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	// Each feed topic this instance leads holds a connection for good;
-	// beyond those, about twice the cores serve requests best.
-	pcfg.MaxConns = max(pcfg.MaxConns, 12)
+	// Each feed topic this instance leads holds a connection for good,
+	// and a projector's batch takes another while it applies (all of them
+	// at once when the builds are locked); beyond those, about twice the
+	// cores serve requests best. The consumers (mailer, webhooks, ...) are
+	// counted as four topics.
+	pcfg.MaxConns = max(pcfg.MaxConns, 12, int32(2*len(ProjectorNames())+4+4))
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -133,6 +151,9 @@ func (s *Service) wire(ctx context.Context) error {
 		return fmt.Errorf("mailer: %w", err)
 	}
 	engine.AddConsumer(mailer.Name, mail.Handle)
+	if err := s.wireIntegration(engine); err != nil {
+		return err
+	}
 	s.engine = engine
 
 	keys := personal.Keys{DB: s.pool}
@@ -145,17 +166,24 @@ func (s *Service) wire(ctx context.Context) error {
 	}
 	s.Sweeper = &Sweeper{Pool: s.pool, Clock: s.cfg.Clock, Record: s.Commands.RecordExpiry,
 		RecordSubscription: s.Commands.RecordSubscriptionExpiry, Interval: interval, Log: log}
+	licenses, err := s.licenseRoutes(deps)
+	if err != nil {
+		return err
+	}
 	verifier, err := authenticator(s.cfg)
 	if err != nil {
 		return err
 	}
 	s.server = httpapi.New(verifier, log,
 		httpapi.CommandRoutes(s.Commands, log),
+		licenses,
+		httpapi.BillingRoutes(httpapi.NewBillingCommands(deps, s.payments(), log), log),
 		[]kit.Route{s.resends.Route()},
 		s.readRoutes(deps),
 		httpapi.OpsRoutes(s.ready),
 		httpapi.AdminRoutes(s.Monitor, s.pool, Projectors(), log),
 		httpapi.AuditRoutes(store, keys.Opener),
+		s.integrationRoutes(),
 	)
 	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, Log: log}))
 	s.server.Registry().MustRegister(s.Monitor.Collector())
@@ -192,7 +220,7 @@ func openStore(ctx context.Context, cfg Config, pool *pgxpool.Pool) (eventstore.
 }
 
 // Handler is the HTTP API.
-func (s *Service) Handler() http.Handler { return s.server }
+func (s *Service) Handler() http.Handler { return tracing.HTTP(s.server) }
 
 // Server exposes the HTTP server (routes, OpenAPI) to tests.
 func (s *Service) Server() *httpapi.Server { return s.server }
@@ -229,6 +257,7 @@ func (s *Service) RunProjections(ctx context.Context) error {
 	go s.resends.Run(ctx)
 	go s.Sweeper.Run(ctx)
 	go s.Monitor.Run(ctx)
+	go s.Webhooks.Run(ctx)
 	return s.engine.Run(ctx)
 }
 
@@ -260,6 +289,9 @@ func (s *Service) Serve(ctx context.Context, l net.Listener) error {
 
 // Close releases the store and the pool.
 func (s *Service) Close() {
+	for _, c := range s.closers {
+		_ = c()
+	}
 	_ = s.store.Close()
 	s.pool.Close()
 }

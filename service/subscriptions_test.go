@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/base64"
 	"net/http"
 	"testing"
 	"time"
@@ -81,6 +82,10 @@ func TestSubscription_purchase_total_cancel_and_expiry(t *testing.T) {
 	history := h.must(http.StatusOK, "GET", "/v1/audit/streams/subscription-"+other, op, nil)["events"].([]any)
 	if last := history[len(history)-1].(map[string]any); last["type"] != "subscription.expired" {
 		t.Fatalf("last event %v", last)
+	}
+	crafted := base64.RawURLEncoding.EncodeToString([]byte(`{"s":"name","k":["a\u0000","` + other + `"]}`))
+	if code, body := h.call("GET", subs+"?cursor="+crafted, admin, nil); code != http.StatusBadRequest || !namesField(body, "cursor") {
+		t.Fatalf("a cursor holding NUL: %d %v", code, body)
 	}
 	expired := h.must(http.StatusOK, "GET", subs+"?status=expired", admin, nil)
 	if got := names(t, expired); len(got) != 1 || got[0] != "Yearly" {

@@ -15,8 +15,10 @@ import (
 
 // Projectors are the read models this binary builds, by name.
 func Projectors() map[string]projections.Versioned {
-	users, audit, partners := projections.Users{}, projections.Audit{}, projections.Partners{}
-	return map[string]projections.Versioned{users.Name(): users, audit.Name(): audit, partners.Name(): partners}
+	users, audit, partners, billing := projections.Users{}, projections.Audit{}, projections.Partners{}, projections.Billing{}
+	licenses := projections.Licenses{}
+	return map[string]projections.Versioned{users.Name(): users, audit.Name(): audit, partners.Name(): partners, billing.Name(): billing,
+		licenses.Name(): licenses}
 }
 
 // ProjectorNames lists Projectors' names, sorted.

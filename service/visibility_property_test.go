@@ -59,10 +59,11 @@ func (m *visibilityModel) change(from, to string) {
 	m.moved[from] = to
 	next := map[[2]string]bool{}
 	for g := range m.grants {
-		for i := range g {
-			if g[i] == from {
-				g[i] = to
-			}
+		if g[1] == from {
+			continue // nobody was allowed to see the new partner's own orders
+		}
+		if g[0] == from {
+			g[0] = to
 		}
 		if g[0] != g[1] {
 			next[g] = true

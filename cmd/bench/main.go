@@ -28,12 +28,14 @@ type config struct {
 	live        bench.LiveConfig
 	list        bench.ListConfig
 	servicePool int
+	// licenseUsers: the users of the AssignLicenses measure.
+	licenseUsers int
 }
 
 // quick are the sizes of -quick, for flags not given explicitly.
 var quick = map[string]string{
 	"invite-time": "2s", "catchup-events": "20000", "live-rate-time": "2s", "live-time": "3s",
-	"list-users": "20000", "list-time": "2s",
+	"list-users": "20000", "list-time": "2s", "license-users": "1000",
 }
 
 func main() {
@@ -50,7 +52,7 @@ func main() {
 
 func parseFlags() (c config, profile string) {
 	flag.StringVar(&c.admin, "cluster", os.Getenv("BENCH_CLUSTER_URL"), "admin URL of the cluster to create databases in")
-	flag.StringVar(&c.only, "only", "invites,live,catchup,list", "the measures to run, comma-separated")
+	flag.StringVar(&c.only, "only", "invites,live,catchup,list,licenses", "the measures to run, comma-separated")
 	isQuick := flag.Bool("quick", false, "small sizes and short runs, for a check that everything works")
 	flag.DurationVar(&c.invites, "invite-time", 10*time.Second, "how long to run InviteUser and its baseline")
 	flag.IntVar(&c.events, "catchup-events", 1_000_000, "events for the catch-up measures")
@@ -64,6 +66,7 @@ func parseFlags() (c config, profile string) {
 	flag.IntVar(&c.list.Clients, "list-clients", 32, "concurrent clients of the list measure")
 	flag.DurationVar(&c.list.Time, "list-time", 10*time.Second, "how long to run each side of the list measure")
 	rawPool := flag.Int("list-pool", 4, "connections of the raw side of the list measure")
+	flag.IntVar(&c.licenseUsers, "license-users", 5000, "users of the one AssignLicenses request of the licenses measure")
 	flag.IntVar(&c.servicePool, "service-pool", 0, "at least this many connections in the service's pool (0: the service's own size)")
 	flag.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
 	flag.Parse()
@@ -107,7 +110,7 @@ func run(ctx context.Context, c config, t *bench.Table) error {
 	measures := []struct {
 		name string
 		run  func(context.Context, string, config, *bench.Table) error
-	}{{"invites", invites}, {"live", live}, {"catchup", catchUp}, {"list", list}}
+	}{{"invites", invites}, {"live", live}, {"catchup", catchUp}, {"list", list}, {"licenses", licenses}}
 	chosen := map[string]bool{}
 	for _, m := range strings.Split(c.only, ",") {
 		chosen[strings.TrimSpace(m)] = true
@@ -211,6 +214,17 @@ func list(ctx context.Context, dbURL string, c config, t *bench.Table) error {
 	base := fmt.Sprintf("the same SQL raw via pgx, pool of %d, ", c.list.RawPool)
 	t.Add(bench.Row{Name: name + "QPS", V: r.HTTP.Rate, Unit: "/s", Base: base + "QPS", B: r.Raw.Rate}.RatioAtLeast(0.5))
 	t.Add(bench.Row{Name: name + "p99", V: ms(r.HTTP.Latency.P99), Unit: "ms", Base: base + "p99", B: ms(r.Raw.Latency.P99)}.RatioAtMost(2))
+	return nil
+}
+
+func licenses(ctx context.Context, dbURL string, c config, t *bench.Table) error {
+	r, err := bench.AssignLicenses(ctx, dbURL, c.licenseUsers)
+	if err != nil {
+		return err
+	}
+	base := fmt.Sprintf("CopyFrom of %d assignment rows, one tx", r.Users)
+	t.Add(bench.Row{Name: fmt.Sprintf("AssignLicenses, 1 product x %d users, one request: answer", r.Users), V: ms(r.Answer), Unit: "ms", Base: base, B: ms(r.Copy)})
+	t.Add(bench.Row{Name: "  request -> entitlements read model shows it (GET ?after)", V: ms(r.Visible), Unit: "ms", Base: base, B: ms(r.Copy)})
 	return nil
 }
 

@@ -18,6 +18,7 @@ import (
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/service"
+	"github.com/bizcenter/bizcenter/tracing"
 )
 
 func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
@@ -31,6 +32,13 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	clk, _ := c.clock(log)
+	if c.OTLPEndpoint != "" {
+		shutdown, err := tracing.SetupOTLP(ctx, c.OTLPEndpoint)
+		if err != nil {
+			return fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT: %w", err)
+		}
+		defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // best effort at exit
+	}
 	var sender mailer.Sender = mailer.FileSender{Dir: c.MailDir}
 	if c.SMTPAddr != "" {
 		sender = mailer.SMTPSender{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
@@ -40,6 +48,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
 		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience,
 		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,
+		Integration: service.IntegrationConfig{Publish: c.Publish},
 	})
 	if err != nil {
 		return err

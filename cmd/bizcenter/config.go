@@ -15,6 +15,7 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/mailer"
+	"github.com/bizcenter/bizcenter/publisher"
 	"github.com/bizcenter/bizcenter/service"
 )
 
@@ -35,6 +36,10 @@ type config struct {
 	InvitationKey string
 	Now           string
 	NowOffset     string
+	// Publish chooses the broker of integration events (docs/integration.md).
+	Publish publisher.Config
+	// OTLPEndpoint, when set, exports traces over OTLP/HTTP.
+	OTLPEndpoint string
 }
 
 func envOr(name, def string) string {
@@ -62,6 +67,9 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		InvitationKey: envOr("BIZCENTER_INVITATION_KEY", ""),
 		Now:           envOr("BIZCENTER_NOW", ""),
 		NowOffset:     envOr("BIZCENTER_NOW_OFFSET", ""),
+		Publish: publisher.Config{Transport: envOr("PUBLISH_TRANSPORT", ""), URL: envOr("PUBLISH_URL", ""),
+			Topic: envOr("PUBLISH_TOPIC", "")},
+		OTLPEndpoint: envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 	}
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL")
 	fs.StringVar(&c.EventStoreURL, "eventstore-url", c.EventStoreURL, "EventStoreDB URL (empty: events in PostgreSQL)")
@@ -95,6 +103,9 @@ func (c config) validate() error {
 	}
 	if _, err := c.clock(nil); err != nil {
 		errs = append(errs, err)
+	}
+	if err := c.Publish.Validate(); err != nil {
+		errs = append(errs, fmt.Errorf("PUBLISH_TRANSPORT, PUBLISH_URL, PUBLISH_TOPIC: %w", err))
 	}
 	return errors.Join(errs...)
 }

@@ -19,9 +19,11 @@ type PartnerAssociated struct {
 
 // ChannelPartnerChanged: the account moved from one partner to another.
 // The previous partner no longer serves the account; everything it
-// ordered is now the new partner's, and every visibility grant naming the
-// previous partner names the new one (a grant of the new partner to itself
-// disappears). The subscriptions keep who ordered them originally.
+// ordered is now the new partner's, and so are the grants it held as
+// grantee. Grants that let others see the previous partner's orders end:
+// carried over, they would show them the new partner's own orders too,
+// which the customer never allowed. The subscriptions keep who ordered
+// them originally.
 type ChannelPartnerChanged struct {
 	AccountID     uuid.UUID `json:"accountId"`
 	FromPartnerID uuid.UUID `json:"fromPartnerId"`
@@ -107,17 +109,17 @@ func (a *Account) applyPartner(e any) {
 }
 
 // MoveGrants is the grants after a channel change from one partner to
-// another: each grant naming from names to instead; a grant of a partner
-// to itself, and duplicates, disappear. The read model applies the same
-// rule.
+// another: the grants from held pass to to; the grants to see what from
+// ordered end; a grant of a partner to itself, and duplicates, disappear.
+// The read model applies the same rule.
 func MoveGrants(grants []Grant, from, to uuid.UUID) []Grant {
 	var out []Grant
 	for _, g := range grants {
+		if g.Source == from {
+			continue
+		}
 		if g.Grantee == from {
 			g.Grantee = to
-		}
-		if g.Source == from {
-			g.Source = to
 		}
 		if g.Grantee != g.Source && !slices.Contains(out, g) {
 			out = append(out, g)

@@ -30,6 +30,10 @@ type Metadata struct {
 	// Together they chain each stream, so an edited event shows.
 	PreviousHash string `json:"previousHash,omitempty"`
 	Hash         string `json:"hash,omitempty"`
+	// TraceParent is the W3C trace context of the command that appended
+	// the event, so that its consumers' spans join the command's trace.
+	// It is not sealed by Hash: it says where to look, not what happened.
+	TraceParent string `json:"traceparent,omitempty"`
 }
 
 // Envelope is a decoded event with where it sits in the store.

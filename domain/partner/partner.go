@@ -156,7 +156,7 @@ type Person struct {
 
 // AddUser validates a new user of the partner. The email must be free
 // within the partner (ErrConflict otherwise).
-func (p *Partner) AddUser(id uuid.UUID, in Person, by string) (UserAdded, error) {
+func (p *Partner) AddUser(id uuid.UUID, in Person, by Grantor) (UserAdded, error) {
 	var verr domain.ValidationError
 	email, why := user.CheckEmail(in.Email)
 	if why != "" {
@@ -177,15 +177,19 @@ func (p *Partner) AddUser(id uuid.UUID, in Person, by string) (UserAdded, error)
 	if err := verr.Err(); err != nil {
 		return UserAdded{}, err
 	}
+	if err := by.mayTouch(roles); err != nil {
+		return UserAdded{}, err
+	}
 	if _, taken := p.MemberByEmail(email); taken {
 		return UserAdded{}, fmt.Errorf("%s is already a user of this partner: %w", email, domain.ErrConflict)
 	}
-	return UserAdded{PartnerID: p.id, UserID: id, Email: email, FirstName: first, LastName: last, Roles: roles, AddedBy: by}, nil
+	return UserAdded{PartnerID: p.id, UserID: id, Email: email, FirstName: first, LastName: last, Roles: roles, AddedBy: by.Name}, nil
 }
 
 // ChangeRoles sets a user's roles as a whole (nil: nothing changes). The
-// partner keeps at least one global admin.
-func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by string) (*UserRolesChanged, error) {
+// partner keeps at least one global admin, and nobody changes their own
+// roles.
+func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by Grantor) (*UserRolesChanged, error) {
 	m, ok := p.Member(userID)
 	if !ok {
 		return nil, fmt.Errorf("partner user %s: %w", userID, domain.ErrNotFound)
@@ -197,22 +201,31 @@ func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by string) (*UserRo
 	if slices.Equal(roles, m.Roles) {
 		return nil, nil
 	}
+	if by.ID == userID {
+		return nil, fmt.Errorf("nobody changes their own partner roles: %w", domain.ErrForbidden)
+	}
+	if err := by.mayTouch(append(slices.Clone(roles), m.Roles...)); err != nil {
+		return nil, err
+	}
 	if slices.Contains(m.Roles, GlobalAdmin) && !slices.Contains(roles, GlobalAdmin) && p.globalAdmins() == 1 {
 		return nil, &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin"}
 	}
-	return &UserRolesChanged{PartnerID: p.id, UserID: userID, Roles: roles, ChangedBy: by}, nil
+	return &UserRolesChanged{PartnerID: p.id, UserID: userID, Roles: roles, ChangedBy: by.Name}, nil
 }
 
 // RemoveUser removes a user; the last global admin stays.
-func (p *Partner) RemoveUser(userID uuid.UUID, by string) (UserRemoved, error) {
+func (p *Partner) RemoveUser(userID uuid.UUID, by Grantor) (UserRemoved, error) {
 	m, ok := p.Member(userID)
 	if !ok {
 		return UserRemoved{}, fmt.Errorf("partner user %s: %w", userID, domain.ErrNotFound)
 	}
+	if err := by.mayTouch(m.Roles); err != nil {
+		return UserRemoved{}, err
+	}
 	if slices.Contains(m.Roles, GlobalAdmin) && p.globalAdmins() == 1 {
 		return UserRemoved{}, &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin"}
 	}
-	return UserRemoved{PartnerID: p.id, UserID: userID, RemovedBy: by}, nil
+	return UserRemoved{PartnerID: p.id, UserID: userID, RemovedBy: by.Name}, nil
 }
 
 func (p *Partner) globalAdmins() int {

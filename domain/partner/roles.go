@@ -15,10 +15,13 @@ const (
 	HelpdeskAgent       Role = "helpdesk_agent"
 	SalesAgent          Role = "sales_agent"
 	UserManagementAdmin Role = "user_management_admin"
+	// PartnerNetworkAdmin manages the partner-network membership's
+	// go-to-market benefits (docs/roles.md).
+	PartnerNetworkAdmin Role = "partner_network_admin"
 )
 
 // AllRoles in a fixed order, the broadest first.
-var AllRoles = []Role{GlobalAdmin, AdminAgent, HelpdeskAgent, SalesAgent, UserManagementAdmin}
+var AllRoles = []Role{GlobalAdmin, AdminAgent, HelpdeskAgent, SalesAgent, UserManagementAdmin, PartnerNetworkAdmin}
 
 // Actions a partner role allows; see docs/roles.md.
 type Action string
@@ -34,14 +37,21 @@ const (
 	ManageCustomerAdmin Action = "manage_customer_admin"
 	// View: read the customers the partner serves and what it may see.
 	View Action = "view"
+	// AssignBenefits: assign the benefits of the partner's membership
+	// packages to its people (get keys, assign users, cancel a package).
+	AssignBenefits Action = "assign_benefits"
+	// ManageGoToMarket: set the marketing contact, activate go-to-market
+	// benefits.
+	ManageGoToMarket Action = "manage_go_to_market"
 )
 
 var allowed = map[Role][]Action{
-	GlobalAdmin:         {ManageUsers, Order, ManageCustomerAdmin, View},
+	GlobalAdmin:         {ManageUsers, Order, ManageCustomerAdmin, View, AssignBenefits, ManageGoToMarket},
 	AdminAgent:          {Order, ManageCustomerAdmin, View},
 	SalesAgent:          {Order, View},
 	HelpdeskAgent:       {ManageCustomerAdmin, View},
 	UserManagementAdmin: {ManageUsers, View},
+	PartnerNetworkAdmin: {ManageGoToMarket, View},
 }
 
 // Allows reports whether any of the roles allows an action.

@@ -35,3 +35,8 @@ func checkPrice(p Price, verr *domain.ValidationError) Price {
 	}
 	return p
 }
+
+// Check returns the price in canonical form, recording each bad field in
+// verr as price.amount or price.currency: the rule of every exact price
+// (benefit packages use it too).
+func (p Price) Check(verr *domain.ValidationError) Price { return checkPrice(p, verr) }

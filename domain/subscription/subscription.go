@@ -47,10 +47,13 @@ type Subscription struct {
 	assigned          int
 	cancelled         bool
 	expiryRecorded    bool
+	// lic is who holds its licenses (licenses.go).
+	lic licenses
 }
 
 // Apply folds one event into the state.
 func (s *Subscription) Apply(e event.Event) {
+	s.applyLicenses(e)
 	switch e := e.(type) {
 	case Purchased:
 		s.id, s.accountID, s.orderingPartnerID = e.SubscriptionID, e.AccountID, e.OrderingPartnerID

@@ -1,6 +1,8 @@
 package user
 
 import (
+	"slices"
+
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
@@ -44,3 +46,6 @@ func (u *User) ChangeEmail(email string, inv Invitation) ([]event.Event, error) 
 	}
 	return []event.Event{EmailChanged{UserID: u.id, AccountID: u.accountID, Email: next, ChangedBy: inv.By}, resent}, nil
 }
+
+// FormerEmails are the emails the user had before, oldest first.
+func (u *User) FormerEmails() []string { return slices.Clone(u.formerEmails) }

@@ -42,6 +42,9 @@ type User struct {
 	expiryRecorded bool
 	// erased: the user's personal data was erased.
 	erased bool
+	// formerEmails are the emails the user had before EmailChanged events,
+	// whose reservations a change must have released.
+	formerEmails []string
 }
 
 // Apply folds one event into the state. It never fails.
@@ -60,6 +63,7 @@ func (u *User) Apply(e event.Event) {
 	case InvitationExpired:
 		u.expiryRecorded = e.InvitationID == u.invitationID
 	case EmailChanged:
+		u.formerEmails = append(u.formerEmails, u.email)
 		u.email = e.Email
 	case PersonalDataErased:
 		u.erased, u.email = true, Erased

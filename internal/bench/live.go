@@ -41,14 +41,7 @@ func Live(ctx context.Context, dbURL string, cfg LiveConfig) (LiveResult, error)
 		return LiveResult{}, err
 	}
 	defer n.Close()
-	runCtx, cancel := context.WithCancel(ctx)
-	stopped := make(chan struct{})
-	go func() {
-		defer close(stopped)
-		_ = n.svc.RunProjections(runCtx)
-	}()
-	defer func() { cancel(); <-stopped }()
-	<-n.svc.ProjectionsRunning()
+	defer n.runProjections(ctx)()
 	if err := n.register(ctx); err != nil {
 		return LiveResult{}, err
 	}

@@ -1,0 +1,141 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"strconv"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/benefit"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// PurchaseBenefitPackage buys a benefit package for a partner
+// organization: any of its users may (no special role), and operators.
+type PurchaseBenefitPackage struct {
+	By        Actor
+	PartnerID uuid.UUID
+	Order     benefit.Order
+}
+
+// BenefitPackagePurchased is the answer.
+type BenefitPackagePurchased struct {
+	Purchased benefit.PackagePurchased
+	Position  eventstore.Position
+}
+
+// PurchaseBenefitPackageHandler handles PurchaseBenefitPackage.
+func PurchaseBenefitPackageHandler(d Deps) Handler[PurchaseBenefitPackage, BenefitPackagePurchased] {
+	return HandlerFunc[PurchaseBenefitPackage, BenefitPackagePurchased](func(ctx context.Context, c PurchaseBenefitPackage) (BenefitPackagePurchased, error) {
+		by := origin{actor: c.By.name(), at: d.now()}
+		id := d.newID(ctx, "benefit-package")
+		p, _, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.View)
+		if err != nil {
+			return BenefitPackagePurchased{}, err
+		}
+		var buyer *uuid.UUID
+		if m, ok := p.MemberByEmail(c.By.Email); ok && !c.By.Operator {
+			buyer = &m.ID
+		}
+		bought, err := benefit.Purchase(id, c.PartnerID, c.Order, buyer, by.actor, by.at, func(i int) uuid.UUID {
+			return d.newID(ctx, "benefit-"+strconv.Itoa(i))
+		})
+		if err != nil {
+			return BenefitPackagePurchased{}, err
+		}
+		res, err := save(ctx, d, benefit.Stream(id), noStream, by, bought)
+		if err != nil {
+			return BenefitPackagePurchased{}, err
+		}
+		return BenefitPackagePurchased{Purchased: bought, Position: res.Position}, nil
+	})
+}
+
+// PackageTarget names a benefit package of a partner, and a benefit of
+// it for the commands that use one.
+type PackageTarget struct {
+	By                   Actor
+	PartnerID, PackageID uuid.UUID
+	BenefitID            uuid.UUID
+}
+
+// PackageChanged answers the commands on a package: what they appended
+// (nothing when it was so already) and the position to read after.
+type PackageChanged struct {
+	Events   []event.Event
+	Position eventstore.Position
+}
+
+// acting is who sends a command on a package: the partner as loaded, and
+// the actor's user of it (nil for an operator).
+type acting struct {
+	partner *partner.Partner
+	userID  *uuid.UUID
+	origin
+}
+
+// changePackage loads a package of the partner, checks that the actor is a
+// user of the partner whose roles allow the action, and appends what
+// decide returns.
+func (d Deps) changePackage(ctx context.Context, t PackageTarget, action partner.Action, decide func(*benefit.Package, acting) ([]event.Event, error)) (PackageChanged, error) {
+	by := origin{actor: t.By.name(), at: d.now()}
+	return retried(ctx, func() (PackageChanged, error) {
+		pa, _, err := d.partnerActing(ctx, t.PartnerID, t.By, action)
+		if err != nil {
+			return PackageChanged{}, err
+		}
+		var pkg benefit.Package
+		l, err := load(ctx, d, benefit.Stream(t.PackageID), &pkg)
+		if err != nil {
+			return PackageChanged{}, err
+		}
+		if !pkg.Exists() || pkg.PartnerID() != t.PartnerID {
+			return PackageChanged{}, fmt.Errorf("benefit package %s: %w", t.PackageID, domain.ErrNotFound)
+		}
+		if l.mine != nil {
+			return PackageChanged{Events: l.mine.events, Position: l.answered()}, nil // an earlier run with the same idempotency key
+		}
+		who := acting{partner: pa, origin: by}
+		if m, ok := pa.MemberByEmail(t.By.Email); ok && !t.By.Operator {
+			who.userID = &m.ID
+		}
+		events, err := decide(&pkg, who)
+		if err != nil || len(events) == 0 {
+			return PackageChanged{Position: l.answered()}, err
+		}
+		res, err := save(ctx, d, benefit.Stream(t.PackageID), l, by, events...)
+		return PackageChanged{Events: events, Position: res.Position}, err
+	})
+}
+
+// member is a user of the partner that a benefit goes to.
+func (a acting) member(id uuid.UUID, field string) (partner.Member, error) {
+	m, ok := a.partner.Member(id)
+	if !ok {
+		return partner.Member{}, &domain.RuleError{Code: "not-a-partner-user",
+			Detail: fmt.Sprintf("%s %s is not a user of this partner organization", field, id)}
+	}
+	return m, nil
+}
+
+// CancelBenefitPackage cancels a package, with a refund if asked and the
+// rules allow (global admins).
+type CancelBenefitPackage struct {
+	PackageTarget
+	Refund bool
+	Reason string
+}
+
+// CancelBenefitPackageHandler handles CancelBenefitPackage.
+func CancelBenefitPackageHandler(d Deps) Handler[CancelBenefitPackage, PackageChanged] {
+	return HandlerFunc[CancelBenefitPackage, PackageChanged](func(ctx context.Context, c CancelBenefitPackage) (PackageChanged, error) {
+		return d.changePackage(ctx, c.PackageTarget, partner.AssignBenefits, func(p *benefit.Package, a acting) ([]event.Event, error) {
+			e, err := p.Cancel(c.Refund, c.Reason, a.actor, a.at)
+			return []event.Event{e}, err
+		})
+	})
+}

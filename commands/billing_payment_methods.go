@@ -1,0 +1,212 @@
+package commands
+
+import (
+	"context"
+	"fmt"
+	"slices"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/billing"
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/payment"
+)
+
+// The card commands hand the card to the payment provider first and
+// append only its answer; the number and the security code go nowhere
+// else. A card the provider vaulted for a command that then fails is
+// forgotten again.
+
+// AddPaymentMethod adds a card to a billing profile.
+type AddPaymentMethod struct {
+	By                   Actor
+	AccountID, ProfileID uuid.UUID
+	Card                 payment.Card
+}
+
+// ReplacePaymentMethod puts another card in the place of one.
+type ReplacePaymentMethod struct {
+	By                                    Actor
+	AccountID, ProfileID, PaymentMethodID uuid.UUID
+	Card                                  payment.Card
+}
+
+// EditPaymentMethod edits a card: security code, expiry, name, address.
+type EditPaymentMethod struct {
+	By                                    Actor
+	AccountID, ProfileID, PaymentMethodID uuid.UUID
+	Edit                                  payment.Edit
+}
+
+// RemovePaymentMethod removes a card from a billing profile.
+type RemovePaymentMethod struct {
+	By                                    Actor
+	AccountID, ProfileID, PaymentMethodID uuid.UUID
+}
+
+// PaymentMethodSaved is the answer of the card commands: the card as kept.
+type PaymentMethodSaved struct {
+	PaymentMethodID uuid.UUID
+	Card            billing.Card
+	Position        eventstore.Position
+}
+
+// AddPaymentMethodHandler handles AddPaymentMethod.
+func AddPaymentMethodHandler(d Deps, provider payment.Provider) Handler[AddPaymentMethod, PaymentMethodSaved] {
+	return HandlerFunc[AddPaymentMethod, PaymentMethodSaved](func(ctx context.Context, c AddPaymentMethod) (PaymentMethodSaved, error) {
+		id := d.newID(ctx, "payment-method")
+		return d.withNewCard(ctx, c.By, c.AccountID, c.ProfileID, provider, c.Card, func(p *billing.Profile, card billing.Card, by string) (event.Event, error) {
+			return p.AddPaymentMethod(id, card, by)
+		})
+	})
+}
+
+// ReplacePaymentMethodHandler handles ReplacePaymentMethod.
+func ReplacePaymentMethodHandler(d Deps, provider payment.Provider) Handler[ReplacePaymentMethod, PaymentMethodSaved] {
+	return HandlerFunc[ReplacePaymentMethod, PaymentMethodSaved](func(ctx context.Context, c ReplacePaymentMethod) (PaymentMethodSaved, error) {
+		id := d.newID(ctx, "payment-method")
+		return d.withNewCard(ctx, c.By, c.AccountID, c.ProfileID, provider, c.Card, func(p *billing.Profile, card billing.Card, by string) (event.Event, error) {
+			return p.ReplacePaymentMethod(c.PaymentMethodID, id, card, by)
+		})
+	})
+}
+
+// withNewCard checks the actor and the profile, has the provider vault
+// the card, and appends what decide makes of it.
+func (d Deps) withNewCard(ctx context.Context, a Actor, accountID, profileID uuid.UUID, provider payment.Provider, in payment.Card,
+	decide func(*billing.Profile, billing.Card, string) (event.Event, error)) (PaymentMethodSaved, error) {
+	by := origin{actor: a.name(), at: d.now()}
+	_, l, err := d.loadProfile(ctx, a, accountID, profileID)
+	if err != nil {
+		return PaymentMethodSaved{}, err
+	}
+	if saved, ok := savedCard(l); ok {
+		return saved, nil // an earlier run with the same idempotency key
+	}
+	m, err := provider.Tokenize(ctx, in)
+	if err != nil {
+		return PaymentMethodSaved{}, paymentError(err)
+	}
+	saved, err := retried(ctx, func() (PaymentMethodSaved, error) {
+		p, l, err := d.loadProfile(ctx, a, accountID, profileID)
+		if err != nil {
+			return PaymentMethodSaved{}, err
+		}
+		e, err := decide(p, cardOf(m), by.actor)
+		if err != nil {
+			return PaymentMethodSaved{}, err
+		}
+		res, err := save(ctx, d, billing.Stream(profileID), l, by, e)
+		saved, _ := cardAnswer(e, res.Position)
+		return saved, err
+	})
+	if err != nil {
+		_ = provider.Forget(ctx, m.Token)
+	}
+	return saved, err
+}
+
+// savedCard is the answer of an earlier run that added or replaced a card.
+func savedCard(l loaded) (PaymentMethodSaved, bool) {
+	if l.mine == nil {
+		return PaymentMethodSaved{}, false
+	}
+	for _, e := range slices.Backward(l.mine.events) {
+		if saved, ok := cardAnswer(e, l.answered()); ok {
+			return saved, true
+		}
+	}
+	return PaymentMethodSaved{}, false
+}
+
+// cardAnswer answers with the card an event added or replaced.
+func cardAnswer(e event.Event, pos eventstore.Position) (PaymentMethodSaved, bool) {
+	switch e := e.(type) {
+	case billing.PaymentMethodAdded:
+		return PaymentMethodSaved{PaymentMethodID: e.PaymentMethodID, Card: e.Card, Position: pos}, true
+	case billing.PaymentMethodReplaced:
+		return PaymentMethodSaved{PaymentMethodID: e.PaymentMethodID, Card: e.Card, Position: pos}, true
+	}
+	return PaymentMethodSaved{}, false
+}
+
+// EditPaymentMethodHandler handles EditPaymentMethod.
+func EditPaymentMethodHandler(d Deps, provider payment.Provider) Handler[EditPaymentMethod, PaymentMethodSaved] {
+	return HandlerFunc[EditPaymentMethod, PaymentMethodSaved](func(ctx context.Context, c EditPaymentMethod) (PaymentMethodSaved, error) {
+		by := origin{actor: c.By.name(), at: d.now()}
+		p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+		if err != nil {
+			return PaymentMethodSaved{}, err
+		}
+		if e, ok := mine[billing.PaymentMethodUpdated](l); ok {
+			return PaymentMethodSaved{PaymentMethodID: e.PaymentMethodID, Card: e.Card, Position: l.answered()}, nil
+		}
+		old, ok := p.Method(c.PaymentMethodID)
+		if !ok {
+			return PaymentMethodSaved{}, fmt.Errorf("payment method %s: %w", c.PaymentMethodID, domain.ErrNotFound)
+		}
+		changed := edits(c.Edit)
+		if len(changed) == 0 {
+			return PaymentMethodSaved{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "body",
+				Reason: "change at least one of securityCode, expiryMonth and expiryYear, nameOnCard, address"}}}
+		}
+		m, err := provider.Update(ctx, payment.Method{Token: old.Token, Brand: old.Brand, Last4: old.Last4, ExpiryMonth: old.ExpiryMonth, ExpiryYear: old.ExpiryYear}, c.Edit)
+		if err != nil {
+			return PaymentMethodSaved{}, paymentError(err)
+		}
+		return retried(ctx, func() (PaymentMethodSaved, error) {
+			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+			if err != nil {
+				return PaymentMethodSaved{}, err
+			}
+			e, err := p.UpdatePaymentMethod(c.PaymentMethodID, cardOf(m), changed, by.actor)
+			if err != nil {
+				return PaymentMethodSaved{}, err
+			}
+			res, err := save(ctx, d, billing.Stream(c.ProfileID), l, by, e)
+			return PaymentMethodSaved{PaymentMethodID: c.PaymentMethodID, Card: e.Card, Position: res.Position}, err
+		})
+	})
+}
+
+// edits names what an edit changes, as billing.Edits does.
+func edits(e payment.Edit) []string {
+	var out []string
+	if e.SecurityCode != nil {
+		out = append(out, "securityCode")
+	}
+	if e.ExpiryMonth != nil || e.ExpiryYear != nil {
+		out = append(out, "expiry")
+	}
+	if e.NameOnCard != nil {
+		out = append(out, "nameOnCard")
+	}
+	if e.Address != nil {
+		out = append(out, "address")
+	}
+	return out
+}
+
+// RemovePaymentMethodHandler handles RemovePaymentMethod.
+func RemovePaymentMethodHandler(d Deps) Handler[RemovePaymentMethod, eventstore.Position] {
+	return HandlerFunc[RemovePaymentMethod, eventstore.Position](func(ctx context.Context, c RemovePaymentMethod) (eventstore.Position, error) {
+		by := origin{actor: c.By.name(), at: d.now()}
+		return retried(ctx, func() (eventstore.Position, error) {
+			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+			if err != nil {
+				return eventstore.Position{}, err
+			}
+			if l.mine != nil {
+				return l.answered(), nil
+			}
+			e, err := p.RemovePaymentMethod(c.PaymentMethodID, by.actor)
+			if err != nil {
+				return eventstore.Position{}, err
+			}
+			res, err := save(ctx, d, billing.Stream(c.ProfileID), l, by, e)
+			return res.Position, err
+		})
+	})
+}

@@ -1,0 +1,103 @@
+package commands_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain/licensing"
+	"github.com/bizcenter/bizcenter/domain/subscription"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// noLookup lists the subscriptions given and no user, so that every user
+// is read from their stream.
+type noLookup struct{ subs []uuid.UUID }
+
+func (l noLookup) Subscriptions(context.Context, uuid.UUID) ([]uuid.UUID, error) { return l.subs, nil }
+
+func (noLookup) ActiveUsers(context.Context, uuid.UUID, []uuid.UUID) (map[uuid.UUID]string, error) {
+	return nil, nil
+}
+
+// licensed buys total licenses of a product for the fixture's account and
+// returns what the license commands need.
+func (f *fixture) licensed(t *testing.T, product string, total int) (commands.Licensing, uuid.UUID) {
+	t.Helper()
+	cat, err := licensing.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := commands.PurchaseSubscriptionHandler(f.deps).Handle(context.Background(), commands.PurchaseSubscription{By: f.admin, AccountID: f.account,
+		Order: subscription.Order{ProductID: product, ProductName: product, Name: "team", ExpiresAt: f.clock.Now().Add(365 * 24 * time.Hour),
+			Price: subscription.Price{Amount: "10", Currency: "USD"}, TotalLicenses: total}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return commands.Licensing{Catalog: cat, Lookup: noLookup{[]uuid.UUID{res.SubscriptionID}}}, res.SubscriptionID
+}
+
+// viewer invites an account viewer and, when accept, accepts for them.
+func (f *fixture) viewer(t *testing.T, email string, accept bool) uuid.UUID {
+	t.Helper()
+	inv, err := f.invite(f.admin, email, "account_viewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if accept {
+		f.accept(t, inv.UserID)
+	}
+	return inv.UserID
+}
+
+func outcomesOf(res commands.LicenseResults) string {
+	var out []string
+	for _, r := range res.Results {
+		out = append(out, string(r.Outcome)+":"+r.Reason)
+	}
+	return fmt.Sprint(out)
+}
+
+func TestAssignLicenses_reads_users_the_lookup_does_not_list_from_their_streams(t *testing.T) {
+	f := newFixture(t)
+	l, _ := f.licensed(t, "office-e3", 5)
+	active, pending := f.viewer(t, "active@fabrikam.example", true), f.viewer(t, "pending@fabrikam.example", false)
+	res, err := commands.AssignLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignLicenses{By: f.admin, AccountID: f.account,
+		UserIDs: []uuid.UUID{active, pending, uuid.New()}, Products: []licensing.Choice{{ProductID: "office-e3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomesOf(res); got != "[assigned: refused:user-not-active refused:user-not-in-account]" {
+		t.Fatalf("outcomes %s", got)
+	}
+}
+
+func TestAssignLicenses_run_again_with_its_idempotency_key_answers_the_same_and_appends_nothing(t *testing.T) {
+	f := newFixture(t)
+	l, sub := f.licensed(t, "visio-plan-2", 5)
+	u := f.viewer(t, "u@fabrikam.example", true)
+	ctx := commands.WithIdempotencyKey(context.Background(), "admin-1/assign/once")
+	handler := commands.AssignLicensesHandler(f.deps, l)
+	cmd := commands.AssignLicenses{By: f.admin, AccountID: f.account, UserIDs: []uuid.UUID{u}, Products: []licensing.Choice{{ProductID: "visio-plan-2"}}}
+	first, err := handler.Handle(ctx, cmd)
+	if err != nil || outcomesOf(first) != "[assigned:]" {
+		t.Fatalf("first run %s %v", outcomesOf(first), err)
+	}
+	again, err := handler.Handle(ctx, cmd)
+	if err != nil || outcomesOf(again) != "[assigned:]" || again.Position != first.Position {
+		t.Fatalf("second run %s at %v (first at %v): %v", outcomesOf(again), again.Position, first.Position, err)
+	}
+	recs, err := f.deps.Store.ReadStream(context.Background(), subscription.Stream(sub), eventstore.ReadStreamOptions{})
+	if err != nil || len(recs) != 2 {
+		t.Fatalf("%d events: %v", len(recs), err)
+	}
+	// Without the key the same request finds the license held.
+	other, err := handler.Handle(context.Background(), cmd)
+	if err != nil || outcomesOf(other) != "[already_held:]" {
+		t.Fatalf("without the key %s %v", outcomesOf(other), err)
+	}
+}

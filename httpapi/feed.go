@@ -1,0 +1,233 @@
+package httpapi
+
+import (
+	"context"
+	"fmt"
+	"log/slog"
+	"net/http"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/integration"
+)
+
+// DefaultHeartbeat is how often the feed sends a comment line when no
+// event goes out, so proxies and clients know the stream is alive.
+const DefaultHeartbeat = 15 * time.Second
+
+// FeedRoutes declares GET /v1/feed: integration events as Server-Sent
+// Events, read from the event store from a position on, and only those
+// the caller may see.
+func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) []kit.Route {
+	f := &feed{store: store, pool: pool, log: log}
+	return []kit.Route{{
+		Method: http.MethodGet, Path: "/v1/feed", Access: kit.SignedIn, Success: http.StatusOK,
+		Summary: "Integration events (CloudEvents, docs/integration.md) as Server-Sent Events (text/event-stream): " +
+			"each with `id:` its position, `event:` its type and `data:` the CloudEvent. Resume after the last id with the " +
+			"Last-Event-ID header (or ?after=). Operators see every event; members of an account the events of that account; " +
+			"a partner's users the events naming their partner.",
+		Query: map[string]string{
+			"after":     "a position (as in id:): start after it; Last-Event-ID takes precedence; default the start of the log",
+			"types":     "comma-separated integration types (bizcenter.user.invited.v1,...); default all",
+			"account":   "only events of this account",
+			"heartbeat": "seconds between heartbeats when nothing is sent, 1 to 60 (default 15)",
+			"follow":    "false: send what the log holds now and end; default true: stay open for new events",
+		},
+		Statuses: []int{http.StatusBadRequest, http.StatusUnauthorized},
+		Handler:  f.serve,
+	}}
+}
+
+type feed struct {
+	store eventstore.Store
+	pool  *pgxpool.Pool
+	log   *slog.Logger
+}
+
+// feedQuery is a parsed feed request.
+type feedQuery struct {
+	after     eventstore.Position
+	types     []string
+	account   string
+	heartbeat time.Duration
+	follow    bool
+}
+
+func parseFeed(r *http.Request) (feedQuery, *kit.Problem) {
+	q := r.URL.Query()
+	fq := feedQuery{heartbeat: DefaultHeartbeat, follow: q.Get("follow") != "false", account: q.Get("account")}
+	var bad []kit.FieldProblem
+	after := q.Get("after")
+	if h := r.Header.Get("Last-Event-ID"); h != "" {
+		after = h
+	}
+	var err error
+	if fq.after, err = eventstore.ParsePosition(after); err != nil {
+		bad = append(bad, kit.FieldProblem{Field: "Last-Event-ID", Reason: "must be an event's id (a position, commit-prepare)"})
+	}
+	for t := range strings.SplitSeq(q.Get("types"), ",") {
+		if t = strings.TrimSpace(t); t == "" {
+			continue
+		}
+		if !slices.Contains(publishedTypes(), t) {
+			bad = append(bad, kit.FieldProblem{Field: "types", Reason: "unknown type " + t})
+			break
+		}
+		fq.types = append(fq.types, t)
+	}
+	if s := q.Get("heartbeat"); s != "" {
+		d, err := time.ParseDuration(s + "s")
+		if err != nil || d < time.Second || d > time.Minute {
+			bad = append(bad, kit.FieldProblem{Field: "heartbeat", Reason: "seconds, 1 to 60"})
+		}
+		fq.heartbeat = d
+	}
+	if len(bad) > 0 {
+		return fq, kit.Invalid(bad...)
+	}
+	return fq, nil
+}
+
+func publishedTypes() []string {
+	var out []string
+	for _, t := range integration.Types {
+		out = append(out, t)
+	}
+	return out
+}
+
+// serve streams until the client leaves (or, with follow=false, until
+// the log is read).
+func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
+	p, _ := kit.PrincipalFrom(r.Context())
+	fq, problem := parseFeed(r)
+	if problem != nil {
+		kit.WriteProblem(w, problem)
+		return
+	}
+	ctx := r.Context()
+	scope, err := f.scopeOf(ctx, p)
+	if err != nil {
+		f.log.ErrorContext(ctx, "feed scope", "error", err)
+		kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the feed failed"))
+		return
+	}
+	w.Header().Set("Content-Type", "text/event-stream")
+	w.Header().Set("Cache-Control", "no-cache")
+	w.Header().Set("X-Accel-Buffering", "no")
+	w.WriteHeader(http.StatusOK)
+	rc := http.NewResponseController(w)
+	_, _ = fmt.Fprint(w, ": bizcenter feed\n\n")
+	_ = rc.Flush()
+	if !fq.follow {
+		f.backlog(ctx, w, fq, scope)
+		return
+	}
+	sub, err := f.store.Subscribe(ctx, fq.after, eventstore.Filter{})
+	if err != nil {
+		return
+	}
+	defer sub.Close()
+	items := make(chan *eventstore.RecordedEvent)
+	go func() {
+		defer close(items)
+		for {
+			m, err := sub.Recv()
+			if err != nil {
+				return
+			}
+			if m.Event == nil {
+				continue
+			}
+			select {
+			case items <- m.Event:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	beat := time.NewTicker(fq.heartbeat)
+	defer beat.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-beat.C:
+			if scope, err = f.scopeOf(ctx, p); err != nil {
+				return
+			}
+			if _, err := fmt.Fprintf(w, ": heartbeat %s\n\n", time.Now().UTC().Format(time.RFC3339)); err != nil || rc.Flush() != nil {
+				return
+			}
+		case rec, ok := <-items:
+			if !ok {
+				return
+			}
+			if err := f.send(w, rec, fq, scope); err != nil {
+				return
+			}
+			_ = rc.Flush()
+		}
+	}
+}
+
+// backlog sends what the log holds now, page by page.
+func (f *feed) backlog(ctx context.Context, w http.ResponseWriter, fq feedQuery, scope scope) {
+	after := fq.after
+	for {
+		page, err := f.store.ReadAll(ctx, after, 500)
+		if err != nil || len(page) == 0 {
+			return
+		}
+		for i := range page {
+			if f.send(w, &page[i], fq, scope) != nil {
+				return
+			}
+		}
+		after = page[len(page)-1].Position
+	}
+}
+
+// send writes one event if it is published, wanted and visible.
+func (f *feed) send(w http.ResponseWriter, rec *eventstore.RecordedEvent, fq feedQuery, scope scope) error {
+	ie, ok, err := integration.FromStored(rec.Type, rec.Data, rec.Metadata, rec.Stream, rec.Revision, rec.Position.String())
+	if err != nil || !ok {
+		return nil // internal, or not readable by this build: not part of the feed
+	}
+	if len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account || !scope.sees(ie) {
+		return nil
+	}
+	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", ie.Position, ie.Type, ie.JSON())
+	return err
+}
+
+// scope is what a caller may see: every event, or those of some accounts
+// and partners.
+type scope struct {
+	all      bool
+	accounts []string
+	partners []string
+}
+
+func (s scope) sees(e integration.Event) bool {
+	return s.all || e.AccountID != "" && slices.Contains(s.accounts, e.AccountID) || e.PartnerID != "" && slices.Contains(s.partners, e.PartnerID)
+}
+
+// scopeOf reads, from the read models, the accounts the caller is an
+// active user of and the partners they act for.
+func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
+	if p.Operator {
+		return scope{all: true}, nil
+	}
+	email := strings.ToLower(strings.TrimSpace(p.Email))
+	var s scope
+	err := f.pool.QueryRow(ctx, `SELECT
+		  coalesce((SELECT array_agg(account_id::text) FROM rm_users WHERE email_lower = $1 AND status = 'active'), '{}'),
+		  coalesce((SELECT array_agg(partner_id::text) FROM rm_partner_users WHERE email_lower = $1), '{}')`, email).Scan(&s.accounts, &s.partners)
+	return s, err
+}

@@ -1,0 +1,142 @@
+// Package publisher sends integration events (package integration) to a
+// message broker through a watermill Publisher: NATS JetStream, RabbitMQ
+// or PostgreSQL (watermill-sql), chosen by configuration (transport.go).
+//
+// It is a consumer of the projection feed under its own permanent name, so
+// it follows the event store from its own checkpoint. For each batch it
+// publishes the batch's integration events in log order, waits until the
+// broker has taken them, and only then advances its checkpoint. Delivery
+// is therefore at least once: a crash after the broker took messages and
+// before the checkpoint moved publishes those messages again on restart,
+// with the same message id (the event id). Nothing else repeats, and
+// nothing is skipped. See docs/integration.md.
+package publisher
+
+import (
+	"cmp"
+	"errors"
+	"fmt"
+	"log/slog"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/integration"
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+// Name is the publisher's permanent name: its checkpoint key and feed
+// topic. Renaming it publishes the whole history again.
+const Name = "publisher"
+
+// DefaultTopic is the one topic every integration event goes to, so that
+// a consumer sees each aggregate's events in order.
+const DefaultTopic = "bizcenter-integration"
+
+// Metadata keys set on every message besides the payload (the CloudEvent
+// in structured mode): the CloudEvents binary-mode names, so a consumer
+// can route or filter without decoding the payload.
+const (
+	MetaContentType = "content-type"
+	MetaID          = "ce_id"
+	MetaType        = "ce_type"
+	MetaSubject     = "ce_subject"
+	MetaPosition    = "ce_position"
+	MetaAggregate   = "ce_aggregate"
+	MetaSequence    = "ce_sequence"
+	MetaAccount     = "ce_accountid"
+	MetaTraceParent = "traceparent"
+)
+
+// Publisher is the feed consumer that publishes.
+type Publisher struct {
+	Pool *pgxpool.Pool
+	// Out is the broker's watermill publisher; Topic where messages go
+	// (DefaultTopic when empty).
+	Out   message.Publisher
+	Topic string
+	Log   *slog.Logger
+}
+
+// Validate reports every missing setting.
+func (p *Publisher) Validate() error {
+	var errs []error
+	if p.Pool == nil {
+		errs = append(errs, errors.New("publisher: no database pool"))
+	}
+	if p.Out == nil {
+		errs = append(errs, errors.New("publisher: no broker publisher"))
+	}
+	return errors.Join(errs...)
+}
+
+// Handle is the watermill handler. The checkpoint moves only after the
+// broker took every message of the batch; an error leaves it where it was
+// and the feed delivers the batch again.
+func (p *Publisher) Handle(msg *message.Message) error {
+	ctx := msg.Context()
+	b, err := projections.DecodeBatch(msg)
+	if err != nil {
+		return fmt.Errorf("%s: %w", Name, err)
+	}
+	st, err := projections.Begin(ctx, p.Pool, Name, b.Through)
+	if err != nil {
+		return err
+	}
+	defer st.Rollback(ctx)
+	if st.Applied() {
+		return nil
+	}
+	var out []*message.Message
+	var done []func(error)
+	for _, r := range b.Records {
+		if !st.From().Less(r.Position) {
+			continue
+		}
+		ie, ok, err := integration.FromStored(r.Type, r.Data, r.Metadata, r.Stream, r.Revision, r.Pos)
+		if err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
+		}
+		if !ok {
+			continue
+		}
+		m := Message(ie)
+		done = append(done, trace(ctx, ie, m))
+		out = append(out, m)
+	}
+	if len(out) > 0 {
+		err := p.Out.Publish(cmp.Or(p.Topic, DefaultTopic), out...)
+		for _, end := range done {
+			end(err)
+		}
+		if err != nil {
+			p.logger().Error("publishing failed; the batch will be published again", "through", b.Through.String(), "messages", len(out), "error", err)
+			return fmt.Errorf("%s: publish: %w", Name, err)
+		}
+	}
+	return st.Commit(ctx)
+}
+
+// Message is the watermill message of an integration event: its id is
+// the event id, its payload the CloudEvent.
+func Message(e integration.Event) *message.Message {
+	m := message.NewMessage(e.ID, e.JSON())
+	m.Metadata.Set(MetaContentType, integration.ContentType)
+	m.Metadata.Set(MetaID, e.ID)
+	m.Metadata.Set(MetaType, e.Type)
+	m.Metadata.Set(MetaSubject, e.Subject)
+	m.Metadata.Set(MetaPosition, e.Position)
+	m.Metadata.Set(MetaAggregate, e.Aggregate)
+	m.Metadata.Set(MetaSequence, e.Sequence)
+	if e.AccountID != "" {
+		m.Metadata.Set(MetaAccount, e.AccountID)
+	}
+	if e.TraceParent != "" {
+		m.Metadata.Set(MetaTraceParent, e.TraceParent)
+	}
+	return m
+}
+
+func (p *Publisher) logger() *slog.Logger {
+	return cmp.Or(p.Log, slog.Default()).With("consumer", Name)
+}

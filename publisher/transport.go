@@ -1,0 +1,128 @@
+package publisher
+
+import (
+	"cmp"
+	"database/sql"
+	"errors"
+	"fmt"
+	"log/slog"
+	"strings"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wamqp "github.com/ThreeDotsLabs/watermill-amqp/pkg/amqp"
+	wnats "github.com/ThreeDotsLabs/watermill-nats/v2/pkg/nats"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/nats-io/nats.go"
+	"github.com/streadway/amqp"
+)
+
+// The transports.
+const (
+	NATS     = "nats"     // NATS JetStream: a stream named by the topic
+	AMQP     = "amqp"     // RabbitMQ: a durable fanout exchange and a durable queue, both named by the topic
+	Postgres = "postgres" // watermill-sql: the table watermill_<topic> in bizcenter's own database
+)
+
+// Config chooses the broker.
+type Config struct {
+	// Transport is NATS, AMQP or Postgres; empty publishes nothing.
+	Transport string
+	// URL is the broker's (nats://…, amqp://…); Postgres uses the
+	// service's database and takes none.
+	URL string
+	// Topic is where every event goes (DefaultTopic when empty).
+	Topic string
+}
+
+// Validate reports every problem.
+func (c Config) Validate() error {
+	var errs []error
+	switch c.Transport {
+	case "":
+	case NATS:
+		if !strings.HasPrefix(c.URL, "nats://") {
+			errs = append(errs, errors.New("publisher: the nats transport needs a nats:// URL"))
+		}
+	case AMQP:
+		if !strings.HasPrefix(c.URL, "amqp://") && !strings.HasPrefix(c.URL, "amqps://") {
+			errs = append(errs, errors.New("publisher: the amqp transport needs an amqp:// or amqps:// URL"))
+		}
+	case Postgres:
+		if c.URL != "" {
+			errs = append(errs, errors.New("publisher: the postgres transport writes to the service's database and takes no URL"))
+		}
+	default:
+		errs = append(errs, fmt.Errorf("publisher: unknown transport %q (nats, amqp or postgres)", c.Transport))
+	}
+	if strings.ContainsAny(c.Topic, ". *>\"") {
+		errs = append(errs, errors.New("publisher: a topic is letters, digits, - and _"))
+	}
+	return errors.Join(errs...)
+}
+
+// Open connects the configured transport's watermill publisher. db is the
+// service's database, for the Postgres transport.
+func Open(c Config, db *sql.DB, log *slog.Logger) (message.Publisher, error) {
+	if err := c.Validate(); err != nil {
+		return nil, err
+	}
+	logger := watermill.NewSlogLogger(cmp.Or(log, slog.Default()))
+	topic := cmp.Or(c.Topic, DefaultTopic)
+	switch c.Transport {
+	case NATS:
+		return wnats.NewPublisher(NATSConfig(c.URL), logger)
+	case AMQP:
+		cfg := AMQPConfig(c.URL)
+		pub, err := wamqp.NewPublisher(cfg, logger)
+		if err != nil {
+			return nil, fmt.Errorf("amqp: %w", err)
+		}
+		// The durable queue named by the topic keeps every event from the
+		// first one on, whoever listens; other consumers bind their own.
+		sub, err := wamqp.NewSubscriber(cfg, logger)
+		if err == nil {
+			err = sub.SubscribeInitialize(topic)
+			_ = sub.Close()
+		}
+		if err != nil {
+			_ = pub.Close()
+			return nil, fmt.Errorf("amqp: declare queue %s: %w", topic, err)
+		}
+		return pub, nil
+	case Postgres:
+		return wsql.NewPublisher(db, wsql.PublisherConfig{SchemaAdapter: wsql.DefaultPostgreSQLSchema{}, AutoInitializeSchema: true}, logger)
+	}
+	return nil, errors.New("publisher: no transport configured")
+}
+
+// NATSConfig publishes to JetStream and waits for its acknowledgement of
+// each message. The stream is created if missing; the message id
+// (Nats-Msg-Id, the event id) lets JetStream drop a republished event
+// within its duplicate window.
+func NATSConfig(url string) wnats.PublisherConfig {
+	return wnats.PublisherConfig{
+		URL: url, Marshaler: &wnats.NATSMarshaler{},
+		NatsOptions: []nats.Option{nats.Name("bizcenter publisher")},
+		JetStream:   wnats.JetStreamConfig{AutoProvision: true, TrackMsgId: true},
+	}
+}
+
+// AMQPConfig is a durable fanout exchange named by the topic, persistent
+// messages, each Publish in an AMQP transaction (the broker has taken the
+// messages when it returns), and the event id as the AMQP message id.
+func AMQPConfig(url string) wamqp.Config {
+	cfg := wamqp.NewDurablePubSubConfig(url, wamqp.GenerateQueueNameTopicName)
+	cfg.Publish.Transactional = true
+	cfg.Marshaler = wamqp.DefaultMarshaler{PostprocessPublishing: func(p amqp.Publishing) amqp.Publishing {
+		if id, ok := p.Headers[MetaID].(string); ok {
+			p.MessageId = id
+		}
+		if t, ok := p.Headers[MetaType].(string); ok {
+			p.Type = t
+		}
+		p.ContentType = "application/cloudevents+json"
+		return p
+	}}
+	return cfg
+}

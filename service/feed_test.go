@@ -1,0 +1,187 @@
+package service_test
+
+import (
+	"bufio"
+	"encoding/json"
+	"net/http"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/integration"
+)
+
+// sse is one Server-Sent Event, or a comment line (a heartbeat).
+type sse struct {
+	id, event, data, comment string
+}
+
+// openFeed opens GET /v1/feed and hands over what arrives.
+func (h *harness) openFeed(token, query, lastID string) (int, <-chan sse, func()) {
+	h.t.Helper()
+	req, _ := http.NewRequest("GET", h.url+"/v1/feed"+query, nil)
+	req.Header.Set("Authorization", "Bearer "+token)
+	if lastID != "" {
+		req.Header.Set("Last-Event-ID", lastID)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	out := make(chan sse, 1000)
+	if resp.StatusCode != http.StatusOK {
+		resp.Body.Close()
+		close(out)
+		return resp.StatusCode, out, func() {}
+	}
+	if ct := resp.Header.Get("Content-Type"); ct != "text/event-stream" {
+		h.t.Fatalf("feed content type %q", ct)
+	}
+	go func() {
+		defer close(out)
+		sc := bufio.NewScanner(resp.Body)
+		sc.Buffer(make([]byte, 1<<20), 1<<20)
+		var e sse
+		for sc.Scan() {
+			line := sc.Text()
+			switch {
+			case line == "":
+				if e != (sse{}) {
+					out <- e
+				}
+				e = sse{}
+			case strings.HasPrefix(line, ":"):
+				e.comment = strings.TrimSpace(line[1:])
+			case strings.HasPrefix(line, "id: "):
+				e.id = line[4:]
+			case strings.HasPrefix(line, "event: "):
+				e.event = line[7:]
+			case strings.HasPrefix(line, "data: "):
+				e.data = line[6:]
+			}
+		}
+	}()
+	return resp.StatusCode, out, func() { resp.Body.Close() }
+}
+
+// backlog reads a follow=false feed to its end.
+func (h *harness) backlog(token, query, lastID string) []sse {
+	h.t.Helper()
+	status, in, closeFeed := h.openFeed(token, query, lastID)
+	defer closeFeed()
+	if status != http.StatusOK {
+		h.t.Fatalf("feed %s: %d", query, status)
+	}
+	var events []sse
+	for e := range in {
+		if e.data != "" {
+			events = append(events, e)
+		}
+	}
+	return events
+}
+
+func decodeCE(t *testing.T, e sse) integration.Event {
+	t.Helper()
+	var ce integration.Event
+	if err := json.Unmarshal([]byte(e.data), &ce); err != nil {
+		t.Fatal(err)
+	}
+	if err := integration.Validate([]byte(e.data)); err != nil {
+		t.Fatalf("%s does not match its schema: %v", ce.Type, err)
+	}
+	if e.id != ce.Position || e.event != ce.Type {
+		t.Fatalf("id %s event %s, but the CloudEvent says %s %s", e.id, e.event, ce.Position, ce.Type)
+	}
+	return ce
+}
+
+func TestFeed_members_see_their_accounts_events_and_resume_exactly(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	other := h.must(http.StatusCreated, "POST", "/v1/accounts", op, registration("feed"))["accountId"].(string)
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/users", admin, invite("ji-woo@northwind.example", "reports_viewer"))
+
+	// The log is read below its safe horizon: wait until the invitation
+	// just appended is readable.
+	var mine []sse
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		if mine = h.backlog(admin, "?follow=false", ""); len(mine) > 0 && mine[len(mine)-1].event == "bizcenter.user.invited.v1" {
+			break
+		}
+	}
+	if len(mine) < 3 {
+		t.Fatalf("%d events in the administrator's feed", len(mine))
+	}
+	for _, e := range mine {
+		ce := decodeCE(t, e)
+		if ce.AccountID != account {
+			t.Fatalf("the administrator of %s sees %s of account %q", account, ce.Type, ce.AccountID)
+		}
+		if strings.Contains(e.data, "ji-woo") || strings.Contains(e.data, managerEmail) {
+			t.Fatalf("%s carries personal data: %s", ce.Type, e.data)
+		}
+	}
+	all := h.backlog(op, "?follow=false", "")
+	sawOther := false
+	for _, e := range all {
+		sawOther = sawOther || decodeCE(t, e).AccountID == other
+	}
+	if !sawOther || len(all) <= len(mine) {
+		t.Fatalf("the operator sees %d events (the other account's: %v), the administrator %d", len(all), sawOther, len(mine))
+	}
+
+	// Resuming after any event gives exactly the events after it.
+	for i := range mine {
+		rest := h.backlog(admin, "?follow=false", mine[i].id)
+		if len(rest) != len(mine)-i-1 || len(rest) > 0 && rest[0].id != mine[i+1].id {
+			t.Fatalf("after %s: %d events, want %d", mine[i].id, len(rest), len(mine)-i-1)
+		}
+	}
+	invited := h.backlog(admin, "?follow=false&types=bizcenter.user.invited.v1", "")
+	if len(invited) != 2 {
+		t.Fatalf("%d user.invited events, want the manager's and Ji-woo's", len(invited))
+	}
+	for _, e := range invited {
+		if e.event != "bizcenter.user.invited.v1" {
+			t.Fatalf("a %s passed the type filter", e.event)
+		}
+	}
+	if status, _ := h.call("GET", "/v1/feed?types=bizcenter.nope.v1", admin, nil); status != http.StatusBadRequest {
+		t.Fatalf("an unknown type: %d", status)
+	}
+	if status, _, _ := h.openFeed(admin, "", "not-a-position"); status != http.StatusBadRequest {
+		t.Fatalf("a bad Last-Event-ID: %d", status)
+	}
+}
+
+func TestFeed_follows_live_with_heartbeats(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	past := h.backlog(admin, "?follow=false", "")
+	status, in, closeFeed := h.openFeed(admin, "?heartbeat=1", past[len(past)-1].id)
+	defer closeFeed()
+	if status != http.StatusOK {
+		t.Fatalf("feed: %d", status)
+	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/users", admin, invite("live@northwind.example", "account_viewer"))
+	var got []string
+	beats := 0
+	deadline := time.After(10 * time.Second)
+	for beats == 0 || len(got) == 0 {
+		select {
+		case e := <-in:
+			if strings.HasPrefix(e.comment, "heartbeat") {
+				beats++
+			} else if e.data != "" {
+				got = append(got, decodeCE(t, e).Type)
+			}
+		case <-deadline:
+			t.Fatalf("within 10s: events %v, %d heartbeats", got, beats)
+		}
+	}
+	if got[0] != "bizcenter.user.invited.v1" {
+		t.Fatalf("the first live event is %s, want the invitation (nothing before the Last-Event-ID again)", got[0])
+	}
+}

@@ -1,0 +1,57 @@
+package service
+
+import (
+	"fmt"
+
+	"github.com/jackc/pgx/v5/stdlib"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/httpapi"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/projections"
+	"github.com/bizcenter/bizcenter/publisher"
+	"github.com/bizcenter/bizcenter/webhooks"
+)
+
+// IntegrationConfig is what downstream systems get: integration events on
+// a broker (Publish; none when its Transport is empty), and the feed and
+// the webhooks, which are always served.
+type IntegrationConfig struct {
+	Publish publisher.Config
+}
+
+// wireIntegration adds the publisher to the engine when a broker is
+// configured.
+func (s *Service) wireIntegration(engine *projections.Engine) error {
+	d := &webhooks.Dispatcher{Pool: s.pool}
+	engine.AddConsumer(webhooks.Name, d.Handle)
+	s.Monitor.Topics = append(s.Monitor.Topics, webhooks.Name)
+	s.Webhooks = &webhooks.Worker{Pool: s.pool, Log: s.cfg.Log}
+	c := s.cfg.Integration.Publish
+	if c.Transport == "" {
+		return nil
+	}
+	db := stdlib.OpenDBFromPool(s.pool)
+	out, err := publisher.Open(c, db, s.cfg.Log)
+	if err != nil {
+		_ = db.Close()
+		return fmt.Errorf("integration publisher: %w", err)
+	}
+	s.closers = append(s.closers, out.Close, db.Close)
+	p := &publisher.Publisher{Pool: s.pool, Out: out, Topic: c.Topic, Log: s.cfg.Log}
+	if err := p.Validate(); err != nil {
+		return err
+	}
+	engine.AddConsumer(publisher.Name, p.Handle)
+	s.Monitor.Topics = append(s.Monitor.Topics, publisher.Name)
+	return nil
+}
+
+// integrationRoutes are the feed's (and the webhooks') routes.
+func (s *Service) integrationRoutes() []kit.Route {
+	clk := s.cfg.Clock
+	if clk == nil {
+		clk = clock.System{}
+	}
+	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log), webhooks.Routes(s.pool, clk, s.cfg.Log)...)
+}

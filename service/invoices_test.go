@@ -1,0 +1,87 @@
+package service_test
+
+import (
+	"net/http"
+	"testing"
+	"time"
+)
+
+// invoiceItems are the invoices of a list answer as "number total".
+func invoiceItems(t *testing.T, page map[string]any) []string {
+	t.Helper()
+	var out []string
+	for _, it := range page["items"].([]any) {
+		inv := it.(map[string]any)
+		out = append(out, inv["invoiceNumber"].(string)+" "+inv["total"].(string))
+	}
+	return out
+}
+
+func TestInvoices_lines_of_purchase_change_and_cancellation_prorated_for_the_rest_of_the_term(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	invoices := "/v1/accounts/" + accountID + "/invoices"
+
+	// Bought 2026-05-01 08:00 for exactly 365 days: 100 licenses, 1234.50 USD.
+	body := purchase("Team E3")
+	body["expiresAt"] = "2027-05-01T08:00:00Z"
+	id := h.must(http.StatusCreated, "POST", subs, admin, body)["subscriptionId"].(string)
+	won := purchase("Seoul office")
+	won["price"] = map[string]any{"amount": "1000000", "currency": "KRW"}
+	won["totalLicenses"] = 3
+	h.must(http.StatusCreated, "POST", subs, admin, won)
+
+	// 200 days before the end: 5 more licenses cost 5 × 12.345 × 200/365.
+	h.clock.Set(time.Date(2026, 10, 13, 8, 0, 0, 0, time.UTC))
+	h.must(http.StatusOK, "PUT", subs+"/"+id+"/total-licenses", admin, map[string]any{"total": 105})
+	// 100 days before the end the 105 licenses go: a credit of 105 × 12.345 × 100/365.
+	h.clock.Set(time.Date(2027, 1, 21, 8, 0, 0, 0, time.UTC))
+	pos := h.must(http.StatusOK, "POST", subs+"/"+id+"/cancel", admin, map[string]any{"reason": "other"})["position"].(string)
+
+	// The last 3 months (2026-10-21 on) touch October and January.
+	page := h.must(http.StatusOK, "GET", invoices+"?after="+pos, admin, nil)
+	if got := invoiceItems(t, page); len(got) != 2 || got[0] != "INV-202701-USD -355.13" || got[1] != "INV-202610-USD 33.82" ||
+		page["from"] != "2026-10-21" || page["to"] != "2027-01-21" {
+		t.Fatalf("last 3 months: %v (%v to %v)", got, page["from"], page["to"])
+	}
+	if got := invoiceItems(t, h.must(http.StatusOK, "GET", invoices+"?period=last-6-months", admin, nil)); len(got) != 2 {
+		t.Fatalf("last 6 months (from 2026-07-21): %v", got)
+	}
+	may := h.must(http.StatusOK, "GET", invoices+"?from=2026-05-01&to=2026-05-31", admin, nil)
+	got := invoiceItems(t, may)
+	if len(got) != 2 || got[0] != "INV-202605-USD 1234.50" || got[1] != "INV-202605-KRW 1000000" {
+		t.Fatalf("May: %v", got)
+	}
+	usd := may["items"].([]any)[0].(map[string]any)
+	if usd["status"] != "issued" || usd["periodStart"] != "2026-05-01" || usd["periodEnd"] != "2026-05-31" || usd["lineCount"] != 1.0 {
+		t.Fatalf("May's USD invoice %v", usd)
+	}
+	one := h.must(http.StatusOK, "GET", invoices+"/"+usd["invoiceId"].(string), admin, nil)
+	line := one["lines"].([]any)[0].(map[string]any)
+	if line["kind"] != "purchase" || line["quantity"] != 100.0 || line["amount"] != "1234.50" || line["subscriptionId"] != id ||
+		line["serviceFrom"] != "2026-05-01T08:00:00Z" || line["serviceTo"] != "2027-05-01T08:00:00Z" {
+		t.Fatalf("purchase line %v", line)
+	}
+	jan := h.must(http.StatusOK, "GET", invoices+"/"+page["items"].([]any)[0].(map[string]any)["invoiceId"].(string), admin, nil)
+	line = jan["lines"].([]any)[0].(map[string]any)
+	if jan["status"] != "open" || line["kind"] != "cancellation" || line["quantity"] != -105.0 || line["amount"] != "-355.13" {
+		t.Fatalf("January %v", jan)
+	}
+
+	for query, field := range map[string]string{
+		"?period=custom&from=2026-05-01": "from", "?from=2026-06-01&to=2026-05-01": "to", "?period=yesterday": "period",
+		"?from=May&to=2026-05-01": "from", "?period=last-6-months&from=2026-05-01&to=2026-06-01": "period",
+	} {
+		if code, body := h.call("GET", invoices+query, admin, nil); code != http.StatusBadRequest || !namesField(body, field) {
+			t.Errorf("%s: %d %v, want 400 naming %s", query, code, body, field)
+		}
+	}
+	_, viewer := h.member(accountID, admin, "vic@northwind.example", "account_viewer")
+	if code, _ := h.call("GET", invoices, viewer, nil); code != http.StatusForbidden {
+		t.Fatalf("an account viewer reads invoices: %d", code)
+	}
+	if code, _ := h.call("GET", invoices+"/00000000-0000-4000-8000-000000000000", admin, nil); code != http.StatusNotFound {
+		t.Fatalf("an unknown invoice: %d", code)
+	}
+}

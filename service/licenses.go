@@ -1,0 +1,52 @@
+package service
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain/licensing"
+	"github.com/bizcenter/bizcenter/httpapi"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// licenseRoutes loads and validates the product catalog (an invalid one
+// stops the start) and declares the license command routes.
+func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
+	cat, err := licensing.Default()
+	if err != nil {
+		return nil, err
+	}
+	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}}
+	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
+	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil
+}
+
+// licenseLookup answers commands.LicenseLookup from the read models.
+type licenseLookup struct{ pool *pgxpool.Pool }
+
+func (l licenseLookup) Subscriptions(ctx context.Context, accountID uuid.UUID) ([]uuid.UUID, error) {
+	rows, err := l.pool.Query(ctx, `SELECT subscription_id FROM rm_subscriptions WHERE account_id = $1 AND cancelled_at IS NULL`, accountID)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}
+
+func (l licenseLookup) ActiveUsers(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	rows, err := l.pool.Query(ctx, `SELECT user_id, country FROM rm_users WHERE user_id = ANY($2) AND account_id = $1 AND status = 'active'`, accountID, ids)
+	if err != nil {
+		return nil, err
+	}
+	out := make(map[uuid.UUID]string, len(ids))
+	var id uuid.UUID
+	var country string
+	_, err = pgx.ForEachRow(rows, []any{&id, &country}, func() error {
+		out[id] = country
+		return nil
+	})
+	return out, err
+}

@@ -1,0 +1,108 @@
+package service_test
+
+import (
+	"bytes"
+	"context"
+	"encoding/json"
+	"net/http"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill"
+	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
+	"github.com/jackc/pgx/v5/stdlib"
+	"go.opentelemetry.io/otel"
+	sdktrace "go.opentelemetry.io/otel/sdk/trace"
+	"go.opentelemetry.io/otel/sdk/trace/tracetest"
+
+	"github.com/bizcenter/bizcenter/integration"
+	"github.com/bizcenter/bizcenter/projections"
+	"github.com/bizcenter/bizcenter/publisher"
+)
+
+// One trace runs from the caller's request through the HTTP server, the
+// command and the append to the publishing of the event and the message a
+// consumer receives.
+func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	h := start(t, options{})
+	account, admin := h.registered()
+
+	const clientTrace, clientSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
+	body, _ := json.Marshal(invite("traced@northwind.example", "account_viewer"))
+	req, _ := http.NewRequest("POST", h.url+"/v1/accounts/"+account+"/users", bytes.NewReader(body))
+	req.Header.Set("Authorization", "Bearer "+admin)
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set("traceparent", "00-"+clientTrace+"-"+clientSpan+"-01")
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil || resp.StatusCode != http.StatusCreated {
+		t.Fatalf("invite: %v %v", resp, err)
+	}
+	var created struct{ UserID string }
+	_ = json.NewDecoder(resp.Body).Decode(&created)
+	resp.Body.Close()
+
+	// A publisher over the service's store, into watermill-sql.
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	db := stdlib.OpenDBFromPool(h.svc.Pool())
+	out, err := publisher.Open(publisher.Config{Transport: publisher.Postgres, Topic: "traced"}, db, discardLog())
+	if err != nil {
+		t.Fatal(err)
+	}
+	engine, _ := projections.NewEngine(projections.NewFeed(h.svc.Store(), h.svc.Pool(), discardLog()), discardLog())
+	engine.AddConsumer(publisher.Name, (&publisher.Publisher{Pool: h.svc.Pool(), Out: out, Topic: "traced", Log: discardLog()}).Handle)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = engine.Run(ctx) }()
+	defer func() { cancel(); <-done }()
+	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{SchemaAdapter: wsql.DefaultPostgreSQLSchema{},
+		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{}, InitializeSchema: true, PollInterval: 20 * time.Millisecond}, watermill.NopLogger{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	msgs, err := sub.Subscribe(ctx, "traced")
+	if err != nil {
+		t.Fatal(err)
+	}
+	var traceparent string
+	for traceparent == "" {
+		select {
+		case m := <-msgs:
+			var e integration.Event
+			_ = json.Unmarshal(m.Payload, &e)
+			if e.Type == "bizcenter.user.invited.v1" && e.Subject == "users/"+created.UserID {
+				traceparent = m.Metadata.Get(publisher.MetaTraceParent)
+			}
+			m.Ack()
+		case <-time.After(10 * time.Second):
+			t.Fatal("the invitation was not published within 10s")
+		}
+	}
+
+	spans := map[string]tracetest.SpanStub{}
+	for _, s := range exp.GetSpans() {
+		if s.SpanContext.TraceID().String() == clientTrace {
+			spans[s.Name] = s
+		}
+	}
+	server, command, appended, published := spans["POST /v1/accounts/"+account+"/users"], spans["command InviteUser"],
+		spans["eventstore.append"], spans["publish bizcenter.user.invited.v1"]
+	parentOf := func(child, parent tracetest.SpanStub) bool {
+		return child.Parent.SpanID() == parent.SpanContext.SpanID() && child.Parent.SpanID().IsValid()
+	}
+	if server.Parent.SpanID().String() != clientSpan || !parentOf(command, server) || !parentOf(appended, command) || !parentOf(published, appended) {
+		names := []string{}
+		for n := range spans {
+			names = append(names, n)
+		}
+		t.Fatalf("spans of the client's trace %v: server parent %s, command under server %v, append under command %v, publish under append %v",
+			names, server.Parent.SpanID(), parentOf(command, server), parentOf(appended, command), parentOf(published, appended))
+	}
+	want := "00-" + clientTrace + "-" + published.SpanContext.SpanID().String() + "-01"
+	if traceparent != want {
+		t.Fatalf("the message's traceparent is %q, want the publishing span's %q", traceparent, want)
+	}
+}

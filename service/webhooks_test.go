@@ -1,0 +1,152 @@
+package service_test
+
+import (
+	"encoding/json"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"strconv"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/integration"
+	"github.com/bizcenter/bizcenter/webhooks"
+)
+
+// hookServer is an HTTPS endpoint that fails its first `failing` calls
+// (all when failing < 0) and checks and keeps what it receives after.
+type hookServer struct {
+	*httptest.Server
+	mu       sync.Mutex
+	secret   string
+	failing  int
+	attempts int
+	got      []integration.Event
+	bad      []string
+}
+
+func newHookServer(t *testing.T, failing int) *hookServer {
+	s := &hookServer{failing: failing}
+	s.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		body, _ := io.ReadAll(r.Body)
+		s.mu.Lock()
+		defer s.mu.Unlock()
+		s.attempts++
+		if s.failing != 0 {
+			s.failing--
+			w.WriteHeader(http.StatusInternalServerError)
+			return
+		}
+		ts, _ := strconv.ParseInt(r.Header.Get(webhooks.HeaderTimestamp), 10, 64)
+		at := time.Unix(ts, 0)
+		var e integration.Event
+		switch {
+		case time.Since(at) > 5*time.Minute || time.Until(at) > time.Minute:
+			s.bad = append(s.bad, "stale timestamp")
+		case r.Header.Get(webhooks.HeaderSignature) != webhooks.Sign(s.secret, at, body):
+			s.bad = append(s.bad, "bad signature")
+		case json.Unmarshal(body, &e) != nil || integration.Validate(body) != nil:
+			s.bad = append(s.bad, "not a valid integration event: "+string(body))
+		case r.Header.Get(webhooks.HeaderID) != e.ID:
+			s.bad = append(s.bad, "Webhook-Id is not the event id")
+		}
+		s.got = append(s.got, e)
+	}))
+	t.Cleanup(s.Close)
+	return s
+}
+
+func (s *hookServer) state() (attempts int, got []integration.Event, bad []string) {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	return s.attempts, append([]integration.Event{}, s.got...), append([]string{}, s.bad...)
+}
+
+// eventually polls cond for up to 10 seconds.
+func eventually(t *testing.T, what string, cond func() bool) {
+	t.Helper()
+	for deadline := time.Now().Add(10 * time.Second); !cond(); time.Sleep(20 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("within 10s: %s", what)
+		}
+	}
+}
+
+func (h *harness) webhook(account, admin string, id string) map[string]any {
+	for _, it := range h.must(http.StatusOK, "GET", "/v1/accounts/"+account+"/webhooks", admin, nil)["items"].([]any) {
+		if w := it.(map[string]any); w["webhookId"] == id {
+			return w
+		}
+	}
+	h.t.Fatalf("webhook %s not listed", id)
+	return nil
+}
+
+func TestWebhooks_deliver_signed_events_retrying_with_backoff(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	hook := newHookServer(t, 2)
+	h.svc.Webhooks.Configure(webhooks.Settings{Client: hook.Client(), Backoff: 20 * time.Millisecond, PauseAfter: 5, Poll: 20 * time.Millisecond})
+	path := "/v1/accounts/" + account + "/webhooks"
+	h.must(http.StatusBadRequest, "POST", path, admin, map[string]any{"url": "http://plain.example/hook"})
+	reg := h.must(http.StatusCreated, "POST", path, admin, map[string]any{"url": hook.URL + "/hook", "types": []string{"bizcenter.user.invited.v1"}})
+	hook.mu.Lock()
+	hook.secret = reg["secret"].(string)
+	hook.mu.Unlock()
+
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/users", admin, invite("hooked@northwind.example", "account_viewer"))
+	eventually(t, "one delivery after two failures", func() bool { _, got, _ := hook.state(); return len(got) == 1 })
+	attempts, got, bad := hook.state()
+	if len(bad) > 0 || attempts != 3 || got[0].Type != "bizcenter.user.invited.v1" || got[0].AccountID != account {
+		t.Fatalf("attempts %d, got %+v, problems %v", attempts, got, bad)
+	}
+	w := h.webhook(account, admin, reg["webhookId"].(string))
+	if w["lastStatus"] != float64(200) || w["consecutiveFailures"] != float64(0) || w["pending"] != float64(0) || w["state"] != "active" || w["secret"] != nil {
+		t.Fatalf("webhook after delivery: %v", w)
+	}
+}
+
+func TestWebhooks_an_endpoint_that_keeps_failing_is_paused_until_resumed(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	hook := newHookServer(t, -1)
+	h.svc.Webhooks.Configure(webhooks.Settings{Client: hook.Client(), Backoff: 10 * time.Millisecond, PauseAfter: 3, Poll: 20 * time.Millisecond})
+	path := "/v1/accounts/" + account + "/webhooks"
+	reg := h.must(http.StatusCreated, "POST", path, admin, map[string]any{"url": hook.URL + "/hook"})
+	hook.mu.Lock()
+	hook.secret = reg["secret"].(string)
+	hook.mu.Unlock()
+	id := reg["webhookId"].(string)
+
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/users", admin, invite("first@northwind.example", "account_viewer"))
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/users", admin, invite("second@northwind.example", "account_viewer"))
+	eventually(t, "the endpoint paused", func() bool { return h.webhook(account, admin, id)["state"] == "paused" })
+	time.Sleep(200 * time.Millisecond) // a paused endpoint is not tried again
+	w := h.webhook(account, admin, id)
+	if attempts, _, _ := hook.state(); attempts != 3 || w["consecutiveFailures"] != float64(3) || w["lastStatus"] != float64(500) || w["pausedAt"] == nil {
+		t.Fatalf("after pausing: %d attempts, webhook %v", attempts, w)
+	}
+
+	hook.mu.Lock()
+	hook.failing = 0
+	hook.mu.Unlock()
+	h.must(http.StatusOK, "POST", path+"/"+id+"/resume", admin, nil)
+	eventually(t, "every pending event delivered after resuming", func() bool { return h.webhook(account, admin, id)["pending"] == float64(0) })
+	_, got, bad := hook.state()
+	if len(bad) > 0 || len(got) < 2 {
+		t.Fatalf("after resuming: got %d, problems %v", len(got), bad)
+	}
+	// In log order: the two invitations' events come in the order appended.
+	invited := 0
+	for _, e := range got {
+		if e.Type == "bizcenter.user.invited.v1" {
+			invited++
+		}
+	}
+	if invited != 2 {
+		t.Fatalf("%d invitations delivered, want 2", invited)
+	}
+	h.must(http.StatusOK, "DELETE", path+"/"+id, admin, nil)
+	h.must(http.StatusNotFound, "DELETE", path+"/"+id, admin, nil)
+}

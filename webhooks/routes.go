@@ -1,0 +1,244 @@
+package webhooks
+
+import (
+	"context"
+	"crypto/rand"
+	"encoding/hex"
+	"errors"
+	"log/slog"
+	"net/http"
+	"net/url"
+	"slices"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/integration"
+)
+
+// Endpoint is a registered webhook as its account's administrators see
+// it; the secret is shown once, when it is registered.
+type Endpoint struct {
+	WebhookID           string     `json:"webhookId"`
+	URL                 string     `json:"url"`
+	Types               []string   `json:"types"`
+	State               string     `json:"state"`
+	Secret              string     `json:"secret,omitempty"`
+	CreatedAt           time.Time  `json:"createdAt"`
+	ConsecutiveFailures int        `json:"consecutiveFailures"`
+	LastStatus          *int       `json:"lastStatus"`
+	LastError           *string    `json:"lastError"`
+	LastAttemptAt       *time.Time `json:"lastAttemptAt"`
+	LastSuccessAt       *time.Time `json:"lastSuccessAt"`
+	PausedAt            *time.Time `json:"pausedAt"`
+	Pending             int        `json:"pending"`
+}
+
+type registration struct {
+	URL   string   `json:"url"`
+	Types []string `json:"types"`
+}
+
+type list struct {
+	Items []Endpoint `json:"items"`
+}
+
+// Routes declares the webhook routes of an account, for its Account
+// Administrators (and operators). Clock stamps registrations, so that an
+// endpoint gets the events that occur from then on.
+func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) []kit.Route {
+	r := &routes{pool: pool, clock: clk, log: log}
+	statuses := []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound}
+	base := "/v1/accounts/{accountId}/webhooks"
+	return []kit.Route{
+		{Method: http.MethodPost, Path: base, Access: kit.SignedIn, Success: http.StatusCreated, Statuses: statuses,
+			Summary: "Register an HTTPS endpoint for the account's integration events (types: all when empty); the answer holds the signing secret, shown once",
+			Request: registration{URL: "https://hooks.example/bizcenter", Types: []string{"bizcenter.user.invited.v1"}}, Response: Endpoint{},
+			Handler: r.admin(r.register)},
+		{Method: http.MethodGet, Path: base, Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
+			Summary:  "The account's webhooks with their state (active, paused), failures in a row, last status and pending deliveries",
+			Response: list{}, Handler: r.admin(r.list)},
+		{Method: http.MethodDelete, Path: base + "/{webhookId}", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
+			Summary: "Remove a webhook and its pending deliveries", Handler: r.admin(r.remove)},
+		{Method: http.MethodPost, Path: base + "/{webhookId}/resume", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
+			Summary: "Resume a paused webhook: its pending deliveries are tried again at once, in order", Response: Endpoint{},
+			Handler: r.admin(r.resume)},
+	}
+}
+
+type routes struct {
+	pool  *pgxpool.Pool
+	clock clock.Clock
+	log   *slog.Logger
+}
+
+// admin lets Account Administrators of the account and operators in; a
+// member gets 403, anyone else 404.
+func (r *routes) admin(next func(w http.ResponseWriter, req *http.Request, account uuid.UUID, p kit.Principal)) http.HandlerFunc {
+	return func(w http.ResponseWriter, req *http.Request) {
+		p, _ := kit.PrincipalFrom(req.Context())
+		account, err := uuid.Parse(req.PathValue("accountId"))
+		if err != nil {
+			kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "accountId", Reason: "must be a UUID"}))
+			return
+		}
+		if !p.Operator {
+			var member, admin bool
+			err := r.pool.QueryRow(req.Context(), `
+				SELECT count(*) > 0, coalesce(bool_or('account_administrator' = ANY (roles)), false)
+				  FROM rm_users WHERE account_id = $1 AND email_lower = $2 AND status = 'active'`,
+				account, strings.ToLower(strings.TrimSpace(p.Email))).Scan(&member, &admin)
+			switch {
+			case err != nil:
+				r.fail(w, req, err)
+				return
+			case !member:
+				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no such account"))
+				return
+			case !admin:
+				kit.WriteProblem(w, kit.NewProblem(http.StatusForbidden, "forbidden", "webhooks are managed by the account's Account Administrators"))
+				return
+			}
+		}
+		next(w, req, account, p)
+	}
+}
+
+func (r *routes) register(w http.ResponseWriter, req *http.Request, account uuid.UUID, p kit.Principal) {
+	var b registration
+	if problem := kit.DecodeJSON(req, &b); problem != nil {
+		kit.WriteProblem(w, problem)
+		return
+	}
+	var bad []kit.FieldProblem
+	if u, err := url.Parse(b.URL); err != nil || u.Scheme != "https" || u.Host == "" || len(b.URL) > 2000 {
+		bad = append(bad, kit.FieldProblem{Field: "url", Reason: "an https:// URL"})
+	}
+	known := slices.Collect(func(yield func(string) bool) {
+		for _, t := range integration.Types {
+			if !yield(t) {
+				return
+			}
+		}
+	})
+	for _, t := range b.Types {
+		if !slices.Contains(known, t) {
+			bad = append(bad, kit.FieldProblem{Field: "types", Reason: "unknown type " + t})
+			break
+		}
+	}
+	if len(bad) > 0 {
+		kit.WriteProblem(w, kit.Invalid(bad...))
+		return
+	}
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	e := Endpoint{WebhookID: uuid.NewString(), URL: b.URL, Types: append([]string{}, b.Types...), State: "active",
+		Secret: "whsec_" + hex.EncodeToString(raw), CreatedAt: r.clock.Now().UTC()}
+	if _, err := r.pool.Exec(req.Context(), `INSERT INTO webhook_endpoints (id, account_id, url, secret, types, created_by, created_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.WebhookID, account, e.URL, e.Secret, e.Types, p.Subject, e.CreatedAt); err != nil {
+		r.fail(w, req, err)
+		return
+	}
+	kit.WriteJSON(w, http.StatusCreated, e)
+}
+
+func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
+	items, err := r.endpoints(req.Context(), account, uuid.Nil)
+	if err != nil {
+		r.fail(w, req, err)
+		return
+	}
+	kit.WriteJSON(w, http.StatusOK, list{Items: items})
+}
+
+func (r *routes) remove(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
+	id, ok := webhookID(w, req)
+	if !ok {
+		return
+	}
+	tag, err := r.pool.Exec(req.Context(), `DELETE FROM webhook_endpoints WHERE id = $1 AND account_id = $2`, id, account)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = ErrNotFound
+	}
+	if err != nil {
+		r.fail(w, req, err)
+		return
+	}
+	kit.WriteJSON(w, http.StatusOK, struct{}{})
+}
+
+func (r *routes) resume(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
+	id, ok := webhookID(w, req)
+	if !ok {
+		return
+	}
+	err := pgx.BeginFunc(req.Context(), r.pool, func(tx pgx.Tx) error {
+		tag, err := tx.Exec(req.Context(), `UPDATE webhook_endpoints SET state = 'active', consecutive_failures = 0, paused_at = NULL
+			WHERE id = $1 AND account_id = $2`, id, account)
+		if err == nil && tag.RowsAffected() == 0 {
+			return ErrNotFound
+		}
+		if err == nil {
+			_, err = tx.Exec(req.Context(), `UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND delivered_at IS NULL`, id)
+		}
+		return err
+	})
+	var items []Endpoint
+	if err == nil {
+		items, err = r.endpoints(req.Context(), account, id)
+	}
+	if err != nil {
+		r.fail(w, req, err)
+		return
+	}
+	kit.WriteJSON(w, http.StatusOK, items[0])
+}
+
+func webhookID(w http.ResponseWriter, req *http.Request) (uuid.UUID, bool) {
+	id, err := uuid.Parse(req.PathValue("webhookId"))
+	if err != nil {
+		kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "webhookId", Reason: "must be a UUID"}))
+	}
+	return id, err == nil
+}
+
+// endpoints lists an account's endpoints (one when id is set).
+func (r *routes) endpoints(ctx context.Context, account, id uuid.UUID) ([]Endpoint, error) {
+	rows, err := r.pool.Query(ctx, `
+		SELECT e.id::text, e.url, e.types, e.state, e.created_at, e.consecutive_failures, e.last_status, e.last_error,
+		       e.last_attempt_at, e.last_success_at, e.paused_at,
+		       (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL)
+		  FROM webhook_endpoints e WHERE e.account_id = $1 AND ($2 = '00000000-0000-0000-0000-000000000000'::uuid OR e.id = $2)
+		 ORDER BY e.created_at, e.id`, account, id)
+	if err != nil {
+		return nil, err
+	}
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Endpoint, error) {
+		var e Endpoint
+		err := row.Scan(&e.WebhookID, &e.URL, &e.Types, &e.State, &e.CreatedAt, &e.ConsecutiveFailures, &e.LastStatus, &e.LastError,
+			&e.LastAttemptAt, &e.LastSuccessAt, &e.PausedAt, &e.Pending)
+		return e, err
+	})
+	if err == nil && id != uuid.Nil && len(items) == 0 {
+		err = ErrNotFound
+	}
+	if items == nil {
+		items = []Endpoint{}
+	}
+	return items, err
+}
+
+func (r *routes) fail(w http.ResponseWriter, req *http.Request, err error) {
+	if errors.Is(err, ErrNotFound) {
+		kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no such webhook"))
+		return
+	}
+	r.log.ErrorContext(req.Context(), "webhooks", "error", err)
+	kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the webhook operation failed"))
+}

@@ -1,0 +1,220 @@
+package webhooks
+
+import (
+	"bytes"
+	"cmp"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/hex"
+	"errors"
+	"fmt"
+	"io"
+	"log/slog"
+	"net/http"
+	"strconv"
+	"sync"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// The headers of a delivery. The signature is the lower-case hex
+// HMAC-SHA256, keyed with the endpoint's secret, of the timestamp, a dot
+// and the body: "v1=<hex>". A receiver recomputes it and refuses a
+// timestamp more than a few minutes old, so a captured delivery cannot be
+// replayed later.
+const (
+	HeaderID        = "Webhook-Id"
+	HeaderTimestamp = "Webhook-Timestamp"
+	HeaderSignature = "Webhook-Signature"
+)
+
+// Sign is the Webhook-Signature of a body sent at a time.
+func Sign(secret string, at time.Time, body []byte) string {
+	m := hmac.New(sha256.New, []byte(secret))
+	m.Write([]byte(strconv.FormatInt(at.Unix(), 10) + "."))
+	m.Write(body)
+	return "v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// Settings tune the worker; zero values take the defaults.
+type Settings struct {
+	// Client posts the deliveries (default: 10-second timeout).
+	Client *http.Client
+	// Backoff is the pause after a delivery's first failure, doubled after
+	// each further one up to MaxBackoff (defaults 1s and 10 minutes).
+	Backoff, MaxBackoff time.Duration
+	// PauseAfter failures in a row pause the endpoint (default 10).
+	PauseAfter int
+	// Poll is how often the worker looks for due deliveries (default 500ms).
+	Poll time.Duration
+}
+
+// Worker posts queued deliveries.
+type Worker struct {
+	Pool *pgxpool.Pool
+	Log  *slog.Logger
+	mu   sync.Mutex
+	set  Settings
+}
+
+// Configure replaces the settings, also while the worker runs.
+func (w *Worker) Configure(s Settings) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.set = s
+}
+
+func (w *Worker) settings() Settings {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	s := w.set
+	if s.Client == nil {
+		s.Client = &http.Client{Timeout: 10 * time.Second}
+	}
+	s.Backoff = cmp.Or(s.Backoff, time.Second)
+	s.MaxBackoff = cmp.Or(s.MaxBackoff, 10*time.Minute)
+	s.PauseAfter = cmp.Or(s.PauseAfter, 10)
+	s.Poll = cmp.Or(s.Poll, 500*time.Millisecond)
+	return s
+}
+
+// Run delivers until ctx ends.
+func (w *Worker) Run(ctx context.Context) {
+	for {
+		s := w.settings()
+		n, err := w.Once(ctx, s)
+		if err != nil && ctx.Err() == nil {
+			cmp.Or(w.Log, slog.Default()).Error("webhook deliveries", "error", err)
+		}
+		if n > 0 {
+			continue
+		}
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(s.Poll):
+		}
+	}
+}
+
+// due is the oldest undelivered delivery of an active endpoint.
+type due struct {
+	id       int64
+	endpoint uuid.UUID
+	eventID  uuid.UUID
+	url      string
+	secret   string
+	payload  []byte
+	attempts int
+}
+
+// Once tries the oldest due delivery of each active endpoint, and
+// returns how many it tried.
+func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
+	rows, err := w.Pool.Query(ctx, `
+		SELECT d.id, d.endpoint_id, d.event_id, e.url, e.secret, d.payload, d.attempts
+		  FROM webhook_endpoints e
+		  JOIN LATERAL (SELECT * FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL
+		                ORDER BY d.id LIMIT 1) d ON true
+		 WHERE e.state = 'active' AND d.next_attempt_at <= now()`)
+	if err != nil {
+		return 0, err
+	}
+	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
+		var d due
+		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.payload, &d.attempts)
+	})
+	if err != nil {
+		return 0, err
+	}
+	var wg sync.WaitGroup
+	for _, d := range batch {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			status, err := w.post(ctx, s.Client, d)
+			if rerr := w.record(ctx, s, d, status, err); rerr != nil {
+				cmp.Or(w.Log, slog.Default()).Error("record webhook delivery", "endpoint", d.endpoint, "error", rerr)
+			}
+		}()
+	}
+	wg.Wait()
+	return len(batch), nil
+}
+
+// post sends one delivery; a status other than 2xx is an error.
+func (w *Worker) post(ctx context.Context, c *http.Client, d due) (int, error) {
+	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(d.payload))
+	if err != nil {
+		return 0, err
+	}
+	now := time.Now()
+	req.Header.Set("Content-Type", "application/cloudevents+json")
+	req.Header.Set(HeaderID, d.eventID.String())
+	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
+	req.Header.Set(HeaderSignature, Sign(d.secret, now, d.payload))
+	resp, err := c.Do(req)
+	if err != nil {
+		return 0, err
+	}
+	defer resp.Body.Close()
+	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 64<<10))
+	if resp.StatusCode < 200 || resp.StatusCode > 299 {
+		return resp.StatusCode, fmt.Errorf("the endpoint answered %d", resp.StatusCode)
+	}
+	return resp.StatusCode, nil
+}
+
+// record saves a delivery's outcome and the endpoint's last status:
+// success resets the endpoint's failures; a failure schedules the next
+// attempt with backoff, and pauses the endpoint at PauseAfter failures in
+// a row.
+func (w *Worker) record(ctx context.Context, s Settings, d due, status int, sendErr error) error {
+	ctx = context.WithoutCancel(ctx)
+	var msg *string
+	if sendErr != nil {
+		m := sendErr.Error()
+		if len(m) > 500 {
+			m = m[:500]
+		}
+		msg = &m
+	}
+	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		if sendErr == nil {
+			if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1`, d.id, status); err != nil {
+				return err
+			}
+			_, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET consecutive_failures = 0, last_status = $2, last_error = NULL,
+				last_attempt_at = now(), last_success_at = now() WHERE id = $1`, d.endpoint, status)
+			return err
+		}
+		backoff := s.Backoff << min(d.attempts, 30)
+		if backoff <= 0 || backoff > s.MaxBackoff {
+			backoff = s.MaxBackoff
+		}
+		if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,
+			next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1`, d.id, nullStatus(status), msg, backoff.Seconds()); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1,
+			last_status = $2, last_error = $3, last_attempt_at = now(),
+			state = CASE WHEN consecutive_failures + 1 >= $4 THEN 'paused' ELSE state END,
+			paused_at = CASE WHEN consecutive_failures + 1 >= $4 AND state = 'active' THEN now() ELSE paused_at END
+			WHERE id = $1`, d.endpoint, nullStatus(status), msg, s.PauseAfter)
+		return err
+	})
+}
+
+func nullStatus(s int) *int {
+	if s == 0 {
+		return nil
+	}
+	return &s
+}
+
+// ErrNotFound: no such endpoint in the account.
+var ErrNotFound = errors.New("no such webhook")
