@@ -40,7 +40,9 @@ nats() {
   mkdir -p "$dir/jetstream"
   dir=$(cd "$dir" && pwd)
   [ -n "$port" ] || port=$(freeport 54222)
-  nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/jetstream" -l "$dir/nats.log" -P "$dir/nats.pid" &
+  # Its own output goes to a file: left on our stdout, it would hold open
+  # the pipe of a caller that reads the URL with $(...), which then waits.
+  nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/jetstream" -l "$dir/nats.log" -P "$dir/nats.pid" >"$dir/nats.out" 2>&1 </dev/null &
   disown
   wait_port "$port" 20 || { echo "nats-server did not start: $dir/nats.log" >&2; tail -5 "$dir/nats.log" >&2; exit 1; }
   echo "nats://127.0.0.1:$port"
