@@ -77,12 +77,14 @@ func (c *Consumer) Validate() error {
 // Handle is the watermill handler (a message.NoPublishHandlerFunc). A
 // batch is recorded in one transaction with the checkpoint; the emails it
 // claimed go out after the commit.
-func (c *Consumer) Handle(msg *message.Message) error {
+func (c *Consumer) Handle(msg *message.Message) (err error) {
 	ctx := msg.Context()
 	b, err := projections.DecodeBatch(msg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
+	end := projections.TraceBatch(ctx, "mail", b)
+	defer func() { end(err) }()
 	st, err := projections.Begin(ctx, c.Pool, Name, b.Through)
 	if err != nil {
 		return err

@@ -37,12 +37,14 @@ const versionWait = 500 * time.Millisecond
 // rest flows on.
 func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 	tries := &attempts{}
-	return func(msg *message.Message) error {
+	return func(msg *message.Message) (err error) {
 		ctx := msg.Context()
 		b, err := DecodeBatch(msg)
 		if err != nil {
 			return fmt.Errorf("projector %s: %w", p.Name(), err)
 		}
+		end := TraceBatch(ctx, "project "+p.Name(), b)
+		defer func() { end(err) }()
 		for {
 			err := applyActive(ctx, pool, p, b, true, tries)
 			if errors.Is(err, errBatchFailed) {

@@ -21,8 +21,8 @@ import (
 )
 
 // One trace runs from the caller's request through the HTTP server, the
-// command and the append to the publishing of the event and the message a
-// consumer receives.
+// command and the append to the projector, the email and the publishing of
+// the event, and on to the message a consumer receives.
 func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.T) {
 	exp := tracetest.NewInMemoryExporter()
 	prev := otel.GetTracerProvider()
@@ -82,24 +82,37 @@ func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.
 		}
 	}
 
+	// The projector's and the mailer's spans end when their batches do,
+	// independently of the publisher's.
 	spans := map[string]tracetest.SpanStub{}
-	for _, s := range exp.GetSpans() {
-		if s.SpanContext.TraceID().String() == clientTrace {
-			spans[s.Name] = s
+	for deadline := time.Now().Add(10 * time.Second); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		for _, s := range exp.GetSpans() {
+			if s.SpanContext.TraceID().String() == clientTrace {
+				spans[s.Name] = s
+			}
+		}
+		if _, ok := spans["project users user.invited"]; ok {
+			if _, ok := spans["mail user.invited"]; ok {
+				break
+			}
 		}
 	}
 	server, command, appended, published := spans["POST /v1/accounts/"+account+"/users"], spans["command InviteUser"],
 		spans["eventstore.append"], spans["publish bizcenter.user.invited.v1"]
+	projected, mailed := spans["project users user.invited"], spans["mail user.invited"]
 	parentOf := func(child, parent tracetest.SpanStub) bool {
 		return child.Parent.SpanID() == parent.SpanContext.SpanID() && child.Parent.SpanID().IsValid()
 	}
-	if server.Parent.SpanID().String() != clientSpan || !parentOf(command, server) || !parentOf(appended, command) || !parentOf(published, appended) {
+	if server.Parent.SpanID().String() != clientSpan || !parentOf(command, server) || !parentOf(appended, command) ||
+		!parentOf(projected, appended) || !parentOf(mailed, appended) || !parentOf(published, appended) {
 		names := []string{}
 		for n := range spans {
 			names = append(names, n)
 		}
-		t.Fatalf("spans of the client's trace %v: server parent %s, command under server %v, append under command %v, publish under append %v",
-			names, server.Parent.SpanID(), parentOf(command, server), parentOf(appended, command), parentOf(published, appended))
+		t.Fatalf("spans of the client's trace %v: server parent %s, command under server %v, append under command %v, "+
+			"projector under append %v, mailer under append %v, publish under append %v",
+			names, server.Parent.SpanID(), parentOf(command, server), parentOf(appended, command),
+			parentOf(projected, appended), parentOf(mailed, appended), parentOf(published, appended))
 	}
 	want := "00-" + clientTrace + "-" + published.SpanContext.SpanID().String() + "-01"
 	if traceparent != want {

@@ -32,12 +32,14 @@ type Dispatcher struct {
 // Handle is the watermill handler. An endpoint gets the events of its
 // account that occurred from its registration on, of the types it asked
 // for (all when none).
-func (d *Dispatcher) Handle(msg *message.Message) error {
+func (d *Dispatcher) Handle(msg *message.Message) (err error) {
 	ctx := msg.Context()
 	b, err := projections.DecodeBatch(msg)
 	if err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
+	end := projections.TraceBatch(ctx, "queue webhooks", b)
+	defer func() { end(err) }()
 	st, err := projections.Begin(ctx, d.Pool, Name, b.Through)
 	if err != nil {
 		return err
