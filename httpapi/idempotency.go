@@ -3,6 +3,7 @@ package httpapi
 import (
 	"bytes"
 	"context"
+	"crypto/hmac"
 	"crypto/sha256"
 	"errors"
 	"io"
@@ -36,7 +37,13 @@ type IdempotencyConfig struct {
 	// renewing it (default 30 seconds; it renews every third of it): a key
 	// whose process died is free again, for a retry, after at most Lease.
 	Lease time.Duration
-	Log   *slog.Logger
+	// HashKey keys the fingerprints of requests kept with their keys
+	// (HMAC-SHA-256). A body may hold card details: without a secret key,
+	// whoever reads the table could find a card number by hashing every
+	// number of a card range. It must stay the same across restarts and
+	// instances, or repeats after a restart would look like other requests.
+	HashKey []byte
+	Log     *slog.Logger
 }
 
 // IdempotencyKeys remembers, in PostgreSQL (table idempotency_keys), the
@@ -129,9 +136,12 @@ func (k *IdempotencyKeys) serve(route string, next http.Handler, w http.Response
 	if p, ok := kit.PrincipalFrom(r.Context()); ok && p.Subject != "" {
 		row.principal = p.Subject
 	}
-	sum := sha256.Sum256([]byte(r.Method + " " + r.URL.Path + "\n" + string(body)))
+	mac := hmac.New(sha256.New, k.cfg.HashKey)
+	mac.Write([]byte(r.Method + " " + r.URL.Path + "\n"))
+	mac.Write(body)
+	sum := mac.Sum(nil)
 	holder := uuid.New()
-	first, err := k.claim(r.Context(), row, sum[:], holder)
+	first, err := k.claim(r.Context(), row, sum, holder)
 	switch {
 	case err != nil:
 		k.cfg.Log.ErrorContext(r.Context(), "idempotency key", "route", route, "error", err)
@@ -140,7 +150,7 @@ func (k *IdempotencyKeys) serve(route string, next http.Handler, w http.Response
 		kit.WriteProblem(w, p)
 	case first == nil:
 		k.run(row, holder, next, w, r)
-	case !bytes.Equal(first.hash, sum[:]):
+	case !bytes.Equal(first.hash, sum):
 		kit.WriteProblem(w, kit.NewProblem(http.StatusUnprocessableEntity, "idempotency-key-reused",
 			"this Idempotency-Key was used for another request (method, path or body); use a new key"))
 	case first.status == 0:

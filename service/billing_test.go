@@ -1,6 +1,11 @@
 package service_test
 
 import (
+	"bytes"
+	"context"
+	"crypto/hmac"
+	"crypto/sha256"
+	"encoding/json"
 	"net/http"
 	"os"
 	"slices"
@@ -116,6 +121,20 @@ func TestBilling_cards_go_to_the_provider_and_no_number_or_security_code_is_stor
 			t.Errorf("%s is stored in %v", needle, found)
 		}
 	}
+	// The fingerprint kept with the key is keyed: hashing a guessed body
+	// (every number of a card range, say) does not find it.
+	var kept []byte
+	if err := h.svc.Pool().QueryRow(context.Background(), `SELECT request_hash FROM idempotency_keys WHERE key = 'card-once'`).Scan(&kept); err != nil {
+		t.Fatal(err)
+	}
+	guessed, _ := json.Marshal(card("4242 4242 4242 4242", "737", 5, 2026))
+	plain := sha256.Sum256([]byte("POST " + methods + "\n" + string(guessed)))
+	unkeyed := hmac.New(sha256.New, nil)
+	unkeyed.Write([]byte("POST " + methods + "\n" + string(guessed)))
+	if len(kept) != sha256.Size || bytes.Equal(kept, plain[:]) || bytes.Equal(kept, unkeyed.Sum(nil)) {
+		t.Fatalf("the kept fingerprint %x is the body's hash without a secret", kept)
+	}
+
 	op := h.token("op-1", "ops@bizcenter.example", true)
 	history := h.must(http.StatusOK, "GET", "/v1/audit/streams/billing-profile-"+profileID, op, nil)["events"].([]any)
 	var types []string

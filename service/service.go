@@ -5,6 +5,8 @@ package service
 
 import (
 	"context"
+	"crypto/hmac"
+	"crypto/sha256"
 	"errors"
 	"fmt"
 	"log/slog"
@@ -185,7 +187,7 @@ func (s *Service) wire(ctx context.Context) error {
 		httpapi.AuditRoutes(store, keys.Opener),
 		s.integrationRoutes(),
 	)
-	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, Log: log}))
+	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, HashKey: idempotencyHashKey(s.cfg.InvitationKey), Log: log}))
 	s.server.Registry().MustRegister(s.Monitor.Collector())
 	return nil
 }
@@ -316,4 +318,12 @@ func (s *Service) pendingByEmail(ctx context.Context, email string) ([]uuid.UUID
 		return nil, err
 	}
 	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
+}
+
+// idempotencyHashKey derives the key of kept request fingerprints from the
+// service's invitation key, a secret every instance shares.
+func idempotencyHashKey(secret []byte) []byte {
+	m := hmac.New(sha256.New, secret)
+	m.Write([]byte("bizcenter idempotency request fingerprint"))
+	return m.Sum(nil)
 }
