@@ -143,6 +143,11 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 				u.Apply(changes[0])
 			}
 			for _, former := range u.FormerEmails() {
+				// An email may be former and current at once (changed away
+				// and back, as racing changes can do): keep the current one.
+				if user.NormalizeEmail(former) == user.NormalizeEmail(u.Email()) {
+					continue
+				}
 				if err := d.releaseEmail(ctx, c.AccountID, user.NormalizeEmail(former), managerID, by); err != nil {
 					return struct{}{}, err
 				}

@@ -94,7 +94,10 @@ func (c *Consumer) Handle(msg *message.Message) (err error) {
 		return nil
 	}
 	var outs []pending
-	open := projections.Opener(ctx, st.Tx())
+	open, err := projections.OpenerFor(ctx, st.Tx(), b.Records)
+	if err != nil {
+		return err
+	}
 	for _, r := range b.Records {
 		if !st.From().Less(r.Position) {
 			continue

@@ -11,6 +11,7 @@
 package personal
 
 import (
+	"bytes"
 	"context"
 	"crypto/aes"
 	"crypto/cipher"
@@ -40,6 +41,7 @@ const Erased = user.Erased
 type DB interface {
 	Exec(ctx context.Context, sql string, args ...any) (pgconn.CommandTag, error)
 	QueryRow(ctx context.Context, sql string, args ...any) pgx.Row
+	Query(ctx context.Context, sql string, args ...any) (pgx.Rows, error)
 }
 
 // Keys is the key store.
@@ -56,10 +58,24 @@ func (k Keys) sealing(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	if _, err := rand.Read(fresh); err != nil {
 		return nil, err
 	}
-	if _, err := k.DB.Exec(ctx, `INSERT INTO personal_keys (subject_id, key) VALUES ($1, $2) ON CONFLICT (subject_id) DO NOTHING`, subject, fresh); err != nil {
-		return nil, fmt.Errorf("personal key: %w", err)
+	// One round trip: the fresh key when it went in, else the stored one
+	// (nil when erased). A key that a concurrent caller committed after
+	// this statement began is not visible to it: then no row comes back,
+	// and a second look finds it.
+	var key []byte
+	err := k.DB.QueryRow(ctx, `
+		WITH fresh AS (
+			INSERT INTO personal_keys (subject_id, key) VALUES ($1, $2)
+			ON CONFLICT (subject_id) DO NOTHING
+			RETURNING key)
+		SELECT key FROM fresh
+		UNION ALL
+		SELECT key FROM personal_keys WHERE subject_id = $1 AND NOT EXISTS (SELECT FROM fresh)`, subject, fresh).Scan(&key)
+	if errors.Is(err, pgx.ErrNoRows) {
+		key, err = k.opening(ctx, subject)
+	} else if err != nil {
+		err = fmt.Errorf("personal key: %w", err)
 	}
-	key, err := k.opening(ctx, subject)
 	if err == nil && key == nil {
 		return nil, fmt.Errorf("subject %s: %w", subject, ErrErased)
 	}
@@ -114,25 +130,85 @@ func (k Keys) Sealer(ctx context.Context) event.Transform {
 // keeps the keys it fetched, so use one for a batch of events, not for
 // good: an erasure after it fetched a key is not seen.
 func (k Keys) Opener(ctx context.Context) event.Transform {
-	var mu sync.Mutex
-	cache := map[uuid.UUID][]byte{}
-	return func(eventType string, data []byte) ([]byte, error) {
-		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
-			mu.Lock()
-			key, ok := cache[subject]
-			mu.Unlock()
-			if !ok {
-				var err error
-				if key, err = k.opening(ctx, subject); err != nil {
-					return nil, err
-				}
-				mu.Lock()
-				cache[subject] = key
-				mu.Unlock()
+	return k.opener(ctx, map[uuid.UUID][]byte{})
+}
+
+// OpenerFor is an Opener that has fetched, in one query, the keys of the
+// given subjects (see SealedSubject): a batch of events costs one round
+// trip, not one per person.
+func (k Keys) OpenerFor(ctx context.Context, subjects []uuid.UUID) (event.Transform, error) {
+	cache := make(map[uuid.UUID][]byte, len(subjects))
+	if len(subjects) > 0 {
+		rows, err := k.DB.Query(ctx, `SELECT subject_id, key FROM personal_keys WHERE subject_id = ANY($1)`, subjects)
+		if err != nil {
+			return nil, fmt.Errorf("personal keys: %w", err)
+		}
+		var id uuid.UUID
+		var key []byte
+		_, err = pgx.ForEachRow(rows, []any{&id, &key}, func() error {
+			cache[id] = key
+			return nil
+		})
+		if err != nil {
+			return nil, fmt.Errorf("personal keys: %w", err)
+		}
+		for _, id := range subjects {
+			if _, ok := cache[id]; !ok {
+				cache[id] = nil // never sealed: nothing to open
 			}
+		}
+	}
+	return k.opener(ctx, cache), nil
+}
+
+// SealedSubject is the subject of an event whose data holds a sealed
+// field; false for any other.
+func SealedSubject(eventType string, data []byte) (uuid.UUID, bool) {
+	pf, ok := event.Personal(eventType)
+	if !ok || !bytes.Contains(data, []byte(Prefix)) {
+		return uuid.Nil, false
+	}
+	var doc map[string]json.RawMessage
+	var subject uuid.UUID
+	if json.Unmarshal(data, &doc) != nil || json.Unmarshal(doc[pf.Subject], &subject) != nil || subject == uuid.Nil {
+		return uuid.Nil, false
+	}
+	return subject, true
+}
+
+// opener opens with the keys in cache, fetching the others one by one. A
+// key is fetched only for a value that is sealed, and data with no sealed
+// value is returned as it is, unparsed.
+func (k Keys) opener(ctx context.Context, cache map[uuid.UUID][]byte) event.Transform {
+	var mu sync.Mutex
+	keyOf := func(subject uuid.UUID) ([]byte, error) {
+		mu.Lock()
+		key, ok := cache[subject]
+		mu.Unlock()
+		if ok {
+			return key, nil
+		}
+		key, err := k.opening(ctx, subject)
+		if err != nil {
+			return nil, err
+		}
+		mu.Lock()
+		cache[subject] = key
+		mu.Unlock()
+		return key, nil
+	}
+	return func(eventType string, data []byte) ([]byte, error) {
+		if !bytes.Contains(data, []byte(Prefix)) {
+			return data, nil
+		}
+		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
 			return func(field, value string) (string, error) {
 				if !strings.HasPrefix(value, Prefix) {
 					return value, nil
+				}
+				key, err := keyOf(subject)
+				if err != nil {
+					return "", err
 				}
 				if key == nil {
 					return Erased, nil

@@ -40,7 +40,7 @@ type Feed struct {
 
 // NewFeed returns a feed reading checkpoints from pool.
 func NewFeed(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) *Feed {
-	return &Feed{store: store, pool: pool, log: log, BatchSize: 500, RetryDelay: 200 * time.Millisecond}
+	return &Feed{store: store, pool: pool, log: log, BatchSize: 2000, RetryDelay: 200 * time.Millisecond}
 }
 
 var _ message.Subscriber = (*Feed)(nil)
@@ -111,11 +111,7 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			}
 			return nil
 		}
-		msg, err := b.message()
-		if err != nil {
-			return err
-		}
-		if !f.deliver(ctx, out, msg) {
+		if !f.deliver(ctx, out, b) {
 			return nil
 		}
 	}
@@ -168,11 +164,10 @@ func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message) (Batch
 	return b, true
 }
 
-// deliver sends a message until it is acked; false when ctx ended.
-func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, msg *message.Message) bool {
+// deliver sends a batch until it is acked; false when ctx ended.
+func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch) bool {
 	for {
-		m := msg.Copy()
-		m.SetContext(ctx)
+		m := b.message(ctx)
 		select {
 		case out <- m:
 		case <-ctx.Done():

@@ -26,6 +26,14 @@ type Projector interface {
 	Apply(q *pgx.Batch, e event.Envelope)
 }
 
+// BatchProjector is a Projector that can apply a batch's events together,
+// folding several events of one row into one write. ApplyAll of some
+// events must leave the read model as Apply of each in turn would.
+type BatchProjector interface {
+	Projector
+	ApplyAll(q *pgx.Batch, envs []event.Envelope)
+}
+
 // versionWait is how often a handler looks again while the active build
 // is of another version than its code (a newer one is being built).
 const versionWait = 500 * time.Millisecond
@@ -111,10 +119,15 @@ func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
 	return err
 }
 
-// applyAll applies the records after from in one pipelined round trip.
+// applyAll applies the records after from in one pipelined round trip,
+// their inserts merged (see mergeInserts).
 func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position) error {
 	q := &pgx.Batch{}
-	open := Opener(ctx, tx)
+	open, err := OpenerFor(ctx, tx, records)
+	if err != nil {
+		return err
+	}
+	envs := make([]event.Envelope, 0, len(records))
 	for _, r := range records {
 		if !from.Less(r.Position) {
 			continue
@@ -124,13 +137,20 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, fro
 			return err
 		}
 		if ok {
+			envs = append(envs, env)
+		}
+	}
+	if bp, ok := p.(BatchProjector); ok {
+		bp.ApplyAll(q, envs)
+	} else {
+		for _, env := range envs {
 			p.Apply(q, env)
 		}
 	}
 	if q.Len() == 0 {
 		return nil
 	}
-	return tx.SendBatch(ctx, q).Close()
+	return tx.SendBatch(ctx, mergeInserts(q)).Close()
 }
 
 // applyBatch applies records to a build inside tx, advancing the build's

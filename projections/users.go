@@ -3,6 +3,7 @@ package projections
 import (
 	_ "embed"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -37,7 +38,109 @@ func (Users) Tables() []string {
 }
 
 // Apply implements Projector.
-func (Users) Apply(q *pgx.Batch, env event.Envelope) {
+func (u Users) Apply(q *pgx.Batch, env event.Envelope) { u.ApplyAll(q, []event.Envelope{env}) }
+
+// ApplyAll implements BatchProjector. A user invited in the batch is
+// written once, at the end, with what the batch's later events of that
+// user made of it: while catching up, an invitation and its resends,
+// acceptance and role changes are one insert rather than an insert and an
+// update each (an update of rm_users rewrites every one of its indexes).
+// Only this projector writes rm_users, and it writes nothing else about a
+// held user, so holding the row back changes no outcome.
+func (Users) ApplyAll(q *pgx.Batch, envs []event.Envelope) {
+	held := map[uuid.UUID]*userRow{}
+	var order []*userRow
+	for _, env := range envs {
+		if id, ok := userOf(env.Event); ok && held[id] != nil {
+			held[id].fold(env.Event)
+		} else if e, ok := env.Event.(user.Invited); ok {
+			r := newUserRow(e)
+			held[e.UserID] = r
+			order = append(order, r)
+		} else {
+			applyUser(q, env)
+		}
+		sideRows(q, env)
+	}
+	for _, r := range order {
+		r.insert(q)
+	}
+}
+
+// userRow is an rm_users row being made from a batch's events.
+type userRow struct {
+	invited                  user.Invited
+	email, first, last, sort string
+	roles                    []string
+	status                   string
+	expires                  time.Time
+	count                    int
+	expiryRecorded           bool
+	activatedAt              *time.Time
+}
+
+func newUserRow(e user.Invited) *userRow {
+	return &userRow{invited: e, email: e.Email, first: e.FirstName, last: e.LastName,
+		sort: strings.ToLower(e.FirstName + " " + e.LastName), roles: roleStrings(e.Roles),
+		status: "pending", expires: e.ExpiresAt, count: 1}
+}
+
+// fold is what applyUser does to the row, done to the held row.
+func (r *userRow) fold(ev event.Event) {
+	switch e := ev.(type) {
+	case user.InvitationResent:
+		r.expires, r.count, r.expiryRecorded = e.ExpiresAt, r.count+1, false
+	case user.InvitationAccepted:
+		r.status, r.activatedAt = "active", &e.AcceptedAt
+	case user.InvitationExpired:
+		r.expiryRecorded = true
+	case user.RolesChanged:
+		r.roles = roleStrings(e.Roles)
+	case user.EmailChanged:
+		r.email = e.Email
+	case user.PersonalDataErased:
+		r.email, r.first, r.last, r.sort = user.Erased, user.Erased, user.Erased, user.Erased
+	}
+}
+
+func (r *userRow) insert(q *pgx.Batch) {
+	e := r.invited
+	emailLower := user.NormalizeEmail(r.email)
+	if r.email == user.Erased {
+		emailLower = user.Erased
+	}
+	q.Queue(`
+		INSERT INTO rm_users (user_id, account_id, email, email_lower, first_name, last_name, name_sort,
+		                      language, country, roles, status, invited_at, invitation_expires_at,
+		                      invitation_count, invitation_expiry_recorded, activated_at)
+		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)
+		ON CONFLICT (user_id) DO NOTHING`,
+		e.UserID, e.AccountID, r.email, emailLower, r.first, r.last, r.sort, e.Language, e.Country, r.roles,
+		r.status, e.SentAt, r.expires, r.count, r.expiryRecorded, r.activatedAt)
+}
+
+// userOf is the user an event changes the rm_users row of.
+func userOf(ev event.Event) (uuid.UUID, bool) {
+	switch e := ev.(type) {
+	case user.InvitationResent:
+		return e.UserID, true
+	case user.InvitationAccepted:
+		return e.UserID, true
+	case user.InvitationExpired:
+		return e.UserID, true
+	case user.RolesChanged:
+		return e.UserID, true
+	case user.EmailChanged:
+		return e.UserID, true
+	case user.PersonalDataErased:
+		return e.UserID, true
+	}
+	return uuid.Nil, false
+}
+
+// applyUser writes what an event changes in rm_accounts and in the
+// rm_users row of a user already written.
+func applyUser(q *pgx.Batch, env event.Envelope) {
 	switch e := env.Event.(type) {
 	case account.Registered:
 		q.Queue(`
@@ -45,49 +148,54 @@ func (Users) Apply(q *pgx.Batch, env event.Envelope) {
 			VALUES ($1, $2, $3, $4, $5)
 			ON CONFLICT (account_id) DO NOTHING`,
 			e.AccountID, e.Name, e.AgreementNumber, e.PurchaseAccountNumber, env.OccurredAt)
-	case user.Invited:
-		q.Queue(`
-			INSERT INTO rm_users (user_id, account_id, email, email_lower, first_name, last_name, name_sort,
-			                      language, country, roles, status, invited_at, invitation_expires_at)
-			VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, 'pending', $11, $12)
-			ON CONFLICT (user_id) DO NOTHING`,
-			e.UserID, e.AccountID, e.Email, user.NormalizeEmail(e.Email), e.FirstName, e.LastName,
-			strings.ToLower(e.FirstName+" "+e.LastName), e.Language, e.Country, roleStrings(e.Roles),
-			e.SentAt, e.ExpiresAt)
-		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.InvitedBy)
-		history(q, env, e.UserID, "invited", e.Roles)
 	case user.InvitationResent:
 		q.Queue(`
 			UPDATE rm_users SET invitation_expires_at = $2, invitation_count = invitation_count + 1,
 			       invitation_expiry_recorded = false
 			 WHERE user_id = $1`, e.UserID, e.ExpiresAt)
-		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.ResentBy)
-		history(q, env, e.UserID, "resent", nil)
 	case user.InvitationAccepted:
 		q.Queue(`UPDATE rm_users SET status = 'active', activated_at = $2 WHERE user_id = $1`, e.UserID, e.AcceptedAt)
-		history(q, env, e.UserID, "accepted", nil)
 	case user.InvitationExpired:
 		q.Queue(`UPDATE rm_users SET invitation_expiry_recorded = true WHERE user_id = $1`, e.UserID)
-		history(q, env, e.UserID, "expired", nil)
 	case user.RolesChanged:
 		q.Queue(`UPDATE rm_users SET roles = $2 WHERE user_id = $1`, e.UserID, roleStrings(e.Roles))
-		history(q, env, e.UserID, "roles_changed", e.Roles)
 	case user.EmailChanged:
 		q.Queue(`UPDATE rm_users SET email = $2, email_lower = $3 WHERE user_id = $1`, e.UserID, e.Email, user.NormalizeEmail(e.Email))
-		history(q, env, e.UserID, "email_changed", nil)
 	case user.PersonalDataErased:
 		// At once, without waiting for a rebuild (which reads "[erased]"
 		// from the events themselves).
 		q.Queue(`
 			UPDATE rm_users SET email = $2, email_lower = $2, first_name = $2, last_name = $2, name_sort = $2
 			 WHERE user_id = $1`, e.UserID, user.Erased)
-		history(q, env, e.UserID, "personal_data_erased", nil)
 	case account.DomainAdded:
 		q.Queue(`
 			UPDATE rm_accounts SET domains = array_append(domains, $2)
 			 WHERE account_id = $1 AND NOT $2 = ANY(domains)`, e.AccountID, e.Domain)
 	case account.DomainRemoved:
 		q.Queue(`UPDATE rm_accounts SET domains = array_remove(domains, $2) WHERE account_id = $1`, e.AccountID, e.Domain)
+	}
+}
+
+// sideRows writes a user event's rows of rm_user_invitations and
+// rm_user_history (inserts only, whatever the row of rm_users).
+func sideRows(q *pgx.Batch, env event.Envelope) {
+	switch e := env.Event.(type) {
+	case user.Invited:
+		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.InvitedBy)
+		history(q, env, e.UserID, "invited", e.Roles)
+	case user.InvitationResent:
+		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.ResentBy)
+		history(q, env, e.UserID, "resent", nil)
+	case user.InvitationAccepted:
+		history(q, env, e.UserID, "accepted", nil)
+	case user.InvitationExpired:
+		history(q, env, e.UserID, "expired", nil)
+	case user.RolesChanged:
+		history(q, env, e.UserID, "roles_changed", e.Roles)
+	case user.EmailChanged:
+		history(q, env, e.UserID, "email_changed", nil)
+	case user.PersonalDataErased:
+		history(q, env, e.UserID, "personal_data_erased", nil)
 	}
 }
 

@@ -406,3 +406,22 @@ func TestChangeManagerEmail_concurrent_changes_leave_no_stale_reservation(t *tes
 		t.Fatalf("%d addresses are held after concurrent changes %v, want only the manager's", taken, codes)
 	}
 }
+
+// A manager's email changed away and back is former and current at once:
+// it stays reserved, and the address in between is free again.
+func TestChangeManagerEmail_back_to_a_former_email_keeps_it_reserved(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
+		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
+	})
+	accountID := out["accountId"].(string)
+	for _, e := range []string{"x@tailspin.example", "Tom@Tailspin.example"} {
+		h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/manager/email", op, map[string]any{"email": e})
+	}
+	if code, body := h.call("POST", "/v1/accounts/"+accountID+"/users", op, invite("tom@tailspin.example", "account_viewer")); code != http.StatusConflict {
+		t.Fatalf("inviting the manager's current email: %d %v", code, body)
+	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", op, invite("x@tailspin.example", "account_viewer"))
+}

@@ -53,11 +53,8 @@ func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
-	engine, _ := projections.NewEngine(projections.NewFeed(h.svc.Store(), h.svc.Pool(), discardLog()), discardLog())
-	engine.AddConsumer(publisher.Name, (&publisher.Publisher{Pool: h.svc.Pool(), Out: out, Topic: "traced", Log: discardLog()}).Handle)
-	done := make(chan struct{})
-	go func() { defer close(done); _ = engine.Run(ctx) }()
-	defer func() { cancel(); <-done }()
+	// The subscriber makes the topic's tables before the publisher runs:
+	// two CREATE TABLE IF NOT EXISTS at once can collide.
 	sub, err := wsql.NewSubscriber(db, wsql.SubscriberConfig{SchemaAdapter: wsql.DefaultPostgreSQLSchema{},
 		OffsetsAdapter: wsql.DefaultPostgreSQLOffsetsAdapter{}, InitializeSchema: true, PollInterval: 20 * time.Millisecond}, watermill.NopLogger{})
 	if err != nil {
@@ -67,6 +64,11 @@ func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.
 	if err != nil {
 		t.Fatal(err)
 	}
+	engine, _ := projections.NewEngine(projections.NewFeed(h.svc.Store(), h.svc.Pool(), discardLog()), discardLog())
+	engine.AddConsumer(publisher.Name, (&publisher.Publisher{Pool: h.svc.Pool(), Out: out, Topic: "traced", Log: discardLog()}).Handle)
+	done := make(chan struct{})
+	go func() { defer close(done); _ = engine.Run(ctx) }()
+	defer func() { cancel(); <-done }()
 	var traceparent string
 	for traceparent == "" {
 		select {

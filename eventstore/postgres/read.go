@@ -38,6 +38,13 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	if err != nil {
 		return nil, fmt.Errorf("read stream %s: %w", stream, err)
 	}
+	// Streams are never deleted, so a stream read forwards from its first
+	// revision and found empty does not exist; any other empty read needs
+	// a look.
+	forwardsFromStart := opts.Direction != eventstore.Backwards && !opts.FromEnd && opts.From == 0
+	if len(events) == 0 && forwardsFromStart {
+		return nil, fmt.Errorf("read stream %s: %w", stream, eventstore.ErrStreamNotFound)
+	}
 	if len(events) == 0 {
 		var exists bool
 		if err := s.pool.QueryRow(ctx, `SELECT EXISTS (SELECT 1 FROM events WHERE stream = $1)`, stream).Scan(&exists); err != nil {
