@@ -45,8 +45,10 @@ type subscription struct {
 	after  eventstore.Position
 	filter eventstore.Filter
 	buf    []eventstore.RecordedEvent
-	closed bool
-	mu     sync.Mutex
+	// backoff is the next pause while committed events are held back.
+	backoff time.Duration
+	closed  bool
+	mu      sync.Mutex
 }
 
 func (s *subscription) Recv() (eventstore.Message, error) {
@@ -68,11 +70,29 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			return eventstore.Message{}, err
 		}
 		if len(page) == 0 {
+			// Events committed but held back behind an older transaction
+			// still in flight (often a projector's, not an append's) show
+			// within milliseconds: look again soon rather than wait for
+			// the next append or the poll.
+			hidden, err := s.store.committedAfter(s.ctx, s.after)
+			if err != nil {
+				if s.isClosed() {
+					return eventstore.Message{}, eventstore.ErrSubscriptionClosed
+				}
+				return eventstore.Message{}, err
+			}
+			if hidden {
+				s.backoff = min(max(2*s.backoff, time.Millisecond), s.store.cfg.PollInterval)
+				woken = nil
+			} else {
+				s.backoff = 0
+			}
 			if err := s.idle(woken); err != nil {
 				return eventstore.Message{}, err
 			}
 			continue
 		}
+		s.backoff = 0
 		s.after = page[len(page)-1].Position
 		for _, e := range page {
 			if s.filter.Matches(e.Type) {
@@ -85,8 +105,13 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 	}
 }
 
+// idle waits for woken, or the poll interval (backoff, when set).
 func (s *subscription) idle(woken <-chan struct{}) error {
-	t := time.NewTimer(s.store.cfg.PollInterval)
+	wait := s.store.cfg.PollInterval
+	if s.backoff > 0 {
+		wait = s.backoff
+	}
+	t := time.NewTimer(wait)
 	defer t.Stop()
 	select {
 	case <-woken:
