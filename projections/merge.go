@@ -33,9 +33,9 @@ func mergeInserts(q *pgx.Batch) *pgx.Batch {
 	}
 	for _, qq := range q.QueuedQueries {
 		s := insertShapeOf(qq.SQL)
-		if s == nil || len(qq.Arguments) != s.args {
+		if s == nil || len(qq.Arguments) != s.args || qq.Fn != nil {
 			flush()
-			out.Queue(qq.SQL, qq.Arguments...)
+			out.QueuedQueries = append(out.QueuedQueries, qq) // as queued, with its result handler
 			continue
 		}
 		g := byText[qq.SQL]

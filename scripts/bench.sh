@@ -10,7 +10,7 @@ scripts/postgres.sh install
 dir=$(mktemp -d /tmp/bizcenter-bench-XXXXXX)
 cleanup() { scripts/postgres.sh stop "$dir"; rm -rf "$dir"; }
 trap cleanup EXIT
-url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 57432)")
+url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 27432)")
 echo "bench cluster (fsync on): $url"
 # shellcheck disable=SC2086 # BENCH_ARGS is a list of flags
 go run ./cmd/bench -cluster "$url" ${BENCH_ARGS:-} "$@"

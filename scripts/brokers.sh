@@ -28,8 +28,12 @@ install() {
 
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
+# freeport finds a port no one listens on. Callers start below 32768: the
+# kernel hands out ports from 32768 up as the local ends of outgoing
+# connections, and one of those makes a listener's bind fail even though
+# nothing answers there.
 freeport() {
-  local p=${1:-4222}
+  local p=${1:-24222}
   while in_use "$p"; do p=$((p + 1)); done
   echo "$p"
 }
@@ -39,7 +43,7 @@ nats() {
   install
   mkdir -p "$dir/jetstream"
   dir=$(cd "$dir" && pwd)
-  [ -n "$port" ] || port=$(freeport 54222)
+  [ -n "$port" ] || port=$(freeport 24222)
   # Its own output goes to a file: left on our stdout, it would hold open
   # the pipe of a caller that reads the URL with $(...), which then waits.
   nats-server -a 127.0.0.1 -p "$port" -js -sd "$dir/jetstream" -l "$dir/nats.log" -P "$dir/nats.pid" >"$dir/nats.out" 2>&1 </dev/null &
@@ -53,8 +57,8 @@ rabbitmq() {
   install
   mkdir -p "$dir/rabbitmq"
   dir=$(cd "$dir" && pwd)
-  [ -n "$port" ] || port=$(freeport 55672)
-  local dist; dist=$(freeport $((port - 30000)))
+  [ -n "$port" ] || port=$(freeport 25672)
+  local dist; dist=$(freeport $((port + 1000)))
   local base="$dir/rabbitmq"
   echo '[].' >"$base/enabled_plugins"
   # A node of its own: its name, ports, cookie and files, so that a system

@@ -34,7 +34,7 @@ as_owner() {
 in_use() { (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 freeport() {
-  local p=${1:-55432}
+  local p=${1:-25432} # below the ephemeral ports: see brokers.sh
   while in_use "$p"; do p=$((p + 1)); done
   echo "$p"
 }

@@ -11,7 +11,7 @@ dir=$(mktemp -d /tmp/bizcenter-test-XXXXXX)
 brokers=$(mktemp -d /tmp/bizcenter-brokers-XXXXXX)
 cleanup() { scripts/brokers.sh stop "$brokers"; scripts/postgres.sh stop "$dir"; rm -rf "$dir" "$brokers"; }
 trap cleanup EXIT
-url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 56432)" fast)
+url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 26432)" fast)
 echo "test cluster: $url"
 # The brokers of the integration-event tests (publisher/): NATS is up at
 # once; RabbitMQ boots in the background (seconds) while vet runs.
