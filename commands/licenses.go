@@ -143,6 +143,19 @@ func (d Deps) revoke(ctx context.Context, l Licensing, r licenseRequest, product
 // subscription gets in the way (what it recorded before stays, and is
 // answered as done).
 func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {
+	if l.Serial == nil {
+		return d.decideAndRecordNow(ctx, l, r, done, decide)
+	}
+	var res LicenseResults
+	err := l.Serial.Serialize(ctx, r.scope.account.ID(), func(ctx context.Context) error {
+		var err error
+		res, err = d.decideAndRecordNow(ctx, l, r, done, decide)
+		return err
+	})
+	return res, err
+}
+
+func (d Deps) decideAndRecordNow(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {
 	w := newWrites(done)
 	for range licenseAttempts {
 		st, err := d.loadLicenseState(ctx, l, r.scope.account.ID(), ids(r.only)...)

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -20,7 +21,7 @@ func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}}
+	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}, Serial: accountLocks{s.pool}}
 	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
 	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil
 }
@@ -49,4 +50,35 @@ func (l licenseLookup) ActiveUsers(ctx context.Context, accountID uuid.UUID, ids
 		return nil
 	})
 	return out, err
+}
+
+// accountLocks serialises an account's license commands with a PostgreSQL
+// advisory lock, held by a connection of its own for the command's length,
+// so that it holds in every instance on the database. A session lock, not
+// one of a transaction: a transaction open that long would hold back the
+// log's readers (they read below the oldest transaction in flight).
+type accountLocks struct{ pool *pgxpool.Pool }
+
+func (a accountLocks) Serialize(ctx context.Context, accountID uuid.UUID, f func(context.Context) error) error {
+	conn, err := a.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("license lock: %w", err)
+	}
+	defer conn.Release()
+	key := "licenses:" + accountID.String()
+	// Waiting ends with ctx: pgx cancels the query.
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, key); err != nil {
+		// The lock may have been granted as the wait was cancelled: a
+		// closed connection holds nothing.
+		_ = conn.Conn().Close(context.Background())
+		return fmt.Errorf("license lock: %w", err)
+	}
+	defer func() {
+		// Without ctx: a request that ended must still unlock. A
+		// connection that cannot unlock is closed, which unlocks.
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key); err != nil {
+			_ = conn.Conn().Close(context.Background())
+		}
+	}()
+	return f(ctx)
 }

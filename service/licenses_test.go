@@ -345,6 +345,39 @@ func TestLicenses_two_bulk_requests_racing_for_the_last_licenses_assign_no_more_
 	}
 }
 
+// Two requests at once give one user products that conflict: the
+// account's license commands run one at a time, so one of them is refused
+// for the product the other gave, and nobody ends up with both.
+func TestLicenses_two_requests_at_once_never_give_one_user_conflicting_products(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	h.bought(accountID, admin, "office-e3", 10)
+	h.bought(accountID, admin, "office-e5", 10)
+	for i := range 6 {
+		user := h.person(accountID, admin, fmt.Sprintf("c%d@northwind.example", i), "US", true)
+		outs := make([]map[string]any, 2)
+		var wg sync.WaitGroup
+		for j, product := range []string{"office-e3", "office-e5"} {
+			wg.Go(func() {
+				_, outs[j] = h.call("POST", "/v1/accounts/"+accountID+"/licenses/assign", admin,
+					map[string]any{"userIds": []string{user}, "products": products(product)})
+			})
+		}
+		wg.Wait()
+		got := map[string]int{}
+		for _, out := range outs {
+			for _, r := range byUser(out)[user] {
+				got[r]++
+			}
+		}
+		winners := got["office-e3:assigned"] + got["office-e5:assigned"]
+		losers := got["office-e3:refused:conflicts-with-held"] + got["office-e5:refused:conflicts-with-held"]
+		if winners != 1 || losers != 1 {
+			t.Fatalf("user %d: outcomes %v, want one product assigned and the other refused", i, got)
+		}
+	}
+}
+
 // settled is a position at or after every license event of the account:
 // that of a revocation that records nothing (the user holds no Office E1).
 func (h *harness) settled(accountID, admin, userID string) string {
