@@ -128,6 +128,15 @@ func parseInsert(sql string) *insertShape {
 		return nil
 	}
 	tuple, tail := rest[:end+1], strings.TrimSpace(rest[end+1:])
+	// Plain values only: a literal could hold a "$1" that renumbering would
+	// change, a subselect reads tables whose held inserts it would pass,
+	// and a comment could hide what follows.
+	upper := strings.ToUpper(tuple + " " + tail)
+	for _, unsafe := range []string{"'", "SELECT", "--", "/*", "NEXTVAL"} {
+		if strings.Contains(upper, unsafe) {
+			return nil
+		}
+	}
 	if strings.Contains(tail, "$") || !(tail == "" || isDoNothing(tail)) {
 		return nil
 	}

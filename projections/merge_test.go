@@ -10,14 +10,17 @@ import (
 
 func TestParseInsert_recognises_only_plain_inserts(t *testing.T) {
 	for sql, want := range map[string]int{
-		"INSERT INTO t (a, b) VALUES ($1, $2)":                                                      2,
-		"\n\tINSERT INTO t (a, b, c)\n\tVALUES ($2, 'x''s', $1::int)\n\tON CONFLICT (a) DO NOTHING": 2,
-		"INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT (a) DO UPDATE SET b = $2":                 0,
-		"INSERT INTO t (a, b) VALUES ($1, $2) RETURNING a":                                          0,
-		"INSERT INTO t (a, b) SELECT $1, $2":                                                        0,
-		"INSERT INTO t (a, b) VALUES ($1, $3)":                                                      0,
-		"UPDATE t SET a = $1":                                                                       0,
-		"INSERT INTO t (a) VALUES ($1), ($2)":                                                       0,
+		"INSERT INTO t (a, b) VALUES ($1, $2)":                                              2,
+		"\n\tINSERT INTO t (a, b, c)\n\tVALUES ($2, $1::int)\n\tON CONFLICT (a) DO NOTHING": 2,
+		"INSERT INTO t (a, b) VALUES ($1, '$1')":                                            0,
+		"INSERT INTO t (a, b) VALUES ($1, (SELECT x FROM u WHERE y = $2))":                  0,
+		"INSERT INTO t (a) VALUES ($1) ON CONFLICT DO UPDATE SET a = 1 -- DO NOTHING":       0,
+		"INSERT INTO t (a, b) VALUES ($1, $2) ON CONFLICT (a) DO UPDATE SET b = $2":         0,
+		"INSERT INTO t (a, b) VALUES ($1, $2) RETURNING a":                                  0,
+		"INSERT INTO t (a, b) SELECT $1, $2":                                                0,
+		"INSERT INTO t (a, b) VALUES ($1, $3)":                                              0,
+		"UPDATE t SET a = $1":                                                               0,
+		"INSERT INTO t (a) VALUES ($1), ($2)":                                               0,
 	} {
 		s := parseInsert(sql)
 		if got := 0; s != nil {

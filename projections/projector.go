@@ -129,6 +129,11 @@ func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.
 	from := eventstore.Start
 	if commit != nil && prepare != nil {
 		from = eventstore.Position{Commit: uint64(*commit), Prepare: uint64(*prepare)}
+	} else if from, err = LoadCheckpoint(ctx, tx, a.Schema); err != nil {
+		// No checkpoint joined: a new build, or a switch that committed
+		// while this query waited for the lock (the join then saw the old
+		// build's row). Read it again now that the lock is held.
+		return a, nil, false, err
 	}
 	return a, &Step{tx: tx, name: a.Schema, from: from, to: through, applied: !from.Less(through)}, blocked, nil
 }

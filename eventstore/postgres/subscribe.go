@@ -83,7 +83,6 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			}
 			if hidden {
 				s.backoff = min(max(2*s.backoff, time.Millisecond), s.store.cfg.PollInterval)
-				woken = nil
 			} else {
 				s.backoff = 0
 			}
