@@ -15,6 +15,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/internal/partnerseed"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/projections"
 )
@@ -31,10 +32,9 @@ type fixture struct {
 	clock *clock.Manual
 	mux   *http.ServeMux
 	build string // the schema of the users read model's build
-	// partnersBuild is the schema of the partners read model's build, fed
-	// by apply (partners_fixture_test.go); seq numbers its events.
-	partnersBuild string
-	seq           uint64
+	// partners fills the partners read model's build (see
+	// partners_fixture_test.go).
+	partners *partnerseed.Seed
 }
 
 // principalHeader carries the test caller: "email" or "email;operator".
@@ -54,7 +54,7 @@ func newFixture(t *testing.T, wait time.Duration) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.partnersBuild = partners.Schema
+	f.partners = &partnerseed.Seed{T: t, Pool: f.pool, Schema: partners.Schema, Now: f.clock.Now}
 	for _, r := range Routes(Deps{Pool: f.pool, Clock: f.clock, WaitBound: wait}) {
 		f.mux.Handle(r.Method+" "+r.Path, withTestPrincipal(r.Handler))
 	}
@@ -152,7 +152,7 @@ func (f *fixture) user(accountID uuid.UUID, s seedUser) uuid.UUID {
 // checkpoint moves the checkpoints of both read models the routes read.
 func (f *fixture) checkpoint(commit, prepare int64) {
 	f.buildCheckpoint(f.build, commit, prepare)
-	f.buildCheckpoint(f.partnersBuild, commit, prepare)
+	f.buildCheckpoint(f.partners.Schema, commit, prepare)
 }
 
 func (f *fixture) buildCheckpoint(build string, commit, prepare int64) {

@@ -1,6 +1,7 @@
 package readapi
 
 import (
+	"github.com/bizcenter/bizcenter/internal/partnerseed"
 	"net/http"
 	"net/url"
 	"slices"
@@ -8,9 +9,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/bizcenter/bizcenter/domain/account"
-	"github.com/bizcenter/bizcenter/domain/partner"
 )
 
 // channel seeds contoso served by Litware (sam), Northwind (nora) and
@@ -29,14 +27,14 @@ const (
 
 func newChannel(f *fixture) channel {
 	c := channel{acc: contoso(f), litware: f.partner("Litware"), northwind: f.partner("Northwind"), adatum: f.partner("Adatum")}
-	f.partnerUser(c.litware, "Sam@Litware.example", "Sam", "Seller", partner.SalesAgent)
-	f.partnerUser(c.northwind, nora, "Nora", "North", partner.GlobalAdmin)
-	f.partnerUser(c.adatum, ada, "Ada", "Adams", partner.AdminAgent, partner.HelpdeskAgent)
+	f.partnerUser(c.litware, "Sam@Litware.example", "Sam", "Seller", "sales_agent")
+	f.partnerUser(c.northwind, nora, "Nora", "North", "global_admin")
+	f.partnerUser(c.adatum, ada, "Ada", "Adams", "admin_agent", "helpdesk_agent")
 	f.associate(c.acc, c.litware, c.northwind, c.adatum)
 	for name, p := range map[string]uuid.UUID{"by litware": c.litware, "by northwind": c.northwind, "by adatum": c.adatum} {
-		f.buy(c.acc, order{name: name, partner: &p})
+		f.buy(c.acc, partnerseed.Order{Name: name, Partner: &p})
 	}
-	f.buy(c.acc, order{name: "self-service"})
+	f.buy(c.acc, partnerseed.Order{Name: "self-service"})
 	return c
 }
 
@@ -60,7 +58,7 @@ func TestPartnerSubscriptions_show_own_orders_and_granted_sources(t *testing.T) 
 	if got := f.seen(nora, c.northwind, c.acc); !slices.Equal(got, []string{"by northwind"}) {
 		t.Errorf("a grant is one way; northwind sees %v", got)
 	}
-	f.apply(account.PartnerVisibilityRevoked{AccountID: c.acc, GranteePartnerID: c.litware, SourcePartnerID: c.northwind})
+	f.partners.Revoke(c.acc, c.litware, c.northwind)
 	if got := f.seen(sam, c.litware, c.acc); !slices.Equal(got, []string{"by litware"}) {
 		t.Errorf("after revoking: %v", got)
 	}
@@ -77,7 +75,7 @@ func TestPartnerSubscriptions_after_a_channel_change_move_orders_and_grants(t *t
 	f.grant(c.acc, c.litware, c.northwind) // to see northwind's orders: ends
 	f.grant(c.acc, c.northwind, c.litware) // becomes adatum sees litware
 	f.grant(c.acc, c.adatum, c.northwind)  // to see northwind's orders: ends
-	f.apply(account.ChannelPartnerChanged{AccountID: c.acc, FromPartnerID: c.northwind, ToPartnerID: c.adatum, ChangedBy: "ops"})
+	f.partners.ChangeChannel(c.acc, c.northwind, c.adatum)
 
 	if got := f.seen(ada, c.adatum, c.acc); !slices.Equal(got, []string{"by adatum", "by litware", "by northwind"}) {
 		t.Errorf("adatum inherits northwind's orders and grant: %v", got)
@@ -150,8 +148,8 @@ func TestPartner_lists_users_and_the_accounts_it_serves(t *testing.T) {
 	c := newChannel(f)
 	other := f.account("Alpine")
 	f.associate(other, c.adatum)
-	ben := f.partnerUser(c.adatum, "ben@adatum.example", "Ben", "Bo", partner.SalesAgent)
-	f.apply(partner.UserRolesChanged{PartnerID: c.adatum, UserID: ben, Roles: []partner.Role{partner.AdminAgent}})
+	ben := f.partnerUser(c.adatum, "ben@adatum.example", "Ben", "Bo", "sales_agent")
+	f.partners.ChangeRoles(c.adatum, ben, "admin_agent")
 	var p Partner
 	f.ok(ada, "/v1/partners/"+c.adatum.String(), &p)
 	if p.Name != "Adatum" || p.RegisteredAt.Location() != time.UTC || len(p.Users) != 2 ||
@@ -171,7 +169,7 @@ func TestPartner_lists_users_and_the_accounts_it_serves(t *testing.T) {
 	if first.Items[0].Name != "Alpine" || second.Items[0].Name != "Contoso" || second.NextCursor != nil {
 		t.Errorf("pages %+v then %+v", first, second)
 	}
-	f.apply(partner.UserRemoved{PartnerID: c.adatum, UserID: ben, RemovedBy: "ops"})
+	f.partners.RemoveUser(c.adatum, ben)
 	f.problem("ben@adatum.example", "/v1/partners/"+c.adatum.String(), http.StatusNotFound)
 }
 
@@ -200,7 +198,7 @@ func TestAccountPartners_and_visibility_with_one_partner(t *testing.T) {
 func TestMe_lists_the_partners_the_caller_acts_for(t *testing.T) {
 	f := newFixture(t, time.Second)
 	c := newChannel(f)
-	f.partnerUser(c.litware, "nora@NORTHWIND.example", "Nora", "North", partner.UserManagementAdmin)
+	f.partnerUser(c.litware, "nora@NORTHWIND.example", "Nora", "North", "user_management_admin")
 	var got Me
 	f.ok(nora, "/v1/me", &got)
 	want := []MyPartner{{c.litware.String(), "Litware", []string{"user_management_admin"}}, {c.northwind.String(), "Northwind", []string{"global_admin"}}}
@@ -220,7 +218,7 @@ func TestAfter_waits_for_the_partners_read_model_too(t *testing.T) {
 	acc := contoso(f)
 	f.buildCheckpoint(f.build, 10, 10)
 	f.problem(admin, subsPath(acc, "after=10-10"), http.StatusServiceUnavailable)
-	f.buildCheckpoint(f.partnersBuild, 10, 10)
+	f.buildCheckpoint(f.partners.Schema, 10, 10)
 	f.ok(admin, subsPath(acc, "after=10-10"), &SubscriptionPage{})
 	f.ok(admin, "/v1/me?after=10-10", &Me{})
 }

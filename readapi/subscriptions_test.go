@@ -2,6 +2,7 @@ package readapi
 
 import (
 	"cmp"
+	"github.com/bizcenter/bizcenter/internal/partnerseed"
 	"net/http"
 	"net/url"
 	"slices"
@@ -10,9 +11,6 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-
-	"github.com/bizcenter/bizcenter/domain/partner"
-	"github.com/bizcenter/bizcenter/domain/subscription"
 )
 
 const day = 24 * time.Hour
@@ -29,17 +27,16 @@ func newShop(f *fixture) shop {
 	s := shop{acc: contoso(f)}
 	s.alice = f.userID(s.acc, "alice@contoso.example")
 	s.litware, s.northwind = f.partner("Litware"), f.partner("Northwind")
-	s.sam = f.partnerUser(s.litware, "Sam@Litware.example", "Sam", "Seller", partner.SalesAgent)
+	s.sam = f.partnerUser(s.litware, "Sam@Litware.example", "Sam", "Seller", "sales_agent")
 	f.associate(s.acc, s.litware, s.northwind)
-	s.office = f.buy(s.acc, order{name: "Office for sales", buyer: &s.alice, amount: "1234.50", currency: "EUR", total: 25,
-		purchasedAt: t0.Add(-3 * day)})
-	s.rooms = f.buy(s.acc, order{product: "teams-rooms", productName: "Teams Rooms", name: "rooms", partner: &s.litware,
-		buyer: &s.sam, amount: "99.9900", currency: "USD", purchasedAt: t0.Add(-2 * day), term: 30 * day})
-	s.backup = f.buy(s.acc, order{product: "backup", productName: "Backup", name: "Backup", partner: &s.northwind,
-		by: "ops-1", amount: "10", currency: "EUR", purchasedAt: t0.Add(-day), term: 2 * day})
-	s.archive = f.buy(s.acc, order{name: "Archive", buyer: &s.alice, amount: "5.5", purchasedAt: t0})
-	f.apply(subscription.Cancelled{SubscriptionID: s.archive, AccountID: s.acc, Reason: "too_expensive", Feedback: "pricey",
-		CancelledBy: "alice", CancelledAt: t0.Add(time.Hour)})
+	s.office = f.buy(s.acc, partnerseed.Order{Name: "Office for sales", Buyer: &s.alice, Amount: "1234.50", Currency: "EUR", Total: 25,
+		PurchasedAt: t0.Add(-3 * day)})
+	s.rooms = f.buy(s.acc, partnerseed.Order{Product: "teams-rooms", ProductName: "Teams Rooms", Name: "rooms", Partner: &s.litware,
+		Buyer: &s.sam, Amount: "99.9900", Currency: "USD", PurchasedAt: t0.Add(-2 * day), Term: 30 * day})
+	s.backup = f.buy(s.acc, partnerseed.Order{Product: "backup", ProductName: "Backup", Name: "Backup", Partner: &s.northwind,
+		By: "ops-1", Amount: "10", Currency: "EUR", PurchasedAt: t0.Add(-day), Term: 2 * day})
+	s.archive = f.buy(s.acc, partnerseed.Order{Name: "Archive", Buyer: &s.alice, Amount: "5.5", PurchasedAt: t0})
+	f.partners.Cancel(s.acc, s.archive, "too_expensive", "pricey", "alice", t0.Add(time.Hour))
 	return s
 }
 
@@ -118,7 +115,7 @@ func TestSubscription_shows_buyers_partners_price_and_cancellation(t *testing.T)
 	}
 	// The buyer's name is read now: a partner user who was removed shows as
 	// who recorded the purchase.
-	f.apply(partner.UserRemoved{PartnerID: s.litware, UserID: s.sam, RemovedBy: "ops"})
+	f.partners.RemoveUser(s.litware, s.sam)
 	if b := get(s.rooms).Buyer; b.Name != "sub-buyer" || b.Kind != "partner" {
 		t.Errorf("after removal: %+v", b)
 	}
@@ -184,8 +181,8 @@ func TestListSubscriptions_pages_walk_every_row_once_in_order_for_every_sort(t *
 	s := newShop(f)
 	names, amounts := []string{"alpha", "Alpha", "beta", "Gamma"}, []string{"10", "10.00", "9.5", "100"}
 	for i := range 23 {
-		f.buy(s.acc, order{name: names[i%4], productName: names[(i+1)%4], product: "p" + names[i%3], amount: amounts[i%4],
-			currency: "EUR", purchasedAt: t0.Add(-time.Duration(i%5) * day), term: time.Duration(1+i%3) * 100 * day})
+		f.buy(s.acc, partnerseed.Order{Name: names[i%4], ProductName: names[(i+1)%4], Product: "p" + names[i%3], Amount: amounts[i%4],
+			Currency: "EUR", PurchasedAt: t0.Add(-time.Duration(i%5) * day), Term: time.Duration(1+i%3) * 100 * day})
 	}
 	key := map[string]func(Subscription) string{
 		"name":        func(s Subscription) string { return strings.ToLower(s.Name) },
