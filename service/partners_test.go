@@ -232,10 +232,7 @@ func TestPartner_users_read_only_the_customers_they_serve(t *testing.T) {
 func TestPartner_resends_the_managers_invitation_of_a_customer_it_serves(t *testing.T) {
 	h := start(t, options{})
 	op := h.token("op-1", "ops@bizcenter.example", true)
-	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
-		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
-		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
-	})
+	out := h.tailspin(op)
 	accountID, manager := out["accountId"].(string), out["managerUserId"].(string)
 	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
 	_, bAdmin := h.partner("Beta", "ben@beta.example")
@@ -264,10 +261,7 @@ func person(email string) map[string]any {
 func TestPartner_designates_another_manager_and_changes_the_managers_email(t *testing.T) {
 	h := start(t, options{})
 	op := h.token("op-1", "ops@bizcenter.example", true)
-	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
-		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
-		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
-	})
+	out := h.tailspin(op)
 	accountID, tom := out["accountId"].(string), out["managerUserId"].(string)
 	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
 	_, bAdmin := h.partner("Beta", "ben@beta.example")
@@ -366,10 +360,7 @@ func TestPartner_roles_cannot_climb(t *testing.T) {
 func TestChangeManagerEmail_concurrent_changes_leave_no_stale_reservation(t *testing.T) {
 	h := start(t, options{})
 	op := h.token("op-1", "ops@bizcenter.example", true)
-	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
-		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
-		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
-	})
+	out := h.tailspin(op)
 	accountID, tom := out["accountId"].(string), out["managerUserId"].(string)
 	emails := []string{"x@tailspin.example", "y@tailspin.example"}
 	codes := make([]int, 2)
@@ -412,10 +403,7 @@ func TestChangeManagerEmail_concurrent_changes_leave_no_stale_reservation(t *tes
 func TestChangeManagerEmail_back_to_a_former_email_keeps_it_reserved(t *testing.T) {
 	h := start(t, options{})
 	op := h.token("op-1", "ops@bizcenter.example", true)
-	out := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
-		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
-		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
-	})
+	out := h.tailspin(op)
 	accountID := out["accountId"].(string)
 	for _, e := range []string{"x@tailspin.example", "Tom@Tailspin.example"} {
 		h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/manager/email", op, map[string]any{"email": e})
@@ -424,4 +412,14 @@ func TestChangeManagerEmail_back_to_a_former_email_keeps_it_reserved(t *testing.
 		t.Fatalf("inviting the manager's current email: %d %v", code, body)
 	}
 	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", op, invite("x@tailspin.example", "account_viewer"))
+}
+
+// tailspin registers the Tailspin account, its manager Tom pending, as an
+// operator; the answer has accountId and managerUserId.
+func (h *harness) tailspin(op string) map[string]any {
+	h.t.Helper()
+	return h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
+		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
+	})
 }
