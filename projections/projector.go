@@ -109,8 +109,9 @@ func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, 
 // activeStep reads in one round trip what a batch needs before it is
 // applied: the active build (locked for share) with its checkpoint, and
 // whether a dead letter blocks any stream of the projector; and it puts
-// the build's schema first on the search path. Live, a batch is one event,
-// so these round trips were most of its cost.
+// the build's schema first on the search path, and commits without waiting
+// for the flush (see readModelCommit). Live, a batch is one event, so these
+// round trips were most of its cost.
 func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.Position) (Active, *Step, bool, error) {
 	var a Active
 	var commit, prepare *int64
@@ -118,11 +119,12 @@ func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.
 	err := tx.QueryRow(ctx, `
 		SELECT v.active_schema, v.version, c.commit_pos, c.prepare_pos,
 		       EXISTS (SELECT FROM projection_dead_letters d WHERE d.projector = v.name AND d.status IN ('parked', 'waiting')),
-		       set_config('search_path', quote_ident(v.active_schema) || ', public', true)
+		       set_config('search_path', quote_ident(v.active_schema) || ', public', true),
+		       set_config('synchronous_commit', 'off', true)
 		  FROM projection_versions v
 		  LEFT JOIN projection_checkpoints c ON c.name = v.active_schema
 		 WHERE v.name = $1
-		   FOR SHARE OF v`, name).Scan(&a.Schema, &a.Version, &commit, &prepare, &blocked, nil)
+		   FOR SHARE OF v`, name).Scan(&a.Schema, &a.Version, &commit, &prepare, &blocked, nil, nil)
 	if err != nil {
 		return a, nil, false, fmt.Errorf("projector %s: active build: %w", name, err)
 	}
@@ -138,10 +140,22 @@ func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.
 	return a, &Step{tx: tx, name: a.Schema, from: from, to: through, applied: !from.Less(through)}, blocked, nil
 }
 
+// setSchema puts a build's schema first on the search path of tx and
+// makes its commit a read-model commit.
 func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
-	_, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`)
+	_, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public; `+readModelCommit)
 	return err
 }
+
+// readModelCommit lets a read model's transaction commit without waiting
+// for its WAL to reach disk. A read model is made from the log, which is
+// committed durably: a crash can lose the last few milliseconds of a
+// projector's commits, but each lost its rows and its checkpoint together,
+// so on restart the projector applies those events again. Waiting for a
+// flush per batch bought nothing and, live, was most of an event's way to
+// the read API. Consumers with side effects (mailer, webhooks, publisher)
+// keep durable commits: a lost checkpoint there would repeat an email.
+const readModelCommit = `SET LOCAL synchronous_commit TO off`
 
 // applyAll applies the records after from in one pipelined round trip,
 // their inserts merged (see mergeInserts).

@@ -2,6 +2,7 @@ package projections
 
 import (
 	_ "embed"
+	"encoding/json"
 	"strings"
 	"time"
 
@@ -11,7 +12,6 @@ import (
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
-	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // Users builds the user directory read model (users.sql). Inserts do
@@ -27,14 +27,14 @@ func (Users) Name() string { return "users" }
 
 // Version changes whenever the tables or what Apply writes change; serve
 // then builds the new version beside the live one before switching.
-func (Users) Version() int { return 3 }
+func (Users) Version() int { return 4 }
 
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }
 
 // Tables are what readers read.
 func (Users) Tables() []string {
-	return []string{"rm_accounts", "rm_users", "rm_user_invitations", "rm_user_history"}
+	return []string{"rm_accounts", "rm_users", "rm_user_history"}
 }
 
 // Apply implements Projector.
@@ -46,25 +46,34 @@ func (u Users) Apply(q *pgx.Batch, env event.Envelope) { u.ApplyAll(q, []event.E
 // acceptance and role changes are one insert rather than an insert and an
 // update each (an update of rm_users rewrites every one of its indexes).
 // Only this projector writes rm_users, and it writes nothing else about a
-// held user, so holding the row back changes no outcome.
+// held user, so holding the row back changes no outcome. The history
+// entries of the other users are appended in one statement at the end.
 func (Users) ApplyAll(q *pgx.Batch, envs []event.Envelope) {
 	held := map[uuid.UUID]*userRow{}
 	var order []*userRow
+	var others histories
 	for _, env := range envs {
-		if id, ok := userOf(env.Event); ok && held[id] != nil {
+		id, entry, isUser := historyEntry(env)
+		switch e, invited := env.Event.(user.Invited); {
+		case isUser && held[id] != nil:
 			held[id].fold(env.Event)
-		} else if e, ok := env.Event.(user.Invited); ok {
+			held[id].history = append(held[id].history, entry)
+		case invited:
 			r := newUserRow(e)
+			r.history = []HistoryEntry{entry}
 			held[e.UserID] = r
 			order = append(order, r)
-		} else {
+		default:
 			applyUser(q, env)
+			if isUser {
+				others.add(id, entry)
+			}
 		}
-		sideRows(q, env)
 	}
 	for _, r := range order {
 		r.insert(q)
 	}
+	others.append(q)
 }
 
 // userRow is an rm_users row being made from a batch's events.
@@ -77,6 +86,7 @@ type userRow struct {
 	count                    int
 	expiryRecorded           bool
 	activatedAt              *time.Time
+	history                  []HistoryEntry
 }
 
 func newUserRow(e user.Invited) *userRow {
@@ -117,25 +127,8 @@ func (r *userRow) insert(q *pgx.Batch) {
 		ON CONFLICT (user_id) DO NOTHING`,
 		e.UserID, e.AccountID, r.email, emailLower, r.first, r.last, r.sort, e.Language, e.Country, r.roles,
 		r.status, e.SentAt, r.expires, r.count, r.expiryRecorded, r.activatedAt)
-}
-
-// userOf is the user an event changes the rm_users row of.
-func userOf(ev event.Event) (uuid.UUID, bool) {
-	switch e := ev.(type) {
-	case user.InvitationResent:
-		return e.UserID, true
-	case user.InvitationAccepted:
-		return e.UserID, true
-	case user.InvitationExpired:
-		return e.UserID, true
-	case user.RolesChanged:
-		return e.UserID, true
-	case user.EmailChanged:
-		return e.UserID, true
-	case user.PersonalDataErased:
-		return e.UserID, true
-	}
-	return uuid.Nil, false
+	q.Queue(`INSERT INTO rm_user_history (user_id, entries) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`,
+		e.UserID, json.RawMessage(entriesJSON(r.history)))
 }
 
 // applyUser writes what an event changes in rm_accounts and in the
@@ -175,47 +168,6 @@ func applyUser(q *pgx.Batch, env event.Envelope) {
 		q.Queue(`UPDATE rm_accounts SET domains = array_remove(domains, $2) WHERE account_id = $1`, e.AccountID, e.Domain)
 	}
 }
-
-// sideRows writes a user event's rows of rm_user_invitations and
-// rm_user_history (inserts only, whatever the row of rm_users).
-func sideRows(q *pgx.Batch, env event.Envelope) {
-	switch e := env.Event.(type) {
-	case user.Invited:
-		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.InvitedBy)
-		history(q, env, e.UserID, "invited", e.Roles)
-	case user.InvitationResent:
-		q.Queue(insertInvitation, e.UserID, e.InvitationID, e.SentAt, e.ExpiresAt, e.ResentBy)
-		history(q, env, e.UserID, "resent", nil)
-	case user.InvitationAccepted:
-		history(q, env, e.UserID, "accepted", nil)
-	case user.InvitationExpired:
-		history(q, env, e.UserID, "expired", nil)
-	case user.RolesChanged:
-		history(q, env, e.UserID, "roles_changed", e.Roles)
-	case user.EmailChanged:
-		history(q, env, e.UserID, "email_changed", nil)
-	case user.PersonalDataErased:
-		history(q, env, e.UserID, "personal_data_erased", nil)
-	}
-}
-
-// history records one line of a user's history, keyed by the event.
-func history(q *pgx.Batch, env event.Envelope, userID uuid.UUID, kind string, roles []user.Role) {
-	var r []string
-	if roles != nil {
-		r = roleStrings(roles)
-	}
-	pos, _ := eventstore.ParsePosition(env.Position)
-	q.Queue(`
-		INSERT INTO rm_user_history (event_id, user_id, commit_pos, prepare_pos, at, kind, by, roles)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
-		ON CONFLICT (event_id) DO NOTHING`, env.EventID, userID, int64(pos.Commit), int64(pos.Prepare), env.OccurredAt, kind, env.Actor, r)
-}
-
-const insertInvitation = `
-	INSERT INTO rm_user_invitations (user_id, invitation_id, sent_at, expires_at, sent_by)
-	VALUES ($1, $2, $3, $4, $5)
-	ON CONFLICT DO NOTHING`
 
 func roleStrings(roles []user.Role) []string {
 	out := make([]string, len(roles))

@@ -45,26 +45,15 @@ CREATE INDEX ON rm_users USING gin (email_lower public.gin_trgm_ops);
 CREATE INDEX ON rm_users (email_lower, status);
 CREATE INDEX ON rm_users (invitation_expires_at) WHERE status = 'pending' AND NOT invitation_expiry_recorded;
 
--- Every invitation a user was sent, for the user's detail.
-CREATE TABLE rm_user_invitations (
-    user_id       uuid        NOT NULL,
-    invitation_id uuid        NOT NULL,
-    sent_at       timestamptz NOT NULL,
-    expires_at    timestamptz NOT NULL,
-    sent_by       text        NOT NULL,
-    PRIMARY KEY (user_id, invitation_id)
-);
-
 -- A user's history as the detail page shows it: invited, resent, expired,
--- accepted, roles changed; one row an event, ordered by log position.
+-- accepted, roles changed, ...; one entry an event, in log order, an
+-- invitation or resend with the invitation it sent. One row a user, not
+-- one an event: while catching up, a batch's events of a user are one
+-- write rather than one row each (the history rows were most of what a
+-- catch-up wrote), and the detail page reads it with the user's row.
+-- Appends to entries, like invitation_count, rely on the checkpoint alone
+-- to happen once.
 CREATE TABLE rm_user_history (
-    event_id    uuid PRIMARY KEY,
-    user_id     uuid        NOT NULL,
-    commit_pos  bigint      NOT NULL,
-    prepare_pos bigint      NOT NULL,
-    at          timestamptz NOT NULL,
-    kind        text        NOT NULL,
-    by          text        NOT NULL,
-    roles       text[]
+    user_id uuid  PRIMARY KEY,
+    entries jsonb NOT NULL
 );
-CREATE INDEX ON rm_user_history (user_id, at, commit_pos, prepare_pos);

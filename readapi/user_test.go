@@ -14,10 +14,11 @@ func TestGetUser_shows_profile_and_invitations_oldest_first(t *testing.T) {
 	id := f.user(acc, seedUser{email: "Grace@Contoso.example", first: "Grace", last: "Hopper", invitedAt: invited,
 		roles: []string{"account_manager", "account_viewer"}})
 	resent := t0.Add(-5 * 24 * time.Hour)
-	for _, at := range []time.Time{resent, invited} {
-		f.exec(`INSERT INTO rm_user_invitations (user_id, invitation_id, sent_at, expires_at, sent_by)
-		  VALUES ($1, gen_random_uuid(), $2, $3, 'sub-alice')`, id, at, at.Add(invitationTTL))
-	}
+	// Out of order on purpose: the answer orders by time.
+	f.exec(`INSERT INTO rm_user_history (user_id, entries)
+	  SELECT $1, jsonb_agg(jsonb_build_object('kind', kind, 'at', at, 'by', 'sub-alice', 'invitation',
+	           jsonb_build_object('id', gen_random_uuid(), 'sentAt', at, 'expiresAt', at + interval '60 days', 'sentBy', 'sub-alice')))
+	    FROM (VALUES ('resent', $2::timestamptz), ('invited', $3::timestamptz)) AS v (kind, at)`, id, resent, invited)
 	var got UserDetail
 	f.ok(admin, "/v1/accounts/"+acc.String()+"/users/"+id.String(), &got)
 	if got.UserID != id.String() || got.Email != "Grace@Contoso.example" || got.Status != "expired" ||
@@ -27,6 +28,9 @@ func TestGetUser_shows_profile_and_invitations_oldest_first(t *testing.T) {
 	if len(got.Invitations) != 2 || !got.Invitations[0].SentAt.Equal(invited) || !got.Invitations[1].SentAt.Equal(resent) ||
 		!got.Invitations[1].ExpiresAt.Equal(resent.Add(invitationTTL)) || got.Invitations[0].By != "sub-alice" {
 		t.Errorf("invitations %+v, want the first then the resend", got.Invitations)
+	}
+	if len(got.History) != 2 || got.History[0].Kind != "invited" || !got.History[0].At.Equal(invited) || got.History[1].Kind != "resent" {
+		t.Errorf("history %+v, want invited then resent", got.History)
 	}
 }
 

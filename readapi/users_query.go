@@ -84,51 +84,23 @@ func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.
 }
 
 // userByID reads one user of an account the viewer may see, with the
-// invitations sent to them, oldest first; errNotFound otherwise.
+// user's history and the invitations sent, oldest first; errNotFound
+// otherwise. One statement, so no snapshot transaction is needed.
 func userByID(ctx context.Context, pool *pgxpool.Pool, q userRequest, now time.Time) (UserDetail, error) {
 	var d UserDetail
-	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
-		row := tx.QueryRow(ctx, `SELECT `+userColumns+`, u.language, u.country FROM rm_users u
-		  WHERE u.account_id = $1 AND u.user_id = $5::uuid AND `+visibleSQL,
-			append(accountArgs(q.accountID, now, q.viewer), q.userID)...)
-		u, err := scanUser(row, &d.Language, &d.Country)
-		if errors.Is(err, pgx.ErrNoRows) {
-			return errNotFound
-		}
-		if err != nil {
-			return err
-		}
-		d.User = u.User
-		rows, err := tx.Query(ctx, `SELECT sent_at, expires_at, sent_by FROM rm_user_invitations
-		  WHERE user_id = $1 ORDER BY sent_at, invitation_id`, q.userID)
-		if err != nil {
-			return err
-		}
-		d.Invitations, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (Invitation, error) {
-			var i Invitation
-			err := row.Scan(&i.SentAt, &i.ExpiresAt, &i.By)
-			i.SentAt, i.ExpiresAt = i.SentAt.UTC(), i.ExpiresAt.UTC()
-			return i, err
-		})
-		if err != nil {
-			return err
-		}
-		rows, err = tx.Query(ctx, `SELECT at, kind, by, roles FROM rm_user_history
-		  WHERE user_id = $1 ORDER BY at, commit_pos, prepare_pos`, q.userID)
-		if err != nil {
-			return err
-		}
-		d.History, err = pgx.CollectRows(rows, func(row pgx.CollectableRow) (History, error) {
-			var h History
-			err := row.Scan(&h.At, &h.Kind, &h.By, &h.Roles)
-			h.At = h.At.UTC()
-			return h, err
-		})
-		return err
-	})
+	var entries []historyEntry
+	row := pool.QueryRow(ctx, `SELECT `+userColumns+`, u.language, u.country, h.entries
+	  FROM rm_users u LEFT JOIN rm_user_history h ON h.user_id = u.user_id
+	  WHERE u.account_id = $1 AND u.user_id = $5::uuid AND `+visibleSQL,
+		append(accountArgs(q.accountID, now, q.viewer), q.userID)...)
+	u, err := scanUser(row, &d.Language, &d.Country, &entries)
+	if errors.Is(err, pgx.ErrNoRows) {
+		err = errNotFound
+	}
 	if err != nil {
 		return UserDetail{}, fmt.Errorf("user %s of account %s: %w", q.userID, q.accountID, err)
 	}
-	d.Invitations, d.History = nonNil(d.Invitations), nonNil(d.History)
+	d.User = u.User
+	d.History, d.Invitations = historyOf(entries)
 	return d, nil
 }

@@ -15,7 +15,7 @@ import (
 
 const (
 	// usersProjector is the checkpoint name of the projector that keeps
-	// rm_accounts, rm_users and rm_user_invitations.
+	// rm_accounts, rm_users and rm_user_history.
 	usersProjector = "users"
 	afterHeader    = "X-After-Position"
 	firstPoll      = 2 * time.Millisecond

@@ -50,7 +50,8 @@ func userRows(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
 		SELECT user_id, email, status, invitation_count, invitation_expires_at,
-		       (SELECT count(*) FROM rm_user_invitations i WHERE i.user_id = u.user_id)
+		       (SELECT count(*) FROM rm_user_history h, jsonb_array_elements(h.entries) e
+		         WHERE h.user_id = u.user_id AND e ? 'invitation')
 		  FROM rm_users u ORDER BY user_id`)
 	if err != nil {
 		t.Fatal(err)

@@ -80,16 +80,16 @@ func TestMonitor_reports_a_failing_projector(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	table := pgx.Identifier{a.Schema, "rm_user_invitations"}.Sanitize()
-	if _, err := h.svc.Pool().Exec(context.Background(), `ALTER TABLE `+table+` RENAME COLUMN sent_by TO sender`); err != nil {
+	table := pgx.Identifier{a.Schema, "rm_user_history"}.Sanitize()
+	if _, err := h.svc.Pool().Exec(context.Background(), `ALTER TABLE `+table+` RENAME COLUMN entries TO lines`); err != nil {
 		t.Fatal(err)
 	}
 	inv := h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite("fail@northwind.example", "account_viewer"))
 	waitFor(t, "users to be failing", 10*time.Second, func() bool {
 		s := h.projectorState("users")
-		return s.State == projections.StateFailing && strings.Contains(s.LastError, "sent_by")
+		return s.State == projections.StateFailing && strings.Contains(s.LastError, "entries")
 	})
-	if _, err := h.svc.Pool().Exec(context.Background(), `ALTER TABLE `+table+` RENAME COLUMN sender TO sent_by`); err != nil {
+	if _, err := h.svc.Pool().Exec(context.Background(), `ALTER TABLE `+table+` RENAME COLUMN lines TO entries`); err != nil {
 		t.Fatal(err)
 	}
 	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users?after="+inv["position"].(string), admin, nil)

@@ -1,0 +1,100 @@
+package projections
+
+import (
+	"encoding/json"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+)
+
+// HistoryEntry is one element of rm_user_history.entries: what one event
+// did to a user. The read API decodes the same JSON.
+type HistoryEntry struct {
+	Kind  string    `json:"kind"`
+	At    time.Time `json:"at"`
+	By    string    `json:"by"`
+	Roles []string  `json:"roles,omitempty"`
+	// Invitation is what an invitation or a resend sent.
+	Invitation *SentInvitation `json:"invitation,omitempty"`
+}
+
+// SentInvitation is one invitation a user was sent.
+type SentInvitation struct {
+	ID        uuid.UUID `json:"id"`
+	SentAt    time.Time `json:"sentAt"`
+	ExpiresAt time.Time `json:"expiresAt"`
+	SentBy    string    `json:"sentBy"`
+}
+
+// historyEntry is the entry of a user event, and whose history it is in.
+func historyEntry(env event.Envelope) (uuid.UUID, HistoryEntry, bool) {
+	h := HistoryEntry{At: env.OccurredAt, By: env.Actor}
+	var id uuid.UUID
+	switch e := env.Event.(type) {
+	case user.Invited:
+		id, h.Kind, h.Roles = e.UserID, "invited", roleStrings(e.Roles)
+		h.Invitation = &SentInvitation{ID: e.InvitationID, SentAt: e.SentAt, ExpiresAt: e.ExpiresAt, SentBy: e.InvitedBy}
+	case user.InvitationResent:
+		id, h.Kind = e.UserID, "resent"
+		h.Invitation = &SentInvitation{ID: e.InvitationID, SentAt: e.SentAt, ExpiresAt: e.ExpiresAt, SentBy: e.ResentBy}
+	case user.InvitationAccepted:
+		id, h.Kind = e.UserID, "accepted"
+	case user.InvitationExpired:
+		id, h.Kind = e.UserID, "expired"
+	case user.RolesChanged:
+		id, h.Kind, h.Roles = e.UserID, "roles_changed", roleStrings(e.Roles)
+	case user.EmailChanged:
+		id, h.Kind = e.UserID, "email_changed"
+	case user.PersonalDataErased:
+		id, h.Kind = e.UserID, "personal_data_erased"
+	default:
+		return uuid.Nil, HistoryEntry{}, false
+	}
+	return id, h, true
+}
+
+// histories gathers a batch's history entries of users whose row the batch
+// does not insert, to append them in one statement at the end.
+type histories struct {
+	users   []uuid.UUID
+	entries map[uuid.UUID][]HistoryEntry
+}
+
+func (hs *histories) add(id uuid.UUID, h HistoryEntry) {
+	if hs.entries == nil {
+		hs.entries = map[uuid.UUID][]HistoryEntry{}
+	}
+	if _, ok := hs.entries[id]; !ok {
+		hs.users = append(hs.users, id)
+	}
+	hs.entries[id] = append(hs.entries[id], h)
+}
+
+// append queues one statement appending every user's entries, in the
+// order they came, to that user's row (making it if there is none).
+func (hs *histories) append(q *pgx.Batch) {
+	if len(hs.users) == 0 {
+		return
+	}
+	docs := make([]string, len(hs.users))
+	for i, id := range hs.users {
+		docs[i] = entriesJSON(hs.entries[id])
+	}
+	q.Queue(`
+		INSERT INTO rm_user_history AS h (user_id, entries)
+		SELECT id, doc::jsonb FROM unnest($1::uuid[], $2::text[]) AS v (id, doc)
+		ON CONFLICT (user_id) DO UPDATE SET entries = h.entries || excluded.entries`, hs.users, docs)
+}
+
+func entriesJSON(hs []HistoryEntry) string {
+	b, err := json.Marshal(hs)
+	if err != nil {
+		// Strings, times, UUIDs and string slices always marshal.
+		panic("projections: history entries: " + err.Error())
+	}
+	return string(b)
+}
