@@ -10,6 +10,8 @@ import (
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // partnerMember adds a user with partner roles to a partner and returns
@@ -306,24 +308,29 @@ func TestBenefits_concurrent_assignments_never_exceed_the_quantity(t *testing.T)
 		users = append(users, id)
 	}
 	codes := make([]int, len(users))
+	bodies := make([]map[string]any, len(users))
 	var wg sync.WaitGroup
 	for i, u := range users {
 		wg.Go(func() {
-			codes[i], _ = h.call("POST", p.benefits["visual_studio"]+"/assignees", admin, map[string]any{"userId": u})
+			codes[i], bodies[i] = h.call("POST", p.benefits["visual_studio"]+"/assignees", admin, map[string]any{"userId": u})
 		})
 	}
 	wg.Wait()
-	won := 0
-	for _, c := range codes {
+	won, last := 0, eventstore.Start
+	for i, c := range codes {
 		switch c {
 		case http.StatusCreated:
 			won++
+			if at, err := eventstore.ParsePosition(bodies[i]["position"].(string)); err == nil && last.Less(at) {
+				last = at
+			}
 		case http.StatusUnprocessableEntity, http.StatusConflict:
 		default:
 			t.Errorf("status %d", c)
 		}
 	}
-	b := h.benefitOf(partnerID, admin, "visual_studio", "Visual Studio Enterprise", "")
+	// Read once the read model has every assignment that won.
+	b := h.benefitOf(partnerID, admin, "visual_studio", "Visual Studio Enterprise", last.String())
 	if won != 2 || len(b["assignees"].([]any)) > 2 {
 		t.Fatalf("%d assignments won (%v), assignees %v; the quantity is 2", won, codes, b["assignees"])
 	}

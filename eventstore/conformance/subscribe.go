@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -21,7 +22,9 @@ type collector struct {
 }
 
 func collect(sub eventstore.Subscription) *collector {
-	c := &collector{events: make(chan eventstore.RecordedEvent, 1024), done: make(chan error, 1)}
+	// Room for the concurrent-writers test's events, so that a subscriber
+	// keeps up with the writers rather than waiting for the test to take.
+	c := &collector{events: make(chan eventstore.RecordedEvent, 16384), done: make(chan error, 1)}
 	go func() {
 		for {
 			m, err := sub.Recv()
@@ -177,12 +180,29 @@ func testConcurrentWriters(t *testing.T, newStore Factory, total int) {
 	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Minute)
 	defer cancel()
 
-	sub, err := s.Subscribe(ctx, eventstore.Start, f.filter())
-	if err != nil {
-		t.Fatal(err)
+	// Subscribers that start while the writers run catch up behind the
+	// first one (which is at the head all along) and must reach it.
+	var appended atomic.Int64
+	subscribe := func() *collector {
+		sub, err := s.Subscribe(ctx, eventstore.Start, f.filter())
+		if err != nil {
+			t.Error(err)
+			return nil
+		}
+		t.Cleanup(func() { _ = sub.Close() })
+		return collect(sub)
 	}
-	defer sub.Close()
-	c := collect(sub)
+	collectors := []*collector{subscribe()}
+	late := make(chan *collector, 3)
+	go func() {
+		defer close(late)
+		for i := int64(1); i <= 3; i++ {
+			for appended.Load() < i*int64(total)/4 && ctx.Err() == nil {
+				time.Sleep(time.Millisecond)
+			}
+			late <- subscribe()
+		}
+	}()
 
 	// Each writer appends to several streams in batches of one to three
 	// events, so transactions of different sizes interleave.
@@ -216,6 +236,7 @@ func testConcurrentWriters(t *testing.T, newStore Factory, total int) {
 				r := res.NextRevision
 				next[k] = &r
 				i += n
+				appended.Add(int64(n))
 			}
 		}()
 	}
@@ -226,31 +247,48 @@ func testConcurrentWriters(t *testing.T, newStore Factory, total int) {
 	}
 	expected := writers * (total / writers)
 
-	got := c.take(t, expected, time.Minute)
-	c.quiet(t, 300*time.Millisecond)
-	seen := make(map[uuid.UUID]bool, expected)
+	for c := range late {
+		collectors = append(collectors, c)
+	}
+	for i, c := range collectors {
+		if c == nil {
+			t.FailNow()
+		}
+		got := c.take(t, expected, time.Minute)
+		c.quiet(t, 300*time.Millisecond)
+		if err := inLogOrder(got, want); err != nil {
+			t.Fatalf("subscriber %d: %v", i, err)
+		}
+	}
+}
+
+// inLogOrder checks that a subscriber got each appended event once, from
+// its stream, in increasing positions and, per stream, revisions.
+func inLogOrder(got []eventstore.RecordedEvent, want map[uuid.UUID]string) error {
+	seen := make(map[uuid.UUID]bool, len(got))
 	lastRev := map[string]int64{}
 	for i, e := range got {
 		if seen[e.ID] {
-			t.Fatalf("event %s delivered twice", e.ID)
+			return fmt.Errorf("event %s delivered twice", e.ID)
 		}
 		seen[e.ID] = true
 		if want[e.ID] != e.Stream {
-			t.Fatalf("event %s delivered from %q, appended to %q", e.ID, e.Stream, want[e.ID])
+			return fmt.Errorf("event %s delivered from %q, appended to %q", e.ID, e.Stream, want[e.ID])
 		}
 		if i > 0 && !got[i-1].Position.Less(e.Position) {
-			t.Fatalf("delivery %d at %v is not after %v", i, e.Position, got[i-1].Position)
+			return fmt.Errorf("delivery %d at %v is not after %v", i, e.Position, got[i-1].Position)
 		}
 		prev, ok := lastRev[e.Stream]
 		if !ok {
 			prev = -1
 		}
 		if int64(e.Revision) != prev+1 {
-			t.Fatalf("stream %s delivered revision %d after %d", e.Stream, e.Revision, prev)
+			return fmt.Errorf("stream %s delivered revision %d after %d", e.Stream, e.Revision, prev)
 		}
 		lastRev[e.Stream] = int64(e.Revision)
 	}
 	if len(seen) != len(want) {
-		t.Fatalf("saw %d distinct events, appended %d", len(seen), len(want))
+		return fmt.Errorf("saw %d distinct events, appended %d", len(seen), len(want))
 	}
+	return nil
 }

@@ -29,6 +29,7 @@ type Store struct {
 	pool   *pgxpool.Pool
 	cfg    Config
 	wakeup *broadcast
+	tail   tail
 }
 
 var _ eventstore.Store = (*Store)(nil)

@@ -32,7 +32,8 @@ func (b *broadcast) signal() {
 
 // Subscribe implements eventstore.Store by reading pages of the log: pages
 // arrive back to back while catching up; when a page comes back empty it
-// waits for an append through this store or the poll interval.
+// waits for an append through this store or the poll interval. At the head,
+// the store's subscriptions share their reads (see tail).
 func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, filter eventstore.Filter) (eventstore.Subscription, error) {
 	ctx, cancel := context.WithCancel(ctx)
 	return &subscription{store: s, ctx: ctx, cancel: cancel, after: after, filter: filter}, nil
@@ -62,7 +63,7 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			return eventstore.Message{Event: &e}, nil
 		}
 		woken := s.store.wakeup.wait()
-		page, err := s.store.ReadAll(s.ctx, s.after, s.store.cfg.PageSize)
+		page, hidden, err := s.store.tail.read(s.ctx, s.store, s.after, s.store.cfg.PageSize)
 		if err != nil {
 			if s.isClosed() {
 				return eventstore.Message{}, eventstore.ErrSubscriptionClosed
@@ -74,13 +75,6 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			// still in flight (often a projector's, not an append's) show
 			// within milliseconds: look again soon rather than wait for
 			// the next append or the poll.
-			hidden, err := s.store.committedAfter(s.ctx, s.after)
-			if err != nil {
-				if s.isClosed() {
-					return eventstore.Message{}, eventstore.ErrSubscriptionClosed
-				}
-				return eventstore.Message{}, err
-			}
 			if hidden {
 				s.backoff = min(max(2*s.backoff, time.Millisecond), s.store.cfg.PollInterval)
 			} else {

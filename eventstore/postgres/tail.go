@@ -1,0 +1,153 @@
+package postgres
+
+import (
+	"context"
+	"sort"
+	"sync"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// tailCap is how many of the newest events the tail keeps.
+const tailCap = 4096
+
+// tail is the newest stretch of the log that a subscription of this store
+// has read, shared by its live subscriptions. Live, every consumer of a
+// process subscribes at the head: without the tail, each append woke them
+// all to run the same query (and, when the new events were still held
+// back, the same look for held-back events), ten queries where one does.
+// With it, one subscription reads for all (the others wait for that read)
+// and each then takes the events from memory.
+//
+// events holds every event of the log after base up to and including
+// head, and nothing else: only pages that reached the end of what ReadAll
+// could read (which never changes below what it returned) are kept.
+type tail struct {
+	mu     sync.Mutex
+	valid  bool
+	base   eventstore.Position
+	head   eventstore.Position
+	events []eventstore.RecordedEvent
+	// started counts shared reads from the head; inflight is closed when
+	// the one running ends; last is how the latest one ended.
+	started  uint64
+	inflight chan struct{}
+	last     sharedRead
+}
+
+type sharedRead struct {
+	n      uint64
+	from   eventstore.Position
+	failed bool
+	hidden bool
+}
+
+// read returns up to limit events after after, and, when there are none,
+// whether events committed after it are held back by an older transaction.
+func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, bool, error) {
+	t.mu.Lock()
+	// A read of the head that began before this call may have missed an
+	// append this caller was woken for: only a later one will do.
+	need := t.started + 1
+	for {
+		if t.valid && !after.Less(t.base) && after.Less(t.head) {
+			page := t.after(after, limit)
+			t.mu.Unlock()
+			return page, false, nil
+		}
+		if !t.valid || after != t.head {
+			t.mu.Unlock()
+			return t.direct(ctx, s, after, limit)
+		}
+		if t.last.n >= need && t.last.from == after && !t.last.failed {
+			hidden := t.last.hidden
+			t.mu.Unlock()
+			return nil, hidden, nil
+		}
+		if wait := t.inflight; wait != nil {
+			t.mu.Unlock()
+			select {
+			case <-wait:
+			case <-ctx.Done():
+				return nil, false, ctx.Err()
+			}
+			t.mu.Lock()
+			continue
+		}
+		t.started++
+		n, from, done := t.started, t.head, make(chan struct{})
+		t.inflight = done
+		t.mu.Unlock()
+		page, hidden, err := s.readFinal(ctx, from, limit)
+		t.mu.Lock()
+		t.inflight, t.last = nil, sharedRead{n: n, from: from, failed: err != nil, hidden: hidden}
+		close(done)
+		if err != nil {
+			t.mu.Unlock()
+			return nil, false, err
+		}
+		if len(page) > 0 && t.head == from {
+			t.extend(page)
+		}
+	}
+}
+
+// direct reads for a subscription behind the tail (or before there is
+// one), and keeps a page that reached the end of the readable log.
+func (t *tail) direct(ctx context.Context, s *Store, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, bool, error) {
+	page, hidden, err := s.readFinal(ctx, after, limit)
+	if err != nil || len(page) >= limit {
+		return page, hidden, err
+	}
+	end := after
+	if len(page) > 0 {
+		end = page[len(page)-1].Position
+	}
+	t.mu.Lock()
+	defer t.mu.Unlock()
+	switch {
+	case t.valid && !t.head.Less(end):
+		// The tail already reaches as far.
+	case t.valid && !after.Less(t.base) && !t.head.Less(after):
+		// The page continues the tail.
+		for i, e := range page {
+			if t.head.Less(e.Position) {
+				t.extend(page[i:])
+				break
+			}
+		}
+	default:
+		t.valid, t.base, t.head, t.events = true, after, end, append([]eventstore.RecordedEvent(nil), page...)
+	}
+	return page, hidden, nil
+}
+
+// after copies up to limit events after pos; the caller holds mu and has
+// checked that pos is in [base, head).
+func (t *tail) after(pos eventstore.Position, limit int) []eventstore.RecordedEvent {
+	i := sort.Search(len(t.events), func(i int) bool { return pos.Less(t.events[i].Position) })
+	j := min(len(t.events), i+limit)
+	return append([]eventstore.RecordedEvent(nil), t.events[i:j]...)
+}
+
+// extend appends events that follow head directly, dropping the oldest
+// beyond tailCap; the caller holds mu.
+func (t *tail) extend(page []eventstore.RecordedEvent) {
+	t.events = append(t.events, page...)
+	t.head = page[len(page)-1].Position
+	if drop := len(t.events) - tailCap; drop > 0 {
+		t.base = t.events[drop-1].Position
+		t.events = append(t.events[:0:0], t.events[drop:]...)
+	}
+}
+
+// readFinal is ReadAll and, when it finds nothing, whether events after
+// the position are committed but held back.
+func (s *Store) readFinal(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, bool, error) {
+	page, err := s.ReadAll(ctx, after, limit)
+	if err != nil || len(page) > 0 {
+		return page, false, err
+	}
+	hidden, err := s.committedAfter(ctx, after)
+	return nil, hidden, err
+}
