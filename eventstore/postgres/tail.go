@@ -141,13 +141,21 @@ func (t *tail) extend(page []eventstore.RecordedEvent) {
 	}
 }
 
-// readFinal is ReadAll and, when it finds nothing, whether events after
-// the position are committed but held back.
-func (s *Store) readFinal(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, bool, error) {
-	page, err := s.ReadAll(ctx, after, limit)
+// readFinal is ReadAll and, when it finds nothing, the events committed
+// after the position that an older transaction in flight holds back, if
+// that transaction is not an append (readQuiet); hidden reports events
+// still held back.
+func (s *Store) readFinal(ctx context.Context, after eventstore.Position, limit int) (page []eventstore.RecordedEvent, hidden bool, err error) {
+	page, err = s.ReadAll(ctx, after, limit)
 	if err != nil || len(page) > 0 {
 		return page, false, err
 	}
-	hidden, err := s.committedAfter(ctx, after)
-	return nil, hidden, err
+	if hidden, err = s.committedAfter(ctx, after); err != nil || !hidden {
+		return nil, false, err
+	}
+	page, quiet, err := s.readQuiet(ctx, after, limit)
+	if err != nil || !quiet {
+		return nil, true, err
+	}
+	return page, len(page) == 0, nil
 }
