@@ -6,6 +6,7 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -88,15 +89,31 @@ func (s *Step) Commit(ctx context.Context) error {
 // save advances the checkpoint by compare-and-set, in the step's
 // transaction.
 func (s *Step) save(ctx context.Context) error {
-	tag, err := s.tx.Exec(ctx, `
-		INSERT INTO projection_checkpoints AS c (name, commit_pos, prepare_pos, updated_at)
-		VALUES ($1, $2, $3, now())
-		ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3, updated_at = now()
-		 WHERE c.commit_pos = $4 AND c.prepare_pos = $5`,
-		s.name, int64(s.to.Commit), int64(s.to.Prepare), int64(s.from.Commit), int64(s.from.Prepare))
+	tag, err := s.tx.Exec(ctx, saveCheckpoint, s.saveArgs()...)
 	if err != nil {
 		return fmt.Errorf("projector %s: save checkpoint: %w", s.name, err)
 	}
+	return s.saved(tag)
+}
+
+// queueSave is save at the end of a batch of the step's changes, so that
+// it takes no round trip of its own.
+func (s *Step) queueSave(q *pgx.Batch) {
+	q.Queue(saveCheckpoint, s.saveArgs()...).Exec(s.saved)
+}
+
+const saveCheckpoint = `
+	INSERT INTO projection_checkpoints AS c (name, commit_pos, prepare_pos, updated_at)
+	VALUES ($1, $2, $3, now())
+	ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3, updated_at = now()
+	 WHERE c.commit_pos = $4 AND c.prepare_pos = $5`
+
+func (s *Step) saveArgs() []any {
+	return []any{s.name, int64(s.to.Commit), int64(s.to.Prepare), int64(s.from.Commit), int64(s.from.Prepare)}
+}
+
+// saved checks the compare-and-set took.
+func (s *Step) saved(tag pgconn.CommandTag) error {
 	if tag.RowsAffected() != 1 {
 		return fmt.Errorf("projector %s at %s: %w", s.name, s.to, ErrCheckpointMoved)
 	}

@@ -94,13 +94,15 @@ func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, 
 		return nil
 	}
 	if whole && !blocked {
-		if err := applyAll(ctx, tx, p, b.Records, st.from); err != nil {
+		if err := applyAll(ctx, tx, p, b.Records, st); err != nil {
+			if errors.Is(err, ErrCheckpointMoved) {
+				return err
+			}
 			return fmt.Errorf("%w: %w", errBatchFailed, err)
 		}
 	} else if err := applyEach(ctx, tx, p, b.Records, st.from, tries); err != nil {
 		return fmt.Errorf("projector %s: %w", p.Name(), err)
-	}
-	if err := st.save(ctx); err != nil {
+	} else if err := st.save(ctx); err != nil {
 		return err
 	}
 	return tx.Commit(ctx)
@@ -157,17 +159,17 @@ func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
 // keep durable commits: a lost checkpoint there would repeat an email.
 const readModelCommit = `SET LOCAL synchronous_commit TO off`
 
-// applyAll applies the records after from in one pipelined round trip,
-// their inserts merged (see mergeInserts).
-func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position) error {
-	q := &pgx.Batch{}
+// applyAll applies the records after the step's checkpoint and advances
+// it, in one pipelined round trip, their inserts merged (see
+// mergeInserts).
+func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st *Step) error {
 	open, err := OpenerFor(ctx, tx, records)
 	if err != nil {
 		return err
 	}
 	envs := make([]event.Envelope, 0, len(records))
 	for _, r := range records {
-		if !from.Less(r.Position) {
+		if !st.from.Less(r.Position) {
 			continue
 		}
 		env, ok, err := r.Envelope(open)
@@ -178,6 +180,7 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, fro
 			envs = append(envs, env)
 		}
 	}
+	q := &pgx.Batch{}
 	if bp, ok := p.(BatchProjector); ok {
 		bp.ApplyAll(q, envs)
 	} else {
@@ -185,10 +188,9 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, fro
 			p.Apply(q, env)
 		}
 	}
-	if q.Len() == 0 {
-		return nil
-	}
-	return tx.SendBatch(ctx, mergeInserts(q)).Close()
+	q = mergeInserts(q)
+	st.queueSave(q)
+	return tx.SendBatch(ctx, q).Close()
 }
 
 // applyBatch applies records to a build inside tx, advancing the build's
@@ -208,8 +210,8 @@ func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, reco
 			kept = append(kept, r)
 		}
 	}
-	if err := applyAll(ctx, tx, p, kept, st.from); err != nil {
+	if err := applyAll(ctx, tx, p, kept, st); err != nil {
 		return fmt.Errorf("projector %s building %s through %s: %w", p.Name(), schema, through, err)
 	}
-	return st.save(ctx)
+	return nil
 }
