@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -51,12 +52,12 @@ func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 		if err != nil {
 			return fmt.Errorf("projector %s: %w", p.Name(), err)
 		}
-		end := TraceBatch(ctx, "project "+p.Name(), b)
-		defer func() { end(err) }()
+		spans := traceBatch(ctx, "project "+p.Name(), b)
+		defer func() { spans.end(err) }()
 		for {
-			err := applyActive(ctx, pool, p, b, true, tries)
+			err := applyActive(ctx, pool, p, b, true, tries, spans.fail)
 			if errors.Is(err, errBatchFailed) {
-				err = applyActive(ctx, pool, p, b, false, tries)
+				err = applyActive(ctx, pool, p, b, false, tries, spans.fail)
 			}
 			if !errors.Is(err, errOtherVersion) {
 				return err
@@ -77,7 +78,7 @@ var (
 
 // applyActive applies a batch to the active build. The build row is locked
 // for share, so a switch (which locks it for update) waits for the batch.
-func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, whole bool, tries *attempts) error {
+func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, whole bool, tries *attempts, parked func(uuid.UUID, error)) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("projector %s: begin: %w", p.Name(), err)
@@ -100,7 +101,7 @@ func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, 
 			}
 			return fmt.Errorf("%w: %w", errBatchFailed, err)
 		}
-	} else if err := applyEach(ctx, tx, p, b.Records, st.from, tries); err != nil {
+	} else if err := applyEach(ctx, tx, p, b.Records, st.from, tries, parked); err != nil {
 		return fmt.Errorf("projector %s: %w", p.Name(), err)
 	} else if err := st.save(ctx); err != nil {
 		return err

@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 
+	"github.com/google/uuid"
 	"go.opentelemetry.io/otel/codes"
 	"go.opentelemetry.io/otel/trace"
 
@@ -18,7 +19,18 @@ import (
 // the spans with the outcome of the batch as a whole (its events commit or
 // fail together).
 func TraceBatch(ctx context.Context, verb string, b Batch) func(error) {
-	var spans []trace.Span
+	return traceBatch(ctx, verb, b).end
+}
+
+// batchSpans are the spans of a batch's traced events, by event.
+type batchSpans struct {
+	verb  string
+	spans map[uuid.UUID]trace.Span
+	order []uuid.UUID
+}
+
+func traceBatch(ctx context.Context, verb string, b Batch) *batchSpans {
+	bs := &batchSpans{verb: verb}
 	for _, r := range b.Records {
 		// Most events of a catch-up carry no trace: look before parsing.
 		if !bytes.Contains(r.Metadata, []byte(`"traceparent"`)) {
@@ -32,15 +44,39 @@ func TraceBatch(ctx context.Context, verb string, b Batch) func(error) {
 		}
 		_, span := tracing.Start(tracing.WithTraceParent(ctx, m.TraceParent), verb+" "+r.Type,
 			tracing.Attr("bizcenter.stream", r.Stream), tracing.Attr("bizcenter.position", r.Pos))
-		spans = append(spans, span)
-	}
-	return func(err error) {
-		for _, span := range spans {
-			if err != nil {
-				span.RecordError(err)
-				span.SetStatus(codes.Error, verb+" failed")
-			}
-			span.End()
+		if bs.spans == nil {
+			bs.spans = map[uuid.UUID]trace.Span{}
 		}
+		bs.spans[r.ID] = span
+		bs.order = append(bs.order, r.ID)
+	}
+	return bs
+}
+
+// fail ends the span of one event that was not applied although its batch
+// was (it was parked as a dead letter, or waits behind one).
+func (bs *batchSpans) fail(id uuid.UUID, err error) {
+	span, ok := bs.spans[id]
+	if !ok {
+		return
+	}
+	delete(bs.spans, id)
+	span.RecordError(err)
+	span.SetStatus(codes.Error, bs.verb+" failed")
+	span.End()
+}
+
+// end ends the other spans with the batch's outcome.
+func (bs *batchSpans) end(err error) {
+	for _, id := range bs.order {
+		span, ok := bs.spans[id]
+		if !ok {
+			continue
+		}
+		if err != nil {
+			span.RecordError(err)
+			span.SetStatus(codes.Error, bs.verb+" failed")
+		}
+		span.End()
 	}
 }

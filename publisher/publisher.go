@@ -95,7 +95,11 @@ func (p *Publisher) Handle(msg *message.Message) error {
 		}
 		ie, ok, err := integration.FromStored(r.Type, r.Data, r.Metadata, r.Stream, r.Revision, r.Pos)
 		if err != nil {
-			return fmt.Errorf("%s: %w", Name, err)
+			err = fmt.Errorf("%s: %w", Name, err)
+			for _, end := range done {
+				end(err) // the batch is not published: its spans say so
+			}
+			return err
 		}
 		if !ok {
 			continue

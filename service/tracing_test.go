@@ -5,6 +5,7 @@ import (
 	"context"
 	"encoding/json"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -12,6 +13,7 @@ import (
 	wsql "github.com/ThreeDotsLabs/watermill-sql/v3/pkg/sql"
 	"github.com/jackc/pgx/v5/stdlib"
 	"go.opentelemetry.io/otel"
+	"go.opentelemetry.io/otel/codes"
 	sdktrace "go.opentelemetry.io/otel/sdk/trace"
 	"go.opentelemetry.io/otel/sdk/trace/tracetest"
 
@@ -120,4 +122,40 @@ func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.
 	if traceparent != want {
 		t.Fatalf("the message's traceparent is %q, want the publishing span's %q", traceparent, want)
 	}
+}
+
+// An event parked as a dead letter, and one waiting behind it, end their
+// spans as failed although their batch committed.
+func TestTracing_a_parked_event_and_its_follower_have_failed_spans(t *testing.T) {
+	exp := tracetest.NewInMemoryExporter()
+	prev := otel.GetTracerProvider()
+	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))
+	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	h.poison("Poison")
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, map[string]any{"email": "poison@northwind.example",
+		"firstName": "Poison", "lastName": "Ivy", "language": "en", "country": "US", "roles": []string{"account_viewer"}})
+	tok := h.mailTokens("poison@northwind.example", 1)[0]
+	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+
+	failedWith := func(name, message string) bool {
+		for _, s := range exp.GetSpans() {
+			if s.Name != name || s.Status.Code != codes.Error {
+				continue
+			}
+			for _, e := range s.Events {
+				for _, a := range e.Attributes {
+					if a.Key == "exception.message" && strings.Contains(a.Value.AsString(), message) {
+						return true
+					}
+				}
+			}
+		}
+		return false
+	}
+	waitFor(t, "failed spans for the parked event and its follower", 10*time.Second, func() bool {
+		return failedWith("project users user.invited", "parked as a dead letter") &&
+			failedWith("project users user.invitation_accepted", "waiting behind a dead letter")
+	})
 }
