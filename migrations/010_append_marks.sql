@@ -29,6 +29,9 @@ END
 $fn$;
 -- +goose StatementEnd
 
+COMMENT ON FUNCTION append_events_unmarked(text, text, bigint, uuid[], text[], bytea[], bytea[]) IS
+    'Internal to append_events, which holds the appends'' lock around it: never call it directly.';
+
 -- +goose Down
 DROP FUNCTION append_events(text, text, bigint, uuid[], text[], bytea[], bytea[]);
 ALTER FUNCTION append_events_unmarked(text, text, bigint, uuid[], text[], bytea[], bytea[]) RENAME TO append_events;

@@ -97,10 +97,10 @@ var errWaitingBehind = errors.New("waiting behind a dead letter of its stream")
 
 // applyEach applies records one by one, each under a savepoint: a record
 // whose stream is blocked waits behind it; one that fails is tried again
-// with the batch (an error) until MaxAttempts, then parked (and parked is
-// told, for the event's trace).
+// with the batch (an error) until MaxAttempts, then parked (and put in
+// parked, with why, for the event's trace).
 
-func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position, tries *attempts, parked func(uuid.UUID, error)) error {
+func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position, tries *attempts, parked map[uuid.UUID]error) error {
 	blocked, err := blockedStreams(ctx, tx, p.Name())
 	if err != nil {
 		return err
@@ -113,7 +113,7 @@ func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, fr
 			if err := park(ctx, tx, p.Name(), r, DeadWaiting, "", 0); err != nil {
 				return err
 			}
-			parked(r.ID, errWaitingBehind)
+			parked[r.ID] = errWaitingBehind
 			continue
 		}
 		err := applyOne(ctx, tx, p, r)
@@ -127,7 +127,7 @@ func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, fr
 		if err := park(ctx, tx, p.Name(), r, DeadParked, err.Error(), MaxAttempts); err != nil {
 			return err
 		}
-		parked(r.ID, fmt.Errorf("parked as a dead letter: %w", err))
+		parked[r.ID] = fmt.Errorf("parked as a dead letter: %w", err)
 		tries.forget(r.ID.String())
 		blocked[r.Stream] = true
 	}

@@ -55,9 +55,9 @@ func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 		spans := traceBatch(ctx, "project "+p.Name(), b)
 		defer func() { spans.end(err) }()
 		for {
-			err := applyActive(ctx, pool, p, b, true, tries, spans.fail)
+			err := applyActive(ctx, pool, p, b, true, tries, spans)
 			if errors.Is(err, errBatchFailed) {
-				err = applyActive(ctx, pool, p, b, false, tries, spans.fail)
+				err = applyActive(ctx, pool, p, b, false, tries, spans)
 			}
 			if !errors.Is(err, errOtherVersion) {
 				return err
@@ -78,7 +78,7 @@ var (
 
 // applyActive applies a batch to the active build. The build row is locked
 // for share, so a switch (which locks it for update) waits for the batch.
-func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, whole bool, tries *attempts, parked func(uuid.UUID, error)) error {
+func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, whole bool, tries *attempts, spans *batchSpans) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("projector %s: begin: %w", p.Name(), err)
@@ -101,12 +101,23 @@ func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, 
 			}
 			return fmt.Errorf("%w: %w", errBatchFailed, err)
 		}
-	} else if err := applyEach(ctx, tx, p, b.Records, st.from, tries, parked); err != nil {
+		return tx.Commit(ctx)
+	}
+	parked := map[uuid.UUID]error{}
+	if err := applyEach(ctx, tx, p, b.Records, st.from, tries, parked); err != nil {
 		return fmt.Errorf("projector %s: %w", p.Name(), err)
-	} else if err := st.save(ctx); err != nil {
+	}
+	if err := st.save(ctx); err != nil {
 		return err
 	}
-	return tx.Commit(ctx)
+	if err := tx.Commit(ctx); err != nil {
+		return err
+	}
+	// Only now are they parked: a rolled-back attempt parked nothing.
+	for id, err := range parked {
+		spans.fail(id, err)
+	}
+	return nil
 }
 
 // activeStep reads in one round trip what a batch needs before it is
@@ -143,10 +154,9 @@ func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.
 	return a, &Step{tx: tx, name: a.Schema, from: from, to: through, applied: !from.Less(through)}, blocked, nil
 }
 
-// setSchema puts a build's schema first on the search path of tx and
-// makes its commit a read-model commit.
+// setSchema puts a build's schema first on the search path of tx.
 func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
-	_, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public; `+readModelCommit)
+	_, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`)
 	return err
 }
 
@@ -157,7 +167,9 @@ func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
 // so on restart the projector applies those events again. Waiting for a
 // flush per batch bought nothing and, live, was most of an event's way to
 // the read API. Consumers with side effects (mailer, webhooks, publisher)
-// keep durable commits: a lost checkpoint there would repeat an email.
+// keep durable commits: a lost checkpoint there would repeat an email; so
+// does an operator's retry or skip of a dead letter (resolve.go), which
+// nothing would make again.
 const readModelCommit = `SET LOCAL synchronous_commit TO off`
 
 // applyAll applies the records after the step's checkpoint and advances
@@ -199,6 +211,9 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st 
 // commits. (Builds do not park: a failing event stops them.)
 func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, records []Record, through eventstore.Position, skipped map[string]bool) error {
 	if err := setSchema(ctx, tx, schema); err != nil {
+		return err
+	}
+	if _, err := tx.Exec(ctx, readModelCommit); err != nil {
 		return err
 	}
 	st, err := beginIn(ctx, tx, schema, through)

@@ -31,16 +31,17 @@ type SentInvitation struct {
 }
 
 // historyEntry is the entry of a user event, and whose history it is in.
+// Times are kept to the microsecond, as PostgreSQL keeps the user's row's.
 func historyEntry(env event.Envelope) (uuid.UUID, HistoryEntry, bool) {
-	h := HistoryEntry{At: env.OccurredAt, By: env.Actor}
+	h := HistoryEntry{At: micro(env.OccurredAt), By: env.Actor}
 	var id uuid.UUID
 	switch e := env.Event.(type) {
 	case user.Invited:
 		id, h.Kind, h.Roles = e.UserID, "invited", roleStrings(e.Roles)
-		h.Invitation = &SentInvitation{ID: e.InvitationID, SentAt: e.SentAt, ExpiresAt: e.ExpiresAt, SentBy: e.InvitedBy}
+		h.Invitation = &SentInvitation{ID: e.InvitationID, SentAt: micro(e.SentAt), ExpiresAt: micro(e.ExpiresAt), SentBy: e.InvitedBy}
 	case user.InvitationResent:
 		id, h.Kind = e.UserID, "resent"
-		h.Invitation = &SentInvitation{ID: e.InvitationID, SentAt: e.SentAt, ExpiresAt: e.ExpiresAt, SentBy: e.ResentBy}
+		h.Invitation = &SentInvitation{ID: e.InvitationID, SentAt: micro(e.SentAt), ExpiresAt: micro(e.ExpiresAt), SentBy: e.ResentBy}
 	case user.InvitationAccepted:
 		id, h.Kind = e.UserID, "accepted"
 	case user.InvitationExpired:
@@ -56,6 +57,8 @@ func historyEntry(env event.Envelope) (uuid.UUID, HistoryEntry, bool) {
 	}
 	return id, h, true
 }
+
+func micro(t time.Time) time.Time { return t.Round(time.Microsecond) }
 
 // histories gathers a batch's history entries of users whose row the batch
 // does not insert, to append them in one statement at the end.

@@ -25,7 +25,11 @@ const appendMark1, appendMark2 = 1651077731, 1
 func (s *Store) readQuiet(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, bool, error) {
 	b := &pgx.Batch{}
 	var quiet bool
-	b.Queue(`SELECT pg_try_advisory_xact_lock($1, $2)`, appendMark1, appendMark2).QueryRow(func(row pgx.Row) error {
+	// Only under read committed does the second statement take a snapshot
+	// of its own; a session that defaults to another level never reads
+	// this way (it waits for the transactions in flight instead).
+	b.Queue(`SELECT CASE WHEN current_setting('transaction_isolation') = 'read committed'
+	                THEN pg_try_advisory_xact_lock($1, $2) ELSE false END`, appendMark1, appendMark2).QueryRow(func(row pgx.Row) error {
 		return row.Scan(&quiet)
 	})
 	var events []eventstore.RecordedEvent
