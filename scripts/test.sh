@@ -44,7 +44,21 @@ echo "== brief fuzzing"
 # Each fuzz target of service/ for a few seconds (-fuzz takes one target
 # per run); an input that fails is saved under service/testdata/fuzz.
 targets=$(grep -ho '^func Fuzz[A-Za-z0-9_]*' service/*_test.go | cut -c6-) || { echo "no fuzz targets in service/"; exit 1; }
+# Go's fuzz coordinator can end a run whose -fuzztime ran out with a bare
+# "context deadline exceeded" and no failing input (go.dev/issue/75804,
+# fixed in Go 1.27): that run found nothing, so it counts as passed. A run
+# that fails and saves an input, or fails any other way, fails the suite.
 for target in $targets; do
-  TEST_DATABASE_URL=$url go test -run '^$' -fuzz "^${target}\$" -fuzztime 5s ./service/ || status=1
+  corpus=service/testdata/fuzz/$target
+  before=$(ls "$corpus" 2>/dev/null | wc -l)
+  out=$(TEST_DATABASE_URL=$url go test -run '^$' -fuzz "^${target}\$" -fuzztime 5s ./service/ 2>&1) && { echo "$out" | tail -n 1; continue; }
+  echo "$out"
+  after=$(ls "$corpus" 2>/dev/null | wc -l)
+  if [ "$after" = "$before" ] && echo "$out" | grep -q '^    context deadline exceeded$' &&
+     [ "$(echo "$out" | grep -c -- '--- FAIL')" = 1 ]; then
+    echo "$target: the fuzz coordinator's deadline race (go.dev/issue/75804), no failing input: counted as passed"
+    continue
+  fi
+  status=1
 done
 exit "$status"
