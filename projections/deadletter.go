@@ -99,7 +99,6 @@ var errWaitingBehind = errors.New("waiting behind a dead letter of its stream")
 // whose stream is blocked waits behind it; one that fails is tried again
 // with the batch (an error) until MaxAttempts, then parked (and put in
 // parked, with why, for the event's trace).
-
 func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position, tries *attempts, parked map[uuid.UUID]error) error {
 	blocked, err := blockedStreams(ctx, tx, p.Name())
 	if err != nil {

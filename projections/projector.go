@@ -123,8 +123,8 @@ func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, 
 // activeStep reads in one round trip what a batch needs before it is
 // applied: the active build (locked for share) with its checkpoint, and
 // whether a dead letter blocks any stream of the projector; and it puts
-// the build's schema first on the search path, and commits without waiting
-// for the flush (see readModelCommit). Live, a batch is one event, so these
+// the build's schema first on the search path and makes the commit a
+// read-model commit (readModelCommit, said through set_config). Live, a batch is one event, so these
 // round trips were most of its cost.
 func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.Position) (Active, *Step, bool, error) {
 	var a Active
@@ -156,8 +156,12 @@ func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.
 
 // setSchema puts a build's schema first on the search path of tx.
 func setSchema(ctx context.Context, tx pgx.Tx, schema string) error {
-	_, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`)
+	_, err := tx.Exec(ctx, searchPath(schema))
 	return err
+}
+
+func searchPath(schema string) string {
+	return `SET LOCAL search_path TO ` + pgx.Identifier{schema}.Sanitize() + `, public`
 }
 
 // readModelCommit lets a read model's transaction commit without waiting
@@ -210,10 +214,7 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st 
 // checkpoint to through, leaving out skipped dead letters; the caller
 // commits. (Builds do not park: a failing event stops them.)
 func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, records []Record, through eventstore.Position, skipped map[string]bool) error {
-	if err := setSchema(ctx, tx, schema); err != nil {
-		return err
-	}
-	if _, err := tx.Exec(ctx, readModelCommit); err != nil {
+	if _, err := tx.Exec(ctx, searchPath(schema)+`; `+readModelCommit); err != nil {
 		return err
 	}
 	st, err := beginIn(ctx, tx, schema, through)

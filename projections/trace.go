@@ -26,11 +26,10 @@ func TraceBatch(ctx context.Context, verb string, b Batch) func(error) {
 type batchSpans struct {
 	verb  string
 	spans map[uuid.UUID]trace.Span
-	order []uuid.UUID
 }
 
 func traceBatch(ctx context.Context, verb string, b Batch) *batchSpans {
-	bs := &batchSpans{verb: verb}
+	bs := &batchSpans{verb: verb, spans: map[uuid.UUID]trace.Span{}}
 	for _, r := range b.Records {
 		// Most events of a catch-up carry no trace: look before parsing.
 		if !bytes.Contains(r.Metadata, []byte(`"traceparent"`)) {
@@ -42,40 +41,30 @@ func traceBatch(ctx context.Context, verb string, b Batch) *batchSpans {
 		if json.Unmarshal(r.Metadata, &m) != nil || m.TraceParent == "" {
 			continue
 		}
-		_, span := tracing.Start(tracing.WithTraceParent(ctx, m.TraceParent), verb+" "+r.Type,
+		_, bs.spans[r.ID] = tracing.Start(tracing.WithTraceParent(ctx, m.TraceParent), verb+" "+r.Type,
 			tracing.Attr("bizcenter.stream", r.Stream), tracing.Attr("bizcenter.position", r.Pos))
-		if bs.spans == nil {
-			bs.spans = map[uuid.UUID]trace.Span{}
-		}
-		bs.spans[r.ID] = span
-		bs.order = append(bs.order, r.ID)
 	}
 	return bs
 }
 
-// fail ends the span of one event that was not applied although its batch
-// was (it was parked as a dead letter, or waits behind one).
+// fail marks the span of one event that was not applied although its
+// batch was (it was parked as a dead letter, or waits behind one).
 func (bs *batchSpans) fail(id uuid.UUID, err error) {
-	span, ok := bs.spans[id]
-	if !ok {
-		return
+	if span, ok := bs.spans[id]; ok {
+		bs.mark(span, err)
 	}
-	delete(bs.spans, id)
-	span.RecordError(err)
-	span.SetStatus(codes.Error, bs.verb+" failed")
-	span.End()
 }
 
-// end ends the other spans with the batch's outcome.
+func (bs *batchSpans) mark(span trace.Span, err error) {
+	span.RecordError(err)
+	span.SetStatus(codes.Error, bs.verb+" failed")
+}
+
+// end ends the spans, marking them with the batch's error if it failed.
 func (bs *batchSpans) end(err error) {
-	for _, id := range bs.order {
-		span, ok := bs.spans[id]
-		if !ok {
-			continue
-		}
+	for _, span := range bs.spans {
 		if err != nil {
-			span.RecordError(err)
-			span.SetStatus(codes.Error, bs.verb+" failed")
+			bs.mark(span, err)
 		}
 		span.End()
 	}

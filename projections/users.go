@@ -2,7 +2,6 @@ package projections
 
 import (
 	_ "embed"
-	"encoding/json"
 	"strings"
 	"time"
 
@@ -128,7 +127,7 @@ func (r *userRow) insert(q *pgx.Batch) {
 		e.UserID, e.AccountID, r.email, emailLower, r.first, r.last, r.sort, e.Language, e.Country, r.roles,
 		r.status, e.SentAt, r.expires, r.count, r.expiryRecorded, r.activatedAt)
 	q.Queue(`INSERT INTO rm_user_history (user_id, entries) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`,
-		e.UserID, json.RawMessage(entriesJSON(r.history)))
+		e.UserID, entriesJSON(r.history))
 }
 
 // applyUser writes what an event changes in rm_accounts and in the

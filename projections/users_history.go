@@ -85,7 +85,7 @@ func (hs *histories) append(q *pgx.Batch) {
 	}
 	docs := make([]string, len(hs.users))
 	for i, id := range hs.users {
-		docs[i] = entriesJSON(hs.entries[id])
+		docs[i] = string(entriesJSON(hs.entries[id]))
 	}
 	q.Queue(`
 		INSERT INTO rm_user_history AS h (user_id, entries)
@@ -93,11 +93,11 @@ func (hs *histories) append(q *pgx.Batch) {
 		ON CONFLICT (user_id) DO UPDATE SET entries = h.entries || excluded.entries`, hs.users, docs)
 }
 
-func entriesJSON(hs []HistoryEntry) string {
+func entriesJSON(hs []HistoryEntry) json.RawMessage {
 	b, err := json.Marshal(hs)
 	if err != nil {
 		// Strings, times, UUIDs and string slices always marshal.
 		panic("projections: history entries: " + err.Error())
 	}
-	return string(b)
+	return b
 }

@@ -3,30 +3,17 @@ package readapi
 import (
 	"bytes"
 	"slices"
-	"time"
 
 	"github.com/google/uuid"
-)
 
-// historyEntry is one element of rm_user_history.entries as the users
-// projector writes it (projections.HistoryEntry): entries are in log order.
-type historyEntry struct {
-	Kind       string    `json:"kind"`
-	At         time.Time `json:"at"`
-	By         string    `json:"by"`
-	Roles      []string  `json:"roles"`
-	Invitation *struct {
-		ID        uuid.UUID `json:"id"`
-		SentAt    time.Time `json:"sentAt"`
-		ExpiresAt time.Time `json:"expiresAt"`
-		SentBy    string    `json:"sentBy"`
-	} `json:"invitation"`
-}
+	"github.com/bizcenter/bizcenter/projections"
+)
 
 // historyOf is a user's history ordered by time, events of the same time
 // in log order, and the invitations sent, ordered by when they were sent
-// (then by invitation ID, so that the order is total).
-func historyOf(entries []historyEntry) ([]History, []Invitation) {
+// (then by invitation ID, so that the order is total), from the entries of
+// rm_user_history (in log order, as the users projector writes them).
+func historyOf(entries []projections.HistoryEntry) ([]History, []Invitation) {
 	history, invitations := make([]History, 0, len(entries)), []Invitation{}
 	type sent struct {
 		Invitation

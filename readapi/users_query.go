@@ -10,6 +10,8 @@ import (
 
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/projections"
 )
 
 // userFilter is what narrows a user list; the zero value keeps every user.
@@ -88,7 +90,7 @@ func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.
 // otherwise. One statement, so no snapshot transaction is needed.
 func userByID(ctx context.Context, pool *pgxpool.Pool, q userRequest, now time.Time) (UserDetail, error) {
 	var d UserDetail
-	var entries []historyEntry
+	var entries []projections.HistoryEntry
 	row := pool.QueryRow(ctx, `SELECT `+userColumns+`, u.language, u.country, h.entries
 	  FROM rm_users u LEFT JOIN rm_user_history h ON h.user_id = u.user_id
 	  WHERE u.account_id = $1 AND u.user_id = $5::uuid AND `+visibleSQL,

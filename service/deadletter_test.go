@@ -31,6 +31,9 @@ func (h *harness) poison(name string) {
 	}
 }
 
+// poisoned is an invitation of a user the poisoned projector refuses.
+var poisoned = map[string]any{"email": "poison@northwind.example", "firstName": "Poison", "lastName": "Ivy", "language": "en", "country": "US", "roles": []string{"account_viewer"}}
+
 func deadLetters(h *harness, op string) map[string]string {
 	out := map[string]string{}
 	for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
@@ -46,7 +49,6 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 	op := h.token("op-7", "ops@bizcenter.example", true)
 	users := "/v1/accounts/" + accountID + "/users"
 	h.poison("Poison")
-	poisoned := map[string]any{"email": "poison@northwind.example", "firstName": "Poison", "lastName": "Ivy", "language": "en", "country": "US", "roles": []string{"account_viewer"}}
 	bad := h.must(http.StatusCreated, "POST", users, admin, poisoned)
 	tok := h.mailTokens("poison@northwind.example", 1)[0]
 	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})

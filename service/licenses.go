@@ -54,9 +54,9 @@ func (l licenseLookup) ActiveUsers(ctx context.Context, accountID uuid.UUID, ids
 
 // accountLocks serialises an account's license commands with a PostgreSQL
 // advisory lock, held by a connection of its own for the command's length,
-// so that it holds in every instance on the database. A session lock, not
-// one of a transaction: a transaction open that long would hold back the
-// log's readers (they read below the oldest transaction in flight).
+// so that it holds in every instance on the database. A session lock: the
+// command reads and appends on other connections, so no transaction needs
+// to stay open just to hold it.
 type accountLocks struct{ pool *pgxpool.Pool }
 
 func (a accountLocks) Serialize(ctx context.Context, accountID uuid.UUID, f func(context.Context) error) error {

@@ -22,14 +22,20 @@ import (
 	"github.com/bizcenter/bizcenter/publisher"
 )
 
-// One trace runs from the caller's request through the HTTP server, the
-// command and the append to the projector, the email and the publishing of
-// the event, and on to the message a consumer receives.
-func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.T) {
+// recordSpans makes every span of the test go to an in-memory exporter.
+func recordSpans(t *testing.T) *tracetest.InMemoryExporter {
 	exp := tracetest.NewInMemoryExporter()
 	prev := otel.GetTracerProvider()
 	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))
 	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	return exp
+}
+
+// One trace runs from the caller's request through the HTTP server, the
+// command and the append to the projector, the email and the publishing of
+// the event, and on to the message a consumer receives.
+func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.T) {
+	exp := recordSpans(t)
 	h := start(t, options{})
 	account, admin := h.registered()
 
@@ -127,15 +133,11 @@ func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.
 // An event parked as a dead letter, and one waiting behind it, end their
 // spans as failed although their batch committed.
 func TestTracing_a_parked_event_and_its_follower_have_failed_spans(t *testing.T) {
-	exp := tracetest.NewInMemoryExporter()
-	prev := otel.GetTracerProvider()
-	otel.SetTracerProvider(sdktrace.NewTracerProvider(sdktrace.WithSyncer(exp)))
-	t.Cleanup(func() { otel.SetTracerProvider(prev) })
+	exp := recordSpans(t)
 	h := start(t, options{})
 	accountID, admin := h.registered()
 	h.poison("Poison")
-	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, map[string]any{"email": "poison@northwind.example",
-		"firstName": "Poison", "lastName": "Ivy", "language": "en", "country": "US", "roles": []string{"account_viewer"}})
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, poisoned)
 	tok := h.mailTokens("poison@northwind.example", 1)[0]
 	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
 

@@ -2,7 +2,6 @@ package postgres
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
@@ -76,24 +75,6 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 		return nil, fmt.Errorf("read all after %s: %w", after, err)
 	}
 	return events, nil
-}
-
-// committedAfter reports whether events after a position are committed
-// but not yet readable by ReadAll, behind a transaction still in flight.
-func (s *Store) committedAfter(ctx context.Context, after eventstore.Position) (bool, error) {
-	// The first row in log order, not EXISTS: PostgreSQL drops the ORDER
-	// BY of an EXISTS and may then scan the table from its start rather
-	// than walk the log's index from the position.
-	var one int
-	err := s.pool.QueryRow(ctx, `SELECT 1 FROM events WHERE (tx_id, seq) > ($1, $2) ORDER BY tx_id, seq LIMIT 1`,
-		int64(after.Commit), int64(after.Prepare)).Scan(&one)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return false, nil
-	}
-	if err != nil {
-		return false, fmt.Errorf("events after %s: %w", after, err)
-	}
-	return true, nil
 }
 
 func scanEvents(rows pgx.Rows) ([]eventstore.RecordedEvent, error) {

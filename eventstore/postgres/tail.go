@@ -144,18 +144,15 @@ func (t *tail) extend(page []eventstore.RecordedEvent) {
 // readFinal is ReadAll and, when it finds nothing, the events committed
 // after the position that an older transaction in flight holds back, if
 // that transaction is not an append (readQuiet); hidden reports events
-// still held back.
+// still held back (by an append).
 func (s *Store) readFinal(ctx context.Context, after eventstore.Position, limit int) (page []eventstore.RecordedEvent, hidden bool, err error) {
 	page, err = s.ReadAll(ctx, after, limit)
 	if err != nil || len(page) > 0 {
 		return page, false, err
 	}
-	if hidden, err = s.committedAfter(ctx, after); err != nil || !hidden {
-		return nil, false, err
-	}
 	page, quiet, err := s.readQuiet(ctx, after, limit)
-	if err != nil || !quiet {
-		return nil, true, err
+	if err != nil || quiet {
+		return page, false, err
 	}
-	return page, len(page) == 0, nil
+	return nil, len(page) > 0, nil
 }
