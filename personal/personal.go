@@ -139,26 +139,47 @@ func (k Keys) Opener(ctx context.Context) event.Transform {
 func (k Keys) OpenerFor(ctx context.Context, subjects []uuid.UUID) (event.Transform, error) {
 	cache := make(map[uuid.UUID][]byte, len(subjects))
 	if len(subjects) > 0 {
-		rows, err := k.DB.Query(ctx, `SELECT subject_id, key FROM personal_keys WHERE subject_id = ANY($1)`, subjects)
+		rows, err := k.DB.Query(ctx, keysOf, subjects)
 		if err != nil {
 			return nil, fmt.Errorf("personal keys: %w", err)
 		}
-		var id uuid.UUID
-		var key []byte
-		_, err = pgx.ForEachRow(rows, []any{&id, &key}, func() error {
-			cache[id] = key
-			return nil
-		})
-		if err != nil {
-			return nil, fmt.Errorf("personal keys: %w", err)
-		}
-		for _, id := range subjects {
-			if _, ok := cache[id]; !ok {
-				cache[id] = nil // never sealed: nothing to open
-			}
+		if err := fill(cache, rows, subjects); err != nil {
+			return nil, err
 		}
 	}
 	return k.opener(ctx, cache), nil
+}
+
+// QueueOpenerFor is OpenerFor with its query queued on q, to share a
+// round trip: once q has run, opener opens with the keys it read.
+func (k Keys) QueueOpenerFor(q *pgx.Batch, subjects []uuid.UUID) (opener func(context.Context) event.Transform) {
+	cache := make(map[uuid.UUID][]byte, len(subjects))
+	if len(subjects) > 0 {
+		q.Queue(keysOf, subjects).Query(func(rows pgx.Rows) error { return fill(cache, rows, subjects) })
+	}
+	return func(ctx context.Context) event.Transform { return k.opener(ctx, cache) }
+}
+
+const keysOf = `SELECT subject_id, key FROM personal_keys WHERE subject_id = ANY($1)`
+
+// fill puts the keys rows holds in cache, and nil (never sealed: nothing
+// to open) for the subjects that have none.
+func fill(cache map[uuid.UUID][]byte, rows pgx.Rows, subjects []uuid.UUID) error {
+	var id uuid.UUID
+	var key []byte
+	_, err := pgx.ForEachRow(rows, []any{&id, &key}, func() error {
+		cache[id] = key
+		return nil
+	})
+	if err != nil {
+		return fmt.Errorf("personal keys: %w", err)
+	}
+	for _, id := range subjects {
+		if _, ok := cache[id]; !ok {
+			cache[id] = nil
+		}
+	}
+	return nil
 }
 
 // SealedSubject is the subject of an event whose data holds a sealed

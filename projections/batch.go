@@ -97,6 +97,12 @@ func Opener(ctx context.Context, db personal.DB) event.Transform {
 // OpenerFor is an Opener for records that fetches the keys of all their
 // sealed people in one query.
 func OpenerFor(ctx context.Context, db personal.DB, records []Record) (event.Transform, error) {
+	return personal.Keys{DB: db}.OpenerFor(ctx, sealedSubjects(records))
+}
+
+// sealedSubjects are the people whose sealed fields records hold, each
+// once.
+func sealedSubjects(records []Record) []uuid.UUID {
 	var subjects []uuid.UUID
 	seen := map[uuid.UUID]bool{}
 	for _, r := range records {
@@ -105,5 +111,5 @@ func OpenerFor(ctx context.Context, db personal.DB, records []Record) (event.Tra
 			subjects = append(subjects, id)
 		}
 	}
-	return personal.Keys{DB: db}.OpenerFor(ctx, subjects)
+	return subjects
 }

@@ -49,6 +49,10 @@ func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
 	e.router.AddConsumerHandler(name, name, e.feed, h)
 }
 
+// Linger lets a consumer's live batches gather events for up to d (see
+// Feed.Linger); call it before Run.
+func (e *Engine) Linger(name string, d time.Duration) { e.feed.Linger(name, d) }
+
 // Observe reports every handler's failures to a monitor; call it before
 // adding handlers.
 func (e *Engine) Observe(m *Monitor) { e.monitor = m }

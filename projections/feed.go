@@ -11,6 +11,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -36,7 +37,18 @@ type Feed struct {
 	BatchSize int
 	// RetryDelay is the pause before redelivering a nacked message.
 	RetryDelay time.Duration
+
+	lingers sync.Map // topic -> time.Duration; see Linger
 }
+
+// Linger makes a topic's live batches gather events for up to d after
+// their first, instead of going out one event at a time. For consumers
+// whose work nobody waits on to the millisecond (mail, webhooks, the
+// downstream publisher): live, each event woke every consumer for a
+// transaction of its own, and theirs crowded out the read models' on a
+// small machine. Lingering, they take a few events a transaction. Call it
+// before the topic is subscribed.
+func (f *Feed) Linger(topic string, d time.Duration) { f.lingers.Store(topic, d) }
 
 // NewFeed returns a feed reading checkpoints from pool.
 func NewFeed(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) *Feed {
@@ -99,8 +111,10 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			}
 		}
 	}()
+	linger, _ := f.lingers.Load(topic)
+	wait, _ := linger.(time.Duration)
 	for {
-		b, ok := f.next(ctx, items)
+		b, ok := f.next(ctx, items, wait)
 		if !ok {
 			select {
 			case err := <-readErr:
@@ -130,8 +144,9 @@ func startPosition(ctx context.Context, pool *pgxpool.Pool, topic string) (event
 	return LoadCheckpoint(ctx, pool, a.Schema)
 }
 
-// next waits for one item, then takes whatever else is ready.
-func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message) (Batch, bool) {
+// next waits for one item, then takes whatever else is ready, or comes
+// within linger of the first.
+func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message, linger time.Duration) (Batch, bool) {
 	var b Batch
 	add := func(m eventstore.Message) {
 		if m.Event != nil {
@@ -150,6 +165,12 @@ func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message) (Batch
 	case <-ctx.Done():
 		return b, false
 	}
+	var deadline <-chan time.Time
+	if linger > 0 {
+		t := time.NewTimer(linger)
+		defer t.Stop()
+		deadline = t.C
+	}
 	for len(b.Records) < f.BatchSize {
 		select {
 		case m, ok := <-items:
@@ -157,7 +178,21 @@ func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message) (Batch
 				return b, true
 			}
 			add(m)
+			continue
 		default:
+		}
+		if deadline == nil {
+			return b, true
+		}
+		select {
+		case m, ok := <-items:
+			if !ok {
+				return b, true
+			}
+			add(m)
+		case <-deadline:
+			return b, true
+		case <-ctx.Done():
 			return b, true
 		}
 	}

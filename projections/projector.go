@@ -20,7 +20,10 @@ type Projector interface {
 	// Name is permanent: it names the read model and its watermill handler.
 	Name() string
 	// Apply queues the statements that change the read model for one
-	// event; events the projector does not use it ignores. The statements
+	// event; events the projector does not use it ignores. Whether it
+	// writes anything at all for an event depends on the event's type
+	// alone: batches with no event of a type it writes for advance its
+	// checkpoint without a transaction (see passOver). The statements
 	// of a whole batch run in order, pipelined in one round trip, in the
 	// transaction that also advances the checkpoint, with the build's
 	// schema first on the search path.
@@ -46,6 +49,7 @@ const versionWait = 500 * time.Millisecond
 // rest flows on.
 func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 	tries := &attempts{}
+	written := writtenTypes(p)
 	return func(msg *message.Message) (err error) {
 		ctx := msg.Context()
 		b, err := DecodeBatch(msg)
@@ -54,10 +58,15 @@ func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 		}
 		spans := traceBatch(ctx, "project "+p.Name(), b)
 		defer func() { spans.end(err) }()
+		if !writesAny(written, b) {
+			if moved, err := passOver(ctx, pool, p, b.Through); moved || err != nil {
+				return err
+			}
+		}
 		for {
-			err := applyActive(ctx, pool, p, b, true, tries, spans)
-			if errors.Is(err, errBatchFailed) {
-				err = applyActive(ctx, pool, p, b, false, tries, spans)
+			err := applyPipelined(ctx, pool, p, b)
+			if errors.Is(err, errBatchFailed) || errors.Is(err, errBlocked) {
+				err = applyEachActive(ctx, pool, p, b, tries, spans)
 			}
 			if !errors.Is(err, errOtherVersion) {
 				return err
@@ -74,35 +83,34 @@ func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
 var (
 	errOtherVersion = errors.New("the active build is of another version")
 	errBatchFailed  = errors.New("the batch failed as a whole")
+	errBlocked      = errors.New("a dead letter blocks a stream of the projector")
 )
 
-// applyActive applies a batch to the active build. The build row is locked
-// for share, so a switch (which locks it for update) waits for the batch.
-func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, whole bool, tries *attempts, spans *batchSpans) error {
+// applyEachActive applies a batch to the active build event by event,
+// each under a savepoint, parking an event that keeps failing and those
+// behind it in its stream (see applyEach). The build row is locked for
+// share, so a switch (which locks it for update) waits for the batch.
+func applyEachActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, tries *attempts, spans *batchSpans) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("projector %s: begin: %w", p.Name(), err)
 	}
 	defer tx.Rollback(ctx) //nolint:errcheck // a no-op after commit
-	a, st, blocked, err := activeStep(ctx, tx, p.Name(), b.Through)
+	var build activeBuild
+	if err := build.scan(tx.QueryRow(ctx, activeBuildSQL, p.Name())); err != nil {
+		return fmt.Errorf("projector %s: active build: %w", p.Name(), err)
+	}
+	st, err := build.step(ctx, tx, b.Through)
 	if err != nil {
 		return err
 	}
-	if a.Version != p.Version() {
+	if build.Version != p.Version() {
 		return errOtherVersion
 	}
 	if st.Applied() {
 		return nil
 	}
-	if whole && !blocked {
-		if err := applyAll(ctx, tx, p, b.Records, st); err != nil {
-			if errors.Is(err, ErrCheckpointMoved) {
-				return err
-			}
-			return fmt.Errorf("%w: %w", errBatchFailed, err)
-		}
-		return tx.Commit(ctx)
-	}
+	st.tx = tx
 	parked := map[uuid.UUID]error{}
 	if err := applyEach(ctx, tx, p, b.Records, st.from, tries, parked); err != nil {
 		return fmt.Errorf("projector %s: %w", p.Name(), err)
@@ -120,38 +128,49 @@ func applyActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, 
 	return nil
 }
 
-// activeStep reads in one round trip what a batch needs before it is
-// applied: the active build (locked for share) with its checkpoint, and
-// whether a dead letter blocks any stream of the projector; and it puts
-// the build's schema first on the search path and makes the commit a
-// read-model commit (readModelCommit, said through set_config). Live, a batch is one event, so these
-// round trips were most of its cost.
-func activeStep(ctx context.Context, tx pgx.Tx, name string, through eventstore.Position) (Active, *Step, bool, error) {
-	var a Active
-	var commit, prepare *int64
-	var blocked bool
-	err := tx.QueryRow(ctx, `
-		SELECT v.active_schema, v.version, c.commit_pos, c.prepare_pos,
-		       EXISTS (SELECT FROM projection_dead_letters d WHERE d.projector = v.name AND d.status IN ('parked', 'waiting')),
-		       set_config('search_path', quote_ident(v.active_schema) || ', public', true),
-		       set_config('synchronous_commit', 'off', true)
-		  FROM projection_versions v
-		  LEFT JOIN projection_checkpoints c ON c.name = v.active_schema
-		 WHERE v.name = $1
-		   FOR SHARE OF v`, name).Scan(&a.Schema, &a.Version, &commit, &prepare, &blocked, nil, nil)
-	if err != nil {
-		return a, nil, false, fmt.Errorf("projector %s: active build: %w", name, err)
-	}
+// activeBuildSQL reads what a batch needs before it is applied: the active
+// build (locked for share) with its checkpoint, and whether a dead letter
+// blocks any stream of the projector; and it puts the build's schema
+// first on the search path and makes the commit a read-model commit
+// (readModelCommit, said through set_config).
+const activeBuildSQL = `
+	SELECT v.active_schema, v.version, c.commit_pos, c.prepare_pos,
+	       EXISTS (SELECT FROM projection_dead_letters d WHERE d.projector = v.name AND d.status IN ('parked', 'waiting')),
+	       set_config('search_path', quote_ident(v.active_schema) || ', public', true),
+	       set_config('synchronous_commit', 'off', true)
+	  FROM projection_versions v
+	  LEFT JOIN projection_checkpoints c ON c.name = v.active_schema
+	 WHERE v.name = $1
+	   FOR SHARE OF v`
+
+// activeBuild is a row of activeBuildSQL.
+type activeBuild struct {
+	Active
+	commit, prepare *int64
+	blocked         bool
+}
+
+func (a *activeBuild) scan(row pgx.Row) error {
+	return row.Scan(&a.Schema, &a.Version, &a.commit, &a.prepare, &a.blocked, nil, nil)
+}
+
+// step is the step of a batch through a position into the build, from
+// its checkpoint. With none joined (a new build, or a switch that
+// committed while the query waited for the lock, so that the join saw
+// the old build's row) it reads the checkpoint again, now that the lock
+// is held.
+func (a *activeBuild) step(ctx context.Context, db interface {
+	QueryRow(context.Context, string, ...any) pgx.Row
+}, through eventstore.Position) (*Step, error) {
 	from := eventstore.Start
-	if commit != nil && prepare != nil {
-		from = eventstore.Position{Commit: uint64(*commit), Prepare: uint64(*prepare)}
-	} else if from, err = LoadCheckpoint(ctx, tx, a.Schema); err != nil {
-		// No checkpoint joined: a new build, or a switch that committed
-		// while this query waited for the lock (the join then saw the old
-		// build's row). Read it again now that the lock is held.
-		return a, nil, false, err
+	if a.commit != nil && a.prepare != nil {
+		from = eventstore.Position{Commit: uint64(*a.commit), Prepare: uint64(*a.prepare)}
+	} else if loaded, err := LoadCheckpoint(ctx, db, a.Schema); err != nil {
+		return nil, err
+	} else {
+		from = loaded
 	}
-	return a, &Step{tx: tx, name: a.Schema, from: from, to: through, applied: !from.Less(through)}, blocked, nil
+	return &Step{name: a.Schema, from: from, to: through, applied: !from.Less(through)}, nil
 }
 
 // setSchema puts a build's schema first on the search path of tx.
@@ -177,21 +196,33 @@ func searchPath(schema string) string {
 const readModelCommit = `SET LOCAL synchronous_commit TO off`
 
 // applyAll applies the records after the step's checkpoint and advances
-// it, in one pipelined round trip, their inserts merged (see
-// mergeInserts).
+// it, in one pipelined round trip (builds; live batches take
+// applyPipelined).
 func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st *Step) error {
 	open, err := OpenerFor(ctx, tx, records)
 	if err != nil {
 		return err
 	}
+	q, err := queueAll(p, records, st.from, open)
+	if err != nil {
+		return err
+	}
+	st.queueSave(q)
+	return tx.SendBatch(ctx, q).Close()
+}
+
+// queueAll decodes the records after from, their personal fields opened
+// by open, and queues what p writes for them, inserts merged (see
+// mergeInserts).
+func queueAll(p Projector, records []Record, from eventstore.Position, open event.Transform) (*pgx.Batch, error) {
 	envs := make([]event.Envelope, 0, len(records))
 	for _, r := range records {
-		if !st.from.Less(r.Position) {
+		if !from.Less(r.Position) {
 			continue
 		}
 		env, ok, err := r.Envelope(open)
 		if err != nil {
-			return err
+			return nil, err
 		}
 		if ok {
 			envs = append(envs, env)
@@ -205,9 +236,7 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st 
 			p.Apply(q, env)
 		}
 	}
-	q = mergeInserts(q)
-	st.queueSave(q)
-	return tx.SendBatch(ctx, q).Close()
+	return mergeInserts(q), nil
 }
 
 // applyBatch applies records to a build inside tx, advancing the build's

@@ -1,6 +1,8 @@
 package service
 
 import (
+	"time"
+
 	"fmt"
 
 	"github.com/jackc/pgx/v5/stdlib"
@@ -20,11 +22,18 @@ type IntegrationConfig struct {
 	Publish publisher.Config
 }
 
+// sideEffectLinger is how long the consumers with side effects (mail,
+// webhooks, the publisher) let a live batch gather events: their
+// transactions then no longer compete, one an event, with the read
+// models' on which dashboards wait (see projections.Feed.Linger).
+const sideEffectLinger = 20 * time.Millisecond
+
 // wireIntegration adds the publisher to the engine when a broker is
 // configured.
 func (s *Service) wireIntegration(engine *projections.Engine) error {
 	d := &webhooks.Dispatcher{Pool: s.pool}
 	engine.AddConsumer(webhooks.Name, d.Handle)
+	engine.Linger(webhooks.Name, sideEffectLinger)
 	s.Monitor.Topics = append(s.Monitor.Topics, webhooks.Name)
 	s.Webhooks = &webhooks.Worker{Pool: s.pool, Log: s.cfg.Log}
 	c := s.cfg.Integration.Publish
@@ -43,6 +52,7 @@ func (s *Service) wireIntegration(engine *projections.Engine) error {
 		return err
 	}
 	engine.AddConsumer(publisher.Name, p.Handle)
+	engine.Linger(publisher.Name, sideEffectLinger)
 	s.Monitor.Topics = append(s.Monitor.Topics, publisher.Name)
 	return nil
 }

@@ -62,6 +62,17 @@ func Types() []string {
 	return out
 }
 
+// Zero is the zero value of a registered type (false if it is unknown).
+func Zero(eventType string) (Event, bool) {
+	mu.RLock()
+	ent, ok := registry[eventType]
+	mu.RUnlock()
+	if !ok {
+		return nil, false
+	}
+	return reflect.Zero(ent.typ).Interface().(Event), true
+}
+
 // Encode returns the JSON of an event and its metadata, stamping the
 // schema version.
 func Encode(e Event, meta Metadata) (data, metadata []byte, err error) {

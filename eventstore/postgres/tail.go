@@ -78,7 +78,9 @@ func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, li
 		n, from, done := t.started, t.head, make(chan struct{})
 		t.inflight = done
 		t.mu.Unlock()
-		page, hidden, err := s.readFinal(ctx, from, limit)
+		// At the head, ReadAll mostly finds nothing (some consumer's
+		// transaction is in flight), so the quiet read goes first.
+		page, hidden, err := s.readQuiet(ctx, from, limit)
 		t.mu.Lock()
 		t.inflight, t.last = nil, sharedRead{n: n, from: from, failed: err != nil, hidden: hidden}
 		close(done)
@@ -141,18 +143,13 @@ func (t *tail) extend(page []eventstore.RecordedEvent) {
 	}
 }
 
-// readFinal is ReadAll and, when it finds nothing, the events committed
-// after the position that an older transaction in flight holds back, if
-// that transaction is not an append (readQuiet); hidden reports events
-// still held back (by an append).
+// readFinal is ReadAll and, when it finds nothing, readQuiet: behind the
+// head (catching up), whole pages below every transaction in flight
+// without taking the appends' lock.
 func (s *Store) readFinal(ctx context.Context, after eventstore.Position, limit int) (page []eventstore.RecordedEvent, hidden bool, err error) {
 	page, err = s.ReadAll(ctx, after, limit)
 	if err != nil || len(page) > 0 {
 		return page, false, err
 	}
-	page, quiet, err := s.readQuiet(ctx, after, limit)
-	if err != nil || quiet {
-		return page, false, err
-	}
-	return nil, len(page) > 0, nil
+	return s.readQuiet(ctx, after, limit)
 }
