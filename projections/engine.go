@@ -33,7 +33,28 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 // AddProjector runs a projector under its permanent name.
 func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	e.AddConsumer(p.Name(), Handler(pool, p))
+	e.feed.HoldFor(p.Name(), projectorHold(writtenTypes(p)))
 }
+
+// projectorHold holds a projector's batch while it has no event of a
+// written type, for up to passOverHold.
+func projectorHold(written map[string]bool) Hold {
+	return func(b Batch) time.Duration {
+		if writesAny(written, b) {
+			return 0
+		}
+		return passOverHold
+	}
+}
+
+// passOverHold is how long a projector's batch of events it writes
+// nothing for waits for more before it goes out (and moves the
+// checkpoint, see passOver): live, one statement every few events for
+// each projector with nothing to do, instead of one an event. An event it
+// writes for sends the batch at once. Its cost: while the log holds only
+// such events, the projector's checkpoint (its lag, a read waiting for a
+// position) trails by up to this much.
+const passOverHold = 50 * time.Millisecond
 
 // AddConsumer runs any handler of the feed under a permanent name that is
 // also its checkpoint key (the handler saves its own checkpoint).
@@ -49,9 +70,13 @@ func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
 	e.router.AddConsumerHandler(name, name, e.feed, h)
 }
 
-// Linger lets a consumer's live batches gather events for up to d (see
-// Feed.Linger); call it before Run.
-func (e *Engine) Linger(name string, d time.Duration) { e.feed.Linger(name, d) }
+// Linger lets a consumer's live batches gather events for up to d after
+// their first, for consumers nobody waits on to the millisecond (mail,
+// webhooks, the publisher): they then take a few events a transaction.
+// Call it before Run.
+func (e *Engine) Linger(name string, d time.Duration) {
+	e.feed.HoldFor(name, func(Batch) time.Duration { return d })
+}
 
 // Observe reports every handler's failures to a monitor; call it before
 // adding handlers.

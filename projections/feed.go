@@ -38,17 +38,21 @@ type Feed struct {
 	// RetryDelay is the pause before redelivering a nacked message.
 	RetryDelay time.Duration
 
-	lingers sync.Map // topic -> time.Duration; see Linger
+	holds sync.Map // topic -> Hold
 }
 
-// Linger makes a topic's live batches gather events for up to d after
-// their first, instead of going out one event at a time. For consumers
-// whose work nobody waits on to the millisecond (mail, webhooks, the
-// downstream publisher): live, each event woke every consumer for a
-// transaction of its own, and theirs crowded out the read models' on a
-// small machine. Lingering, they take a few events a transaction. Call it
-// before the topic is subscribed.
-func (f *Feed) Linger(topic string, d time.Duration) { f.lingers.Store(topic, d) }
+// Hold is how long, from its first event, a topic's live batch b may wait
+// to gather more before it goes out; zero sends it with what is ready.
+// The feed asks again as events come, so a batch goes out as soon as its
+// Hold says it need not wait.
+type Hold func(b Batch) time.Duration
+
+// HoldFor sets a topic's Hold (none: each batch goes out with what is
+// ready, live usually one event). Live, each event woke every consumer
+// for a transaction or a statement of its own; on a small machine those
+// crowded out the ones a dashboard waits on. Call it before the topic is
+// subscribed.
+func (f *Feed) HoldFor(topic string, h Hold) { f.holds.Store(topic, h) }
 
 // NewFeed returns a feed reading checkpoints from pool.
 func NewFeed(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) *Feed {
@@ -111,10 +115,12 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			}
 		}
 	}()
-	linger, _ := f.lingers.Load(topic)
-	wait, _ := linger.(time.Duration)
+	hold := func(Batch) time.Duration { return 0 }
+	if h, ok := f.holds.Load(topic); ok {
+		hold = h.(Hold)
+	}
 	for {
-		b, ok := f.next(ctx, items, wait)
+		b, ok := f.next(ctx, items, hold)
 		if !ok {
 			select {
 			case err := <-readErr:
@@ -144,9 +150,9 @@ func startPosition(ctx context.Context, pool *pgxpool.Pool, topic string) (event
 	return LoadCheckpoint(ctx, pool, a.Schema)
 }
 
-// next waits for one item, then takes whatever else is ready, or comes
-// within linger of the first.
-func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message, linger time.Duration) (Batch, bool) {
+// next waits for one item, then takes whatever else is ready, and what
+// comes while hold says the batch may wait.
+func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message, hold Hold) (Batch, bool) {
 	var b Batch
 	add := func(m eventstore.Message) {
 		if m.Event != nil {
@@ -165,12 +171,7 @@ func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message, linger
 	case <-ctx.Done():
 		return b, false
 	}
-	var deadline <-chan time.Time
-	if linger > 0 {
-		t := time.NewTimer(linger)
-		defer t.Stop()
-		deadline = t.C
-	}
+	first := time.Now()
 	for len(b.Records) < f.BatchSize {
 		select {
 		case m, ok := <-items:
@@ -181,18 +182,22 @@ func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message, linger
 			continue
 		default:
 		}
-		if deadline == nil {
+		wait := hold(b) - time.Since(first)
+		if wait <= 0 {
 			return b, true
 		}
+		t := time.NewTimer(wait)
 		select {
 		case m, ok := <-items:
+			t.Stop()
 			if !ok {
 				return b, true
 			}
 			add(m)
-		case <-deadline:
+		case <-t.C:
 			return b, true
 		case <-ctx.Done():
+			t.Stop()
 			return b, true
 		}
 	}

@@ -7,6 +7,8 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/domain/reservation"
+	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
@@ -23,27 +25,62 @@ func TestFeed_a_lingering_topic_gathers_what_comes_after_the_first_event(t *test
 		}()
 	}
 
+	nil0 := fixed(0)
 	items := make(chan eventstore.Message, 4)
 	items <- event(1)
 	later(items, event(2))
-	if b, _ := f.next(ctx, items, 0); len(b.Records) != 1 {
+	if b, _ := f.next(ctx, items, nil0); len(b.Records) != 1 {
 		t.Fatalf("no linger: %d events in the batch, want the one ready", len(b.Records))
 	}
-	if b, _ := f.next(ctx, items, 0); len(b.Records) != 1 || b.Through.Commit != 2 {
+	if b, _ := f.next(ctx, items, nil0); len(b.Records) != 1 || b.Through.Commit != 2 {
 		t.Fatalf("no linger, next: %+v", b)
 	}
 
 	items <- event(3)
 	later(items, event(4))
-	b, _ := f.next(ctx, items, time.Minute) // returns once full
+	b, _ := f.next(ctx, items, fixed(time.Minute)) // returns once full
 	if len(b.Records) != 2 || b.Through.Commit != 4 {
 		t.Fatalf("lingering: %d events through %s, want 2 through 4-4", len(b.Records), b.Through)
 	}
 
 	items <- event(5)
 	start := time.Now()
-	b, _ = f.next(ctx, items, 30*time.Millisecond)
+	b, _ = f.next(ctx, items, fixed(30*time.Millisecond))
 	if len(b.Records) != 1 || time.Since(start) < 30*time.Millisecond {
 		t.Fatalf("lingering with nothing more: %d events after %v", len(b.Records), time.Since(start))
 	}
 }
+
+func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *testing.T) {
+	ctx := context.Background()
+	f := &Feed{BatchSize: 100}
+	hold := projectorHold(writtenTypes(Users{}))
+	of := func(typ string, n uint64) eventstore.Message {
+		return eventstore.Message{Event: &eventstore.RecordedEvent{ID: uuid.New(), Type: typ, Position: eventstore.Position{Commit: n, Prepare: n}}}
+	}
+	claimed, invited := reservation.Claimed{}.EventType(), user.Invited{}.EventType()
+	items := make(chan eventstore.Message, 4)
+
+	// The claim waits, and goes out with the invitation that follows.
+	items <- of(claimed, 1)
+	go func() {
+		time.Sleep(10 * time.Millisecond)
+		items <- of(invited, 2)
+	}()
+	if b, _ := f.next(ctx, items, hold); len(b.Records) != 2 {
+		t.Fatalf("%d events, want the claim and the invitation", len(b.Records))
+	}
+
+	// An invitation goes out at once, a lone claim after the hold.
+	for n, typ := range []string{invited, claimed} {
+		items <- of(typ, uint64(3+n))
+		start := time.Now()
+		b, _ := f.next(ctx, items, hold)
+		held := time.Since(start) >= passOverHold
+		if len(b.Records) != 1 || held != (typ == claimed) {
+			t.Fatalf("%s: %d events after %v", typ, len(b.Records), time.Since(start))
+		}
+	}
+}
+
+func fixed(d time.Duration) Hold { return func(Batch) time.Duration { return d } }
