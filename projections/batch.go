@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -34,6 +35,26 @@ type Record struct {
 	Data       json.RawMessage
 	Metadata   json.RawMessage
 	RecordedAt time.Time
+
+	// ahead is the event decoded as the feed read it (see Topic.Decodes),
+	// when it holds no sealed field; nil otherwise.
+	ahead *decoded
+}
+
+type decoded struct {
+	env event.Envelope
+	ok  bool
+	err error
+}
+
+// decodeAhead decodes the record now, unless it holds a sealed field (to
+// be opened with keys read in the consumer's transaction).
+func (r *Record) decodeAhead() {
+	if bytes.Contains(r.Data, []byte(personal.Prefix)) {
+		return
+	}
+	env, ok, err := r.decode(nil)
+	r.ahead = &decoded{env: env, ok: ok, err: err}
 }
 
 func newRecord(e *eventstore.RecordedEvent) Record {
@@ -78,6 +99,13 @@ func DecodeBatch(msg *message.Message) (Batch, error) {
 // build does not know: it is passed over (and the checkpoint moves past
 // it).
 func (r Record) Envelope(open event.Transform) (env event.Envelope, ok bool, err error) {
+	if r.ahead != nil {
+		return r.ahead.env, r.ahead.ok, r.ahead.err
+	}
+	return r.decode(open)
+}
+
+func (r Record) decode(open event.Transform) (env event.Envelope, ok bool, err error) {
 	e, meta, err := event.DecodeWith(r.Type, r.Data, r.Metadata, open)
 	if errors.Is(err, event.ErrUnknownType) {
 		return env, false, nil

@@ -33,7 +33,8 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 // AddProjector runs a projector under its permanent name.
 func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	e.AddConsumer(p.Name(), Handler(pool, p))
-	e.feed.HoldFor(p.Name(), projectorHold(writtenTypes(p)))
+	written := writtenTypes(p)
+	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written), Decodes: func(t string) bool { return written[t] }})
 }
 
 // projectorHold holds a projector's batch while it has no event of a
@@ -75,7 +76,7 @@ func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
 // webhooks, the publisher): they then take a few events a transaction.
 // Call it before Run.
 func (e *Engine) Linger(name string, d time.Duration) {
-	e.feed.HoldFor(name, func(Batch) time.Duration { return d })
+	e.feed.Serve(name, Topic{Hold: func(Batch) time.Duration { return d }})
 }
 
 // Observe reports every handler's failures to a monitor; call it before

@@ -38,21 +38,33 @@ type Feed struct {
 	// RetryDelay is the pause before redelivering a nacked message.
 	RetryDelay time.Duration
 
-	holds sync.Map // topic -> Hold
+	topics sync.Map // name -> Topic
+}
+
+// Topic is how the feed serves one topic's consumer.
+type Topic struct {
+	// Hold is how long a live batch may wait for more (nil: not at all).
+	Hold Hold
+	// Decodes reports the event types the consumer decodes (nil: all).
+	// The feed decodes those as it reads them, while the consumer still
+	// applies the previous batch: catching up, decoding was half of a
+	// projector's time, spent while the database waited. Events with
+	// sealed personal fields are left to the consumer, which opens them
+	// with the keys as its transaction sees them.
+	Decodes func(eventType string) bool
 }
 
 // Hold is how long, from its first event, a topic's live batch b may wait
 // to gather more before it goes out; zero sends it with what is ready.
 // The feed asks again as events come, so a batch goes out as soon as its
-// Hold says it need not wait.
+// Hold says it need not wait. Live, each event woke every consumer for a
+// transaction or a statement of its own; on a small machine those crowded
+// out the ones a dashboard waits on.
 type Hold func(b Batch) time.Duration
 
-// HoldFor sets a topic's Hold (none: each batch goes out with what is
-// ready, live usually one event). Live, each event woke every consumer
-// for a transaction or a statement of its own; on a small machine those
-// crowded out the ones a dashboard waits on. Call it before the topic is
+// Serve sets how a topic is served; call it before the topic is
 // subscribed.
-func (f *Feed) HoldFor(topic string, h Hold) { f.holds.Store(topic, h) }
+func (f *Feed) Serve(name string, t Topic) { f.topics.Store(name, t) }
 
 // NewFeed returns a feed reading checkpoints from pool.
 func NewFeed(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) *Feed {
@@ -96,7 +108,14 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 	defer sub.Close()
 	// The reader keeps a buffer of events ahead of the handler, so that
 	// while one batch is applied the next one fills up.
-	items := make(chan eventstore.Message, 2*f.BatchSize)
+	var t Topic
+	if v, ok := f.topics.Load(topic); ok {
+		t = v.(Topic)
+	}
+	if t.Hold == nil {
+		t.Hold = func(Batch) time.Duration { return 0 }
+	}
+	items := make(chan item, 2*f.BatchSize)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(items)
@@ -108,19 +127,22 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 				}
 				return
 			}
+			it := item{through: m.Checkpoint}
+			if m.Event != nil {
+				it.event, it.record, it.through = true, newRecord(m.Event), m.Event.Position
+				if t.Decodes == nil || t.Decodes(m.Event.Type) {
+					it.record.decodeAhead()
+				}
+			}
 			select {
-			case items <- m:
+			case items <- it:
 			case <-ctx.Done():
 				return
 			}
 		}
 	}()
-	hold := func(Batch) time.Duration { return 0 }
-	if h, ok := f.holds.Load(topic); ok {
-		hold = h.(Hold)
-	}
 	for {
-		b, ok := f.next(ctx, items, hold)
+		b, ok := f.next(ctx, items, t.Hold)
 		if !ok {
 			select {
 			case err := <-readErr:
@@ -152,15 +174,13 @@ func startPosition(ctx context.Context, pool *pgxpool.Pool, topic string) (event
 
 // next waits for one item, then takes whatever else is ready, and what
 // comes while hold says the batch may wait.
-func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message, hold Hold) (Batch, bool) {
+func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold) (Batch, bool) {
 	var b Batch
-	add := func(m eventstore.Message) {
-		if m.Event != nil {
-			b.Records = append(b.Records, newRecord(m.Event))
-			b.Through = m.Event.Position
-		} else {
-			b.Through = m.Checkpoint
+	add := func(it item) {
+		if it.event {
+			b.Records = append(b.Records, it.record)
 		}
+		b.Through = it.through
 	}
 	select {
 	case m, ok := <-items:
@@ -202,6 +222,14 @@ func (f *Feed) next(ctx context.Context, items <-chan eventstore.Message, hold H
 		}
 	}
 	return b, true
+}
+
+// item is an event of the log read ahead of the consumer, or a position
+// its subscription passed without one.
+type item struct {
+	event   bool
+	record  Record
+	through eventstore.Position
 }
 
 // deliver sends a batch until it is acked; false when ctx ended.

@@ -1,24 +1,28 @@
 package projections
 
 import (
+	"bytes"
 	"context"
+	"errors"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 func TestFeed_a_lingering_topic_gathers_what_comes_after_the_first_event(t *testing.T) {
 	ctx := context.Background()
 	f := &Feed{BatchSize: 2}
-	event := func(n uint64) eventstore.Message {
-		return eventstore.Message{Event: &eventstore.RecordedEvent{ID: uuid.New(), Position: eventstore.Position{Commit: n, Prepare: n}}}
+	event := func(n uint64) item {
+		return itemOf(eventstore.RecordedEvent{ID: uuid.New(), Position: eventstore.Position{Commit: n, Prepare: n}})
 	}
-	later := func(items chan eventstore.Message, m eventstore.Message) {
+	later := func(items chan item, m item) {
 		go func() {
 			time.Sleep(20 * time.Millisecond)
 			items <- m
@@ -26,7 +30,7 @@ func TestFeed_a_lingering_topic_gathers_what_comes_after_the_first_event(t *test
 	}
 
 	nil0 := fixed(0)
-	items := make(chan eventstore.Message, 4)
+	items := make(chan item, 4)
 	items <- event(1)
 	later(items, event(2))
 	if b, _ := f.next(ctx, items, nil0); len(b.Records) != 1 {
@@ -55,11 +59,11 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 	ctx := context.Background()
 	f := &Feed{BatchSize: 100}
 	hold := projectorHold(writtenTypes(Users{}))
-	of := func(typ string, n uint64) eventstore.Message {
-		return eventstore.Message{Event: &eventstore.RecordedEvent{ID: uuid.New(), Type: typ, Position: eventstore.Position{Commit: n, Prepare: n}}}
+	of := func(typ string, n uint64) item {
+		return itemOf(eventstore.RecordedEvent{ID: uuid.New(), Type: typ, Position: eventstore.Position{Commit: n, Prepare: n}})
 	}
 	claimed, invited := reservation.Claimed{}.EventType(), user.Invited{}.EventType()
-	items := make(chan eventstore.Message, 4)
+	items := make(chan item, 4)
 
 	// The claim waits, and goes out with the invitation that follows.
 	items <- of(claimed, 1)
@@ -83,4 +87,30 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 	}
 }
 
+func itemOf(e eventstore.RecordedEvent) item {
+	return item{event: true, record: newRecord(&e), through: e.Position}
+}
+
 func fixed(d time.Duration) Hold { return func(Batch) time.Duration { return d } }
+
+func TestRecord_decoded_ahead_unless_sealed(t *testing.T) {
+	invited := user.Invited{UserID: uuid.New(), Email: "ann@example.com", FirstName: "Ann"}
+	data, meta, err := event.Encode(invited, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	plain := newRecord(&eventstore.RecordedEvent{ID: uuid.New(), Type: invited.EventType(), Data: data, Metadata: meta})
+	plain.decodeAhead()
+	refuse := func(string, []byte) ([]byte, error) { return nil, errors.New("opened in the transaction") }
+	env, ok, err := plain.Envelope(refuse)
+	if err != nil || !ok || env.Event.(user.Invited).Email != invited.Email {
+		t.Fatalf("decoded ahead: %v %v %v", env.Event, ok, err)
+	}
+
+	sealed := newRecord(&eventstore.RecordedEvent{ID: uuid.New(), Type: invited.EventType(),
+		Data: bytes.Replace(data, []byte("ann@example.com"), []byte(personal.Prefix+"c2VhbGVk"), 1), Metadata: meta})
+	sealed.decodeAhead()
+	if _, _, err := sealed.Envelope(refuse); err == nil {
+		t.Fatal("a sealed record was decoded ahead, without its key")
+	}
+}

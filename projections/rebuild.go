@@ -86,38 +86,76 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 	if err != nil {
 		return err
 	}
+	ctx, cancel := context.WithCancel(ctx)
+	defer cancel()
+	written := writtenTypes(p)
 	var done int64
-	for {
-		page, err := store.ReadAll(ctx, at, buildPage)
-		if err != nil {
-			return fmt.Errorf("build %s: %w", schema, err)
+	for pg := range readPages(ctx, store, at, until, written) {
+		if pg.err != nil {
+			return fmt.Errorf("build %s: %w", schema, pg.err)
 		}
-		if until != nil {
-			n := 0
-			for n < len(page) && !until.Less(page[n].Position) {
-				n++
-			}
-			page = page[:n]
-		}
-		if len(page) == 0 {
-			return nil
-		}
-		records := make([]Record, len(page))
-		for i := range page {
-			records[i] = newRecord(&page[i])
-		}
-		through := page[len(page)-1].Position
 		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			return applyBatch(ctx, tx, p, schema, records, through, skipped)
+			return applyBatch(ctx, tx, p, schema, pg.records, pg.through, skipped)
 		}); err != nil {
 			return err
 		}
-		at = through
-		done += int64(len(page))
+		done += int64(len(pg.records))
 		if progress != nil {
 			progress(done, total)
 		}
 	}
+	return ctx.Err()
+}
+
+// page is a page of the log read for a build.
+type page struct {
+	records []Record
+	through eventstore.Position
+	err     error
+}
+
+// readPages reads the log after at, up to until (nil: its end), a page
+// at a time, and decodes the records of the types in decodes (see
+// Record.decodeAhead) while the build applies the page before.
+func readPages(ctx context.Context, store eventstore.Store, at eventstore.Position, until *eventstore.Position, decodes map[string]bool) <-chan page {
+	out := make(chan page, 1)
+	go func() {
+		defer close(out)
+		for {
+			events, err := store.ReadAll(ctx, at, buildPage)
+			if err != nil {
+				select {
+				case out <- page{err: err}:
+				case <-ctx.Done():
+				}
+				return
+			}
+			if until != nil {
+				n := 0
+				for n < len(events) && !until.Less(events[n].Position) {
+					n++
+				}
+				events = events[:n]
+			}
+			if len(events) == 0 {
+				return
+			}
+			pg := page{records: make([]Record, len(events)), through: events[len(events)-1].Position}
+			for i := range events {
+				pg.records[i] = newRecord(&events[i])
+				if decodes[events[i].Type] {
+					pg.records[i].decodeAhead()
+				}
+			}
+			select {
+			case out <- pg:
+			case <-ctx.Done():
+				return
+			}
+			at = pg.through
+		}
+	}()
+	return out
 }
 
 // switchTo makes a build the active one if it has caught up with the live

@@ -6,8 +6,10 @@ import (
 	"net/http"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/bizcenter/bizcenter/audit"
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 func TestChain_an_edited_event_breaks_its_stream_and_no_other(t *testing.T) {
@@ -22,6 +24,7 @@ func TestChain_an_edited_event_breaks_its_stream_and_no_other(t *testing.T) {
 	// read side has seen the last append, so every stream is there.
 	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+resent["position"].(string), admin, nil)
 	ctx := context.Background()
+	readable(t, h.svc.Store(), resent["position"].(string))
 
 	var out bytes.Buffer
 	broken, err := audit.Verify(ctx, h.svc.Store(), &out)
@@ -43,6 +46,7 @@ func TestChain_an_edited_event_breaks_its_stream_and_no_other(t *testing.T) {
 		t.Fatalf("tamper: %v, %d rows", err, tag.RowsAffected())
 	}
 	out.Reset()
+	readable(t, h.svc.Store(), resent["position"].(string))
 	broken, err = audit.Verify(ctx, h.svc.Store(), &out)
 	if err != nil {
 		t.Fatal(err)
@@ -52,5 +56,28 @@ func TestChain_an_edited_event_breaks_its_stream_and_no_other(t *testing.T) {
 	}
 	if !strings.Contains(out.String(), stream+"@0") || !strings.Contains(out.String(), "1 of ") {
 		t.Fatalf("output:\n%s", out.String())
+	}
+}
+
+// readable waits until ReadAll, and so Verify, reaches a position: they
+// stop below the oldest transaction in flight in the whole cluster, which
+// may be another test's.
+func readable(t *testing.T, store eventstore.Store, position string) {
+	t.Helper()
+	pos, err := eventstore.ParsePosition(position)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		log, err := store.ReadAll(context.Background(), eventstore.Start, 10_000)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if len(log) > 0 && !log[len(log)-1].Position.Less(pos) {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the log is not readable up to %s after 10s", pos)
+		}
 	}
 }
