@@ -157,7 +157,7 @@ func live(ctx context.Context, dbURL string, c config, t *bench.Table) error {
 	if err != nil {
 		return err
 	}
-	t.Add(bench.Row{Name: "InviteUser, 8 clients, whole service running", V: r.Sustainable, Unit: "/s"})
+	t.Add(bench.Row{Name: "InviteUser, 8 clients, whole service running, projections caught up", V: r.Sustainable, Unit: "/s"})
 	name := fmt.Sprintf("response -> visible in GET user, %.0f/s, ", r.Rate)
 	base := "INSERT -> SELECT finds it, same rate, "
 	t.Add(bench.Row{Name: name + "p50", V: ms(r.Visible.P50), Unit: "ms", Base: base + "p50", B: ms(b.P50)})
