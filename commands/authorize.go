@@ -29,23 +29,35 @@ func (d Deps) loadAccount(ctx context.Context, id uuid.UUID) (*account.Account, 
 // reservation stream (nil when nobody holds it). The user must still have
 // that email: a reservation left behind by a change of email, or read
 // while one is under way, names nobody, so it never lends anyone rights.
-func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *reservation.Reservation, loaded, error) {
-	var r reservation.Reservation
-	if _, err := load(ctx, d, reservation.UserEmailStream(accountID, user.NormalizeEmail(email)), &r); err != nil {
+func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *emailClaim, loaded, error) {
+	c := newEmailClaim(accountID, user.NormalizeEmail(email))
+	var err error
+	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
 		return nil, nil, loaded{}, err
 	}
-	if r.Owner() == uuid.Nil {
-		return nil, &r, loaded{}, nil
+	if c.Owner() == uuid.Nil {
+		return nil, c, loaded{}, nil
 	}
 	var u user.User
-	l, err := load(ctx, d, user.Stream(r.Owner()), &u)
+	l, err := load(ctx, d, user.Stream(c.Owner()), &u)
 	if err != nil {
-		return nil, &r, l, err
+		return nil, c, l, err
 	}
 	if !u.Exists() || user.NormalizeEmail(u.Email()) != user.NormalizeEmail(email) {
-		return nil, &r, l, nil
+		return nil, c, l, nil
 	}
-	return &u, &r, l, nil
+	return &u, c, l, nil
+}
+
+// emailClaim is the reservation stream of an email in an account, as read.
+type emailClaim struct {
+	reservation.Reservation
+	email, stream string
+	at            loaded
+}
+
+func newEmailClaim(accountID uuid.UUID, email string) *emailClaim {
+	return &emailClaim{email: email, stream: reservation.UserEmailStream(accountID, email)}
 }
 
 // rolesIn returns the roles an actor holds in an account, decided from the

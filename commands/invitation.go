@@ -70,7 +70,7 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 		default:
 			// The stream may hold an earlier claim, released since (the
 			// email of a user who changed it).
-			if err := d.claimEmail(ctx, accountID, user.NormalizeEmail(invited.Email), invited.UserID, by); err != nil {
+			if err := d.claim(ctx, claim, invited.UserID, by); err != nil {
 				return struct{}{}, err
 			}
 		}

@@ -164,16 +164,25 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 // claimEmail reserves an email of the account for a user (nothing to do
 // when it is theirs already).
 func (d Deps) claimEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
-	var r reservation.Reservation
-	stream := reservation.UserEmailStream(accountID, email)
-	l, err := load(ctx, d, stream, &r)
-	switch {
-	case err != nil || r.Owner() == owner:
+	c := newEmailClaim(accountID, email)
+	var err error
+	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
 		return err
-	case r.Owner() != uuid.Nil:
-		return fmt.Errorf("%s is already a user of this account: %w", email, domain.ErrConflict)
 	}
-	_, err = save(ctx, d, stream, l, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
+	return d.claim(ctx, c, owner, by)
+}
+
+// claim reserves an email, as read in c, for a user: read once where the
+// command had to read it anyway (InviteUser looks for the email's user
+// first), not again.
+func (d Deps) claim(ctx context.Context, c *emailClaim, owner uuid.UUID, by origin) error {
+	switch {
+	case c.Owner() == owner:
+		return nil
+	case c.Owner() != uuid.Nil:
+		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
+	}
+	_, err := save(ctx, d, c.stream, c.at, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
 	return err
 }
 
