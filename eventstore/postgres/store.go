@@ -5,6 +5,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
@@ -30,6 +31,9 @@ type Store struct {
 	cfg    Config
 	wakeup *broadcast
 	tail   tail
+	// appending counts this store's appends in flight; each wakes the
+	// subscriptions as it ends (see subscription.Recv).
+	appending atomic.Int64
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -65,6 +69,11 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		ids[i], types[i], data[i], meta[i] = e.ID, e.Type, orEmpty(e.Data), orEmpty(e.Metadata)
 	}
 	expect, rev := expectation(expected)
+	s.appending.Add(1)
+	defer func() {
+		s.appending.Add(-1)
+		s.wakeup.signal()
+	}()
 
 	var outcome string
 	var revision, commit, prepare *int64
@@ -82,9 +91,6 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 			actual = &a
 		}
 		return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: actual}
-	}
-	if outcome == "ok" {
-		s.wakeup.signal()
 	}
 	return eventstore.AppendResult{
 		NextRevision: uint64(*revision),

@@ -75,7 +75,10 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			// still in flight (often a projector's, not an append's) show
 			// within milliseconds: look again soon rather than wait for
 			// the next append or the poll.
-			if hidden {
+			// When this store has appends in flight, the end of each wakes
+			// the subscription anyway: an append of another process is
+			// then looked for at the next wake-up, not polled for.
+			if hidden && s.store.appending.Load() == 0 {
 				s.backoff = min(max(2*s.backoff, time.Millisecond), s.store.cfg.PollInterval)
 			} else {
 				s.backoff = 0
