@@ -34,28 +34,27 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	e.AddConsumer(p.Name(), Handler(pool, p))
 	written := writtenTypes(p)
-	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written), Decodes: func(t string) bool { return written[t] }})
+	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] }})
 }
 
 // projectorHold holds a projector's batch while it has no event of a
-// written type, for up to passOverHold.
-func projectorHold(written map[string]bool) Hold {
+// written type, for up to d.
+func projectorHold(written map[string]bool, d time.Duration) Hold {
 	return func(b Batch) time.Duration {
 		if writesAny(written, b) {
 			return 0
 		}
-		return passOverHold
+		return d
 	}
 }
 
 // passOverHold is how long a projector's batch of events it writes
 // nothing for waits for more before it goes out (and moves the
-// checkpoint, see passOver): live, one statement every few events for
-// each projector with nothing to do, instead of one an event. An event it
-// writes for sends the batch at once. Its cost: while the log holds only
-// such events, the projector's checkpoint (its lag, a read waiting for a
-// position) trails by up to this much.
-const passOverHold = 50 * time.Millisecond
+// checkpoint, see passOver): an invitation's reservation and user events
+// come a millisecond or two apart and then go out together. Short,
+// because reads wait for the users projector to pass their position
+// (read-your-writes) even after commands it writes nothing for.
+const passOverHold = 5 * time.Millisecond
 
 // AddConsumer runs any handler of the feed under a permanent name that is
 // also its checkpoint key (the handler saves its own checkpoint).
@@ -75,9 +74,15 @@ func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
 // their first, for consumers nobody waits on to the millisecond (mail,
 // webhooks, the publisher): they then take a few events a transaction.
 // Call it before Run.
-func (e *Engine) Linger(name string, d time.Duration) {
-	e.feed.Serve(name, Topic{Hold: func(Batch) time.Duration { return d }})
+// decodes names the event types the consumer decodes from a batch's
+// records (nil: all; see Topic.Decodes).
+func (e *Engine) Linger(name string, d time.Duration, decodes func(eventType string) bool) {
+	e.feed.Serve(name, Topic{Hold: func(Batch) time.Duration { return d }, Decodes: decodes})
 }
+
+// DecodesNone is the Decodes of a consumer that reads records' raw data
+// only (webhooks, the publisher).
+func DecodesNone(string) bool { return false }
 
 // Observe reports every handler's failures to a monitor; call it before
 // adding handlers.

@@ -218,7 +218,7 @@ func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold) (Batch, b
 			return b, true
 		case <-ctx.Done():
 			t.Stop()
-			return b, true
+			return b, false
 		}
 	}
 	return b, true

@@ -58,7 +58,8 @@ func TestFeed_a_lingering_topic_gathers_what_comes_after_the_first_event(t *test
 func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *testing.T) {
 	ctx := context.Background()
 	f := &Feed{BatchSize: 100}
-	hold := projectorHold(writtenTypes(Users{}))
+	const wait = 30 * time.Millisecond
+	written := writtenTypes(Users{})
 	of := func(typ string, n uint64) item {
 		return itemOf(eventstore.RecordedEvent{ID: uuid.New(), Type: typ, Position: eventstore.Position{Commit: n, Prepare: n}})
 	}
@@ -71,7 +72,7 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 		time.Sleep(10 * time.Millisecond)
 		items <- of(invited, 2)
 	}()
-	if b, _ := f.next(ctx, items, hold); len(b.Records) != 2 {
+	if b, _ := f.next(ctx, items, projectorHold(written, time.Minute)); len(b.Records) != 2 {
 		t.Fatalf("%d events, want the claim and the invitation", len(b.Records))
 	}
 
@@ -79,8 +80,8 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 	for n, typ := range []string{invited, claimed} {
 		items <- of(typ, uint64(3+n))
 		start := time.Now()
-		b, _ := f.next(ctx, items, hold)
-		held := time.Since(start) >= passOverHold
+		b, _ := f.next(ctx, items, projectorHold(written, wait))
+		held := time.Since(start) >= wait
 		if len(b.Records) != 1 || held != (typ == claimed) {
 			t.Fatalf("%s: %d events after %v", typ, len(b.Records), time.Since(start))
 		}

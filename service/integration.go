@@ -33,7 +33,7 @@ const sideEffectLinger = 20 * time.Millisecond
 func (s *Service) wireIntegration(engine *projections.Engine) error {
 	d := &webhooks.Dispatcher{Pool: s.pool}
 	engine.AddConsumer(webhooks.Name, d.Handle)
-	engine.Linger(webhooks.Name, sideEffectLinger)
+	engine.Linger(webhooks.Name, sideEffectLinger, projections.DecodesNone)
 	s.Monitor.Topics = append(s.Monitor.Topics, webhooks.Name)
 	s.Webhooks = &webhooks.Worker{Pool: s.pool, Log: s.cfg.Log}
 	c := s.cfg.Integration.Publish
@@ -52,7 +52,7 @@ func (s *Service) wireIntegration(engine *projections.Engine) error {
 		return err
 	}
 	engine.AddConsumer(publisher.Name, p.Handle)
-	engine.Linger(publisher.Name, sideEffectLinger)
+	engine.Linger(publisher.Name, sideEffectLinger, projections.DecodesNone)
 	s.Monitor.Topics = append(s.Monitor.Topics, publisher.Name)
 	return nil
 }

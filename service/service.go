@@ -153,7 +153,7 @@ func (s *Service) wire(ctx context.Context) error {
 		return fmt.Errorf("mailer: %w", err)
 	}
 	engine.AddConsumer(mailer.Name, mail.Handle)
-	engine.Linger(mailer.Name, sideEffectLinger)
+	engine.Linger(mailer.Name, sideEffectLinger, nil)
 	if err := s.wireIntegration(engine); err != nil {
 		return err
 	}
