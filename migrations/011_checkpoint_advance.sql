@@ -3,7 +3,8 @@
 -- another instance moved it first. Returning "no row" is not enough for a
 -- batch that sends its COMMIT in the same round trip as its writes
 -- (projections/pipelined.go): only an error stops that COMMIT. SQLSTATE
--- BZ409 is bizcenter's own; the projector maps it to ErrCheckpointMoved.
+-- BZ409 is bizcenter's own; every checkpoint save (projections.Step)
+-- calls this and maps it to ErrCheckpointMoved.
 -- +goose StatementBegin
 CREATE FUNCTION advance_checkpoint(
     p_name text, p_commit bigint, p_prepare bigint, p_from_commit bigint, p_from_prepare bigint)

@@ -89,35 +89,36 @@ func (s *Step) Commit(ctx context.Context) error {
 // save advances the checkpoint by compare-and-set, in the step's
 // transaction.
 func (s *Step) save(ctx context.Context) error {
-	tag, err := s.tx.Exec(ctx, saveCheckpoint, s.saveArgs()...)
-	if err != nil {
-		return fmt.Errorf("projector %s: save checkpoint: %w", s.name, err)
+	_, err := s.tx.Exec(ctx, advanceCheckpoint, s.saveArgs()...)
+	if err = s.moved(err); err != nil && !errors.Is(err, ErrCheckpointMoved) {
+		err = fmt.Errorf("projector %s: save checkpoint: %w", s.name, err)
 	}
-	return s.saved(tag)
+	return err
 }
 
 // queueSave is save at the end of a batch of the step's changes, so that
-// it takes no round trip of its own.
+// it takes no round trip of its own; pass the batch's error to moved.
 func (s *Step) queueSave(q *pgx.Batch) {
-	q.Queue(saveCheckpoint, s.saveArgs()...).Exec(s.saved)
+	q.Queue(advanceCheckpoint, s.saveArgs()...)
 }
 
-const saveCheckpoint = `
-	INSERT INTO projection_checkpoints AS c (name, commit_pos, prepare_pos, updated_at)
-	VALUES ($1, $2, $3, now())
-	ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3, updated_at = now()
-	 WHERE c.commit_pos = $4 AND c.prepare_pos = $5`
+// advanceCheckpoint is the compare-and-set (migration 011): it raises
+// SQLSTATE checkpointMovedCode when another instance moved the checkpoint
+// first, so that nothing queued after it in a pipeline (a COMMIT) runs.
+const advanceCheckpoint = `SELECT advance_checkpoint($1, $2, $3, $4, $5)`
+
+const checkpointMovedCode = "BZ409"
 
 func (s *Step) saveArgs() []any {
 	return []any{s.name, int64(s.to.Commit), int64(s.to.Prepare), int64(s.from.Commit), int64(s.from.Prepare)}
 }
 
-// saved checks the compare-and-set took.
-func (s *Step) saved(tag pgconn.CommandTag) error {
-	if tag.RowsAffected() != 1 {
+// moved is err, or ErrCheckpointMoved when it is the compare-and-set's.
+func (s *Step) moved(err error) error {
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == checkpointMovedCode {
 		return fmt.Errorf("projector %s at %s: %w", s.name, s.to, ErrCheckpointMoved)
 	}
-	return nil
+	return err
 }
 
 // Rollback abandons the step.

@@ -32,8 +32,8 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 
 // AddProjector runs a projector under its permanent name.
 func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
-	e.AddConsumer(p.Name(), Handler(pool, p))
 	written := writtenTypes(p)
+	e.AddConsumer(p.Name(), Handler(pool, p, written))
 	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] }})
 }
 
@@ -73,9 +73,8 @@ func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
 // Linger lets a consumer's live batches gather events for up to d after
 // their first, for consumers nobody waits on to the millisecond (mail,
 // webhooks, the publisher): they then take a few events a transaction.
-// Call it before Run.
 // decodes names the event types the consumer decodes from a batch's
-// records (nil: all; see Topic.Decodes).
+// records (nil: all; see Topic.Decodes). Call it before Run.
 func (e *Engine) Linger(name string, d time.Duration, decodes func(eventType string) bool) {
 	e.feed.Serve(name, Topic{Hold: func(Batch) time.Duration { return d }, Decodes: decodes})
 }

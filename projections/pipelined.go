@@ -6,7 +6,6 @@ import (
 	"fmt"
 
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/personal"
@@ -57,20 +56,14 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	if err != nil {
 		return fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 	}
-	w.Queue(`SELECT advance_checkpoint($1, $2, $3, $4, $5)`, st.saveArgs()...)
+	st.queueSave(w)
 	w.Queue(`COMMIT`)
-	err = conn.SendBatch(ctx, w).Close()
-	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == checkpointMovedCode {
-		return fmt.Errorf("projector %s at %s: %w", st.name, st.to, ErrCheckpointMoved)
+	err = st.moved(conn.SendBatch(ctx, w).Close())
+	if err != nil && !errors.Is(err, ErrCheckpointMoved) {
+		err = fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 	}
-	if err != nil {
-		return fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
-	}
-	return nil
+	return err
 }
-
-// checkpointMovedCode is the SQLSTATE advance_checkpoint raises.
-const checkpointMovedCode = "BZ409"
 
 // rollbackOpen ends a transaction a failed pipeline left open. Should
 // that fail too, the pool closes the connection instead of reusing it.

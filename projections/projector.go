@@ -46,10 +46,10 @@ const versionWait = 500 * time.Millisecond
 // batch, into the active build, skipping what its checkpoint says was
 // already applied. A batch that fails is applied again event by event, so
 // that an event that keeps failing is parked as a dead letter while the
-// rest flows on.
-func Handler(pool *pgxpool.Pool, p Versioned) message.NoPublishHandlerFunc {
+// rest flows on. written is writtenTypes(p): a batch with none of them
+// only moves the checkpoint (passOver).
+func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.NoPublishHandlerFunc {
 	tries := &attempts{}
-	written := writtenTypes(p)
 	return func(msg *message.Message) (err error) {
 		ctx := msg.Context()
 		b, err := DecodeBatch(msg)
@@ -165,10 +165,11 @@ func (a *activeBuild) step(ctx context.Context, db interface {
 	from := eventstore.Start
 	if a.commit != nil && a.prepare != nil {
 		from = eventstore.Position{Commit: uint64(*a.commit), Prepare: uint64(*a.prepare)}
-	} else if loaded, err := LoadCheckpoint(ctx, db, a.Schema); err != nil {
-		return nil, err
 	} else {
-		from = loaded
+		var err error
+		if from, err = LoadCheckpoint(ctx, db, a.Schema); err != nil {
+			return nil, err
+		}
 	}
 	return &Step{name: a.Schema, from: from, to: through, applied: !from.Less(through)}, nil
 }
@@ -208,7 +209,7 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st 
 		return err
 	}
 	st.queueSave(q)
-	return tx.SendBatch(ctx, q).Close()
+	return st.moved(tx.SendBatch(ctx, q).Close())
 }
 
 // queueAll decodes the records after from, their personal fields opened
