@@ -20,6 +20,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"reflect"
 	"strings"
 	"sync"
 
@@ -126,6 +127,17 @@ func (k Keys) Sealer(ctx context.Context) event.Transform {
 	}
 }
 
+// SealWith is a Sealer that seals with the given key, for whoever mints
+// keys themselves and stores them in personal_keys (seeds of synthetic
+// history); commands use Sealer, which keeps one key a person.
+func SealWith(key []byte) event.Transform {
+	return func(eventType string, data []byte) ([]byte, error) {
+		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
+			return func(field, value string) (string, error) { return seal(key, subject, field, value) }, nil
+		})
+	}
+}
+
 // Opener returns the transform that opens an event's personal fields. It
 // keeps the keys it fetched, so use one for a batch of events, not for
 // good: an erasure after it fetched a key is not seen.
@@ -183,18 +195,35 @@ func fill(cache map[uuid.UUID][]byte, rows pgx.Rows, subjects []uuid.UUID) error
 }
 
 // SealedSubject is the subject of an event whose data holds a sealed
-// field; false for any other.
+// field; false for any other. It only tells which keys to fetch together
+// (opening reads the subject again), so it reads the one field, into a
+// struct made for it, instead of every field into a map: catching up, it
+// ran for every sealed event.
 func SealedSubject(eventType string, data []byte) (uuid.UUID, bool) {
 	pf, ok := event.Personal(eventType)
 	if !ok || !bytes.Contains(data, []byte(Prefix)) {
 		return uuid.Nil, false
 	}
-	var doc map[string]json.RawMessage
-	var subject uuid.UUID
-	if json.Unmarshal(data, &doc) != nil || json.Unmarshal(doc[pf.Subject], &subject) != nil || subject == uuid.Nil {
+	doc := reflect.New(subjectDoc(pf.Subject))
+	if json.Unmarshal(data, doc.Interface()) != nil {
 		return uuid.Nil, false
 	}
-	return subject, true
+	subject := doc.Elem().Field(0).Interface().(uuid.UUID)
+	return subject, subject != uuid.Nil
+}
+
+// subjectDocs are the struct types subjectDoc made, by field name.
+var subjectDocs sync.Map
+
+// subjectDoc is struct{ Subject uuid.UUID `json:"<field>"` }.
+func subjectDoc(field string) reflect.Type {
+	if t, ok := subjectDocs.Load(field); ok {
+		return t.(reflect.Type)
+	}
+	t := reflect.StructOf([]reflect.StructField{{Name: "Subject", Type: reflect.TypeFor[uuid.UUID](),
+		Tag: reflect.StructTag(`json:"` + field + `"`)}})
+	subjectDocs.Store(field, t)
+	return t
 }
 
 // opener opens with the keys in cache, fetching the others one by one. A

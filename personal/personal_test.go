@@ -110,3 +110,44 @@ func TestKeys_leave_plain_events_as_they_are(t *testing.T) {
 		t.Fatalf("an event from before sealing: %v %v", got, err)
 	}
 }
+
+// SealWith seals as Sealer does, with the key given: the events open with
+// that key once it is stored, and SealedSubject names whose key that is.
+func TestSealWith_and_SealedSubject(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	e := invited()
+	key := []byte("0123456789abcdef0123456789abcdef")
+	data, meta, _, err := event.EncodeAtWith(e, user.Stream(e.UserID), 0, event.Metadata{EventID: uuid.New()}, personal.SealWith(key))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if strings.Contains(string(data), e.Email) {
+		t.Fatalf("email stored in the clear: %s", data)
+	}
+	if got, ok := personal.SealedSubject(e.EventType(), data); !ok || got != e.UserID {
+		t.Fatalf("SealedSubject: %s %v, want %s", got, ok, e.UserID)
+	}
+	plain, _, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, ok := personal.SealedSubject(e.EventType(), plain); ok {
+		t.Fatal("SealedSubject named a subject for an event with nothing sealed")
+	}
+	if _, ok := personal.SealedSubject(account.Registered{}.EventType(), data); ok {
+		t.Fatal("SealedSubject named a subject for a type without personal fields")
+	}
+
+	if _, err := pool.Exec(ctx, `INSERT INTO personal_keys (subject_id, key) VALUES ($1, $2)`, e.UserID, key); err != nil {
+		t.Fatal(err)
+	}
+	open, err := personal.Keys{DB: pool}.OpenerFor(ctx, []uuid.UUID{e.UserID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	got, _, err := event.DecodeWith(e.EventType(), data, meta, open)
+	if err != nil || got.(user.Invited).Email != e.Email || got.(user.Invited).LastName != e.LastName {
+		t.Fatalf("opened: %+v, %v", got, err)
+	}
+}

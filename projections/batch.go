@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"bytes"
 	"context"
 	"encoding/json"
 	"errors"
@@ -45,16 +44,6 @@ type decoded struct {
 	env event.Envelope
 	ok  bool
 	err error
-}
-
-// decodeAhead decodes the record now, unless it holds a sealed field (to
-// be opened with keys read in the consumer's transaction).
-func (r *Record) decodeAhead() {
-	if bytes.Contains(r.Data, []byte(personal.Prefix)) {
-		return
-	}
-	env, ok, err := r.decode(nil)
-	r.ahead = &decoded{env: env, ok: ok, err: err}
 }
 
 func newRecord(e *eventstore.RecordedEvent) Record {

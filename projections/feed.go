@@ -49,8 +49,8 @@ type Topic struct {
 	// The feed decodes those as it reads them, while the consumer still
 	// applies the previous batch: catching up, decoding was half of a
 	// projector's time, spent while the database waited. Events with
-	// sealed personal fields are left to the consumer, which opens them
-	// with the keys as its transaction sees them.
+	// sealed personal fields are opened too when enough of them come
+	// together (see readAhead); live, the consumer opens them.
 	Decodes func(eventType string) bool
 }
 
@@ -115,10 +115,10 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 	if t.Hold == nil {
 		t.Hold = func(Batch) time.Duration { return 0 }
 	}
-	items := make(chan item, 2*f.BatchSize)
+	read := make(chan item, 2*f.BatchSize)
 	readErr := make(chan error, 1)
 	go func() {
-		defer close(items)
+		defer close(read)
 		for {
 			m, err := sub.Recv()
 			if err != nil {
@@ -130,16 +130,18 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			it := item{through: m.Checkpoint}
 			if m.Event != nil {
 				it.event, it.record, it.through = true, newRecord(m.Event), m.Event.Position
-				if t.Decodes == nil || t.Decodes(m.Event.Type) {
-					it.record.decodeAhead()
-				}
 			}
 			select {
-			case items <- it:
+			case read <- it:
 			case <-ctx.Done():
 				return
 			}
 		}
+	}()
+	items := make(chan item, f.BatchSize)
+	go func() {
+		defer close(items)
+		f.decode(ctx, read, items, t.Decodes)
 	}()
 	for {
 		b, ok := f.next(ctx, items, t.Hold)
@@ -155,6 +157,51 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 		}
 		if !f.deliver(ctx, out, b) {
 			return nil
+		}
+	}
+}
+
+// decodeChunk bounds the items the feed decodes together.
+const decodeChunk = 500
+
+// decode passes items from in to out in order, decoding their records
+// ahead of the consumer (see readAhead) a chunk at a time: whatever in
+// holds ready, up to decodeChunk.
+func (f *Feed) decode(ctx context.Context, in <-chan item, out chan<- item, decodes func(string) bool) {
+	chunk := make([]item, 0, decodeChunk)
+	records := make([]*Record, 0, decodeChunk)
+	for more := true; more; {
+		it, ok := <-in
+		if !ok {
+			return
+		}
+		chunk = append(chunk[:0], it)
+	gather:
+		for len(chunk) < decodeChunk {
+			select {
+			case it, ok := <-in:
+				if !ok {
+					more = false
+					break gather
+				}
+				chunk = append(chunk, it)
+			default:
+				break gather
+			}
+		}
+		records = records[:0]
+		for i := range chunk {
+			if chunk[i].event {
+				records = append(records, &chunk[i].record)
+			}
+		}
+		readAhead(ctx, f.pool, records, decodes)
+		for _, it := range chunk {
+			select {
+			case out <- it:
+			case <-ctx.Done():
+				return
+			}
 		}
 	}
 }

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // Progress is told, after each page, how many events a build has applied,
@@ -90,7 +91,7 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 	defer cancel()
 	written := writtenTypes(p)
 	var done int64
-	for pg := range readPages(ctx, store, at, until, written) {
+	for pg := range readPages(ctx, store, pool, at, until, written) {
 		if pg.err != nil {
 			return fmt.Errorf("build %s: %w", schema, pg.err)
 		}
@@ -116,8 +117,9 @@ type page struct {
 
 // readPages reads the log after at, up to until (nil: its end), a page
 // at a time, and decodes the records of the types in decodes (see
-// Record.decodeAhead) while the build applies the page before.
-func readPages(ctx context.Context, store eventstore.Store, at eventstore.Position, until *eventstore.Position, decodes map[string]bool) <-chan page {
+// readAhead; keys holds the personal keys) while the build applies the
+// page before.
+func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at eventstore.Position, until *eventstore.Position, decodes map[string]bool) <-chan page {
 	out := make(chan page, 1)
 	go func() {
 		defer close(out)
@@ -141,12 +143,12 @@ func readPages(ctx context.Context, store eventstore.Store, at eventstore.Positi
 				return
 			}
 			pg := page{records: make([]Record, len(events)), through: events[len(events)-1].Position}
+			ahead := make([]*Record, len(events))
 			for i := range events {
 				pg.records[i] = newRecord(&events[i])
-				if decodes[events[i].Type] {
-					pg.records[i].decodeAhead()
-				}
+				ahead[i] = &pg.records[i]
 			}
+			readAhead(ctx, keys, ahead, func(t string) bool { return decodes[t] })
 			select {
 			case out <- pg:
 			case <-ctx.Done():

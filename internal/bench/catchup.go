@@ -23,11 +23,12 @@ type Pass struct {
 	PeakRSS int64   // bytes, this process's peak resident set during the pass
 }
 
-// CatchUp seeds n events into store through its appends, then measures
-// EngineCatchUp. The checkpoints and read model are in pool.
+// CatchUp seeds n events (sealed, their keys in p) into store through its
+// appends, then measures EngineCatchUp. The checkpoints and read model
+// are in p.
 func CatchUp(ctx context.Context, store eventstore.Store, p *pgxpool.Pool, n int) (float64, error) {
 	fmt.Fprintf(os.Stderr, "seeding %d events...\n", n)
-	head, err := seed.Invitations(ctx, store, n/5, 5)
+	head, err := seed.SealedInvitations(ctx, store, n/5, 5, keepIn(p))
 	if err != nil {
 		return 0, err
 	}

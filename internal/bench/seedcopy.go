@@ -4,7 +4,9 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"sync"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
@@ -16,8 +18,9 @@ import (
 // copyChunk is how many events CopySeed writes a transaction.
 const copyChunk = 100_000
 
-// CopySeed writes the history seed.Invitations makes (n/5 users, an
-// invitation and 4 resends each) straight into the events table with
+// CopySeed writes the history seed.SealedInvitations makes (n/5 users, an
+// invitation and 4 resends each, their personal fields sealed as commands
+// seal them, and the users' keys) straight into the events table with
 // COPY, copyChunk events a transaction, and returns the last position.
 // The events are the ones seed encodes, in the order its 8 writers make
 // them; the table's defaults give them increasing (tx_id, seq), as appends
@@ -28,9 +31,17 @@ func CopySeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position,
 	defer cancel()
 	rows := make(chan []any, 4096)
 	seeded := make(chan error, 1)
+	var mu sync.Mutex
+	var keys [][]any
+	keep := func(subject uuid.UUID, key []byte) error {
+		mu.Lock()
+		defer mu.Unlock()
+		keys = append(keys, []any{subject, key})
+		return nil
+	}
 	go func() {
 		defer close(rows)
-		_, err := seed.Invitations(ctx, capture{rows: rows}, n/5, 5)
+		_, err := seed.SealedInvitations(ctx, capture{rows: rows}, n/5, 5, keep)
 		seeded <- err
 	}()
 	src := &chunk{rows: rows}
@@ -42,6 +53,9 @@ func CopySeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position,
 	}
 	if err := <-seeded; err != nil {
 		return eventstore.Position{}, err
+	}
+	if _, err := p.CopyFrom(ctx, pgx.Identifier{"personal_keys"}, []string{"subject_id", "key"}, pgx.CopyFromRows(keys)); err != nil {
+		return eventstore.Position{}, fmt.Errorf("copy personal keys: %w", err)
 	}
 	var head eventstore.Position
 	err := p.QueryRow(ctx, `SELECT tx_id, seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1`).Scan(&head.Commit, &head.Prepare)
@@ -97,9 +111,17 @@ func SeedEvents(ctx context.Context, p *pgxpool.Pool, n int, appends bool) (even
 	}
 	fmt.Fprintf(os.Stderr, "seeding %d events by %s...\n", n, how)
 	if appends {
-		head, err := seed.Invitations(ctx, store, n/5, 5)
+		head, err := seed.SealedInvitations(ctx, store, n/5, 5, keepIn(p))
 		return store, head, err
 	}
 	head, err := CopySeed(ctx, p, n)
 	return store, head, err
+}
+
+// keepIn stores each seeded user's key in pool's personal_keys.
+func keepIn(p *pgxpool.Pool) seed.Keep {
+	return func(subject uuid.UUID, key []byte) error {
+		_, err := p.Exec(context.Background(), `INSERT INTO personal_keys (subject_id, key) VALUES ($1, $2)`, subject, key)
+		return err
+	}
 }

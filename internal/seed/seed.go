@@ -4,6 +4,7 @@ package seed
 
 import (
 	"context"
+	"crypto/rand"
 	"fmt"
 	"sync"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // Sent is when every seeded invitation was sent: long ago, so each is
@@ -23,6 +25,21 @@ var Sent = time.Date(2020, 1, 1, 0, 0, 0, 0, time.UTC)
 // followed by resends (perUser events in all, one append per user), from 8
 // writers. It returns the position of the last event appended.
 func Invitations(ctx context.Context, store eventstore.Store, n, perUser int) (eventstore.Position, error) {
+	return invitations(ctx, store, n, perUser, nil)
+}
+
+// Keep is told the key each user's personal fields were sealed with; it
+// must store it (personal_keys) for the events to open.
+type Keep func(subject uuid.UUID, key []byte) error
+
+// SealedInvitations is Invitations with each user's email and names
+// sealed, as commands store them, with a key minted for the user and
+// handed to keep.
+func SealedInvitations(ctx context.Context, store eventstore.Store, n, perUser int, keep Keep) (eventstore.Position, error) {
+	return invitations(ctx, store, n, perUser, keep)
+}
+
+func invitations(ctx context.Context, store eventstore.Store, n, perUser int, keep Keep) (eventstore.Position, error) {
 	account := uuid.New()
 	var mu sync.Mutex
 	var last eventstore.Position
@@ -33,7 +50,7 @@ func Invitations(ctx context.Context, store eventstore.Store, n, perUser int) (e
 		go func() {
 			defer wg.Done()
 			for i := w; i < n; i += 8 {
-				res, err := appendUser(ctx, store, account, i, perUser)
+				res, err := appendUser(ctx, store, account, i, perUser, keep)
 				if err != nil {
 					errs <- err
 					return
@@ -51,8 +68,17 @@ func Invitations(ctx context.Context, store eventstore.Store, n, perUser int) (e
 	return last, <-errs
 }
 
-func appendUser(ctx context.Context, store eventstore.Store, account uuid.UUID, i, perUser int) (eventstore.AppendResult, error) {
+func appendUser(ctx context.Context, store eventstore.Store, account uuid.UUID, i, perUser int, keep Keep) (eventstore.AppendResult, error) {
 	id := uuid.New()
+	var seal event.Transform
+	if keep != nil {
+		key := make([]byte, 32)
+		_, _ = rand.Read(key) // never fails
+		if err := keep(id, key); err != nil {
+			return eventstore.AppendResult{}, err
+		}
+		seal = personal.SealWith(key)
+	}
 	expires := Sent.Add(user.InvitationValidity)
 	evs := []event.Event{user.Invited{
 		UserID: id, AccountID: account, Email: fmt.Sprintf("u%d@seed.example", i), FirstName: "Seed", LastName: fmt.Sprint(i),
@@ -63,9 +89,12 @@ func appendUser(ctx context.Context, store eventstore.Store, account uuid.UUID, 
 		evs = append(evs, user.InvitationResent{UserID: id, AccountID: account, InvitationID: uuid.New(), TokenHash: "seeded", ResentBy: "seed", SentAt: Sent, ExpiresAt: expires})
 	}
 	data := make([]eventstore.EventData, len(evs))
+	prev := ""
 	for k, e := range evs {
 		eid := uuid.New()
-		payload, meta, err := event.Encode(e, event.Metadata{EventID: eid, Actor: "seed", CorrelationID: "seed", OccurredAt: Sent})
+		payload, meta, hash, err := event.EncodeAtWith(e, user.Stream(id), uint64(k),
+			event.Metadata{EventID: eid, Actor: "seed", CorrelationID: "seed", OccurredAt: Sent, PreviousHash: prev}, seal)
+		prev = hash
 		if err != nil {
 			return eventstore.AppendResult{}, err
 		}

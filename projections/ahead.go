@@ -1,0 +1,70 @@
+package projections
+
+import (
+	"bytes"
+	"context"
+
+	"github.com/bizcenter/bizcenter/personal"
+)
+
+// openAheadMin is how many sealed records a chunk read ahead must hold
+// before the reader fetches their keys itself. Catching up, opening
+// sealed fields inside the consumer's transaction was most of its decoding
+// (every invitation is sealed); live, a chunk holds an event or two, and
+// the consumer fetches their keys in its first round trip anyway, so a
+// query of the reader's own would only add one.
+const openAheadMin = 16
+
+// sealed reports whether the record holds a sealed personal field.
+func (r *Record) sealed() bool { return bytes.Contains(r.Data, []byte(personal.Prefix)) }
+
+// decodeAhead decodes the record now, unless it holds a sealed field (to
+// be opened with keys read in the consumer's transaction, or by
+// openAhead).
+func (r *Record) decodeAhead() {
+	if r.sealed() {
+		return
+	}
+	env, ok, err := r.decode(nil)
+	r.ahead = &decoded{env: env, ok: ok, err: err}
+}
+
+// readAhead decodes the records the consumer decodes (nil: all), and
+// opens the sealed ones among them when there are openAheadMin or more,
+// with their keys fetched in one query. A record left undecoded (too few
+// sealed records, a key query that failed) is decoded by the consumer, as
+// always.
+//
+// Keys read before the consumer's transaction are sound: an erasure after
+// the read is itself an event, applied after these, which overwrites what
+// they wrote; one before it made the key unreadable for both.
+func readAhead(ctx context.Context, db personal.DB, records []*Record, decodes func(eventType string) bool) {
+	var sealed []*Record
+	for _, r := range records {
+		switch {
+		case decodes != nil && !decodes(r.Type):
+		case r.sealed():
+			sealed = append(sealed, r)
+		default:
+			r.decodeAhead()
+		}
+	}
+	if len(sealed) < openAheadMin {
+		return
+	}
+	copies := make([]Record, len(sealed))
+	for i, r := range sealed {
+		copies[i] = *r
+	}
+	open, err := OpenerFor(ctx, db, copies)
+	if err != nil {
+		return
+	}
+	for _, r := range sealed {
+		// Only what opened: an error might be the database's, not the
+		// event's, and the consumer's own attempt will tell.
+		if env, ok, err := r.decode(open); err == nil {
+			r.ahead = &decoded{env: env, ok: ok}
+		}
+	}
+}
