@@ -106,8 +106,9 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 		return fmt.Errorf("subscribe %s from %s: %w", topic, from, err)
 	}
 	defer sub.Close()
-	// The reader keeps a buffer of events ahead of the handler, so that
-	// while one batch is applied the next one fills up.
+	// A reader and a decoder keep a batch or two of events ahead of the
+	// handler, so that while one batch is applied the next one is read
+	// and decoded.
 	var t Topic
 	if v, ok := f.topics.Load(topic); ok {
 		t = v.(Topic)
@@ -115,7 +116,7 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 	if t.Hold == nil {
 		t.Hold = func(Batch) time.Duration { return 0 }
 	}
-	read := make(chan item, 2*f.BatchSize)
+	read := make(chan item, f.BatchSize)
 	readErr := make(chan error, 1)
 	go func() {
 		defer close(read)
