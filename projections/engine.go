@@ -16,9 +16,10 @@ import (
 // Engine is the watermill router that runs every projector and consumer
 // of the feed in one process.
 type Engine struct {
-	router  *message.Router
-	feed    *Feed
-	monitor *Monitor
+	router   *message.Router
+	feed     *Feed
+	monitor  *Monitor
+	advances Advances
 }
 
 // NewEngine makes an engine over a feed.
@@ -59,16 +60,21 @@ const passOverHold = 5 * time.Millisecond
 // AddConsumer runs any handler of the feed under a permanent name that is
 // also its checkpoint key (the handler saves its own checkpoint).
 func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
-	if m := e.monitor; m != nil {
-		next := h
-		h = func(msg *message.Message) error {
-			err := next(msg)
+	m := e.monitor
+	e.router.AddConsumerHandler(name, name, e.feed, func(msg *message.Message) error {
+		err := h(msg)
+		if m != nil {
 			m.Observe(name, err)
-			return err
 		}
-	}
-	e.router.AddConsumerHandler(name, name, e.feed, h)
+		if err == nil {
+			e.advances.Signal(name)
+		}
+		return err
+	})
 }
+
+// Advances are the signals of this engine's handlers finishing batches.
+func (e *Engine) Advances() *Advances { return &e.advances }
 
 // Linger lets a consumer's live batches gather events for up to d after
 // their first, for consumers nobody waits on to the millisecond (mail,

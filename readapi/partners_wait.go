@@ -2,9 +2,7 @@ package readapi
 
 import (
 	"context"
-	"fmt"
 	"net/http"
-	"time"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
@@ -47,31 +45,4 @@ func partnersEndpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In,
 		}
 		return run(ctx, q.in)
 	})
-}
-
-// waitProjector returns once a projector's checkpoint is at or past pos,
-// polling briefly; past d.WaitBound it returns a 503 problem.
-func (d Deps) waitProjector(ctx context.Context, name string, pos eventstore.Position) error {
-	if pos.IsZero() {
-		return nil
-	}
-	bounded, cancel := context.WithTimeout(ctx, d.WaitBound)
-	defer cancel()
-	for delay := firstPoll; ; delay = min(2*delay, maxPoll) {
-		at, err := checkpoint(bounded, d, name)
-		switch {
-		case err == nil && !at.Less(pos):
-			return nil
-		case err != nil && bounded.Err() == nil:
-			return err
-		}
-		select {
-		case <-bounded.Done():
-			p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
-				fmt.Sprintf("the %s read model has not reached position %s within %s; retry", name, pos, d.WaitBound))
-			p.RetryAfter = 1
-			return p
-		case <-time.After(delay):
-		}
-	}
 }

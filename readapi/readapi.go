@@ -27,6 +27,13 @@ type Deps struct {
 	Clock clock.Clock
 	// WaitBound bounds the wait for ?after (DefaultWaitBound when 0).
 	WaitBound time.Duration
+	// Advanced, when set, returns a channel closed when this process next
+	// finishes a batch of the named projector (projections.Advances.Next):
+	// a read waiting for ?after then looks at once. Reads poll besides, for
+	// a projector another instance leads.
+	Advanced func(projector string) <-chan struct{}
+
+	firstPoll time.Duration // of the wait for ?after: firstPoll unless a test sets it
 }
 
 // Routes declares every read route.
@@ -36,6 +43,9 @@ func Routes(d Deps) []kit.Route {
 	}
 	if d.Clock == nil {
 		d.Clock = clock.System{}
+	}
+	if d.firstPoll <= 0 {
+		d.firstPoll = firstPoll
 	}
 	routes := []kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}
 	routes = append(routes, d.subscriptionRoutes()...)

@@ -41,17 +41,28 @@ func (in *input) parsePosition(field, s string) eventstore.Position {
 	return pos
 }
 
-// waitFor returns once the users projector's checkpoint is at or past pos,
-// polling briefly; past d.WaitBound it returns a 503 problem.
+// waitFor returns once the users projector has passed pos (every read
+// route reads rm_users, if only to check the caller).
 func (d Deps) waitFor(ctx context.Context, pos eventstore.Position) error {
+	return d.waitProjector(ctx, usersProjector, pos)
+}
+
+// waitProjector returns once a projector's checkpoint is at or past pos,
+// looking again whenever this process's handler of it finishes a batch
+// (Deps.Advanced) and otherwise polling, more slowly each time; past
+// d.WaitBound it returns a 503 problem.
+func (d Deps) waitProjector(ctx context.Context, name string, pos eventstore.Position) error {
 	if pos.IsZero() {
 		return nil
 	}
 	bounded, cancel := context.WithTimeout(ctx, d.WaitBound)
 	defer cancel()
-	delay := firstPoll
-	for {
-		at, err := checkpoint(bounded, d, usersProjector)
+	for delay := d.firstPoll; ; delay = min(2*delay, maxPoll) {
+		var advanced <-chan struct{} // nil: never
+		if d.Advanced != nil {
+			advanced = d.Advanced(name)
+		}
+		at, err := checkpoint(bounded, d, name)
 		switch {
 		case err == nil && !at.Less(pos):
 			return nil
@@ -61,12 +72,12 @@ func (d Deps) waitFor(ctx context.Context, pos eventstore.Position) error {
 		select {
 		case <-bounded.Done():
 			p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
-				fmt.Sprintf("the read model has not reached position %s within %s; retry", pos, d.WaitBound))
+				fmt.Sprintf("the %s read model has not reached position %s within %s; retry", name, pos, d.WaitBound))
 			p.RetryAfter = 1
 			return p
+		case <-advanced:
 		case <-time.After(delay):
 		}
-		delay = min(2*delay, maxPoll)
 	}
 }
 

@@ -1,10 +1,14 @@
 package readapi
 
 import (
+	"context"
 	"net/http"
 	"net/http/httptest"
 	"testing"
 	"time"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/projections"
 )
 
 func serve(f *fixture, req *http.Request) *httptest.ResponseRecorder {
@@ -79,4 +83,42 @@ func TestAfter_waits_for_a_checkpoint_row_that_does_not_exist_yet(t *testing.T) 
 	f.problem(admin, "/v1/me?after=1-0", http.StatusServiceUnavailable)
 	f.checkpoint(1, 0)
 	f.ok(admin, "/v1/me?after=1-0", &Me{})
+}
+
+// A read waiting for ?after looks again when this process's handler of
+// the projector finishes a batch, not only at its next poll: with polls an
+// hour apart, only the signal can answer it within the bound.
+func TestAfter_looks_again_when_the_projector_of_this_process_finishes_a_batch(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	f.checkpoint(10, 1)
+	var advances projections.Advances
+	looks := make(chan string, 10)
+	d := Deps{Pool: f.pool, WaitBound: 30 * time.Second, firstPoll: time.Hour}
+	var n int
+	d.Advanced = func(name string) <-chan struct{} {
+		next := advances.Next(name) // taken before the checkpoint is read
+		if n++; n == 2 {
+			f.buildCheckpoint(f.build, 10, 5) // the batch that woke it moved it
+		}
+		looks <- name
+		return next
+	}
+	done := make(chan error, 1)
+	go func() { done <- d.waitFor(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}) }()
+	if name := <-looks; name != usersProjector {
+		t.Fatalf("waits for %s, want %s", name, usersProjector)
+	}
+	advances.Signal("partners")
+	select {
+	case <-looks:
+		t.Fatal("another projector's batch woke the read")
+	case <-time.After(50 * time.Millisecond):
+	}
+	advances.Signal(usersProjector)
+	if err := <-done; err != nil {
+		t.Fatalf("after the users projector's batch: %v", err)
+	}
+	if n != 2 {
+		t.Fatalf("looked %d times, want 2", n)
+	}
 }

@@ -303,7 +303,7 @@ func (s *Service) Close() {
 // GET /v1/me.
 func (s *Service) readRoutes(deps commands.Deps) []kit.Route {
 	signIn := commands.Logged("SignIn", s.cfg.Log, commands.SignInHandler(deps, s.pendingByEmail))
-	routes := readapi.Routes(readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock})
+	routes := readapi.Routes(readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next})
 	for i, r := range routes {
 		if r.Method == http.MethodGet && r.Path == "/v1/me" {
 			routes[i] = httpapi.SignInOn(r, signIn, s.cfg.Log)

@@ -164,6 +164,9 @@ func live(ctx context.Context, dbURL string, c config, t *bench.Table) error {
 	t.Add(bench.Row{Name: name + "p99", V: ms(r.Visible.P99), Unit: "ms", Base: base + "p99", B: ms(b.P99)}.AtMost(10))
 	t.Add(bench.Row{Name: name + "max", V: ms(r.Visible.Max), Unit: "ms", Base: base + "max", B: ms(b.Max)})
 	t.Add(bench.Row{Name: "  GETs a user took to be visible, on average", V: r.Polls, Unit: ""})
+	after := fmt.Sprintf("response -> GET user ?after=position answers, %.0f/s, ", r.Rate)
+	t.Add(bench.Row{Name: after + "p50", V: ms(r.After.P50), Unit: "ms"})
+	t.Add(bench.Row{Name: after + "p99", V: ms(r.After.P99), Unit: "ms"})
 	return nil
 }
 

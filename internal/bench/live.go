@@ -16,6 +16,7 @@ type LiveResult struct {
 	Rate        float64 // the paced rate measured at
 	Visible     Summary // command response -> GET answers 200
 	Polls       float64 // GETs a user took to be seen, on average
+	After       Summary // command response -> one GET ?after=position answers 200
 }
 
 // LiveConfig sizes the live measure.
@@ -75,26 +76,61 @@ func Live(ctx context.Context, dbURL string, cfg LiveConfig) (LiveResult, error)
 
 	r := LiveResult{Sustainable: sustained, Rate: sustained * cfg.Fraction}
 	fmt.Fprintf(os.Stderr, "live: InviteUser at %.0f/s for %v, polling the user until visible...\n", r.Rate, cfg.Time)
+	waits, work := poolWaits(n.svc.Pool(), "live: service"), dbWork(ctx, n.svc.Pool(), "live: paced")
+	r.Visible, r.Polls, err = pacedReads(n, r.Rate, cfg.Time, "live: paced", func(res invited) (time.Duration, int, error) {
+		return waitVisible(n, users+res.UserID.String(), cfg.Poll)
+	})
+	waits()
+	work(r.Visible.N)
+	fmt.Fprintf(os.Stderr, "live: visible %v, %.1f GETs a user\n", r.Visible, r.Polls)
+	if err != nil {
+		return r, err
+	}
+
+	// What a dashboard does after a command: one GET with the position
+	// the command answered, which the service holds until the read model
+	// has it (read-your-writes).
+	fmt.Fprintf(os.Stderr, "live: InviteUser at %.0f/s for %v, one GET ?after=position each...\n", r.Rate, cfg.Time)
+	r.After, _, err = pacedReads(n, r.Rate, cfg.Time, "live: ?after", func(res invited) (time.Duration, int, error) {
+		start := time.Now()
+		status, err := n.get(users + res.UserID.String() + "?after=" + res.Position)
+		if err == nil && status != http.StatusOK {
+			err = fmt.Errorf("GET ?after=%s: %d", res.Position, status)
+		}
+		return time.Since(start), 1, err
+	})
+	fmt.Fprintf(os.Stderr, "live: answered ?after %v\n", r.After)
+	return r, err
+}
+
+// pacedReads invites at rate for d, reading each new user back with read,
+// and summarizes how long the reads took and how many GETs they made.
+func pacedReads(n *node, rate float64, d time.Duration, what string, read func(invited) (time.Duration, int, error)) (Summary, float64, error) {
 	var lat Latencies
-	var polls atomic.Int64
-	mark, waits, work := markCPU(), poolWaits(n.svc.Pool(), "live: service"), dbWork(ctx, n.svc.Pool(), "live: paced")
-	err = paced(r.Rate, cfg.Time, func(i int) error {
-		res, err := n.invite(fmt.Sprintf("live%d@bench.example", i))
+	var gets atomic.Int64
+	mark := markCPU()
+	err := paced(rate, d, func(i int) error {
+		res, err := n.invite(fmt.Sprintf("%s%d@bench.example", strings.Map(emailSafe, what), i))
 		if err != nil {
 			return err
 		}
-		took, gets, err := waitVisible(n, users+res.UserID.String(), cfg.Poll)
+		took, g, err := read(res)
 		lat.Add(took)
-		polls.Add(int64(gets))
+		gets.Add(int64(g))
 		return err
 	})
-	mark.report("live: paced")
-	waits()
-	r.Visible = lat.Summary()
-	work(r.Visible.N)
-	r.Polls = float64(polls.Load()) / float64(max(1, r.Visible.N))
-	fmt.Fprintf(os.Stderr, "live: visible %v, %.1f GETs a user\n", r.Visible, r.Polls)
-	return r, err
+	mark.report(what)
+	s := lat.Summary()
+	return s, float64(gets.Load()) / float64(max(1, s.N)), err
+}
+
+// emailSafe keeps the letters of a measure's name for the local part of
+// its invitations' addresses.
+func emailSafe(r rune) rune {
+	if r >= 'a' && r <= 'z' {
+		return r
+	}
+	return -1
 }
 
 // waitVisible polls a path until it answers 200 and says how long that
