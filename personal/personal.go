@@ -196,9 +196,10 @@ func fill(cache map[uuid.UUID][]byte, rows pgx.Rows, subjects []uuid.UUID) error
 
 // SealedSubject is the subject of an event whose data holds a sealed
 // field; false for any other. It only tells which keys to fetch together
-// (opening reads the subject again), so it reads the one field, into a
-// struct made for it, instead of every field into a map: catching up, it
-// ran for every sealed event.
+// (opening reads the subject again, exactly, and fetches a key it lacks),
+// so it reads the one field, into a struct made for it, instead of every
+// field into a map: catching up, it ran for every sealed event. (Struct
+// fields match keys without regard to case; our encoder writes one key.)
 func SealedSubject(eventType string, data []byte) (uuid.UUID, bool) {
 	pf, ok := event.Personal(eventType)
 	if !ok || !bytes.Contains(data, []byte(Prefix)) {

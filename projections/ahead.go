@@ -8,11 +8,12 @@ import (
 )
 
 // openAheadMin is how many sealed records a chunk read ahead must hold
-// before the reader fetches their keys itself. Catching up, opening
-// sealed fields inside the consumer's transaction was most of its decoding
-// (every invitation is sealed); live, a chunk holds an event or two, and
-// the consumer fetches their keys in its first round trip anyway, so a
-// query of the reader's own would only add one.
+// before the feed's decoding stage (or a build's page reader) fetches
+// their keys itself. Catching up, opening sealed fields inside the
+// consumer's transaction was most of its decoding (every invitation is
+// sealed); live, a chunk holds an event or two, and the consumer fetches
+// their keys in its first round trip anyway, so a query of the feed's own
+// would only add one.
 const openAheadMin = 16
 
 // sealed reports whether the record holds a sealed personal field.
@@ -29,16 +30,18 @@ func (r *Record) decodeAhead() {
 	r.ahead = &decoded{env: env, ok: ok, err: err}
 }
 
-// readAhead decodes the records the consumer decodes (nil: all), and
-// opens the sealed ones among them when there are openAheadMin or more,
-// with their keys fetched in one query. A record left undecoded (too few
-// sealed records, a key query that failed) is decoded by the consumer, as
-// always.
+// readAhead decodes the records the consumer decodes (nil: all), and,
+// given keys, opens the sealed ones among them when there are
+// openAheadMin or more, with their keys fetched in one query. A record
+// left undecoded (too few sealed records, a key query that failed, no
+// keys given) is decoded by the consumer, as always.
 //
-// Keys read before the consumer's transaction are sound: an erasure after
-// the read is itself an event, applied after these, which overwrites what
-// they wrote; one before it made the key unreadable for both.
-func readAhead(ctx context.Context, db personal.DB, records []*Record, decodes func(eventType string) bool) {
+// Only projectors are given keys. For a read model, keys read before the
+// consumer's transaction are sound: an erasure after the read is an event
+// of its own, applied after these, that blanks what they wrote. A side
+// effect cannot be blanked: the mailer opens in its own transaction, so
+// that an invitation erased before it reads "[erased]" and is not sent.
+func readAhead(ctx context.Context, keys personal.DB, records []*Record, decodes func(eventType string) bool) {
 	var sealed []*Record
 	for _, r := range records {
 		switch {
@@ -49,14 +52,14 @@ func readAhead(ctx context.Context, db personal.DB, records []*Record, decodes f
 			r.decodeAhead()
 		}
 	}
-	if len(sealed) < openAheadMin {
+	if keys == nil || len(sealed) < openAheadMin {
 		return
 	}
 	copies := make([]Record, len(sealed))
 	for i, r := range sealed {
 		copies[i] = *r
 	}
-	open, err := OpenerFor(ctx, db, copies)
+	open, err := OpenerFor(ctx, keys, copies)
 	if err != nil {
 		return
 	}

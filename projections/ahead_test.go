@@ -59,6 +59,14 @@ func TestReadAhead_opens_sealed_records_only_when_enough_come_together(t *testin
 		t.Fatal("a lone sealed record was opened ahead: live, that adds a round trip")
 	}
 
+	// Without keys (a consumer with side effects: the mailer), sealed
+	// records are the consumer's to open, in its own transaction.
+	mailed, _ := sealedInvitations(t, pool, openAheadMin)
+	readAhead(ctx, nil, mailed, nil)
+	if mailed[0].ahead != nil {
+		t.Fatal("a sealed record was opened ahead for a consumer given no keys")
+	}
+
 	// A type the consumer does not decode is left alone.
 	skipped, _ := sealedInvitations(t, pool, openAheadMin)
 	readAhead(ctx, pool, skipped, func(string) bool { return false })

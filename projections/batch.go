@@ -118,11 +118,14 @@ func OpenerFor(ctx context.Context, db personal.DB, records []Record) (event.Tra
 }
 
 // sealedSubjects are the people whose sealed fields records hold, each
-// once.
+// once; records opened ahead need no key.
 func sealedSubjects(records []Record) []uuid.UUID {
 	var subjects []uuid.UUID
 	seen := map[uuid.UUID]bool{}
 	for _, r := range records {
+		if r.ahead != nil {
+			continue
+		}
 		if id, ok := personal.SealedSubject(r.Type, r.Data); ok && !seen[id] {
 			seen[id] = true
 			subjects = append(subjects, id)

@@ -35,7 +35,8 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	written := writtenTypes(p)
 	e.AddConsumer(p.Name(), Handler(pool, p, written))
-	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] }})
+	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
+		OpenAhead: true, Version: p.Version()})
 }
 
 // projectorHold holds a projector's batch while it has no event of a

@@ -18,6 +18,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // metaThrough is the message metadata naming the batch's last position.
@@ -49,9 +50,18 @@ type Topic struct {
 	// The feed decodes those as it reads them, while the consumer still
 	// applies the previous batch: catching up, decoding was half of a
 	// projector's time, spent while the database waited. Events with
-	// sealed personal fields are opened too when enough of them come
-	// together (see readAhead); live, the consumer opens them.
+	// sealed personal fields are left to the consumer, unless OpenAhead.
 	Decodes func(eventType string) bool
+	// OpenAhead lets the feed open sealed personal fields as it decodes
+	// (see readAhead); only for projectors, whose writes an erasure
+	// applied later blanks.
+	OpenAhead bool
+	// Version is the version of the projector this process runs for the
+	// topic (0: the topic is not a projector's). While the active build is
+	// of a newer version, written by a newer release running beside this
+	// one, this process neither takes the topic's lead nor keeps it: its
+	// code cannot write that build, and holding the lead would stall it.
+	Version int
 }
 
 // Hold is how long, from its first event, a topic's live batch b may wait
@@ -80,7 +90,18 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 	out := make(chan *message.Message)
 	go func() {
 		defer close(out)
-		for ctx.Err() == nil {
+		for warned := false; ctx.Err() == nil; {
+			if f.outdated(ctx, topic) {
+				if !warned {
+					f.log.Warn("the active build is of a newer release: leaving the topic to the instances that run it", "topic", topic)
+					warned = true
+				}
+				select {
+				case <-ctx.Done():
+				case <-time.After(LeaseRetry):
+				}
+				continue
+			}
 			lctx, release, err := lead(ctx, f.pool, topic)
 			if err != nil {
 				return
@@ -95,7 +116,19 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 	return out, nil
 }
 
-// follow feeds out from the topic's checkpoint until ctx ends.
+// outdated reports whether the topic's projector has an active build of a
+// newer version than this process runs (see Topic.Version).
+func (f *Feed) outdated(ctx context.Context, topic string) bool {
+	v, ok := f.topics.Load(topic)
+	if !ok || v.(Topic).Version == 0 {
+		return false
+	}
+	a, err := ActiveBuild(ctx, f.pool, topic)
+	return err == nil && a.Version > v.(Topic).Version
+}
+
+// follow feeds out from the topic's checkpoint until ctx ends, or until
+// a batch failed and the topic turned out to be outdated.
 func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Message) error {
 	from, err := startPosition(ctx, f.pool, topic)
 	if err != nil {
@@ -142,7 +175,11 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 	items := make(chan item, f.BatchSize)
 	go func() {
 		defer close(items)
-		f.decode(ctx, read, items, t.Decodes)
+		var keys personal.DB // nil: sealed records are the consumer's to open
+		if t.OpenAhead {
+			keys = f.pool
+		}
+		f.decode(ctx, read, items, t.Decodes, keys)
 	}()
 	for {
 		b, ok := f.next(ctx, items, t.Hold)
@@ -156,7 +193,7 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			}
 			return nil
 		}
-		if !f.deliver(ctx, out, b) {
+		if !f.deliver(ctx, out, b, func() bool { return f.outdated(ctx, topic) }) {
 			return nil
 		}
 	}
@@ -168,7 +205,7 @@ const decodeChunk = 500
 // decode passes items from in to out in order, decoding their records
 // ahead of the consumer (see readAhead) a chunk at a time: whatever in
 // holds ready, up to decodeChunk.
-func (f *Feed) decode(ctx context.Context, in <-chan item, out chan<- item, decodes func(string) bool) {
+func (f *Feed) decode(ctx context.Context, in <-chan item, out chan<- item, decodes func(string) bool, keys personal.DB) {
 	chunk := make([]item, 0, decodeChunk)
 	records := make([]*Record, 0, decodeChunk)
 	for more := true; more; {
@@ -196,7 +233,7 @@ func (f *Feed) decode(ctx context.Context, in <-chan item, out chan<- item, deco
 				records = append(records, &chunk[i].record)
 			}
 		}
-		readAhead(ctx, f.pool, records, decodes)
+		readAhead(ctx, keys, records, decodes)
 		for _, it := range chunk {
 			select {
 			case out <- it:
@@ -280,8 +317,9 @@ type item struct {
 	through eventstore.Position
 }
 
-// deliver sends a batch until it is acked; false when ctx ended.
-func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch) bool {
+// deliver sends a batch until it is acked; false when ctx ended, or when
+// it was nacked and outdated says the topic is no longer this process's.
+func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch, outdated func() bool) bool {
 	for {
 		m := b.message(ctx)
 		select {
@@ -293,6 +331,9 @@ func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch
 		case <-m.Acked():
 			return true
 		case <-m.Nacked():
+			if outdated() {
+				return false
+			}
 		case <-ctx.Done():
 			return false
 		}

@@ -115,3 +115,39 @@ func TestRecord_decoded_ahead_unless_sealed(t *testing.T) {
 		t.Fatal("a sealed record was decoded ahead, without its key")
 	}
 }
+
+// The decoding stage passes on every item, positions without events
+// too, in the order read, across chunks, and decodes the records it is
+// asked to; it ends when its input does.
+func TestFeed_decode_keeps_the_order_across_chunks(t *testing.T) {
+	invited := user.Invited{UserID: uuid.New(), Email: "ann@example.com"}
+	data, meta, err := event.Encode(invited, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	in, out := make(chan item, 3*decodeChunk), make(chan item, 3*decodeChunk)
+	for n := uint64(1); n <= 2*decodeChunk+7; n++ {
+		pos := eventstore.Position{Commit: n, Prepare: n}
+		if n%5 == 0 {
+			in <- item{through: pos} // a checkpoint the subscription passed
+			continue
+		}
+		in <- itemOf(eventstore.RecordedEvent{ID: uuid.New(), Type: invited.EventType(), Data: data, Metadata: meta, Position: pos})
+	}
+	close(in)
+	(&Feed{}).decode(context.Background(), in, out, nil, nil)
+	close(out)
+	n := uint64(0)
+	for it := range out {
+		n++
+		if it.through.Commit != n || it.event != (n%5 != 0) {
+			t.Fatalf("item %d: %+v", n, it.through)
+		}
+		if it.event && it.record.ahead == nil {
+			t.Fatalf("item %d was not decoded", n)
+		}
+	}
+	if n != 2*decodeChunk+7 {
+		t.Fatalf("%d items came out, want %d", n, 2*decodeChunk+7)
+	}
+}

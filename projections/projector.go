@@ -71,6 +71,13 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 			if !errors.Is(err, errOtherVersion) {
 				return err
 			}
+			// A newer release's build: this code cannot write it, and
+			// failing the batch lets the feed hand the topic over (see
+			// Topic.Version). An older one: this release's build is
+			// being made, and is switched in once it has caught up.
+			if a, err := ActiveBuild(ctx, pool, p.Name()); err == nil && a.Version > p.Version() {
+				return fmt.Errorf("projector %s, version %d: %w", p.Name(), p.Version(), errOutdated)
+			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -82,6 +89,7 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 
 var (
 	errOtherVersion = errors.New("the active build is of another version")
+	errOutdated     = errors.New("the active build is of a newer version")
 	errBatchFailed  = errors.New("the batch failed as a whole")
 	errBlocked      = errors.New("a dead letter blocks a stream of the projector")
 )

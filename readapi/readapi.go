@@ -33,7 +33,7 @@ type Deps struct {
 	// a projector another instance leads.
 	Advanced func(projector string) <-chan struct{}
 
-	firstPoll time.Duration // of the wait for ?after: firstPoll unless a test sets it
+	firstPoll time.Duration // the wait's first poll, when a test sets it (else firstPoll)
 }
 
 // Routes declares every read route.
@@ -43,9 +43,6 @@ func Routes(d Deps) []kit.Route {
 	}
 	if d.Clock == nil {
 		d.Clock = clock.System{}
-	}
-	if d.firstPoll <= 0 {
-		d.firstPoll = firstPoll
 	}
 	routes := []kit.Route{d.accountRoute(), d.listUsersRoute(), d.userRoute(), d.meRoute()}
 	routes = append(routes, d.subscriptionRoutes()...)

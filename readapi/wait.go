@@ -1,6 +1,7 @@
 package readapi
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -57,7 +58,7 @@ func (d Deps) waitProjector(ctx context.Context, name string, pos eventstore.Pos
 	}
 	bounded, cancel := context.WithTimeout(ctx, d.WaitBound)
 	defer cancel()
-	for delay := d.firstPoll; ; delay = min(2*delay, maxPoll) {
+	for delay := cmp.Or(d.firstPoll, firstPoll); ; delay = min(2*delay, maxPoll) {
 		var advanced <-chan struct{} // nil: never
 		if d.Advanced != nil {
 			advanced = d.Advanced(name)

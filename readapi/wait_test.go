@@ -86,8 +86,8 @@ func TestAfter_waits_for_a_checkpoint_row_that_does_not_exist_yet(t *testing.T) 
 }
 
 // A read waiting for ?after looks again when this process's handler of
-// the projector finishes a batch, not only at its next poll: with polls an
-// hour apart, only the signal can answer it within the bound.
+// the projector finishes a batch, not only at its next poll: with its
+// first poll an hour away, only the signal can wake it within the bound.
 func TestAfter_looks_again_when_the_projector_of_this_process_finishes_a_batch(t *testing.T) {
 	f := newFixture(t, time.Minute)
 	f.checkpoint(10, 1)

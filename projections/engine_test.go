@@ -1,0 +1,133 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"io"
+	"log/slog"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+)
+
+// A consumer's batch done signals those who wait for that consumer; a
+// batch that failed does not.
+func TestEngine_signals_a_consumers_finished_batch(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	engine := testEngine(t, store, pool, time.Hour) // a failed batch is not tried again here
+	engine.AddConsumer("done", func(*message.Message) error { return nil })
+	tried := make(chan struct{})
+	engine.AddConsumer("failing", func(*message.Message) error { close(tried); return errors.New("no") })
+	done, failing := engine.Advances().Next("done"), engine.Advances().Next("failing")
+	go func() { _ = engine.Run(ctx) }()
+	<-engine.Running()
+	if _, err := store.Append(ctx, "probe-1", eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: "probe.happened", Data: []byte(`{}`), Metadata: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-done:
+	case <-time.After(10 * time.Second):
+		t.Fatal("a finished batch did not signal")
+	}
+	select {
+	case <-tried:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the failing consumer was never handed the batch")
+	}
+	select {
+	case <-failing:
+		t.Fatal("a failed batch signaled")
+	case <-time.After(50 * time.Millisecond):
+	}
+}
+
+// testEngine is an engine over store and pool that logs nothing and
+// redelivers a failed batch after retry.
+func testEngine(t *testing.T, store eventstore.Store, pool *pgxpool.Pool, retry time.Duration) *Engine {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	feed := NewFeed(store, pool, log)
+	feed.RetryDelay = retry
+	engine, err := NewEngine(feed, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return engine
+}
+
+// storeFixture is a test database with a PostgreSQL event store, and a
+// context that ends with the test, before the database goes (cleanups
+// run last first).
+func storeFixture(t *testing.T) (context.Context, *pgxpool.Pool, *postgres.Store) {
+	pool := pgtest.Pool(t)
+	ctx, cancel := context.WithCancel(context.Background())
+	t.Cleanup(cancel)
+	return ctx, pool, postgres.New(pool, postgres.Config{})
+}
+
+// In a rolling deploy, an instance of the old release may lead a projector
+// when the new release switches in its new version's build. The old code
+// cannot write that build; it must hand the projector over rather than
+// hold it, waiting, while the build falls behind.
+func TestEngine_an_older_release_hands_a_projector_over_to_the_newer_one(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	defer func(d time.Duration) { LeaseRetry = d }(LeaseRetry)
+	LeaseRetry = 50 * time.Millisecond
+
+	run := func(p Versioned) {
+		t.Helper()
+		engine := testEngine(t, store, pool, 10*time.Millisecond)
+		if err := engine.Prepare(ctx, pool, store, slog.New(slog.NewTextHandler(io.Discard, nil)), p); err != nil {
+			t.Fatal(err)
+		}
+		engine.AddProjector(pool, p)
+		go func() { _ = engine.Run(ctx) }()
+		<-engine.Running()
+	}
+	invite := func() eventstore.Position {
+		t.Helper()
+		e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
+			Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
+		data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New(), OccurredAt: time.Now()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		return res.Position
+	}
+	applied := func(pos eventstore.Position, version int) {
+		t.Helper()
+		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+			a, err := ActiveBuild(ctx, pool, Users{}.Name())
+			at, cerr := LiveCheckpoint(ctx, pool, Users{}.Name())
+			if err == nil && cerr == nil && a.Version == version && !at.Less(pos) {
+				return
+			}
+			if time.Now().After(deadline) {
+				t.Fatalf("version %d not at %s: active %+v at %s (%v %v)", version, pos, a, at, err, cerr)
+			}
+		}
+	}
+
+	run(Users{})
+	applied(invite(), Users{}.Version())
+	run(otherVersion{}) // builds its version beside the live one and switches to it
+	applied(eventstore.Start, otherVersion{}.Version())
+	applied(invite(), otherVersion{}.Version()) // which only the newer release can write
+	var users int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rm_users`).Scan(&users); err != nil || users != 2 {
+		t.Fatalf("the new build holds %d users (%v), want 2", users, err)
+	}
+}
