@@ -80,8 +80,6 @@ func storeFixture(t *testing.T) (context.Context, *pgxpool.Pool, *postgres.Store
 // hold it, waiting, while the build falls behind.
 func TestEngine_an_older_release_hands_a_projector_over_to_the_newer_one(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	defer func(d time.Duration) { LeaseRetry = d }(LeaseRetry)
-	LeaseRetry = 50 * time.Millisecond
 
 	run := func(p Versioned) {
 		t.Helper()
