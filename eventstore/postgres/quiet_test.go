@@ -145,3 +145,29 @@ func TestBatch_statements_share_one_transaction(t *testing.T) {
 		t.Fatalf("locked %v, held by the next statement %d; want true, 1", locked, held)
 	}
 }
+
+// A build reads the log with ReadAll and takes a short page for its end: a
+// transaction in flight that is not an append (a projector's, a report's,
+// another database's in the cluster) must not make the log look shorter.
+// An append in flight still holds back what comes after it.
+func TestReadAll_passes_a_transaction_in_flight_that_is_not_an_append(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	s := postgres.New(pool, postgres.Config{})
+	inFlight(t, pool, `SELECT pg_current_xact_id()`)
+	ids := []uuid.UUID{appendOne(t, s, "thing-1"), appendOne(t, s, "thing-2")}
+	got, err := s.ReadAll(ctx, eventstore.Start, 10)
+	if err != nil || len(got) != 2 || got[0].ID != ids[0] || got[1].ID != ids[1] {
+		t.Fatalf("read %d events (%v), want the 2 appended", len(got), err)
+	}
+
+	commit := inFlight(t, pool, `SELECT * FROM append_events('thing-a', 'any', NULL, $1, '{test.appended}', '{"{}"}', '{""}')`, []uuid.UUID{uuid.New()})
+	appendOne(t, s, "thing-b")
+	if got, err := s.ReadAll(ctx, got[1].Position, 10); err != nil || len(got) != 0 {
+		t.Fatalf("read %d events (%v) past an append in flight", len(got), err)
+	}
+	commit()
+	if got, err := s.ReadAll(ctx, got[1].Position, 10); err != nil || len(got) != 2 {
+		t.Fatalf("read %d events (%v) once the append ended, want 2", len(got), err)
+	}
+}

@@ -57,10 +57,27 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	return events, nil
 }
 
-// ReadAll implements eventstore.Store. It reads only below the oldest
-// transaction still in flight, so what it returns is final: no event can
-// later appear before the last position it returned.
+// ReadAll implements eventstore.Store. What it returns is final: no event
+// can later appear before the last position it returned. It reads below
+// the oldest transaction still in flight, and, when that gives less than
+// limit, everything committed unless an append is in flight (readQuiet).
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
+	events, err := s.readBelow(ctx, after, limit)
+	if err != nil || len(events) == limit {
+		return events, err
+	}
+	// A short page: the end of the log, or events held back by a
+	// transaction in flight, which may be anyone's (a consumer's, a report's,
+	// another database's in the cluster). Builds took a short page for the
+	// end and stopped early; read again with appends quiet, which passes
+	// every transaction but an append's.
+	quiet, _, err := s.readQuiet(ctx, after, limit)
+	return quiet, err
+}
+
+// readBelow reads the events after a position below the oldest
+// transaction in flight: final, but maybe not all that are committed.
+func (s *Store) readBelow(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+columns+` FROM events
 		 WHERE (tx_id, seq) > ($1, $2)
