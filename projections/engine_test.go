@@ -129,3 +129,53 @@ func TestEngine_an_older_release_hands_a_projector_over_to_the_newer_one(t *test
 		t.Fatalf("the new build holds %d users (%v), want 2", users, err)
 	}
 }
+
+// A newer version's build is switched in only once it holds every event
+// the live build has applied; a live checkpoint past the log's last event
+// does not keep it out.
+func TestSwitch_to_a_newer_version_waits_until_it_holds_what_the_live_build_applied(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	active, _, err := Ensure(ctx, pool, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	var positions []eventstore.Position
+	for range 3 {
+		e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "s@example.com", Roles: []user.Role{user.AccountViewer}}
+		data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		positions = append(positions, res.Position)
+	}
+	live := func(at eventstore.Position) {
+		t.Helper()
+		if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES ($1, $2, $3)
+			ON CONFLICT (name) DO UPDATE SET commit_pos = $2, prepare_pos = $3`,
+			active.Schema, int64(at.Commit), int64(at.Prepare)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	live(positions[2])
+	schema, err := startBuild(ctx, pool, otherVersion{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := build(ctx, pool, store, otherVersion{}, schema, &positions[1], nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, switched, err := switchTo(ctx, pool, store, otherVersion{}, schema); err != nil || switched {
+		t.Fatalf("a build one event short switched in: %v, %v", switched, err)
+	}
+	if err := build(ctx, pool, store, otherVersion{}, schema, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	live(eventstore.Position{Commit: positions[2].Commit + 1000, Prepare: 0}) // past the last event
+	if _, switched, err := switchTo(ctx, pool, store, otherVersion{}, schema); err != nil || !switched {
+		t.Fatalf("a build holding every event did not switch in: %v, %v", switched, err)
+	}
+}

@@ -42,7 +42,7 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 		if err := build(ctx, pool, store, p, schema, nil, progress); err != nil {
 			return Active{}, err
 		}
-		old, switched, err := switchTo(ctx, pool, p, schema)
+		old, switched, err := switchTo(ctx, pool, store, p, schema)
 		if err != nil {
 			return Active{}, err
 		}
@@ -164,7 +164,7 @@ func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at
 // build; it returns the build it replaced and whether it switched. Locking
 // the version row for update waits for the live handler's batch in flight
 // and holds the next one until the views point at the new build.
-func switchTo(ctx context.Context, pool *pgxpool.Pool, p Versioned, schema string) (Active, bool, error) {
+func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema string) (Active, bool, error) {
 	var old Active
 	switched := false
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -181,10 +181,21 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, p Versioned, schema strin
 			if err != nil {
 				return err
 			}
-			// A newer version's build waits for nothing: the live build of
-			// the older version has stopped advancing.
 			if old.Version == p.Version() && built.Less(live) {
 				return nil
+			}
+			// A newer version's build must hold every event the older one
+			// applied, but need not reach its checkpoint, which may lie past
+			// the log's last application event (EventStoreDB's can): it is
+			// behind only if the log has an event after it, up to there.
+			if old.Version < p.Version() && built.Less(live) {
+				next, err := store.ReadAll(ctx, built, 1)
+				if err != nil {
+					return err
+				}
+				if len(next) > 0 && !live.Less(next[0].Position) {
+					return nil
+				}
 			}
 		}
 		switched = true
