@@ -14,8 +14,8 @@ const appendMark1, appendMark2 = 1651077731, 1
 
 // readQuiet reads the events after a position that are final: every one
 // committed, if no append is in flight, and otherwise those below the
-// oldest transaction in flight (what ReadAll reads); hidden reports
-// committed events it had to leave. ReadAll alone stops at the oldest
+// oldest transaction in flight (what readBelow reads); hidden reports
+// committed events it had to leave. readBelow alone stops at the oldest
 // transaction in flight, which is usually a consumer's rather than an
 // append's; this read passes those. Its first statement takes the
 // appends' lock exclusively (without waiting), and the second takes its

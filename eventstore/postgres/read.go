@@ -58,21 +58,25 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 }
 
 // ReadAll implements eventstore.Store. What it returns is final: no event
-// can later appear before the last position it returned. It reads below
-// the oldest transaction still in flight, and, when that gives less than
-// limit, everything committed unless an append is in flight (readQuiet).
+// can later appear before the last position it returned (see readFinal).
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
-	events, err := s.readBelow(ctx, after, limit)
-	if err != nil || len(events) == limit {
-		return events, err
+	page, _, err := s.readFinal(ctx, after, limit)
+	return page, err
+}
+
+// readFinal reads below every transaction in flight, without taking the
+// appends' lock (whole pages, while catching up), and when that comes out
+// short reads again with appends quiet (readQuiet): a short page is the
+// end of the log, or events held back by a transaction in flight that may
+// be anyone's (a consumer's, a report's, another database's in the
+// cluster). Builds took such a page for the end of the log and stopped
+// early; subscriptions behind the tail read this way too.
+func (s *Store) readFinal(ctx context.Context, after eventstore.Position, limit int) (page []eventstore.RecordedEvent, hidden bool, err error) {
+	page, err = s.readBelow(ctx, after, limit)
+	if err != nil || len(page) == limit {
+		return page, false, err
 	}
-	// A short page: the end of the log, or events held back by a
-	// transaction in flight, which may be anyone's (a consumer's, a report's,
-	// another database's in the cluster). Builds took a short page for the
-	// end and stopped early; read again with appends quiet, which passes
-	// every transaction but an append's.
-	quiet, _, err := s.readQuiet(ctx, after, limit)
-	return quiet, err
+	return s.readQuiet(ctx, after, limit)
 }
 
 // readBelow reads the events after a position below the oldest

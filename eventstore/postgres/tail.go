@@ -78,8 +78,9 @@ func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, li
 		n, from, done := t.started, t.head, make(chan struct{})
 		t.inflight = done
 		t.mu.Unlock()
-		// At the head, ReadAll mostly finds nothing (some consumer's
-		// transaction is in flight), so the quiet read goes first.
+		// At the head, a read below every transaction in flight mostly
+		// finds nothing (some consumer's is in flight), so the quiet read
+		// goes first.
 		page, hidden, err := s.readQuiet(ctx, from, limit)
 		t.mu.Lock()
 		t.inflight, t.last = nil, sharedRead{n: n, from: from, failed: err != nil, hidden: hidden}
@@ -141,15 +142,4 @@ func (t *tail) extend(page []eventstore.RecordedEvent) {
 		t.base = t.events[drop-1].Position
 		t.events = append(t.events[:0:0], t.events[drop:]...)
 	}
-}
-
-// readFinal is ReadAll and, when it finds nothing, readQuiet: behind the
-// head (catching up), whole pages below every transaction in flight
-// without taking the appends' lock.
-func (s *Store) readFinal(ctx context.Context, after eventstore.Position, limit int) (page []eventstore.RecordedEvent, hidden bool, err error) {
-	page, err = s.ReadAll(ctx, after, limit)
-	if err != nil || len(page) > 0 {
-		return page, false, err
-	}
-	return s.readQuiet(ctx, after, limit)
 }
