@@ -46,7 +46,7 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	case err != nil:
 		return err
 	case build.Version != p.Version():
-		return errOtherVersion
+		return build.otherVersion(p)
 	case st.Applied():
 		return nil
 	case build.blocked:

@@ -71,13 +71,6 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 			if !errors.Is(err, errOtherVersion) {
 				return err
 			}
-			// A newer release's build: this code cannot write it, and
-			// failing the batch lets the feed hand the topic over (see
-			// Topic.Version). An older one: this release's build is
-			// being made, and is switched in once it has caught up.
-			if a, err := ActiveBuild(ctx, pool, p.Name()); err == nil && a.Version > p.Version() {
-				return fmt.Errorf("projector %s, version %d: %w", p.Name(), p.Version(), errOutdated)
-			}
 			select {
 			case <-ctx.Done():
 				return ctx.Err()
@@ -87,8 +80,20 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 	}
 }
 
+// otherVersion is the error for a batch that finds the active build of
+// another version than p. An older one: this release's build is being
+// made, and the handler waits until it is switched in. A newer one: this
+// code cannot write it, and failing the batch lets the feed hand the topic
+// to a release that can (see Topic.Version).
+func (a activeBuild) otherVersion(p Versioned) error {
+	if a.Version > p.Version() {
+		return fmt.Errorf("projector %s, version %d: %w", p.Name(), p.Version(), errOutdated)
+	}
+	return errOtherVersion
+}
+
 var (
-	errOtherVersion = errors.New("the active build is of another version")
+	errOtherVersion = errors.New("the active build is of an older version")
 	errOutdated     = errors.New("the active build is of a newer version")
 	errBatchFailed  = errors.New("the batch failed as a whole")
 	errBlocked      = errors.New("a dead letter blocks a stream of the projector")
@@ -113,7 +118,7 @@ func applyEachActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Bat
 		return err
 	}
 	if build.Version != p.Version() {
-		return errOtherVersion
+		return build.otherVersion(p)
 	}
 	if st.Applied() {
 		return nil
