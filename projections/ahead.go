@@ -19,17 +19,6 @@ const openAheadMin = 16
 // sealed reports whether the record holds a sealed personal field.
 func (r *Record) sealed() bool { return bytes.Contains(r.Data, []byte(personal.Prefix)) }
 
-// decodeAhead decodes the record now, unless it holds a sealed field (to
-// be opened with keys read in the consumer's transaction, or by
-// openAhead).
-func (r *Record) decodeAhead() {
-	if r.sealed() {
-		return
-	}
-	env, ok, err := r.decode(nil)
-	r.ahead = &decoded{env: env, ok: ok, err: err}
-}
-
 // readAhead decodes the records the consumer decodes (nil: all), and,
 // given keys, opens the sealed ones among them when there are
 // openAheadMin or more, with their keys fetched in one query. A record
@@ -49,7 +38,8 @@ func readAhead(ctx context.Context, keys personal.DB, records []*Record, decodes
 		case r.sealed():
 			sealed = append(sealed, r)
 		default:
-			r.decodeAhead()
+			env, ok, err := r.decode(nil)
+			r.ahead = &decoded{env: env, ok: ok, err: err}
 		}
 	}
 	if keys == nil || len(sealed) < openAheadMin {

@@ -35,8 +35,8 @@ type Record struct {
 	Metadata   json.RawMessage
 	RecordedAt time.Time
 
-	// ahead is the event decoded as the feed read it (see Topic.Decodes),
-	// when it holds no sealed field; nil otherwise.
+	// ahead is the event decoded as the feed or a build read it (see
+	// readAhead); nil when left to the consumer.
 	ahead *decoded
 }
 
