@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"errors"
+	"fmt"
 	"io"
 	"log/slog"
 	"testing"
@@ -130,10 +131,17 @@ func TestEngine_an_older_release_hands_a_projector_over_to_the_newer_one(t *test
 	}
 }
 
-// A newer version's build is switched in only once it holds every event
-// the live build has applied; a live checkpoint past the log's last event
-// does not keep it out.
-func TestSwitch_to_a_newer_version_waits_until_it_holds_what_the_live_build_applied(t *testing.T) {
+// A build, a rebuild of the live version or a newer version's, is switched
+// in only once it holds every event the live build has applied; a live
+// checkpoint past the log's last event (EventStoreDB's can lie there) does
+// not keep it out.
+func TestSwitch_waits_until_the_build_holds_what_the_live_build_applied(t *testing.T) {
+	for _, p := range []Versioned{Users{}, otherVersion{}} {
+		t.Run(fmt.Sprintf("version %d", p.Version()), func(t *testing.T) { switchWaitsForTheLiveBuild(t, p) })
+	}
+}
+
+func switchWaitsForTheLiveBuild(t *testing.T, p Versioned) {
 	ctx, pool, store := storeFixture(t)
 	active, _, err := Ensure(ctx, pool, Users{})
 	if err != nil {
@@ -161,21 +169,21 @@ func TestSwitch_to_a_newer_version_waits_until_it_holds_what_the_live_build_appl
 		}
 	}
 	live(positions[2])
-	schema, err := startBuild(ctx, pool, otherVersion{}, "test")
+	schema, err := startBuild(ctx, pool, p, "test")
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := build(ctx, pool, store, otherVersion{}, schema, &positions[1], nil); err != nil {
+	if err := build(ctx, pool, store, p, schema, &positions[1], nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, switched, err := switchTo(ctx, pool, store, otherVersion{}, schema); err != nil || switched {
+	if _, switched, err := switchTo(ctx, pool, store, p, schema); err != nil || switched {
 		t.Fatalf("a build one event short switched in: %v, %v", switched, err)
 	}
-	if err := build(ctx, pool, store, otherVersion{}, schema, nil, nil); err != nil {
+	if err := build(ctx, pool, store, p, schema, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	live(eventstore.Position{Commit: positions[2].Commit + 1000, Prepare: 0}) // past the last event
-	if _, switched, err := switchTo(ctx, pool, store, otherVersion{}, schema); err != nil || !switched {
+	if _, switched, err := switchTo(ctx, pool, store, p, schema); err != nil || !switched {
 		t.Fatalf("a build holding every event did not switch in: %v, %v", switched, err)
 	}
 }

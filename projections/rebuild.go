@@ -181,14 +181,14 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 			if err != nil {
 				return err
 			}
-			if old.Version == p.Version() && built.Less(live) {
-				return nil
-			}
-			// A newer version's build must hold every event the older one
-			// applied, but need not reach its checkpoint, which may lie past
-			// the log's last application event (EventStoreDB's can): it is
-			// behind only if the log has an event after it, up to there.
-			if old.Version < p.Version() && built.Less(live) {
+			// The build must hold every event the live one applied (the
+			// live handler goes on from its own position, so what lies
+			// between would be left out for good), but need not reach its
+			// checkpoint, which may lie past the log's last application
+			// event (EventStoreDB's can, and an idle log would then never
+			// let a rebuild switch): it is behind only if the log has an
+			// event after it, up to there.
+			if built.Less(live) {
 				next, err := store.ReadAll(ctx, built, 1)
 				if err != nil {
 					return err
