@@ -25,6 +25,21 @@ func (d Deps) loadAccount(ctx context.Context, id uuid.UUID) (*account.Account, 
 	return &a, l, nil
 }
 
+// accountExists answers ErrNotFound for an account that does not exist.
+// The account's events are folded with their personal fields sealed: the
+// manager's email says nothing about whether the account is there, and
+// opening it took a key read.
+func (d Deps) accountExists(ctx context.Context, id uuid.UUID) error {
+	var a account.Account
+	if _, err := loadWith(ctx, d, account.Stream(id), &a, nil); err != nil {
+		return err
+	}
+	if !a.Exists() {
+		return fmt.Errorf("account %s: %w", id, domain.ErrNotFound)
+	}
+	return nil
+}
+
 // userByEmail finds the user holding an email in an account, from the
 // reservation stream (nil when nobody holds it). The user must still have
 // that email: a reservation left behind by a change of email, or read
@@ -72,7 +87,7 @@ func (d Deps) rolesIn(ctx context.Context, accountID uuid.UUID, a Actor) ([]user
 	if a.Email == "" {
 		return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
 	}
-	u, _, _, err := d.userByEmail(ctx, accountID, a.Email)
+	u, err := d.actorUser(ctx, accountID, a.Email)
 	if err != nil {
 		return nil, err
 	}

@@ -56,8 +56,7 @@ func CreateBillingProfileHandler(d Deps) Handler[CreateBillingProfile, BillingPr
 // account that exists).
 func (d Deps) mayBill(ctx context.Context, accountID uuid.UUID, a Actor) error {
 	if a.Operator {
-		_, _, err := d.loadAccount(ctx, accountID)
-		return err
+		return d.accountExists(ctx, accountID)
 	}
 	held, err := d.rolesIn(ctx, accountID, a)
 	if err != nil {

@@ -63,6 +63,9 @@ type Deps struct {
 	// Personal seals personal fields of the events saved and opens them
 	// in the events loaded; nil stores them as they are.
 	Personal PersonalData
+	// Holders spares commands a read when finding their actor (nil: the
+	// reservation is read each time).
+	Holders *Holders
 }
 
 // PersonalData is the key store of personal data (personal.Keys).

@@ -35,7 +35,7 @@ func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
 	f := &fixture{
-		deps:  commands.Deps{Store: postgres.New(pgtest.Pool(t), postgres.Config{}), Clock: clk, TokenKey: key},
+		deps:  commands.Deps{Store: postgres.New(pgtest.Pool(t), postgres.Config{}), Clock: clk, TokenKey: key, Holders: commands.NewHolders()},
 		clock: clk,
 		admin: commands.Actor{Subject: "admin-1", Email: "boss@fabrikam.example"},
 	}

@@ -29,7 +29,7 @@ type UserInvited struct {
 // InviteUserHandler handles InviteUser.
 func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
 	return HandlerFunc[InviteUser, UserInvited](func(ctx context.Context, c InviteUser) (UserInvited, error) {
-		if _, _, err := d.loadAccount(ctx, c.AccountID); err != nil {
+		if err := d.accountExists(ctx, c.AccountID); err != nil {
 			return UserInvited{}, err
 		}
 		if err := d.mayManageUsers(ctx, c.AccountID, c.By, c.Profile.Roles); err != nil {

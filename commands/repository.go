@@ -51,7 +51,12 @@ const readPage = 500
 
 // load folds a whole stream into agg, personal fields opened.
 func load(ctx context.Context, d Deps, stream string, agg aggregate) (loaded, error) {
-	open := d.opener(ctx)
+	return loadWith(ctx, d, stream, agg, d.opener(ctx))
+}
+
+// loadWith folds a whole stream into agg, personal fields opened by open
+// (nil: left sealed, for an aggregate read only for what is not personal).
+func loadWith(ctx context.Context, d Deps, stream string, agg aggregate, open event.Transform) (loaded, error) {
 	var l loaded
 	var from uint64
 	for {

@@ -86,7 +86,7 @@ func (d Deps) buyer(ctx context.Context, c PurchaseSubscription, serves func(uui
 // customerSeller is the actor's active user in the account, who must be an
 // Account Administrator or Account Manager (self-service provisioning).
 func (d Deps) customerSeller(ctx context.Context, accountID uuid.UUID, a Actor) (*user.User, error) {
-	u, _, _, err := d.userByEmail(ctx, accountID, a.Email)
+	u, err := d.actorUser(ctx, accountID, a.Email)
 	if err != nil {
 		return nil, err
 	}
