@@ -29,8 +29,11 @@ type UserInvited struct {
 // InviteUserHandler handles InviteUser.
 func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
 	return HandlerFunc[InviteUser, UserInvited](func(ctx context.Context, c InviteUser) (UserInvited, error) {
-		if err := d.accountExists(ctx, c.AccountID); err != nil {
-			return UserInvited{}, err
+		// A user's own account exists: only an operator's needs a look.
+		if c.By.Operator {
+			if err := d.accountExists(ctx, c.AccountID); err != nil {
+				return UserInvited{}, err
+			}
 		}
 		if err := d.mayManageUsers(ctx, c.AccountID, c.By, c.Profile.Roles); err != nil {
 			return UserInvited{}, err
