@@ -4,11 +4,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync/atomic"
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -81,6 +83,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		`SELECT outcome, revision, commit_pos, prepare_pos FROM append_events($1, $2, $3, $4, $5, $6, $7)`,
 		stream, expect, rev, ids, types, data, meta,
 	).Scan(&outcome, &revision, &commit, &prepare)
+	if isStoredElsewhere(err) {
+		return eventstore.AppendResult{}, s.storedElsewhere(ctx, stream, expected)
+	}
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
@@ -96,6 +101,29 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		NextRevision: uint64(*revision),
 		Position:     eventstore.Position{Commit: uint64(*commit), Prepare: uint64(*prepare)},
 	}, nil
+}
+
+// isStoredElsewhere reports an append whose expectation held but one of
+// whose ids is already stored elsewhere in the log: append_events leaves
+// that to the unique index (migration 012).
+func isStoredElsewhere(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" /* unique_violation */ && pgErr.ConstraintName == "events_event_id"
+}
+
+// storedElsewhere is the conflict an append of ids stored elsewhere gets,
+// with the stream's revision as it is now.
+func (s *Store) storedElsewhere(ctx context.Context, stream string, expected eventstore.ExpectedRevision) error {
+	var current *int64
+	if err := s.pool.QueryRow(ctx, `SELECT max(revision) FROM events WHERE stream = $1`, stream).Scan(&current); err != nil {
+		return fmt.Errorf("append to %s: %w", stream, err)
+	}
+	var actual *uint64
+	if current != nil {
+		a := uint64(*current)
+		actual = &a
+	}
+	return &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: actual}
 }
 
 func expectation(e eventstore.ExpectedRevision) (string, int64) {
