@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -47,7 +48,17 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 		return user.Invited{}, eventstore.AppendResult{}, err
 	}
 	var res eventstore.AppendResult
+	claimed := false
+	if _, keyed := keyedID(ctx, "user"); !keyed {
+		if claimed, err = d.claimUnread(ctx, accountID, invited.Email, invited.UserID, by); err != nil {
+			return user.Invited{}, eventstore.AppendResult{}, err
+		}
+	}
 	_, err = retried(ctx, func() (struct{}, error) {
+		if claimed {
+			res, err = save(ctx, d, user.Stream(invited.UserID), noStream, by, invited)
+			return struct{}{}, err
+		}
 		existing, claim, ul, err := d.userByEmail(ctx, accountID, invited.Email)
 		first, ours := mine[user.Invited](ul)
 		switch {
@@ -78,6 +89,22 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 		return struct{}{}, err
 	})
 	return invited, res, err
+}
+
+// claimUnread claims an email that has never been claimed in the account,
+// without reading its reservation stream first: most invitations are of
+// new addresses, and an append that expects no stream needs no read to
+// find out. It reports false when the stream exists (the caller then reads
+// it and decides). A command with an idempotency key does not use it: a
+// re-run's claim would be answered as the first run's, and telling that
+// apart from a first claim takes the read anyway.
+func (d Deps) claimUnread(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) (bool, error) {
+	stream := reservation.UserEmailStream(accountID, user.NormalizeEmail(email))
+	_, err := save(ctx, d, stream, noStream, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
+	if isConflict(err) {
+		return false, nil
+	}
+	return err == nil, err
 }
 
 // isConflict reports a store-level revision conflict.
