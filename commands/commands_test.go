@@ -18,6 +18,7 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 var key = []byte("command test invitation key")
@@ -34,8 +35,10 @@ type fixture struct {
 func newFixture(t *testing.T) *fixture {
 	t.Helper()
 	clk := clock.NewManual(time.Date(2026, 3, 1, 12, 0, 0, 0, time.UTC))
+	pool := pgtest.Pool(t)
 	f := &fixture{
-		deps:  commands.Deps{Store: postgres.New(pgtest.Pool(t), postgres.Config{}), Clock: clk, TokenKey: key, Holders: commands.NewHolders()},
+		deps: commands.Deps{Store: postgres.New(pool, postgres.Config{}), Clock: clk, TokenKey: key,
+			Personal: personal.Keys{DB: pool}, Holders: commands.NewHolders()},
 		clock: clk,
 		admin: commands.Actor{Subject: "admin-1", Email: "boss@fabrikam.example"},
 	}

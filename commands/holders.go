@@ -2,26 +2,31 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"sync"
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // Holders remembers, per account and email, the user who held the email
-// when a command last looked, so that finding a command's actor takes one
-// stream read (the user's) instead of two (the email's reservation, then
-// the user). What it remembers is only a guess to check: the user's stream
-// decides. A user whose stream has the email holds its reservation (an
-// email is claimed before a user takes it and released after the user
-// leaves it), so the guess is right exactly when that user still has the
-// email; otherwise the reservation is read as before.
+// when a command last looked, folded up to the revision it was read at,
+// so that finding a command's actor takes one short read (the user's
+// events since) instead of two stream reads and a key. What it remembers
+// is only a guess to check: the user's stream decides. A user whose
+// stream has the email holds its reservation (an email is claimed before
+// a user takes it and released after the user leaves it), so the guess is
+// right exactly when that user still has the email; otherwise the
+// reservation is read as before. The remembered users hold opened emails:
+// an erasure appends to the user's stream, which the next look folds in.
 //
 // It is safe for concurrent use; a nil *Holders remembers nothing.
 type Holders struct {
 	mu sync.Mutex
-	m  map[holderKey]uuid.UUID
+	m  map[holderKey]holder
 }
 
 type holderKey struct {
@@ -29,25 +34,35 @@ type holderKey struct {
 	email   string
 }
 
+// holder is a user folded up to a revision. The user is never changed
+// once remembered: newer events are folded into a clone.
+type holder struct {
+	user     *user.User
+	revision uint64
+	// last is the id of the event at revision, which the stream must
+	// still have there for the fold to be continued.
+	last uuid.UUID
+}
+
 // holdersCap bounds the memory: past it, everything is forgotten at once
 // (the next commands read reservations again), which is simpler than an
-// eviction order and costs one read per actor.
+// eviction order and costs one full look per actor.
 const holdersCap = 1 << 16
 
 // NewHolders returns an empty memory.
-func NewHolders() *Holders { return &Holders{m: map[holderKey]uuid.UUID{}} }
+func NewHolders() *Holders { return &Holders{m: map[holderKey]holder{}} }
 
-func (h *Holders) get(k holderKey) (uuid.UUID, bool) {
+func (h *Holders) get(k holderKey) (holder, bool) {
 	if h == nil {
-		return uuid.Nil, false
+		return holder{}, false
 	}
 	h.mu.Lock()
 	defer h.mu.Unlock()
-	id, ok := h.m[k]
-	return id, ok
+	got, ok := h.m[k]
+	return got, ok
 }
 
-func (h *Holders) put(k holderKey, id uuid.UUID) {
+func (h *Holders) put(k holderKey, v holder) {
 	if h == nil {
 		return
 	}
@@ -56,7 +71,7 @@ func (h *Holders) put(k holderKey, id uuid.UUID) {
 	if len(h.m) >= holdersCap {
 		clear(h.m)
 	}
-	h.m[k] = id
+	h.m[k] = v
 }
 
 func (h *Holders) forget(k holderKey) {
@@ -72,19 +87,54 @@ func (h *Holders) forget(k holderKey) {
 // userByEmail finds it, through the remembered holder when there is one.
 func (d Deps) actorUser(ctx context.Context, accountID uuid.UUID, email string) (*user.User, error) {
 	k := holderKey{account: accountID, email: user.NormalizeEmail(email)}
-	if id, ok := d.Holders.get(k); ok {
-		var u user.User
-		if _, err := load(ctx, d, user.Stream(id), &u); err != nil {
+	if h, ok := d.Holders.get(k); ok {
+		now, err := d.catchUp(ctx, h)
+		if err != nil {
 			return nil, err
 		}
-		if u.Exists() && u.Account() == accountID && user.NormalizeEmail(u.Email()) == k.email {
-			return &u, nil
+		if u := now.user; u != nil && u.Account() == accountID && user.NormalizeEmail(u.Email()) == k.email {
+			if now.revision != h.revision {
+				d.Holders.put(k, now)
+			}
+			return u, nil
 		}
 		d.Holders.forget(k)
 	}
-	u, _, _, err := d.userByEmail(ctx, accountID, email)
-	if err == nil && u != nil {
-		d.Holders.put(k, u.ID())
+	u, _, l, err := d.userByEmail(ctx, accountID, email)
+	if err == nil && u != nil && l.revision != nil {
+		d.Holders.put(k, holder{user: u, revision: *l.revision, last: l.last})
 	}
 	return u, err
+}
+
+// catchUp folds the events appended to a remembered user's stream since
+// it was read; its user is nil when the stream no longer continues what
+// was folded (or has too much to catch up on), for a full look instead.
+func (d Deps) catchUp(ctx context.Context, h holder) (holder, error) {
+	// Reading from the last event folded, not after it: a read that finds
+	// the stream's end empty would take a second query to tell an empty
+	// end from a missing stream.
+	page, err := d.Store.ReadStream(ctx, user.Stream(h.user.ID()), eventstore.ReadStreamOptions{From: h.revision, Limit: readPage})
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return holder{}, nil
+	}
+	if err != nil {
+		return holder{}, err
+	}
+	if len(page) == 0 || page[0].ID != h.last || page[0].Revision != h.revision || len(page) == readPage {
+		return holder{}, nil
+	}
+	if len(page) == 1 {
+		return h, nil
+	}
+	u, open := h.user.Clone(), d.opener(ctx)
+	for _, rec := range page[1:] {
+		e, _, err := event.DecodeWith(rec.Type, rec.Data, rec.Metadata, open)
+		if err != nil {
+			return holder{}, err
+		}
+		u.Apply(e)
+	}
+	last := page[len(page)-1]
+	return holder{user: u, revision: last.Revision, last: last.ID}, nil
 }

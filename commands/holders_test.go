@@ -46,3 +46,43 @@ func TestActor_is_whoever_holds_the_email_now_though_another_held_it_before(t *t
 		t.Fatalf("a user administrator granting account administrator: want forbidden, got %v", err)
 	}
 }
+
+// A remembered actor is folded on with what their stream got since: a
+// change of roles, an erasure.
+func TestActor_remembered_is_judged_by_the_events_since(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
+	res, err := f.invite(f.admin, ua.Email, "user_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, res.UserID)
+	if _, err := f.invite(ua, "one@fabrikam.example", "account_viewer"); err != nil {
+		t.Fatalf("a user administrator inviting: %v", err)
+	}
+	if _, err := commands.ChangeUserRolesHandler(f.deps).Handle(ctx, commands.ChangeUserRoles{
+		By: f.admin, AccountID: f.account, UserID: res.UserID, Roles: []string{"account_viewer"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.invite(ua, "two@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("a former user administrator, now a viewer, inviting: want forbidden, got %v", err)
+	}
+	if _, err := commands.ChangeUserRolesHandler(f.deps).Handle(ctx, commands.ChangeUserRoles{
+		By: f.admin, AccountID: f.account, UserID: res.UserID, Roles: []string{"user_administrator"},
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.invite(ua, "two@fabrikam.example", "account_viewer"); err != nil {
+		t.Fatalf("a user administrator again inviting: %v", err)
+	}
+	if _, err := commands.ErasePersonalDataHandler(f.deps).Handle(ctx, commands.ErasePersonalData{
+		By: commands.Actor{Subject: "op", Operator: true}, AccountID: f.account, UserID: res.UserID, Reason: "verified request 7",
+	}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := f.invite(ua, "three@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("an erased user inviting: want not found, got %v", err)
+	}
+}

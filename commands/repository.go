@@ -6,6 +6,8 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -27,6 +29,8 @@ type loaded struct {
 	// hash of the last event ("" when there is none): the next event's
 	// previous hash.
 	hash string
+	// last is the id of the last event.
+	last uuid.UUID
 	// mine is what an earlier run of the same command appended (nil
 	// without an idempotency key, or when it appended nothing here).
 	mine *earlier
@@ -74,7 +78,7 @@ func loadWith(ctx context.Context, d Deps, stream string, agg aggregate, open ev
 			}
 			agg.Apply(e)
 			r := rec.Revision
-			l.revision, l.position, l.hash = &r, rec.Position, meta.Hash
+			l.revision, l.position, l.hash, l.last = &r, rec.Position, meta.Hash, rec.ID
 			if isMine(ctx, rec) {
 				if l.mine == nil {
 					l.mine = &earlier{}

@@ -79,6 +79,13 @@ func (u *User) Erase(by, reason string, at time.Time) *PersonalDataErased {
 	return &PersonalDataErased{UserID: u.id, AccountID: u.accountID, ErasedBy: by, Reason: reason, ErasedAt: at}
 }
 
+// Clone is a copy to fold more events into, leaving u as it is.
+func (u *User) Clone() *User {
+	c := *u
+	c.roles, c.formerEmails = slices.Clone(u.roles), slices.Clone(u.formerEmails)
+	return &c
+}
+
 // Erased reports whether the user's personal data was erased.
 func (u *User) Erased() bool { return u.erased }
 
