@@ -8,7 +8,8 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
-// tailCap is how many of the newest events the tail keeps.
+// tailCap is how many of the newest events the tail keeps at least (and
+// at most twice as many).
 const tailCap = 4096
 
 // tail is the newest stretch of the log that a subscription of this store
@@ -133,13 +134,19 @@ func (t *tail) after(pos eventstore.Position, limit int) []eventstore.RecordedEv
 	return append([]eventstore.RecordedEvent(nil), t.events[i:j]...)
 }
 
-// extend appends events that follow head directly, dropping the oldest
-// beyond tailCap; the caller holds mu.
+// extend appends events that follow head directly; the caller holds mu.
+// Past twice tailCap it drops the oldest down to tailCap: dropping down
+// to tailCap at each extend moved the whole tail for every event that
+// came live, a twelfth of the service's CPU when paced.
 func (t *tail) extend(page []eventstore.RecordedEvent) {
 	t.events = append(t.events, page...)
 	t.head = page[len(page)-1].Position
-	if drop := len(t.events) - tailCap; drop > 0 {
-		t.base = t.events[drop-1].Position
-		t.events = append(t.events[:0:0], t.events[drop:]...)
+	if len(t.events) <= 2*tailCap {
+		return
 	}
+	drop := len(t.events) - tailCap
+	t.base = t.events[drop-1].Position
+	n := copy(t.events, t.events[drop:])
+	clear(t.events[n:]) // let go of the dropped events' data
+	t.events = t.events[:n]
 }
