@@ -187,3 +187,35 @@ func switchWaitsForTheLiveBuild(t *testing.T, p Versioned) {
 		t.Fatalf("a build holding every event did not switch in: %v, %v", switched, err)
 	}
 }
+
+// Going back to an older release: its version is built and switched in
+// over a newer active build when the operator rolls back, and only then.
+func TestRollBack_switches_an_older_version_in_over_a_newer_active_build(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "r@example.com", Roles: []user.Role{user.AccountViewer}}
+	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}}); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rebuild(ctx, pool, store, otherVersion{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := Rebuild(ctx, pool, store, Users{}, nil); err == nil {
+		t.Fatal("an older release rebuilt over a newer active build without rolling back")
+	}
+	a, err := RollBack(ctx, pool, store, Users{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	active, err := ActiveBuild(ctx, pool, Users{}.Name())
+	if err != nil || active != a || active.Version != (Users{}).Version() {
+		t.Fatalf("active build %+v (%v) after rolling back to %+v, want version %d", active, err, a, Users{}.Version())
+	}
+	var users int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rm_users WHERE user_id = $1`, e.UserID).Scan(&users); err != nil || users != 1 {
+		t.Fatalf("the rolled back build holds %d of the user (%v), want 1", users, err)
+	}
+}

@@ -30,11 +30,29 @@ const buildPage = 1000
 // transaction once it has caught up with the live build, and drops the old
 // one. Reads keep working throughout; the live build keeps advancing until
 // the switch. Side effects never run: a build only writes its own tables.
+//
+// It refuses when the active build is of a newer version than p's: the
+// instances of a newer release would wait behind an older build (see
+// RollBack, for going back to an older release on purpose).
 func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, progress Progress) (Active, error) {
 	if a, err := ActiveBuild(ctx, pool, p.Name()); err == nil && a.Version > p.Version() {
-		return Active{}, fmt.Errorf("the active build of %s is version %d, newer than this binary's %d", p.Name(), a.Version, p.Version())
+		return Active{}, fmt.Errorf("the active build of %s is version %d, newer than this binary's %d (to go back to this release's version, roll back)", p.Name(), a.Version, p.Version())
 	}
-	schema, err := startBuild(ctx, pool, p, "rebuild")
+	return rebuild(ctx, pool, store, p, "rebuild", progress)
+}
+
+// RollBack is Rebuild for going back to an older release: it builds p's
+// version even when the active build is of a newer one, and switches to
+// it. An older release's instances do not lead a projector whose active
+// build is newer than their code (they cannot write it), so after a
+// rollback that projector stands still until this has run; instances of
+// the newer release, if any still run, wait behind the older build.
+func RollBack(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, progress Progress) (Active, error) {
+	return rebuild(ctx, pool, store, p, "roll back", progress)
+}
+
+func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, purpose string, progress Progress) (Active, error) {
+	schema, err := startBuild(ctx, pool, p, purpose)
 	if err != nil {
 		return Active{}, err
 	}

@@ -54,7 +54,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func usage(w io.Writer) error {
-	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | projections rebuild NAME | projections verify NAME | projections status
+	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | projections rebuild [--roll-back] NAME | projections verify NAME | projections status
        | audit verify | audit export [--from T] [--to T] [--account ID] [--out FILE] | audit import [--in FILE]
        | token --subject ID --email EMAIL [--operator] [--ttl 1h] | version
 

@@ -18,11 +18,12 @@ import (
 // projectionsCmd runs `bizcenter projections rebuild|verify|status NAME`.
 func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
-		return errors.New("usage: bizcenter projections rebuild NAME | verify NAME | status | dead-letters | retry NAME ID | skip --reason WHY [--by WHO] NAME ID")
+		return errors.New("usage: bizcenter projections rebuild [--roll-back] NAME | verify NAME | status | dead-letters | retry NAME ID | skip --reason WHY [--by WHO] NAME ID")
 	}
 	fs := flag.NewFlagSet("projections", flag.ContinueOnError)
 	reason := fs.String("reason", "", "why an event is skipped")
 	by := fs.String("by", os.Getenv("USER"), "who skips or retries")
+	rollBack := fs.Bool("roll-back", false, "rebuild this release's version even over a newer active build (going back to an older release)")
 	c, err := loadConfig(fs, args[1:])
 	if err != nil {
 		return err
@@ -51,7 +52,11 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	start := time.Now()
 	switch args[0] {
 	case "rebuild":
-		a, err := projections.Rebuild(ctx, tools.Pool, tools.Store, p, bar.update)
+		rebuild := projections.Rebuild
+		if *rollBack {
+			rebuild = projections.RollBack
+		}
+		a, err := rebuild(ctx, tools.Pool, tools.Store, p, bar.update)
 		bar.done()
 		if err != nil {
 			return err
