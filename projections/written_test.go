@@ -11,7 +11,12 @@ import (
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bizcenter/bizcenter/domain/benefit"
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/licensing"
+	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/domain/subscription"
+	"github.com/bizcenter/bizcenter/domain/user"
 )
 
 // everyProjector is every projector of this package; a new one belongs
@@ -29,8 +34,14 @@ func TestWrittenTypes_agree_with_random_events_of_every_type_for_every_projector
 	for _, p := range everyProjector {
 		written := writtenTypes(p)
 		for _, typ := range types {
-			for i := range 40 {
-				e := randomEvent(t, rng, typ)
+			// Random strings, then each of the domain's closed values in
+			// every string field at once.
+			strs := []func() string{randomString(rng)}
+			for _, v := range enumStrings {
+				strs = append(strs, func() string { return v })
+			}
+			for i := range 40 * len(strs) {
+				e := randomEvent(t, rng, typ, strs[i/40])
 				env := event.Envelope{Metadata: randomMetadata(rng), Stream: "s", Revision: uint64(i), Position: fmt.Sprintf("%d-%d", i+1, i+1), Event: e}
 				if got := applyWrites(p, env); got != written[typ] {
 					t.Errorf("%s, %s %+v: Apply writes %v, the probe says %v", p.Name(), typ, e, got, written[typ])
@@ -77,29 +88,62 @@ func applyWrites(p Projector, env event.Envelope) (writes bool) {
 
 func randomMetadata(rng *rand.Rand) event.Metadata {
 	var m event.Metadata
-	fill(rng, reflect.ValueOf(&m).Elem(), 0)
+	fill(rng, reflect.ValueOf(&m).Elem(), 0, randomString(rng))
 	return m
 }
 
 // randomEvent is an event of a registered type with every exported field
 // random: about a third of them left zero.
-func randomEvent(t *testing.T, rng *rand.Rand, typ string) event.Event {
+func randomEvent(t *testing.T, rng *rand.Rand, typ string, str func() string) event.Event {
 	t.Helper()
 	zero, ok := event.Zero(typ)
 	if !ok {
 		t.Fatalf("%s is not registered", typ)
 	}
 	v := reflect.New(reflect.TypeOf(zero)).Elem()
-	fill(rng, v, 0)
+	fill(rng, v, 0, str)
 	return v.Interface().(event.Event)
 }
+
+// enumStrings are the values of the domain's closed sets of strings
+// (roles, statuses, kinds, outcomes...): an Apply that wrote only for
+// some of them would go unnoticed, random strings never being one.
+var enumStrings = func() []string {
+	var out []string
+	add := func(vs ...string) { out = append(out, vs...) }
+	for _, r := range user.AllRoles {
+		add(string(r))
+	}
+	for _, r := range partner.AllRoles {
+		add(string(r))
+	}
+	for _, k := range benefit.Kinds {
+		add(string(k))
+	}
+	for _, r := range subscription.Reasons {
+		add(string(r))
+	}
+	add(string(user.Pending), string(user.Active), string(user.Expired),
+		string(subscription.StatusActive), string(subscription.StatusCancelled), string(subscription.StatusExpired),
+		string(partner.ManageUsers), string(partner.Order), string(partner.ManageCustomerAdmin), string(partner.View),
+		string(partner.AssignBenefits), string(partner.ManageGoToMarket),
+		string(licensing.Assigned), string(licensing.AlreadyHeld), string(licensing.Revoked), string(licensing.NotHeld),
+		string(licensing.Refused), string(benefit.Usage), string(benefit.License))
+	return out
+}()
 
 var (
 	timeType = reflect.TypeFor[time.Time]()
 	rawType  = reflect.TypeFor[json.RawMessage]()
 )
 
-func fill(rng *rand.Rand, v reflect.Value, depth int) {
+// randomString makes strings like emails, which no closed set holds.
+func randomString(rng *rand.Rand) func() string {
+	return func() string { return fmt.Sprintf("s%d@x.example", rng.IntN(1000)) }
+}
+
+// fill sets v's exported fields at random, strings made by str.
+func fill(rng *rand.Rand, v reflect.Value, depth int, str func() string) {
 	if !v.CanSet() || depth > 4 || rng.IntN(3) == 0 {
 		return
 	}
@@ -113,7 +157,7 @@ func fill(rng *rand.Rand, v reflect.Value, depth int) {
 	}
 	switch v.Kind() {
 	case reflect.String:
-		v.SetString(fmt.Sprintf("s%d@x.example", rng.IntN(1000)))
+		v.SetString(str())
 	case reflect.Bool:
 		v.SetBool(true)
 	case reflect.Int, reflect.Int8, reflect.Int16, reflect.Int32, reflect.Int64:
@@ -124,31 +168,31 @@ func fill(rng *rand.Rand, v reflect.Value, depth int) {
 		v.SetFloat(rng.Float64() * 100)
 	case reflect.Array: // uuid.UUID among others
 		for i := range v.Len() {
-			fill(rng, v.Index(i), depth+1)
+			fill(rng, v.Index(i), depth+1, str)
 		}
 	case reflect.Slice:
 		n := rng.IntN(4)
 		s := reflect.MakeSlice(v.Type(), n, n)
 		for i := range n {
-			fill(rng, s.Index(i), depth+1)
+			fill(rng, s.Index(i), depth+1, str)
 		}
 		v.Set(s)
 	case reflect.Map:
 		m := reflect.MakeMap(v.Type())
 		for range rng.IntN(3) {
 			k, e := reflect.New(v.Type().Key()).Elem(), reflect.New(v.Type().Elem()).Elem()
-			fill(rng, k, depth+1)
-			fill(rng, e, depth+1)
+			fill(rng, k, depth+1, str)
+			fill(rng, e, depth+1, str)
 			m.SetMapIndex(k, e)
 		}
 		v.Set(m)
 	case reflect.Pointer:
 		p := reflect.New(v.Type().Elem())
-		fill(rng, p.Elem(), depth+1)
+		fill(rng, p.Elem(), depth+1, str)
 		v.Set(p)
 	case reflect.Struct:
 		for i := range v.NumField() {
-			fill(rng, v.Field(i), depth+1)
+			fill(rng, v.Field(i), depth+1, str)
 		}
 	}
 }
