@@ -36,6 +36,9 @@ type Store struct {
 	// appending counts this store's appends in flight; each wakes the
 	// subscriptions as it ends (see subscription.Recv).
 	appending atomic.Int64
+	// ended counts this store's appends that have ended, each before it
+	// wakes the subscriptions (see tail.read).
+	ended atomic.Uint64
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -74,6 +77,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	s.appending.Add(1)
 	defer func() {
 		s.appending.Add(-1)
+		s.ended.Add(1)
 		s.wakeup.signal()
 	}()
 

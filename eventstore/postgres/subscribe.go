@@ -48,8 +48,12 @@ type subscription struct {
 	buf    []eventstore.RecordedEvent
 	// backoff is the next pause while committed events are held back.
 	backoff time.Duration
-	closed  bool
-	mu      sync.Mutex
+	// share: the next read looks only for what this store's appends
+	// wrote (see tail.read), after a page taken or a wake-up by an
+	// append's end; not at the first read, nor at a poll.
+	share  bool
+	closed bool
+	mu     sync.Mutex
 }
 
 func (s *subscription) Recv() (eventstore.Message, error) {
@@ -63,7 +67,7 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			return eventstore.Message{Event: &e}, nil
 		}
 		woken := s.store.wakeup.wait()
-		page, hidden, err := s.store.tail.read(s.ctx, s.store, s.after, s.store.cfg.PageSize)
+		page, hidden, err := s.store.tail.read(s.ctx, s.store, s.after, s.store.cfg.PageSize, s.share, s.store.ended.Load())
 		if err != nil {
 			if s.isClosed() {
 				return eventstore.Message{}, eventstore.ErrSubscriptionClosed
@@ -83,12 +87,12 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			} else {
 				s.backoff = 0
 			}
-			if err := s.idle(woken); err != nil {
+			if s.share, err = s.idle(woken); err != nil {
 				return eventstore.Message{}, err
 			}
 			continue
 		}
-		s.backoff = 0
+		s.backoff, s.share = 0, true
 		s.after = page[len(page)-1].Position
 		for _, e := range page {
 			if s.filter.Matches(e.Type) {
@@ -101,8 +105,9 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 	}
 }
 
-// idle waits for woken, or the poll interval (backoff, when set).
-func (s *subscription) idle(woken <-chan struct{}) error {
+// idle waits for woken (and reports it), or the poll interval (backoff,
+// when set).
+func (s *subscription) idle(woken <-chan struct{}) (bool, error) {
 	wait := s.store.cfg.PollInterval
 	if s.backoff > 0 {
 		wait = s.backoff
@@ -111,14 +116,15 @@ func (s *subscription) idle(woken <-chan struct{}) error {
 	defer t.Stop()
 	select {
 	case <-woken:
+		return true, nil
 	case <-t.C:
+		return false, nil
 	case <-s.ctx.Done():
 		if s.isClosed() {
-			return eventstore.ErrSubscriptionClosed
+			return false, eventstore.ErrSubscriptionClosed
 		}
-		return s.ctx.Err()
+		return false, s.ctx.Err()
 	}
-	return nil
 }
 
 func (s *subscription) isClosed() bool {

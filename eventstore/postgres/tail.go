@@ -37,19 +37,39 @@ type tail struct {
 }
 
 type sharedRead struct {
-	n      uint64
-	from   eventstore.Position
-	failed bool
-	hidden bool
+	n uint64
+	// ended is how many of this store's appends had ended when the read
+	// began: it saw every one of them.
+	ended uint64
+	from  eventstore.Position
+	// to is the head the read left, and complete that it found every
+	// event committed after from (its page was not full, and none was
+	// held back).
+	to       eventstore.Position
+	complete bool
+	failed   bool
+	hidden   bool
 }
 
 // read returns up to limit events after after, and, when there are none,
 // whether events committed after it are held back by an older transaction.
-func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, bool, error) {
+//
+// A read of the head that began before this call may have missed what
+// the caller looks for, so as a rule only a later one will do. But a
+// caller that looks only for what this store's appends wrote (share: it
+// was woken by the end of one, or has just taken a page, rather than
+// polling for other processes' appends) may take the word of a read that
+// began once the appends it knows of (ended) had ended, though it began
+// before the call, and whether that read found nothing here or found
+// everything up to here. Live, each consumer looked again after taking
+// its page and after each wake-up; two reads in three found nothing.
+func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, limit int, share bool, ended uint64) ([]eventstore.RecordedEvent, bool, error) {
 	t.mu.Lock()
-	// A read of the head that began before this call may have missed an
-	// append this caller was woken for: only a later one will do.
 	need := t.started + 1
+	answers := func(r sharedRead) bool {
+		fresh := r.n >= need || share && r.n > 0 && r.ended >= ended
+		return fresh && !r.failed && (r.from == after || r.complete && r.to == after)
+	}
 	for {
 		if t.valid && !after.Less(t.base) && after.Less(t.head) {
 			page := t.after(after, limit)
@@ -60,8 +80,8 @@ func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, li
 			t.mu.Unlock()
 			return t.direct(ctx, s, after, limit)
 		}
-		if t.last.n >= need && t.last.from == after && !t.last.failed {
-			hidden := t.last.hidden
+		if answers(t.last) {
+			hidden := t.last.hidden && t.last.from == after
 			t.mu.Unlock()
 			return nil, hidden, nil
 		}
@@ -77,6 +97,7 @@ func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, li
 		}
 		t.started++
 		n, from, done := t.started, t.head, make(chan struct{})
+		began := s.ended.Load()
 		t.inflight = done
 		t.mu.Unlock()
 		// At the head, a read below every transaction in flight mostly
@@ -84,14 +105,16 @@ func (t *tail) read(ctx context.Context, s *Store, after eventstore.Position, li
 		// goes first.
 		page, hidden, err := s.readQuiet(ctx, from, limit)
 		t.mu.Lock()
-		t.inflight, t.last = nil, sharedRead{n: n, from: from, failed: err != nil, hidden: hidden}
+		r := sharedRead{n: n, ended: began, from: from, to: from, failed: err != nil, hidden: hidden}
+		if err == nil && len(page) > 0 && t.head == from {
+			t.extend(page)
+			r.to, r.complete = t.head, len(page) < limit && !hidden
+		}
+		t.inflight, t.last = nil, r
 		close(done)
 		if err != nil {
 			t.mu.Unlock()
 			return nil, false, err
-		}
-		if len(page) > 0 && t.head == from {
-			t.extend(page)
 		}
 	}
 }
