@@ -6,7 +6,7 @@
 -- (measured with pgbench, 8 clients: 4.4-4.9k appends/s before, 5.7-6.2k
 -- after). The probe finds a retry, whose first run moved the stream past
 -- the expectation, so it now runs only when the expectation fails, or for
--- 'any' and 'stream_exists', which cannot fail. An id stored anywhere
+-- 'any' and 'stream_exists', whose retry would not fail it. An id stored anywhere
 -- else under an expectation that held is caught by the unique index
 -- instead (unique_violation on events_event_id): the store answers that
 -- as a conflict, as before.

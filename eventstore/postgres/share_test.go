@@ -19,24 +19,9 @@ func TestSubscriptions_at_the_head_share_one_read_an_append(t *testing.T) {
 	defer cancel()
 	s := New(pgtest.Pool(t), Config{PollInterval: time.Hour}) // wake-ups only
 	const subscribers, appends = 8, 40
-	got := make(chan int, subscribers*appends)
-	for i := range subscribers {
-		sub, err := s.Subscribe(ctx, eventstore.Start, eventstore.Filter{})
-		if err != nil {
-			t.Fatal(err)
-		}
-		defer sub.Close() //nolint:errcheck
-		go func() {
-			for {
-				m, err := sub.Recv()
-				if err != nil {
-					return
-				}
-				if m.Event != nil {
-					got <- i
-				}
-			}
-		}()
+	got := make(chan string, subscribers*appends)
+	for range subscribers {
+		receive(ctx, t, s, got)
 	}
 	before := s.tail.started
 	for range appends {
@@ -70,23 +55,8 @@ func TestSubscriptions_find_another_process_appends_at_the_next_poll(t *testing.
 	defer cancel()
 	pool := pgtest.Pool(t)
 	here, elsewhere := New(pool, Config{PollInterval: 20 * time.Millisecond}), New(pool, Config{})
-	sub, err := here.Subscribe(ctx, eventstore.Start, eventstore.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer sub.Close() //nolint:errcheck
 	got := make(chan string, 16)
-	go func() {
-		for {
-			m, err := sub.Recv()
-			if err != nil {
-				return
-			}
-			if m.Event != nil {
-				got <- m.Event.Stream
-			}
-		}
-	}()
+	receive(ctx, t, here, got)
 	for i, s := range []*Store{here, elsewhere, here, elsewhere, elsewhere} {
 		stream := "poll-" + uuid.NewString()
 		if _, err := s.Append(ctx, stream, eventstore.NoStream(),
@@ -102,4 +72,26 @@ func TestSubscriptions_find_another_process_appends_at_the_next_poll(t *testing.
 			t.Fatalf("append %d (of the other store: %v) not delivered", i, s == elsewhere)
 		}
 	}
+}
+
+// receive subscribes to s from the start and sends the stream of each
+// event it gets to got, until the test ends.
+func receive(ctx context.Context, t *testing.T, s *Store, got chan<- string) {
+	t.Helper()
+	sub, err := s.Subscribe(ctx, eventstore.Start, eventstore.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _ = sub.Close() })
+	go func() {
+		for {
+			m, err := sub.Recv()
+			if err != nil {
+				return
+			}
+			if m.Event != nil {
+				got <- m.Event.Stream
+			}
+		}
+	}()
 }
