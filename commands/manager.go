@@ -103,9 +103,12 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 
 // ChangeManagerEmailHandler handles ChangeManagerEmail. It claims the new
 // email, changes the user, and releases every email the user had before
-// (not only the last: a run that stopped half way, or lost a race to
-// another change, leaves one behind that the next run releases). Each
-// step is safe to repeat, so a conflict retries the whole.
+// (not only the last: a run that stopped half way leaves one behind that
+// the next run releases). Each step is safe to repeat, so a conflict
+// retries the whole. Two streams change without a transaction across
+// them, so the order matters: an email is claimed (again, if the user
+// held it before) before the user takes it, and released after the user
+// left it, by a release that expects the reservation as read.
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
 		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
@@ -122,6 +125,7 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			return ManagerChanged{}, err
 		}
 		managerID, _ := a.Manager()
+		claimed := false
 		_, err = retried(ctx, func() (struct{}, error) {
 			var u user.User
 			ul, err := load(ctx, d, user.Stream(managerID), &u)
@@ -133,18 +137,20 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 				return struct{}{}, err
 			}
 			if changes != nil {
-				if err := d.claimEmail(ctx, c.AccountID, email, managerID, by); err != nil {
+				claimed = true
+				if err := d.adoptEmail(ctx, c.AccountID, email, managerID, by); err != nil {
 					return struct{}{}, err
 				}
+				// On a conflict the claim stays: another change won the
+				// user, maybe to this same email, which the retry reads.
 				if _, err := save(ctx, d, user.Stream(managerID), ul, by, changes...); err != nil {
-					// Another change won: free the claim, then try again.
-					return struct{}{}, errors.Join(err, d.releaseEmail(ctx, c.AccountID, email, managerID, by))
+					return struct{}{}, err
 				}
 				u.Apply(changes[0])
 			}
 			for _, former := range u.FormerEmails() {
 				// An email may be former and current at once (changed away
-				// and back, as racing changes can do): keep the current one.
+				// and back): keep the current one.
 				if user.NormalizeEmail(former) == user.NormalizeEmail(u.Email()) {
 					continue
 				}
@@ -154,6 +160,9 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			}
 			return struct{}{}, nil
 		})
+		if err != nil && claimed {
+			return ManagerChanged{}, errors.Join(err, d.releaseUnadopted(ctx, c.AccountID, email, managerID, by))
+		}
 		if err != nil {
 			return ManagerChanged{}, err
 		}
@@ -161,15 +170,49 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 	})
 }
 
-// claimEmail reserves an email of the account for a user (nothing to do
-// when it is theirs already).
-func (d Deps) claimEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
+// adoptEmail claims an email of the account for a user about to take it.
+// Should the user hold it already (an email of theirs before, or the
+// claim of an earlier run), it claims it again, so that a release decided
+// on an older read of the reservation (by a run that saw the email among
+// the user's former ones) conflicts rather than frees it.
+func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
 	c := newEmailClaim(accountID, email)
 	var err error
 	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
 		return err
 	}
-	return d.claim(ctx, c, owner, by)
+	if c.Owner() != owner && c.Owner() != uuid.Nil {
+		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
+	}
+	_, err = save(ctx, d, c.stream, c.at, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
+	return err
+}
+
+// releaseUnadopted frees an email a run claimed for the user and then
+// failed to give them, unless the user has it now. The release expects
+// the reservation as read before the user: a change adopting the email
+// meanwhile claims it again first, and the release then conflicts.
+func (d Deps) releaseUnadopted(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
+	ctx = context.WithoutCancel(ctx)
+	var r reservation.Reservation
+	stream := reservation.UserEmailStream(accountID, email)
+	l, err := load(ctx, d, stream, &r)
+	if err != nil {
+		return err
+	}
+	var u user.User
+	if _, err := load(ctx, d, user.Stream(owner), &u); err != nil {
+		return err
+	}
+	rel := r.Release(reservation.KindUserEmail, owner, by.at)
+	if rel == nil || user.NormalizeEmail(u.Email()) == email {
+		return nil
+	}
+	_, err = save(ctx, d, stream, l, by, *rel)
+	if isConflict(err) {
+		return nil // someone else is changing it: theirs to settle
+	}
+	return err
 }
 
 // claim reserves an email, as read in c, for a user: read once where the
