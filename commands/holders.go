@@ -20,8 +20,10 @@ import (
 // stream has the email holds its reservation (an email is claimed before
 // a user takes it and released after the user leaves it), so the guess is
 // right exactly when that user still has the email; otherwise the
-// reservation is read as before. The remembered users hold opened emails:
-// an erasure appends to the user's stream, which the next look folds in.
+// reservation is read as before (ChangeManagerEmail keeps to that order
+// even when two changes race). The remembered users hold opened emails:
+// an erasure appends its event before it destroys the key, so that the
+// next look folds it in and refuses the user, as a full look would.
 //
 // It is safe for concurrent use; a nil *Holders remembers nothing.
 type Holders struct {

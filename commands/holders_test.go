@@ -3,11 +3,17 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"sync"
+	"sync/atomic"
 	"testing"
+
+	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // The remembered holder of an actor's email is checked against the user's
@@ -84,5 +90,135 @@ func TestActor_remembered_is_judged_by_the_events_since(t *testing.T) {
 	}
 	if _, err := f.invite(ua, "three@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("an erased user inviting: want not found, got %v", err)
+	}
+}
+
+// failAppend fails, once, the first append that at picks.
+type failAppend struct {
+	eventstore.Store
+	mu     sync.Mutex
+	at     func(events []eventstore.EventData) bool
+	failed bool
+}
+
+func (s *failAppend) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
+	s.mu.Lock()
+	fail := !s.failed && s.at(events)
+	s.failed = s.failed || fail
+	s.mu.Unlock()
+	if fail {
+		return eventstore.AppendResult{}, errors.New("injected: the append did not land")
+	}
+	return s.Store.Append(ctx, stream, expected, events)
+}
+
+// failErase fails the key's destruction.
+type failErase struct{ commands.PersonalData }
+
+func (failErase) Erase(context.Context, uuid.UUID, string, string) error {
+	return errors.New("injected: the key store is down")
+}
+
+// An erasure that stops half way leaves a remembered actor acting exactly
+// as a fresh look finds them: allowed while nothing of the erasure is
+// recorded, refused once its event is, though the key survived; and
+// erasing again destroys the key.
+func TestActor_remembered_follows_an_erasure_that_stopped_half_way(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
+	res, err := f.invite(f.admin, ua.Email, "user_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, res.UserID)
+	if _, err := f.invite(ua, "one@fabrikam.example", "account_viewer"); err != nil {
+		t.Fatalf("a user administrator inviting: %v", err)
+	}
+	fresh := f.deps
+	fresh.Holders = nil
+	both := func(email string, want error) {
+		t.Helper()
+		for _, d := range []commands.Deps{f.deps, fresh} {
+			_, err := commands.InviteUserHandler(d).Handle(ctx, commands.InviteUser{By: ua, AccountID: f.account,
+				Profile: user.Profile{Email: email, FirstName: "A", LastName: "B", Language: "en", Country: "US", Roles: []string{"account_viewer"}}})
+			if !errors.Is(err, want) {
+				t.Errorf("inviting %s (remembering: %v): want %v, got %v", email, d.Holders != nil, want, err)
+			}
+			email = "again-" + email
+		}
+	}
+	erase := commands.ErasePersonalData{By: commands.Actor{Subject: "op", Operator: true}, AccountID: f.account, UserID: res.UserID, Reason: "verified request 9"}
+
+	lost := f.deps
+	lost.Store = &failAppend{Store: f.deps.Store, at: func(events []eventstore.EventData) bool {
+		return events[0].Type == user.PersonalDataErased{}.EventType()
+	}}
+	if _, err := commands.ErasePersonalDataHandler(lost).Handle(ctx, erase); err == nil {
+		t.Fatal("an erasure whose event was lost answered no error")
+	}
+	both("two@fabrikam.example", nil)
+
+	keyless := f.deps
+	keyless.Personal = failErase{f.deps.Personal}
+	if _, err := commands.ErasePersonalDataHandler(keyless).Handle(ctx, erase); err == nil {
+		t.Fatal("an erasure whose key survived answered no error")
+	}
+	both("three@fabrikam.example", domain.ErrNotFound)
+	if f.keyErased(t, res.UserID) {
+		t.Fatal("the key is gone though its destruction failed")
+	}
+	if _, err := commands.ErasePersonalDataHandler(f.deps).Handle(ctx, erase); err != nil {
+		t.Fatal(err)
+	}
+	if !f.keyErased(t, res.UserID) {
+		t.Fatal("erasing again left the key")
+	}
+}
+
+// keyErased reports whether the subject's key was destroyed.
+func (f *fixture) keyErased(t *testing.T, subject uuid.UUID) bool {
+	t.Helper()
+	var erased bool
+	err := f.deps.Personal.(personal.Keys).DB.QueryRow(context.Background(),
+		`SELECT key IS NULL FROM personal_keys WHERE subject_id = $1`, subject).Scan(&erased)
+	if err != nil {
+		t.Fatal(err)
+	}
+	return erased
+}
+
+// countReads counts the streams a store is asked to read.
+type countReads struct {
+	eventstore.Store
+	n atomic.Int64
+}
+
+func (s *countReads) ReadStream(ctx context.Context, stream string, o eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
+	s.n.Add(1)
+	return s.Store.ReadStream(ctx, stream, o)
+}
+
+// A remembered actor is found with one read of their stream's end, where
+// a fresh look reads the email's reservation and the user's whole stream.
+func TestActor_remembered_is_found_with_one_read(t *testing.T) {
+	f := newFixture(t)
+	reads := &countReads{Store: f.deps.Store}
+	f.deps.Store = reads
+	invites := func(by commands.Actor, email string) int64 {
+		t.Helper()
+		before := reads.n.Load()
+		if _, err := f.invite(by, email, "account_viewer"); err != nil {
+			t.Fatal(err)
+		}
+		return reads.n.Load() - before
+	}
+	first := invites(f.admin, "one@fabrikam.example")
+	again := invites(f.admin, "two@fabrikam.example")
+	f.deps.Holders = nil
+	fresh := invites(f.admin, "three@fabrikam.example")
+	if again != fresh-1 || first != fresh {
+		t.Fatalf("stream reads of an invitation: %d by a new actor, %d by a remembered one, %d without the memory; want one fewer when remembered",
+			first, again, fresh)
 	}
 }

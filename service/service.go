@@ -160,11 +160,7 @@ func (s *Service) wire(ctx context.Context) error {
 	s.engine = engine
 
 	keys := personal.Keys{DB: s.pool}
-	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys}
-	// No Holders: a remembered actor outlives an erasure that destroyed the
-	// key but did not get its event appended, and a reservation released
-	// under a user that still has the email (see the 2026-12-05 note);
-	// until both are closed, commands find their actor the full way.
+	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders()}
 	s.Commands = httpapi.NewCommands(deps, log)
 	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
 	interval := s.cfg.SweepInterval
