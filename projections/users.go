@@ -26,14 +26,14 @@ func (Users) Name() string { return "users" }
 
 // Version changes whenever the tables or what Apply writes change; serve
 // then builds the new version beside the live one before switching.
-func (Users) Version() int { return 4 }
+func (Users) Version() int { return 5 } // 5: rm_user_counts
 
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }
 
 // Tables are what readers read.
 func (Users) Tables() []string {
-	return []string{"rm_accounts", "rm_users", "rm_user_history"}
+	return []string{"rm_accounts", "rm_users", "rm_user_history", "rm_user_counts"}
 }
 
 // Apply implements Projector.

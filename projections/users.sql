@@ -57,3 +57,68 @@ CREATE TABLE rm_user_history (
     user_id uuid  PRIMARY KEY,
     entries jsonb NOT NULL
 );
+
+-- How many users an account has in each status, the pending ones by the
+-- hour (UTC) their invitation expires in, so that a dashboard's counts add
+-- up a few rows instead of counting the account's users (218 ms at a
+-- million). "Expired" is still decided when read: the pending users of an
+-- hour that has ended are expired; of the hour now running, the reader
+-- counts the expired ones in rm_users. Triggers keep it, a statement at a
+-- time (a multi-row insert is one upsert), so no write of the projector
+-- needs the row it changes.
+CREATE TABLE rm_user_counts (
+    account_id   uuid        NOT NULL,
+    status       text        NOT NULL,
+    -- The hour a pending user's invitation expires in; 'infinity' for
+    -- active users.
+    expires_hour timestamptz NOT NULL,
+    n            bigint      NOT NULL,
+    PRIMARY KEY (account_id, status, expires_hour)
+);
+
+-- rm_user_counts_change adds, for each key of rm_user_counts, the rows a
+-- statement brought (new_rows) less those it took (old_rows), and drops
+-- the keys left at zero: a user invited and resent in one batch is one
+-- insert, and the table must end the same as when the resend is a second
+-- statement (`projections verify` compares builds row by row). Its
+-- search_path is the build's schema, as when it was created.
+CREATE FUNCTION rm_user_counts_change() RETURNS trigger LANGUAGE plpgsql SET search_path FROM CURRENT AS $$
+BEGIN
+    IF TG_OP = 'INSERT' THEN
+        INSERT INTO rm_user_counts AS c (account_id, status, expires_hour, n)
+        SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at), count(*)
+          FROM new_rows GROUP BY 1, 2, 3
+        ON CONFLICT (account_id, status, expires_hour) DO UPDATE SET n = c.n + EXCLUDED.n;
+        RETURN NULL;
+    ELSIF TG_OP = 'DELETE' THEN
+        UPDATE rm_user_counts c SET n = c.n - d.n
+          FROM (SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at) AS h, count(*) AS n
+                  FROM old_rows GROUP BY 1, 2, 3) d
+         WHERE (c.account_id, c.status, c.expires_hour) = (d.account_id, d.status, d.h);
+    ELSE
+        -- Most updates change neither status nor expiry: nothing to add.
+        INSERT INTO rm_user_counts AS c (account_id, status, expires_hour, n)
+        SELECT account_id, status, h, sum(d)
+          FROM (SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at) AS h, 1 AS d FROM new_rows
+                UNION ALL
+                SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at), -1 FROM old_rows) x
+         GROUP BY 1, 2, 3 HAVING sum(d) <> 0
+        ON CONFLICT (account_id, status, expires_hour) DO UPDATE SET n = c.n + EXCLUDED.n;
+    END IF;
+    DELETE FROM rm_user_counts c
+     USING (SELECT DISTINCT account_id, status, rm_user_counts_hour(status, invitation_expires_at) AS h FROM old_rows) o
+     WHERE c.n = 0 AND (c.account_id, c.status, c.expires_hour) = (o.account_id, o.status, o.h);
+    RETURN NULL;
+END $$;
+
+CREATE FUNCTION rm_user_counts_hour(status text, expires_at timestamptz) RETURNS timestamptz
+LANGUAGE sql IMMUTABLE AS $$
+    SELECT CASE WHEN status = 'pending' THEN date_trunc('hour', expires_at, 'UTC') ELSE 'infinity' END
+$$;
+
+CREATE TRIGGER rm_user_counts_insert AFTER INSERT ON rm_users
+    REFERENCING NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_user_counts_change();
+CREATE TRIGGER rm_user_counts_update AFTER UPDATE ON rm_users
+    REFERENCING OLD TABLE AS old_rows NEW TABLE AS new_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_user_counts_change();
+CREATE TRIGGER rm_user_counts_delete AFTER DELETE ON rm_users
+    REFERENCING OLD TABLE AS old_rows FOR EACH STATEMENT EXECUTE FUNCTION rm_user_counts_change();

@@ -61,6 +61,39 @@ func TestUsers_a_folded_batch_writes_what_one_event_at_a_time_writes(t *testing.
 			t.Errorf("%s is empty: the events wrote nothing", table)
 		}
 	}
+	for _, schema := range []string{one.Schema, folded} {
+		kept, counted := dump(t, pool, schema, "rm_user_counts"), countUsers(t, pool, schema)
+		if !slices.Equal(kept, counted) {
+			t.Errorf("%s: rm_user_counts has %d rows, rm_users counts to %d; first differences:\n%v\n%v",
+				schema, len(kept), len(counted), firstDiff(kept, counted), firstDiff(counted, kept))
+		}
+	}
+}
+
+// countUsers is what rm_user_counts should hold, counted in rm_users, as
+// dump prints its rows.
+func countUsers(t *testing.T, pool *pgxpool.Pool, schema string) []string {
+	t.Helper()
+	var rows []string
+	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
+		if err := setSchema(context.Background(), tx, schema); err != nil {
+			return err
+		}
+		r, err := tx.Query(context.Background(), `
+			SELECT x::text FROM (
+			  SELECT account_id, status, CASE WHEN status = 'pending' THEN date_trunc('hour', invitation_expires_at, 'UTC') ELSE 'infinity' END AS expires_hour,
+			         count(*) AS n
+			    FROM rm_users GROUP BY 1, 2, 3) x ORDER BY 1`)
+		if err != nil {
+			return err
+		}
+		rows, err = pgx.CollectRows(r, pgx.RowTo[string])
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return rows
 }
 
 // randomUserEvents is a log of accounts and users living through every

@@ -56,7 +56,7 @@ func (d Deps) accountRoute() kit.Route {
 func accountByID(ctx context.Context, db querier, v viewer, id uuid.UUID, now time.Time) (Account, error) {
 	a := Account{AccountID: id.String()}
 	err := db.QueryRow(ctx, `SELECT a.name, a.agreement_number, a.purchase_account_number, a.domains, c.*
-	  FROM rm_accounts a, LATERAL (SELECT `+countsSQL+` FROM rm_users u WHERE u.account_id = a.account_id) c
+	  FROM rm_accounts a, LATERAL (`+countsSQL+`) c
 	  WHERE a.account_id = $1 AND `+visibleSQL, accountArgs(id, now, v)...).
 		Scan(append([]any{&a.Name, &a.AgreementNumber, &a.PurchaseAccountNumber, &a.Domains}, a.UserCounts.dest()...)...)
 	if errors.Is(err, pgx.ErrNoRows) {

@@ -1,7 +1,9 @@
 package readapi
 
 import (
+	"fmt"
 	"net/http"
+	"net/url"
 	"slices"
 	"testing"
 	"time"
@@ -75,5 +77,47 @@ func TestReads_need_a_principal(t *testing.T) {
 	for _, path := range []string{"/v1/me", "/v1/accounts/" + acc.String(), "/v1/accounts/" + acc.String() + "/users",
 		"/v1/accounts/" + acc.String() + "/users/" + uuid.NewString()} {
 		f.problem("", path, http.StatusUnauthorized)
+	}
+}
+
+// Counts come from per-hour tallies of expiry: at any moment, also inside
+// an hour some of whose invitations have expired and some not, and on the
+// instant one expires, they agree with the users counted one by one, for
+// the account and for a list filtered by status.
+func TestCounts_agree_with_the_users_at_every_moment_of_an_hour(t *testing.T) {
+	f := newFixture(t, time.Second)
+	acc := f.account("Tallies")
+	const operator = "ops@bizcenter.example;operator"
+	var expiries []time.Time
+	for k := range 15 {
+		at := t0.Add(time.Duration(k) * 13 * time.Minute)
+		f.user(acc, seedUser{email: fmt.Sprintf("p%d@tallies.example", k), first: "P", last: fmt.Sprint(k), invitedAt: at, active: k%5 == 4})
+		if k%5 != 4 {
+			expiries = append(expiries, at.Add(invitationTTL))
+		}
+	}
+	end := t0.Add(invitationTTL)
+	for _, now := range []time.Time{t0, end.Add(-time.Minute), end, end.Add(26 * time.Minute), end.Add(39*time.Minute + time.Second),
+		end.Add(time.Hour), end.Add(100 * time.Minute), end.Add(3 * time.Hour)} {
+		f.clock.Set(now)
+		expired := 0
+		for _, e := range expiries {
+			if !e.After(now) {
+				expired++
+			}
+		}
+		want := Counts{All: 15, Active: 3, Pending: len(expiries) - expired, Expired: expired}
+		var got Account
+		f.ok(operator, "/v1/accounts/"+acc.String(), &got)
+		if got.UserCounts != want {
+			t.Errorf("at %v: %+v, want %+v", now.Sub(end), got.UserCounts, want)
+		}
+		for status, n := range map[string]int{"all": want.All, "pending": want.Pending, "active": want.Active, "expired": want.Expired} {
+			var page UserPage
+			f.ok(operator, usersPath(acc, url.Values{"status": {status}, "limit": {"1"}}), &page)
+			if page.Total != n || page.Counts != want {
+				t.Errorf("at %v, ?status=%s: total %d, counts %+v; want %d, %+v", now.Sub(end), status, page.Total, page.Counts, n, want)
+			}
+		}
 	}
 }

@@ -32,9 +32,20 @@ const (
 	expiredSQL = `(u.status = 'pending' AND u.invitation_expires_at <= $2::timestamptz)`
 	statusSQL  = `(CASE WHEN ` + activeSQL + ` THEN 'active' WHEN ` + pendingSQL + ` THEN 'pending' ELSE 'expired' END)`
 
-	// countsSQL are Counts over the rm_users rows u of one account.
-	countsSQL = `count(*), count(*) FILTER (WHERE ` + pendingSQL + `),
-	  count(*) FILTER (WHERE ` + activeSQL + `), count(*) FILTER (WHERE ` + expiredSQL + `)`
+	// countsSQL are the Counts of account $1 at $2, from rm_user_counts
+	// (a row for a status and the hour pending invitations expire in): the
+	// pending of an hour that has ended are expired, and of the hour now
+	// running, the expired are counted in rm_users.
+	countsSQL = `SELECT coalesce(sum(k.n), 0)::bigint,
+	    (coalesce(sum(k.n) FILTER (WHERE k.status = 'pending' AND k.expires_hour >= h.h), 0) - h.e)::bigint,
+	    coalesce(sum(k.n) FILTER (WHERE k.status = 'active'), 0)::bigint,
+	    (coalesce(sum(k.n) FILTER (WHERE k.status = 'pending' AND k.expires_hour < h.h), 0) + h.e)::bigint
+	  FROM (SELECT date_trunc('hour', $2::timestamptz, 'UTC') AS h, (SELECT count(*) FROM rm_users u
+	          WHERE u.account_id = $1 AND u.status = 'pending'
+	            AND u.invitation_expires_at >= date_trunc('hour', $2::timestamptz, 'UTC')
+	            AND u.invitation_expires_at <= $2::timestamptz) AS e) h
+	  LEFT JOIN rm_user_counts k ON k.account_id = $1
+	  GROUP BY h.h, h.e`
 
 	// userColumns are what scanUser reads, from rm_users u.
 	userColumns = `u.user_id, u.email, u.first_name, u.last_name, ` + statusSQL + `, u.roles,

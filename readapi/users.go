@@ -88,7 +88,7 @@ func parseList(in *input, p kit.Principal) listRequest {
 	if q.filter.email = normalizeEmail(in.values.Get("email")); len(q.filter.email) > maxEmail {
 		in.fail("email", "longer than 320 characters")
 	}
-	_, q.filter.status = oneOf(in, "status", "all", statusFilters)
+	q.filter.statusName, q.filter.status = oneOf(in, "status", "all", statusFilters)
 	if in.values.Get("role") != "" {
 		q.filter.role, _ = oneOf(in, "role", "", roleValues)
 	}

@@ -19,6 +19,18 @@ type userFilter struct {
 	email  string // normalized substring of email_lower
 	role   string // a value of roleValues
 	status string // a condition of statusFilters
+	// statusName is the key of status in statusFilters ("all" when none).
+	statusName string
+}
+
+// counted is the number of users the filter keeps, when counts hold it
+// (a filter by status alone).
+func (f userFilter) counted(c Counts) (int, bool) {
+	if f.email != "" || f.role != "" {
+		return 0, false
+	}
+	n, ok := map[string]int{"all": c.All, "pending": c.Pending, "active": c.Active, "expired": c.Expired}[f.statusName]
+	return n, ok
 }
 
 // sql is the filter's condition on rm_users u, binding its values as
@@ -50,10 +62,17 @@ func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.
 	args = append(args, q.limit+1)
 	page := UserPage{Items: []User{}}
 	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
-		err := tx.QueryRow(ctx, `SELECT c.* FROM rm_accounts a, LATERAL (SELECT `+countsSQL+`,
-		    count(*) FILTER (WHERE `+where+`) FROM rm_users u WHERE u.account_id = a.account_id) c
-		  WHERE a.account_id = $1 AND `+visibleSQL, filterArgs...).
-			Scan(append(page.Counts.dest(), &page.Total)...)
+		// The counts hold the total of a filter by status; any other
+		// filter counts the account's users it keeps.
+		total, dest := `NULL::bigint`, append(page.Counts.dest(), new(*int))
+		if _, ok := q.filter.counted(Counts{}); !ok {
+			total, dest[len(dest)-1] = `(SELECT count(*) FROM rm_users u WHERE u.account_id = $1 AND `+where+`)`, &page.Total
+		}
+		err := tx.QueryRow(ctx, `SELECT c.*, `+total+` FROM rm_accounts a, LATERAL (`+countsSQL+`) c
+		  WHERE a.account_id = $1 AND `+visibleSQL, filterArgs...).Scan(dest...)
+		if n, ok := q.filter.counted(page.Counts); ok {
+			page.Total = n
+		}
 		if errors.Is(err, pgx.ErrNoRows) {
 			return errNotFound
 		}
