@@ -61,7 +61,7 @@ func endpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In, run fun
 			writeError(w, r, err)
 			return
 		}
-		out, err := run(r.Context(), req)
+		out, err := query(r.Context(), d, func(ctx context.Context) (Out, error) { return run(ctx, req) })
 		if err != nil {
 			writeError(w, r, err)
 			return

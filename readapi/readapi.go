@@ -32,6 +32,11 @@ type Deps struct {
 	// a read waiting for ?after then looks at once. Reads poll besides, for
 	// a projector another instance leads.
 	Advanced func(projector string) <-chan struct{}
+	// Concurrent bounds the reads that query at once (DefaultConcurrent
+	// when 0); the others wait their turn in order.
+	Concurrent int
+
+	running chan struct{} // a token a query, Concurrent of them
 
 	firstPoll time.Duration // the wait's first poll, when a test sets it (else firstPoll)
 }
@@ -41,6 +46,10 @@ func Routes(d Deps) []kit.Route {
 	if d.WaitBound <= 0 {
 		d.WaitBound = DefaultWaitBound
 	}
+	if d.Concurrent <= 0 {
+		d.Concurrent = DefaultConcurrent()
+	}
+	d.running = make(chan struct{}, d.Concurrent)
 	if d.Clock == nil {
 		d.Clock = clock.System{}
 	}
