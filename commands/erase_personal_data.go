@@ -14,15 +14,10 @@ import (
 )
 
 // ErasePersonalData forgets a user's personal data on a verified erasure
-// request: the operator who verified it gives the reason. It appends
-// user.personal_data_erased, which tells the read models and the mailer,
-// then destroys the user's key, so that every event sealed with it reads
-// "[erased]". Erasing again appends nothing, and destroys the key if a run
-// before stopped between the two. In that order, whoever reads the user's
-// stream (a command finding its actor) sees the erasure as soon as the
-// key can be gone; the other order could destroy the key and then fail to
-// append, leaving the read models showing what the key had sealed, and
-// no event to tell them.
+// request: the operator who verified it gives the reason. The user's key
+// is destroyed first, so every event sealed with it reads "[erased]" from
+// then on; user.personal_data_erased then tells the read models and the
+// mailer. Erasing again appends nothing.
 type ErasePersonalData struct {
 	By        Actor
 	AccountID uuid.UUID
@@ -58,18 +53,18 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
 			by := origin{actor: c.By.name(), at: d.now()}
-			pos := l.answered()
-			if erased := u.Erase(by.actor, reason, by.at); erased != nil {
-				res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
-				if err != nil {
-					return PersonalDataErased{}, err
-				}
-				pos = res.Position
-			}
 			if err := d.Personal.Erase(ctx, c.UserID, by.actor, reason); err != nil {
 				return PersonalDataErased{}, err
 			}
-			return PersonalDataErased{Position: pos}, nil
+			erased := u.Erase(by.actor, reason, by.at)
+			if erased == nil {
+				return PersonalDataErased{Position: l.answered()}, nil
+			}
+			res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
+			if err != nil {
+				return PersonalDataErased{}, err
+			}
+			return PersonalDataErased{Position: res.Position}, nil
 		})
 	})
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -22,8 +23,12 @@ import (
 // right exactly when that user still has the email; otherwise the
 // reservation is read as before (ChangeManagerEmail keeps to that order
 // even when two changes race). The remembered users hold opened emails:
-// an erasure appends its event before it destroys the key, so that the
-// next look folds it in and refuses the user, as a full look would.
+// an erasure appends to the user's stream, which the next look folds in.
+// An erasure destroys the key before it appends, though, and one that
+// stops in between leaves a user whose email a full look can no longer
+// open, with nothing in their stream to say so (the sweeper appends the
+// event later): so a user is remembered for holderTTL at most after the
+// full look that found them.
 //
 // It is safe for concurrent use; a nil *Holders remembers nothing.
 type Holders struct {
@@ -44,7 +49,12 @@ type holder struct {
 	// last is the id of the event at revision, which the stream must
 	// still have there for the fold to be continued.
 	last uuid.UUID
+	// found is when a full look found the user.
+	found time.Time
 }
+
+// holderTTL bounds how long a user found once acts without a full look.
+const holderTTL = 10 * time.Second
 
 // holdersCap bounds the memory: past it, everything is forgotten at once
 // (the next commands read reservations again), which is simpler than an
@@ -89,7 +99,7 @@ func (h *Holders) forget(k holderKey) {
 // userByEmail finds it, through the remembered holder when there is one.
 func (d Deps) actorUser(ctx context.Context, accountID uuid.UUID, email string) (*user.User, error) {
 	k := holderKey{account: accountID, email: user.NormalizeEmail(email)}
-	if h, ok := d.Holders.get(k); ok {
+	if h, ok := d.Holders.get(k); ok && d.now().Sub(h.found) < holderTTL {
 		now, err := d.catchUp(ctx, h)
 		if err != nil {
 			return nil, err
@@ -104,7 +114,7 @@ func (d Deps) actorUser(ctx context.Context, accountID uuid.UUID, email string) 
 	}
 	u, _, l, err := d.userByEmail(ctx, accountID, email)
 	if err == nil && u != nil && l.revision != nil {
-		d.Holders.put(k, holder{user: u, revision: *l.revision, last: l.last})
+		d.Holders.put(k, holder{user: u, revision: *l.revision, last: l.last, found: d.now()})
 	}
 	return u, err
 }
@@ -138,5 +148,5 @@ func (d Deps) catchUp(ctx context.Context, h holder) (holder, error) {
 		u.Apply(e)
 	}
 	last := page[len(page)-1]
-	return holder{user: u, revision: last.Revision, last: last.ID}, nil
+	return holder{user: u, revision: last.Revision, last: last.ID, found: h.found}, nil
 }

@@ -8,10 +8,13 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/audit"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 	"github.com/bizcenter/bizcenter/projections"
 )
 
@@ -161,4 +164,50 @@ func scan(t *testing.T, pool *pgxpool.Pool, needle string, tables ...string) []s
 		}
 	}
 	return found
+}
+
+// An erasure that destroyed the key and stopped before appending its
+// event (a crash, a timeout) is finished by the sweeper, under the
+// operator and reason the key store recorded: the read models blank the
+// user, whose email no longer opens anywhere.
+func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	const email = "half.erased@northwind.example"
+	users := "/v1/accounts/" + accountID + "/users"
+	inv := h.must(http.StatusCreated, "POST", users, admin, map[string]any{
+		"email": email, "firstName": "Half", "lastName": "Erased", "language": "en-GB", "country": "GB", "roles": []string{"reports_viewer"},
+	})
+	userID := inv["userId"].(string)
+	h.must(http.StatusOK, "GET", users+"/"+userID+"?after="+inv["position"].(string), admin, nil)
+	ctx := context.Background()
+	id, err := uuid.Parse(userID)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, id, "op-half", "verified request #77"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("a sweep within the grace: %d, %v; want nothing done", n, err)
+	}
+	h.svc.Sweeper.ErasureGrace = time.Nanosecond
+	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want the erasure finished", n, err)
+	}
+	recs, err := h.svc.Store().ReadStream(ctx, "user-"+userID, eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recs[len(recs)-1]
+	if last.Type != "user.personal_data_erased" || !bytes.Contains(last.Data, []byte(`"erasedBy":"op-half"`)) {
+		t.Fatalf("the stream ends with %s %s", last.Type, last.Data)
+	}
+	waitFor(t, "the users read model to blank the user", 10*time.Second, func() bool {
+		d := h.must(http.StatusOK, "GET", users+"/"+userID, admin, nil)
+		return d["email"] == "[erased]"
+	})
+	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("a sweep after: %d, %v; want nothing left", n, err)
+	}
 }

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"fmt"
 	"log/slog"
 	"time"
 
@@ -11,6 +12,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain/user"
 )
 
 // Sweeper appends user.invitation_expired for invitations past their 60
@@ -27,8 +29,15 @@ type Sweeper struct {
 	// RecordSubscription records subscription.expired (nil: subscriptions
 	// are not swept).
 	RecordSubscription commands.Handler[commands.RecordSubscriptionExpiry, bool]
-	Interval           time.Duration
-	Log                *slog.Logger
+	// Erase finishes erasures that stopped half way (nil: not swept): an
+	// erasure destroys the key, then appends user.personal_data_erased;
+	// one that stopped between leaves the read models showing what the key
+	// had sealed, with no event to tell them. ErasureGrace (a minute when
+	// 0) lets one in progress finish first.
+	Erase        commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
+	ErasureGrace time.Duration
+	Interval     time.Duration
+	Log          *slog.Logger
 }
 
 // Run sweeps every Interval until ctx ends.
@@ -57,6 +66,11 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 		 ORDER BY invitation_expires_at LIMIT 500`, now, func(id uuid.UUID) (bool, error) {
 		return s.Record.Handle(ctx, commands.RecordInvitationExpiry{UserID: id})
 	})
+	if err != nil {
+		return users, err
+	}
+	erased, err := s.finishErasures(ctx)
+	users += erased
 	if err != nil || s.RecordSubscription == nil {
 		return users, err
 	}
@@ -90,4 +104,47 @@ func (s *Sweeper) sweep(ctx context.Context, query string, now time.Time, record
 		}
 	}
 	return n, nil
+}
+
+// finishErasures appends the erasure of every user whose key was erased
+// (in the last day, over ErasureGrace ago) while the users read model
+// still shows their email: the command, run again with the operator and
+// reason the key store recorded, appends what is missing. A user whose
+// event is there but not yet applied appends nothing (and is counted).
+func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
+	if s.Erase == nil {
+		return 0, nil
+	}
+	grace := s.ErasureGrace
+	if grace == 0 {
+		grace = time.Minute
+	}
+	rows, err := s.Pool.Query(ctx, `
+		SELECT k.subject_id, u.account_id, coalesce(k.erased_by, ''), coalesce(k.erased_reason, '')
+		  FROM personal_keys k JOIN rm_users u ON u.user_id = k.subject_id
+		 WHERE k.erased_at IS NOT NULL AND k.erased_at > now() - interval '1 day'
+		   AND k.erased_at <= now() - $1::interval AND u.email <> $2
+		 LIMIT 500`, grace, user.Erased)
+	if err != nil {
+		return 0, err
+	}
+	type half struct {
+		user, account uuid.UUID
+		by, reason    string
+	}
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (half, error) {
+		var h half
+		return h, row.Scan(&h.user, &h.account, &h.by, &h.reason)
+	})
+	if err != nil {
+		return 0, err
+	}
+	for i, h := range found {
+		_, err := s.Erase.Handle(ctx, commands.ErasePersonalData{
+			By: commands.Actor{Subject: h.by, Operator: true}, AccountID: h.account, UserID: h.user, Reason: h.reason})
+		if err != nil {
+			return i, fmt.Errorf("finish the erasure of %s: %w", h.user, err)
+		}
+	}
+	return len(found), nil
 }
