@@ -118,9 +118,11 @@ func (c *Consumer) Handle(msg *message.Message) (err error) {
 	if err := st.Commit(ctx); err != nil {
 		return err
 	}
-	for _, out := range outs {
-		c.deliver(ctx, out)
+	sent := make([]sentMail, len(outs))
+	for i, out := range outs {
+		sent[i] = c.deliver(ctx, out)
 	}
+	c.record(ctx, sent)
 	return nil
 }
 
@@ -234,8 +236,15 @@ func claim(ctx context.Context, tx pgx.Tx, key uuid.UUID, outcome string) (bool,
 	return tag.RowsAffected() == 1, err
 }
 
-// deliver sends a claimed email and records the outcome.
-func (c *Consumer) deliver(ctx context.Context, p pending) {
+// sentMail is the outcome of one claimed email, for mail_sent.
+type sentMail struct {
+	key     uuid.UUID
+	outcome string
+	at      time.Time
+}
+
+// deliver sends a claimed email and says how it went.
+func (c *Consumer) deliver(ctx context.Context, p pending) sentMail {
 	log := c.logger(p.env).With("mail_key", p.key)
 	outcome := "sent"
 	if err := c.send(ctx, p); err != nil {
@@ -244,11 +253,28 @@ func (c *Consumer) deliver(ctx context.Context, p pending) {
 	} else {
 		log.Info("email sent")
 	}
+	return sentMail{key: p.key, outcome: outcome, at: time.Now()}
+}
+
+// record writes the outcomes of a batch's emails in one statement: each
+// was a durable commit of its own, most of the mailer's work in the
+// database when invitations come one by one. A crash before it leaves
+// them 'pending', as a crash between a send and its record did.
+func (c *Consumer) record(ctx context.Context, sent []sentMail) {
+	if len(sent) == 0 {
+		return
+	}
+	keys, outcomes, at := make([]uuid.UUID, len(sent)), make([]string, len(sent)), make([]time.Time, len(sent))
+	for i, m := range sent {
+		keys[i], outcomes[i], at[i] = m.key, m.outcome, m.at
+	}
 	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
-	if _, err := c.Pool.Exec(rctx, `UPDATE mail_sent SET outcome = $2, sent_at = now() WHERE event_id = $1`,
-		p.key, outcome); err != nil {
-		log.Error("record mail outcome", "outcome", outcome, "error", err)
+	if _, err := c.Pool.Exec(rctx, `
+		UPDATE mail_sent m SET outcome = o.outcome, sent_at = o.at
+		  FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS o(event_id, outcome, at)
+		 WHERE m.event_id = o.event_id`, keys, outcomes, at); err != nil {
+		cmp.Or(c.Log, slog.Default()).Error("record mail outcomes", "consumer", Name, "emails", len(sent), "error", err)
 	}
 }
 
