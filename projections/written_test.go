@@ -15,6 +15,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/licensing"
 	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/subscription"
 	"github.com/bizcenter/bizcenter/domain/user"
 )
@@ -128,7 +129,8 @@ var enumStrings = func() []string {
 		string(partner.ManageUsers), string(partner.Order), string(partner.ManageCustomerAdmin), string(partner.View),
 		string(partner.AssignBenefits), string(partner.ManageGoToMarket),
 		string(licensing.Assigned), string(licensing.AlreadyHeld), string(licensing.Revoked), string(licensing.NotHeld),
-		string(licensing.Refused), string(benefit.Usage), string(benefit.License))
+		string(licensing.Refused), string(benefit.Usage), string(benefit.License),
+		reservation.KindUserEmail, reservation.KindAgreement, reservation.KindDomain)
 	return out
 }()
 
