@@ -197,13 +197,25 @@ func fill(cache map[uuid.UUID][]byte, rows pgx.Rows, subjects []uuid.UUID) error
 // SealedSubject is the subject of an event whose data holds a sealed
 // field; false for any other. It only tells which keys to fetch together
 // (opening reads the subject again, exactly, and fetches a key it lacks),
-// so it reads the one field, into a struct made for it, instead of every
-// field into a map: catching up, it ran for every sealed event. (Struct
-// fields match keys without regard to case; our encoder writes one key.)
+// so it reads the top level of the object for the one field (topLevel),
+// or, should that fail, the one field into a struct made for it, never
+// every field into a map: catching up, it ran for every sealed event.
+// (Struct fields match keys without regard to case; our encoder writes
+// one key.)
 func SealedSubject(eventType string, data []byte) (uuid.UUID, bool) {
 	pf, ok := event.Personal(eventType)
 	if !ok || !bytes.Contains(data, []byte(Prefix)) {
 		return uuid.Nil, false
+	}
+	if members, ok := topLevel(data); ok {
+		subject := uuid.Nil
+		for _, m := range members {
+			if m.name == pf.Subject {
+				s, _ := stringValue(data[m.start:m.end])
+				subject, _ = uuid.Parse(s)
+			}
+		}
+		return subject, subject != uuid.Nil
 	}
 	doc := reflect.New(subjectDoc(pf.Subject))
 	if json.Unmarshal(data, doc.Interface()) != nil {
@@ -248,23 +260,36 @@ func (k Keys) opener(ctx context.Context, cache map[uuid.UUID][]byte) event.Tran
 		mu.Unlock()
 		return key, nil
 	}
+	opening := func(subject uuid.UUID, field, value string) (string, error) {
+		key, err := keyOf(subject)
+		if err != nil {
+			return "", err
+		}
+		if key == nil {
+			return Erased, nil
+		}
+		return open(key, subject, field, value)
+	}
 	return func(eventType string, data []byte) ([]byte, error) {
 		if !bytes.Contains(data, []byte(Prefix)) {
 			return data, nil
+		}
+		pf, ok := event.Personal(eventType)
+		if !ok {
+			return data, nil
+		}
+		if out, ok, err := openInPlace(pf, data, opening); ok {
+			if err != nil {
+				return nil, fmt.Errorf("%s.%w", eventType, err)
+			}
+			return out, nil
 		}
 		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
 			return func(field, value string) (string, error) {
 				if !strings.HasPrefix(value, Prefix) {
 					return value, nil
 				}
-				key, err := keyOf(subject)
-				if err != nil {
-					return "", err
-				}
-				if key == nil {
-					return Erased, nil
-				}
-				return open(key, subject, field, value)
+				return opening(subject, field, value)
 			}, nil
 		})
 	}

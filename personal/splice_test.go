@@ -1,0 +1,115 @@
+package personal
+
+import (
+	"encoding/json"
+	"fmt"
+	"math/rand/v2"
+	"reflect"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+)
+
+// Opening in place reads as the general way does (rewrite), for payloads
+// of every shape: spaces, escapes, nesting, values of other kinds,
+// duplicate names, sealed-looking strings outside the personal fields.
+func TestOpenInPlace_reads_as_rewrite_does(t *testing.T) {
+	pf, ok := event.Personal("user.invited")
+	if !ok || pf.Subject != "userId" {
+		t.Fatalf("user.invited's personal fields: %+v", pf)
+	}
+	key := make([]byte, 32)
+	rng := rand.New(rand.NewPCG(3, 5))
+	for i := range key {
+		key[i] = byte(rng.IntN(256))
+	}
+	opening := func(subject uuid.UUID, field, value string) (string, error) { return open(key, subject, field, value) }
+	general := func(data []byte) ([]byte, error) {
+		return rewrite("user.invited", data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
+			return func(field, value string) (string, error) {
+				if !strings.HasPrefix(value, Prefix) {
+					return value, nil
+				}
+				return opening(subject, field, value)
+			}, nil
+		})
+	}
+	for n := range 3000 {
+		data := randomPayload(t, rng, key, pf)
+		fast, ok, fastErr := openInPlace(pf, data, opening)
+		if !ok {
+			t.Fatalf("payload %d not read in place: %s", n, data)
+		}
+		slow, slowErr := general(data)
+		if (fastErr == nil) != (slowErr == nil) {
+			t.Fatalf("payload %s: in place %v, rewrite %v", data, fastErr, slowErr)
+		}
+		if fastErr != nil {
+			continue
+		}
+		var a, b any
+		if err := json.Unmarshal(fast, &a); err != nil {
+			t.Fatalf("in place made %s of %s: %v", fast, data, err)
+		}
+		if err := json.Unmarshal(slow, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("payload %s:\nin place %s\nrewrite  %s", data, fast, slow)
+		}
+	}
+	for _, bad := range []string{``, `[]`, `"x"`, `{"userId"}`, `{"a":1,}`, `{"a":"1"`, `{"a":{"b":1}`, `{} x`} {
+		if _, ok, _ := openInPlace(pf, []byte(bad), opening); ok {
+			t.Errorf("%q read in place", bad)
+		}
+	}
+}
+
+// randomPayload writes an object with a subject (most of the time),
+// personal fields sealed or plain, and other members of every kind, in
+// random order and spacing.
+func randomPayload(t *testing.T, rng *rand.Rand, key []byte, pf event.PersonalFields) []byte {
+	t.Helper()
+	subject := uuid.New()
+	sp := func() string { return []string{"", "", " ", "\n  ", "\t"}[rng.IntN(5)] }
+	text := func() string {
+		return []string{"ann@example.com", "Zoë \"Z\" Ærø", `back\slash`, "tab\there", "", Prefix, Prefix + "not base64!", "日本語", "</script>"}[rng.IntN(9)]
+	}
+	quote := func(s string) string {
+		b, _ := json.Marshal(s)
+		if rng.IntN(4) == 0 { // escape what json.Marshal would not
+			return strings.ReplaceAll(string(b), "a", `\u0061`)
+		}
+		return string(b)
+	}
+	var members []string
+	if rng.IntN(8) != 0 {
+		members = append(members, quote(pf.Subject)+sp()+":"+sp()+quote(subject.String()))
+	}
+	for _, f := range pf.Fields {
+		switch rng.IntN(5) {
+		case 0:
+			continue
+		case 1:
+			members = append(members, quote(f)+":"+quote(text()))
+		case 2:
+			members = append(members, quote(f)+":"+[]string{"null", "12", "true", `["x"]`, `{"email":"pii:v1:x"}`}[rng.IntN(5)])
+		default:
+			sealed, err := seal(key, subject, f, text())
+			if err != nil {
+				t.Fatal(err)
+			}
+			members = append(members, quote(f)+sp()+":"+sp()+quote(sealed))
+		}
+	}
+	for range rng.IntN(5) {
+		values := []string{quote(text()), fmt.Sprint(rng.IntN(1000)), "-1.5e3", "true", "false", "null", `[1,"]",{"a":"}"}]`,
+			`{"email":` + quote(Prefix+"AAAA") + `,"n":[[]]}`, `"` + Prefix + `AAAA"`}
+		members = append(members, quote(fmt.Sprintf("other%d", rng.IntN(3)))+sp()+":"+sp()+values[rng.IntN(len(values))])
+	}
+	rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
+	return []byte(sp() + "{" + sp() + strings.Join(members, sp()+","+sp()) + sp() + "}" + sp())
+}
