@@ -108,7 +108,8 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 // retries the whole. Two streams change without a transaction across
 // them, so the order matters: an email is claimed (again, if the user
 // held it before) before the user takes it, and released after the user
-// left it, by a release that expects the reservation as read.
+// left it, by a release that expects the reservation as read; and a run
+// ends by making sure the user holds the email they have (keepEmail).
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
 		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
@@ -158,7 +159,7 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 					return struct{}{}, err
 				}
 			}
-			return struct{}{}, nil
+			return struct{}{}, d.keepEmail(ctx, c.AccountID, email, managerID, by)
 		})
 		if err != nil && claimed {
 			return ManagerChanged{}, errors.Join(err, d.releaseUnadopted(ctx, c.AccountID, email, managerID, by))
@@ -186,6 +187,20 @@ func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string,
 	}
 	_, err = save(ctx, d, c.stream, c.at, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
 	return err
+}
+
+// keepEmail makes sure the user holds the email they now have. A change
+// releasing it as a former email can have read the reservation after
+// this run claimed it again and the user before this run gave it to them:
+// that release lands, and the email is claimed anew here (a conflict
+// retries the run).
+func (d Deps) keepEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
+	c := newEmailClaim(accountID, email)
+	var err error
+	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
+		return err
+	}
+	return d.claim(ctx, c, owner, by)
 }
 
 // releaseUnadopted frees an email a run claimed for the user and then

@@ -113,3 +113,22 @@ func TestChangeManagerEmail_back_to_an_email_being_released_keeps_it_reserved(t 
 	// The change to y read the user after the change back to x: it won.
 	f.heldOnly(t, "y@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
 }
+
+// A change whose user already has its email releases the former ones; a
+// change back to one of them claims it again, and, between that claim and
+// its append to the user, the release (which read the reservation after
+// the claim) lands. The change back finds its email free and claims it.
+func TestChangeManagerEmail_back_to_an_email_released_meanwhile_claims_it_again(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	f.changeEmail(t, f.deps, "x@fabrikam.example")
+	f.changeEmail(t, f.deps, "y@fabrikam.example")
+	back := f.deps
+	back.Store = &interleaved{Store: f.deps.Store,
+		at: func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
+		// Already at y: it only releases pat and x, x claimed again by now.
+		between: func() { f.changeEmail(t, f.deps, "y@fabrikam.example") },
+	}
+	f.changeEmail(t, back, "x@fabrikam.example")
+	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
+}
