@@ -21,8 +21,9 @@ import (
 // stream has the email holds its reservation (an email is claimed before
 // a user takes it and released after the user leaves it), so the guess is
 // right exactly when that user still has the email; otherwise the
-// reservation is read as before (ChangeManagerEmail keeps to that order
-// even when two changes race). The remembered users hold opened emails:
+// reservation is read as before. Racing ChangeManagerEmail runs can
+// still break that rule in narrow interleavings (see its doc); the TTL
+// below bounds how long the memory can then disagree with a full look. The remembered users hold opened emails:
 // an erasure appends to the user's stream, which the next look folds in.
 // An erasure destroys the key before it appends, though, and one that
 // stops in between leaves a user whose email a full look can no longer

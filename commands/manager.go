@@ -110,6 +110,9 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 // held it before) before the user takes it, and released after the user
 // left it, by a release that expects the reservation as read; and a run
 // ends by making sure the user holds the email they have (keepEmail).
+// That stops a release whose read of the reservation came before a
+// claim; a release decided on an older read of the user whose read of
+// the reservation came after the claim can still land (known, not closed).
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
 		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
@@ -205,8 +208,9 @@ func (d Deps) keepEmail(ctx context.Context, accountID uuid.UUID, email string, 
 
 // releaseUnadopted frees an email a run claimed for the user and then
 // failed to give them, unless the user has it now. The release expects
-// the reservation as read before the user: a change adopting the email
-// meanwhile claims it again first, and the release then conflicts.
+// the reservation as read before the user, which stops a change adopting
+// the email whose claim comes after that read, not one whose claim came
+// before it and whose append to the user comes after.
 func (d Deps) releaseUnadopted(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
 	ctx = context.WithoutCancel(ctx)
 	var r reservation.Reservation
