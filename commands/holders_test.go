@@ -59,15 +59,7 @@ func TestActor_is_whoever_holds_the_email_now_though_another_held_it_before(t *t
 func TestActor_remembered_is_judged_by_the_events_since(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
-	res, err := f.invite(f.admin, ua.Email, "user_administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.accept(t, res.UserID)
-	if _, err := f.invite(ua, "one@fabrikam.example", "account_viewer"); err != nil {
-		t.Fatalf("a user administrator inviting: %v", err)
-	}
+	ua, res := f.rememberedAdministrator(t)
 	if _, err := commands.ChangeUserRolesHandler(f.deps).Handle(ctx, commands.ChangeUserRoles{
 		By: f.admin, AccountID: f.account, UserID: res.UserID, Roles: []string{"account_viewer"},
 	}); err != nil {
@@ -128,15 +120,7 @@ func (failErase) Erase(context.Context, uuid.UUID, string, string) error {
 func TestActor_remembered_follows_an_erasure_that_stopped_half_way(t *testing.T) {
 	f := newFixture(t)
 	ctx := context.Background()
-	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
-	res, err := f.invite(f.admin, ua.Email, "user_administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.accept(t, res.UserID)
-	if _, err := f.invite(ua, "one@fabrikam.example", "account_viewer"); err != nil {
-		t.Fatalf("a user administrator inviting: %v", err)
-	}
+	ua, res := f.rememberedAdministrator(t)
 	fresh := f.deps
 	fresh.Holders = nil
 	inviting := func(d commands.Deps, email string, want error) {
@@ -228,4 +212,21 @@ func TestActor_remembered_is_found_with_one_read(t *testing.T) {
 		t.Fatalf("stream reads of an invitation: %d by a new actor, %d by a remembered one, %d without the memory; want one fewer when remembered",
 			first, again, fresh)
 	}
+}
+
+// rememberedAdministrator invites and accepts ua@fabrikam.example as a user
+// administrator, who then invites one@fabrikam.example: the memory holds
+// them as an actor.
+func (f *fixture) rememberedAdministrator(t *testing.T) (commands.Actor, commands.UserInvited) {
+	t.Helper()
+	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
+	res, err := f.invite(f.admin, ua.Email, "user_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, res.UserID)
+	if _, err := f.invite(ua, "one@fabrikam.example", "account_viewer"); err != nil {
+		t.Fatalf("a user administrator inviting: %v", err)
+	}
+	return ua, res
 }

@@ -74,26 +74,11 @@ func TestUsers_a_folded_batch_writes_what_one_event_at_a_time_writes(t *testing.
 // dump prints its rows.
 func countUsers(t *testing.T, pool *pgxpool.Pool, schema string) []string {
 	t.Helper()
-	var rows []string
-	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
-		if err := setSchema(context.Background(), tx, schema); err != nil {
-			return err
-		}
-		r, err := tx.Query(context.Background(), `
-			SELECT x::text FROM (
-			  SELECT account_id, status, CASE WHEN status = 'pending' THEN date_trunc('hour', invitation_expires_at, 'UTC') ELSE 'infinity' END AS expires_hour,
-			         count(*) AS n
-			    FROM rm_users GROUP BY 1, 2, 3) x ORDER BY 1`)
-		if err != nil {
-			return err
-		}
-		rows, err = pgx.CollectRows(r, pgx.RowTo[string])
-		return err
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	return rows
+	return texts(t, pool, schema, `
+		SELECT x::text FROM (
+		  SELECT account_id, status, CASE WHEN status = 'pending' THEN date_trunc('hour', invitation_expires_at, 'UTC') ELSE 'infinity' END AS expires_hour,
+		         count(*) AS n
+		    FROM rm_users GROUP BY 1, 2, 3) x ORDER BY 1`)
 }
 
 // randomUserEvents is a log of accounts and users living through every
@@ -168,9 +153,18 @@ func applyUsers(t *testing.T, pool *pgxpool.Pool, schema string, envs []event.En
 // dump is a table's rows as text, sorted.
 func dump(t *testing.T, pool *pgxpool.Pool, schema, table string) []string {
 	t.Helper()
+	return texts(t, pool, schema, `SELECT x::text FROM `+pgx.Identifier{table}.Sanitize()+` x ORDER BY 1`)
+}
+
+// texts runs a query of one text column in a build's schema.
+func texts(t *testing.T, pool *pgxpool.Pool, schema, query string) []string {
+	t.Helper()
 	var rows []string
 	err := pgx.BeginFunc(context.Background(), pool, func(tx pgx.Tx) error {
-		r, err := tx.Query(context.Background(), `SELECT x::text FROM `+pgx.Identifier{schema, table}.Sanitize()+` x ORDER BY 1`)
+		if err := setSchema(context.Background(), tx, schema); err != nil {
+			return err
+		}
+		r, err := tx.Query(context.Background(), query)
 		if err != nil {
 			return err
 		}

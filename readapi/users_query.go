@@ -29,8 +29,17 @@ func (f userFilter) counted(c Counts) (int, bool) {
 	if f.email != "" || f.role != "" {
 		return 0, false
 	}
-	n, ok := map[string]int{"all": c.All, "pending": c.Pending, "active": c.Active, "expired": c.Expired}[f.statusName]
-	return n, ok
+	switch f.statusName {
+	case "all":
+		return c.All, true
+	case "pending":
+		return c.Pending, true
+	case "active":
+		return c.Active, true
+	case "expired":
+		return c.Expired, true
+	}
+	return 0, false
 }
 
 // sql is the filter's condition on rm_users u, binding its values as
