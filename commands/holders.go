@@ -17,13 +17,12 @@ import (
 // when a command last looked, folded up to the revision it was read at,
 // so that finding a command's actor takes one short read (the user's
 // events since) instead of two stream reads and a key. What it remembers
-// is only a guess to check: the user's stream decides. A user whose
-// stream has the email holds its reservation (an email is claimed before
-// a user takes it and released after the user leaves it), so the guess is
-// right exactly when that user still has the email; otherwise the
-// reservation is read as before. Racing ChangeManagerEmail runs can
-// still break that rule in narrow interleavings (see its doc); the TTL
-// below bounds how long the memory can then disagree with a full look. The remembered users hold opened emails:
+// is only a guess to check: the user's stream decides. Of an account's
+// users at most one has a given email in their stream (a user takes an
+// email only after claiming it, and a claim is taken over only from an
+// owner who no longer has it, see holding), so the guess is right exactly
+// when that user still has the email; otherwise the reservation is read
+// as before. The remembered users hold opened emails:
 // an erasure appends to the user's stream, which the next look folds in.
 // An erasure destroys the key before it appends, though, and one that
 // stops in between leaves a user whose email a full look can no longer

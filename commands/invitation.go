@@ -73,14 +73,13 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 				invited.Email, existing.Status(by.at), domain.ErrConflict)
 		case claim.Owner() == invited.UserID:
 			// The earlier run claimed the email and stopped: finish it.
-		case claim.Owner() != uuid.Nil && by.at.Sub(claim.ClaimedAt()) < orphanAge:
-			return struct{}{}, fmt.Errorf("%s is being invited by someone else: %w", invited.Email, domain.ErrConflict)
-		case claim.Owner() != uuid.Nil:
+		case claim.holding == incoming && ul.revision == nil && by.at.Sub(claim.ClaimedAt()) >= orphanAge:
 			// An orphaned claim: finish the invitation under its owner id.
 			invited.UserID = claim.Owner()
+		case claim.holding == incoming:
+			return struct{}{}, fmt.Errorf("%s is being given to another user right now: %w", invited.Email, domain.ErrConflict)
 		default:
-			// The stream may hold an earlier claim, released since (the
-			// email of a user who changed it).
+			// Unclaimed, or left by a user who changed it or was erased.
 			if err := d.claim(ctx, claim, invited.UserID, by); err != nil {
 				return struct{}{}, err
 			}

@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"slices"
 
@@ -102,17 +101,14 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 }
 
 // ChangeManagerEmailHandler handles ChangeManagerEmail. It claims the new
-// email, changes the user, and releases every email the user had before
-// (not only the last: a run that stopped half way leaves one behind that
-// the next run releases). Each step is safe to repeat, so a conflict
-// retries the whole. Two streams change without a transaction across
-// them, so the order matters: an email is claimed (again, if the user
-// held it before) before the user takes it, and released after the user
-// left it, by a release that expects the reservation as read; and a run
-// ends by making sure the user holds the email they have (keepEmail).
-// That stops a release whose read of the reservation came before a
-// claim; a release decided on an older read of the user whose read of
-// the reservation came after the claim can still land (known, not closed).
+// email for the user, then changes the user; a conflict retries both.
+// Two streams change without a transaction across them, so the claim
+// records the revision of the user it was decided on: until the user's
+// stream moves past it the claim is in flight and nobody else may take
+// the email; after, the email is the user's if the user has it and free
+// to take over if not (the run lost the user to another change). The
+// former email is not released: the user no longer has it, so it is
+// free already (see holding).
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
 		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
@@ -129,7 +125,6 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			return ManagerChanged{}, err
 		}
 		managerID, _ := a.Manager()
-		claimed := false
 		_, err = retried(ctx, func() (struct{}, error) {
 			var u user.User
 			ul, err := load(ctx, d, user.Stream(managerID), &u)
@@ -140,126 +135,72 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			if err != nil {
 				return struct{}{}, err
 			}
+			if err := d.adoptEmail(ctx, c.AccountID, email, managerID, ul, changes != nil, by); err != nil {
+				return struct{}{}, err
+			}
 			if changes != nil {
-				claimed = true
-				if err := d.adoptEmail(ctx, c.AccountID, email, managerID, by); err != nil {
-					return struct{}{}, err
-				}
-				// On a conflict the claim stays: another change won the
-				// user, maybe to this same email, which the retry reads.
-				if _, err := save(ctx, d, user.Stream(managerID), ul, by, changes...); err != nil {
-					return struct{}{}, err
-				}
-				u.Apply(changes[0])
+				_, err = save(ctx, d, user.Stream(managerID), ul, by, changes...)
 			}
-			for _, former := range u.FormerEmails() {
-				// An email may be former and current at once (changed away
-				// and back): keep the current one.
-				if user.NormalizeEmail(former) == user.NormalizeEmail(u.Email()) {
-					continue
-				}
-				if err := d.releaseEmail(ctx, c.AccountID, user.NormalizeEmail(former), managerID, by); err != nil {
-					return struct{}{}, err
-				}
-			}
-			return struct{}{}, d.keepEmail(ctx, c.AccountID, email, managerID, by)
+			return struct{}{}, err
 		})
-		if err != nil && claimed {
-			return ManagerChanged{}, errors.Join(err, d.releaseUnadopted(ctx, c.AccountID, email, managerID, by))
-		}
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		return d.designate(ctx, c.AccountID, managerID, email, by)
+		return d.designateAsIs(ctx, c.AccountID, managerID, by)
 	})
 }
 
-// adoptEmail claims an email of the account for a user about to take it.
-// Should the user hold it already (an email of theirs before, or the
-// claim of an earlier run), it claims it again, so that a release decided
-// on an older read of the reservation (by a run that saw the email among
-// the user's former ones) conflicts rather than frees it.
-func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
-	c := newEmailClaim(accountID, email)
-	var err error
-	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
+// adoptEmail claims an email of the account for a user about to take it
+// (changing), or who has it (making sure the claim is theirs), on the
+// revision of the user read in ul. A user taking it claims it even when
+// the claim is theirs already (an email they had before, or an earlier
+// run's claim), for the claim to carry the revision it was decided on.
+func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, ul loaded, changing bool, by origin) error {
+	_, c, _, err := d.userByEmail(ctx, accountID, email)
+	switch {
+	case err != nil:
 		return err
-	}
-	if c.Owner() != owner && c.Owner() != uuid.Nil {
+	case c.Owner() == owner && !changing:
+		return nil
+	case c.Owner() != owner && (c.holding == held || c.holding == incoming):
 		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
 	}
-	_, err = save(ctx, d, c.stream, c.at, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
-	return err
-}
-
-// keepEmail makes sure the user holds the email they now have. A change
-// releasing it as a former email can have read the reservation after
-// this run claimed it again and the user before this run gave it to them:
-// that release lands, and the email is claimed anew here (a conflict
-// retries the run).
-func (d Deps) keepEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
-	c := newEmailClaim(accountID, email)
-	var err error
-	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
-		return err
-	}
-	return d.claim(ctx, c, owner, by)
-}
-
-// releaseUnadopted frees an email a run claimed for the user and then
-// failed to give them, unless the user has it now. The release expects
-// the reservation as read before the user, which stops a change adopting
-// the email whose claim comes after that read, not one whose claim came
-// before it and whose append to the user comes after.
-func (d Deps) releaseUnadopted(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
-	ctx = context.WithoutCancel(ctx)
-	var r reservation.Reservation
-	stream := reservation.UserEmailStream(accountID, email)
-	l, err := load(ctx, d, stream, &r)
-	if err != nil {
-		return err
-	}
-	var u user.User
-	if _, err := load(ctx, d, user.Stream(owner), &u); err != nil {
-		return err
-	}
-	rel := r.Release(reservation.KindUserEmail, owner, by.at)
-	if rel == nil || user.NormalizeEmail(u.Email()) == email {
-		return nil
-	}
-	_, err = save(ctx, d, stream, l, by, *rel)
-	if isConflict(err) {
-		return nil // someone else is changing it: theirs to settle
-	}
+	claim := reservation.Claim(reservation.KindUserEmail, owner, by.at)
+	claim.OwnerRevision = ul.revision
+	_, err = save(ctx, d, c.stream, c.at, by, claim)
 	return err
 }
 
 // claim reserves an email, as read in c, for a user: read once where the
 // command had to read it anyway (InviteUser looks for the email's user
-// first), not again.
+// first), not again. An email left by its owner is taken over.
 func (d Deps) claim(ctx context.Context, c *emailClaim, owner uuid.UUID, by origin) error {
 	switch {
 	case c.Owner() == owner:
 		return nil
-	case c.Owner() != uuid.Nil:
+	case c.holding == held || c.holding == incoming:
 		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
 	}
 	_, err := save(ctx, d, c.stream, c.at, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
 	return err
 }
 
-// releaseEmail frees an email the user holds (nothing to do otherwise).
-func (d Deps) releaseEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) error {
-	var r reservation.Reservation
-	stream := reservation.UserEmailStream(accountID, email)
-	l, err := load(ctx, d, stream, &r)
-	if err != nil {
-		return err
-	}
-	if rel := r.Release(reservation.KindUserEmail, owner, by.at); rel != nil {
-		_, err = save(ctx, d, stream, l, by, *rel)
-	}
-	return err
+// designateAsIs records the manager on the account stream with the email
+// the user has, read after the account: of two changes of the email, the
+// one that loses the user may record the account last, and must record
+// the winner's email, not its own.
+func (d Deps) designateAsIs(ctx context.Context, accountID, managerID uuid.UUID, by origin) (ManagerChanged, error) {
+	pos, err := d.changeAccount(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, actor string) (event.Event, error) {
+		var u user.User
+		if _, err := load(ctx, d, user.Stream(managerID), &u); err != nil {
+			return nil, err
+		}
+		if e := a.DesignateManager(managerID, user.NormalizeEmail(u.Email()), actor); e != nil {
+			return *e, nil
+		}
+		return nil, nil
+	})
+	return ManagerChanged{ManagerUserID: managerID, Position: pos}, err
 }
 
 // designate records the manager on the account stream.

@@ -10,6 +10,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -94,31 +95,10 @@ func TestChangeManagerEmail_to_one_address_at_once_keeps_it_reserved(t *testing.
 	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "pat@fabrikam.example")
 }
 
-// A change releases the manager's former emails; another change takes
-// one of them back between the first's read of the user and its release.
-// The release must not free the email the manager has again.
-func TestChangeManagerEmail_back_to_an_email_being_released_keeps_it_reserved(t *testing.T) {
-	f := newFixture(t)
-	f.pendingManager(t)
-	f.changeEmail(t, f.deps, "x@fabrikam.example")
-	x := reservation.UserEmailStream(f.account, "x@fabrikam.example")
-	releasing := f.deps
-	releasing.Store = &interleaved{Store: f.deps.Store,
-		at: func(stream string, events []eventstore.EventData) bool {
-			return stream == x && events[0].Type == reservation.Released{}.EventType()
-		},
-		between: func() { f.changeEmail(t, f.deps, "x@fabrikam.example") },
-	}
-	f.changeEmail(t, releasing, "y@fabrikam.example")
-	// The change to y read the user after the change back to x: it won.
-	f.heldOnly(t, "y@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
-}
-
-// A change whose user already has its email releases the former ones; a
-// change back to one of them claims it again, and, between that claim and
-// its append to the user, the release (which read the reservation after
-// the claim) lands. The change back finds its email free and claims it.
-func TestChangeManagerEmail_back_to_an_email_released_meanwhile_claims_it_again(t *testing.T) {
+// A change back to an email the manager left: an invitation of that
+// email between the change's claim and its append to the user is refused
+// (the claim is in flight), and the manager has the email.
+func TestChangeManagerEmail_back_to_a_left_email_refuses_an_invitation_meanwhile(t *testing.T) {
 	f := newFixture(t)
 	manager := f.pendingManager(t)
 	f.changeEmail(t, f.deps, "x@fabrikam.example")
@@ -126,9 +106,87 @@ func TestChangeManagerEmail_back_to_an_email_released_meanwhile_claims_it_again(
 	back := f.deps
 	back.Store = &interleaved{Store: f.deps.Store,
 		at: func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
-		// Already at y: it only releases pat and x, x claimed again by now.
-		between: func() { f.changeEmail(t, f.deps, "y@fabrikam.example") },
+		between: func() {
+			if res, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrConflict) {
+				t.Errorf("inviting an email the manager is being given: want a conflict, got %v (user %v)", err, res.UserID)
+			}
+		},
 	}
 	f.changeEmail(t, back, "x@fabrikam.example")
 	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
+}
+
+// An invitation takes over an email the manager left just before a change
+// back to it claims it: the change is refused, and the email is the new
+// user's while the manager keeps theirs.
+func TestChangeManagerEmail_back_to_an_email_taken_meanwhile_is_refused(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	f.changeEmail(t, f.deps, "x@fabrikam.example")
+	f.changeEmail(t, f.deps, "y@fabrikam.example")
+	x := reservation.UserEmailStream(f.account, "x@fabrikam.example")
+	back := f.deps
+	back.Store = &interleaved{Store: f.deps.Store,
+		at: func(stream string, _ []eventstore.EventData) bool { return stream == x },
+		between: func() {
+			if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); err != nil {
+				t.Errorf("inviting an email the manager left: %v", err)
+			}
+		},
+	}
+	_, err := commands.ChangeManagerEmailHandler(back).Handle(context.Background(), commands.ChangeManagerEmail{
+		By: operator, AccountID: f.account, Email: "x@fabrikam.example"})
+	if !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("changing the manager's email to one just given to another user: want a conflict, got %v", err)
+	}
+	for _, e := range []string{"x@fabrikam.example", "y@fabrikam.example"} {
+		if res, err := f.invite(operator, e, "account_viewer"); !errors.Is(err, domain.ErrConflict) {
+			t.Errorf("inviting %s, a user's: want a conflict, got %v (user %v)", e, err, res.UserID)
+		}
+	}
+	f.resends(t, "y@fabrikam.example", true)
+}
+
+// Two changes to different emails race: the loser's append to the user
+// conflicts after the winner changed it; the loser tries again and wins.
+// The winner's email, left, is free; the account names the final email.
+func TestChangeManagerEmail_to_two_addresses_at_once_ends_with_one(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	later := f.deps
+	later.Store = &interleaved{Store: f.deps.Store,
+		at:      func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
+		between: func() { f.changeEmail(t, f.deps, "y@fabrikam.example") },
+	}
+	f.changeEmail(t, later, "x@fabrikam.example")
+	f.resends(t, "x@fabrikam.example", true)
+	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
+}
+
+// A change whose append to the user landed records the account after a
+// whole later change: the account must name the later email, the user's.
+func TestChangeManagerEmail_recorded_last_on_the_account_names_the_users_email(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	first := f.deps
+	first.Store = &interleaved{Store: f.deps.Store,
+		at:      func(stream string, _ []eventstore.EventData) bool { return stream == account.Stream(f.account) },
+		between: func() { f.changeEmail(t, f.deps, "y@fabrikam.example") },
+	}
+	f.changeEmail(t, first, "x@fabrikam.example")
+	f.resends(t, "x@fabrikam.example", false)
+	f.resends(t, "y@fabrikam.example", true)
+	f.heldOnly(t, "y@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
+}
+
+// resends checks whether a resend request with an email and the account's
+// numbers resends the manager's invitation, which it does only when the
+// account names that email as its manager's.
+func (f *fixture) resends(t *testing.T, email string, want bool) {
+	t.Helper()
+	got, err := commands.RequestManagerResendHandler(f.deps).Handle(context.Background(), commands.RequestManagerResend{
+		Email: email, AgreementNumber: "AG-1", PurchaseAccountNumber: "PA-1"})
+	if err != nil || got != want {
+		t.Errorf("a resend request for %s: resent %v, %v; want resent %v", email, got, err, want)
+	}
 }

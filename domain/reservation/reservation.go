@@ -16,10 +16,17 @@ import (
 // Claimed: a unique value now belongs to an owner (a user or an account).
 // The value itself is not in the event (it may be personal data); the
 // stream name holds its hash.
+//
+// OwnerRevision, on a user's email claimed for a change of email, is the
+// revision of the user's stream the change read: the claim is for the
+// user's next event, and in flight while the user's stream still ends
+// there. Absent on a claim for an owner whose stream is still to be
+// written (an invitation), and on claims older than the field.
 type Claimed struct {
-	Kind      string    `json:"kind"`
-	OwnerID   uuid.UUID `json:"ownerId"`
-	ClaimedAt time.Time `json:"claimedAt"`
+	Kind          string    `json:"kind"`
+	OwnerID       uuid.UUID `json:"ownerId"`
+	ClaimedAt     time.Time `json:"claimedAt"`
+	OwnerRevision *uint64   `json:"ownerRevision,omitempty"`
 }
 
 // Released: the value is free again (a domain removed from an account).
@@ -68,17 +75,18 @@ func stream(kind string, parts ...string) string {
 
 // Reservation is the state of one reservation stream.
 type Reservation struct {
-	owner     uuid.UUID
-	claimedAt time.Time
+	owner         uuid.UUID
+	claimedAt     time.Time
+	ownerRevision *uint64
 }
 
 // Apply folds one event into the state.
 func (r *Reservation) Apply(e event.Event) {
 	switch e := e.(type) {
 	case Claimed:
-		r.owner, r.claimedAt = e.OwnerID, e.ClaimedAt
+		r.owner, r.claimedAt, r.ownerRevision = e.OwnerID, e.ClaimedAt, e.OwnerRevision
 	case Released:
-		r.owner = uuid.Nil
+		r.owner, r.ownerRevision = uuid.Nil, nil
 	}
 }
 
@@ -87,6 +95,10 @@ func (r *Reservation) Owner() uuid.UUID { return r.owner }
 
 // ClaimedAt is when the value was claimed.
 func (r *Reservation) ClaimedAt() time.Time { return r.claimedAt }
+
+// OwnerRevision is the revision of the owner's stream the latest claim
+// was decided on (nil: not recorded).
+func (r *Reservation) OwnerRevision() *uint64 { return r.ownerRevision }
 
 // Claim claims a value for an owner.
 func Claim(kind string, owner uuid.UUID, now time.Time) Claimed {
