@@ -8,7 +8,6 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/account"
-	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 )
 
@@ -38,73 +37,6 @@ func (d Deps) accountExists(ctx context.Context, id uuid.UUID) error {
 		return fmt.Errorf("account %s: %w", id, domain.ErrNotFound)
 	}
 	return nil
-}
-
-// userByEmail finds the user holding an email in an account, from the
-// reservation stream and its owner's stream (nil when nobody holds it).
-// The owner must still have that email: a reservation left behind by a
-// change of email or an erasure, or read while a change is under way,
-// names nobody, so it never lends anyone rights. What the claim amounts
-// to is in its holding.
-func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *emailClaim, loaded, error) {
-	c := newEmailClaim(accountID, user.NormalizeEmail(email))
-	var err error
-	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
-		return nil, nil, loaded{}, err
-	}
-	if c.Owner() == uuid.Nil {
-		return nil, c, loaded{}, nil
-	}
-	var u user.User
-	l, err := load(ctx, d, user.Stream(c.Owner()), &u)
-	if err != nil {
-		return nil, c, l, err
-	}
-	tag := c.OwnerRevision()
-	switch {
-	case u.Exists() && user.NormalizeEmail(u.Email()) == c.email:
-		c.holding = held
-		return &u, c, l, nil
-	case l.revision == nil || tag != nil && *tag == *l.revision:
-		c.holding = incoming
-	default:
-		c.holding = left
-	}
-	return nil, c, l, nil
-}
-
-// emailClaim is the reservation stream of an email in an account, as read.
-type emailClaim struct {
-	reservation.Reservation
-	email, stream string
-	at            loaded
-	holding       holding
-}
-
-// holding is what a claim on an email amounts to, its owner read after it.
-// Emails are never released when their owner leaves them: a claim whose
-// owner no longer has the email is free for the next one to take over.
-// Releases (a run releasing an email its user had again by then) raced
-// with claims across two streams; a claim checked against its owner
-// cannot be stale in a way that matters.
-type holding int
-
-const (
-	// unclaimed: nobody claimed the email (or its claim was released,
-	// before claims were checked against their owners).
-	unclaimed holding = iota
-	// held: the owner has the email.
-	held
-	// incoming: the owner is being given the email: a user not yet
-	// invited, or a change of email claimed on the revision of the user's
-	// stream that the stream still ends at.
-	incoming
-	// left: the owner no longer has the email (changed it, or erased).
-	left
-)
-
-func newEmailClaim(accountID uuid.UUID, email string) *emailClaim {
-	return &emailClaim{email: email, stream: reservation.UserEmailStream(accountID, email)}
 }
 
 // rolesIn returns the roles an actor holds in an account, decided from the

@@ -56,6 +56,10 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 	}
 	_, err = retried(ctx, func() (struct{}, error) {
 		if claimed {
+			// Should this append conflict, the retry looks at the email
+			// afresh: the user may be there (finished by another
+			// invitation after this one stalled), or the claim fenced.
+			claimed = false
 			res, err = save(ctx, d, user.Stream(invited.UserID), noStream, by, invited)
 			return struct{}{}, err
 		}
@@ -73,14 +77,13 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 				invited.Email, existing.Status(by.at), domain.ErrConflict)
 		case claim.Owner() == invited.UserID:
 			// The earlier run claimed the email and stopped: finish it.
-		case claim.holding == incoming && ul.revision == nil && by.at.Sub(claim.ClaimedAt()) >= orphanAge:
-			// An orphaned claim: finish the invitation under its owner id.
+		case claim.holding == stalled && ul.revision == nil:
+			// An invitation that stopped after its claim: finish it under
+			// its owner id (its own append, should it come, then finds the
+			// user there).
 			invited.UserID = claim.Owner()
-		case claim.holding == incoming:
-			return struct{}{}, fmt.Errorf("%s is being given to another user right now: %w", invited.Email, domain.ErrConflict)
 		default:
-			// Unclaimed, or left by a user who changed it or was erased.
-			if err := d.claim(ctx, claim, invited.UserID, by); err != nil {
+			if err := d.claim(ctx, claim, invited.UserID, nil, false, by); err != nil {
 				return struct{}{}, err
 			}
 		}

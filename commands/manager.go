@@ -11,7 +11,6 @@ import (
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/partner"
-	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -96,7 +95,7 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 			}
 			managerID = invited.UserID
 		}
-		return d.designate(ctx, c.AccountID, managerID, email, by)
+		return d.designateAsIs(ctx, c.AccountID, managerID, false, by)
 	})
 }
 
@@ -120,15 +119,18 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			return ManagerChanged{}, err
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
-		a, _, err := d.loadAccount(ctx, c.AccountID)
-		if err != nil {
-			return ManagerChanged{}, err
-		}
-		managerID, _ := a.Manager()
+		var managerID uuid.UUID
 		_, err = retried(ctx, func() (struct{}, error) {
+			a, _, err := d.loadAccount(ctx, c.AccountID)
+			if err != nil {
+				return struct{}{}, err
+			}
+			managerID, _ = a.Manager()
 			var u user.User
 			ul, err := load(ctx, d, user.Stream(managerID), &u)
-			if err != nil {
+			if err != nil || ul.mine != nil {
+				// mine: an earlier run with this idempotency key changed
+				// the user; running it again must not change them back.
 				return struct{}{}, err
 			}
 			changes, err := u.ChangeEmail(c.Email, d.newInvitation(ctx, by))
@@ -146,67 +148,40 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		return d.designateAsIs(ctx, c.AccountID, managerID, by)
+		return d.designateAsIs(ctx, c.AccountID, managerID, true, by)
 	})
 }
 
 // adoptEmail claims an email of the account for a user about to take it
-// (changing), or who has it (making sure the claim is theirs), on the
-// revision of the user read in ul. A user taking it claims it even when
-// the claim is theirs already (an email they had before, or an earlier
-// run's claim), for the claim to carry the revision it was decided on.
+// (changing), or who has it (making sure the claim is theirs), tagged
+// with the revision of the user read in ul. A user taking it claims it
+// even when the claim is theirs already (an email they had before, or an
+// earlier run's claim), for the claim to carry the revision it was
+// decided on.
 func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, ul loaded, changing bool, by origin) error {
 	_, c, _, err := d.userByEmail(ctx, accountID, email)
-	switch {
-	case err != nil:
+	if err != nil {
 		return err
-	case c.Owner() == owner && !changing:
-		return nil
-	case c.Owner() != owner && (c.holding == held || c.holding == incoming):
-		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
 	}
-	claim := reservation.Claim(reservation.KindUserEmail, owner, by.at)
-	claim.OwnerRevision = ul.revision
-	_, err = save(ctx, d, c.stream, c.at, by, claim)
-	return err
+	return d.claim(ctx, c, owner, ul.revision, changing, by)
 }
 
-// claim reserves an email, as read in c, for a user: read once where the
-// command had to read it anyway (InviteUser looks for the email's user
-// first), not again. An email left by its owner is taken over.
-func (d Deps) claim(ctx context.Context, c *emailClaim, owner uuid.UUID, by origin) error {
-	switch {
-	case c.Owner() == owner:
-		return nil
-	case c.holding == held || c.holding == incoming:
-		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
-	}
-	_, err := save(ctx, d, c.stream, c.at, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
-	return err
-}
-
-// designateAsIs records the manager on the account stream with the email
-// the user has, read after the account: of two changes of the email, the
-// one that loses the user may record the account last, and must record
-// the winner's email, not its own.
-func (d Deps) designateAsIs(ctx context.Context, accountID, managerID uuid.UUID, by origin) (ManagerChanged, error) {
+// designateAsIs records managerID as the account's manager with the email
+// the user has, read after the account: of two commands changing the
+// manager's email, the one recording the account last may have lost the
+// user to the other, and must record the email the user kept. With
+// stillManager, the user must be the manager still: a change of the
+// manager's email does not undo a designation that came in between.
+func (d Deps) designateAsIs(ctx context.Context, accountID, managerID uuid.UUID, stillManager bool, by origin) (ManagerChanged, error) {
 	pos, err := d.changeAccount(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, actor string) (event.Event, error) {
+		if current, _ := a.Manager(); stillManager && current != managerID {
+			return nil, fmt.Errorf("account %s: another manager was designated meanwhile: %w", accountID, domain.ErrConflict)
+		}
 		var u user.User
 		if _, err := load(ctx, d, user.Stream(managerID), &u); err != nil {
 			return nil, err
 		}
 		if e := a.DesignateManager(managerID, user.NormalizeEmail(u.Email()), actor); e != nil {
-			return *e, nil
-		}
-		return nil, nil
-	})
-	return ManagerChanged{ManagerUserID: managerID, Position: pos}, err
-}
-
-// designate records the manager on the account stream.
-func (d Deps) designate(ctx context.Context, accountID, managerID uuid.UUID, email string, by origin) (ManagerChanged, error) {
-	pos, err := d.changeAccount(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, actor string) (event.Event, error) {
-		if e := a.DesignateManager(managerID, email, actor); e != nil {
 			return *e, nil
 		}
 		return nil, nil

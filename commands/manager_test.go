@@ -5,6 +5,7 @@ import (
 	"errors"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -57,11 +58,15 @@ func (f *fixture) pendingManager(t *testing.T) uuid.UUID {
 // changeEmail runs ChangeManagerEmail as an operator through deps.
 func (f *fixture) changeEmail(t *testing.T, deps commands.Deps, email string) {
 	t.Helper()
-	_, err := commands.ChangeManagerEmailHandler(deps).Handle(context.Background(), commands.ChangeManagerEmail{
-		By: operator, AccountID: f.account, Email: email})
-	if err != nil {
+	if err := f.tryChange(context.Background(), deps, email); err != nil {
 		t.Errorf("change the manager's email to %s: %v", email, err)
 	}
+}
+
+func (f *fixture) tryChange(ctx context.Context, deps commands.Deps, email string) error {
+	_, err := commands.ChangeManagerEmailHandler(deps).Handle(ctx, commands.ChangeManagerEmail{
+		By: operator, AccountID: f.account, Email: email})
+	return err
 }
 
 // heldOnly checks, by inviting each address, that of emails exactly want
@@ -134,9 +139,7 @@ func TestChangeManagerEmail_back_to_an_email_taken_meanwhile_is_refused(t *testi
 			}
 		},
 	}
-	_, err := commands.ChangeManagerEmailHandler(back).Handle(context.Background(), commands.ChangeManagerEmail{
-		By: operator, AccountID: f.account, Email: "x@fabrikam.example"})
-	if !errors.Is(err, domain.ErrConflict) {
+	if err := f.tryChange(context.Background(), back, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("changing the manager's email to one just given to another user: want a conflict, got %v", err)
 	}
 	for _, e := range []string{"x@fabrikam.example", "y@fabrikam.example"} {
@@ -177,6 +180,164 @@ func TestChangeManagerEmail_recorded_last_on_the_account_names_the_users_email(t
 	f.resends(t, "x@fabrikam.example", false)
 	f.resends(t, "y@fabrikam.example", true)
 	f.heldOnly(t, "y@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
+}
+
+// A change that stalls between its claim and its append to the user (the
+// process hung for over a minute) is fenced off by the invitation that
+// takes the email over: the change's append, when it comes, conflicts,
+// and the email stays the new user's alone.
+func TestChangeManagerEmail_that_stalls_is_fenced_off_by_the_next_claim(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	stalls := f.deps
+	stalls.Store = &interleaved{Store: f.deps.Store,
+		at: func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
+		between: func() {
+			if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrConflict) {
+				t.Errorf("inviting an email a change claimed a moment ago: want a conflict, got %v", err)
+			}
+			f.clock.Advance(time.Minute)
+			if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); err != nil {
+				t.Errorf("inviting an email a change claimed a minute ago and stalled: %v", err)
+			}
+		},
+	}
+	if err := f.tryChange(context.Background(), stalls, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("a change that stalled while its email was taken over: want a conflict, got %v", err)
+	}
+	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example")
+	f.resends(t, "pat@fabrikam.example", true)
+}
+
+// An invitation that stalls after its claim is fenced off the same way
+// by a change of the manager's email to its address.
+func TestChangeManagerEmail_to_a_stalled_invitations_email_fences_it_off(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	stalls := f.deps
+	stalls.Store = &interleaved{Store: f.deps.Store,
+		at: func(_ string, events []eventstore.EventData) bool {
+			return events[0].Type == user.Invited{}.EventType()
+		},
+		between: func() {
+			f.clock.Advance(time.Minute)
+			f.changeEmail(t, f.deps, "x@fabrikam.example")
+		},
+	}
+	if res, err := f.invite2(stalls, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("an invitation that stalled while its email was taken over: want a conflict, got %v (user %v)", err, res.UserID)
+	}
+	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "pat@fabrikam.example")
+	f.resends(t, "x@fabrikam.example", true)
+}
+
+// DesignateManager of the manager's own email finds the manager, and a
+// whole change of the manager's email runs before it records the
+// account: the account names the email the manager has now.
+func TestDesignateManager_beside_a_change_of_email_records_the_users_email(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	designating := f.deps
+	designating.Store = &beforeRead{Store: f.deps.Store, stream: account.Stream(f.account),
+		between: func() { f.changeEmail(t, f.deps, "x@fabrikam.example") }}
+	if _, err := commands.DesignateManagerHandler(designating).Handle(context.Background(), commands.DesignateManager{By: operator, AccountID: f.account,
+		Manager: user.Profile{Email: "pat@fabrikam.example", FirstName: "Pat", LastName: "M", Language: "en", Country: "US"}}); err != nil {
+		t.Fatal(err)
+	}
+	f.resends(t, "x@fabrikam.example", true)
+	f.resends(t, "pat@fabrikam.example", false)
+	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "pat@fabrikam.example")
+}
+
+// Another manager is designated while the manager's email changes: the
+// change is refused rather than making the former manager manager again.
+func TestChangeManagerEmail_beside_a_designation_of_another_manager_is_refused(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	changing := f.deps
+	changing.Store = &interleaved{Store: f.deps.Store,
+		at: func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
+		between: func() {
+			if _, err := commands.DesignateManagerHandler(f.deps).Handle(context.Background(), commands.DesignateManager{By: operator, AccountID: f.account,
+				Manager: user.Profile{Email: "kim@fabrikam.example", FirstName: "Kim", LastName: "N", Language: "en", Country: "US"}}); err != nil {
+				t.Error(err)
+			}
+		}}
+	if err := f.tryChange(context.Background(), changing, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("a change of the former manager's email: want a conflict, got %v", err)
+	}
+	f.resends(t, "kim@fabrikam.example", true)
+	f.resends(t, "x@fabrikam.example", false)
+}
+
+// A change run again with its idempotency key (its first answer lost)
+// after another change does not change the email back: it answers as it
+// did, and the account names the email the manager has.
+func TestChangeManagerEmail_run_again_with_its_key_changes_nothing(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	keyed := commands.WithIdempotencyKey(context.Background(), "op\x00POST /manager/email\x00k1")
+	for _, run := range []struct {
+		ctx   context.Context
+		email string
+	}{{keyed, "x@fabrikam.example"}, {context.Background(), "y@fabrikam.example"}, {keyed, "x@fabrikam.example"}} {
+		if err := f.tryChange(run.ctx, f.deps, run.email); err != nil {
+			t.Fatalf("change to %s: %v", run.email, err)
+		}
+	}
+	f.resends(t, "y@fabrikam.example", true)
+	f.heldOnly(t, "y@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
+}
+
+// An erased manager's email cannot be changed (nor their invitation
+// resent): nothing is claimed for them.
+func TestChangeManagerEmail_of_an_erased_manager_is_refused(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	if _, err := commands.ErasePersonalDataHandler(f.deps).Handle(context.Background(), commands.ErasePersonalData{
+		By: operator, AccountID: f.account, UserID: manager, Reason: "verified request 1"}); err != nil {
+		t.Fatal(err)
+	}
+	var rule *domain.RuleError
+	if err := f.tryChange(context.Background(), f.deps, "x@fabrikam.example"); !errors.As(err, &rule) || rule.Code != "user-erased" {
+		t.Fatalf("changing an erased manager's email: want rule user-erased, got %v", err)
+	}
+	_, err := commands.ResendInvitationHandler(f.deps).Handle(context.Background(), commands.ResendInvitation{By: operator, AccountID: f.account, UserID: manager})
+	if !errors.As(err, &rule) || rule.Code != "user-erased" {
+		t.Fatalf("resending an erased manager's invitation: want rule user-erased, got %v", err)
+	}
+	f.heldOnly(t, "", "x@fabrikam.example", "pat@fabrikam.example")
+}
+
+// beforeRead runs between once, just before the first read of stream.
+type beforeRead struct {
+	eventstore.Store
+	mu      sync.Mutex
+	stream  string
+	between func()
+}
+
+func (s *beforeRead) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
+	s.mu.Lock()
+	run := s.between
+	if stream == s.stream {
+		s.between = nil
+	} else {
+		run = nil
+	}
+	s.mu.Unlock()
+	if run != nil {
+		run()
+	}
+	return s.Store.ReadStream(ctx, stream, opts)
+}
+
+// invite2 invites an account viewer as the account's administrator
+// through deps.
+func (f *fixture) invite2(deps commands.Deps, email string) (commands.UserInvited, error) {
+	return commands.InviteUserHandler(deps).Handle(context.Background(), commands.InviteUser{
+		By: f.admin, AccountID: f.account, Profile: user.Profile{Email: email, FirstName: "X", LastName: "Y",
+			Language: "en", Country: "US", Roles: []string{"account_viewer"}}})
 }
 
 // resends checks whether a resend request with an email and the account's

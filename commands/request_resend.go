@@ -48,7 +48,7 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 				return false, err
 			}
 			by := origin{actor: "resend-request", at: d.now()}
-			if u.Status(by.at) == user.Active {
+			if u.Status(by.at) == user.Active || u.Erased() {
 				return false, nil
 			}
 			resent, err := u.Resend(d.newInvitation(ctx, by))

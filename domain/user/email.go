@@ -2,6 +2,7 @@ package user
 
 import (
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -19,10 +20,27 @@ type EmailChanged struct {
 	ChangedBy string    `json:"changedBy"`
 }
 
-func (EmailChanged) EventType() string { return "user.email_changed" }
+// EmailClaimLapsed: a command claimed an email for this user and stalled
+// before writing to the user's stream (its process died, or it hung for
+// over a minute), and another command took the email over. This event
+// moves the stream past the revision the stalled command read, so its
+// append, should it still come, conflicts instead of giving the user an
+// email that is now someone else's. It changes nothing about the user; on
+// the stream of a user whose invitation stalled, it is the only event,
+// and the user never exists.
+type EmailClaimLapsed struct {
+	UserID    uuid.UUID `json:"userId"`
+	AccountID uuid.UUID `json:"accountId"`
+	ClaimedAt time.Time `json:"claimedAt"`
+	LapsedAt  time.Time `json:"lapsedAt"`
+}
+
+func (EmailChanged) EventType() string     { return "user.email_changed" }
+func (EmailClaimLapsed) EventType() string { return "user.email_claim_lapsed" }
 
 func init() {
 	event.Register[EmailChanged](1)
+	event.Register[EmailClaimLapsed](1)
 	event.RegisterPersonal(EmailChanged{}.EventType(), "userId", "email")
 }
 

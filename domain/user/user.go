@@ -86,6 +86,10 @@ func (u *User) Clone() *User {
 	return &c
 }
 
+// errErased refuses to invite again, or to another address, someone whose
+// personal data is gone: nobody knows where to send it.
+var errErased = &domain.RuleError{Code: "user-erased", Detail: "the user's personal data was erased; invite the person anew instead"}
+
 // Erased reports whether the user's personal data was erased.
 func (u *User) Erased() bool { return u.erased }
 
@@ -170,6 +174,9 @@ func ValidateProfile(p Profile) error {
 func (u *User) Resend(inv Invitation) (InvitationResent, error) {
 	if u.active {
 		return InvitationResent{}, &domain.RuleError{Code: "user-already-active", Detail: "the user has already accepted an invitation"}
+	}
+	if u.erased {
+		return InvitationResent{}, errErased
 	}
 	return InvitationResent{
 		UserID: u.id, AccountID: u.accountID,
