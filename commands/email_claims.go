@@ -24,8 +24,9 @@ import (
 type holding int
 
 const (
-	// unclaimed: nobody claimed the email (or its claim was released, as
-	// a manager's former email was before claims were checked).
+	// unclaimed: nobody ever claimed the email (a release of a user's
+	// email, by earlier versions, leaves its claim to be checked: see
+	// reservation.Reservation.Apply).
 	unclaimed holding = iota
 	// held: the owner has the email.
 	held

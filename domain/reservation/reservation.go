@@ -86,7 +86,15 @@ func (r *Reservation) Apply(e event.Event) {
 	case Claimed:
 		r.owner, r.claimedAt, r.ownerRevision = e.OwnerID, e.ClaimedAt, e.OwnerRevision
 	case Released:
-		r.owner, r.ownerRevision = uuid.Nil, nil
+		r.ownerRevision = nil
+		// A user's email is checked against the user (holding, in
+		// commands), whatever a release says: releases of former emails
+		// by earlier versions raced with claims, and one could land after
+		// the user had the email again. Such a claim stays the user's, and
+		// is theirs while they have the email.
+		if e.Kind != KindUserEmail {
+			r.owner = uuid.Nil
+		}
 	}
 }
 

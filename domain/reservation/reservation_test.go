@@ -1,0 +1,33 @@
+package reservation
+
+import (
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+)
+
+// A release frees a domain or an agreement; a user's email, released by
+// earlier versions when its user changed it, stays with the user, whom
+// the commands check for the email.
+func TestReleased_frees_all_but_a_users_email(t *testing.T) {
+	owner, at := uuid.New(), time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)
+	for _, kind := range []string{KindDomain, KindAgreement, KindUserEmail} {
+		var r Reservation
+		claim := Claim(kind, owner, at)
+		rev := uint64(3)
+		claim.OwnerRevision = &rev
+		r.Apply(claim)
+		if r.Owner() != owner || r.OwnerRevision() == nil || *r.OwnerRevision() != 3 {
+			t.Fatalf("%s claimed: owner %v revision %v", kind, r.Owner(), r.OwnerRevision())
+		}
+		r.Apply(*r.Release(kind, owner, at))
+		want := uuid.Nil
+		if kind == KindUserEmail {
+			want = owner
+		}
+		if r.Owner() != want || r.OwnerRevision() != nil {
+			t.Errorf("%s released: owner %v revision %v, want owner %v and no revision", kind, r.Owner(), r.OwnerRevision(), want)
+		}
+	}
+}
