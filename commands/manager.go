@@ -104,10 +104,11 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 // Two streams change without a transaction across them, so the claim
 // records the revision of the user it was decided on: until the user's
 // stream moves past it the claim is in flight and nobody else may take
-// the email; after, the email is the user's if the user has it and free
-// to take over if not (the run lost the user to another change). The
-// former email is not released: the user no longer has it, so it is
-// free already (see holding).
+// the email (for a minute: the next claim fences off a stalled one);
+// after, the email is the user's if the user has it and free to take
+// over if not (the run lost the user to another change). The former
+// email is not released: the user no longer has it, so it is free
+// already (see holding).
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
 		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
