@@ -20,6 +20,12 @@ import (
 // claim's owner holds the email while they have it; a claim whose owner
 // left it is free for the next to take over.
 
+// stallAge is how long a claim may stay under way (its owner not yet
+// written to) before it counts as stalled: a process that died or hung
+// between claiming and writing the owner leaves such a claim, while a
+// live command finishes within milliseconds.
+const stallAge = time.Minute
+
 // holding is what a claim on an email amounts to, its owner read after it.
 type holding int
 
@@ -34,7 +40,7 @@ const (
 	// invited, or a change of email claimed at the revision of the user's
 	// stream that the stream still ends at.
 	incoming
-	// stalled: incoming for over orphanAge; the command that claimed it
+	// stalled: incoming for over stallAge; the command that claimed it
 	// stopped. The next claim fences it off (lapse) and takes over.
 	stalled
 	// erasing: the owner's key is gone and their erasure event not yet
@@ -94,7 +100,7 @@ func (c *emailClaim) judge(u *user.User, now time.Time) holding {
 		return erasing
 	case end != nil && (tag == nil || *tag != *end):
 		return left
-	case now.Sub(c.ClaimedAt()) >= orphanAge:
+	case now.Sub(c.ClaimedAt()) >= stallAge:
 		return stalled
 	default:
 		return incoming
@@ -123,7 +129,9 @@ func (d Deps) claim(ctx context.Context, c *emailClaim, owner uuid.UUID, ownerRe
 			return err
 		}
 	}
-	claim := reservation.Claim(reservation.KindUserEmail, owner, by.at)
+	// Now, not when the command began: the claim stalls a minute from
+	// when it is made.
+	claim := reservation.Claim(reservation.KindUserEmail, owner, d.now())
 	claim.OwnerRevision = ownerRevision
 	_, err := save(ctx, d, c.stream, c.at, by, claim)
 	return err

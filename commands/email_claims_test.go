@@ -15,13 +15,16 @@ import (
 // An invitation that claimed its email and stopped before inviting (its
 // process died, here its append failed) leaves a claim with no user. For
 // a minute it is taken for an invitation under way; after, the next
-// invitation of the email finishes it.
-func TestInviteUser_finishes_an_invitation_that_stopped_after_its_claim(t *testing.T) {
+// invitation of the email fences it off and takes the email for its own
+// user (not the stalled one's id: that could be an account's registered
+// manager, to be given the next inviter's roles).
+func TestInviteUser_takes_over_the_email_of_an_invitation_that_stalled(t *testing.T) {
 	f := newFixture(t)
 	stopped := f.deps
-	stopped.Store = &failAppend{Store: f.deps.Store, at: func(events []eventstore.EventData) bool {
+	stalled := &failAppend{Store: f.deps.Store, at: func(events []eventstore.EventData) bool {
 		return events[0].Type == user.Invited{}.EventType()
 	}}
+	stopped.Store = stalled
 	if _, err := f.invite2(stopped, "x@fabrikam.example"); err == nil {
 		t.Fatal("an invitation whose append failed answered no error")
 	}
@@ -29,11 +32,77 @@ func TestInviteUser_finishes_an_invitation_that_stopped_after_its_claim(t *testi
 		t.Fatalf("inviting an email another invitation claimed a moment ago: want a conflict, got %v", err)
 	}
 	f.clock.Advance(time.Minute)
-	if _, err := f.invite2(f.deps, "x@fabrikam.example"); err != nil {
-		t.Fatalf("inviting an email whose claim stopped a minute ago: %v", err)
+	res, err := f.invite2(f.deps, "x@fabrikam.example")
+	if err != nil {
+		t.Fatalf("inviting an email whose claim stalled a minute ago: %v", err)
+	}
+	if user.Stream(res.UserID) == stalled.stream {
+		t.Fatal("the invitation took the stalled invitation's user id")
+	}
+	recs, err := f.deps.Store.ReadStream(context.Background(), stalled.stream, eventstore.ReadStreamOptions{})
+	if err != nil || len(recs) != 1 || recs[0].Type != (user.EmailClaimLapsed{}).EventType() {
+		t.Fatalf("the stalled user's stream: want one user.email_claim_lapsed, got %v (%v)", recs, err)
 	}
 	if _, err := f.invite2(f.deps, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("inviting an email just invited: want a conflict, got %v", err)
+	}
+}
+
+// An invitation with an idempotency key stalls and is fenced off by a
+// change of the manager's email to its address; run again with its key
+// once the address is free, it answers a conflict that says what to do
+// (its user can no longer be written), not a store conflict after four
+// tries; without the key the address is invited at once.
+func TestInviteUser_fenced_off_answers_a_conflict_when_run_again_with_its_key(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	keyed := commands.WithIdempotencyKey(context.Background(), "admin-1\x00POST /users\x00k7")
+	invite := func(deps commands.Deps) error {
+		_, err := commands.InviteUserHandler(deps).Handle(keyed, commands.InviteUser{By: f.admin, AccountID: f.account,
+			Profile: user.Profile{Email: "x@fabrikam.example", FirstName: "X", LastName: "Y", Language: "en", Country: "US", Roles: []string{"account_viewer"}}})
+		return err
+	}
+	stalls := f.deps
+	stalls.Store = &interleaved{Store: f.deps.Store,
+		at: func(_ string, events []eventstore.EventData) bool {
+			return events[0].Type == user.Invited{}.EventType()
+		},
+		between: func() {
+			f.clock.Advance(time.Minute)
+			f.changeEmail(t, f.deps, "x@fabrikam.example")
+		},
+	}
+	if err := invite(stalls); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("a keyed invitation fenced off: want a conflict, got %v", err)
+	}
+	f.changeEmail(t, f.deps, "y@fabrikam.example")
+	if err := invite(f.deps); !errors.Is(err, domain.ErrConflict) || errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+		t.Fatalf("the fenced invitation run again with its key: want a conflict of its own, got %v", err)
+	}
+	if _, err := f.invite2(f.deps, "x@fabrikam.example"); err != nil {
+		t.Fatalf("inviting the free address without the key: %v", err)
+	}
+}
+
+// A manager whose erasure is half done (key gone, event not yet written)
+// cannot have their email changed either, and nothing is claimed.
+func TestChangeManagerEmail_of_a_manager_being_erased_is_refused(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	lost := f.deps
+	lost.Store = &failAppend{Store: f.deps.Store, at: func(events []eventstore.EventData) bool {
+		return events[0].Type == user.PersonalDataErased{}.EventType()
+	}}
+	if _, err := commands.ErasePersonalDataHandler(lost).Handle(context.Background(), commands.ErasePersonalData{
+		By: operator, AccountID: f.account, UserID: manager, Reason: "verified request 1"}); err == nil {
+		t.Fatal("an erasure whose event was lost answered no error")
+	}
+	var rule *domain.RuleError
+	if err := f.tryChange(context.Background(), f.deps, "x@fabrikam.example"); !errors.As(err, &rule) || rule.Code != "user-erased" {
+		t.Fatalf("changing the email of a manager being erased: want rule user-erased, got %v", err)
+	}
+	if _, err := f.invite2(f.deps, "x@fabrikam.example"); err != nil {
+		t.Fatalf("inviting the address the refused change asked for: %v", err)
 	}
 }
 

@@ -86,18 +86,22 @@ func TestActor_remembered_is_judged_by_the_events_since(t *testing.T) {
 	}
 }
 
-// failAppend fails, once, the first append that at picks.
+// failAppend fails, once, the first append that at picks; stream is the
+// stream of that append.
 type failAppend struct {
 	eventstore.Store
 	mu     sync.Mutex
 	at     func(events []eventstore.EventData) bool
 	failed bool
+	stream string
 }
 
 func (s *failAppend) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
 	s.mu.Lock()
 	fail := !s.failed && s.at(events)
-	s.failed = s.failed || fail
+	if fail {
+		s.failed, s.stream = true, stream
+	}
 	s.mu.Unlock()
 	if fail {
 		return eventstore.AppendResult{}, errors.New("injected: the append did not land")

@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"time"
 
 	"github.com/google/uuid"
 
@@ -13,12 +12,6 @@ import (
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
-
-// orphanAge is how old a claim on an email must be, with no user stream
-// behind it, before an invitation may take it over: a process that died
-// between claiming and inviting leaves such a claim, while a live one
-// finishes within milliseconds.
-const orphanAge = time.Minute
 
 // newInvitation makes the id and token hash of an invitation. The id is
 // random (122 bits), or derived from the idempotency key: either way the
@@ -75,13 +68,12 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 		case existing != nil:
 			return struct{}{}, fmt.Errorf("%s is already a user of this account (status %s; resend the invitation instead): %w",
 				invited.Email, existing.Status(by.at), domain.ErrConflict)
+		case claim.Owner() == invited.UserID && ul.revision != nil:
+			// The earlier run stalled after its claim and was fenced off
+			// (see lapse), or its user has another email by now.
+			return struct{}{}, fmt.Errorf("an invitation made with this idempotency key stopped half way and cannot be finished; invite again with a new key: %w", domain.ErrConflict)
 		case claim.Owner() == invited.UserID:
 			// The earlier run claimed the email and stopped: finish it.
-		case claim.holding == stalled && ul.revision == nil:
-			// An invitation that stopped after its claim: finish it under
-			// its owner id (its own append, should it come, then finds the
-			// user there).
-			invited.UserID = claim.Owner()
 		default:
 			if err := d.claim(ctx, claim, invited.UserID, nil, false, by); err != nil {
 				return struct{}{}, err

@@ -175,7 +175,9 @@ func (u *User) Resend(inv Invitation) (InvitationResent, error) {
 	if u.active {
 		return InvitationResent{}, &domain.RuleError{Code: "user-already-active", Detail: "the user has already accepted an invitation"}
 	}
-	if u.erased {
+	if u.erased || u.email == Erased {
+		// Erased, or being erased: the key is gone, the event not yet
+		// written.
 		return InvitationResent{}, errErased
 	}
 	return InvitationResent{
