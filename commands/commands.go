@@ -74,6 +74,8 @@ type PersonalData interface {
 	Opener(ctx context.Context) event.Transform
 	// Erase destroys a person's key for good; erasing again is harmless.
 	Erase(ctx context.Context, subject uuid.UUID, by, reason string) error
+	// Recorded notes that the erasure's event is in the log.
+	Recorded(ctx context.Context, subject uuid.UUID) error
 }
 
 func (d Deps) sealer(ctx context.Context) event.Transform {

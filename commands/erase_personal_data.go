@@ -56,15 +56,17 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			if err := d.Personal.Erase(ctx, c.UserID, by.actor, reason); err != nil {
 				return PersonalDataErased{}, err
 			}
-			erased := u.Erase(by.actor, reason, by.at)
-			if erased == nil {
-				return PersonalDataErased{Position: l.answered()}, nil
+			pos := l.answered()
+			if erased := u.Erase(by.actor, reason, by.at); erased != nil {
+				res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
+				if err != nil {
+					return PersonalDataErased{}, err
+				}
+				pos = res.Position
 			}
-			res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
-			if err != nil {
-				return PersonalDataErased{}, err
-			}
-			return PersonalDataErased{Position: res.Position}, nil
+			// Should this fail, the sweeper runs the erasure again later,
+			// which appends nothing more and marks it then.
+			return PersonalDataErased{Position: pos}, d.Personal.Recorded(ctx, c.UserID)
 		})
 	})
 }

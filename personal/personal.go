@@ -112,6 +112,15 @@ func (k Keys) Erase(ctx context.Context, subject uuid.UUID, by, reason string) e
 	return nil
 }
 
+// Recorded marks a subject's erasure as written to the log, so that the
+// sweeper's look for erasures that stopped half way passes it over.
+func (k Keys) Recorded(ctx context.Context, subject uuid.UUID) error {
+	if _, err := k.DB.Exec(ctx, `UPDATE personal_keys SET erasure_recorded = true WHERE subject_id = $1 AND erased_at IS NOT NULL`, subject); err != nil {
+		return fmt.Errorf("mark erasure recorded: %w", err)
+	}
+	return nil
+}
+
 // Sealer returns the transform that seals an event's personal fields.
 func (k Keys) Sealer(ctx context.Context) event.Transform {
 	return func(eventType string, data []byte) ([]byte, error) {

@@ -2,6 +2,7 @@ package service
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -12,7 +13,6 @@ import (
 
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/commands"
-	"github.com/bizcenter/bizcenter/domain/user"
 )
 
 // Sweeper appends user.invitation_expired for invitations past their 60
@@ -107,10 +107,11 @@ func (s *Sweeper) sweep(ctx context.Context, query string, now time.Time, record
 }
 
 // finishErasures appends the erasure of every user whose key was erased
-// (in the last day, over ErasureGrace ago) while the users read model
-// still shows their email: the command, run again with the operator and
-// reason the key store recorded, appends what is missing. A user whose
-// event is there but not yet applied appends nothing (and is counted).
+// over ErasureGrace ago and whose erasure is not marked recorded (the
+// command marks it once its event is in the log): the command, run again
+// with the operator and reason the key store recorded, appends what is
+// missing and marks it. Until then the user's email is nobody's to take
+// (see commands' holding), so one that fails does not stop the others.
 func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	if s.Erase == nil {
 		return 0, nil
@@ -122,9 +123,9 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	rows, err := s.Pool.Query(ctx, `
 		SELECT k.subject_id, u.account_id, coalesce(k.erased_by, ''), coalesce(k.erased_reason, '')
 		  FROM personal_keys k JOIN rm_users u ON u.user_id = k.subject_id
-		 WHERE k.erased_at IS NOT NULL AND k.erased_at > now() - interval '1 day'
-		   AND k.erased_at <= now() - $1::interval AND u.email <> $2
-		 LIMIT 500`, grace, user.Erased)
+		 WHERE k.erased_at IS NOT NULL AND NOT k.erasure_recorded AND k.erased_at <= now() - $1::interval
+		 ORDER BY k.erased_at
+		 LIMIT 500`, grace)
 	if err != nil {
 		return 0, err
 	}
@@ -139,12 +140,13 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	for i, h := range found {
+	var failed []error
+	for _, h := range found {
 		_, err := s.Erase.Handle(ctx, commands.ErasePersonalData{
 			By: commands.Actor{Subject: h.by, Operator: true}, AccountID: h.account, UserID: h.user, Reason: h.reason})
 		if err != nil {
-			return i, fmt.Errorf("finish the erasure of %s: %w", h.user, err)
+			failed = append(failed, fmt.Errorf("finish the erasure of %s: %w", h.user, err))
 		}
 	}
-	return len(found), nil
+	return len(found) - len(failed), errors.Join(failed...)
 }
