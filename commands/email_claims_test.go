@@ -62,16 +62,10 @@ func TestInviteUser_fenced_off_answers_a_conflict_when_run_again_with_its_key(t 
 			Profile: user.Profile{Email: "x@fabrikam.example", FirstName: "X", LastName: "Y", Language: "en", Country: "US", Roles: []string{"account_viewer"}}})
 		return err
 	}
-	stalls := f.deps
-	stalls.Store = &interleaved{Store: f.deps.Store,
-		at: func(_ string, events []eventstore.EventData) bool {
-			return events[0].Type == user.Invited{}.EventType()
-		},
-		between: func() {
-			f.clock.Advance(time.Minute)
-			f.changeEmail(t, f.deps, "x@fabrikam.example")
-		},
-	}
+	stalls := f.beforeAppendOf(user.Invited{}.EventType(), func() {
+		f.clock.Advance(time.Minute)
+		f.changeEmail(t, f.deps, "x@fabrikam.example")
+	})
 	if err := invite(stalls); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("a keyed invitation fenced off: want a conflict, got %v", err)
 	}

@@ -18,18 +18,30 @@ import (
 )
 
 // interleaved runs between once, just before the first append that at
-// picks: a whole command between two steps of another.
+// picks, or the first read of the stream reading: a whole command
+// between two steps of another.
 type interleaved struct {
 	eventstore.Store
 	mu      sync.Mutex
 	at      func(stream string, events []eventstore.EventData) bool
+	reading string
 	between func()
 }
 
 func (s *interleaved) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
+	s.runIf(s.at != nil && s.at(stream, events))
+	return s.Store.Append(ctx, stream, expected, events)
+}
+
+func (s *interleaved) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
+	s.runIf(s.reading != "" && stream == s.reading)
+	return s.Store.ReadStream(ctx, stream, opts)
+}
+
+func (s *interleaved) runIf(picked bool) {
 	s.mu.Lock()
 	run := s.between
-	if run != nil && s.at(stream, events) {
+	if run != nil && picked {
 		s.between = nil
 	} else {
 		run = nil
@@ -38,7 +50,6 @@ func (s *interleaved) Append(ctx context.Context, stream string, expected events
 	if run != nil {
 		run()
 	}
-	return s.Store.Append(ctx, stream, expected, events)
 }
 
 var operator = commands.Actor{Subject: "op", Operator: true}
@@ -91,11 +102,7 @@ func (f *fixture) heldOnly(t *testing.T, want string, emails ...string) {
 func TestChangeManagerEmail_to_one_address_at_once_keeps_it_reserved(t *testing.T) {
 	f := newFixture(t)
 	manager := f.pendingManager(t)
-	loser := f.deps
-	loser.Store = &interleaved{Store: f.deps.Store,
-		at:      func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
-		between: func() { f.changeEmail(t, f.deps, "x@fabrikam.example") },
-	}
+	loser := f.beforeAppendTo(user.Stream(manager), func() { f.changeEmail(t, f.deps, "x@fabrikam.example") })
 	f.changeEmail(t, loser, "x@fabrikam.example")
 	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "pat@fabrikam.example")
 }
@@ -108,15 +115,11 @@ func TestChangeManagerEmail_back_to_a_left_email_refuses_an_invitation_meanwhile
 	manager := f.pendingManager(t)
 	f.changeEmail(t, f.deps, "x@fabrikam.example")
 	f.changeEmail(t, f.deps, "y@fabrikam.example")
-	back := f.deps
-	back.Store = &interleaved{Store: f.deps.Store,
-		at: func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
-		between: func() {
-			if res, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrConflict) {
-				t.Errorf("inviting an email the manager is being given: want a conflict, got %v (user %v)", err, res.UserID)
-			}
-		},
-	}
+	back := f.beforeAppendTo(user.Stream(manager), func() {
+		if res, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrConflict) {
+			t.Errorf("inviting an email the manager is being given: want a conflict, got %v (user %v)", err, res.UserID)
+		}
+	})
 	f.changeEmail(t, back, "x@fabrikam.example")
 	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
 }
@@ -130,15 +133,11 @@ func TestChangeManagerEmail_back_to_an_email_taken_meanwhile_is_refused(t *testi
 	f.changeEmail(t, f.deps, "x@fabrikam.example")
 	f.changeEmail(t, f.deps, "y@fabrikam.example")
 	x := reservation.UserEmailStream(f.account, "x@fabrikam.example")
-	back := f.deps
-	back.Store = &interleaved{Store: f.deps.Store,
-		at: func(stream string, _ []eventstore.EventData) bool { return stream == x },
-		between: func() {
-			if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); err != nil {
-				t.Errorf("inviting an email the manager left: %v", err)
-			}
-		},
-	}
+	back := f.beforeAppendTo(x, func() {
+		if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); err != nil {
+			t.Errorf("inviting an email the manager left: %v", err)
+		}
+	})
 	if err := f.tryChange(context.Background(), back, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("changing the manager's email to one just given to another user: want a conflict, got %v", err)
 	}
@@ -156,11 +155,7 @@ func TestChangeManagerEmail_back_to_an_email_taken_meanwhile_is_refused(t *testi
 func TestChangeManagerEmail_to_two_addresses_at_once_ends_with_one(t *testing.T) {
 	f := newFixture(t)
 	manager := f.pendingManager(t)
-	later := f.deps
-	later.Store = &interleaved{Store: f.deps.Store,
-		at:      func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
-		between: func() { f.changeEmail(t, f.deps, "y@fabrikam.example") },
-	}
+	later := f.beforeAppendTo(user.Stream(manager), func() { f.changeEmail(t, f.deps, "y@fabrikam.example") })
 	f.changeEmail(t, later, "x@fabrikam.example")
 	f.resends(t, "x@fabrikam.example", true)
 	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "y@fabrikam.example", "pat@fabrikam.example")
@@ -171,11 +166,7 @@ func TestChangeManagerEmail_to_two_addresses_at_once_ends_with_one(t *testing.T)
 func TestChangeManagerEmail_recorded_last_on_the_account_names_the_users_email(t *testing.T) {
 	f := newFixture(t)
 	f.pendingManager(t)
-	first := f.deps
-	first.Store = &interleaved{Store: f.deps.Store,
-		at:      func(stream string, _ []eventstore.EventData) bool { return stream == account.Stream(f.account) },
-		between: func() { f.changeEmail(t, f.deps, "y@fabrikam.example") },
-	}
+	first := f.beforeAppendTo(account.Stream(f.account), func() { f.changeEmail(t, f.deps, "y@fabrikam.example") })
 	f.changeEmail(t, first, "x@fabrikam.example")
 	f.resends(t, "x@fabrikam.example", false)
 	f.resends(t, "y@fabrikam.example", true)
@@ -189,19 +180,15 @@ func TestChangeManagerEmail_recorded_last_on_the_account_names_the_users_email(t
 func TestChangeManagerEmail_that_stalls_is_fenced_off_by_the_next_claim(t *testing.T) {
 	f := newFixture(t)
 	manager := f.pendingManager(t)
-	stalls := f.deps
-	stalls.Store = &interleaved{Store: f.deps.Store,
-		at: func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
-		between: func() {
-			if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrConflict) {
-				t.Errorf("inviting an email a change claimed a moment ago: want a conflict, got %v", err)
-			}
-			f.clock.Advance(time.Minute)
-			if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); err != nil {
-				t.Errorf("inviting an email a change claimed a minute ago and stalled: %v", err)
-			}
-		},
-	}
+	stalls := f.beforeAppendTo(user.Stream(manager), func() {
+		if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrConflict) {
+			t.Errorf("inviting an email a change claimed a moment ago: want a conflict, got %v", err)
+		}
+		f.clock.Advance(time.Minute)
+		if _, err := f.invite(operator, "x@fabrikam.example", "account_viewer"); err != nil {
+			t.Errorf("inviting an email a change claimed a minute ago and stalled: %v", err)
+		}
+	})
 	if err := f.tryChange(context.Background(), stalls, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("a change that stalled while its email was taken over: want a conflict, got %v", err)
 	}
@@ -214,16 +201,10 @@ func TestChangeManagerEmail_that_stalls_is_fenced_off_by_the_next_claim(t *testi
 func TestChangeManagerEmail_to_a_stalled_invitations_email_fences_it_off(t *testing.T) {
 	f := newFixture(t)
 	f.pendingManager(t)
-	stalls := f.deps
-	stalls.Store = &interleaved{Store: f.deps.Store,
-		at: func(_ string, events []eventstore.EventData) bool {
-			return events[0].Type == user.Invited{}.EventType()
-		},
-		between: func() {
-			f.clock.Advance(time.Minute)
-			f.changeEmail(t, f.deps, "x@fabrikam.example")
-		},
-	}
+	stalls := f.beforeAppendOf(user.Invited{}.EventType(), func() {
+		f.clock.Advance(time.Minute)
+		f.changeEmail(t, f.deps, "x@fabrikam.example")
+	})
 	if res, err := f.invite2(stalls, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("an invitation that stalled while its email was taken over: want a conflict, got %v (user %v)", err, res.UserID)
 	}
@@ -238,7 +219,7 @@ func TestDesignateManager_beside_a_change_of_email_records_the_users_email(t *te
 	f := newFixture(t)
 	f.pendingManager(t)
 	designating := f.deps
-	designating.Store = &beforeRead{Store: f.deps.Store, stream: account.Stream(f.account),
+	designating.Store = &interleaved{Store: f.deps.Store, reading: account.Stream(f.account),
 		between: func() { f.changeEmail(t, f.deps, "x@fabrikam.example") }}
 	if _, err := commands.DesignateManagerHandler(designating).Handle(context.Background(), commands.DesignateManager{By: operator, AccountID: f.account,
 		Manager: user.Profile{Email: "pat@fabrikam.example", FirstName: "Pat", LastName: "M", Language: "en", Country: "US"}}); err != nil {
@@ -254,15 +235,12 @@ func TestDesignateManager_beside_a_change_of_email_records_the_users_email(t *te
 func TestChangeManagerEmail_beside_a_designation_of_another_manager_is_refused(t *testing.T) {
 	f := newFixture(t)
 	manager := f.pendingManager(t)
-	changing := f.deps
-	changing.Store = &interleaved{Store: f.deps.Store,
-		at: func(stream string, _ []eventstore.EventData) bool { return stream == user.Stream(manager) },
-		between: func() {
-			if _, err := commands.DesignateManagerHandler(f.deps).Handle(context.Background(), commands.DesignateManager{By: operator, AccountID: f.account,
-				Manager: user.Profile{Email: "kim@fabrikam.example", FirstName: "Kim", LastName: "N", Language: "en", Country: "US"}}); err != nil {
-				t.Error(err)
-			}
-		}}
+	changing := f.beforeAppendTo(user.Stream(manager), func() {
+		if _, err := commands.DesignateManagerHandler(f.deps).Handle(context.Background(), commands.DesignateManager{By: operator, AccountID: f.account,
+			Manager: user.Profile{Email: "kim@fabrikam.example", FirstName: "Kim", LastName: "N", Language: "en", Country: "US"}}); err != nil {
+			t.Error(err)
+		}
+	})
 	if err := f.tryChange(context.Background(), changing, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("a change of the former manager's email: want a conflict, got %v", err)
 	}
@@ -309,27 +287,22 @@ func TestChangeManagerEmail_of_an_erased_manager_is_refused(t *testing.T) {
 	f.heldOnly(t, "", "x@fabrikam.example", "pat@fabrikam.example")
 }
 
-// beforeRead runs between once, just before the first read of stream.
-type beforeRead struct {
-	eventstore.Store
-	mu      sync.Mutex
-	stream  string
-	between func()
+// beforeAppendTo is deps whose first append to stream runs between
+// first.
+func (f *fixture) beforeAppendTo(stream string, between func()) commands.Deps {
+	d := f.deps
+	d.Store = &interleaved{Store: f.deps.Store, between: between,
+		at: func(s string, _ []eventstore.EventData) bool { return s == stream }}
+	return d
 }
 
-func (s *beforeRead) ReadStream(ctx context.Context, stream string, opts eventstore.ReadStreamOptions) ([]eventstore.RecordedEvent, error) {
-	s.mu.Lock()
-	run := s.between
-	if stream == s.stream {
-		s.between = nil
-	} else {
-		run = nil
-	}
-	s.mu.Unlock()
-	if run != nil {
-		run()
-	}
-	return s.Store.ReadStream(ctx, stream, opts)
+// beforeAppendOf is deps whose first append of an event of type typ runs
+// between first.
+func (f *fixture) beforeAppendOf(typ string, between func()) commands.Deps {
+	d := f.deps
+	d.Store = &interleaved{Store: f.deps.Store, between: between,
+		at: func(_ string, events []eventstore.EventData) bool { return events[0].Type == typ }}
+	return d
 }
 
 // invite2 invites an account viewer as the account's administrator
