@@ -129,8 +129,8 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			managerID, _ = a.Manager()
 			var u user.User
 			ul, err := load(ctx, d, user.Stream(managerID), &u)
-			if err != nil || ul.mine != nil {
-				// mine: an earlier run with this idempotency key changed
+			if _, done := mine[user.EmailChanged](ul); err != nil || done {
+				// done: an earlier run with this idempotency key changed
 				// the user; running it again must not change them back.
 				return struct{}{}, err
 			}
