@@ -23,11 +23,17 @@ type ErasePersonalData struct {
 	AccountID uuid.UUID
 	UserID    uuid.UUID
 	Reason    string
+	// OwnAccount erases the user in whatever account they are, for the
+	// sweeper finishing an erasure that stopped half way: it knows the
+	// key, not the account.
+	OwnAccount bool
 }
 
 // PersonalDataErased is the answer.
 type PersonalDataErased struct {
 	Position eventstore.Position
+	// Appended: this run wrote the event (not an earlier one).
+	Appended bool
 }
 
 // ErasePersonalDataHandler handles ErasePersonalData.
@@ -49,24 +55,26 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			if err != nil {
 				return PersonalDataErased{}, err
 			}
-			if !u.Exists() || u.Account() != c.AccountID {
+			if !u.Exists() || u.Account() != c.AccountID && !c.OwnAccount {
 				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
 			by := origin{actor: c.By.name(), at: d.now()}
 			if err := d.Personal.Erase(ctx, c.UserID, by.actor, reason); err != nil {
 				return PersonalDataErased{}, err
 			}
-			pos := l.answered()
+			answer := PersonalDataErased{Position: l.answered()}
 			if erased := u.Erase(by.actor, reason, by.at); erased != nil {
 				res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
 				if err != nil {
 					return PersonalDataErased{}, err
 				}
-				pos = res.Position
+				answer = PersonalDataErased{Position: res.Position, Appended: true}
 			}
-			// Should this fail, the sweeper runs the erasure again later,
-			// which appends nothing more and marks it then.
-			return PersonalDataErased{Position: pos}, d.Personal.Recorded(ctx, c.UserID)
+			// The erasure is done either way: should the mark fail, the
+			// sweeper runs it again later, which appends nothing more and
+			// marks it then.
+			_ = d.Personal.Recorded(ctx, c.UserID)
+			return answer, nil
 		})
 	})
 }

@@ -3,8 +3,11 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"errors"
 	"net/http"
 	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -13,6 +16,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/audit"
+	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/personal"
 	"github.com/bizcenter/bizcenter/projections"
@@ -173,21 +177,10 @@ func scan(t *testing.T, pool *pgxpool.Pool, needle string, tables ...string) []s
 func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T) {
 	h := start(t, options{})
 	accountID, admin := h.registered()
-	const email = "half.erased@northwind.example"
 	users := "/v1/accounts/" + accountID + "/users"
-	inv := h.must(http.StatusCreated, "POST", users, admin, map[string]any{
-		"email": email, "firstName": "Half", "lastName": "Erased", "language": "en-GB", "country": "GB", "roles": []string{"reports_viewer"},
-	})
-	userID := inv["userId"].(string)
-	h.must(http.StatusOK, "GET", users+"/"+userID+"?after="+inv["position"].(string), admin, nil)
+	id := h.halfErased(accountID, admin, "half.erased@northwind.example")
+	userID := id.String()
 	ctx := context.Background()
-	id, err := uuid.Parse(userID)
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, id, "op-half", "verified request #77"); err != nil {
-		t.Fatal(err)
-	}
 	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("a sweep within the grace: %d, %v; want nothing done", n, err)
 	}
@@ -216,4 +209,96 @@ func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T)
 	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("a sweep after: %d, %v; want nothing left", n, err)
 	}
+}
+
+// halfErased invites a user and destroys their key, as an erasure that
+// stopped before its event would.
+func (h *harness) halfErased(accountID, admin, email string) uuid.UUID {
+	h.t.Helper()
+	users := "/v1/accounts/" + accountID + "/users"
+	inv := h.must(http.StatusCreated, "POST", users, admin, invite(email, "reports_viewer"))
+	h.must(http.StatusOK, "GET", users+"/"+inv["userId"].(string)+"?after="+inv["position"].(string), admin, nil)
+	id := uuid.MustParse(inv["userId"].(string))
+	if err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), id, "op-half", "verified request #77"); err != nil {
+		h.t.Fatal(err)
+	}
+	return id
+}
+
+// Concurrent sweeps finish a half-done erasure once, and say so once: the
+// count is of events appended.
+func TestSweeper_concurrent_sweeps_count_a_finished_erasure_once(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	h.halfErased(accountID, admin, "count.once@northwind.example")
+	h.svc.Sweeper.ErasureGrace = time.Nanosecond
+	var wg sync.WaitGroup
+	var total atomic.Int64
+	for range 3 {
+		wg.Go(func() {
+			n, err := h.svc.Sweeper.Sweep(context.Background())
+			if err != nil {
+				t.Error(err)
+			}
+			total.Add(int64(n))
+		})
+	}
+	wg.Wait()
+	if total.Load() != 1 {
+		t.Fatalf("three concurrent sweeps report %d appended; one erasure was finished", total.Load())
+	}
+}
+
+// An erasure that keeps failing is reported at every sweep, and holds up
+// neither the other erasures nor the subscriptions' expiries.
+func TestSweeper_carries_on_past_an_erasure_that_keeps_failing(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	stuck := h.halfErased(accountID, admin, "stuck@northwind.example")
+	other := h.halfErased(accountID, admin, "other@northwind.example")
+	h.svc.Sweeper.ErasureGrace = time.Nanosecond
+	erase := h.svc.Sweeper.Erase
+	h.svc.Sweeper.Erase = commands.HandlerFunc[commands.ErasePersonalData, commands.PersonalDataErased](
+		func(ctx context.Context, c commands.ErasePersonalData) (commands.PersonalDataErased, error) {
+			if c.UserID == stuck {
+				return commands.PersonalDataErased{}, errors.New("injected: this erasure keeps failing")
+			}
+			return erase.Handle(ctx, c)
+		})
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	sub, pos := h.order(accountID, admin, "", "Yearly")
+	h.must(http.StatusOK, "GET", subs+"/"+sub+"?after="+pos, admin, nil)
+	h.clock.Set(time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC))
+	if _, err := h.svc.Sweeper.Sweep(context.Background()); err == nil || !strings.Contains(err.Error(), stuck.String()) {
+		t.Fatalf("sweep: %v; want the failing erasure reported", err)
+	}
+	recs, err := h.svc.Store().ReadStream(context.Background(), "subscription-"+sub, eventstore.ReadStreamOptions{})
+	if err != nil || recs[len(recs)-1].Type != "subscription.expired" {
+		t.Fatalf("the subscription's stream after the sweep ends with %s (%v); want its expiry", recs[len(recs)-1].Type, err)
+	}
+	var recorded bool
+	if err := h.svc.Pool().QueryRow(context.Background(), `SELECT erasure_recorded FROM personal_keys WHERE subject_id = $1`, other).Scan(&recorded); err != nil || !recorded {
+		t.Fatalf("the other erasure: recorded %v, %v", recorded, err)
+	}
+	if n, err := h.svc.Sweeper.Sweep(context.Background()); err == nil || n != 0 {
+		t.Fatalf("the next sweep: %d, %v; want the failing erasure reported again, nothing else", n, err)
+	}
+}
+
+// A half-done erasure is found by its key, even when the users read model
+// has no row for the user (their invitation parked and skipped, say): the
+// sweeper finishes it, and the email may be invited anew.
+func TestSweeper_finishes_an_erasure_the_users_read_model_does_not_show(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	const email = "no.row@northwind.example"
+	id := h.halfErased(accountID, admin, email)
+	if _, err := h.svc.Pool().Exec(context.Background(), `DELETE FROM rm_users WHERE user_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	h.svc.Sweeper.ErasureGrace = time.Nanosecond
+	if n, err := h.svc.Sweeper.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d, %v; want the erasure finished", n, err)
+	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite(email, "reports_viewer"))
 }

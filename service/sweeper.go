@@ -13,6 +13,8 @@ import (
 
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // Sweeper appends user.invitation_expired for invitations past their 60
@@ -57,7 +59,9 @@ func (s *Sweeper) Run(ctx context.Context) {
 }
 
 // Sweep records the expiries due now (invitations and subscriptions), a
-// page of each at a time, and returns how many it appended.
+// page of each at a time, and finishes erasures that stopped half way; it
+// returns how many events it appended. Each part runs whatever the others
+// met: one failing does not hold up the rest.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	now := s.Clock.Now()
 	users, err := s.sweep(ctx, `
@@ -66,21 +70,18 @@ func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 		 ORDER BY invitation_expires_at LIMIT 500`, now, func(id uuid.UUID) (bool, error) {
 		return s.Record.Handle(ctx, commands.RecordInvitationExpiry{UserID: id})
 	})
-	if err != nil {
-		return users, err
+	erased, erasing := s.finishErasures(ctx)
+	n, err := users+erased, errors.Join(err, erasing)
+	if s.RecordSubscription == nil {
+		return n, err
 	}
-	erased, err := s.finishErasures(ctx)
-	users += erased
-	if err != nil || s.RecordSubscription == nil {
-		return users, err
-	}
-	subs, err := s.sweep(ctx, `
+	subs, subscribing := s.sweep(ctx, `
 		SELECT subscription_id FROM rm_subscriptions
 		 WHERE cancelled_at IS NULL AND NOT expiry_recorded AND expires_at <= $1
 		 ORDER BY expires_at LIMIT 500`, now, func(id uuid.UUID) (bool, error) {
 		return s.RecordSubscription.Handle(ctx, commands.RecordSubscriptionExpiry{SubscriptionID: id})
 	})
-	return users + subs, err
+	return n + subs, errors.Join(err, subscribing)
 }
 
 // sweep runs record for each id the query finds due at now.
@@ -111,7 +112,10 @@ func (s *Sweeper) sweep(ctx context.Context, query string, now time.Time, record
 // command marks it once its event is in the log): the command, run again
 // with the operator and reason the key store recorded, appends what is
 // missing and marks it. Until then the user's email is nobody's to take
-// (see commands' holding), so one that fails does not stop the others.
+// (see commands' holding), so one that fails does not stop the others,
+// and a page is taken at random, not oldest first, for erasures that keep
+// failing not to hide the rest. A key with no user behind it is marked:
+// there is nothing to record.
 func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	if s.Erase == nil {
 		return 0, nil
@@ -121,32 +125,39 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 		grace = time.Minute
 	}
 	rows, err := s.Pool.Query(ctx, `
-		SELECT k.subject_id, u.account_id, coalesce(k.erased_by, ''), coalesce(k.erased_reason, '')
-		  FROM personal_keys k JOIN rm_users u ON u.user_id = k.subject_id
-		 WHERE k.erased_at IS NOT NULL AND NOT k.erasure_recorded AND k.erased_at <= now() - $1::interval
-		 ORDER BY k.erased_at
+		SELECT subject_id, coalesce(erased_by, ''), coalesce(erased_reason, '')
+		  FROM personal_keys
+		 WHERE erased_at IS NOT NULL AND NOT erasure_recorded AND erased_at <= now() - $1::interval
+		 ORDER BY random()
 		 LIMIT 500`, grace)
 	if err != nil {
 		return 0, err
 	}
 	type half struct {
-		user, account uuid.UUID
-		by, reason    string
+		user       uuid.UUID
+		by, reason string
 	}
 	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (half, error) {
 		var h half
-		return h, row.Scan(&h.user, &h.account, &h.by, &h.reason)
+		return h, row.Scan(&h.user, &h.by, &h.reason)
 	})
 	if err != nil {
 		return 0, err
 	}
 	var failed []error
+	n := 0
 	for _, h := range found {
-		_, err := s.Erase.Handle(ctx, commands.ErasePersonalData{
-			By: commands.Actor{Subject: h.by, Operator: true}, AccountID: h.account, UserID: h.user, Reason: h.reason})
+		res, err := s.Erase.Handle(ctx, commands.ErasePersonalData{
+			By: commands.Actor{Subject: h.by, Operator: true}, UserID: h.user, Reason: h.reason, OwnAccount: true})
+		if errors.Is(err, domain.ErrNotFound) {
+			err = personal.Keys{DB: s.Pool}.Recorded(ctx, h.user)
+		}
 		if err != nil {
 			failed = append(failed, fmt.Errorf("finish the erasure of %s: %w", h.user, err))
 		}
+		if res.Appended {
+			n++
+		}
 	}
-	return len(found) - len(failed), errors.Join(failed...)
+	return n, errors.Join(failed...)
 }
