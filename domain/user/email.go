@@ -1,7 +1,6 @@
 package user
 
 import (
-	"slices"
 	"time"
 
 	"github.com/google/uuid"
@@ -64,6 +63,3 @@ func (u *User) ChangeEmail(email string, inv Invitation) ([]event.Event, error) 
 	}
 	return []event.Event{EmailChanged{UserID: u.id, AccountID: u.accountID, Email: next, ChangedBy: inv.By}, resent}, nil
 }
-
-// FormerEmails are the emails the user had before, oldest first.
-func (u *User) FormerEmails() []string { return slices.Clone(u.formerEmails) }

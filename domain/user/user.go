@@ -42,9 +42,6 @@ type User struct {
 	expiryRecorded bool
 	// erased: the user's personal data was erased.
 	erased bool
-	// formerEmails are the emails the user had before EmailChanged events,
-	// whose reservations a change must have released.
-	formerEmails []string
 }
 
 // Apply folds one event into the state. It never fails.
@@ -63,7 +60,6 @@ func (u *User) Apply(e event.Event) {
 	case InvitationExpired:
 		u.expiryRecorded = e.InvitationID == u.invitationID
 	case EmailChanged:
-		u.formerEmails = append(u.formerEmails, u.email)
 		u.email = e.Email
 	case PersonalDataErased:
 		u.erased, u.email = true, Erased
@@ -82,7 +78,7 @@ func (u *User) Erase(by, reason string, at time.Time) *PersonalDataErased {
 // Clone is a copy to fold more events into, leaving u as it is.
 func (u *User) Clone() *User {
 	c := *u
-	c.roles, c.formerEmails = slices.Clone(u.roles), slices.Clone(u.formerEmails)
+	c.roles = slices.Clone(u.roles)
 	return &c
 }
 
