@@ -30,9 +30,7 @@ const stallAge = time.Minute
 type holding int
 
 const (
-	// unclaimed: nobody ever claimed the email (a release of a user's
-	// email, by earlier versions, leaves its claim to be checked: see
-	// reservation.Reservation.Apply).
+	// unclaimed: nobody ever claimed the email.
 	unclaimed holding = iota
 	// held: the owner has the email.
 	held
@@ -118,6 +116,7 @@ func (d Deps) claim(ctx context.Context, c *emailClaim, owner uuid.UUID, ownerRe
 	case c.Owner() == owner && !again:
 		return nil
 	case c.Owner() == owner:
+		// Claimed again, below, for the revision this command read.
 	case c.holding == held:
 		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
 	case c.holding == incoming:
@@ -143,7 +142,7 @@ func (d Deps) claim(ctx context.Context, c *emailClaim, owner uuid.UUID, ownerRe
 // commands taking over, one fences; the other's append conflicts, and its
 // retry finds the claim left.
 func (d Deps) lapse(ctx context.Context, c *emailClaim, by origin) error {
-	e := user.EmailClaimLapsed{UserID: c.Owner(), AccountID: c.account, ClaimedAt: c.ClaimedAt(), LapsedAt: by.at}
+	e := user.EmailClaimLapsed{UserID: c.Owner(), AccountID: c.account, ClaimedAt: c.ClaimedAt(), LapsedAt: d.now()}
 	_, err := save(ctx, d, user.Stream(c.Owner()), c.ownerAt, by, e)
 	return err
 }

@@ -25,14 +25,14 @@ func TestInviteUser_takes_over_the_email_of_an_invitation_that_stalled(t *testin
 		return events[0].Type == user.Invited{}.EventType()
 	}}
 	stopped.Store = stalled
-	if _, err := f.invite2(stopped, "x@fabrikam.example"); err == nil {
+	if _, err := f.inviteViewer(stopped, "x@fabrikam.example"); err == nil {
 		t.Fatal("an invitation whose append failed answered no error")
 	}
-	if _, err := f.invite2(f.deps, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+	if _, err := f.inviteViewer(f.deps, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("inviting an email another invitation claimed a moment ago: want a conflict, got %v", err)
 	}
 	f.clock.Advance(time.Minute)
-	res, err := f.invite2(f.deps, "x@fabrikam.example")
+	res, err := f.inviteViewer(f.deps, "x@fabrikam.example")
 	if err != nil {
 		t.Fatalf("inviting an email whose claim stalled a minute ago: %v", err)
 	}
@@ -43,7 +43,7 @@ func TestInviteUser_takes_over_the_email_of_an_invitation_that_stalled(t *testin
 	if err != nil || len(recs) != 1 || recs[0].Type != (user.EmailClaimLapsed{}).EventType() {
 		t.Fatalf("the stalled user's stream: want one user.email_claim_lapsed, got %v (%v)", recs, err)
 	}
-	if _, err := f.invite2(f.deps, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+	if _, err := f.inviteViewer(f.deps, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("inviting an email just invited: want a conflict, got %v", err)
 	}
 }
@@ -73,7 +73,7 @@ func TestInviteUser_fenced_off_answers_a_conflict_when_run_again_with_its_key(t 
 	if err := invite(f.deps); !errors.Is(err, domain.ErrConflict) || errors.Is(err, eventstore.ErrWrongExpectedRevision) {
 		t.Fatalf("the fenced invitation run again with its key: want a conflict of its own, got %v", err)
 	}
-	if _, err := f.invite2(f.deps, "x@fabrikam.example"); err != nil {
+	if _, err := f.inviteViewer(f.deps, "x@fabrikam.example"); err != nil {
 		t.Fatalf("inviting the free address without the key: %v", err)
 	}
 }
@@ -95,7 +95,7 @@ func TestChangeManagerEmail_of_a_manager_being_erased_is_refused(t *testing.T) {
 	if err := f.tryChange(context.Background(), f.deps, "x@fabrikam.example"); !errors.As(err, &rule) || rule.Code != "user-erased" {
 		t.Fatalf("changing the email of a manager being erased: want rule user-erased, got %v", err)
 	}
-	if _, err := f.invite2(f.deps, "x@fabrikam.example"); err != nil {
+	if _, err := f.inviteViewer(f.deps, "x@fabrikam.example"); err != nil {
 		t.Fatalf("inviting the address the refused change asked for: %v", err)
 	}
 }
@@ -153,5 +153,26 @@ func TestInviteUser_waits_for_an_erasure_under_way(t *testing.T) {
 	f.accept(t, again.UserID)
 	if _, err := f.invite(ua, "z@fabrikam.example", "account_viewer"); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("the email's new user, a viewer, inviting: want forbidden, got %v", err)
+	}
+}
+
+// A keyed command whose answer was lost is answered as it was when run
+// again, though the user it invited has another email by then.
+func TestInviteUser_run_again_with_its_key_after_the_email_changed_answers_as_before(t *testing.T) {
+	f := newFixture(t)
+	ctx := commands.WithIdempotencyKey(context.Background(), "op\x00POST /accounts\x00k9")
+	reg := commands.RegisterAccount{By: operator, Name: "Contoso", AgreementNumber: "AG-9", PurchaseAccountNumber: "PA-9",
+		Manager: user.Profile{Email: "m@contoso.example", FirstName: "M", LastName: "N", Language: "en", Country: "US"}}
+	first, err := commands.RegisterAccountHandler(f.deps).Handle(ctx, reg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := commands.ChangeManagerEmailHandler(f.deps).Handle(context.Background(), commands.ChangeManagerEmail{
+		By: operator, AccountID: first.AccountID, Email: "m2@contoso.example"}); err != nil {
+		t.Fatal(err)
+	}
+	again, err := commands.RegisterAccountHandler(f.deps).Handle(ctx, reg)
+	if err != nil || again.AccountID != first.AccountID || again.ManagerUserID != first.ManagerUserID {
+		t.Fatalf("the registration run again with its key: want %+v, got %+v, %v", first, again, err)
 	}
 }

@@ -55,7 +55,7 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			if err != nil {
 				return PersonalDataErased{}, err
 			}
-			if !u.Exists() || u.Account() != c.AccountID && !c.OwnAccount {
+			if !u.Exists() || (u.Account() != c.AccountID && !c.OwnAccount) {
 				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
 			by := origin{actor: c.By.name(), at: d.now()}

@@ -61,17 +61,18 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 		switch {
 		case err != nil:
 			return struct{}{}, err
-		case existing != nil && ours:
-			// The earlier run invited: the append below is the store's
-			// retry of its append, and answers as it did.
+		case ours:
+			// The earlier run invited (the user may have another email by
+			// now): the append below is the store's retry of its append,
+			// and answers as it did.
 			invited = first
 		case existing != nil:
 			return struct{}{}, fmt.Errorf("%s is already a user of this account (status %s; resend the invitation instead): %w",
 				invited.Email, existing.Status(by.at), domain.ErrConflict)
 		case claim.Owner() == invited.UserID && ul.revision != nil:
-			// The earlier run stalled after its claim and was fenced off
-			// (see lapse), or its user has another email by now.
-			return struct{}{}, fmt.Errorf("an invitation made with this idempotency key stopped half way and cannot be finished; invite again with a new key: %w", domain.ErrConflict)
+			// This run, or an earlier one with its idempotency key,
+			// stalled after its claim and was fenced off (see lapse).
+			return struct{}{}, fmt.Errorf("this invitation stalled half way and was stopped; invite again (with a new idempotency key, if one was sent): %w", domain.ErrConflict)
 		case claim.Owner() == invited.UserID:
 			// The earlier run claimed the email and stopped: finish it.
 		default:
@@ -94,7 +95,7 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 // apart from a first claim takes the read anyway.
 func (d Deps) claimUnread(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) (bool, error) {
 	stream := reservation.UserEmailStream(accountID, user.NormalizeEmail(email))
-	_, err := save(ctx, d, stream, noStream, by, reservation.Claim(reservation.KindUserEmail, owner, by.at))
+	_, err := save(ctx, d, stream, noStream, by, reservation.Claim(reservation.KindUserEmail, owner, d.now()))
 	if isConflict(err) {
 		return false, nil
 	}

@@ -95,7 +95,7 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 			}
 			managerID = invited.UserID
 		}
-		return d.designateAsIs(ctx, c.AccountID, managerID, false, by)
+		return d.designateWithUsersEmail(ctx, c.AccountID, managerID, false, by)
 	})
 }
 
@@ -138,7 +138,7 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			if err != nil {
 				return struct{}{}, err
 			}
-			if err := d.adoptEmail(ctx, c.AccountID, email, managerID, ul, changes != nil, by); err != nil {
+			if err := d.adoptEmail(ctx, c.AccountID, email, managerID, ul.revision, changes != nil, by); err != nil {
 				return struct{}{}, err
 			}
 			if changes != nil {
@@ -149,31 +149,31 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		return d.designateAsIs(ctx, c.AccountID, managerID, true, by)
+		return d.designateWithUsersEmail(ctx, c.AccountID, managerID, true, by)
 	})
 }
 
 // adoptEmail claims an email of the account for a user about to take it
 // (changing), or who has it (making sure the claim is theirs), tagged
-// with the revision of the user read in ul. A user taking it claims it
+// with the revision of the user's stream the command read. A user taking it claims it
 // even when the claim is theirs already (an email they had before, or an
 // earlier run's claim), for the claim to carry the revision it was
 // decided on.
-func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, ul loaded, changing bool, by origin) error {
+func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, ownerRevision *uint64, changing bool, by origin) error {
 	_, c, _, err := d.userByEmail(ctx, accountID, email)
 	if err != nil {
 		return err
 	}
-	return d.claim(ctx, c, owner, ul.revision, changing, by)
+	return d.claim(ctx, c, owner, ownerRevision, changing, by)
 }
 
-// designateAsIs records managerID as the account's manager with the email
-// the user has, read after the account: of two commands changing the
-// manager's email, the one recording the account last may have lost the
-// user to the other, and must record the email the user kept. With
-// stillManager, the user must be the manager still: a change of the
-// manager's email does not undo a designation that came in between.
-func (d Deps) designateAsIs(ctx context.Context, accountID, managerID uuid.UUID, stillManager bool, by origin) (ManagerChanged, error) {
+// designateWithUsersEmail records managerID as the account's manager
+// with the email the user has, read after the account: of two commands
+// changing the manager's email, the one recording the account last may
+// have lost the user to the other, and must record the email the user
+// kept. With stillManager, the user must be the manager still: a change
+// of the manager's email does not undo a designation that came between.
+func (d Deps) designateWithUsersEmail(ctx context.Context, accountID, managerID uuid.UUID, stillManager bool, by origin) (ManagerChanged, error) {
 	pos, err := d.changeAccount(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, actor string) (event.Event, error) {
 		if current, _ := a.Manager(); stillManager && current != managerID {
 			return nil, fmt.Errorf("account %s: another manager was designated meanwhile: %w", accountID, domain.ErrConflict)

@@ -205,7 +205,7 @@ func TestChangeManagerEmail_to_a_stalled_invitations_email_fences_it_off(t *test
 		f.clock.Advance(time.Minute)
 		f.changeEmail(t, f.deps, "x@fabrikam.example")
 	})
-	if res, err := f.invite2(stalls, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+	if res, err := f.inviteViewer(stalls, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("an invitation that stalled while its email was taken over: want a conflict, got %v (user %v)", err, res.UserID)
 	}
 	f.heldOnly(t, "x@fabrikam.example", "x@fabrikam.example", "pat@fabrikam.example")
@@ -307,7 +307,7 @@ func (f *fixture) beforeAppendOf(typ string, between func()) commands.Deps {
 
 // invite2 invites an account viewer as the account's administrator
 // through deps.
-func (f *fixture) invite2(deps commands.Deps, email string) (commands.UserInvited, error) {
+func (f *fixture) inviteViewer(deps commands.Deps, email string) (commands.UserInvited, error) {
 	return commands.InviteUserHandler(deps).Handle(context.Background(), commands.InviteUser{
 		By: f.admin, AccountID: f.account, Profile: user.Profile{Email: email, FirstName: "X", LastName: "Y",
 			Language: "en", Country: "US", Roles: []string{"account_viewer"}}})

@@ -23,7 +23,8 @@ import (
 // "expired" is decided when read. It finds candidates in the read model
 // and lets the command decide from the events, so any number of instances
 // may sweep at once: a second append of the same expiry conflicts and
-// finds it already recorded.
+// finds it already recorded. It also finishes erasures that stopped half
+// way, found by the key store (finishErasures).
 type Sweeper struct {
 	Pool   *pgxpool.Pool
 	Clock  clock.Clock
@@ -60,8 +61,9 @@ func (s *Sweeper) Run(ctx context.Context) {
 
 // Sweep records the expiries due now (invitations and subscriptions), a
 // page of each at a time, and finishes erasures that stopped half way; it
-// returns how many events it appended. Each part runs whatever the others
-// met: one failing does not hold up the rest.
+// returns how many events it appended. Each part runs even when another
+// failed, and within a part a failing item does not stop the others: the
+// errors are returned together.
 func (s *Sweeper) Sweep(ctx context.Context) (int, error) {
 	now := s.Clock.Now()
 	users, err := s.sweep(ctx, `
@@ -95,16 +97,17 @@ func (s *Sweeper) sweep(ctx context.Context, query string, now time.Time, record
 		return 0, err
 	}
 	n := 0
+	var failed []error
 	for _, id := range ids {
 		appended, err := record(id)
 		if err != nil {
-			return n, err
+			failed = append(failed, fmt.Errorf("%s: %w", id, err))
 		}
 		if appended {
 			n++
 		}
 	}
-	return n, nil
+	return n, errors.Join(failed...)
 }
 
 // finishErasures appends the erasure of every user whose key was erased

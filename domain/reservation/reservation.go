@@ -86,14 +86,14 @@ func (r *Reservation) Apply(e event.Event) {
 	case Claimed:
 		r.owner, r.claimedAt, r.ownerRevision = e.OwnerID, e.ClaimedAt, e.OwnerRevision
 	case Released:
-		r.ownerRevision = nil
 		// A user's email is checked against the user (holding, in
 		// commands), whatever a release says: releases of former emails
 		// by earlier versions raced with claims, and one could land after
-		// the user had the email again. Such a claim stays the user's, and
-		// is theirs while they have the email.
+		// the user had the email again, or while a change was giving it
+		// back to them. Such a claim stays as it was: the user's while
+		// they have it, and under way while its revision holds.
 		if e.Kind != KindUserEmail {
-			r.owner = uuid.Nil
+			r.owner, r.ownerRevision = uuid.Nil, nil
 		}
 	}
 }
