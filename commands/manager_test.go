@@ -12,6 +12,7 @@ import (
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -322,5 +323,48 @@ func (f *fixture) resends(t *testing.T, email string, want bool) {
 		Email: email, AgreementNumber: "AG-1", PurchaseAccountNumber: "PA-1"})
 	if err != nil || got != want {
 		t.Errorf("a resend request for %s: resent %v, %v; want resent %v", email, got, err, want)
+	}
+}
+
+// An older instance (which released former emails) releases x while a
+// change back to x is under way: the change's claim stays under way, so
+// of an invitation of x meanwhile and the change, one is refused.
+func TestChangeManagerEmail_under_way_survives_an_older_instances_release(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	f.changeEmail(t, f.deps, "x@fabrikam.example")
+	f.changeEmail(t, f.deps, "y@fabrikam.example")
+	x := reservation.UserEmailStream(f.account, "x@fabrikam.example")
+	invited := errors.New("not run")
+	back := f.beforeAppendTo(user.Stream(manager), func() {
+		appendAsOlderVersion(t, f.deps.Store, x, reservation.Released{Kind: reservation.KindUserEmail, OwnerID: manager, ReleasedAt: f.clock.Now()})
+		_, invited = f.invite(operator, "x@fabrikam.example", "account_viewer")
+	})
+	if err := f.tryChange(context.Background(), back, "x@fabrikam.example"); err == nil && invited == nil {
+		t.Fatal("both the invitation of x and the change back to x succeeded: two users of the account have x")
+	}
+}
+
+// appendAsOlderVersion appends e to the end of stream, as an instance of
+// an older version would, continuing the stream's hash chain.
+func appendAsOlderVersion(t *testing.T, s eventstore.Store, stream string, e event.Event) {
+	t.Helper()
+	recs, err := s.ReadStream(context.Background(), stream, eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	last := recs[len(recs)-1]
+	_, meta, err := event.Decode(last.Type, last.Data, last.Metadata)
+	if err != nil {
+		t.Fatal(err)
+	}
+	id := uuid.New()
+	data, md, _, err := event.EncodeAt(e, stream, last.Revision+1, event.Metadata{EventID: id, Actor: "older-version", OccurredAt: time.Now(), PreviousHash: meta.Hash})
+	if err != nil {
+		t.Fatal(err)
+	}
+	rev := last.Revision
+	if _, err := s.Append(context.Background(), stream, eventstore.Revision(&rev), []eventstore.EventData{{ID: id, Type: e.EventType(), Data: data, Metadata: md}}); err != nil {
+		t.Fatal(err)
 	}
 }
