@@ -106,8 +106,13 @@ func TestWebhooks_deliver_signed_events_retrying_with_backoff(t *testing.T) {
 	if len(bad) > 0 || attempts != 3 || got[0].Type != "bizcenter.user.invited.v1" || got[0].AccountID != account {
 		t.Fatalf("attempts %d, got %+v, problems %v", attempts, got, bad)
 	}
-	w := h.webhook(account, admin, reg["webhookId"].(string))
-	if w["lastStatus"] != float64(200) || w["consecutiveFailures"] != float64(0) || w["pending"] != float64(0) || w["state"] != "active" || w["secret"] != nil {
+	// The endpoint has its answer before the dispatcher records it.
+	var w map[string]any
+	eventually(t, "the delivery recorded", func() bool {
+		w = h.webhook(account, admin, reg["webhookId"].(string))
+		return w["lastStatus"] == float64(200) && w["pending"] == float64(0)
+	})
+	if w["consecutiveFailures"] != float64(0) || w["state"] != "active" || w["secret"] != nil {
 		t.Fatalf("webhook after delivery: %v", w)
 	}
 }
