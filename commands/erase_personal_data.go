@@ -59,11 +59,14 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
 			by := origin{actor: c.By.name(), at: d.now()}
-			if err := d.Personal.Erase(ctx, c.UserID, by.actor, reason); err != nil {
+			// An erasure that stopped before its event is finished under
+			// the name and reason of the one that destroyed the key.
+			firstBy, firstReason, err := d.Personal.Erase(ctx, c.UserID, by.actor, reason)
+			if err != nil {
 				return PersonalDataErased{}, err
 			}
 			answer := PersonalDataErased{Position: l.answered()}
-			if erased := u.Erase(by.actor, reason, by.at); erased != nil {
+			if erased := u.Erase(firstBy, firstReason, by.at); erased != nil {
 				res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
 				if err != nil {
 					return PersonalDataErased{}, err

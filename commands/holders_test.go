@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"sync/atomic"
 	"testing"
@@ -112,8 +113,8 @@ func (s *failAppend) Append(ctx context.Context, stream string, expected eventst
 // failErase fails the key's destruction.
 type failErase struct{ commands.PersonalData }
 
-func (failErase) Erase(context.Context, uuid.UUID, string, string) error {
-	return errors.New("injected: the key store is down")
+func (failErase) Erase(context.Context, uuid.UUID, string, string) (string, string, error) {
+	return "", "", errors.New("injected: the key store is down")
 }
 
 // An erasure that stops half way, its key destroyed but its event lost,
@@ -159,15 +160,20 @@ func TestActor_remembered_follows_an_erasure_that_stopped_half_way(t *testing.T)
 	f.clock.Advance(10 * time.Second)
 	inviting(f.deps, "five@fabrikam.example", domain.ErrNotFound)
 
-	if _, err := commands.ErasePersonalDataHandler(f.deps).Handle(ctx, erase); err != nil {
+	// Another operator finishes it: the event names the erasure that
+	// destroyed the key, as the key store does.
+	again := erase
+	again.By, again.Reason = commands.Actor{Subject: "op-2", Operator: true}, "finishing"
+	if _, err := commands.ErasePersonalDataHandler(f.deps).Handle(ctx, again); err != nil {
 		t.Fatal(err)
 	}
 	recs, err := f.deps.Store.ReadStream(ctx, user.Stream(res.UserID), eventstore.ReadStreamOptions{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	if last := recs[len(recs)-1]; last.Type != (user.PersonalDataErased{}).EventType() {
-		t.Fatalf("erasing again appended no erasure: the stream ends with %s", last.Type)
+	if last := recs[len(recs)-1]; last.Type != (user.PersonalDataErased{}).EventType() ||
+		!strings.Contains(string(last.Data), `"erasedBy":"op","reason":"verified request 9"`) {
+		t.Fatalf("erasing again: the stream ends with %s %s; want the first erasure's who and why", last.Type, last.Data)
 	}
 }
 

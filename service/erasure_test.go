@@ -219,7 +219,7 @@ func (h *harness) halfErased(accountID, admin, email string) uuid.UUID {
 	inv := h.must(http.StatusCreated, "POST", users, admin, invite(email, "reports_viewer"))
 	h.must(http.StatusOK, "GET", users+"/"+inv["userId"].(string)+"?after="+inv["position"].(string), admin, nil)
 	id := uuid.MustParse(inv["userId"].(string))
-	if err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), id, "op-half", "verified request #77"); err != nil {
+	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), id, "op-half", "verified request #77"); err != nil {
 		h.t.Fatal(err)
 	}
 	return id
