@@ -68,24 +68,25 @@ func newEmailClaim(accountID uuid.UUID, email string) *emailClaim {
 // userByEmail finds the user holding an email in an account, from the
 // reservation stream and its owner's stream (nil when nobody holds it, so
 // that a claim left behind, or read while the owner is being given the
-// email, never lends anyone rights).
-func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *emailClaim, loaded, error) {
+// email, never lends anyone rights). The claim holds the owner's stream
+// as read (ownerAt).
+func (d Deps) userByEmail(ctx context.Context, accountID uuid.UUID, email string) (*user.User, *emailClaim, error) {
 	c := newEmailClaim(accountID, user.NormalizeEmail(email))
 	var err error
 	if c.at, err = load(ctx, d, c.stream, &c.Reservation); err != nil {
-		return nil, nil, loaded{}, err
+		return nil, nil, err
 	}
 	if c.Owner() == uuid.Nil {
-		return nil, c, loaded{}, nil
+		return nil, c, nil
 	}
 	var u user.User
 	if c.ownerAt, err = load(ctx, d, user.Stream(c.Owner()), &u); err != nil {
-		return nil, c, c.ownerAt, err
+		return nil, c, err
 	}
 	if c.holding = c.judge(&u, d.now()); c.holding != held {
-		return nil, c, c.ownerAt, nil
+		return nil, c, nil
 	}
-	return &u, c, c.ownerAt, nil
+	return &u, c, nil
 }
 
 // judge tells what the claim amounts to, given its owner u as read.
@@ -94,7 +95,7 @@ func (c *emailClaim) judge(u *user.User, now time.Time) holding {
 	switch {
 	case u.Exists() && user.NormalizeEmail(u.Email()) == c.email:
 		return held
-	case u.Exists() && !u.Erased() && u.Email() == user.Erased:
+	case u.Exists() && u.Erasing():
 		return erasing
 	case end != nil && (tag == nil || *tag != *end):
 		return left

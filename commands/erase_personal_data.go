@@ -55,6 +55,10 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			if err != nil {
 				return PersonalDataErased{}, err
 			}
+			if !u.Exists() && c.OwnAccount {
+				// A key with no user behind it: nothing to record.
+				return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
+			}
 			if !u.Exists() || (u.Account() != c.AccountID && !c.OwnAccount) {
 				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}

@@ -112,8 +112,9 @@ func (d Deps) actorUser(ctx context.Context, accountID uuid.UUID, email string) 
 		}
 		d.Holders.forget(k)
 	}
-	u, _, l, err := d.userByEmail(ctx, accountID, email)
-	if err == nil && u != nil && l.revision != nil {
+	u, c, err := d.userByEmail(ctx, accountID, email)
+	if err == nil && u != nil && c.ownerAt.revision != nil {
+		l := c.ownerAt
 		d.Holders.put(k, holder{user: u, revision: *l.revision, last: l.last, found: d.now()})
 	}
 	return u, err

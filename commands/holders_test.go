@@ -146,13 +146,7 @@ func TestActor_remembered_follows_an_erasure_that_stopped_half_way(t *testing.T)
 	inviting(f.deps, "two@fabrikam.example", nil)
 	inviting(fresh, "three@fabrikam.example", nil)
 
-	lost := f.deps
-	lost.Store = &failAppend{Store: f.deps.Store, at: func(events []eventstore.EventData) bool {
-		return events[0].Type == user.PersonalDataErased{}.EventType()
-	}}
-	if _, err := commands.ErasePersonalDataHandler(lost).Handle(ctx, erase); err == nil {
-		t.Fatal("an erasure whose event was lost answered no error")
-	}
+	f.eraseStoppingBeforeEvent(t, erase)
 	if !f.keyErased(t, res.UserID) {
 		t.Fatal("the key survived an erasure that lost only its event")
 	}
@@ -174,6 +168,19 @@ func TestActor_remembered_follows_an_erasure_that_stopped_half_way(t *testing.T)
 	if last := recs[len(recs)-1]; last.Type != (user.PersonalDataErased{}).EventType() ||
 		!strings.Contains(string(last.Data), `"erasedBy":"op","reason":"verified request 9"`) {
 		t.Fatalf("erasing again: the stream ends with %s %s; want the first erasure's who and why", last.Type, last.Data)
+	}
+}
+
+// eraseStoppingBeforeEvent runs an erasure whose event append fails: the
+// key is destroyed, the event never written.
+func (f *fixture) eraseStoppingBeforeEvent(t *testing.T, erase commands.ErasePersonalData) {
+	t.Helper()
+	lost := f.deps
+	lost.Store = &failAppend{Store: f.deps.Store, at: func(events []eventstore.EventData) bool {
+		return events[0].Type == user.PersonalDataErased{}.EventType()
+	}}
+	if _, err := commands.ErasePersonalDataHandler(lost).Handle(context.Background(), erase); err == nil {
+		t.Fatal("an erasure whose event was lost answered no error")
 	}
 }
 

@@ -56,11 +56,12 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 			res, err = save(ctx, d, user.Stream(invited.UserID), noStream, by, invited)
 			return struct{}{}, err
 		}
-		existing, claim, ul, err := d.userByEmail(ctx, accountID, invited.Email)
-		first, ours := mine[user.Invited](ul)
-		switch {
-		case err != nil:
+		existing, claim, err := d.userByEmail(ctx, accountID, invited.Email)
+		if err != nil {
 			return struct{}{}, err
+		}
+		first, ours := mine[user.Invited](claim.ownerAt)
+		switch {
 		case ours:
 			// The earlier run invited (the user may have another email by
 			// now): the append below is the store's retry of its append,
@@ -69,7 +70,7 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 		case existing != nil:
 			return struct{}{}, fmt.Errorf("%s is already a user of this account (status %s; resend the invitation instead): %w",
 				invited.Email, existing.Status(by.at), domain.ErrConflict)
-		case claim.Owner() == invited.UserID && ul.revision != nil:
+		case claim.Owner() == invited.UserID && claim.ownerAt.revision != nil:
 			// This run, or an earlier one with its idempotency key,
 			// stalled after its claim and was fenced off (see lapse).
 			return struct{}{}, fmt.Errorf("this invitation stalled half way and was stopped; invite again (with a new idempotency key, if one was sent): %w", domain.ErrConflict)

@@ -59,10 +59,11 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		managerID, err := retried(ctx, func() (uuid.UUID, error) {
-			existing, _, ul, err := d.userByEmail(ctx, c.AccountID, email)
+			existing, claim, err := d.userByEmail(ctx, c.AccountID, email)
 			if err != nil || existing == nil {
 				return uuid.Nil, err
 			}
+			ul := claim.ownerAt
 			var changes []event.Event
 			if !slices.Contains(existing.Roles(), user.AccountAdministrator) {
 				changed, err := existing.ChangeRoles(roleNames(append(existing.Roles(), user.AccountAdministrator)), by.actor, by.at)
@@ -160,7 +161,7 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 // earlier run's claim), for the claim to carry the revision it was
 // decided on.
 func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, ownerRevision *uint64, changing bool, by origin) error {
-	_, c, _, err := d.userByEmail(ctx, accountID, email)
+	_, c, err := d.userByEmail(ctx, accountID, email)
 	if err != nil {
 		return err
 	}

@@ -209,6 +209,19 @@ func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T)
 	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
 		t.Fatalf("a sweep after: %d, %v; want nothing left", n, err)
 	}
+	// A key erased with no user behind it has nothing to record: the
+	// sweeper marks it rather than failing at every sweep.
+	stray := uuid.New()
+	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, stray, "op-half", "no such user"); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
+		t.Fatalf("a sweep with a stray erased key: %d, %v; want nothing appended, no error", n, err)
+	}
+	var marked bool
+	if err := h.svc.Pool().QueryRow(ctx, `SELECT erasure_recorded FROM personal_keys WHERE subject_id = $1`, stray).Scan(&marked); err != nil || !marked {
+		t.Fatalf("the stray erased key: marked %v, %v", marked, err)
+	}
 }
 
 // halfErased invites a user and destroys their key, as an erasure that

@@ -13,8 +13,6 @@ import (
 
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/commands"
-	"github.com/bizcenter/bizcenter/domain"
-	"github.com/bizcenter/bizcenter/personal"
 )
 
 // Sweeper appends user.invitation_expired for invitations past their 60
@@ -117,8 +115,8 @@ func (s *Sweeper) sweep(ctx context.Context, query string, now time.Time, record
 // missing and marks it. Until then the user's email is nobody's to take
 // (see commands' holding), so one that fails does not stop the others,
 // and a page is taken at random, not oldest first, for erasures that keep
-// failing not to hide the rest. A key with no user behind it is marked:
-// there is nothing to record.
+// failing not to hide the rest. (The command marks a key with no user
+// behind it: there is nothing to record.)
 func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	if s.Erase == nil {
 		return 0, nil
@@ -152,9 +150,6 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	for _, h := range found {
 		res, err := s.Erase.Handle(ctx, commands.ErasePersonalData{
 			By: commands.Actor{Subject: h.by, Operator: true}, UserID: h.user, Reason: h.reason, OwnAccount: true})
-		if errors.Is(err, domain.ErrNotFound) {
-			err = personal.Keys{DB: s.Pool}.Recorded(ctx, h.user)
-		}
 		if err != nil {
 			failed = append(failed, fmt.Errorf("finish the erasure of %s: %w", h.user, err))
 		}

@@ -86,6 +86,10 @@ func (u *User) Clone() *User {
 // personal data is gone: nobody knows where to send it.
 var errErased = &domain.RuleError{Code: "user-erased", Detail: "the user's personal data was erased; invite the person anew instead"}
 
+// Erasing reports a user being erased: their key is gone (their email
+// reads as erased) and the erasure's event is not yet in their stream.
+func (u *User) Erasing() bool { return !u.erased && u.email == Erased }
+
 // Erased reports whether the user's personal data was erased.
 func (u *User) Erased() bool { return u.erased }
 
@@ -171,9 +175,7 @@ func (u *User) Resend(inv Invitation) (InvitationResent, error) {
 	if u.active {
 		return InvitationResent{}, &domain.RuleError{Code: "user-already-active", Detail: "the user has already accepted an invitation"}
 	}
-	if u.erased || u.email == Erased {
-		// Erased, or being erased: the key is gone, the event not yet
-		// written.
+	if u.erased || u.Erasing() {
 		return InvitationResent{}, errErased
 	}
 	return InvitationResent{
