@@ -105,6 +105,14 @@ func PartnerVisibilityHandler(d Deps) Handler[PartnerVisibility, eventstore.Posi
 // and appends it, retrying on a concurrent change. Without an event it
 // answers the account's last position.
 func (d Deps) changeAccount(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, string) (event.Event, error)) (eventstore.Position, error) {
+	return d.changeAccountRead(ctx, id, a, func(acc *account.Account, _ loaded, actor string) (event.Event, error) {
+		return decide(acc, actor)
+	})
+}
+
+// changeAccountRead is changeAccount for a decision that needs to know
+// where the account was read (its revision).
+func (d Deps) changeAccountRead(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, loaded, string) (event.Event, error)) (eventstore.Position, error) {
 	by := origin{actor: a.name(), at: d.now()}
 	return retried(ctx, func() (eventstore.Position, error) {
 		acc, l, err := d.loadAccount(ctx, id)
@@ -116,7 +124,7 @@ func (d Deps) changeAccount(ctx context.Context, id uuid.UUID, a Actor, decide f
 			// appended its one event here and lost its answer.
 			return l.answered(), nil
 		}
-		e, err := decide(acc, by.actor)
+		e, err := decide(acc, l, by.actor)
 		if err != nil || e == nil {
 			return l.answered(), err
 		}

@@ -109,7 +109,12 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 // after, the email is the user's if the user has it and free to take
 // over if not (the run lost the user to another change). The former
 // email is not released: the user no longer has it, so it is free
-// already (see holding).
+// already (see holding). The account and the user change without a
+// transaction across them either: a designation of another manager
+// marks the former manager's stream before it records the account, so a
+// change that read the account before it refuses (notHandedOver) or
+// conflicts, rather than changing the email of a user who is no longer
+// the manager.
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
 		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
@@ -123,16 +128,24 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 		by := origin{actor: c.By.name(), at: d.now()}
 		var managerID uuid.UUID
 		_, err = retried(ctx, func() (struct{}, error) {
-			a, _, err := d.loadAccount(ctx, c.AccountID)
+			a, al, err := d.loadAccount(ctx, c.AccountID)
 			if err != nil {
 				return struct{}{}, err
 			}
-			managerID, _ = a.Manager()
+			current, _ := a.Manager()
+			if managerID != uuid.Nil && current != managerID {
+				// A try before this one read another manager.
+				return struct{}{}, errManagerReplaced(c.AccountID)
+			}
+			managerID = current
 			var u user.User
 			ul, err := load(ctx, d, user.Stream(managerID), &u)
 			if _, done := mine[user.EmailChanged](ul); err != nil || done {
 				// done: an earlier run with this idempotency key changed
 				// the user; running it again must not change them back.
+				return struct{}{}, err
+			}
+			if err := d.notHandedOver(&u, c.AccountID, *al.revision); err != nil {
 				return struct{}{}, err
 			}
 			changes, err := u.ChangeEmail(c.Email, d.newInvitation(ctx, by))
@@ -174,21 +187,64 @@ func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string,
 // have lost the user to the other, and must record the email the user
 // kept. With stillManager, the user must be the manager still: a change
 // of the manager's email does not undo a designation that came between.
+// Replacing another manager, it first writes the handover to the former
+// manager's stream (see startHandover).
 func (d Deps) designateWithUsersEmail(ctx context.Context, accountID, managerID uuid.UUID, stillManager bool, by origin) (ManagerChanged, error) {
-	pos, err := d.changeAccount(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, actor string) (event.Event, error) {
-		if current, _ := a.Manager(); stillManager && current != managerID {
-			return nil, fmt.Errorf("account %s: another manager was designated meanwhile: %w", accountID, domain.ErrConflict)
+	pos, err := d.changeAccountRead(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, at loaded, actor string) (event.Event, error) {
+		current, _ := a.Manager()
+		if stillManager && current != managerID {
+			return nil, errManagerReplaced(accountID)
 		}
 		var u user.User
 		if _, err := load(ctx, d, user.Stream(managerID), &u); err != nil {
 			return nil, err
 		}
-		if e := a.DesignateManager(managerID, user.NormalizeEmail(u.Email()), actor); e != nil {
-			return *e, nil
+		e := a.DesignateManager(managerID, user.NormalizeEmail(u.Email()), actor)
+		if e == nil {
+			return nil, nil
 		}
-		return nil, nil
+		if current != managerID && current != uuid.Nil {
+			if err := d.startHandover(ctx, accountID, *at.revision, current, managerID, by); err != nil {
+				return nil, err
+			}
+		}
+		return *e, nil
 	})
 	return ManagerChanged{ManagerUserID: managerID, Position: pos}, err
+}
+
+// startHandover writes to the stream of the manager a designation is
+// about to replace that it began, on the account as read at
+// accountRevision: a change of the manager's email that read the account
+// before the designation either sees it there (notHandedOver) or
+// conflicts with it, instead of changing the email of a user who is no
+// longer the manager.
+func (d Deps) startHandover(ctx context.Context, accountID uuid.UUID, accountRevision uint64, former, successor uuid.UUID, by origin) error {
+	var u user.User
+	l, err := loadWith(ctx, d, user.Stream(former), &u, nil) // nothing personal is needed
+	if err != nil || !u.Exists() {
+		return err
+	}
+	_, err = save(ctx, d, user.Stream(former), l, by, user.ManagerHandoverStarted{
+		UserID: former, AccountID: accountID, AccountRevision: accountRevision, SuccessorID: successor, StartedAt: d.now()})
+	return err
+}
+
+// notHandedOver refuses to act on u as the manager of the account read
+// at accountRevision when a designation of another manager began on the
+// account as it was then or later: it is under way (its account event
+// may land any moment), or it conflicted. A handover started over
+// stallAge ago is taken for abandoned: its designation, should it still
+// come, conflicts with what this command then records on the account.
+func (d Deps) notHandedOver(u *user.User, accountID uuid.UUID, accountRevision uint64) error {
+	if h, ok := u.Handover(); ok && h.AccountRevision >= accountRevision && d.now().Sub(h.StartedAt) < stallAge {
+		return fmt.Errorf("account %s: another manager is being designated: %w", accountID, domain.ErrConflict)
+	}
+	return nil
+}
+
+func errManagerReplaced(accountID uuid.UUID) error {
+	return fmt.Errorf("account %s: another manager was designated meanwhile: %w", accountID, domain.ErrConflict)
 }
 
 // mayActOnManager: operators (nil partner), and users of a partner serving

@@ -247,6 +247,70 @@ func TestChangeManagerEmail_beside_a_designation_of_another_manager_is_refused(t
 	}
 	f.resends(t, "kim@fabrikam.example", true)
 	f.resends(t, "x@fabrikam.example", false)
+	f.heldOnly(t, "pat@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
+}
+
+// designateKim designates a new user, kim@fabrikam.example, the manager
+// through deps.
+func (f *fixture) designateKim(deps commands.Deps) error {
+	_, err := commands.DesignateManagerHandler(deps).Handle(context.Background(), commands.DesignateManager{By: operator, AccountID: f.account,
+		Manager: user.Profile{Email: "kim@fabrikam.example", FirstName: "Kim", LastName: "N", Language: "en", Country: "US"}})
+	return err
+}
+
+// A whole designation of another manager runs after a change of the
+// manager's email read the account and before it reads the manager: the
+// change finds the handover on the former manager's stream and refuses,
+// where it used to change the email of a user no longer the manager.
+func TestChangeManagerEmail_after_reading_the_account_of_a_designation_is_refused(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	changing := f.deps
+	changing.Store = &interleaved{Store: f.deps.Store, reading: user.Stream(manager), between: func() {
+		if err := f.designateKim(f.deps); err != nil {
+			t.Error(err)
+		}
+	}}
+	if err := f.tryChange(context.Background(), changing, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("a change of the former manager's email: want a conflict, got %v", err)
+	}
+	f.resends(t, "kim@fabrikam.example", true)
+	f.heldOnly(t, "pat@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
+}
+
+// A designation that stalls between the handover and the account holds
+// changes of the email off for a minute only; it then loses the account
+// to the change and, tried again, designates after it.
+func TestDesignateManager_that_stalls_holds_changes_of_email_off_for_a_minute(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	stalls := f.beforeAppendTo(account.Stream(f.account), func() {
+		if err := f.tryChange(context.Background(), f.deps, "x@fabrikam.example"); !errors.Is(err, domain.ErrConflict) {
+			t.Errorf("a change while another manager is being designated: want a conflict, got %v", err)
+		}
+		f.clock.Advance(time.Minute)
+		f.changeEmail(t, f.deps, "x@fabrikam.example")
+	})
+	if err := f.designateKim(stalls); err != nil {
+		t.Fatal(err)
+	}
+	f.resends(t, "kim@fabrikam.example", true)
+	f.heldOnly(t, "x@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
+}
+
+// A handover that ended with the account (another manager, then the
+// first one again) does not hold off a change of the email decided on the
+// account as it is now.
+func TestChangeManagerEmail_of_a_manager_designated_again_goes_through(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	if err := f.designateKim(f.deps); err != nil {
+		t.Fatal(err)
+	}
+	f.pendingManager(t)
+	f.changeEmail(t, f.deps, "x@fabrikam.example")
+	f.resends(t, "x@fabrikam.example", true)
+	f.heldOnly(t, "x@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
 }
 
 // A change run again with its idempotency key (its first answer lost)

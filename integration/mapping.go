@@ -20,6 +20,7 @@ var Internal = map[string]string{
 	"reservation.claimed":           "a uniqueness claim, an implementation detail of the write side",
 	"reservation.released":          "a uniqueness claim, an implementation detail of the write side",
 	"user.email_claim_lapsed":       "fences a stalled uniqueness claim; changes nothing about the user",
+	"user.manager_handover_started": "fences a change of the manager's email against a designation; account.manager_designated tells the designation",
 	"account.administrator_granted": "bookkeeping behind the last-administrator rule; user.invited and user.roles_changed carry the roles",
 	"account.administrator_revoked": "bookkeeping behind the last-administrator rule; user.roles_changed carries the roles",
 	// Not published yet: added while issue 9 was built; map them (with a

@@ -42,6 +42,8 @@ type User struct {
 	expiryRecorded bool
 	// erased: the user's personal data was erased.
 	erased bool
+	// handover is the latest ManagerHandoverStarted.
+	handover *ManagerHandoverStarted
 }
 
 // Apply folds one event into the state. It never fails.
@@ -63,6 +65,8 @@ func (u *User) Apply(e event.Event) {
 		u.email = e.Email
 	case PersonalDataErased:
 		u.erased, u.email = true, Erased
+	case ManagerHandoverStarted:
+		u.handover = &e
 	}
 }
 
