@@ -26,6 +26,13 @@ func WithIdempotencyKey(ctx context.Context, scopedKey string) context.Context {
 	return context.WithValue(ctx, idempotencyKey{}, scopedKey)
 }
 
+// unkeyed is ctx without its idempotency key, for an append that is not
+// the command's own work (a fence): its event gets a random id, and a run
+// again with the key does not take it for something it did.
+func unkeyed(ctx context.Context) context.Context {
+	return context.WithValue(ctx, idempotencyKey{}, "")
+}
+
 // keyedID derives the id labelled label from the context's idempotency
 // key, if there is one.
 func keyedID(ctx context.Context, label string) (uuid.UUID, bool) {

@@ -127,15 +127,15 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		var managerID uuid.UUID
-		_, err = retried(ctx, func() (struct{}, error) {
+		changed, err := retried(ctx, func() (eventstore.Position, error) {
 			a, al, err := d.loadAccount(ctx, c.AccountID)
 			if err != nil {
-				return struct{}{}, err
+				return eventstore.Position{}, err
 			}
 			current, _ := a.Manager()
 			if managerID != uuid.Nil && current != managerID {
 				// A try before this one read another manager.
-				return struct{}{}, errManagerReplaced(c.AccountID)
+				return eventstore.Position{}, errManagerReplaced(c.AccountID)
 			}
 			managerID = current
 			var u user.User
@@ -143,27 +143,32 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			if _, done := mine[user.EmailChanged](ul); err != nil || done {
 				// done: an earlier run with this idempotency key changed
 				// the user; running it again must not change them back.
-				return struct{}{}, err
+				return ul.answered(), err
 			}
-			if err := d.notHandedOver(&u, c.AccountID, *al.revision); err != nil {
-				return struct{}{}, err
+			if err := d.notHandedOver(ctx, &u, al, by); err != nil {
+				return eventstore.Position{}, err
 			}
 			changes, err := u.ChangeEmail(c.Email, d.newInvitation(ctx, by))
 			if err != nil {
-				return struct{}{}, err
+				return eventstore.Position{}, err
 			}
 			if err := d.adoptEmail(ctx, c.AccountID, email, managerID, ul.revision, changes != nil, by); err != nil {
-				return struct{}{}, err
+				return eventstore.Position{}, err
 			}
-			if changes != nil {
-				_, err = save(ctx, d, user.Stream(managerID), ul, by, changes...)
+			if changes == nil {
+				return ul.position, nil
 			}
-			return struct{}{}, err
+			res, err := save(ctx, d, user.Stream(managerID), ul, by, changes...)
+			return res.Position, err
 		})
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		return d.designateWithUsersEmail(ctx, c.AccountID, managerID, true, by)
+		res, err := d.designateWithUsersEmail(ctx, c.AccountID, managerID, true, by)
+		if res.Position.Less(changed) {
+			res.Position = changed
+		}
+		return res, err
 	})
 }
 
@@ -185,15 +190,17 @@ func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string,
 // with the email the user has, read after the account: of two commands
 // changing the manager's email, the one recording the account last may
 // have lost the user to the other, and must record the email the user
-// kept. With stillManager, the user must be the manager still: a change
-// of the manager's email does not undo a designation that came between.
+// kept. With stillManager (a change of the manager's email, done to the
+// user already), a user who is no longer the manager is left off the
+// account: the designation that replaced them came after the change
+// (startHandover and notHandedOver see to that), and the change stands.
 // Replacing another manager, it first writes the handover to the former
 // manager's stream (see startHandover).
 func (d Deps) designateWithUsersEmail(ctx context.Context, accountID, managerID uuid.UUID, stillManager bool, by origin) (ManagerChanged, error) {
 	pos, err := d.changeAccountRead(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, at loaded, actor string) (event.Event, error) {
 		current, _ := a.Manager()
 		if stillManager && current != managerID {
-			return nil, errManagerReplaced(accountID)
+			return nil, nil
 		}
 		var u user.User
 		if _, err := load(ctx, d, user.Stream(managerID), &u); err != nil {
@@ -231,16 +238,25 @@ func (d Deps) startHandover(ctx context.Context, accountID uuid.UUID, accountRev
 }
 
 // notHandedOver refuses to act on u as the manager of the account read
-// at accountRevision when a designation of another manager began on the
-// account as it was then or later: it is under way (its account event
-// may land any moment), or it conflicted. A handover started over
-// stallAge ago is taken for abandoned: its designation, should it still
-// come, conflicts with what this command then records on the account.
-func (d Deps) notHandedOver(u *user.User, accountID uuid.UUID, accountRevision uint64) error {
-	if h, ok := u.Handover(); ok && h.AccountRevision >= accountRevision && d.now().Sub(h.StartedAt) < stallAge {
-		return fmt.Errorf("account %s: another manager is being designated: %w", accountID, domain.ErrConflict)
+// at al when a designation of another manager began on the account as it
+// was then or later: it is under way (its account event may land any
+// moment), or it conflicted. A handover started over stallAge ago has
+// stalled: it is fenced off with account.manager_handover_lapsed at the
+// revision read, so that the designation's record, should it still come,
+// conflicts rather than landing between this change's append to the
+// user and its own record of the account. The fence is not the command's
+// own work: it goes without the idempotency key.
+func (d Deps) notHandedOver(ctx context.Context, u *user.User, al loaded, by origin) error {
+	h, ok := u.Handover()
+	if !ok || h.AccountRevision < *al.revision {
+		return nil
 	}
-	return nil
+	if d.now().Sub(h.StartedAt) < stallAge {
+		return fmt.Errorf("account %s: another manager is being designated: %w", h.AccountID, domain.ErrConflict)
+	}
+	_, err := save(unkeyed(ctx), d, account.Stream(h.AccountID), al, by, account.ManagerHandoverLapsed{
+		AccountID: h.AccountID, ManagerUserID: h.UserID, SuccessorID: h.SuccessorID, StartedAt: h.StartedAt, LapsedAt: d.now()})
+	return err
 }
 
 func errManagerReplaced(accountID uuid.UUID) error {

@@ -432,3 +432,49 @@ func appendAsOlderVersion(t *testing.T, s eventstore.Store, stream string, e eve
 		t.Fatal(err)
 	}
 }
+
+// A designation stalled for over a minute after its handover, and a
+// change of the email that goes ahead meanwhile: the change fences the
+// designation off on the account, so the designation, waking in the
+// middle of the change, conflicts and designates after it; the change,
+// having lost its user to it, refuses, and the former manager keeps
+// their email.
+func TestDesignateManager_stalled_past_a_minute_cannot_land_inside_a_change(t *testing.T) {
+	f := newFixture(t)
+	manager := f.pendingManager(t)
+	reached, release, changed := make(chan struct{}), make(chan struct{}), make(chan error, 1)
+	stalls := f.beforeAppendOf(account.ManagerDesignated{}.EventType(), func() {
+		f.clock.Advance(time.Minute)
+		changing := f.beforeAppendTo(user.Stream(manager), func() { close(reached); <-release })
+		go func() { changed <- f.tryChange(context.Background(), changing, "x@fabrikam.example") }()
+		<-reached // the change read the account and the manager, and claimed x
+	})
+	if err := f.designateKim(stalls); err != nil {
+		t.Fatal(err)
+	}
+	close(release)
+	if err := <-changed; !errors.Is(err, domain.ErrConflict) {
+		t.Fatalf("a change that lost its user to a designation: want a conflict, got %v", err)
+	}
+	f.resends(t, "kim@fabrikam.example", true)
+	f.heldOnly(t, "pat@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
+}
+
+// Another manager designated after the change's append to the user
+// comes after the change, which stands: it answers done, and the account
+// names the new manager.
+func TestChangeManagerEmail_done_before_a_designation_of_another_manager_stands(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	changing := f.beforeAppendOf(account.ManagerDesignated{}.EventType(), func() {
+		if err := f.designateKim(f.deps); err != nil {
+			t.Error(err)
+		}
+	})
+	if err := f.tryChange(context.Background(), changing, "x@fabrikam.example"); err != nil {
+		t.Fatalf("a change the designation came after: %v", err)
+	}
+	f.resends(t, "kim@fabrikam.example", true)
+	f.resends(t, "x@fabrikam.example", false)
+	f.heldOnly(t, "x@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
+}

@@ -17,12 +17,13 @@ import (
 // Account Administrator (user.roles_changed and user.invited already say
 // it). Every other registered type must have a mapping (a test checks).
 var Internal = map[string]string{
-	"reservation.claimed":           "a uniqueness claim, an implementation detail of the write side",
-	"reservation.released":          "a uniqueness claim, an implementation detail of the write side",
-	"user.email_claim_lapsed":       "fences a stalled uniqueness claim; changes nothing about the user",
-	"user.manager_handover_started": "fences a change of the manager's email against a designation; account.manager_designated tells the designation",
-	"account.administrator_granted": "bookkeeping behind the last-administrator rule; user.invited and user.roles_changed carry the roles",
-	"account.administrator_revoked": "bookkeeping behind the last-administrator rule; user.roles_changed carries the roles",
+	"reservation.claimed":             "a uniqueness claim, an implementation detail of the write side",
+	"reservation.released":            "a uniqueness claim, an implementation detail of the write side",
+	"user.email_claim_lapsed":         "fences a stalled uniqueness claim; changes nothing about the user",
+	"user.manager_handover_started":   "fences a change of the manager's email against a designation; account.manager_designated tells the designation",
+	"account.manager_handover_lapsed": "fences a stalled designation off the account; changes nothing about it",
+	"account.administrator_granted":   "bookkeeping behind the last-administrator rule; user.invited and user.roles_changed carry the roles",
+	"account.administrator_revoked":   "bookkeeping behind the last-administrator rule; user.roles_changed carries the roles",
 	// Not published yet: added while issue 9 was built; map them (with a
 	// schema) to publish them.
 	"subscription.licenses_assigned":   "not published yet: no integration type decided",

@@ -1,6 +1,8 @@
 package account
 
 import (
+	"time"
+
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain/event"
@@ -16,10 +18,28 @@ type ManagerDesignated struct {
 	DesignatedBy  string    `json:"designatedBy"`
 }
 
-func (ManagerDesignated) EventType() string { return "account.manager_designated" }
+// ManagerHandoverLapsed: a designation of another manager began
+// (user.manager_handover_started on the manager's stream) and stalled for
+// over a minute before recording the account, and a change of the
+// manager's email went ahead. The event moves the account's stream past
+// the revision the designation read, so that its record, should it still
+// come, conflicts (the designation is then tried again, after the
+// change) instead of landing in the middle of the change. It changes
+// nothing about the account.
+type ManagerHandoverLapsed struct {
+	AccountID     uuid.UUID `json:"accountId"`
+	ManagerUserID uuid.UUID `json:"managerUserId"`
+	SuccessorID   uuid.UUID `json:"successorId"`
+	StartedAt     time.Time `json:"startedAt"`
+	LapsedAt      time.Time `json:"lapsedAt"`
+}
+
+func (ManagerDesignated) EventType() string     { return "account.manager_designated" }
+func (ManagerHandoverLapsed) EventType() string { return "account.manager_handover_lapsed" }
 
 func init() {
 	event.Register[ManagerDesignated](1)
+	event.Register[ManagerHandoverLapsed](1)
 	event.RegisterPersonal(ManagerDesignated{}.EventType(), "managerUserId", "managerEmail")
 }
 
