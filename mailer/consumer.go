@@ -19,6 +19,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/projections"
 )
 
@@ -36,6 +37,9 @@ const Name = "mailer"
 type Consumer struct {
 	Pool   *pgxpool.Pool
 	Sender Sender
+	// Store is read for an account's grants when a change of its channel
+	// partner hands them over (grants.go).
+	Store eventstore.Store
 	// TokenKey is the server key invitation secrets derive from.
 	TokenKey []byte
 	// Clock decides whether an invitation has expired; the system clock
@@ -64,6 +68,9 @@ func (c *Consumer) Validate() error {
 	}
 	if c.Sender == nil {
 		errs = append(errs, errors.New("mailer: no sender"))
+	}
+	if c.Store == nil {
+		errs = append(errs, errors.New("mailer: no event store"))
 	}
 	if len(c.TokenKey) == 0 {
 		errs = append(errs, errors.New("mailer: no token key"))

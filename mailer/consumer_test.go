@@ -71,7 +71,7 @@ func (h *harness) start() {
 		h.t.Fatal(err)
 	}
 	c := &mailer.Consumer{
-		Pool: h.pool, Sender: h.sender, TokenKey: tokenKey, Clock: h.clock,
+		Pool: h.pool, Store: h.store, Sender: h.sender, TokenKey: tokenKey, Clock: h.clock,
 		BaseURL: "https://bc.example", From: "Business Center <no-reply@bc.example>", Log: log,
 		RetryDelay: time.Millisecond,
 	}

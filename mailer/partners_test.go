@@ -147,3 +147,50 @@ func TestConsumer_announces_a_grant_revoked_before_the_mailer_saw_it(t *testing.
 		t.Errorf("mailed %s", to)
 	}
 }
+
+// A change of channel partner hands the former partner's grants to the
+// new one: its admins are told of each grant it did not have, once.
+func TestConsumer_mails_the_grants_a_new_channel_partner_inherits(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	acct := h.register("Contoso")
+	former, source, other := h.registerPartner("Litware"), h.registerPartner("Northwind Partners"), h.registerPartner("Proseware")
+	successor := h.registerPartner("Adatum Reseller")
+	admin := h.addPartnerUser(successor, "admin@adatum.example", partner.GlobalAdmin)
+	h.grant(acct, former, source)   // passes to the successor: announced
+	h.grant(acct, former, other)    // the successor has it already: not again
+	h.grant(acct, successor, other) // a grant of its own: announced as such
+	h.grant(acct, source, former)   // what the former partner ordered is the successor's now: ends
+	h.mails(1)
+	changeID, _ := h.append(account.Stream(acct), account.ChannelPartnerChanged{
+		AccountID: acct, FromPartnerID: former, ToPartnerID: successor, ChangedBy: "op-1"})
+	files := h.mails(2)
+	var inherited []string
+	for _, f := range files {
+		to, subject, body := grantMail(t, f)
+		if !strings.Contains(body, "moved from Litware to Adatum Reseller") {
+			continue
+		}
+		inherited = append(inherited, to+": "+subject)
+		if !strings.Contains(body, "that Northwind Partners ordered for it; Adatum Reseller now sees them") {
+			t.Errorf("body:\n%s", body)
+		}
+	}
+	if want := []string{"admin@adatum.example: Contoso now lets you see the orders of Northwind Partners"}; !slices.Equal(inherited, want) {
+		t.Fatalf("inherited grants mailed %v, want %v", inherited, want)
+	}
+	if got := h.outcome(recipientKey(uuid.NewSHA1(changeID, source[:]), admin.UserID)); got != "sent" {
+		t.Errorf("outcome %q, want sent", got)
+	}
+
+	// Replay: nothing is mailed again.
+	h.stopEngine()
+	if _, err := h.pool.Exec(context.Background(), `DELETE FROM projection_checkpoints WHERE name = $1`, mailer.Name); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.settle()
+	if n := len(h.files()); n != 2 {
+		t.Fatalf("replay sent mail again: %d files", n)
+	}
+}

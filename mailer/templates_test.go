@@ -98,6 +98,33 @@ func TestRenderVisibilityGranted_in_each_language(t *testing.T) {
 	}
 }
 
+func TestRenderVisibilityGranted_of_an_inherited_grant_names_the_former_partner(t *testing.T) {
+	v := mailer.VisibilityGranted{
+		AccountID: uuid.New(), AccountName: "Contoso", PartnerID: uuid.New(), PartnerName: "Adatum",
+		SourcePartnerID: uuid.New(), SourcePartnerName: "Northwind", PreviousPartnerID: uuid.New(), PreviousPartnerName: "Litware",
+		GrantedAt: time.Date(2025, 5, 1, 15, 30, 0, 0, time.UTC), FirstName: "Ada", LastName: "Lovelace",
+	}
+	for tag, want := range map[string][]string{
+		"en": {"Hello Ada Lovelace,\n\nOn May 1, 2025 at 15:30 UTC, the customer account Contoso moved from Litware to Adatum.",
+			"allowed Litware to see the licenses and subscriptions that Northwind ordered for it; Adatum now sees them in its place.\n\nTo view them"},
+		"ko": {"채널 파트너가 2025년 5월 2일 00:30 (KST)에 Litware에서 Adatum(으)로 변경되었습니다.",
+			"고객은 Litware이(가) Northwind이(가) 주문한 라이선스와 구독을 볼 수 있도록 허용했으며, 이제 Adatum이(가) 대신 볼 수 있습니다.\n\n아래 링크"},
+	} {
+		m, err := mailer.RenderVisibilityGranted(tag, v)
+		if err != nil {
+			t.Fatal(err)
+		}
+		for _, w := range want {
+			if !strings.Contains(m.TextBody, w) {
+				t.Errorf("%s: body lacks %q:\n%s", tag, w, m.TextBody)
+			}
+		}
+		if strings.Contains(m.TextBody, "allowed Adatum") || strings.Contains(m.TextBody, "에서 2025년") {
+			t.Errorf("%s: an inherited grant reads as a grant to the new partner:\n%s", tag, m.TextBody)
+		}
+	}
+}
+
 func TestRenderVisibilityGranted_names_unknown_account_and_partners_by_id(t *testing.T) {
 	v := mailer.VisibilityGranted{AccountID: uuid.New(), PartnerID: uuid.New(), SourcePartnerID: uuid.New()}
 	m, err := mailer.RenderVisibilityGranted("en", v)

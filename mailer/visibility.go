@@ -10,7 +10,8 @@ import (
 
 // VisibilityGranted is what the email to a user of a grantee partner
 // tells: a customer account now lets their partner see what another
-// partner ordered for it.
+// partner ordered for it, by a grant to their partner or to the partner
+// their partner took the account over from.
 type VisibilityGranted struct {
 	FirstName, LastName string
 	// The names may be empty when the mailer never saw the account or a
@@ -22,8 +23,12 @@ type VisibilityGranted struct {
 	PartnerName       string
 	SourcePartnerID   uuid.UUID
 	SourcePartnerName string
-	ViewURL           string
-	GrantedAt         time.Time
+	// The partner the grant was made to, when PartnerID inherited it by
+	// taking the account over (uuid.Nil for a grant made to PartnerID).
+	PreviousPartnerID   uuid.UUID
+	PreviousPartnerName string
+	ViewURL             string
+	GrantedAt           time.Time
 }
 
 // SubscriptionsURL is where a partner's user sees the subscriptions of an
@@ -38,16 +43,26 @@ func SubscriptionsURL(base string, partnerID, accountID uuid.UUID) string {
 func RenderVisibilityGranted(languageTag string, v VisibilityGranted) (Message, error) {
 	lang := Language(languageTag)
 	return render(kindVisibilityGranted, lang, struct {
-		Name, AccountName, PartnerName, SourcePartnerName, ViewURL string
-		GrantedAt                                                  time.Time
+		Name, AccountName, PartnerName, SourcePartnerName, PreviousPartnerName, ViewURL string
+		GrantedAt                                                                       time.Time
 	}{
-		Name:              PersonName(lang, v.FirstName, v.LastName),
-		AccountName:       nameOr(v.AccountName, v.AccountID),
-		PartnerName:       nameOr(v.PartnerName, v.PartnerID),
-		SourcePartnerName: nameOr(v.SourcePartnerName, v.SourcePartnerID),
-		ViewURL:           v.ViewURL,
-		GrantedAt:         v.GrantedAt.In(locales[lang].zone),
+		Name:                PersonName(lang, v.FirstName, v.LastName),
+		AccountName:         nameOr(v.AccountName, v.AccountID),
+		PartnerName:         nameOr(v.PartnerName, v.PartnerID),
+		SourcePartnerName:   nameOr(v.SourcePartnerName, v.SourcePartnerID),
+		PreviousPartnerName: previousName(v),
+		ViewURL:             v.ViewURL,
+		GrantedAt:           v.GrantedAt.In(locales[lang].zone),
 	})
+}
+
+// previousName is the name of the partner an inherited grant was made
+// to; empty for a grant made to the recipient's partner.
+func previousName(v VisibilityGranted) string {
+	if v.PreviousPartnerID == uuid.Nil {
+		return ""
+	}
+	return nameOr(v.PreviousPartnerName, v.PreviousPartnerID)
 }
 
 func nameOr(name string, id uuid.UUID) string { return cmp.Or(strings.TrimSpace(name), id.String()) }
