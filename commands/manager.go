@@ -126,6 +126,12 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 			return ManagerChanged{}, err
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
+		if owner, pos, done, err := d.changedBefore(ctx, c.AccountID, email); err != nil || done {
+			if err != nil {
+				return ManagerChanged{}, err
+			}
+			return d.recordChange(ctx, c.AccountID, owner, pos, by)
+		}
 		var managerID uuid.UUID
 		changed, err := retried(ctx, func() (eventstore.Position, error) {
 			a, al, err := d.loadAccount(ctx, c.AccountID)
@@ -164,12 +170,38 @@ func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChange
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		res, err := d.designateWithUsersEmail(ctx, c.AccountID, managerID, true, by)
-		if res.Position.Less(changed) {
-			res.Position = changed
-		}
-		return res, err
+		return d.recordChange(ctx, c.AccountID, managerID, changed, by)
 	})
+}
+
+// recordChange records on the account the email a change gave the
+// manager, unless another manager was designated since (see
+// designateWithUsersEmail), and answers a position at least that of the
+// change (changed).
+func (d Deps) recordChange(ctx context.Context, accountID, managerID uuid.UUID, changed eventstore.Position, by origin) (ManagerChanged, error) {
+	res, err := d.designateWithUsersEmail(ctx, accountID, managerID, true, by)
+	if res.Position.Less(changed) {
+		res.Position = changed
+	}
+	return res, err
+}
+
+// changedBefore finds, for a change run again with its idempotency key,
+// the user an earlier run gave the email to, by the email's claim (the
+// account may name another manager since: the earlier run answered done
+// all the same), and the position of its change.
+func (d Deps) changedBefore(ctx context.Context, accountID uuid.UUID, email string) (uuid.UUID, eventstore.Position, bool, error) {
+	if _, keyed := keyedID(ctx, "run again"); !keyed {
+		return uuid.Nil, eventstore.Position{}, false, nil
+	}
+	_, c, err := d.userByEmail(ctx, accountID, email)
+	if err != nil || c.Owner() == uuid.Nil {
+		return uuid.Nil, eventstore.Position{}, false, err
+	}
+	if _, done := mine[user.EmailChanged](c.ownerAt); !done {
+		return uuid.Nil, eventstore.Position{}, false, nil
+	}
+	return c.Owner(), c.ownerAt.answered(), true, nil
 }
 
 // adoptEmail claims an email of the account for a user about to take it

@@ -478,3 +478,26 @@ func TestChangeManagerEmail_done_before_a_designation_of_another_manager_stands(
 	f.resends(t, "x@fabrikam.example", false)
 	f.heldOnly(t, "x@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
 }
+
+// A change that stood although another manager was designated after it,
+// run again with its idempotency key (its answer lost), answers done
+// again: it finds its user by the email's claim, not as the account's
+// manager, who is someone else now.
+func TestChangeManagerEmail_done_before_a_designation_run_again_with_its_key_answers_done(t *testing.T) {
+	f := newFixture(t)
+	f.pendingManager(t)
+	changing := f.beforeAppendOf(account.ManagerDesignated{}.EventType(), func() {
+		if err := f.designateKim(f.deps); err != nil {
+			t.Error(err)
+		}
+	})
+	keyed := commands.WithIdempotencyKey(context.Background(), "op\x00PUT /manager/email\x00k2")
+	if err := f.tryChange(keyed, changing, "x@fabrikam.example"); err != nil {
+		t.Fatalf("first run: %v", err)
+	}
+	if err := f.tryChange(keyed, f.deps, "x@fabrikam.example"); err != nil {
+		t.Fatalf("run again with its key: %v", err)
+	}
+	f.resends(t, "kim@fabrikam.example", true)
+	f.heldOnly(t, "x@fabrikam.example", "pat@fabrikam.example", "x@fabrikam.example")
+}

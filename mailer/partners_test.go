@@ -11,6 +11,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/mailer"
 )
 
@@ -192,5 +193,29 @@ func TestConsumer_mails_the_grants_a_new_channel_partner_inherits(t *testing.T) 
 	h.settle()
 	if n := len(h.files()); n != 2 {
 		t.Fatalf("replay sent mail again: %d files", n)
+	}
+}
+
+// An event of a newer release in the account's history, which the feed
+// passes over, does not stop the channel change's grants from being read
+// (nor, then, every email after it).
+func TestConsumer_reads_grants_past_an_account_event_of_a_newer_release(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	acct := h.register("Contoso")
+	former, source, successor := h.registerPartner("Litware"), h.registerPartner("Northwind Partners"), h.registerPartner("Adatum Reseller")
+	h.addPartnerUser(successor, "admin@adatum.example", partner.GlobalAdmin)
+	h.grant(acct, former, source)
+	id := uuid.New()
+	if _, err := h.store.Append(context.Background(), account.Stream(acct), eventstore.Any(), []eventstore.EventData{{
+		ID: id, Type: "account.of_a_newer_release", Data: []byte(`{}`),
+		Metadata: []byte(`{"eventId":"` + id.String() + `","actor":"system","correlationId":"x","occurredAt":"2026-01-01T00:00:00Z"}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	h.append(account.Stream(acct), account.ChannelPartnerChanged{AccountID: acct, FromPartnerID: former, ToPartnerID: successor, ChangedBy: "op-1"})
+	for _, f := range h.mails(1) {
+		if _, subject, _ := grantMail(t, f); subject != "Contoso now lets you see the orders of Northwind Partners" {
+			t.Errorf("subject %q", subject)
+		}
 	}
 }
