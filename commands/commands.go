@@ -72,9 +72,10 @@ type Deps struct {
 type PersonalData interface {
 	Sealer(ctx context.Context) event.Transform
 	Opener(ctx context.Context) event.Transform
-	// Erase destroys a person's key for good; erasing again is harmless
-	// and answers who erased first, and why.
-	Erase(ctx context.Context, subject uuid.UUID, by, reason string) (firstBy, firstReason string, err error)
+	// Erase destroys a person's key for good, noting the stream the
+	// erasure's event goes to; erasing again is harmless and answers who
+	// erased first, and why.
+	Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (firstBy, firstReason string, err error)
 	// Recorded notes that the erasure's event is in the log.
 	Recorded(ctx context.Context, subject uuid.UUID) error
 }

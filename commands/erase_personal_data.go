@@ -39,15 +39,9 @@ type PersonalDataErased struct {
 // ErasePersonalDataHandler handles ErasePersonalData.
 func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataErased] {
 	return HandlerFunc[ErasePersonalData, PersonalDataErased](func(ctx context.Context, c ErasePersonalData) (PersonalDataErased, error) {
-		if !c.By.Operator {
-			return PersonalDataErased{}, fmt.Errorf("erasing personal data: %w", domain.ErrForbidden)
-		}
-		reason := strings.TrimSpace(c.Reason)
-		if reason == "" || len(reason) > 500 || strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 && r != '\n' }) {
-			return PersonalDataErased{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "reason", Reason: "the verified request, 1 to 500 characters"}}}
-		}
-		if d.Personal == nil {
-			return PersonalDataErased{}, errors.New("erasing personal data: no key store")
+		reason, err := d.erasable(c.By, c.Reason)
+		if err != nil {
+			return PersonalDataErased{}, err
 		}
 		return retried(ctx, func() (PersonalDataErased, error) {
 			var u user.User
@@ -65,7 +59,7 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			by := origin{actor: c.By.name(), at: d.now()}
 			// An erasure that stopped before its event is finished under
 			// the name and reason of the one that destroyed the key.
-			firstBy, firstReason, err := d.Personal.Erase(ctx, c.UserID, by.actor, reason)
+			firstBy, firstReason, err := d.Personal.Erase(ctx, c.UserID, user.Stream(c.UserID), by.actor, reason)
 			if err != nil {
 				return PersonalDataErased{}, err
 			}
@@ -84,4 +78,20 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			return answer, nil
 		})
 	})
+}
+
+// erasable checks what every erasure needs: an operator, the verified
+// request as the reason (returned trimmed), and a key store.
+func (d Deps) erasable(by Actor, reason string) (string, error) {
+	if !by.Operator {
+		return "", fmt.Errorf("erasing personal data: %w", domain.ErrForbidden)
+	}
+	reason = strings.TrimSpace(reason)
+	if reason == "" || len(reason) > 500 || strings.ContainsFunc(reason, func(r rune) bool { return r < 0x20 && r != '\n' }) {
+		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "reason", Reason: "the verified request, 1 to 500 characters"}}}
+	}
+	if d.Personal == nil {
+		return "", errors.New("erasing personal data: no key store")
+	}
+	return reason, nil
 }

@@ -113,7 +113,7 @@ func (s *failAppend) Append(ctx context.Context, stream string, expected eventst
 // failErase fails the key's destruction.
 type failErase struct{ commands.PersonalData }
 
-func (failErase) Erase(context.Context, uuid.UUID, string, string) (string, string, error) {
+func (failErase) Erase(context.Context, uuid.UUID, string, string, string) (string, string, error) {
 	return "", "", errors.New("injected: the key store is down")
 }
 

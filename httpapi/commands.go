@@ -22,6 +22,7 @@ type Commands struct {
 	RequestResend    commands.Handler[commands.RequestManagerResend, bool]
 	RecordExpiry     commands.Handler[commands.RecordInvitationExpiry, bool]
 	ErasePersonal    commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
+	ErasePartnerUser commands.Handler[commands.ErasePartnerUserPersonalData, commands.PersonalDataErased]
 
 	RegisterPartner          commands.Handler[commands.RegisterPartner, commands.PartnerRegistered]
 	AddPartnerUser           commands.Handler[commands.AddPartnerUser, commands.PartnerUserAdded]
@@ -50,6 +51,7 @@ func NewCommands(d commands.Deps, log *slog.Logger) Commands {
 		RequestResend:    commands.Logged("RequestManagerResend", log, commands.RequestManagerResendHandler(d)),
 		RecordExpiry:     commands.RecordInvitationExpiryHandler(d),
 		ErasePersonal:    commands.Logged("ErasePersonalData", log, commands.ErasePersonalDataHandler(d)),
+		ErasePartnerUser: commands.Logged("ErasePartnerUserPersonalData", log, commands.ErasePartnerUserPersonalDataHandler(d)),
 
 		RegisterPartner:          commands.Logged("RegisterPartner", log, commands.RegisterPartnerHandler(d)),
 		AddPartnerUser:           commands.Logged("AddPartnerUser", log, commands.AddPartnerUserHandler(d)),
@@ -92,6 +94,7 @@ func CommandRoutes(c Commands, log *slog.Logger) []kit.Route {
 		domainRoute(c, log, false),
 		domainRoute(c, log, true),
 		erasureRoute(c, log),
+		partnerUserErasureRoute(c, log),
 	}
 	routes = append(routes, partnerRoutes(c, log)...)
 	routes = append(routes, managerRoutes(c, log)...)

@@ -22,15 +22,36 @@ type erasedBody struct {
 // erasureRoute forgets a user's personal data (operators only): see
 // commands.ErasePersonalData.
 func erasureRoute(c Commands, log *slog.Logger) kit.Route {
+	return eraseRoute("/v1/accounts/{accountId}/users/{userId}/erasure", "accountId",
+		"Erase a user's personal data on a verified request: their email and names read \"[erased]\" everywhere, history stays",
+		log, func(r *http.Request, owner, userID uuid.UUID, reason string) (commands.PersonalDataErased, error) {
+			return c.ErasePersonal.Handle(r.Context(), commands.ErasePersonalData{By: actor(r), AccountID: owner, UserID: userID, Reason: reason})
+		})
+}
+
+// partnerUserErasureRoute forgets a partner user's personal data
+// (operators only): see commands.ErasePartnerUserPersonalData.
+func partnerUserErasureRoute(c Commands, log *slog.Logger) kit.Route {
+	return eraseRoute("/v1/partners/{partnerId}/users/{userId}/erasure", "partnerId",
+		"Erase the personal data of a partner's user (present or removed) on a verified request: their email and names read \"[erased]\" everywhere, history stays",
+		log, func(r *http.Request, owner, userID uuid.UUID, reason string) (commands.PersonalDataErased, error) {
+			return c.ErasePartnerUser.Handle(r.Context(), commands.ErasePartnerUserPersonalData{By: actor(r), PartnerID: owner, UserID: userID, Reason: reason})
+		})
+}
+
+// eraseRoute is an erasure route under path, whose owner (the account or
+// partner) is the path value ownerParam.
+func eraseRoute(path, ownerParam, summary string, log *slog.Logger,
+	erase func(r *http.Request, owner, userID uuid.UUID, reason string) (commands.PersonalDataErased, error)) kit.Route {
 	return kit.Route{
-		Method: http.MethodPost, Path: "/v1/accounts/{accountId}/users/{userId}/erasure", Access: kit.Operator,
-		Summary:  "Erase a user's personal data on a verified request: their email and names read \"[erased]\" everywhere, history stays",
+		Method: http.MethodPost, Path: path, Access: kit.Operator,
+		Summary:  summary,
 		Request:  erasureBody{},
 		Response: erasedBody{},
 		Success:  http.StatusOK,
 		Statuses: []int{400, 401, 403, 404},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
-			accountID, p := pathID(r, "accountId")
+			owner, p := pathID(r, ownerParam)
 			var userID uuid.UUID
 			if p == nil {
 				userID, p = pathID(r, "userId")
@@ -43,7 +64,7 @@ func erasureRoute(c Commands, log *slog.Logger) kit.Route {
 				kit.WriteProblem(w, p)
 				return
 			}
-			res, err := c.ErasePersonal.Handle(r.Context(), commands.ErasePersonalData{By: actor(r), AccountID: accountID, UserID: userID, Reason: b.Reason})
+			res, err := erase(r, owner, userID, b.Reason)
 			if err != nil {
 				fail(w, r, log, err)
 				return

@@ -101,6 +101,11 @@ type (
 		AccountID uuid.UUID `json:"accountId"`
 		ErasedAt  time.Time `json:"erasedAt"`
 	}
+	PartnerUserPersonalDataErased struct {
+		PartnerID uuid.UUID `json:"partnerId"`
+		UserID    uuid.UUID `json:"userId"`
+		ErasedAt  time.Time `json:"erasedAt"`
+	}
 	PartnerRegistered struct {
 		PartnerID uuid.UUID `json:"partnerId"`
 		Name      string    `json:"name"`
@@ -208,6 +213,8 @@ func mapEvent(ev event.Event) (mapped, bool) {
 		return partnerEvent("partner.user_roles_changed", e.PartnerID, e.UserID, PartnerUser{e.PartnerID, e.UserID, e.Roles}), true
 	case partner.UserRemoved:
 		return partnerEvent("partner.user_removed", e.PartnerID, e.UserID, PartnerUser{PartnerID: e.PartnerID, UserID: e.UserID}), true
+	case partner.UserPersonalDataErased:
+		return partnerEvent("partner.user_personal_data_erased", e.PartnerID, e.UserID, PartnerUserPersonalDataErased{e.PartnerID, e.UserID, e.ErasedAt}), true
 	case subscription.Purchased:
 		m := subscriptionEvent("subscription.purchased", e.SubscriptionID, e.AccountID, SubscriptionPurchased{
 			e.SubscriptionID, e.AccountID, e.ProductID, e.ProductName, e.Name, e.OrderingPartnerID, e.PurchasedAt, e.ExpiresAt, e.Price, e.TotalLicenses})
@@ -243,7 +250,7 @@ func init() {
 		"account.partner_associated", "account.channel_partner_changed", "account.partner_visibility_granted",
 		"account.partner_visibility_revoked", "user.invited", "user.invitation_resent", "user.invitation_accepted",
 		"user.roles_changed", "user.email_changed", "user.invitation_expired", "user.personal_data_erased", "partner.registered",
-		"partner.user_added", "partner.user_roles_changed", "partner.user_removed", "subscription.purchased",
+		"partner.user_added", "partner.user_roles_changed", "partner.user_removed", "partner.user_personal_data_erased", "subscription.purchased",
 		"subscription.license_total_changed", "subscription.cancelled", "subscription.expired",
 	} {
 		Types[dt] = TypeName(dt, 1)

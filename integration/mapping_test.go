@@ -46,6 +46,7 @@ func samples() []event.Event {
 		partner.UserAdded{PartnerID: prt, UserID: usr, Email: "mina.park@contoso.example", FirstName: "Mina", LastName: "Park", Roles: []partner.Role{"global_admin"}, AddedBy: "op"},
 		partner.UserRolesChanged{PartnerID: prt, UserID: usr, Roles: []partner.Role{"sales_agent"}, ChangedBy: "op"},
 		partner.UserRemoved{PartnerID: prt, UserID: usr, RemovedBy: "op"},
+		partner.UserPersonalDataErased{PartnerID: prt, UserID: usr, ErasedBy: "op", Reason: "verified request", ErasedAt: at},
 		subscription.Purchased{SubscriptionID: sub, AccountID: acct, ProductID: "m365-e3", ProductName: "Microsoft 365 E3", Name: "E3", OrderingPartnerID: &prt,
 			BuyerUserID: &usr, PurchasedBy: "a", PurchasedAt: at, ExpiresAt: at.AddDate(1, 0, 0), Price: subscription.Price{Amount: "1234.50", Currency: "USD"}, TotalLicenses: 10},
 		subscription.Purchased{SubscriptionID: sub, AccountID: acct, ProductID: "visio", ProductName: "Visio", Name: "V", PurchasedBy: "a", PurchasedAt: at,

@@ -18,6 +18,7 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/projections"
@@ -173,6 +174,11 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]
 		if _, err := tx.Exec(ctx, `DELETE FROM mail_recipients WHERE user_id = $1`, e.UserID); err != nil {
 			return nil, err
 		}
+		_, err := tx.Exec(ctx, `DELETE FROM mail_partner_users WHERE user_id = $1`, e.UserID)
+		return nil, err
+	case partner.UserPersonalDataErased:
+		// Nobody of the partner is mailed at the erased person's address
+		// again (grants are announced to the users the mailer knows).
 		_, err := tx.Exec(ctx, `DELETE FROM mail_partner_users WHERE user_id = $1`, e.UserID)
 		return nil, err
 	case user.EmailChanged:

@@ -96,23 +96,26 @@ func (k Keys) opening(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	return key, nil
 }
 
-// Erase destroys the subject's key for good, recording who erased it and
-// why. Erasing an erased (or never sealed) subject records the erasure and
-// keeps the first one's who and why.
-// It returns who erased and why as recorded: the first erasure's.
-func (k Keys) Erase(ctx context.Context, subject uuid.UUID, by, reason string) (firstBy, firstReason string, err error) {
+// Erase destroys the subject's key for good, recording who erased it,
+// why, and the stream the erasure's event goes to (for the sweeper to
+// finish it there, should it stop half way). Erasing an erased (or never
+// sealed) subject records the erasure and keeps the first one's who, why
+// and stream. It returns who erased and why as recorded: the first
+// erasure's.
+func (k Keys) Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (firstBy, firstReason string, err error) {
 	err = k.DB.QueryRow(ctx, `
 		WITH erased AS (
-			INSERT INTO personal_keys (subject_id, key, erased_at, erased_by, erased_reason)
-			VALUES ($1, NULL, now(), $2, $3)
+			INSERT INTO personal_keys (subject_id, key, erased_at, erased_by, erased_reason, erasure_stream)
+			VALUES ($1, NULL, now(), $2, $3, $4)
 			ON CONFLICT (subject_id) DO UPDATE
-			   SET key = NULL, erased_at = now(), erased_by = EXCLUDED.erased_by, erased_reason = EXCLUDED.erased_reason
+			   SET key = NULL, erased_at = now(), erased_by = EXCLUDED.erased_by, erased_reason = EXCLUDED.erased_reason,
+			       erasure_stream = EXCLUDED.erasure_stream
 			 WHERE personal_keys.erased_at IS NULL
 			RETURNING erased_by, erased_reason)
 		SELECT erased_by, erased_reason FROM erased
 		UNION ALL
 		SELECT coalesce(erased_by, $2), coalesce(erased_reason, $3) FROM personal_keys
-		 WHERE subject_id = $1 AND NOT EXISTS (SELECT FROM erased)`, subject, by, reason).Scan(&firstBy, &firstReason)
+		 WHERE subject_id = $1 AND NOT EXISTS (SELECT FROM erased)`, subject, by, reason, stream).Scan(&firstBy, &firstReason)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Erased by a concurrent caller whose row this statement cannot
 		// see: it is recorded, under that caller's name.

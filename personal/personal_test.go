@@ -66,10 +66,10 @@ func TestKeys_seal_open_and_erase(t *testing.T) {
 		t.Fatal("a field sealed for one person opened for another")
 	}
 
-	if by, reason, err := keys.Erase(ctx, in.UserID, "op", "verified request"); err != nil || by != "op" || reason != "verified request" {
+	if by, reason, err := keys.Erase(ctx, in.UserID, "", "op", "verified request"); err != nil || by != "op" || reason != "verified request" {
 		t.Fatalf("erasing: %q %q %v", by, reason, err)
 	}
-	if by, reason, err := keys.Erase(ctx, in.UserID, "op2", "again"); err != nil || by != "op" || reason != "verified request" {
+	if by, reason, err := keys.Erase(ctx, in.UserID, "", "op2", "again"); err != nil || by != "op" || reason != "verified request" {
 		t.Fatalf("erasing again: %q %q %v; want the first erasure's who and why", by, reason, err)
 	}
 	got, _, err = event.DecodeWith(in.EventType(), data, meta, keys.Opener(ctx))

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -45,7 +46,10 @@ func (Audit) Apply(q *pgx.Batch, env event.Envelope) {
 		ON CONFLICT DO NOTHING`,
 		int64(pos.Commit), int64(pos.Prepare), env.EventID, env.Stream, int64(env.Revision), env.Event.EventType(),
 		env.SchemaVersion, ids.AccountID, env.Actor, env.CorrelationID, env.CausationID, env.OccurredAt, data)
-	if e, ok := env.Event.(user.PersonalDataErased); ok {
+	switch e := env.Event.(type) {
+	case user.PersonalDataErased:
+		eraseAudited(q, e.UserID.String())
+	case partner.UserPersonalDataErased:
 		eraseAudited(q, e.UserID.String())
 	}
 }

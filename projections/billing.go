@@ -3,10 +3,12 @@ package projections
 import (
 	_ "embed"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/domain/billing"
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 )
 
@@ -52,10 +54,9 @@ func (Billing) Apply(q *pgx.Batch, env event.Envelope) {
 	case billing.PaymentMethodRemoved:
 		q.Queue(`DELETE FROM rm_payment_methods WHERE payment_method_id = $1`, e.PaymentMethodID)
 	case user.PersonalDataErased:
-		// A partner user's alternate emails and phone go at once, as the
-		// partners projector blanks their names.
-		q.Queue(`UPDATE rm_benefit_assignees SET alternate_email = $2 WHERE user_id = $1 AND alternate_email IS NOT NULL`, e.UserID, user.Erased)
-		q.Queue(`UPDATE rm_benefit_packages SET contact_alternate_email = $2, contact_phone = $2 WHERE contact_user_id = $1`, e.UserID, user.Erased)
+		eraseBenefitContact(q, e.UserID)
+	case partner.UserPersonalDataErased:
+		eraseBenefitContact(q, e.UserID)
 	default:
 		if !applyInvoice(q, env) {
 			applyBenefit(q, env)
@@ -67,4 +68,11 @@ func insertCard(q *pgx.Batch, env event.Envelope, profileID, accountID, id any, 
 	q.Queue(`INSERT INTO rm_payment_methods (payment_method_id, profile_id, account_id, token, brand, last4, expiry_month, expiry_year, added_at, updated_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $9)
 		ON CONFLICT (payment_method_id) DO NOTHING`, id, profileID, accountID, c.Token, c.Brand, c.Last4, c.ExpiryMonth, c.ExpiryYear, env.OccurredAt)
+}
+
+// eraseBenefitContact blanks a partner user's alternate emails and phone
+// at once, as the partners projector blanks their names.
+func eraseBenefitContact(q *pgx.Batch, id uuid.UUID) {
+	q.Queue(`UPDATE rm_benefit_assignees SET alternate_email = $2 WHERE user_id = $1 AND alternate_email IS NOT NULL`, id, user.Erased)
+	q.Queue(`UPDATE rm_benefit_packages SET contact_alternate_email = $2, contact_phone = $2 WHERE contact_user_id = $1`, id, user.Erased)
 }

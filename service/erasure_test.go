@@ -212,7 +212,7 @@ func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T)
 	// A key erased with no user behind it has nothing to record: the
 	// sweeper marks it rather than failing at every sweep.
 	stray := uuid.New()
-	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, stray, "op-half", "no such user"); err != nil {
+	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, stray, "", "op-half", "no such user"); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
@@ -232,7 +232,7 @@ func (h *harness) halfErased(accountID, admin, email string) uuid.UUID {
 	inv := h.must(http.StatusCreated, "POST", users, admin, invite(email, "reports_viewer"))
 	h.must(http.StatusOK, "GET", users+"/"+inv["userId"].(string)+"?after="+inv["position"].(string), admin, nil)
 	id := uuid.MustParse(inv["userId"].(string))
-	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), id, "op-half", "verified request #77"); err != nil {
+	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), id, "", "op-half", "verified request #77"); err != nil {
 		h.t.Fatal(err)
 	}
 	return id

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -35,10 +36,12 @@ type Sweeper struct {
 	// one that stopped between leaves the read models showing what the key
 	// had sealed, with no event to tell them. ErasureGrace (a minute when
 	// 0) lets one in progress finish first.
-	Erase        commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
-	ErasureGrace time.Duration
-	Interval     time.Duration
-	Log          *slog.Logger
+	Erase commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
+	// ErasePartnerUser finishes those of partners' users the same way.
+	ErasePartnerUser commands.Handler[commands.ErasePartnerUserPersonalData, commands.PersonalDataErased]
+	ErasureGrace     time.Duration
+	Interval         time.Duration
+	Log              *slog.Logger
 }
 
 // Run sweeps every Interval until ctx ends.
@@ -116,7 +119,8 @@ func (s *Sweeper) sweep(ctx context.Context, query string, now time.Time, record
 // (see commands' holding), so one that fails does not stop the others,
 // and a page is taken at random, not oldest first, for erasures that keep
 // failing not to hide the rest. (The command marks a key with no user
-// behind it: there is nothing to record.)
+// behind it: there is nothing to record.) A partner's user is finished
+// in the partner's stream, which the key store names.
 func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	if s.Erase == nil {
 		return 0, nil
@@ -126,7 +130,7 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 		grace = time.Minute
 	}
 	rows, err := s.Pool.Query(ctx, `
-		SELECT subject_id, coalesce(erased_by, ''), coalesce(erased_reason, '')
+		SELECT subject_id, coalesce(erased_by, ''), coalesce(erased_reason, ''), coalesce(erasure_stream, '')
 		  FROM personal_keys
 		 WHERE erased_at IS NOT NULL AND NOT erasure_recorded AND erased_at <= now() - $1::interval
 		 ORDER BY random()
@@ -135,12 +139,12 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 		return 0, err
 	}
 	type half struct {
-		user       uuid.UUID
-		by, reason string
+		user               uuid.UUID
+		by, reason, stream string
 	}
 	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (half, error) {
 		var h half
-		return h, row.Scan(&h.user, &h.by, &h.reason)
+		return h, row.Scan(&h.user, &h.by, &h.reason, &h.stream)
 	})
 	if err != nil {
 		return 0, err
@@ -148,8 +152,15 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	var failed []error
 	n := 0
 	for _, h := range found {
-		res, err := s.Erase.Handle(ctx, commands.ErasePersonalData{
-			By: commands.Actor{Subject: h.by, Operator: true}, UserID: h.user, Reason: h.reason, OwnAccount: true})
+		by := commands.Actor{Subject: h.by, Operator: true}
+		var res commands.PersonalDataErased
+		if id, ok := strings.CutPrefix(h.stream, "partner-"); ok && s.ErasePartnerUser != nil {
+			partnerID, perr := uuid.Parse(id)
+			res, err = s.ErasePartnerUser.Handle(ctx, commands.ErasePartnerUserPersonalData{By: by, PartnerID: partnerID, UserID: h.user, Reason: h.reason})
+			err = errors.Join(perr, err)
+		} else {
+			res, err = s.Erase.Handle(ctx, commands.ErasePersonalData{By: by, UserID: h.user, Reason: h.reason, OwnAccount: true})
+		}
 		if err != nil {
 			failed = append(failed, fmt.Errorf("finish the erasure of %s: %w", h.user, err))
 		}

@@ -79,6 +79,9 @@ type Partner struct {
 	id      uuid.UUID
 	name    string
 	members []Member
+	// people is everyone ever added, removed since or not, and whether
+	// their personal data was erased.
+	people map[uuid.UUID]bool
 }
 
 // Apply folds one event into the state.
@@ -88,6 +91,9 @@ func (p *Partner) Apply(e event.Event) {
 		p.id, p.name = e.PartnerID, e.Name
 	case UserAdded:
 		p.members = append(p.members, Member{ID: e.UserID, Email: user.NormalizeEmail(e.Email), Roles: e.Roles})
+		p.person(e.UserID, false)
+	case UserPersonalDataErased:
+		p.person(e.UserID, true)
 	case UserRolesChanged:
 		if i := p.index(e.UserID); i >= 0 {
 			p.members[i].Roles = e.Roles
@@ -97,6 +103,14 @@ func (p *Partner) Apply(e event.Event) {
 			p.members = slices.Delete(p.members, i, i+1)
 		}
 	}
+}
+
+// person notes someone ever added, erased or not; erased stays once set.
+func (p *Partner) person(id uuid.UUID, erased bool) {
+	if p.people == nil {
+		p.people = map[uuid.UUID]bool{}
+	}
+	p.people[id] = p.people[id] || erased
 }
 
 func (p *Partner) index(userID uuid.UUID) int {

@@ -1,0 +1,40 @@
+package partner
+
+import (
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+)
+
+// UserPersonalDataErased: on a verified erasure request an operator
+// erased the key of a user of the partner (one who acts for it, or did):
+// their email and names read "[erased]" in every event from then on. The
+// key goes first; this event tells the read models and the mailer. It
+// holds no personal data.
+type UserPersonalDataErased struct {
+	PartnerID uuid.UUID `json:"partnerId"`
+	UserID    uuid.UUID `json:"userId"`
+	ErasedBy  string    `json:"erasedBy"`
+	Reason    string    `json:"reason"`
+	ErasedAt  time.Time `json:"erasedAt"`
+}
+
+func (UserPersonalDataErased) EventType() string { return "partner.user_personal_data_erased" }
+
+func init() { event.Register[UserPersonalDataErased](1) }
+
+// EraseUser records the erasure of someone who was ever a user of the
+// partner; nil when it was recorded already (erasing twice changes
+// nothing), ok false when the partner never had that user.
+func (p *Partner) EraseUser(id uuid.UUID, by, reason string, at time.Time) (e *UserPersonalDataErased, ok bool) {
+	erased, known := p.people[id]
+	switch {
+	case !known:
+		return nil, false
+	case erased:
+		return nil, true
+	}
+	return &UserPersonalDataErased{PartnerID: p.id, UserID: id, ErasedBy: by, Reason: reason, ErasedAt: at}, true
+}
