@@ -6,9 +6,12 @@ import (
 	"net/http"
 	"net/http/httptest"
 	"strconv"
+	"strings"
 	"sync"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/integration"
 	"github.com/bizcenter/bizcenter/webhooks"
@@ -24,6 +27,14 @@ type hookServer struct {
 	attempts int
 	got      []integration.Event
 	bad      []string
+	signed   []signed
+}
+
+// signed is a delivery as received: what a receiver checks.
+type signed struct {
+	at     time.Time
+	body   []byte
+	header string
 }
 
 func newHookServer(t *testing.T, failing int) *hookServer {
@@ -44,7 +55,7 @@ func newHookServer(t *testing.T, failing int) *hookServer {
 		switch {
 		case time.Since(at) > 5*time.Minute || time.Until(at) > time.Minute:
 			s.bad = append(s.bad, "stale timestamp")
-		case r.Header.Get(webhooks.HeaderSignature) != webhooks.Sign(s.secret, at, body):
+		case !webhooks.Verify(s.secret, at, body, r.Header.Get(webhooks.HeaderSignature)):
 			s.bad = append(s.bad, "bad signature")
 		case json.Unmarshal(body, &e) != nil || integration.Validate(body) != nil:
 			s.bad = append(s.bad, "not a valid integration event: "+string(body))
@@ -52,6 +63,7 @@ func newHookServer(t *testing.T, failing int) *hookServer {
 			s.bad = append(s.bad, "Webhook-Id is not the event id")
 		}
 		s.got = append(s.got, e)
+		s.signed = append(s.signed, signed{at, body, r.Header.Get(webhooks.HeaderSignature)})
 	}))
 	t.Cleanup(s.Close)
 	return s
@@ -160,4 +172,58 @@ func TestWebhooks_an_endpoint_that_keeps_failing_is_paused_until_resumed(t *test
 	}
 	h.must(http.StatusOK, "DELETE", path+"/"+id, admin, nil)
 	h.must(http.StatusNotFound, "DELETE", path+"/"+id, admin, nil)
+}
+
+// A rotated secret goes on signing deliveries beside the new one for the
+// time asked (a receiver switches over without refusing any), then stops.
+func TestWebhooks_a_rotated_secret_signs_beside_the_new_one_until_it_ends(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	h.clock.Advance(time.Second) // the registration's events come before the endpoint (see above)
+	hook := newHookServer(t, 0)
+	h.svc.Webhooks.Configure(webhooks.Settings{Client: hook.Client(), Poll: 20 * time.Millisecond})
+	path := "/v1/accounts/" + account + "/webhooks"
+	reg := h.must(http.StatusCreated, "POST", path, admin, map[string]any{"url": hook.URL + "/hook", "types": []string{"bizcenter.user.invited.v1"}})
+	id, first := reg["webhookId"].(string), reg["secret"].(string)
+	hook.mu.Lock()
+	hook.secret = first // the receiver has not switched yet
+	hook.mu.Unlock()
+
+	rotate := path + "/" + id + "/secret"
+	h.must(http.StatusBadRequest, "POST", rotate, admin, map[string]any{"previousValidSeconds": -1})
+	h.must(http.StatusNotFound, "POST", path+"/"+uuid.NewString()+"/secret", admin, nil)
+	rotated := h.must(http.StatusOK, "POST", rotate, admin, nil)
+	second := rotated["secret"].(string)
+	if second == first || rotated["previousSecretExpiresAt"] == nil {
+		t.Fatalf("rotation answered %v", rotated)
+	}
+	delivered := func(n int) signed {
+		t.Helper()
+		eventually(t, "a delivery", func() bool { _, got, _ := hook.state(); return len(got) == n })
+		hook.mu.Lock()
+		defer hook.mu.Unlock()
+		if len(hook.bad) > 0 {
+			t.Fatalf("problems %v", hook.bad)
+		}
+		return hook.signed[n-1]
+	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/users", admin, invite("rotated.one@northwind.example", "account_viewer"))
+	if d := delivered(1); !webhooks.Verify(second, d.at, d.body, d.header) || len(strings.Fields(d.header)) != 2 {
+		t.Fatalf("during the overlap: %q, want signatures with both secrets", d.header)
+	}
+
+	hook.mu.Lock()
+	hook.secret = second
+	hook.mu.Unlock()
+	third := h.must(http.StatusOK, "POST", rotate, admin, map[string]any{"previousValidSeconds": 0})["secret"].(string)
+	hook.mu.Lock()
+	hook.secret = third
+	hook.mu.Unlock()
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/users", admin, invite("rotated.two@northwind.example", "account_viewer"))
+	if d := delivered(2); webhooks.Verify(second, d.at, d.body, d.header) || len(strings.Fields(d.header)) != 1 {
+		t.Fatalf("after a rotation ending the previous secret at once: %q", d.header)
+	}
+	if w := h.webhook(account, admin, id); w["previousSecretExpiresAt"] != nil || w["secret"] != nil {
+		t.Fatalf("listed as %v", w)
+	}
 }

@@ -37,12 +37,29 @@ type Endpoint struct {
 	LastSuccessAt       *time.Time `json:"lastSuccessAt"`
 	PausedAt            *time.Time `json:"pausedAt"`
 	Pending             int        `json:"pending"`
+	// PreviousSecretExpiresAt is when the secret replaced by the last
+	// rotation stops signing deliveries (absent when it has).
+	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
 }
 
 type registration struct {
 	URL   string   `json:"url"`
 	Types []string `json:"types"`
 }
+
+// rotation is the body of a secret rotation (optional).
+type rotation struct {
+	// PreviousValidSeconds is how long deliveries are signed with the
+	// current secret too, beside the new one: a day when absent, 0 to end
+	// it at once, at most a week.
+	PreviousValidSeconds *int `json:"previousValidSeconds"`
+}
+
+// The bounds of rotation.PreviousValidSeconds.
+const (
+	defaultPreviousValid = 24 * 60 * 60
+	maxPreviousValid     = 7 * 24 * 60 * 60
+)
 
 type list struct {
 	Items []Endpoint `json:"items"`
@@ -65,6 +82,9 @@ func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) []kit.Route {
 			Response: list{}, Handler: r.admin(r.list)},
 		{Method: http.MethodDelete, Path: base + "/{webhookId}", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary: "Remove a webhook and its pending deliveries", Handler: r.admin(r.remove)},
+		{Method: http.MethodPost, Path: base + "/{webhookId}/secret", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
+			Summary: "Rotate the webhook's signing secret: the answer holds the new one, shown once; deliveries are signed with the current one too for previousValidSeconds (default a day)",
+			Request: rotation{}, Response: Endpoint{}, Handler: r.admin(r.rotate)},
 		{Method: http.MethodPost, Path: base + "/{webhookId}/resume", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary: "Resume a paused webhook: its pending deliveries are tried again at once, in order", Response: Endpoint{},
 			Handler: r.admin(r.resume)},
@@ -136,16 +156,65 @@ func (r *routes) register(w http.ResponseWriter, req *http.Request, account uuid
 		kit.WriteProblem(w, kit.Invalid(bad...))
 		return
 	}
-	raw := make([]byte, 32)
-	_, _ = rand.Read(raw)
 	e := Endpoint{WebhookID: uuid.NewString(), URL: b.URL, Types: append([]string{}, b.Types...), State: "active",
-		Secret: "whsec_" + hex.EncodeToString(raw), CreatedAt: r.clock.Now().UTC()}
+		Secret: newSecret(), CreatedAt: r.clock.Now().UTC()}
 	if _, err := r.pool.Exec(req.Context(), `INSERT INTO webhook_endpoints (id, account_id, url, secret, types, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.WebhookID, account, e.URL, e.Secret, e.Types, p.Subject, e.CreatedAt); err != nil {
 		r.fail(w, req, err)
 		return
 	}
 	kit.WriteJSON(w, http.StatusCreated, e)
+}
+
+// newSecret is a fresh signing secret.
+func newSecret() string {
+	raw := make([]byte, 32)
+	_, _ = rand.Read(raw)
+	return "whsec_" + hex.EncodeToString(raw)
+}
+
+// rotate gives an endpoint a new secret; the current one goes on signing
+// deliveries beside it for the time asked (a rotation before that ends
+// replaces it: only the last secret replaced stays valid).
+func (r *routes) rotate(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
+	id, ok := webhookID(w, req)
+	if !ok {
+		return
+	}
+	var b rotation
+	if req.ContentLength != 0 {
+		if problem := kit.DecodeJSON(req, &b); problem != nil {
+			kit.WriteProblem(w, problem)
+			return
+		}
+	}
+	keep := defaultPreviousValid
+	if b.PreviousValidSeconds != nil {
+		keep = *b.PreviousValidSeconds
+	}
+	if keep < 0 || keep > maxPreviousValid {
+		kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "previousValidSeconds", Reason: "0 to 604800 seconds"}))
+		return
+	}
+	secret := newSecret()
+	tag, err := r.pool.Exec(req.Context(), `
+		UPDATE webhook_endpoints
+		   SET previous_secret = secret, previous_secret_until = now() + make_interval(secs => $3), secret = $4
+		 WHERE id = $1 AND account_id = $2`, id, account, keep, secret)
+	if err == nil && tag.RowsAffected() == 0 {
+		err = ErrNotFound
+	}
+	var items []Endpoint
+	if err == nil {
+		items, err = r.endpoints(req.Context(), account, id)
+	}
+	if err != nil {
+		r.fail(w, req, err)
+		return
+	}
+	e := items[0]
+	e.Secret = secret
+	kit.WriteJSON(w, http.StatusOK, e)
 }
 
 func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
@@ -213,7 +282,8 @@ func (r *routes) endpoints(ctx context.Context, account, id uuid.UUID) ([]Endpoi
 	rows, err := r.pool.Query(ctx, `
 		SELECT e.id::text, e.url, e.types, e.state, e.created_at, e.consecutive_failures, e.last_status, e.last_error,
 		       e.last_attempt_at, e.last_success_at, e.paused_at,
-		       (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL)
+		       (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL),
+		       CASE WHEN e.previous_secret_until > now() THEN e.previous_secret_until END
 		  FROM webhook_endpoints e WHERE e.account_id = $1 AND ($2 = '00000000-0000-0000-0000-000000000000'::uuid OR e.id = $2)
 		 ORDER BY e.created_at, e.id`, account, id)
 	if err != nil {
@@ -222,7 +292,7 @@ func (r *routes) endpoints(ctx context.Context, account, id uuid.UUID) ([]Endpoi
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Endpoint, error) {
 		var e Endpoint
 		err := row.Scan(&e.WebhookID, &e.URL, &e.Types, &e.State, &e.CreatedAt, &e.ConsecutiveFailures, &e.LastStatus, &e.LastError,
-			&e.LastAttemptAt, &e.LastSuccessAt, &e.PausedAt, &e.Pending)
+			&e.LastAttemptAt, &e.LastSuccessAt, &e.PausedAt, &e.Pending, &e.PreviousSecretExpiresAt)
 		return e, err
 	})
 	if err == nil && id != uuid.Nil && len(items) == 0 {

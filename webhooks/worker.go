@@ -13,6 +13,7 @@ import (
 	"log/slog"
 	"net/http"
 	"strconv"
+	"strings"
 	"sync"
 	"time"
 
@@ -38,6 +39,32 @@ func Sign(secret string, at time.Time, body []byte) string {
 	m.Write([]byte(strconv.FormatInt(at.Unix(), 10) + "."))
 	m.Write(body)
 	return "v1=" + hex.EncodeToString(m.Sum(nil))
+}
+
+// SignAll is the Webhook-Signature of a body signed with each secret
+// given (empty ones are skipped), separated by spaces: while a rotated
+// secret is still valid, deliveries carry a signature with each, and a
+// receiver holding either accepts them.
+func SignAll(at time.Time, body []byte, secrets ...string) string {
+	var sigs []string
+	for _, s := range secrets {
+		if s != "" {
+			sigs = append(sigs, Sign(s, at, body))
+		}
+	}
+	return strings.Join(sigs, " ")
+}
+
+// Verify reports whether a Webhook-Signature header holds the signature,
+// with secret, of body sent at at: what a receiver checks.
+func Verify(secret string, at time.Time, body []byte, header string) bool {
+	want := []byte(Sign(secret, at, body))
+	for _, sig := range strings.Fields(header) {
+		if hmac.Equal([]byte(sig), want) {
+			return true
+		}
+	}
+	return false
 }
 
 // Settings tune the worker; zero values take the defaults.
@@ -108,6 +135,8 @@ type due struct {
 	eventID  uuid.UUID
 	url      string
 	secret   string
+	// previous is a rotated secret still valid ("" when none).
+	previous string
 	payload  []byte
 	attempts int
 }
@@ -116,7 +145,8 @@ type due struct {
 // returns how many it tried.
 func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
 	rows, err := w.Pool.Query(ctx, `
-		SELECT d.id, d.endpoint_id, d.event_id, e.url, e.secret, d.payload, d.attempts
+		SELECT d.id, d.endpoint_id, d.event_id, e.url, e.secret,
+		       CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts
 		  FROM webhook_endpoints e
 		  JOIN LATERAL (SELECT * FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL
 		                ORDER BY d.id LIMIT 1) d ON true
@@ -126,7 +156,7 @@ func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
 	}
 	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
 		var d due
-		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.payload, &d.attempts)
+		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.previous, &d.payload, &d.attempts)
 	})
 	if err != nil {
 		return 0, err
@@ -156,7 +186,7 @@ func (w *Worker) post(ctx context.Context, c *http.Client, d due) (int, error) {
 	req.Header.Set("Content-Type", "application/cloudevents+json")
 	req.Header.Set(HeaderID, d.eventID.String())
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
-	req.Header.Set(HeaderSignature, Sign(d.secret, now, d.payload))
+	req.Header.Set(HeaderSignature, SignAll(now, d.payload, d.secret, d.previous))
 	resp, err := c.Do(req)
 	if err != nil {
 		return 0, err
