@@ -115,9 +115,13 @@ func (d Deps) changePackage(ctx context.Context, t PackageTarget, action partner
 // member is a user of the partner that a benefit goes to.
 func (a acting) member(id uuid.UUID, field string) (partner.Member, error) {
 	m, ok := a.partner.Member(id)
-	if !ok {
+	switch {
+	case !ok:
 		return partner.Member{}, &domain.RuleError{Code: "not-a-partner-user",
 			Detail: fmt.Sprintf("%s %s is not a user of this partner organization", field, id)}
+	case a.partner.Erased(id):
+		return partner.Member{}, &domain.RuleError{Code: "user-erased",
+			Detail: fmt.Sprintf("%s %s: the user's personal data was erased; nothing can be sent to them", field, id)}
 	}
 	return m, nil
 }

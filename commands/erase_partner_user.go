@@ -20,6 +20,10 @@ type ErasePartnerUserPersonalData struct {
 	PartnerID uuid.UUID
 	UserID    uuid.UUID
 	Reason    string
+	// Sweeping: the sweeper finishing an erasure the key store names; a
+	// key with no such user behind it is marked (there is nothing to
+	// record) rather than refused at every sweep.
+	Sweeping bool
 }
 
 // ErasePartnerUserPersonalDataHandler handles ErasePartnerUserPersonalData.
@@ -38,6 +42,9 @@ func ErasePartnerUserPersonalDataHandler(d Deps) Handler[ErasePartnerUserPersona
 				return PersonalDataErased{}, err
 			}
 			if _, ok := p.EraseUser(c.UserID, "", "", d.now()); !ok || !p.Exists() {
+				if c.Sweeping {
+					return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
+				}
 				return PersonalDataErased{}, fmt.Errorf("user %s of partner %s: %w", c.UserID, c.PartnerID, domain.ErrNotFound)
 			}
 			by := origin{actor: c.By.name(), at: d.now()}

@@ -8,6 +8,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // problemFor maps a command's error to its problem document: the one place
@@ -27,6 +28,10 @@ func problemFor(err error) *kit.Problem {
 		return kit.Invalid(fields...)
 	case errors.As(err, &rule):
 		return kit.NewProblem(http.StatusUnprocessableEntity, rule.Code, rule.Detail)
+	case errors.Is(err, personal.ErrErased):
+		// A command reached for a person whose key is gone (one its own
+		// rules did not refuse first): nothing can be written for them.
+		return kit.NewProblem(http.StatusUnprocessableEntity, "user-erased", "the person's personal data was erased")
 	case errors.Is(err, domain.ErrNotFound):
 		return kit.NewProblem(http.StatusNotFound, "not-found", err.Error())
 	case errors.Is(err, domain.ErrForbidden):

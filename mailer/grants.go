@@ -18,15 +18,19 @@ import (
 // announceGrants claims one email to each global admin and admin agent
 // the grantee has when the event is applied, for each partner whose
 // orders it may now see: the source of a grant, or (previous set) the
-// sources of the grants it took over from the partner it replaced. The
-// event's own row in mail_sent marks it as handled, so a replay mails
+// sources of the grants it took over from the partner it replaced. A user
+// whose key is erased is left out, also before the erasure's event comes
+// (the mailer's copy of their address goes only then). The event's own
+// row in mail_sent marks it as handled, so a replay mails
 // nobody, not even a user added since; each email's row (recipientKey)
 // holds its outcome. A grant revoked before the mailer got to it is still
 // announced: it happened.
 func (c *Consumer) announceGrants(ctx context.Context, tx pgx.Tx, env event.Envelope, accountID, grantee, previous uuid.UUID, sources ...uuid.UUID) ([]pending, error) {
 	rows, _ := tx.Query(ctx, `
-		SELECT user_id, email, first_name, last_name FROM mail_partner_users
-		WHERE partner_id = $1 AND roles && $2::text[] ORDER BY user_id`, grantee, grantRecipientRoles)
+		SELECT user_id, email, first_name, last_name FROM mail_partner_users u
+		WHERE partner_id = $1 AND roles && $2::text[]
+		  AND NOT EXISTS (SELECT FROM personal_keys k WHERE k.subject_id = u.user_id AND k.erased_at IS NOT NULL)
+		ORDER BY user_id`, grantee, grantRecipientRoles)
 	users, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (partnerUser, error) {
 		var u partnerUser
 		err := row.Scan(&u.id, &u.email, &u.firstName, &u.lastName)

@@ -24,6 +24,9 @@ var integrationAuthz = map[string][]probe{
 	"POST /v1/accounts/{accountId}/webhooks/{webhookId}/resume": {{want: domainAdmin, req: func(f *fixture) request {
 		return request{vars: map[string]string{"webhookId": f.hook()}}
 	}}},
+	"POST /v1/accounts/{accountId}/webhooks/{webhookId}/secret": {{want: domainAdmin, req: func(f *fixture) request {
+		return request{vars: map[string]string{"webhookId": f.hook()}}
+	}}},
 }
 
 // hook registers a webhook in the account under test and returns its id.

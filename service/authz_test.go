@@ -122,7 +122,12 @@ var authzTable = map[string][]probe{
 		r.body = map[string]any{"roles": []string{"helpdesk_agent"}}
 		return r
 	}}},
-	"DELETE /v1/partners/{partnerId}/users/{userId}":                  {{want: partnerOperator("200"), req: partnerUser}},
+	"DELETE /v1/partners/{partnerId}/users/{userId}": {{want: partnerOperator("200"), req: partnerUser}},
+	"POST /v1/partners/{partnerId}/users/{userId}/erasure": {{want: operatorOnly, req: func(f *fixture) request {
+		r := partnerUser(f)
+		r.body = map[string]any{"reason": "verified request"}
+		return r
+	}}},
 	"GET /v1/partners/{partnerId}":                                    {{want: partnerOperator("200"), req: partnerA}},
 	"GET /v1/partners/{partnerId}/accounts":                           {{want: partnerOperator("200"), req: partnerA}},
 	"GET /v1/partners/{partnerId}/accounts/{accountId}/subscriptions": {{want: partnerOperator("200"), req: partnerA}},

@@ -85,3 +85,49 @@ func TestSweeper_finishes_a_partner_users_erasure(t *testing.T) {
 		t.Fatalf("the partner's stream ends with %s %s", last.Type, last.Data)
 	}
 }
+
+// While a partner user's erasure is half done (the key gone, the event to
+// come), a grant to their partner is announced to the others only: the
+// mailer's copy of their address stays until the event.
+func TestErasure_half_done_partner_user_is_not_mailed_a_grant(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	a, aAdmin := h.partner("Alpha Erasure", "ann.erasure@alpha.example")
+	b, _ := h.partner("Beta Erasure", "ben.erasure@beta.example")
+	const email = "half.mailed@alpha.example"
+	id, _ := h.partnerMember(a, aAdmin, email, "admin_agent")
+	h.serve(accountID, a)
+	h.serve(accountID, b)
+	waitFor(t, "the mailer to know the partner's users", 10*time.Second, func() bool {
+		var n int
+		_ = h.svc.Pool().QueryRow(context.Background(), `SELECT count(*) FROM mail_partner_users WHERE user_id = $1`, id).Scan(&n)
+		return n == 1
+	})
+	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), uuid.MustParse(id),
+		partner.Stream(uuid.MustParse(a)), "op-half", "verified request #9"); err != nil {
+		t.Fatal(err)
+	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/partner-visibility/grants", admin,
+		map[string]any{"granteePartnerId": a, "sourcePartnerId": b})
+	h.mailTo("ann.erasure@alpha.example")
+	var outcome string
+	if err := h.svc.Pool().QueryRow(context.Background(),
+		`SELECT outcome FROM mail_sent WHERE outcome LIKE 'one email a recipient%'`).Scan(&outcome); err != nil || outcome != "one email a recipient: 1" {
+		t.Fatalf("the grant's emails: %q (%v), want one, to the partner's admin only", outcome, err)
+	}
+}
+
+// Nothing is assigned to a partner user whose personal data was erased:
+// a rule answer, not a failure to seal for them.
+func TestErasure_erased_partner_user_gets_no_benefit(t *testing.T) {
+	h := start(t, options{})
+	partnerID, admin := h.partner("Litware Assign", "lee.assign@litware.example")
+	op := h.token("op-erase", "ops@bizcenter.example", true)
+	bo, _ := h.partnerMember(partnerID, admin, "bo.assign@litware.example", "sales_agent")
+	p := h.buyPack(partnerID, admin)
+	h.must(http.StatusOK, "POST", "/v1/partners/"+partnerID+"/users/"+bo+"/erasure", op, map[string]any{"reason": "verified request #2"})
+	code, body := h.call("POST", p.benefits["visual_studio"]+"/assignees", admin, map[string]any{"userId": bo})
+	if code != http.StatusUnprocessableEntity || body["type"] != "https://bizcenter.dev/problems/user-erased" {
+		t.Fatalf("assigning Visual Studio to an erased partner user: %d %v", code, body)
+	}
+}

@@ -156,7 +156,7 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 		var res commands.PersonalDataErased
 		if id, ok := strings.CutPrefix(h.stream, "partner-"); ok && s.ErasePartnerUser != nil {
 			partnerID, perr := uuid.Parse(id)
-			res, err = s.ErasePartnerUser.Handle(ctx, commands.ErasePartnerUserPersonalData{By: by, PartnerID: partnerID, UserID: h.user, Reason: h.reason})
+			res, err = s.ErasePartnerUser.Handle(ctx, commands.ErasePartnerUserPersonalData{By: by, PartnerID: partnerID, UserID: h.user, Reason: h.reason, Sweeping: true})
 			err = errors.Join(perr, err)
 		} else {
 			res, err = s.Erase.Handle(ctx, commands.ErasePersonalData{By: by, UserID: h.user, Reason: h.reason, OwnAccount: true})

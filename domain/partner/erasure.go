@@ -38,3 +38,7 @@ func (p *Partner) EraseUser(id uuid.UUID, by, reason string, at time.Time) (e *U
 	}
 	return &UserPersonalDataErased{PartnerID: p.id, UserID: id, ErasedBy: by, Reason: reason, ErasedAt: at}, true
 }
+
+// Erased reports whether the personal data of the partner's user id was
+// erased: nothing may be sealed for them any more.
+func (p *Partner) Erased(id uuid.UUID) bool { return p.people[id] }
