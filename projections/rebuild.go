@@ -52,7 +52,8 @@ func RollBack(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 }
 
 func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, purpose string, progress Progress) (Active, error) {
-	schema, err := startBuild(ctx, pool, p, purpose)
+	tables, indexes := indexesApart(p)
+	schema, err := startBuildWith(ctx, pool, p, purpose, tables)
 	if err != nil {
 		return Active{}, err
 	}
@@ -60,6 +61,12 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 		if err := build(ctx, pool, store, p, schema, nil, progress); err != nil {
 			return Active{}, err
 		}
+		// Caught up (for now): the indexes readers need, before readers
+		// may come.
+		if err := createIndexes(ctx, pool, schema, indexes); err != nil {
+			return Active{}, err
+		}
+		indexes = ""
 		old, switched, err := switchTo(ctx, pool, store, p, schema)
 		if err != nil {
 			return Active{}, err
@@ -78,9 +85,14 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 
 // startBuild creates the schema and tables of a new build.
 func startBuild(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose string) (string, error) {
+	return startBuildWith(ctx, pool, p, purpose, p.Schema())
+}
+
+// startBuildWith is startBuild running ddl (p's Schema, or part of it).
+func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose, ddl string) (string, error) {
 	schema := schemaName(p)
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if err := createTables(ctx, tx, p, schema); err != nil {
+		if err := createTables(ctx, tx, schema, ddl); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO projection_builds (schema_name, name, version, purpose) VALUES ($1, $2, $3, $4)`,

@@ -31,6 +31,11 @@ func (Users) Version() int { return 5 } // 5: rm_user_counts
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }
 
+// IndexesServeReadsOnly: its writes find users by id and accounts by id
+// (primary keys); the indexes of users.sql serve the read API and the
+// sweeper (see ReadIndexes).
+func (Users) IndexesServeReadsOnly() {}
+
 // Tables are what readers read.
 func (Users) Tables() []string {
 	return []string{"rm_accounts", "rm_users", "rm_user_history", "rm_user_counts"}

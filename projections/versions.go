@@ -84,7 +84,7 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned) (Active, bool,
 		return Active{}, false, err
 	}
 	a = Active{Schema: schemaName(p), Version: p.Version()}
-	if err := createTables(ctx, tx, p, a.Schema); err != nil {
+	if err := createTables(ctx, tx, a.Schema, p.Schema()); err != nil {
 		return Active{}, false, err
 	}
 	if err := publish(ctx, tx, p, a); err != nil {
@@ -100,8 +100,8 @@ func schemaName(p Versioned) string {
 	return "rm_" + p.Name() + "_v" + strconv.Itoa(p.Version()) + "_" + hex.EncodeToString(b)
 }
 
-// createTables makes a build's schema and tables.
-func createTables(ctx context.Context, tx pgx.Tx, p Versioned, schema string) error {
+// createTables makes a build's schema and runs ddl in it.
+func createTables(ctx context.Context, tx pgx.Tx, schema, ddl string) error {
 	ident := pgx.Identifier{schema}.Sanitize()
 	if _, err := tx.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
 		return fmt.Errorf("create %s: %w", schema, err)
@@ -109,7 +109,7 @@ func createTables(ctx context.Context, tx pgx.Tx, p Versioned, schema string) er
 	if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+ident+`, public`); err != nil {
 		return err
 	}
-	if _, err := tx.Exec(ctx, p.Schema()); err != nil {
+	if _, err := tx.Exec(ctx, ddl); err != nil {
 		return fmt.Errorf("create tables of %s: %w", schema, err)
 	}
 	_, err := tx.Exec(ctx, `RESET search_path`)

@@ -1,0 +1,70 @@
+package projections
+
+import (
+	"context"
+	"slices"
+	"strings"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// A rebuild of the users read model starts without its readers' indexes
+// and switches in with every one of them, as a build made whole has.
+func TestRebuild_switches_in_with_the_indexes_it_deferred(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	for i := range 3 {
+		e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "r" + string(rune('a'+i)) + "@example.com", Roles: []user.Role{user.AccountViewer}}
+		data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}}); err != nil {
+			t.Fatal(err)
+		}
+	}
+	tables, indexes := indexesApart(Users{})
+	if strings.Contains(tables, "CREATE INDEX") || strings.Count(indexes, "CREATE INDEX") != strings.Count(Users{}.Schema(), "CREATE INDEX") ||
+		!strings.Contains(tables, "CREATE TRIGGER rm_user_counts_insert") {
+		t.Fatalf("split wrongly:\n%s\n--\n%s", tables, indexes)
+	}
+	whole, err := startBuild(ctx, pool, Users{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, err := Rebuild(ctx, pool, store, Users{}, nil)
+	if err != nil {
+		t.Fatal(err)
+	}
+	want, got := indexDefs(ctx, t, pool, whole), indexDefs(ctx, t, pool, a.Schema)
+	if len(want) < 8 || !slices.Equal(got, want) {
+		t.Fatalf("the rebuilt build's indexes:\n%s\nwant those of a whole build:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rm_users`).Scan(&n); err != nil || n != 3 {
+		t.Fatalf("%d users (%v), want 3", n, err)
+	}
+}
+
+// indexDefs are a build's index definitions, its schema name left out.
+func indexDefs(ctx context.Context, t *testing.T, pool *pgxpool.Pool, schema string) []string {
+	t.Helper()
+	rows, err := pool.Query(ctx, `SELECT replace(indexdef, $1, 'S') FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, schema)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var defs []string
+	for rows.Next() {
+		var d string
+		if err := rows.Scan(&d); err != nil {
+			t.Fatal(err)
+		}
+		defs = append(defs, d)
+	}
+	return defs
+}
