@@ -12,7 +12,6 @@ import (
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/eventstore"
-	"github.com/bizcenter/bizcenter/mailer"
 )
 
 // registerPartner appends a partner organization and returns its id.
@@ -106,12 +105,7 @@ func TestConsumer_mails_a_visibility_grant_once_to_each_admin_of_the_grantee(t *
 	// since the grant was not told of it then and is not told now.
 	h.addPartnerUser(grantee, "late@adatum.example", partner.GlobalAdmin)
 	h.settle()
-	h.stopEngine()
-	if _, err := h.pool.Exec(context.Background(), `DELETE FROM projection_checkpoints WHERE name = $1`, mailer.Name); err != nil {
-		t.Fatal(err)
-	}
-	h.start()
-	h.settle()
+	h.replay()
 	if n := len(h.files()); n != 3 {
 		t.Fatalf("replay sent mail again: %d files", n)
 	}
@@ -185,12 +179,7 @@ func TestConsumer_mails_the_grants_a_new_channel_partner_inherits(t *testing.T) 
 	}
 
 	// Replay: nothing is mailed again.
-	h.stopEngine()
-	if _, err := h.pool.Exec(context.Background(), `DELETE FROM projection_checkpoints WHERE name = $1`, mailer.Name); err != nil {
-		t.Fatal(err)
-	}
-	h.start()
-	h.settle()
+	h.replay()
 	if n := len(h.files()); n != 2 {
 		t.Fatalf("replay sent mail again: %d files", n)
 	}
