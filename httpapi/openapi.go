@@ -65,7 +65,7 @@ func operation(r kit.Route) map[string]any {
 		op["security"] = []map[string]any{{"bearer": []string{}}}
 	}
 	if r.Request != nil {
-		op["requestBody"] = map[string]any{"required": true, "content": map[string]any{
+		op["requestBody"] = map[string]any{"required": !r.OptionalBody, "content": map[string]any{
 			"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Request))},
 		}}
 	}

@@ -28,11 +28,15 @@ func indexesApart(p Versioned) (tables, indexes string) {
 		return p.Schema(), ""
 	}
 	var keep, later []string
+	inBody := false // inside a $$-quoted function body
 	for _, line := range strings.Split(p.Schema(), "\n") {
 		s := strings.TrimSpace(line)
-		if strings.HasPrefix(s, "CREATE INDEX ") && strings.HasSuffix(s, ";") {
+		if !inBody && strings.HasPrefix(s, "CREATE INDEX ") && strings.HasSuffix(s, ";") {
 			later = append(later, s)
 			continue
+		}
+		if strings.Count(line, "$$")%2 == 1 {
+			inBody = !inBody
 		}
 		keep = append(keep, line)
 	}

@@ -68,3 +68,22 @@ func indexDefs(ctx context.Context, t *testing.T, pool *pgxpool.Pool, schema str
 	}
 	return defs
 }
+
+// withIndexInBody is a projector whose schema has a CREATE INDEX line
+// inside a function body: it stays where it is.
+type withIndexInBody struct{ Users }
+
+func (withIndexInBody) Schema() string {
+	return "CREATE TABLE t (id int PRIMARY KEY, v int);\n" +
+		"CREATE INDEX ON t (v);\n" +
+		"CREATE FUNCTION f() RETURNS void LANGUAGE plpgsql AS $$\nBEGIN\n" +
+		"CREATE INDEX ON t (id, v);\n" +
+		"END $$;\n"
+}
+
+func TestIndexesApart_leaves_function_bodies_whole(t *testing.T) {
+	tables, indexes := indexesApart(withIndexInBody{})
+	if indexes != "CREATE INDEX ON t (v);" || !strings.Contains(tables, "BEGIN\nCREATE INDEX ON t (id, v);\nEND $$;") {
+		t.Fatalf("split:\n%s\n--\n%s", tables, indexes)
+	}
+}

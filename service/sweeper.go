@@ -154,10 +154,18 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	for _, h := range found {
 		by := commands.Actor{Subject: h.by, Operator: true}
 		var res commands.PersonalDataErased
-		if id, ok := strings.CutPrefix(h.stream, "partner-"); ok && s.ErasePartnerUser != nil {
+		if id, ok := strings.CutPrefix(h.stream, "partner-"); ok {
+			// Never the account path: it would mark the key finished, as
+			// one with no account user behind it, without the event.
 			partnerID, perr := uuid.Parse(id)
-			res, err = s.ErasePartnerUser.Handle(ctx, commands.ErasePartnerUserPersonalData{By: by, PartnerID: partnerID, UserID: h.user, Reason: h.reason, Sweeping: true})
-			err = errors.Join(perr, err)
+			switch {
+			case perr != nil:
+				err = fmt.Errorf("erasure stream %q: %w", h.stream, perr)
+			case s.ErasePartnerUser == nil:
+				err = errors.New("partners' users' erasures are not swept here")
+			default:
+				res, err = s.ErasePartnerUser.Handle(ctx, commands.ErasePartnerUserPersonalData{By: by, PartnerID: partnerID, UserID: h.user, Reason: h.reason, Sweeping: true})
+			}
 		} else {
 			res, err = s.Erase.Handle(ctx, commands.ErasePersonalData{By: by, UserID: h.user, Reason: h.reason, OwnAccount: true})
 		}

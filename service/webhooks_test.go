@@ -226,4 +226,23 @@ func TestWebhooks_a_rotated_secret_signs_beside_the_new_one_until_it_ends(t *tes
 	if w := h.webhook(account, admin, id); w["previousSecretExpiresAt"] != nil || w["secret"] != nil {
 		t.Fatalf("listed as %v", w)
 	}
+
+	// The body may be left out however it is sent: empty and chunked too.
+	pr, pw := io.Pipe()
+	go func() { time.Sleep(300 * time.Millisecond); pw.Close() }() // the client gives up waiting: chunked
+	req, _ := http.NewRequest(http.MethodPost, h.url+rotate, pr)
+	req.Header.Set("Authorization", "Bearer "+admin)
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	b, _ := io.ReadAll(resp.Body)
+	resp.Body.Close()
+	if resp.StatusCode != http.StatusOK {
+		t.Fatalf("a rotation with an empty chunked body: %d %s", resp.StatusCode, b)
+	}
+	op := h.must(http.StatusOK, "GET", "/v1/openapi.json", "", nil)["paths"].(map[string]any)["/v1/accounts/{accountId}/webhooks/{webhookId}/secret"]
+	if rb := op.(map[string]any)["post"].(map[string]any)["requestBody"].(map[string]any); rb["required"] != false {
+		t.Fatalf("the OpenAPI document requires the rotation's body: %v", rb)
+	}
 }

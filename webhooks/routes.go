@@ -22,7 +22,8 @@ import (
 )
 
 // Endpoint is a registered webhook as its account's administrators see
-// it; the secret is shown once, when it is registered.
+// it; the secret is shown once, in the answer that made it (registration
+// or rotation).
 type Endpoint struct {
 	WebhookID           string     `json:"webhookId"`
 	URL                 string     `json:"url"`
@@ -84,7 +85,7 @@ func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) []kit.Route {
 			Summary: "Remove a webhook and its pending deliveries", Handler: r.admin(r.remove)},
 		{Method: http.MethodPost, Path: base + "/{webhookId}/secret", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary: "Rotate the webhook's signing secret: the answer holds the new one, shown once; deliveries are signed with the current one too for previousValidSeconds (default a day)",
-			Request: rotation{}, Response: Endpoint{}, Handler: r.admin(r.rotate)},
+			Request: rotation{}, OptionalBody: true, Response: Endpoint{}, Handler: r.admin(r.rotate)},
 		{Method: http.MethodPost, Path: base + "/{webhookId}/resume", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary: "Resume a paused webhook: its pending deliveries are tried again at once, in order", Response: Endpoint{},
 			Handler: r.admin(r.resume)},
@@ -182,11 +183,9 @@ func (r *routes) rotate(w http.ResponseWriter, req *http.Request, account uuid.U
 		return
 	}
 	var b rotation
-	if req.ContentLength != 0 {
-		if problem := kit.DecodeJSON(req, &b); problem != nil {
-			kit.WriteProblem(w, problem)
-			return
-		}
+	if problem := kit.DecodeOptionalJSON(req, &b); problem != nil {
+		kit.WriteProblem(w, problem)
+		return
 	}
 	keep := defaultPreviousValid
 	if b.PreviousValidSeconds != nil {
@@ -196,12 +195,17 @@ func (r *routes) rotate(w http.ResponseWriter, req *http.Request, account uuid.U
 		kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "previousValidSeconds", Reason: "0 to 604800 seconds"}))
 		return
 	}
+	// Of rotations at once, the last one wins (as any change of a
+	// setting); each answers with its own secret and, from the same
+	// statement, when the one it replaced stops signing.
 	secret := newSecret()
-	tag, err := r.pool.Exec(req.Context(), `
+	var until time.Time
+	err := r.pool.QueryRow(req.Context(), `
 		UPDATE webhook_endpoints
 		   SET previous_secret = secret, previous_secret_until = now() + make_interval(secs => $3), secret = $4
-		 WHERE id = $1 AND account_id = $2`, id, account, keep, secret)
-	if err == nil && tag.RowsAffected() == 0 {
+		 WHERE id = $1 AND account_id = $2
+		RETURNING previous_secret_until`, id, account, keep, secret).Scan(&until)
+	if errors.Is(err, pgx.ErrNoRows) {
 		err = ErrNotFound
 	}
 	var items []Endpoint
@@ -213,7 +217,10 @@ func (r *routes) rotate(w http.ResponseWriter, req *http.Request, account uuid.U
 		return
 	}
 	e := items[0]
-	e.Secret = secret
+	e.Secret, e.PreviousSecretExpiresAt = secret, nil
+	if keep > 0 {
+		e.PreviousSecretExpiresAt = &until
+	}
 	kit.WriteJSON(w, http.StatusOK, e)
 }
 

@@ -1,6 +1,7 @@
 package kit
 
 import (
+	"bufio"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -67,4 +68,16 @@ func jsonKind(goKind string) string {
 	default:
 		return "number"
 	}
+}
+
+// DecodeOptionalJSON is DecodeJSON for a body that may be left out: an
+// empty body (whatever its Content-Length says, chunked included) leaves
+// dst as it is.
+func DecodeOptionalJSON(r *http.Request, dst any) *Problem {
+	body := bufio.NewReader(http.MaxBytesReader(nil, r.Body, MaxBody))
+	if _, err := body.Peek(1); errors.Is(err, io.EOF) {
+		return nil
+	}
+	r.Body = io.NopCloser(body)
+	return DecodeJSON(r, dst)
 }

@@ -25,6 +25,8 @@ type Route struct {
 	// document describes (nil: no body).
 	Request  any
 	Response any
+	// OptionalBody: the request body may be left out (defaults apply).
+	OptionalBody bool
 	// Query lists query parameters: name -> description.
 	Query map[string]string
 	// Statuses lists the answers other than the success one.
