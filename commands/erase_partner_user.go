@@ -3,10 +3,12 @@ package commands
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/partner"
 )
 
@@ -47,23 +49,13 @@ func ErasePartnerUserPersonalDataHandler(d Deps) Handler[ErasePartnerUserPersona
 				}
 				return PersonalDataErased{}, fmt.Errorf("user %s of partner %s: %w", c.UserID, c.PartnerID, domain.ErrNotFound)
 			}
-			by := origin{actor: c.By.name(), at: d.now()}
-			firstBy, firstReason, err := d.Personal.Erase(ctx, c.UserID, stream, by.actor, reason)
-			if err != nil {
-				return PersonalDataErased{}, err
-			}
-			answer := PersonalDataErased{Position: l.answered()}
-			if erased, _ := p.EraseUser(c.UserID, firstBy, firstReason, by.at); erased != nil {
-				res, err := save(ctx, d, stream, l, by, *erased)
-				if err != nil {
-					return PersonalDataErased{}, err
-				}
-				answer = PersonalDataErased{Position: res.Position, Appended: true}
-			}
-			// As ErasePersonalData: should the mark fail, the sweeper runs
-			// the erasure again, which appends nothing more.
-			_ = d.Personal.Recorded(ctx, c.UserID)
-			return answer, nil
+			return d.erase(ctx, c.UserID, stream, l, origin{actor: c.By.name(), at: d.now()}, reason,
+				func(firstBy, firstReason string, at time.Time) event.Event {
+					if e, _ := p.EraseUser(c.UserID, firstBy, firstReason, at); e != nil {
+						return *e
+					}
+					return nil
+				})
 		})
 	})
 }

@@ -5,10 +5,12 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -56,26 +58,13 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			if !u.Exists() || (u.Account() != c.AccountID && !c.OwnAccount) {
 				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
-			by := origin{actor: c.By.name(), at: d.now()}
-			// An erasure that stopped before its event is finished under
-			// the name and reason of the one that destroyed the key.
-			firstBy, firstReason, err := d.Personal.Erase(ctx, c.UserID, user.Stream(c.UserID), by.actor, reason)
-			if err != nil {
-				return PersonalDataErased{}, err
-			}
-			answer := PersonalDataErased{Position: l.answered()}
-			if erased := u.Erase(firstBy, firstReason, by.at); erased != nil {
-				res, err := save(ctx, d, user.Stream(c.UserID), l, by, *erased)
-				if err != nil {
-					return PersonalDataErased{}, err
-				}
-				answer = PersonalDataErased{Position: res.Position, Appended: true}
-			}
-			// The erasure is done either way: should the mark fail, the
-			// sweeper runs it again later, which appends nothing more and
-			// marks it then.
-			_ = d.Personal.Recorded(ctx, c.UserID)
-			return answer, nil
+			return d.erase(ctx, c.UserID, user.Stream(c.UserID), l, origin{actor: c.By.name(), at: d.now()}, reason,
+				func(firstBy, firstReason string, at time.Time) event.Event {
+					if e := u.Erase(firstBy, firstReason, at); e != nil {
+						return *e
+					}
+					return nil
+				})
 		})
 	})
 }
@@ -94,4 +83,29 @@ func (d Deps) erasable(by Actor, reason string) (string, error) {
 		return "", errors.New("erasing personal data: no key store")
 	}
 	return reason, nil
+}
+
+// erase destroys the subject's key, noting the stream its erasure goes
+// to, then appends to that stream, read at l, the event record makes of
+// the erasure (nil: recorded already), and marks the key recorded. An
+// erasure that stopped before its event is finished under the name and
+// reason of the one that destroyed the key (firstBy, firstReason).
+func (d Deps) erase(ctx context.Context, subject uuid.UUID, stream string, l loaded, by origin, reason string,
+	record func(firstBy, firstReason string, at time.Time) event.Event) (PersonalDataErased, error) {
+	firstBy, firstReason, err := d.Personal.Erase(ctx, subject, stream, by.actor, reason)
+	if err != nil {
+		return PersonalDataErased{}, err
+	}
+	answer := PersonalDataErased{Position: l.answered()}
+	if e := record(firstBy, firstReason, by.at); e != nil {
+		res, err := save(ctx, d, stream, l, by, e)
+		if err != nil {
+			return PersonalDataErased{}, err
+		}
+		answer = PersonalDataErased{Position: res.Position, Appended: true}
+	}
+	// The erasure is done either way: should the mark fail, the sweeper
+	// runs it again later, which appends nothing more and marks it then.
+	_ = d.Personal.Recorded(ctx, subject)
+	return answer, nil
 }
