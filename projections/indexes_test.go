@@ -7,6 +7,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/domain/event"
@@ -85,5 +86,60 @@ func TestIndexesApart_leaves_function_bodies_whole(t *testing.T) {
 	tables, indexes := indexesApart(withIndexInBody{})
 	if indexes != "CREATE INDEX ON t (v);" || !strings.Contains(tables, "BEGIN\nCREATE INDEX ON t (id, v);\nEND $$;") {
 		t.Fatalf("split:\n%s\n--\n%s", tables, indexes)
+	}
+}
+
+// The users projector opts into ReadIndexes: none of its writes may need
+// an index a rebuild creates only at the end (each would scan the table
+// for every event, and a rebuild would take time quadratic in the users).
+// With sequential scans priced out, a write that finds no other index
+// still plans one.
+func TestUsers_writes_need_none_of_the_indexes_a_rebuild_defers(t *testing.T) {
+	ctx, pool, _ := storeFixture(t)
+	tables, _ := indexesApart(Users{})
+	schema, err := startBuildWith(ctx, pool, Users{}, "test", tables)
+	if err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx) //nolint:errcheck // read only
+	if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := tx.Exec(ctx, `SET LOCAL enable_seqscan = off`); err != nil {
+		t.Fatal(err)
+	}
+	planned := 0
+	for _, typ := range event.Types() {
+		zero, _ := event.Zero(typ)
+		q := &pgx.Batch{}
+		Users{}.Apply(q, event.Envelope{Event: zero})
+		for _, qq := range q.QueuedQueries {
+			rows, err := tx.Query(ctx, "EXPLAIN "+qq.SQL, qq.Arguments...)
+			if err != nil {
+				t.Fatalf("%s: %v", typ, err)
+			}
+			var plan []string
+			for rows.Next() {
+				var line string
+				if err := rows.Scan(&line); err != nil {
+					t.Fatal(err)
+				}
+				plan = append(plan, line)
+			}
+			if rows.Err() != nil {
+				t.Fatalf("%s: %v", typ, rows.Err())
+			}
+			if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan") {
+				t.Errorf("%s: %s\nscans a table:\n%s", typ, qq.SQL, p)
+			}
+			planned++
+		}
+	}
+	if planned < 8 {
+		t.Fatalf("only %d statements planned", planned)
 	}
 }
