@@ -34,7 +34,11 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 // AddProjector runs a projector under its permanent name.
 func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	written := writtenTypes(p)
-	e.AddConsumer(p.Name(), Handler(pool, p, written))
+	h := Handler(pool, p, written)
+	if _, ok := p.(ReadIndexes); ok {
+		h = indexesWhenCaughtUp(pool, e.feed, p, h)
+	}
+	e.AddConsumer(p.Name(), h)
 	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
 		OpenAhead: true, Version: p.Version()})
 }
@@ -109,7 +113,7 @@ func (e *Engine) IsRunning() bool { return e.router.IsRunning() }
 // advancing, meanwhile). Run it before Run.
 func (e *Engine) Prepare(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, log *slog.Logger, ps ...Versioned) error {
 	for _, p := range ps {
-		active, newer, err := Ensure(ctx, pool, p)
+		active, newer, err := EnsureOver(ctx, pool, store, p)
 		if err != nil {
 			return fmt.Errorf("projector %s: %w", p.Name(), err)
 		}

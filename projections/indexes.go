@@ -2,19 +2,25 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"strings"
 
+	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // ReadIndexes is a Versioned projector whose plain secondary indexes
 // (CREATE INDEX, one statement a line in its Schema) serve readers only:
-// its writes find rows by primary key or unique constraint. A rebuild
+// its writes find rows by primary key or unique constraint. A new build
 // then creates those indexes once, when it has caught up, instead of
 // keeping them row by row from the start of the log: for the users read
-// model they were a third of a cold pass's time.
+// model they were a third of a cold pass's time. A rebuild creates them
+// before its switch; a first build made over a log that holds events
+// (EnsureOver), which readers read while the engine catches it up, when
+// the engine finds no event after a batch (see indexesWhenCaughtUp),
+// recorded meanwhile in projection_pending_indexes.
 type ReadIndexes interface {
 	Versioned
 	IndexesServeReadsOnly()
@@ -57,4 +63,69 @@ func createIndexes(ctx context.Context, pool *pgxpool.Pool, schema, indexes stri
 		}
 		return nil
 	})
+}
+
+// indexesWhenCaughtUp runs h, a projector's handler, and after a batch
+// beyond which the log holds no event, creates the indexes its first
+// build deferred, if any are pending; then it looks no more. (Until then
+// each batch costs a read of one event; a catch-up can end on a full
+// batch, so the size of a batch cannot tell.) CREATE INDEX lets readers
+// read meanwhile; the projector's next batch waits for it (seconds, once).
+func indexesWhenCaughtUp(pool *pgxpool.Pool, feed *Feed, p Versioned, h message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
+	done := false
+	return func(msg *message.Message) error {
+		if err := h(msg); err != nil || done {
+			return err
+		}
+		b, err := DecodeBatch(msg)
+		if err != nil {
+			return nil
+		}
+		ctx := msg.Context()
+		if next, err := feed.store.ReadAll(ctx, b.Through, 1); err != nil || len(next) > 0 {
+			return nil // more to come (or not known): after a later batch
+		}
+		done, err = createPendingIndexes(ctx, pool, p)
+		if err != nil {
+			return fmt.Errorf("projector %s: %w", p.Name(), err)
+		}
+		return nil
+	}
+}
+
+// createPendingIndexes creates the indexes pending for p's active build,
+// if any, and reports whether none are left. The pending row is locked
+// until the indexes are made, so two instances never make them twice.
+func createPendingIndexes(ctx context.Context, pool *pgxpool.Pool, p Versioned) (bool, error) {
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		var schema, ddl string
+		err := tx.QueryRow(ctx, `
+			SELECT i.schema_name, i.ddl FROM projection_versions v
+			  JOIN projection_pending_indexes i ON i.schema_name = v.active_schema
+			 WHERE v.name = $1
+			   FOR UPDATE OF i`, p.Name()).Scan(&schema, &ddl)
+		if errors.Is(err, pgx.ErrNoRows) {
+			return nil
+		}
+		if err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+pgx.Identifier{schema}.Sanitize()+`, public`); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, ddl); err != nil {
+			return fmt.Errorf("create the indexes of %s: %w", schema, err)
+		}
+		_, err = tx.Exec(ctx, `DELETE FROM projection_pending_indexes WHERE schema_name = $1`, schema)
+		return err
+	})
+	return err == nil, err
+}
+
+// PendingIndexes counts the builds whose deferred indexes are still to be
+// made (for operators' status, and for a benchmark to wait for).
+func PendingIndexes(ctx context.Context, db queryRower) (int, error) {
+	var n int
+	err := db.QueryRow(ctx, `SELECT count(*) FROM projection_pending_indexes`).Scan(&n)
+	return n, err
 }

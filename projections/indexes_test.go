@@ -5,6 +5,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -141,5 +142,78 @@ func TestUsers_writes_need_none_of_the_indexes_a_rebuild_defers(t *testing.T) {
 	}
 	if planned < 8 {
 		t.Fatalf("only %d statements planned", planned)
+	}
+}
+
+// A first build starts without its readers' indexes, and the engine
+// makes them once it has caught the build up with the log: the build then
+// has every index of a build made whole, and none are pending.
+func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	var last eventstore.Position
+	for i := range 5 {
+		e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "c" + string(rune('a'+i)) + "@example.com", Roles: []user.Role{user.AccountViewer}}
+		data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+		if err != nil {
+			t.Fatal(err)
+		}
+		res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
+		if err != nil {
+			t.Fatal(err)
+		}
+		last = res.Position
+	}
+	a, _, err := EnsureOver(ctx, pool, store, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := PendingIndexes(ctx, pool); err != nil || n != 1 {
+		t.Fatalf("pending after Ensure: %d (%v), want 1", n, err)
+	}
+	whole, err := startBuild(ctx, pool, Users{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := indexDefs(ctx, t, pool, a.Schema); len(got) >= len(indexDefs(ctx, t, pool, whole)) {
+		t.Fatalf("a first build started with its readers' indexes: %v", got)
+	}
+	engine := testEngine(t, store, pool, 10*time.Millisecond)
+	// Every batch full: a catch-up that ends on a full batch, the log then
+	// idle, still ends with the indexes made.
+	engine.feed.BatchSize = 1
+	engine.AddProjector(pool, Users{})
+	go func() { _ = engine.Run(ctx) }()
+	<-engine.Running()
+	deadline := time.Now().Add(10 * time.Second)
+	for {
+		at, err := LiveCheckpoint(ctx, pool, Users{}.Name())
+		n, perr := PendingIndexes(ctx, pool)
+		if err == nil && perr == nil && !at.Less(last) && n == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("at %s of %s, %d pending (%v, %v)", at, last, n, err, perr)
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	if got, want := indexDefs(ctx, t, pool, a.Schema), indexDefs(ctx, t, pool, whole); !slices.Equal(got, want) {
+		t.Fatalf("the caught up build's indexes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+}
+
+// Over an empty log a first build is made whole: no batch would come for
+// the engine to make its indexes after.
+func TestEnsureOver_an_empty_log_defers_nothing(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	a, _, err := EnsureOver(ctx, pool, store, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	whole, err := startBuild(ctx, pool, Users{}, "test")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if n, err := PendingIndexes(ctx, pool); err != nil || n != 0 || !slices.Equal(indexDefs(ctx, t, pool, a.Schema), indexDefs(ctx, t, pool, whole)) {
+		t.Fatalf("%d pending (%v); indexes %v", n, err, indexDefs(ctx, t, pool, a.Schema))
 	}
 }

@@ -46,7 +46,7 @@ func EngineCatchUp(ctx context.Context, store eventstore.Store, p *pgxpool.Pool,
 	if err != nil {
 		return Pass{}, err
 	}
-	if _, _, err := projections.Ensure(ctx, p, projections.Users{}); err != nil {
+	if _, _, err := projections.EnsureOver(ctx, p, store, projections.Users{}); err != nil {
 		return Pass{}, err
 	}
 	engine.AddProjector(p, projections.Users{})
@@ -55,9 +55,16 @@ func EngineCatchUp(ctx context.Context, store eventstore.Store, p *pgxpool.Pool,
 	return timed("catch-up", n, func() error {
 		go func() { _ = engine.Run(runCtx) }()
 		for {
+			// Caught up, and the indexes the build deferred made.
 			at, err := projections.LiveCheckpoint(ctx, p, projections.Users{}.Name())
-			if err != nil || !at.Less(head) {
+			if err != nil {
 				return err
+			}
+			if !at.Less(head) {
+				pending, err := projections.PendingIndexes(ctx, p)
+				if err != nil || pending == 0 {
+					return err
+				}
 			}
 			time.Sleep(5 * time.Millisecond)
 		}
