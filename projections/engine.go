@@ -20,6 +20,10 @@ type Engine struct {
 	feed     *Feed
 	monitor  *Monitor
 	advances Advances
+	// deferring are the projectors whose first builds may wait for their
+	// readers' indexes (see indexesWhenCaughtUp).
+	deferring []Versioned
+	pool      *pgxpool.Pool
 }
 
 // NewEngine makes an engine over a feed.
@@ -37,6 +41,7 @@ func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	h := Handler(pool, p, written)
 	if _, ok := p.(ReadIndexes); ok {
 		h = indexesWhenCaughtUp(pool, e.feed, p, h)
+		e.deferring, e.pool = append(e.deferring, p), pool
 	}
 	e.AddConsumer(p.Name(), h)
 	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
@@ -99,7 +104,12 @@ func DecodesNone(string) bool { return false }
 func (e *Engine) Observe(m *Monitor) { e.monitor = m }
 
 // Run blocks until ctx ends.
-func (e *Engine) Run(ctx context.Context) error { return e.router.Run(ctx) }
+func (e *Engine) Run(ctx context.Context) error {
+	if len(e.deferring) > 0 {
+		go e.makePendingIndexes(ctx)
+	}
+	return e.router.Run(ctx)
+}
 
 // Running is closed once every handler runs.
 func (e *Engine) Running() chan struct{} { return e.router.Running() }

@@ -5,10 +5,13 @@ import (
 	"errors"
 	"fmt"
 	"strings"
+	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // ReadIndexes is a Versioned projector whose plain secondary indexes
@@ -65,12 +68,16 @@ func createIndexes(ctx context.Context, pool *pgxpool.Pool, schema, indexes stri
 	})
 }
 
-// indexesWhenCaughtUp runs h, a projector's handler, and after a batch
-// beyond which the log holds no event, creates the indexes its first
-// build deferred, if any are pending; then it looks no more. (Until then
-// each batch costs a read of one event; a catch-up can end on a full
-// batch, so the size of a batch cannot tell.) CREATE INDEX lets readers
-// read meanwhile; the projector's next batch waits for it (seconds, once).
+// indexesWhenCaughtUp runs h, a projector's handler, and once it has
+// caught the build up creates the indexes its first build deferred, if
+// any are pending; then it looks no more. Caught up: after a batch that
+// was not full (the feed had no more ready), less than a batch lies ahead
+// in the log (under steady appends a caught-up projector always has a few
+// events ahead of it); after a full one, nothing does (one event read a
+// batch while catching up). An instance stopped while making them, the
+// log idle since, leaves no batch to come: the engine's periodic look
+// (makePendingIndexes) covers that. CREATE INDEX lets readers read
+// meanwhile; the projector's next batch waits for it (seconds, once).
 func indexesWhenCaughtUp(pool *pgxpool.Pool, feed *Feed, p Versioned, h message.NoPublishHandlerFunc) message.NoPublishHandlerFunc {
 	done := false
 	return func(msg *message.Message) error {
@@ -82,8 +89,13 @@ func indexesWhenCaughtUp(pool *pgxpool.Pool, feed *Feed, p Versioned, h message.
 			return nil
 		}
 		ctx := msg.Context()
-		if next, err := feed.store.ReadAll(ctx, b.Through, 1); err != nil || len(next) > 0 {
-			return nil // more to come (or not known): after a later batch
+		if len(b.Records) < feed.BatchSize && !nearHead(ctx, feed, b.Through) {
+			return nil // after a later batch
+		}
+		if len(b.Records) >= feed.BatchSize {
+			if next, err := feed.store.ReadAll(ctx, b.Through, 1); err != nil || len(next) > 0 {
+				return nil
+			}
 		}
 		done, err = createPendingIndexes(ctx, pool, p)
 		if err != nil {
@@ -122,8 +134,47 @@ func createPendingIndexes(ctx context.Context, pool *pgxpool.Pool, p Versioned) 
 	return err == nil, err
 }
 
+// pendingIndexesEvery is how often an engine looks for a caught-up first
+// build whose indexes are still pending.
+var pendingIndexesEvery = 5 * time.Second
+
+// makePendingIndexes makes, every pendingIndexesEvery, the indexes still
+// pending for a first build that is caught up with the log. The handler
+// makes them after a batch; but an instance stopped while making them,
+// the log idle since, leaves no batch to come. Any instance may make
+// them (the pending row is locked while they are made).
+func (e *Engine) makePendingIndexes(ctx context.Context) {
+	t := time.NewTicker(pendingIndexesEvery)
+	defer t.Stop()
+	for {
+		select {
+		case <-ctx.Done():
+			return
+		case <-t.C:
+		}
+		for _, p := range e.deferring {
+			var pending bool
+			if err := e.pool.QueryRow(ctx, `
+				SELECT EXISTS (SELECT FROM projection_versions v
+				  JOIN projection_pending_indexes i ON i.schema_name = v.active_schema WHERE v.name = $1)`, p.Name()).Scan(&pending); err != nil || !pending {
+				continue
+			}
+			if at, err := LiveCheckpoint(ctx, e.pool, p.Name()); err == nil && nearHead(ctx, e.feed, at) {
+				_, _ = createPendingIndexes(ctx, e.pool, p) // else at the next look, or after a batch
+			}
+		}
+	}
+}
+
+// nearHead reports whether less than a batch of the feed's lies in the
+// log after at (false when the log cannot be read now).
+func nearHead(ctx context.Context, feed *Feed, at eventstore.Position) bool {
+	next, err := feed.store.ReadAll(ctx, at, feed.BatchSize)
+	return err == nil && len(next) < feed.BatchSize
+}
+
 // PendingIndexes counts the builds whose deferred indexes are still to be
-// made (for operators' status, and for a benchmark to wait for).
+// made (for a benchmark to wait for).
 func PendingIndexes(ctx context.Context, db queryRower) (int, error) {
 	var n int
 	err := db.QueryRow(ctx, `SELECT count(*) FROM projection_pending_indexes`).Scan(&n)

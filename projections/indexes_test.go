@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -149,6 +150,16 @@ func TestUsers_writes_need_none_of_the_indexes_a_rebuild_defers(t *testing.T) {
 // makes them once it has caught the build up with the log: the build then
 // has every index of a build made whole, and none are pending.
 func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.T) {
+	// A batch short of full (within a batch of the log's end, as under
+	// steady appends), and every batch full: a catch-up that ends on a
+	// full batch, the log then idle, ends with the indexes made too
+	// (without waiting for the engine's periodic look, an hour here).
+	for _, size := range []int{2000, 1} {
+		t.Run(fmt.Sprintf("batches of %d", size), func(t *testing.T) { firstBuildCaughtUp(t, size) })
+	}
+}
+
+func firstBuildCaughtUp(t *testing.T, batchSize int) {
 	ctx, pool, store := storeFixture(t)
 	var last eventstore.Position
 	for i := range 5 {
@@ -178,9 +189,10 @@ func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.
 		t.Fatalf("a first build started with its readers' indexes: %v", got)
 	}
 	engine := testEngine(t, store, pool, 10*time.Millisecond)
-	// Every batch full: a catch-up that ends on a full batch, the log then
-	// idle, still ends with the indexes made.
-	engine.feed.BatchSize = 1
+	engine.feed.BatchSize = batchSize
+	was := pendingIndexesEvery
+	pendingIndexesEvery = time.Hour
+	t.Cleanup(func() { pendingIndexesEvery = was })
 	engine.AddProjector(pool, Users{})
 	go func() { _ = engine.Run(ctx) }()
 	<-engine.Running()
@@ -215,5 +227,45 @@ func TestEnsureOver_an_empty_log_defers_nothing(t *testing.T) {
 	}
 	if n, err := PendingIndexes(ctx, pool); err != nil || n != 0 || !slices.Equal(indexDefs(ctx, t, pool, a.Schema), indexDefs(ctx, t, pool, whole)) {
 		t.Fatalf("%d pending (%v); indexes %v", n, err, indexDefs(ctx, t, pool, a.Schema))
+	}
+}
+
+// A first build caught up with an idle log, its indexes still pending (an
+// instance stopped while making them, or the catch-up ended on a full
+// batch), gets them from the next engine with no batch to come.
+func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "idle@example.com", Roles: []user.Role{user.AccountViewer}}
+	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	a, _, err := EnsureOver(ctx, pool, store, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	// Caught up by an instance that stopped before making the indexes.
+	if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES ($1, $2, $3)`,
+		a.Schema, int64(res.Position.Commit), int64(res.Position.Prepare)); err != nil {
+		t.Fatal(err)
+	}
+	was := pendingIndexesEvery
+	pendingIndexesEvery = 20 * time.Millisecond
+	t.Cleanup(func() { pendingIndexesEvery = was })
+	engine := testEngine(t, store, pool, 10*time.Millisecond)
+	engine.AddProjector(pool, Users{})
+	go func() { _ = engine.Run(ctx) }()
+	<-engine.Running()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		if n, err := PendingIndexes(ctx, pool); err == nil && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("the indexes are still pending")
+		}
 	}
 }
