@@ -22,14 +22,7 @@ import (
 func TestRebuild_switches_in_with_the_indexes_it_deferred(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
 	for i := range 3 {
-		e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "r" + string(rune('a'+i)) + "@example.com", Roles: []user.Role{user.AccountViewer}}
-		data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		if _, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}}); err != nil {
-			t.Fatal(err)
-		}
+		invited(ctx, t, store, "r"+string(rune('a'+i))+"@example.com")
 	}
 	tables, indexes := indexesApart(Users{})
 	if strings.Contains(tables, "CREATE INDEX") || strings.Count(indexes, "CREATE INDEX") != strings.Count(Users{}.Schema(), "CREATE INDEX") ||
@@ -57,17 +50,10 @@ func TestRebuild_switches_in_with_the_indexes_it_deferred(t *testing.T) {
 // indexDefs are a build's index definitions, its schema name left out.
 func indexDefs(ctx context.Context, t *testing.T, pool *pgxpool.Pool, schema string) []string {
 	t.Helper()
-	rows, err := pool.Query(ctx, `SELECT replace(indexdef, $1, 'S') FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, schema)
+	rows, _ := pool.Query(ctx, `SELECT replace(indexdef, $1, 'S') FROM pg_indexes WHERE schemaname = $1 ORDER BY 1`, schema)
+	defs, err := pgx.CollectRows(rows, pgx.RowTo[string])
 	if err != nil {
 		t.Fatal(err)
-	}
-	var defs []string
-	for rows.Next() {
-		var d string
-		if err := rows.Scan(&d); err != nil {
-			t.Fatal(err)
-		}
-		defs = append(defs, d)
 	}
 	return defs
 }
@@ -120,20 +106,10 @@ func TestUsers_writes_need_none_of_the_indexes_a_rebuild_defers(t *testing.T) {
 		q := &pgx.Batch{}
 		Users{}.Apply(q, event.Envelope{Event: zero})
 		for _, qq := range q.QueuedQueries {
-			rows, err := tx.Query(ctx, "EXPLAIN "+qq.SQL, qq.Arguments...)
+			rows, _ := tx.Query(ctx, "EXPLAIN "+qq.SQL, qq.Arguments...)
+			plan, err := pgx.CollectRows(rows, pgx.RowTo[string])
 			if err != nil {
 				t.Fatalf("%s: %v", typ, err)
-			}
-			var plan []string
-			for rows.Next() {
-				var line string
-				if err := rows.Scan(&line); err != nil {
-					t.Fatal(err)
-				}
-				plan = append(plan, line)
-			}
-			if rows.Err() != nil {
-				t.Fatalf("%s: %v", typ, rows.Err())
 			}
 			if p := strings.Join(plan, "\n"); strings.Contains(p, "Seq Scan") {
 				t.Errorf("%s: %s\nscans a table:\n%s", typ, qq.SQL, p)
@@ -163,16 +139,7 @@ func firstBuildCaughtUp(t *testing.T, batchSize int) {
 	ctx, pool, store := storeFixture(t)
 	var last eventstore.Position
 	for i := range 5 {
-		e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "c" + string(rune('a'+i)) + "@example.com", Roles: []user.Role{user.AccountViewer}}
-		data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		last = res.Position
+		last = invited(ctx, t, store, "c"+string(rune('a'+i))+"@example.com")
 	}
 	a, _, err := EnsureOver(ctx, pool, store, Users{})
 	if err != nil {
@@ -235,22 +202,14 @@ func TestEnsureOver_an_empty_log_defers_nothing(t *testing.T) {
 // batch), gets them from the next engine with no batch to come.
 func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "idle@example.com", Roles: []user.Role{user.AccountViewer}}
-	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	at := invited(ctx, t, store, "idle@example.com")
 	a, _, err := EnsureOver(ctx, pool, store, Users{})
 	if err != nil {
 		t.Fatal(err)
 	}
 	// Caught up by an instance that stopped before making the indexes.
 	if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES ($1, $2, $3)`,
-		a.Schema, int64(res.Position.Commit), int64(res.Position.Prepare)); err != nil {
+		a.Schema, int64(at.Commit), int64(at.Prepare)); err != nil {
 		t.Fatal(err)
 	}
 	was := pendingIndexesEvery
@@ -268,4 +227,19 @@ func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *tes
 			t.Fatal("the indexes are still pending")
 		}
 	}
+}
+
+// invited appends an invitation of a fresh user and returns its position.
+func invited(ctx context.Context, t *testing.T, store eventstore.Store, email string) eventstore.Position {
+	t.Helper()
+	e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: email, Roles: []user.Role{user.AccountViewer}}
+	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return res.Position
 }
