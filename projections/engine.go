@@ -21,7 +21,7 @@ type Engine struct {
 	monitor  *Monitor
 	advances Advances
 	// deferring are the projectors whose first builds may wait for their
-	// readers' indexes (see indexesWhenCaughtUp).
+	// readers' indexes (see makePendingIndexes).
 	deferring []Versioned
 	pool      *pgxpool.Pool
 }
@@ -38,12 +38,10 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 // AddProjector runs a projector under its permanent name.
 func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	written := writtenTypes(p)
-	h := Handler(pool, p, written)
 	if _, ok := p.(ReadIndexes); ok {
-		h = indexesWhenCaughtUp(pool, e.feed, p, h)
 		e.deferring, e.pool = append(e.deferring, p), pool
 	}
-	e.AddConsumer(p.Name(), h)
+	e.AddConsumer(p.Name(), Handler(pool, p, written))
 	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
 		OpenAhead: true, Version: p.Version()})
 }

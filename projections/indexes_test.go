@@ -2,7 +2,6 @@ package projections
 
 import (
 	"context"
-	"fmt"
 	"slices"
 	"strings"
 	"testing"
@@ -126,16 +125,6 @@ func TestUsers_writes_need_none_of_the_indexes_a_rebuild_defers(t *testing.T) {
 // makes them once it has caught the build up with the log: the build then
 // has every index of a build made whole, and none are pending.
 func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.T) {
-	// A batch short of full (within a batch of the log's end, as under
-	// steady appends), and every batch full: a catch-up that ends on a
-	// full batch, the log then idle, ends with the indexes made too
-	// (without waiting for the engine's periodic look, an hour here).
-	for _, size := range []int{2000, 1} {
-		t.Run(fmt.Sprintf("batches of %d", size), func(t *testing.T) { firstBuildCaughtUp(t, size) })
-	}
-}
-
-func firstBuildCaughtUp(t *testing.T, batchSize int) {
 	ctx, pool, store := storeFixture(t)
 	var last eventstore.Position
 	for i := range 5 {
@@ -155,11 +144,8 @@ func firstBuildCaughtUp(t *testing.T, batchSize int) {
 	if got := indexDefs(ctx, t, pool, a.Schema); len(got) >= len(indexDefs(ctx, t, pool, whole)) {
 		t.Fatalf("a first build started with its readers' indexes: %v", got)
 	}
+	lookOften(t)
 	engine := testEngine(t, store, pool, 10*time.Millisecond)
-	engine.feed.BatchSize = batchSize
-	was := pendingIndexesEvery
-	pendingIndexesEvery = time.Hour
-	t.Cleanup(func() { pendingIndexesEvery = was })
 	engine.AddProjector(pool, Users{})
 	go func() { _ = engine.Run(ctx) }()
 	<-engine.Running()
@@ -198,8 +184,8 @@ func TestEnsureOver_an_empty_log_defers_nothing(t *testing.T) {
 }
 
 // A first build caught up with an idle log, its indexes still pending (an
-// instance stopped while making them, or the catch-up ended on a full
-// batch), gets them from the next engine with no batch to come.
+// instance stopped while making them), gets them from the next engine
+// with no batch to come.
 func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
 	at := invited(ctx, t, store, "idle@example.com")
@@ -212,9 +198,7 @@ func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *tes
 		a.Schema, int64(at.Commit), int64(at.Prepare)); err != nil {
 		t.Fatal(err)
 	}
-	was := pendingIndexesEvery
-	pendingIndexesEvery = 20 * time.Millisecond
-	t.Cleanup(func() { pendingIndexesEvery = was })
+	lookOften(t)
 	engine := testEngine(t, store, pool, 10*time.Millisecond)
 	engine.AddProjector(pool, Users{})
 	go func() { _ = engine.Run(ctx) }()
@@ -242,4 +226,11 @@ func invited(ctx context.Context, t *testing.T, store eventstore.Store, email st
 		t.Fatal(err)
 	}
 	return res.Position
+}
+
+// lookOften makes engines look for pending indexes every 20 ms.
+func lookOften(t *testing.T) {
+	was := pendingIndexesEvery
+	pendingIndexesEvery = 20 * time.Millisecond
+	t.Cleanup(func() { pendingIndexesEvery = was })
 }

@@ -110,7 +110,7 @@ func ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned, deferIndexes b
 	}
 	if indexes != "" {
 		// Created once the engine has caught the build up (see
-		// Engine.AddProjector); readers meanwhile read without them.
+		// makePendingIndexes); readers meanwhile read without them.
 		if _, err := tx.Exec(ctx, `INSERT INTO projection_pending_indexes (schema_name, ddl) VALUES ($1, $2)`, a.Schema, indexes); err != nil {
 			return Active{}, false, err
 		}
@@ -130,11 +130,10 @@ func schemaName(p Versioned) string {
 
 // createTables makes a build's schema and runs ddl in it.
 func createTables(ctx context.Context, tx pgx.Tx, schema, ddl string) error {
-	ident := pgx.Identifier{schema}.Sanitize()
-	if _, err := tx.Exec(ctx, `CREATE SCHEMA `+ident); err != nil {
+	if _, err := tx.Exec(ctx, `CREATE SCHEMA `+pgx.Identifier{schema}.Sanitize()); err != nil {
 		return fmt.Errorf("create %s: %w", schema, err)
 	}
-	if _, err := tx.Exec(ctx, `SET LOCAL search_path TO `+ident+`, public`); err != nil {
+	if err := setSchema(ctx, tx, schema); err != nil {
 		return err
 	}
 	if _, err := tx.Exec(ctx, ddl); err != nil {
