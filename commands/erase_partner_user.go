@@ -22,10 +22,9 @@ type ErasePartnerUserPersonalData struct {
 	PartnerID uuid.UUID
 	UserID    uuid.UUID
 	Reason    string
-	// Sweeping: the sweeper finishing an erasure the key store names; a
-	// key with no such user behind it is marked (there is nothing to
-	// record) rather than refused at every sweep.
-	Sweeping bool
+	// finishing: FinishErasure's run: a key with no such user behind it
+	// is marked (nothing to record) rather than refused at every sweep.
+	finishing bool
 }
 
 // ErasePartnerUserPersonalDataHandler handles ErasePartnerUserPersonalData.
@@ -44,7 +43,7 @@ func ErasePartnerUserPersonalDataHandler(d Deps) Handler[ErasePartnerUserPersona
 				return PersonalDataErased{}, err
 			}
 			if _, ok := p.EraseUser(c.UserID, "", "", d.now()); !ok || !p.Exists() {
-				if c.Sweeping {
+				if c.finishing {
 					return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
 				}
 				return PersonalDataErased{}, fmt.Errorf("user %s of partner %s: %w", c.UserID, c.PartnerID, domain.ErrNotFound)

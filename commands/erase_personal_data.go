@@ -11,6 +11,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -25,10 +26,10 @@ type ErasePersonalData struct {
 	AccountID uuid.UUID
 	UserID    uuid.UUID
 	Reason    string
-	// OwnAccount erases the user in whatever account they are, for the
-	// sweeper finishing an erasure that stopped half way: it knows the
-	// key, not the account.
-	OwnAccount bool
+	// finishing: FinishErasure's run, which knows the key, not the
+	// account: the user is erased in whatever account they are, and a
+	// key with no user behind it is marked (nothing to record).
+	finishing bool
 }
 
 // PersonalDataErased is the answer.
@@ -51,11 +52,11 @@ func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataEra
 			if err != nil {
 				return PersonalDataErased{}, err
 			}
-			if !u.Exists() && c.OwnAccount {
+			if !u.Exists() && c.finishing {
 				// A key with no user behind it: nothing to record.
 				return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
 			}
-			if !u.Exists() || (u.Account() != c.AccountID && !c.OwnAccount) {
+			if !u.Exists() || (u.Account() != c.AccountID && !c.finishing) {
 				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 			}
 			return d.erase(ctx, c.UserID, user.Stream(c.UserID), l, origin{actor: c.By.name(), at: d.now()}, reason,
@@ -108,4 +109,30 @@ func (d Deps) erase(ctx context.Context, subject uuid.UUID, stream string, l loa
 	// runs it again later, which appends nothing more and marks it then.
 	_ = d.Personal.Recorded(ctx, subject)
 	return answer, nil
+}
+
+// FinishErasure finishes an erasure that stopped between its key and its
+// event (the sweeper's work), in the stream the key store names for it:
+// a partner's for a partner's user, else the user's own (erasures
+// recorded before the key store named streams were all users' of
+// accounts). It runs under the operator and reason the key store kept.
+type FinishErasure struct {
+	Subject    uuid.UUID
+	Stream     string
+	By, Reason string
+}
+
+// FinishErasureHandler handles FinishErasure.
+func FinishErasureHandler(d Deps) Handler[FinishErasure, PersonalDataErased] {
+	users, partners := ErasePersonalDataHandler(d), ErasePartnerUserPersonalDataHandler(d)
+	return HandlerFunc[FinishErasure, PersonalDataErased](func(ctx context.Context, c FinishErasure) (PersonalDataErased, error) {
+		by := Actor{Subject: c.By, Operator: true}
+		if id, ok := partner.StreamID(c.Stream); ok {
+			return partners.Handle(ctx, ErasePartnerUserPersonalData{By: by, PartnerID: id, UserID: c.Subject, Reason: c.Reason, finishing: true})
+		}
+		if c.Stream != "" && c.Stream != user.Stream(c.Subject) {
+			return PersonalDataErased{}, fmt.Errorf("the erasure of %s: no erasure goes to stream %q", c.Subject, c.Stream)
+		}
+		return users.Handle(ctx, ErasePersonalData{By: by, UserID: c.Subject, Reason: c.Reason, finishing: true})
+	})
 }

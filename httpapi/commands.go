@@ -23,6 +23,7 @@ type Commands struct {
 	RecordExpiry     commands.Handler[commands.RecordInvitationExpiry, bool]
 	ErasePersonal    commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
 	ErasePartnerUser commands.Handler[commands.ErasePartnerUserPersonalData, commands.PersonalDataErased]
+	FinishErasure    commands.Handler[commands.FinishErasure, commands.PersonalDataErased]
 
 	RegisterPartner          commands.Handler[commands.RegisterPartner, commands.PartnerRegistered]
 	AddPartnerUser           commands.Handler[commands.AddPartnerUser, commands.PartnerUserAdded]
@@ -52,6 +53,7 @@ func NewCommands(d commands.Deps, log *slog.Logger) Commands {
 		RecordExpiry:     commands.RecordInvitationExpiryHandler(d),
 		ErasePersonal:    commands.Logged("ErasePersonalData", log, commands.ErasePersonalDataHandler(d)),
 		ErasePartnerUser: commands.Logged("ErasePartnerUserPersonalData", log, commands.ErasePartnerUserPersonalDataHandler(d)),
+		FinishErasure:    commands.Logged("FinishErasure", log, commands.FinishErasureHandler(d)),
 
 		RegisterPartner:          commands.Logged("RegisterPartner", log, commands.RegisterPartnerHandler(d)),
 		AddPartnerUser:           commands.Logged("AddPartnerUser", log, commands.AddPartnerUserHandler(d)),

@@ -271,9 +271,9 @@ func TestSweeper_carries_on_past_an_erasure_that_keeps_failing(t *testing.T) {
 	other := h.halfErased(accountID, admin, "other@northwind.example")
 	h.svc.Sweeper.ErasureGrace = time.Nanosecond
 	erase := h.svc.Sweeper.Erase
-	h.svc.Sweeper.Erase = commands.HandlerFunc[commands.ErasePersonalData, commands.PersonalDataErased](
-		func(ctx context.Context, c commands.ErasePersonalData) (commands.PersonalDataErased, error) {
-			if c.UserID == stuck {
+	h.svc.Sweeper.Erase = commands.HandlerFunc[commands.FinishErasure, commands.PersonalDataErased](
+		func(ctx context.Context, c commands.FinishErasure) (commands.PersonalDataErased, error) {
+			if c.Subject == stuck {
 				return commands.PersonalDataErased{}, errors.New("injected: this erasure keeps failing")
 			}
 			return erase.Handle(ctx, c)

@@ -168,7 +168,7 @@ func (s *Service) wire(ctx context.Context) error {
 		interval = time.Minute
 	}
 	s.Sweeper = &Sweeper{Pool: s.pool, Clock: s.cfg.Clock, Record: s.Commands.RecordExpiry,
-		RecordSubscription: s.Commands.RecordSubscriptionExpiry, Erase: s.Commands.ErasePersonal, ErasePartnerUser: s.Commands.ErasePartnerUser, Interval: interval, Log: log}
+		RecordSubscription: s.Commands.RecordSubscriptionExpiry, Erase: s.Commands.FinishErasure, Interval: interval, Log: log}
 	licenses, err := s.licenseRoutes(deps)
 	if err != nil {
 		return err

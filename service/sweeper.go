@@ -5,7 +5,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -36,12 +35,10 @@ type Sweeper struct {
 	// one that stopped between leaves the read models showing what the key
 	// had sealed, with no event to tell them. ErasureGrace (a minute when
 	// 0) lets one in progress finish first.
-	Erase commands.Handler[commands.ErasePersonalData, commands.PersonalDataErased]
-	// ErasePartnerUser finishes those of partners' users the same way.
-	ErasePartnerUser commands.Handler[commands.ErasePartnerUserPersonalData, commands.PersonalDataErased]
-	ErasureGrace     time.Duration
-	Interval         time.Duration
-	Log              *slog.Logger
+	Erase        commands.Handler[commands.FinishErasure, commands.PersonalDataErased]
+	ErasureGrace time.Duration
+	Interval     time.Duration
+	Log          *slog.Logger
 }
 
 // Run sweeps every Interval until ctx ends.
@@ -119,8 +116,8 @@ func (s *Sweeper) sweep(ctx context.Context, query string, now time.Time, record
 // (see commands' holding), so one that fails does not stop the others,
 // and a page is taken at random, not oldest first, for erasures that keep
 // failing not to hide the rest. (The command marks a key with no user
-// behind it: there is nothing to record.) A partner's user is finished
-// in the partner's stream, which the key store names.
+// behind it: there is nothing to record; and finishes a partner's user
+// in the partner's stream, which the key store names.)
 func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	if s.Erase == nil {
 		return 0, nil
@@ -138,39 +135,19 @@ func (s *Sweeper) finishErasures(ctx context.Context) (int, error) {
 	if err != nil {
 		return 0, err
 	}
-	type half struct {
-		user               uuid.UUID
-		by, reason, stream string
-	}
-	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (half, error) {
-		var h half
-		return h, row.Scan(&h.user, &h.by, &h.reason, &h.stream)
+	found, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (commands.FinishErasure, error) {
+		var f commands.FinishErasure
+		return f, row.Scan(&f.Subject, &f.By, &f.Reason, &f.Stream)
 	})
 	if err != nil {
 		return 0, err
 	}
 	var failed []error
 	n := 0
-	for _, h := range found {
-		by := commands.Actor{Subject: h.by, Operator: true}
-		var res commands.PersonalDataErased
-		if id, ok := strings.CutPrefix(h.stream, "partner-"); ok {
-			// Never the account path: it would mark the key finished, as
-			// one with no account user behind it, without the event.
-			partnerID, perr := uuid.Parse(id)
-			switch {
-			case perr != nil:
-				err = fmt.Errorf("erasure stream %q: %w", h.stream, perr)
-			case s.ErasePartnerUser == nil:
-				err = errors.New("partners' users' erasures are not swept here")
-			default:
-				res, err = s.ErasePartnerUser.Handle(ctx, commands.ErasePartnerUserPersonalData{By: by, PartnerID: partnerID, UserID: h.user, Reason: h.reason, Sweeping: true})
-			}
-		} else {
-			res, err = s.Erase.Handle(ctx, commands.ErasePersonalData{By: by, UserID: h.user, Reason: h.reason, OwnAccount: true})
-		}
+	for _, f := range found {
+		res, err := s.Erase.Handle(ctx, f)
 		if err != nil {
-			failed = append(failed, fmt.Errorf("finish the erasure of %s: %w", h.user, err))
+			failed = append(failed, fmt.Errorf("finish the erasure of %s: %w", f.Subject, err))
 		}
 		if res.Appended {
 			n++

@@ -67,6 +67,17 @@ func init() {
 // Stream is the stream of one partner organization.
 func Stream(id uuid.UUID) string { return "partner-" + id.String() }
 
+// StreamID is the partner whose stream this is (ok false: not a
+// partner's stream).
+func StreamID(stream string) (id uuid.UUID, ok bool) {
+	rest, ok := strings.CutPrefix(stream, "partner-")
+	if !ok {
+		return uuid.Nil, false
+	}
+	id, err := uuid.Parse(rest)
+	return id, err == nil
+}
+
 // Member is one user of a partner, as decisions need it.
 type Member struct {
 	ID    uuid.UUID `json:"userId"`
