@@ -42,7 +42,7 @@ func ErasePartnerUserPersonalDataHandler(d Deps) Handler[ErasePartnerUserPersona
 			if err != nil {
 				return PersonalDataErased{}, err
 			}
-			if _, ok := p.EraseUser(c.UserID, "", "", d.now()); !ok || !p.Exists() {
+			if !p.Exists() || !p.HadUser(c.UserID) {
 				if c.finishing {
 					return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
 				}
@@ -50,7 +50,7 @@ func ErasePartnerUserPersonalDataHandler(d Deps) Handler[ErasePartnerUserPersona
 			}
 			return d.erase(ctx, c.UserID, stream, l, origin{actor: c.By.name(), at: d.now()}, reason,
 				func(firstBy, firstReason string, at time.Time) event.Event {
-					if e, _ := p.EraseUser(c.UserID, firstBy, firstReason, at); e != nil {
+					if e := p.EraseUser(c.UserID, firstBy, firstReason, at); e != nil {
 						return *e
 					}
 					return nil

@@ -25,18 +25,21 @@ func (UserPersonalDataErased) EventType() string { return "partner.user_personal
 
 func init() { event.Register[UserPersonalDataErased](1) }
 
+// HadUser reports whether id was ever a user of the partner (removed
+// since or not).
+func (p *Partner) HadUser(id uuid.UUID) bool {
+	_, known := p.people[id]
+	return known
+}
+
 // EraseUser records the erasure of someone who was ever a user of the
 // partner; nil when it was recorded already (erasing twice changes
-// nothing), ok false when the partner never had that user.
-func (p *Partner) EraseUser(id uuid.UUID, by, reason string, at time.Time) (e *UserPersonalDataErased, ok bool) {
-	erased, known := p.people[id]
-	switch {
-	case !known:
-		return nil, false
-	case erased:
-		return nil, true
+// nothing) or the partner never had them.
+func (p *Partner) EraseUser(id uuid.UUID, by, reason string, at time.Time) *UserPersonalDataErased {
+	if erased, known := p.people[id]; !known || erased {
+		return nil
 	}
-	return &UserPersonalDataErased{PartnerID: p.id, UserID: id, ErasedBy: by, Reason: reason, ErasedAt: at}, true
+	return &UserPersonalDataErased{PartnerID: p.id, UserID: id, ErasedBy: by, Reason: reason, ErasedAt: at}
 }
 
 // Erased reports whether the personal data of the partner's user id was
