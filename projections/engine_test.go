@@ -193,13 +193,7 @@ func switchWaitsForTheLiveBuild(t *testing.T, p Versioned) {
 func TestRollBack_switches_an_older_version_in_over_a_newer_active_build(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
 	e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "r@example.com", Roles: []user.Role{user.AccountViewer}}
-	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if _, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}}); err != nil {
-		t.Fatal(err)
-	}
+	invite(ctx, t, store, e)
 	if _, err := Rebuild(ctx, pool, store, otherVersion{}, nil); err != nil {
 		t.Fatal(err)
 	}

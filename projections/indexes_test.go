@@ -216,7 +216,12 @@ func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *tes
 // invited appends an invitation of a fresh user and returns its position.
 func invited(ctx context.Context, t *testing.T, store eventstore.Store, email string) eventstore.Position {
 	t.Helper()
-	e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: email, Roles: []user.Role{user.AccountViewer}}
+	return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: email, Roles: []user.Role{user.AccountViewer}})
+}
+
+// invite appends an invitation and returns its position.
+func invite(ctx context.Context, t *testing.T, store eventstore.Store, e user.Invited) eventstore.Position {
+	t.Helper()
 	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
 	if err != nil {
 		t.Fatal(err)

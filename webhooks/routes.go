@@ -208,6 +208,17 @@ func (r *routes) rotate(w http.ResponseWriter, req *http.Request, account uuid.U
 	if errors.Is(err, pgx.ErrNoRows) {
 		err = ErrNotFound
 	}
+	r.answer(w, req, account, id, err, func(e *Endpoint) {
+		e.Secret, e.PreviousSecretExpiresAt = secret, nil
+		if keep > 0 {
+			e.PreviousSecretExpiresAt = &until
+		}
+	})
+}
+
+// answer writes the endpoint id as it is now, seen by edit, after a
+// change that ended with err.
+func (r *routes) answer(w http.ResponseWriter, req *http.Request, account, id uuid.UUID, err error, edit func(*Endpoint)) {
 	var items []Endpoint
 	if err == nil {
 		items, err = r.endpoints(req.Context(), account, id)
@@ -216,12 +227,8 @@ func (r *routes) rotate(w http.ResponseWriter, req *http.Request, account uuid.U
 		r.fail(w, req, err)
 		return
 	}
-	e := items[0]
-	e.Secret, e.PreviousSecretExpiresAt = secret, nil
-	if keep > 0 {
-		e.PreviousSecretExpiresAt = &until
-	}
-	kit.WriteJSON(w, http.StatusOK, e)
+	edit(&items[0])
+	kit.WriteJSON(w, http.StatusOK, items[0])
 }
 
 func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
@@ -265,15 +272,7 @@ func (r *routes) resume(w http.ResponseWriter, req *http.Request, account uuid.U
 		}
 		return err
 	})
-	var items []Endpoint
-	if err == nil {
-		items, err = r.endpoints(req.Context(), account, id)
-	}
-	if err != nil {
-		r.fail(w, req, err)
-		return
-	}
-	kit.WriteJSON(w, http.StatusOK, items[0])
+	r.answer(w, req, account, id, err, func(*Endpoint) {})
 }
 
 func webhookID(w http.ResponseWriter, req *http.Request) (uuid.UUID, bool) {
