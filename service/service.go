@@ -28,6 +28,7 @@ import (
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/internal/pguuid"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/payment"
@@ -105,6 +106,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	// cores serve requests best. The consumers (mailer, webhooks, ...) are
 	// counted as four topics.
 	pcfg.MaxConns = max(pcfg.MaxConns, 12, int32(2*len(ProjectorNames())+4+4))
+	pguuid.Register(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)

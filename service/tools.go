@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/internal/pguuid"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/projections"
 )
@@ -40,7 +41,12 @@ type Tools struct {
 
 // OpenTools connects and migrates.
 func OpenTools(ctx context.Context, cfg Config) (*Tools, error) {
-	pool, err := pgxpool.New(ctx, cfg.DatabaseURL)
+	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	pguuid.Register(pcfg)
+	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}

@@ -10,6 +10,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/internal/pguuid"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/bizcenter/bizcenter/migrations"
@@ -54,6 +56,7 @@ func Pool(ctx context.Context, dbURL string, size int32) (*pgxpool.Pool, error) 
 		return nil, err
 	}
 	cfg.MaxConns = size
+	pguuid.Register(cfg)
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 

@@ -22,6 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for goose
 
+	"github.com/bizcenter/bizcenter/internal/pguuid"
 	"github.com/bizcenter/bizcenter/migrations"
 )
 
@@ -72,7 +73,12 @@ func URL(t testing.TB) string {
 // when the test ends.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
-	pool, err := pgxpool.New(context.Background(), URL(t))
+	cfg, err := pgxpool.ParseConfig(URL(t))
+	if err != nil {
+		t.Fatalf("pgtest pool: %v", err)
+	}
+	pguuid.Register(cfg) // as the service's pools do
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("pgtest pool: %v", err)
 	}

@@ -1,0 +1,53 @@
+// Package pguuid teaches pgx to send github.com/google/uuid UUIDs as the
+// 16 bytes they are. Unregistered, pgx takes a uuid.UUID for a
+// driver.Valuer: it formats it as text, fails to encode the text as a
+// binary uuid (building an error with fmt), parses the text back and only
+// then encodes it: 1.5 us and 20 allocations for every UUID parameter of
+// every statement, against 0.1 us and 3. Catching up, that was a quarter
+// of the Go work of applying a batch. Scanning is left to uuid.UUID's own
+// Scan (0.2 us): pgx calls a sql.Scanner before any plan of ours.
+package pguuid
+
+import (
+	"context"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgtype"
+	"github.com/jackc/pgx/v5/pgxpool"
+)
+
+// Register makes every connection of the pool config's pools handle
+// uuid.UUID natively (see Use), after whatever AfterConnect it had.
+func Register(cfg *pgxpool.Config) {
+	after := cfg.AfterConnect
+	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
+		Use(c.TypeMap())
+		if after != nil {
+			return after(ctx, c)
+		}
+		return nil
+	}
+}
+
+// Use puts the uuid.UUID plan ahead of pgx's own in m.
+func Use(m *pgtype.Map) {
+	m.TryWrapEncodePlanFuncs = append([]pgtype.TryWrapEncodePlanFunc{wrapEncode}, m.TryWrapEncodePlanFuncs...)
+}
+
+func wrapEncode(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
+	if id, ok := value.(uuid.UUID); ok {
+		return &encodePlan{}, [16]byte(id), true
+	}
+	return nil, nil, false
+}
+
+// encodePlan hands a uuid.UUID on as a [16]byte, which pgx encodes as a
+// uuid in either format.
+type encodePlan struct{ next pgtype.EncodePlan }
+
+func (p *encodePlan) SetNext(next pgtype.EncodePlan) { p.next = next }
+
+func (p *encodePlan) Encode(value any, buf []byte) ([]byte, error) {
+	return p.next.Encode([16]byte(value.(uuid.UUID)), buf)
+}
