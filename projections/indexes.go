@@ -151,3 +151,11 @@ func PendingIndexes(ctx context.Context, db queryRower) (int, error) {
 	err := db.QueryRow(ctx, `SELECT count(*) FROM projection_pending_indexes`).Scan(&n)
 	return n, err
 }
+
+// indexesPending reports whether the build in schema waits for deferred
+// indexes.
+func indexesPending(ctx context.Context, db queryRower, schema string) (bool, error) {
+	var pending bool
+	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT FROM projection_pending_indexes WHERE schema_name = $1)`, schema).Scan(&pending)
+	return pending, err
+}

@@ -144,6 +144,9 @@ func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.
 	if got := indexDefs(ctx, t, pool, a.Schema); len(got) >= len(indexDefs(ctx, t, pool, whole)) {
 		t.Fatalf("a first build started with its readers' indexes: %v", got)
 	}
+	if !monitored(ctx, t, pool, store).IndexesPending {
+		t.Fatal("the monitor does not report the pending indexes")
+	}
 	lookOften(t)
 	engine := testEngine(t, store, pool, 10*time.Millisecond)
 	engine.AddProjector(pool, Users{})
@@ -164,6 +167,19 @@ func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.
 	if got, want := indexDefs(ctx, t, pool, a.Schema), indexDefs(ctx, t, pool, whole); !slices.Equal(got, want) {
 		t.Fatalf("the caught up build's indexes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
 	}
+	if monitored(ctx, t, pool, store).IndexesPending {
+		t.Fatal("the monitor still reports pending indexes")
+	}
+}
+
+// monitored is the users projector's status as a monitor samples it.
+func monitored(ctx context.Context, t *testing.T, pool *pgxpool.Pool, store eventstore.Store) Status {
+	t.Helper()
+	m := NewMonitor(pool, store, time.Minute, Users{}.Name())
+	if err := m.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	return m.Snapshot()[0]
 }
 
 // Over an empty log a first build is made whole: no batch would come for

@@ -42,6 +42,10 @@ type Status struct {
 	State      string  `json:"state"`
 	Leader     string  `json:"leader,omitempty"`
 	LastError  string  `json:"lastError,omitempty"`
+	// IndexesPending: the active build is a first build still waiting
+	// for its readers' indexes (see EnsureOver); searches are slower
+	// until the engine has made them.
+	IndexesPending bool `json:"indexesPending,omitempty"`
 }
 
 // Monitor samples every consumer's progress once a second, from the
@@ -131,6 +135,9 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 	key := topic
 	if a, err := ActiveBuild(ctx, m.Pool, topic); err == nil {
 		st.Version, st.Build, key = a.Version, a.Schema, a.Schema
+		if st.IndexesPending, err = indexesPending(ctx, m.Pool, a.Schema); err != nil {
+			return st, err
+		}
 	} else if !errors.Is(err, ErrNoVersion) {
 		return st, err
 	}

@@ -77,20 +77,28 @@ func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer
 	return fmt.Errorf("no such projections command %q", args[0])
 }
 
+// printStatus prints what GET /v1/admin/projections answers, from one
+// sample: a stall shows only in the serving instances' monitors, which
+// watch the checkpoint over time.
 func printStatus(ctx context.Context, t *service.Tools, out io.Writer) error {
-	for _, name := range service.ProjectorNames() {
-		a, err := projections.ActiveBuild(ctx, t.Pool, name)
-		if err != nil {
-			fmt.Fprintf(out, "%s: %v\n", name, err)
-			continue
+	m := projections.NewMonitor(t.Pool, t.Store, time.Minute, service.ProjectorNames()...)
+	err := m.Sample(ctx)
+	for _, s := range m.Snapshot() {
+		build := fmt.Sprintf("version %d, build %s", s.Version, s.Build)
+		if s.Build == "" {
+			build = "no build yet (serve makes the first)"
 		}
-		at, err := projections.LoadCheckpoint(ctx, t.Pool, a.Schema)
-		if err != nil {
-			return err
+		fmt.Fprintf(out, "%s: %s, checkpoint %s, head %s, %d events (%.1fs) behind, %s",
+			s.Name, build, s.Checkpoint, s.Head, s.LagEvents, s.LagSeconds, s.State)
+		if s.Leader != "" {
+			fmt.Fprintf(out, ", led by %s", s.Leader)
 		}
-		fmt.Fprintf(out, "%s: version %d, build %s, checkpoint %s\n", name, a.Version, a.Schema, at)
+		if s.IndexesPending {
+			fmt.Fprint(out, ", readers' indexes pending")
+		}
+		fmt.Fprintln(out)
 	}
-	return nil
+	return err
 }
 
 // progress shows a build's progress: a bar redrawn in place on a terminal,
