@@ -146,7 +146,18 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 		return st, err
 	}
 	st.Checkpoint = at.String()
-	_ = m.Pool.QueryRow(ctx, `SELECT holder FROM projection_leaders WHERE topic = $1`, topic).Scan(&st.Leader)
+	// The row outlives its leader: name the holder only while a session
+	// holds the topic's advisory lock (see lead; a bigint key shows in
+	// pg_locks as classid, its high 32 bits, and objid, its low ones).
+	_ = m.Pool.QueryRow(ctx, `
+		SELECT l.holder FROM projection_leaders l
+		 CROSS JOIN LATERAL (SELECT hashtextextended('lead:' || l.topic, 0) AS k) h
+		 WHERE l.topic = $1 AND EXISTS (
+		       SELECT FROM pg_locks p
+		        WHERE p.locktype = 'advisory' AND p.granted AND p.objsubid = 1
+		          AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database())
+		          AND p.classid = ((h.k >> 32) & 4294967295)::oid AND p.objid = (h.k & 4294967295)::oid)`,
+		topic).Scan(&st.Leader)
 	if l, ok := m.Store.(Lagger); ok {
 		head, events, oldest, err := l.Lag(ctx, at)
 		if err != nil {

@@ -5,8 +5,6 @@ import (
 	"testing"
 	"time"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/bizcenter/bizcenter/eventstore/esdb"
 	"github.com/bizcenter/bizcenter/internal/bench"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
@@ -33,11 +31,7 @@ func BenchmarkCatchUpOverFake(b *testing.B) {
 		b.Fatal(err)
 	}
 	defer store.Close()
-	pool, err := pgxpool.New(ctx, pgtest.URL(b))
-	if err != nil {
-		b.Fatal(err)
-	}
-	defer pool.Close()
+	pool := pgtest.Pool(b) // registers pguuid, as the service's pools do
 	rate, err := bench.CatchUp(ctx, store, pool, 50_000)
 	if err != nil {
 		b.Fatal(err)

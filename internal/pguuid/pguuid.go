@@ -37,17 +37,19 @@ func Use(m *pgtype.Map) {
 
 func wrapEncode(value any) (pgtype.WrappedEncodePlanNextSetter, any, bool) {
 	if id, ok := value.(uuid.UUID); ok {
-		return &encodePlan{}, [16]byte(id), true
+		return &encodePlan{}, pgtype.UUID{Bytes: id, Valid: true}, true
 	}
 	return nil, nil, false
 }
 
-// encodePlan hands a uuid.UUID on as a [16]byte, which pgx encodes as a
-// uuid in either format.
+// encodePlan hands a uuid.UUID on as a pgtype.UUID, which pgx encodes as
+// a uuid in either format, and as text where text is wanted. (Not as a
+// [16]byte: pgx takes a Go array for a PostgreSQL array, and a UUID sent
+// by mistake for an int4[] would go through as sixteen numbers.)
 type encodePlan struct{ next pgtype.EncodePlan }
 
 func (p *encodePlan) SetNext(next pgtype.EncodePlan) { p.next = next }
 
 func (p *encodePlan) Encode(value any, buf []byte) ([]byte, error) {
-	return p.next.Encode([16]byte(value.(uuid.UUID)), buf)
+	return p.next.Encode(pgtype.UUID{Bytes: value.(uuid.UUID), Valid: true}, buf)
 }

@@ -84,3 +84,14 @@ func BenchmarkEncode(b *testing.B) {
 		})
 	}
 }
+
+// A UUID where PostgreSQL wants something else fails as it did without
+// the plan, rather than going through as sixteen numbers.
+func TestMistakesStillFail(t *testing.T) {
+	pool := pgtest.Pool(t)
+	var got []int32
+	err := pool.QueryRow(context.Background(), `SELECT $1::int4[]`, uuid.New()).Scan(&got)
+	if err == nil {
+		t.Fatalf("a UUID went through as int4[] %v", got)
+	}
+}

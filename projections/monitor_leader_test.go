@@ -1,0 +1,48 @@
+package projections
+
+import (
+	"context"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+)
+
+// Once the leader's session is gone (its process ended), nobody leads:
+// the monitor (and so `projections status`) must not name it.
+func TestMonitor_names_no_leader_once_its_session_is_gone(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	store := postgres.New(pool, postgres.Config{})
+	topic := Users{}.Name()
+	lctx, release, err := lead(ctx, pool, topic)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m0 := NewMonitor(pool, store, time.Minute, topic)
+	if err := m0.Sample(ctx); err != nil || m0.Snapshot()[0].Leader != holder {
+		t.Fatalf("while leading: leader %q, %v; want %q", m0.Snapshot()[0].Leader, err, holder)
+	}
+	release() // the leader goes away: hold closes its session, freeing the lock
+	<-lctx.Done()
+	for deadline := time.Now().Add(5 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		var locks int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks WHERE locktype = 'advisory'`).Scan(&locks); err != nil {
+			t.Fatal(err)
+		}
+		if locks == 0 {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("lock still held")
+		}
+	}
+	m := NewMonitor(pool, store, time.Minute, topic)
+	if err := m.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if got := m.Snapshot()[0].Leader; got != "" {
+		t.Errorf("no session holds %s's leadership lock, yet the monitor says it is led by %q", topic, got)
+	}
+}
