@@ -56,8 +56,8 @@ func (s *Store) head(ctx context.Context) (eventstore.Position, error) {
 		if len(page) < headPage {
 			return eventstore.Start, nil
 		}
-		// Backwards reads start at their position, inclusively: the
-		// next page repeats the last event read, a system one.
+		// On from the oldest event read: a read back from a position
+		// leaves out the event at it (ESDB-PROTOCOL.md, reads of $all).
 		from = esdb.Position{Commit: page[len(page)-1].Position.Commit, Prepare: page[len(page)-1].Position.Prepare}
 	}
 }
