@@ -57,7 +57,7 @@ func (s *Store) head(ctx context.Context) (eventstore.Position, error) {
 			return eventstore.Start, nil
 		}
 		// On from the oldest event read: a read back from a position
-		// leaves out the event at it (ESDB-PROTOCOL.md, reads of $all).
+		// of $all leaves out the event at it.
 		from = esdb.Position{Commit: page[len(page)-1].Position.Commit, Prepare: page[len(page)-1].Position.Prepare}
 	}
 }
