@@ -8,6 +8,7 @@ import (
 	"strings"
 	"sync"
 	"testing"
+	"time"
 
 	"github.com/bizcenter/bizcenter/domain/event"
 )
@@ -374,6 +375,36 @@ func TestLicenses_two_requests_at_once_never_give_one_user_conflicting_products(
 		losers := got["office-e3:refused:conflicts-with-held"] + got["office-e5:refused:conflicts-with-held"]
 		if winners != 1 || losers != 1 {
 			t.Fatalf("user %d: outcomes %v, want one product assigned and the other refused", i, got)
+		}
+	}
+}
+
+// Many license commands of one account at once each get their turn: they
+// used to hold every free connection of the pool waiting for the account's
+// lock, and the command holding it could get none to read with, so all of
+// them hung (from about 16 at once).
+func TestLicenses_many_requests_of_one_account_at_once_all_answer(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	user := h.person(accountID, admin, "many@northwind.example", "US", true)
+	const n = 32
+	codes := make(chan int, n)
+	for range n {
+		go func() {
+			code, _ := h.call("POST", "/v1/accounts/"+accountID+"/licenses/revoke", admin,
+				map[string]any{"userIds": []string{user}, "productIds": []string{"office-e3"}})
+			codes <- code
+		}()
+	}
+	deadline := time.After(time.Minute)
+	for i := range n {
+		select {
+		case code := <-codes:
+			if code != http.StatusOK {
+				t.Errorf("a request answered %d", code)
+			}
+		case <-deadline:
+			t.Fatalf("%d of %d requests answered within a minute", i, n)
 		}
 	}
 }
