@@ -36,6 +36,9 @@ func (p Position) String() string {
 }
 
 // ParsePosition reads the form String writes. The empty string is Start.
+// Each part fits in 63 bits: both stores keep positions as signed 64-bit
+// numbers, and a larger one, which no store ever gave, would wrap to a
+// negative one and read the log from its start.
 func ParsePosition(s string) (Position, error) {
 	if s == "" {
 		return Start, nil
@@ -44,11 +47,11 @@ func ParsePosition(s string) (Position, error) {
 	if !ok {
 		return Position{}, fmt.Errorf("position %q: want commit-prepare", s)
 	}
-	commit, err := strconv.ParseUint(c, 10, 64)
+	commit, err := strconv.ParseUint(c, 10, 63)
 	if err != nil {
 		return Position{}, fmt.Errorf("position %q: %w", s, err)
 	}
-	prepare, err := strconv.ParseUint(p, 10, 64)
+	prepare, err := strconv.ParseUint(p, 10, 63)
 	if err != nil {
 		return Position{}, fmt.Errorf("position %q: %w", s, err)
 	}

@@ -58,6 +58,10 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 				kit.WriteProblem(w, p)
 				return
 			}
+			if why := kit.BadText(r.PathValue("stream")); why != "" {
+				kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "stream", Reason: why}))
+				return
+			}
 			recs, err := store.ReadStream(r.Context(), r.PathValue("stream"), eventstore.ReadStreamOptions{From: from, Limit: int(limit)})
 			if p := streamProblem(err); p != nil {
 				kit.WriteProblem(w, p)
@@ -78,6 +82,9 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 		Response: asOfBody{}, Statuses: []int{400, 401, 403, 404},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			until, p := asOfBound(r)
+			if why := kit.BadText(r.PathValue("stream")); why != "" {
+				p = kit.Invalid(kit.FieldProblem{Field: "stream", Reason: why})
+			}
 			if p != nil {
 				kit.WriteProblem(w, p)
 				return
@@ -173,9 +180,10 @@ func optionalUint(r *http.Request, name string, def uint64) (uint64, *kit.Proble
 	if v == "" {
 		return def, nil
 	}
-	n, err := strconv.ParseUint(v, 10, 64)
+	// 63 bits: stores keep revisions as signed 64-bit numbers.
+	n, err := strconv.ParseUint(v, 10, 63)
 	if err != nil {
-		return 0, kit.Invalid(kit.FieldProblem{Field: name, Reason: "a whole number"})
+		return 0, kit.Invalid(kit.FieldProblem{Field: name, Reason: "a whole number below 2^63"})
 	}
 	return n, nil
 }

@@ -56,6 +56,10 @@ func (d Deps) auditRoutes() []kit.Route {
 		Summary:  "Every event of one business action (one correlation id), across streams, in log order",
 		Response: AuditPage{}, Statuses: []int{401, 403, 404},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
+			if why := kit.BadText(r.PathValue("id")); why != "" {
+				kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "id", Reason: why}))
+				return
+			}
 			page, err := auditQuery(r.Context(), d, []string{"correlation_id = $1"}, []any{r.PathValue("id")}, eventstore.Start, 10_000)
 			if err != nil {
 				kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "audit query failed"))
@@ -79,11 +83,14 @@ func (d Deps) auditEvents(w http.ResponseWriter, r *http.Request) {
 		args = append(args, v)
 		conds = append(conds, fmt.Sprintf(cond, len(args)))
 	}
-	if v := q.Get("actor"); v != "" {
-		add("actor = $%d", v)
-	}
-	if v := q.Get("type"); v != "" {
-		add("event_type = $%d", v)
+	for _, f := range []struct{ name, cond string }{{"actor", "actor = $%d"}, {"type", "event_type = $%d"}} {
+		if v := q.Get(f.name); v != "" {
+			if why := kit.BadText(v); why != "" {
+				bad = append(bad, kit.FieldProblem{Field: f.name, Reason: why})
+			} else {
+				add(f.cond, v)
+			}
+		}
 	}
 	if v := q.Get("account"); v != "" {
 		if id, err := uuid.Parse(v); err != nil {

@@ -46,8 +46,8 @@ func endpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In, run fun
 		in := &input{r: r, values: r.URL.Query()}
 		for name, vs := range in.values {
 			for _, v := range vs {
-				if strings.ContainsRune(v, 0) {
-					in.fail(name, "contains a NUL character")
+				if why := kit.BadText(v); why != "" {
+					in.fail(name, why)
 				}
 			}
 		}

@@ -108,3 +108,27 @@ func TestAudit_history_as_of_correlation_and_filters(t *testing.T) {
 		t.Fatalf("bad from: %d %v", code, body)
 	}
 }
+
+// Text PostgreSQL cannot take, and numbers past what the stores keep,
+// are a 400 naming the field: they were a 500, or wrapped round to a
+// negative position and read the log from its start.
+func TestAudit_and_feed_refuse_text_and_numbers_the_stores_cannot_take(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("auditor", "audit@bizcenter.example", true)
+	for path, field := range map[string]string{
+		"/v1/audit/events?actor=%00":                         "actor",
+		"/v1/audit/events?type=%FF":                          "type",
+		"/v1/audit/events?cursor=9223372036854775808-0":      "cursor",
+		"/v1/audit/correlations/%00":                         "id",
+		"/v1/audit/streams/%FF":                              "stream",
+		"/v1/audit/streams/a%00b/as-of?revision=1":           "stream",
+		"/v1/audit/streams/user-x?from=18446744073709551615": "from",
+		"/v1/feed?follow=false&after=18446744073709551615-0": "Last-Event-ID",
+		"/v1/me?after=9223372036854775808-1":                 "after",
+	} {
+		code, out := h.call("GET", path, op, nil)
+		if code != http.StatusBadRequest || !namesField(out, field) {
+			t.Errorf("%s: %d %v, want 400 naming %s", path, code, out, field)
+		}
+	}
+}

@@ -43,6 +43,19 @@ func TestChain_Verify_refuses_bad_tokens(t *testing.T) {
 		token, _ := auth.Mint([]byte("another secret, 32 bytes or so.."), "ops-1", "", true, time.Hour, time.Now())
 		return token
 	}()
+	// Signed, but with a subject or an email PostgreSQL cannot take as text
+	// (JSON carries NUL; bytes that are not UTF-8 it cannot).
+	for name, claim := range map[string][2]string{
+		"NUL in the email":   {"ops-1", "a\x00b@example.com"},
+		"NUL in the subject": {"ops\x001", "ops@example.com"},
+	} {
+		token, err := auth.Mint(devSecret, claim[0], claim[1], false, time.Hour, time.Now())
+		if err != nil {
+			t.Fatal(err)
+		}
+		tokens[name] = token
+	}
+	tokens["OIDC, NUL in the email"] = iss.Mint("user-1", "ann\x00@example.com")
 	for name, token := range tokens {
 		t.Run(name, func(t *testing.T) { mustRefuse(t, chain, token) })
 	}
