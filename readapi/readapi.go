@@ -4,6 +4,7 @@
 package readapi
 
 import (
+	"context"
 	"maps"
 	"net/http"
 	"time"
@@ -11,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -32,6 +34,11 @@ type Deps struct {
 	// a read waiting for ?after then looks at once. Reads poll besides, for
 	// a projector another instance leads.
 	Advanced func(projector string) <-chan struct{}
+	// PastHead, when set, reports whether a position lies past the log's
+	// last event: a read whose ?after wait runs out asks, and such a
+	// position, which no command answered, is a 400 rather than a 503 to
+	// retry forever.
+	PastHead func(ctx context.Context, pos eventstore.Position) (bool, error)
 	// Concurrent bounds the reads that query at once (DefaultConcurrent
 	// when 0); the others wait their turn in order.
 	Concurrent int

@@ -72,6 +72,9 @@ func (d Deps) waitProjector(ctx context.Context, name string, pos eventstore.Pos
 		}
 		select {
 		case <-bounded.Done():
+			if d.pastHead(ctx, pos) {
+				return kit.Invalid(kit.FieldProblem{Field: "after", Reason: "is past the end of the log: no command answered it"})
+			}
 			p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
 				fmt.Sprintf("the %s read model has not reached position %s within %s; retry", name, pos, d.WaitBound))
 			p.RetryAfter = 1
@@ -80,6 +83,16 @@ func (d Deps) waitProjector(ctx context.Context, name string, pos eventstore.Pos
 		case <-time.After(delay):
 		}
 	}
+}
+
+// pastHead reports whether pos lies past the log's last event (false
+// when that cannot be told).
+func (d Deps) pastHead(ctx context.Context, pos eventstore.Position) bool {
+	if d.PastHead == nil {
+		return false
+	}
+	past, err := d.PastHead(ctx, pos)
+	return err == nil && past
 }
 
 // checkpoint is where a projector is; Start if it has not saved one yet.

@@ -132,3 +132,14 @@ func TestAudit_and_feed_refuse_text_and_numbers_the_stores_cannot_take(t *testin
 		}
 	}
 }
+
+// A position past the end of the log, which no command answered, is a 400
+// once the wait for it runs out, not a 503 inviting retries for ever.
+func TestAfter_past_the_end_of_the_log_is_a_400(t *testing.T) {
+	h := start(t, options{})
+	_, admin := h.registered()
+	code, out := h.call("GET", "/v1/me?after=99999999-0", admin, nil)
+	if code != http.StatusBadRequest || !namesField(out, "after") {
+		t.Fatalf("%d %v, want 400 naming after", code, out)
+	}
+}

@@ -305,7 +305,7 @@ func (s *Service) Close() {
 // GET /v1/me.
 func (s *Service) readRoutes(deps commands.Deps) []kit.Route {
 	signIn := commands.Logged("SignIn", s.cfg.Log, commands.SignInHandler(deps, s.pendingByEmail))
-	routes := readapi.Routes(readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next})
+	routes := readapi.Routes(readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next, PastHead: s.pastHead})
 	for i, r := range routes {
 		if r.Method == http.MethodGet && r.Path == "/v1/me" {
 			routes[i] = httpapi.SignInOn(r, signIn, s.cfg.Log)
@@ -329,4 +329,16 @@ func idempotencyHashKey(secret []byte) []byte {
 	m := hmac.New(sha256.New, secret)
 	m.Write([]byte("bizcenter idempotency request fingerprint"))
 	return m.Sum(nil)
+}
+
+// pastHead reports whether pos lies past the log's last event, from the
+// store's head as the projection monitor reads it (counting the events
+// after pos, none when it is past the head).
+func (s *Service) pastHead(ctx context.Context, pos eventstore.Position) (bool, error) {
+	l, ok := s.store.(projections.Lagger)
+	if !ok {
+		return false, errors.New("this event store tells no head")
+	}
+	head, _, _, err := l.Lag(ctx, pos)
+	return err == nil && head.Less(pos), err
 }
