@@ -6,6 +6,7 @@ import (
 	"log/slog"
 	"net/http"
 	"slices"
+	"strconv"
 	"strings"
 	"time"
 
@@ -60,13 +61,18 @@ type feedQuery struct {
 
 func parseFeed(r *http.Request) (feedQuery, *kit.Problem) {
 	q := r.URL.Query()
-	fq := feedQuery{heartbeat: DefaultHeartbeat, follow: q.Get("follow") != "false", account: q.Get("account")}
+	fq := feedQuery{heartbeat: DefaultHeartbeat, follow: true, account: q.Get("account")}
 	var bad []kit.FieldProblem
+	var err error
+	if v := q.Get("follow"); v != "" {
+		if fq.follow, err = strconv.ParseBool(v); err != nil {
+			bad = append(bad, kit.FieldProblem{Field: "follow", Reason: "true or false"})
+		}
+	}
 	after := q.Get("after")
 	if h := r.Header.Get("Last-Event-ID"); h != "" {
 		after = h
 	}
-	var err error
 	if fq.after, err = eventstore.ParsePosition(after); err != nil {
 		bad = append(bad, kit.FieldProblem{Field: "Last-Event-ID", Reason: "must be an event's id (a position, commit-prepare)"})
 	}

@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"maps"
 	"net/http"
 	"reflect"
 	"regexp"
@@ -117,6 +118,17 @@ func schemaOf(t reflect.Type) map[string]any {
 		for i := range t.NumField() {
 			f := t.Field(i)
 			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+			if embedded := f.Type; f.Anonymous && name == "" {
+				// encoding/json promotes an embedded struct's fields, an
+				// unexported struct's too.
+				if embedded.Kind() == reflect.Pointer {
+					embedded = embedded.Elem()
+				}
+				if embedded.Kind() == reflect.Struct {
+					maps.Copy(props, schemaOf(embedded)["properties"].(map[string]any))
+					continue
+				}
+			}
 			if !f.IsExported() || name == "-" {
 				continue
 			}

@@ -143,3 +143,33 @@ func TestAfter_past_the_end_of_the_log_is_a_400(t *testing.T) {
 		t.Fatalf("%d %v, want 400 naming after", code, out)
 	}
 }
+
+// A body said to be other than JSON in UTF-8 and a follow that is neither
+// true nor false are refused, naming the field (they were taken).
+func TestContent_type_and_follow_are_read_strictly(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	for _, ct := range []string{"application/jsonx", "application/json; charset=latin1", "text/plain"} {
+		code, out := h.callWith("POST", "/v1/accounts/"+accountID+"/users", admin, map[string]string{"Content-Type": ct}, invite("ct@northwind.example", "reports_viewer"))
+		if code != http.StatusBadRequest || !namesField(out, "body") {
+			t.Errorf("Content-Type %q: %d %v, want 400 naming body", ct, code, out)
+		}
+	}
+	if code, out := h.callWith("POST", "/v1/accounts/"+accountID+"/users", admin, map[string]string{"Content-Type": "application/json; charset=UTF-8"}, invite("ct@northwind.example", "reports_viewer")); code != http.StatusCreated {
+		t.Errorf("JSON in UTF-8: %d %v", code, out)
+	}
+	op := h.token("auditor", "audit@bizcenter.example", true)
+	// Taken as true, the feed would stay open: hence the client's bound.
+	req, _ := http.NewRequest("GET", h.url+"/v1/feed?follow=maybe", nil)
+	req.Header.Set("Authorization", "Bearer "+op)
+	resp, err := (&http.Client{Timeout: 10 * time.Second}).Do(req)
+	if err != nil {
+		t.Fatalf("follow=maybe: %v, want 400 naming follow", err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	if resp.StatusCode != http.StatusBadRequest || !namesField(out, "follow") {
+		t.Errorf("follow=maybe: %d %v, want 400 naming follow", resp.StatusCode, out)
+	}
+}

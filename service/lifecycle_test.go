@@ -204,6 +204,14 @@ func TestOpenAPI_describes_every_mounted_route(t *testing.T) {
 		if paths[want] == nil {
 			t.Errorf("%s missing", want)
 		}
+	} // An embedded struct's fields are the body's own, as encoding/json has
+	// them: the invitation's person fields beside its roles.
+	invite := paths["/v1/accounts/{accountId}/users"].(map[string]any)["post"].(map[string]any)
+	schema := invite["requestBody"].(map[string]any)["content"].(map[string]any)["application/json"].(map[string]any)["schema"].(map[string]any)
+	for _, field := range []string{"email", "firstName", "roles"} {
+		if schema["properties"].(map[string]any)[field] == nil {
+			t.Errorf("the invitation's body schema has no %s: %v", field, schema)
+		}
 	}
 }
 

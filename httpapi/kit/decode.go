@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"mime"
 	"net/http"
 	"strings"
 )
@@ -16,8 +17,8 @@ const MaxBody = 1 << 20
 // DecodeJSON reads a JSON body into dst strictly: unknown fields, wrong
 // types, trailing data and oversize bodies are 400s naming the field.
 func DecodeJSON(r *http.Request, dst any) *Problem {
-	if ct := r.Header.Get("Content-Type"); ct != "" && !strings.HasPrefix(ct, "application/json") {
-		return Invalid(FieldProblem{Field: "body", Reason: "Content-Type must be application/json"})
+	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
+		return Invalid(FieldProblem{Field: "body", Reason: "Content-Type must be application/json (in UTF-8, if a charset is named)"})
 	}
 	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBody))
 	dec.DisallowUnknownFields()
@@ -28,6 +29,14 @@ func DecodeJSON(r *http.Request, dst any) *Problem {
 		return Invalid(FieldProblem{Field: "body", Reason: "trailing data after the JSON document"})
 	}
 	return nil
+}
+
+// isJSON reports whether a Content-Type names JSON, in UTF-8 if it names
+// a charset (JSON is UTF-8; a body said to be Latin-1 would be misread).
+func isJSON(contentType string) bool {
+	mt, params, err := mime.ParseMediaType(contentType)
+	cs, named := params["charset"]
+	return err == nil && mt == "application/json" && (!named || strings.EqualFold(cs, "utf-8"))
 }
 
 func decodeProblem(err error) *Problem {
