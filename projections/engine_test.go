@@ -92,19 +92,10 @@ func TestEngine_an_older_release_hands_a_projector_over_to_the_newer_one(t *test
 		go func() { _ = engine.Run(ctx) }()
 		<-engine.Running()
 	}
-	invite := func() eventstore.Position {
+	another := func() eventstore.Position {
 		t.Helper()
-		e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
-			Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)}
-		data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New(), OccurredAt: time.Now()})
-		if err != nil {
-			t.Fatal(err)
-		}
-		res, err := store.Append(ctx, user.Stream(e.UserID), eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: e.EventType(), Data: data, Metadata: meta}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return res.Position
+		return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
+			Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 	}
 	applied := func(pos eventstore.Position, version int) {
 		t.Helper()
@@ -121,10 +112,10 @@ func TestEngine_an_older_release_hands_a_projector_over_to_the_newer_one(t *test
 	}
 
 	run(Users{})
-	applied(invite(), Users{}.Version())
+	applied(another(), Users{}.Version())
 	run(otherVersion{}) // builds its version beside the live one and switches to it
 	applied(eventstore.Start, otherVersion{}.Version())
-	applied(invite(), otherVersion{}.Version()) // which only the newer release can write
+	applied(another(), otherVersion{}.Version()) // which only the newer release can write
 	var users int
 	if err := pool.QueryRow(ctx, `SELECT count(*) FROM rm_users`).Scan(&users); err != nil || users != 2 {
 		t.Fatalf("the new build holds %d users (%v), want 2", users, err)

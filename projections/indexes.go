@@ -91,10 +91,8 @@ func (e *Engine) makePendingIndexes(ctx context.Context) {
 		}
 		waiting := false
 		for _, p := range e.deferring {
-			var pending bool
-			if err := e.pool.QueryRow(ctx, `
-				SELECT EXISTS (SELECT FROM projection_versions v
-				  JOIN projection_pending_indexes i ON i.schema_name = v.active_schema WHERE v.name = $1)`, p.Name()).Scan(&pending); err != nil {
+			pending, err := indexesPending(ctx, e.pool, p.Name())
+			if err != nil {
 				waiting = true
 				continue
 			}
@@ -152,10 +150,12 @@ func PendingIndexes(ctx context.Context, db queryRower) (int, error) {
 	return n, err
 }
 
-// indexesPending reports whether the build in schema waits for deferred
-// indexes.
-func indexesPending(ctx context.Context, db queryRower, schema string) (bool, error) {
+// indexesPending reports whether the named projector's active build waits
+// for deferred indexes.
+func indexesPending(ctx context.Context, db queryRower, projector string) (bool, error) {
 	var pending bool
-	err := db.QueryRow(ctx, `SELECT EXISTS (SELECT FROM projection_pending_indexes WHERE schema_name = $1)`, schema).Scan(&pending)
+	err := db.QueryRow(ctx, `
+		SELECT EXISTS (SELECT FROM projection_versions v
+		  JOIN projection_pending_indexes i ON i.schema_name = v.active_schema WHERE v.name = $1)`, projector).Scan(&pending)
 	return pending, err
 }

@@ -238,7 +238,7 @@ func invited(ctx context.Context, t *testing.T, store eventstore.Store, email st
 // invite appends an invitation and returns its position.
 func invite(ctx context.Context, t *testing.T, store eventstore.Store, e user.Invited) eventstore.Position {
 	t.Helper()
-	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New()})
+	data, meta, err := event.Encode(e, event.Metadata{EventID: uuid.New(), OccurredAt: time.Now()})
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -19,6 +19,9 @@ import (
 // often a leader checks its connection.
 var LeaseRetry = time.Second
 
+// leadKey is the advisory lock key of the topic $1's leadership.
+const leadKey = `hashtextextended('lead:' || $1, 0)`
+
 // holder names this process in projection_leaders.
 var holder = func() string {
 	host, _ := os.Hostname()
@@ -32,7 +35,7 @@ func lead(ctx context.Context, pool *pgxpool.Pool, topic string) (context.Contex
 		conn, err := pool.Acquire(ctx)
 		if err == nil {
 			var got bool
-			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('lead:' || $1, 0))`, topic).Scan(&got)
+			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+leadKey+`)`, topic).Scan(&got)
 			if err == nil && got {
 				_, err = conn.Exec(ctx, `
 					INSERT INTO projection_leaders (topic, holder, since) VALUES ($1, $2, now())

@@ -135,7 +135,7 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 	key := topic
 	if a, err := ActiveBuild(ctx, m.Pool, topic); err == nil {
 		st.Version, st.Build, key = a.Version, a.Schema, a.Schema
-		if st.IndexesPending, err = indexesPending(ctx, m.Pool, a.Schema); err != nil {
+		if st.IndexesPending, err = indexesPending(ctx, m.Pool, topic); err != nil {
 			return st, err
 		}
 	} else if !errors.Is(err, ErrNoVersion) {
@@ -147,11 +147,10 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 	}
 	st.Checkpoint = at.String()
 	// The row outlives its leader: name the holder only while a session
-	// holds the topic's advisory lock (see lead; a bigint key shows in
-	// pg_locks as classid, its high 32 bits, and objid, its low ones).
+	// holds the topic's lock (a bigint key shows in pg_locks as classid,
+	// its high 32 bits, and objid, its low ones).
 	_ = m.Pool.QueryRow(ctx, `
-		SELECT l.holder FROM projection_leaders l
-		 CROSS JOIN LATERAL (SELECT hashtextextended('lead:' || l.topic, 0) AS k) h
+		SELECT l.holder FROM projection_leaders l, (SELECT `+leadKey+` AS k) h
 		 WHERE l.topic = $1 AND EXISTS (
 		       SELECT FROM pg_locks p
 		        WHERE p.locktype = 'advisory' AND p.granted AND p.objsubid = 1
