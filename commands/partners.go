@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"fmt"
+	"slices"
 
 	"github.com/google/uuid"
 
@@ -15,9 +16,11 @@ import (
 // RegisterPartner registers a partner organization with its first global
 // admin. Operators only: partners join through an agreement with us.
 type RegisterPartner struct {
-	By    Actor
-	Name  string
-	Admin partner.Person // roles are set to global_admin
+	By   Actor
+	Name string
+	// Admin is the first user. The first user is a global admin: roles
+	// left out mean global_admin, and roles given must include it.
+	Admin partner.Person
 }
 
 // PartnerRegistered is the answer.
@@ -37,8 +40,14 @@ func RegisterPartnerHandler(d Deps) Handler[RegisterPartner, PartnerRegistered] 
 		registered, regErr := partner.Register(id, c.Name, by.actor)
 		var p partner.Partner
 		p.Apply(registered)
-		c.Admin.Roles = []string{string(partner.GlobalAdmin)}
+		if len(c.Admin.Roles) == 0 {
+			c.Admin.Roles = []string{string(partner.GlobalAdmin)}
+		}
 		added, addErr := p.AddUser(adminID, c.Admin, partner.Grantor{Roles: partner.AllRoles, Name: by.actor})
+		if !slices.Contains(c.Admin.Roles, string(partner.GlobalAdmin)) {
+			// Nobody could manage a partner whose only user is no admin.
+			addErr = joinValidation(addErr, &domain.ValidationError{Fields: []domain.FieldError{{Field: "roles", Reason: "the first user of a partner is its global admin: include global_admin"}}}, "")
+		}
 		if err := joinValidation(regErr, addErr, "admin."); err != nil {
 			return PartnerRegistered{}, err
 		}

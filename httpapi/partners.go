@@ -55,7 +55,7 @@ type channelChangeBody struct {
 func partnerRoutes(c Commands, log *slog.Logger) []kit.Route {
 	return []kit.Route{{
 		Method: http.MethodPost, Path: "/v1/partners", Access: kit.Operator,
-		Summary: "Register a partner organization with its first global admin",
+		Summary: "Register a partner organization with its first user, a global admin (admin.roles, if given, must include global_admin)",
 		Request: registerPartnerBody{}, Response: partnerRegisteredBody{}, Success: http.StatusCreated,
 		Statuses: []int{400, 401, 403},
 		Handler: command(log, nil, func(r *http.Request, _ ids, b registerPartnerBody) (int, any, error) {

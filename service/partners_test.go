@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"fmt"
 	"net/http"
 	"slices"
 	"sync"
@@ -422,4 +423,32 @@ func (h *harness) tailspin(op string) map[string]any {
 		"name": "Tailspin", "agreementNumber": "AG-9", "purchaseAccountNumber": "PA-9",
 		"manager": map[string]any{"email": "tom@tailspin.example", "firstName": "Tom", "lastName": "Spin", "language": "en", "country": "US"},
 	})
+}
+
+// The first user of a partner is its global admin: roles left out mean
+// global_admin, roles given must include it and are kept.
+func TestPartner_first_user_is_its_global_admin_with_the_roles_given(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	register := func(roles ...string) (int, map[string]any) {
+		return h.call("POST", "/v1/partners", op, map[string]any{
+			"name": "Gamma", "admin": map[string]any{"email": "gil@gamma.example", "firstName": "Gil", "lastName": "G", "roles": roles}})
+	}
+	for _, roles := range [][]string{{"sales_agent"}, {"global_admin", "no_such_role"}} {
+		if code, body := register(roles...); code != http.StatusBadRequest || !namesField(body, "admin.roles") {
+			t.Errorf("first user with roles %v: %d %v", roles, code, body)
+		}
+	}
+	out := h.must(http.StatusCreated, "POST", "/v1/partners", op, map[string]any{
+		"name": "Gamma", "admin": map[string]any{"email": "gil@gamma.example", "firstName": "Gil", "lastName": "G",
+			"roles": []string{"global_admin", "helpdesk_agent"}}})
+	gil := h.token("sub-gil", "gil@gamma.example", false)
+	p := h.must(http.StatusOK, "GET", "/v1/partners/"+out["partnerId"].(string)+"?after="+out["position"].(string), gil, nil)
+	users := p["users"].([]any)
+	if len(users) != 1 {
+		t.Fatalf("partner users %v", users)
+	}
+	if got := fmt.Sprint(users[0].(map[string]any)["roles"]); got != "[global_admin helpdesk_agent]" {
+		t.Fatalf("first user's roles %s, want global_admin and helpdesk_agent", got)
+	}
 }
