@@ -7,6 +7,7 @@ package httpapi
 import (
 	"log/slog"
 	"net/http"
+	"path"
 	"strings"
 
 	"github.com/bizcenter/bizcenter/httpapi/auth"
@@ -56,11 +57,36 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	r = withCorrelation(w, r)
-	if _, pattern := s.mux.Handler(r); pattern == "" {
-		kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no route "+r.Method+" "+r.URL.Path))
+	// Only a route's own path is served: the mux would redirect a path
+	// like //v1/x or /v1/./x to its clean form, in HTML, and a client
+	// would follow it with another method for all we know.
+	if _, pattern := s.mux.Handler(r); pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
+		s.noRoute(w, r)
 		return
 	}
 	s.mux.ServeHTTP(w, r)
+}
+
+// noRoute answers a request no route takes: 405 naming the methods the
+// path has, or 404 when it has none.
+func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
+	var allow []string
+	if path.Clean(r.URL.Path) == r.URL.Path {
+		for _, m := range []string{http.MethodGet, http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete} {
+			probe := r.Clone(r.Context())
+			probe.Method = m
+			if _, pattern := s.mux.Handler(probe); pattern != "" {
+				allow = append(allow, m)
+			}
+		}
+	}
+	if len(allow) == 0 {
+		kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no route "+r.Method+" "+r.URL.Path))
+		return
+	}
+	w.Header().Set("Allow", strings.Join(allow, ", "))
+	kit.WriteProblem(w, kit.NewProblem(http.StatusMethodNotAllowed, "method-not-allowed",
+		r.URL.Path+" takes "+strings.Join(allow, ", ")+", not "+r.Method))
 }
 
 // authenticate verifies the bearer token and enforces the route's access.

@@ -154,6 +154,9 @@ func TestErrors_are_problem_documents_with_the_right_status(t *testing.T) {
 		{"unknown token", "POST", "/v1/invitations/accept", "", map[string]any{"token": "AAAA"}, 404, ""},
 		{"empty token", "POST", "/v1/invitations/accept", "", map[string]any{}, 400, "token"},
 		{"no route", "GET", "/v1/nothing", admin, nil, 404, ""},
+		{"not the route's method", "PATCH", users, admin, nil, 405, ""},
+		{"not a clean path", "GET", "/v1//openapi.json", "", nil, 404, ""},
+		{"dot segment", "GET", "/v1/./openapi.json", "", nil, 404, ""},
 	}
 	for _, c := range cases {
 		t.Run(c.name, func(t *testing.T) {
