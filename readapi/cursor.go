@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"fmt"
 	"maps"
+	"regexp"
 	"slices"
 	"strings"
 	"time"
@@ -12,66 +13,59 @@ import (
 	"github.com/google/uuid"
 )
 
-// keyCol is one column of a sort key: fixed SQL, the type its cursor value
-// is bound as, and how to read that value from a row.
-type keyCol struct {
+// Lists page by keyset: a page's nextCursor holds the sort key of its
+// last row, and the next page is the rows after that key in the sort's
+// order, so pages never skip or repeat a row as rows come and go.
+
+// keyOf is one column of a sort key over rows R: fixed SQL, the type its
+// cursor value is bound as, and how to read that value from a row.
+type keyOf[R any] struct {
 	sql   string
-	cast  string // "text", "timestamptz" or "uuid"
-	value func(userRow) string
+	cast  string // "text", "timestamptz", "uuid" or "numeric"
+	value func(R) string
 }
 
-var (
-	emailKey   = keyCol{"u.email_lower", "text", func(r userRow) string { return r.emailLower }}
-	nameKey    = keyCol{"u.name_sort", "text", func(r userRow) string { return r.nameSort }}
-	statusKey  = keyCol{statusSQL, "text", func(r userRow) string { return r.Status }}
-	invitedKey = keyCol{"u.invited_at", "timestamptz", func(r userRow) string { return r.InvitedAt.Format(time.RFC3339Nano) }}
-	idKey      = keyCol{"u.user_id", "uuid", func(r userRow) string { return r.UserID }}
-)
-
-// sortKeys is the whitelist of sorts; user_id always ends the key, so the
-// order is total and keyset pages never skip or repeat a row. Statuses
-// sort alphabetically (active, expired, pending), then by email.
-var sortKeys = map[string][]keyCol{
-	"email":     {emailKey},
-	"name":      {nameKey},
-	"invitedAt": {invitedKey},
-	"status":    {statusKey, emailKey},
-}
-
-// sortOrder is a parsed ?sort: its name as given ("-email"), its columns
-// (user id last) and direction.
-type sortOrder struct {
+// keyOrder is a parsed ?sort over rows R: its name as given ("-price"),
+// its columns (the row's id last, so the order is total and keyset pages
+// never skip or repeat a row) and direction.
+type keyOrder[R any] struct {
 	name string
-	cols []keyCol
+	cols []keyOf[R]
 	desc bool
 }
 
-// parseSort reads ?sort: a key of sortKeys, "-" first for descending.
-func (in *input) parseSort() (sortOrder, bool) {
+// parseKeyOrder reads ?sort: a key of keys, "-" first for descending; the
+// id column ends every order.
+func parseKeyOrder[R any](in *input, def string, keys map[string][]keyOf[R], id keyOf[R]) (keyOrder[R], bool) {
 	name := in.values.Get("sort")
 	if name == "" {
-		name = "email"
+		name = def
 	}
 	key, desc := strings.CutPrefix(name, "-")
-	cols, ok := sortKeys[key]
+	cols, ok := keys[key]
 	if !ok {
-		in.fail("sort", "must be one of "+strings.Join(slices.Sorted(maps.Keys(sortKeys)), ", ")+", each optionally prefixed with - for descending")
-		return sortOrder{}, false
+		in.fail("sort", "must be one of "+strings.Join(slices.Sorted(maps.Keys(keys)), ", ")+", each optionally prefixed with - for descending")
+		return keyOrder[R]{}, false
 	}
-	return sortOrder{name: name, cols: append(cols[:len(cols):len(cols)], idKey), desc: desc}, true
+	return keyOrder[R]{name: name, cols: append(cols[:len(cols):len(cols)], id), desc: desc}, true
 }
 
-// cursor is the position after the last row of a page, for one sort: the
-// row's values of the sort's columns, user id last.
-type cursor struct {
-	Sort string   `json:"s"`
-	Keys []string `json:"k"`
+// cursorArgs reads ?cursor for order o into the values its keyset binds
+// (nil on a first page), recording a bad cursor.
+func cursorArgs[R any](in *input, o keyOrder[R], sortOK bool) []any {
+	c := in.values.Get("cursor")
+	if c == "" || !sortOK {
+		return nil
+	}
+	after, reason := o.decode(c)
+	if reason != "" {
+		in.fail("cursor", reason)
+	}
+	return after
 }
 
-const malformedCursor = "malformed cursor: pass nextCursor as it was given"
-
-// encodeCursor is the opaque nextCursor after row r.
-func encodeCursor(o sortOrder, r userRow) string {
+// encode is the opaque nextCursor after row r.
+func (o keyOrder[R]) encode(r R) string {
 	c := cursor{Sort: o.name}
 	for _, k := range o.cols {
 		c.Keys = append(c.Keys, k.value(r))
@@ -80,9 +74,12 @@ func encodeCursor(o sortOrder, r userRow) string {
 	return base64.RawURLEncoding.EncodeToString(b)
 }
 
-// decodeCursor reads a cursor of sort o into the arguments its keyset
+// decimal is how PostgreSQL prints a numeric sort value.
+var decimal = regexp.MustCompile(`^-?[0-9]{1,12}(\.[0-9]{1,4})?$`)
+
+// decode reads a cursor of this order into the arguments its keyset
 // condition binds; the reason when it cannot.
-func decodeCursor(s string, o sortOrder) ([]any, string) {
+func (o keyOrder[R]) decode(s string) ([]any, string) {
 	var c cursor
 	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
 	if err != nil || json.Unmarshal(b, &c) != nil || len(c.Keys) != len(o.cols) {
@@ -102,6 +99,10 @@ func decodeCursor(s string, o sortOrder) ([]any, string) {
 			args[i], err = time.Parse(time.RFC3339Nano, c.Keys[i])
 		case "uuid":
 			args[i], err = uuid.Parse(c.Keys[i])
+		case "numeric":
+			if args[i] = c.Keys[i]; !decimal.MatchString(c.Keys[i]) {
+				err = fmt.Errorf("not a decimal")
+			}
 		default:
 			args[i] = c.Keys[i]
 		}
@@ -112,9 +113,10 @@ func decodeCursor(s string, o sortOrder) ([]any, string) {
 	return args, ""
 }
 
-// keyset is the condition "after the cursor" and the order of sort o; the
-// cursor's values are bound as arguments after args.
-func (o sortOrder) keyset(args, after []any) (cond, order string, _ []any) {
+// keyset is the condition "after the cursor" and the order; the cursor's
+// values are bound as arguments after args. A numeric travels as text
+// and is cast in SQL, so no float ever rounds it.
+func (o keyOrder[R]) keyset(args, after []any) (cond, order string, _ []any) {
 	dir, op := " ASC", ">"
 	if o.desc {
 		dir, op = " DESC", "<"
@@ -124,7 +126,11 @@ func (o sortOrder) keyset(args, after []any) (cond, order string, _ []any) {
 		cols[i], orders[i] = k.sql, k.sql+dir
 		if after != nil {
 			args = append(args, after[i])
-			params[i] = fmt.Sprintf("$%d::%s", len(args), k.cast)
+			cast := k.cast
+			if cast == "numeric" {
+				cast = "text::numeric"
+			}
+			params[i] = fmt.Sprintf("$%d::%s", len(args), cast)
 		}
 	}
 	if after != nil {
@@ -132,6 +138,15 @@ func (o sortOrder) keyset(args, after []any) (cond, order string, _ []any) {
 	}
 	return cond, strings.Join(orders, ", "), args
 }
+
+// cursor is the position after the last row of a page, for one sort: the
+// row's values of the sort's columns, user id last.
+type cursor struct {
+	Sort string   `json:"s"`
+	Keys []string `json:"k"`
+}
+
+const malformedCursor = "malformed cursor: pass nextCursor as it was given"
 
 // maxKey bounds one value of a cursor: longer than any sort column holds.
 const maxKey = 1024

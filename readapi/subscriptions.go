@@ -171,3 +171,21 @@ var (
 		Counts: SubscriptionCounts{All: 1, Active: 1}, Total: 1}
 	examplePartnerRef = PartnerRef{PartnerID: "0190f5a2-7c1e-7d3a-9b1e-2f4c5d6e7fa0", Name: "Litware Resellers"}
 )
+
+// subRow is a Subscription with the sort keys that are not part of it.
+type subRow struct {
+	Subscription
+	nameSort, productSort string
+}
+
+var subIDKey = keyOf[subRow]{"s.subscription_id", "uuid", func(r subRow) string { return r.SubscriptionID }}
+
+// subSortKeys whitelists the sorts of subscription lists. Names sort case
+// insensitively, as PostgreSQL's lower() sees them; price by amount alone.
+var subSortKeys = map[string][]keyOf[subRow]{
+	"name":        {{"lower(s.name)", "text", func(r subRow) string { return r.nameSort }}},
+	"productName": {{"lower(s.product_name)", "text", func(r subRow) string { return r.productSort }}},
+	"purchasedAt": {{"s.purchased_at", "timestamptz", func(r subRow) string { return r.PurchasedAt.Format(time.RFC3339Nano) }}},
+	"expiresAt":   {{"s.expires_at", "timestamptz", func(r subRow) string { return r.ExpiresAt.Format(time.RFC3339Nano) }}},
+	"price":       {{"s.price_amount", "numeric", func(r subRow) string { return r.Price.Amount }}},
+}

@@ -78,7 +78,7 @@ var roleValues = map[string]bool{
 type listRequest struct {
 	accountRequest
 	filter userFilter
-	order  sortOrder
+	order  keyOrder[userRow]
 	after  []any // the cursor's keyset values; nil on the first page
 	limit  int
 }
@@ -92,15 +92,23 @@ func parseList(in *input, p kit.Principal) listRequest {
 	if in.values.Get("role") != "" {
 		q.filter.role, _ = oneOf(in, "role", "", roleValues)
 	}
-	order, ok := in.parseSort()
-	q.order = order
-	if c := in.values.Get("cursor"); c != "" && ok {
-		var reason string
-		if q.after, reason = decodeCursor(c, order); reason != "" {
-			in.fail("cursor", reason)
-		}
-	}
+	order, ok := parseKeyOrder(in, "email", userSortKeys, userIDKey)
+	q.order, q.after = order, cursorArgs(in, order, ok)
 	return q
+}
+
+var (
+	emailKey  = keyOf[userRow]{"u.email_lower", "text", func(r userRow) string { return r.emailLower }}
+	userIDKey = keyOf[userRow]{"u.user_id", "uuid", func(r userRow) string { return r.UserID }}
+)
+
+// userSortKeys whitelists the sorts of user lists. Statuses sort
+// alphabetically (active, expired, pending), then by email.
+var userSortKeys = map[string][]keyOf[userRow]{
+	"email":     {emailKey},
+	"name":      {{"u.name_sort", "text", func(r userRow) string { return r.nameSort }}},
+	"invitedAt": {{"u.invited_at", "timestamptz", func(r userRow) string { return r.InvitedAt.Format(time.RFC3339Nano) }}},
+	"status":    {{statusSQL, "text", func(r userRow) string { return r.Status }}, emailKey},
 }
 
 func (d Deps) listUsersRoute() kit.Route {

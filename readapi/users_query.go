@@ -100,7 +100,7 @@ func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.
 		}
 		if len(users) > q.limit {
 			users = users[:q.limit]
-			page.NextCursor = new(encodeCursor(q.order, users[q.limit-1]))
+			page.NextCursor = new(q.order.encode(users[q.limit-1]))
 		}
 		for _, u := range users {
 			page.Items = append(page.Items, u.User)
