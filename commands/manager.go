@@ -96,6 +96,12 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 			}
 			managerID = invited.UserID
 		}
+		// As after every invitation or role change that gives the role:
+		// the account counts the manager among its administrators, or
+		// the last one could demote itself (and another could not).
+		if err := d.grantAdministrator(ctx, c.AccountID, managerID, by); err != nil {
+			return ManagerChanged{}, err
+		}
 		return d.designateWithUsersEmail(ctx, c.AccountID, managerID, false, by)
 	})
 }
