@@ -315,3 +315,21 @@ func TestSweeper_finishes_an_erasure_the_users_read_model_does_not_show(t *testi
 	}
 	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite(email, "reports_viewer"))
 }
+
+// An erased person's invitation goes with their data: its link no longer
+// makes an active user nobody can name.
+func TestErasure_ends_the_users_pending_invitation(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	op := h.token("op-erase", "ops@bizcenter.example", true)
+	users := "/v1/accounts/" + accountID + "/users"
+	userID := h.must(http.StatusCreated, "POST", users, admin, invite("pending@northwind.example", "reports_viewer"))["userId"].(string)
+	token := h.mailTokens("pending@northwind.example", 1)[0]
+	erased := h.must(http.StatusOK, "POST", users+"/"+userID+"/erasure", op, map[string]any{"reason": "verified request"})
+	if code, body := h.call("POST", "/v1/invitations/accept", "", map[string]any{"token": token}); code != http.StatusNotFound {
+		t.Fatalf("accepting an erased user's invitation: %d %v", code, body)
+	}
+	if u := h.must(http.StatusOK, "GET", users+"/"+userID+"?after="+erased["position"].(string), admin, nil); u["status"] != "pending" {
+		t.Fatalf("erased user %v, want still pending", u)
+	}
+}

@@ -193,7 +193,9 @@ func (u *User) Resend(inv Invitation) (InvitationResent, error) {
 // returns no event when the user already accepted with it, so a repeat is
 // harmless.
 func (u *User) Accept(secret []byte, now time.Time) ([]event.Event, error) {
-	if !u.Exists() || !secretMatches(secret, u.tokenHash) {
+	// An erased person's invitation went with their data: accepting it
+	// would make an active user nobody can name.
+	if !u.Exists() || u.erased || u.Erasing() || !secretMatches(secret, u.tokenHash) {
 		return nil, domain.ErrNotFound
 	}
 	if u.active {
