@@ -192,17 +192,25 @@ func startFuzzing(f *testing.F) *harness {
 	if err != nil {
 		f.Fatal(err)
 	}
+	h.svc, h.url = svc, serveAsTheBinary(f, svc)
+	return h
+}
+
+// serveAsTheBinary runs svc.Serve, as `bizcenter serve` does, on a port of
+// its own until the test ends, and returns its URL once the projections
+// run. It closes svc at the end.
+func serveAsTheBinary(tb testing.TB, svc *service.Service) string {
 	l, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
-		f.Fatal(err)
+		tb.Fatal(err)
 	}
 	ctx, cancel := context.WithCancel(context.Background())
 	served := make(chan error, 1)
 	go func() { served <- svc.Serve(ctx, l) }()
-	f.Cleanup(func() {
+	tb.Cleanup(func() {
 		cancel()
 		if err := <-served; err != nil {
-			f.Error(err)
+			tb.Error(err)
 		}
 		svc.Close()
 	})
@@ -210,10 +218,9 @@ func startFuzzing(f *testing.F) *harness {
 	case <-svc.ProjectionsRunning():
 	case err := <-served:
 		served <- err // for the cleanup
-		f.Fatalf("serve: %v", err)
+		tb.Fatalf("serve: %v", err)
 	}
-	h.svc, h.url = svc, "http://"+l.Addr().String()
-	return h
+	return "http://" + l.Addr().String()
 }
 
 // roundTrip sends a body as it is and returns the status, the Content-Type

@@ -40,6 +40,9 @@ type options struct {
 	oidcIssuer, oidcAudience string
 	stallAfter               time.Duration
 	dbURL                    string // reuse a database (default: a fresh one)
+	// asTheBinary serves through Service.Serve, as `bizcenter serve` does,
+	// rather than the Handler in httptest.
+	asTheBinary bool
 }
 
 func start(t *testing.T, opts options) *harness {
@@ -62,6 +65,11 @@ func start(t *testing.T, opts options) *harness {
 	if err != nil {
 		cancel()
 		t.Fatal(err)
+	}
+	if opts.asTheBinary {
+		t.Cleanup(cancel)
+		h.svc, h.url = svc, serveAsTheBinary(t, svc)
+		return h
 	}
 	done := make(chan struct{})
 	go func() {

@@ -274,7 +274,7 @@ func (s *Service) ProjectionsRunning() <-chan struct{} { return s.engine.Running
 func (s *Service) Serve(ctx context.Context, l net.Listener) error {
 	errs := make(chan error, 2)
 	go func() { errs <- s.RunProjections(ctx) }()
-	srv := &http.Server{Handler: s.server, ReadHeaderTimeout: 10 * time.Second}
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
 	go func() {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 			errs <- err

@@ -33,10 +33,11 @@ func recordSpans(t *testing.T) *tracetest.InMemoryExporter {
 
 // One trace runs from the caller's request through the HTTP server, the
 // command and the append to the projector, the email and the publishing of
-// the event, and on to the message a consumer receives.
+// the event, and on to the message a consumer receives. It is served as
+// the binary serves.
 func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.T) {
 	exp := recordSpans(t)
-	h := start(t, options{})
+	h := start(t, options{asTheBinary: true})
 	account, admin := h.registered()
 
 	const clientTrace, clientSpan = "4bf92f3577b34da6a3ce929d0e0e4736", "00f067aa0ba902b7"
