@@ -120,6 +120,9 @@ func (s *Subscription) Assign(users []uuid.UUID, plans []string, catalogVersion 
 		return nil, &domain.RuleError{Code: "not-enough-licenses",
 			Detail: "the subscription has " + itoa(s.Free(now)) + " free licenses for " + itoa(len(users)) + " users"}
 	}
+	if plans == nil {
+		plans = []string{} // the event's list is [] when empty, never null
+	}
 	var out []event.Event
 	count := s.assigned
 	for chunk := range slices.Chunk(users, MaxUsersPerEvent) {

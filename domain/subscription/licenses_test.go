@@ -1,6 +1,8 @@
 package subscription
 
 import (
+	"encoding/json"
+	"strings"
 	"testing"
 	"time"
 
@@ -85,5 +87,18 @@ func TestSubscription_Assign_needs_an_active_subscription(t *testing.T) {
 	}
 	if s.Free(now) != 0 || given(p).Free(p.ExpiresAt) != 0 {
 		t.Fatal("an ended subscription has no free licenses")
+	}
+}
+
+// Downstream systems read the event's lists as arrays (docs/events.md):
+// a product the catalog does not list has no plans, [] and not null.
+func TestSubscription_Assign_without_plans_records_an_empty_list(t *testing.T) {
+	events, err := given(purchased(1)).Assign(users(1), nil, 1, "admin", now)
+	if err != nil {
+		t.Fatal(err)
+	}
+	data, _ := json.Marshal(events[0])
+	if !strings.Contains(string(data), `"servicePlans":[]`) {
+		t.Fatalf("event %s", data)
 	}
 }

@@ -222,6 +222,7 @@ func (u *User) ChangeRoles(roles []string, by string, now time.Time) (*RolesChan
 }
 
 func diffRoles(before, after []Role) (added, removed []Role) {
+	added, removed = []Role{}, []Role{} // [] in the event when empty, never null
 	for _, r := range after {
 		if !slices.Contains(before, r) {
 			added = append(added, r)

@@ -1,8 +1,10 @@
 package user_test
 
 import (
+	"encoding/json"
 	"errors"
 	"reflect"
+	"strings"
 	"testing"
 	"time"
 
@@ -191,4 +193,30 @@ func TestEvents_round_trip_through_the_registry(t *testing.T) {
 	if !reflect.DeepEqual(back, e) || m.SchemaVersion != 1 || m.Actor != "admin" {
 		t.Fatalf("decoded %+v %+v", back, m)
 	}
+}
+
+// Downstream systems read added and removed as arrays (docs/events.md):
+// what did not change is [], not null.
+func TestChangeRoles_records_empty_lists_not_null(t *testing.T) {
+	u := given(invited(t))
+	added, err := u.ChangeRoles([]string{"reports_viewer", "user_administrator", "account_viewer"}, "admin", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	removed, err := u.ChangeRoles([]string{"reports_viewer"}, "admin", t0)
+	if err != nil {
+		t.Fatal(err)
+	}
+	for data, want := range map[string]string{string(must(json.Marshal(added))): `"removed":[]`, string(must(json.Marshal(removed))): `"added":[]`} {
+		if !strings.Contains(data, want) {
+			t.Errorf("event %s, want %s", data, want)
+		}
+	}
+}
+
+func must(b []byte, err error) []byte {
+	if err != nil {
+		panic(err)
+	}
+	return b
 }
