@@ -54,11 +54,14 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 }
 
 func usage(w io.Writer) error {
-	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | projections rebuild [--roll-back] NAME | projections verify NAME | projections status
+	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | version
+       | projections status | projections rebuild [--roll-back] NAME | projections verify NAME
+       | projections dead-letters | projections retry NAME ID | projections skip --reason WHY [--by WHO] NAME ID
        | audit verify | audit export [--from T] [--to T] [--account ID] [--out FILE] | audit import [--in FILE]
-       | token --subject ID --email EMAIL [--operator] [--ttl 1h] | version
+       | token --subject ID --email EMAIL [--operator] [--ttl 1h]
 
-Configuration comes from the environment (flags override):
+Configuration comes from the environment; the flags --database-url, --eventstore-url,
+--http-addr, --mail-dir, --oidc-issuer and --oidc-audience override theirs:
   DATABASE_URL          PostgreSQL for read models (and events, unless EVENTSTORE_URL)
   EVENTSTORE_URL        esdb://... to keep events in EventStoreDB
   HTTP_ADDR             listen address (default :8080)
@@ -68,6 +71,8 @@ Configuration comes from the environment (flags override):
   BIZCENTER_JWT_SECRET  HS256 secret of bearer tokens (required)
   OIDC_ISSUER, OIDC_AUDIENCE  also accept access tokens of this OpenID Connect issuer (both or neither)
   BIZCENTER_INVITATION_KEY  key of invitation tokens (default: derived from the JWT secret)
+  PUBLISH_TRANSPORT, PUBLISH_URL, PUBLISH_TOPIC  publish events downstream (docs/integration.md)
+  OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP to this endpoint
   BIZCENTER_NOW         fix "now" (RFC 3339), for demos and tests only
   BIZCENTER_NOW_OFFSET  shift "now" by a duration (e.g. 1440h), for demos and tests only`)
 	return fmt.Errorf("no such command")
