@@ -17,7 +17,8 @@ type projectionsBody struct {
 }
 
 type deadLettersBody struct {
-	Items []projections.DeadLetter `json:"items"`
+	Items      []projections.DeadLetter `json:"items"`
+	NextCursor *string                  `json:"nextCursor"`
 }
 
 type resolveBody struct {
@@ -69,14 +70,21 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/admin/dead-letters", Access: kit.Operator,
 		Summary:  "Events projectors parked after retries, and those waiting behind them, open ones first",
-		Response: deadLettersBody{}, Success: http.StatusOK, Statuses: []int{401, 403},
+		Response: deadLettersBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403},
+		Query: map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
-			items, err := projections.ListDeadLetters(r.Context(), pool)
+			var after projections.DeadLetterKey
+			limit, problem := kit.PageQuery(r, &after)
+			if problem != nil {
+				kit.WriteProblem(w, problem)
+				return
+			}
+			items, next, err := projections.ListDeadLetters(r.Context(), pool, after, limit)
 			if err != nil {
 				fail(w, r, log, err)
 				return
 			}
-			kit.WriteJSON(w, http.StatusOK, deadLettersBody{Items: nonNilSlice(items)})
+			kit.WriteJSON(w, http.StatusOK, deadLettersBody{Items: nonNilSlice(items), NextCursor: kit.NextCursor(next, next != nil)})
 		},
 	}, {
 		Method: http.MethodPost, Path: "/v1/admin/dead-letters/{projector}/{id}/retry", Access: kit.Operator,

@@ -155,17 +155,44 @@ func applyOne(ctx context.Context, tx pgx.Tx, p Projector, r Record) error {
 	return sp.Commit(ctx)
 }
 
-// ListDeadLetters lists the dead letters of every projector, open first.
-func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool) ([]DeadLetter, error) {
+// DeadLetterKey is where a page of dead letters ends: they list open
+// ones first, then in log order.
+type DeadLetterKey struct {
+	Closed  bool  `json:"c"`
+	Commit  int64 `json:"p"`
+	Prepare int64 `json:"q"`
+	ID      int64 `json:"id"`
+}
+
+// ListDeadLetters lists up to limit dead letters of every projector after
+// the key (the zero key: from the first), open ones first, and the key
+// after the last of them when there are more.
+func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool, after DeadLetterKey, limit int) ([]DeadLetter, *DeadLetterKey, error) {
 	rows, err := pool.Query(ctx, `
 		SELECT id, projector, event_id::text, stream, commit_pos || '-' || prepare_pos, event_type, status, error,
-		       attempts, parked_at, resolved_by, resolved_reason, resolved_at
+		       attempts, parked_at, resolved_by, resolved_reason, resolved_at,
+		       status NOT IN ('parked', 'waiting'), commit_pos, prepare_pos
 		  FROM projection_dead_letters
-		 ORDER BY status NOT IN ('parked', 'waiting'), commit_pos, prepare_pos`)
+		 WHERE (status NOT IN ('parked', 'waiting'), commit_pos, prepare_pos, id) > ($1, $2, $3, $4)
+		 ORDER BY status NOT IN ('parked', 'waiting'), commit_pos, prepare_pos, id
+		 LIMIT $5`, after.Closed, after.Commit, after.Prepare, after.ID, limit+1)
 	if err != nil {
-		return nil, err
+		return nil, nil, err
 	}
-	return pgx.CollectRows(rows, pgx.RowToStructByPos[DeadLetter])
+	var keys []DeadLetterKey
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (DeadLetter, error) {
+		var d DeadLetter
+		var k DeadLetterKey
+		err := row.Scan(&d.ID, &d.Projector, &d.EventID, &d.Stream, &d.Position, &d.EventType, &d.Status, &d.Error,
+			&d.Attempts, &d.ParkedAt, &d.ResolvedBy, &d.ResolvedReason, &d.ResolvedAt, &k.Closed, &k.Commit, &k.Prepare)
+		k.ID = d.ID
+		keys = append(keys, k)
+		return d, err
+	})
+	if err != nil || len(items) <= limit {
+		return items, nil, err
+	}
+	return items[:limit], &keys[limit-1], nil
 }
 
 // ErrNotParked: the dead letter does not exist or is not parked.

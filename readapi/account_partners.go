@@ -19,10 +19,25 @@ type AccountPartner struct {
 	AssociatedAt time.Time `json:"associatedAt"`
 }
 
-// AccountPartners is GET /v1/accounts/{accountId}/partners, by name.
+// AccountPartners is a page of GET /v1/accounts/{accountId}/partners,
+// by name.
 type AccountPartners struct {
-	Items []AccountPartner `json:"items"`
+	Items      []AccountPartner `json:"items"`
+	NextCursor *string          `json:"nextCursor"`
 }
+
+// accountPartnersRequest is a parsed GET /v1/accounts/{accountId}/partners.
+type accountPartnersRequest struct {
+	accountRequest
+	after []any
+	limit int
+}
+
+// accountPartnerOrder is the one order of an account's partners.
+var accountPartnerOrder = keyOrder[AccountPartner]{name: "name", cols: []keyOf[AccountPartner]{
+	{"coalesce(p.name, '')", "text", func(r AccountPartner) string { return r.Name }},
+	{"ap.partner_id", "uuid", func(r AccountPartner) string { return r.PartnerID }},
+}}
 
 // PartnerVisibility is GET /v1/accounts/{accountId}/partner-visibility:
 // the partners serving the account, the grants, and the same as a matrix
@@ -57,10 +72,10 @@ type VisibilityCell struct {
 	Granted         bool   `json:"granted"`
 }
 
-// accountPartnersSQL are the partners serving account $1, by name.
+// accountPartnersSQL are the partners serving account $1, to be ordered.
 const accountPartnersSQL = `SELECT ap.partner_id::text, coalesce(p.name, ''), ap.associated_at
 	  FROM rm_account_partners ap LEFT JOIN rm_partners p ON p.partner_id = ap.partner_id
-	  WHERE ap.account_id = $1 ORDER BY p.name, ap.partner_id`
+	  WHERE ap.account_id = $1`
 
 func (d Deps) accountPartnerRoutes() []kit.Route {
 	return []kit.Route{get(kit.Route{
@@ -68,13 +83,18 @@ func (d Deps) accountPartnerRoutes() []kit.Route {
 		Summary:  "The partners serving an account now",
 		Access:   Member,
 		Response: AccountPartners{Items: []AccountPartner{{PartnerID: examplePartnerRef.PartnerID, Name: examplePartnerRef.Name, AssociatedAt: time.Date(2026, 1, 2, 8, 0, 0, 0, time.UTC)}}},
-		Handler: partnersEndpoint(d, parseAccount, func(ctx context.Context, q accountRequest) (AccountPartners, error) {
+		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
+		Handler: partnersEndpoint(d, func(in *input, p kit.Principal) accountPartnersRequest {
+			return accountPartnersRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
+				after: cursorArgs(in, accountPartnerOrder, true)}
+		}, func(ctx context.Context, q accountPartnersRequest) (AccountPartners, error) {
 			var out AccountPartners
 			err := snapshot(ctx, d.Pool, func(tx pgx.Tx) (err error) {
-				if err := mayRead(ctx, tx, q, d.Clock.Now()); err != nil {
+				if err := mayRead(ctx, tx, q.accountRequest, d.Clock.Now()); err != nil {
 					return err
 				}
-				out.Items, err = accountPartners(ctx, tx, q)
+				out.Items, out.NextCursor, err = queryPage(ctx, tx, accountPartnerOrder, accountPartnersSQL, []any{q.accountID}, q.after, q.limit, scanAccountPartner)
+				out.Items = nonNil(out.Items)
 				return err
 			})
 			return out, err
@@ -102,17 +122,13 @@ func mayRead(ctx context.Context, db querier, q accountRequest, now time.Time) e
 	return err
 }
 
+// accountPartners are all the partners serving an account, by name.
 func accountPartners(ctx context.Context, db querier, q accountRequest) ([]AccountPartner, error) {
-	rows, err := db.Query(ctx, accountPartnersSQL, q.accountID)
+	rows, err := db.Query(ctx, accountPartnersSQL+` ORDER BY coalesce(p.name, ''), ap.partner_id`, q.accountID)
 	if err != nil {
 		return nil, fmt.Errorf("partners of account %s: %w", q.accountID, err)
 	}
-	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AccountPartner, error) {
-		var p AccountPartner
-		err := row.Scan(&p.PartnerID, &p.Name, &p.AssociatedAt)
-		p.AssociatedAt = p.AssociatedAt.UTC()
-		return p, err
-	})
+	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AccountPartner, error) { return scanAccountPartner(row) })
 	if err != nil {
 		return nil, fmt.Errorf("partners of account %s: %w", q.accountID, err)
 	}
@@ -178,3 +194,10 @@ var exampleVisibility = func() PartnerVisibility {
 	return visibilityMatrix([]AccountPartner{first, other}, []Grant{{GranteePartnerID: first.PartnerID, SourcePartnerID: other.PartnerID,
 		GrantedAt: time.Date(2026, 2, 1, 9, 0, 0, 0, time.UTC), GrantedBy: "auth0|alice"}})
 }()
+
+func scanAccountPartner(row pgx.Row) (AccountPartner, error) {
+	var p AccountPartner
+	err := row.Scan(&p.PartnerID, &p.Name, &p.AssociatedAt)
+	p.AssociatedAt = p.AssociatedAt.UTC()
+	return p, err
+}

@@ -222,3 +222,21 @@ func TestAfter_waits_for_the_partners_read_model_too(t *testing.T) {
 	f.ok(admin, subsPath(acc, "after=10-10"), &SubscriptionPage{})
 	f.ok(admin, "/v1/me?after=10-10", &Me{})
 }
+
+// An account's partners come a page at a time, by name, as every list.
+func TestAccountPartners_page_by_name(t *testing.T) {
+	f := newFixture(t, time.Second)
+	c := newChannel(f)
+	path := "/v1/accounts/" + c.acc.String() + "/partners"
+	var first, second AccountPartners
+	f.ok(admin, path+"?limit=2", &first)
+	if len(first.Items) != 2 || first.Items[0].Name != "Adatum" || first.Items[1].Name != "Litware" || first.NextCursor == nil {
+		t.Fatalf("first page %+v", first)
+	}
+	f.ok(admin, path+"?limit=2&cursor="+*first.NextCursor, &second)
+	if len(second.Items) != 1 || second.Items[0].Name != "Northwind" || second.NextCursor != nil {
+		t.Fatalf("second page %+v", second)
+	}
+	f.problem(admin, path+"?limit=abc", http.StatusBadRequest)
+	f.problem(admin, path+"?cursor=nope", http.StatusBadRequest)
+}

@@ -110,6 +110,25 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 			t.Fatalf("skipped dead letter: %v", d)
 		}
 	}
+	// A page at a time, as every list: the same letters, in the same order.
+	all := h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any)
+	var paged []any
+	cursor := ""
+	for range len(all) + 1 {
+		page := h.must(http.StatusOK, "GET", "/v1/admin/dead-letters?limit=1"+cursor, op, nil)
+		paged = append(paged, page["items"].([]any)...)
+		next, _ := page["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = "&cursor=" + next
+	}
+	if len(all) < 3 || fmt.Sprint(paged) != fmt.Sprint(all) {
+		t.Fatalf("pages of one letter %v, the whole list %v", paged, all)
+	}
+	if code, body := h.call("GET", "/v1/admin/dead-letters?cursor=x", op, nil); code != http.StatusBadRequest || !namesField(body, "cursor") {
+		t.Fatalf("a bad cursor: %d %v", code, body)
+	}
 	h.poison("")
 	var buf bytes.Buffer
 	if diffs, err := projections.Verify(context.Background(), h.svc.Pool(), h.svc.Store(), projections.Users{}, &buf, nil); err != nil || diffs != 0 {

@@ -2,9 +2,11 @@ package service_test
 
 import (
 	"encoding/json"
+	"fmt"
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"strconv"
 	"strings"
 	"sync"
@@ -244,5 +246,42 @@ func TestWebhooks_a_rotated_secret_signs_beside_the_new_one_until_it_ends(t *tes
 	op := h.must(http.StatusOK, "GET", "/v1/openapi.json", "", nil)["paths"].(map[string]any)["/v1/accounts/{accountId}/webhooks/{webhookId}/secret"]
 	if rb := op.(map[string]any)["post"].(map[string]any)["requestBody"].(map[string]any); rb["required"] != false {
 		t.Fatalf("the OpenAPI document requires the rotation's body: %v", rb)
+	}
+}
+
+// An account's webhooks come a page at a time, in the order they were
+// registered, as every list.
+func TestWebhooks_list_pages(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	path := "/v1/accounts/" + account + "/webhooks"
+	var ids []string
+	for i := range 3 {
+		url := fmt.Sprintf("https://hooks%d.example/bizcenter", i)
+		h.clock.Advance(time.Second)
+		ids = append(ids, h.must(http.StatusCreated, "POST", path, admin, map[string]any{"url": url})["webhookId"].(string))
+	}
+	var seen []string
+	cursor := ""
+	for pages := 0; pages < 3; pages++ {
+		page := h.must(http.StatusOK, "GET", path+"?limit=2"+cursor, admin, nil)
+		for _, it := range page["items"].([]any) {
+			seen = append(seen, it.(map[string]any)["webhookId"].(string))
+		}
+		next, _ := page["nextCursor"].(string)
+		if next == "" {
+			break
+		}
+		cursor = "&cursor=" + next
+	}
+	if !slices.Equal(seen, ids) {
+		t.Fatalf("pages of 2 listed %v, want %v", seen, ids)
+	}
+	for _, q := range []string{"?limit=0", "?limit=abc", "?cursor=nope"} {
+		code, body := h.call("GET", path+q, admin, nil)
+		field := strings.Split(strings.TrimPrefix(q, "?"), "=")[0]
+		if code != http.StatusBadRequest || !namesField(body, field) {
+			t.Errorf("GET %s: %d %v", q, code, body)
+		}
 	}
 }

@@ -62,8 +62,17 @@ const (
 	maxPreviousValid     = 7 * 24 * 60 * 60
 )
 
+// list is a page of an account's webhooks, in the order they were
+// registered.
 type list struct {
-	Items []Endpoint `json:"items"`
+	Items      []Endpoint `json:"items"`
+	NextCursor *string    `json:"nextCursor"`
+}
+
+// endpointKey is where a page of webhooks ends.
+type endpointKey struct {
+	CreatedAt time.Time `json:"t"`
+	ID        uuid.UUID `json:"id"`
 }
 
 // Routes declares the webhook routes of an account, for its Account
@@ -80,6 +89,7 @@ func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) []kit.Route {
 			Handler: r.admin(r.register)},
 		{Method: http.MethodGet, Path: base, Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary:  "The account's webhooks with their state (active, paused), failures in a row, last status and pending deliveries",
+			Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
 			Response: list{}, Handler: r.admin(r.list)},
 		{Method: http.MethodDelete, Path: base + "/{webhookId}", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary: "Remove a webhook and its pending deliveries", Handler: r.admin(r.remove)},
@@ -221,7 +231,10 @@ func (r *routes) rotate(w http.ResponseWriter, req *http.Request, account uuid.U
 func (r *routes) answer(w http.ResponseWriter, req *http.Request, account, id uuid.UUID, err error, edit func(*Endpoint)) {
 	var items []Endpoint
 	if err == nil {
-		items, err = r.endpoints(req.Context(), account, id)
+		items, err = r.endpoints(req.Context(), `AND e.id = $2`, account, id)
+		if err == nil && len(items) == 0 {
+			err = ErrNotFound
+		}
 	}
 	if err != nil {
 		r.fail(w, req, err)
@@ -232,12 +245,27 @@ func (r *routes) answer(w http.ResponseWriter, req *http.Request, account, id uu
 }
 
 func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
-	items, err := r.endpoints(req.Context(), account, uuid.Nil)
+	var after endpointKey
+	limit, problem := kit.PageQuery(req, &after)
+	if problem != nil {
+		kit.WriteProblem(w, problem)
+		return
+	}
+	// The start of the list is after the zero key: no row is created
+	// before year 1.
+	items, err := r.endpoints(req.Context(), `AND (e.created_at, e.id) > ($2, $3) ORDER BY e.created_at, e.id LIMIT $4`,
+		account, after.CreatedAt, after.ID, limit+1)
 	if err != nil {
 		r.fail(w, req, err)
 		return
 	}
-	kit.WriteJSON(w, http.StatusOK, list{Items: items})
+	page := list{Items: items}
+	if more := len(items) > limit; more {
+		page.Items = items[:limit]
+		last := page.Items[limit-1]
+		page.NextCursor = kit.NextCursor(endpointKey{last.CreatedAt, uuid.MustParse(last.WebhookID)}, more)
+	}
+	kit.WriteJSON(w, http.StatusOK, page)
 }
 
 func (r *routes) remove(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
@@ -284,14 +312,15 @@ func webhookID(w http.ResponseWriter, req *http.Request) (uuid.UUID, bool) {
 }
 
 // endpoints lists an account's endpoints (one when id is set).
-func (r *routes) endpoints(ctx context.Context, account, id uuid.UUID) ([]Endpoint, error) {
+// endpoints reads the webhooks of account $1 that the rest of the query
+// (tail) keeps, in its order.
+func (r *routes) endpoints(ctx context.Context, tail string, args ...any) ([]Endpoint, error) {
 	rows, err := r.pool.Query(ctx, `
 		SELECT e.id::text, e.url, e.types, e.state, e.created_at, e.consecutive_failures, e.last_status, e.last_error,
 		       e.last_attempt_at, e.last_success_at, e.paused_at,
 		       (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL),
 		       CASE WHEN e.previous_secret_until > now() THEN e.previous_secret_until END
-		  FROM webhook_endpoints e WHERE e.account_id = $1 AND ($2 = '00000000-0000-0000-0000-000000000000'::uuid OR e.id = $2)
-		 ORDER BY e.created_at, e.id`, account, id)
+		  FROM webhook_endpoints e WHERE e.account_id = $1 `+tail, args...)
 	if err != nil {
 		return nil, err
 	}
@@ -301,9 +330,6 @@ func (r *routes) endpoints(ctx context.Context, account, id uuid.UUID) ([]Endpoi
 			&e.LastAttemptAt, &e.LastSuccessAt, &e.PausedAt, &e.Pending, &e.PreviousSecretExpiresAt)
 		return e, err
 	})
-	if err == nil && id != uuid.Nil && len(items) == 0 {
-		err = ErrNotFound
-	}
 	if items == nil {
 		items = []Endpoint{}
 	}

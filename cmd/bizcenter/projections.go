@@ -164,9 +164,13 @@ func bar(pct float64) string {
 }
 
 func printDeadLetters(ctx context.Context, t *service.Tools, out io.Writer) error {
-	items, err := projections.ListDeadLetters(ctx, t.Pool)
-	if err != nil {
-		return err
+	var items []projections.DeadLetter
+	for after := (&projections.DeadLetterKey{}); after != nil; {
+		page, next, err := projections.ListDeadLetters(ctx, t.Pool, *after, 500)
+		if err != nil {
+			return err
+		}
+		items, after = append(items, page...), next
 	}
 	if len(items) == 0 {
 		fmt.Fprintln(out, "no dead letters")
