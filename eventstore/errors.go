@@ -12,7 +12,16 @@ var (
 	ErrStreamNotFound = errors.New("stream not found")
 	// ErrSubscriptionClosed: Recv after Close.
 	ErrSubscriptionClosed = errors.New("subscription closed")
+	// ErrAppendTooLarge: the store refuses to take this much in one
+	// append (EventStoreDB: 1 MiB by default). See AppendBudget.
+	ErrAppendTooLarge = errors.New("append larger than the store takes at once")
 )
+
+// AppendBudget bounds the data and metadata, in bytes, of one append by
+// a caller free to split its events into several appends (an import).
+// It leaves room below EventStoreDB's default maximum append size of
+// 1 MiB, which counts each event's framing as well.
+const AppendBudget = 512 << 10
 
 // WrongExpectedRevisionError details a failed expectation. Actual is nil
 // when the stream has no events.

@@ -7,6 +7,7 @@ package eventstore
 
 import (
 	"context"
+	"fmt"
 	"time"
 
 	"github.com/google/uuid"
@@ -19,6 +20,11 @@ type Store interface {
 	// the same event ids and the same expected revision returns the first
 	// result and writes nothing. A mismatch returns a
 	// *WrongExpectedRevisionError (errors.Is ErrWrongExpectedRevision).
+	// EventStoreDB recognises a retry under Any or StreamExists only while
+	// it remembers the ids (a cache of recent appends, emptied by a
+	// restart): such a retry may write the events again there. Commands
+	// append under exact and no-stream expectations, which it always
+	// recognises. See CheckAppend for what every store refuses.
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events []EventData) (AppendResult, error)
 
 	// ReadStream reads events of one stream. A stream with no events returns
@@ -46,6 +52,23 @@ type EventData struct {
 	Type     string
 	Data     []byte
 	Metadata []byte
+}
+
+// CheckAppend is what every store refuses before appending: no events,
+// and an event whose type is empty or starts with "$". EventStoreDB
+// keeps "$" types for its own events, which ReadAll and subscriptions
+// leave out, and its subscriptions' filter passes no empty type, so
+// either would be appended and never read back from the log.
+func CheckAppend(stream string, events []EventData) error {
+	if len(events) == 0 {
+		return fmt.Errorf("append to %s: no events", stream)
+	}
+	for i, e := range events {
+		if e.Type == "" || e.Type[0] == '$' {
+			return fmt.Errorf("append to %s: event %d has type %q: a type is needed, and $ types are the store's own", stream, i, e.Type)
+		}
+	}
+	return nil
 }
 
 // RecordedEvent is an event as stored.

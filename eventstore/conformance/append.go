@@ -1,6 +1,7 @@
 package conformance
 
 import (
+	"errors"
 	"testing"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -63,6 +64,25 @@ func testAppend(t *testing.T, newStore Factory) {
 		}
 	})
 
+	t.Run("no events, or an event without a type or with a $ type, is refused", func(t *testing.T) {
+		stream := f.stream("typeless")
+		typed := func(types ...string) []eventstore.EventData {
+			events := f.events(len(types), "x")
+			for i, t := range types {
+				events[i].Type = t
+			}
+			return events
+		}
+		for _, batch := range [][]eventstore.EventData{nil, typed(""), typed(f.eventType("x"), "$metadata")} {
+			if _, err := s.Append(ctxFor(t, timeout), stream, eventstore.Any(), batch); err == nil {
+				t.Fatalf("appended %d events typed %v", len(batch), types(batch))
+			}
+		}
+		if _, err := s.ReadStream(ctxFor(t, timeout), stream, eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
+			t.Fatalf("after refused appends the stream reads %v", err)
+		}
+	})
+
 	t.Run("any appends whatever the stream holds", func(t *testing.T) {
 		stream := f.stream("e")
 		mustAppend(t, s, stream, eventstore.Any(), f.events(1, "x"))
@@ -119,4 +139,12 @@ func testAppend(t *testing.T, newStore Factory) {
 			t.Fatal("append with a cancelled context succeeded")
 		}
 	})
+}
+
+func types(events []eventstore.EventData) []string {
+	out := make([]string, len(events))
+	for i, e := range events {
+		out[i] = e.Type
+	}
+	return out
 }

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"regexp"
 	"strconv"
+	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 
@@ -15,13 +16,21 @@ import (
 // Append writes events with the expected revision. Event ids make a retry
 // safe: the server answers a repeated batch with the first result.
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
-	if len(events) == 0 {
-		// The server would answer with no position, which the port cannot say.
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: no events", stream)
+	if err := eventstore.CheckAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	data := make([]esdb.EventData, len(events))
+	size := 0
 	for i, e := range events {
 		data[i] = esdb.EventData{EventID: e.ID, EventType: e.Type, ContentType: esdb.ContentTypeJson, Data: e.Data, Metadata: e.Metadata}
+		size += len(e.Data) + len(e.Metadata) + len(e.Type) + framing
+	}
+	// The server refuses a larger append by failing the call while the
+	// client still sends, which the client then reports as a failed send
+	// (EOF) as often as the server's reason: so it is judged here.
+	if size > s.opts.maxAppendSize {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w: about %d bytes, the server takes %d",
+			stream, eventstore.ErrAppendTooLarge, size, s.opts.maxAppendSize)
 	}
 	opts := esdb.AppendToStreamOptions{ExpectedRevision: toExpected(expected)}
 	ctx, cancel := s.conn.scope(ctx)
@@ -34,6 +43,9 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if hasCode(err, esdb.ErrorCodeWrongExpectedVersion) {
 		return eventstore.AppendResult{}, s.wrongRevision(ctx, stream, expected, err)
 	}
+	if err != nil && strings.Contains(err.Error(), tooLarge) {
+		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w: %w", stream, eventstore.ErrAppendTooLarge, err)
+	}
 	if err != nil {
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
@@ -42,6 +54,16 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		Position:     eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
 	}, nil
 }
+
+// framing bounds what a proposed message adds to an event's data,
+// metadata and type: its id as text, the content type, field tags and
+// lengths.
+const framing = 100
+
+// tooLarge is how the server words its refusal of an append past its
+// maximum append size (InvalidArgument, "Maximum Append Size of 1048576
+// Exceeded."), which client v4.2.0 passes on as an unknown error.
+const tooLarge = "Maximum Append Size of"
 
 func toExpected(e eventstore.ExpectedRevision) esdb.ExpectedRevision {
 	if rev, ok := e.Exact(); ok {

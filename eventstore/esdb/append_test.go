@@ -1,10 +1,17 @@
 package esdb
 
 import (
+	"bytes"
+	"encoding/json"
 	"errors"
+	"fmt"
+	"strings"
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/audit"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
@@ -84,5 +91,40 @@ func TestAppend_retry_with_any_returns_the_first_result(t *testing.T) {
 	again := mustAppend(t, s, stream, eventstore.Any(), batch)
 	if again != first {
 		t.Fatalf("retry answered %+v, first answer %+v", again, first)
+	}
+}
+
+// The server takes at most 1 MiB in one append (the fake as well): past
+// it the port's error says so, and an import, which is free to split its
+// runs, keeps each append under the budget.
+func TestAppend_past_the_maximum_append_size_and_an_import_below_it(t *testing.T) {
+	s := fakeStore(t)
+	ctx := testCtx(t, time.Minute)
+	line := func(stream string, rev uint64) audit.Line {
+		data := fmt.Sprintf(`{"n":%d,"pad":%q}`, rev, strings.Repeat("x", 2200))
+		return audit.Line{ID: uuid.New(), Stream: stream, Revision: rev, Type: "bench.padded", Data: json.RawMessage(data), Metadata: json.RawMessage(`{}`)}
+	}
+	var big []eventstore.EventData
+	for i := range 500 {
+		l := line("too-big", uint64(i))
+		big = append(big, eventstore.EventData{ID: l.ID, Type: l.Type, Data: l.Data, Metadata: l.Metadata})
+	}
+	if _, err := s.Append(ctx, "too-big", eventstore.NoStream(), big); !errors.Is(err, eventstore.ErrAppendTooLarge) {
+		t.Fatalf("an append of 500 events of 2.2 kB: %v, want ErrAppendTooLarge", err)
+	}
+
+	var export bytes.Buffer
+	enc := json.NewEncoder(&export)
+	for i := range 500 {
+		if err := enc.Encode(line("imported", uint64(i))); err != nil {
+			t.Fatal(err)
+		}
+	}
+	if n, err := audit.Import(ctx, s, &export, nil); err != nil || n != 500 {
+		t.Fatalf("import of the same: %d events, %v", n, err)
+	}
+	events, err := s.ReadStream(ctx, "imported", eventstore.ReadStreamOptions{})
+	if err != nil || len(events) != 500 {
+		t.Fatalf("imported stream: %d events, %v", len(events), err)
 	}
 }

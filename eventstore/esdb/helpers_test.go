@@ -7,6 +7,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -124,4 +125,21 @@ func nextEvents(tb testing.TB, sub eventstore.Subscription, n int, within time.D
 		}
 	}
 	return out
+}
+
+// appendSystem writes n events as the server writes its own ($ types),
+// through the client itself: the port refuses such types.
+func appendSystem(tb testing.TB, s *Store, stream string, n int) {
+	tb.Helper()
+	events := make([]esdb.EventData, n)
+	for i := range events {
+		events[i] = esdb.EventData{EventID: uuid.New(), EventType: "$statsCollected", ContentType: esdb.ContentTypeJson, Data: []byte(`{}`)}
+	}
+	err := s.conn.do(testCtx(tb, 10*time.Second), func(ctx context.Context, c *esdb.Client) error {
+		_, err := c.AppendToStream(ctx, stream, esdb.AppendToStreamOptions{ExpectedRevision: esdb.Any{}}, events...)
+		return err
+	})
+	if err != nil {
+		tb.Fatal(err)
+	}
 }

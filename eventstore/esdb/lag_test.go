@@ -21,11 +21,7 @@ func TestLag_counts_application_events_after_a_position(t *testing.T) {
 	first := mustAppend(t, s, n.stream("a"), eventstore.NoStream(), n.events(1, "x"))
 	last := mustAppend(t, s, n.stream("b"), eventstore.NoStream(), n.events(2, "x"))
 	// Server events after the last application one: the head is still it.
-	sys := n.events(2*headPage, "x")
-	for i := range sys {
-		sys[i].Type = "$noise"
-	}
-	mustAppend(t, s, "$noise-"+n.prefix, eventstore.Any(), sys)
+	appendSystem(t, s, "$noise-"+n.prefix, 2*headPage)
 
 	head, events, oldest, err = s.Lag(ctx, eventstore.Start)
 	if err != nil || head != last.Position || events != 3 || oldest.Before(before) || oldest.After(time.Now()) {

@@ -20,7 +20,7 @@ func TestReadAll_is_exclusive_and_skips_system_events(t *testing.T) {
 	n := newNames()
 	stream := n.stream("ra")
 	first := mustAppend(t, s, stream, eventstore.NoStream(), n.events(1, "x"))
-	mustAppend(t, s, "$sys-"+stream, eventstore.Any(), []eventstore.EventData{{ID: n.events(1, "x")[0].ID, Type: "$statsCollected", Data: []byte(`{}`)}})
+	appendSystem(t, s, "$sys-"+stream, 1)
 	last := mustAppend(t, s, stream, eventstore.Exact(0), n.events(2, "x"))
 
 	page, err := s.ReadAll(ctx, first.Position, 2)
@@ -41,11 +41,7 @@ func TestReadAll_is_exclusive_and_skips_system_events(t *testing.T) {
 // Runs of system events longer than a page must not end the read early.
 func TestReadAll_fills_the_page_past_many_system_events(t *testing.T) {
 	s, n := fakeStore(t), newNames()
-	sys := n.events(3*minPage, "x")
-	for i := range sys {
-		sys[i].Type = "$noise"
-	}
-	mustAppend(t, s, "$noise-"+n.prefix, eventstore.Any(), sys)
+	appendSystem(t, s, "$noise-"+n.prefix, 3*minPage)
 	stream := n.stream("after")
 	mustAppend(t, s, stream, eventstore.NoStream(), n.events(3, "x"))
 

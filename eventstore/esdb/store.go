@@ -35,9 +35,10 @@ var _ eventstore.Store = (*Store)(nil)
 type Option func(*options)
 
 type options struct {
-	logger     *slog.Logger
-	minBackoff time.Duration
-	maxBackoff time.Duration
+	logger        *slog.Logger
+	minBackoff    time.Duration
+	maxBackoff    time.Duration
+	maxAppendSize int
 }
 
 // WithLogger sets the logger for the adapter and the client (whose info
@@ -50,11 +51,16 @@ func WithReconnectBackoff(minWait, maxWait time.Duration) Option {
 	return func(o *options) { o.minBackoff, o.maxBackoff = minWait, maxWait }
 }
 
+// WithMaxAppendSize is the server's MaxAppendSize setting, in bytes
+// (default 1 MiB, the server's own default): appends past it are refused
+// before they are sent.
+func WithMaxAppendSize(n int) Option { return func(o *options) { o.maxAppendSize = n } }
+
 // New connects to the server named by an esdb:// connection string (for
 // example "esdb://localhost:2113?tls=false"). It reads one event of $all
 // to fail fast on a wrong address or credentials; ctx bounds that.
 func New(ctx context.Context, connectionString string, opts ...Option) (*Store, error) {
-	o := options{logger: slog.Default(), minBackoff: 100 * time.Millisecond, maxBackoff: 5 * time.Second}
+	o := options{logger: slog.Default(), minBackoff: 100 * time.Millisecond, maxBackoff: 5 * time.Second, maxAppendSize: 1 << 20}
 	for _, opt := range opts {
 		opt(&o)
 	}

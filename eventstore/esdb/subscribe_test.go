@@ -41,7 +41,7 @@ func TestSubscribe_reports_checkpoints_while_nothing_matches(t *testing.T) {
 
 func TestSubscribe_without_prefixes_leaves_out_system_events(t *testing.T) {
 	s, n := fakeStore(t), newNames()
-	mustAppend(t, s, "$sys-"+n.prefix, eventstore.Any(), []eventstore.EventData{{ID: n.events(1, "x")[0].ID, Type: "$statsCollected", Data: []byte(`{}`)}})
+	appendSystem(t, s, "$sys-"+n.prefix, 1)
 	stream := n.stream("app")
 	mustAppend(t, s, stream, eventstore.NoStream(), n.events(1, "x"))
 

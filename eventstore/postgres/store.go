@@ -60,8 +60,8 @@ func (s *Store) Close() error { return nil }
 
 // Append implements eventstore.Store in one round trip (append_events).
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
-	if len(events) == 0 {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: no events", stream)
+	if err := eventstore.CheckAppend(stream, events); err != nil {
+		return eventstore.AppendResult{}, err
 	}
 	ids := make([]uuid.UUID, len(events))
 	types := make([]string, len(events))

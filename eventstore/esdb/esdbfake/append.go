@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
+	"google.golang.org/protobuf/proto"
 )
 
 // Append reads the options, then every proposed event until the client
@@ -29,6 +30,7 @@ func (s *service) Append(stream streams.Streams_AppendServer) error {
 	expected := expectedFromProto(opts)
 
 	var batch []proposed
+	size := 0
 	for {
 		req, err := stream.Recv()
 		if errors.Is(err, io.EOF) {
@@ -41,6 +43,10 @@ func (s *service) Append(stream streams.Streams_AppendServer) error {
 		if err != nil {
 			return status.Error(codes.InvalidArgument, err.Error())
 		}
+		// As the server does, counting each message as it arrives.
+		if size += proto.Size(req.GetProposedMessage()); size > maxAppendSize {
+			return status.Error(codes.InvalidArgument, fmt.Sprintf("Maximum Append Size of %d Exceeded.", maxAppendSize))
+		}
 		batch = append(batch, p)
 	}
 	if err := stream.Context().Err(); err != nil {
@@ -48,6 +54,10 @@ func (s *service) Append(stream streams.Streams_AppendServer) error {
 	}
 	return stream.SendAndClose(appendResp(s.db.append(name, expected, batch), opts))
 }
+
+// maxAppendSize is the server's default limit on one append, in bytes of
+// its proposed messages (Streams.Append.cs, MaxAppendSize).
+const maxAppendSize = 1 << 20
 
 func expectedFromProto(opts *streams.AppendReq_Options) int64 {
 	switch e := opts.GetExpectedStreamRevision().(type) {
