@@ -105,14 +105,18 @@ func PartnerVisibilityHandler(d Deps) Handler[PartnerVisibility, eventstore.Posi
 // and appends it, retrying on a concurrent change. Without an event it
 // answers the account's last position.
 func (d Deps) changeAccount(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, string) (event.Event, error)) (eventstore.Position, error) {
-	return d.changeAccountRead(ctx, id, a, func(acc *account.Account, _ loaded, actor string) (event.Event, error) {
-		return decide(acc, actor)
+	return d.changeAccountRead(ctx, id, a, func(acc *account.Account, _ loaded, actor string) ([]event.Event, error) {
+		e, err := decide(acc, actor)
+		if e == nil {
+			return nil, err
+		}
+		return []event.Event{e}, err
 	})
 }
 
 // changeAccountRead is changeAccount for a decision that needs to know
 // where the account was read (its revision).
-func (d Deps) changeAccountRead(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, loaded, string) (event.Event, error)) (eventstore.Position, error) {
+func (d Deps) changeAccountRead(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, loaded, string) ([]event.Event, error)) (eventstore.Position, error) {
 	by := origin{actor: a.name(), at: d.now()}
 	return retried(ctx, func() (eventstore.Position, error) {
 		acc, l, err := d.loadAccount(ctx, id)
@@ -121,14 +125,14 @@ func (d Deps) changeAccountRead(ctx context.Context, id uuid.UUID, a Actor, deci
 		}
 		if l.mine != nil {
 			// An earlier run of this very command (same idempotency key)
-			// appended its one event here and lost its answer.
+			// appended its one append here and lost its answer.
 			return l.answered(), nil
 		}
-		e, err := decide(acc, l, by.actor)
-		if err != nil || e == nil {
+		events, err := decide(acc, l, by.actor)
+		if err != nil || len(events) == 0 {
 			return l.answered(), err
 		}
-		res, err := save(ctx, d, account.Stream(id), l, by, e)
+		res, err := save(ctx, d, account.Stream(id), l, by, events...)
 		return res.Position, err
 	})
 }

@@ -96,12 +96,6 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 			}
 			managerID = invited.UserID
 		}
-		// As after every invitation or role change that gives the role:
-		// the account counts the manager among its administrators, or
-		// the last one could demote itself (and another could not).
-		if err := d.grantAdministrator(ctx, c.AccountID, managerID, by); err != nil {
-			return ManagerChanged{}, err
-		}
 		return d.designateWithUsersEmail(ctx, c.AccountID, managerID, false, by)
 	})
 }
@@ -235,7 +229,7 @@ func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string,
 // Replacing another manager, it first writes the handover to the former
 // manager's stream (see startHandover).
 func (d Deps) designateWithUsersEmail(ctx context.Context, accountID, managerID uuid.UUID, stillManager bool, by origin) (ManagerChanged, error) {
-	pos, err := d.changeAccountRead(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, at loaded, actor string) (event.Event, error) {
+	pos, err := d.changeAccountRead(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, at loaded, actor string) ([]event.Event, error) {
 		current, _ := a.Manager()
 		if stillManager && current != managerID {
 			return nil, nil
@@ -244,16 +238,24 @@ func (d Deps) designateWithUsersEmail(ctx context.Context, accountID, managerID 
 		if _, err := load(ctx, d, user.Stream(managerID), &u); err != nil {
 			return nil, err
 		}
-		e := a.DesignateManager(managerID, user.NormalizeEmail(u.Email()), actor)
-		if e == nil {
-			return nil, nil
-		}
-		if current != managerID && current != uuid.Nil {
-			if err := d.startHandover(ctx, accountID, *at.revision, current, managerID, by); err != nil {
-				return nil, err
+		var events []event.Event
+		if e := a.DesignateManager(managerID, user.NormalizeEmail(u.Email()), actor); e != nil {
+			if current != managerID && current != uuid.Nil {
+				if err := d.startHandover(ctx, accountID, *at.revision, current, managerID, by); err != nil {
+					return nil, err
+				}
 			}
+			events = append(events, *e)
 		}
-		return *e, nil
+		// A designation makes the manager an Account Administrator: the
+		// account counts them among its administrators in the same
+		// append, as after every invitation or role change giving the
+		// role, or the last one could demote itself (and another could
+		// not).
+		if g := a.GrantAdministrator(managerID, actor); g != nil && !stillManager {
+			events = append(events, *g)
+		}
+		return events, nil
 	})
 	return ManagerChanged{ManagerUserID: managerID, Position: pos}, err
 }
