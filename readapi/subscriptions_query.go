@@ -26,11 +26,16 @@ const (
 	  count(*) FILTER (WHERE ` + subCancelledSQL + `), count(*) FILTER (WHERE ` + subExpiredSQL + `)`
 
 	// subFrom joins what a Subscription shows besides its own row: partner
-	// names, and the buyer's name as it is now.
+	// names, and the buyer's name as it is now. The buyer is looked up by
+	// id, fenced off (OFFSET 0) from the account filter: as a plain join,
+	// the generic plan pgx's cached statement gets after five runs read
+	// every user of the account for each subscription (0.7 to 1.3 s a
+	// page at 200,000 users, against 1 ms).
 	subFrom = `rm_subscriptions s
 	  LEFT JOIN rm_partners op ON op.partner_id = s.ordering_partner_id
 	  LEFT JOIN rm_partners cp ON cp.partner_id = s.channel_partner_id
-	  LEFT JOIN rm_users bu ON bu.user_id = s.buyer_user_id AND bu.account_id = s.account_id
+	  LEFT JOIN LATERAL (SELECT u.user_id, u.first_name, u.last_name FROM rm_users u
+	    WHERE u.user_id = s.buyer_user_id AND u.account_id = s.account_id OFFSET 0) bu ON true
 	  LEFT JOIN rm_partner_users bp ON bp.partner_id = s.ordering_partner_id AND bp.user_id = s.buyer_user_id`
 
 	// subColumns are what scanSub reads from subFrom. A buyer no longer
