@@ -37,7 +37,8 @@ type Endpoint struct {
 	LastAttemptAt       *time.Time `json:"lastAttemptAt"`
 	LastSuccessAt       *time.Time `json:"lastSuccessAt"`
 	PausedAt            *time.Time `json:"pausedAt"`
-	Pending             int        `json:"pending"`
+	// Pending counts the deliveries not yet made, up to 10,000.
+	Pending int `json:"pending"`
 	// PreviousSecretExpiresAt is when the secret replaced by the last
 	// rotation stops signing deliveries (absent when it has).
 	PreviousSecretExpiresAt *time.Time `json:"previousSecretExpiresAt,omitempty"`
@@ -312,13 +313,18 @@ func webhookID(w http.ResponseWriter, req *http.Request) (uuid.UUID, bool) {
 }
 
 // endpoints lists an account's endpoints (one when id is set).
+// maxPendingCount bounds the pending deliveries an endpoint's listing
+// counts: a receiver down for days has hundreds of thousands, and the
+// count cost every list 100 ms or more.
+const maxPendingCount = "10000"
+
 // endpoints reads the webhooks of account $1 that the rest of the query
 // (tail) keeps, in its order.
 func (r *routes) endpoints(ctx context.Context, tail string, args ...any) ([]Endpoint, error) {
 	rows, err := r.pool.Query(ctx, `
 		SELECT e.id::text, e.url, e.types, e.state, e.created_at, e.consecutive_failures, e.last_status, e.last_error,
 		       e.last_attempt_at, e.last_success_at, e.paused_at,
-		       (SELECT count(*) FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL),
+		       (SELECT count(*) FROM (SELECT FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL LIMIT `+maxPendingCount+`) d),
 		       CASE WHEN e.previous_secret_until > now() THEN e.previous_secret_until END
 		  FROM webhook_endpoints e WHERE e.account_id = $1 `+tail, args...)
 	if err != nil {
