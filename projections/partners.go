@@ -28,9 +28,7 @@ var partnersSchema string
 func (Partners) Name() string { return "partners" }
 
 // Version changes whenever the tables or what Apply writes change.
-// Version 2: assigned_licenses follows the licenses events. 3: the
-// subscriptions' counts read from an index alone.
-func (Partners) Version() int { return 3 }
+func (Partners) Version() int { return 2 } // 2: assigned_licenses follows the licenses events
 
 // Schema is the DDL of the tables.
 func (Partners) Schema() string { return partnersSchema }
