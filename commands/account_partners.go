@@ -125,7 +125,7 @@ func (d Deps) changeAccountRead(ctx context.Context, id uuid.UUID, a Actor, deci
 		}
 		if l.mine != nil {
 			// An earlier run of this very command (same idempotency key)
-			// appended its one append here and lost its answer.
+			// made its append here and lost its answer.
 			return l.answered(), nil
 		}
 		events, err := decide(acc, l, by.actor)

@@ -68,10 +68,19 @@ func (a *Account) Apply(e event.Event) {
 		a.managerID, a.managerEmail = e.ManagerUserID, e.ManagerEmail
 		a.admins = []uuid.UUID{e.ManagerUserID}
 	case AdministratorGranted:
-		a.admins = append(a.admins, e.UserID)
+		a.admit(e.UserID)
 	case AdministratorRevoked:
 		a.admins = slices.DeleteFunc(a.admins, func(id uuid.UUID) bool { return id == e.UserID })
 	case ManagerDesignated:
+		// Another person designated is made an Account Administrator
+		// (user.roles_changed or user.invited). Designations before
+		// 2026-12-06 appended no administrator_granted with it: the
+		// designation itself counts them, as account.registered does
+		// the first manager. The same manager again (a change of email)
+		// is no new grant.
+		if e.ManagerUserID != a.managerID {
+			a.admit(e.ManagerUserID)
+		}
 		a.managerID, a.managerEmail = e.ManagerUserID, e.ManagerEmail
 	case DomainAdded:
 		a.domains = append(a.domains, e.Domain)

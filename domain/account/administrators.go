@@ -50,3 +50,10 @@ func (a *Account) RevokeAdministrator(userID uuid.UUID, othersActive int, by str
 	}
 	return &AdministratorRevoked{AccountID: a.id, UserID: userID, RevokedBy: by}, nil
 }
+
+// admit counts a user among the administrators, once.
+func (a *Account) admit(userID uuid.UUID) {
+	if !slices.Contains(a.admins, userID) {
+		a.admins = append(a.admins, userID)
+	}
+}

@@ -1,0 +1,41 @@
+package account
+
+import (
+	"slices"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+)
+
+func given(events ...event.Event) *Account {
+	var a Account
+	for _, e := range events {
+		a.Apply(e)
+	}
+	return &a
+}
+
+// An account counts its administrators once each, among them a manager
+// designated before designations carried their grant (manager_designated
+// alone); a change of the manager's email grants nothing.
+func TestAdministrators_count_a_designated_manager_once(t *testing.T) {
+	id, tom, vic := uuid.New(), uuid.New(), uuid.New()
+	registered := Registered{AccountID: id, Name: "Tailspin", ManagerUserID: tom, ManagerEmail: "tom@tailspin.example"}
+	designated := ManagerDesignated{AccountID: id, ManagerUserID: vic, ManagerEmail: "vic@tailspin.example"}
+	for name, c := range map[string]struct {
+		history []event.Event
+		want    []uuid.UUID
+	}{
+		"a designation before 2026-12-06": {[]event.Event{registered, designated}, []uuid.UUID{tom, vic}},
+		"a designation with its grant":    {[]event.Event{registered, designated, AdministratorGranted{AccountID: id, UserID: vic}}, []uuid.UUID{tom, vic}},
+		"a grant of an administrator":     {[]event.Event{registered, AdministratorGranted{AccountID: id, UserID: tom}}, []uuid.UUID{tom}},
+		"a change of the manager's email": {[]event.Event{registered, designated, AdministratorRevoked{AccountID: id, UserID: vic},
+			ManagerDesignated{AccountID: id, ManagerUserID: vic, ManagerEmail: "victoria@tailspin.example"}}, []uuid.UUID{tom}},
+	} {
+		if got := given(c.history...).Administrators(); !slices.Equal(got, c.want) {
+			t.Errorf("%s: administrators %v, want %v", name, got, c.want)
+		}
+	}
+}
