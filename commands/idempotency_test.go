@@ -92,6 +92,26 @@ func resend(t *testing.T, f *fixture) keyedCommand {
 	}
 }
 
+// designate makes a new person the manager: a claim, an invitation, the
+// former manager's handover, and the account's designation with its grant
+// in one append.
+func designate(ctx context.Context, f *fixture, d commands.Deps) (any, error) {
+	return commands.DesignateManagerHandler(d).Handle(ctx, commands.DesignateManager{By: operator, AccountID: f.account,
+		Manager: user.Profile{Email: "kim@fabrikam.example", FirstName: "Kim", LastName: "N", Language: "en", Country: "US"}})
+}
+
+// designateUser makes a user of the account the manager: a role change,
+// the former manager's handover, and the designation with its grant.
+func designateUser(t *testing.T, f *fixture) keyedCommand {
+	if _, err := f.invite(f.admin, "viewer@fabrikam.example", "account_viewer"); err != nil {
+		t.Fatal(err)
+	}
+	return func(ctx context.Context, f *fixture, d commands.Deps) (any, error) {
+		return commands.DesignateManagerHandler(d).Handle(ctx, commands.DesignateManager{By: operator, AccountID: f.account,
+			Manager: user.Profile{Email: "viewer@fabrikam.example", FirstName: "Vi", LastName: "Ewer", Language: "en", Country: "US"}})
+	}
+}
+
 func addDomain(ctx context.Context, f *fixture, d commands.Deps) (any, error) {
 	return commands.ChangeDomainHandler(d).Handle(ctx, commands.ChangeDomain{By: f.admin, AccountID: f.account, Domain: "fabrikam.example"})
 }
@@ -105,14 +125,20 @@ func TestIdempotencyKey_a_retry_after_a_lost_answer_appends_nothing_twice(t *tes
 		name    string
 		appends int32
 		setup   func(t *testing.T, f *fixture) keyedCommand
+		events  int // in all, when an append holds more than one
 	}{
-		{"invite an administrator", 3, func(*testing.T, *fixture) keyedCommand { return inviteAdmin }},
-		{"register an account", 4, func(*testing.T, *fixture) keyedCommand { return registerAnother }},
-		{"promote to administrator", 2, promote},
-		{"resend an invitation", 1, resend},
-		{"add a domain", 2, func(*testing.T, *fixture) keyedCommand { return addDomain }},
+		{"invite an administrator", 3, func(*testing.T, *fixture) keyedCommand { return inviteAdmin }, 0},
+		{"register an account", 4, func(*testing.T, *fixture) keyedCommand { return registerAnother }, 0},
+		{"promote to administrator", 2, promote, 0},
+		{"resend an invitation", 1, resend, 0},
+		{"add a domain", 2, func(*testing.T, *fixture) keyedCommand { return addDomain }, 0},
+		{"designate a new manager", 4, func(*testing.T, *fixture) keyedCommand { return designate }, 5},
+		{"designate a user of the account", 3, designateUser, 4},
 	}
 	for _, c := range cases {
+		if c.events == 0 {
+			c.events = int(c.appends)
+		}
 		for lost := int32(0); lost <= c.appends; lost++ {
 			t.Run(fmt.Sprintf("%s, answer %d of %d lost", c.name, lost, c.appends), func(t *testing.T) {
 				f := newFixture(t)
@@ -131,15 +157,15 @@ func TestIdempotencyKey_a_retry_after_a_lost_answer_appends_nothing_twice(t *tes
 				if err != nil {
 					t.Fatalf("the retry: %v", err)
 				}
-				if got := countEvents(t, f.deps.Store) - before; got != int(c.appends) {
-					t.Fatalf("%d events appended in all, want %d", got, c.appends)
+				if got := countEvents(t, f.deps.Store) - before; got != c.events {
+					t.Fatalf("%d events appended in all, want %d", got, c.events)
 				}
 				f.clock.Advance(time.Minute)
 				again, err := run(ctx, f, f.deps)
 				if err != nil || !reflect.DeepEqual(again, first) {
 					t.Fatalf("a third run: %+v, %v; want %+v", again, err, first)
 				}
-				if got := countEvents(t, f.deps.Store) - before; got != int(c.appends) {
+				if got := countEvents(t, f.deps.Store) - before; got != c.events {
 					t.Fatalf("the third run appended: %d events in all", got)
 				}
 				if broken, err := audit.Verify(context.Background(), f.deps.Store, nil); err != nil || len(broken) > 0 {

@@ -272,6 +272,13 @@ func (d Deps) startHandover(ctx context.Context, accountID uuid.UUID, accountRev
 	if err != nil || !u.Exists() {
 		return err
 	}
+	// An earlier run with this idempotency key that lost its answer
+	// wrote this very handover: once is enough. One on another revision
+	// of the account is not this one (the account moved since), and is
+	// written again, or a change of email would not see it.
+	if h, ours := mine[user.ManagerHandoverStarted](l); ours && h.AccountRevision == accountRevision && h.SuccessorID == successor {
+		return nil
+	}
 	_, err = save(ctx, d, user.Stream(former), l, by, user.ManagerHandoverStarted{
 		UserID: former, AccountID: accountID, AccountRevision: accountRevision, SuccessorID: successor, StartedAt: d.now()})
 	return err
