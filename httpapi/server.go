@@ -77,6 +77,9 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 			probe.Method = m
 			if _, pattern := s.mux.Handler(probe); pattern != "" {
 				allow = append(allow, m)
+				if m == http.MethodGet {
+					allow = append(allow, http.MethodHead) // the mux serves HEAD with GET
+				}
 			}
 		}
 	}

@@ -56,7 +56,7 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 func usage(w io.Writer) error {
 	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | version
        | projections status | projections rebuild [--roll-back] NAME | projections verify NAME
-       | projections dead-letters | projections retry NAME ID | projections skip --reason WHY [--by WHO] NAME ID
+       | projections dead-letters | projections retry [--by WHO] NAME ID | projections skip --reason WHY [--by WHO] NAME ID
        | audit verify | audit export [--from T] [--to T] [--account ID] [--out FILE] | audit import [--in FILE]
        | token --subject ID --email EMAIL [--operator] [--ttl 1h]
 
