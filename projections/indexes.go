@@ -51,6 +51,35 @@ func indexesApart(p Versioned) (tables, indexes string) {
 	return strings.Join(keep, "\n"), strings.Join(later, "\n")
 }
 
+// addIndexes creates in a projector's active build the indexes its Schema
+// declares with CREATE INDEX IF NOT EXISTS (one statement a line, named)
+// that the build lacks. An index added to a released projector goes in
+// that way, its version unchanged: a new version would replay the whole
+// log into a new build while the active one stopped advancing, holding
+// its read model still for an index. Writes to the table wait while the
+// index is made, reads do not. A build whose deferred indexes are still
+// pending gets it with them instead.
+func addIndexes(ctx context.Context, tx pgx.Tx, schema string, p Versioned) error {
+	var ddl []string
+	for _, line := range strings.Split(p.Schema(), "\n") {
+		if s := strings.TrimSpace(line); strings.HasPrefix(s, "CREATE INDEX IF NOT EXISTS ") && strings.HasSuffix(s, ";") {
+			ddl = append(ddl, s)
+		}
+	}
+	if len(ddl) == 0 {
+		return nil
+	}
+	var pending bool
+	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM projection_pending_indexes WHERE schema_name = $1)`, schema).Scan(&pending); err != nil || pending {
+		return err
+	}
+	if err := runIndexes(ctx, tx, schema, strings.Join(ddl, "\n")); err != nil {
+		return err
+	}
+	_, err := tx.Exec(ctx, `RESET search_path`)
+	return err
+}
+
 // createIndexes creates a build's deferred indexes in one transaction.
 func createIndexes(ctx context.Context, pool *pgxpool.Pool, schema, indexes string) error {
 	if indexes == "" {

@@ -14,6 +14,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
 // A rebuild of the users read model starts without its readers' indexes
@@ -254,4 +255,43 @@ func lookOften(t *testing.T) {
 	was := pendingIndexesEvery
 	pendingIndexesEvery = 20 * time.Millisecond
 	t.Cleanup(func() { pendingIndexesEvery = was })
+}
+
+// withIndex is Users as a release adding one index would declare it: the
+// index named, IF NOT EXISTS, and the version unchanged.
+type withIndex struct{ Users }
+
+func (withIndex) Schema() string {
+	return Users{}.Schema() + "\nCREATE INDEX IF NOT EXISTS users_by_country ON rm_users (account_id, country);\n"
+}
+
+// A start gives the active build the index its projector added, without
+// a new build (whose replay would hold the read model still meanwhile).
+func TestEnsure_adds_a_declared_index_to_the_active_build_with_no_new_version(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	first, _, err := Ensure(ctx, pool, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	has := func() bool {
+		t.Helper()
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'users_by_country'`, first.Schema).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n == 1
+	}
+	if has() {
+		t.Fatal("the index is there before its release")
+	}
+	for range 2 { // the second start finds it made
+		again, newer, err := Ensure(ctx, pool, withIndex{})
+		if err != nil || newer || again != first {
+			t.Fatalf("ensure with the index: %+v newer %v, %v; want the same build %+v", again, newer, err, first)
+		}
+		if !has() {
+			t.Fatal("the active build has no index users_by_country")
+		}
+	}
 }
