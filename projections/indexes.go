@@ -58,7 +58,8 @@ func indexesApart(p Versioned) (tables, indexes string) {
 // log into a new build while the active one stopped advancing, holding
 // its read model still for an index. Writes to the table wait while the
 // index is made, reads do not. A build whose deferred indexes are still
-// pending gets it with them instead.
+// pending (recorded from the schema it was made with) gets it at the
+// first start after they are made.
 func addIndexes(ctx context.Context, tx pgx.Tx, schema string, p Versioned) error {
 	var ddl []string
 	for _, line := range strings.Split(p.Schema(), "\n") {
