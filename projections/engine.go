@@ -126,6 +126,11 @@ func (e *Engine) Prepare(ctx context.Context, pool *pgxpool.Pool, store eventsto
 			return fmt.Errorf("projector %s: %w", p.Name(), err)
 		}
 		if !newer {
+			go func() {
+				if err := AddDeclaredIndexes(ctx, pool, p); err != nil && ctx.Err() == nil {
+					log.Warn("adding a declared index failed; the next start tries again", "projector", p.Name(), "error", err)
+				}
+			}()
 			continue
 		}
 		log.Warn("projector declares a new version: building it beside the live one", "projector", p.Name(), "active", active.Version, "version", p.Version())

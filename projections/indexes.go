@@ -51,33 +51,69 @@ func indexesApart(p Versioned) (tables, indexes string) {
 	return strings.Join(keep, "\n"), strings.Join(later, "\n")
 }
 
-// addIndexes creates in a projector's active build the indexes its Schema
-// declares with CREATE INDEX IF NOT EXISTS (one statement a line, named)
-// that the build lacks. An index added to a released projector goes in
-// that way, its version unchanged: a new version would replay the whole
-// log into a new build while the active one stopped advancing, holding
-// its read model still for an index. Writes to the table wait while the
-// index is made, reads do not. A build whose deferred indexes are still
-// pending (recorded from the schema it was made with) gets it at the
-// first start after they are made.
-func addIndexes(ctx context.Context, tx pgx.Tx, schema string, p Versioned) error {
-	var ddl []string
+// AddDeclaredIndexes creates in p's active build, if it is of p's
+// version, the indexes p's Schema declares with CREATE INDEX IF NOT
+// EXISTS (one statement a line: CREATE INDEX IF NOT EXISTS name ON table
+// …;) that the build lacks. An index added to a released projector goes
+// in that way, its version unchanged: a new version would replay the
+// whole log into a new build while the active one stopped advancing,
+// holding its read model still for an index. Each is made CONCURRENTLY,
+// on a connection of its own, so that the projector's writes and the
+// readers go on meanwhile; one instance makes it (the others skip it),
+// and one left invalid by an interrupted attempt is made again. A build
+// whose deferred indexes are still pending (recorded from the schema it
+// was made with) gets it at the first start after they are made.
+func AddDeclaredIndexes(ctx context.Context, pool *pgxpool.Pool, p Versioned) error {
+	a, err := ActiveBuild(ctx, pool, p.Name())
+	if err != nil || a.Version != p.Version() {
+		return err
+	}
+	if pending, err := indexesPending(ctx, pool, p.Name()); err != nil || pending {
+		return err
+	}
 	for _, line := range strings.Split(p.Schema(), "\n") {
-		if s := strings.TrimSpace(line); strings.HasPrefix(s, "CREATE INDEX IF NOT EXISTS ") && strings.HasSuffix(s, ";") {
-			ddl = append(ddl, s)
+		f := strings.Fields(line)
+		if len(f) < 8 || strings.Join(f[:5], " ") != "CREATE INDEX IF NOT EXISTS" || f[6] != "ON" || !strings.HasSuffix(line, ";") {
+			continue
+		}
+		name, table := f[5], f[7]
+		ddl := "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + pgx.Identifier{name}.Sanitize() + " ON " + pgx.Identifier{a.Schema, table}.Sanitize() +
+			" " + strings.Join(f[8:], " ")
+		if err := addIndex(ctx, pool, a.Schema, name, ddl); err != nil {
+			return fmt.Errorf("index %s of %s: %w", name, a.Schema, err)
 		}
 	}
-	if len(ddl) == 0 {
+	return nil
+}
+
+// addIndex runs ddl, which creates index name in schema concurrently, on
+// a connection it then closes (so that its session lock goes with it).
+func addIndex(ctx context.Context, pool *pgxpool.Pool, schema, name, ddl string) error {
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		return err
+	}
+	conn := c.Hijack()
+	defer conn.Close(context.Background())
+	var mine bool
+	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('index:' || $1 || '.' || $2, 0))`, schema, name).Scan(&mine); err != nil || !mine {
+		return err // another instance makes it
+	}
+	var valid *bool
+	err = conn.QueryRow(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, schema, name).Scan(&valid)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+	case err != nil:
+		return err
+	case *valid:
 		return nil
+	default: // an interrupted CREATE INDEX CONCURRENTLY left it unusable
+		if _, err := conn.Exec(ctx, `DROP INDEX CONCURRENTLY IF EXISTS `+pgx.Identifier{schema, name}.Sanitize()); err != nil {
+			return err
+		}
 	}
-	var pending bool
-	if err := tx.QueryRow(ctx, `SELECT EXISTS (SELECT FROM projection_pending_indexes WHERE schema_name = $1)`, schema).Scan(&pending); err != nil || pending {
-		return err
-	}
-	if err := runIndexes(ctx, tx, schema, strings.Join(ddl, "\n")); err != nil {
-		return err
-	}
-	_, err := tx.Exec(ctx, `RESET search_path`)
+	_, err = conn.Exec(ctx, ddl)
 	return err
 }
 

@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"slices"
 	"strings"
 	"testing"
@@ -267,31 +268,43 @@ func (withIndex) Schema() string {
 
 // A start gives the active build the index its projector added, without
 // a new build (whose replay would hold the read model still meanwhile).
-func TestEnsure_adds_a_declared_index_to_the_active_build_with_no_new_version(t *testing.T) {
+func TestAddDeclaredIndexes_adds_an_index_to_the_active_build_with_no_new_version(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
 	first, _, err := Ensure(ctx, pool, Users{})
 	if err != nil {
 		t.Fatal(err)
 	}
-	has := func() bool {
+	valid := func() bool {
 		t.Helper()
-		var n int
-		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_indexes WHERE schemaname = $1 AND indexname = 'users_by_country'`, first.Schema).Scan(&n); err != nil {
+		var ok bool
+		err := pool.QueryRow(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
+			JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = 'users_by_country'`, first.Schema).Scan(&ok)
+		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			t.Fatal(err)
 		}
-		return n == 1
+		return ok
 	}
-	if has() {
+	if valid() {
 		t.Fatal("the index is there before its release")
 	}
+	if again, newer, err := Ensure(ctx, pool, withIndex{}); err != nil || newer || again != first {
+		t.Fatalf("ensure with the index: %+v newer %v, %v; want the same build %+v", again, newer, err, first)
+	}
 	for range 2 { // the second start finds it made
-		again, newer, err := Ensure(ctx, pool, withIndex{})
-		if err != nil || newer || again != first {
-			t.Fatalf("ensure with the index: %+v newer %v, %v; want the same build %+v", again, newer, err, first)
+		if err := AddDeclaredIndexes(ctx, pool, withIndex{}); err != nil {
+			t.Fatal(err)
 		}
-		if !has() {
-			t.Fatal("the active build has no index users_by_country")
+		if !valid() {
+			t.Fatal("the active build has no valid index users_by_country")
 		}
+	}
+	// One an interrupted CREATE INDEX CONCURRENTLY left invalid (made so
+	// here through the catalog) is made again.
+	if _, err := pool.Exec(ctx, `UPDATE pg_index SET indisvalid = false WHERE indexrelid = $1::regclass`, first.Schema+".users_by_country"); err != nil {
+		t.Fatal(err)
+	}
+	if err := AddDeclaredIndexes(ctx, pool, withIndex{}); err != nil || !valid() {
+		t.Fatalf("an invalid index left as it was: %v", err)
 	}
 }

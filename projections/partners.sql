@@ -97,7 +97,7 @@ CREATE INDEX ON rm_subscriptions (account_id, price_amount, subscription_id);
 -- lists' counts by status and their product filter read an account's
 -- rows from this index alone (a bitmap scan of 50,000 rows took 40-90 ms
 -- a page, the index-only scan 6-8 ms). Added after release, so named and
--- IF NOT EXISTS: serve adds it to the active build (see addIndexes),
+-- IF NOT EXISTS: serve adds it to the active build (AddDeclaredIndexes),
 -- which also keeps the unnamed (account_id, channel_partner_id) index
 -- that builds before it made.
 CREATE INDEX IF NOT EXISTS subscriptions_by_channel ON rm_subscriptions (account_id, channel_partner_id) INCLUDE (cancelled_at, expires_at, ordering_partner_id, product_id);

@@ -94,11 +94,6 @@ func ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned, deferIndexes b
 		return Active{}, false, err
 	}
 	a, err := ActiveBuild(ctx, tx, p.Name())
-	if err == nil && a.Version == p.Version() {
-		if err := addIndexes(ctx, tx, a.Schema, p); err != nil {
-			return Active{}, false, err
-		}
-	}
 	if err == nil {
 		return a, a.Version < p.Version(), tx.Commit(ctx)
 	}
