@@ -15,10 +15,10 @@ import (
 	"github.com/bizcenter/bizcenter/service"
 )
 
-// projectionsCmd runs `bizcenter projections rebuild|verify|status NAME`.
+// projectionsCmd runs `bizcenter projections ...` (see the usage below).
 func projectionsCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
-		return errors.New("usage: bizcenter projections rebuild [--roll-back] NAME | verify NAME | status | dead-letters | retry NAME ID | skip --reason WHY [--by WHO] NAME ID")
+		return errors.New("usage: bizcenter projections rebuild [--roll-back] NAME | verify NAME | status | dead-letters | retry [--by WHO] NAME ID | skip --reason WHY [--by WHO] NAME ID")
 	}
 	fs := flag.NewFlagSet("projections", flag.ContinueOnError)
 	reason := fs.String("reason", "", "why an event is skipped")
