@@ -72,6 +72,7 @@ func AddDeclaredIndexes(ctx context.Context, pool *pgxpool.Pool, p Versioned) er
 		return err
 	}
 	for _, line := range strings.Split(p.Schema(), "\n") {
+		line = strings.TrimSpace(line)
 		f := strings.Fields(line)
 		if len(f) < 8 || strings.Join(f[:5], " ") != "CREATE INDEX IF NOT EXISTS" || f[6] != "ON" || !strings.HasSuffix(line, ";") {
 			continue

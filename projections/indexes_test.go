@@ -308,3 +308,20 @@ func TestAddDeclaredIndexes_adds_an_index_to_the_active_build_with_no_new_versio
 		t.Fatalf("an invalid index left as it was: %v", err)
 	}
 }
+
+// Every index a projector declares for AddDeclaredIndexes is written as
+// it reads them, one statement a line: another shape would be made by new
+// builds but never added to an active one.
+func TestDeclaredIndexes_are_one_statement_a_line(t *testing.T) {
+	for _, p := range []Versioned{Users{}, Partners{}, Licenses{}, Billing{}, Audit{}} {
+		for _, line := range strings.Split(p.Schema(), "\n") {
+			if !strings.Contains(line, "IF NOT EXISTS") || !strings.Contains(line, "INDEX") {
+				continue
+			}
+			f := strings.Fields(line)
+			if len(f) < 8 || strings.Join(f[:5], " ") != "CREATE INDEX IF NOT EXISTS" || f[6] != "ON" || !strings.HasSuffix(strings.TrimSpace(line), ";") {
+				t.Errorf("%s declares an index AddDeclaredIndexes cannot read: %q", p.Name(), line)
+			}
+		}
+	}
+}
