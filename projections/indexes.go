@@ -72,19 +72,27 @@ func AddDeclaredIndexes(ctx context.Context, pool *pgxpool.Pool, p Versioned) er
 		return err
 	}
 	for _, line := range strings.Split(p.Schema(), "\n") {
-		line = strings.TrimSpace(line)
-		f := strings.Fields(line)
-		if len(f) < 8 || strings.Join(f[:5], " ") != "CREATE INDEX IF NOT EXISTS" || f[6] != "ON" || !strings.HasSuffix(line, ";") {
+		name, table, rest, ok := declaredIndex(line)
+		if !ok {
 			continue
 		}
-		name, table := f[5], f[7]
-		ddl := "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + pgx.Identifier{name}.Sanitize() + " ON " + pgx.Identifier{a.Schema, table}.Sanitize() +
-			" " + strings.Join(f[8:], " ")
+		ddl := "CREATE INDEX CONCURRENTLY IF NOT EXISTS " + pgx.Identifier{name}.Sanitize() + " ON " + pgx.Identifier{a.Schema, table}.Sanitize() + " " + rest
 		if err := addIndex(ctx, pool, a.Schema, name, ddl); err != nil {
 			return fmt.Errorf("index %s of %s: %w", name, a.Schema, err)
 		}
 	}
 	return nil
+}
+
+// declaredIndex reads a line of a Schema declaring an index for
+// AddDeclaredIndexes: CREATE INDEX IF NOT EXISTS name ON table rest;
+func declaredIndex(line string) (name, table, rest string, ok bool) {
+	line = strings.TrimSpace(line)
+	f := strings.Fields(line)
+	if len(f) < 8 || strings.Join(f[:5], " ") != "CREATE INDEX IF NOT EXISTS" || f[6] != "ON" || !strings.HasSuffix(line, ";") {
+		return "", "", "", false
+	}
+	return f[5], f[7], strings.Join(f[8:], " "), true
 }
 
 // addIndex runs ddl, which creates index name in schema concurrently, on
