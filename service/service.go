@@ -45,7 +45,10 @@ type Config struct {
 	// EventStoreURL selects EventStoreDB (esdb://...); empty keeps events
 	// in PostgreSQL at DatabaseURL.
 	EventStoreURL string
-	JWTSecret     []byte
+	// EventStoreMaxAppend is the EventStoreDB server's MaxAppendSize in
+	// bytes (0: its default, 1 MiB).
+	EventStoreMaxAppend int
+	JWTSecret           []byte
 	// OIDCIssuer and OIDCAudience, when the issuer is set, also accept that
 	// issuer's access tokens (auth.OIDCVerifier).
 	OIDCIssuer   string
@@ -217,7 +220,11 @@ func openStore(ctx context.Context, cfg Config, pool *pgxpool.Pool) (eventstore.
 	if !strings.HasPrefix(cfg.EventStoreURL, "esdb://") && !strings.HasPrefix(cfg.EventStoreURL, "esdb+discover://") {
 		return nil, errors.New("EVENTSTORE_URL must be an esdb:// or esdb+discover:// URL")
 	}
-	store, err := esdb.New(ctx, cfg.EventStoreURL, esdb.WithLogger(cfg.Log))
+	opts := []esdb.Option{esdb.WithLogger(cfg.Log)}
+	if cfg.EventStoreMaxAppend > 0 {
+		opts = append(opts, esdb.WithMaxAppendSize(cfg.EventStoreMaxAppend))
+	}
+	store, err := esdb.New(ctx, cfg.EventStoreURL, opts...)
 	if err != nil {
 		return nil, fmt.Errorf("eventstoredb: %w", err)
 	}

@@ -43,8 +43,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	if c.SMTPAddr != "" {
 		sender = mailer.SMTPSender{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
 	}
+	maxAppend, _ := c.maxAppendSize() // validated with the rest
 	svc, err := service.New(ctx, service.Config{
-		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL,
+		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, EventStoreMaxAppend: maxAppend,
 		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
 		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience,
 		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,

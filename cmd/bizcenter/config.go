@@ -10,6 +10,7 @@ import (
 	"log/slog"
 	"net/url"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/bizcenter/bizcenter/clock"
@@ -23,19 +24,21 @@ import (
 type config struct {
 	DatabaseURL   string
 	EventStoreURL string
-	HTTPAddr      string
-	PublicURL     string
-	MailDir       string
-	SMTPAddr      string
-	SMTPFrom      string
-	SMTPUsername  string
-	SMTPPassword  string
-	JWTSecret     string
-	OIDCIssuer    string
-	OIDCAudience  string
-	InvitationKey string
-	Now           string
-	NowOffset     string
+	// EventStoreMaxAppend is EVENTSTORE_MAX_APPEND_SIZE as given.
+	EventStoreMaxAppend string
+	HTTPAddr            string
+	PublicURL           string
+	MailDir             string
+	SMTPAddr            string
+	SMTPFrom            string
+	SMTPUsername        string
+	SMTPPassword        string
+	JWTSecret           string
+	OIDCIssuer          string
+	OIDCAudience        string
+	InvitationKey       string
+	Now                 string
+	NowOffset           string
 	// Publish chooses the broker of integration events (docs/integration.md).
 	Publish publisher.Config
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP.
@@ -52,21 +55,22 @@ func envOr(name, def string) string {
 // loadConfig reads the environment and then the flags of a subcommand.
 func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 	c := config{
-		DatabaseURL:   envOr("DATABASE_URL", ""),
-		EventStoreURL: envOr("EVENTSTORE_URL", ""),
-		HTTPAddr:      envOr("HTTP_ADDR", ":8080"),
-		PublicURL:     envOr("PUBLIC_URL", "http://localhost:8080"),
-		MailDir:       envOr("MAIL_DIR", ".data/mail"),
-		SMTPAddr:      envOr("SMTP_ADDR", ""),
-		SMTPFrom:      envOr("SMTP_FROM", mailer.DefaultFrom),
-		SMTPUsername:  envOr("SMTP_USERNAME", ""),
-		SMTPPassword:  envOr("SMTP_PASSWORD", ""),
-		JWTSecret:     envOr("BIZCENTER_JWT_SECRET", ""),
-		OIDCIssuer:    envOr("OIDC_ISSUER", ""),
-		OIDCAudience:  envOr("OIDC_AUDIENCE", ""),
-		InvitationKey: envOr("BIZCENTER_INVITATION_KEY", ""),
-		Now:           envOr("BIZCENTER_NOW", ""),
-		NowOffset:     envOr("BIZCENTER_NOW_OFFSET", ""),
+		DatabaseURL:         envOr("DATABASE_URL", ""),
+		EventStoreURL:       envOr("EVENTSTORE_URL", ""),
+		EventStoreMaxAppend: envOr("EVENTSTORE_MAX_APPEND_SIZE", ""),
+		HTTPAddr:            envOr("HTTP_ADDR", ":8080"),
+		PublicURL:           envOr("PUBLIC_URL", "http://localhost:8080"),
+		MailDir:             envOr("MAIL_DIR", ".data/mail"),
+		SMTPAddr:            envOr("SMTP_ADDR", ""),
+		SMTPFrom:            envOr("SMTP_FROM", mailer.DefaultFrom),
+		SMTPUsername:        envOr("SMTP_USERNAME", ""),
+		SMTPPassword:        envOr("SMTP_PASSWORD", ""),
+		JWTSecret:           envOr("BIZCENTER_JWT_SECRET", ""),
+		OIDCIssuer:          envOr("OIDC_ISSUER", ""),
+		OIDCAudience:        envOr("OIDC_AUDIENCE", ""),
+		InvitationKey:       envOr("BIZCENTER_INVITATION_KEY", ""),
+		Now:                 envOr("BIZCENTER_NOW", ""),
+		NowOffset:           envOr("BIZCENTER_NOW_OFFSET", ""),
 		Publish: publisher.Config{Transport: envOr("PUBLISH_TRANSPORT", ""), URL: envOr("PUBLISH_URL", ""),
 			Topic: envOr("PUBLISH_TOPIC", "")},
 		OTLPEndpoint: envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
@@ -95,6 +99,9 @@ func (c config) validate() error {
 	if err := c.validateOIDC(); err != nil {
 		errs = append(errs, err)
 	}
+	if _, err := c.maxAppendSize(); err != nil {
+		errs = append(errs, err)
+	}
 	if _, err := url.Parse(c.PublicURL); err != nil {
 		errs = append(errs, fmt.Errorf("PUBLIC_URL: %w", err))
 	}
@@ -108,6 +115,20 @@ func (c config) validate() error {
 		errs = append(errs, fmt.Errorf("PUBLISH_TRANSPORT, PUBLISH_URL, PUBLISH_TOPIC: %w", err))
 	}
 	return errors.Join(errs...)
+}
+
+// maxAppendSize is EVENTSTORE_MAX_APPEND_SIZE: the MaxAppendSize the
+// EventStoreDB server is configured with, in bytes (0 when not set: the
+// server's default, 1 MiB).
+func (c config) maxAppendSize() (int, error) {
+	if c.EventStoreMaxAppend == "" {
+		return 0, nil
+	}
+	n, err := strconv.Atoi(c.EventStoreMaxAppend)
+	if err != nil || n < 64<<10 || n > 64<<20 {
+		return 0, errors.New("EVENTSTORE_MAX_APPEND_SIZE: the server's MaxAppendSize in bytes, from 65536 to 67108864")
+	}
+	return n, nil
 }
 
 // validateOIDC wants both OIDC_ISSUER and OIDC_AUDIENCE or neither.
@@ -166,5 +187,9 @@ func (c config) openTools(ctx context.Context, log *slog.Logger) (*service.Tools
 	if c.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is required")
 	}
-	return service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, Log: log})
+	maxAppend, err := c.maxAppendSize()
+	if err != nil {
+		return nil, err
+	}
+	return service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, EventStoreMaxAppend: maxAppend, Log: log})
 }

@@ -64,6 +64,7 @@ Configuration comes from the environment; the flags --database-url, --eventstore
 --http-addr, --mail-dir, --oidc-issuer and --oidc-audience override theirs:
   DATABASE_URL          PostgreSQL for read models (and events, unless EVENTSTORE_URL)
   EVENTSTORE_URL        esdb://... to keep events in EventStoreDB
+  EVENTSTORE_MAX_APPEND_SIZE  that server's MaxAppendSize in bytes, if not its default 1 MiB
   HTTP_ADDR             listen address (default :8080)
   PUBLIC_URL            base URL in emails (default http://localhost:8080)
   MAIL_DIR              write emails as .eml files here (default .data/mail)
