@@ -79,12 +79,16 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 				kit.WriteProblem(w, problem)
 				return
 			}
-			items, next, err := projections.ListDeadLetters(r.Context(), pool, after, limit)
+			items, more, err := projections.ListDeadLetters(r.Context(), pool, after, limit)
 			if err != nil {
 				fail(w, r, log, err)
 				return
 			}
-			kit.WriteJSON(w, http.StatusOK, deadLettersBody{Items: nonNilSlice(items), NextCursor: kit.NextCursor(next, next != nil)})
+			body := deadLettersBody{Items: nonNilSlice(items)}
+			if more {
+				body.NextCursor = new(kit.EncodeCursor(items[len(items)-1].PageKey()))
+			}
+			kit.WriteJSON(w, http.StatusOK, body)
 		},
 	}, {
 		Method: http.MethodPost, Path: "/v1/admin/dead-letters/{projector}/{id}/retry", Access: kit.Operator,

@@ -41,6 +41,8 @@ type DeadLetter struct {
 	ResolvedBy     *string    `json:"resolvedBy"`
 	ResolvedReason *string    `json:"resolvedReason"`
 	ResolvedAt     *time.Time `json:"resolvedAt"`
+
+	key DeadLetterKey
 }
 
 // attempts counts failures per event across redeliveries of a batch.
@@ -164,10 +166,13 @@ type DeadLetterKey struct {
 	ID      int64 `json:"id"`
 }
 
+// PageKey is where a page ending with d ends.
+func (d DeadLetter) PageKey() DeadLetterKey { return d.key }
+
 // ListDeadLetters lists up to limit dead letters of every projector after
-// the key (the zero key: from the first), open ones first, and the key
-// after the last of them when there are more.
-func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool, after DeadLetterKey, limit int) ([]DeadLetter, *DeadLetterKey, error) {
+// the key (the zero key: from the first), open ones first, and whether
+// more follow.
+func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool, after DeadLetterKey, limit int) (_ []DeadLetter, more bool, _ error) {
 	rows, err := pool.Query(ctx, `
 		SELECT id, projector, event_id::text, stream, commit_pos || '-' || prepare_pos, event_type, status, error,
 		       attempts, parked_at, resolved_by, resolved_reason, resolved_at,
@@ -177,22 +182,19 @@ func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool, after DeadLetterKe
 		 ORDER BY status NOT IN ('parked', 'waiting'), commit_pos, prepare_pos, id
 		 LIMIT $5`, after.Closed, after.Commit, after.Prepare, after.ID, limit+1)
 	if err != nil {
-		return nil, nil, err
+		return nil, false, err
 	}
-	var keys []DeadLetterKey
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (DeadLetter, error) {
 		var d DeadLetter
-		var k DeadLetterKey
 		err := row.Scan(&d.ID, &d.Projector, &d.EventID, &d.Stream, &d.Position, &d.EventType, &d.Status, &d.Error,
-			&d.Attempts, &d.ParkedAt, &d.ResolvedBy, &d.ResolvedReason, &d.ResolvedAt, &k.Closed, &k.Commit, &k.Prepare)
-		k.ID = d.ID
-		keys = append(keys, k)
+			&d.Attempts, &d.ParkedAt, &d.ResolvedBy, &d.ResolvedReason, &d.ResolvedAt, &d.key.Closed, &d.key.Commit, &d.key.Prepare)
+		d.key.ID = d.ID
 		return d, err
 	})
 	if err != nil || len(items) <= limit {
-		return items, nil, err
+		return items, false, err
 	}
-	return items[:limit], &keys[limit-1], nil
+	return items[:limit], true, nil
 }
 
 // ErrNotParked: the dead letter does not exist or is not parked.

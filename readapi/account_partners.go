@@ -124,7 +124,8 @@ func mayRead(ctx context.Context, db querier, q accountRequest, now time.Time) e
 
 // accountPartners are all the partners serving an account, by name.
 func accountPartners(ctx context.Context, db querier, q accountRequest) ([]AccountPartner, error) {
-	rows, err := db.Query(ctx, accountPartnersSQL+` ORDER BY coalesce(p.name, ''), ap.partner_id`, q.accountID)
+	_, order, _ := accountPartnerOrder.keyset(nil, nil)
+	rows, err := db.Query(ctx, accountPartnersSQL+` ORDER BY `+order, q.accountID)
 	if err != nil {
 		return nil, fmt.Errorf("partners of account %s: %w", q.accountID, err)
 	}

@@ -82,11 +82,11 @@ func queryPage[R any](ctx context.Context, tx pgx.Tx, o keyOrder[R], query strin
 		return nil, nil, err
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (R, error) { return scan(row) })
-	if err != nil || len(items) <= limit {
-		return items, nil, err
+	if err != nil {
+		return nil, nil, err
 	}
-	items = items[:limit]
-	return items, new(o.encode(items[limit-1])), nil
+	items, next := pageOf(items, limit, o)
+	return items, next, nil
 }
 
 // readErr names what a failed read was of; errNotFound and the problems

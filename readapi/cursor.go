@@ -1,8 +1,6 @@
 package readapi
 
 import (
-	"encoding/base64"
-	"encoding/json"
 	"fmt"
 	"maps"
 	"regexp"
@@ -11,6 +9,8 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
 // Lists page by keyset: a page's nextCursor holds the sort key of its
@@ -64,14 +64,22 @@ func cursorArgs[R any](in *input, o keyOrder[R], sortOK bool) []any {
 	return after
 }
 
-// encode is the opaque nextCursor after row r.
-func (o keyOrder[R]) encode(r R) string {
+// key is the cursor after row r.
+func (o keyOrder[R]) key(r R) any {
 	c := cursor{Sort: o.name}
 	for _, k := range o.cols {
 		c.Keys = append(c.Keys, k.value(r))
 	}
-	b, _ := json.Marshal(c)
-	return base64.RawURLEncoding.EncodeToString(b)
+	return c
+}
+
+// encode is the opaque nextCursor after row r.
+func (o keyOrder[R]) encode(r R) string { return kit.EncodeCursor(o.key(r)) }
+
+// pageOf cuts the limit+1 rows read to a page, with the cursor after it
+// when there are more.
+func pageOf[R any](rows []R, limit int, o keyOrder[R]) ([]R, *string) {
+	return kit.Page(rows, limit, o.key)
 }
 
 // decimal is how PostgreSQL prints a numeric sort value.
@@ -81,8 +89,7 @@ var decimal = regexp.MustCompile(`^-?[0-9]{1,12}(\.[0-9]{1,4})?$`)
 // condition binds; the reason when it cannot.
 func (o keyOrder[R]) decode(s string) ([]any, string) {
 	var c cursor
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	if err != nil || json.Unmarshal(b, &c) != nil || len(c.Keys) != len(o.cols) {
+	if !kit.DecodeCursor(s, &c) || len(c.Keys) != len(o.cols) {
 		return nil, malformedCursor
 	}
 	if c.Sort != o.name {

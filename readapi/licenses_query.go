@@ -189,12 +189,3 @@ func mayReadOne(ctx context.Context, tx pgx.Tx, q accountRequest, now time.Time,
 	}
 	return err
 }
-
-// pageOf cuts the limit+1 rows read to a page, with the cursor after it
-// when there are more.
-func pageOf[R any](rows []R, limit int, o keyOrder[R]) ([]R, *string) {
-	if len(rows) <= limit {
-		return nonNil(rows), nil
-	}
-	return rows[:limit], new(o.encode(rows[limit-1]))
-}

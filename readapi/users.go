@@ -60,8 +60,8 @@ type Invitation struct {
 }
 
 const (
-	defaultLimit = 50
-	maxLimit     = 500
+	defaultLimit = kit.DefaultLimit
+	maxLimit     = kit.MaxLimit
 	maxEmail     = 320
 )
 

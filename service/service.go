@@ -45,10 +45,10 @@ type Config struct {
 	// EventStoreURL selects EventStoreDB (esdb://...); empty keeps events
 	// in PostgreSQL at DatabaseURL.
 	EventStoreURL string
-	// EventStoreMaxAppend is the EventStoreDB server's MaxAppendSize in
+	// MaxAppendSize is the EventStoreDB server's MaxAppendSize in
 	// bytes (0: its default, 1 MiB).
-	EventStoreMaxAppend int
-	JWTSecret           []byte
+	MaxAppendSize int
+	JWTSecret     []byte
 	// OIDCIssuer and OIDCAudience, when the issuer is set, also accept that
 	// issuer's access tokens (auth.OIDCVerifier).
 	OIDCIssuer   string
@@ -221,8 +221,8 @@ func openStore(ctx context.Context, cfg Config, pool *pgxpool.Pool) (eventstore.
 		return nil, errors.New("EVENTSTORE_URL must be an esdb:// or esdb+discover:// URL")
 	}
 	opts := []esdb.Option{esdb.WithLogger(cfg.Log)}
-	if cfg.EventStoreMaxAppend > 0 {
-		opts = append(opts, esdb.WithMaxAppendSize(cfg.EventStoreMaxAppend))
+	if cfg.MaxAppendSize > 0 {
+		opts = append(opts, esdb.WithMaxAppendSize(cfg.MaxAppendSize))
 	}
 	store, err := esdb.New(ctx, cfg.EventStoreURL, opts...)
 	if err != nil {

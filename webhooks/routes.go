@@ -260,12 +260,8 @@ func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUI
 		r.fail(w, req, err)
 		return
 	}
-	page := list{Items: items}
-	if more := len(items) > limit; more {
-		page.Items = items[:limit]
-		last := page.Items[limit-1]
-		page.NextCursor = kit.NextCursor(endpointKey{last.CreatedAt, uuid.MustParse(last.WebhookID)}, more)
-	}
+	var page list
+	page.Items, page.NextCursor = kit.Page(items, limit, func(e Endpoint) any { return endpointKey{e.CreatedAt, uuid.MustParse(e.WebhookID)} })
 	kit.WriteJSON(w, http.StatusOK, page)
 }
 

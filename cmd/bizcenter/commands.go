@@ -45,7 +45,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	maxAppend, _ := c.maxAppendSize() // validated with the rest
 	svc, err := service.New(ctx, service.Config{
-		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, EventStoreMaxAppend: maxAppend,
+		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, MaxAppendSize: maxAppend,
 		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
 		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience,
 		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,

@@ -24,21 +24,21 @@ import (
 type config struct {
 	DatabaseURL   string
 	EventStoreURL string
-	// EventStoreMaxAppend is EVENTSTORE_MAX_APPEND_SIZE as given.
-	EventStoreMaxAppend string
-	HTTPAddr            string
-	PublicURL           string
-	MailDir             string
-	SMTPAddr            string
-	SMTPFrom            string
-	SMTPUsername        string
-	SMTPPassword        string
-	JWTSecret           string
-	OIDCIssuer          string
-	OIDCAudience        string
-	InvitationKey       string
-	Now                 string
-	NowOffset           string
+	// MaxAppendSize is EVENTSTORE_MAX_APPEND_SIZE as given.
+	MaxAppendSize string
+	HTTPAddr      string
+	PublicURL     string
+	MailDir       string
+	SMTPAddr      string
+	SMTPFrom      string
+	SMTPUsername  string
+	SMTPPassword  string
+	JWTSecret     string
+	OIDCIssuer    string
+	OIDCAudience  string
+	InvitationKey string
+	Now           string
+	NowOffset     string
 	// Publish chooses the broker of integration events (docs/integration.md).
 	Publish publisher.Config
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP.
@@ -55,22 +55,22 @@ func envOr(name, def string) string {
 // loadConfig reads the environment and then the flags of a subcommand.
 func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 	c := config{
-		DatabaseURL:         envOr("DATABASE_URL", ""),
-		EventStoreURL:       envOr("EVENTSTORE_URL", ""),
-		EventStoreMaxAppend: envOr("EVENTSTORE_MAX_APPEND_SIZE", ""),
-		HTTPAddr:            envOr("HTTP_ADDR", ":8080"),
-		PublicURL:           envOr("PUBLIC_URL", "http://localhost:8080"),
-		MailDir:             envOr("MAIL_DIR", ".data/mail"),
-		SMTPAddr:            envOr("SMTP_ADDR", ""),
-		SMTPFrom:            envOr("SMTP_FROM", mailer.DefaultFrom),
-		SMTPUsername:        envOr("SMTP_USERNAME", ""),
-		SMTPPassword:        envOr("SMTP_PASSWORD", ""),
-		JWTSecret:           envOr("BIZCENTER_JWT_SECRET", ""),
-		OIDCIssuer:          envOr("OIDC_ISSUER", ""),
-		OIDCAudience:        envOr("OIDC_AUDIENCE", ""),
-		InvitationKey:       envOr("BIZCENTER_INVITATION_KEY", ""),
-		Now:                 envOr("BIZCENTER_NOW", ""),
-		NowOffset:           envOr("BIZCENTER_NOW_OFFSET", ""),
+		DatabaseURL:   envOr("DATABASE_URL", ""),
+		EventStoreURL: envOr("EVENTSTORE_URL", ""),
+		MaxAppendSize: envOr("EVENTSTORE_MAX_APPEND_SIZE", ""),
+		HTTPAddr:      envOr("HTTP_ADDR", ":8080"),
+		PublicURL:     envOr("PUBLIC_URL", "http://localhost:8080"),
+		MailDir:       envOr("MAIL_DIR", ".data/mail"),
+		SMTPAddr:      envOr("SMTP_ADDR", ""),
+		SMTPFrom:      envOr("SMTP_FROM", mailer.DefaultFrom),
+		SMTPUsername:  envOr("SMTP_USERNAME", ""),
+		SMTPPassword:  envOr("SMTP_PASSWORD", ""),
+		JWTSecret:     envOr("BIZCENTER_JWT_SECRET", ""),
+		OIDCIssuer:    envOr("OIDC_ISSUER", ""),
+		OIDCAudience:  envOr("OIDC_AUDIENCE", ""),
+		InvitationKey: envOr("BIZCENTER_INVITATION_KEY", ""),
+		Now:           envOr("BIZCENTER_NOW", ""),
+		NowOffset:     envOr("BIZCENTER_NOW_OFFSET", ""),
 		Publish: publisher.Config{Transport: envOr("PUBLISH_TRANSPORT", ""), URL: envOr("PUBLISH_URL", ""),
 			Topic: envOr("PUBLISH_TOPIC", "")},
 		OTLPEndpoint: envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
@@ -121,10 +121,10 @@ func (c config) validate() error {
 // EventStoreDB server is configured with, in bytes (0 when not set: the
 // server's default, 1 MiB).
 func (c config) maxAppendSize() (int, error) {
-	if c.EventStoreMaxAppend == "" {
+	if c.MaxAppendSize == "" {
 		return 0, nil
 	}
-	n, err := strconv.Atoi(c.EventStoreMaxAppend)
+	n, err := strconv.Atoi(c.MaxAppendSize)
 	if err != nil || n < 64<<10 || n > 64<<20 {
 		return 0, errors.New("EVENTSTORE_MAX_APPEND_SIZE: the server's MaxAppendSize in bytes, from 65536 to 67108864")
 	}
@@ -191,5 +191,5 @@ func (c config) openTools(ctx context.Context, log *slog.Logger) (*service.Tools
 	if err != nil {
 		return nil, err
 	}
-	return service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, EventStoreMaxAppend: maxAppend, Log: log})
+	return service.OpenTools(ctx, service.Config{DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, MaxAppendSize: maxAppend, Log: log})
 }

@@ -6,12 +6,12 @@ import "testing"
 // within what a server may be set to; anything else stops the start.
 func TestConfig_max_append_size(t *testing.T) {
 	for given, want := range map[string]int{"": 0, "1048576": 1 << 20, "4194304": 4 << 20} {
-		if got, err := (config{EventStoreMaxAppend: given}).maxAppendSize(); err != nil || got != want {
+		if got, err := (config{MaxAppendSize: given}).maxAppendSize(); err != nil || got != want {
 			t.Errorf("%q: %d, %v; want %d", given, got, err, want)
 		}
 	}
 	for _, bad := range []string{"1MiB", "-1", "1024", "1073741824"} {
-		if _, err := (config{EventStoreMaxAppend: bad}).maxAppendSize(); err == nil {
+		if _, err := (config{MaxAppendSize: bad}).maxAppendSize(); err == nil {
 			t.Errorf("%q taken", bad)
 		}
 	}

@@ -165,12 +165,17 @@ func bar(pct float64) string {
 
 func printDeadLetters(ctx context.Context, t *service.Tools, out io.Writer) error {
 	var items []projections.DeadLetter
-	for after := (&projections.DeadLetterKey{}); after != nil; {
-		page, next, err := projections.ListDeadLetters(ctx, t.Pool, *after, 500)
+	var after projections.DeadLetterKey
+	for {
+		page, more, err := projections.ListDeadLetters(ctx, t.Pool, after, 500)
 		if err != nil {
 			return err
 		}
-		items, after = append(items, page...), next
+		items = append(items, page...)
+		if !more {
+			break
+		}
+		after = page[len(page)-1].PageKey()
 	}
 	if len(items) == 0 {
 		fmt.Fprintln(out, "no dead letters")

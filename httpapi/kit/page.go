@@ -10,17 +10,41 @@ import (
 
 // Lists answer a page at a time (API.md): ?limit= from 1 to MaxLimit
 // (DefaultLimit when left out) and ?cursor=, the nextCursor of the page
-// before. These are for the routes outside the read API, whose own lists
-// sort in several ways (readapi's keyOrder); here a list has one order and
-// its cursor is the sort key of the page's last row, as a JSON value.
+// before, which is the sort key of that page's last row as opaque text.
 const (
 	DefaultLimit = 50
 	MaxLimit     = 500
 )
 
-// PageQuery reads ?limit and ?cursor, decoding the cursor into after
-// (left as it is on a first page), or answers the problem naming the bad
-// parameter.
+// EncodeCursor is the opaque cursor of a sort key: its JSON, in base64url.
+func EncodeCursor(key any) string {
+	b, _ := json.Marshal(key)
+	return base64.RawURLEncoding.EncodeToString(b)
+}
+
+// DecodeCursor reads a cursor EncodeCursor made into key, reporting
+// whether it could.
+func DecodeCursor(s string, key any) bool {
+	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
+	return err == nil && json.Unmarshal(b, key) == nil
+}
+
+// Page cuts rows, read one past limit, to a page, with the cursor of the
+// last row's key when there were more.
+func Page[R any](rows []R, limit int, key func(R) any) ([]R, *string) {
+	if len(rows) <= limit {
+		if rows == nil {
+			rows = []R{}
+		}
+		return rows, nil
+	}
+	next := EncodeCursor(key(rows[limit-1]))
+	return rows[:limit], &next
+}
+
+// PageQuery reads ?limit and ?cursor of a list with one order, decoding
+// the cursor into after (left as it is on a first page), or answers the
+// problem naming the bad parameter.
 func PageQuery(r *http.Request, after any) (limit int, problem *Problem) {
 	q := r.URL.Query()
 	limit = DefaultLimit
@@ -32,25 +56,11 @@ func PageQuery(r *http.Request, after any) (limit int, problem *Problem) {
 		}
 		limit = n
 	}
-	if s := q.Get("cursor"); s != "" {
-		b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-		if err != nil || json.Unmarshal(b, after) != nil {
-			bad = append(bad, FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
-		}
+	if s := q.Get("cursor"); s != "" && !DecodeCursor(s, after) {
+		bad = append(bad, FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
 	}
 	if len(bad) > 0 {
 		return 0, Invalid(bad...)
 	}
 	return limit, nil
-}
-
-// NextCursor is the opaque nextCursor after a page's last row, given its
-// sort key; nil when the page is the last (more is false).
-func NextCursor(key any, more bool) *string {
-	if !more {
-		return nil
-	}
-	b, _ := json.Marshal(key)
-	s := base64.RawURLEncoding.EncodeToString(b)
-	return &s
 }
