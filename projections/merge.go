@@ -16,8 +16,9 @@ import (
 // Only plain inserts merge: INSERT INTO t (...) VALUES (...) with nothing
 // after the values but ON CONFLICT ... DO NOTHING. Such inserts do not
 // depend on each other unless they share a table, and read models have no
-// foreign keys or triggers, so they may be held back and sent together;
-// any other statement first sends every held insert, and an insert into a
+// foreign keys, and no triggers but statement triggers that act on what
+// their statement wrote (rm_users'), so they may be held back and sent
+// together; any other statement first sends every held insert, and an insert into a
 // table held under another shape does too, so nothing is reordered that
 // could see the difference.
 func mergeInserts(q *pgx.Batch) *pgx.Batch {

@@ -26,7 +26,7 @@ func (Users) Name() string { return "users" }
 
 // Version changes whenever the tables or what Apply writes change; serve
 // then builds the new version beside the live one before switching.
-func (Users) Version() int { return 5 } // 5: rm_user_counts
+func (Users) Version() int { return 6 } // 6: rm_user_history.entries is json
 
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }

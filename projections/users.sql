@@ -52,10 +52,13 @@ CREATE INDEX ON rm_users (invitation_expires_at) WHERE status = 'pending' AND NO
 -- write rather than one row each (the history rows were most of what a
 -- catch-up wrote), and the detail page reads it with the user's row.
 -- Appends to entries, like invitation_count, rely on the checkpoint alone
--- to happen once.
+-- to happen once. json, not jsonb: the text is kept as written, with no
+-- parse into jsonb's tree (half of what inserting a history cost while
+-- catching up); nothing queries inside it, and an append splices texts
+-- (users_history.go).
 CREATE TABLE rm_user_history (
-    user_id uuid  PRIMARY KEY,
-    entries jsonb NOT NULL
+    user_id uuid PRIMARY KEY,
+    entries json NOT NULL
 );
 
 -- How many users an account has in each status, the pending ones by the

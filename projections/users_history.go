@@ -78,7 +78,11 @@ func (hs *histories) add(id uuid.UUID, h HistoryEntry) {
 }
 
 // append queues one statement appending every user's entries, in the
-// order they came, to that user's row (making it if there is none).
+// order they came, to that user's row (making it if there is none). Both
+// sides are JSON arrays, never empty, as json.Marshal writes them: the
+// first without its "]", a comma, and the second without its "[" are the
+// text json.Marshal writes for the entries together, so a user's history
+// reads the same whichever batches its events came in.
 func (hs *histories) append(q *pgx.Batch) {
 	if len(hs.users) == 0 {
 		return
@@ -89,8 +93,9 @@ func (hs *histories) append(q *pgx.Batch) {
 	}
 	q.Queue(`
 		INSERT INTO rm_user_history AS h (user_id, entries)
-		SELECT id, doc::jsonb FROM unnest($1::uuid[], $2::text[]) AS v (id, doc)
-		ON CONFLICT (user_id) DO UPDATE SET entries = h.entries || excluded.entries`, hs.users, docs)
+		SELECT id, doc::json FROM unnest($1::uuid[], $2::text[]) AS v (id, doc)
+		ON CONFLICT (user_id) DO UPDATE
+		SET entries = (left(h.entries::text, -1) || ',' || substr(excluded.entries::text, 2))::json`, hs.users, docs)
 }
 
 func entriesJSON(hs []HistoryEntry) json.RawMessage {

@@ -88,9 +88,11 @@ func compareAtLive(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 }
 
 // showExcept prints the rows of table t in schema a that are not in b.
+// Rows compare as their text, which every type has (json has no equality)
+// and which a deterministic build writes the same.
 func showExcept(ctx context.Context, tx pgx.Tx, t, a, b string, out io.Writer) (int, error) {
 	ta, tb := pgx.Identifier{a, t}.Sanitize(), pgx.Identifier{b, t}.Sanitize()
-	rows, err := tx.Query(ctx, `SELECT x::text FROM (SELECT * FROM `+ta+` EXCEPT ALL SELECT * FROM `+tb+`) x`)
+	rows, err := tx.Query(ctx, `SELECT x FROM (SELECT r::text FROM `+ta+` r EXCEPT ALL SELECT r::text FROM `+tb+` r) AS d (x)`)
 	if err != nil {
 		return 0, fmt.Errorf("compare %s: %w", t, err)
 	}
