@@ -43,13 +43,21 @@ type AccountSerial interface {
 // otherwise have to fold thousands of streams to learn. Its answers are
 // only trusted where they cannot be stale in a harmful way: a subscription
 // once listed stays listed (its state is then read from its stream), and
-// a user's account and country never change and "active" never ends, so a
-// user listed as active is; anyone not listed is looked up in their
-// stream.
+// none is drawn from before it is listed (AwaitListed), so every later
+// command of the account sees what was given from it; a user's account
+// and country never change and "active" never ends, so a user listed as
+// active is; anyone not listed is looked up in their stream.
 type LicenseLookup interface {
 	// Subscriptions lists the ids of the account's subscriptions that are
 	// not cancelled.
 	Subscriptions(ctx context.Context, accountID uuid.UUID) ([]uuid.UUID, error)
+	// AwaitListed returns once Subscriptions lists the subscription
+	// (unless cancelled), or fails when that takes too long. A
+	// self-service request may name one bought a moment ago; had it
+	// drawn from it unlisted, a bulk request right after would not see
+	// those holders, and could give them a conflicting product or the
+	// same one twice.
+	AwaitListed(ctx context.Context, subscriptionID uuid.UUID) error
 	// ActiveUsers returns those of the users listed as active users of the
 	// account, with their country.
 	ActiveUsers(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error)
@@ -66,13 +74,13 @@ type licenseState struct {
 const parallelLoads = 8
 
 // loadLicenseState loads the account's subscriptions (those the lookup
-// lists, and extra) from their streams.
+// lists, and extra, once listed) from their streams.
 func (d Deps) loadLicenseState(ctx context.Context, l Licensing, accountID uuid.UUID, extra ...uuid.UUID) (*licenseState, error) {
-	ids, err := l.Lookup.Subscriptions(ctx, accountID)
+	listed, err := l.Lookup.Subscriptions(ctx, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("subscriptions of %s: %w", accountID, err)
 	}
-	ids = append(ids, extra...)
+	ids := append(slices.Clone(listed), extra...)
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 	ids = slices.Compact(ids)
 	subs := make([]subscription.Subscription, len(ids))
@@ -90,6 +98,13 @@ func (d Deps) loadLicenseState(ctx context.Context, l Licensing, accountID uuid.
 		if subs[i].Exists() && subs[i].AccountID() == accountID {
 			st.subs[id], st.loaded[id] = &subs[i], loads[i]
 			st.ids = append(st.ids, id)
+		}
+	}
+	for _, id := range extra {
+		if st.subs[id] != nil && !slices.Contains(listed, id) {
+			if err := l.Lookup.AwaitListed(ctx, id); err != nil {
+				return nil, err
+			}
 		}
 	}
 	return st, nil

@@ -24,6 +24,24 @@ func (noLookup) ActiveUsers(context.Context, uuid.UUID, []uuid.UUID) (map[uuid.U
 	return nil, nil
 }
 
+func (noLookup) AwaitListed(context.Context, uuid.UUID) error { return nil }
+
+// lagging is a lookup whose subscriptions read model has not yet listed
+// those bought last: AwaitListed lists one, as its projector would.
+type lagging struct {
+	noLookup
+	listed *[]uuid.UUID
+}
+
+func (l lagging) Subscriptions(context.Context, uuid.UUID) ([]uuid.UUID, error) {
+	return *l.listed, nil
+}
+
+func (l lagging) AwaitListed(_ context.Context, id uuid.UUID) error {
+	*l.listed = append(*l.listed, id)
+	return nil
+}
+
 // licensed buys total licenses of a product for the fixture's account and
 // returns what the license commands need.
 func (f *fixture) licensed(t *testing.T, product string, total int) (commands.Licensing, uuid.UUID) {
@@ -99,5 +117,29 @@ func TestAssignLicenses_run_again_with_its_idempotency_key_answers_the_same_and_
 	other, err := handler.Handle(context.Background(), cmd)
 	if err != nil || outcomesOf(other) != "[already_held:]" {
 		t.Fatalf("without the key %s %v", outcomesOf(other), err)
+	}
+}
+
+// A self-service assignment on a subscription the read model does not
+// list yet waits for it to be listed: a bulk request right after must
+// see that user's new product.
+func TestAssignSubscriptionLicenses_on_an_unlisted_subscription_is_seen_by_the_next_request(t *testing.T) {
+	f := newFixture(t)
+	l, e1 := f.licensed(t, "office-e1", 5)
+	_, e3 := f.licensed(t, "office-e3", 5)
+	listed := []uuid.UUID{e1}
+	l.Lookup = lagging{listed: &listed}
+	u := f.viewer(t, "u@fabrikam.example", true)
+	if _, err := commands.AssignSubscriptionLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignSubscriptionLicenses{
+		By: f.admin, AccountID: f.account, SubscriptionID: e3, UserIDs: []uuid.UUID{u}}); err != nil {
+		t.Fatal(err)
+	}
+	res, err := commands.AssignLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignLicenses{By: f.admin, AccountID: f.account,
+		UserIDs: []uuid.UUID{u}, Products: []licensing.Choice{{ProductID: "office-e1"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomesOf(res); got != "[refused:conflicts-with-held]" {
+		t.Fatalf("office-e1 for a holder of office-e3: %s", got)
 	}
 }

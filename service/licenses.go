@@ -40,6 +40,39 @@ func (l licenseLookup) Subscriptions(ctx context.Context, accountID uuid.UUID) (
 	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 }
 
+// listWait bounds AwaitListed: the subscriptions read model is
+// milliseconds behind unless its projector is stalled.
+const listWait = 5 * time.Second
+
+// AwaitListed polls rm_subscriptions for the subscription's row (a
+// cancelled one has its row too), more slowly each time, up to listWait;
+// then it answers a 503 to retry.
+func (l licenseLookup) AwaitListed(ctx context.Context, subscriptionID uuid.UUID) error {
+	bounded, cancel := context.WithTimeout(ctx, listWait)
+	defer cancel()
+	for delay := 2 * time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
+		var listed bool
+		err := l.pool.QueryRow(bounded, `SELECT EXISTS (SELECT FROM rm_subscriptions WHERE subscription_id = $1)`, subscriptionID).Scan(&listed)
+		switch {
+		case err == nil && listed:
+			return nil
+		case err != nil && bounded.Err() == nil:
+			return err
+		}
+		select {
+		case <-bounded.Done():
+			if ctx.Err() != nil {
+				return ctx.Err()
+			}
+			p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
+				fmt.Sprintf("subscription %s is not in the subscriptions read model yet; retry", subscriptionID))
+			p.RetryAfter = 1
+			return p
+		case <-time.After(delay):
+		}
+	}
+}
+
 func (l licenseLookup) ActiveUsers(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error) {
 	rows, err := l.pool.Query(ctx, `SELECT user_id, country FROM rm_users WHERE user_id = ANY($2) AND account_id = $1 AND status = 'active'`, accountID, ids)
 	if err != nil {
