@@ -27,9 +27,21 @@ type streamEvent struct {
 	RecordedAt time.Time       `json:"recordedAt"`
 }
 
+// streamBody is a page of a stream's events, oldest first.
 type streamBody struct {
-	Stream string        `json:"stream"`
+	Stream     string        `json:"stream"`
+	Items      []streamEvent `json:"items"`
+	NextCursor *string       `json:"nextCursor"`
+	// Events are the items again, under the name this route answered
+	// before it paged like every list (docs/audit.md), for the clients
+	// that read them there.
 	Events []streamEvent `json:"events"`
+}
+
+// streamKey is what a stream page's nextCursor holds: the revision the
+// next page starts at.
+type streamKey struct {
+	Next uint64 `json:"next"`
 }
 
 type asOfBody struct {
@@ -45,36 +57,12 @@ type asOfBody struct {
 func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Transform) []kit.Route {
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}", Access: kit.Operator, Success: http.StatusOK,
-		Summary:  "A stream's events with type, data, actor, time, correlation and causation ids",
-		Query:    map[string]string{"from": "first revision (default 0)", "limit": "1 to 1000, default 1000"},
+		Summary: "A stream's events with type, data, actor, time, correlation and causation ids, oldest first, a page at a time",
+		Query: map[string]string{"from": "first revision (default 0)", "limit": "page size, 1 to 500 (default 50)",
+			"cursor": "nextCursor of the previous page",
+			"after":  "a position a command answered; accepted as on every read route, and never waited for: the route reads the event store itself"},
 		Response: streamBody{}, Statuses: []int{400, 401, 403, 404},
-		Handler: func(w http.ResponseWriter, r *http.Request) {
-			from, err1 := optionalUint(r, "from", 0)
-			limit, err2 := optionalUint(r, "limit", 1000)
-			if p := firstProblem(err1, err2); p != nil || limit < 1 || limit > 1000 {
-				if p == nil {
-					p = kit.Invalid(kit.FieldProblem{Field: "limit", Reason: "from 1 to 1000"})
-				}
-				kit.WriteProblem(w, p)
-				return
-			}
-			if why := kit.BadText(r.PathValue("stream")); why != "" {
-				kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "stream", Reason: why}))
-				return
-			}
-			recs, err := store.ReadStream(r.Context(), r.PathValue("stream"), eventstore.ReadStreamOptions{From: from, Limit: int(limit)})
-			if p := streamProblem(err); p != nil {
-				kit.WriteProblem(w, p)
-				return
-			}
-			body := streamBody{Stream: r.PathValue("stream"), Events: []streamEvent{}}
-			for _, rec := range recs {
-				var meta event.Metadata
-				_ = json.Unmarshal(rec.Metadata, &meta)
-				body.Events = append(body.Events, streamEvent{rec.Revision, rec.Position.String(), rec.Type, rec.Data, meta, rec.RecordedAt.UTC()})
-			}
-			kit.WriteJSON(w, http.StatusOK, body)
-		},
+		Handler: streamHistory(store),
 	}, {
 		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}/as-of", Access: kit.Operator, Success: http.StatusOK,
 		Summary:  "The state of a user, an account, a subscription or a partner as of a time (?at=RFC 3339) or a revision (?revision=N), replayed from its events",
@@ -107,6 +95,51 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 			kit.WriteJSON(w, http.StatusOK, body)
 		},
 	}}
+}
+
+// streamHistory answers a page of a stream's events from the store: from
+// the revision ?from names, or the one ?cursor holds when that is later
+// (a client that pages keeps its first query and adds the cursor).
+func streamHistory(store eventstore.Store) http.HandlerFunc {
+	return func(w http.ResponseWriter, r *http.Request) {
+		from, p1 := optionalUint(r, "from", 0)
+		var key streamKey
+		limit, p2 := kit.PageQuery(r, &key)
+		var bad []kit.FieldProblem
+		for _, p := range []*kit.Problem{p1, p2} {
+			if p != nil {
+				bad = append(bad, p.Errors...)
+			}
+		}
+		if key.Next >= 1<<63 {
+			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
+		}
+		if _, err := eventstore.ParsePosition(r.URL.Query().Get("after")); err != nil {
+			bad = append(bad, kit.FieldProblem{Field: "after", Reason: "must be a position as commands answer it (commit-prepare)"})
+		}
+		if why := kit.BadText(r.PathValue("stream")); why != "" {
+			bad = append(bad, kit.FieldProblem{Field: "stream", Reason: why})
+		}
+		if bad != nil {
+			kit.WriteProblem(w, kit.Invalid(bad...))
+			return
+		}
+		recs, err := store.ReadStream(r.Context(), r.PathValue("stream"), eventstore.ReadStreamOptions{From: max(from, key.Next), Limit: limit + 1})
+		if p := streamProblem(err); p != nil {
+			kit.WriteProblem(w, p)
+			return
+		}
+		events := make([]streamEvent, 0, len(recs))
+		for _, rec := range recs {
+			var meta event.Metadata
+			_ = json.Unmarshal(rec.Metadata, &meta)
+			events = append(events, streamEvent{rec.Revision, rec.Position.String(), rec.Type, rec.Data, meta, rec.RecordedAt.UTC()})
+		}
+		body := streamBody{Stream: r.PathValue("stream")}
+		body.Items, body.NextCursor = kit.Page(events, limit, func(e streamEvent) any { return streamKey{Next: e.Revision + 1} })
+		body.Events = body.Items
+		kit.WriteJSON(w, http.StatusOK, body)
+	}
 }
 
 // bound says up to where a replay goes.

@@ -4,8 +4,8 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
+	"maps"
 	"net/http"
-	"strconv"
 	"strings"
 	"time"
 
@@ -15,6 +15,10 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
+
+// auditProjector is the checkpoint name of the projector that keeps
+// rm_audit_events.
+const auditProjector = "audit"
 
 // AuditEvent is one event of the log as auditors read it.
 type AuditEvent struct {
@@ -38,109 +42,131 @@ type AuditPage struct {
 	NextCursor *string      `json:"nextCursor"`
 }
 
+// auditKey is what an audit list's nextCursor holds: the position of the
+// page's last event.
+type auditKey struct {
+	Position string `json:"p"`
+}
+
+// auditRequest is a parsed audit list: its filters as SQL conditions on
+// bound arguments, the position its page starts after, and its size.
+type auditRequest struct {
+	conds []string
+	args  []any
+	since eventstore.Position
+	limit int
+}
+
+// filter adds a condition whose one placeholder (%d) binds v.
+func (q *auditRequest) filter(cond string, v any) {
+	q.args = append(q.args, v)
+	q.conds = append(q.conds, fmt.Sprintf(cond, len(q.args)))
+}
+
 const auditColumns = `commit_pos || '-' || prepare_pos, event_id::text, stream, revision, event_type, schema_version,
 	account_id::text, actor, correlation_id, causation_id, occurred_at, data`
 
-// auditRoutes serve the audit read model to operators.
+var auditPageQuery = map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"}
+
+// auditRoutes serve the audit read model to operators. They wait for
+// ?after on the audit projector alone: they read no other read model.
 func (d Deps) auditRoutes() []kit.Route {
-	return []kit.Route{{
-		Method: http.MethodGet, Path: "/v1/audit/events", Access: kit.Operator, Success: http.StatusOK,
-		Summary:  "The whole log filtered by actor, event type, account and time range, oldest first, keyset paged",
-		Response: AuditPage{},
+	events := get(kit.Route{
+		Path:    "/v1/audit/events",
+		Summary: "The whole log filtered by actor, event type, account and time range, oldest first, keyset paged",
+		Access:  kit.Operator, Response: AuditPage{},
 		Query: map[string]string{"actor": "who caused the events", "type": "an event type", "account": "an account id",
-			"from": "RFC 3339, inclusive", "to": "RFC 3339, exclusive", "limit": "1 to 500, default 100", "cursor": "nextCursor of the previous page"},
-		Statuses: []int{400, 401, 403},
-		Handler:  d.auditEvents,
-	}, {
-		Method: http.MethodGet, Path: "/v1/audit/correlations/{id}", Access: kit.Operator, Success: http.StatusOK,
-		Summary:  "Every event of one business action (one correlation id), across streams, in log order",
-		Response: AuditPage{}, Statuses: []int{401, 403, 404},
-		Handler: func(w http.ResponseWriter, r *http.Request) {
-			if why := kit.BadText(r.PathValue("id")); why != "" {
-				kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "id", Reason: why}))
-				return
+			"from": "RFC 3339, inclusive", "to": "RFC 3339, exclusive"},
+		Handler: endpointAfter(d, auditProjector, parseAuditEvents, func(ctx context.Context, q auditRequest) (AuditPage, error) {
+			return auditQuery(ctx, d, q)
+		}),
+	})
+	correlation := get(kit.Route{
+		Path:    "/v1/audit/correlations/{id}",
+		Summary: "Every event of one business action (one correlation id), across streams, in log order, keyset paged",
+		Access:  kit.Operator, Response: AuditPage{},
+		Handler: endpointAfter(d, auditProjector, parseCorrelation, func(ctx context.Context, q auditRequest) (AuditPage, error) {
+			page, err := auditQuery(ctx, d, q)
+			if err == nil && len(page.Items) == 0 && q.since.IsZero() {
+				return page, kit.NewProblem(http.StatusNotFound, "not-found", "no events with that correlation id")
 			}
-			page, err := auditQuery(r.Context(), d, []string{"correlation_id = $1"}, []any{r.PathValue("id")}, eventstore.Start, 10_000)
-			if err != nil {
-				kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "audit query failed"))
-				return
-			}
-			if len(page.Items) == 0 {
-				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no events with that correlation id"))
-				return
-			}
-			kit.WriteJSON(w, http.StatusOK, page)
-		},
-	}}
+			return page, err
+		}),
+	})
+	routes := []kit.Route{events, correlation}
+	for i := range routes {
+		maps.Copy(routes[i].Query, auditPageQuery)
+		routes[i].Statuses = append(readStatuses[:len(readStatuses):len(readStatuses)], http.StatusForbidden)
+	}
+	routes[1].Statuses = append(routes[1].Statuses, http.StatusNotFound)
+	return routes
 }
 
-func (d Deps) auditEvents(w http.ResponseWriter, r *http.Request) {
-	q := r.URL.Query()
-	var conds []string
-	var args []any
-	var bad []kit.FieldProblem
-	add := func(cond string, v any) {
-		args = append(args, v)
-		conds = append(conds, fmt.Sprintf(cond, len(args)))
-	}
+func parseAuditEvents(in *input, _ kit.Principal) auditRequest {
+	q := auditRequest{limit: in.intIn("limit", defaultLimit, 1, maxLimit), since: auditCursor(in)}
 	for _, f := range []struct{ name, cond string }{{"actor", "actor = $%d"}, {"type", "event_type = $%d"}} {
-		if v := q.Get(f.name); v != "" {
-			if why := kit.BadText(v); why != "" {
-				bad = append(bad, kit.FieldProblem{Field: f.name, Reason: why})
-			} else {
-				add(f.cond, v)
-			}
+		if v := in.values.Get(f.name); v != "" {
+			q.filter(f.cond, v)
 		}
 	}
-	if v := q.Get("account"); v != "" {
+	if v := in.values.Get("account"); v != "" {
 		if id, err := uuid.Parse(v); err != nil {
-			bad = append(bad, kit.FieldProblem{Field: "account", Reason: "not a UUID"})
+			in.fail("account", "not a UUID")
 		} else {
-			add("account_id = $%d", id)
+			q.filter("account_id = $%d", id)
 		}
 	}
 	for _, f := range []struct{ name, cond string }{{"from", "occurred_at >= $%d"}, {"to", "occurred_at < $%d"}} {
-		if v := q.Get(f.name); v != "" {
+		if v := in.values.Get(f.name); v != "" {
 			if t, err := time.Parse(time.RFC3339, v); err != nil {
-				bad = append(bad, kit.FieldProblem{Field: f.name, Reason: "not an RFC 3339 time"})
+				in.fail(f.name, "not an RFC 3339 time")
 			} else {
-				add(f.cond, t)
+				q.filter(f.cond, t)
 			}
 		}
 	}
-	limit := 100
-	if v := q.Get("limit"); v != "" {
-		n, err := strconv.Atoi(v)
-		if err != nil || n < 1 || n > maxLimit {
-			bad = append(bad, kit.FieldProblem{Field: "limit", Reason: "a whole number from 1 to 500"})
-		}
-		limit = n
-	}
-	after, err := eventstore.ParsePosition(q.Get("cursor"))
-	if err != nil {
-		bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "not a cursor of this route"})
-	}
-	if bad != nil {
-		kit.WriteProblem(w, kit.Invalid(bad...))
-		return
-	}
-	page, err := auditQuery(r.Context(), d, conds, args, after, limit)
-	if err != nil {
-		kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "audit query failed"))
-		return
-	}
-	kit.WriteJSON(w, http.StatusOK, page)
+	return q
 }
 
-// auditQuery reads events matching conds after a position, oldest first.
-func auditQuery(ctx context.Context, d Deps, conds []string, args []any, after eventstore.Position, limit int) (AuditPage, error) {
-	args = append(args, int64(after.Commit), int64(after.Prepare), limit+1)
+func parseCorrelation(in *input, _ kit.Principal) auditRequest {
+	q := auditRequest{limit: in.intIn("limit", defaultLimit, 1, maxLimit), since: auditCursor(in)}
+	id := in.r.PathValue("id")
+	if why := kit.BadText(id); why != "" {
+		in.fail("id", why)
+	}
+	q.filter("correlation_id = $%d", id)
+	return q
+}
+
+// auditCursor reads ?cursor: a nextCursor as kit.EncodeCursor wrote it
+// or, as these routes wrote it before, the bare position (an auditor's
+// replay spanning an upgrade goes on where it was).
+func auditCursor(in *input) eventstore.Position {
+	s := in.values.Get("cursor")
+	if s == "" {
+		return eventstore.Start
+	}
+	var key auditKey
+	if kit.DecodeCursor(s, &key) {
+		s = key.Position
+	}
+	pos, err := eventstore.ParsePosition(s)
+	if err != nil || pos.IsZero() {
+		in.fail("cursor", "malformed cursor: pass nextCursor as it was given")
+	}
+	return pos
+}
+
+// auditQuery reads a page of the events matching q after q.since, oldest
+// first.
+func auditQuery(ctx context.Context, d Deps, q auditRequest) (AuditPage, error) {
+	args := append(q.args[:len(q.args):len(q.args)], int64(q.since.Commit), int64(q.since.Prepare), q.limit+1)
 	n := len(args)
-	conds = append(conds, fmt.Sprintf("(commit_pos, prepare_pos) > ($%d, $%d)", n-2, n-1))
+	conds := append(q.conds[:len(q.conds):len(q.conds)], fmt.Sprintf("(commit_pos, prepare_pos) > ($%d, $%d)", n-2, n-1))
 	rows, err := d.Pool.Query(ctx, `SELECT `+auditColumns+` FROM rm_audit_events WHERE `+strings.Join(conds, " AND ")+
 		fmt.Sprintf(` ORDER BY commit_pos, prepare_pos LIMIT $%d`, n), args...)
 	if err != nil {
-		return AuditPage{}, err
+		return AuditPage{}, fmt.Errorf("audit query: %w", err)
 	}
 	items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (AuditEvent, error) {
 		var e AuditEvent
@@ -150,12 +176,9 @@ func auditQuery(ctx context.Context, d Deps, conds []string, args []any, after e
 		return e, err
 	})
 	if err != nil {
-		return AuditPage{}, err
+		return AuditPage{}, fmt.Errorf("audit query: %w", err)
 	}
-	page := AuditPage{Items: nonNil(items)}
-	if len(items) > limit {
-		page.Items = items[:limit]
-		page.NextCursor = new(items[limit-1].Position)
-	}
+	var page AuditPage
+	page.Items, page.NextCursor = kit.Page(items, q.limit, func(e AuditEvent) any { return auditKey{e.Position} })
 	return page, nil
 }

@@ -35,8 +35,16 @@ func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 
 // endpoint is the one shape of every read handler: check the caller, parse
 // the input (every bad field at once), wait for ?after, run one query
-// function, encode its answer.
+// function, encode its answer. It waits for the users projector: most
+// read routes read rm_users, if only to check the caller.
 func endpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In, run func(context.Context, In) (Out, error)) http.HandlerFunc {
+	return endpointAfter(d, usersProjector, parse, run)
+}
+
+// endpointAfter is endpoint waiting for ?after on the named projector
+// instead of the users projector: for routes that read neither rm_users
+// nor what the users projector keeps.
+func endpointAfter[In, Out any](d Deps, projector string, parse func(*input, kit.Principal) In, run func(context.Context, In) (Out, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := kit.PrincipalFrom(r.Context())
 		if !ok {
@@ -57,7 +65,7 @@ func endpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In, run fun
 			kit.WriteProblem(w, kit.Invalid(in.bad...))
 			return
 		}
-		if err := d.waitFor(r.Context(), after); err != nil {
+		if err := d.waitProjector(r.Context(), projector, after); err != nil {
 			writeError(w, r, err)
 			return
 		}

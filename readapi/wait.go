@@ -42,12 +42,6 @@ func (in *input) parsePosition(field, s string) eventstore.Position {
 	return pos
 }
 
-// waitFor returns once the users projector has passed pos (every read
-// route reads rm_users, if only to check the caller).
-func (d Deps) waitFor(ctx context.Context, pos eventstore.Position) error {
-	return d.waitProjector(ctx, usersProjector, pos)
-}
-
 // waitProjector returns once a projector's checkpoint is at or past pos,
 // looking again whenever this process's handler of it finishes a batch
 // (Deps.Advanced) and otherwise polling, more slowly each time; past

@@ -104,7 +104,9 @@ func TestAfter_looks_again_when_the_projector_of_this_process_finishes_a_batch(t
 		return next
 	}
 	done := make(chan error, 1)
-	go func() { done <- d.waitFor(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}) }()
+	go func() {
+		done <- d.waitProjector(context.Background(), usersProjector, eventstore.Position{Commit: 10, Prepare: 5})
+	}()
 	if name := <-looks; name != usersProjector {
 		t.Fatalf("waits for %s, want %s", name, usersProjector)
 	}

@@ -49,7 +49,7 @@ func TestAudit_history_as_of_correlation_and_filters(t *testing.T) {
 
 	hist := h.must(http.StatusOK, "GET", "/v1/audit/streams/"+stream, op, nil)
 	events := hist["events"].([]any)
-	if len(events) != 2 {
+	if len(events) != 2 || len(hist["items"].([]any)) != 2 || hist["nextCursor"] != nil {
 		t.Fatalf("history %v", hist)
 	}
 	first := events[0].(map[string]any)
@@ -71,18 +71,21 @@ func TestAudit_history_as_of_correlation_and_filters(t *testing.T) {
 		t.Fatalf("as of now: %s", s)
 	}
 
-	// Wait for the audit read model, then query it.
-	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+acc["position"].(string), admin, nil)
-	waitFor(t, "the audit model to catch up", 10*time.Second, func() bool {
-		page := h.must(http.StatusOK, "GET", "/v1/audit/correlations/"+trace, op, nil)
-		return len(page["items"].([]any)) == 2
-	})
-	corr := h.must(http.StatusOK, "GET", "/v1/audit/correlations/"+trace, op, nil)["items"].([]any)
+	// ?after waits for the audit read model itself.
+	after := "after=" + acc["position"].(string)
+	corr := h.must(http.StatusOK, "GET", "/v1/audit/correlations/"+trace+"?"+after, op, nil)["items"].([]any)
+	if len(corr) != 2 {
+		t.Fatalf("correlated events after %s: %v", after, corr)
+	}
 	types := []string{corr[0].(map[string]any)["type"].(string), corr[1].(map[string]any)["type"].(string)}
 	if types[0] != "reservation.claimed" || types[1] != "user.invited" {
 		t.Fatalf("correlated events %v", types)
 	}
 
+	accepted := h.must(http.StatusOK, "GET", "/v1/audit/events?type=user.invitation_accepted&account="+accountID+"&"+after, op, nil)["items"].([]any)
+	if len(accepted) == 0 || accepted[len(accepted)-1].(map[string]any)["stream"] != stream {
+		t.Fatalf("the acceptance after its own position: %v", accepted)
+	}
 	filtered := h.must(http.StatusOK, "GET", "/v1/audit/events?actor=nora&type=user.invited&account="+accountID, op, nil)["items"].([]any)
 	if len(filtered) != 1 || filtered[0].(map[string]any)["stream"] != stream {
 		t.Fatalf("filtered %v", filtered)
@@ -119,6 +122,11 @@ func TestAudit_and_feed_refuse_text_and_numbers_the_stores_cannot_take(t *testin
 		"/v1/audit/events?actor=%00":                         "actor",
 		"/v1/audit/events?type=%FF":                          "type",
 		"/v1/audit/events?cursor=9223372036854775808-0":      "cursor",
+		"/v1/audit/events?after=bogus&limit=1":               "after",
+		"/v1/audit/events?limit=501":                         "limit",
+		"/v1/audit/correlations/x?after=bogus":               "after",
+		"/v1/audit/streams/user-x?limit=1000":                "limit",
+		"/v1/audit/streams/user-x?after=bogus":               "after",
 		"/v1/audit/correlations/%00":                         "id",
 		"/v1/audit/streams/%FF":                              "stream",
 		"/v1/audit/streams/a%00b/as-of?revision=1":           "stream",

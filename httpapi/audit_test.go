@@ -1,0 +1,118 @@
+package httpapi_test
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/httpapi"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+)
+
+// streamPage is the answer of GET /v1/audit/streams/{stream}.
+type streamPage struct {
+	Stream string `json:"stream"`
+	Items  []struct {
+		Revision uint64 `json:"revision"`
+	} `json:"items"`
+	Events     []json.RawMessage `json:"events"`
+	NextCursor *string           `json:"nextCursor"`
+}
+
+// streamHistory serves a stream's history route over a PostgreSQL store
+// holding n events in stream "s-1".
+func streamHistory(t *testing.T, n int) *http.ServeMux {
+	t.Helper()
+	store := postgres.New(pgtest.Pool(t), postgres.Config{})
+	var batch []eventstore.EventData
+	for range n {
+		batch = append(batch, eventstore.EventData{ID: uuid.New(), Type: "thing.happened", Data: []byte(`{}`), Metadata: []byte(`{"actor":"nora"}`)})
+	}
+	if _, err := store.Append(context.Background(), "s-1", eventstore.NoStream(), batch); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, r := range httpapi.AuditRoutes(store, nil) {
+		mux.Handle(r.Method+" "+r.Path, r.Handler)
+	}
+	return mux
+}
+
+func getStream(t *testing.T, mux *http.ServeMux, query string, out any) int {
+	t.Helper()
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/audit/streams/s-1?"+query, nil))
+	if err := json.Unmarshal(rec.Body.Bytes(), out); err != nil {
+		t.Fatalf("%s: %d %s", query, rec.Code, rec.Body)
+	}
+	return rec.Code
+}
+
+// A stream longer than a page is read to its end by following nextCursor:
+// it was cut at 1,000 events, silently.
+func TestAuditStream_pages_50_by_default_to_the_end(t *testing.T) {
+	mux := streamHistory(t, 1030)
+	var first streamPage
+	if code := getStream(t, mux, "", &first); code != http.StatusOK || len(first.Items) != kit.DefaultLimit ||
+		first.NextCursor == nil || first.Stream != "s-1" || len(first.Events) != len(first.Items) {
+		t.Fatalf("first page: %d, %d items, %d events, nextCursor %v", code, len(first.Items), len(first.Events), first.NextCursor)
+	}
+	for _, query := range []string{"limit=500", "from=0&limit=500"} { // a client keeps its query and adds the cursor
+		var revisions []uint64
+		cursor := ""
+		for {
+			var page streamPage
+			if code := getStream(t, mux, query+cursor, &page); code != http.StatusOK {
+				t.Fatalf("%s%s: %d", query, cursor, code)
+			}
+			for _, e := range page.Items {
+				revisions = append(revisions, e.Revision)
+			}
+			if page.NextCursor == nil {
+				break
+			}
+			cursor = "&cursor=" + *page.NextCursor
+		}
+		if len(revisions) != 1030 {
+			t.Fatalf("%s: read %d events, want 1030", query, len(revisions))
+		}
+		for i, r := range revisions {
+			if r != uint64(i) {
+				t.Fatalf("%s: event %d has revision %d", query, i, r)
+			}
+		}
+	}
+	var tail streamPage
+	getStream(t, mux, "from=1020", &tail)
+	if len(tail.Items) != 10 || tail.Items[0].Revision != 1020 || tail.NextCursor != nil {
+		t.Fatalf("from 1020: %+v", tail)
+	}
+}
+
+func TestAuditStream_refuses_a_bad_limit_cursor_or_after_naming_it(t *testing.T) {
+	mux := streamHistory(t, 3)
+	for query, field := range map[string]string{
+		"limit=501":  "limit",
+		"limit=1000": "limit",
+		"limit=0":    "limit",
+		"cursor=x":   "cursor",
+		"cursor=" + kit.EncodeCursor(map[string]uint64{"next": 1 << 63}): "cursor",
+		"after=bogus": "after",
+	} {
+		var p kit.Problem
+		if code := getStream(t, mux, query, &p); code != http.StatusBadRequest || len(p.Errors) != 1 || p.Errors[0].Field != field {
+			t.Errorf("%s: %d %+v, want 400 naming %s", query, code, p, field)
+		}
+	}
+	var page streamPage
+	if code := getStream(t, mux, "after=1-0", &page); code != http.StatusOK || len(page.Items) != 3 {
+		t.Errorf("after a position: %d %+v", code, page)
+	}
+}
