@@ -80,35 +80,37 @@ type acting struct {
 
 // changePackage loads a package of the partner, checks that the actor is a
 // user of the partner whose roles allow the action, and appends what
-// decide returns.
+// decide returns, while the partner's users cannot change (PartnerSerial).
 func (d Deps) changePackage(ctx context.Context, t PackageTarget, action partner.Action, decide func(*benefit.Package, acting) ([]event.Event, error)) (PackageChanged, error) {
 	by := origin{actor: t.By.name(), at: d.now()}
-	return retried(ctx, func() (PackageChanged, error) {
-		pa, _, err := d.partnerActing(ctx, t.PartnerID, t.By, action)
-		if err != nil {
-			return PackageChanged{}, err
-		}
-		var pkg benefit.Package
-		l, err := load(ctx, d, benefit.Stream(t.PackageID), &pkg)
-		if err != nil {
-			return PackageChanged{}, err
-		}
-		if !pkg.Exists() || pkg.PartnerID() != t.PartnerID {
-			return PackageChanged{}, fmt.Errorf("benefit package %s: %w", t.PackageID, domain.ErrNotFound)
-		}
-		if l.mine != nil {
-			return PackageChanged{Events: l.mine.events, Position: l.answered()}, nil // an earlier run with the same idempotency key
-		}
-		who := acting{partner: pa, origin: by}
-		if m, ok := pa.MemberByEmail(t.By.Email); ok && !t.By.Operator {
-			who.userID = &m.ID
-		}
-		events, err := decide(&pkg, who)
-		if err != nil || len(events) == 0 {
-			return PackageChanged{Position: l.answered()}, err
-		}
-		res, err := save(ctx, d, benefit.Stream(t.PackageID), l, by, events...)
-		return PackageChanged{Events: events, Position: res.Position}, err
+	return serialized(ctx, d.PartnerSerial, t.PartnerID, func(ctx context.Context) (PackageChanged, error) {
+		return retried(ctx, func() (PackageChanged, error) {
+			pa, _, err := d.partnerActing(ctx, t.PartnerID, t.By, action)
+			if err != nil {
+				return PackageChanged{}, err
+			}
+			var pkg benefit.Package
+			l, err := load(ctx, d, benefit.Stream(t.PackageID), &pkg)
+			if err != nil {
+				return PackageChanged{}, err
+			}
+			if !pkg.Exists() || pkg.PartnerID() != t.PartnerID {
+				return PackageChanged{}, fmt.Errorf("benefit package %s: %w", t.PackageID, domain.ErrNotFound)
+			}
+			if l.mine != nil {
+				return PackageChanged{Events: l.mine.events, Position: l.answered()}, nil // an earlier run with the same idempotency key
+			}
+			who := acting{partner: pa, origin: by}
+			if m, ok := pa.MemberByEmail(t.By.Email); ok && !t.By.Operator {
+				who.userID = &m.ID
+			}
+			events, err := decide(&pkg, who)
+			if err != nil || len(events) == 0 {
+				return PackageChanged{Position: l.answered()}, err
+			}
+			res, err := save(ctx, d, benefit.Stream(t.PackageID), l, by, events...)
+			return PackageChanged{Events: events, Position: res.Position}, err
+		})
 	})
 }
 

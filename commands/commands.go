@@ -66,6 +66,32 @@ type Deps struct {
 	// Holders spares commands a read when finding their actor (nil: the
 	// reservation is read each time).
 	Holders *Holders
+	// PartnerSerial runs the commands that rest on who a partner's users
+	// are (their removal and role changes, and changes of the partner's
+	// benefit packages) one at a time for each partner, in every
+	// instance; nil runs them side by side. A benefit decided on a
+	// partner stream read a moment before a removal was appended could
+	// otherwise go to a user who is no longer the partner's.
+	PartnerSerial Serial
+}
+
+// Serial runs f while no other command given the same id runs.
+type Serial interface {
+	Serialize(ctx context.Context, id uuid.UUID, f func(context.Context) error) error
+}
+
+// serialized runs f under s for id, or at once when s is nil.
+func serialized[T any](ctx context.Context, s Serial, id uuid.UUID, f func(context.Context) (T, error)) (T, error) {
+	if s == nil {
+		return f(ctx)
+	}
+	var out T
+	err := s.Serialize(ctx, id, func(ctx context.Context) error {
+		var err error
+		out, err = f(ctx)
+		return err
+	})
+	return out, err
 }
 
 // PersonalData is the key store of personal data (personal.Keys).

@@ -143,16 +143,9 @@ func (d Deps) revoke(ctx context.Context, l Licensing, r licenseRequest, product
 // subscription gets in the way (what it recorded before stays, and is
 // answered as done).
 func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {
-	if l.Serial == nil {
+	return serialized(ctx, l.Serial, r.scope.account.ID(), func(ctx context.Context) (LicenseResults, error) {
 		return d.decideAndRecordNow(ctx, l, r, done, decide)
-	}
-	var res LicenseResults
-	err := l.Serial.Serialize(ctx, r.scope.account.ID(), func(ctx context.Context) error {
-		var err error
-		res, err = d.decideAndRecordNow(ctx, l, r, done, decide)
-		return err
 	})
-	return res, err
 }
 
 func (d Deps) decideAndRecordNow(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {

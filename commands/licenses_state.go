@@ -25,18 +25,13 @@ type Licensing struct {
 	Catalog *licensing.Catalog
 	Lookup  LicenseLookup
 	// Serial runs the license commands of one account one at a time, in
-	// every instance; nil runs them side by side (see AccountSerial).
-	Serial AccountSerial
-}
-
-// AccountSerial runs f while no other license command of the account runs.
-// Each subscription's stream already keeps its own count exact; what only
-// one command at a time makes exact are the rules that span streams: a
-// product drawn from several subscriptions (all of a request's users get
-// it or none), and a user's products (two requests cannot give one user
-// conflicting products, or one product twice from two subscriptions).
-type AccountSerial interface {
-	Serialize(ctx context.Context, accountID uuid.UUID, f func(context.Context) error) error
+	// every instance; nil runs them side by side. Each subscription's
+	// stream already keeps its own count exact; what only one command at
+	// a time makes exact are the rules that span streams: a product drawn
+	// from several subscriptions (all of a request's users get it or
+	// none), and a user's products (two requests cannot give one user
+	// conflicting products, or one product twice from two subscriptions).
+	Serial Serial
 }
 
 // LicenseLookup finds in read models what the license commands would

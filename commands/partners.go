@@ -115,28 +115,34 @@ type ChangePartnerUser struct {
 func ChangePartnerUserHandler(d Deps) Handler[ChangePartnerUser, eventstore.Position] {
 	return HandlerFunc[ChangePartnerUser, eventstore.Position](func(ctx context.Context, c ChangePartnerUser) (eventstore.Position, error) {
 		by := origin{actor: c.By.name(), at: d.now()}
-		return retried(ctx, func() (eventstore.Position, error) {
-			p, l, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.ManageUsers)
+		return serialized(ctx, d.PartnerSerial, c.PartnerID, func(ctx context.Context) (eventstore.Position, error) {
+			return d.changePartnerUser(ctx, c, by)
+		})
+	})
+}
+
+func (d Deps) changePartnerUser(ctx context.Context, c ChangePartnerUser, by origin) (eventstore.Position, error) {
+	return retried(ctx, func() (eventstore.Position, error) {
+		p, l, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.ManageUsers)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		var change event.Event
+		if c.Remove {
+			removed, err := p.RemoveUser(c.UserID, grantor(p, c.By, by))
 			if err != nil {
 				return eventstore.Position{}, err
 			}
-			var change event.Event
-			if c.Remove {
-				removed, err := p.RemoveUser(c.UserID, grantor(p, c.By, by))
-				if err != nil {
-					return eventstore.Position{}, err
-				}
-				change = removed
-			} else {
-				changed, err := p.ChangeRoles(c.UserID, c.Roles, grantor(p, c.By, by))
-				if err != nil || changed == nil {
-					return l.answered(), err
-				}
-				change = *changed
+			change = removed
+		} else {
+			changed, err := p.ChangeRoles(c.UserID, c.Roles, grantor(p, c.By, by))
+			if err != nil || changed == nil {
+				return l.answered(), err
 			}
-			res, err := save(ctx, d, partner.Stream(c.PartnerID), l, by, change)
-			return res.Position, err
-		})
+			change = *changed
+		}
+		res, err := save(ctx, d, partner.Stream(c.PartnerID), l, by, change)
+		return res.Position, err
 	})
 }
 

@@ -2,7 +2,6 @@ package service
 
 import (
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
@@ -24,7 +23,7 @@ func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}, Serial: accountLocks{pool: s.pool, turns: &turns{}}}
+	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}, Serial: newLocks(s.pool, "licenses", "another change of this account's licenses is taking long; try again")}
 	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
 	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil
 }
@@ -86,64 +85,4 @@ func (l licenseLookup) ActiveUsers(ctx context.Context, accountID uuid.UUID, ids
 		return nil
 	})
 	return out, err
-}
-
-// accountLocks serialises an account's license commands with a PostgreSQL
-// advisory lock, held by a connection of its own for the command's length,
-// so that it holds in every instance on the database. A session lock: the
-// command reads and appends on other connections, so no transaction needs
-// to stay open just to hold it.
-//
-// Within a process the account's commands first take turns in memory, so
-// that at most one of them holds a connection while it waits for the lock:
-// twenty at once held every free connection of the pool waiting, and the
-// one holding the lock could get none to read with. Across instances a
-// waiter still holds one, so the wait is bounded (lockWait) and ends in a
-// 503 to retry.
-type accountLocks struct {
-	pool  *pgxpool.Pool
-	turns *turns
-}
-
-// lockWait bounds the wait for another instance's license command of the
-// same account (theirs take a fraction of a second).
-const lockWait = 10 * time.Second
-
-func (a accountLocks) Serialize(ctx context.Context, accountID uuid.UUID, f func(context.Context) error) error {
-	done, err := a.turns.take(ctx, accountID)
-	if err != nil {
-		return fmt.Errorf("license lock: %w", err)
-	}
-	defer done()
-	conn, err := a.pool.Acquire(ctx)
-	if err != nil {
-		return fmt.Errorf("license lock: %w", err)
-	}
-	defer conn.Release()
-	key := "licenses:" + accountID.String()
-	// Waiting ends with ctx or lockWait: pgx cancels the query.
-	wait, cancel := context.WithTimeout(ctx, lockWait)
-	_, err = conn.Exec(wait, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, key)
-	tooLong := errors.Is(wait.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-	cancel()
-	if err != nil {
-		// The lock may have been granted as the wait was cancelled: a
-		// closed connection holds nothing.
-		_ = conn.Conn().Close(context.Background())
-		if tooLong {
-			p := kit.NewProblem(http.StatusServiceUnavailable, "busy",
-				"another change of this account's licenses is taking long; try again")
-			p.RetryAfter = 1
-			return p
-		}
-		return fmt.Errorf("license lock: %w", err)
-	}
-	defer func() {
-		// Without ctx: a request that ended must still unlock. A
-		// connection that cannot unlock is closed, which unlocks.
-		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key); err != nil {
-			_ = conn.Conn().Close(context.Background())
-		}
-	}()
-	return f(ctx)
 }

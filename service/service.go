@@ -165,7 +165,8 @@ func (s *Service) wire(ctx context.Context) error {
 	s.engine = engine
 
 	keys := personal.Keys{DB: s.pool}
-	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders()}
+	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders(),
+		PartnerSerial: newLocks(s.pool, "partner", "another change of this partner's users or benefits is taking long; try again")}
 	s.Commands = httpapi.NewCommands(deps, log)
 	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
 	interval := s.cfg.SweepInterval

@@ -1,0 +1,81 @@
+package service
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"net/http"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// locks serialise the commands of one id (an account's license commands,
+// a partner's user and benefit commands: commands.Serial) with a
+// PostgreSQL advisory lock, held by a connection of its own for the
+// command's length, so that it holds in every instance on the database. A
+// session lock: the command reads and appends on other connections, so no
+// transaction needs to stay open just to hold it.
+//
+// Within a process the commands of an id first take turns in memory, so
+// that at most one of them holds a connection while it waits for the lock:
+// twenty at once held every free connection of the pool waiting, and the
+// one holding the lock could get none to read with. Across instances a
+// waiter still holds one, so the wait is bounded (lockWait) and ends in a
+// 503 to retry.
+type locks struct {
+	pool  *pgxpool.Pool
+	turns *turns
+	// kind prefixes the lock's key, so that kinds never share a lock;
+	// busy is the 503's detail.
+	kind, busy string
+}
+
+func newLocks(pool *pgxpool.Pool, kind, busy string) locks {
+	return locks{pool: pool, turns: &turns{}, kind: kind, busy: busy}
+}
+
+// lockWait bounds the wait for another instance's command of the same id
+// (theirs take a fraction of a second).
+const lockWait = 10 * time.Second
+
+func (a locks) Serialize(ctx context.Context, id uuid.UUID, f func(context.Context) error) error {
+	done, err := a.turns.take(ctx, id)
+	if err != nil {
+		return fmt.Errorf("%s lock: %w", a.kind, err)
+	}
+	defer done()
+	conn, err := a.pool.Acquire(ctx)
+	if err != nil {
+		return fmt.Errorf("%s lock: %w", a.kind, err)
+	}
+	defer conn.Release()
+	key := a.kind + ":" + id.String()
+	// Waiting ends with ctx or lockWait: pgx cancels the query.
+	wait, cancel := context.WithTimeout(ctx, lockWait)
+	_, err = conn.Exec(wait, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, key)
+	tooLong := errors.Is(wait.Err(), context.DeadlineExceeded) && ctx.Err() == nil
+	cancel()
+	if err != nil {
+		// The lock may have been granted as the wait was cancelled: a
+		// closed connection holds nothing.
+		_ = conn.Conn().Close(context.Background())
+		if tooLong {
+			p := kit.NewProblem(http.StatusServiceUnavailable, "busy", a.busy)
+			p.RetryAfter = 1
+			return p
+		}
+		return fmt.Errorf("%s lock: %w", a.kind, err)
+	}
+	defer func() {
+		// Without ctx: a request that ended must still unlock. A
+		// connection that cannot unlock is closed, which unlocks.
+		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key); err != nil {
+			_ = conn.Conn().Close(context.Background())
+		}
+	}()
+	return f(ctx)
+}
