@@ -10,6 +10,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -61,20 +62,29 @@ type feedQuery struct {
 
 func parseFeed(r *http.Request) (feedQuery, *kit.Problem) {
 	q := r.URL.Query()
-	fq := feedQuery{heartbeat: DefaultHeartbeat, follow: true, account: q.Get("account")}
+	fq := feedQuery{heartbeat: DefaultHeartbeat, follow: true}
 	var bad []kit.FieldProblem
 	var err error
+	if s := q.Get("account"); s != "" {
+		// Events carry the canonical form; uuid.Parse takes the others
+		// the rest of the API does (upper case, braces, urn:uuid:).
+		id, err := uuid.Parse(s)
+		if err != nil {
+			bad = append(bad, kit.FieldProblem{Field: "account", Reason: "must be a UUID"})
+		}
+		fq.account = id.String()
+	}
 	if v := q.Get("follow"); v != "" {
 		if fq.follow, err = strconv.ParseBool(v); err != nil {
 			bad = append(bad, kit.FieldProblem{Field: "follow", Reason: "true or false"})
 		}
 	}
-	after := q.Get("after")
+	after, from := q.Get("after"), "after"
 	if h := r.Header.Get("Last-Event-ID"); h != "" {
-		after = h
+		after, from = h, "Last-Event-ID"
 	}
 	if fq.after, err = eventstore.ParsePosition(after); err != nil {
-		bad = append(bad, kit.FieldProblem{Field: "Last-Event-ID", Reason: "must be an event's id (a position, commit-prepare)"})
+		bad = append(bad, kit.FieldProblem{Field: from, Reason: "must be an event's id (a position, commit-prepare)"})
 	}
 	for t := range strings.SplitSeq(q.Get("types"), ",") {
 		if t = strings.TrimSpace(t); t == "" {

@@ -5,6 +5,7 @@
 package httpapi
 
 import (
+	"errors"
 	"log/slog"
 	"net/http"
 	"path"
@@ -64,6 +65,12 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		s.noRoute(w, r)
 		return
 	}
+	// Every route reads its query through url.Values, which drops a pair
+	// it cannot parse: refused here, once for all.
+	if p := kit.QueryProblem(r.URL.RawQuery); p != nil {
+		kit.WriteProblem(w, p)
+		return
+	}
 	s.mux.ServeHTTP(w, r)
 }
 
@@ -93,17 +100,17 @@ func (s *Server) noRoute(w http.ResponseWriter, r *http.Request) {
 }
 
 // authenticate verifies the bearer token and enforces the route's access.
+// A route open to anyone ignores a bad token (a stale one, say) and serves
+// the caller as anonymous.
 func (s *Server) authenticate(route kit.Route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		header := r.Header.Get("Authorization")
-		if header != "" {
-			token, ok := strings.CutPrefix(header, "Bearer ")
-			p, err := s.verifier.Verify(r.Context(), strings.TrimSpace(token))
-			if !ok || err != nil {
-				unauthorized(w, "the bearer token is missing, malformed, expired or not signed by us")
-				return
-			}
-			r = r.WithContext(kit.WithPrincipal(r.Context(), p))
+		verified, ok, err := s.principal(r)
+		if err != nil && route.Access != kit.Anyone {
+			unauthorized(w, "the bearer token is missing, malformed, expired or not signed by us")
+			return
+		}
+		if ok {
+			r = r.WithContext(kit.WithPrincipal(r.Context(), verified))
 		}
 		p, signedIn := kit.PrincipalFrom(r.Context())
 		switch {
@@ -117,6 +124,24 @@ func (s *Server) authenticate(route kit.Route, next http.Handler) http.Handler {
 		}
 		next.ServeHTTP(w, r)
 	})
+}
+
+// principal verifies the request's bearer token: signedIn when it is
+// valid, an error when there is an Authorization header but no valid one.
+// The scheme's name is case-insensitive (RFC 9110, 11.1).
+func (s *Server) principal(r *http.Request) (p kit.Principal, signedIn bool, err error) {
+	header := r.Header.Get("Authorization")
+	if header == "" {
+		return p, false, nil
+	}
+	scheme, token, _ := strings.Cut(strings.TrimSpace(header), " ")
+	if !strings.EqualFold(scheme, "Bearer") {
+		return p, false, errors.New("not a bearer token")
+	}
+	if p, err = s.verifier.Verify(r.Context(), strings.TrimSpace(token)); err != nil {
+		return p, false, err
+	}
+	return p, true, nil
 }
 
 func unauthorized(w http.ResponseWriter, detail string) {

@@ -20,6 +20,15 @@ type FileSender struct {
 
 var _ Sender = FileSender{}
 
+// MakeDir creates Dir, with its parents, when missing: a sender started
+// without it would fail every message while the service looked ready.
+func (s FileSender) MakeDir() error {
+	if err := os.MkdirAll(s.Dir, 0o750); err != nil {
+		return fmt.Errorf("mail directory: %w", err)
+	}
+	return nil
+}
+
 // fileSeq orders the files one process writes within one nanosecond.
 var fileSeq atomic.Uint64
 

@@ -53,3 +53,26 @@ func TestFileSender_fails_on_a_missing_directory(t *testing.T) {
 		t.Fatal("no error")
 	}
 }
+
+func TestFileSender_MakeDir_creates_a_missing_directory(t *testing.T) {
+	s := mailer.FileSender{Dir: filepath.Join(t.TempDir(), "mail", "dev")}
+	if err := s.MakeDir(); err != nil {
+		t.Fatal(err)
+	}
+	if err := s.Send(context.Background(), mailer.Message{To: "a@example.com", Subject: "s", TextBody: "hello"}); err != nil {
+		t.Fatalf("send after MakeDir: %v", err)
+	}
+	if err := s.MakeDir(); err != nil {
+		t.Fatalf("an existing directory: %v", err)
+	}
+}
+
+func TestFileSender_MakeDir_fails_where_no_directory_can_be(t *testing.T) {
+	file := filepath.Join(t.TempDir(), "file")
+	if err := os.WriteFile(file, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	if err := (mailer.FileSender{Dir: filepath.Join(file, "mail")}).MakeDir(); err == nil {
+		t.Fatal("a directory under a file")
+	}
+}

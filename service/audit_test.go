@@ -131,7 +131,7 @@ func TestAudit_and_feed_refuse_text_and_numbers_the_stores_cannot_take(t *testin
 		"/v1/audit/streams/%FF":                              "stream",
 		"/v1/audit/streams/a%00b/as-of?revision=1":           "stream",
 		"/v1/audit/streams/user-x?from=18446744073709551615": "from",
-		"/v1/feed?follow=false&after=18446744073709551615-0": "Last-Event-ID",
+		"/v1/feed?follow=false&after=18446744073709551615-0": "after",
 		"/v1/me?after=9223372036854775808-1":                 "after",
 	} {
 		code, out := h.call("GET", path, op, nil)

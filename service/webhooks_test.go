@@ -285,3 +285,17 @@ func TestWebhooks_list_pages(t *testing.T) {
 		}
 	}
 }
+
+// A registration answers createdAt as a read gives it back: PostgreSQL
+// keeps microseconds, so the answer has no nanoseconds either.
+func TestWebhooks_registration_answers_createdAt_as_stored(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	path := "/v1/accounts/" + account + "/webhooks"
+	h.clock.Advance(time.Second + 123456789*time.Nanosecond)
+	made := h.must(http.StatusCreated, "POST", path, admin, map[string]any{"url": "https://hooks.example/bizcenter"})
+	listed := h.must(http.StatusOK, "GET", path, admin, nil)["items"].([]any)
+	if len(listed) != 1 || listed[0].(map[string]any)["createdAt"] != made["createdAt"] {
+		t.Fatalf("POST answered createdAt %v, GET %v", made["createdAt"], listed)
+	}
+}

@@ -169,7 +169,8 @@ func (r *routes) register(w http.ResponseWriter, req *http.Request, account uuid
 		return
 	}
 	e := Endpoint{WebhookID: uuid.NewString(), URL: b.URL, Types: append([]string{}, b.Types...), State: "active",
-		Secret: newSecret(), CreatedAt: r.clock.Now().UTC()}
+		// PostgreSQL keeps microseconds: the answer says what a read will.
+		Secret: newSecret(), CreatedAt: r.clock.Now().UTC().Truncate(time.Microsecond)}
 	if _, err := r.pool.Exec(req.Context(), `INSERT INTO webhook_endpoints (id, account_id, url, secret, types, created_by, created_at)
 		VALUES ($1, $2, $3, $4, $5, $6, $7)`, e.WebhookID, account, e.URL, e.Secret, e.Types, p.Subject, e.CreatedAt); err != nil {
 		r.fail(w, req, err)

@@ -39,9 +39,13 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		}
 		defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // best effort at exit
 	}
-	var sender mailer.Sender = mailer.FileSender{Dir: c.MailDir}
-	if c.SMTPAddr != "" {
-		sender = mailer.SMTPSender{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+	var sender mailer.Sender = mailer.SMTPSender{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+	if c.SMTPAddr == "" {
+		files := mailer.FileSender{Dir: c.MailDir}
+		if err := files.MakeDir(); err != nil {
+			return fmt.Errorf("MAIL_DIR: %w", err)
+		}
+		sender = files
 	}
 	maxAppend, _ := c.maxAppendSize() // validated with the rest
 	svc, err := service.New(ctx, service.Config{

@@ -67,7 +67,7 @@ Configuration comes from the environment; the flags --database-url, --eventstore
   EVENTSTORE_MAX_APPEND_SIZE  that server's MaxAppendSize in bytes, if not its default 1 MiB
   HTTP_ADDR             listen address (default :8080)
   PUBLIC_URL            base URL in emails (default http://localhost:8080)
-  MAIL_DIR              write emails as .eml files here (default .data/mail)
+  MAIL_DIR              write emails as .eml files here, created at start (default .data/mail)
   SMTP_ADDR, SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD   send emails by SMTP instead
   BIZCENTER_JWT_SECRET  HS256 secret of bearer tokens (required)
   OIDC_ISSUER, OIDC_AUDIENCE  also accept access tokens of this OpenID Connect issuer (both or neither)

@@ -2,33 +2,70 @@ package kit
 
 import (
 	"bufio"
+	"bytes"
 	"encoding/json"
 	"errors"
 	"fmt"
 	"io"
+	"math"
+	"math/big"
 	"mime"
 	"net/http"
+	"reflect"
 	"strings"
+	"time"
+	"unicode/utf8"
 )
 
 // MaxBody bounds a request body.
 const MaxBody = 1 << 20
 
 // DecodeJSON reads a JSON body into dst strictly: unknown fields, wrong
-// types, trailing data and oversize bodies are 400s naming the field.
+// types, text that is not UTF-8, trailing data and oversize bodies are
+// 400s naming the field.
 func DecodeJSON(r *http.Request, dst any) *Problem {
 	if ct := r.Header.Get("Content-Type"); ct != "" && !isJSON(ct) {
 		return Invalid(FieldProblem{Field: "body", Reason: "Content-Type must be application/json (in UTF-8, if a charset is named)"})
 	}
-	dec := json.NewDecoder(http.MaxBytesReader(nil, r.Body, MaxBody))
+	// The body is read whole so that a bad value can be found in it again
+	// to be named (jsonpath.go).
+	doc, err := io.ReadAll(http.MaxBytesReader(nil, r.Body, MaxBody))
+	var tooBig *http.MaxBytesError
+	if errors.As(err, &tooBig) {
+		return Invalid(FieldProblem{Field: "body", Reason: fmt.Sprintf("larger than %d bytes", MaxBody)})
+	}
+	if err != nil {
+		return Invalid(FieldProblem{Field: "body", Reason: "unreadable body"})
+	}
+	dec := json.NewDecoder(bytes.NewReader(doc))
 	dec.DisallowUnknownFields()
 	if err := dec.Decode(dst); err != nil {
-		return decodeProblem(err)
+		return decodeProblem(doc, reflect.TypeOf(dst), err)
 	}
 	if _, err := dec.Token(); !errors.Is(err, io.EOF) {
 		return Invalid(FieldProblem{Field: "body", Reason: "trailing data after the JSON document"})
 	}
+	// encoding/json turns bytes that are not UTF-8 into U+FFFD: the text
+	// would be stored changed.
+	if off := invalidUTF8(doc); off >= 0 {
+		return Invalid(FieldProblem{Field: fieldAt(doc, int64(off)), Reason: "is not valid UTF-8"})
+	}
 	return nil
+}
+
+// invalidUTF8 is the offset of the first byte of b that is not UTF-8, or -1.
+func invalidUTF8(b []byte) int {
+	if utf8.Valid(b) {
+		return -1
+	}
+	for i := 0; i < len(b); {
+		r, n := utf8.DecodeRune(b[i:])
+		if r == utf8.RuneError && n == 1 {
+			return i
+		}
+		i += n
+	}
+	return -1
 }
 
 // isJSON reports whether a Content-Type names JSON, in UTF-8 if it names
@@ -39,43 +76,87 @@ func isJSON(contentType string) bool {
 	return err == nil && mt == "application/json" && (!named || strings.EqualFold(cs, "utf-8"))
 }
 
-func decodeProblem(err error) *Problem {
+// decodeProblem names what err, from decoding doc into a value of type
+// into, found wrong.
+func decodeProblem(doc []byte, into reflect.Type, err error) *Problem {
 	var syntax *json.SyntaxError
 	var typ *json.UnmarshalTypeError
-	var tooBig *http.MaxBytesError
 	switch {
 	case errors.Is(err, io.EOF):
 		return Invalid(FieldProblem{Field: "body", Reason: "a JSON body is required"})
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return Invalid(FieldProblem{Field: "body", Reason: "malformed JSON"})
 	case errors.As(err, &typ):
-		field := typ.Field
-		if field == "" {
-			field = "body"
-		}
-		return Invalid(FieldProblem{Field: field, Reason: fmt.Sprintf("must be a %s", jsonKind(typ.Type.Kind().String()))})
-	case errors.As(err, &tooBig):
-		return Invalid(FieldProblem{Field: "body", Reason: fmt.Sprintf("larger than %d bytes", MaxBody)})
+		// Offset is just past the bad literal, or just inside the bad
+		// array or object: the byte before it is in the value.
+		return Invalid(FieldProblem{Field: fieldAt(doc, typ.Offset-1), Reason: typeReason(typ)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
 		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
 		return Invalid(FieldProblem{Field: name, Reason: "unknown field"})
-	default:
-		return Invalid(FieldProblem{Field: "body", Reason: "unreadable JSON"})
 	}
+	// Any other error comes from a type that decodes itself (a time).
+	if field, t, ok := refusedValue(doc, into); ok {
+		return Invalid(FieldProblem{Field: field, Reason: ownReason(t)})
+	}
+	return Invalid(FieldProblem{Field: "body", Reason: "unreadable JSON"})
 }
 
-func jsonKind(goKind string) string {
-	switch goKind {
-	case "string":
-		return "string"
-	case "slice", "array":
-		return "array"
-	case "struct", "map":
-		return "object"
-	case "bool":
-		return "boolean"
+// typeReason says what a value of the wrong type should have been.
+func typeReason(e *json.UnmarshalTypeError) string {
+	t := e.Type
+	switch {
+	case decodesItself(t):
+		return ownReason(t)
+	case t.Kind() >= reflect.Int && t.Kind() <= reflect.Uint64:
+		return wholeReason(t, e.Value)
+	case t.Kind() == reflect.Float32 || t.Kind() == reflect.Float64:
+		if strings.HasPrefix(e.Value, "number") {
+			return "must be a number within range"
+		}
+	}
+	return "must be " + jsonKind(t.Kind())
+}
+
+// wholeReason says why a number does not fit an integer type: not whole,
+// out of the type's range, or written with an exponent (1e2).
+func wholeReason(t reflect.Type, value string) string {
+	f, ok := new(big.Float).SetString(strings.TrimPrefix(value, "number "))
+	if !ok || !f.IsInt() {
+		return "must be a whole number"
+	}
+	unused := 64 - t.Bits()
+	lo, hi := new(big.Float), new(big.Float).SetUint64(math.MaxUint64>>unused)
+	if t.Kind() <= reflect.Int64 {
+		lo, hi = lo.SetInt64(math.MinInt64>>unused), hi.SetInt64(math.MaxInt64>>unused)
+	}
+	if f.Cmp(lo) < 0 || f.Cmp(hi) > 0 {
+		return "must be a whole number from " + lo.Text('f', 0) + " to " + hi.Text('f', 0)
+	}
+	return "must be a whole number written without a fraction or exponent"
+}
+
+var timeType = reflect.TypeFor[time.Time]()
+
+// ownReason says what a type that decodes itself wants.
+func ownReason(t reflect.Type) string {
+	if t == timeType {
+		return "must be an RFC 3339 time, like 2026-05-01T08:00:00Z"
+	}
+	return "must be a valid " + t.Name()
+}
+
+func jsonKind(k reflect.Kind) string {
+	switch k {
+	case reflect.String:
+		return "a string"
+	case reflect.Slice, reflect.Array:
+		return "an array"
+	case reflect.Struct, reflect.Map:
+		return "an object"
+	case reflect.Bool:
+		return "a boolean"
 	default:
-		return "number"
+		return "a number"
 	}
 }
 

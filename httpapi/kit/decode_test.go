@@ -1,0 +1,72 @@
+package kit
+
+import (
+	"net/http/httptest"
+	"strings"
+	"testing"
+	"time"
+)
+
+// The body shapes the routes have: an embedded struct, arrays of objects,
+// a time, whole numbers.
+type person struct {
+	Email     string `json:"email"`
+	FirstName string `json:"firstName"`
+}
+
+type testBody struct {
+	person
+	Roles    []string `json:"roles"`
+	Products []struct {
+		ProductID string `json:"productId"`
+	} `json:"products"`
+	ExpiresAt     time.Time  `json:"expiresAt"`
+	RenewsAt      *time.Time `json:"renewsAt"`
+	TotalLicenses int        `json:"totalLicenses"`
+	Small         int8       `json:"small"`
+	Manager       person     `json:"manager"`
+}
+
+func decodeBody(t *testing.T, body string) *Problem {
+	t.Helper()
+	r := httptest.NewRequest("POST", "/", strings.NewReader(body))
+	r.Header.Set("Content-Type", "application/json")
+	var b testBody
+	return DecodeJSON(r, &b)
+}
+
+func TestDecodeJSON_names_the_bad_field(t *testing.T) {
+	for body, want := range map[string]FieldProblem{
+		`{"email":"a@b.example","firstName":"Jo` + "\xe9" + `"}`:           {"firstName", "is not valid UTF-8"},
+		`{"manager":{"email":"a@b.example","firstName":"` + "\xff" + `"}}`: {"manager.firstName", "is not valid UTF-8"},
+		`{"roles":["a","` + "\xc3" + `"]}`:                                 {"roles[1]", "is not valid UTF-8"},
+		`{"expiresAt":"not-a-date"}`:                                       {"expiresAt", "must be an RFC 3339 time, like 2026-05-01T08:00:00Z"},
+		`{"email":"not-a-date","renewsAt":"not-a-date"}`:                   {"renewsAt", "must be an RFC 3339 time, like 2026-05-01T08:00:00Z"},
+		`{"expiresAt":5}`:            {"expiresAt", "must be an RFC 3339 time, like 2026-05-01T08:00:00Z"},
+		`{"email":123}`:              {"email", "must be a string"},
+		`{"manager":{"email":true}}`: {"manager.email", "must be a string"},
+		`{"products":[{"productId":"a"},{"productId":5}]}`: {"products[1].productId", "must be a string"},
+		`{"products":[{}, "x"]}`:                           {"products[1]", "must be an object"},
+		`{"roles":{"a":1}}`:                                {"roles", "must be an array"},
+		`{"manager":[]}`:                                   {"manager", "must be an object"},
+		`{"totalLicenses":5.5}`:                            {"totalLicenses", "must be a whole number"},
+		`{"totalLicenses":"5"}`:                            {"totalLicenses", "must be a whole number"},
+		`{"totalLicenses":1e20}`:                           {"totalLicenses", "must be a whole number from -9223372036854775808 to 9223372036854775807"},
+		`{"totalLicenses":1e2}`:                            {"totalLicenses", "must be a whole number written without a fraction or exponent"},
+		`{"small":300}`:                                    {"small", "must be a whole number from -128 to 127"},
+		`[1]`:                                              {"body", "must be an object"},
+		`{"nope":1}`:                                       {"nope", "unknown field"},
+		`{"email":`:                                        {"body", "malformed JSON"},
+	} {
+		p := decodeBody(t, body)
+		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0] != want {
+			t.Errorf("%q: %+v, want 400 %+v", body, p, want)
+		}
+	}
+}
+
+func TestDecodeJSON_takes_valid_UTF8_text(t *testing.T) {
+	if p := decodeBody(t, `{"firstName":"Jos`+"\u00e9"+` \ud83d\ude00","expiresAt":"2026-05-01T08:00:00Z","totalLicenses":100}`); p != nil {
+		t.Fatalf("refused: %+v", p)
+	}
+}

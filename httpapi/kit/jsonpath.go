@@ -1,0 +1,210 @@
+package kit
+
+import (
+	"bytes"
+	"encoding"
+	"encoding/json"
+	"reflect"
+	"strconv"
+	"strings"
+)
+
+// encoding/json names a bad value poorly: by a byte offset, by a Go-flavoured
+// field path (an embedded struct's Go name in it, array indexes left out),
+// or, when a type decodes itself (a time), not at all. So a bad value is
+// named here by walking the body's tokens to it: "products[1].productId".
+
+// jsonValue is one value of a document, or one object key (under the path
+// of its value), as walked.
+type jsonValue struct {
+	path  []any // object keys (string) and array indexes (int) from the root
+	start int64 // its first byte in the document
+	key   bool
+}
+
+// jsonFrame is an open array or object of a walk.
+type jsonFrame struct {
+	array bool
+	index int    // of the current element, in an array
+	key   string // of the current member, in an object
+	// wantKey: an object's next token is a key.
+	wantKey bool
+}
+
+// walkJSON visits every value and key of doc in document order until visit
+// returns false or the document ends (or turns out malformed).
+func walkJSON(doc []byte, visit func(v jsonValue) bool) {
+	dec := json.NewDecoder(bytes.NewReader(doc))
+	dec.UseNumber()
+	var stack []*jsonFrame
+	for {
+		before := dec.InputOffset()
+		tok, err := dec.Token()
+		if err != nil {
+			return
+		}
+		start := before + int64(len(doc[before:])-len(bytes.TrimLeft(doc[before:], " \t\r\n,:")))
+		if d, ok := tok.(json.Delim); ok && (d == '}' || d == ']') {
+			stack = stack[:len(stack)-1]
+			nextMember(stack)
+			continue
+		}
+		if n := len(stack); n > 0 && stack[n-1].wantKey {
+			stack[n-1].key, stack[n-1].wantKey = tok.(string), false
+			if !visit(jsonValue{path: pathOf(stack), start: start, key: true}) {
+				return
+			}
+			continue
+		}
+		if !visit(jsonValue{path: pathOf(stack), start: start}) {
+			return
+		}
+		if d, ok := tok.(json.Delim); ok {
+			stack = append(stack, &jsonFrame{array: d == '[', wantKey: d == '{'})
+			continue
+		}
+		nextMember(stack)
+	}
+}
+
+// nextMember moves the innermost open array or object past a value.
+func nextMember(stack []*jsonFrame) {
+	if n := len(stack); n > 0 {
+		if stack[n-1].array {
+			stack[n-1].index++
+		} else {
+			stack[n-1].wantKey = true
+		}
+	}
+}
+
+func pathOf(stack []*jsonFrame) []any {
+	path := make([]any, len(stack))
+	for i, f := range stack {
+		if f.array {
+			path[i] = f.index
+		} else {
+			path[i] = f.key
+		}
+	}
+	return path
+}
+
+// fieldName writes a path as the API names fields: "products[1].productId",
+// "body" for the document itself.
+func fieldName(path []any) string {
+	var b strings.Builder
+	for _, step := range path {
+		switch s := step.(type) {
+		case int:
+			b.WriteString("[" + strconv.Itoa(s) + "]")
+		case string:
+			if b.Len() > 0 {
+				b.WriteByte('.')
+			}
+			b.WriteString(s)
+		}
+	}
+	if b.Len() == 0 {
+		return "body"
+	}
+	return b.String()
+}
+
+// fieldAt names the value (or key) that holds byte offset off of doc: the
+// last one to start at or before it.
+func fieldAt(doc []byte, off int64) string {
+	var path []any
+	walkJSON(doc, func(v jsonValue) bool {
+		if v.start > off {
+			return false
+		}
+		path = v.path
+		return true
+	})
+	return fieldName(path)
+}
+
+var (
+	jsonUnmarshaler = reflect.TypeFor[json.Unmarshaler]()
+	textUnmarshaler = reflect.TypeFor[encoding.TextUnmarshaler]()
+)
+
+// decodesItself reports whether t reads its own JSON (a time, a UUID).
+func decodesItself(t reflect.Type) bool {
+	p := reflect.PointerTo(t)
+	return t.Implements(jsonUnmarshaler) || p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler)
+}
+
+// refusedValue finds the value of doc that a type decoding itself refused
+// (encoding/json stops at the first such value, without saying where): the
+// first, in document order, whose type decodes itself and fails to decode
+// it alone. into is the type doc was decoded into.
+func refusedValue(doc []byte, into reflect.Type) (field string, t reflect.Type, found bool) {
+	walkJSON(doc, func(v jsonValue) bool {
+		vt := typeAt(into, v.path)
+		if v.key || vt == nil || !decodesItself(vt) {
+			return true
+		}
+		if json.NewDecoder(bytes.NewReader(doc[v.start:])).Decode(reflect.New(vt).Interface()) != nil {
+			field, t, found = fieldName(v.path), vt, true
+		}
+		return !found
+	})
+	return field, t, found
+}
+
+// typeAt is the Go type the value at path decodes into, starting from t;
+// nil when there is none (an unknown field, an interface).
+func typeAt(t reflect.Type, path []any) reflect.Type {
+	for _, step := range path {
+		for t.Kind() == reflect.Pointer {
+			t = t.Elem()
+		}
+		switch s := step.(type) {
+		case int:
+			if t.Kind() != reflect.Slice && t.Kind() != reflect.Array {
+				return nil
+			}
+			t = t.Elem()
+		case string:
+			switch t.Kind() {
+			case reflect.Map:
+				t = t.Elem()
+			case reflect.Struct:
+				if t = memberType(t, s); t == nil {
+					return nil
+				}
+			default:
+				return nil
+			}
+		}
+	}
+	for t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	return t
+}
+
+// memberType is the type of the struct field an object member decodes
+// into, matched as encoding/json does: by json tag or Go name, an exact
+// match first, else ignoring case, embedded structs' fields promoted.
+func memberType(t reflect.Type, name string) reflect.Type {
+	var folded reflect.Type
+	for _, f := range reflect.VisibleFields(t) {
+		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if !f.IsExported() || tag == "-" || f.Anonymous && tag == "" {
+			continue
+		}
+		if tag == "" {
+			tag = f.Name
+		}
+		if tag == name {
+			return f.Type
+		}
+		if folded == nil && strings.EqualFold(tag, name) {
+			folded = f.Type
+		}
+	}
+	return folded
+}

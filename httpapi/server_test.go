@@ -1,0 +1,87 @@
+package httpapi_test
+
+import (
+	"encoding/json"
+	"log/slog"
+	"net/http"
+	"net/http/httptest"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/httpapi"
+	"github.com/bizcenter/bizcenter/httpapi/auth"
+	"github.com/bizcenter/bizcenter/httpapi/kit"
+)
+
+// whoServer serves GET /open (anyone) and GET /mine (signed in), each
+// answering the caller's subject ("" when anonymous) and its query.
+func whoServer(t *testing.T) string {
+	t.Helper()
+	who := func(w http.ResponseWriter, r *http.Request) {
+		p, _ := kit.PrincipalFrom(r.Context())
+		kit.WriteJSON(w, http.StatusOK, map[string]any{"subject": p.Subject, "query": r.URL.Query()})
+	}
+	s := httpapi.New(auth.NewChain(auth.NewVerifier(secret, nil), nil), slog.New(slog.DiscardHandler), []kit.Route{
+		{Method: http.MethodGet, Path: "/open", Access: kit.Anyone, Handler: who},
+		{Method: http.MethodGet, Path: "/mine", Access: kit.SignedIn, Handler: who},
+	})
+	srv := httptest.NewServer(s)
+	t.Cleanup(srv.Close)
+	return srv.URL
+}
+
+// get answers the status and the JSON body of a GET with an Authorization
+// header (none when "").
+func get(t *testing.T, url, authorization string) (int, map[string]any) {
+	t.Helper()
+	req, _ := http.NewRequest(http.MethodGet, url, nil)
+	if authorization != "" {
+		req.Header.Set("Authorization", authorization)
+	}
+	resp, err := http.DefaultClient.Do(req)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer resp.Body.Close()
+	var out map[string]any
+	_ = json.NewDecoder(resp.Body).Decode(&out)
+	return resp.StatusCode, out
+}
+
+func TestServer_open_routes_ignore_a_bad_token(t *testing.T) {
+	url := whoServer(t)
+	for _, authorization := range []string{"Bearer garbage", "Basic dXNlcjpwdw==", "Bearer"} {
+		if status, out := get(t, url+"/open", authorization); status != http.StatusOK || out["subject"] != "" {
+			t.Errorf("open with %q: %d %v", authorization, status, out)
+		}
+		if status, _ := get(t, url+"/mine", authorization); status != http.StatusUnauthorized {
+			t.Errorf("signed-in route with %q: %d, want 401", authorization, status)
+		}
+	}
+}
+
+func TestServer_takes_the_bearer_scheme_in_any_case(t *testing.T) {
+	url := whoServer(t)
+	tok, _ := auth.Mint(secret, "u-1", "u1@test.example", false, time.Hour, time.Now())
+	for _, scheme := range []string{"Bearer", "bearer", "BEARER"} {
+		for _, path := range []string{"/open", "/mine"} {
+			if status, out := get(t, url+path, scheme+" "+tok); status != http.StatusOK || out["subject"] != "u-1" {
+				t.Errorf("%s %s: %d %v", scheme, path, status, out)
+			}
+		}
+	}
+}
+
+func TestServer_refuses_an_unparseable_query(t *testing.T) {
+	url := whoServer(t)
+	for query, field := range map[string]string{"email=%zz": "email", "limit=1;x": "limit"} {
+		status, out := get(t, url+"/open?"+query, "")
+		errs, _ := out["errors"].([]any)
+		if status != http.StatusBadRequest || len(errs) != 1 || errs[0].(map[string]any)["field"] != field {
+			t.Errorf("?%s: %d %v, want 400 naming %s", query, status, out, field)
+		}
+	}
+	if status, _ := get(t, url+"/open?email=a%40b.example&limit=1", ""); status != http.StatusOK {
+		t.Errorf("a good query: %d", status)
+	}
+}
