@@ -69,7 +69,9 @@ func Verify(secret string, at time.Time, body []byte, header string) bool {
 
 // Settings tune the worker; zero values take the defaults.
 type Settings struct {
-	// Client posts the deliveries (default: 10-second timeout).
+	// Client posts the deliveries (default: 10-second timeout, public
+	// internet addresses only; see publicClient). Tests posting to a
+	// local server give their own.
 	Client *http.Client
 	// Backoff is the pause after a delivery's first failure, doubled after
 	// each further one up to MaxBackoff (defaults 1s and 10 minutes).
@@ -100,7 +102,7 @@ func (w *Worker) settings() Settings {
 	defer w.mu.Unlock()
 	s := w.set
 	if s.Client == nil {
-		s.Client = &http.Client{Timeout: 10 * time.Second}
+		s.Client = defaultClient
 	}
 	s.Backoff = cmp.Or(s.Backoff, time.Second)
 	s.MaxBackoff = cmp.Or(s.MaxBackoff, 10*time.Minute)
