@@ -102,6 +102,12 @@ type decision func(st *licenseState, verr *domain.ValidationError, people func()
 // assign gives products, drawing from the pools the scope may use.
 func (d Deps) assign(ctx context.Context, l Licensing, r licenseRequest, choices []licensing.Choice) (LicenseResults, error) {
 	return d.decideAndRecord(ctx, l, r, licensing.Assigned, func(st *licenseState, verr *domain.ValidationError, people func() ([]licensing.User, error)) ([]licensing.Result, []batch, error) {
+		if r.only != nil {
+			// Said as such, rather than as no license free for anyone.
+			if err := st.subs[*r.only].CheckActive(r.by.at); err != nil {
+				return nil, nil, err
+			}
+		}
 		chosen := l.Catalog.CheckChoices(choices, st.purchased, verr)
 		users, err := people()
 		if err != nil {

@@ -9,6 +9,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/licensing"
 	"github.com/bizcenter/bizcenter/domain/subscription"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -141,5 +142,22 @@ func TestAssignSubscriptionLicenses_on_an_unlisted_subscription_is_seen_by_the_n
 	}
 	if got := outcomesOf(res); got != "[refused:conflicts-with-held]" {
 		t.Fatalf("office-e1 for a holder of office-e3: %s", got)
+	}
+}
+
+// Self-service on a cancelled subscription says so, rather than that it
+// has no license free.
+func TestAssignSubscriptionLicenses_on_a_cancelled_subscription_is_refused_as_cancelled(t *testing.T) {
+	f := newFixture(t)
+	l, sub := f.licensed(t, "office-e3", 5)
+	if _, err := commands.CancelSubscriptionHandler(f.deps).Handle(context.Background(), commands.CancelSubscription{
+		By: f.admin, AccountID: f.account, SubscriptionID: sub, Reason: "no_longer_needed"}); err != nil {
+		t.Fatal(err)
+	}
+	u := f.viewer(t, "u@fabrikam.example", true)
+	_, err := commands.AssignSubscriptionLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignSubscriptionLicenses{
+		By: f.admin, AccountID: f.account, SubscriptionID: sub, UserIDs: []uuid.UUID{u}})
+	if !domain.IsRule(err, "subscription-cancelled") {
+		t.Fatalf("assigning on a cancelled subscription: %v", err)
 	}
 }

@@ -110,7 +110,7 @@ func (s *Subscription) Holds(userID uuid.UUID) bool {
 // and none of them may hold one already. The rules of who may get a
 // product (licensing.Catalog.Assign) are decided before.
 func (s *Subscription) Assign(users []uuid.UUID, plans []string, catalogVersion int, by string, now time.Time) ([]event.Event, error) {
-	if err := s.mustBeActive(now); err != nil {
+	if err := s.CheckActive(now); err != nil {
 		return nil, err
 	}
 	if slices.ContainsFunc(users, s.Holds) {

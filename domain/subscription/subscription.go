@@ -141,7 +141,7 @@ func (s *Subscription) SetTotal(total int, by string, now time.Time) (*LicenseTo
 	if total < 1 || total > MaxLicenses {
 		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "total", Reason: "from 1 to 1000000"}}}
 	}
-	if err := s.mustBeActive(now); err != nil {
+	if err := s.CheckActive(now); err != nil {
 		return nil, err
 	}
 	if total < s.assigned {
@@ -167,7 +167,7 @@ func (s *Subscription) Cancel(reason, feedback, by string, now time.Time) (Cance
 	if err := verr.Err(); err != nil {
 		return Cancelled{}, err
 	}
-	if err := s.mustBeActive(now); err != nil {
+	if err := s.CheckActive(now); err != nil {
 		return Cancelled{}, err
 	}
 	return Cancelled{SubscriptionID: s.id, AccountID: s.accountID, Reason: Reason(reason), Feedback: feedback, CancelledBy: by, CancelledAt: now}, nil
@@ -182,7 +182,8 @@ func (s *Subscription) RecordExpiry(now time.Time) *Expired {
 	return &Expired{SubscriptionID: s.id, AccountID: s.accountID, ExpiresAt: s.expiresAt, RecordedAt: now}
 }
 
-func (s *Subscription) mustBeActive(now time.Time) error {
+// CheckActive refuses a subscription that is cancelled or expired at now.
+func (s *Subscription) CheckActive(now time.Time) error {
 	switch s.Status(now) {
 	case StatusCancelled:
 		return &domain.RuleError{Code: "subscription-cancelled", Detail: "the subscription was cancelled"}
