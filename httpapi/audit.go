@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/json"
 	"errors"
+	"fmt"
 	"net/http"
 	"strconv"
 	"time"
@@ -82,6 +83,11 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 				kit.WriteProblem(w, p)
 				return
 			}
+			if n := len(recs); n > 0 && until.revision != nil && *until.revision > recs[n-1].Revision {
+				last := recs[n-1].Revision
+				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", fmt.Sprintf("the stream ends at revision %d", last)))
+				return
+			}
 			var open event.Transform
 			if opener != nil {
 				open = opener(r.Context())
@@ -151,6 +157,8 @@ type bound struct {
 func asOfBound(r *http.Request) (bound, *kit.Problem) {
 	q := r.URL.Query()
 	switch {
+	case q.Get("revision") != "" && q.Get("at") != "":
+		return bound{}, kit.Invalid(kit.FieldProblem{Field: "revision", Reason: "give at or revision, not both"})
 	case q.Get("revision") != "":
 		n, err := strconv.ParseUint(q.Get("revision"), 10, 64)
 		if err != nil {

@@ -116,3 +116,19 @@ func TestAuditStream_refuses_a_bad_limit_cursor_or_after_naming_it(t *testing.T)
 		t.Errorf("after a position: %d %+v", code, page)
 	}
 }
+
+// As of: one bound, and a revision the stream has.
+func TestAuditAsOf_refuses_two_bounds_and_a_revision_past_the_end(t *testing.T) {
+	mux := streamHistory(t, 3)
+	for query, want := range map[string]int{"revision=1&at=2026-05-01T00:00:00Z": http.StatusBadRequest, "revision=3": http.StatusNotFound} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/audit/streams/s-1/as-of?"+query, nil))
+		var p kit.Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != want {
+			t.Fatalf("%s: %d %s, want %d", query, rec.Code, rec.Body, want)
+		}
+		if want == http.StatusNotFound && p.Detail != "the stream ends at revision 2" {
+			t.Fatalf("%s: %q", query, p.Detail)
+		}
+	}
+}

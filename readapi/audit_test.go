@@ -157,3 +157,16 @@ func TestAudit_correlation_is_404_only_without_a_cursor(t *testing.T) {
 		t.Fatalf("past the last event: %+v", page)
 	}
 }
+
+// A time range that ends before it starts is a mistake to point out, as
+// the invoices' range is, not an empty page.
+func TestAudit_events_refuses_to_before_from(t *testing.T) {
+	f := newFixture(t, time.Second)
+	newAuditLog(f)
+	p := f.problem(operator, "/v1/audit/events?from=2026-05-02T00:00:00Z&to=2026-05-01T00:00:00Z", http.StatusBadRequest)
+	if len(p.Errors) != 1 || p.Errors[0].Field != "to" {
+		t.Fatalf("to before from: %+v, want 400 naming to", p)
+	}
+	var page AuditPage
+	f.ok(operator, "/v1/audit/events?from=2026-05-01T00:00:00Z&to=2026-05-01T00:00:00Z", &page)
+}
