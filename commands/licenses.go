@@ -149,6 +149,14 @@ func (d Deps) revoke(ctx context.Context, l Licensing, r licenseRequest, product
 // subscription gets in the way (what it recorded before stays, and is
 // answered as done).
 func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {
+	if r.only != nil {
+		// Before the account's lock, which the wait would hold for
+		// every other license command of the account. Listed stays
+		// listed: whoever takes the lock next sees the subscription.
+		if err := l.Lookup.AwaitListed(ctx, *r.only); err != nil {
+			return LicenseResults{}, err
+		}
+	}
 	return serialized(ctx, l.Serial, r.scope.account.ID(), func(ctx context.Context) (LicenseResults, error) {
 		return d.decideAndRecordNow(ctx, l, r, done, decide)
 	})

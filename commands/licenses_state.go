@@ -69,13 +69,13 @@ type licenseState struct {
 const parallelLoads = 8
 
 // loadLicenseState loads the account's subscriptions (those the lookup
-// lists, and extra, once listed) from their streams.
+// lists, and extra) from their streams.
 func (d Deps) loadLicenseState(ctx context.Context, l Licensing, accountID uuid.UUID, extra ...uuid.UUID) (*licenseState, error) {
-	listed, err := l.Lookup.Subscriptions(ctx, accountID)
+	ids, err := l.Lookup.Subscriptions(ctx, accountID)
 	if err != nil {
 		return nil, fmt.Errorf("subscriptions of %s: %w", accountID, err)
 	}
-	ids := append(slices.Clone(listed), extra...)
+	ids = append(ids, extra...)
 	slices.SortFunc(ids, func(a, b uuid.UUID) int { return slices.Compare(a[:], b[:]) })
 	ids = slices.Compact(ids)
 	subs := make([]subscription.Subscription, len(ids))
@@ -93,13 +93,6 @@ func (d Deps) loadLicenseState(ctx context.Context, l Licensing, accountID uuid.
 		if subs[i].Exists() && subs[i].AccountID() == accountID {
 			st.subs[id], st.loaded[id] = &subs[i], loads[i]
 			st.ids = append(st.ids, id)
-		}
-	}
-	for _, id := range extra {
-		if st.subs[id] != nil && !slices.Contains(listed, id) {
-			if err := l.Lookup.AwaitListed(ctx, id); err != nil {
-				return nil, err
-			}
 		}
 	}
 	return st, nil

@@ -116,7 +116,7 @@ func benefitRoutes(c BillingCommands, log *slog.Logger) []kit.Route {
 		t.By = actor(r)
 		return t
 	}
-	use := []int{400, 401, 403, 404, 409, 422}
+	use := []int{400, 401, 403, 404, 409, 422, 503} // 503: another change of the partner held it up
 	return append([]kit.Route{{
 		Method: http.MethodPost, Path: "/v1/partners/{partnerId}/benefit-packages", Access: kit.SignedIn,
 		Summary: "Buy a partner-network benefit package with its benefits (any user of the partner: no special role)",
@@ -194,7 +194,7 @@ func goToMarketRoutes(c BillingCommands, log *slog.Logger, base string, pkg, one
 		Summary: "Set the marketing contact of the package's go-to-market benefits: a user of the partner, an alternate email " +
 			"other than their sign-in email, a phone and a language (global admins, partner network admins)",
 		Request:  contactBody{UserID: "0190f5a2-7c1e-7d3a-9b1e-2f4c5d6e7f91", AlternateEmail: "sam.marketing@litware-mail.example", Phone: "+82 2 1234 5678", Language: "ko-KR"},
-		Response: positionBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409, 422},
+		Response: positionBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, pkg, func(r *http.Request, id ids, b contactBody) (int, any, error) {
 			userID, err := requiredID("userId", b.UserID)
 			if err != nil {
@@ -207,7 +207,7 @@ func goToMarketRoutes(c BillingCommands, log *slog.Logger, base string, pkg, one
 	}, {
 		Method: http.MethodPost, Path: base + "/benefits/{benefitId}/activation", Access: kit.SignedIn,
 		Summary:  "Activate a go-to-market benefit: needs the marketing contact; active until its term has run (global admins, partner network admins)",
-		Response: benefitStatusBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409, 422},
+		Response: benefitStatusBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, one, func(r *http.Request, id ids, _ noBody) (int, any, error) {
 			res, err := c.ActivateGTM.Handle(r.Context(), by(r, id))
 			return http.StatusOK, status(res), err
@@ -217,7 +217,7 @@ func goToMarketRoutes(c BillingCommands, log *slog.Logger, base string, pkg, one
 		Summary: "Cancel a benefit package; with refund: true only within 30 days of the purchase and while no software benefit " +
 			"was activated, else 422 naming the rule (refund-window-closed, software-benefit-activated) (global admins)",
 		Request: packageCancelBody{Refund: new(true), Reason: "bought the wrong level"}, Response: packageCancelledBody{},
-		Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409, 422},
+		Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, pkg, func(r *http.Request, id ids, b packageCancelBody) (int, any, error) {
 			if b.Refund == nil {
 				return 0, nil, kit.Invalid(kit.FieldProblem{Field: "refund", Reason: "required: true to ask for a refund, false to cancel without one"})

@@ -99,7 +99,7 @@ func LicenseRoutes(c LicenseCommands, cat *licensing.Catalog, log *slog.Logger) 
 		Summary: "Assign several products to many users (up to 10,000) at once (Account Administrators, Account Managers, or a partner's assigning roles with partnerId)" +
 			bulk + ". All or nothing per product: when its free licenses do not cover every user who passes the other rules, none gets it",
 		Request: assignLicensesBody{}, Response: exampleResults, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409},
+		Statuses: []int{400, 401, 403, 404, 409, 503},
 		Handler: command(log, []string{"accountId"}, func(r *http.Request, id ids, b assignLicensesBody) (int, any, error) {
 			choices := make([]licensing.Choice, len(b.Products))
 			for i, p := range b.Products {
@@ -115,7 +115,7 @@ func LicenseRoutes(c LicenseCommands, cat *licensing.Catalog, log *slog.Logger) 
 		Summary: "Revoke several products from many users at once; a result per user and product: revoked, not_held, or refused " +
 			"(user-not-in-account; required-by-held when the user keeps a product that requires it; held-outside-your-subscriptions)",
 		Request: revokeLicensesBody{}, Response: exampleResults, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409},
+		Statuses: []int{400, 401, 403, 404, 409, 503},
 		Handler: command(log, []string{"accountId"}, func(r *http.Request, id ids, b revokeLicensesBody) (int, any, error) {
 			return bulkRun(b.PartnerID, func(partnerID *uuid.UUID) (commands.LicenseResults, error) {
 				return c.Revoke.Handle(r.Context(), commands.RevokeLicenses{By: actor(r), AccountID: id["accountId"], PartnerID: partnerID,
@@ -127,7 +127,7 @@ func LicenseRoutes(c LicenseCommands, cat *licensing.Catalog, log *slog.Logger) 
 		Summary: "Self-service: give up to 20 users of the account a license of this subscription, with the service plans chosen (default all); " +
 			"all or nothing: 422 assignment-refused naming each refused user",
 		Request: subscriptionAssignBody{}, Response: exampleResults, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, sub, func(r *http.Request, id ids, b subscriptionAssignBody) (int, any, error) {
 			res, err := c.AssignToSome.Handle(r.Context(), commands.AssignSubscriptionLicenses{By: actor(r), AccountID: id["accountId"],
 				SubscriptionID: id["subscriptionId"], UserIDs: userIDs(b.UserIDs), ServicePlans: b.ServicePlans})
@@ -137,7 +137,7 @@ func LicenseRoutes(c LicenseCommands, cat *licensing.Catalog, log *slog.Logger) 
 		Method: http.MethodPost, Path: "/v1/accounts/{accountId}/subscriptions/{subscriptionId}/unassign", Access: kit.SignedIn,
 		Summary: "Self-service: take the licenses of up to 20 users back to this subscription; all or nothing: 422 assignment-refused naming each refused user",
 		Request: subscriptionUnassignBody{}, Response: exampleResults, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, sub, func(r *http.Request, id ids, b subscriptionUnassignBody) (int, any, error) {
 			res, err := c.UnassignFromSome.Handle(r.Context(), commands.UnassignSubscriptionLicenses{By: actor(r), AccountID: id["accountId"],
 				SubscriptionID: id["subscriptionId"], UserIDs: userIDs(b.UserIDs)})

@@ -75,7 +75,7 @@ func partnerRoutes(c Commands, log *slog.Logger) []kit.Route {
 		Method: http.MethodPut, Path: "/v1/partners/{partnerId}/users/{userId}/roles", Access: kit.SignedIn,
 		Summary: "Save a partner user's whole set of partner roles (global admins and user management admins; the last global admin stays)",
 		Request: partnerRolesBody{}, Response: positionBody{}, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, []string{"partnerId", "userId"}, func(r *http.Request, id ids, b partnerRolesBody) (int, any, error) {
 			pos, err := c.ChangePartnerUser.Handle(r.Context(), commands.ChangePartnerUser{By: actor(r), PartnerID: id["partnerId"], UserID: id["userId"], Roles: b.Roles})
 			return http.StatusOK, positionBody{pos.String()}, err
@@ -84,7 +84,7 @@ func partnerRoutes(c Commands, log *slog.Logger) []kit.Route {
 		Method: http.MethodDelete, Path: "/v1/partners/{partnerId}/users/{userId}", Access: kit.SignedIn,
 		Summary:  "Remove a user from a partner organization (global admins and user management admins; the last global admin stays)",
 		Response: positionBody{}, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, []string{"partnerId", "userId"}, func(r *http.Request, id ids, _ noBody) (int, any, error) {
 			pos, err := c.ChangePartnerUser.Handle(r.Context(), commands.ChangePartnerUser{By: actor(r), PartnerID: id["partnerId"], UserID: id["userId"], Remove: true})
 			return http.StatusOK, positionBody{pos.String()}, err

@@ -2,8 +2,10 @@ package readapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
+	"net/http/httptest"
 	"testing"
 	"time"
 
@@ -125,21 +127,36 @@ func TestAudit_lists_wait_for_the_audit_read_model_to_pass_after(t *testing.T) {
 		f.problem(operator, path+"&after=4-1", http.StatusServiceUnavailable)
 	}
 
-	done := make(chan AuditPage, 1)
-	go func() {
-		var page AuditPage
-		f.get(operator, "/v1/audit/correlations/corr-b?after=4-1", &page)
-		done <- page
+	// A wait that ends as the model passes the position, with a bound
+	// no loaded machine reaches.
+	f = newFixture(t, 10*time.Second)
+	l = newAuditLog(f)
+	l.add(1, 3, "corr-a")
+	l.checkpoint(3)
+	type answer struct {
+		code int
+		page AuditPage
+		err  error
+	}
+	done := make(chan answer, 1)
+	go func() { // no t.Fatal off the test's goroutine
+		req := httptest.NewRequest(http.MethodGet, "/v1/audit/correlations/corr-b?after=4-1", nil)
+		req.Header.Set(principalHeader, operator)
+		rec := httptest.NewRecorder()
+		f.mux.ServeHTTP(rec, req)
+		var a answer
+		a.code, a.err = rec.Code, json.Unmarshal(rec.Body.Bytes(), &a.page)
+		done <- a
 	}()
 	time.Sleep(20 * time.Millisecond)
 	l.add(4, 4, "corr-b")
 	l.checkpoint(4)
 	select {
-	case page := <-done:
-		if len(page.Items) != 1 || page.Items[0].Position != "4-1" {
-			t.Fatalf("once the model passed 4-1: %+v, want the event at 4-1", page)
+	case a := <-done:
+		if a.code != http.StatusOK || a.err != nil || len(a.page.Items) != 1 || a.page.Items[0].Position != "4-1" {
+			t.Fatalf("once the model passed 4-1: %d %+v %v, want the event at 4-1", a.code, a.page, a.err)
 		}
-	case <-time.After(3 * time.Second):
+	case <-time.After(15 * time.Second):
 		t.Fatal("still waiting once the audit model passed the position")
 	}
 }

@@ -23,7 +23,7 @@ func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}, Serial: newLocks(s.pool, "licenses", "another change of this account's licenses is taking long; try again")}
+	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}, Serial: newLocks(s.locks, "licenses", "another change of this account's licenses is taking long; try again")}
 	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
 	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil
 }

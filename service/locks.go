@@ -18,7 +18,10 @@ import (
 // PostgreSQL advisory lock, held by a connection of its own for the
 // command's length, so that it holds in every instance on the database. A
 // session lock: the command reads and appends on other connections, so no
-// transaction needs to stay open just to hold it.
+// transaction needs to stay open just to hold it. Those connections come
+// from a pool of their own (openLockPool): drawn from the service's pool,
+// as many commands of different ids as it has connections held them all
+// and then waited for one to read with.
 //
 // Within a process the commands of an id first take turns in memory, so
 // that at most one of them holds a connection while it waits for the lock:
@@ -32,6 +35,21 @@ type locks struct {
 	// kind prefixes the lock's key, so that kinds never share a lock;
 	// busy is the 503's detail.
 	kind, busy string
+}
+
+// maxLockHolders bounds the commands holding a lock at once in an
+// instance; more wait for a connection of the locks' pool.
+const maxLockHolders = 32
+
+// openLockPool opens the locks' pool on the service pool's database.
+func openLockPool(ctx context.Context, pool *pgxpool.Pool) (*pgxpool.Pool, error) {
+	cfg := pool.Config().Copy()
+	cfg.MaxConns, cfg.MinConns = maxLockHolders, 0
+	p, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		return nil, fmt.Errorf("locks' pool: %w", err)
+	}
+	return p, nil
 }
 
 func newLocks(pool *pgxpool.Pool, kind, busy string) locks {

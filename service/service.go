@@ -91,8 +91,12 @@ type Service struct {
 	Commands httpapi.Commands
 	// Licenses are the license commands (licenses.go).
 	Licenses httpapi.LicenseCommands
-	// closers release what the integration wiring opened (integration.go).
+	// closers release what the integration wiring opened (integration.go)
+	// and the locks' pool.
 	closers []func() error
+	// locks is the pool whose connections hold the commands' advisory
+	// locks (locks.go).
+	locks *pgxpool.Pool
 	// Webhooks posts the queued webhook deliveries (integration.go).
 	Webhooks *webhooks.Worker
 }
@@ -116,6 +120,9 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	}
 	s := &Service{cfg: cfg, pool: pool}
 	if err := s.wire(ctx); err != nil {
+		for _, c := range s.closers {
+			_ = c()
+		}
 		pool.Close()
 		return nil, err
 	}
@@ -165,8 +172,14 @@ func (s *Service) wire(ctx context.Context) error {
 	s.engine = engine
 
 	keys := personal.Keys{DB: s.pool}
+	lockPool, err := openLockPool(ctx, s.pool)
+	if err != nil {
+		return err
+	}
+	s.closers = append(s.closers, func() error { lockPool.Close(); return nil })
+	s.locks = lockPool
 	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders(),
-		PartnerSerial: newLocks(s.pool, "partner", "another change of this partner's users or benefits is taking long; try again")}
+		PartnerSerial: newLocks(lockPool, "partner", "another change of this partner's users or benefits is taking long; try again")}
 	s.Commands = httpapi.NewCommands(deps, log)
 	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
 	interval := s.cfg.SweepInterval

@@ -29,20 +29,70 @@ func publicClient() *http.Client {
 	}}
 }
 
-// sharedSpace is 100.64.0.0/10, carrier-grade NAT: not public, though
-// netip counts it neither private nor anything else.
-var sharedSpace = netip.MustParsePrefix("100.64.0.0/10")
+// notPublic are the ranges netip's predicates leave out that are not the
+// public internet either.
+var notPublic = []netip.Prefix{
+	netip.MustParsePrefix("0.0.0.0/8"),       // "this network"
+	netip.MustParsePrefix("100.64.0.0/10"),   // carrier-grade NAT
+	netip.MustParsePrefix("192.0.0.0/24"),    // IETF protocol assignments
+	netip.MustParsePrefix("192.0.2.0/24"),    // documentation
+	netip.MustParsePrefix("198.18.0.0/15"),   // benchmarking
+	netip.MustParsePrefix("198.51.100.0/24"), // documentation
+	netip.MustParsePrefix("203.0.113.0/24"),  // documentation
+	netip.MustParsePrefix("240.0.0.0/4"),     // reserved
+	netip.MustParsePrefix("::/96"),           // IPv4-compatible (deprecated)
+	netip.MustParsePrefix("fec0::/10"),       // site-local (deprecated)
+	netip.MustParsePrefix("2001:db8::/32"),   // documentation
+}
 
 // publicOnly is a net.Dialer Control refusing every address but public
-// unicast ones.
+// unicast ones, checking too the IPv4 address inside an IPv6 one that
+// translates to it (NAT64, 6to4).
 func publicOnly(_, address string, _ syscall.RawConn) error {
 	ap, err := netip.ParseAddrPort(address)
 	if err != nil {
 		return fmt.Errorf("webhook address %s: %w", address, err)
 	}
 	ip := ap.Addr().Unmap()
-	if !ip.IsGlobalUnicast() || ip.IsPrivate() || sharedSpace.Contains(ip) {
+	if !public(ip) {
 		return fmt.Errorf("webhook refused: %s is not a public internet address", ip)
 	}
+	if v4, ok := embeddedIPv4(ip); ok && !public(v4) {
+		return fmt.Errorf("webhook refused: %s reaches %s, not a public internet address", ip, v4)
+	}
 	return nil
+}
+
+func public(ip netip.Addr) bool {
+	if !ip.IsGlobalUnicast() || ip.IsPrivate() {
+		return false
+	}
+	for _, p := range notPublic {
+		if p.Contains(ip) {
+			return false
+		}
+	}
+	return true
+}
+
+var (
+	nat64      = netip.MustParsePrefix("64:ff9b::/96")
+	nat64Local = netip.MustParsePrefix("64:ff9b:1::/48")
+	sixToFour  = netip.MustParsePrefix("2002::/16")
+)
+
+// embeddedIPv4 is the IPv4 address an IPv6 one is translated or tunnelled
+// to: the last 32 bits of a NAT64 address (RFC 6052, RFC 8215), bits 16
+// to 48 of a 6to4 one (RFC 3056).
+func embeddedIPv4(ip netip.Addr) (netip.Addr, bool) {
+	b := ip.As16()
+	switch {
+	case !ip.Is6():
+		return netip.Addr{}, false
+	case nat64.Contains(ip), nat64Local.Contains(ip):
+		return netip.AddrFrom4([4]byte(b[12:16])), true
+	case sixToFour.Contains(ip):
+		return netip.AddrFrom4([4]byte(b[2:6])), true
+	}
+	return netip.Addr{}, false
 }

@@ -50,7 +50,58 @@ func DecodeJSON(r *http.Request, dst any) *Problem {
 	if off := invalidUTF8(doc); off >= 0 {
 		return Invalid(FieldProblem{Field: fieldAt(doc, int64(off)), Reason: "is not valid UTF-8"})
 	}
+	// So does an escaped UTF-16 surrogate without its other half.
+	if off := loneSurrogate(doc); off >= 0 {
+		return Invalid(FieldProblem{Field: fieldAt(doc, int64(off)), Reason: "holds a \\u escape of half a UTF-16 surrogate pair"})
+	}
 	return nil
+}
+
+// loneSurrogate is the offset of the first \u escape in b of a UTF-16
+// surrogate that is not half of a pair, or -1. (Called on a document that
+// decoded: every \u is followed by four hex digits.)
+func loneSurrogate(b []byte) int {
+	for i := 0; i+6 <= len(b); i++ {
+		if b[i] == '\\' && b[i+1] != 'u' {
+			i++ // an escaped character, perhaps a backslash
+			continue
+		}
+		if b[i] != '\\' {
+			continue
+		}
+		r := hex4(b[i+2 : i+6])
+		switch {
+		case r >= 0xDC00 && r <= 0xDFFF:
+			return i // a low half first
+		case r >= 0xD800 && r <= 0xDBFF:
+			if i+12 > len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
+				return i
+			}
+			if low := hex4(b[i+8 : i+12]); low < 0xDC00 || low > 0xDFFF {
+				return i
+			}
+			i += 11
+		default:
+			i += 5
+		}
+	}
+	return -1
+}
+
+func hex4(b []byte) rune {
+	var r rune
+	for _, c := range b {
+		r <<= 4
+		switch {
+		case c >= '0' && c <= '9':
+			r |= rune(c - '0')
+		case c >= 'a' && c <= 'f':
+			r |= rune(c-'a') + 10
+		case c >= 'A' && c <= 'F':
+			r |= rune(c-'A') + 10
+		}
+	}
+	return r
 }
 
 // invalidUTF8 is the offset of the first byte of b that is not UTF-8, or -1.

@@ -56,6 +56,9 @@ func TestDecodeJSON_names_the_bad_field(t *testing.T) {
 		`{"small":300}`:                                    {"small", "must be a whole number from -128 to 127"},
 		`[1]`:                                              {"body", "must be an object"},
 		`{"nope":1}`:                                       {"nope", "unknown field"},
+		`{"firstName":"a\ud800"}`:                          {"firstName", "holds a \\u escape of half a UTF-16 surrogate pair"},
+		`{"roles":["ok","\\\ude00x"]}`:                     {"roles[1]", "holds a \\u escape of half a UTF-16 surrogate pair"},
+		`{"firstName":"\ud83d\u0041"}`:                     {"firstName", "holds a \\u escape of half a UTF-16 surrogate pair"},
 		`{"email":`:                                        {"body", "malformed JSON"},
 	} {
 		p := decodeBody(t, body)
@@ -66,7 +69,7 @@ func TestDecodeJSON_names_the_bad_field(t *testing.T) {
 }
 
 func TestDecodeJSON_takes_valid_UTF8_text(t *testing.T) {
-	if p := decodeBody(t, `{"firstName":"Jos`+"\u00e9"+` \ud83d\ude00","expiresAt":"2026-05-01T08:00:00Z","totalLicenses":100}`); p != nil {
+	if p := decodeBody(t, `{"firstName":"Jos`+"\u00e9"+` \ud83d\ude00 \\ud800","expiresAt":"2026-05-01T08:00:00Z","totalLicenses":100}`); p != nil {
 		t.Fatalf("refused: %+v", p)
 	}
 }
