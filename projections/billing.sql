@@ -65,7 +65,14 @@ CREATE TABLE rm_invoice_lines (
     commit_pos          bigint      NOT NULL,
     prepare_pos         bigint      NOT NULL
 );
-CREATE INDEX ON rm_invoice_lines (account_id, period_start, invoice_id);
+-- An account's invoices of a range: the lines in the order invoicesSQL
+-- groups them, amount included, so that the sums stream from an
+-- index-only scan. Without it the cached generic plan sorted every line
+-- of the range on disk (ten years of 100,000 lines: 70-190 ms, 15-17 ms
+-- so). Added after release, so named and IF NOT EXISTS: serve adds it to
+-- the active build (AddDeclaredIndexes), which also keeps the unnamed
+-- (account_id, period_start, invoice_id) index that builds before it made.
+CREATE INDEX IF NOT EXISTS invoice_lines_by_period ON rm_invoice_lines (account_id, period_start, invoice_id, currency) INCLUDE (amount);
 CREATE INDEX ON rm_invoice_lines (invoice_id, occurred_at, commit_pos, prepare_pos);
 
 -- The minor unit of a currency (domain/billing.MinorDigits).
@@ -126,6 +133,12 @@ CREATE TABLE rm_benefits (
     company_assigned_at timestamptz
 );
 CREATE INDEX ON rm_benefits (partner_id, kind, package_id, ordinal);
+-- A partner's benefits package by package (benefitsFrom): the cached
+-- generic plan, guessing a few packages, joins each to its benefits, which
+-- the index above finds only by reading all the partner's rows (20,000
+-- benefits: 0.9 s). Added after release, so named and IF NOT EXISTS:
+-- serve adds it to the active build (AddDeclaredIndexes).
+CREATE INDEX IF NOT EXISTS benefits_by_package ON rm_benefits (partner_id, package_id);
 
 -- Who holds a Visual Studio subscription or a technical benefit.
 CREATE TABLE rm_benefit_assignees (

