@@ -107,13 +107,12 @@ type AssignmentPage struct {
 }
 
 type entitlementsRequest struct {
-	accountRequest
-	after     eventstore.Position
+	assignerRequest
 	selection []uuid.UUID // nil: no selection
 }
 
 func parseEntitlements(in *input, p kit.Principal) entitlementsRequest {
-	q := entitlementsRequest{accountRequest: parseAccount(in, p), after: in.position()}
+	q := entitlementsRequest{assignerRequest: parseAssigner(in, p)}
 	raw := in.values.Get("userIds")
 	if raw == "" {
 		return q
@@ -157,9 +156,10 @@ func (d Deps) licenseRoutes() []kit.Route {
 		Summary: "The account's licenses per product: total, assigned and available over its active subscriptions (buyMore when none is available); " +
 			"with ?userIds, for each product whether all, some or none of those users hold it, and who",
 		Access: Member, Response: exampleEntitlements,
-		Query: map[string]string{"userIds": "a selection of users: up to 5,000 comma-separated user ids"},
+		Query: map[string]string{"userIds": "a selection of users: up to 5,000 comma-separated user ids",
+			"partnerId": partnerIDQuery + ": only the subscriptions the partner sees, and the licenses of them"},
 		Handler: partnersEndpoint(d, parseEntitlements, func(ctx context.Context, q entitlementsRequest) (Entitlements, error) {
-			return afterLicenses(ctx, d, q.after, func() (Entitlements, error) { return entitlements(ctx, d.Pool, q, d.Clock.Now()) })
+			return afterLicenses(ctx, d, q.position, func() (Entitlements, error) { return entitlements(ctx, d.Pool, q, d.Clock.Now()) })
 		}),
 	}), get(kit.Route{
 		Path:    "/v1/accounts/{accountId}/users/{userId}/licenses",

@@ -41,13 +41,14 @@ func scanHolder(row pgx.Row, more ...any) (Holder, error) {
 func entitlements(ctx context.Context, pool *pgxpool.Pool, q entitlementsRequest, now time.Time) (Entitlements, error) {
 	out := Entitlements{Products: []ProductEntitlement{}}
 	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
-		if err := mayRead(ctx, tx, q.accountRequest, now); err != nil {
+		if err := q.mayRead(ctx, tx, now); err != nil {
 			return err
 		}
 		// The products in the database's order of product_id (its
 		// collation, which Go's byte order need not follow), read from
 		// the subscriptions_by_channel index alone.
-		rows, err := tx.Query(ctx, `SELECT product_id FROM rm_subscriptions WHERE account_id = $1 GROUP BY product_id ORDER BY product_id`, q.accountID)
+		visible, args := q.visibleSubs(q.accountID)
+		rows, err := tx.Query(ctx, `SELECT s.product_id FROM rm_subscriptions s WHERE `+visible+` GROUP BY s.product_id ORDER BY s.product_id`, args...)
 		if err != nil {
 			return fmt.Errorf("entitlements: %w", err)
 		}
@@ -63,10 +64,10 @@ func entitlements(ctx context.Context, pool *pgxpool.Pool, q entitlementsRequest
 		// The subscriptions in no order, sorted below: sorting all of an
 		// account's rows in the database (50,000: 110-200 ms, with a
 		// window for the names besides) took most of the route's time.
+		visible, args = q.visibleSubs(q.accountID, now)
 		rows, err = tx.Query(ctx, `SELECT s.product_id, s.product_name, s.purchased_at,
 		    s.subscription_id::text, s.name, s.expires_at, s.total_licenses, s.assigned_licenses, `+subActiveSQL+`
-		  FROM rm_subscriptions s WHERE s.account_id = $1`,
-			q.accountID, now)
+		  FROM rm_subscriptions s WHERE `+visible, args...)
 		if err != nil {
 			return fmt.Errorf("entitlements: %w", err)
 		}
@@ -140,9 +141,10 @@ func selectionHolders(ctx context.Context, tx pgx.Tx, q entitlementsRequest, now
 	// selection, each user found by index, where = ANY over 5,000 ids led
 	// it to read the whole table (0.2-0.7 s for the first five runs on
 	// each connection, before the generic plan).
+	visible, args := q.visibleSubs(q.accountID, now, q.selection)
 	rows, err = tx.Query(ctx, `SELECT `+holderColumns+`, a.product_id FROM `+holderFrom+`
-	  WHERE a.account_id = $1 AND a.user_id IN (SELECT unnest($3::uuid[])) ORDER BY a.product_id, lower(u.email), a.user_id`,
-		q.accountID, now, q.selection)
+	  WHERE a.account_id = $1 AND a.user_id IN (SELECT unnest($3::uuid[])) AND `+visible+`
+	  ORDER BY a.product_id, lower(u.email), a.user_id`, args...)
 	if err != nil {
 		return fmt.Errorf("selection holders: %w", err)
 	}

@@ -53,13 +53,15 @@ const (
 	// viewer of partner $5.
 	partnerViewer5SQL = `($4::boolean OR EXISTS (SELECT 1 FROM rm_partner_users pv
 	  WHERE pv.partner_id = $5::uuid AND pv.email_lower = $3::text))`
-
-	// partnerSeesSQL: partner $5 sees subscription s of account $1: it
-	// answers for it, or the customer granted it the visibility of the
-	// partner that does.
-	partnerSeesSQL = `(s.channel_partner_id = $5::uuid OR s.channel_partner_id IN (SELECT g.source_partner_id
-	  FROM rm_partner_grants g WHERE g.account_id = $1 AND g.grantee_partner_id = $5::uuid))`
 )
+
+// partnerSees: the partner of placeholder p sees subscription s of account
+// $1: it answers for it, or the customer granted it the visibility of the
+// partner that does.
+func partnerSees(p string) string {
+	return `(s.channel_partner_id = ` + p + `::uuid OR s.channel_partner_id IN (SELECT g.source_partner_id
+	  FROM rm_partner_grants g WHERE g.account_id = $1 AND g.grantee_partner_id = ` + p + `::uuid))`
+}
 
 // subScope is whose subscriptions a request reads: the condition that
 // holds when the viewer may read them (else 404), the condition on rows s,
@@ -70,7 +72,7 @@ func subScope(q accountRequest, partnerID uuid.UUID, now time.Time) (access, vis
 		return `EXISTS (SELECT 1 FROM rm_accounts a WHERE a.account_id = $1) AND ` + visibleSQL, `s.account_id = $1`, args
 	}
 	return `EXISTS (SELECT 1 FROM rm_account_partners ap WHERE ap.account_id = $1 AND ap.partner_id = $5::uuid) AND ` + partnerViewer5SQL,
-		`s.account_id = $1 AND ` + partnerSeesSQL, append(args, partnerID)
+		`s.account_id = $1 AND ` + partnerSees("$5"), append(args, partnerID)
 }
 
 // sql is the filter's condition on rows s within visible, binding its

@@ -76,7 +76,7 @@ var roleValues = map[string]bool{
 
 // listRequest is a parsed GET /v1/accounts/{accountId}/users.
 type listRequest struct {
-	accountRequest
+	assignerRequest
 	filter userFilter
 	order  keyOrder[userRow]
 	after  []any // the cursor's keyset values; nil on the first page
@@ -84,7 +84,7 @@ type listRequest struct {
 }
 
 func parseList(in *input, p kit.Principal) listRequest {
-	q := listRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+	q := listRequest{assignerRequest: parseAssigner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
 	if q.filter.email = normalizeEmail(in.values.Get("email")); len(q.filter.email) > maxEmail {
 		in.fail("email", "longer than 320 characters")
 	}
@@ -118,14 +118,18 @@ func (d Deps) listUsersRoute() kit.Route {
 		Access:   Member,
 		Response: UserPage{Items: []User{exampleUser}, NextCursor: new("eyJzIjoiZW1haWwiLCJrIjpbIi4uLiJdfQ"), Counts: exampleAccount.UserCounts, Total: 1},
 		Query: map[string]string{
-			"email":  "case-insensitive substring of the contact email",
-			"status": "all (default), pending, active or expired",
-			"role":   "only users holding this role, e.g. user_administrator",
-			"sort":   "email (default), name, invitedAt or status (alphabetical: active, expired, pending; then email); prefix - for descending",
-			"limit":  "page size, 1 to 500 (default 50)",
-			"cursor": "nextCursor of the previous page, with the same sort",
+			"email":     "case-insensitive substring of the contact email",
+			"status":    "all (default), pending, active or expired",
+			"role":      "only users holding this role, e.g. user_administrator",
+			"sort":      "email (default), name, invitedAt or status (alphabetical: active, expired, pending; then email); prefix - for descending",
+			"limit":     "page size, 1 to 500 (default 50)",
+			"cursor":    "nextCursor of the previous page, with the same sort",
+			"partnerId": partnerIDQuery + ", to choose whom to give licenses",
 		},
 		Handler: endpoint(d, parseList, func(ctx context.Context, q listRequest) (UserPage, error) {
+			if err := q.waitPartners(ctx, d); err != nil {
+				return UserPage{}, err
+			}
 			return listUsers(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	})

@@ -66,7 +66,8 @@ var likeEscaper = strings.NewReplacer(`\`, `\\`, `%`, `\%`, `_`, `\_`)
 // listUsers reads a page of an account's users, with the account's counts
 // and the number of users matching the filter, from one snapshot.
 func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.Time) (UserPage, error) {
-	where, filterArgs := q.filter.sql(accountArgs(q.accountID, now, q.viewer))
+	access, accessArgs := q.access(now)
+	where, filterArgs := q.filter.sql(accessArgs)
 	after, order, args := q.order.keyset(slices.Clip(filterArgs), q.after)
 	args = append(args, q.limit+1)
 	page := UserPage{Items: []User{}}
@@ -78,7 +79,7 @@ func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.
 			total, dest[len(dest)-1] = `(SELECT count(*) FROM rm_users u WHERE u.account_id = $1 AND `+where+`)`, &page.Total
 		}
 		err := tx.QueryRow(ctx, `SELECT c.*, `+total+` FROM rm_accounts a, LATERAL (`+countsSQL+`) c
-		  WHERE a.account_id = $1 AND `+visibleSQL, filterArgs...).Scan(dest...)
+		  WHERE a.account_id = $1 AND `+access, filterArgs...).Scan(dest...)
 		if n, ok := q.filter.counted(page.Counts); ok {
 			page.Total = n
 		}
@@ -89,7 +90,7 @@ func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.
 			return fmt.Errorf("count users: %w", err)
 		}
 		rows, err := tx.Query(ctx, `SELECT `+userColumns+` FROM rm_users u
-		  WHERE u.account_id = $1 AND `+visibleSQL+` AND `+where+after+`
+		  WHERE u.account_id = $1 AND `+access+` AND `+where+after+`
 		  ORDER BY `+order+fmt.Sprintf(" LIMIT $%d", len(args)), args...)
 		if err != nil {
 			return fmt.Errorf("list users: %w", err)
