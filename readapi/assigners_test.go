@@ -75,6 +75,15 @@ func TestPartnerAssigner_reads_users_and_the_entitlements_its_partner_sees(t *te
 		}
 	}
 
+	// Bob named twice is one user of the selection, who holds it all.
+	e = Entitlements{}
+	f.ok(sam, licensesPath(c.acc, c.litware, "&userIds="+bob.String()+","+bob.String()), &e)
+	for _, p := range e.Products {
+		if p.ProductID == "visio-plan-2" && (p.Selected == nil || p.Selected.State != "all") {
+			t.Errorf("bob named twice: %s selected %+v, want all", p.ProductID, p.Selected)
+		}
+	}
+
 	f.partners.Revoke(c.acc, c.litware, c.northwind)
 	e = Entitlements{}
 	f.ok(sam, licensesPath(c.acc, c.litware, "&userIds="+bob.String()), &e)

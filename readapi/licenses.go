@@ -118,13 +118,19 @@ func parseEntitlements(in *input, p kit.Principal) entitlementsRequest {
 		return q
 	}
 	q.selection = []uuid.UUID{}
+	seen := map[uuid.UUID]bool{}
 	for i, s := range strings.Split(raw, ",") {
 		id, err := uuid.Parse(strings.TrimSpace(s))
 		if err != nil {
 			in.fail("userIds", "comma-separated user ids; item "+strconv.Itoa(i)+" is not a UUID")
 			return q
 		}
-		q.selection = append(q.selection, id)
+		// A user named twice is one user: counted twice, a holder read
+		// as "some" of a selection that all hold the product.
+		if !seen[id] {
+			seen[id] = true
+			q.selection = append(q.selection, id)
+		}
 	}
 	if len(q.selection) > maxSelection {
 		in.fail("userIds", "at most "+strconv.Itoa(maxSelection)+" users")

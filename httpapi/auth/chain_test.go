@@ -61,6 +61,22 @@ func TestChain_Verify_refuses_bad_tokens(t *testing.T) {
 	}
 }
 
+// An erased person's rows hold "[erased]" for their email: a token
+// claiming it (or any email that is no address) signs in without one.
+func TestChain_Verify_drops_an_email_that_is_no_address(t *testing.T) {
+	iss := authtest.NewIssuer(t, audience)
+	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), newOIDC(t, iss))
+	dev, err := auth.Mint(devSecret, "ops-1", "[erased]", false, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, token := range map[string]string{"dev": dev, "OIDC": iss.Mint("user-1", "[erased]")} {
+		if p := mustVerify(t, chain, token); p.Email != "" || p.Subject == "" {
+			t.Errorf("%s token: %+v, want the subject and no email", name, p)
+		}
+	}
+}
+
 func TestChain_Verify_without_OIDC_refuses_issuer_tokens(t *testing.T) {
 	iss := authtest.NewIssuer(t, audience)
 	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), nil)
