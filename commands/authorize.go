@@ -85,14 +85,20 @@ func (d Deps) managerRoles(ctx context.Context, accountID uuid.UUID, a Actor) ([
 }
 
 // mayGrant checks that roles held may grant each of the given roles.
-func mayGrant(held []user.Role, grants []string) error {
-	for _, g := range grants {
+func mayGrant(held []user.Role, grants []string) error { return mayChange(held, grants, "grant") }
+
+// mayTakeAway checks that roles held may take each of the given roles
+// away: those they may grant.
+func mayTakeAway(held []user.Role, roles []string) error { return mayChange(held, roles, "take away") }
+
+func mayChange(held []user.Role, roles []string, verb string) error {
+	for _, g := range roles {
 		r, err := user.ParseRole(g)
 		if err != nil {
 			continue // the domain reports unknown roles as invalid input
 		}
 		if !user.CanGrant(held, r) {
-			return fmt.Errorf("your roles may not grant %s: %w", r, domain.ErrForbidden)
+			return fmt.Errorf("your roles may not %s %s: %w", verb, r, domain.ErrForbidden)
 		}
 	}
 	return nil

@@ -70,7 +70,10 @@ func ChangeUserRolesHandler(d Deps) Handler[ChangeUserRoles, UserRolesChanged] {
 			if changed == nil {
 				return UserRolesChanged{Roles: u.Roles(), Position: l.answered()}, nil
 			}
-			if err := mayGrant(held, append(roleNames(changed.Added), roleNames(changed.Removed)...)); err != nil {
+			if err := mayGrant(held, roleNames(changed.Added)); err != nil {
+				return UserRolesChanged{}, err
+			}
+			if err := mayTakeAway(held, roleNames(changed.Removed)); err != nil {
 				return UserRolesChanged{}, err
 			}
 			if slices.Contains(changed.Removed, user.AccountAdministrator) {

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -232,5 +233,25 @@ func TestRegisterAccount_reports_manager_fields(t *testing.T) {
 		if !fields[want] {
 			t.Errorf("%s not reported in %v", want, v.Fields)
 		}
+	}
+}
+
+// Taking a role away is refused in those words, not as granting it.
+func TestChangeUserRoles_refuses_taking_away_a_role_the_actor_may_not_grant(t *testing.T) {
+	f := newFixture(t)
+	ua, err := f.invite(f.admin, "ua@fabrikam.example", "user_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, ua.UserID)
+	aa, err := f.invite(f.admin, "aa@fabrikam.example", "account_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, aa.UserID)
+	_, err = commands.ChangeUserRolesHandler(f.deps).Handle(context.Background(), commands.ChangeUserRoles{
+		By: commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}, AccountID: f.account, UserID: aa.UserID, Roles: []string{"account_viewer"}})
+	if !errors.Is(err, domain.ErrForbidden) || !strings.Contains(err.Error(), "may not take away account_administrator") {
+		t.Fatalf("a user administrator demoting an account administrator: %v", err)
 	}
 }
