@@ -93,6 +93,9 @@ type licenseRequest struct {
 	limit   int
 	by      origin
 	only    *uuid.UUID
+	// onlyAt is where the log held the only subscription when the
+	// request loaded it.
+	onlyAt eventstore.Position
 }
 
 // decision is one decision on the state read: it validates the products
@@ -153,7 +156,7 @@ func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest
 		// Before the account's lock, which the wait would hold for
 		// every other license command of the account. Listed stays
 		// listed: whoever takes the lock next sees the subscription.
-		if err := l.Lookup.AwaitListed(ctx, *r.only); err != nil {
+		if err := l.Lookup.AwaitPosition(ctx, r.onlyAt); err != nil {
 			return LicenseResults{}, err
 		}
 	}

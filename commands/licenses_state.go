@@ -38,7 +38,7 @@ type Licensing struct {
 // otherwise have to fold thousands of streams to learn. Its answers are
 // only trusted where they cannot be stale in a harmful way: a subscription
 // once listed stays listed (its state is then read from its stream), and
-// none is drawn from before it is listed (AwaitListed), so every later
+// none is drawn from before it is listed (AwaitPosition), so every later
 // command of the account sees what was given from it; a user's account
 // and country never change and "active" never ends, so a user listed as
 // active is; anyone not listed is looked up in their stream.
@@ -46,13 +46,13 @@ type LicenseLookup interface {
 	// Subscriptions lists the ids of the account's subscriptions that are
 	// not cancelled.
 	Subscriptions(ctx context.Context, accountID uuid.UUID) ([]uuid.UUID, error)
-	// AwaitListed returns once Subscriptions lists the subscription
-	// (unless cancelled), or fails when that takes too long. A
-	// self-service request may name one bought a moment ago; had it
-	// drawn from it unlisted, a bulk request right after would not see
-	// those holders, and could give them a conflicting product or the
-	// same one twice.
-	AwaitListed(ctx context.Context, subscriptionID uuid.UUID) error
+	// AwaitPosition returns once the lookup's answers reflect the log
+	// through pos, or fails when that takes too long. A self-service
+	// request may name a subscription bought a moment ago; had it drawn
+	// from it unlisted, a bulk request right after would not see those
+	// holders, and could give them a conflicting product or the same
+	// one twice.
+	AwaitPosition(ctx context.Context, pos eventstore.Position) error
 	// ActiveUsers returns those of the users listed as active users of the
 	// account, with their country.
 	ActiveUsers(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error)

@@ -9,6 +9,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/licensing"
 	"github.com/bizcenter/bizcenter/domain/subscription"
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // AssignSubscriptionLicenses gives up to licensing.MaxSelfServiceUsers
@@ -36,12 +37,12 @@ type UnassignSubscriptionLicenses struct {
 // AssignSubscriptionLicensesHandler handles AssignSubscriptionLicenses.
 func AssignSubscriptionLicensesHandler(d Deps, l Licensing) Handler[AssignSubscriptionLicenses, LicenseResults] {
 	return HandlerFunc[AssignSubscriptionLicenses, LicenseResults](func(ctx context.Context, c AssignSubscriptionLicenses) (LicenseResults, error) {
-		sc, s, err := d.subscriptionScope(ctx, c.AccountID, c.SubscriptionID, c.By)
+		sc, s, at, err := d.subscriptionScope(ctx, c.AccountID, c.SubscriptionID, c.By)
 		if err != nil {
 			return LicenseResults{}, err
 		}
 		choice := []licensing.Choice{{ProductID: s.ProductID(), ServicePlans: c.ServicePlans}}
-		res, err := d.assign(ctx, l, d.selfService(sc, c.UserIDs, c.By, c.SubscriptionID), choice)
+		res, err := d.assign(ctx, l, d.selfService(sc, c.UserIDs, c.By, c.SubscriptionID, at), choice)
 		return res, unprefixed(err)
 	})
 }
@@ -49,41 +50,44 @@ func AssignSubscriptionLicensesHandler(d Deps, l Licensing) Handler[AssignSubscr
 // UnassignSubscriptionLicensesHandler handles UnassignSubscriptionLicenses.
 func UnassignSubscriptionLicensesHandler(d Deps, l Licensing) Handler[UnassignSubscriptionLicenses, LicenseResults] {
 	return HandlerFunc[UnassignSubscriptionLicenses, LicenseResults](func(ctx context.Context, c UnassignSubscriptionLicenses) (LicenseResults, error) {
-		sc, s, err := d.subscriptionScope(ctx, c.AccountID, c.SubscriptionID, c.By)
+		sc, s, at, err := d.subscriptionScope(ctx, c.AccountID, c.SubscriptionID, c.By)
 		if err != nil {
 			return LicenseResults{}, err
 		}
-		return d.revoke(ctx, l, d.selfService(sc, c.UserIDs, c.By, c.SubscriptionID), []string{s.ProductID()})
+		return d.revoke(ctx, l, d.selfService(sc, c.UserIDs, c.By, c.SubscriptionID, at), []string{s.ProductID()})
 	})
 }
 
 // selfService is a self-service request of an actor on one subscription.
-func (d Deps) selfService(sc scope, userIDs []uuid.UUID, a Actor, subscriptionID uuid.UUID) licenseRequest {
-	return licenseRequest{scope: sc, userIDs: userIDs, limit: licensing.MaxSelfServiceUsers, by: origin{actor: a.name(), at: d.now()}, only: &subscriptionID}
+func (d Deps) selfService(sc scope, userIDs []uuid.UUID, a Actor, subscriptionID uuid.UUID, at eventstore.Position) licenseRequest {
+	return licenseRequest{scope: sc, userIDs: userIDs, limit: licensing.MaxSelfServiceUsers, by: origin{actor: a.name(), at: d.now()},
+		only: &subscriptionID, onlyAt: at}
 }
 
-// subscriptionScope loads a subscription of the account and checks that
-// the actor may assign its licenses: as the customer (see licenseScope),
-// or as a user of the partner answering for it.
-func (d Deps) subscriptionScope(ctx context.Context, accountID, id uuid.UUID, a Actor) (scope, *subscription.Subscription, error) {
+// subscriptionScope loads a subscription of the account, with the position
+// of its last event, and checks that the actor may assign its licenses: as
+// the customer (see licenseScope), or as a user of the partner answering
+// for it.
+func (d Deps) subscriptionScope(ctx context.Context, accountID, id uuid.UUID, a Actor) (scope, *subscription.Subscription, eventstore.Position, error) {
 	var s subscription.Subscription
-	if _, err := load(ctx, d, subscription.Stream(id), &s); err != nil {
-		return scope{}, nil, err
+	l, err := load(ctx, d, subscription.Stream(id), &s)
+	if err != nil {
+		return scope{}, nil, eventstore.Position{}, err
 	}
 	if !s.Exists() || s.AccountID() != accountID {
-		return scope{}, nil, fmt.Errorf("subscription %s: %w", id, domain.ErrNotFound)
+		return scope{}, nil, eventstore.Position{}, fmt.Errorf("subscription %s: %w", id, domain.ErrNotFound)
 	}
 	sc, customerErr := d.licenseScope(ctx, accountID, a, nil)
 	if customerErr == nil || s.OrderingPartner() == nil {
-		return sc, &s, customerErr
+		return sc, &s, l.answered(), customerErr
 	}
 	acc, _, err := d.loadAccount(ctx, accountID)
 	if err != nil {
-		return scope{}, nil, err
+		return scope{}, nil, eventstore.Position{}, err
 	}
 	channel := acc.ChannelOf(*s.OrderingPartner())
 	if sc, err := d.licenseScope(ctx, accountID, a, &channel); err == nil {
-		return sc, &s, nil
+		return sc, &s, l.answered(), nil
 	}
-	return scope{}, nil, customerErr
+	return scope{}, nil, eventstore.Position{}, customerErr
 }

@@ -25,21 +25,22 @@ func (noLookup) ActiveUsers(context.Context, uuid.UUID, []uuid.UUID) (map[uuid.U
 	return nil, nil
 }
 
-func (noLookup) AwaitListed(context.Context, uuid.UUID) error { return nil }
+func (noLookup) AwaitPosition(context.Context, eventstore.Position) error { return nil }
 
 // lagging is a lookup whose subscriptions read model has not yet listed
-// those bought last: AwaitListed lists one, as its projector would.
+// those bought last (unlisted): AwaitPosition lists them, as its
+// projector would.
 type lagging struct {
 	noLookup
-	listed *[]uuid.UUID
+	listed, unlisted *[]uuid.UUID
 }
 
 func (l lagging) Subscriptions(context.Context, uuid.UUID) ([]uuid.UUID, error) {
 	return *l.listed, nil
 }
 
-func (l lagging) AwaitListed(_ context.Context, id uuid.UUID) error {
-	*l.listed = append(*l.listed, id)
+func (l lagging) AwaitPosition(context.Context, eventstore.Position) error {
+	*l.listed, *l.unlisted = append(*l.listed, *l.unlisted...), nil
 	return nil
 }
 
@@ -128,8 +129,8 @@ func TestAssignSubscriptionLicenses_on_an_unlisted_subscription_is_seen_by_the_n
 	f := newFixture(t)
 	l, e1 := f.licensed(t, "office-e1", 5)
 	_, e3 := f.licensed(t, "office-e3", 5)
-	listed := []uuid.UUID{e1}
-	l.Lookup = lagging{listed: &listed}
+	listed, unlisted := []uuid.UUID{e1}, []uuid.UUID{e3}
+	l.Lookup = lagging{listed: &listed, unlisted: &unlisted}
 	u := f.viewer(t, "u@fabrikam.example", true)
 	if _, err := commands.AssignSubscriptionLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignSubscriptionLicenses{
 		By: f.admin, AccountID: f.account, SubscriptionID: e3, UserIDs: []uuid.UUID{u}}); err != nil {

@@ -42,6 +42,16 @@ func (in *input) parsePosition(field, s string) eventstore.Position {
 	return pos
 }
 
+// WaitProjector returns once the named projector has passed pos, as a
+// read's ?after waits for it (a 503 problem past WaitBound): for a command
+// that decides on what a read model says.
+func (d Deps) WaitProjector(ctx context.Context, name string, pos eventstore.Position) error {
+	if d.WaitBound <= 0 {
+		d.WaitBound = DefaultWaitBound
+	}
+	return d.waitProjector(ctx, name, pos)
+}
+
 // waitProjector returns once a projector's checkpoint is at or past pos,
 // looking again whenever this process's handler of it finishes a batch
 // (Deps.Advanced) and otherwise polling, more slowly each time; past

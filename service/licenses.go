@@ -2,9 +2,6 @@ package service
 
 import (
 	"context"
-	"fmt"
-	"net/http"
-	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -12,8 +9,11 @@ import (
 
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain/licensing"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/projections"
+	"github.com/bizcenter/bizcenter/readapi"
 )
 
 // licenseRoutes loads and validates the product catalog (an invalid one
@@ -23,13 +23,19 @@ func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	l := commands.Licensing{Catalog: cat, Lookup: licenseLookup{s.pool}, Serial: newLocks(s.locks, "licenses", "another change of this account's licenses is taking long; try again")}
+	wait := readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next}
+	lookup := licenseLookup{pool: s.pool, wait: wait.WaitProjector}
+	l := commands.Licensing{Catalog: cat, Lookup: lookup, Serial: newLocks(s.locks, "licenses", "another change of this account's licenses is taking long; try again")}
 	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
 	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil
 }
 
 // licenseLookup answers commands.LicenseLookup from the read models.
-type licenseLookup struct{ pool *pgxpool.Pool }
+type licenseLookup struct {
+	pool *pgxpool.Pool
+	// wait waits for a projector as reads wait for ?after.
+	wait func(ctx context.Context, projector string, pos eventstore.Position) error
+}
 
 func (l licenseLookup) Subscriptions(ctx context.Context, accountID uuid.UUID) ([]uuid.UUID, error) {
 	rows, err := l.pool.Query(ctx, `SELECT subscription_id FROM rm_subscriptions WHERE account_id = $1 AND cancelled_at IS NULL`, accountID)
@@ -39,37 +45,9 @@ func (l licenseLookup) Subscriptions(ctx context.Context, accountID uuid.UUID) (
 	return pgx.CollectRows(rows, pgx.RowTo[uuid.UUID])
 }
 
-// listWait bounds AwaitListed: the subscriptions read model is
-// milliseconds behind unless its projector is stalled.
-const listWait = 5 * time.Second
-
-// AwaitListed polls rm_subscriptions for the subscription's row (a
-// cancelled one has its row too), more slowly each time, up to listWait;
-// then it answers a 503 to retry.
-func (l licenseLookup) AwaitListed(ctx context.Context, subscriptionID uuid.UUID) error {
-	bounded, cancel := context.WithTimeout(ctx, listWait)
-	defer cancel()
-	for delay := 2 * time.Millisecond; ; delay = min(2*delay, 50*time.Millisecond) {
-		var listed bool
-		err := l.pool.QueryRow(bounded, `SELECT EXISTS (SELECT FROM rm_subscriptions WHERE subscription_id = $1)`, subscriptionID).Scan(&listed)
-		switch {
-		case err == nil && listed:
-			return nil
-		case err != nil && bounded.Err() == nil:
-			return err
-		}
-		select {
-		case <-bounded.Done():
-			if ctx.Err() != nil {
-				return ctx.Err()
-			}
-			p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
-				fmt.Sprintf("subscription %s is not in the subscriptions read model yet; retry", subscriptionID))
-			p.RetryAfter = 1
-			return p
-		case <-time.After(delay):
-		}
-	}
+// AwaitPosition waits for the projector of rm_subscriptions.
+func (l licenseLookup) AwaitPosition(ctx context.Context, pos eventstore.Position) error {
+	return l.wait(ctx, projections.Partners{}.Name(), pos)
 }
 
 func (l licenseLookup) ActiveUsers(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error) {
