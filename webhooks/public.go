@@ -22,11 +22,10 @@ var defaultClient = publicClient()
 // comes to, between registration and delivery) is refused too. It goes
 // direct, without the environment's proxy, for the same reason.
 func publicClient() *http.Client {
-	dialer := &net.Dialer{Timeout: 10 * time.Second, Control: publicOnly}
-	return &http.Client{Timeout: 10 * time.Second, Transport: &http.Transport{
-		DialContext: dialer.DialContext, TLSHandshakeTimeout: 10 * time.Second,
-		MaxIdleConnsPerHost: 4, IdleConnTimeout: 90 * time.Second, ForceAttemptHTTP2: true,
-	}}
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, Control: publicOnly}).DialContext
+	return &http.Client{Timeout: 10 * time.Second, Transport: t}
 }
 
 // notPublic are the ranges netip's predicates leave out that are not the

@@ -12,8 +12,11 @@ import (
 	"mime"
 	"net/http"
 	"reflect"
+	"strconv"
 	"strings"
 	"time"
+	"unicode"
+	"unicode/utf16"
 	"unicode/utf8"
 )
 
@@ -62,46 +65,36 @@ func DecodeJSON(r *http.Request, dst any) *Problem {
 // decoded: every \u is followed by four hex digits.)
 func loneSurrogate(b []byte) int {
 	for i := 0; i+6 <= len(b); i++ {
-		if b[i] == '\\' && b[i+1] != 'u' {
+		switch {
+		case b[i] != '\\':
+			continue
+		case b[i+1] != 'u':
 			i++ // an escaped character, perhaps a backslash
 			continue
 		}
-		if b[i] != '\\' {
+		r := escaped(b[i:])
+		if !utf16.IsSurrogate(r) {
+			i += 5
 			continue
 		}
-		r := hex4(b[i+2 : i+6])
-		switch {
-		case r >= 0xDC00 && r <= 0xDFFF:
-			return i // a low half first
-		case r >= 0xD800 && r <= 0xDBFF:
-			if i+12 > len(b) || b[i+6] != '\\' || b[i+7] != 'u' {
-				return i
-			}
-			if low := hex4(b[i+8 : i+12]); low < 0xDC00 || low > 0xDFFF {
-				return i
-			}
-			i += 11
-		default:
-			i += 5
+		if utf16.DecodeRune(r, escaped(b[i+6:])) == unicode.ReplacementChar {
+			return i
 		}
+		i += 11
 	}
 	return -1
 }
 
-func hex4(b []byte) rune {
-	var r rune
-	for _, c := range b {
-		r <<= 4
-		switch {
-		case c >= '0' && c <= '9':
-			r |= rune(c - '0')
-		case c >= 'a' && c <= 'f':
-			r |= rune(c-'a') + 10
-		case c >= 'A' && c <= 'F':
-			r |= rune(c-'A') + 10
-		}
+// escaped is the UTF-16 code unit of the \uXXXX at the start of b, or -1.
+func escaped(b []byte) rune {
+	if len(b) < 6 || b[0] != '\\' || b[1] != 'u' {
+		return -1
 	}
-	return r
+	n, err := strconv.ParseUint(string(b[2:6]), 16, 16)
+	if err != nil {
+		return -1
+	}
+	return rune(n)
 }
 
 // invalidUTF8 is the offset of the first byte of b that is not UTF-8, or -1.
