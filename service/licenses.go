@@ -13,7 +13,6 @@ import (
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/projections"
-	"github.com/bizcenter/bizcenter/readapi"
 )
 
 // licenseRoutes loads and validates the product catalog (an invalid one
@@ -23,8 +22,7 @@ func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
 	if err != nil {
 		return nil, err
 	}
-	wait := readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next}
-	lookup := licenseLookup{pool: s.pool, wait: wait.WaitProjector}
+	lookup := licenseLookup{pool: s.pool, wait: s.readDeps().WaitProjector}
 	l := commands.Licensing{Catalog: cat, Lookup: lookup, Serial: newLocks(s.locks, "licenses", "another change of this account's licenses is taking long; try again")}
 	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
 	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil

@@ -326,13 +326,19 @@ func (s *Service) Close() {
 // GET /v1/me.
 func (s *Service) readRoutes(deps commands.Deps) []kit.Route {
 	signIn := commands.Logged("SignIn", s.cfg.Log, commands.SignInHandler(deps, s.pendingByEmail))
-	routes := readapi.Routes(readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next, PastHead: s.pastHead})
+	routes := readapi.Routes(s.readDeps())
 	for i, r := range routes {
 		if r.Method == http.MethodGet && r.Path == "/v1/me" {
 			routes[i] = httpapi.SignInOn(r, signIn, s.cfg.Log)
 		}
 	}
 	return routes
+}
+
+// readDeps are what the read API needs, and what a command waiting for a
+// read model does (licenseLookup).
+func (s *Service) readDeps() readapi.Deps {
+	return readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next, PastHead: s.pastHead}
 }
 
 // pendingByEmail finds the users a first sign-in may activate.
