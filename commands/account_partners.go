@@ -72,8 +72,10 @@ func ChangeChannelPartnerHandler(d Deps) Handler[ChangeChannelPartner, eventstor
 		if _, _, err := d.loadPartner(ctx, c.ToPartnerID); err != nil {
 			return eventstore.Position{}, err
 		}
-		return d.changeAccount(ctx, c.AccountID, c.By, func(a *account.Account, by string) (event.Event, error) {
-			return a.ChangeChannelPartner(c.FromPartnerID, c.ToPartnerID, by)
+		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (eventstore.Position, error) {
+			return d.changeAccount(ctx, c.AccountID, c.By, func(a *account.Account, by string) (event.Event, error) {
+				return a.ChangeChannelPartner(c.FromPartnerID, c.ToPartnerID, by)
+			})
 		})
 	})
 }

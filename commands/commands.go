@@ -73,6 +73,15 @@ type Deps struct {
 	// partner stream read a moment before a removal was appended could
 	// otherwise go to a user who is no longer the partner's.
 	PartnerSerial Serial
+	// AccountSerial runs the commands that rest on which partners serve
+	// an account (an order a partner places, and the change of channel
+	// partner that takes the account from it) one at a time for each
+	// account, in every instance; nil runs them side by side. An order
+	// checked against the account a moment before the change was
+	// appended could otherwise land after it, placed by a partner that
+	// no longer served the account. The license commands of an account
+	// take the same turns (Licensing.Serial).
+	AccountSerial Serial
 }
 
 // Serial runs f while no other command given the same id runs.

@@ -34,28 +34,38 @@ type SubscriptionPurchased struct {
 // PurchaseSubscriptionHandler handles PurchaseSubscription.
 func PurchaseSubscriptionHandler(d Deps) Handler[PurchaseSubscription, SubscriptionPurchased] {
 	return HandlerFunc[PurchaseSubscription, SubscriptionPurchased](func(ctx context.Context, c PurchaseSubscription) (SubscriptionPurchased, error) {
-		by := origin{actor: c.By.name(), at: d.now()}
-		id := d.newID(ctx, "subscription")
-		// Who may not buy here learns nothing from the body: rights first.
-		a, _, err := d.loadAccount(ctx, c.AccountID)
-		if err != nil {
-			return SubscriptionPurchased{}, err
+		if c.Order.OrderingPartnerID == nil {
+			return d.purchase(ctx, c)
 		}
-		buyer, err := d.buyer(ctx, c, a.Serves)
-		if err != nil {
-			return SubscriptionPurchased{}, err
-		}
-		c.Order.BuyerUserID = buyer
-		purchased, err := subscription.Purchase(id, c.AccountID, c.Order, by.actor, by.at)
-		if err != nil {
-			return SubscriptionPurchased{}, err
-		}
-		res, err := save(ctx, d, subscription.Stream(id), noStream, by, purchased)
-		if err != nil {
-			return SubscriptionPurchased{}, err
-		}
-		return SubscriptionPurchased{SubscriptionID: id, Position: res.Position}, nil
+		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (SubscriptionPurchased, error) {
+			return d.purchase(ctx, c)
+		})
 	})
+}
+
+// purchase decides and records a PurchaseSubscription.
+func (d Deps) purchase(ctx context.Context, c PurchaseSubscription) (SubscriptionPurchased, error) {
+	by := origin{actor: c.By.name(), at: d.now()}
+	id := d.newID(ctx, "subscription")
+	// Who may not buy here learns nothing from the body: rights first.
+	a, _, err := d.loadAccount(ctx, c.AccountID)
+	if err != nil {
+		return SubscriptionPurchased{}, err
+	}
+	buyer, err := d.buyer(ctx, c, a.Serves)
+	if err != nil {
+		return SubscriptionPurchased{}, err
+	}
+	c.Order.BuyerUserID = buyer
+	purchased, err := subscription.Purchase(id, c.AccountID, c.Order, by.actor, by.at)
+	if err != nil {
+		return SubscriptionPurchased{}, err
+	}
+	res, err := save(ctx, d, subscription.Stream(id), noStream, by, purchased)
+	if err != nil {
+		return SubscriptionPurchased{}, err
+	}
+	return SubscriptionPurchased{SubscriptionID: id, Position: res.Position}, nil
 }
 
 // buyer checks that the actor may place the order and returns the user

@@ -23,7 +23,7 @@ func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
 		return nil, err
 	}
 	lookup := licenseLookup{pool: s.pool, wait: s.readDeps().WaitProjector}
-	l := commands.Licensing{Catalog: cat, Lookup: lookup, Serial: newLocks(s.locks, "licenses", "another change of this account's licenses is taking long; try again")}
+	l := commands.Licensing{Catalog: cat, Lookup: lookup, Serial: deps.AccountSerial}
 	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
 	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil
 }

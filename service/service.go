@@ -94,9 +94,6 @@ type Service struct {
 	// closers release what the integration wiring opened (integration.go)
 	// and the locks' pool.
 	closers []func() error
-	// locks is the pool whose connections hold the commands' advisory
-	// locks (locks.go).
-	locks *pgxpool.Pool
 	// Webhooks posts the queued webhook deliveries (integration.go).
 	Webhooks *webhooks.Worker
 }
@@ -177,9 +174,11 @@ func (s *Service) wire(ctx context.Context) error {
 		return err
 	}
 	s.closers = append(s.closers, func() error { lockPool.Close(); return nil })
-	s.locks = lockPool
 	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders(),
-		PartnerSerial: newLocks(lockPool, "partner", "another change of this partner's users or benefits is taking long; try again")}
+		PartnerSerial: newLocks(lockPool, "partner", "another change of this partner's users or benefits is taking long; try again"),
+		// The key kind is still "licenses", the lock's name before partner
+		// orders took it too, so that it excludes what older instances run.
+		AccountSerial: newLocks(lockPool, "licenses", "another change of this account's licenses or partners is taking long; try again")}
 	s.Commands = httpapi.NewCommands(deps, log)
 	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
 	interval := s.cfg.SweepInterval
