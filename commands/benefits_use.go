@@ -2,9 +2,11 @@ package commands
 
 import (
 	"context"
+	"errors"
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/benefit"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/partner"
@@ -119,9 +121,31 @@ func SetMarketingContactHandler(d Deps) Handler[SetMarketingContact, PackageChan
 func ActivateGoToMarketHandler(d Deps) Handler[PackageTarget, PackageChanged] {
 	return HandlerFunc[PackageTarget, PackageChanged](func(ctx context.Context, c PackageTarget) (PackageChanged, error) {
 		return d.changePackage(ctx, c, partner.ManageGoToMarket, func(p *benefit.Package, a acting) ([]event.Event, error) {
-			return appended(p.ActivateGoToMarket(c.BenefitID, a.actor, a.at))
+			activated, err := p.ActivateGoToMarket(c.BenefitID, a.actor, a.at)
+			if activated == nil || err != nil {
+				return nil, err
+			}
+			if err := a.contactReachable(p); err != nil {
+				return nil, err
+			}
+			return []event.Event{*activated}, nil
 		})
 	})
+}
+
+// contactReachable checks that the package's marketing contact is still
+// a user of the partner whose data is kept: the contact was valid when
+// set, but may have been removed or erased since, and an activation's
+// instructions would then go to nobody the partner answers for (seed
+// 003: the contact comes first).
+func (a acting) contactReachable(p *benefit.Package) error {
+	contact, _ := p.MarketingContact()
+	_, err := a.member(contact.UserID, "marketing contact")
+	var rule *domain.RuleError
+	if !errors.As(err, &rule) {
+		return err
+	}
+	return &domain.RuleError{Code: "marketing-contact-required", Detail: rule.Detail + "; set another marketing contact before activating"}
 }
 
 // appended is what a decision that may append nothing (nil) appends.

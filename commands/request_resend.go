@@ -26,8 +26,11 @@ type RequestManagerResend struct {
 // whether it resent (for logs and tests, never for the requester).
 func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 	return HandlerFunc[RequestManagerResend, bool](func(ctx context.Context, c RequestManagerResend) (bool, error) {
+		// The numbers are matched as registration kept them (trimmed):
+		// a space pasted around one is no reason to send nothing.
+		agreement, purchaseAccount := account.NormalizeNumber(c.AgreementNumber), account.NormalizeNumber(c.PurchaseAccountNumber)
 		var claim reservation.Reservation
-		if _, err := load(ctx, d, reservation.AgreementStream(c.AgreementNumber, c.PurchaseAccountNumber), &claim); err != nil {
+		if _, err := load(ctx, d, reservation.AgreementStream(agreement, purchaseAccount), &claim); err != nil {
 			return false, err
 		}
 		if claim.Owner() == uuid.Nil {

@@ -12,6 +12,7 @@ import (
 	"golang.org/x/time/rate"
 
 	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -93,7 +94,9 @@ func (q *ResendRequests) Route() kit.Route {
 				kit.WriteProblem(w, p)
 				return
 			}
-			sum := sha256.Sum256([]byte(b.AgreementNumber + "\x00" + b.PurchaseAccountNumber))
+			// Limited per account as the command matches it, so spaces
+			// around a number do not make another target.
+			sum := sha256.Sum256([]byte(account.NormalizeNumber(b.AgreementNumber) + "\x00" + account.NormalizeNumber(b.PurchaseAccountNumber)))
 			target := string(sum[:])
 			if q.perTarget.allow(target) {
 				select {

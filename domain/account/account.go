@@ -103,6 +103,11 @@ func (a *Account) Exists() bool { return a.id != uuid.Nil }
 // Agreement and purchase account numbers: letters, digits and dashes.
 var number = regexp.MustCompile(`^[A-Za-z0-9][A-Za-z0-9-]{0,39}$`)
 
+// NormalizeNumber is the form an agreement or purchase account number is
+// kept and matched in: trimmed, as people paste it from the agreement.
+// Case is kept: registration tells "AG-1" from "ag-1", so a match must too.
+func NormalizeNumber(s string) string { return strings.TrimSpace(s) }
+
 // Register validates and registers an account. The manager's own fields are
 // validated by the user aggregate.
 func Register(id uuid.UUID, name, agreementNumber, purchaseAccountNumber string, managerUserID uuid.UUID, managerEmail, by string) (Registered, error) {
@@ -116,11 +121,11 @@ func Register(id uuid.UUID, name, agreementNumber, purchaseAccountNumber string,
 	case strings.ContainsFunc(name, unicode.IsControl):
 		verr.Add("name", "contains control characters")
 	}
-	agreementNumber = strings.TrimSpace(agreementNumber)
+	agreementNumber = NormalizeNumber(agreementNumber)
 	if !number.MatchString(agreementNumber) {
 		verr.Add("agreementNumber", "1 to 40 letters, digits or dashes")
 	}
-	purchaseAccountNumber = strings.TrimSpace(purchaseAccountNumber)
+	purchaseAccountNumber = NormalizeNumber(purchaseAccountNumber)
 	if !number.MatchString(purchaseAccountNumber) {
 		verr.Add("purchaseAccountNumber", "1 to 40 letters, digits or dashes")
 	}

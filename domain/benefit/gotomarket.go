@@ -78,6 +78,15 @@ func (p *Package) ActivateGoToMarket(id uuid.UUID, by string, now time.Time) (*A
 	return &a, nil
 }
 
+// MarketingContact is the package's marketing contact (ok false: none
+// was set).
+func (p *Package) MarketingContact() (Contact, bool) {
+	if p.contact == nil {
+		return Contact{}, false
+	}
+	return *p.contact, true
+}
+
 func (p *Package) has(k Kind) bool {
 	for _, s := range p.benefits {
 		if s.Kind == k {
