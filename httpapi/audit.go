@@ -92,7 +92,12 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 			if opener != nil {
 				open = opener(r.Context())
 			}
-			body, ok := replay(recs, until, open)
+			body, ok, err := replay(recs, until, open)
+			if err != nil {
+				kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal",
+					fmt.Sprintf("no state past the stream's %v (bizcenter audit verify checks the stream)", err)))
+				return
+			}
 			if !ok {
 				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no user, account, subscription or partner state at that point of this stream"))
 				return
@@ -176,8 +181,9 @@ func asOfBound(r *http.Request) (bound, *kit.Problem) {
 }
 
 // replay folds the events up to the bound into the aggregate the stream's
-// first event names.
-func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) (asOfBody, bool) {
+// first event names. An event within the bound that does not decode is an
+// error: stopping there would show an earlier state as the one asked for.
+func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) (asOfBody, bool, error) {
 	var u user.User
 	var a account.Account
 	var s subscription.Subscription
@@ -185,8 +191,17 @@ func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) 
 	var body asOfBody
 	kind := ""
 	for _, rec := range recs {
+		if until.revision != nil && rec.Revision > *until.revision {
+			break
+		}
 		e, meta, err := event.DecodeWith(rec.Type, rec.Data, rec.Metadata, open)
-		if err != nil || (until.revision != nil && rec.Revision > *until.revision) || (until.revision == nil && meta.OccurredAt.After(until.at)) {
+		if err != nil {
+			if until.revision == nil && json.Unmarshal(rec.Metadata, &meta) == nil && meta.OccurredAt.After(until.at) {
+				break // past the bound: not needed
+			}
+			return body, false, fmt.Errorf("event at revision %d (%s) does not decode: %w", rec.Revision, rec.Type, err)
+		}
+		if until.revision == nil && meta.OccurredAt.After(until.at) {
 			break
 		}
 		if kind == "" {
@@ -211,9 +226,9 @@ func replay(recs []eventstore.RecordedEvent, until bound, open event.Transform) 
 	case kind == "partner.registered":
 		body.State = pa.Snapshot()
 	default:
-		return body, false
+		return body, false, nil
 	}
-	return body, true
+	return body, true, nil
 }
 
 func optionalUint(r *http.Request, name string, def uint64) (uint64, *kit.Problem) {

@@ -5,10 +5,14 @@ import (
 	"encoding/json"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
 	"github.com/bizcenter/bizcenter/httpapi"
@@ -130,5 +134,45 @@ func TestAuditAsOf_refuses_two_bounds_and_a_revision_past_the_end(t *testing.T) 
 		if want == http.StatusNotFound && p.Detail != "the stream ends at revision 2" {
 			t.Fatalf("%s: %q", query, p.Detail)
 		}
+	}
+}
+
+// An event of the stream that does not decode (its payload edited in the
+// store, say) is an error the as-of view names, never the end of the
+// replay: it answered the state before that event as the state asked for.
+func TestAuditAsOf_refuses_to_replay_past_an_event_it_cannot_decode(t *testing.T) {
+	store := postgres.New(pgtest.Pool(t), postgres.Config{})
+	userID, stream := uuid.New(), "user-as-of-undecodable"
+	now := time.Now().UTC()
+	invited := user.Invited{UserID: userID, AccountID: uuid.New(), Email: "a@b.example", Roles: []user.Role{user.ReportsViewer},
+		InvitationID: uuid.New(), InvitedBy: "op", SentAt: now, ExpiresAt: now.Add(time.Hour)}
+	first := uuid.New()
+	data, meta, _, err := event.EncodeAt(invited, stream, 0, event.Metadata{EventID: first, Actor: "op", OccurredAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edited := eventstore.EventData{ID: uuid.New(), Type: user.RolesChanged{}.EventType(), Data: []byte(`{"roles":`),
+		Metadata: []byte(`{"actor":"op","occurredAt":"` + now.Format(time.RFC3339Nano) + `"}`)}
+	if _, err := store.Append(context.Background(), stream, eventstore.NoStream(), []eventstore.EventData{
+		{ID: first, Type: invited.EventType(), Data: data, Metadata: meta}, edited}); err != nil {
+		t.Fatal(err)
+	}
+	mux := http.NewServeMux()
+	for _, r := range httpapi.AuditRoutes(store, nil) {
+		mux.Handle(r.Method+" "+r.Path, r.Handler)
+	}
+	for _, query := range []string{"revision=1", "at=" + now.Add(time.Minute).Format(time.RFC3339)} {
+		rec := httptest.NewRecorder()
+		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/audit/streams/"+stream+"/as-of?"+query, nil))
+		var p kit.Problem
+		if err := json.Unmarshal(rec.Body.Bytes(), &p); err != nil || rec.Code != http.StatusInternalServerError || !strings.Contains(p.Detail, "revision 1") {
+			t.Fatalf("%s: %d %s, want a 500 naming revision 1", query, rec.Code, rec.Body)
+		}
+	}
+	// Before it, the replay answers.
+	rec := httptest.NewRecorder()
+	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/audit/streams/"+stream+"/as-of?revision=0", nil))
+	if rec.Code != http.StatusOK {
+		t.Fatalf("revision=0: %d %s", rec.Code, rec.Body)
 	}
 }

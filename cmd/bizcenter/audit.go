@@ -24,24 +24,42 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 			return auditImport(ctx, args[1:], os.Stdin, stderr, log)
 		}
 	}
-	return errors.New("usage: bizcenter audit verify | export [--from T] [--to T] [--account ID] [--out FILE] | import [--in FILE]")
+	return errors.New("usage: bizcenter audit verify [--in FILE] | export [--from T] [--to T] [--account ID] [--out FILE] | import [--in FILE]")
 }
 
-// auditVerify checks every stream's hash chain, printing each stream's
-// first break, and fails if there is any.
+// auditVerify checks every stream's hash chain, in the store or, with
+// --in, in an export, printing each stream's first break, and fails if
+// there is any.
 func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	c, err := loadConfig(flag.NewFlagSet("audit verify", flag.ContinueOnError), args)
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	inPath := fs.String("in", "", "an export to verify instead of the store")
+	c, err := loadConfig(fs, args)
 	if err != nil {
 		return err
 	}
-	tools, err := c.openTools(ctx, log)
-	if err != nil {
-		return err
+	var broken []audit.Break
+	if *inPath != "" {
+		f, err := os.Open(*inPath)
+		if err != nil {
+			return err
+		}
+		defer f.Close()
+		broken, err = audit.VerifyExport(f, stdout)
+		if err != nil {
+			return err
+		}
+	} else {
+		tools, err := c.openTools(ctx, log)
+		if err != nil {
+			return err
+		}
+		defer tools.Close()
+		if broken, err = audit.Verify(ctx, tools.Store, stdout); err != nil {
+			return err
+		}
 	}
-	defer tools.Close()
-	broken, err := audit.Verify(ctx, tools.Store, stdout)
-	if err == nil && len(broken) > 0 {
-		err = fmt.Errorf("verification failed for %d streams", len(broken))
+	if len(broken) > 0 {
+		return fmt.Errorf("verification failed for %d streams", len(broken))
 	}
-	return err
+	return nil
 }

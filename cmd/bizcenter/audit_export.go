@@ -71,7 +71,8 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	return err
 }
 
-// auditImport runs `bizcenter audit import [--in FILE]` into an empty store.
+// auditImport runs `bizcenter audit import [--in FILE]` into an empty store,
+// refusing an export whose hash chains do not hold.
 func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("audit import", flag.ContinueOnError)
 	inPath := fs.String("in", "", "file to read (default: standard input)")
@@ -91,6 +92,19 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 			return err
 		}
 		defer f.Close()
+		// A file is verified whole first, so that a tampered one writes
+		// nothing (from standard input, Import stops at the first break).
+		broken, err := audit.VerifyExport(f, io.Discard)
+		if err != nil {
+			return err
+		}
+		if len(broken) > 0 {
+			return fmt.Errorf("%s is not intact, nothing imported: %d streams broken, the first at %s (bizcenter audit verify --in %[1]s names each)",
+				*inPath, len(broken), broken[0])
+		}
+		if _, err := f.Seek(0, io.SeekStart); err != nil {
+			return err
+		}
 		in = f
 	}
 	bar := newProgress(stderr)

@@ -12,6 +12,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/audit"
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
@@ -100,9 +101,21 @@ func TestAppend_retry_with_any_returns_the_first_result(t *testing.T) {
 func TestAppend_past_the_maximum_append_size_and_an_import_below_it(t *testing.T) {
 	s := fakeStore(t)
 	ctx := testCtx(t, time.Minute)
+	// Each line sealed and chained, as exports are: import checks chains.
+	prev := ""
 	line := func(stream string, rev uint64) audit.Line {
 		data := fmt.Sprintf(`{"n":%d,"pad":%q}`, rev, strings.Repeat("x", 2200))
-		return audit.Line{ID: uuid.New(), Stream: stream, Revision: rev, Type: "bench.padded", Data: json.RawMessage(data), Metadata: json.RawMessage(`{}`)}
+		if rev == 0 {
+			prev = ""
+		}
+		meta := event.Metadata{EventID: uuid.New(), PreviousHash: prev}
+		meta.Hash = event.Hash(stream, rev, "bench.padded", []byte(data), meta)
+		prev = meta.Hash
+		metadata, err := json.Marshal(meta)
+		if err != nil {
+			t.Fatal(err)
+		}
+		return audit.Line{ID: meta.EventID, Stream: stream, Revision: rev, Type: "bench.padded", Data: json.RawMessage(data), Metadata: metadata}
 	}
 	var big []eventstore.EventData
 	for i := range 500 {
