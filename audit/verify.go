@@ -58,12 +58,12 @@ func (cs chains) follow(rec eventstore.RecordedEvent) *Break {
 	return nil
 }
 
-// summary writes the last line of a verification.
-func (cs chains) summary(out io.Writer, broken []Break) {
+// summary writes the last line of a verification of streams streams.
+func summary(out io.Writer, broken []Break, streams int) {
 	if len(broken) == 0 {
-		fmt.Fprintf(out, "all %d streams verified\n", len(cs))
+		fmt.Fprintf(out, "all %d streams verified\n", streams)
 	} else {
-		fmt.Fprintf(out, "%d of %d streams broken\n", len(broken), len(cs))
+		fmt.Fprintf(out, "%d of %d streams broken\n", len(broken), streams)
 	}
 }
 
@@ -77,10 +77,25 @@ func (cs chains) summary(out io.Writer, broken []Break) {
 // (an event without a hash is one), writing each to out as it finds it
 // and a summary at the end.
 func Verify(ctx context.Context, store eventstore.Store, out io.Writer) (broken []Break, err error) {
+	return VerifyAgainst(ctx, store, nil, out)
+}
+
+// VerifyAgainst is Verify that also holds the store to a copy of the log
+// kept elsewhere (HeadsOf an earlier export): each stream of the copy
+// must still hold the copy's newest event of it, unchanged. That shows
+// what the chain alone cannot: a stream cut short or removed, or a tail
+// rewritten and sealed again, since the copy was made.
+func VerifyAgainst(ctx context.Context, store eventstore.Store, kept Heads, out io.Writer) (broken []Break, err error) {
 	if out == nil {
 		out = io.Discard
 	}
-	cs := chains{}
+	cs, copied := chains{}, newComparison(kept)
+	report := func(b *Break) {
+		if b != nil {
+			broken = append(broken, *b)
+			fmt.Fprintln(out, "broken:", b)
+		}
+	}
 	after := eventstore.Start
 	for {
 		recs, err := store.ReadAll(ctx, after, page)
@@ -89,8 +104,9 @@ func Verify(ctx context.Context, store eventstore.Store, out io.Writer) (broken 
 		}
 		for _, rec := range recs {
 			if b := cs.follow(rec); b != nil {
-				broken = append(broken, *b)
-				fmt.Fprintln(out, "broken:", b)
+				report(b)
+			} else if !cs[rec.Stream].broken {
+				report(copied.meet(rec))
 			}
 		}
 		if len(recs) < page {
@@ -98,7 +114,14 @@ func Verify(ctx context.Context, store eventstore.Store, out io.Writer) (broken 
 		}
 		after = recs[len(recs)-1].Position
 	}
-	cs.summary(out, broken)
+	streams := len(cs)
+	for _, b := range copied.unmet(cs) {
+		if cs[b.Stream] == nil {
+			streams++
+		}
+		report(&b)
+	}
+	summary(out, broken, streams)
 	return broken, nil
 }
 
@@ -120,7 +143,7 @@ func VerifyExport(r io.Reader, out io.Writer) (broken []Break, err error) {
 	if err != nil {
 		return broken, fmt.Errorf("verify export: %w", err)
 	}
-	cs.summary(out, broken)
+	summary(out, broken, len(cs))
 	return broken, nil
 }
 

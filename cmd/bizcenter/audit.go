@@ -24,18 +24,29 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 			return auditImport(ctx, args[1:], os.Stdin, stderr, log)
 		}
 	}
-	return errors.New("usage: bizcenter audit verify [--in FILE] | export [--from T] [--to T] [--account ID] [--out FILE] | import [--in FILE]")
+	return errors.New("usage: bizcenter audit verify [--in FILE | --against FILE] | export [--from T] [--to T] [--account ID] [--out FILE] | import [--in FILE]")
 }
 
 // auditVerify checks every stream's hash chain, in the store or, with
 // --in, in an export, printing each stream's first break, and fails if
-// there is any.
+// there is any. With --against, the store must also still hold what an
+// earlier export holds (audit.VerifyAgainst).
 func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
 	inPath := fs.String("in", "", "an export to verify instead of the store")
+	against := fs.String("against", "", "an earlier export (a copy kept elsewhere) the store must still hold")
 	c, err := loadConfig(fs, args)
 	if err != nil {
 		return err
+	}
+	if *inPath != "" && *against != "" {
+		return errors.New("audit verify: --in checks a file, --against the store: give one")
+	}
+	var kept audit.Heads
+	if *against != "" {
+		if kept, err = headsOf(*against); err != nil {
+			return err
+		}
 	}
 	var broken []audit.Break
 	if *inPath != "" {
@@ -54,7 +65,7 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog
 			return err
 		}
 		defer tools.Close()
-		if broken, err = audit.Verify(ctx, tools.Store, stdout); err != nil {
+		if broken, err = audit.VerifyAgainst(ctx, tools.Store, kept, stdout); err != nil {
 			return err
 		}
 	}
@@ -62,4 +73,14 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog
 		return fmt.Errorf("verification failed for %d streams", len(broken))
 	}
 	return nil
+}
+
+// headsOf reads the heads of the export at path.
+func headsOf(path string) (audit.Heads, error) {
+	f, err := os.Open(path)
+	if err != nil {
+		return nil, err
+	}
+	defer f.Close()
+	return audit.HeadsOf(f)
 }

@@ -57,7 +57,7 @@ func usage(w io.Writer) error {
 	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | version
        | projections status | projections rebuild [--roll-back] NAME | projections verify NAME
        | projections dead-letters | projections retry [--by WHO] NAME ID | projections skip --reason WHY [--by WHO] NAME ID
-       | audit verify [--in FILE] | audit export [--from T] [--to T] [--account ID] [--out FILE] | audit import [--in FILE]
+       | audit verify [--in FILE | --against FILE] | audit export [--from T] [--to T] [--account ID] [--out FILE] | audit import [--in FILE]
        | token --subject ID --email EMAIL [--operator] [--ttl 1h]
 
 Configuration comes from the environment; the flags --database-url, --eventstore-url,
