@@ -9,6 +9,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/partner"
@@ -55,7 +56,7 @@ type asOfBody struct {
 // AuditRoutes declares the auditors' routes read straight from the event
 // store: a stream's history, and an aggregate's state as of a time or a
 // revision, replayed with the same domain code the commands use.
-func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Transform) []kit.Route {
+func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Transform, clk clock.Clock) []kit.Route {
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}", Access: kit.Operator, Success: http.StatusOK,
 		Summary: "A stream's events with type, data, actor, time, correlation and causation ids, oldest first, a page at a time",
@@ -70,7 +71,7 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 		Query:    map[string]string{"at": "RFC 3339 time", "revision": "last revision to include"},
 		Response: asOfBody{}, Statuses: []int{400, 401, 403, 404},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
-			until, p := asOfBound(r)
+			until, p := asOfBound(r, clk.Now())
 			if why := kit.BadText(r.PathValue("stream")); why != "" {
 				p = kit.Invalid(kit.FieldProblem{Field: "stream", Reason: why})
 			}
@@ -159,7 +160,10 @@ type bound struct {
 	revision *uint64
 }
 
-func asOfBound(r *http.Request) (bound, *kit.Problem) {
+// asOfBound reads the bound of an as-of replay. A time past now is
+// refused: the log holds nothing after now, and statuses decided then
+// (an invitation expired) would be a forecast, not what the log says.
+func asOfBound(r *http.Request, now time.Time) (bound, *kit.Problem) {
 	q := r.URL.Query()
 	switch {
 	case q.Get("revision") != "" && q.Get("at") != "":
@@ -169,11 +173,14 @@ func asOfBound(r *http.Request) (bound, *kit.Problem) {
 		if err != nil {
 			return bound{}, kit.Invalid(kit.FieldProblem{Field: "revision", Reason: "a whole number"})
 		}
-		return bound{at: time.Now().UTC(), revision: &n}, nil
+		return bound{at: now, revision: &n}, nil
 	case q.Get("at") != "":
 		t, err := time.Parse(time.RFC3339, q.Get("at"))
 		if err != nil {
 			return bound{}, kit.Invalid(kit.FieldProblem{Field: "at", Reason: "an RFC 3339 time"})
+		}
+		if t.After(now) {
+			return bound{}, kit.Invalid(kit.FieldProblem{Field: "at", Reason: "in the future: the log holds nothing past now (" + now.Format(time.RFC3339) + ")"})
 		}
 		return bound{at: t.UTC()}, nil
 	}

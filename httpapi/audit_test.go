@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -43,7 +44,7 @@ func streamHistory(t *testing.T, n int) *http.ServeMux {
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	for _, r := range httpapi.AuditRoutes(store, nil) {
+	for _, r := range httpapi.AuditRoutes(store, nil, clock.System{}) {
 		mux.Handle(r.Method+" "+r.Path, r.Handler)
 	}
 	return mux
@@ -121,10 +122,14 @@ func TestAuditStream_refuses_a_bad_limit_cursor_or_after_naming_it(t *testing.T)
 	}
 }
 
-// As of: one bound, and a revision the stream has.
-func TestAuditAsOf_refuses_two_bounds_and_a_revision_past_the_end(t *testing.T) {
+// As of: one bound, a revision the stream has, and a time that has come
+// (a time ahead would forecast statuses, an invitation expired, that no
+// event records).
+func TestAuditAsOf_refuses_two_bounds_a_revision_past_the_end_and_a_time_ahead(t *testing.T) {
 	mux := streamHistory(t, 3)
-	for query, want := range map[string]int{"revision=1&at=2026-05-01T00:00:00Z": http.StatusBadRequest, "revision=3": http.StatusNotFound} {
+	ahead := time.Now().Add(time.Hour).UTC().Format(time.RFC3339)
+	for query, want := range map[string]int{"revision=1&at=2026-05-01T00:00:00Z": http.StatusBadRequest, "revision=3": http.StatusNotFound,
+		"at=" + ahead: http.StatusBadRequest} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/audit/streams/s-1/as-of?"+query, nil))
 		var p kit.Problem
@@ -158,7 +163,7 @@ func TestAuditAsOf_refuses_to_replay_past_an_event_it_cannot_decode(t *testing.T
 		t.Fatal(err)
 	}
 	mux := http.NewServeMux()
-	for _, r := range httpapi.AuditRoutes(store, nil) {
+	for _, r := range httpapi.AuditRoutes(store, nil, clock.NewManual(now.Add(time.Hour))) {
 		mux.Handle(r.Method+" "+r.Path, r.Handler)
 	}
 	for _, query := range []string{"revision=1", "at=" + now.Add(time.Minute).Format(time.RFC3339)} {

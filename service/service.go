@@ -203,7 +203,7 @@ func (s *Service) wire(ctx context.Context) error {
 		s.readRoutes(deps),
 		httpapi.OpsRoutes(s.ready),
 		httpapi.AdminRoutes(s.Monitor, s.pool, Projectors(), log),
-		httpapi.AuditRoutes(store, keys.Opener),
+		httpapi.AuditRoutes(store, keys.Opener, s.cfg.Clock),
 		s.integrationRoutes(),
 	)
 	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, HashKey: idempotencyHashKey(s.cfg.InvitationKey), Log: log}))
