@@ -28,6 +28,23 @@ var Internal = map[string]string{
 	// schema) to publish them.
 	"subscription.licenses_assigned":   "not published yet: no integration type decided",
 	"subscription.licenses_unassigned": "not published yet: no integration type decided",
+	// Not published yet either: the billing profiles and the partner
+	// benefit packages never had an integration type (their cards, contact
+	// details and alternate emails must not reach one as they are).
+	"billing.profile_created":         "not published yet: no integration type decided",
+	"billing.payment_method_added":    "not published yet: no integration type decided",
+	"billing.payment_method_updated":  "not published yet: no integration type decided",
+	"billing.payment_method_replaced": "not published yet: no integration type decided",
+	"billing.payment_method_removed":  "not published yet: no integration type decided",
+	"benefit.package_purchased":       "not published yet: no integration type decided",
+	"benefit.product_key_retrieved":   "not published yet: no integration type decided",
+	"benefit.company_assigned":        "not published yet: no integration type decided",
+	"benefit.user_assigned":           "not published yet: no integration type decided",
+	"benefit.user_reassigned":         "not published yet: no integration type decided",
+	"benefit.user_unassigned":         "not published yet: no integration type decided",
+	"benefit.marketing_contact_set":   "not published yet: no integration type decided",
+	"benefit.activated":               "not published yet: no integration type decided",
+	"benefit.package_cancelled":       "not published yet: no integration type decided",
 }
 
 // The data of each integration type, v1. Fields are camelCase; ids are

@@ -10,8 +10,12 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain/account"
+	_ "github.com/bizcenter/bizcenter/domain/benefit" // registers its events: every domain type is checked below
+	_ "github.com/bizcenter/bizcenter/domain/billing"
 	"github.com/bizcenter/bizcenter/domain/event"
+	_ "github.com/bizcenter/bizcenter/domain/licensing"
 	"github.com/bizcenter/bizcenter/domain/partner"
+	_ "github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/subscription"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/integration"

@@ -143,16 +143,31 @@ type due struct {
 	attempts int
 }
 
-// Once tries the oldest due delivery of each active endpoint, and
-// returns how many it tried.
+// claimFor is how long a worker owns a delivery it is posting: the head
+// delivery of an endpoint is claimed by moving its next attempt that far
+// ahead, so that the workers of other instances on the database leave the
+// endpoint alone until it is recorded (or, after a crash, until the claim
+// lapses and the delivery is sent again). A post never outlasts it.
+const (
+	claimFor    = time.Minute
+	postTimeout = claimFor / 2
+)
+
+// Once claims and tries the oldest due delivery of each active endpoint,
+// and returns how many it tried. Of several workers on one database, one
+// claims a given delivery; an endpoint's next delivery is due only once
+// the one before it is delivered, so each endpoint still gets one post at
+// a time, in order.
 func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
 	rows, err := w.Pool.Query(ctx, `
-		SELECT d.id, d.endpoint_id, d.event_id, e.url, e.secret,
-		       CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts
+		UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $1)
 		  FROM webhook_endpoints e
-		  JOIN LATERAL (SELECT * FROM webhook_deliveries d WHERE d.endpoint_id = e.id AND d.delivered_at IS NULL
-		                ORDER BY d.id LIMIT 1) d ON true
-		 WHERE e.state = 'active' AND d.next_attempt_at <= now()`)
+		  JOIN LATERAL (SELECT h.id FROM webhook_deliveries h WHERE h.endpoint_id = e.id AND h.delivered_at IS NULL
+		                ORDER BY h.id LIMIT 1) head ON true
+		 WHERE e.state = 'active' AND d.id = head.id AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
+		RETURNING d.id, d.endpoint_id, d.event_id, e.url, e.secret,
+		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts`,
+		claimFor.Seconds())
 	if err != nil {
 		return 0, err
 	}
@@ -178,8 +193,16 @@ func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
 	return len(batch), nil
 }
 
-// post sends one delivery; a status other than 2xx is an error.
+// post sends one delivery; a status other than 2xx (a redirect too) is an
+// error.
 func (w *Worker) post(ctx context.Context, c *http.Client, d due) (int, error) {
+	ctx, cancel := context.WithTimeout(ctx, postTimeout)
+	defer cancel()
+	// A redirect is not followed: it is an answer other than 2xx. Followed,
+	// a 301, 302 or 303 would turn the POST into a GET without the event,
+	// and the other end's 2xx would count as delivered.
+	noRedirect := *c
+	noRedirect.CheckRedirect = func(*http.Request, []*http.Request) error { return http.ErrUseLastResponse }
 	req, err := http.NewRequestWithContext(ctx, http.MethodPost, d.url, bytes.NewReader(d.payload))
 	if err != nil {
 		return 0, err
@@ -189,7 +212,7 @@ func (w *Worker) post(ctx context.Context, c *http.Client, d due) (int, error) {
 	req.Header.Set(HeaderID, d.eventID.String())
 	req.Header.Set(HeaderTimestamp, strconv.FormatInt(now.Unix(), 10))
 	req.Header.Set(HeaderSignature, SignAll(now, d.payload, d.secret, d.previous))
-	resp, err := c.Do(req)
+	resp, err := noRedirect.Do(req)
 	if err != nil {
 		return 0, err
 	}

@@ -1,0 +1,144 @@
+package webhooks_test
+
+import (
+	"context"
+	"io"
+	"net/http"
+	"net/http/httptest"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+	"github.com/bizcenter/bizcenter/webhooks"
+)
+
+// endpointWith registers an endpoint at url straight in the tables and
+// queues n deliveries for it, oldest first.
+func endpointWith(t *testing.T, pool *pgxpool.Pool, url string, n int) uuid.UUID {
+	t.Helper()
+	ctx := context.Background()
+	id := uuid.New()
+	if _, err := pool.Exec(ctx, `INSERT INTO webhook_endpoints (id, account_id, url, secret, created_by) VALUES ($1, $2, $3, 'whsec_test', 'test')`,
+		id, uuid.New(), url); err != nil {
+		t.Fatal(err)
+	}
+	for range n {
+		ev := uuid.New()
+		if _, err := pool.Exec(ctx, `INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload) VALUES ($1, $2, 'bizcenter.user.invited.v1', $3)`,
+			id, ev, []byte(`{"id":"`+ev.String()+`"}`)); err != nil {
+			t.Fatal(err)
+		}
+	}
+	return id
+}
+
+func delivered(t *testing.T, pool *pgxpool.Pool, endpoint uuid.UUID) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(context.Background(), `SELECT count(*) FROM webhook_deliveries WHERE endpoint_id = $1 AND delivered_at IS NOT NULL`, endpoint).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// A redirect is not a delivery: a 302 would turn the POST into a GET
+// without the event, and a 2xx at the other end would record as delivered
+// an event the endpoint never got. It is a failure, retried.
+func TestWorker_does_not_follow_a_redirect_and_retries_it(t *testing.T) {
+	pool := pgtest.Pool(t)
+	var mu sync.Mutex
+	var gets, posts int
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		defer mu.Unlock()
+		if r.URL.Path == "/moved" {
+			if r.Method == http.MethodGet {
+				gets++
+			} else {
+				posts++
+			}
+			return
+		}
+		http.Redirect(w, r, "/moved", http.StatusFound)
+	}))
+	defer srv.Close()
+	id := endpointWith(t, pool, srv.URL+"/hook", 1)
+	w := &webhooks.Worker{Pool: pool}
+	if _, err := w.Once(context.Background(), webhooks.Settings{Client: srv.Client(), Backoff: time.Hour}); err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n := delivered(t, pool, id); n != 0 || gets+posts != 0 {
+		t.Fatalf("after a 302: %d delivered, the redirect's target got %d GETs and %d POSTs", n, gets, posts)
+	}
+	var status *int
+	if err := pool.QueryRow(context.Background(), `SELECT last_status FROM webhook_endpoints WHERE id = $1`, id).Scan(&status); err != nil {
+		t.Fatal(err)
+	}
+	if status == nil || *status != http.StatusFound {
+		t.Fatalf("last status %v, want 302", status)
+	}
+}
+
+// Two instances on one database each run a worker: an endpoint still gets
+// each delivery once, one at a time, in order.
+func TestWorker_two_instances_post_each_delivery_once_in_order(t *testing.T) {
+	pool := pgtest.Pool(t)
+	var mu sync.Mutex
+	var got []string
+	inFlight, overlapped := 0, false
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		inFlight++
+		overlapped = overlapped || inFlight > 1
+		mu.Unlock()
+		time.Sleep(30 * time.Millisecond) // a slow receiver: the other instance polls meanwhile
+		body, _ := io.ReadAll(r.Body)
+		mu.Lock()
+		inFlight--
+		got = append(got, string(body))
+		mu.Unlock()
+	}))
+	defer srv.Close()
+	const n = 8
+	id := endpointWith(t, pool, srv.URL+"/hook", n)
+	rows, _ := pool.Query(context.Background(), `SELECT convert_from(payload, 'UTF8') FROM webhook_deliveries WHERE endpoint_id = $1 ORDER BY id`, id)
+	want, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	s := webhooks.Settings{Client: srv.Client(), Poll: 5 * time.Millisecond}
+	var wg sync.WaitGroup
+	for range 2 {
+		w := &webhooks.Worker{Pool: pool}
+		w.Configure(s)
+		wg.Go(func() { w.Run(ctx) })
+	}
+	for deadline := time.Now().Add(10 * time.Second); delivered(t, pool, id) < n; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("within 10s: %d of %d delivered", delivered(t, pool, id), n)
+		}
+	}
+	time.Sleep(100 * time.Millisecond) // a duplicate still in flight lands
+	cancel()
+	wg.Wait()
+	mu.Lock()
+	defer mu.Unlock()
+	if overlapped || len(got) != n {
+		t.Fatalf("overlapping posts %v; got %d posts for %d deliveries", overlapped, len(got), n)
+	}
+	for i := range want {
+		if got[i] != want[i] {
+			t.Fatalf("post %d was %s, want %s", i, got[i], want[i])
+		}
+	}
+}
