@@ -212,8 +212,15 @@ func (f *feed) backlog(ctx context.Context, w http.ResponseWriter, fq feedQuery,
 // send writes one event if it is published, wanted and visible.
 func (f *feed) send(w http.ResponseWriter, rec *eventstore.RecordedEvent, fq feedQuery, scope scope) error {
 	ie, ok, err := integration.FromStored(rec.Type, rec.Data, rec.Metadata, rec.Stream, rec.Revision, rec.Position.String())
-	if err != nil || !ok {
-		return nil // internal, or not readable by this build: not part of the feed
+	if err != nil {
+		// Left out, not stopped at as the publisher and the webhook
+		// worker do: every caller's feed reads the one log, and an
+		// event nobody can say whose it is would stop them all.
+		f.log.Error("feed: an event does not decode and is left out", "event", rec.ID, "position", rec.Position.String(), "type", rec.Type, "error", err)
+		return nil
+	}
+	if !ok {
+		return nil // internal: not part of the feed
 	}
 	if len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account || !scope.sees(ie) {
 		return nil
