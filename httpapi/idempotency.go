@@ -84,12 +84,7 @@ func (s *Server) UseIdempotency(k *IdempotencyKeys) { s.keys = k }
 // idempotent wraps a command route (POST, PUT, PATCH or DELETE under /v1/,
 // but the resend request) so that it honours Idempotency-Key.
 func (s *Server) idempotent(route kit.Route, next http.Handler) http.Handler {
-	switch route.Method {
-	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
-	default:
-		return next
-	}
-	if !strings.HasPrefix(route.Path, "/v1/") || route.Path == resendRequestPath {
+	if !takesIdempotencyKey(route) {
 		return next
 	}
 	scope := route.Method + " " + route.Path
@@ -100,6 +95,16 @@ func (s *Server) idempotent(route kit.Route, next http.Handler) http.Handler {
 		}
 		s.keys.serve(scope, next, w, r)
 	})
+}
+
+// takesIdempotencyKey says whether a route honours Idempotency-Key.
+func takesIdempotencyKey(route kit.Route) bool {
+	switch route.Method {
+	case http.MethodPost, http.MethodPut, http.MethodPatch, http.MethodDelete:
+	default:
+		return false
+	}
+	return strings.HasPrefix(route.Path, "/v1/") && route.Path != resendRequestPath
 }
 
 // keyRow names one key's row.

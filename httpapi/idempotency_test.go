@@ -246,3 +246,50 @@ func TestIdempotency_expired_keys_count_as_absent_and_are_swept(t *testing.T) {
 		}
 	}
 }
+
+func TestIdempotency_the_OpenAPI_document_names_the_header_and_its_answers(t *testing.T) {
+	ok := func(w http.ResponseWriter, _ *http.Request) {}
+	routes := []kit.Route{
+		{Method: http.MethodPost, Path: "/v1/things/{id}", Access: kit.Anyone, Success: http.StatusCreated, Statuses: []int{404}, Handler: ok},
+		{Method: http.MethodPost, Path: "/v1/invitations/resend-request", Access: kit.Anyone, Success: http.StatusAccepted, Handler: ok},
+		{Method: http.MethodGet, Path: "/v1/things/{id}", Access: kit.Anyone, Success: http.StatusOK, Handler: ok},
+	}
+	s := httpapi.New(auth.NewChain(auth.NewVerifier(secret, nil), nil), slog.New(slog.DiscardHandler), routes)
+	s.UseIdempotency(httpapi.NewIdempotencyKeys(nil, httpapi.IdempotencyConfig{}))
+	raw, err := json.Marshal(s.OpenAPI())
+	if err != nil {
+		t.Fatal(err)
+	}
+	var doc struct {
+		Paths map[string]map[string]struct {
+			Parameters []struct{ Name, In string }
+			Responses  map[string]any
+		}
+	}
+	if err := json.Unmarshal(raw, &doc); err != nil {
+		t.Fatal(err)
+	}
+	takesKey := func(path, method string) bool {
+		for _, p := range doc.Paths[path][method].Parameters {
+			if p.Name == httpapi.IdempotencyHeader && p.In == "header" {
+				return true
+			}
+		}
+		return false
+	}
+	command := doc.Paths["/v1/things/{id}"]["post"]
+	if !takesKey("/v1/things/{id}", "post") {
+		t.Errorf("the command route does not name %s: %+v", httpapi.IdempotencyHeader, command.Parameters)
+	}
+	for _, st := range []string{"201", "400", "404", "409", "422"} {
+		if command.Responses[st] == nil {
+			t.Errorf("the command route does not list %s: %v", st, command.Responses)
+		}
+	}
+	if takesKey("/v1/invitations/resend-request", "post") || takesKey("/v1/things/{id}", "get") {
+		t.Errorf("a route that ignores %s names it", httpapi.IdempotencyHeader)
+	}
+	if r := doc.Paths["/v1/invitations/resend-request"]["post"].Responses; r["422"] != nil || r["409"] != nil {
+		t.Errorf("the resend request lists answers of the key it ignores: %v", r)
+	}
+}

@@ -32,7 +32,11 @@ func (s *Server) OpenAPI() map[string]any {
 		if paths[r.Path] == nil {
 			paths[r.Path] = map[string]any{}
 		}
-		paths[r.Path][strings.ToLower(r.Method)] = operation(r)
+		op := operation(r)
+		if s.keys != nil && takesIdempotencyKey(r) {
+			describeIdempotencyKey(op)
+		}
+		paths[r.Path][strings.ToLower(r.Method)] = op
 	}
 	return map[string]any{
 		"openapi": "3.1.0",
@@ -81,6 +85,26 @@ func operation(r kit.Route) map[string]any {
 	}
 	op["responses"] = responses
 	return op
+}
+
+// describeIdempotencyKey adds the Idempotency-Key header to a command
+// route's operation, with the answers it brings: 400 for a malformed key,
+// 409 while the first request with it runs, 422 for a key reused on
+// another request.
+func describeIdempotencyKey(op map[string]any) {
+	params, _ := op["parameters"].([]map[string]any)
+	op["parameters"] = append(params, map[string]any{
+		"name": IdempotencyHeader, "in": "header",
+		"description": "1 to 255 printable ASCII characters: the same key, method, path and body answer as the first time (docs/operations.md)",
+		"schema":      map[string]any{"type": "string"},
+	})
+	responses := op["responses"].(map[string]any)
+	problem := map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}
+	for _, st := range []int{http.StatusBadRequest, http.StatusConflict, http.StatusUnprocessableEntity} {
+		if responses[strconv.Itoa(st)] == nil {
+			responses[strconv.Itoa(st)] = map[string]any{"description": http.StatusText(st), "content": problem}
+		}
+	}
 }
 
 var (
