@@ -50,6 +50,11 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, progress f
 	chains := chains{}
 	err := readLines(r, func(line int64, l Line) error {
 		if b := chains.follow(l.record()); b != nil {
+			// The events before it held their chains: they go in, as the
+			// doc comment says, and nothing from the break on.
+			if err := flush(); err != nil {
+				return err
+			}
 			return fmt.Errorf("line %d: the export is not intact: %s", line, b)
 		}
 		n++

@@ -126,8 +126,8 @@ func TestImport_refuses_a_tampered_export_and_VerifyExport_names_the_line(t *tes
 			if ierr == nil || !strings.Contains(ierr.Error(), "not intact") || !strings.Contains(ierr.Error(), c.reason) {
 				t.Fatalf("import: %v, want the export refused: %s", ierr, c.reason)
 			}
-			if len(store.events) >= c.line {
-				t.Fatalf("import appended %v, up to or past the break at line %d", store.events, c.line)
+			if len(store.events) != c.line-1 {
+				t.Fatalf("import appended %v; want the %d events before the break at line %d, and nothing from it on", store.events, c.line-1, c.line)
 			}
 		})
 	}

@@ -161,8 +161,32 @@ func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest
 		}
 	}
 	return serialized(ctx, l.Serial, r.scope.account.ID(), func(ctx context.Context) (LicenseResults, error) {
+		sc, err := d.channelNow(ctx, r.scope)
+		if err != nil {
+			return LicenseResults{}, err
+		}
+		r.scope = sc
 		return d.decideAndRecordNow(ctx, l, r, done, decide)
 	})
+}
+
+// channelNow is a partner's scope read again under the account's lock:
+// the account was read before it, and a change of channel partner that
+// came in between (it takes the same lock) would otherwise leave the
+// partner assigning what another partner now answers for.
+func (d Deps) channelNow(ctx context.Context, sc scope) (scope, error) {
+	if sc.partnerID == nil {
+		return sc, nil
+	}
+	acc, _, err := d.loadAccount(ctx, sc.account.ID())
+	if err != nil {
+		return scope{}, err
+	}
+	if !acc.Serves(*sc.partnerID) {
+		return scope{}, fmt.Errorf("partner %s does not serve account %s: %w", sc.partnerID, acc.ID(), domain.ErrNotFound)
+	}
+	sc.account = acc
+	return sc, nil
 }
 
 func (d Deps) decideAndRecordNow(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {

@@ -11,7 +11,6 @@ import (
 
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain"
-	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/benefit"
 	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/subscription"
@@ -124,60 +123,4 @@ func lastPosition(t *testing.T, f *fixture, stream string) eventstore.Position {
 		t.Fatalf("%s: %d events, %v", stream, len(recs), err)
 	}
 	return recs[len(recs)-1].Position
-}
-
-// A change of channel partner sent while the partner it takes the account
-// from is placing an order either comes first, and the order is refused,
-// or waits for it: the order is never recorded after the change.
-func TestPartnerOrder_never_lands_after_the_channel_change(t *testing.T) {
-	f := newFixture(t)
-	f.deps.AccountSerial = &memSerial{}
-	ctx := context.Background()
-	op := commands.Actor{Subject: "op", Operator: true}
-	register := func(name, email string) uuid.UUID {
-		reg, err := commands.RegisterPartnerHandler(f.deps).Handle(ctx, commands.RegisterPartner{By: op, Name: name,
-			Admin: partner.Person{Email: email, FirstName: "G", LastName: "A"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return reg.PartnerID
-	}
-	from, to := register("Alpha", "ga@alpha.example"), register("Beta", "gb@beta.example")
-	if _, err := commands.AssociatePartnerHandler(f.deps).Handle(ctx, commands.AssociatePartner{By: op, AccountID: f.account, PartnerID: from}); err != nil {
-		t.Fatal(err)
-	}
-
-	// The order has read the account (Alpha serves it) and is about to
-	// read Alpha's users when the change is sent.
-	changed := make(chan error, 1)
-	ordering := f.deps
-	ordering.Store = &hooked{Store: f.deps.Store, stream: partner.Stream(from), before: func() {
-		go func() {
-			_, err := commands.ChangeChannelPartnerHandler(f.deps).Handle(ctx, commands.ChangeChannelPartner{By: op, AccountID: f.account,
-				FromPartnerID: from, ToPartnerID: to})
-			changed <- err
-		}()
-		select { // the change, unless it waits for the order
-		case err := <-changed:
-			changed <- err
-		case <-time.After(300 * time.Millisecond):
-		}
-	}}
-	bought, orderErr := commands.PurchaseSubscriptionHandler(ordering).Handle(ctx, commands.PurchaseSubscription{
-		By: commands.Actor{Subject: "ga", Email: "ga@alpha.example"}, AccountID: f.account,
-		Order: subscription.Order{ProductID: "m365-e3", ProductName: "Microsoft 365 E3", Name: "team", OrderingPartnerID: &from,
-			ExpiresAt: f.clock.Now().Add(365 * 24 * time.Hour), Price: subscription.Price{Amount: "10", Currency: "USD"}, TotalLicenses: 5}})
-	if err := <-changed; err != nil {
-		t.Fatalf("channel change: %v", err)
-	}
-	if orderErr != nil && !errors.Is(orderErr, domain.ErrNotFound) {
-		t.Fatalf("order: %v", orderErr)
-	}
-	if orderErr == nil {
-		// Then it came first: the change's event is the later one.
-		change, order := lastPosition(t, f, account.Stream(f.account)), lastPosition(t, f, subscription.Stream(bought.SubscriptionID))
-		if change.Less(order) {
-			t.Fatalf("the order (%v) was recorded after the channel change (%v)", order, change)
-		}
-	}
 }

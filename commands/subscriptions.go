@@ -153,8 +153,16 @@ func CancelSubscriptionHandler(d Deps) Handler[CancelSubscription, eventstore.Po
 // changeSubscription loads a subscription of the account, checks that the
 // actor may change it (the customer's Account Administrators and Account
 // Managers, or a user of the partner answering for it who may order), and
-// appends what decide returns.
+// appends what decide returns. It runs under the account's lock
+// (AccountSerial): which partner answers for the subscription is the
+// account's channel, which a change of channel partner moves.
 func (d Deps) changeSubscription(ctx context.Context, a Actor, accountID, id uuid.UUID, decide func(*subscription.Subscription, origin) (event.Event, error)) (eventstore.Position, error) {
+	return serialized(ctx, d.AccountSerial, accountID, func(ctx context.Context) (eventstore.Position, error) {
+		return d.changeSubscriptionNow(ctx, a, accountID, id, decide)
+	})
+}
+
+func (d Deps) changeSubscriptionNow(ctx context.Context, a Actor, accountID, id uuid.UUID, decide func(*subscription.Subscription, origin) (event.Event, error)) (eventstore.Position, error) {
 	by := origin{actor: a.name(), at: d.now()}
 	return retried(ctx, func() (eventstore.Position, error) {
 		var s subscription.Subscription

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strconv"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -49,6 +50,9 @@ type feed struct {
 	store eventstore.Store
 	pool  *pgxpool.Pool
 	log   *slog.Logger
+	// undecodable holds the positions of events already logged as left
+	// out, so that every caller's every read does not log them again.
+	undecodable sync.Map
 }
 
 // feedQuery is a parsed feed request.
@@ -216,7 +220,9 @@ func (f *feed) send(w http.ResponseWriter, rec *eventstore.RecordedEvent, fq fee
 		// Left out, not stopped at as the publisher and the webhook
 		// worker do: every caller's feed reads the one log, and an
 		// event nobody can say whose it is would stop them all.
-		f.log.Error("feed: an event does not decode and is left out", "event", rec.ID, "position", rec.Position.String(), "type", rec.Type, "error", err)
+		if _, logged := f.undecodable.LoadOrStore(rec.Position, true); !logged {
+			f.log.Error("feed: an event does not decode and is left out", "event", rec.ID, "position", rec.Position.String(), "type", rec.Type, "error", err)
+		}
 		return nil
 	}
 	if !ok {

@@ -12,6 +12,9 @@ import (
 	"github.com/bizcenter/bizcenter/domain/user"
 )
 
+// notYet is why a domain event has no integration type so far.
+const notYet = "not published yet: no integration type decided"
+
 // Internal lists the domain event types that are never published: the
 // uniqueness reservations, and the account's own bookkeeping of who holds
 // Account Administrator (user.roles_changed and user.invited already say
@@ -26,25 +29,25 @@ var Internal = map[string]string{
 	"account.administrator_revoked":   "bookkeeping behind the last-administrator rule; user.roles_changed carries the roles",
 	// Not published yet: added while issue 9 was built; map them (with a
 	// schema) to publish them.
-	"subscription.licenses_assigned":   "not published yet: no integration type decided",
-	"subscription.licenses_unassigned": "not published yet: no integration type decided",
+	"subscription.licenses_assigned":   notYet,
+	"subscription.licenses_unassigned": notYet,
 	// Not published yet either: the billing profiles and the partner
 	// benefit packages never had an integration type (their cards, contact
 	// details and alternate emails must not reach one as they are).
-	"billing.profile_created":         "not published yet: no integration type decided",
-	"billing.payment_method_added":    "not published yet: no integration type decided",
-	"billing.payment_method_updated":  "not published yet: no integration type decided",
-	"billing.payment_method_replaced": "not published yet: no integration type decided",
-	"billing.payment_method_removed":  "not published yet: no integration type decided",
-	"benefit.package_purchased":       "not published yet: no integration type decided",
-	"benefit.product_key_retrieved":   "not published yet: no integration type decided",
-	"benefit.company_assigned":        "not published yet: no integration type decided",
-	"benefit.user_assigned":           "not published yet: no integration type decided",
-	"benefit.user_reassigned":         "not published yet: no integration type decided",
-	"benefit.user_unassigned":         "not published yet: no integration type decided",
-	"benefit.marketing_contact_set":   "not published yet: no integration type decided",
-	"benefit.activated":               "not published yet: no integration type decided",
-	"benefit.package_cancelled":       "not published yet: no integration type decided",
+	"billing.profile_created":         notYet,
+	"billing.payment_method_added":    notYet,
+	"billing.payment_method_updated":  notYet,
+	"billing.payment_method_replaced": notYet,
+	"billing.payment_method_removed":  notYet,
+	"benefit.package_purchased":       notYet,
+	"benefit.product_key_retrieved":   notYet,
+	"benefit.company_assigned":        notYet,
+	"benefit.user_assigned":           notYet,
+	"benefit.user_reassigned":         notYet,
+	"benefit.user_unassigned":         notYet,
+	"benefit.marketing_contact_set":   notYet,
+	"benefit.activated":               notYet,
+	"benefit.package_cancelled":       notYet,
 }
 
 // The data of each integration type, v1. Fields are camelCase; ids are

@@ -288,12 +288,18 @@ func (r *routes) resume(w http.ResponseWriter, req *http.Request, account uuid.U
 		return
 	}
 	err := pgx.BeginFunc(req.Context(), r.pool, func(tx pgx.Tx) error {
-		tag, err := tx.Exec(req.Context(), `UPDATE webhook_endpoints SET state = 'active', consecutive_failures = 0, paused_at = NULL
-			WHERE id = $1 AND account_id = $2`, id, account)
-		if err == nil && tag.RowsAffected() == 0 {
+		var state string
+		err := tx.QueryRow(req.Context(), `SELECT state FROM webhook_endpoints WHERE id = $1 AND account_id = $2 FOR UPDATE`, id, account).Scan(&state)
+		if errors.Is(err, pgx.ErrNoRows) {
 			return ErrNotFound
 		}
 		if err == nil {
+			_, err = tx.Exec(req.Context(), `UPDATE webhook_endpoints SET state = 'active', consecutive_failures = 0, paused_at = NULL WHERE id = $1`, id)
+		}
+		// Only a paused endpoint's deliveries are made due: an active
+		// one's head may be claimed by a worker posting it (worker.go),
+		// and making it due would let another worker post it too.
+		if err == nil && state == "paused" {
 			_, err = tx.Exec(req.Context(), `UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1 AND delivered_at IS NULL`, id)
 		}
 		return err

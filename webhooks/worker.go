@@ -141,6 +141,9 @@ type due struct {
 	previous string
 	payload  []byte
 	attempts int
+	// claimed is the next attempt the claim set: the delivery's outcome
+	// is recorded only while it still stands (record).
+	claimed time.Time
 }
 
 // claimFor is how long a worker owns a delivery it is posting: the head
@@ -166,14 +169,14 @@ func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
 		                ORDER BY h.id LIMIT 1) head ON true
 		 WHERE e.state = 'active' AND d.id = head.id AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
 		RETURNING d.id, d.endpoint_id, d.event_id, e.url, e.secret,
-		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts`,
+		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts, d.next_attempt_at`,
 		claimFor.Seconds())
 	if err != nil {
 		return 0, err
 	}
 	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
 		var d due
-		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.previous, &d.payload, &d.attempts)
+		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.previous, &d.payload, &d.attempts, &d.claimed)
 	})
 	if err != nil {
 		return 0, err
@@ -227,7 +230,9 @@ func (w *Worker) post(ctx context.Context, c *http.Client, d due) (int, error) {
 // record saves a delivery's outcome and the endpoint's last status:
 // success resets the endpoint's failures; a failure schedules the next
 // attempt with backoff, and pauses the endpoint at PauseAfter failures in
-// a row.
+// a row. A claim that lapsed (the worker stalled) and was taken by
+// another worker records nothing: the delivery is that worker's now, and
+// a late failure would count against an endpoint it may have delivered to.
 func (w *Worker) record(ctx context.Context, s Settings, d due, status int, sendErr error) error {
 	ctx = context.WithoutCancel(ctx)
 	var msg *string
@@ -240,10 +245,12 @@ func (w *Worker) record(ctx context.Context, s Settings, d due, status int, send
 	}
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
 		if sendErr == nil {
-			if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = now(), last_status = $2, last_error = NULL WHERE id = $1`, d.id, status); err != nil {
+			tag, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = now(), last_status = $2, last_error = NULL
+				WHERE id = $1 AND next_attempt_at = $3 AND delivered_at IS NULL`, d.id, status, d.claimed)
+			if err != nil || tag.RowsAffected() == 0 {
 				return err
 			}
-			_, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET consecutive_failures = 0, last_status = $2, last_error = NULL,
+			_, err = tx.Exec(ctx, `UPDATE webhook_endpoints SET consecutive_failures = 0, last_status = $2, last_error = NULL,
 				last_attempt_at = now(), last_success_at = now() WHERE id = $1`, d.endpoint, status)
 			return err
 		}
@@ -251,11 +258,13 @@ func (w *Worker) record(ctx context.Context, s Settings, d due, status int, send
 		if backoff <= 0 || backoff > s.MaxBackoff {
 			backoff = s.MaxBackoff
 		}
-		if _, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,
-			next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1`, d.id, nullStatus(status), msg, backoff.Seconds()); err != nil {
+		tag, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, last_status = $2, last_error = $3,
+			next_attempt_at = now() + make_interval(secs => $4) WHERE id = $1 AND next_attempt_at = $5 AND delivered_at IS NULL`,
+			d.id, nullStatus(status), msg, backoff.Seconds(), d.claimed)
+		if err != nil || tag.RowsAffected() == 0 {
 			return err
 		}
-		_, err := tx.Exec(ctx, `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1,
+		_, err = tx.Exec(ctx, `UPDATE webhook_endpoints SET consecutive_failures = consecutive_failures + 1,
 			last_status = $2, last_error = $3, last_attempt_at = now(),
 			state = CASE WHEN consecutive_failures + 1 >= $4 THEN 'paused' ELSE state END,
 			paused_at = CASE WHEN consecutive_failures + 1 >= $4 AND state = 'active' THEN now() ELSE paused_at END

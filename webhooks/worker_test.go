@@ -5,6 +5,7 @@ import (
 	"io"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -13,6 +14,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/webhooks"
 )
@@ -140,5 +142,127 @@ func TestWorker_two_instances_post_each_delivery_once_in_order(t *testing.T) {
 		if got[i] != want[i] {
 			t.Fatalf("post %d was %s, want %s", i, got[i], want[i])
 		}
+	}
+}
+
+// Resuming an endpoint that is not paused leaves alone the delivery a
+// worker is posting: its claim stands, and no other worker posts it too.
+func TestWorker_resume_of_an_active_endpoint_keeps_a_delivery_claimed(t *testing.T) {
+	pool := pgtest.Pool(t)
+	started, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	posts := 0
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts++
+		first := posts == 1
+		mu.Unlock()
+		if first {
+			close(started)
+			<-release
+		}
+	}))
+	defer srv.Close()
+	defer func() {
+		select {
+		case <-release:
+		default:
+			close(release)
+		}
+	}()
+	id := endpointWith(t, pool, srv.URL+"/hook", 1)
+	var account uuid.UUID
+	if err := pool.QueryRow(context.Background(), `SELECT account_id FROM webhook_endpoints WHERE id = $1`, id).Scan(&account); err != nil {
+		t.Fatal(err)
+	}
+	s := webhooks.Settings{Client: srv.Client()}
+	first := make(chan error, 1)
+	go func() {
+		_, err := (&webhooks.Worker{Pool: pool}).Once(context.Background(), s)
+		first <- err
+	}()
+	<-started
+
+	var resume http.HandlerFunc
+	for _, r := range webhooks.Routes(pool, nil, nil) {
+		if strings.HasSuffix(r.Path, "/resume") {
+			resume = r.Handler
+		}
+	}
+	req := httptest.NewRequest(http.MethodPost, "/v1/accounts/"+account.String()+"/webhooks/"+id.String()+"/resume", nil)
+	req.SetPathValue("accountId", account.String())
+	req.SetPathValue("webhookId", id.String())
+	req = req.WithContext(kit.WithPrincipal(req.Context(), kit.Principal{Subject: "op", Operator: true}))
+	rec := httptest.NewRecorder()
+	resume(rec, req)
+	if rec.Code != http.StatusOK {
+		t.Fatalf("resume: %d %s", rec.Code, rec.Body)
+	}
+
+	n, err := (&webhooks.Worker{Pool: pool}).Once(context.Background(), s)
+	close(release)
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := <-first; err != nil {
+		t.Fatal(err)
+	}
+	mu.Lock()
+	defer mu.Unlock()
+	if n != 0 || posts != 1 {
+		t.Fatalf("after a resume, another worker tried %d deliveries; the endpoint got %d posts of its one delivery", n, posts)
+	}
+}
+
+// A worker whose claim lapsed (it stalled past claimFor) and whose
+// delivery another worker has since claimed and delivered records
+// nothing: its late failure neither marks the delivered delivery failed
+// nor counts against the endpoint.
+func TestWorker_a_lapsed_claim_records_nothing(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	started, release := make(chan struct{}), make(chan struct{})
+	var mu sync.Mutex
+	posts := 0
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		mu.Lock()
+		posts++
+		first := posts == 1
+		mu.Unlock()
+		if first { // the stalled worker's post, which fails at last
+			close(started)
+			<-release
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+	}))
+	defer srv.Close()
+	id := endpointWith(t, pool, srv.URL+"/hook", 1)
+	s := webhooks.Settings{Client: srv.Client(), PauseAfter: 1}
+	stalled := make(chan error, 1)
+	go func() {
+		_, err := (&webhooks.Worker{Pool: pool}).Once(ctx, s)
+		stalled <- err
+	}()
+	<-started
+	// The claim lapses.
+	if _, err := pool.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 second' WHERE endpoint_id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if n, err := (&webhooks.Worker{Pool: pool}).Once(ctx, s); err != nil || n != 1 {
+		t.Fatalf("the other worker tried %d: %v", n, err)
+	}
+	close(release)
+	if err := <-stalled; err != nil {
+		t.Fatal(err)
+	}
+	var state string
+	var failures int
+	var lastError *string
+	if err := pool.QueryRow(ctx, `SELECT e.state, e.consecutive_failures, d.last_error FROM webhook_endpoints e JOIN webhook_deliveries d ON d.endpoint_id = e.id WHERE e.id = $1`, id).
+		Scan(&state, &failures, &lastError); err != nil {
+		t.Fatal(err)
+	}
+	if n := delivered(t, pool, id); n != 1 || state != "active" || failures != 0 || lastError != nil {
+		t.Fatalf("%d delivered; endpoint %s with %d failures; the delivery's last error %v", n, state, failures, lastError)
 	}
 }

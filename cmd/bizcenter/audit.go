@@ -39,8 +39,12 @@ func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog
 	if err != nil {
 		return err
 	}
-	if *inPath != "" && *against != "" {
+	switch {
+	case *inPath != "" && *against != "":
 		return errors.New("audit verify: --in checks a file, --against the store: give one")
+	case fs.NArg() > 0:
+		// Else `audit verify log.jsonl` would check the store and say so.
+		return fmt.Errorf("audit verify: unexpected %q (a file is named with --in or --against)", fs.Arg(0))
 	}
 	var kept audit.Heads
 	if *against != "" {

@@ -92,17 +92,7 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 			return err
 		}
 		defer f.Close()
-		// A file is verified whole first, so that a tampered one writes
-		// nothing (from standard input, Import stops at the first break).
-		broken, err := audit.VerifyExport(f, io.Discard)
-		if err != nil {
-			return err
-		}
-		if len(broken) > 0 {
-			return fmt.Errorf("%s is not intact, nothing imported: %d streams broken, the first at %s (bizcenter audit verify --in %[1]s names each)",
-				*inPath, len(broken), broken[0])
-		}
-		if _, err := f.Seek(0, io.SeekStart); err != nil {
+		if err := verifyFirst(f, *inPath); err != nil {
 			return err
 		}
 		in = f
@@ -113,5 +103,26 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	if err == nil {
 		fmt.Fprintf(stderr, "imported %d events; rebuild the read models with `bizcenter projections rebuild NAME`\n", n)
 	}
+	return err
+}
+
+// verifyFirst verifies an export file whole before it is imported, so
+// that a tampered one writes nothing. A pipe (--in <(zcat …)) cannot be
+// read twice: like standard input, Import checks it as it reads and stops
+// at the first break.
+func verifyFirst(f *os.File, path string) error {
+	info, err := f.Stat()
+	if err != nil || !info.Mode().IsRegular() {
+		return err
+	}
+	broken, err := audit.VerifyExport(f, io.Discard)
+	if err != nil {
+		return err
+	}
+	if len(broken) > 0 {
+		return fmt.Errorf("%s is not intact, nothing imported: %d streams broken, the first at %s (bizcenter audit verify --in %[1]s names each)",
+			path, len(broken), broken[0])
+	}
+	_, err = f.Seek(0, io.SeekStart)
 	return err
 }
