@@ -160,10 +160,7 @@ func switchWaitsForTheLiveBuild(t *testing.T, p Versioned) {
 		}
 	}
 	live(positions[2])
-	schema, err := startBuild(ctx, pool, p, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := testBuild(ctx, t, pool, p, p.Schema())
 	if err := build(ctx, pool, store, p, schema, &positions[1], nil); err != nil {
 		t.Fatal(err)
 	}

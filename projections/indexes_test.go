@@ -30,10 +30,7 @@ func TestRebuild_switches_in_with_the_indexes_it_deferred(t *testing.T) {
 		!strings.Contains(tables, "CREATE TRIGGER rm_user_counts_insert") {
 		t.Fatalf("split wrongly:\n%s\n--\n%s", tables, indexes)
 	}
-	whole, err := startBuild(ctx, pool, Users{}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	whole := testBuild(ctx, t, pool, Users{}, Users{}.Schema())
 	a, err := Rebuild(ctx, pool, store, Users{}, nil)
 	if err != nil {
 		t.Fatal(err)
@@ -86,10 +83,7 @@ func TestIndexesApart_leaves_function_bodies_whole(t *testing.T) {
 func TestUsers_writes_need_none_of_the_indexes_a_rebuild_defers(t *testing.T) {
 	ctx, pool, _ := storeFixture(t)
 	tables, _ := indexesApart(Users{})
-	schema, err := startBuildWith(ctx, pool, Users{}, "test", tables)
-	if err != nil {
-		t.Fatal(err)
-	}
+	schema := testBuild(ctx, t, pool, Users{}, tables)
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -139,10 +133,7 @@ func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.
 	if n, err := PendingIndexes(ctx, pool); err != nil || n != 1 {
 		t.Fatalf("pending after Ensure: %d (%v), want 1", n, err)
 	}
-	whole, err := startBuild(ctx, pool, Users{}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	whole := testBuild(ctx, t, pool, Users{}, Users{}.Schema())
 	if got := indexDefs(ctx, t, pool, a.Schema); len(got) >= len(indexDefs(ctx, t, pool, whole)) {
 		t.Fatalf("a first build started with its readers' indexes: %v", got)
 	}
@@ -192,10 +183,7 @@ func TestEnsureOver_an_empty_log_defers_nothing(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	whole, err := startBuild(ctx, pool, Users{}, "test")
-	if err != nil {
-		t.Fatal(err)
-	}
+	whole := testBuild(ctx, t, pool, Users{}, Users{}.Schema())
 	if n, err := PendingIndexes(ctx, pool); err != nil || n != 0 || !slices.Equal(indexDefs(ctx, t, pool, a.Schema), indexDefs(ctx, t, pool, whole)) {
 		t.Fatalf("%d pending (%v); indexes %v", n, err, indexDefs(ctx, t, pool, a.Schema))
 	}

@@ -53,45 +53,62 @@ func RollBack(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 
 func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, purpose string, progress Progress) (Active, error) {
 	tables, indexes := indexesApart(p)
-	schema, err := startBuildWith(ctx, pool, p, purpose, tables)
+	schema, release, err := startBuildWith(ctx, pool, p, purpose, tables)
 	if err != nil {
 		return Active{}, err
 	}
+	defer release()
 	for {
-		if err := build(ctx, pool, store, p, schema, nil, progress); err != nil {
-			return Active{}, err
-		}
-		// Caught up (for now): the indexes readers need, before readers
-		// may come.
-		if err := createIndexes(ctx, pool, schema, indexes); err != nil {
+		old, switched, err := catchUpAndSwitch(ctx, pool, store, p, schema, indexes, progress)
+		if err != nil {
+			// Interrupted or stopped at an event that fails: nothing
+			// reads this build, and the next one starts from zero.
+			_ = dropBuild(context.WithoutCancel(ctx), pool, schema)
 			return Active{}, err
 		}
 		indexes = ""
-		old, switched, err := switchTo(ctx, pool, store, p, schema)
-		if err != nil {
-			return Active{}, err
-		}
 		if switched {
 			if old.Schema != "" {
 				if err := dropBuild(ctx, pool, old.Schema); err != nil {
 					return Active{}, err
 				}
 			}
-			_, err := pool.Exec(ctx, `DELETE FROM projection_builds WHERE schema_name = $1`, schema)
-			return Active{Schema: schema, Version: p.Version()}, err
+			return Active{Schema: schema, Version: p.Version()}, nil
 		}
 	}
 }
 
-// startBuild creates the schema and tables of a new build.
-func startBuild(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose string) (string, error) {
+// catchUpAndSwitch brings a build up to the end of the log, creates the
+// readers' indexes it deferred (before readers may come), and switches to
+// it if it has caught up with the live build (see switchTo).
+func catchUpAndSwitch(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema, indexes string, progress Progress) (Active, bool, error) {
+	if err := build(ctx, pool, store, p, schema, nil, progress); err != nil {
+		return Active{}, false, err
+	}
+	if err := createIndexes(ctx, pool, schema, indexes); err != nil {
+		return Active{}, false, err
+	}
+	return switchTo(ctx, pool, store, p, schema)
+}
+
+// startBuild creates the schema and tables of a new build, held by this
+// process until release (see holdBuild).
+func startBuild(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose string) (schema string, release func(), err error) {
 	return startBuildWith(ctx, pool, p, purpose, p.Schema())
 }
 
 // startBuildWith is startBuild running ddl (p's Schema, or part of it).
-func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose, ddl string) (string, error) {
+// It first drops the builds of p that nobody holds.
+func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose, ddl string) (string, func(), error) {
+	if err := dropAbandoned(ctx, pool, p.Name()); err != nil {
+		return "", nil, fmt.Errorf("drop abandoned builds of %s: %w", p.Name(), err)
+	}
 	schema := schemaName(p)
-	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+	release, err := holdBuild(ctx, pool, schema)
+	if err != nil {
+		return "", nil, err
+	}
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := createTables(ctx, tx, schema, ddl); err != nil {
 			return err
 		}
@@ -99,7 +116,69 @@ func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpos
 			schema, p.Name(), p.Version(), purpose)
 		return err
 	})
-	return schema, err
+	if err != nil {
+		release()
+		return "", nil, err
+	}
+	return schema, release, nil
+}
+
+// buildKey is the advisory lock key of the build $1, which the process
+// making it holds on a session of its own. A build in projection_builds
+// whose lock is free was left by a process that died half way (kill -9,
+// a lost host): the next build of its projector drops it.
+const buildKey = `hashtextextended('build:' || $1, 0)`
+
+// holdBuild takes a build's lock on a connection outside the pool (the
+// build itself uses the pool's) and returns its release.
+func holdBuild(ctx context.Context, pool *pgxpool.Pool, schema string) (func(), error) {
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
+	if err != nil {
+		return nil, fmt.Errorf("hold %s: %w", schema, err)
+	}
+	if _, err := conn.Exec(ctx, `SELECT pg_advisory_lock(`+buildKey+`)`, schema); err != nil {
+		_ = conn.Close(context.WithoutCancel(ctx))
+		return nil, fmt.Errorf("hold %s: %w", schema, err)
+	}
+	// Ending the session frees the lock.
+	return func() { _ = conn.Close(context.WithoutCancel(ctx)) }, nil
+}
+
+// dropAbandoned drops the builds of projector name that no process holds.
+func dropAbandoned(ctx context.Context, pool *pgxpool.Pool, name string) error {
+	rows, err := pool.Query(ctx, `
+		SELECT schema_name FROM projection_builds b
+		 WHERE name = $1 AND NOT EXISTS (SELECT FROM projection_versions v WHERE v.active_schema = b.schema_name)`, name)
+	if err != nil {
+		return err
+	}
+	schemas, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil || len(schemas) == 0 {
+		return err
+	}
+	// A session of its own, closed at the end, so that no lock taken here
+	// outlives it whatever fails.
+	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
+	if err != nil {
+		return err
+	}
+	defer conn.Close(context.WithoutCancel(ctx)) //nolint:errcheck // closing frees the locks
+	for _, s := range schemas {
+		var free bool
+		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+buildKey+`)`, s).Scan(&free); err != nil {
+			return err
+		}
+		if !free {
+			continue // a build in progress
+		}
+		if err := dropBuild(ctx, pool, s); err != nil {
+			return err
+		}
+		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(`+buildKey+`)`, s); err != nil {
+			return err
+		}
+	}
+	return nil
 }
 
 // build applies the log to a build, a page a transaction, until a page
@@ -227,6 +306,19 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 					return nil
 				}
 			}
+		}
+		// The build applied the events the live one parked or held back
+		// (a build never parks, and leaves out only skipped ones): left
+		// open, they would block their streams in the new build, and a
+		// retry would apply them a second time.
+		if _, err := tx.Exec(ctx, `
+			UPDATE projection_dead_letters SET status = 'retried', resolved_by = $2, resolved_reason = $3, resolved_at = now()
+			 WHERE projector = $1 AND status IN ('parked', 'waiting')`,
+			p.Name(), "rebuild", "applied by the rebuild into "+schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `DELETE FROM projection_builds WHERE schema_name = $1`, schema); err != nil {
+			return err
 		}
 		switched = true
 		return publish(ctx, tx, p, Active{Schema: schema, Version: p.Version()})

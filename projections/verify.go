@@ -18,10 +18,11 @@ const maxShown = 10
 // compares it row by row with the live one at the same position, printing
 // the differences to out. It returns how many rows differ.
 func Verify(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, out io.Writer, progress Progress) (int, error) {
-	scratch, err := startBuild(ctx, pool, p, "verify")
+	scratch, release, err := startBuild(ctx, pool, p, "verify")
 	if err != nil {
 		return 0, err
 	}
+	defer release()
 	defer dropBuild(context.WithoutCancel(ctx), pool, scratch) //nolint:errcheck // best effort
 	if err := build(ctx, pool, store, p, scratch, nil, progress); err != nil {
 		return 0, err

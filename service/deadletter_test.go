@@ -135,3 +135,45 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 		t.Fatalf("verify after a skip: %d diffs, %v\n%s", diffs, err, buf.String())
 	}
 }
+
+func TestDeadLetters_a_rebuild_that_applies_them_resolves_them(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	op := h.token("op-7", "ops@bizcenter.example", true)
+	users := "/v1/accounts/" + accountID + "/users"
+	h.poison("Poison")
+	bad := h.must(http.StatusCreated, "POST", users, admin, poisoned)
+	resend := users + "/" + bad["userId"].(string) + "/invitation/resend"
+	h.must(http.StatusOK, "POST", resend, admin, nil)
+	waitFor(t, "the poison event to be parked and the resend to wait", 10*time.Second, func() bool {
+		d := deadLetters(h, op)
+		return len(d) == 2 && d["user.invited#1"] == "parked" && d["user.invitation_resent#2"] == "waiting"
+	})
+
+	// The cause is in the live build's table only: the rebuild applies
+	// both events, and must not leave them open for a retry to apply again.
+	if _, err := projections.Rebuild(context.Background(), h.svc.Pool(), h.svc.Store(), projections.Users{}, nil); err != nil {
+		t.Fatal(err)
+	}
+	for id, status := range deadLetters(h, op) {
+		if status == "parked" || status == "waiting" {
+			t.Fatalf("after the rebuild %s is still %s", id, status)
+		}
+	}
+	if code, _ := h.call("POST", "/v1/admin/dead-letters/users/1/retry", op, nil); code == http.StatusOK {
+		t.Fatal("a retry after the rebuild applied the events again")
+	}
+	last := h.must(http.StatusOK, "POST", resend, admin, nil)
+	h.must(http.StatusOK, "GET", users+"?after="+last["position"].(string), admin, nil)
+	var count int
+	if err := h.svc.Pool().QueryRow(context.Background(), `SELECT invitation_count FROM rm_users WHERE user_id = $1`, bad["userId"]).Scan(&count); err != nil {
+		t.Fatal(err)
+	}
+	if count != 3 {
+		t.Fatalf("invitation_count %d after an invitation and two resends, want 3 (the stream flows again)", count)
+	}
+	var buf bytes.Buffer
+	if diffs, err := projections.Verify(context.Background(), h.svc.Pool(), h.svc.Store(), projections.Users{}, &buf, nil); err != nil || diffs != 0 {
+		t.Fatalf("verify after the rebuild: %d diffs, %v\n%s", diffs, err, buf.String())
+	}
+}
