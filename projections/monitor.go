@@ -42,6 +42,10 @@ type Status struct {
 	State      string  `json:"state"`
 	Leader     string  `json:"leader,omitempty"`
 	LastError  string  `json:"lastError,omitempty"`
+	// DeadLetters is how many of its events are parked or wait behind
+	// one: read from the database, so every instance reports them, where
+	// only the leader sees the handler fail (failing, lastError).
+	DeadLetters int64 `json:"deadLetters"`
 	// IndexesPending: the active build is a first build still waiting
 	// for its readers' indexes (see EnsureOver); searches are slower
 	// until the engine has made them.
@@ -73,7 +77,7 @@ func NewMonitor(pool *pgxpool.Pool, store eventstore.Store, stallAfter time.Dura
 		Pool: pool, Store: store, Topics: topics, StallAfter: stallAfter,
 		last: map[string]Status{}, moved: map[string]time.Time{}, errs: map[string]error{}, errAt: map[string]time.Time{},
 		gauges: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "bizcenter_projection", Help: "Per projector: lag_events, lag_seconds, and state (1 for the current one).",
+			Name: "bizcenter_projection", Help: "Per projector: lag_events, lag_seconds, dead_letters (parked or waiting), and state (1 for the current one).",
 		}, []string{"projector", "measure"}),
 	}
 }
@@ -119,6 +123,7 @@ func (m *Monitor) Sample(ctx context.Context) error {
 		m.mu.Unlock()
 		m.gauges.WithLabelValues(topic, "lag_events").Set(float64(st.LagEvents))
 		m.gauges.WithLabelValues(topic, "lag_seconds").Set(st.LagSeconds)
+		m.gauges.WithLabelValues(topic, "dead_letters").Set(float64(st.DeadLetters))
 		for _, s := range []string{StateCatchingUp, StateLive, StateStalled, StateFailing} {
 			v := 0.0
 			if s == st.State {
@@ -146,6 +151,10 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 		return st, err
 	}
 	st.Checkpoint = at.String()
+	if err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM projection_dead_letters WHERE projector = $1 AND status IN ('parked', 'waiting')`,
+		topic).Scan(&st.DeadLetters); err != nil {
+		return st, err
+	}
 	// The row outlives its leader: name the holder only while a session
 	// holds the topic's lock (a bigint key shows in pg_locks as classid,
 	// its high 32 bits, and objid, its low ones).

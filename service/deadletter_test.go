@@ -5,6 +5,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -73,6 +74,15 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 		return statuses["user.invited"] == "parked" && statuses["user.invitation_accepted"] == "waiting"
 	})
 
+	// Every instance tells them, on the admin route and in /metrics (only
+	// the leader sees the handler fail).
+	if n := h.projectorState("users").DeadLetters; n != 2 {
+		t.Fatalf("users reports %d dead letters, want the parked event and the one waiting", n)
+	}
+	if _, metrics := h.call("GET", "/metrics", "", nil); !strings.Contains(metrics["raw"].(string), `bizcenter_projection{measure="dead_letters",projector="users"} 2`) {
+		t.Fatal("metrics do not count the dead letters")
+	}
+
 	// A retry that still fails leaves it parked.
 	retry := fmt.Sprintf("/v1/admin/dead-letters/users/%d/retry", int(parkedID))
 	if code, _ := h.call("POST", retry, op, nil); code != http.StatusConflict {
@@ -86,6 +96,9 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 	detail := h.must(http.StatusOK, "GET", users+"/"+bad["userId"].(string), admin, nil)
 	if detail["status"] != "active" {
 		t.Fatalf("after the retry: %v", detail)
+	}
+	if n := h.projectorState("users").DeadLetters; n != 0 {
+		t.Fatalf("after the retry users reports %d dead letters", n)
 	}
 
 	// Skipping records who and why, and builds leave the event out too.
