@@ -30,6 +30,7 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 		return 0, errors.New("a skip records who and why: both are required")
 	}
 	applied := 0
+	var failed error // a retry's: recorded, and then answered
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var a Active
 		// Hold the live handler still so nothing of the stream overtakes.
@@ -51,6 +52,10 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 				return err
 			}
 		} else if err := applyDead(ctx, tx, p, parked[0], res.By); err != nil {
+			// Kept with the error it fails with now (applyOne's savepoint
+			// undid its writes): that is what to fix before the next try.
+			failed = err
+			_, err = tx.Exec(ctx, `UPDATE projection_dead_letters SET error = $2, attempts = attempts + 1 WHERE id = $1`, res.ID, err.Error())
 			return err
 		} else {
 			applied++
@@ -68,6 +73,9 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 		}
 		return nil
 	})
+	if err == nil {
+		err = failed
+	}
 	return applied, err
 }
 

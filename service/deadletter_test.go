@@ -83,10 +83,24 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 		t.Fatal("metrics do not count the dead letters")
 	}
 
-	// A retry that still fails leaves it parked.
+	// A retry that still fails leaves it parked, with one attempt more
+	// and the error it failed with now.
+	attemptsOf := func() float64 {
+		for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
+			if d := it.(map[string]any); d["id"] == parkedID {
+				return d["attempts"].(float64)
+			}
+		}
+		t.Fatalf("dead letter %v is not listed", parkedID)
+		return 0
+	}
+	before := attemptsOf()
 	retry := fmt.Sprintf("/v1/admin/dead-letters/users/%d/retry", int(parkedID))
 	if code, _ := h.call("POST", retry, op, nil); code != http.StatusConflict {
 		t.Fatalf("a retry that fails again: %d, want 409", code)
+	}
+	if after := attemptsOf(); after != before+1 {
+		t.Fatalf("attempts %v after a failed retry, %v before", after, before)
 	}
 	h.poison("")
 	out := h.must(http.StatusOK, "POST", retry, op, nil)
