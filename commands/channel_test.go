@@ -28,19 +28,11 @@ type channelMove struct {
 
 func newChannelMove(t *testing.T, f *fixture) *channelMove {
 	t.Helper()
-	ctx := context.Background()
-	op := commands.Actor{Subject: "op", Operator: true}
-	register := func(name, email string) uuid.UUID {
-		reg, err := commands.RegisterPartnerHandler(f.deps).Handle(ctx, commands.RegisterPartner{By: op, Name: name,
-			Admin: partner.Person{Email: email, FirstName: "G", LastName: "A"}})
-		if err != nil {
-			t.Fatal(err)
-		}
-		return reg.PartnerID
-	}
-	m := &channelMove{f: f, from: register("Alpha", "ga@alpha.example"), to: register("Beta", "gb@beta.example"),
-		alpha: commands.Actor{Subject: "ga", Email: "ga@alpha.example"}, changed: make(chan error, 1)}
-	if _, err := commands.AssociatePartnerHandler(f.deps).Handle(ctx, commands.AssociatePartner{By: op, AccountID: f.account, PartnerID: m.from}); err != nil {
+	m := &channelMove{f: f, changed: make(chan error, 1)}
+	m.from, m.alpha = f.partner(t, "Alpha")
+	m.to, _ = f.partner(t, "Beta")
+	if _, err := commands.AssociatePartnerHandler(f.deps).Handle(context.Background(), commands.AssociatePartner{
+		By: commands.Actor{Subject: "op", Operator: true}, AccountID: f.account, PartnerID: m.from}); err != nil {
 		t.Fatal(err)
 	}
 	return m

@@ -3,6 +3,7 @@ package commands_test
 import (
 	"context"
 	"errors"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -54,6 +55,41 @@ func (h *hooked) ReadStream(ctx context.Context, stream string, opts eventstore.
 	return h.Store.ReadStream(ctx, stream, opts)
 }
 
+// partner registers a partner named name whose global admin is
+// ga@<name>.example, and returns it and that admin.
+func (f *fixture) partner(t *testing.T, name string) (uuid.UUID, commands.Actor) {
+	t.Helper()
+	email := "ga@" + strings.ToLower(name) + ".example"
+	reg, err := commands.RegisterPartnerHandler(f.deps).Handle(context.Background(), commands.RegisterPartner{
+		By: commands.Actor{Subject: "op", Operator: true}, Name: name, Admin: partner.Person{Email: email, FirstName: "G", LastName: "A"}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return reg.PartnerID, commands.Actor{Subject: "ga-" + name, Email: email}
+}
+
+// partnerUser adds a sales agent to a partner.
+func (f *fixture) partnerUser(t *testing.T, admin commands.Actor, partnerID uuid.UUID, email string) commands.PartnerUserAdded {
+	t.Helper()
+	added, err := commands.AddPartnerUserHandler(f.deps).Handle(context.Background(), commands.AddPartnerUser{By: admin, PartnerID: partnerID,
+		Person: partner.Person{Email: email, FirstName: "B", LastName: "O", Roles: []string{"sales_agent"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return added
+}
+
+// benefitPackage buys a partner a package of one benefit.
+func (f *fixture) benefitPackage(t *testing.T, admin commands.Actor, partnerID uuid.UUID, spec benefit.Spec) commands.BenefitPackagePurchased {
+	t.Helper()
+	bought, err := commands.PurchaseBenefitPackageHandler(f.deps).Handle(context.Background(), commands.PurchaseBenefitPackage{By: admin, PartnerID: partnerID,
+		Order: benefit.Order{Name: "Pack", Price: subscription.Price{Amount: "10", Currency: "USD"}, Benefits: []benefit.Spec{spec}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return bought
+}
+
 // A partner user's removal sent while a benefit is being assigned to them
 // either comes first, and the assignment is refused, or waits for it: the
 // assignment is never recorded after the removal.
@@ -61,24 +97,9 @@ func TestAssignBenefitUser_never_lands_after_the_users_removal(t *testing.T) {
 	f := newFixture(t)
 	f.deps.PartnerSerial = &memSerial{}
 	ctx := context.Background()
-	op := commands.Actor{Subject: "op", Operator: true}
-	reg, err := commands.RegisterPartnerHandler(f.deps).Handle(ctx, commands.RegisterPartner{By: op, Name: "Alpha",
-		Admin: partner.Person{Email: "ga@alpha.example", FirstName: "G", LastName: "A"}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	admin := commands.Actor{Subject: "ga", Email: "ga@alpha.example"}
-	added, err := commands.AddPartnerUserHandler(f.deps).Handle(ctx, commands.AddPartnerUser{By: admin, PartnerID: reg.PartnerID,
-		Person: partner.Person{Email: "bo@alpha.example", FirstName: "B", LastName: "O", Roles: []string{"sales_agent"}}})
-	if err != nil {
-		t.Fatal(err)
-	}
-	bought, err := commands.PurchaseBenefitPackageHandler(f.deps).Handle(ctx, commands.PurchaseBenefitPackage{By: admin, PartnerID: reg.PartnerID,
-		Order: benefit.Order{Name: "Pack", Price: subscription.Price{Amount: "10", Currency: "USD"},
-			Benefits: []benefit.Spec{{Kind: "visual_studio", Name: "Visual Studio Enterprise", Quantity: 2}}}})
-	if err != nil {
-		t.Fatal(err)
-	}
+	partnerID, admin := f.partner(t, "Alpha")
+	added := f.partnerUser(t, admin, partnerID, "bo@alpha.example")
+	bought := f.benefitPackage(t, admin, partnerID, benefit.Spec{Kind: "visual_studio", Name: "Visual Studio Enterprise", Quantity: 2})
 	pkg := bought.Purchased.PackageID
 
 	// The assignment has read the partner (bo is a user) and is about to
@@ -87,7 +108,7 @@ func TestAssignBenefitUser_never_lands_after_the_users_removal(t *testing.T) {
 	assigning := f.deps
 	assigning.Store = &hooked{Store: f.deps.Store, stream: benefit.Stream(pkg), before: func() {
 		go func() {
-			_, err := commands.ChangePartnerUserHandler(f.deps).Handle(ctx, commands.ChangePartnerUser{By: admin, PartnerID: reg.PartnerID,
+			_, err := commands.ChangePartnerUserHandler(f.deps).Handle(ctx, commands.ChangePartnerUser{By: admin, PartnerID: partnerID,
 				UserID: added.UserID, Remove: true})
 			removed <- err
 		}()
@@ -98,7 +119,7 @@ func TestAssignBenefitUser_never_lands_after_the_users_removal(t *testing.T) {
 		}
 	}}
 	_, assignErr := commands.AssignBenefitUserHandler(assigning).Handle(ctx, commands.AssignBenefitUser{
-		PackageTarget: commands.PackageTarget{By: admin, PartnerID: reg.PartnerID, PackageID: pkg, BenefitID: bought.Purchased.Benefits[0].BenefitID},
+		PackageTarget: commands.PackageTarget{By: admin, PartnerID: partnerID, PackageID: pkg, BenefitID: bought.Purchased.Benefits[0].BenefitID},
 		UserID:        added.UserID})
 	if err := <-removed; err != nil {
 		t.Fatalf("removal: %v", err)
@@ -109,7 +130,7 @@ func TestAssignBenefitUser_never_lands_after_the_users_removal(t *testing.T) {
 	}
 	if assignErr == nil {
 		// Then it came first: the removal's event is the later one.
-		removal, assignment := lastPosition(t, f, partner.Stream(reg.PartnerID)), lastPosition(t, f, benefit.Stream(pkg))
+		removal, assignment := lastPosition(t, f, partner.Stream(partnerID)), lastPosition(t, f, benefit.Stream(pkg))
 		if removal.Less(assignment) {
 			t.Fatalf("the assignment (%v) was recorded after the removal (%v)", assignment, removal)
 		}

@@ -145,31 +145,56 @@ func TestWorker_two_instances_post_each_delivery_once_in_order(t *testing.T) {
 	}
 }
 
+// heldReceiver is an HTTPS receiver that holds its first post until
+// released, then answers it with firstStatus; it answers the others at
+// once with 200. It counts the posts.
+type heldReceiver struct {
+	*httptest.Server
+	started, release chan struct{}
+	mu               sync.Mutex
+	posts            int
+}
+
+func newHeldReceiver(t *testing.T, firstStatus int) *heldReceiver {
+	h := &heldReceiver{started: make(chan struct{}), release: make(chan struct{})}
+	h.Server = httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		h.mu.Lock()
+		h.posts++
+		first := h.posts == 1
+		h.mu.Unlock()
+		if first {
+			close(h.started)
+			<-h.release
+			w.WriteHeader(firstStatus)
+		}
+	}))
+	t.Cleanup(func() {
+		h.free()
+		h.Close()
+	})
+	return h
+}
+
+// free lets the first post be answered (once).
+func (h *heldReceiver) free() {
+	select {
+	case <-h.release:
+	default:
+		close(h.release)
+	}
+}
+
+func (h *heldReceiver) count() int {
+	h.mu.Lock()
+	defer h.mu.Unlock()
+	return h.posts
+}
+
 // Resuming an endpoint that is not paused leaves alone the delivery a
 // worker is posting: its claim stands, and no other worker posts it too.
 func TestWorker_resume_of_an_active_endpoint_keeps_a_delivery_claimed(t *testing.T) {
 	pool := pgtest.Pool(t)
-	started, release := make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	posts := 0
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		posts++
-		first := posts == 1
-		mu.Unlock()
-		if first {
-			close(started)
-			<-release
-		}
-	}))
-	defer srv.Close()
-	defer func() {
-		select {
-		case <-release:
-		default:
-			close(release)
-		}
-	}()
+	srv := newHeldReceiver(t, http.StatusOK)
 	id := endpointWith(t, pool, srv.URL+"/hook", 1)
 	var account uuid.UUID
 	if err := pool.QueryRow(context.Background(), `SELECT account_id FROM webhook_endpoints WHERE id = $1`, id).Scan(&account); err != nil {
@@ -181,7 +206,7 @@ func TestWorker_resume_of_an_active_endpoint_keeps_a_delivery_claimed(t *testing
 		_, err := (&webhooks.Worker{Pool: pool}).Once(context.Background(), s)
 		first <- err
 	}()
-	<-started
+	<-srv.started
 
 	var resume http.HandlerFunc
 	for _, r := range webhooks.Routes(pool, nil, nil) {
@@ -200,17 +225,15 @@ func TestWorker_resume_of_an_active_endpoint_keeps_a_delivery_claimed(t *testing
 	}
 
 	n, err := (&webhooks.Worker{Pool: pool}).Once(context.Background(), s)
-	close(release)
+	srv.free()
 	if err != nil {
 		t.Fatal(err)
 	}
 	if err := <-first; err != nil {
 		t.Fatal(err)
 	}
-	mu.Lock()
-	defer mu.Unlock()
-	if n != 0 || posts != 1 {
-		t.Fatalf("after a resume, another worker tried %d deliveries; the endpoint got %d posts of its one delivery", n, posts)
+	if n != 0 || srv.count() != 1 {
+		t.Fatalf("after a resume, another worker tried %d deliveries; the endpoint got %d posts of its one delivery", n, srv.count())
 	}
 }
 
@@ -221,21 +244,7 @@ func TestWorker_resume_of_an_active_endpoint_keeps_a_delivery_claimed(t *testing
 func TestWorker_a_lapsed_claim_records_nothing(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
-	started, release := make(chan struct{}), make(chan struct{})
-	var mu sync.Mutex
-	posts := 0
-	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
-		mu.Lock()
-		posts++
-		first := posts == 1
-		mu.Unlock()
-		if first { // the stalled worker's post, which fails at last
-			close(started)
-			<-release
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-	}))
-	defer srv.Close()
+	srv := newHeldReceiver(t, http.StatusServiceUnavailable) // the stalled worker's post fails at last
 	id := endpointWith(t, pool, srv.URL+"/hook", 1)
 	s := webhooks.Settings{Client: srv.Client(), PauseAfter: 1}
 	stalled := make(chan error, 1)
@@ -243,7 +252,7 @@ func TestWorker_a_lapsed_claim_records_nothing(t *testing.T) {
 		_, err := (&webhooks.Worker{Pool: pool}).Once(ctx, s)
 		stalled <- err
 	}()
-	<-started
+	<-srv.started
 	// The claim lapses.
 	if _, err := pool.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = now() - interval '1 second' WHERE endpoint_id = $1`, id); err != nil {
 		t.Fatal(err)
@@ -251,7 +260,7 @@ func TestWorker_a_lapsed_claim_records_nothing(t *testing.T) {
 	if n, err := (&webhooks.Worker{Pool: pool}).Once(ctx, s); err != nil || n != 1 {
 		t.Fatalf("the other worker tried %d: %v", n, err)
 	}
-	close(release)
+	srv.free()
 	if err := <-stalled; err != nil {
 		t.Fatal(err)
 	}
