@@ -41,6 +41,9 @@ func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) []
 			"heartbeat": "seconds between heartbeats when nothing is sent, 1 to 60 (default 15)",
 			"follow":    "false: send what the log holds now and end; default true: stay open for new events",
 		},
+		Headers: map[string]string{
+			"Last-Event-ID": "the id: of the last event received: resume after it (EventSource sends it when it reconnects); takes precedence over ?after",
+		},
 		Statuses: []int{http.StatusBadRequest, http.StatusUnauthorized},
 		Handler:  f.serve,
 	}}

@@ -44,7 +44,9 @@ func (s *Server) OpenAPI() map[string]any {
 			"title":   "bizcenter",
 			"version": "1",
 			"description": "Business center for volume licensing. Errors are application/problem+json (RFC 9457). " +
-				"Commands answer with an opaque position; read routes accept ?after=<position> to read their own writes.",
+				"Commands answer with an opaque position; read routes accept ?after=<position> to read their own writes. " +
+				"Every route takes a W3C traceparent header (else X-Request-ID): its trace id becomes the events' correlation id, " +
+				"echoed in X-Request-ID.",
 		},
 		"paths": paths,
 		"components": map[string]any{
@@ -62,6 +64,9 @@ func operation(r kit.Route) map[string]any {
 	}
 	for _, name := range sortedKeys(r.Query) {
 		params = append(params, map[string]any{"name": name, "in": "query", "description": r.Query[name], "schema": map[string]any{"type": "string"}})
+	}
+	for _, name := range sortedKeys(r.Headers) {
+		params = append(params, map[string]any{"name": name, "in": "header", "description": r.Headers[name], "schema": map[string]any{"type": "string"}})
 	}
 	if params != nil {
 		op["parameters"] = params

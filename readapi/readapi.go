@@ -89,5 +89,8 @@ func get(r kit.Route) kit.Route {
 	}
 	maps.Copy(query, r.Query)
 	r.Query = query
+	headers := map[string]string{afterHeader: "as ?after; with both, the later position counts"}
+	maps.Copy(headers, r.Headers)
+	r.Headers = headers
 	return r
 }

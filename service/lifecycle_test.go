@@ -216,6 +216,17 @@ func TestOpenAPI_describes_every_mounted_route(t *testing.T) {
 			t.Errorf("the invitation's body schema has no %s: %v", field, schema)
 		}
 	}
+	// The headers a route reads are parameters too.
+	for path, header := range map[string]string{"/v1/accounts/{accountId}/users": "X-After-Position", "/v1/feed": "Last-Event-ID"} {
+		found := false
+		params, _ := paths[path].(map[string]any)["get"].(map[string]any)["parameters"].([]any)
+		for _, p := range params {
+			found = found || p.(map[string]any)["name"] == header && p.(map[string]any)["in"] == "header"
+		}
+		if !found {
+			t.Errorf("GET %s does not name its header %s: %v", path, header, params)
+		}
+	}
 }
 
 func TestHealth_and_readiness(t *testing.T) {

@@ -29,6 +29,9 @@ type Route struct {
 	OptionalBody bool
 	// Query lists query parameters: name -> description.
 	Query map[string]string
+	// Headers lists the request headers the route reads beyond
+	// Authorization: name -> description.
+	Headers map[string]string
 	// Statuses lists the answers other than the success one.
 	Statuses []int
 	Success  int
