@@ -154,6 +154,6 @@ var exampleInvoice = InvoiceDetail{Invoice: Invoice{InvoiceID: "5b0e7c3f-2f1a-4d
 	AccountID: exampleAccount.AccountID, Currency: "USD", PeriodStart: "2026-05-01", PeriodEnd: "2026-05-31", Status: "open",
 	Total: "1268.32", LineCount: 2}, Lines: []InvoiceLine{{
 	LineID: "0190f5a2-7c1e-7d3a-9b1e-2f4c5d6e7fc1", Kind: "purchase", SubscriptionID: exampleSubscription.SubscriptionID,
-	SubscriptionName: "Office for the sales team", ProductName: "Office E3", Quantity: 100, Amount: "1234.50",
+	SubscriptionName: "Office for the sales team", ProductName: "Office 365 E3", Quantity: 100, Amount: "1234.50",
 	ServiceFrom: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC), ServiceTo: time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC),
 	OccurredAt: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)}}}

@@ -161,7 +161,7 @@ func parseSubscription(in *input, p kit.Principal) subRequest {
 var (
 	exampleSubscription = Subscription{
 		SubscriptionID: "0190f5a2-7c1e-7d3a-9b1e-2f4c5d6e7f90", AccountID: exampleAccount.AccountID,
-		ProductID: "office-e3", ProductName: "Office E3", Name: "Office for the sales team", Origin: "partner",
+		ProductID: "office-e3", ProductName: "Office 365 E3", Name: "Office for the sales team", Origin: "partner",
 		OrderingPartner: &examplePartnerRef, ChannelPartner: &examplePartnerRef,
 		Buyer:       Buyer{UserID: new("0190f5a2-7c1e-7d3a-9b1e-2f4c5d6e7f91"), Name: "Sam Seller", Kind: "partner"},
 		PurchasedAt: time.Date(2026, 1, 5, 9, 30, 0, 0, time.UTC), ExpiresAt: time.Date(2027, 1, 5, 9, 30, 0, 0, time.UTC),

@@ -15,7 +15,7 @@ import (
 // The demo's partners: each serves the demo account and ordered one
 // subscription for it.
 var demoPartners = []struct{ name, admin, product, productName string }{
-	{"Fabrikam Resellers", "pat@fabrikam.example", "office-e3", "Office E3"},
+	{"Fabrikam Resellers", "pat@fabrikam.example", "office-e3", "Office 365 E3"},
 	{"Litware Cloud", "lee@litware.example", "visio-plan-2", "Visio Plan 2"},
 }
 

@@ -115,7 +115,7 @@ type Order struct {
 func (s *Seed) Buy(accountID uuid.UUID, o Order) uuid.UUID {
 	id := uuid.New()
 	if o.Product == "" {
-		o.Product, o.ProductName = "office-e3", "Office E3"
+		o.Product, o.ProductName = "office-e3", "Office 365 E3"
 	}
 	if o.PurchasedAt.IsZero() {
 		o.PurchasedAt = s.Now()
