@@ -32,51 +32,52 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 // there is any. With --against, the store must also still hold what an
 // earlier export holds (audit.VerifyAgainst).
 func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
-	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
-	inPath := fs.String("in", "", "an export to verify instead of the store")
-	against := fs.String("against", "", "an earlier export (a copy kept elsewhere) the store must still hold")
-	c, err := loadConfig(fs, args)
+	broken, err := checkAudit(ctx, args, stdout, log)
 	if err != nil {
-		return err
-	}
-	switch {
-	case *inPath != "" && *against != "":
-		return errors.New("audit verify: --in checks a file, --against the store: give one")
-	case fs.NArg() > 0:
-		// Else `audit verify log.jsonl` would check the store and say so.
-		return fmt.Errorf("audit verify: unexpected %q (a file is named with --in or --against)", fs.Arg(0))
-	}
-	var kept audit.Heads
-	if *against != "" {
-		if kept, err = headsOf(*against); err != nil {
-			return err
-		}
-	}
-	var broken []audit.Break
-	if *inPath != "" {
-		f, err := os.Open(*inPath)
-		if err != nil {
-			return err
-		}
-		defer f.Close()
-		broken, err = audit.VerifyExport(f, stdout)
-		if err != nil {
-			return err
-		}
-	} else {
-		tools, err := c.openTools(ctx, log)
-		if err != nil {
-			return err
-		}
-		defer tools.Close()
-		if broken, err = audit.VerifyAgainst(ctx, tools.Store, kept, stdout); err != nil {
-			return err
-		}
+		return couldNotCheck{err}
 	}
 	if len(broken) > 0 {
 		return fmt.Errorf("verification failed for %d streams", len(broken))
 	}
 	return nil
+}
+
+// checkAudit runs the checks auditVerify asks for, and returns the breaks.
+func checkAudit(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) ([]audit.Break, error) {
+	fs := flag.NewFlagSet("audit verify", flag.ContinueOnError)
+	inPath := fs.String("in", "", "an export to verify instead of the store")
+	against := fs.String("against", "", "an earlier export (a copy kept elsewhere) the store must still hold")
+	c, err := loadConfig(fs, args)
+	if err != nil {
+		return nil, err
+	}
+	switch {
+	case *inPath != "" && *against != "":
+		return nil, errors.New("audit verify: --in checks a file, --against the store: give one")
+	case fs.NArg() > 0:
+		// Else `audit verify log.jsonl` would check the store and say so.
+		return nil, fmt.Errorf("audit verify: unexpected %q (a file is named with --in or --against)", fs.Arg(0))
+	}
+	var kept audit.Heads
+	if *against != "" {
+		if kept, err = headsOf(*against); err != nil {
+			return nil, err
+		}
+	}
+	if *inPath != "" {
+		f, err := os.Open(*inPath)
+		if err != nil {
+			return nil, err
+		}
+		defer f.Close()
+		return audit.VerifyExport(f, stdout)
+	}
+	tools, err := c.openTools(ctx, log)
+	if err != nil {
+		return nil, err
+	}
+	defer tools.Close()
+	return audit.VerifyAgainst(ctx, tools.Store, kept, stdout)
 }
 
 // headsOf reads the heads of the export at path.

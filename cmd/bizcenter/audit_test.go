@@ -10,6 +10,8 @@ import (
 	"syscall"
 	"testing"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/audit"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/internal/seed"
@@ -48,5 +50,30 @@ func TestAuditImport_reads_an_export_from_a_pipe(t *testing.T) {
 	var stderr bytes.Buffer
 	if err := auditImport(ctx, []string{"--in", fifo, "--database-url", pgtest.URL(t)}, nil, &stderr, log); err != nil {
 		t.Fatalf("import from a pipe: %v\n%s", err, stderr.String())
+	}
+}
+
+// A verify that ran and found a break exits 1; one that could not check
+// (no such file, a line that is not JSON) exits 2, so that a script tells
+// tampering from trouble.
+func TestAuditVerify_exits_1_on_a_break_and_2_when_it_cannot_check(t *testing.T) {
+	dir := t.TempDir()
+	write := func(name, text string) string {
+		path := filepath.Join(dir, name)
+		if err := os.WriteFile(path, []byte(text), 0o600); err != nil {
+			t.Fatal(err)
+		}
+		return path
+	}
+	unsealed := write("unsealed.jsonl", `{"id":"`+uuid.NewString()+`","stream":"s-1","revision":0,"type":"thing.happened","data":{},"metadata":{}}`+"\n")
+	for path, want := range map[string]int{
+		unsealed:                              1,
+		write("garbled.jsonl", "{not json\n"): 2,
+		filepath.Join(dir, "missing.jsonl"):   2,
+	} {
+		err := run(context.Background(), []string{"audit", "verify", "--in", path}, io.Discard, io.Discard)
+		if err == nil || exitCode(err) != want {
+			t.Errorf("verify --in %s: %v, exit %d; want exit %d", filepath.Base(path), err, exitCode(err), want)
+		}
 	}
 }

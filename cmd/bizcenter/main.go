@@ -9,6 +9,7 @@ package main
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 	"log/slog"
@@ -25,8 +26,23 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bizcenter:", err)
-		os.Exit(1)
+		os.Exit(exitCode(err))
 	}
+}
+
+// couldNotCheck is the error of a check (a verify) that could not run,
+// as opposed to one that ran and found something: it exits with 2, a
+// finding with 1, so that a script tells tampering or a differing row
+// from a lost connection, as with diff.
+type couldNotCheck struct{ error }
+
+func (c couldNotCheck) Unwrap() error { return c.error }
+
+func exitCode(err error) int {
+	if errors.As(err, new(couldNotCheck)) {
+		return 2
+	}
+	return 1
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
