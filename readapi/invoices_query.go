@@ -36,7 +36,7 @@ func listInvoices(ctx context.Context, pool *pgxpool.Pool, q invoicesRequest, no
 	from, to := q.from, q.to
 	if q.period != "custom" {
 		today := now.UTC().Truncate(24 * time.Hour)
-		from, to = today.AddDate(0, -invoicePeriods[q.period], 0), today
+		from, to = monthsBefore(today, invoicePeriods[q.period]), today
 	}
 	page := InvoicePage{Items: []Invoice{}, From: from.Format(time.DateOnly), To: to.Format(time.DateOnly)}
 	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
@@ -53,6 +53,16 @@ func listInvoices(ctx context.Context, pool *pgxpool.Pool, q invoicesRequest, no
 		return InvoicePage{}, readErr(err, "invoices of account "+q.accountID.String())
 	}
 	return page, nil
+}
+
+// monthsBefore is the same day n months before a date, or that month's
+// last day when it is shorter (May 31 -> February 28): AddDate alone
+// would roll over into the month after (March 3) and leave out the month
+// the range reaches.
+func monthsBefore(day time.Time, n int) time.Time {
+	first := time.Date(day.Year(), day.Month()-time.Month(n), 1, 0, 0, 0, 0, time.UTC)
+	last := first.AddDate(0, 1, -1).Day()
+	return first.AddDate(0, 0, min(day.Day(), last)-1)
 }
 
 // invoiceByID reads one invoice and its lines.

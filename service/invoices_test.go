@@ -85,3 +85,32 @@ func TestInvoices_lines_of_purchase_change_and_cancellation_prorated_for_the_res
 		t.Fatalf("an unknown invoice: %d", code)
 	}
 }
+
+// "The last 3 months" of a month's last days reach back to the same day
+// three months before, or that month's last day when it has fewer days
+// (May 31 -> February 28): never into the month after, which would drop
+// February's invoice on May 29 to 31 and keep it on May 28.
+func TestInvoices_last_months_from_the_end_of_a_month_keep_the_month_they_reach(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	invoices := "/v1/accounts/" + accountID + "/invoices"
+	h.clock.Set(time.Date(2027, 2, 10, 9, 0, 0, 0, time.UTC))
+	body := purchase("Team E3")
+	body["expiresAt"] = "2028-02-10T09:00:00Z"
+	pos := h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/subscriptions", admin, body)["position"].(string)
+
+	for _, c := range []struct {
+		now          time.Time
+		period, from string
+	}{
+		{time.Date(2027, 5, 28, 12, 0, 0, 0, time.UTC), "last-3-months", "2027-02-28"},
+		{time.Date(2027, 5, 31, 12, 0, 0, 0, time.UTC), "last-3-months", "2027-02-28"},
+		{time.Date(2027, 8, 31, 23, 59, 0, 0, time.UTC), "last-6-months", "2027-02-28"},
+	} {
+		h.clock.Set(c.now)
+		page := h.must(http.StatusOK, "GET", invoices+"?period="+c.period+"&after="+pos, admin, nil)
+		if got := invoiceItems(t, page); len(got) != 1 || got[0] != "INV-202702-USD 1234.50" || page["from"] != c.from {
+			t.Errorf("%s on %s: %v from %v, want February's invoice from %s", c.period, c.now.Format(time.DateOnly), got, page["from"], c.from)
+		}
+	}
+}

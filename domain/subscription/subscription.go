@@ -113,12 +113,15 @@ func Purchase(id, accountID uuid.UUID, o Order, by string, now time.Time) (Purch
 	if why != "" {
 		verr.Add("name", why)
 	}
+	// Checked as recorded, in microseconds: an expiry less than one ahead
+	// would be recorded at the purchase's moment, a term of nothing.
+	expiresAt := o.ExpiresAt.UTC().Truncate(time.Microsecond)
 	switch {
 	case o.ExpiresAt.IsZero():
 		verr.Add("expiresAt", "required")
-	case !o.ExpiresAt.After(now):
+	case !expiresAt.After(now):
 		verr.Add("expiresAt", "must be in the future")
-	case o.ExpiresAt.Sub(now) > MaxTerm:
+	case expiresAt.Sub(now) > MaxTerm:
 		verr.Add("expiresAt", "at most ten years ahead")
 	}
 	price := checkPrice(o.Price, &verr)
@@ -131,7 +134,7 @@ func Purchase(id, accountID uuid.UUID, o Order, by string, now time.Time) (Purch
 	return Purchased{
 		SubscriptionID: id, AccountID: accountID, ProductID: o.ProductID, ProductName: productName, Name: name,
 		OrderingPartnerID: o.OrderingPartnerID, BuyerUserID: o.BuyerUserID, PurchasedBy: by,
-		PurchasedAt: now, ExpiresAt: o.ExpiresAt.UTC().Truncate(time.Microsecond), Price: price, TotalLicenses: o.TotalLicenses,
+		PurchasedAt: now, ExpiresAt: expiresAt, Price: price, TotalLicenses: o.TotalLicenses,
 	}, nil
 }
 
