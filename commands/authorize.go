@@ -61,6 +61,13 @@ func (d Deps) rolesIn(ctx context.Context, accountID uuid.UUID, a Actor) ([]user
 	return u.Roles(), nil
 }
 
+// accountNotFound is what a caller who may not act in an account learns
+// of it: the same as of an account that does not exist. A partner named
+// by someone who is not its user, or that does not serve the account, is
+// refused with it too, so that no one learns from the answer which
+// accounts exist or which partners serve them.
+func accountNotFound(id uuid.UUID) error { return fmt.Errorf("account %s: %w", id, domain.ErrNotFound) }
+
 // mayManageUsers checks that the actor may invite and manage users in the
 // account, and grant each of the given roles.
 func (d Deps) mayManageUsers(ctx context.Context, accountID uuid.UUID, a Actor, grants []string) error {

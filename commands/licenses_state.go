@@ -216,7 +216,7 @@ func (d Deps) licenseScope(ctx context.Context, accountID uuid.UUID, a Actor, pa
 	sc := scope{account: acc, partnerID: partnerID}
 	if partnerID != nil {
 		if !acc.Serves(*partnerID) {
-			return scope{}, fmt.Errorf("partner %s does not serve account %s: %w", partnerID, accountID, domain.ErrNotFound)
+			return scope{}, accountNotFound(accountID)
 		}
 		p, _, err := d.loadPartner(ctx, *partnerID)
 		if err != nil || a.Operator {
@@ -224,7 +224,7 @@ func (d Deps) licenseScope(ctx context.Context, accountID uuid.UUID, a Actor, pa
 		}
 		m, ok := p.MemberByEmail(a.Email)
 		if !ok || a.Email == "" {
-			return scope{}, fmt.Errorf("partner %s: %w", partnerID, domain.ErrNotFound)
+			return scope{}, accountNotFound(accountID)
 		}
 		if !licensing.PartnerMayAssign(m.Roles) {
 			return scope{}, fmt.Errorf("your partner roles do not allow assigning licenses: %w", domain.ErrForbidden)

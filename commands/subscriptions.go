@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -73,9 +74,12 @@ func (d Deps) purchase(ctx context.Context, c PurchaseSubscription) (Subscriptio
 func (d Deps) buyer(ctx context.Context, c PurchaseSubscription, serves func(uuid.UUID) bool) (*uuid.UUID, error) {
 	if p := c.Order.OrderingPartnerID; p != nil {
 		if !serves(*p) {
-			return nil, fmt.Errorf("partner %s does not serve account %s: %w", p, c.AccountID, domain.ErrNotFound)
+			return nil, accountNotFound(c.AccountID)
 		}
 		pa, _, err := d.partnerActing(ctx, *p, c.By, partner.Order)
+		if errors.Is(err, domain.ErrNotFound) {
+			return nil, accountNotFound(c.AccountID)
+		}
 		if err != nil || c.By.Operator {
 			return nil, err
 		}

@@ -43,6 +43,9 @@ type options struct {
 	// asTheBinary serves through Service.Serve, as `bizcenter serve` does,
 	// rather than the Handler in httptest.
 	asTheBinary bool
+	// readTimeout and idleTimeout bound the connections Service.Serve
+	// keeps (default: the service's).
+	readTimeout, idleTimeout time.Duration
 }
 
 func start(t *testing.T, opts options) *harness {
@@ -59,8 +62,9 @@ func start(t *testing.T, opts options) *harness {
 		Clock: h.clock, Mail: mailer.FileSender{Dir: h.mailDir}, MailFrom: "bizcenter@test.example",
 		PublicURL: "http://bizcenter.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Tests sweep by hand.
-		SweepInterval: time.Hour,
-		StallAfter:    opts.stallAfter,
+		SweepInterval:      time.Hour,
+		StallAfter:         opts.stallAfter,
+		RequestReadTimeout: opts.readTimeout, IdleTimeout: opts.idleTimeout,
 	})
 	if err != nil {
 		cancel()

@@ -4,6 +4,7 @@
 package service
 
 import (
+	"cmp"
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
@@ -76,6 +77,13 @@ type Config struct {
 	// Integration configures the integration events: the broker the
 	// publisher sends to, webhooks and tracing (integration.go).
 	Integration IntegrationConfig
+	// RequestReadTimeout bounds the reading of a request, headers and body
+	// (default 30 seconds), and IdleTimeout how long a kept-alive
+	// connection waits for its next request (default two minutes):
+	// without them a client that sends its body a byte at a time, or
+	// nothing at all, holds a connection and its goroutine for good.
+	RequestReadTimeout time.Duration
+	IdleTimeout        time.Duration
 }
 
 // Service is one running process.
@@ -294,7 +302,11 @@ func (s *Service) ProjectionsRunning() <-chan struct{} { return s.engine.Running
 func (s *Service) Serve(ctx context.Context, l net.Listener) error {
 	errs := make(chan error, 2)
 	go func() { errs <- s.RunProjections(ctx) }()
-	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second}
+	// ReadTimeout bounds the body as well as the headers; the server lifts
+	// it once a request is read, so a feed streams past it. No
+	// WriteTimeout: it would cut the feed.
+	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
+		ReadTimeout: cmp.Or(s.cfg.RequestReadTimeout, 30*time.Second), IdleTimeout: cmp.Or(s.cfg.IdleTimeout, 2*time.Minute)}
 	go func() {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 			errs <- err
