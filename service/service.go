@@ -54,6 +54,9 @@ type Config struct {
 	// issuer's access tokens (auth.OIDCVerifier).
 	OIDCIssuer   string
 	OIDCAudience string
+	// OIDCEmailsVerified: the issuer's email claims are all verified, so
+	// one without email_verified counts (auth.OIDCConfig.EmailsVerified).
+	OIDCEmailsVerified bool
 	// InvitationKey derives invitation tokens.
 	InvitationKey []byte
 	Clock         clock.Clock
@@ -227,7 +230,7 @@ func authenticator(cfg Config) (auth.Authenticator, error) {
 	if cfg.OIDCIssuer == "" {
 		return auth.NewChain(dev, nil), nil
 	}
-	oidc, err := auth.NewOIDCVerifier(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, Log: cfg.Log})
+	oidc, err := auth.NewOIDCVerifier(auth.OIDCConfig{Issuer: cfg.OIDCIssuer, Audience: cfg.OIDCAudience, EmailsVerified: cfg.OIDCEmailsVerified, Log: cfg.Log})
 	if err != nil {
 		return nil, err
 	}

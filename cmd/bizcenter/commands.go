@@ -51,7 +51,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	svc, err := service.New(ctx, service.Config{
 		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, MaxAppendSize: maxAppend,
 		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
-		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience,
+		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience, OIDCEmailsVerified: c.OIDCEmailsVerified == "true",
 		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,
 		Integration: service.IntegrationConfig{Publish: c.Publish},
 	})

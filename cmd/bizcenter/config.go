@@ -36,9 +36,12 @@ type config struct {
 	JWTSecret     string
 	OIDCIssuer    string
 	OIDCAudience  string
-	InvitationKey string
-	Now           string
-	NowOffset     string
+	// OIDCEmailsVerified is OIDC_EMAILS_VERIFIED: "true" when the issuer
+	// puts only verified addresses in its tokens (see service.Config).
+	OIDCEmailsVerified string
+	InvitationKey      string
+	Now                string
+	NowOffset          string
 	// Publish chooses the broker of integration events (docs/integration.md).
 	Publish publisher.Config
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP.
@@ -55,22 +58,23 @@ func envOr(name, def string) string {
 // loadConfig reads the environment and then the flags of a subcommand.
 func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 	c := config{
-		DatabaseURL:   envOr("DATABASE_URL", ""),
-		EventStoreURL: envOr("EVENTSTORE_URL", ""),
-		MaxAppendSize: envOr("EVENTSTORE_MAX_APPEND_SIZE", ""),
-		HTTPAddr:      envOr("HTTP_ADDR", ":8080"),
-		PublicURL:     envOr("PUBLIC_URL", "http://localhost:8080"),
-		MailDir:       envOr("MAIL_DIR", ".data/mail"),
-		SMTPAddr:      envOr("SMTP_ADDR", ""),
-		SMTPFrom:      envOr("SMTP_FROM", mailer.DefaultFrom),
-		SMTPUsername:  envOr("SMTP_USERNAME", ""),
-		SMTPPassword:  envOr("SMTP_PASSWORD", ""),
-		JWTSecret:     envOr("BIZCENTER_JWT_SECRET", ""),
-		OIDCIssuer:    envOr("OIDC_ISSUER", ""),
-		OIDCAudience:  envOr("OIDC_AUDIENCE", ""),
-		InvitationKey: envOr("BIZCENTER_INVITATION_KEY", ""),
-		Now:           envOr("BIZCENTER_NOW", ""),
-		NowOffset:     envOr("BIZCENTER_NOW_OFFSET", ""),
+		DatabaseURL:        envOr("DATABASE_URL", ""),
+		EventStoreURL:      envOr("EVENTSTORE_URL", ""),
+		MaxAppendSize:      envOr("EVENTSTORE_MAX_APPEND_SIZE", ""),
+		HTTPAddr:           envOr("HTTP_ADDR", ":8080"),
+		PublicURL:          envOr("PUBLIC_URL", "http://localhost:8080"),
+		MailDir:            envOr("MAIL_DIR", ".data/mail"),
+		SMTPAddr:           envOr("SMTP_ADDR", ""),
+		SMTPFrom:           envOr("SMTP_FROM", mailer.DefaultFrom),
+		SMTPUsername:       envOr("SMTP_USERNAME", ""),
+		SMTPPassword:       envOr("SMTP_PASSWORD", ""),
+		JWTSecret:          envOr("BIZCENTER_JWT_SECRET", ""),
+		OIDCIssuer:         envOr("OIDC_ISSUER", ""),
+		OIDCAudience:       envOr("OIDC_AUDIENCE", ""),
+		OIDCEmailsVerified: envOr("OIDC_EMAILS_VERIFIED", ""),
+		InvitationKey:      envOr("BIZCENTER_INVITATION_KEY", ""),
+		Now:                envOr("BIZCENTER_NOW", ""),
+		NowOffset:          envOr("BIZCENTER_NOW_OFFSET", ""),
 		Publish: publisher.Config{Transport: envOr("PUBLISH_TRANSPORT", ""), URL: envOr("PUBLISH_URL", ""),
 			Topic: envOr("PUBLISH_TOPIC", "")},
 		OTLPEndpoint: envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
@@ -134,6 +138,8 @@ func (c config) maxAppendSize() (int, error) {
 // validateOIDC wants both OIDC_ISSUER and OIDC_AUDIENCE or neither.
 func (c config) validateOIDC() error {
 	switch {
+	case c.OIDCEmailsVerified != "" && c.OIDCEmailsVerified != "true" && c.OIDCEmailsVerified != "false":
+		return fmt.Errorf("OIDC_EMAILS_VERIFIED is %q: true or false", c.OIDCEmailsVerified)
 	case c.OIDCIssuer == "" && c.OIDCAudience == "":
 		return nil
 	case c.OIDCIssuer == "" || c.OIDCAudience == "":

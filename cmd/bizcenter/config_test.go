@@ -16,3 +16,13 @@ func TestConfig_max_append_size(t *testing.T) {
 		}
 	}
 }
+
+// OIDC_EMAILS_VERIFIED is true or false; anything else stops the start
+// rather than leave unverified emails trusted, or not, by a typo.
+func TestConfig_oidc_emails_verified(t *testing.T) {
+	for value, ok := range map[string]bool{"": true, "true": true, "false": true, "yes": false, "TRUE": false} {
+		if err := (config{OIDCEmailsVerified: value}).validateOIDC(); (err == nil) != ok {
+			t.Errorf("%q: %v", value, err)
+		}
+	}
+}

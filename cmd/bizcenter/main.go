@@ -87,6 +87,7 @@ Configuration comes from the environment; the flags --database-url, --eventstore
   SMTP_ADDR, SMTP_FROM, SMTP_USERNAME, SMTP_PASSWORD   send emails by SMTP instead
   BIZCENTER_JWT_SECRET  HS256 secret of bearer tokens (required)
   OIDC_ISSUER, OIDC_AUDIENCE  also accept access tokens of this OpenID Connect issuer (both or neither)
+  OIDC_EMAILS_VERIFIED  true: the issuer's emails are all verified (default: only email_verified true counts)
   BIZCENTER_INVITATION_KEY  key of invitation tokens (default: derived from the JWT secret)
   PUBLISH_TRANSPORT, PUBLISH_URL, PUBLISH_TOPIC  publish events downstream (docs/integration.md)
   OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP to this endpoint

@@ -39,6 +39,12 @@ type OIDCConfig struct {
 	// EmailClaim names the claim holding the email (empty:
 	// DefaultEmailClaim). email_verified is read under its own name.
 	EmailClaim string
+	// EmailsVerified says the issuer puts only verified addresses in the
+	// email claim, so that an email without email_verified counts. Off
+	// (the default), only email_verified true does: the email is who a
+	// principal is in every account, and a first sign-in activates the
+	// pending invitations of that address.
+	EmailsVerified bool
 	// Algorithms the tokens may be signed with: RS256 and ES256 (empty:
 	// both).
 	Algorithms []string
@@ -147,7 +153,7 @@ func (v *OIDCVerifier) Issuer() string { return v.cfg.Issuer }
 
 // Verify checks the signature, iss, aud, exp (required) and nbf (go-oidc
 // allows five minutes of clock skew on nbf, none on exp). The email is
-// taken only when email_verified is absent or true.
+// taken only when email_verified is true (or absent, with EmailsVerified).
 func (v *OIDCVerifier) Verify(ctx context.Context, token string) (kit.Principal, error) {
 	verifier, err := v.idTokenVerifier(ctx)
 	if err != nil {
@@ -166,19 +172,23 @@ func (v *OIDCVerifier) Verify(ctx context.Context, token string) (kit.Principal,
 	if err := t.Claims(&claims); err != nil {
 		return kit.Principal{}, invalid(err)
 	}
-	return kit.Principal{Subject: OIDCSubject(v.cfg.Issuer, t.Subject), Email: verifiedEmail(claims, v.cfg.EmailClaim)}, nil
+	return kit.Principal{Subject: OIDCSubject(v.cfg.Issuer, t.Subject), Email: verifiedEmail(claims, v.cfg.EmailClaim, v.cfg.EmailsVerified)}, nil
 }
 
-// verifiedEmail is the email claim, unless email_verified says it is not
-// verified. A string "true" counts as true (some issuers send strings).
-func verifiedEmail(claims map[string]json.RawMessage, name string) string {
+// verifiedEmail is the email claim when email_verified says it is
+// verified, or says nothing of an issuer whose emails all are. A string
+// "true" counts as true (some issuers send strings).
+func verifiedEmail(claims map[string]json.RawMessage, name string, allVerified bool) string {
 	var email string
 	if json.Unmarshal(claims[name], &email) != nil {
 		return ""
 	}
 	raw, ok := claims["email_verified"]
 	if !ok {
-		return email
+		if allVerified {
+			return email
+		}
+		return ""
 	}
 	var verified any
 	if json.Unmarshal(raw, &verified) != nil || verified != true && verified != "true" {

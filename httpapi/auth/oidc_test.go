@@ -116,6 +116,7 @@ func TestOIDCVerifier_Verify_email(t *testing.T) {
 	iss := authtest.NewIssuer(t, audience)
 	v := newOIDC(t, iss)
 	custom := newOIDC(t, iss, func(c *auth.OIDCConfig) { c.EmailClaim = "https://bizcenter.example/email" })
+	trusting := newOIDC(t, iss, func(c *auth.OIDCConfig) { c.EmailsVerified = true })
 	cases := []struct {
 		name  string
 		v     *auth.OIDCVerifier
@@ -126,7 +127,9 @@ func TestOIDCVerifier_Verify_email(t *testing.T) {
 		{"email_verified false drops it", v, iss.Mint("u", "ann@example.com", authtest.EmailUnverified()), ""},
 		{"email_verified \"false\" drops it", v, iss.Mint("u", "ann@example.com", authtest.Claim("email_verified", "false")), ""},
 		{"email_verified \"true\" keeps it", v, iss.Mint("u", "ann@example.com", authtest.Claim("email_verified", "true")), "ann@example.com"},
-		{"no email_verified keeps it", v, iss.Mint("u", "ann@example.com", authtest.Claim("email_verified", nil)), "ann@example.com"},
+		{"no email_verified drops it", v, iss.Mint("u", "ann@example.com", authtest.Claim("email_verified", nil)), ""},
+		{"no email_verified, from an issuer whose emails are verified, keeps it", trusting, iss.Mint("u", "ann@example.com", authtest.Claim("email_verified", nil)), "ann@example.com"},
+		{"email_verified false, from that issuer too, drops it", trusting, iss.Mint("u", "ann@example.com", authtest.EmailUnverified()), ""},
 		{"not a string", v, iss.Mint("u", "", authtest.Claim("email", 42)), ""},
 		{"custom claim", custom, iss.Mint("u", "", authtest.Claim("https://bizcenter.example/email", "bob@example.com")), "bob@example.com"},
 	}
