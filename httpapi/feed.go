@@ -176,9 +176,21 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 	}()
 	beat := time.NewTicker(fq.heartbeat)
 	defer beat.Stop()
+	// The feed ends when the token it was opened with does: the client
+	// comes back with a fresh one (and Last-Event-ID), checked again.
+	var expired <-chan time.Time
+	if !p.Expires.IsZero() {
+		until := time.NewTimer(time.Until(p.Expires))
+		defer until.Stop()
+		expired = until.C
+	}
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-expired:
+			_, _ = fmt.Fprint(w, ": token expired\n\n")
+			_ = rc.Flush()
 			return
 		case <-beat.C:
 			if scope, err = f.scopeOf(ctx, p); err != nil {

@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/integration"
 )
 
@@ -183,5 +184,37 @@ func TestFeed_follows_live_with_heartbeats(t *testing.T) {
 	}
 	if got[0] != "bizcenter.user.invited.v1" {
 		t.Fatalf("the first live event is %s, want the invitation (nothing before the Last-Event-ID again)", got[0])
+	}
+}
+
+// A feed ends when the token it was opened with expires, saying so: the
+// client comes back with a fresh token, which is checked again.
+func TestFeed_ends_when_its_token_expires(t *testing.T) {
+	h := start(t, options{})
+	h.registered()
+	short, err := auth.Mint(jwtSecret, "nora", managerEmail, false, 2*time.Second, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	status, in, closeFeed := h.openFeed(short, "?heartbeat=1", "")
+	defer closeFeed()
+	if status != http.StatusOK {
+		t.Fatalf("feed: %d", status)
+	}
+	deadline := time.After(10 * time.Second)
+	said := false
+	for {
+		select {
+		case e, open := <-in:
+			if !open {
+				if !said {
+					t.Fatal("the feed ended without saying the token expired")
+				}
+				return
+			}
+			said = said || e.comment == "token expired"
+		case <-deadline:
+			t.Fatal("the feed still streams 8 s after its token expired")
+		}
 	}
 }

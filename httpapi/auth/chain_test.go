@@ -25,10 +25,12 @@ func TestChain_Verify_routes_by_alg_and_issuer(t *testing.T) {
 	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), newOIDC(t, iss))
 
 	dev := mustVerify(t, chain, devToken(t, "ops-1", true))
+	dev.Expires = expiresInAnHour(t, dev.Expires)
 	if want := (kit.Principal{Subject: "ops-1", Email: "ops@example.com", Operator: true}); dev != want {
 		t.Fatalf("dev token: got %+v, want %+v", dev, want)
 	}
 	oidc := mustVerify(t, chain, iss.Mint("user-1", "ann@example.com"))
+	oidc.Expires = expiresInAnHour(t, oidc.Expires)
 	if want := (kit.Principal{Subject: auth.OIDCSubject(iss.URL(), "user-1"), Email: "ann@example.com"}); oidc != want {
 		t.Fatalf("oidc token: got %+v, want %+v", oidc, want)
 	}
@@ -83,4 +85,14 @@ func TestChain_Verify_without_OIDC_refuses_issuer_tokens(t *testing.T) {
 
 	mustVerify(t, chain, devToken(t, "ops-1", false))
 	mustRefuse(t, chain, iss.Mint("user-1", "ann@example.com"))
+}
+
+// expiresInAnHour checks that a principal expires with its token, minted
+// for an hour, and returns the zero time for comparing the rest.
+func expiresInAnHour(t *testing.T, expires time.Time) time.Time {
+	t.Helper()
+	if left := time.Until(expires); left < 58*time.Minute || left > time.Hour {
+		t.Fatalf("the principal expires at %v, not with its token (in an hour)", expires)
+	}
+	return time.Time{}
 }

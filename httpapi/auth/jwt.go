@@ -67,7 +67,7 @@ func (v *Verifier) Verify(_ context.Context, token string) (kit.Principal, error
 	if c.Subject == "" {
 		return kit.Principal{}, invalid(errNoSubject)
 	}
-	return kit.Principal{Subject: c.Subject, Email: c.Email, Operator: c.Operator}, nil
+	return kit.Principal{Subject: c.Subject, Email: c.Email, Operator: c.Operator, Expires: c.ExpiresAt.Time}, nil
 }
 
 // Mint signs a dev token.

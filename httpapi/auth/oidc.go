@@ -172,7 +172,8 @@ func (v *OIDCVerifier) Verify(ctx context.Context, token string) (kit.Principal,
 	if err := t.Claims(&claims); err != nil {
 		return kit.Principal{}, invalid(err)
 	}
-	return kit.Principal{Subject: OIDCSubject(v.cfg.Issuer, t.Subject), Email: verifiedEmail(claims, v.cfg.EmailClaim, v.cfg.EmailsVerified)}, nil
+	return kit.Principal{Subject: OIDCSubject(v.cfg.Issuer, t.Subject), Email: verifiedEmail(claims, v.cfg.EmailClaim, v.cfg.EmailsVerified),
+		Expires: t.Expiry}, nil
 }
 
 // verifiedEmail is the email claim when email_verified says it is

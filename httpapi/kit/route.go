@@ -3,6 +3,7 @@ package kit
 import (
 	"context"
 	"net/http"
+	"time"
 )
 
 // Access says who may call a route; the OpenAPI document shows it.
@@ -43,6 +44,9 @@ type Principal struct {
 	Subject  string
 	Email    string
 	Operator bool
+	// Expires is when the token the principal came from expires (zero:
+	// not known); a stream opened with it ends then (the feed).
+	Expires time.Time
 }
 
 type principalKey struct{}
