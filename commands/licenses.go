@@ -183,7 +183,7 @@ func (d Deps) channelNow(ctx context.Context, sc scope) (scope, error) {
 		return scope{}, err
 	}
 	if !acc.Serves(*sc.partnerID) {
-		return scope{}, fmt.Errorf("partner %s does not serve account %s: %w", sc.partnerID, acc.ID(), domain.ErrNotFound)
+		return scope{}, accountNotFound(acc.ID())
 	}
 	sc.account = acc
 	return sc, nil

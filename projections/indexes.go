@@ -98,11 +98,10 @@ func declaredIndex(line string) (name, table, rest string, ok bool) {
 // addIndex runs ddl, which creates index name in schema concurrently, on
 // a connection it then closes (so that its session lock goes with it).
 func addIndex(ctx context.Context, pool *pgxpool.Pool, schema, name, ddl string) error {
-	c, err := pool.Acquire(ctx)
+	conn, err := ownSession(ctx, pool)
 	if err != nil {
 		return err
 	}
-	conn := c.Hijack()
 	defer conn.Close(context.Background())
 	var mine bool
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('index:' || $1 || '.' || $2, 0))`, schema, name).Scan(&mine); err != nil || !mine {

@@ -129,10 +129,10 @@ func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpos
 // a lost host): the next build of its projector drops it.
 const buildKey = `hashtextextended('build:' || $1, 0)`
 
-// holdBuild takes a build's lock on a connection outside the pool (the
-// build itself uses the pool's) and returns its release.
+// holdBuild takes a build's lock on a session of its own and returns its
+// release.
 func holdBuild(ctx context.Context, pool *pgxpool.Pool, schema string) (func(), error) {
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
+	conn, err := ownSession(ctx, pool)
 	if err != nil {
 		return nil, fmt.Errorf("hold %s: %w", schema, err)
 	}
@@ -156,9 +156,9 @@ func dropAbandoned(ctx context.Context, pool *pgxpool.Pool, name string) error {
 	if err != nil || len(schemas) == 0 {
 		return err
 	}
-	// A session of its own, closed at the end, so that no lock taken here
-	// outlives it whatever fails.
-	conn, err := pgx.ConnectConfig(ctx, pool.Config().ConnConfig)
+	// The locks taken here go with this session when it closes, whatever
+	// fails (a schema's name is never used again, so none waits for them).
+	conn, err := ownSession(ctx, pool)
 	if err != nil {
 		return err
 	}
@@ -168,17 +168,24 @@ func dropAbandoned(ctx context.Context, pool *pgxpool.Pool, name string) error {
 		if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+buildKey+`)`, s).Scan(&free); err != nil {
 			return err
 		}
-		if !free {
-			continue // a build in progress
-		}
-		if err := dropBuild(ctx, pool, s); err != nil {
-			return err
-		}
-		if _, err := conn.Exec(ctx, `SELECT pg_advisory_unlock(`+buildKey+`)`, s); err != nil {
-			return err
+		if free { // else a build in progress
+			if err := dropBuild(ctx, pool, s); err != nil {
+				return err
+			}
 		}
 	}
 	return nil
+}
+
+// ownSession takes a connection out of pool for session locks: closing it
+// ends the session, which frees every lock it took whatever state it is
+// in, and the pool makes another connection in its place.
+func ownSession(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
+	c, err := pool.Acquire(ctx)
+	if err != nil {
+		return nil, err
+	}
+	return c.Hijack(), nil
 }
 
 // build applies the log to a build, a page a transaction, until a page

@@ -44,13 +44,20 @@ func deadLetters(h *harness, op string) map[string]string {
 	return out
 }
 
-func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *testing.T) {
-	h := start(t, options{})
+// poisonedInvitation starts a service whose users projector refuses
+// users named "Poison", and invites one: it answers the harness, the
+// account's administrator, an operator, the users path and the invitation.
+func poisonedInvitation(t *testing.T) (h *harness, admin, op, users string, bad map[string]any) {
+	h = start(t, options{})
 	accountID, admin := h.registered()
-	op := h.token("op-7", "ops@bizcenter.example", true)
-	users := "/v1/accounts/" + accountID + "/users"
+	op = h.token("op-7", "ops@bizcenter.example", true)
+	users = "/v1/accounts/" + accountID + "/users"
 	h.poison("Poison")
-	bad := h.must(http.StatusCreated, "POST", users, admin, poisoned)
+	return h, admin, op, users, h.must(http.StatusCreated, "POST", users, admin, poisoned)
+}
+
+func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *testing.T) {
+	h, admin, op, users, bad := poisonedInvitation(t)
 	tok := h.mailTokens("poison@northwind.example", 1)[0]
 	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
 
@@ -164,12 +171,7 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 }
 
 func TestDeadLetters_a_rebuild_that_applies_them_resolves_them(t *testing.T) {
-	h := start(t, options{})
-	accountID, admin := h.registered()
-	op := h.token("op-7", "ops@bizcenter.example", true)
-	users := "/v1/accounts/" + accountID + "/users"
-	h.poison("Poison")
-	bad := h.must(http.StatusCreated, "POST", users, admin, poisoned)
+	h, admin, op, users, bad := poisonedInvitation(t)
 	resend := users + "/" + bad["userId"].(string) + "/invitation/resend"
 	h.must(http.StatusOK, "POST", resend, admin, nil)
 	waitFor(t, "the poison event to be parked and the resend to wait", 10*time.Second, func() bool {
