@@ -123,6 +123,8 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 				bad = append(bad, p.Errors...)
 			}
 		}
+		// 63 bits, as optionalUint reads ?from: stores keep revisions as
+		// signed 64-bit numbers.
 		if key.Next >= 1<<63 {
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
 		}

@@ -43,8 +43,13 @@ func streamHistory(t *testing.T, n int) *http.ServeMux {
 	if _, err := store.Append(context.Background(), "s-1", eventstore.NoStream(), batch); err != nil {
 		t.Fatal(err)
 	}
+	return auditMux(store, clock.System{})
+}
+
+// auditMux serves the audit routes over store, at the time clk tells.
+func auditMux(store eventstore.Store, clk clock.Clock) *http.ServeMux {
 	mux := http.NewServeMux()
-	for _, r := range httpapi.AuditRoutes(store, nil, clock.System{}) {
+	for _, r := range httpapi.AuditRoutes(store, nil, clk) {
 		mux.Handle(r.Method+" "+r.Path, r.Handler)
 	}
 	return mux
@@ -162,10 +167,7 @@ func TestAuditAsOf_refuses_to_replay_past_an_event_it_cannot_decode(t *testing.T
 		{ID: first, Type: invited.EventType(), Data: data, Metadata: meta}, edited}); err != nil {
 		t.Fatal(err)
 	}
-	mux := http.NewServeMux()
-	for _, r := range httpapi.AuditRoutes(store, nil, clock.NewManual(now.Add(time.Hour))) {
-		mux.Handle(r.Method+" "+r.Path, r.Handler)
-	}
+	mux := auditMux(store, clock.NewManual(now.Add(time.Hour)))
 	for _, query := range []string{"revision=1", "at=" + now.Add(time.Minute).Format(time.RFC3339)} {
 		rec := httptest.NewRecorder()
 		mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/audit/streams/"+stream+"/as-of?"+query, nil))

@@ -4,7 +4,6 @@ import (
 	"context"
 	"encoding/json"
 	"fmt"
-	"maps"
 	"net/http"
 	"strings"
 	"time"
@@ -76,7 +75,8 @@ func (d Deps) auditRoutes() []kit.Route {
 		Summary: "The whole log filtered by actor, event type, account and time range, oldest first, keyset paged",
 		Access:  kit.Operator, Response: AuditPage{},
 		Query: map[string]string{"actor": "who caused the events", "type": "an event type", "account": "an account id",
-			"from": "RFC 3339, inclusive", "to": "RFC 3339, exclusive"},
+			"from": "RFC 3339, inclusive", "to": "RFC 3339, exclusive",
+			"limit": auditPageQuery["limit"], "cursor": auditPageQuery["cursor"]},
 		Handler: endpointAfter(d, auditProjector, parseAuditEvents, func(ctx context.Context, q auditRequest) (AuditPage, error) {
 			return auditQuery(ctx, d, q)
 		}),
@@ -84,7 +84,7 @@ func (d Deps) auditRoutes() []kit.Route {
 	correlation := get(kit.Route{
 		Path:    "/v1/audit/correlations/{id}",
 		Summary: "Every event of one business action (one correlation id), across streams, in log order, keyset paged",
-		Access:  kit.Operator, Response: AuditPage{},
+		Access:  kit.Operator, Response: AuditPage{}, Query: auditPageQuery,
 		Handler: endpointAfter(d, auditProjector, parseCorrelation, func(ctx context.Context, q auditRequest) (AuditPage, error) {
 			page, err := auditQuery(ctx, d, q)
 			if err == nil && len(page.Items) == 0 && q.since.IsZero() {
@@ -93,13 +93,8 @@ func (d Deps) auditRoutes() []kit.Route {
 			return page, err
 		}),
 	})
-	routes := []kit.Route{events, correlation}
-	for i := range routes {
-		maps.Copy(routes[i].Query, auditPageQuery)
-		routes[i].Statuses = append(readStatuses[:len(readStatuses):len(readStatuses)], http.StatusForbidden)
-	}
-	routes[1].Statuses = append(routes[1].Statuses, http.StatusNotFound)
-	return routes
+	correlation.Statuses = append(operatorStatuses[:len(operatorStatuses):len(operatorStatuses)], http.StatusNotFound)
+	return []kit.Route{events, correlation}
 }
 
 func parseAuditEvents(in *input, _ kit.Principal) auditRequest {

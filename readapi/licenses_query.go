@@ -99,13 +99,12 @@ func entitlements(ctx context.Context, pool *pgxpool.Pool, q entitlementsRequest
 			return fmt.Errorf("entitlements: %w", err)
 		}
 		for i := range out.Products {
+			p := &out.Products[i]
 			// Latest expiry first, then by id: a uuid's text sorts as its bytes do.
-			slices.SortFunc(out.Products[i].Subscriptions, func(a, b EntitledSubscription) int {
+			slices.SortFunc(p.Subscriptions, func(a, b EntitledSubscription) int {
 				return cmp.Or(b.ExpiresAt.Compare(a.ExpiresAt), strings.Compare(a.SubscriptionID, b.SubscriptionID))
 			})
-		}
-		for i := range out.Products {
-			out.Products[i].BuyMore = out.Products[i].AvailableLicenses == 0
+			p.BuyMore = p.AvailableLicenses == 0
 		}
 		if q.selection == nil {
 			return nil

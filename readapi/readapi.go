@@ -75,13 +75,20 @@ var readStatuses = []int{http.StatusBadRequest, http.StatusUnauthorized, http.St
 // memberStatuses add the 404 of an account the caller may not see.
 var memberStatuses = append(readStatuses[:len(readStatuses):len(readStatuses)], http.StatusNotFound)
 
+// operatorStatuses add the 403 of a caller who is not an operator.
+var operatorStatuses = append(readStatuses[:len(readStatuses):len(readStatuses)], http.StatusForbidden)
+
 // get completes the declaration of a read route: GET, 200 with JSON, the
 // ?after parameter, and the statuses of its access.
 func get(r kit.Route) kit.Route {
 	r.Method, r.Success = http.MethodGet, http.StatusOK
-	r.Statuses = readStatuses
-	if r.Access == Member {
+	switch r.Access {
+	case Member:
 		r.Statuses = memberStatuses
+	case kit.Operator:
+		r.Statuses = operatorStatuses
+	default:
+		r.Statuses = readStatuses
 	}
 	query := map[string]string{
 		"after": "a position a command answered: wait, bounded, until the read model has passed it " +
