@@ -84,7 +84,7 @@ func (d Deps) accountPartnerRoutes() []kit.Route {
 		Access:   Member,
 		Response: AccountPartners{Items: []AccountPartner{{PartnerID: examplePartnerRef.PartnerID, Name: examplePartnerRef.Name, AssociatedAt: time.Date(2026, 1, 2, 8, 0, 0, 0, time.UTC)}}},
 		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
-		Handler: partnersEndpoint(d, func(in *input, p kit.Principal) accountPartnersRequest {
+		Handler: endpoint(d, reads{usersProjector, partnersProjector}, func(in *input, p kit.Principal) accountPartnersRequest {
 			return accountPartnersRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
 				after: cursorArgs(in, accountPartnerOrder, true)}
 		}, func(ctx context.Context, q accountPartnersRequest) (AccountPartners, error) {
@@ -104,7 +104,7 @@ func (d Deps) accountPartnerRoutes() []kit.Route {
 		Summary:  "Which partner of an account may see what another ordered: the grants, and every pair as a matrix",
 		Access:   Member,
 		Response: exampleVisibility,
-		Handler: partnersEndpoint(d, parseAccount, func(ctx context.Context, q accountRequest) (PartnerVisibility, error) {
+		Handler: endpoint(d, reads{usersProjector, partnersProjector}, parseAccount, func(ctx context.Context, q accountRequest) (PartnerVisibility, error) {
 			return partnerVisibility(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	})}

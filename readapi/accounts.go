@@ -46,7 +46,7 @@ func (d Deps) accountRoute() kit.Route {
 		Summary:  "An account with its users counted by status",
 		Access:   Member,
 		Response: exampleAccount,
-		Handler: endpoint(d, parseAccount, func(ctx context.Context, q accountRequest) (Account, error) {
+		Handler: endpoint(d, reads{usersProjector}, parseAccount, func(ctx context.Context, q accountRequest) (Account, error) {
 			return accountByID(ctx, d.Pool, q.viewer, q.accountID, d.Clock.Now())
 		}),
 	})

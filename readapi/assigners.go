@@ -10,7 +10,6 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
-	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -31,8 +30,7 @@ var partnerAssigns5SQL = `($4::boolean OR EXISTS (SELECT 1 FROM rm_partner_users
 // viewer reads for that partner.
 type assignerRequest struct {
 	accountRequest
-	partnerID uuid.UUID           // uuid.Nil: as a member of the account or an operator
-	position  eventstore.Position // ?after
+	partnerID uuid.UUID // uuid.Nil: as a member of the account or an operator
 }
 
 // partnerIDQuery documents ?partnerId on the routes of assignerRequest.
@@ -40,24 +38,18 @@ var partnerIDQuery = "read as a user of this partner, which serves the account, 
 	strings.Join(PartnerAssignerRoles, ", ") + ")"
 
 func parseAssigner(in *input, p kit.Principal) assignerRequest {
-	q := assignerRequest{accountRequest: parseAccount(in, p), position: in.position()}
+	q := assignerRequest{accountRequest: parseAccount(in, p)}
 	if s := in.values.Get("partnerId"); s != "" {
 		id, err := uuid.Parse(s)
 		if err != nil || id == uuid.Nil {
 			in.fail("partnerId", "must be a UUID")
 		}
 		q.partnerID = id
+		// Reading for a partner reads its users and the subscriptions
+		// it sees (members and operators may read rm_users alone).
+		in.alsoReads(partnersProjector)
 	}
 	return q
-}
-
-// waitPartners waits for ?after on the partners read model too when the
-// viewer reads for a partner (members and operators read rm_users alone).
-func (q assignerRequest) waitPartners(ctx context.Context, d Deps) error {
-	if q.partnerID == uuid.Nil {
-		return nil
-	}
-	return d.waitProjector(ctx, partnersProjector, q.position)
 }
 
 // access is subScope's access condition, narrowed for a partner to its

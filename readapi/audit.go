@@ -77,7 +77,7 @@ func (d Deps) auditRoutes() []kit.Route {
 		Query: map[string]string{"actor": "who caused the events", "type": "an event type", "account": "an account id",
 			"from": "RFC 3339, inclusive", "to": "RFC 3339, exclusive",
 			"limit": auditPageQuery["limit"], "cursor": auditPageQuery["cursor"]},
-		Handler: endpointAfter(d, auditProjector, parseAuditEvents, func(ctx context.Context, q auditRequest) (AuditPage, error) {
+		Handler: endpoint(d, reads{auditProjector}, parseAuditEvents, func(ctx context.Context, q auditRequest) (AuditPage, error) {
 			return auditQuery(ctx, d, q)
 		}),
 	})
@@ -85,7 +85,7 @@ func (d Deps) auditRoutes() []kit.Route {
 		Path:    "/v1/audit/correlations/{id}",
 		Summary: "Every event of one business action (one correlation id), across streams, in log order, keyset paged",
 		Access:  kit.Operator, Response: AuditPage{}, Query: auditPageQuery,
-		Handler: endpointAfter(d, auditProjector, parseCorrelation, func(ctx context.Context, q auditRequest) (AuditPage, error) {
+		Handler: endpoint(d, reads{auditProjector}, parseCorrelation, func(ctx context.Context, q auditRequest) (AuditPage, error) {
 			page, err := auditQuery(ctx, d, q)
 			if err == nil && len(page.Items) == 0 && q.since.IsZero() {
 				return page, kit.NewProblem(http.StatusNotFound, "not-found", "no events with that correlation id")

@@ -144,7 +144,7 @@ func (d Deps) benefitRoutes() []kit.Route {
 		Query: map[string]string{"kind": "all (default), software, cloud, visual_studio, technical or go_to_market",
 			"status": "all (default), inactive, active, expired or cancelled (decided at the time of the request)",
 			"limit":  pageQuery["limit"], "cursor": pageQuery["cursor"]},
-		Handler: billingEndpoint(d, func(in *input, p kit.Principal) benefitsRequest {
+		Handler: endpoint(d, reads{partnersProjector, billingProjector}, func(in *input, p kit.Principal) benefitsRequest {
 			q := benefitsRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit), after: cursorArgs(in, benefitOrder, true)}
 			_, q.kind = oneOf(in, "kind", "all", benefitKinds)
 			_, q.status = oneOf(in, "status", "all", benefitStatuses)
@@ -157,7 +157,7 @@ func (d Deps) benefitRoutes() []kit.Route {
 		Summary:  "The benefit packages the partner bought, newest first, with refund window, cancellation and marketing contact",
 		Response: BenefitPackagePage{Items: []BenefitPackage{examplePackage}},
 		Query:    pageQuery,
-		Handler: billingEndpoint(d, func(in *input, p kit.Principal) packagesRequest {
+		Handler: endpoint(d, reads{partnersProjector, billingProjector}, func(in *input, p kit.Principal) packagesRequest {
 			return packagesRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit), after: cursorArgs(in, packageOrder, true)}
 		}, func(ctx context.Context, q packagesRequest) (BenefitPackagePage, error) {
 			return listPackages(ctx, d.Pool, q)
@@ -166,7 +166,7 @@ func (d Deps) benefitRoutes() []kit.Route {
 		Path:     "/v1/partners/{partnerId}/benefit-packages/{packageId}",
 		Summary:  "One benefit package with its benefits",
 		Response: examplePackage,
-		Handler: billingEndpoint(d, func(in *input, p kit.Principal) packagesRequest {
+		Handler: endpoint(d, reads{partnersProjector, billingProjector}, func(in *input, p kit.Principal) packagesRequest {
 			id := in.pathUUID("packageId")
 			return packagesRequest{partnerRequest: parsePartner(in, p), packageID: &id, limit: 1}
 		}, func(ctx context.Context, q packagesRequest) (BenefitPackage, error) {

@@ -28,20 +28,6 @@ func billingGet(r kit.Route) kit.Route {
 	return r
 }
 
-// billingEndpoint is partnersEndpoint (users and partners read models)
-// waiting for the billing read model too.
-func billingEndpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In, run func(context.Context, In) (Out, error)) http.HandlerFunc {
-	return partnersEndpoint(d, func(in *input, p kit.Principal) afterIn[In] {
-		return afterIn[In]{in: parse(in, p), after: in.position()}
-	}, func(ctx context.Context, q afterIn[In]) (Out, error) {
-		if err := d.waitProjector(ctx, billingProjector, q.after); err != nil {
-			var zero Out
-			return zero, err
-		}
-		return run(ctx, q.in)
-	})
-}
-
 // mayReadBilling answers errNotFound unless the viewer sees the account,
 // and 403 unless they read its billing.
 func mayReadBilling(ctx context.Context, tx pgx.Tx, q accountRequest) error {

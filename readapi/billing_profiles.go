@@ -64,7 +64,7 @@ func (d Deps) billingProfileRoutes() []kit.Route {
 		Summary:  "The account's billing profiles with their payment methods, masked (Account Administrators, Account Managers)",
 		Response: BillingProfilePage{Items: []BillingProfile{exampleProfile}},
 		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
-		Handler: billingEndpoint(d, func(in *input, p kit.Principal) profilesRequest {
+		Handler: endpoint(d, reads{usersProjector, billingProjector}, func(in *input, p kit.Principal) profilesRequest {
 			return profilesRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
 				after: cursorArgs(in, profileOrder, true)}
 		}, read),
@@ -72,7 +72,7 @@ func (d Deps) billingProfileRoutes() []kit.Route {
 		Path:     "/v1/accounts/{accountId}/billing-profiles/{billingProfileId}",
 		Summary:  "One billing profile with its payment methods, masked",
 		Response: exampleProfile,
-		Handler: billingEndpoint(d, func(in *input, p kit.Principal) profilesRequest {
+		Handler: endpoint(d, reads{usersProjector, billingProjector}, func(in *input, p kit.Principal) profilesRequest {
 			id := in.pathUUID("billingProfileId")
 			return profilesRequest{accountRequest: parseAccount(in, p), profileID: &id, limit: 1}
 		}, func(ctx context.Context, q profilesRequest) (BillingProfile, error) {

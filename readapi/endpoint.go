@@ -34,24 +34,19 @@ func viewerOf(p kit.Principal) viewer {
 func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // endpoint is the one shape of every read handler: check the caller, parse
-// the input (every bad field at once), wait for ?after, run one query
-// function, encode its answer. It waits for the users projector: most
-// read routes read rm_users, if only to check the caller.
-func endpoint[In, Out any](d Deps, parse func(*input, kit.Principal) In, run func(context.Context, In) (Out, error)) http.HandlerFunc {
-	return endpointAfter(d, usersProjector, parse, run)
-}
-
-// endpointAfter is endpoint waiting for ?after on the named projector
-// instead of the users projector: for routes that read neither rm_users
-// nor what the users projector keeps.
-func endpointAfter[In, Out any](d Deps, projector string, parse func(*input, kit.Principal) In, run func(context.Context, In) (Out, error)) http.HandlerFunc {
+// the input (every bad field at once), wait for ?after on the projectors
+// of the read models the route reads, run one query function, encode its
+// answer. The wait comes before the query takes a read slot (query): reads
+// waiting for a projector that is behind would otherwise hold every slot
+// and starve the reads that need no wait.
+func endpoint[In, Out any](d Deps, projectors reads, parse func(*input, kit.Principal) In, run func(context.Context, In) (Out, error)) http.HandlerFunc {
 	return func(w http.ResponseWriter, r *http.Request) {
 		p, ok := kit.PrincipalFrom(r.Context())
 		if !ok {
 			kit.WriteProblem(w, kit.NewProblem(http.StatusUnauthorized, "unauthenticated", "a valid bearer token is required"))
 			return
 		}
-		in := &input{r: r, values: r.URL.Query()}
+		in := &input{r: r, values: r.URL.Query(), reads: projectors}
 		for name, vs := range in.values {
 			for _, v := range vs {
 				if why := kit.BadText(v); why != "" {
@@ -65,7 +60,7 @@ func endpointAfter[In, Out any](d Deps, projector string, parse func(*input, kit
 			kit.WriteProblem(w, kit.Invalid(in.bad...))
 			return
 		}
-		if err := d.waitProjector(r.Context(), projector, after); err != nil {
+		if err := d.waitProjectors(r.Context(), after, in.reads...); err != nil {
 			writeError(w, r, err)
 			return
 		}
@@ -97,6 +92,15 @@ type input struct {
 	r      *http.Request
 	values url.Values
 	bad    []kit.FieldProblem
+	reads  reads // the route's, and what the request reads besides (alsoReads)
+}
+
+// alsoReads adds a projector that this request reads besides its route's:
+// ?after waits for it too.
+func (in *input) alsoReads(projector string) {
+	if !slices.Contains(in.reads, projector) {
+		in.reads = append(slices.Clip(in.reads), projector) // never into the route's array
+	}
 }
 
 // fail records a bad field; a field is named once, with its first reason.

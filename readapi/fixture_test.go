@@ -42,7 +42,7 @@ const principalHeader = "X-Test-Principal"
 
 func newFixture(t *testing.T, wait time.Duration) *fixture {
 	t.Helper()
-	f := &fixture{t: t, pool: pgtest.Pool(t), clock: clock.NewManual(t0), mux: http.NewServeMux()}
+	f := &fixture{t: t, pool: pgtest.Pool(t), clock: clock.NewManual(t0)}
 	// The read model's tables, as the service creates them: a build of the
 	// users projector behind public views.
 	active, _, err := projections.Ensure(context.Background(), f.pool, projections.Users{})
@@ -55,10 +55,16 @@ func newFixture(t *testing.T, wait time.Duration) *fixture {
 		t.Fatal(err)
 	}
 	f.partners = &partnerseed.Seed{T: t, Pool: f.pool, Schema: partners.Schema, Now: f.clock.Now}
-	for _, r := range Routes(Deps{Pool: f.pool, Clock: f.clock, WaitBound: wait}) {
+	f.routes(Deps{Pool: f.pool, Clock: f.clock, WaitBound: wait})
+	return f
+}
+
+// routes serves the read routes of d, in place of any served before.
+func (f *fixture) routes(d Deps) {
+	f.mux = http.NewServeMux()
+	for _, r := range Routes(d) {
 		f.mux.Handle(r.Method+" "+r.Path, withTestPrincipal(r.Handler))
 	}
-	return f
 }
 
 func withTestPrincipal(next http.Handler) http.Handler {

@@ -135,14 +135,14 @@ func (d Deps) invoiceRoutes() []kit.Route {
 			"to":     "last day of a custom range, YYYY-MM-DD (included)",
 			"limit":  "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page",
 		},
-		Handler: billingEndpoint(d, parseInvoices, func(ctx context.Context, q invoicesRequest) (InvoicePage, error) {
+		Handler: endpoint(d, reads{usersProjector, billingProjector}, parseInvoices, func(ctx context.Context, q invoicesRequest) (InvoicePage, error) {
 			return listInvoices(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	}), billingGet(kit.Route{
 		Path:     "/v1/accounts/{accountId}/invoices/{invoiceId}",
 		Summary:  "One invoice with its lines",
 		Response: exampleInvoice,
-		Handler: billingEndpoint(d, func(in *input, p kit.Principal) invoiceRequest {
+		Handler: endpoint(d, reads{usersProjector, billingProjector}, func(in *input, p kit.Principal) invoiceRequest {
 			return invoiceRequest{accountRequest: parseAccount(in, p), invoiceID: in.pathUUID("invoiceId")}
 		}, func(ctx context.Context, q invoiceRequest) (InvoiceDetail, error) {
 			return invoiceByID(ctx, d.Pool, q, d.Clock.Now())

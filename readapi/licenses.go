@@ -8,7 +8,6 @@ import (
 
 	"github.com/google/uuid"
 
-	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -140,13 +139,11 @@ func parseEntitlements(in *input, p kit.Principal) entitlementsRequest {
 
 type userLicensesRequest struct {
 	accountRequest
-	after  eventstore.Position
 	userID uuid.UUID
 }
 
 type assignmentsRequest struct {
 	subRequest
-	after  eventstore.Position
 	cursor []any
 	limit  int
 }
@@ -156,6 +153,10 @@ var assignmentOrder = keyOrder[Holder]{name: "assignedAt", cols: []keyOf[Holder]
 	{"a.user_id", "uuid", func(h Holder) string { return h.UserID }},
 }}
 
+// licenseReads: the license routes read the holders (rm_license_assignments)
+// of subscriptions (rm_subscriptions), with their names (rm_users).
+var licenseReads = reads{usersProjector, partnersProjector, licensesProjector}
+
 func (d Deps) licenseRoutes() []kit.Route {
 	return []kit.Route{get(kit.Route{
 		Path: "/v1/accounts/{accountId}/licenses",
@@ -164,40 +165,30 @@ func (d Deps) licenseRoutes() []kit.Route {
 		Access: Member, Response: exampleEntitlements,
 		Query: map[string]string{"userIds": "a selection of users: up to 5,000 comma-separated user ids",
 			"partnerId": partnerIDQuery + ": only the subscriptions the partner sees, and the licenses of them"},
-		Handler: partnersEndpoint(d, parseEntitlements, func(ctx context.Context, q entitlementsRequest) (Entitlements, error) {
-			return afterLicenses(ctx, d, q.position, func() (Entitlements, error) { return entitlements(ctx, d.Pool, q, d.Clock.Now()) })
+		Handler: endpoint(d, licenseReads, parseEntitlements, func(ctx context.Context, q entitlementsRequest) (Entitlements, error) {
+			return entitlements(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	}), get(kit.Route{
 		Path:    "/v1/accounts/{accountId}/users/{userId}/licenses",
 		Summary: "The licenses a user of the account holds through its active subscriptions, with their service plans",
 		Access:  Member, Response: exampleUserLicenses,
-		Handler: partnersEndpoint(d, func(in *input, p kit.Principal) userLicensesRequest {
-			return userLicensesRequest{accountRequest: parseAccount(in, p), after: in.position(), userID: in.pathUUID("userId")}
+		Handler: endpoint(d, licenseReads, func(in *input, p kit.Principal) userLicensesRequest {
+			return userLicensesRequest{accountRequest: parseAccount(in, p), userID: in.pathUUID("userId")}
 		}, func(ctx context.Context, q userLicensesRequest) (UserLicenses, error) {
-			return afterLicenses(ctx, d, q.after, func() (UserLicenses, error) { return userLicenses(ctx, d.Pool, q, d.Clock.Now()) })
+			return userLicenses(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	}), get(kit.Route{
 		Path:    "/v1/accounts/{accountId}/subscriptions/{subscriptionId}/assignments",
 		Summary: "Who holds a license of a subscription, with the service plans, earliest assignment first, a page at a time",
 		Access:  Member, Response: AssignmentPage{Items: []Holder{exampleHolder}},
 		Query: map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
-		Handler: partnersEndpoint(d, func(in *input, p kit.Principal) assignmentsRequest {
-			return assignmentsRequest{subRequest: parseSubscription(in, p), after: in.position(), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
+		Handler: endpoint(d, licenseReads, func(in *input, p kit.Principal) assignmentsRequest {
+			return assignmentsRequest{subRequest: parseSubscription(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
 				cursor: cursorArgs(in, assignmentOrder, true)}
 		}, func(ctx context.Context, q assignmentsRequest) (AssignmentPage, error) {
-			return afterLicenses(ctx, d, q.after, func() (AssignmentPage, error) { return assignments(ctx, d.Pool, q, d.Clock.Now()) })
+			return assignments(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	})}
-}
-
-// afterLicenses runs a read once the licenses read model passed after
-// (partnersEndpoint waited for the others).
-func afterLicenses[Out any](ctx context.Context, d Deps, after eventstore.Position, read func() (Out, error)) (Out, error) {
-	if err := d.waitProjector(ctx, licensesProjector, after); err != nil {
-		var zero Out
-		return zero, err
-	}
-	return read()
 }
 
 var (

@@ -43,7 +43,7 @@ func (d Deps) meRoute() kit.Route {
 			AccountID: exampleAccount.AccountID, Name: exampleAccount.Name, AgreementNumber: exampleAccount.AgreementNumber,
 			PurchaseAccountNumber: exampleAccount.PurchaseAccountNumber, Roles: exampleUser.Roles,
 		}}, Partners: []MyPartner{{PartnerID: examplePartner.PartnerID, Name: examplePartner.Name, Roles: []string{"sales_agent"}}}},
-		Handler: partnersEndpoint(d, func(_ *input, p kit.Principal) kit.Principal { return p },
+		Handler: endpoint(d, reads{usersProjector, partnersProjector}, func(_ *input, p kit.Principal) kit.Principal { return p },
 			func(ctx context.Context, p kit.Principal) (Me, error) { return me(ctx, d.Pool, p) }),
 	})
 }

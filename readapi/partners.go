@@ -79,7 +79,7 @@ func (d Deps) partnerRoutes() []kit.Route {
 		Path:     "/v1/partners/{partnerId}",
 		Summary:  "A partner organization and its users with their partner roles",
 		Response: examplePartner,
-		Handler: partnersEndpoint(d, parsePartner, func(ctx context.Context, q partnerRequest) (Partner, error) {
+		Handler: endpoint(d, reads{partnersProjector}, parsePartner, func(ctx context.Context, q partnerRequest) (Partner, error) {
 			return partnerByID(ctx, d.Pool, q)
 		}),
 	}), partnerGet(kit.Route{
@@ -89,7 +89,7 @@ func (d Deps) partnerRoutes() []kit.Route {
 			AgreementNumber: exampleAccount.AgreementNumber, PurchaseAccountNumber: exampleAccount.PurchaseAccountNumber,
 			AssociatedAt: time.Date(2026, 1, 2, 8, 0, 0, 0, time.UTC)}}},
 		Query: map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
-		Handler: partnersEndpoint(d, func(in *input, p kit.Principal) partnerAccountsRequest {
+		Handler: endpoint(d, reads{usersProjector, partnersProjector}, func(in *input, p kit.Principal) partnerAccountsRequest {
 			return partnerAccountsRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
 				after: cursorArgs(in, partnerAccountOrder, true)}
 		}, func(ctx context.Context, q partnerAccountsRequest) (PartnerAccountPage, error) {

@@ -223,6 +223,21 @@ func TestAfter_waits_for_the_partners_read_model_too(t *testing.T) {
 	f.ok(admin, "/v1/me?after=10-10", &Me{})
 }
 
+// A read waits for the read models it reads, and for those alone: a user
+// list for the partners one only when read for a partner, and a partner
+// for the partners one alone, while its accounts are read from the users
+// one too.
+func TestAfter_waits_only_for_the_read_models_the_read_reads(t *testing.T) {
+	f := newFixture(t, 60*time.Millisecond)
+	c := newChannel(f)
+	f.buildCheckpoint(f.build, 10, 10) // the partners read model is behind
+	f.ok(admin, usersPath(c.acc, url.Values{"after": {"10-10"}}), &UserPage{})
+	f.problem(sam, usersPath(c.acc, url.Values{"after": {"10-10"}, "partnerId": {c.litware.String()}}), http.StatusServiceUnavailable)
+	f.buildCheckpoint(f.partners.Schema, 20, 20) // now the users read model is
+	f.ok(sam, "/v1/partners/"+c.litware.String()+"?after=20-20", &Partner{})
+	f.problem(sam, "/v1/partners/"+c.litware.String()+"/accounts?after=20-20", http.StatusServiceUnavailable)
+}
+
 // An account's partners come a page at a time, by name, as every list.
 func TestAccountPartners_page_by_name(t *testing.T) {
 	f := newFixture(t, time.Second)

@@ -129,13 +129,13 @@ func (d Deps) subscriptionRoutes() []kit.Route {
 		Access:   Member,
 		Response: exampleSubPage,
 		Query:    subListQuery,
-		Handler:  partnersEndpoint(d, parseSubList, list),
+		Handler:  endpoint(d, reads{usersProjector, partnersProjector}, parseSubList, list),
 	}), get(kit.Route{
 		Path:     "/v1/accounts/{accountId}/subscriptions/{subscriptionId}",
 		Summary:  "One subscription of an account",
 		Access:   Member,
 		Response: exampleSubscription,
-		Handler: partnersEndpoint(d, parseSubscription, func(ctx context.Context, q subRequest) (Subscription, error) {
+		Handler: endpoint(d, reads{usersProjector, partnersProjector}, parseSubscription, func(ctx context.Context, q subRequest) (Subscription, error) {
 			return subscriptionByID(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	}), partnerGet(kit.Route{
@@ -144,7 +144,7 @@ func (d Deps) subscriptionRoutes() []kit.Route {
 			"and those of the partners whose visibility the customer granted it",
 		Response: exampleSubPage,
 		Query:    subListQuery,
-		Handler:  partnersEndpoint(d, parseSubList, list),
+		Handler:  endpoint(d, reads{usersProjector, partnersProjector}, parseSubList, list),
 	})}
 }
 

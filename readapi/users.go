@@ -126,10 +126,7 @@ func (d Deps) listUsersRoute() kit.Route {
 			"cursor":    "nextCursor of the previous page, with the same sort",
 			"partnerId": partnerIDQuery + ", to choose whom to give licenses",
 		},
-		Handler: endpoint(d, parseList, func(ctx context.Context, q listRequest) (UserPage, error) {
-			if err := q.waitPartners(ctx, d); err != nil {
-				return UserPage{}, err
-			}
+		Handler: endpoint(d, reads{usersProjector}, parseList, func(ctx context.Context, q listRequest) (UserPage, error) {
 			return listUsers(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	})
@@ -152,7 +149,7 @@ func (d Deps) userRoute() kit.Route {
 		Access:  Member,
 		Response: UserDetail{User: exampleUser, Language: "en", Country: "GB",
 			Invitations: []Invitation{{SentAt: exampleUser.InvitedAt, ExpiresAt: exampleUser.InvitationExpiresAt, By: "auth0|operator-1"}}},
-		Handler: endpoint(d, parseUser, func(ctx context.Context, q userRequest) (UserDetail, error) {
+		Handler: endpoint(d, reads{usersProjector}, parseUser, func(ctx context.Context, q userRequest) (UserDetail, error) {
 			return userByID(ctx, d.Pool, q, d.Clock.Now())
 		}),
 	})

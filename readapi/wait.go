@@ -23,6 +23,10 @@ const (
 	maxPoll        = 20 * time.Millisecond
 )
 
+// reads are the projectors whose read models a route reads, by checkpoint
+// name: its ?after waits for each of them.
+type reads []string
+
 // position reads ?after and the X-After-Position header; with both, the
 // later one counts. Absent is Start: no wait.
 func (in *input) position() eventstore.Position {
@@ -49,19 +53,35 @@ func (d Deps) WaitProjector(ctx context.Context, name string, pos eventstore.Pos
 	if d.WaitBound <= 0 {
 		d.WaitBound = DefaultWaitBound
 	}
-	return d.waitProjector(ctx, name, pos)
+	return d.waitProjectors(ctx, pos, name)
 }
 
-// waitProjector returns once a projector's checkpoint is at or past pos,
-// looking again whenever this process's handler of it finishes a batch
-// (Deps.Advanced) and otherwise polling, more slowly each time; past
-// d.WaitBound it returns a 503 problem.
-func (d Deps) waitProjector(ctx context.Context, name string, pos eventstore.Position) error {
+// waitProjectors returns once the checkpoints of the named projectors are
+// all at or past pos. d.WaitBound bounds the whole wait, not each
+// projector's: past it, it returns a 503 problem naming the one behind.
+func (d Deps) waitProjectors(ctx context.Context, pos eventstore.Position, names ...string) error {
 	if pos.IsZero() {
 		return nil
 	}
 	bounded, cancel := context.WithTimeout(ctx, d.WaitBound)
 	defer cancel()
+	for _, name := range names {
+		reached, err := d.reach(bounded, name, pos)
+		if err != nil {
+			return err
+		}
+		if !reached {
+			return d.behind(ctx, name, pos)
+		}
+	}
+	return nil
+}
+
+// reach waits until a projector's checkpoint is at or past pos, looking
+// again whenever this process's handler of it finishes a batch
+// (Deps.Advanced) and otherwise polling, more slowly each time; false
+// once bounded is done.
+func (d Deps) reach(bounded context.Context, name string, pos eventstore.Position) (bool, error) {
 	for delay := cmp.Or(d.firstPoll, firstPoll); ; delay = min(2*delay, maxPoll) {
 		var advanced <-chan struct{} // nil: never
 		if d.Advanced != nil {
@@ -70,23 +90,30 @@ func (d Deps) waitProjector(ctx context.Context, name string, pos eventstore.Pos
 		at, err := checkpoint(bounded, d, name)
 		switch {
 		case err == nil && !at.Less(pos):
-			return nil
+			return true, nil
 		case err != nil && bounded.Err() == nil:
-			return err
+			return false, err
 		}
 		select {
 		case <-bounded.Done():
-			if d.pastHead(ctx, pos) {
-				return kit.Invalid(kit.FieldProblem{Field: "after", Reason: "is past the end of the log: no command answered it"})
-			}
-			p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
-				fmt.Sprintf("the %s read model has not reached position %s within %s; retry", name, pos, d.WaitBound))
-			p.RetryAfter = 1
-			return p
+			return false, nil
 		case <-advanced:
 		case <-time.After(delay):
 		}
 	}
+}
+
+// behind is the answer to a read whose wait ran out with the named
+// projector short of pos: a 503 to retry, or a 400 when no command can
+// have answered pos.
+func (d Deps) behind(ctx context.Context, name string, pos eventstore.Position) error {
+	if d.pastHead(ctx, pos) {
+		return kit.Invalid(kit.FieldProblem{Field: "after", Reason: "is past the end of the log: no command answered it"})
+	}
+	p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
+		fmt.Sprintf("the %s read model has not reached position %s within %s; retry", name, pos, d.WaitBound))
+	p.RetryAfter = 1
+	return p
 }
 
 // pastHead reports whether pos lies past the log's last event (false

@@ -4,6 +4,7 @@ import (
 	"context"
 	"net/http"
 	"net/http/httptest"
+	"strings"
 	"testing"
 	"time"
 
@@ -105,7 +106,7 @@ func TestAfter_looks_again_when_the_projector_of_this_process_finishes_a_batch(t
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- d.waitProjector(context.Background(), usersProjector, eventstore.Position{Commit: 10, Prepare: 5})
+		done <- d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, usersProjector)
 	}()
 	if name := <-looks; name != usersProjector {
 		t.Fatalf("waits for %s, want %s", name, usersProjector)
@@ -122,5 +123,81 @@ func TestAfter_looks_again_when_the_projector_of_this_process_finishes_a_batch(t
 	}
 	if n != 2 {
 		t.Fatalf("looked %d times, want 2", n)
+	}
+}
+
+// asCaller is a GET of path by caller.
+func asCaller(caller, path string) *http.Request {
+	req := httptest.NewRequest(http.MethodGet, path, nil)
+	req.Header.Set(principalHeader, caller)
+	return req
+}
+
+// A read waits for ?after on every projector it reads before it takes a
+// read slot: one waiting for the partners read model, the second one a
+// subscription list reads, leaves the only slot to a read that needs no
+// wait.
+func TestAfter_a_read_waiting_for_a_projector_holds_no_read_slot(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	acc := contoso(f)
+	waiting := make(chan struct{}, 1)
+	f.routes(Deps{Pool: f.pool, Clock: f.clock, WaitBound: time.Minute, Concurrent: 1,
+		Advanced: func(name string) <-chan struct{} {
+			if name == partnersProjector {
+				select {
+				case waiting <- struct{}{}:
+				default:
+				}
+			}
+			return nil // polling alone wakes the wait
+		}})
+	f.buildCheckpoint(f.build, 10, 10) // the users read model has passed 10-10, the partners one has not
+	behind := make(chan int, 1)
+	go func() { behind <- serve(f, asCaller(admin, subsPath(acc, "after=10-10"))).Code }()
+	select {
+	case <-waiting:
+	case code := <-behind:
+		t.Fatalf("answered %d without waiting for the partners read model", code)
+	}
+	served := make(chan int, 1)
+	go func() { served <- serve(f, asCaller(admin, "/v1/accounts/"+acc.String())).Code }()
+	select {
+	case code := <-served:
+		if code != http.StatusOK {
+			t.Errorf("the read needing no wait: %d, want 200", code)
+		}
+	case <-time.After(3 * time.Second):
+		f.buildCheckpoint(f.partners.Schema, 10, 10) // lets both end
+		<-behind
+		<-served
+		t.Fatal("a read needing no wait was not served while another waited for the partners read model")
+	}
+	select {
+	case code := <-behind:
+		t.Fatalf("answered %d before the partners read model passed 10-10", code)
+	default:
+	}
+	f.buildCheckpoint(f.partners.Schema, 10, 10)
+	if code := <-behind; code != http.StatusOK {
+		t.Errorf("once the partners read model passed 10-10: %d, want 200", code)
+	}
+}
+
+// The wait bound is one deadline for every projector a read waits for,
+// not one each: a read whose first projector catches up late does not
+// wait the whole bound again for the second.
+func TestAfter_bounds_the_wait_for_all_projectors_at_once(t *testing.T) {
+	const bound = time.Second
+	f := newFixture(t, bound)
+	acc := contoso(f)
+	start := time.Now()
+	answer := make(chan *httptest.ResponseRecorder, 1)
+	go func() { answer <- serve(f, asCaller(admin, subsPath(acc, "after=10-10"))) }()
+	time.Sleep(bound * 6 / 10)
+	f.buildCheckpoint(f.build, 10, 10) // the users read model catches up, the partners one never
+	rec := <-answer
+	if took := time.Since(start); rec.Code != http.StatusServiceUnavailable || took > bound*3/2 ||
+		!strings.Contains(rec.Body.String(), "partners read model") {
+		t.Fatalf("%d %s after %s, want 503 naming the partners read model after about %s", rec.Code, rec.Body.String(), took, bound)
 	}
 }
