@@ -67,9 +67,23 @@ func (a *attempts) forget(id string) {
 	a.mu.Unlock()
 }
 
-// blockedStreams are the streams with an open dead letter for p.
-func blockedStreams(ctx context.Context, tx pgx.Tx, projector string) (map[string]bool, error) {
-	rows, err := tx.Query(ctx, `SELECT DISTINCT stream FROM projection_dead_letters WHERE projector = $1 AND status IN ('parked', 'waiting')`, projector)
+// blockedSQL selects which of some streams ($2) an open dead letter of a
+// projector ($1) blocks: one probe of the open letters' index a stream,
+// however many events wait in it.
+const blockedSQL = `
+	SELECT s FROM unnest($2::text[]) s
+	 WHERE EXISTS (SELECT FROM projection_dead_letters d
+	                WHERE d.projector = $1 AND d.stream = s AND d.status IN ('parked', 'waiting'))`
+
+// blockedStreams are the streams of records with an open dead letter for
+// p. Read it after the build's lock is taken, in a statement of its own:
+// the statement that waited for the lock reads with a snapshot from
+// before the wait, when a letter an operator has since resolved (holding
+// the lock, see Resolve) was still open.
+func blockedStreams(ctx context.Context, db interface {
+	Query(context.Context, string, ...any) (pgx.Rows, error)
+}, projector string, records []Record) (map[string]bool, error) {
+	rows, err := db.Query(ctx, blockedSQL, projector, streamsOf(records))
 	if err != nil {
 		return nil, err
 	}
@@ -81,16 +95,42 @@ func blockedStreams(ctx context.Context, tx pgx.Tx, projector string) (map[strin
 	return out, err
 }
 
+// streamsOf is the streams of records, each once.
+func streamsOf(records []Record) []string {
+	var streams []string
+	seen := map[string]bool{}
+	for _, r := range records {
+		if !seen[r.Stream] {
+			seen[r.Stream] = true
+			streams = append(streams, r.Stream)
+		}
+	}
+	return streams
+}
+
 // park records an event as a dead letter with a status.
 func park(ctx context.Context, tx pgx.Tx, projector string, r Record, status, reason string, tries int) error {
-	_, err := tx.Exec(ctx, `
-		INSERT INTO projection_dead_letters (projector, event_id, stream, commit_pos, prepare_pos, event_type,
-		    data, metadata, revision, recorded_at, status, error, attempts)
-		VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
-		ON CONFLICT (projector, event_id) DO NOTHING`,
-		projector, r.ID, r.Stream, int64(r.Position.Commit), int64(r.Position.Prepare), r.Type,
-		[]byte(r.Data), []byte(r.Metadata), int64(r.Revision), r.RecordedAt, status, reason, tries)
+	_, err := tx.Exec(ctx, parkSQL, parkArgs(projector, r, status, reason, tries)...)
 	return err
+}
+
+// queueWaiting is park of records as waiting, queued in a pipeline in
+// order, so that they take ids in log order as applyEach's do.
+func queueWaiting(q *pgx.Batch, projector string, records []Record) {
+	for _, r := range records {
+		q.Queue(parkSQL, parkArgs(projector, r, DeadWaiting, "", 0)...)
+	}
+}
+
+const parkSQL = `
+	INSERT INTO projection_dead_letters (projector, event_id, stream, commit_pos, prepare_pos, event_type,
+	    data, metadata, revision, recorded_at, status, error, attempts)
+	VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)
+	ON CONFLICT (projector, event_id) DO NOTHING`
+
+func parkArgs(projector string, r Record, status, reason string, tries int) []any {
+	return []any{projector, r.ID, r.Stream, int64(r.Position.Commit), int64(r.Position.Prepare), r.Type,
+		[]byte(r.Data), []byte(r.Metadata), int64(r.Revision), r.RecordedAt, status, reason, tries}
 }
 
 // errWaitingBehind is what the trace says of an event held back behind a
@@ -102,7 +142,7 @@ var errWaitingBehind = errors.New("waiting behind a dead letter of its stream")
 // with the batch (an error) until MaxAttempts, then parked (and put in
 // parked, with why, for the event's trace).
 func applyEach(ctx context.Context, tx pgx.Tx, p Projector, records []Record, from eventstore.Position, tries *attempts, parked map[uuid.UUID]error) error {
-	blocked, err := blockedStreams(ctx, tx, p.Name())
+	blocked, err := blockedStreams(ctx, tx, p.Name(), records)
 	if err != nil {
 		return err
 	}

@@ -8,6 +8,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/personal"
 )
 
@@ -22,10 +23,16 @@ import (
 // and commits. advance_checkpoint (migration 011) raises when the
 // checkpoint moved, so the COMMIT queued behind it never runs then.
 //
-// It returns errBlocked when a dead letter blocks a stream of the
-// projector, and errBatchFailed when the events could not be applied
-// together: the caller then applies them one by one (applyEachActive).
-func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch) error {
+// While a dead letter of the projector is open, a round trip between
+// reads which of the batch's streams one blocks (blockedStreams), and
+// the second parks their events as waiting, in log order, as applyEach
+// does, while the other streams' events are applied: the batch still
+// goes in one transaction. (The one-by-one path took a savepoint and
+// round trips an event: a catch-up behind one parked event ran at a
+// tenth of its rate or less.) No stream becomes blocked within the batch: an
+// event that fails fails the batch with errBatchFailed, and the caller
+// then applies it one by one (applyEachActive), which parks it.
+func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, spans *batchSpans) error {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("projector %s: %w", p.Name(), err)
@@ -49,20 +56,48 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 		return build.otherVersion(p)
 	case st.Applied():
 		return nil
-	case build.blocked:
-		return errBlocked
 	}
-	w, err := queueAll(p, b.Records, st.from, opener(ctx))
+	var blocked map[string]bool
+	if build.blocked {
+		if blocked, err = blockedStreams(ctx, conn, p.Name(), b.Records); err != nil {
+			return fmt.Errorf("projector %s: blocked streams: %w", p.Name(), err)
+		}
+	}
+	flowing, waiting := holdBack(b.Records, st.from, blocked)
+	w, err := queueAll(p, flowing, st.from, opener(ctx))
 	if err != nil {
 		return fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 	}
+	queueWaiting(w, p.Name(), waiting)
 	st.queueSave(w)
 	w.Queue(`COMMIT`)
-	err = st.moved(conn.SendBatch(ctx, w).Close())
-	if err != nil && !errors.Is(err, ErrCheckpointMoved) {
-		err = fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
+	if err := st.moved(conn.SendBatch(ctx, w).Close()); err != nil {
+		if !errors.Is(err, ErrCheckpointMoved) {
+			err = fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
+		}
+		return err
 	}
-	return err
+	// Only now are they parked: a rolled-back attempt parked nothing.
+	for _, r := range waiting {
+		spans.fail(r.ID, errWaitingBehind)
+	}
+	return nil
+}
+
+// holdBack splits the records after from into those of streams not
+// blocked and those that wait behind a dead letter of theirs, each in log
+// order.
+func holdBack(records []Record, from eventstore.Position, blocked map[string]bool) (flowing, waiting []Record) {
+	for _, r := range records {
+		switch {
+		case !from.Less(r.Position):
+		case blocked[r.Stream]:
+			waiting = append(waiting, r)
+		default:
+			flowing = append(flowing, r)
+		}
+	}
+	return flowing, waiting
 }
 
 // rollbackOpen ends a transaction a failed pipeline left open. Should

@@ -44,10 +44,11 @@ const versionWait = 500 * time.Millisecond
 
 // Handler runs a projector as a watermill handler: one transaction a
 // batch, into the active build, skipping what its checkpoint says was
-// already applied. A batch that fails is applied again event by event, so
-// that an event that keeps failing is parked as a dead letter while the
-// rest flows on. written is writtenTypes(p): a batch with none of them
-// only moves the checkpoint (passOver).
+// already applied, and holding the events of a stream blocked by a dead
+// letter back behind it. A batch that fails is applied again event by
+// event, so that an event that keeps failing is parked as a dead letter
+// while the rest flows on. written is writtenTypes(p): a batch with none
+// of them only moves the checkpoint (passOver).
 func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.NoPublishHandlerFunc {
 	tries := &attempts{}
 	return func(msg *message.Message) (err error) {
@@ -64,8 +65,8 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 			}
 		}
 		for {
-			err := applyPipelined(ctx, pool, p, b)
-			if errors.Is(err, errBatchFailed) || errors.Is(err, errBlocked) {
+			err := applyPipelined(ctx, pool, p, b, spans)
+			if errors.Is(err, errBatchFailed) {
 				err = applyEachActive(ctx, pool, p, b, tries, spans)
 			}
 			if !errors.Is(err, errOtherVersion) {
@@ -96,7 +97,6 @@ var (
 	errOtherVersion = errors.New("the active build is of an older version")
 	errOutdated     = errors.New("the active build is of a newer version")
 	errBatchFailed  = errors.New("the batch failed as a whole")
-	errBlocked      = errors.New("a dead letter blocks a stream of the projector")
 )
 
 // applyEachActive applies a batch to the active build event by event,
@@ -143,8 +143,10 @@ func applyEachActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Bat
 
 // activeBuildSQL reads what a batch needs before it is applied: the active
 // build (locked for share) with its checkpoint, and whether a dead letter
-// blocks any stream of the projector; and it puts the build's schema
-// first on the search path and makes the commit a read-model commit
+// of the projector may be open (none is missed: only the handler opens
+// them; but one may have been resolved while the statement waited for
+// the lock, see blockedStreams); and it puts the build's schema first on
+// the search path and makes the commit a read-model commit
 // (readModelCommit, said through set_config).
 const activeBuildSQL = `
 	SELECT v.active_schema, v.version, c.commit_pos, c.prepare_pos,
