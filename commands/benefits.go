@@ -28,31 +28,39 @@ type BenefitPackagePurchased struct {
 	Position  eventstore.Position
 }
 
-// PurchaseBenefitPackageHandler handles PurchaseBenefitPackage.
+// PurchaseBenefitPackageHandler handles PurchaseBenefitPackage. The buyer
+// shares the partner's turn (PartnerSerial): a package is never recorded
+// as bought by a user after their removal.
 func PurchaseBenefitPackageHandler(d Deps) Handler[PurchaseBenefitPackage, BenefitPackagePurchased] {
 	return HandlerFunc[PurchaseBenefitPackage, BenefitPackagePurchased](func(ctx context.Context, c PurchaseBenefitPackage) (BenefitPackagePurchased, error) {
-		by := origin{actor: c.By.name(), at: d.now()}
-		id := d.newID(ctx, "benefit-package")
-		p, _, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.View)
-		if err != nil {
-			return BenefitPackagePurchased{}, err
-		}
-		var buyer *uuid.UUID
-		if m, ok := p.MemberByEmail(c.By.Email); ok && !c.By.Operator {
-			buyer = &m.ID
-		}
-		bought, err := benefit.Purchase(id, c.PartnerID, c.Order, buyer, by.actor, by.at, func(i int) uuid.UUID {
-			return d.newID(ctx, "benefit-"+strconv.Itoa(i))
+		return asPartnerUser(ctx, d, c.PartnerID, c.By, func(ctx context.Context) (BenefitPackagePurchased, error) {
+			return d.purchasePackage(ctx, c)
 		})
-		if err != nil {
-			return BenefitPackagePurchased{}, err
-		}
-		res, err := save(ctx, d, benefit.Stream(id), noStream, by, bought)
-		if err != nil {
-			return BenefitPackagePurchased{}, err
-		}
-		return BenefitPackagePurchased{Purchased: bought, Position: res.Position}, nil
 	})
+}
+
+func (d Deps) purchasePackage(ctx context.Context, c PurchaseBenefitPackage) (BenefitPackagePurchased, error) {
+	by := origin{actor: c.By.name(), at: d.now()}
+	id := d.newID(ctx, "benefit-package")
+	p, _, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.View)
+	if err != nil {
+		return BenefitPackagePurchased{}, err
+	}
+	var buyer *uuid.UUID
+	if m, ok := p.MemberByEmail(c.By.Email); ok && !c.By.Operator {
+		buyer = &m.ID
+	}
+	bought, err := benefit.Purchase(id, c.PartnerID, c.Order, buyer, by.actor, by.at, func(i int) uuid.UUID {
+		return d.newID(ctx, "benefit-"+strconv.Itoa(i))
+	})
+	if err != nil {
+		return BenefitPackagePurchased{}, err
+	}
+	res, err := save(ctx, d, benefit.Stream(id), noStream, by, bought)
+	if err != nil {
+		return BenefitPackagePurchased{}, err
+	}
+	return BenefitPackagePurchased{Purchased: bought, Position: res.Position}, nil
 }
 
 // PackageTarget names a benefit package of a partner, and a benefit of
@@ -80,10 +88,12 @@ type acting struct {
 
 // changePackage loads a package of the partner, checks that the actor is a
 // user of the partner whose roles allow the action, and appends what
-// decide returns, while the partner's users cannot change (PartnerSerial).
+// decide returns, while the partner's users cannot change: it shares the
+// partner's turn (PartnerSerial), an operator's too, for the users a
+// benefit goes to are the partner's.
 func (d Deps) changePackage(ctx context.Context, t PackageTarget, action partner.Action, decide func(*benefit.Package, acting) ([]event.Event, error)) (PackageChanged, error) {
 	by := origin{actor: t.By.name(), at: d.now()}
-	return serialized(ctx, d.PartnerSerial, t.PartnerID, func(ctx context.Context) (PackageChanged, error) {
+	return shared(ctx, d.PartnerSerial, t.PartnerID, func(ctx context.Context) (PackageChanged, error) {
 		return retried(ctx, func() (PackageChanged, error) {
 			pa, _, err := d.partnerActing(ctx, t.PartnerID, t.By, action)
 			if err != nil {

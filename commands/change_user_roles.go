@@ -30,68 +30,78 @@ type UserRolesChanged struct {
 	Position eventstore.Position
 }
 
-// ChangeUserRolesHandler handles ChangeUserRoles.
+// ChangeUserRolesHandler handles ChangeUserRoles. It runs in the
+// account's turn (AccountSerial), as the purchases, subscription changes
+// and license commands of the account do, which check their caller's
+// roles under it: what a user demoted was doing there is recorded
+// before, or refused as for anyone without the role.
 func ChangeUserRolesHandler(d Deps) Handler[ChangeUserRoles, UserRolesChanged] {
 	return HandlerFunc[ChangeUserRoles, UserRolesChanged](func(ctx context.Context, c ChangeUserRoles) (UserRolesChanged, error) {
-		return retried(ctx, func() (UserRolesChanged, error) {
-			var u user.User
-			l, err := load(ctx, d, user.Stream(c.UserID), &u)
-			if err != nil {
+		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (UserRolesChanged, error) {
+			return d.changeUserRoles(ctx, c)
+		})
+	})
+}
+
+func (d Deps) changeUserRoles(ctx context.Context, c ChangeUserRoles) (UserRolesChanged, error) {
+	return retried(ctx, func() (UserRolesChanged, error) {
+		var u user.User
+		l, err := load(ctx, d, user.Stream(c.UserID), &u)
+		if err != nil {
+			return UserRolesChanged{}, err
+		}
+		if !u.Exists() || u.Account() != c.AccountID {
+			// Checked before the actor's rights would say 403, so no
+			// caller learns of users in other accounts.
+			if _, err := d.rolesIn(ctx, c.AccountID, c.By); err != nil {
 				return UserRolesChanged{}, err
 			}
-			if !u.Exists() || u.Account() != c.AccountID {
-				// Checked before the actor's rights would say 403, so no
-				// caller learns of users in other accounts.
-				if _, err := d.rolesIn(ctx, c.AccountID, c.By); err != nil {
-					return UserRolesChanged{}, err
-				}
-				return UserRolesChanged{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
-			}
-			by := origin{actor: c.By.name(), at: d.now()}
-			if first, ok := mine[user.RolesChanged](l); ok {
-				// An earlier run saved the change: finish its grant and
-				// answer as it did.
-				if slices.Contains(first.Added, user.AccountAdministrator) {
-					if err := d.grantAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
-						return UserRolesChanged{}, err
-					}
-				}
-				return UserRolesChanged{Roles: first.Roles, Position: l.answered()}, nil
-			}
-			// The caller's rights come before the body, as for inviting.
-			held, err := d.managerRoles(ctx, c.AccountID, c.By)
-			if err != nil {
-				return UserRolesChanged{}, err
-			}
-			changed, err := u.ChangeRoles(c.Roles, by.actor, by.at)
-			if err != nil {
-				return UserRolesChanged{}, err
-			}
-			if changed == nil {
-				return UserRolesChanged{Roles: u.Roles(), Position: l.answered()}, nil
-			}
-			if err := mayGrant(held, roleNames(changed.Added)); err != nil {
-				return UserRolesChanged{}, err
-			}
-			if err := mayTakeAway(held, roleNames(changed.Removed)); err != nil {
-				return UserRolesChanged{}, err
-			}
-			if slices.Contains(changed.Removed, user.AccountAdministrator) {
-				if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
-					return UserRolesChanged{}, err
-				}
-			}
-			res, err := save(ctx, d, user.Stream(c.UserID), l, by, *changed)
-			if err != nil {
-				return UserRolesChanged{}, err
-			}
-			if slices.Contains(changed.Added, user.AccountAdministrator) {
+			return UserRolesChanged{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
+		}
+		by := origin{actor: c.By.name(), at: d.now()}
+		if first, ok := mine[user.RolesChanged](l); ok {
+			// An earlier run saved the change: finish its grant and
+			// answer as it did.
+			if slices.Contains(first.Added, user.AccountAdministrator) {
 				if err := d.grantAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
 					return UserRolesChanged{}, err
 				}
 			}
-			return UserRolesChanged{Roles: changed.Roles, Position: res.Position}, nil
-		})
+			return UserRolesChanged{Roles: first.Roles, Position: l.answered()}, nil
+		}
+		// The caller's rights come before the body, as for inviting.
+		held, err := d.managerRoles(ctx, c.AccountID, c.By)
+		if err != nil {
+			return UserRolesChanged{}, err
+		}
+		changed, err := u.ChangeRoles(c.Roles, by.actor, by.at)
+		if err != nil {
+			return UserRolesChanged{}, err
+		}
+		if changed == nil {
+			return UserRolesChanged{Roles: u.Roles(), Position: l.answered()}, nil
+		}
+		if err := mayGrant(held, roleNames(changed.Added)); err != nil {
+			return UserRolesChanged{}, err
+		}
+		if err := mayTakeAway(held, roleNames(changed.Removed)); err != nil {
+			return UserRolesChanged{}, err
+		}
+		if slices.Contains(changed.Removed, user.AccountAdministrator) {
+			if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
+				return UserRolesChanged{}, err
+			}
+		}
+		res, err := save(ctx, d, user.Stream(c.UserID), l, by, *changed)
+		if err != nil {
+			return UserRolesChanged{}, err
+		}
+		if slices.Contains(changed.Added, user.AccountAdministrator) {
+			if err := d.grantAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
+				return UserRolesChanged{}, err
+			}
+		}
+		return UserRolesChanged{Roles: changed.Roles, Position: res.Position}, nil
 	})
 }
 

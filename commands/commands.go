@@ -66,21 +66,37 @@ type Deps struct {
 	// Holders spares commands a read when finding their actor (nil: the
 	// reservation is read each time).
 	Holders *Holders
-	// PartnerSerial runs the commands that rest on who a partner's users
-	// are (their removal and role changes, and changes of the partner's
-	// benefit packages) one at a time for each partner, in every
-	// instance; nil runs them side by side. A benefit decided on a
-	// partner stream read a moment before a removal was appended could
-	// otherwise go to a user who is no longer the partner's.
-	PartnerSerial Serial
+	// PartnerSerial guards who a partner's users are and which roles
+	// they hold, in every instance; nil leaves everything side by side. What changes that
+	// (a user's removal or new roles, the erasure of a user's personal
+	// data) runs alone for each partner (Serialize). What a user does on
+	// the strength of being the partner's (an order, a subscription's new
+	// total or cancellation, a license command, a benefit package bought
+	// or changed, an act on a customer's purchase account manager) shares
+	// the partner's turn (Share) from its check of the user, made again
+	// under it, to its last append: it is recorded before a change that
+	// takes the right away, or sees the change and is refused as for
+	// anyone who is not the partner's user. Without it, an action checked
+	// on a partner stream read a moment before a removal was appended
+	// could land after it, in another stream.
+	PartnerSerial SharedSerial
 	// AccountSerial runs the commands that rest on which partners serve
 	// an account (an order a partner places, and the change of channel
-	// partner that takes the account from it) one at a time for each
-	// account, in every instance; nil runs them side by side. An order
-	// checked against the account a moment before the change was
-	// appended could otherwise land after it, placed by a partner that
-	// no longer served the account. The license commands of an account
-	// take the same turns (Licensing.Serial).
+	// partner that takes the account from it), and on which of its users
+	// may buy and assign (every purchase, and a user's new roles or
+	// erasure), one at a time for each account, in every instance; nil
+	// runs them side by side. An order checked against the account a
+	// moment before the change was appended could otherwise land after
+	// it, placed by a partner that no longer served the account, or by a
+	// user who no longer held the role. The license commands and a
+	// subscription's changes of an account take the same turns
+	// (Licensing.Serial) and check their caller under it.
+	//
+	// Lock order: a command that takes both takes the account's turn
+	// first and the partner's inside it; no command takes an account's
+	// turn while it holds a partner's, nor a turn it holds already (a
+	// second share of a partner's turn would wait behind a change
+	// waiting for the first).
 	AccountSerial Serial
 }
 
@@ -89,13 +105,33 @@ type Serial interface {
 	Serialize(ctx context.Context, id uuid.UUID, f func(context.Context) error) error
 }
 
+// SharedSerial is a Serial whose id's turn may also be shared: Share runs
+// f while no Serialize of the same id runs, side by side with the other
+// Share calls of it.
+type SharedSerial interface {
+	Serial
+	Share(ctx context.Context, id uuid.UUID, f func(context.Context) error) error
+}
+
 // serialized runs f under s for id, or at once when s is nil.
 func serialized[T any](ctx context.Context, s Serial, id uuid.UUID, f func(context.Context) (T, error)) (T, error) {
 	if s == nil {
 		return f(ctx)
 	}
+	return turn(ctx, s.Serialize, id, f)
+}
+
+// shared runs f sharing id's turn under s, or at once when s is nil.
+func shared[T any](ctx context.Context, s SharedSerial, id uuid.UUID, f func(context.Context) (T, error)) (T, error) {
+	if s == nil {
+		return f(ctx)
+	}
+	return turn(ctx, s.Share, id, f)
+}
+
+func turn[T any](ctx context.Context, take func(context.Context, uuid.UUID, func(context.Context) error) error, id uuid.UUID, f func(context.Context) (T, error)) (T, error) {
 	var out T
-	err := s.Serialize(ctx, id, func(ctx context.Context) error {
+	err := take(ctx, id, func(ctx context.Context) error {
 		var err error
 		out, err = f(ctx)
 		return err

@@ -28,33 +28,43 @@ type ErasePartnerUserPersonalData struct {
 }
 
 // ErasePartnerUserPersonalDataHandler handles ErasePartnerUserPersonalData.
+// It runs alone for the partner (PartnerSerial): the erased user's email
+// reads "[erased]" from the moment the key is gone, so they are no
+// longer the partner's user, and what they were doing for it is recorded
+// before, or sees that.
 func ErasePartnerUserPersonalDataHandler(d Deps) Handler[ErasePartnerUserPersonalData, PersonalDataErased] {
 	return HandlerFunc[ErasePartnerUserPersonalData, PersonalDataErased](func(ctx context.Context, c ErasePartnerUserPersonalData) (PersonalDataErased, error) {
 		reason, err := d.erasable(c.By, c.Reason)
 		if err != nil {
 			return PersonalDataErased{}, err
 		}
-		stream := partner.Stream(c.PartnerID)
-		return retried(ctx, func() (PersonalDataErased, error) {
-			var p partner.Partner
-			// Nothing personal decides an erasure: the events stay sealed.
-			l, err := loadWith(ctx, d, stream, &p, nil)
-			if err != nil {
-				return PersonalDataErased{}, err
-			}
-			if !p.Exists() || !p.HadUser(c.UserID) {
-				if c.finishing {
-					return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
-				}
-				return PersonalDataErased{}, fmt.Errorf("user %s of partner %s: %w", c.UserID, c.PartnerID, domain.ErrNotFound)
-			}
-			return d.erase(ctx, c.UserID, stream, l, origin{actor: c.By.name(), at: d.now()}, reason,
-				func(firstBy, firstReason string, at time.Time) event.Event {
-					if e := p.EraseUser(c.UserID, firstBy, firstReason, at); e != nil {
-						return *e
-					}
-					return nil
-				})
+		return serialized(ctx, d.PartnerSerial, c.PartnerID, func(ctx context.Context) (PersonalDataErased, error) {
+			return d.erasePartnerUser(ctx, c, reason)
 		})
+	})
+}
+
+func (d Deps) erasePartnerUser(ctx context.Context, c ErasePartnerUserPersonalData, reason string) (PersonalDataErased, error) {
+	stream := partner.Stream(c.PartnerID)
+	return retried(ctx, func() (PersonalDataErased, error) {
+		var p partner.Partner
+		// Nothing personal decides an erasure: the events stay sealed.
+		l, err := loadWith(ctx, d, stream, &p, nil)
+		if err != nil {
+			return PersonalDataErased{}, err
+		}
+		if !p.Exists() || !p.HadUser(c.UserID) {
+			if c.finishing {
+				return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
+			}
+			return PersonalDataErased{}, fmt.Errorf("user %s of partner %s: %w", c.UserID, c.PartnerID, domain.ErrNotFound)
+		}
+		return d.erase(ctx, c.UserID, stream, l, origin{actor: c.By.name(), at: d.now()}, reason,
+			func(firstBy, firstReason string, at time.Time) event.Event {
+				if e := p.EraseUser(c.UserID, firstBy, firstReason, at); e != nil {
+					return *e
+				}
+				return nil
+			})
 	})
 }

@@ -39,34 +39,47 @@ type PersonalDataErased struct {
 	Appended bool
 }
 
-// ErasePersonalDataHandler handles ErasePersonalData.
+// ErasePersonalDataHandler handles ErasePersonalData. An erasure runs in
+// the account's turn (AccountSerial), as a change of roles does: the
+// user's email reads "[erased]" once the key is gone, so they act as
+// nobody of the account. A finishing run has no account to name, and
+// needs none: its key is gone already.
 func ErasePersonalDataHandler(d Deps) Handler[ErasePersonalData, PersonalDataErased] {
 	return HandlerFunc[ErasePersonalData, PersonalDataErased](func(ctx context.Context, c ErasePersonalData) (PersonalDataErased, error) {
 		reason, err := d.erasable(c.By, c.Reason)
 		if err != nil {
 			return PersonalDataErased{}, err
 		}
-		return retried(ctx, func() (PersonalDataErased, error) {
-			var u user.User
-			l, err := load(ctx, d, user.Stream(c.UserID), &u)
-			if err != nil {
-				return PersonalDataErased{}, err
-			}
-			if !u.Exists() && c.finishing {
-				// A key with no user behind it: nothing to record.
-				return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
-			}
-			if !u.Exists() || (u.Account() != c.AccountID && !c.finishing) {
-				return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
-			}
-			return d.erase(ctx, c.UserID, user.Stream(c.UserID), l, origin{actor: c.By.name(), at: d.now()}, reason,
-				func(firstBy, firstReason string, at time.Time) event.Event {
-					if e := u.Erase(firstBy, firstReason, at); e != nil {
-						return *e
-					}
-					return nil
-				})
+		if c.finishing {
+			return d.eraseUser(ctx, c, reason)
+		}
+		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (PersonalDataErased, error) {
+			return d.eraseUser(ctx, c, reason)
 		})
+	})
+}
+
+func (d Deps) eraseUser(ctx context.Context, c ErasePersonalData, reason string) (PersonalDataErased, error) {
+	return retried(ctx, func() (PersonalDataErased, error) {
+		var u user.User
+		l, err := load(ctx, d, user.Stream(c.UserID), &u)
+		if err != nil {
+			return PersonalDataErased{}, err
+		}
+		if !u.Exists() && c.finishing {
+			// A key with no user behind it: nothing to record.
+			return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
+		}
+		if !u.Exists() || (u.Account() != c.AccountID && !c.finishing) {
+			return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
+		}
+		return d.erase(ctx, c.UserID, user.Stream(c.UserID), l, origin{actor: c.By.name(), at: d.now()}, reason,
+			func(firstBy, firstReason string, at time.Time) event.Event {
+				if e := u.Erase(firstBy, firstReason, at); e != nil {
+					return *e
+				}
+				return nil
+			})
 	})
 }
 

@@ -81,7 +81,7 @@ func RevokeLicensesHandler(d Deps, l Licensing) Handler[RevokeLicenses, LicenseR
 
 // bulk is a bulk request of an actor.
 func (d Deps) bulk(sc scope, userIDs []uuid.UUID, a Actor) licenseRequest {
-	return licenseRequest{scope: sc, userIDs: userIDs, limit: licensing.MaxBulkUsers, by: origin{actor: a.name(), at: d.now()}}
+	return licenseRequest{scope: sc, actor: a, userIDs: userIDs, limit: licensing.MaxBulkUsers, by: origin{actor: a.name(), at: d.now()}}
 }
 
 // licenseRequest is what assign and revoke share: who asks, whose
@@ -89,6 +89,7 @@ func (d Deps) bulk(sc scope, userIDs []uuid.UUID, a Actor) licenseRequest {
 // self-service call (nil: bulk).
 type licenseRequest struct {
 	scope   scope
+	actor   Actor
 	userIDs []uuid.UUID
 	limit   int
 	by      origin
@@ -161,31 +162,36 @@ func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest
 		}
 	}
 	return serialized(ctx, l.Serial, r.scope.account.ID(), func(ctx context.Context) (LicenseResults, error) {
-		sc, err := d.channelNow(ctx, r.scope)
-		if err != nil {
-			return LicenseResults{}, err
+		now := func(ctx context.Context) (LicenseResults, error) {
+			sc, err := d.scopeNow(ctx, r.scope, r.actor)
+			if err != nil {
+				return LicenseResults{}, err
+			}
+			r.scope = sc
+			return d.decideAndRecordNow(ctx, l, r, done, decide)
 		}
-		r.scope = sc
-		return d.decideAndRecordNow(ctx, l, r, done, decide)
+		if r.scope.partnerID == nil {
+			return now(ctx)
+		}
+		return asPartnerUser(ctx, d, *r.scope.partnerID, r.actor, now)
 	})
 }
 
-// channelNow is a partner's scope read again under the account's lock:
-// the account was read before it, and a change of channel partner that
-// came in between (it takes the same lock) would otherwise leave the
-// partner assigning what another partner now answers for.
-func (d Deps) channelNow(ctx context.Context, sc scope) (scope, error) {
-	if sc.partnerID == nil {
-		return sc, nil
+// scopeNow is the actor's scope checked again under the account's lock,
+// and a partner's user's sharing the partner's turn: the account, the
+// partner and the actor's user were read before them, and a change of
+// channel partner, the actor's removal from the partner or new roles
+// that came in between (they wait for the same turns) would otherwise
+// leave the actor assigning what they no longer may. The answers are the
+// scope's: 404 for a partner that no longer serves the account or a
+// caller no longer its user or the account's.
+func (d Deps) scopeNow(ctx context.Context, sc scope, a Actor) (scope, error) {
+	if sc.partnerID != nil {
+		return d.licenseScope(ctx, sc.account.ID(), a, sc.partnerID)
 	}
-	acc, _, err := d.loadAccount(ctx, sc.account.ID())
-	if err != nil {
+	if err := d.customerAssigner(ctx, sc.account.ID(), a); err != nil {
 		return scope{}, err
 	}
-	if !acc.Serves(*sc.partnerID) {
-		return scope{}, accountNotFound(acc.ID())
-	}
-	sc.account = acc
 	return sc, nil
 }
 

@@ -231,14 +231,23 @@ func (d Deps) licenseScope(ctx context.Context, accountID uuid.UUID, a Actor, pa
 		}
 		return sc, nil
 	}
-	held, err := d.rolesIn(ctx, accountID, a)
-	if err != nil {
+	if err := d.customerAssigner(ctx, accountID, a); err != nil {
 		return scope{}, err
 	}
-	if !slices.ContainsFunc(held, func(r user.Role) bool { return slices.Contains(licensing.CustomerAssigners, r) }) {
-		return scope{}, fmt.Errorf("licenses are assigned by Account Administrators and Account Managers: %w", domain.ErrForbidden)
-	}
 	return sc, nil
+}
+
+// customerAssigner checks that the actor may assign the account's
+// licenses as the customer (or is an operator).
+func (d Deps) customerAssigner(ctx context.Context, accountID uuid.UUID, a Actor) error {
+	held, err := d.rolesIn(ctx, accountID, a)
+	if err != nil {
+		return err
+	}
+	if !slices.ContainsFunc(held, func(r user.Role) bool { return slices.Contains(licensing.CustomerAssigners, r) }) {
+		return fmt.Errorf("licenses are assigned by Account Administrators and Account Managers: %w", domain.ErrForbidden)
+	}
+	return nil
 }
 
 // parallel runs f for 0..n-1, at most parallelLoads at once, and returns

@@ -60,7 +60,7 @@ func UnassignSubscriptionLicensesHandler(d Deps, l Licensing) Handler[UnassignSu
 
 // selfService is a self-service request of an actor on one subscription.
 func (d Deps) selfService(sc scope, userIDs []uuid.UUID, a Actor, subscriptionID uuid.UUID, at eventstore.Position) licenseRequest {
-	return licenseRequest{scope: sc, userIDs: userIDs, limit: licensing.MaxSelfServiceUsers, by: origin{actor: a.name(), at: d.now()},
+	return licenseRequest{scope: sc, actor: a, userIDs: userIDs, limit: licensing.MaxSelfServiceUsers, by: origin{actor: a.name(), at: d.now()},
 		only: &subscriptionID, onlyAt: at}
 }
 

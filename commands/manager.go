@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"slices"
 
@@ -45,59 +46,61 @@ type ManagerChanged struct {
 // DesignateManagerHandler handles DesignateManager.
 func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 	return HandlerFunc[DesignateManager, ManagerChanged](func(ctx context.Context, c DesignateManager) (ManagerChanged, error) {
-		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
-		if err != nil {
-			return ManagerChanged{}, err
+		return asManagerPartner(ctx, d, c.AccountID, c.By, func(ctx context.Context, acting *partner.Partner) (ManagerChanged, error) {
+			return d.designateManager(ctx, c, acting)
+		})
+	})
+}
+
+func (d Deps) designateManager(ctx context.Context, c DesignateManager, acting *partner.Partner) (ManagerChanged, error) {
+	c.Manager.Roles = []string{string(user.AccountAdministrator)}
+	if err := user.ValidateProfile(c.Manager); err != nil {
+		return ManagerChanged{}, err
+	}
+	email := user.NormalizeEmail(c.Manager.Email)
+	if err := notOwnStaff(acting, email); err != nil {
+		return ManagerChanged{}, err
+	}
+	by := origin{actor: c.By.name(), at: d.now()}
+	managerID, err := retried(ctx, func() (uuid.UUID, error) {
+		existing, claim, err := d.userByEmail(ctx, c.AccountID, email)
+		if err != nil || existing == nil {
+			return uuid.Nil, err
 		}
-		c.Manager.Roles = []string{string(user.AccountAdministrator)}
-		if err := user.ValidateProfile(c.Manager); err != nil {
-			return ManagerChanged{}, err
-		}
-		email := user.NormalizeEmail(c.Manager.Email)
-		if err := notOwnStaff(acting, email); err != nil {
-			return ManagerChanged{}, err
-		}
-		by := origin{actor: c.By.name(), at: d.now()}
-		managerID, err := retried(ctx, func() (uuid.UUID, error) {
-			existing, claim, err := d.userByEmail(ctx, c.AccountID, email)
-			if err != nil || existing == nil {
+		ul := claim.ownerAt
+		var changes []event.Event
+		if !slices.Contains(existing.Roles(), user.AccountAdministrator) {
+			changed, err := existing.ChangeRoles(roleNames(append(existing.Roles(), user.AccountAdministrator)), by.actor, by.at)
+			if err != nil {
 				return uuid.Nil, err
 			}
-			ul := claim.ownerAt
-			var changes []event.Event
-			if !slices.Contains(existing.Roles(), user.AccountAdministrator) {
-				changed, err := existing.ChangeRoles(roleNames(append(existing.Roles(), user.AccountAdministrator)), by.actor, by.at)
-				if err != nil {
-					return uuid.Nil, err
-				}
-				changes = append(changes, *changed)
+			changes = append(changes, *changed)
+		}
+		if existing.Status(by.at) == user.Expired {
+			resent, err := existing.Resend(d.newInvitation(ctx, by))
+			if err != nil {
+				return uuid.Nil, err
 			}
-			if existing.Status(by.at) == user.Expired {
-				resent, err := existing.Resend(d.newInvitation(ctx, by))
-				if err != nil {
-					return uuid.Nil, err
-				}
-				changes = append(changes, resent)
+			changes = append(changes, resent)
+		}
+		if len(changes) > 0 && ul.mine == nil {
+			if _, err := save(ctx, d, user.Stream(existing.ID()), ul, by, changes...); err != nil {
+				return uuid.Nil, err
 			}
-			if len(changes) > 0 && ul.mine == nil {
-				if _, err := save(ctx, d, user.Stream(existing.ID()), ul, by, changes...); err != nil {
-					return uuid.Nil, err
-				}
-			}
-			return existing.ID(), nil
-		})
+		}
+		return existing.ID(), nil
+	})
+	if err != nil {
+		return ManagerChanged{}, err
+	}
+	if managerID == uuid.Nil {
+		invited, _, err := d.inviteAs(ctx, c.AccountID, d.newID(ctx, "manager"), c.Manager, by)
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		if managerID == uuid.Nil {
-			invited, _, err := d.inviteAs(ctx, c.AccountID, d.newID(ctx, "manager"), c.Manager, by)
-			if err != nil {
-				return ManagerChanged{}, err
-			}
-			managerID = invited.UserID
-		}
-		return d.designateWithUsersEmail(ctx, c.AccountID, managerID, false, by)
-	})
+		managerID = invited.UserID
+	}
+	return d.designateWithUsersEmail(ctx, c.AccountID, managerID, false, by)
 }
 
 // ChangeManagerEmailHandler handles ChangeManagerEmail. It claims the new
@@ -117,61 +120,63 @@ func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 // the manager.
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
-		acting, err := d.mayActOnManager(ctx, c.AccountID, c.By)
-		if err != nil {
-			return ManagerChanged{}, err
-		}
-		email := user.NormalizeEmail(c.Email)
-		if err := notOwnStaff(acting, email); err != nil {
-			return ManagerChanged{}, err
-		}
-		by := origin{actor: c.By.name(), at: d.now()}
-		if owner, pos, done, err := d.changedBefore(ctx, c.AccountID, email); err != nil || done {
-			if err != nil {
-				return ManagerChanged{}, err
-			}
-			return d.recordChange(ctx, c.AccountID, owner, pos, by)
-		}
-		var managerID uuid.UUID
-		changed, err := retried(ctx, func() (eventstore.Position, error) {
-			a, al, err := d.loadAccount(ctx, c.AccountID)
-			if err != nil {
-				return eventstore.Position{}, err
-			}
-			current, _ := a.Manager()
-			if managerID != uuid.Nil && current != managerID {
-				// A try before this one read another manager.
-				return eventstore.Position{}, errManagerReplaced(c.AccountID)
-			}
-			managerID = current
-			var u user.User
-			ul, err := load(ctx, d, user.Stream(managerID), &u)
-			if _, done := mine[user.EmailChanged](ul); err != nil || done {
-				// done: an earlier run with this idempotency key changed
-				// the user; running it again must not change them back.
-				return ul.answered(), err
-			}
-			if err := d.notHandedOver(ctx, &u, al, by); err != nil {
-				return eventstore.Position{}, err
-			}
-			changes, err := u.ChangeEmail(c.Email, d.newInvitation(ctx, by))
-			if err != nil {
-				return eventstore.Position{}, err
-			}
-			if err := d.adoptEmail(ctx, c.AccountID, email, managerID, ul.revision, changes != nil, by); err != nil {
-				return eventstore.Position{}, err
-			}
-			if changes == nil {
-				return ul.position, nil
-			}
-			res, err := save(ctx, d, user.Stream(managerID), ul, by, changes...)
-			return res.Position, err
+		return asManagerPartner(ctx, d, c.AccountID, c.By, func(ctx context.Context, acting *partner.Partner) (ManagerChanged, error) {
+			return d.changeManagerEmail(ctx, c, acting)
 		})
+	})
+}
+
+func (d Deps) changeManagerEmail(ctx context.Context, c ChangeManagerEmail, acting *partner.Partner) (ManagerChanged, error) {
+	email := user.NormalizeEmail(c.Email)
+	if err := notOwnStaff(acting, email); err != nil {
+		return ManagerChanged{}, err
+	}
+	by := origin{actor: c.By.name(), at: d.now()}
+	if owner, pos, done, err := d.changedBefore(ctx, c.AccountID, email); err != nil || done {
 		if err != nil {
 			return ManagerChanged{}, err
 		}
-		return d.recordChange(ctx, c.AccountID, managerID, changed, by)
+		return d.recordChange(ctx, c.AccountID, owner, pos, by)
+	}
+	var managerID uuid.UUID
+	changed, err := retried(ctx, func() (eventstore.Position, error) {
+		a, al, err := d.loadAccount(ctx, c.AccountID)
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		current, _ := a.Manager()
+		if managerID != uuid.Nil && current != managerID {
+			// A try before this one read another manager.
+			return eventstore.Position{}, errManagerReplaced(c.AccountID)
+		}
+		managerID = current
+		var u user.User
+		ul, err := load(ctx, d, user.Stream(managerID), &u)
+		if _, done := mine[user.EmailChanged](ul); err != nil || done {
+			// done: an earlier run with this idempotency key changed
+			// the user; running it again must not change them back.
+			return ul.answered(), err
+		}
+		if err := d.notHandedOver(ctx, &u, al, by); err != nil {
+			return eventstore.Position{}, err
+		}
+		changes, err := u.ChangeEmail(c.Email, d.newInvitation(ctx, by))
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		if err := d.adoptEmail(ctx, c.AccountID, email, managerID, ul.revision, changes != nil, by); err != nil {
+			return eventstore.Position{}, err
+		}
+		if changes == nil {
+			return ul.position, nil
+		}
+		res, err := save(ctx, d, user.Stream(managerID), ul, by, changes...)
+		return res.Position, err
 	})
+	if err != nil {
+		return ManagerChanged{}, err
+	}
+	return d.recordChange(ctx, c.AccountID, managerID, changed, by)
 }
 
 // recordChange records on the account the email a change gave the
@@ -327,6 +332,33 @@ func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor)
 		}
 	}
 	return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
+}
+
+// asManagerPartner runs f for an actor who may act on the account's
+// purchase account manager: an operator (acting nil), or a user of a
+// partner serving the account whose roles allow it (acting: that
+// partner, read again sharing its turn, PartnerSerial, which f keeps to
+// its end). The user's removal or new roles wait for f, or come first and
+// refuse it as mayActOnManager refuses anyone else.
+func asManagerPartner[T any](ctx context.Context, d Deps, accountID uuid.UUID, a Actor, f func(ctx context.Context, acting *partner.Partner) (T, error)) (T, error) {
+	var none T
+	acting, err := d.mayActOnManager(ctx, accountID, a)
+	switch {
+	case err != nil:
+		return none, err
+	case acting == nil:
+		return f(ctx, nil)
+	}
+	return asPartnerUser(ctx, d, acting.ID(), a, func(ctx context.Context) (T, error) {
+		p, _, err := d.partnerActing(ctx, acting.ID(), a, partner.ManageCustomerAdmin)
+		if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
+			return none, accountNotFound(accountID)
+		}
+		if err != nil {
+			return none, err
+		}
+		return f(ctx, p)
+	})
 }
 
 // notOwnStaff refuses a partner making one of its own people the

@@ -111,7 +111,8 @@ type ChangePartnerUser struct {
 
 // ChangePartnerUserHandler handles ChangePartnerUser; it answers the
 // position of the change (or of the partner's last event when nothing
-// changed).
+// changed). It runs alone for the partner (PartnerSerial): what its
+// users do for it is recorded before, or sees the change.
 func ChangePartnerUserHandler(d Deps) Handler[ChangePartnerUser, eventstore.Position] {
 	return HandlerFunc[ChangePartnerUser, eventstore.Position](func(ctx context.Context, c ChangePartnerUser) (eventstore.Position, error) {
 		by := origin{actor: c.By.name(), at: d.now()}
@@ -179,6 +180,17 @@ func (d Deps) partnerActing(ctx context.Context, id uuid.UUID, a Actor, action p
 		return nil, l, fmt.Errorf("your partner roles do not allow %s: %w", action, domain.ErrForbidden)
 	}
 	return p, l, nil
+}
+
+// asPartnerUser runs f sharing the partner's turn (PartnerSerial), which
+// its users' removals and role changes wait for, when the actor acts as
+// one of its users: f checks the actor's user and appends in it. An
+// operator's rights do not come from the partner: f runs at once.
+func asPartnerUser[T any](ctx context.Context, d Deps, partnerID uuid.UUID, a Actor, f func(context.Context) (T, error)) (T, error) {
+	if a.Operator {
+		return f(ctx)
+	}
+	return shared(ctx, d.PartnerSerial, partnerID, f)
 }
 
 // grantor is the actor as the partner sees it: one of its users, or an

@@ -18,25 +18,38 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
-// memSerial runs the commands of one id one at a time, in this process.
+// memSerial runs the commands of one id one at a time, in this process,
+// and those sharing an id's turn side by side.
 type memSerial struct {
 	mu  sync.Mutex
-	ids map[uuid.UUID]*sync.Mutex
+	ids map[uuid.UUID]*sync.RWMutex
 }
 
-func (s *memSerial) Serialize(ctx context.Context, id uuid.UUID, f func(context.Context) error) error {
+func (s *memSerial) of(id uuid.UUID) *sync.RWMutex {
 	s.mu.Lock()
+	defer s.mu.Unlock()
 	if s.ids == nil {
-		s.ids = map[uuid.UUID]*sync.Mutex{}
+		s.ids = map[uuid.UUID]*sync.RWMutex{}
 	}
 	m := s.ids[id]
 	if m == nil {
-		m = &sync.Mutex{}
+		m = &sync.RWMutex{}
 		s.ids[id] = m
 	}
-	s.mu.Unlock()
+	return m
+}
+
+func (s *memSerial) Serialize(ctx context.Context, id uuid.UUID, f func(context.Context) error) error {
+	m := s.of(id)
 	m.Lock()
 	defer m.Unlock()
+	return f(ctx)
+}
+
+func (s *memSerial) Share(ctx context.Context, id uuid.UUID, f func(context.Context) error) error {
+	m := s.of(id)
+	m.RLock()
+	defer m.RUnlock()
 	return f(ctx)
 }
 

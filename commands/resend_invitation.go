@@ -2,12 +2,14 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -26,50 +28,63 @@ type InvitationResent struct {
 	Position  eventstore.Position
 }
 
-// ResendInvitationHandler handles ResendInvitation.
+// ResendInvitationHandler handles ResendInvitation. A partner's user
+// resends the manager's sharing the partner's turn (asManagerPartner).
 func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent] {
 	return HandlerFunc[ResendInvitation, InvitationResent](func(ctx context.Context, c ResendInvitation) (InvitationResent, error) {
-		if err := d.mayManageUsers(ctx, c.AccountID, c.By, nil); err != nil {
-			if !d.partnerOfManager(ctx, c.AccountID, c.UserID, c.By) {
-				return InvitationResent{}, err
-			}
+		customerErr := d.mayManageUsers(ctx, c.AccountID, c.By, nil)
+		if customerErr == nil {
+			return d.resendInvitation(ctx, c)
 		}
-		return retried(ctx, func() (InvitationResent, error) {
-			var u user.User
-			l, err := load(ctx, d, user.Stream(c.UserID), &u)
-			if err != nil {
-				return InvitationResent{}, err
-			}
-			if !u.Exists() || u.Account() != c.AccountID {
-				return InvitationResent{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
-			}
-			if first, ok := mine[user.InvitationResent](l); ok {
-				return InvitationResent{ExpiresAt: first.ExpiresAt, Position: l.answered()}, nil
-			}
-			by := origin{actor: c.By.name(), at: d.now()}
-			resent, err := u.Resend(d.newInvitation(ctx, by))
-			if err != nil {
-				return InvitationResent{}, err
-			}
-			res, err := save(ctx, d, user.Stream(c.UserID), l, by, resent)
-			if err != nil {
-				return InvitationResent{}, err
-			}
-			return InvitationResent{ExpiresAt: resent.ExpiresAt, Position: res.Position}, nil
+		if !d.isManager(ctx, c.AccountID, c.UserID) {
+			return InvitationResent{}, customerErr
+		}
+		asPartner := false
+		res, err := asManagerPartner(ctx, d, c.AccountID, c.By, func(ctx context.Context, _ *partner.Partner) (InvitationResent, error) {
+			asPartner = true
+			return d.resendInvitation(ctx, c)
 		})
+		if !asPartner && errors.Is(err, domain.ErrNotFound) {
+			// Neither the customer's nor a partner's: the customer's answer.
+			return InvitationResent{}, customerErr
+		}
+		return res, err
 	})
 }
 
-// partnerOfManager reports whether the actor may act for a partner serving
-// the account on its purchase account manager, the user given.
-func (d Deps) partnerOfManager(ctx context.Context, accountID, userID uuid.UUID, a Actor) bool {
+func (d Deps) resendInvitation(ctx context.Context, c ResendInvitation) (InvitationResent, error) {
+	return retried(ctx, func() (InvitationResent, error) {
+		var u user.User
+		l, err := load(ctx, d, user.Stream(c.UserID), &u)
+		if err != nil {
+			return InvitationResent{}, err
+		}
+		if !u.Exists() || u.Account() != c.AccountID {
+			return InvitationResent{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
+		}
+		if first, ok := mine[user.InvitationResent](l); ok {
+			return InvitationResent{ExpiresAt: first.ExpiresAt, Position: l.answered()}, nil
+		}
+		by := origin{actor: c.By.name(), at: d.now()}
+		resent, err := u.Resend(d.newInvitation(ctx, by))
+		if err != nil {
+			return InvitationResent{}, err
+		}
+		res, err := save(ctx, d, user.Stream(c.UserID), l, by, resent)
+		if err != nil {
+			return InvitationResent{}, err
+		}
+		return InvitationResent{ExpiresAt: resent.ExpiresAt, Position: res.Position}, nil
+	})
+}
+
+// isManager reports whether the user is the account's purchase account
+// manager, on whom a partner serving the account may act.
+func (d Deps) isManager(ctx context.Context, accountID, userID uuid.UUID) bool {
 	acc, _, err := d.loadAccount(ctx, accountID)
 	if err != nil {
 		return false
 	}
-	if manager, _ := acc.Manager(); manager != userID {
-		return false
-	}
-	_, err = d.mayActOnManager(ctx, accountID, a)
-	return err == nil
+	manager, _ := acc.Manager()
+	return manager == userID
 }

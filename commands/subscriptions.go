@@ -32,14 +32,20 @@ type SubscriptionPurchased struct {
 	Position       eventstore.Position
 }
 
-// PurchaseSubscriptionHandler handles PurchaseSubscription.
+// PurchaseSubscriptionHandler handles PurchaseSubscription. It runs in
+// the account's turn (AccountSerial), which a change of channel partner
+// and the buyer's new roles wait for, and a partner's order shares the
+// partner's turn too (PartnerSerial), which the buyer's removal from the
+// partner waits for: the buyer's rights are read under both.
 func PurchaseSubscriptionHandler(d Deps) Handler[PurchaseSubscription, SubscriptionPurchased] {
 	return HandlerFunc[PurchaseSubscription, SubscriptionPurchased](func(ctx context.Context, c PurchaseSubscription) (SubscriptionPurchased, error) {
-		if c.Order.OrderingPartnerID == nil {
-			return d.purchase(ctx, c)
-		}
 		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (SubscriptionPurchased, error) {
-			return d.purchase(ctx, c)
+			if c.Order.OrderingPartnerID == nil {
+				return d.purchase(ctx, c)
+			}
+			return asPartnerUser(ctx, d, *c.Order.OrderingPartnerID, c.By, func(ctx context.Context) (SubscriptionPurchased, error) {
+				return d.purchase(ctx, c)
+			})
 		})
 	})
 }
@@ -159,7 +165,9 @@ func CancelSubscriptionHandler(d Deps) Handler[CancelSubscription, eventstore.Po
 // Managers, or a user of the partner answering for it who may order), and
 // appends what decide returns. It runs under the account's lock
 // (AccountSerial): which partner answers for the subscription is the
-// account's channel, which a change of channel partner moves.
+// account's channel, which a change of channel partner moves, and the
+// customer's roles change under it too. A partner's user is checked again
+// sharing the partner's turn (PartnerSerial), to the append.
 func (d Deps) changeSubscription(ctx context.Context, a Actor, accountID, id uuid.UUID, decide func(*subscription.Subscription, origin) (event.Event, error)) (eventstore.Position, error) {
 	return serialized(ctx, d.AccountSerial, accountID, func(ctx context.Context) (eventstore.Position, error) {
 		return d.changeSubscriptionNow(ctx, a, accountID, id, decide)
@@ -177,38 +185,53 @@ func (d Deps) changeSubscriptionNow(ctx context.Context, a Actor, accountID, id 
 		if !s.Exists() || s.AccountID() != accountID {
 			return eventstore.Position{}, fmt.Errorf("subscription %s: %w", id, domain.ErrNotFound)
 		}
-		if err := d.maySell(ctx, &s, a); err != nil {
+		record := func(ctx context.Context) (eventstore.Position, error) {
+			if l.mine != nil {
+				return l.answered(), nil // an earlier run with the same idempotency key
+			}
+			e, err := decide(&s, by)
+			if err != nil || e == nil {
+				return l.answered(), err
+			}
+			res, err := save(ctx, d, subscription.Stream(id), l, by, e)
+			return res.Position, err
+		}
+		partnerID, err := d.maySell(ctx, &s, a)
+		switch {
+		case err != nil:
 			return eventstore.Position{}, err
+		case partnerID == nil:
+			return record(ctx)
 		}
-		if l.mine != nil {
-			return l.answered(), nil // an earlier run with the same idempotency key
-		}
-		e, err := decide(&s, by)
-		if err != nil || e == nil {
-			return l.answered(), err
-		}
-		res, err := save(ctx, d, subscription.Stream(id), l, by, e)
-		return res.Position, err
+		return shared(ctx, d.PartnerSerial, *partnerID, func(ctx context.Context) (eventstore.Position, error) {
+			if _, err := d.maySell(ctx, &s, a); err != nil {
+				return eventstore.Position{}, err
+			}
+			return record(ctx)
+		})
 	})
 }
 
-// maySell checks the actor may change a subscription.
-func (d Deps) maySell(ctx context.Context, s *subscription.Subscription, a Actor) error {
+// maySell checks the actor may change a subscription, and returns the
+// partner whose user the actor acts as (nil: an operator, or the
+// customer).
+func (d Deps) maySell(ctx context.Context, s *subscription.Subscription, a Actor) (*uuid.UUID, error) {
 	if a.Operator {
-		return nil
+		return nil, nil
 	}
 	_, customerErr := d.customerSeller(ctx, s.AccountID(), a)
 	if customerErr == nil || s.OrderingPartner() == nil {
-		return customerErr
+		return nil, customerErr
 	}
 	acc, _, err := d.loadAccount(ctx, s.AccountID())
 	if err != nil {
-		return err
+		return nil, err
 	}
-	if _, _, err := d.partnerActing(ctx, acc.ChannelOf(*s.OrderingPartner()), a, partner.Order); err == nil {
-		return nil
+	channel := acc.ChannelOf(*s.OrderingPartner())
+	if _, _, err := d.partnerActing(ctx, channel, a, partner.Order); err == nil {
+		return &channel, nil
 	}
-	return customerErr
+	return nil, customerErr
 }
 
 // RecordSubscriptionExpiry appends subscription.expired once for a

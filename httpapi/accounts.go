@@ -115,7 +115,7 @@ func resendInvitationRoute(c Commands, log *slog.Logger) kit.Route {
 		Summary:  "Send a pending or expired user a new invitation, valid for 60 days",
 		Response: invitationResentBody{},
 		Success:  http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			accountID, p := pathID(r, "accountId")
 			userID, p2 := pathID(r, "userId")

@@ -120,7 +120,7 @@ func benefitRoutes(c BillingCommands, log *slog.Logger) []kit.Route {
 	return append([]kit.Route{{
 		Method: http.MethodPost, Path: "/v1/partners/{partnerId}/benefit-packages", Access: kit.SignedIn,
 		Summary: "Buy a partner-network benefit package with its benefits (any user of the partner: no special role)",
-		Request: examplePackage, Response: packageBoughtBody{}, Success: http.StatusCreated, Statuses: []int{400, 401, 403, 404, 409},
+		Request: examplePackage, Response: packageBoughtBody{}, Success: http.StatusCreated, Statuses: []int{400, 401, 403, 404, 409, 503},
 		Handler: command(log, []string{"partnerId"}, func(r *http.Request, id ids, b packageBody) (int, any, error) {
 			o := benefit.Order{Name: b.Name, Price: b.Price}
 			for _, s := range b.Benefits {

@@ -102,7 +102,7 @@ func partnerRoutes(c Commands, log *slog.Logger) []kit.Route {
 		Method: http.MethodPost, Path: "/v1/accounts/{accountId}/channel-partner-changes", Access: kit.Operator,
 		Summary: "Record a change of channel partner: what the previous partner ordered, and the grants naming it, pass to the new one",
 		Request: channelChangeBody{}, Response: positionBody{}, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, []string{"accountId"}, func(r *http.Request, id ids, b channelChangeBody) (int, any, error) {
 			from, p1 := bodyID("fromPartnerId", b.FromPartnerID, false)
 			to, p2 := bodyID("toPartnerId", b.ToPartnerID, false)

@@ -25,7 +25,7 @@ func changeRolesRoute(c Commands, log *slog.Logger) kit.Route {
 		Request:  rolesBody{},
 		Response: rolesChangedBody{},
 		Success:  http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			accountID, p := pathID(r, "accountId")
 			userID, p2 := pathID(r, "userId")

@@ -56,7 +56,7 @@ func subscriptionRoutes(c Commands, log *slog.Logger) []kit.Route {
 		Method: http.MethodPost, Path: "/v1/accounts/{accountId}/subscriptions", Access: kit.SignedIn,
 		Summary: "Buy a subscription for one product: self-service (Account Administrators, Account Managers) or ordered by a partner serving the account (orderingPartnerId; global admins, admin agents, sales agents)",
 		Request: purchaseBody{}, Response: purchasedBody{}, Success: http.StatusCreated,
-		Statuses: []int{400, 401, 403, 404, 409},
+		Statuses: []int{400, 401, 403, 404, 409, 503},
 		Handler: command(log, []string{"accountId"}, func(r *http.Request, id ids, b purchaseBody) (int, any, error) {
 			partnerID, bad := bodyID("orderingPartnerId", b.OrderingPartnerID, true)
 			if err := invalid(bad); err != nil {
@@ -72,7 +72,7 @@ func subscriptionRoutes(c Commands, log *slog.Logger) []kit.Route {
 		Method: http.MethodPut, Path: "/v1/accounts/{accountId}/subscriptions/{subscriptionId}/total-licenses", Access: kit.SignedIn,
 		Summary: "Set the subscription's new total of licenses (100 -> 105 buys 5 more; never below those assigned)",
 		Request: totalBody{}, Response: totalSetBody{}, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, sub, func(r *http.Request, id ids, b totalBody) (int, any, error) {
 			pos, err := c.SetLicenseTotal.Handle(r.Context(), commands.SetLicenseTotal{By: actor(r), AccountID: id["accountId"], SubscriptionID: id["subscriptionId"], Total: b.Total})
 			return http.StatusOK, totalSetBody{b.Total, pos.String()}, err
@@ -81,7 +81,7 @@ func subscriptionRoutes(c Commands, log *slog.Logger) []kit.Route {
 		Method: http.MethodPost, Path: "/v1/accounts/{accountId}/subscriptions/{subscriptionId}/cancel", Access: kit.SignedIn,
 		Summary: "Cancel an active subscription with a reason (too_expensive, no_longer_needed, switching_products, missing_features, not_working_as_expected, other) and optional feedback",
 		Request: cancelBody{}, Response: cancelledBody{}, Success: http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 409, 422},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, sub, func(r *http.Request, id ids, b cancelBody) (int, any, error) {
 			pos, err := c.CancelSubscription.Handle(r.Context(), commands.CancelSubscription{By: actor(r), AccountID: id["accountId"], SubscriptionID: id["subscriptionId"], Reason: b.Reason, Feedback: b.Feedback})
 			return http.StatusOK, cancelledBody{string(subscription.StatusCancelled), pos.String()}, err

@@ -14,14 +14,17 @@ import (
 )
 
 // locks serialise the commands of one id (an account's license commands,
-// a partner's user and benefit commands: commands.Serial) with a
-// PostgreSQL advisory lock, held by a connection of its own for the
-// command's length, so that it holds in every instance on the database. A
-// session lock: the command reads and appends on other connections, so no
-// transaction needs to stay open just to hold it. Those connections come
-// from a pool of their own (openLockPool): drawn from the service's pool,
-// as many commands of different ids as it has connections held them all
-// and then waited for one to read with.
+// a partner's user changes: commands.Serial) with a PostgreSQL advisory
+// lock, held by a connection of its own for the command's length, so that
+// it holds in every instance on the database. A session lock: the command
+// reads and appends on other connections, so no transaction needs to stay
+// open just to hold it. Those connections come from a pool of their own
+// (openLockPool): drawn from the service's pool, as many commands of
+// different ids as it has connections held them all and then waited for
+// one to read with. Each kind of lock has its own pool: a command holding
+// an account's lock takes its partner's inside it (commands.Deps), and
+// from one pool as many of them as it has connections would hold them
+// all, each waiting for a second.
 //
 // Within a process the commands of an id first take turns in memory, so
 // that at most one of them holds a connection while it waits for the lock:
@@ -29,6 +32,11 @@ import (
 // one holding the lock could get none to read with. Across instances a
 // waiter still holds one, so the wait is bounded (lockWait) and ends in a
 // 503 to retry.
+//
+// Share takes the same lock shared (the commands that rest on a partner's
+// users, while Serialize runs the changes of them): sharers take no turns
+// in memory, since they wait only while a change holds or awaits the
+// lock, which is brief and rare.
 type locks struct {
 	pool  *pgxpool.Pool
 	turns *turns
@@ -52,6 +60,26 @@ func openLockPool(ctx context.Context, pool *pgxpool.Pool) (*pgxpool.Pool, error
 	return p, nil
 }
 
+// openSerials opens the accounts' locks and the partners' locks
+// (commands.Deps), each kind on a pool of its own; closeAll closes both.
+func openSerials(ctx context.Context, pool *pgxpool.Pool) (accounts, partners locks, closeAll func(), err error) {
+	accountPool, err := openLockPool(ctx, pool)
+	if err != nil {
+		return locks{}, locks{}, nil, err
+	}
+	partnerPool, err := openLockPool(ctx, pool)
+	if err != nil {
+		accountPool.Close()
+		return locks{}, locks{}, nil, err
+	}
+	// The accounts' key kind is still "licenses", the lock's name before
+	// partner orders took it too, so that it excludes what older
+	// instances run.
+	accounts = newLocks(accountPool, "licenses", "another change of this account's licenses, partners or users is taking long; try again")
+	partners = newLocks(partnerPool, "partner", "another command on this partner's users is taking long; try again")
+	return accounts, partners, func() { accountPool.Close(); partnerPool.Close() }, nil
+}
+
 func newLocks(pool *pgxpool.Pool, kind, busy string) locks {
 	return locks{pool: pool, turns: &turns{}, kind: kind, busy: busy}
 }
@@ -66,6 +94,19 @@ func (a locks) Serialize(ctx context.Context, id uuid.UUID, f func(context.Conte
 		return fmt.Errorf("%s lock: %w", a.kind, err)
 	}
 	defer done()
+	return a.hold(ctx, id, false, f)
+}
+
+func (a locks) Share(ctx context.Context, id uuid.UUID, f func(context.Context) error) error {
+	return a.hold(ctx, id, true, f)
+}
+
+// hold runs f holding id's lock, shared or not.
+func (a locks) hold(ctx context.Context, id uuid.UUID, shared bool, f func(context.Context) error) error {
+	lock, unlock := `SELECT pg_advisory_lock(hashtextextended($1, 0))`, `SELECT pg_advisory_unlock(hashtextextended($1, 0))`
+	if shared {
+		lock, unlock = `SELECT pg_advisory_lock_shared(hashtextextended($1, 0))`, `SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))`
+	}
 	conn, err := a.pool.Acquire(ctx)
 	if err != nil {
 		return fmt.Errorf("%s lock: %w", a.kind, err)
@@ -74,7 +115,7 @@ func (a locks) Serialize(ctx context.Context, id uuid.UUID, f func(context.Conte
 	key := a.kind + ":" + id.String()
 	// Waiting ends with ctx or lockWait: pgx cancels the query.
 	wait, cancel := context.WithTimeout(ctx, lockWait)
-	_, err = conn.Exec(wait, `SELECT pg_advisory_lock(hashtextextended($1, 0))`, key)
+	_, err = conn.Exec(wait, lock, key)
 	tooLong := errors.Is(wait.Err(), context.DeadlineExceeded) && ctx.Err() == nil
 	cancel()
 	if err != nil {
@@ -91,7 +132,7 @@ func (a locks) Serialize(ctx context.Context, id uuid.UUID, f func(context.Conte
 	defer func() {
 		// Without ctx: a request that ended must still unlock. A
 		// connection that cannot unlock is closed, which unlocks.
-		if _, err := conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended($1, 0))`, key); err != nil {
+		if _, err := conn.Exec(context.Background(), unlock, key); err != nil {
 			_ = conn.Conn().Close(context.Background())
 		}
 	}()

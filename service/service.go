@@ -103,7 +103,7 @@ type Service struct {
 	// Licenses are the license commands (licenses.go).
 	Licenses httpapi.LicenseCommands
 	// closers release what the integration wiring opened (integration.go)
-	// and the locks' pool.
+	// and the locks' pools.
 	closers []func() error
 	// Webhooks posts the queued webhook deliveries (integration.go).
 	Webhooks *webhooks.Worker
@@ -180,16 +180,13 @@ func (s *Service) wire(ctx context.Context) error {
 	s.engine = engine
 
 	keys := personal.Keys{DB: s.pool}
-	lockPool, err := openLockPool(ctx, s.pool)
+	accountLocks, partnerLocks, closeLocks, err := openSerials(ctx, s.pool)
 	if err != nil {
 		return err
 	}
-	s.closers = append(s.closers, func() error { lockPool.Close(); return nil })
+	s.closers = append(s.closers, func() error { closeLocks(); return nil })
 	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders(),
-		PartnerSerial: newLocks(lockPool, "partner", "another change of this partner's users or benefits is taking long; try again"),
-		// The key kind is still "licenses", the lock's name before partner
-		// orders took it too, so that it excludes what older instances run.
-		AccountSerial: newLocks(lockPool, "licenses", "another change of this account's licenses or partners is taking long; try again")}
+		PartnerSerial: partnerLocks, AccountSerial: accountLocks}
 	s.Commands = httpapi.NewCommands(deps, log)
 	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
 	interval := s.cfg.SweepInterval
