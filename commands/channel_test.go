@@ -89,7 +89,7 @@ func (m *channelMove) check(t *testing.T, cmdErr error, stream string) {
 // change: the order comes first, or is refused.
 func TestPartnerOrder_never_lands_after_the_channel_change(t *testing.T) {
 	f := newFixture(t)
-	f.deps.AccountSerial = &memSerial{}
+	f.deps.AccountSerial = checked("account")
 	m := newChannelMove(t, f)
 	bought, err := m.order(m.during())
 	m.check(t, err, subscription.Stream(bought.SubscriptionID))
@@ -98,7 +98,7 @@ func TestPartnerOrder_never_lands_after_the_channel_change(t *testing.T) {
 // Nor does it assign licenses from what it ordered.
 func TestPartnerLicenses_never_land_after_the_channel_change(t *testing.T) {
 	f := newFixture(t)
-	serial := &memSerial{}
+	serial := checked("account")
 	f.deps.AccountSerial = serial
 	m := newChannelMove(t, f)
 	bought, err := m.order(f.deps)
@@ -122,7 +122,7 @@ func TestPartnerLicenses_never_land_after_the_channel_change(t *testing.T) {
 // Nor changes the total of a subscription it ordered.
 func TestPartnerLicenseTotal_never_lands_after_the_channel_change(t *testing.T) {
 	f := newFixture(t)
-	f.deps.AccountSerial = &memSerial{}
+	f.deps.AccountSerial = checked("account")
 	m := newChannelMove(t, f)
 	bought, err := m.order(f.deps)
 	if err != nil {

@@ -108,7 +108,7 @@ func (f *fixture) benefitPackage(t *testing.T, admin commands.Actor, partnerID u
 // assignment is never recorded after the removal.
 func TestAssignBenefitUser_never_lands_after_the_users_removal(t *testing.T) {
 	f := newFixture(t)
-	f.deps.PartnerSerial = &memSerial{}
+	f.deps.PartnerSerial = checked("partner")
 	ctx := context.Background()
 	partnerID, admin := f.partner(t, "Alpha")
 	added := f.partnerUser(t, admin, partnerID, "bo@alpha.example")

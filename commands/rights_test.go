@@ -108,7 +108,7 @@ type partnerUserRace struct {
 func newPartnerUserRace(t *testing.T) *partnerUserRace {
 	t.Helper()
 	f := newFixture(t)
-	f.deps.AccountSerial, f.deps.PartnerSerial = &memSerial{}, &memSerial{}
+	f.deps.AccountSerial, f.deps.PartnerSerial = checked("account"), checked("partner")
 	m := &partnerUserRace{rightTaken: rightTaken{f: f, changed: make(chan error, 1)}}
 	m.alpha, m.admin = f.partner(t, "Alpha")
 	ctx := context.Background()
@@ -298,7 +298,7 @@ type customerRace struct {
 func newCustomerRace(t *testing.T) *customerRace {
 	t.Helper()
 	f := newFixture(t)
-	f.deps.AccountSerial, f.deps.PartnerSerial = &memSerial{}, &memSerial{}
+	f.deps.AccountSerial, f.deps.PartnerSerial = checked("account"), checked("partner")
 	inv, err := f.invite(f.admin, "ann@fabrikam.example", "account_manager")
 	if err != nil {
 		t.Fatal(err)

@@ -43,6 +43,8 @@ type locks struct {
 	// kind prefixes the lock's key, so that kinds never share a lock;
 	// busy is the 503's detail.
 	kind, busy string
+	// wait bounds the wait for a connection and the lock (lockWait).
+	wait time.Duration
 }
 
 // maxLockHolders bounds the commands holding a lock at once in an
@@ -81,7 +83,7 @@ func openSerials(ctx context.Context, pool *pgxpool.Pool) (accounts, partners lo
 }
 
 func newLocks(pool *pgxpool.Pool, kind, busy string) locks {
-	return locks{pool: pool, turns: &turns{}, kind: kind, busy: busy}
+	return locks{pool: pool, turns: &turns{}, kind: kind, busy: busy, wait: lockWait}
 }
 
 // lockWait bounds the wait for another instance's command of the same id
@@ -107,25 +109,32 @@ func (a locks) hold(ctx context.Context, id uuid.UUID, shared bool, f func(conte
 	if shared {
 		lock, unlock = `SELECT pg_advisory_lock_shared(hashtextextended($1, 0))`, `SELECT pg_advisory_unlock_shared(hashtextextended($1, 0))`
 	}
-	conn, err := a.pool.Acquire(ctx)
+	// Waiting ends with ctx or a.wait, for a connection of the pool (a
+	// full pool is commands waiting for locks) and for the lock itself:
+	// pgx cancels the query.
+	wait, cancel := context.WithTimeout(ctx, a.wait)
+	defer cancel()
+	busy := func() error {
+		p := kit.NewProblem(http.StatusServiceUnavailable, "busy", a.busy)
+		p.RetryAfter = 1
+		return p
+	}
+	tooLong := func() bool { return errors.Is(wait.Err(), context.DeadlineExceeded) && ctx.Err() == nil }
+	conn, err := a.pool.Acquire(wait)
 	if err != nil {
+		if tooLong() {
+			return busy()
+		}
 		return fmt.Errorf("%s lock: %w", a.kind, err)
 	}
 	defer conn.Release()
 	key := a.kind + ":" + id.String()
-	// Waiting ends with ctx or lockWait: pgx cancels the query.
-	wait, cancel := context.WithTimeout(ctx, lockWait)
-	_, err = conn.Exec(wait, lock, key)
-	tooLong := errors.Is(wait.Err(), context.DeadlineExceeded) && ctx.Err() == nil
-	cancel()
-	if err != nil {
+	if _, err = conn.Exec(wait, lock, key); err != nil {
 		// The lock may have been granted as the wait was cancelled: a
 		// closed connection holds nothing.
 		_ = conn.Conn().Close(context.Background())
-		if tooLong {
-			p := kit.NewProblem(http.StatusServiceUnavailable, "busy", a.busy)
-			p.RetryAfter = 1
-			return p
+		if tooLong() {
+			return busy()
 		}
 		return fmt.Errorf("%s lock: %w", a.kind, err)
 	}

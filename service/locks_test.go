@@ -2,6 +2,8 @@ package service
 
 import (
 	"context"
+	"errors"
+	"net/http"
 	"sync"
 	"testing"
 	"time"
@@ -9,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
@@ -143,5 +146,42 @@ func TestLocks_a_partners_lock_inside_accounts_locks_never_waits_for_a_connectio
 		if err != nil {
 			t.Fatal(err)
 		}
+	}
+}
+
+// A command that finds every connection of its lock pool taken (by
+// commands holding or awaiting locks) waits no longer than for a lock:
+// it answers 503 to retry, not once the others are done.
+func TestLocks_a_full_pool_is_waited_for_as_long_as_a_lock(t *testing.T) {
+	ctx := context.Background()
+	cfg := pgtest.Pool(t).Config().Copy()
+	cfg.MaxConns = 1
+	lockPool, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer lockPool.Close()
+	l := newLocks(lockPool, "test", "busy")
+	l.wait = 300 * time.Millisecond
+	holding, release := make(chan struct{}), make(chan struct{})
+	go func() {
+		_ = l.Share(ctx, uuid.New(), func(context.Context) error {
+			close(holding)
+			<-release
+			return nil
+		})
+	}()
+	<-holding
+	defer close(release)
+	start := time.Now()
+	bounded, cancel := context.WithTimeout(ctx, 5*time.Second) // else, unbounded, it would wait for good
+	defer cancel()
+	err = l.Share(bounded, uuid.New(), func(context.Context) error { return nil })
+	var p *kit.Problem
+	if !errors.As(err, &p) || p.Status != http.StatusServiceUnavailable {
+		t.Fatalf("with the pool taken: %v, want a 503 problem", err)
+	}
+	if waited := time.Since(start); waited > 2*time.Second {
+		t.Fatalf("waited %s for a connection, bound %s", waited, l.wait)
 	}
 }
