@@ -162,29 +162,24 @@ func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest
 		}
 	}
 	return serialized(ctx, l.Serial, r.scope.account.ID(), func(ctx context.Context) (LicenseResults, error) {
-		now := func(ctx context.Context) (LicenseResults, error) {
-			sc, err := d.scopeNow(ctx, r.scope, r.actor)
-			if err != nil {
-				return LicenseResults{}, err
-			}
-			r.scope = sc
-			return d.decideAndRecordNow(ctx, l, r, done, decide)
+		sc, err := d.scopeNow(ctx, r.scope, r.actor)
+		if err != nil {
+			return LicenseResults{}, err
 		}
-		if r.scope.partnerID == nil {
-			return now(ctx)
-		}
-		return asPartnerUser(ctx, d, *r.scope.partnerID, r.actor, now)
+		r.scope = sc
+		return d.decideAndRecordNow(ctx, l, r, done, decide)
 	})
 }
 
-// scopeNow is the actor's scope checked again under the account's lock,
-// and a partner's user's sharing the partner's turn: the account, the
-// partner and the actor's user were read before them, and a change of
-// channel partner, the actor's removal from the partner or new roles
-// that came in between (they wait for the same turns) would otherwise
+// scopeNow is the actor's scope checked again under the account's lock:
+// the account, the partner and the actor's user were read before it, and
+// a change of channel partner or the actor's new roles in the account
+// that came in between (they wait for the same turn) would otherwise
 // leave the actor assigning what they no longer may. The answers are the
 // scope's: 404 for a partner that no longer serves the account or a
-// caller no longer its user or the account's.
+// caller no longer its user or the account's. A partner's user is
+// checked once more sharing the partner's turn, before the appends
+// (asCaller).
 func (d Deps) scopeNow(ctx context.Context, sc scope, a Actor) (scope, error) {
 	if sc.partnerID != nil {
 		return d.licenseScope(ctx, sc.account.ID(), a, sc.partnerID)
@@ -195,15 +190,44 @@ func (d Deps) scopeNow(ctx context.Context, sc scope, a Actor) (scope, error) {
 	return sc, nil
 }
 
-func (d Deps) decideAndRecordNow(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {
-	w := newWrites(done)
-	for range licenseAttempts {
-		st, err := d.loadLicenseState(ctx, l, r.scope.account.ID(), ids(r.only)...)
-		if err != nil {
+// asCaller runs record as the request's caller: a partner's user shares
+// the partner's turn, which their removal, new roles or erasure waits
+// for, and is checked again in it. Only the check and the appends share
+// it, not the decision before them (thousands of users' streams may be
+// read): a change waiting for the turn holds every other command of the
+// partner's users behind it, in every account, for as long as the
+// longest holder takes. The decision does not rest on the caller's roles
+// (only on whether they may assign at all, checked again here); the
+// account's channel, on which it does rest, cannot change under the
+// account's lock.
+func (d Deps) asCaller(ctx context.Context, r licenseRequest, record func(context.Context) (LicenseResults, error)) (LicenseResults, error) {
+	if r.scope.partnerID == nil {
+		return record(ctx)
+	}
+	return asPartnerUser(ctx, d, *r.scope.partnerID, r.actor, func(ctx context.Context) (LicenseResults, error) {
+		if _, err := d.licenseScope(ctx, r.scope.account.ID(), r.actor, r.scope.partnerID); err != nil {
 			return LicenseResults{}, err
 		}
+		return record(ctx)
+	})
+}
+
+// decided is one decision on the state read, ready to record.
+type decided struct {
+	st      *licenseState
+	results []licensing.Result
+	batches []batch
+}
+
+func (d Deps) decideAndRecordNow(ctx context.Context, l Licensing, r licenseRequest, done licensing.Outcome, decide decision) (LicenseResults, error) {
+	w := newWrites(done)
+	decideOnce := func(ctx context.Context) (decided, error) {
+		st, err := d.loadLicenseState(ctx, l, r.scope.account.ID(), ids(r.only)...)
+		if err != nil {
+			return decided{}, err
+		}
 		if err := st.onlyUsable(r.scope, r.only); err != nil {
-			return LicenseResults{}, err
+			return decided{}, err
 		}
 		var verr domain.ValidationError
 		users := licensing.CheckUsers(r.userIDs, r.limit, &verr)
@@ -215,22 +239,43 @@ func (d Deps) decideAndRecordNow(ctx context.Context, l Licensing, r licenseRequ
 			return d.licenseUsers(ctx, l, r.scope.account.ID(), users, st)
 		})
 		if err != nil {
-			return LicenseResults{}, err
+			return decided{}, err
 		}
 		results = w.answered(results)
 		if r.only != nil && slices.ContainsFunc(results, refusal) {
-			return LicenseResults{}, &licensing.RequestRefused{Results: slices.DeleteFunc(results, func(r licensing.Result) bool { return !refusal(r) })}
+			return decided{}, &licensing.RequestRefused{Results: slices.DeleteFunc(results, func(r licensing.Result) bool { return !refusal(r) })}
 		}
-		pos, err := w.record(ctx, d, st, r.by, batches)
-		if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-			continue
-		}
-		if err != nil {
-			return LicenseResults{}, err
-		}
-		return LicenseResults{Results: results, Position: cmp.Or(pos, st.position())}, nil
+		return decided{st, results, batches}, nil
 	}
-	return LicenseResults{}, fmt.Errorf("%w: the subscriptions kept changing; try again", domain.ErrConflict)
+	first, err := decideOnce(ctx)
+	if err != nil {
+		return LicenseResults{}, err
+	}
+	// A concurrent change of a subscription (rare: the account's lock
+	// is held; the sweeper's expiries do not take it) is decided again
+	// within the caller's turn, so that what was recorded and what
+	// follows are one run of the caller's right.
+	return d.asCaller(ctx, r, func(ctx context.Context) (LicenseResults, error) {
+		dec := first
+		for attempt := range licenseAttempts {
+			if attempt > 0 {
+				again, err := decideOnce(ctx)
+				if err != nil {
+					return LicenseResults{}, err
+				}
+				dec = again
+			}
+			pos, err := w.record(ctx, d, dec.st, r.by, dec.batches)
+			if errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+				continue
+			}
+			if err != nil {
+				return LicenseResults{}, err
+			}
+			return LicenseResults{Results: dec.results, Position: cmp.Or(pos, dec.st.position())}, nil
+		}
+		return LicenseResults{}, fmt.Errorf("%w: the subscriptions kept changing; try again", domain.ErrConflict)
+	})
 }
 
 func refusal(r licensing.Result) bool { return r.Outcome == licensing.Refused }

@@ -367,3 +367,84 @@ func TestCustomerLicenseTotal_never_lands_after_the_buyers_demotion(t *testing.T
 		By: m.ann, AccountID: m.f.account, SubscriptionID: sub, Total: 7})
 	m.check(t, err, domain.ErrForbidden, user.Stream(m.annID), subscription.Stream(sub))
 }
+
+// deciding is a lookup that runs during, once, as a license command
+// decides (it asks which of its users are active).
+type deciding struct {
+	noLookup
+	during func()
+	once   *sync.Once
+}
+
+func (l deciding) ActiveUsers(ctx context.Context, account uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error) {
+	l.once.Do(l.during)
+	return l.noLookup.ActiveUsers(ctx, account, ids)
+}
+
+// Bo's license command decides (reads its users: up to 10,000 streams)
+// without Alpha's turn, which it shares only from its check of Bo to its
+// appends: a removal of another of Alpha's users meanwhile, which waits
+// for every holder of the turn, and what Alpha's users send behind that
+// removal (here a benefit package), which waits for it, do not wait for
+// the decision. Sharing the turn while deciding, one long command and a
+// removal held every command of every user of the partner, in every
+// account, for as long (503 after the lock's bound).
+func TestPartnerLicenses_decide_outside_the_partners_turn(t *testing.T) {
+	m := newPartnerUserRace(t)
+	_, l := m.ordered(t)
+	viewer := m.f.viewer(t, "ria@fabrikam.example", true)
+	ctx := context.Background()
+	cy, err := commands.AddPartnerUserHandler(m.f.deps).Handle(ctx, commands.AddPartnerUser{By: m.admin, PartnerID: m.alpha,
+		Person: partner.Person{Email: "cy@alpha.example", FirstName: "C", LastName: "Y", Roles: []string{"sales_agent"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	meanwhile := make(chan error, 1)
+	l.Lookup = deciding{noLookup: l.Lookup.(noLookup), once: &sync.Once{}, during: func() {
+		go func() {
+			_, err := commands.ChangePartnerUserHandler(m.f.deps).Handle(ctx, commands.ChangePartnerUser{By: m.admin, PartnerID: m.alpha,
+				UserID: cy.UserID, Remove: true})
+			if err == nil {
+				_, err = commands.PurchaseBenefitPackageHandler(m.f.deps).Handle(ctx, commands.PurchaseBenefitPackage{By: m.admin, PartnerID: m.alpha,
+					Order: benefit.Order{Name: "Pack", Price: subscription.Price{Amount: "10", Currency: "USD"},
+						Benefits: []benefit.Spec{{Kind: "visual_studio", Name: "Visual Studio Enterprise", Quantity: 2}}}})
+			}
+			meanwhile <- err
+		}()
+		select {
+		case err := <-meanwhile:
+			if err != nil {
+				t.Errorf("Cy's removal, then a package: %v", err)
+			}
+		case <-time.After(3 * time.Second):
+			t.Error("Cy's removal and a package bought behind it waited for Bo's license command to decide")
+		}
+	}}
+	res, err := commands.AssignLicensesHandler(m.f.deps, l).Handle(ctx, commands.AssignLicenses{By: m.bo, AccountID: m.f.account,
+		PartnerID: &m.alpha, UserIDs: []uuid.UUID{viewer}, Products: []licensing.Choice{{ProductID: "office-e3"}}})
+	if err != nil || outcomesOf(res) != "[assigned:]" {
+		t.Fatalf("Bo's assignment: %s, %v", outcomesOf(res), err)
+	}
+}
+
+// So Bo is checked again in Alpha's turn, after the decision: removed as
+// the command decides, Bo is refused (404), and nothing is recorded.
+func TestPartnerLicenses_are_refused_when_the_user_is_removed_as_they_decide(t *testing.T) {
+	m := newPartnerUserRace(t)
+	sub, l := m.ordered(t)
+	viewer := m.f.viewer(t, "ria@fabrikam.example", true)
+	l.Lookup = deciding{noLookup: l.Lookup.(noLookup), once: &sync.Once{}, during: func() {
+		go func() { m.changed <- m.remove() }()
+		select {
+		case err := <-m.changed:
+			m.changed <- err
+		case <-time.After(300 * time.Millisecond):
+		}
+	}}
+	_, err := commands.AssignLicensesHandler(m.f.deps, l).Handle(context.Background(), commands.AssignLicenses{By: m.bo, AccountID: m.f.account,
+		PartnerID: &m.alpha, UserIDs: []uuid.UUID{viewer}, Products: []licensing.Choice{{ProductID: "office-e3"}}})
+	if !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("Bo's assignment as Bo is removed: %v; want it refused as by no user of Alpha's", err)
+	}
+	m.check(t, err, domain.ErrNotFound, partner.Stream(m.alpha), subscription.Stream(sub))
+}

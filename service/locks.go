@@ -36,7 +36,12 @@ import (
 // Share takes the same lock shared (the commands that rest on a partner's
 // users, while Serialize runs the changes of them): sharers take no turns
 // in memory, since they wait only while a change holds or awaits the
-// lock, which is brief and rare.
+// lock, which is rare, and brief as long as every sharer is: a change
+// awaits the sharers before it, and the sharers after it wait behind it
+// (PostgreSQL queues a shared request behind a waiting exclusive one), so
+// one long sharer would hold all of them. Hence commands share it only
+// for their last check of the caller and their appends (a license
+// command decides before: asCaller in commands/licenses.go).
 type locks struct {
 	pool  *pgxpool.Pool
 	turns *turns
