@@ -57,13 +57,16 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	case st.Applied():
 		return nil
 	}
-	var blocked map[string]bool
+	// Almost always no letter is open, and the batch goes as it came (a
+	// catch-up's batches are thousands of records: no copy of them).
+	flowing, waiting := b.Records, []Record(nil)
 	if build.blocked {
-		if blocked, err = blockedStreams(ctx, conn, p.Name(), b.Records); err != nil {
+		blocked, err := blockedStreams(ctx, conn, p.Name(), b.Records)
+		if err != nil {
 			return fmt.Errorf("projector %s: blocked streams: %w", p.Name(), err)
 		}
+		flowing, waiting = holdBack(b.Records, st.from, blocked)
 	}
-	flowing, waiting := holdBack(b.Records, st.from, blocked)
 	w, err := queueAll(p, flowing, st.from, opener(ctx))
 	if err != nil {
 		return fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
