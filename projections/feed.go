@@ -40,6 +40,9 @@ type Feed struct {
 	RetryDelay time.Duration
 
 	topics sync.Map // name -> Topic
+	// hurried wakes a topic's held batch (see Hurry): the same one-shot
+	// wake by name as the engine's advances.
+	hurried Advances
 }
 
 // Topic is how the feed serves one topic's consumer.
@@ -75,6 +78,13 @@ type Hold func(b Batch) time.Duration
 // Serve sets how a topic is served; call it before the topic is
 // subscribed.
 func (f *Feed) Serve(name string, t Topic) { f.topics.Store(name, t) }
+
+// Hurry sends out at once the batch of the topic that its Hold keeps
+// waiting, if one is: somebody waits for the topic's checkpoint to pass a
+// position (a read's ?after). A batch held because its consumer writes
+// nothing for it may then wait long, for few transactions, without
+// keeping such a read waiting. The next batch waits again.
+func (f *Feed) Hurry(topic string) { f.hurried.Signal(topic) }
 
 // NewFeed returns a feed reading checkpoints from pool.
 func NewFeed(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) *Feed {
@@ -182,7 +192,7 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 		f.decode(ctx, read, items, t.Decodes, keys)
 	}()
 	for {
-		b, ok := f.next(ctx, items, t.Hold)
+		b, ok := f.next(ctx, items, t.Hold, func() <-chan struct{} { return f.hurried.Next(topic) })
 		if !ok {
 			select {
 			case err := <-readErr:
@@ -258,8 +268,9 @@ func startPosition(ctx context.Context, pool *pgxpool.Pool, topic string) (event
 }
 
 // next waits for one item, then takes whatever else is ready, and what
-// comes while hold says the batch may wait.
-func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold) (Batch, bool) {
+// comes while hold says the batch may wait, unless hurried (taken once the
+// batch has begun) is closed meanwhile.
+func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold, hurried func() <-chan struct{}) (Batch, bool) {
 	var b Batch
 	add := func(it item) {
 		if it.event {
@@ -276,7 +287,7 @@ func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold) (Batch, b
 	case <-ctx.Done():
 		return b, false
 	}
-	first := time.Now()
+	first, hurry := time.Now(), hurried()
 	for len(b.Records) < f.BatchSize {
 		select {
 		case m, ok := <-items:
@@ -300,6 +311,9 @@ func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold) (Batch, b
 			}
 			add(m)
 		case <-t.C:
+			return b, true
+		case <-hurry:
+			t.Stop()
 			return b, true
 		case <-ctx.Done():
 			t.Stop()

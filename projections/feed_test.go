@@ -33,23 +33,23 @@ func TestFeed_a_lingering_topic_gathers_what_comes_after_the_first_event(t *test
 	items := make(chan item, 4)
 	items <- event(1)
 	later(items, event(2))
-	if b, _ := f.next(ctx, items, nil0); len(b.Records) != 1 {
+	if b, _ := f.next(ctx, items, nil0, never); len(b.Records) != 1 {
 		t.Fatalf("no linger: %d events in the batch, want the one ready", len(b.Records))
 	}
-	if b, _ := f.next(ctx, items, nil0); len(b.Records) != 1 || b.Through.Commit != 2 {
+	if b, _ := f.next(ctx, items, nil0, never); len(b.Records) != 1 || b.Through.Commit != 2 {
 		t.Fatalf("no linger, next: %+v", b)
 	}
 
 	items <- event(3)
 	later(items, event(4))
-	b, _ := f.next(ctx, items, fixed(time.Minute)) // returns once full
+	b, _ := f.next(ctx, items, fixed(time.Minute), never) // returns once full
 	if len(b.Records) != 2 || b.Through.Commit != 4 {
 		t.Fatalf("lingering: %d events through %s, want 2 through 4-4", len(b.Records), b.Through)
 	}
 
 	items <- event(5)
 	start := time.Now()
-	b, _ = f.next(ctx, items, fixed(30*time.Millisecond))
+	b, _ = f.next(ctx, items, fixed(30*time.Millisecond), never)
 	if len(b.Records) != 1 || time.Since(start) < 30*time.Millisecond {
 		t.Fatalf("lingering with nothing more: %d events after %v", len(b.Records), time.Since(start))
 	}
@@ -72,7 +72,7 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 		time.Sleep(10 * time.Millisecond)
 		items <- of(invited, 2)
 	}()
-	if b, _ := f.next(ctx, items, projectorHold(written, time.Minute)); len(b.Records) != 2 {
+	if b, _ := f.next(ctx, items, projectorHold(written, time.Minute), never); len(b.Records) != 2 {
 		t.Fatalf("%d events, want the claim and the invitation", len(b.Records))
 	}
 
@@ -80,7 +80,7 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 	for n, typ := range []string{invited, claimed} {
 		items <- of(typ, uint64(3+n))
 		start := time.Now()
-		b, _ := f.next(ctx, items, projectorHold(written, wait))
+		b, _ := f.next(ctx, items, projectorHold(written, wait), never)
 		held := time.Since(start) >= wait
 		if len(b.Records) != 1 || held != (typ == claimed) {
 			t.Fatalf("%s: %d events after %v", typ, len(b.Records), time.Since(start))
@@ -149,5 +149,42 @@ func TestFeed_decode_keeps_the_order_across_chunks(t *testing.T) {
 	}
 	if n != 2*decodeChunk+7 {
 		t.Fatalf("%d items came out, want %d", n, 2*decodeChunk+7)
+	}
+}
+
+// never is the hurry of a batch nobody hurries.
+func never() <-chan struct{} { return nil }
+
+// A batch held back to gather more goes out as soon as a read waiting for
+// its topic hurries it, however long its hold.
+func TestFeed_a_held_batch_goes_out_when_hurried(t *testing.T) {
+	f := &Feed{BatchSize: 100}
+	items := make(chan item, 1)
+	items <- itemOf(eventstore.RecordedEvent{ID: uuid.New(), Type: reservation.Claimed{}.EventType(), Position: eventstore.Position{Commit: 1, Prepare: 1}})
+	taken := make(chan struct{})
+	hurried := func() <-chan struct{} {
+		defer close(taken)
+		return f.hurried.Next("users")
+	}
+	out := make(chan Batch, 1)
+	go func() {
+		b, _ := f.next(context.Background(), items, projectorHold(writtenTypes(Users{}), time.Hour), hurried)
+		out <- b
+	}()
+	<-taken
+	f.Hurry("partners") // another topic's hurry leaves this batch waiting
+	select {
+	case b := <-out:
+		t.Fatalf("went out with %d events when another topic was hurried", len(b.Records))
+	case <-time.After(50 * time.Millisecond):
+	}
+	f.Hurry("users")
+	select {
+	case b := <-out:
+		if len(b.Records) != 1 || b.Through.Commit != 1 {
+			t.Fatalf("hurried batch: %d events through %s, want the claim", len(b.Records), b.Through)
+		}
+	case <-time.After(10 * time.Second):
+		t.Fatal("the batch still waits for its hour-long hold after a hurry")
 	}
 }

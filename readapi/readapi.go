@@ -34,6 +34,11 @@ type Deps struct {
 	// a read waiting for ?after then looks at once. Reads poll besides, for
 	// a projector another instance leads.
 	Advanced func(projector string) <-chan struct{}
+	// Hurry, when set, asks this process's feed of the named projector to
+	// send out at once a batch it holds back to gather more
+	// (projections.Engine.Hurry): such a batch would otherwise keep a read
+	// waiting for its position until its hold ends.
+	Hurry func(projector string)
 	// PastHead, when set, reports whether a position lies past the log's
 	// last event: a read whose ?after wait runs out asks, and such a
 	// position, which no command answered, is a 400 rather than a 503 to

@@ -80,7 +80,10 @@ func (d Deps) waitProjectors(ctx context.Context, pos eventstore.Position, names
 // reach waits until a projector's checkpoint is at or past pos, looking
 // again whenever this process's handler of it finishes a batch
 // (Deps.Advanced) and otherwise polling, more slowly each time; false
-// once bounded is done.
+// once bounded is done. Each time it finds the projector short of pos it
+// hurries the batch this process's feed may hold (Deps.Hurry): the events
+// up to pos may be ones the projector writes nothing for, held to go out
+// together.
 func (d Deps) reach(bounded context.Context, name string, pos eventstore.Position) (bool, error) {
 	for delay := cmp.Or(d.firstPoll, firstPoll); ; delay = min(2*delay, maxPoll) {
 		var advanced <-chan struct{} // nil: never
@@ -93,6 +96,8 @@ func (d Deps) reach(bounded context.Context, name string, pos eventstore.Positio
 			return true, nil
 		case err != nil && bounded.Err() == nil:
 			return false, err
+		case d.Hurry != nil:
+			d.Hurry(name)
 		}
 		select {
 		case <-bounded.Done():

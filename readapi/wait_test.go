@@ -126,6 +126,32 @@ func TestAfter_looks_again_when_the_projector_of_this_process_finishes_a_batch(t
 	}
 }
 
+// A read waiting for ?after hurries the batch this process's feed holds
+// back for the projector (events it writes nothing for wait to go out
+// together): with its first poll an hour away, and the batch's hold as
+// long, only the hurry moves the checkpoint within the bound.
+func TestAfter_hurries_the_batch_a_projector_holds_back(t *testing.T) {
+	f := newFixture(t, time.Minute)
+	f.checkpoint(10, 1)
+	var advances projections.Advances
+	hurried := make(chan string, 10)
+	d := Deps{Pool: f.pool, WaitBound: 5 * time.Second, firstPoll: time.Hour, Advanced: advances.Next}
+	d.Hurry = func(name string) {
+		hurried <- name
+		f.buildCheckpoint(f.build, 10, 5) // the batch went out and was applied
+		advances.Signal(name)
+	}
+	if err := d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, usersProjector); err != nil {
+		t.Fatalf("wait: %v", err)
+	}
+	if name := <-hurried; name != usersProjector {
+		t.Fatalf("hurried %s, want %s", name, usersProjector)
+	}
+	if err := d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, usersProjector); err != nil || len(hurried) != 0 {
+		t.Fatalf("at the position already: %v, %d hurries; want none", err, len(hurried))
+	}
+}
+
 // asCaller is a GET of path by caller.
 func asCaller(caller, path string) *http.Request {
 	req := httptest.NewRequest(http.MethodGet, path, nil)

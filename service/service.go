@@ -349,7 +349,7 @@ func (s *Service) readRoutes(deps commands.Deps) []kit.Route {
 // readDeps are what the read API needs, and what a command waiting for a
 // read model does (licenseLookup).
 func (s *Service) readDeps() readapi.Deps {
-	return readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next, PastHead: s.pastHead}
+	return readapi.Deps{Pool: s.pool, Clock: s.cfg.Clock, Advanced: s.engine.Advances().Next, Hurry: s.engine.Hurry, PastHead: s.pastHead}
 }
 
 // pendingByEmail finds the users a first sign-in may activate.
