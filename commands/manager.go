@@ -339,25 +339,34 @@ func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor)
 // partner serving the account whose roles allow it (acting: that
 // partner, read again sharing its turn, PartnerSerial, which f keeps to
 // its end). The user's removal or new roles wait for f, or come first and
-// refuse it as mayActOnManager refuses anyone else.
+// refuse it as mayActOnManager refuses anyone else. All of it runs in the
+// account's turn (AccountSerial), as a change of channel partner does: a
+// partner checked a moment before it stopped serving the account could
+// otherwise act on the manager after the change. The turn also orders the
+// manager commands with each other (a partner's resend checks, under it,
+// that its user is still the manager) and with the commands that check
+// the account's roles under it (a designation may make someone an
+// Account Administrator).
 func asManagerPartner[T any](ctx context.Context, d Deps, accountID uuid.UUID, a Actor, f func(ctx context.Context, acting *partner.Partner) (T, error)) (T, error) {
-	var none T
-	acting, err := d.mayActOnManager(ctx, accountID, a)
-	switch {
-	case err != nil:
-		return none, err
-	case acting == nil:
-		return f(ctx, nil)
-	}
-	return asPartnerUser(ctx, d, acting.ID(), a, func(ctx context.Context) (T, error) {
-		p, _, err := d.partnerActing(ctx, acting.ID(), a, partner.ManageCustomerAdmin)
-		if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
-			return none, accountNotFound(accountID)
-		}
-		if err != nil {
+	return serialized(ctx, d.AccountSerial, accountID, func(ctx context.Context) (T, error) {
+		var none T
+		acting, err := d.mayActOnManager(ctx, accountID, a)
+		switch {
+		case err != nil:
 			return none, err
+		case acting == nil:
+			return f(ctx, nil)
 		}
-		return f(ctx, p)
+		return asPartnerUser(ctx, d, acting.ID(), a, func(ctx context.Context) (T, error) {
+			p, _, err := d.partnerActing(ctx, acting.ID(), a, partner.ManageCustomerAdmin)
+			if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
+				return none, accountNotFound(accountID)
+			}
+			if err != nil {
+				return none, err
+			}
+			return f(ctx, p)
+		})
 	})
 }
 

@@ -29,7 +29,8 @@ type InvitationResent struct {
 }
 
 // ResendInvitationHandler handles ResendInvitation. A partner's user
-// resends the manager's sharing the partner's turn (asManagerPartner).
+// resends the manager's in the account's turn, sharing the partner's
+// (asManagerPartner).
 func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent] {
 	return HandlerFunc[ResendInvitation, InvitationResent](func(ctx context.Context, c ResendInvitation) (InvitationResent, error) {
 		customerErr := d.mayManageUsers(ctx, c.AccountID, c.By, nil)
@@ -42,6 +43,11 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 		asPartner := false
 		res, err := asManagerPartner(ctx, d, c.AccountID, c.By, func(ctx context.Context, _ *partner.Partner) (InvitationResent, error) {
 			asPartner = true
+			// Again in the account's turn: another manager designated
+			// meanwhile takes the partner's right to resend this user's.
+			if !d.isManager(ctx, c.AccountID, c.UserID) {
+				return InvitationResent{}, customerErr
+			}
 			return d.resendInvitation(ctx, c)
 		})
 		if !asPartner && errors.Is(err, domain.ErrNotFound) {
