@@ -17,8 +17,9 @@ type idempotencyKey struct{}
 
 // WithIdempotencyKey makes every id the command makes (the new entities'
 // ids and the event ids) derive from the key, which the caller scopes (by
-// principal and route): run again with the same key, the same command
-// makes the same ids in the same places. A retry whose first run appended
+// principal, route and request, so that another request with the same
+// header makes ids of its own): run again with the same key, the same
+// command makes the same ids in the same places. A retry whose first run appended
 // and then lost its answer is recognised by the store (same event ids at
 // the same place) and by the handlers (their own earlier work), and
 // answers as the first run did.

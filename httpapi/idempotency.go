@@ -5,6 +5,7 @@ import (
 	"context"
 	"crypto/hmac"
 	"crypto/sha256"
+	"encoding/hex"
 	"errors"
 	"io"
 	"log/slog"
@@ -53,9 +54,10 @@ type IdempotencyConfig struct {
 // replays the first answer with Idempotent-Replayed: true, and runs
 // nothing; with another request it is a 422; while the first request runs,
 // a 409. Answers of 5xx are not kept, so the client may retry; others are.
-// The command runs with the scoped key in its context, so the ids it makes
-// derive from the key (commands.WithIdempotencyKey): a retry after an
-// answer was lost appends nothing twice.
+// The command runs with the scoped key and the request's fingerprint in
+// its context, so the ids it makes derive from both
+// (commands.WithIdempotencyKey): a retry after an answer was lost appends
+// nothing twice, and another request with an expired key runs anew.
 type IdempotencyKeys struct {
 	pool    *pgxpool.Pool
 	cfg     IdempotencyConfig
@@ -110,8 +112,16 @@ func takesIdempotencyKey(route kit.Route) bool {
 // keyRow names one key's row.
 type keyRow struct{ principal, route, key string }
 
-// scoped is the key as the command sees it.
-func (k keyRow) scoped() string { return k.principal + "\x00" + k.route + "\x00" + k.key }
+// scoped is the key as the command sees it: the row's, and the request's
+// fingerprint. The ids a command makes derive from it, so the same
+// request run again (its holder died, or it answered a 5xx) finds its own
+// work; but another request with the key, once the key expired or its
+// first request's 5xx freed it, must make other ids: with the first
+// request's, the store would take its appends for the first request's
+// and it would answer with the first request's entity, doing nothing.
+func (k keyRow) scoped(fingerprint []byte) string {
+	return k.principal + "\x00" + k.route + "\x00" + k.key + "\x00" + hex.EncodeToString(fingerprint)
+}
 
 // answer is a kept answer, or a first request still running (status 0).
 type answer struct {
@@ -154,7 +164,7 @@ func (k *IdempotencyKeys) serve(route string, next http.Handler, w http.Response
 		p.RetryAfter = 1
 		kit.WriteProblem(w, p)
 	case first == nil:
-		k.run(row, holder, next, w, r)
+		k.run(row, sum, holder, next, w, r)
 	case !bytes.Equal(first.hash, sum):
 		kit.WriteProblem(w, kit.NewProblem(http.StatusUnprocessableEntity, "idempotency-key-reused",
 			"this Idempotency-Key was used for another request (method, path or body); use a new key"))
@@ -187,7 +197,7 @@ func validKey(s string) bool {
 
 // run runs the first request of a key, holding the key while it runs, and
 // keeps its answer unless it is a 5xx.
-func (k *IdempotencyKeys) run(row keyRow, holder uuid.UUID, next http.Handler, w http.ResponseWriter, r *http.Request) {
+func (k *IdempotencyKeys) run(row keyRow, fingerprint []byte, holder uuid.UUID, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	renewing, stop := context.WithCancel(context.WithoutCancel(r.Context()))
 	go k.renew(renewing, row, holder)
@@ -211,7 +221,7 @@ func (k *IdempotencyKeys) run(row keyRow, holder uuid.UUID, next http.Handler, w
 			k.cfg.Log.ErrorContext(ctx, "idempotency key not completed", "route", row.route, "error", err)
 		}
 	}()
-	next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), row.scoped())))
+	next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), row.scoped(fingerprint))))
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}

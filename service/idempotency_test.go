@@ -142,6 +142,53 @@ func TestIdempotency_concurrent_requests_with_one_key_run_once(t *testing.T) {
 	}
 }
 
+// A key counts as new once it expired: another request with it runs as
+// its own, with ids of its own. (With the first request's ids, it answered
+// 201 with the first request's entity, even of another account, and did
+// nothing.)
+func TestIdempotency_another_request_with_an_expired_key_runs_as_its_own(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	a, _ := h.registered()
+	b := h.must(http.StatusCreated, "POST", "/v1/accounts", op, registration("b"))["accountId"].(string)
+	expire := func() {
+		t.Helper()
+		if _, err := h.svc.Pool().Exec(context.Background(), `UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`); err != nil {
+			t.Fatal(err)
+		}
+	}
+	created := func(a keyedAnswer, id string) (string, string) {
+		t.Helper()
+		var out map[string]string
+		if a.status != http.StatusCreated || a.replayed || json.Unmarshal([]byte(a.body), &out) != nil {
+			t.Fatalf("%+v", a)
+		}
+		return out[id], out["position"]
+	}
+
+	first, _ := created(h.keyedCall(h.url, "POST", "/v1/accounts/"+a+"/billing-profiles", op, "k-1", map[string]any{"name": "First"}), "billingProfileId")
+	expire()
+	second, at := created(h.keyedCall(h.url, "POST", "/v1/accounts/"+b+"/billing-profiles", op, "k-1", map[string]any{"name": "Second"}), "billingProfileId")
+	if second == first {
+		t.Fatalf("the second profile has the first's id %s", first)
+	}
+	if items := h.must(http.StatusOK, "GET", "/v1/accounts/"+b+"/billing-profiles?after="+at, op, nil)["items"].([]any); len(items) != 1 ||
+		items[0].(map[string]any)["name"] != "Second" {
+		t.Fatalf("profiles of the second account: %v", items)
+	}
+
+	users := "/v1/accounts/" + a + "/users"
+	first, _ = created(h.keyedCall(h.url, "POST", users, op, "k-2", invite("one@northwind.example", "account_viewer")), "userId")
+	expire()
+	second, at = created(h.keyedCall(h.url, "POST", users, op, "k-2", invite("two@northwind.example", "account_viewer")), "userId")
+	if second == first {
+		t.Fatalf("the second invitation answered the first's user %s", first)
+	}
+	if got := h.must(http.StatusOK, "GET", users+"/"+second+"?after="+at, op, nil)["email"]; got != "two@northwind.example" {
+		t.Fatalf("the second user's email: %v", got)
+	}
+}
+
 // A process that appended and died before keeping the answer leaves the
 // key to be run again: the command, run again with the same key, finds its
 // own work and answers as the first run did.
