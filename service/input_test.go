@@ -53,6 +53,24 @@ func TestInput_bad_bodies_queries_and_tokens(t *testing.T) {
 			t.Fatalf("%d %v", code, out)
 		}
 	})
+	t.Run("a key given twice is refused, naming it, and nothing changes", func(t *testing.T) {
+		// encoding/json kept the last one: a body saying two things was
+		// read as one of them, and a check of the first missed the second.
+		invited := h.must(http.StatusCreated, "POST", users, admin, invite("twice@northwind.example", "account_viewer"))
+		user := invited["userId"].(string)
+		for _, body := range []string{`{"roles":["reports_viewer"],"roles":["account_administrator"]}`, `{"roles":["reports_viewer"],"ROLES":["account_administrator"]}`} {
+			if code, out := h.rawCall("PUT", users+"/"+user+"/roles", "Bearer "+admin, body); code != http.StatusBadRequest || !namesField(out, strings.Split(body, `"`)[5]) {
+				t.Fatalf("%s: %d %v", body, code, out)
+			}
+		}
+		if got := h.must(http.StatusOK, "GET", users+"/"+user+"?after="+invited["position"].(string), admin, nil)["roles"]; len(got.([]any)) != 1 || got.([]any)[0] != "account_viewer" {
+			t.Fatalf("roles now %v", got)
+		}
+		sub, _ := h.order(account, admin, "", "Twice")
+		if code, out := h.rawCall("PUT", "/v1/accounts/"+account+"/subscriptions/"+sub+"/total-licenses", "Bearer "+admin, `{"total":5,"total":500}`); code != http.StatusBadRequest || !namesField(out, "total") {
+			t.Fatalf("total twice: %d %v", code, out)
+		}
+	})
 	t.Run("a type error names the JSON field", func(t *testing.T) {
 		if code, out := h.rawCall("POST", users, "Bearer "+admin, `{"email":123}`); code != http.StatusBadRequest || !namesField(out, "email") {
 			t.Fatalf("%d %v", code, out)

@@ -60,11 +60,24 @@ func TestDecodeJSON_names_the_bad_field(t *testing.T) {
 		`{"roles":["ok","\\\ude00x"]}`:                     {"roles[1]", "holds a \\u escape of half a UTF-16 surrogate pair"},
 		`{"firstName":"\ud83d\u0041"}`:                     {"firstName", "holds a \\u escape of half a UTF-16 surrogate pair"},
 		`{"email":`:                                        {"body", "malformed JSON"},
+		`{"roles":["a"],"email":"a@b.example","roles":["b"]}`:                {"roles", "given twice in one object (keys match ignoring case)"},
+		`{"totalLicenses":5,"TotalLicenses":500}`:                            {"TotalLicenses", "given twice in one object (keys match ignoring case)"},
+		`{"manager":{"email":"a@b.example","EMAIL":"c@d.example"}}`:          {"manager.EMAIL", "given twice in one object (keys match ignoring case)"},
+		`{"products":[{"productId":"a"},{"productId":"b","productId":"c"}]}`: {"products[1].productId", "given twice in one object (keys match ignoring case)"},
 	} {
 		p := decodeBody(t, body)
 		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0] != want {
 			t.Errorf("%q: %+v, want 400 %+v", body, p, want)
 		}
+	}
+}
+
+// A key may come again in other objects, and a body the decoder takes
+// whole is not refused for the embedded struct's fields.
+func TestDecodeJSON_takes_a_key_once_per_object(t *testing.T) {
+	if p := decodeBody(t, `{"email":"a@b.example","firstName":"A","manager":{"email":"c@d.example","firstName":"C"},`+
+		`"products":[{"productId":"a"},{"productId":"b"}]}`); p != nil {
+		t.Fatalf("refused: %+v", p)
 	}
 }
 

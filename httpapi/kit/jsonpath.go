@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -190,7 +191,17 @@ func typeAt(t reflect.Type, path []any) reflect.Type {
 // into, matched as encoding/json does: by json tag or Go name, an exact
 // match first, else ignoring case, embedded structs' fields promoted.
 func memberType(t reflect.Type, name string) reflect.Type {
-	var folded reflect.Type
+	f, ok := member(t, name)
+	if !ok {
+		return nil
+	}
+	return f.Type
+}
+
+// member is the struct field an object member decodes into (see
+// memberType).
+func member(t reflect.Type, name string) (reflect.StructField, bool) {
+	var folded *reflect.StructField
 	for _, f := range reflect.VisibleFields(t) {
 		tag, _, _ := strings.Cut(f.Tag.Get("json"), ",")
 		if !f.IsExported() || tag == "-" || f.Anonymous && tag == "" {
@@ -200,11 +211,43 @@ func memberType(t reflect.Type, name string) reflect.Type {
 			tag = f.Name
 		}
 		if tag == name {
-			return f.Type
+			return f, true
 		}
 		if folded == nil && strings.EqualFold(tag, name) {
-			folded = f.Type
+			folded = &f
 		}
 	}
-	return folded
+	if folded == nil {
+		return reflect.StructField{}, false
+	}
+	return *folded, true
+}
+
+// repeatedMember names the first object member of doc that sets what an
+// earlier member of the same object set: the same key, or, in an object
+// decoded into a struct, a key of the same field ("total" and "TOTAL").
+// encoding/json keeps the last one without a word, so a body saying two
+// things would be read as one of them. into is the type doc is decoded
+// into.
+func repeatedMember(doc []byte, into reflect.Type) (field string, found bool) {
+	seen := map[string]bool{} // object's path + "\x00" + member
+	walkJSON(doc, func(v jsonValue) bool {
+		if !v.key {
+			return true
+		}
+		parent, name := v.path[:len(v.path)-1], v.path[len(v.path)-1].(string)
+		if t := typeAt(into, parent); t != nil && t.Kind() == reflect.Struct {
+			if f, ok := member(t, name); ok {
+				name = fmt.Sprint(f.Index)
+			}
+		}
+		id := fieldName(parent) + "\x00" + name
+		if seen[id] {
+			field, found = fieldName(v.path), true
+			return false
+		}
+		seen[id] = true
+		return true
+	})
+	return field, found
 }
