@@ -55,7 +55,8 @@ type Status struct {
 // Monitor samples every consumer's progress once a second, from the
 // database, so every instance reports the same whoever leads. A consumer
 // is stalled when the head moved and its checkpoint did not for
-// StallAfter; failing when its handler failed within the last StallAfter.
+// StallAfter, failing or not; failing when its handler failed within the
+// last StallAfter (and it is not stalled).
 type Monitor struct {
 	Pool       *pgxpool.Pool
 	Store      eventstore.Store
@@ -185,11 +186,19 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 	if !seen || prev.Checkpoint != st.Checkpoint || prev.LagEvents == 0 || st.LagEvents == 0 {
 		m.moved[topic] = now
 	}
+	failing := m.errs[topic] != nil && now.Sub(m.errAt[topic]) < m.StallAfter
+	if failing {
+		st.LastError = m.errs[topic].Error()
+	}
+	// A stall wins over a failure: a handler that fails on every try (an
+	// event it cannot write) keeps failing within StallAfter for good, and
+	// its leader, the one instance that sees it fail, went on answering
+	// /readyz 200 while every other instance said stalled.
 	switch {
-	case m.errs[topic] != nil && now.Sub(m.errAt[topic]) < m.StallAfter:
-		st.State, st.LastError = StateFailing, m.errs[topic].Error()
 	case st.LagEvents > 0 && now.Sub(m.moved[topic]) >= m.StallAfter:
 		st.State = StateStalled
+	case failing:
+		st.State = StateFailing
 	case st.LagEvents <= liveLag:
 		st.State = StateLive
 	default:

@@ -94,3 +94,35 @@ func TestMonitor_reports_a_failing_projector(t *testing.T) {
 	}
 	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users?after="+inv["position"].(string), admin, nil)
 }
+
+// A consumer whose handler fails on every try (here the mailer, which has
+// no dead letters, on an invitation it cannot record) sits still while the
+// log moves on: after StallAfter its leader says stalled, with the error,
+// and /readyz answers 503, as every other instance does. Its leader said
+// failing for as long as the failure lasted and answered /readyz 200 (a
+// soak: the one instance whose mailer was stuck was the one kept ready).
+func TestMonitor_reports_a_consumer_that_keeps_failing_as_stalled_on_its_leader(t *testing.T) {
+	h := start(t, options{stallAfter: time.Second})
+	accountID, admin := h.registered()
+	waitFor(t, "the mailer to be live", 10*time.Second, func() bool { return h.projectorState("mailer").State == projections.StateLive })
+	ctx := context.Background()
+	if _, err := h.svc.Pool().Exec(ctx, `ALTER TABLE mail_recipients RENAME COLUMN language TO lang`); err != nil {
+		t.Fatal(err)
+	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite("stuck@northwind.example", "account_viewer"))
+	waitFor(t, "the mailer to be stalled, saying why", 10*time.Second, func() bool {
+		s := h.projectorState("mailer")
+		return s.State == projections.StateStalled && strings.Contains(s.LastError, "language")
+	})
+	if code, body := h.call("GET", "/readyz", "", nil); code != http.StatusServiceUnavailable || !strings.Contains(body["detail"].(string), "mailer") {
+		t.Fatalf("readyz while the mailer keeps failing: %d %v", code, body)
+	}
+	if _, err := h.svc.Pool().Exec(ctx, `ALTER TABLE mail_recipients RENAME COLUMN lang TO language`); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "readyz to answer 200 again", 10*time.Second, func() bool {
+		_ = h.svc.Monitor.Sample(ctx)
+		code, _ := h.call("GET", "/readyz", "", nil)
+		return code == http.StatusOK
+	})
+}

@@ -3,6 +3,7 @@ package postgres
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -59,9 +60,25 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 
 // ReadAll implements eventstore.Store. What it returns is final: no event
 // can later appear before the last position it returned (see readFinal).
+// And a page shorter than limit is the end of the log: while appends in
+// flight keep committed events hidden (behind a transaction that began
+// before them, a command's or a consumer's), it looks again after 1 ms,
+// doubling up to the poll interval, as a subscription does. Builds,
+// verify and the audit take a short page for the end: under load a
+// rebuild took the hidden events for it and switched in without those
+// the live build had applied.
 func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit int) ([]eventstore.RecordedEvent, error) {
-	page, _, err := s.readFinal(ctx, after, limit)
-	return page, err
+	for wait := time.Millisecond; ; wait = min(2*wait, s.cfg.PollInterval) {
+		page, hidden, err := s.readFinal(ctx, after, limit)
+		if err != nil || !hidden || len(page) == limit {
+			return page, err
+		}
+		select {
+		case <-ctx.Done():
+			return nil, ctx.Err()
+		case <-time.After(wait):
+		}
+	}
 }
 
 // readFinal reads below every transaction in flight, without taking the
