@@ -14,6 +14,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/licensing"
 	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/subscription"
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 // channelMove is an account served by Alpha, and a change of its channel
@@ -70,6 +71,13 @@ func (m *channelMove) during() commands.Deps {
 // before the change.
 func (m *channelMove) check(t *testing.T, cmdErr error, stream string) {
 	t.Helper()
+	m.checkDone(t, cmdErr, func() eventstore.Position { return lastPosition(t, m.f, stream) })
+}
+
+// checkDone is check with the position of what the command recorded
+// last, read once the command succeeded.
+func (m *channelMove) checkDone(t *testing.T, cmdErr error, done func() eventstore.Position) {
+	t.Helper()
 	if err := <-m.changed; err != nil {
 		t.Fatalf("channel change: %v", err)
 	}
@@ -79,9 +87,9 @@ func (m *channelMove) check(t *testing.T, cmdErr error, stream string) {
 		}
 		return
 	}
-	change, done := lastPosition(t, m.f, account.Stream(m.f.account)), lastPosition(t, m.f, stream)
-	if change.Less(done) {
-		t.Fatalf("Alpha's command (%v) was recorded after the channel moved to Beta (%v)", done, change)
+	change := lastOf(t, m.f, account.Stream(m.f.account), account.ChannelPartnerChanged{}.EventType())
+	if at := done(); change.Less(at) {
+		t.Fatalf("Alpha's command (%v) was recorded after the channel moved to Beta (%v)", at, change)
 	}
 }
 
