@@ -22,9 +22,7 @@ import (
 // and switches in with every one of them, as a build made whole has.
 func TestRebuild_switches_in_with_the_indexes_it_deferred(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	for i := range 3 {
-		invited(ctx, t, store, "r"+string(rune('a'+i))+"@example.com")
-	}
+	invitedSome(ctx, t, store, "r", 3)
 	tables, indexes := indexesApart(Users{})
 	if strings.Contains(tables, "CREATE INDEX") || strings.Count(indexes, "CREATE INDEX") != strings.Count(Users{}.Schema(), "CREATE INDEX") ||
 		!strings.Contains(tables, "CREATE TRIGGER rm_user_counts_insert") {
@@ -122,10 +120,7 @@ func TestUsers_writes_need_none_of_the_indexes_a_rebuild_defers(t *testing.T) {
 // has every index of a build made whole, and none are pending.
 func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	var last eventstore.Position
-	for i := range 5 {
-		last = invited(ctx, t, store, "c"+string(rune('a'+i))+"@example.com")
-	}
+	last := invitedSome(ctx, t, store, "c", 5)
 	a, _, err := EnsureOver(ctx, pool, store, Users{})
 	if err != nil {
 		t.Fatal(err)
@@ -220,6 +215,16 @@ func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *tes
 }
 
 // invited appends an invitation of a fresh user and returns its position.
+// invitedSome invites n users, prefix+"a@example.com" on, and returns
+// the position of the last.
+func invitedSome(ctx context.Context, t *testing.T, store eventstore.Store, prefix string, n int) (last eventstore.Position) {
+	t.Helper()
+	for i := range n {
+		last = invited(ctx, t, store, prefix+string(rune('a'+i))+"@example.com")
+	}
+	return last
+}
+
 func invited(ctx context.Context, t *testing.T, store eventstore.Store, email string) eventstore.Position {
 	t.Helper()
 	return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: email, Roles: []user.Role{user.AccountViewer}})

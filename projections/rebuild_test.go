@@ -29,9 +29,7 @@ func testBuild(ctx context.Context, t *testing.T, pool *pgxpool.Pool, p Versione
 // the projector drops it, and leaves alone one that a live process holds.
 func TestRebuild_drops_the_build_a_killed_rebuild_left_behind(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	for i := range 3 {
-		invited(ctx, t, store, "k"+string(rune('a'+i))+"@example.com")
-	}
+	invitedSome(ctx, t, store, "k", 3)
 	killed, release, err := startBuild(ctx, pool, Users{}, "rebuild")
 	if err != nil {
 		t.Fatal(err)
@@ -90,9 +88,7 @@ func (s *endOnce) ReadAll(ctx context.Context, after eventstore.Position, limit 
 // rebuild had begun anew with hours left.
 func TestRebuild_progress_counts_on_over_a_second_catch_up(t *testing.T) {
 	ctx, pool, inner := storeFixture(t)
-	for i := range 3 {
-		invited(ctx, t, inner, "p"+string(rune('a'+i))+"@example.com")
-	}
+	invitedSome(ctx, t, inner, "p", 3)
 	live, _, err := EnsureOver(ctx, pool, inner, Users{})
 	if err != nil {
 		t.Fatal(err)
@@ -128,9 +124,7 @@ func TestRebuild_progress_counts_on_over_a_second_catch_up(t *testing.T) {
 // assignments missing from the live build, found by verify).
 func TestRebuild_does_not_switch_in_without_events_hidden_behind_a_transaction_in_flight(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	for i := range 2 {
-		invited(ctx, t, store, "h"+string(rune('a'+i))+"@example.com")
-	}
+	invitedSome(ctx, t, store, "h", 2)
 	live, _, err := EnsureOver(ctx, pool, store, Users{})
 	if err != nil {
 		t.Fatal(err)
@@ -143,9 +137,7 @@ func TestRebuild_does_not_switch_in_without_events_hidden_behind_a_transaction_i
 	if _, err := older.Exec(ctx, `SELECT pg_current_xact_id()`); err != nil {
 		t.Fatal(err)
 	}
-	for i := range 2 {
-		invited(ctx, t, store, "l"+string(rune('a'+i))+"@example.com")
-	}
+	invitedSome(ctx, t, store, "l", 2)
 	// No append in flight: the live build passes the older transaction.
 	if err := build(ctx, pool, store, Users{}, live.Schema, nil, nil); err != nil {
 		t.Fatal(err)

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
-	"fmt"
 	"reflect"
 	"strconv"
 	"strings"
@@ -237,8 +236,11 @@ func repeatedMember(doc []byte, into reflect.Type) (field string, found bool) {
 		}
 		parent, name := v.path[:len(v.path)-1], v.path[len(v.path)-1].(string)
 		if t := typeAt(into, parent); t != nil && t.Kind() == reflect.Struct {
+			// Every key of a struct's object names a visible field
+			// (unknown fields are refused first), and visible fields'
+			// names are distinct: the field's name stands for its keys.
 			if f, ok := member(t, name); ok {
-				name = fmt.Sprint(f.Index)
+				name = f.Name
 			}
 		}
 		id := fieldName(parent) + "\x00" + name
