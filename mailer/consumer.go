@@ -33,8 +33,9 @@ const Name = "mailer"
 // the grantee's admins (partners.go). It records the recipients and names
 // it needs, and claims each email in mail_sent in the same transaction
 // that advances its checkpoint; only a committed claim is sent. A crash
-// between the commit and the send loses that email (its outcome stays
-// 'pending'); it is never sent twice.
+// between the commit and the sends loses the emails claimed and not yet
+// sent, at most about ClaimsPerCommit (their outcome stays 'pending');
+// none is ever sent twice.
 type Consumer struct {
 	Pool   *pgxpool.Pool
 	Sender Sender
@@ -82,9 +83,19 @@ func (c *Consumer) Validate() error {
 	return errors.Join(errs...)
 }
 
+// ClaimsPerCommit bounds the emails one transaction claims before they
+// are sent: a process that dies after a commit loses the claimed emails
+// it has not sent yet (they are never sent twice), so this is how many one
+// kill can cost. Catching up, a feed batch may hold hundreds of
+// invitations; live it holds a few events. A commit per this many sends
+// costs nothing next to the sends themselves.
+const ClaimsPerCommit = 16
+
 // Handle is the watermill handler (a message.NoPublishHandlerFunc). A
-// batch is recorded in one transaction with the checkpoint; the emails it
-// claimed go out after the commit.
+// batch is recorded in transactions with the checkpoint, each claiming at
+// most ClaimsPerCommit emails (more only when one event mails several
+// people); the emails a transaction claimed go out after its commit,
+// before the next one begins.
 func (c *Consumer) Handle(msg *message.Message) (err error) {
 	ctx := msg.Context()
 	b, err := projections.DecodeBatch(msg)
@@ -93,45 +104,62 @@ func (c *Consumer) Handle(msg *message.Message) (err error) {
 	}
 	end := projections.TraceBatch(ctx, "mail", b)
 	defer func() { end(err) }()
+	for done := false; !done; {
+		if done, err = c.handleSome(ctx, b); err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// handleSome records the batch's events from the checkpoint on in one
+// transaction, until they claim ClaimsPerCommit emails, then sends those.
+// It reports whether it got to the end of the batch.
+func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, error) {
 	st, err := projections.Begin(ctx, c.Pool, Name, b.Through)
 	if err != nil {
-		return err
+		return false, err
 	}
 	defer st.Rollback(ctx)
 	if st.Applied() {
-		return nil
+		return true, nil
 	}
 	var outs []pending
 	open, err := projections.OpenerFor(ctx, st.Tx(), b.Records)
 	if err != nil {
-		return err
+		return false, err
 	}
-	for _, r := range b.Records {
+	done := true
+	for i, r := range b.Records {
 		if !st.From().Less(r.Position) {
 			continue
 		}
 		env, ok, err := r.Envelope(open)
 		if err != nil {
-			return fmt.Errorf("%s: %w", Name, err)
+			return false, fmt.Errorf("%s: %w", Name, err)
 		}
 		if !ok {
 			continue
 		}
 		out, err := c.apply(ctx, st.Tx(), env)
 		if err != nil {
-			return fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err)
+			return false, fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err)
 		}
-		outs = append(outs, out...)
+		if outs = append(outs, out...); len(outs) >= ClaimsPerCommit && i < len(b.Records)-1 {
+			st.Stop(r.Position)
+			done = false
+			break
+		}
 	}
 	if err := st.Commit(ctx); err != nil {
-		return err
+		return false, err
 	}
 	sent := make([]sentMail, len(outs))
 	for i, out := range outs {
 		sent[i] = c.deliver(ctx, out)
 	}
 	c.record(ctx, sent)
-	return nil
+	return done, nil
 }
 
 // recipient is a row of mail_recipients.

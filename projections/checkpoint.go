@@ -121,5 +121,15 @@ func (s *Step) moved(err error) error {
 	return err
 }
 
+// Stop ends the step at pos, an event short of the position it began for:
+// Commit advances the checkpoint to pos, and the events after it are left
+// for another step. A consumer that must act between commits (the mailer
+// sends what it claimed) uses it to bound what one commit holds.
+func (s *Step) Stop(pos eventstore.Position) {
+	if s.from.Less(pos) && pos.Less(s.to) {
+		s.to = pos
+	}
+}
+
 // Rollback abandons the step.
 func (s *Step) Rollback(ctx context.Context) { _ = s.tx.Rollback(ctx) }
