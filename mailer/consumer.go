@@ -57,6 +57,8 @@ type Consumer struct {
 	// first pause between tries (default 1s), doubled after each.
 	Attempts   int
 	RetryDelay time.Duration
+
+	failed failures
 }
 
 // sendTimeout bounds one attempt, so a stuck relay cannot hold the feed.
@@ -134,16 +136,22 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		if !st.From().Less(r.Position) {
 			continue
 		}
+		if cause := c.failed.givenUp(r.ID); cause != nil {
+			if err := c.giveUp(ctx, st.Tx(), r, cause); err != nil {
+				return false, err
+			}
+			continue
+		}
 		env, ok, err := r.Envelope(open)
 		if err != nil {
-			return false, fmt.Errorf("%s: %w", Name, err)
+			return false, c.failed.note(r.ID, fmt.Errorf("%s: %w: %w", Name, errUndecodable, err))
 		}
 		if !ok {
 			continue
 		}
 		out, err := c.apply(ctx, st.Tx(), env)
 		if err != nil {
-			return false, fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err)
+			return false, c.failed.note(r.ID, fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err))
 		}
 		if outs = append(outs, out...); len(outs) >= ClaimsPerCommit && i < len(b.Records)-1 {
 			st.Stop(r.Position)
@@ -160,6 +168,15 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	}
 	c.record(ctx, sent)
 	return done, nil
+}
+
+// giveUp records that an event which failed every try is passed over,
+// and why (see failures).
+func (c *Consumer) giveUp(ctx context.Context, tx pgx.Tx, r projections.Record, cause error) error {
+	cmp.Or(c.Log, slog.Default()).Error("event not recorded; its mail is not sent", "consumer", Name,
+		"event_type", r.Type, "stream", r.Stream, "position", r.Pos, "event_id", r.ID, "tries", projections.MaxAttempts, "error", cause)
+	_, err := claim(ctx, tx, r.ID, truncate("failed: not recorded: "+cause.Error(), 500))
+	return err
 }
 
 // recipient is a row of mail_recipients.

@@ -390,3 +390,31 @@ func TestConsumer_claims_a_few_emails_a_commit_however_long_the_batch(t *testing
 		t.Errorf("%d emails recorded sent, want %d", sent, n)
 	}
 }
+
+// An event the mailer cannot record (here a NUL in a name, which
+// PostgreSQL refuses in text, written by hand: the API refuses it) is
+// given up after a few tries, and the mail of the events after it goes
+// on. It held up all mail until an operator moved the checkpoint.
+func TestConsumer_gives_up_an_event_it_cannot_record_and_mails_on(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	accountID := h.register("Fabrikam")
+	inv := uuid.New()
+	poisonID, _ := h.append(user.Stream(uuid.New()), user.Invited{
+		UserID: uuid.New(), AccountID: accountID, Email: "nul@example.kr", FirstName: "N\x00L", LastName: "김",
+		Language: "en", Roles: []user.Role{user.AccountAdministrator},
+		InvitationID: inv, TokenHash: user.HashSecret(user.InvitationSecret(tokenKey, inv)),
+		InvitedBy: "system", SentAt: epoch, ExpiresAt: epoch.Add(time.Hour),
+	})
+	_, goodID := h.invite(accountID, "en", epoch.Add(time.Hour))
+	h.mails(1)
+	if got := h.outcome(goodID); got != "sent" {
+		t.Errorf("the invitation after it: outcome %q, want sent", got)
+	}
+	if got := h.outcome(poisonID); !strings.HasPrefix(got, "failed: not recorded: ") || !strings.Contains(got, "0x00") {
+		t.Errorf("the event not recorded: outcome %q", got)
+	}
+	if !strings.Contains(h.log.String(), "event not recorded; its mail is not sent") {
+		t.Error("giving up was not logged")
+	}
+}
