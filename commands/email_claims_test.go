@@ -8,6 +8,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -161,5 +162,36 @@ func TestInviteUser_run_again_with_its_key_after_the_email_changed_answers_as_be
 	again, err := commands.RegisterAccountHandler(f.deps).Handle(ctx, reg)
 	if err != nil || again.AccountID != first.AccountID || again.ManagerUserID != first.ManagerUserID {
 		t.Fatalf("the registration run again with its key: want %+v, got %+v, %v", first, again, err)
+	}
+}
+
+// On a store that appends to several streams at once (the embedded one),
+// an invitation's claim on its email and its user are one append: no
+// process that stops between them can leave a claim without its user,
+// holding the email for a minute.
+func TestInviteUser_claims_and_invites_in_one_append_where_the_store_can(t *testing.T) {
+	f := newFixture(t)
+	if _, ok := f.deps.Store.(eventstore.MultiStreamAppender); !ok {
+		t.Fatal("the fixture's store appends to one stream a call")
+	}
+	res, err := f.inviteViewer(f.deps, "one@fabrikam.example")
+	if err != nil {
+		t.Fatal(err)
+	}
+	ctx := context.Background()
+	claim, err := f.deps.Store.ReadStream(ctx, reservation.UserEmailStream(f.account, "one@fabrikam.example"), eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	invited, err := f.deps.Store.ReadStream(ctx, user.Stream(res.UserID), eventstore.ReadStreamOptions{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if len(claim) != 1 || len(invited) != 1 || claim[0].Position.Commit != invited[0].Position.Commit {
+		t.Fatalf("the claim (%d events, at %v) and the user (%d events, at %v) are not one transaction",
+			len(claim), claim[0].Position, len(invited), invited[0].Position)
+	}
+	if res.Position != invited[0].Position {
+		t.Errorf("the answer's position %v, the user's event is at %v", res.Position, invited[0].Position)
 	}
 }

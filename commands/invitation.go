@@ -8,6 +8,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -43,9 +44,14 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 	var res eventstore.AppendResult
 	claimed := false
 	if _, keyed := keyedID(ctx, "user"); !keyed {
-		if claimed, err = d.claimUnread(ctx, accountID, invited.Email, invited.UserID, by); err != nil {
+		var state unread
+		if state, res, err = d.claimUnread(ctx, invited, by); err != nil {
 			return user.Invited{}, eventstore.AppendResult{}, err
 		}
+		if state == claimedWithUser {
+			return invited, res, nil
+		}
+		claimed = state == claimedAlone
 	}
 	_, err = retried(ctx, func() (struct{}, error) {
 		if claimed {
@@ -87,20 +93,47 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 	return invited, res, err
 }
 
+// unread is what claimUnread did.
+type unread int
+
+const (
+	// claimedBefore: the email's reservation stream exists; nothing was
+	// written, and the caller reads it and decides.
+	claimedBefore unread = iota
+	// claimedAlone: the email is claimed, the user still to be saved.
+	claimedAlone
+	// claimedWithUser: the claim and the user were saved in one append.
+	claimedWithUser
+)
+
 // claimUnread claims an email that has never been claimed in the account,
 // without reading its reservation stream first: most invitations are of
 // new addresses, and an append that expects no stream needs no read to
-// find out. It reports false when the stream exists (the caller then reads
-// it and decides). A command with an idempotency key does not use it: a
-// re-run's claim would be answered as the first run's, and telling that
-// apart from a first claim takes the read anyway.
-func (d Deps) claimUnread(ctx context.Context, accountID uuid.UUID, email string, owner uuid.UUID, by origin) (bool, error) {
-	stream := reservation.UserEmailStream(accountID, user.NormalizeEmail(email))
-	_, err := save(ctx, d, stream, noStream, by, reservation.Claim(reservation.KindUserEmail, owner, d.now()))
-	if isConflict(err) {
-		return false, nil
+// find out. Where the store appends to several streams at once, the
+// invited user goes in the same append: one commit instead of two, and no
+// claim is ever left without its user by a process that stopped between
+// them. A command with an idempotency key does not use it: a re-run's
+// claim would be answered as the first run's, and telling that apart from
+// a first claim takes the read anyway.
+func (d Deps) claimUnread(ctx context.Context, invited user.Invited, by origin) (unread, eventstore.AppendResult, error) {
+	stream := reservation.UserEmailStream(invited.AccountID, user.NormalizeEmail(invited.Email))
+	claim := reservation.Claim(reservation.KindUserEmail, invited.UserID, d.now())
+	res, multi, err := saveAll(ctx, d, by,
+		write{stream: stream, at: noStream, events: []event.Event{claim}},
+		write{stream: user.Stream(invited.UserID), at: noStream, events: []event.Event{invited}})
+	switch {
+	case !multi:
+		_, err = save(ctx, d, stream, noStream, by, claim)
+	case err == nil:
+		return claimedWithUser, res[1], nil
 	}
-	return err == nil, err
+	if isConflict(err) {
+		return claimedBefore, eventstore.AppendResult{}, nil
+	}
+	if err != nil {
+		return claimedBefore, eventstore.AppendResult{}, err
+	}
+	return claimedAlone, eventstore.AppendResult{}, nil
 }
 
 // isConflict reports a store-level revision conflict.

@@ -99,18 +99,65 @@ type origin struct {
 	at    time.Time
 }
 
-// save appends events, personal fields sealed, after the stream's state at (noStream, or what load
-// returned), with the revision read as the expectation. Each event's
-// metadata chains to the one before it in the stream (PreviousHash) and is
-// sealed with its own Hash; its id derives from the idempotency key and
-// its place when the command has one. The expectation and the previous
-// hash come from the same read, so an append whose previous hash would be
-// stale is a revision conflict, never a broken chain.
+// save appends events, personal fields sealed, after the stream's state
+// at (noStream, or what load returned), with the revision read as the
+// expectation. Each event's metadata chains to the one before it in the
+// stream (PreviousHash) and is sealed with its own Hash; its id derives
+// from the idempotency key and its place when the command has one. The
+// expectation and the previous hash come from the same read, so an append
+// whose previous hash would be stale is a revision conflict, never a
+// broken chain.
 func save(ctx context.Context, d Deps, stream string, at loaded, by origin, events ...event.Event) (eventstore.AppendResult, error) {
-	corr := correlation(ctx)
 	// The append's span is the parent of whatever its events cause.
 	ctx, span := tracing.Start(ctx, "eventstore.append", tracing.Attr("stream", stream))
 	defer span.End()
+	data, err := encode(ctx, d, stream, at, by, events)
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	res, err := d.Store.Append(ctx, stream, at.expected(), data)
+	if err != nil {
+		return res, fmt.Errorf("save %s: %w", stream, err)
+	}
+	return res, nil
+}
+
+// write is one stream's part of saveAll.
+type write struct {
+	stream string
+	at     loaded
+	events []event.Event
+}
+
+// saveAll saves to several streams, as save does each, in one append
+// when the store can (eventstore.MultiStreamAppender): all or none. It
+// reports false, having done nothing, when the store cannot; the caller
+// then saves one stream at a time.
+func saveAll(ctx context.Context, d Deps, by origin, writes ...write) ([]eventstore.AppendResult, bool, error) {
+	multi, ok := d.Store.(eventstore.MultiStreamAppender)
+	if !ok {
+		return nil, false, nil
+	}
+	ctx, span := tracing.Start(ctx, "eventstore.append", tracing.Attr("stream", writes[0].stream))
+	defer span.End()
+	appends := make([]eventstore.StreamAppend, len(writes))
+	for i, w := range writes {
+		data, err := encode(ctx, d, w.stream, w.at, by, w.events)
+		if err != nil {
+			return nil, true, err
+		}
+		appends[i] = eventstore.StreamAppend{Stream: w.stream, Expected: w.at.expected(), Events: data}
+	}
+	res, err := multi.AppendStreams(ctx, appends)
+	if err != nil {
+		return nil, true, fmt.Errorf("save %s and more: %w", writes[0].stream, err)
+	}
+	return res, true, nil
+}
+
+// encode is the stored form of events to append after at (see save).
+func encode(ctx context.Context, d Deps, stream string, at loaded, by origin, events []event.Event) ([]eventstore.EventData, error) {
+	corr := correlation(ctx)
 	traceParent := tracing.TraceParent(ctx)
 	data := make([]eventstore.EventData, len(events))
 	var next uint64
@@ -130,15 +177,11 @@ func save(ctx context.Context, d Deps, stream string, at loaded, by origin, even
 			TraceParent:   traceParent,
 		}, seal)
 		if err != nil {
-			return eventstore.AppendResult{}, err
+			return nil, err
 		}
 		data[i], prev = eventstore.EventData{ID: id, Type: e.EventType(), Data: payload, Metadata: meta}, hash
 	}
-	res, err := d.Store.Append(ctx, stream, at.expected(), data)
-	if err != nil {
-		return res, fmt.Errorf("save %s: %w", stream, err)
-	}
-	return res, nil
+	return data, nil
 }
 
 // retried runs a load-decide-append function again when a concurrent

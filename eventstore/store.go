@@ -46,6 +46,29 @@ type Store interface {
 	Close() error
 }
 
+// MultiStreamAppender is a store that appends to several streams in one
+// transaction. The embedded store is one. EventStoreDB's v4 protocol
+// appends to one stream a call, so a caller falls back to one Append a
+// stream (and to what it does should it stop between them) where the
+// store is not.
+type MultiStreamAppender interface {
+	// AppendStreams writes every stream's events, each after the events
+	// of the streams before it, if every expectation holds, and nothing
+	// otherwise: the error is then a *WrongExpectedRevisionError of the
+	// first stream whose expectation failed (of the first stream, when an
+	// id is already stored in the log). Streams must differ. Unlike
+	// Append, a retry is not recognised: it conflicts, and the caller
+	// reads the streams to find what was written.
+	AppendStreams(ctx context.Context, appends []StreamAppend) ([]AppendResult, error)
+}
+
+// StreamAppend is one stream's part of AppendStreams.
+type StreamAppend struct {
+	Stream   string
+	Expected ExpectedRevision
+	Events   []EventData
+}
+
 // EventData is an event to append. Data and Metadata are JSON documents.
 type EventData struct {
 	ID       uuid.UUID

@@ -94,12 +94,7 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		return eventstore.AppendResult{}, fmt.Errorf("append to %s: %w", stream, err)
 	}
 	if outcome == "conflict" {
-		var actual *uint64
-		if revision != nil {
-			a := uint64(*revision)
-			actual = &a
-		}
-		return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: actual}
+		return eventstore.AppendResult{}, &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: revisionOf(revision)}
 	}
 	return eventstore.AppendResult{
 		NextRevision: uint64(*revision),
@@ -122,12 +117,7 @@ func (s *Store) storedElsewhere(ctx context.Context, stream string, expected eve
 	if err := s.pool.QueryRow(ctx, `SELECT max(revision) FROM events WHERE stream = $1`, stream).Scan(&current); err != nil {
 		return fmt.Errorf("append to %s: %w", stream, err)
 	}
-	var actual *uint64
-	if current != nil {
-		a := uint64(*current)
-		actual = &a
-	}
-	return &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: actual}
+	return &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: revisionOf(current)}
 }
 
 func expectation(e eventstore.ExpectedRevision) (string, int64) {
