@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"sort"
 	"strings"
 	"time"
 
@@ -127,15 +128,15 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		return true, nil
 	}
 	var outs []pending
-	open, err := projections.OpenerFor(ctx, st.Tx(), b.Records)
+	// The records an earlier commit of the batch took are not read again,
+	// nor their people's keys fetched.
+	rest := b.Records[sort.Search(len(b.Records), func(i int) bool { return st.From().Less(b.Records[i].Position) }):]
+	open, err := projections.OpenerFor(ctx, st.Tx(), rest)
 	if err != nil {
 		return false, err
 	}
 	done := true
-	for i, r := range b.Records {
-		if !st.From().Less(r.Position) {
-			continue
-		}
+	for i, r := range rest {
 		if cause := c.failed.givenUp(r.ID); cause != nil {
 			if err := c.giveUp(ctx, st.Tx(), r, cause); err != nil {
 				return false, err
@@ -153,7 +154,7 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		if err != nil {
 			return false, c.failed.note(r.ID, fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err))
 		}
-		if outs = append(outs, out...); len(outs) >= ClaimsPerCommit && i < len(b.Records)-1 {
+		if outs = append(outs, out...); len(outs) >= ClaimsPerCommit && i < len(rest)-1 {
 			st.Stop(r.Position)
 			done = false
 			break
