@@ -152,7 +152,7 @@ func EditPaymentMethodHandler(d Deps, provider payment.Provider) Handler[EditPay
 			return PaymentMethodSaved{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "body",
 				Reason: "change at least one of securityCode, expiryMonth and expiryYear, nameOnCard, address"}}}
 		}
-		m, err := provider.Update(ctx, payment.Method{Token: old.Token, Brand: old.Brand, Last4: old.Last4, ExpiryMonth: old.ExpiryMonth, ExpiryYear: old.ExpiryYear}, c.Edit)
+		m, err := provider.Update(ctx, methodOf(old), c.Edit)
 		if err != nil {
 			return PaymentMethodSaved{}, paymentError(err)
 		}
@@ -160,6 +160,15 @@ func EditPaymentMethodHandler(d Deps, provider payment.Provider) Handler[EditPay
 			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
 			if err != nil {
 				return PaymentMethodSaved{}, err
+			}
+			if now, ok := p.Method(c.PaymentMethodID); ok && now != old {
+				// Another edit was recorded since the provider answered
+				// for old: that answer would put old's expiry back over
+				// it. The provider answers again for the card as it is.
+				if m, err = provider.Update(ctx, methodOf(now), c.Edit); err != nil {
+					return PaymentMethodSaved{}, paymentError(err)
+				}
+				old = now
 			}
 			e, err := p.UpdatePaymentMethod(c.PaymentMethodID, cardOf(m), changed, by.actor)
 			if err != nil {
@@ -169,6 +178,11 @@ func EditPaymentMethodHandler(d Deps, provider payment.Provider) Handler[EditPay
 			return PaymentMethodSaved{PaymentMethodID: c.PaymentMethodID, Card: e.Card, Position: res.Position}, err
 		})
 	})
+}
+
+// methodOf is a card kept, as the provider knows it.
+func methodOf(c billing.Card) payment.Method {
+	return payment.Method{Token: c.Token, Brand: c.Brand, Last4: c.Last4, ExpiryMonth: c.ExpiryMonth, ExpiryYear: c.ExpiryYear}
 }
 
 // edits names what an edit changes, as billing.Edits does.

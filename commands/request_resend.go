@@ -3,6 +3,7 @@ package commands
 import (
 	"context"
 	"crypto/subtle"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -36,22 +37,26 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 		if claim.Owner() == uuid.Nil {
 			return false, nil
 		}
-		var a account.Account
-		if _, err := load(ctx, d, account.Stream(claim.Owner()), &a); err != nil {
-			return false, err
-		}
-		managerID, managerEmail := a.Manager()
-		if subtle.ConstantTimeCompare([]byte(user.NormalizeEmail(c.Email)), []byte(managerEmail)) != 1 {
-			return false, nil
-		}
+		email := user.NormalizeEmail(c.Email)
 		return retried(ctx, func() (bool, error) {
+			// The account again on every try, and the manager after it:
+			// the account names the manager the request must match.
+			var a account.Account
+			al, err := load(ctx, d, account.Stream(claim.Owner()), &a)
+			if err != nil {
+				return false, err
+			}
+			managerID, managerEmail := a.Manager()
+			if subtle.ConstantTimeCompare([]byte(email), []byte(managerEmail)) != 1 {
+				return false, nil
+			}
 			var u user.User
 			l, err := load(ctx, d, user.Stream(managerID), &u)
 			if err != nil {
 				return false, err
 			}
 			by := origin{actor: "resend-request", at: d.now()}
-			if u.Status(by.at) == user.Active || u.Erased() {
+			if u.Status(by.at) == user.Active || u.Erased() || !stillManagerAt(&u, email, al, by.at) {
 				return false, nil
 			}
 			resent, err := u.Resend(d.newInvitation(ctx, by))
@@ -62,4 +67,28 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 			return err == nil, err
 		})
 	})
+}
+
+// stillManagerAt reports whether u, read after the account (at al) named
+// them its manager at email, still is. The user and the account change
+// without a transaction across them, and in this order: a change of the
+// manager's email reaches the user first (their email is no longer the
+// one given), and a designation of another manager marks the former
+// manager's stream with its handover first (see startHandover), so the
+// request's append to the manager lands before the handover (which then
+// conflicts, and is made again) or the request sees it here. Without
+// this, a request matched a moment before either resent the invitation
+// of an email the account no longer names:
+// after a designation, to a former manager who keeps Account
+// Administrator, with an invitation none of the customer's
+// administrators sent. A handover over stallAge old stalled: the
+// request goes ahead, recorded before the designation's record of the
+// account should that still come (a request fences nothing off, unlike
+// a change of the email, see notHandedOver).
+func stillManagerAt(u *user.User, email string, al loaded, now time.Time) bool {
+	if user.NormalizeEmail(u.Email()) != email {
+		return false
+	}
+	h, ok := u.Handover()
+	return !ok || al.revision == nil || h.AccountRevision < *al.revision || now.Sub(h.StartedAt) >= stallAge
 }

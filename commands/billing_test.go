@@ -1,0 +1,49 @@
+package commands_test
+
+import (
+	"context"
+	"testing"
+
+	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain/billing"
+	"github.com/bizcenter/bizcenter/payment"
+)
+
+// Two edits of one card race: a new security code, and a new expiry
+// recorded between the provider's answer to the first and its append.
+// The card kept is the card the provider holds, with the new expiry: the
+// first edit's answer, given for the card before the second, used to be
+// recorded as it was, putting the old expiry back.
+func TestEditPaymentMethod_beside_another_edit_keeps_its_expiry(t *testing.T) {
+	f := newFixture(t)
+	provider := payment.NewLocal(f.clock)
+	ctx := context.Background()
+	profile, err := commands.CreateBillingProfileHandler(f.deps).Handle(ctx, commands.CreateBillingProfile{By: f.admin, AccountID: f.account, Name: "Main"})
+	if err != nil {
+		t.Fatal(err)
+	}
+	added, err := commands.AddPaymentMethodHandler(f.deps, provider).Handle(ctx, commands.AddPaymentMethod{By: f.admin, AccountID: f.account, ProfileID: profile.ProfileID,
+		Card: payment.Card{Number: "4242 4242 4242 4242", SecurityCode: "123", ExpiryMonth: 5, ExpiryYear: 2028, NameOnCard: "Nora Wind",
+			Address: payment.Address{Line1: "1 Main St", City: "Seattle", PostalCode: "98101", Country: "US"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	edit := func(deps commands.Deps, e payment.Edit) (commands.PaymentMethodSaved, error) {
+		return commands.EditPaymentMethodHandler(deps, provider).Handle(ctx, commands.EditPaymentMethod{By: f.admin, AccountID: f.account,
+			ProfileID: profile.ProfileID, PaymentMethodID: added.PaymentMethodID, Edit: e})
+	}
+	month, year, code := 9, 2031, "456"
+	first := f.beforeAppendTo(billing.Stream(profile.ProfileID), func() {
+		if _, err := edit(f.deps, payment.Edit{ExpiryMonth: &month, ExpiryYear: &year}); err != nil {
+			t.Errorf("the edit of the expiry: %v", err)
+		}
+	})
+	saved, err := edit(first, payment.Edit{SecurityCode: &code})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if saved.Card.ExpiryMonth != month || saved.Card.ExpiryYear != year {
+		t.Fatalf("the card kept expires %d/%d, the provider's %d/%d: the edit of the security code undid the edit of the expiry recorded before it",
+			saved.Card.ExpiryMonth, saved.Card.ExpiryYear, month, year)
+	}
+}
