@@ -121,19 +121,19 @@ func (d Deps) claimUnread(ctx context.Context, invited user.Invited, by origin) 
 	res, multi, err := saveAll(ctx, d, by,
 		write{stream: stream, at: noStream, events: []event.Event{claim}},
 		write{stream: user.Stream(invited.UserID), at: noStream, events: []event.Event{invited}})
-	switch {
-	case !multi:
+	if !multi {
 		_, err = save(ctx, d, stream, noStream, by, claim)
-	case err == nil:
-		return claimedWithUser, res[1], nil
 	}
-	if isConflict(err) {
+	switch {
+	case isConflict(err):
 		return claimedBefore, eventstore.AppendResult{}, nil
-	}
-	if err != nil {
+	case err != nil:
 		return claimedBefore, eventstore.AppendResult{}, err
+	case multi:
+		return claimedWithUser, res[1], nil
+	default:
+		return claimedAlone, eventstore.AppendResult{}, nil
 	}
-	return claimedAlone, eventstore.AppendResult{}, nil
 }
 
 // isConflict reports a store-level revision conflict.

@@ -71,20 +71,17 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 
 // stillManagerAt reports whether u, read after the account (at al) named
 // them its manager at email, still is. The user and the account change
-// without a transaction across them, and in this order: a change of the
-// manager's email reaches the user first (their email is no longer the
-// one given), and a designation of another manager marks the former
-// manager's stream with its handover first (see startHandover), so the
-// request's append to the manager lands before the handover (which then
-// conflicts, and is made again) or the request sees it here. Without
-// this, a request matched a moment before either resent the invitation
-// of an email the account no longer names:
-// after a designation, to a former manager who keeps Account
-// Administrator, with an invitation none of the customer's
-// administrators sent. A handover over stallAge old stalled: the
-// request goes ahead, recorded before the designation's record of the
-// account should that still come (a request fences nothing off, unlike
-// a change of the email, see notHandedOver).
+// without a transaction across them, the user first: a change of the
+// manager's email gives the user the new one, and a designation of
+// another manager marks the former manager's stream with its handover
+// (see startHandover). So the request's append to the manager lands
+// before the handover (which then conflicts and is made again), or the
+// request sees it here. Without this, a request matched a moment before
+// resent an invitation to an email the account no longer names: after a
+// designation, to a former manager who keeps Account Administrator, with
+// an invitation none of the customer's administrators sent. A handover
+// over stallAge old has stalled, and the request goes ahead: it fences
+// nothing off, unlike a change of the email (see notHandedOver).
 func stillManagerAt(u *user.User, email string, al loaded, now time.Time) bool {
 	if user.NormalizeEmail(u.Email()) != email {
 		return false

@@ -20,15 +20,13 @@ CREATE FUNCTION append_streams(
 RETURNS TABLE (outcome text, revision bigint, commit_pos bigint, prepare_pos bigint)
 LANGUAGE plpgsql AS $fn$
 DECLARE
-    v_key      bigint;
-    v_current  bigint[] := '{}';
-    v_cur      bigint;
-    v_met      boolean;
-    v_all_met  boolean := true;
-    v_from     int := 1;
-    v_rows     int;
-    v_pos      record;
-    i          int;
+    v_key     bigint;
+    v_current bigint[] := '{}';
+    v_met     boolean[] := '{}';
+    v_cur     bigint;
+    v_from    int := 1;
+    v_pos     record;
+    i         int;
 BEGIN
     IF pg_current_xact_id_if_assigned() IS NOT NULL THEN
         RAISE EXCEPTION 'append_streams must run before anything else its transaction writes';
@@ -41,36 +39,31 @@ BEGIN
     FOR i IN 1 .. cardinality(p_streams) LOOP
         SELECT max(e.revision) INTO v_cur FROM events e WHERE e.stream = p_streams[i];
         v_current := v_current || v_cur;
-        v_met := (CASE p_expects[i]
+        v_met := v_met || (CASE p_expects[i]
             WHEN 'no_stream' THEN v_cur IS NULL
             WHEN 'stream_exists' THEN v_cur IS NOT NULL
             WHEN 'exact' THEN v_cur IS NOT DISTINCT FROM p_expecteds[i]
             ELSE true END);
-        v_all_met := v_all_met AND v_met;
     END LOOP;
 
+    IF false = ANY(v_met) THEN
+        RETURN QUERY SELECT CASE WHEN m THEN 'unwritten' ELSE 'conflict' END, c, NULL::bigint, NULL::bigint
+            FROM unnest(v_met, v_current) AS u(m, c);
+        RETURN;
+    END IF;
+
     FOR i IN 1 .. cardinality(p_streams) LOOP
-        IF NOT v_all_met THEN
-            v_met := (CASE p_expects[i]
-                WHEN 'no_stream' THEN v_current[i] IS NULL
-                WHEN 'stream_exists' THEN v_current[i] IS NOT NULL
-                WHEN 'exact' THEN v_current[i] IS NOT DISTINCT FROM p_expecteds[i]
-                ELSE true END);
-            RETURN QUERY SELECT CASE WHEN v_met THEN 'unwritten' ELSE 'conflict' END, v_current[i], NULL::bigint, NULL::bigint;
-            CONTINUE;
-        END IF;
-        v_rows := p_counts[i];
         WITH ins AS (
             INSERT INTO events (event_id, stream, revision, type, data, metadata)
             SELECT u.id, p_streams[i], coalesce(v_current[i], -1) + u.ord, u.t, u.d, u.m
-              FROM unnest(p_ids[v_from : v_from + v_rows - 1], p_types[v_from : v_from + v_rows - 1],
-                          p_data[v_from : v_from + v_rows - 1], p_metadata[v_from : v_from + v_rows - 1])
+              FROM unnest(p_ids[v_from : v_from + p_counts[i] - 1], p_types[v_from : v_from + p_counts[i] - 1],
+                          p_data[v_from : v_from + p_counts[i] - 1], p_metadata[v_from : v_from + p_counts[i] - 1])
                    WITH ORDINALITY AS u(id, t, d, m, ord)
             RETURNING events.tx_id, events.seq
         )
         SELECT max(ins.tx_id) AS tx_id, max(ins.seq) AS seq INTO v_pos FROM ins;
-        RETURN QUERY SELECT 'ok'::text, coalesce(v_current[i], -1) + v_rows, v_pos.tx_id, v_pos.seq;
-        v_from := v_from + v_rows;
+        RETURN QUERY SELECT 'ok'::text, coalesce(v_current[i], -1) + p_counts[i], v_pos.tx_id, v_pos.seq;
+        v_from := v_from + p_counts[i];
     END LOOP;
 END
 $fn$;

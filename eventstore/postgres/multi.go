@@ -4,8 +4,6 @@ import (
 	"context"
 	"fmt"
 
-	"github.com/google/uuid"
-
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
@@ -19,9 +17,7 @@ func (s *Store) AppendStreams(ctx context.Context, appends []eventstore.StreamAp
 	}
 	n := len(appends)
 	streams, expects, expecteds, counts := make([]string, n), make([]string, n), make([]int64, n), make([]int32, n)
-	var ids []uuid.UUID
-	var types []string
-	var data, meta [][]byte
+	var cols appendArgs
 	seen := make(map[string]bool, n)
 	for i, a := range appends {
 		if err := eventstore.CheckAppend(a.Stream, a.Events); err != nil {
@@ -33,24 +29,13 @@ func (s *Store) AppendStreams(ctx context.Context, appends []eventstore.StreamAp
 		seen[a.Stream] = true
 		streams[i], counts[i] = a.Stream, int32(len(a.Events))
 		expects[i], expecteds[i] = expectation(a.Expected)
-		for _, e := range a.Events {
-			if e.ID == uuid.Nil {
-				e.ID = uuid.New()
-			}
-			ids, types = append(ids, e.ID), append(types, e.Type)
-			data, meta = append(data, orEmpty(e.Data)), append(meta, orEmpty(e.Metadata))
-		}
+		cols.add(a.Events)
 	}
-	s.appending.Add(1)
-	defer func() {
-		s.appending.Add(-1)
-		s.ended.Add(1)
-		s.wakeup.signal()
-	}()
+	defer s.appendInFlight()()
 
 	rows, err := s.pool.Query(ctx,
 		`SELECT outcome, revision, commit_pos, prepare_pos FROM append_streams($1, $2, $3, $4, $5, $6, $7, $8)`,
-		streams, expects, expecteds, counts, ids, types, data, meta)
+		streams, expects, expecteds, counts, cols.ids, cols.types, cols.data, cols.meta)
 	if err != nil {
 		return nil, fmt.Errorf("append to %v: %w", streams, err)
 	}

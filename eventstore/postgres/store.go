@@ -63,29 +63,16 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 	if err := eventstore.CheckAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	ids := make([]uuid.UUID, len(events))
-	types := make([]string, len(events))
-	data := make([][]byte, len(events))
-	meta := make([][]byte, len(events))
-	for i, e := range events {
-		if e.ID == uuid.Nil {
-			e.ID = uuid.New()
-		}
-		ids[i], types[i], data[i], meta[i] = e.ID, e.Type, orEmpty(e.Data), orEmpty(e.Metadata)
-	}
+	var cols appendArgs
+	cols.add(events)
 	expect, rev := expectation(expected)
-	s.appending.Add(1)
-	defer func() {
-		s.appending.Add(-1)
-		s.ended.Add(1)
-		s.wakeup.signal()
-	}()
+	defer s.appendInFlight()()
 
 	var outcome string
 	var revision, commit, prepare *int64
 	err := s.pool.QueryRow(ctx,
 		`SELECT outcome, revision, commit_pos, prepare_pos FROM append_events($1, $2, $3, $4, $5, $6, $7)`,
-		stream, expect, rev, ids, types, data, meta,
+		stream, expect, rev, cols.ids, cols.types, cols.data, cols.meta,
 	).Scan(&outcome, &revision, &commit, &prepare)
 	if isStoredElsewhere(err) {
 		return eventstore.AppendResult{}, s.storedElsewhere(ctx, stream, expected)
@@ -118,6 +105,37 @@ func (s *Store) storedElsewhere(ctx context.Context, stream string, expected eve
 		return fmt.Errorf("append to %s: %w", stream, err)
 	}
 	return &eventstore.WrongExpectedRevisionError{Stream: stream, Expected: expected, Actual: revisionOf(current)}
+}
+
+// appendInFlight counts an append in flight until the function it
+// returns is called; that wakes the subscriptions (see subscription.Recv
+// and tail.read).
+func (s *Store) appendInFlight() (ended func()) {
+	s.appending.Add(1)
+	return func() {
+		s.appending.Add(-1)
+		s.ended.Add(1)
+		s.wakeup.signal()
+	}
+}
+
+// appendArgs are events as append_events and append_streams take them:
+// an array a field.
+type appendArgs struct {
+	ids        []uuid.UUID
+	types      []string
+	data, meta [][]byte
+}
+
+// add appends events, giving an id to one without.
+func (c *appendArgs) add(events []eventstore.EventData) {
+	for _, e := range events {
+		if e.ID == uuid.Nil {
+			e.ID = uuid.New()
+		}
+		c.ids, c.types = append(c.ids, e.ID), append(c.types, e.Type)
+		c.data, c.meta = append(c.data, orEmpty(e.Data)), append(c.meta, orEmpty(e.Metadata))
+	}
 }
 
 func expectation(e eventstore.ExpectedRevision) (string, int64) {
