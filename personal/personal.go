@@ -48,6 +48,8 @@ type DB interface {
 // Keys is the key store.
 type Keys struct {
 	DB DB
+	// Recent, when set, is told each key sealed with and each erasure.
+	Recent *Recent
 }
 
 // ErrErased: the subject's key was erased, nothing can be sealed for them.
@@ -80,6 +82,9 @@ func (k Keys) sealing(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	if err == nil && key == nil {
 		return nil, fmt.Errorf("subject %s: %w", subject, ErrErased)
 	}
+	if err == nil {
+		k.Recent.remember(subject, key)
+	}
 	return key, err
 }
 
@@ -103,6 +108,7 @@ func (k Keys) opening(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 // and stream. It returns who erased and why as recorded: the first
 // erasure's.
 func (k Keys) Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (firstBy, firstReason string, err error) {
+	k.Recent.forget(subject)
 	err = k.DB.QueryRow(ctx, `
 		WITH erased AS (
 			INSERT INTO personal_keys (subject_id, key, erased_at, erased_by, erased_reason, erasure_stream)

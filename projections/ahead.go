@@ -30,7 +30,7 @@ func (r *Record) sealed() bool { return bytes.Contains(r.Data, []byte(personal.P
 // of its own, applied after these, that blanks what they wrote. A side
 // effect cannot be blanked: the mailer opens in its own transaction, so
 // that an invitation erased before it reads "[erased]" and is not sent.
-func readAhead(ctx context.Context, keys personal.DB, records []*Record, decodes func(eventType string) bool) {
+func readAhead(ctx context.Context, keys personal.DB, recent *personal.Recent, records []*Record, decodes func(eventType string) bool) {
 	var sealed []*Record
 	for _, r := range records {
 		switch {
@@ -42,16 +42,23 @@ func readAhead(ctx context.Context, keys personal.DB, records []*Record, decodes
 			r.ahead = &decoded{env: env, ok: ok, err: err}
 		}
 	}
-	if keys == nil || len(sealed) < openAheadMin {
+	if keys == nil || len(sealed) == 0 {
 		return
 	}
 	copies := make([]Record, len(sealed))
 	for i, r := range sealed {
 		copies[i] = *r
 	}
-	open, err := OpenerFor(ctx, keys, copies)
-	if err != nil {
+	subjects := sealedSubjects(copies)
+	open, ok := recent.OpenerFor(ctx, keys, subjects)
+	if !ok && len(sealed) < openAheadMin {
 		return
+	}
+	if !ok {
+		var err error
+		if open, err = (personal.Keys{DB: keys}).OpenerFor(ctx, subjects); err != nil {
+			return
+		}
 	}
 	for _, r := range sealed {
 		// Only what opened: an error might be the database's, not the

@@ -45,7 +45,7 @@ func TestReadAhead_opens_sealed_records_only_when_enough_come_together(t *testin
 	refuse := func(string, []byte) ([]byte, error) { return nil, errors.New("opened by the consumer") }
 
 	many, events := sealedInvitations(t, pool, openAheadMin)
-	readAhead(ctx, pool, many, nil)
+	readAhead(ctx, pool, nil, many, nil)
 	for i, r := range many {
 		env, ok, err := r.Envelope(refuse)
 		if err != nil || !ok || env.Event.(user.Invited).Email != events[i].Email {
@@ -54,7 +54,7 @@ func TestReadAhead_opens_sealed_records_only_when_enough_come_together(t *testin
 	}
 
 	few, _ := sealedInvitations(t, pool, openAheadMin-1)
-	readAhead(ctx, pool, few, nil)
+	readAhead(ctx, pool, nil, few, nil)
 	if _, _, err := few[0].Envelope(refuse); err == nil {
 		t.Fatal("a lone sealed record was opened ahead: live, that adds a round trip")
 	}
@@ -62,14 +62,14 @@ func TestReadAhead_opens_sealed_records_only_when_enough_come_together(t *testin
 	// Without keys (a consumer with side effects: the mailer), sealed
 	// records are the consumer's to open, in its own transaction.
 	mailed, _ := sealedInvitations(t, pool, openAheadMin)
-	readAhead(ctx, nil, mailed, nil)
+	readAhead(ctx, nil, nil, mailed, nil)
 	if mailed[0].ahead != nil {
 		t.Fatal("a sealed record was opened ahead for a consumer given no keys")
 	}
 
 	// A type the consumer does not decode is left alone.
 	skipped, _ := sealedInvitations(t, pool, openAheadMin)
-	readAhead(ctx, pool, skipped, func(string) bool { return false })
+	readAhead(ctx, pool, nil, skipped, func(string) bool { return false })
 	if skipped[0].ahead != nil {
 		t.Fatal("a record of a type the consumer does not decode was decoded")
 	}
@@ -79,10 +79,38 @@ func TestReadAhead_opens_sealed_records_only_when_enough_come_together(t *testin
 	failed, _ := sealedInvitations(t, pool, openAheadMin)
 	canceled, cancel := context.WithCancel(ctx)
 	cancel()
-	readAhead(canceled, pool, failed, nil)
+	readAhead(canceled, pool, nil, failed, nil)
 	for _, r := range failed {
 		if r.ahead != nil {
 			t.Fatalf("decoded ahead without its key: %+v", r.ahead)
 		}
+	}
+}
+
+// A lone sealed record whose key this process just sealed with is opened
+// ahead, with no query: live, the consumer then needs no key, and its
+// batch goes in one round trip (applyOneTrip).
+func TestReadAhead_opens_a_lone_record_this_process_just_sealed(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	recent := personal.NewRecent()
+	e := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "lone@example.com", FirstName: "L", LastName: "O"}
+	data, meta, _, err := event.EncodeAtWith(e, user.Stream(e.UserID), 0, event.Metadata{EventID: uuid.New()},
+		personal.Keys{DB: pool, Recent: recent}.Sealer(ctx))
+	if err != nil {
+		t.Fatal(err)
+	}
+	r := newRecord(&eventstore.RecordedEvent{ID: uuid.New(), Type: e.EventType(), Stream: user.Stream(e.UserID),
+		Position: eventstore.Position{Commit: 1, Prepare: 1}, Data: data, Metadata: meta})
+	if needsNoKey([]Record{r}, eventstore.Start) {
+		t.Fatal("a sealed record not opened ahead needs no key")
+	}
+	readAhead(ctx, pool, recent, []*Record{&r}, nil)
+	env, ok, err := r.Envelope(func(string, []byte) ([]byte, error) { return nil, errors.New("opened by the consumer") })
+	if err != nil || !ok || env.Event.(user.Invited).Email != e.Email {
+		t.Fatalf("not opened ahead: %v %v %v", env.Event, ok, err)
+	}
+	if !needsNoKey([]Record{r}, eventstore.Start) {
+		t.Fatal("a record opened ahead still needs a key")
 	}
 }

@@ -38,6 +38,10 @@ type Feed struct {
 	BatchSize int
 	// RetryDelay is the pause before redelivering a nacked message.
 	RetryDelay time.Duration
+	// Recent, when set, holds the keys this process's commands just
+	// sealed with: a projector's topic opens with them what they sealed,
+	// one event or a thousand, without a query (see readAhead).
+	Recent *personal.Recent
 
 	topics sync.Map // name -> Topic
 	// hurried wakes a topic's held batch (see Hurry): the same one-shot
@@ -243,7 +247,7 @@ func (f *Feed) decode(ctx context.Context, in <-chan item, out chan<- item, deco
 				records = append(records, &chunk[i].record)
 			}
 		}
-		readAhead(ctx, keys, records, decodes)
+		readAhead(ctx, keys, f.Recent, records, decodes)
 		for _, it := range chunk {
 			select {
 			case out <- it:

@@ -101,7 +101,7 @@ func TestRecord_decoded_ahead_unless_sealed(t *testing.T) {
 		t.Fatal(err)
 	}
 	plain := newRecord(&eventstore.RecordedEvent{ID: uuid.New(), Type: invited.EventType(), Data: data, Metadata: meta})
-	readAhead(context.Background(), nil, []*Record{&plain}, nil)
+	readAhead(context.Background(), nil, nil, []*Record{&plain}, nil)
 	refuse := func(string, []byte) ([]byte, error) { return nil, errors.New("opened in the transaction") }
 	env, ok, err := plain.Envelope(refuse)
 	if err != nil || !ok || env.Event.(user.Invited).Email != invited.Email {
@@ -110,7 +110,7 @@ func TestRecord_decoded_ahead_unless_sealed(t *testing.T) {
 
 	sealed := newRecord(&eventstore.RecordedEvent{ID: uuid.New(), Type: invited.EventType(),
 		Data: bytes.Replace(data, []byte("ann@example.com"), []byte(personal.Prefix+"c2VhbGVk"), 1), Metadata: meta})
-	readAhead(context.Background(), nil, []*Record{&sealed}, nil)
+	readAhead(context.Background(), nil, nil, []*Record{&sealed}, nil)
 	if _, _, err := sealed.Envelope(refuse); err == nil {
 		t.Fatal("a sealed record was decoded ahead, without its key")
 	}

@@ -32,10 +32,13 @@ import (
 // tenth of its rate or less.) No stream becomes blocked within the batch: an
 // event that fails fails the batch with errBatchFailed, and the caller
 // then applies it one by one (applyEachActive), which parks it.
-func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, spans *batchSpans) error {
+//
+// It says where its commit left the build (nil: it committed nothing),
+// for the handler's next batch to go in one round trip (applyOneTrip).
+func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, spans *batchSpans) (*leftAt, error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
-		return fmt.Errorf("projector %s: %w", p.Name(), err)
+		return nil, fmt.Errorf("projector %s: %w", p.Name(), err)
 	}
 	defer conn.Release()
 	defer rollbackOpen(ctx, conn)
@@ -46,16 +49,16 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	q.Queue(activeBuildSQL, p.Name()).QueryRow(build.scan)
 	opener := personal.Keys{DB: conn}.QueueOpenerFor(q, sealedSubjects(b.Records))
 	if err := conn.SendBatch(ctx, q).Close(); err != nil {
-		return fmt.Errorf("projector %s: active build: %w", p.Name(), err)
+		return nil, fmt.Errorf("projector %s: active build: %w", p.Name(), err)
 	}
 	st, err := build.step(ctx, conn, b.Through)
 	switch {
 	case err != nil:
-		return err
+		return nil, err
 	case build.Version != p.Version():
-		return build.otherVersion(p)
+		return nil, build.otherVersion(p)
 	case st.Applied():
-		return nil
+		return nil, nil
 	}
 	// Almost always no letter is open, and the batch goes as it came (a
 	// catch-up's batches are thousands of records: no copy of them).
@@ -63,13 +66,13 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	if build.blocked {
 		blocked, err := blockedStreams(ctx, conn, p.Name(), b.Records)
 		if err != nil {
-			return fmt.Errorf("projector %s: blocked streams: %w", p.Name(), err)
+			return nil, fmt.Errorf("projector %s: blocked streams: %w", p.Name(), err)
 		}
 		flowing, waiting = holdBack(b.Records, st.from, blocked)
 	}
 	w, err := queueAll(p, flowing, st.from, opener(ctx))
 	if err != nil {
-		return fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
+		return nil, fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 	}
 	queueWaiting(w, p.Name(), waiting)
 	st.queueSave(w)
@@ -78,13 +81,13 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 		if !errors.Is(err, ErrCheckpointMoved) {
 			err = fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 		}
-		return err
+		return nil, err
 	}
 	// Only now are they parked: a rolled-back attempt parked nothing.
 	for _, r := range waiting {
 		spans.fail(r.ID, errWaitingBehind)
 	}
-	return nil
+	return &leftAt{schema: build.Schema, version: build.Version, at: b.Through}, nil
 }
 
 // holdBack splits the records after from into those of streams not

@@ -50,7 +50,7 @@ const versionWait = 500 * time.Millisecond
 // while the rest flows on. written is writtenTypes(p): a batch with none
 // of them only moves the checkpoint (passOver).
 func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.NoPublishHandlerFunc {
-	tries := &attempts{}
+	tries, last := &attempts{}, &lastCommit{}
 	return func(msg *message.Message) (err error) {
 		ctx := msg.Context()
 		b, err := DecodeBatch(msg)
@@ -60,13 +60,20 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 		spans := traceBatch(ctx, "project "+p.Name(), b)
 		defer func() { spans.end(err) }()
 		if !writesAny(written, b) {
-			if moved, err := passOver(ctx, pool, p, b.Through); moved || err != nil {
+			moved, err := passOver(ctx, pool, p, b.Through)
+			if err != nil {
+				last.forget()
 				return err
+			}
+			if moved {
+				last.movedTo(b.Through)
+				return nil
 			}
 		}
 		for {
-			err := applyPipelined(ctx, pool, p, b, spans)
+			err := apply(ctx, pool, p, b, last, spans)
 			if errors.Is(err, errBatchFailed) {
+				last.forget()
 				err = applyEachActive(ctx, pool, p, b, tries, spans)
 			}
 			if !errors.Is(err, errOtherVersion) {
@@ -79,6 +86,30 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 			}
 		}
 	}
+}
+
+// apply applies a batch to the active build: in one round trip where the
+// handler's last commit left the build, when the batch needs no personal
+// key (applyOneTrip), else in two (applyPipelined).
+func apply(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, last *lastCommit, spans *batchSpans) error {
+	if left, ok := last.get(); ok && left.at.Less(b.Through) && needsNoKey(b.Records, left.at) {
+		err := applyOneTrip(ctx, pool, p, b, left)
+		if err == nil {
+			last.movedTo(b.Through)
+			return nil
+		}
+		if ctx.Err() != nil {
+			last.forget()
+			return err
+		}
+	}
+	left, err := applyPipelined(ctx, pool, p, b, spans)
+	if left != nil {
+		last.set(*left)
+	} else {
+		last.forget()
+	}
+	return err
 }
 
 // otherVersion is the error for a batch that finds the active build of

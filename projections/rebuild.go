@@ -274,7 +274,7 @@ func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at
 				pg.records[i] = newRecord(&events[i])
 				ahead[i] = &pg.records[i]
 			}
-			readAhead(ctx, keys, ahead, func(t string) bool { return decodes[t] })
+			readAhead(ctx, keys, nil, ahead, func(t string) bool { return decodes[t] })
 			select {
 			case out <- pg:
 			case <-ctx.Done():

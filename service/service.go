@@ -150,7 +150,12 @@ func (s *Service) wire(ctx context.Context) error {
 	s.store = store
 	log := s.cfg.Log
 
-	engine, err := projections.NewEngine(projections.NewFeed(store, s.pool, log), log)
+	// What commands seal, the projectors of this process open without
+	// fetching the key again (personal.Recent).
+	recent := personal.NewRecent()
+	feed := projections.NewFeed(store, s.pool, log)
+	feed.Recent = recent
+	engine, err := projections.NewEngine(feed, log)
 	if err != nil {
 		return err
 	}
@@ -179,7 +184,7 @@ func (s *Service) wire(ctx context.Context) error {
 	}
 	s.engine = engine
 
-	keys := personal.Keys{DB: s.pool}
+	keys := personal.Keys{DB: s.pool, Recent: recent}
 	accountLocks, partnerLocks, closeLocks, err := openSerials(ctx, s.pool)
 	if err != nil {
 		return err

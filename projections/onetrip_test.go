@@ -1,0 +1,223 @@
+package projections
+
+import (
+	"context"
+	"errors"
+	"slices"
+	"sync/atomic"
+	"testing"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+)
+
+// trips counts what a pool's clients send: each query and each batch is
+// a round trip of its own.
+type trips struct{ n atomic.Int64 }
+
+func (c *trips) TraceQueryStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceQueryStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *trips) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+func (c *trips) TraceBatchStart(ctx context.Context, _ *pgx.Conn, _ pgx.TraceBatchStartData) context.Context {
+	c.n.Add(1)
+	return ctx
+}
+func (c *trips) TraceBatchQuery(context.Context, *pgx.Conn, pgx.TraceBatchQueryData) {}
+func (c *trips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)     {}
+
+// countedPool is a pool over a fresh database whose round trips count
+// in the returned counter.
+func countedPool(t *testing.T) (*pgxpool.Pool, *trips) {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	c := &trips{}
+	cfg.ConnConfig.Tracer = c
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool, c
+}
+
+// Once a handler has committed a batch, it knows where it left the build,
+// and each later batch that needs no personal key goes in one round trip
+// instead of two, with the outcome of the one-by-one path.
+func TestHandler_sends_a_batch_in_one_round_trip_after_its_first_commit(t *testing.T) {
+	ctx := context.Background()
+	var l userLog
+	a, b := uuid.New(), uuid.New()
+	l.invited(a)
+	l.cut()
+	l.resent(a)
+	l.cut()
+	l.invited(b)
+	l.resent(a)
+	l.cut()
+	l.add(b, user.InvitationAccepted{UserID: b, AccountID: l.account, AcceptedAt: l.at})
+	l.cut()
+
+	pool, sent := countedPool(t)
+	active, _, err := Ensure(ctx, pool, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	one := usersDB{pool: pgtest.Pool(t)}
+	if a, _, err := Ensure(ctx, one.pool, Users{}); err != nil {
+		t.Fatal(err)
+	} else {
+		one.schema = a.Schema
+	}
+	handle := Handler(pool, Users{}, writtenTypes(Users{}))
+	for i, batch := range l.batches {
+		before := sent.n.Load()
+		if err := handle(batch.message(ctx)); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+		// The first learns where the build is.
+		if got := sent.n.Load() - before; i > 0 && got != 1 {
+			t.Fatalf("batch %d took %d round trips, want 1", i, got)
+		}
+		if err := applyEachActive(ctx, one.pool, Users{}, batch, &attempts{}, traceBatch(ctx, "test", batch)); err != nil {
+			t.Fatalf("batch %d one by one: %v", i, err)
+		}
+	}
+	got, want := usersDB{pool, active.Schema}.outcome(t), one.outcome(t)
+	if !slices.Equal(got, want) {
+		t.Fatalf("applied in one round trip:\n%v\none by one:\n%v", got, want)
+	}
+}
+
+// What the handler remembers is only a guess: when another build was
+// switched in, or another instance moved the checkpoint, since its last
+// commit, the batch goes to the build that is active, from the checkpoint
+// as it is, and nothing is applied twice.
+func TestHandler_goes_where_the_build_is_when_it_is_not_where_it_was_left(t *testing.T) {
+	ctx := context.Background()
+	var l userLog
+	a, b := uuid.New(), uuid.New()
+	l.invited(a)
+	l.cut()
+	l.invited(b)
+	l.cut()
+	l.resent(b)
+	l.cut()
+	l.resent(a)
+	l.cut()
+
+	pool, sent := countedPool(t)
+	first, _, err := Ensure(ctx, pool, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	handle := Handler(pool, Users{}, writtenTypes(Users{}))
+	if err := handle(l.batches[0].message(ctx)); err != nil {
+		t.Fatal(err)
+	}
+
+	// A switch, as switchTo makes one: a second build, holding what the
+	// first held, becomes the active one (rm_user_counts follows rm_users
+	// by trigger).
+	second := testBuild(ctx, t, pool, Users{}, Users{}.Schema())
+	for _, table := range []string{"rm_accounts", "rm_users", "rm_user_history"} {
+		if _, err := pool.Exec(ctx, `INSERT INTO `+pgx.Identifier{second, table}.Sanitize()+
+			` SELECT * FROM `+pgx.Identifier{first.Schema, table}.Sanitize()); err != nil {
+			t.Fatal(err)
+		}
+	}
+	through := l.batches[0].Through
+	if _, err := pool.Exec(ctx, `INSERT INTO projection_checkpoints (name, commit_pos, prepare_pos) VALUES ($1, $2, $3)`,
+		second, int64(through.Commit), int64(through.Prepare)); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := pool.Exec(ctx, `UPDATE projection_versions SET active_schema = $1 WHERE name = 'users'`, second); err != nil {
+		t.Fatal(err)
+	}
+	if err := handle(l.batches[1].message(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	users := func(schema string) []string {
+		return texts(t, pool, schema, `SELECT user_id::text || ' ' || invitation_count FROM rm_users ORDER BY 1`)
+	}
+	if got, want := users(second), []string{a.String() + " 1", b.String() + " 1"}; !slices.Equal(got, sortedStrings(want)) {
+		t.Fatalf("the build switched in holds %v, want %v", got, sortedStrings(want))
+	}
+	if got := users(first.Schema); !slices.Equal(got, []string{a.String() + " 1"}) {
+		t.Fatalf("the build switched out was written: %v", got)
+	}
+
+	// Known again: one round trip.
+	before := sent.n.Load()
+	if err := handle(l.batches[2].message(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if got := sent.n.Load() - before; got != 1 {
+		t.Fatalf("the batch after the switch took %d round trips, want 1", got)
+	}
+
+	// Another instance applies the last batch first: this one's attempt
+	// finds the checkpoint moved and applies nothing again.
+	other := Handler(pool, Users{}, writtenTypes(Users{}))
+	if err := other(l.batches[3].message(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if err := handle(l.batches[3].message(ctx)); err != nil && !errors.Is(err, ErrCheckpointMoved) {
+		t.Fatal(err)
+	}
+	if got, want := users(second), []string{a.String() + " 2", b.String() + " 2"}; !slices.Equal(got, sortedStrings(want)) {
+		t.Fatalf("after both instances handled the last batch: %v, want %v", got, sortedStrings(want))
+	}
+}
+
+func sortedStrings(s []string) []string {
+	s = slices.Clone(s)
+	slices.Sort(s)
+	return s
+}
+
+// enter_build lets a batch on only where its handler left the build.
+func TestEnterBuild_refuses_a_batch_unless_the_build_is_where_it_was_left(t *testing.T) {
+	ctx := context.Background()
+	var l userLog
+	parked := l.invited(uuid.New())
+	db := blockedBehind(t, parked)
+	at := parked.Position
+	enter := func(schema string, version int, commit, prepare uint64) error {
+		tx, err := db.pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer tx.Rollback(ctx) //nolint:errcheck // read only
+		_, err = tx.Exec(ctx, `SELECT enter_build('users', $1, $2, $3, $4)`, schema, version, int64(commit), int64(prepare))
+		return err
+	}
+	refused := func(what string, err error) {
+		t.Helper()
+		var pgErr *pgconn.PgError
+		if !errors.As(err, &pgErr) || pgErr.Code != "BZ412" {
+			t.Fatalf("%s: %v, want BZ412", what, err)
+		}
+	}
+	v := Users{}.Version()
+	refused("a dead letter open", enter(db.schema, v, at.Commit, at.Prepare))
+	if _, err := db.pool.Exec(ctx, `UPDATE projection_dead_letters SET status = 'skipped', resolved_by = 'op', resolved_reason = 'test'`); err != nil {
+		t.Fatal(err)
+	}
+	if err := enter(db.schema, v, at.Commit, at.Prepare); err != nil {
+		t.Fatalf("where it was left: %v", err)
+	}
+	refused("another build", enter("users_other", v, at.Commit, at.Prepare))
+	refused("another version", enter(db.schema, v+1, at.Commit, at.Prepare))
+	refused("another commit position", enter(db.schema, v, at.Commit+1, at.Prepare))
+	refused("another prepare position", enter(db.schema, v, at.Commit, at.Prepare+1))
+}
