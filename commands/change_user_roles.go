@@ -113,12 +113,24 @@ func roleNames(roles []user.Role) []string {
 	return out
 }
 
-// grantAdministrator records a new administrator on the account stream.
+// grantAdministrator records a new administrator on the account stream
+// if the user still holds the role; its callers run it in the account's
+// turn (AccountSerial), as every change of roles runs. The grant follows
+// a role given in another append (an invitation, or a change of roles,
+// perhaps by an earlier run): a demotion recorded since found no grant to
+// revoke, and the grant must not list the user after it.
 func (d Deps) grantAdministrator(ctx context.Context, accountID, userID uuid.UUID, by origin) error {
 	_, err := retried(ctx, func() (struct{}, error) {
 		a, l, err := d.loadAccount(ctx, accountID)
 		if err != nil {
 			return struct{}{}, err
+		}
+		var u user.User
+		if _, err := loadWith(ctx, d, user.Stream(userID), &u, nil); err != nil { // roles are not personal
+			return struct{}{}, err
+		}
+		if u.Account() != accountID || !slices.Contains(u.Roles(), user.AccountAdministrator) {
+			return struct{}{}, nil
 		}
 		if g := a.GrantAdministrator(userID, by.actor); g != nil {
 			_, err = save(ctx, d, account.Stream(accountID), l, by, *g)

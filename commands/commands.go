@@ -83,14 +83,16 @@ type Deps struct {
 	// AccountSerial runs the commands that rest on which partners serve
 	// an account (an order a partner places, and the change of channel
 	// partner that takes the account from it), and on which of its users
-	// may buy and assign (every purchase, and a user's new roles or
-	// erasure), one at a time for each account, in every instance; nil
-	// runs them side by side. An order checked against the account a
-	// moment before the change was appended could otherwise land after
-	// it, placed by a partner that no longer served the account, or by a
-	// user who no longer held the role. The license commands and a
-	// subscription's changes of an account take the same turns
-	// (Licensing.Serial) and check their caller under it.
+	// may buy and assign (every purchase, a user's new roles or erasure,
+	// and the grant that follows an invitation as Account Administrator),
+	// and an account's domain changes (ChangeDomain), one at a time for
+	// each account, in every instance; nil runs them side by side. An
+	// order checked against the account a moment before the change was
+	// appended could otherwise land after it, placed by a partner that no
+	// longer served the account, or by a user who no longer held the
+	// role. The license commands and a subscription's changes of an
+	// account take the same turns (Licensing.Serial) and check their
+	// caller under it.
 	//
 	// Lock order: a command that takes both takes the account's turn
 	// first and the partner's inside it; no command takes an account's

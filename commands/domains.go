@@ -9,6 +9,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/reservation"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -29,66 +30,97 @@ type DomainsChanged struct {
 	Position eventstore.Position
 }
 
-// ChangeDomainHandler handles ChangeDomain.
+// ChangeDomainHandler handles ChangeDomain in the account's turn
+// (AccountSerial), checking the caller's roles under it.
+//
+// An account lists a domain only while the domain's reservation stream
+// (reservation.DomainStream) is the account's: that stream is what keeps
+// other accounts from it. Where the store appends to several streams at
+// once (the embedded store), the reservation's change and the account's
+// event are one append, all or none. Elsewhere (EventStoreDB) they are
+// two, ordered so that a command stopped between them (by conflicts, or
+// by its process) leaves the reservation held for an account that does
+// not list the domain, which no other account can take, and never a
+// listed domain that another account could: the claim goes before the
+// account's domain_added, the account's domain_removed before the
+// release. The same command sent again finishes the work: an Add finds
+// the claim its own and lists the domain, a Remove finds the domain no
+// longer listed but still reserved for the account and releases it. The
+// account's turn keeps such a Remove from releasing the claim of an Add
+// of the same account still under way (claimed, not listed yet); the
+// claim is no other account's to release.
 func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 	return HandlerFunc[ChangeDomain, DomainsChanged](func(ctx context.Context, c ChangeDomain) (DomainsChanged, error) {
 		name, err := account.NormalizeDomain(c.Domain)
 		if err != nil {
 			return DomainsChanged{}, err
 		}
-		held, err := d.rolesIn(ctx, c.AccountID, c.By)
-		if err != nil {
-			return DomainsChanged{}, err
-		}
-		if !slices.Contains(held, user.AccountAdministrator) {
-			return DomainsChanged{}, fmt.Errorf("domains are managed by Account Administrators: %w", domain.ErrForbidden)
-		}
-		by := origin{actor: c.By.name(), at: d.now()}
-		return retried(ctx, func() (DomainsChanged, error) {
-			a, l, err := d.loadAccount(ctx, c.AccountID)
+		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (DomainsChanged, error) {
+			held, err := d.rolesIn(ctx, c.AccountID, c.By)
 			if err != nil {
 				return DomainsChanged{}, err
 			}
-			var r reservation.Reservation
-			rl, err := load(ctx, d, reservation.DomainStream(name), &r)
-			if err != nil {
-				return DomainsChanged{}, err
+			if !slices.Contains(held, user.AccountAdministrator) {
+				return DomainsChanged{}, fmt.Errorf("domains are managed by Account Administrators: %w", domain.ErrForbidden)
 			}
-			domains, pos := a.Domains(), l.answered()
-			if c.Remove {
-				if removed := a.RemoveDomain(name, by.actor); removed != nil {
-					if rel := r.Release(reservation.KindDomain, c.AccountID, by.at); rel != nil {
-						if _, err := save(ctx, d, reservation.DomainStream(name), rl, by, *rel); err != nil {
-							return DomainsChanged{}, err
-						}
-					}
-					res, err := save(ctx, d, account.Stream(c.AccountID), l, by, *removed)
-					if err != nil {
-						return DomainsChanged{}, err
-					}
-					domains, pos = without(domains, name), res.Position
-				}
-				return DomainsChanged{Domains: domains, Position: pos}, nil
-			}
-			if owner := r.Owner(); owner != uuid.Nil && owner != c.AccountID {
-				return DomainsChanged{}, fmt.Errorf("%s belongs to another account: %w", name, domain.ErrConflict)
-			}
-			added := a.AddDomain(name, by.actor)
-			if added == nil {
-				return DomainsChanged{Domains: domains, Position: pos}, nil
-			}
-			if r.Owner() == uuid.Nil {
-				if _, err := save(ctx, d, reservation.DomainStream(name), rl, by, reservation.Claim(reservation.KindDomain, c.AccountID, by.at)); err != nil {
-					return DomainsChanged{}, err
-				}
-			}
-			res, err := save(ctx, d, account.Stream(c.AccountID), l, by, *added)
-			if err != nil {
-				return DomainsChanged{}, err
-			}
-			return DomainsChanged{Domains: append(domains, name), Position: res.Position}, nil
+			by := origin{actor: c.By.name(), at: d.now()}
+			return retried(ctx, func() (DomainsChanged, error) { return d.changeDomain(ctx, c, name, by) })
 		})
 	})
+}
+
+// changeDomain is one try of ChangeDomain on the normalized name.
+func (d Deps) changeDomain(ctx context.Context, c ChangeDomain, name string, by origin) (DomainsChanged, error) {
+	a, l, err := d.loadAccount(ctx, c.AccountID)
+	if err != nil {
+		return DomainsChanged{}, err
+	}
+	var r reservation.Reservation
+	rl, err := load(ctx, d, reservation.DomainStream(name), &r)
+	if err != nil {
+		return DomainsChanged{}, err
+	}
+	held := write{stream: reservation.DomainStream(name), at: rl}
+	listed := write{stream: account.Stream(c.AccountID), at: l}
+	domains := a.Domains()
+	// writes are in the order of two appends (see ChangeDomainHandler).
+	var writes []write
+	if c.Remove {
+		if removed := a.RemoveDomain(name, by.actor); removed != nil {
+			listed.events, domains = []event.Event{*removed}, without(domains, name)
+			writes = append(writes, listed)
+		}
+		// Also when the account no longer lists the domain: a Remove
+		// stopped before its release.
+		if rel := r.Release(reservation.KindDomain, c.AccountID, by.at); rel != nil {
+			held.events = []event.Event{*rel}
+			writes = append(writes, held)
+		}
+	} else {
+		if owner := r.Owner(); owner != uuid.Nil && owner != c.AccountID {
+			return DomainsChanged{}, fmt.Errorf("%s belongs to another account: %w", name, domain.ErrConflict)
+		}
+		added := a.AddDomain(name, by.actor)
+		if added == nil {
+			return DomainsChanged{Domains: domains, Position: l.answered()}, nil
+		}
+		// A claim already the account's is that of an Add stopped before
+		// its domain_added: this one finishes it.
+		if r.Owner() == uuid.Nil {
+			held.events = []event.Event{reservation.Claim(reservation.KindDomain, c.AccountID, by.at)}
+			writes = append(writes, held)
+		}
+		listed.events, domains = []event.Event{*added}, append(domains, name)
+		writes = append(writes, listed)
+	}
+	if len(writes) == 0 {
+		return DomainsChanged{Domains: domains, Position: l.answered()}, nil
+	}
+	pos, err := saveInOrder(ctx, d, by, writes...)
+	if err != nil {
+		return DomainsChanged{}, err
+	}
+	return DomainsChanged{Domains: domains, Position: pos}, nil
 }
 
 func without(list []string, s string) []string {

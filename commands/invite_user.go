@@ -44,7 +44,15 @@ func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
 			return UserInvited{}, err
 		}
 		if slices.Contains(invited.Roles, user.AccountAdministrator) {
-			if err := d.grantAdministrator(ctx, c.AccountID, invited.UserID, by); err != nil {
+			// In the account's turn, which a change of roles takes: a
+			// demotion of the new user comes wholly before the grant,
+			// which then finds the role gone, or after it, and revokes.
+			// Outside it, a demotion between the invitation and the grant
+			// found nothing to revoke, and the grant then listed an
+			// administrator without the role.
+			if _, err := serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (struct{}, error) {
+				return struct{}{}, d.grantAdministrator(ctx, c.AccountID, invited.UserID, by)
+			}); err != nil {
 				return UserInvited{}, err
 			}
 		}

@@ -155,6 +155,27 @@ func saveAll(ctx context.Context, d Deps, by origin, writes ...write) ([]eventst
 	return res, true, nil
 }
 
+// saveInOrder saves writes in one append where the store can (saveAll),
+// else one stream at a time in the order given: the caller orders them
+// so that stopping between two leaves a state it can finish. It answers
+// the position of the last event written.
+func saveInOrder(ctx context.Context, d Deps, by origin, writes ...write) (eventstore.Position, error) {
+	res, multi, err := saveAll(ctx, d, by, writes...)
+	if multi {
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		return res[len(res)-1].Position, nil
+	}
+	var last eventstore.AppendResult
+	for _, w := range writes {
+		if last, err = save(ctx, d, w.stream, w.at, by, w.events...); err != nil {
+			return eventstore.Position{}, err
+		}
+	}
+	return last.Position, nil
+}
+
 // encode is the stored form of events to append after at (see save).
 func encode(ctx context.Context, d Deps, stream string, at loaded, by origin, events []event.Event) ([]eventstore.EventData, error) {
 	corr := correlation(ctx)
