@@ -4,16 +4,25 @@ import (
 	"cmp"
 	"context"
 	"crypto/tls"
+	"errors"
 	"fmt"
 	"net"
 	"net/mail"
 	"net/smtp"
+	"sync"
+	"time"
 )
 
 // SMTPSender sends through an SMTP relay. It upgrades to TLS with STARTTLS
 // whenever the server offers it, and authenticates (PLAIN) only when
 // Username is set; net/smtp refuses PLAIN over a clear connection except
 // to localhost.
+//
+// It keeps its connection open between messages, for up to KeepFor idle:
+// the greeting, STARTTLS (with its handshake) and authentication took
+// eight round trips of a message's twelve, and a mailer sending one
+// message after another was bound by them. Messages go one at a time.
+// Use it by pointer; Close ends the kept conversation.
 type SMTPSender struct {
 	// Addr is host:port of the relay.
 	Addr string
@@ -25,12 +34,38 @@ type SMTPSender struct {
 	TLSConfig *tls.Config
 	// LocalName is the name given in EHLO; "localhost" when empty.
 	LocalName string
+	// KeepFor is how long an idle connection is kept for the next
+	// message: 0 is DefaultKeepFor, a negative one closes each after its
+	// message.
+	KeepFor time.Duration
+
+	mu   sync.Mutex
+	kept *session
 }
 
-var _ Sender = SMTPSender{}
+// closeWithin bounds Close's QUIT.
+const closeWithin = 2 * time.Second
+
+// DefaultKeepFor stays under the idle timeouts relays commonly apply
+// (RFC 5321 asks servers to wait at least five minutes).
+const DefaultKeepFor = 30 * time.Second
+
+var _ Sender = (*SMTPSender)(nil)
+
+// session is an open conversation with the relay, past its greeting.
+type session struct {
+	conn net.Conn
+	c    *smtp.Client
+	idle time.Time // since when it waits for a message
+}
+
+// errNotStarted marks a failure before the relay accepted anything of a
+// message: on a kept connection (which the relay may have dropped), the
+// message can go again on a new one.
+var errNotStarted = errors.New("no message started")
 
 // Send implements Sender. The whole conversation ends when ctx does.
-func (s SMTPSender) Send(ctx context.Context, m Message) error {
+func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	m.From = cmp.Or(m.From, s.From)
 	raw, err := m.Bytes()
 	if err != nil {
@@ -41,14 +76,60 @@ func (s SMTPSender) Send(ctx context.Context, m Message) error {
 		return fmt.Errorf("smtp sender %q: %w", s.From, err)
 	}
 	rcpt, _ := mail.ParseAddress(m.To) // Bytes parsed it already
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := s.take(); k != nil {
+		err := s.deliver(ctx, k, envFrom.Address, rcpt.Address, raw)
+		if !errors.Is(err, errNotStarted) || ctx.Err() != nil {
+			return err
+		}
+	}
+	k, err := s.dial(ctx)
+	if err != nil {
+		return fmt.Errorf("smtp %s: %w", s.Addr, ctxErr(ctx, err))
+	}
+	return s.deliver(ctx, k, envFrom.Address, rcpt.Address, raw)
+}
+
+// Close ends the kept conversation, if any.
+func (s *SMTPSender) Close() error {
+	s.mu.Lock()
+	defer s.mu.Unlock()
+	if k := s.kept; k != nil {
+		s.kept = nil
+		// A relay gone quiet must not hold up a shutdown.
+		_ = k.conn.SetDeadline(time.Now().Add(closeWithin))
+		err := k.c.Quit()
+		k.c.Close()
+		return err
+	}
+	return nil
+}
+
+// take hands over the kept session, unless it was idle too long.
+func (s *SMTPSender) take() *session {
+	k := s.kept
+	s.kept = nil
+	if k != nil && time.Since(k.idle) >= s.keepFor() {
+		k.c.Close() // no QUIT: a relay gone quiet would hold it up
+		return nil
+	}
+	return k
+}
+
+func (s *SMTPSender) keepFor() time.Duration { return cmp.Or(s.KeepFor, DefaultKeepFor) }
+
+// dial opens a session: connection, greeting, STARTTLS when offered,
+// authentication when configured.
+func (s *SMTPSender) dial(ctx context.Context) (*session, error) {
 	host, _, err := net.SplitHostPort(s.Addr)
 	if err != nil {
-		return fmt.Errorf("smtp %s: %w", s.Addr, err)
+		return nil, err
 	}
 	var d net.Dialer
 	conn, err := d.DialContext(ctx, "tcp", s.Addr)
 	if err != nil {
-		return fmt.Errorf("smtp %s: %w", s.Addr, err)
+		return nil, err
 	}
 	// Closing the connection when ctx ends interrupts any read or write,
 	// and ctx.Err is set by then (a deadline on the connection could fire
@@ -58,17 +139,16 @@ func (s SMTPSender) Send(ctx context.Context, m Message) error {
 	c, err := smtp.NewClient(conn, host)
 	if err != nil {
 		conn.Close()
-		return fmt.Errorf("smtp %s: %w", s.Addr, ctxErr(ctx, err))
+		return nil, err
 	}
-	defer c.Close()
-	if err := s.converse(c, host, envFrom.Address, rcpt.Address, raw); err != nil {
-		return fmt.Errorf("smtp %s: %w", s.Addr, ctxErr(ctx, err))
+	if err := s.greet(c, host); err != nil {
+		c.Close()
+		return nil, err
 	}
-	return nil
+	return &session{conn: conn, c: c}, nil
 }
 
-// converse runs one message's SMTP conversation on an open client.
-func (s SMTPSender) converse(c *smtp.Client, host, from, to string, raw []byte) error {
+func (s *SMTPSender) greet(c *smtp.Client, host string) error {
 	if err := c.Hello(cmp.Or(s.LocalName, "localhost")); err != nil {
 		return err
 	}
@@ -86,8 +166,37 @@ func (s SMTPSender) converse(c *smtp.Client, host, from, to string, raw []byte) 
 			return fmt.Errorf("auth: %w", err)
 		}
 	}
+	return nil
+}
+
+// deliver sends one message in session k, and keeps k for the next
+// message when it went well; else k is closed.
+func (s *SMTPSender) deliver(ctx context.Context, k *session, from, to string, raw []byte) error {
+	keep := s.keepFor() > 0
+	stop := context.AfterFunc(ctx, func() { k.conn.Close() })
+	err := transfer(k.c, from, to, raw)
+	if err == nil && !keep {
+		// The relay has the message: a QUIT it does not answer is no
+		// reason to send it again.
+		_ = k.c.Quit()
+	}
+	open := stop() // false: ctx ended, and closed the connection
+	switch {
+	case err != nil:
+		k.c.Close()
+		return fmt.Errorf("smtp %s: %w", s.Addr, ctxErr(ctx, err))
+	case !keep || !open:
+		k.c.Close()
+	default:
+		k.idle, s.kept = time.Now(), k
+	}
+	return nil
+}
+
+// transfer runs one mail transaction: MAIL, RCPT, DATA.
+func transfer(c *smtp.Client, from, to string, raw []byte) error {
 	if err := c.Mail(from); err != nil {
-		return fmt.Errorf("mail from: %w", err)
+		return fmt.Errorf("%w: mail from: %w", errNotStarted, err)
 	}
 	if err := c.Rcpt(to); err != nil {
 		return fmt.Errorf("rcpt to: %w", err)
@@ -103,7 +212,7 @@ func (s SMTPSender) converse(c *smtp.Client, host, from, to string, raw []byte) 
 	if err := w.Close(); err != nil {
 		return fmt.Errorf("data: %w", err)
 	}
-	return c.Quit()
+	return nil
 }
 
 // ctxErr prefers the context's error to the closed connection it caused.

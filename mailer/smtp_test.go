@@ -13,48 +13,68 @@ import (
 	"net"
 	"net/textproto"
 	"strings"
+	"sync/atomic"
 	"testing"
 	"time"
 
 	"github.com/bizcenter/bizcenter/mailer"
 )
 
-// received is what the fake SMTP server was told.
+// received is what the fake SMTP server was told for one message.
 type received struct {
 	from, to, auth string
 	tls            bool
 	data           []byte
+	conn           int // which connection it came on, from 1
 }
 
-// fakeSMTP serves one SMTP conversation on 127.0.0.1, offering STARTTLS
-// when given a certificate.
+// fakeRelay is a fake SMTP server on 127.0.0.1, offering STARTTLS when
+// given a certificate; it serves any number of connections and messages.
+type fakeRelay struct {
+	addr  string
+	got   chan received
+	conns atomic.Int32
+	// dropAfter, when set, closes each connection after that many
+	// messages, without a word, as a relay's idle timeout does.
+	dropAfter int
+}
+
 func fakeSMTP(t *testing.T, cert *tls.Certificate) (string, <-chan received) {
+	t.Helper()
+	r := newRelay(t, cert, 0)
+	return r.addr, r.got
+}
+
+func newRelay(t *testing.T, cert *tls.Certificate, dropAfter int) *fakeRelay {
 	t.Helper()
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(func() { ln.Close() })
-	got := make(chan received, 1)
+	r := &fakeRelay{addr: ln.Addr().String(), got: make(chan received, 16), dropAfter: dropAfter}
 	go func() {
-		conn, err := ln.Accept()
-		if err != nil {
-			return
+		for {
+			conn, err := ln.Accept()
+			if err != nil {
+				return
+			}
+			go r.serve(conn, cert, int(r.conns.Add(1)))
 		}
-		got <- serveSMTP(conn, cert)
 	}()
-	return ln.Addr().String(), got
+	return r
 }
 
-func serveSMTP(conn net.Conn, cert *tls.Certificate) (r received) {
+func (f *fakeRelay) serve(conn net.Conn, cert *tls.Certificate, n int) {
 	defer func() { conn.Close() }()
 	tp := textproto.NewConn(conn)
 	reply := func(line string) { _ = tp.PrintfLine("%s", line) }
 	reply("220 fake ESMTP")
+	r, sent := received{conn: n}, 0
 	for {
 		line, err := tp.ReadLine()
 		if err != nil {
-			return r
+			return
 		}
 		verb, arg, _ := strings.Cut(line, " ")
 		switch strings.ToUpper(verb) {
@@ -82,9 +102,13 @@ func serveSMTP(conn net.Conn, cert *tls.Certificate) (r received) {
 			reply("354 go on")
 			r.data, _ = tp.ReadDotBytes()
 			reply("250 queued")
+			f.got <- r
+			if sent++; sent == f.dropAfter {
+				return
+			}
 		case "QUIT":
 			reply("221 bye")
-			return r
+			return
 		default:
 			reply("502 unknown")
 		}
@@ -106,7 +130,7 @@ var smtpMessage = mailer.Message{To: "Kim Minji <minji@example.kr>", Subject: "ì
 
 func TestSMTPSender_sends_with_plain_auth(t *testing.T) {
 	addr, got := fakeSMTP(t, nil)
-	s := mailer.SMTPSender{Addr: addr, From: "Business Center <bc@example.com>", Username: "u", Password: "p"}
+	s := &mailer.SMTPSender{Addr: addr, From: "Business Center <bc@example.com>", Username: "u", Password: "p"}
 	if err := s.Send(context.Background(), smtpMessage); err != nil {
 		t.Fatal(err)
 	}
@@ -132,7 +156,7 @@ func TestSMTPSender_sends_with_plain_auth(t *testing.T) {
 func TestSMTPSender_upgrades_with_STARTTLS_and_skips_auth_without_credentials(t *testing.T) {
 	cert, roots := selfSigned(t)
 	addr, got := fakeSMTP(t, &cert)
-	s := mailer.SMTPSender{Addr: addr, From: "bc@example.com", TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
+	s := &mailer.SMTPSender{Addr: addr, From: "bc@example.com", TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
 	if err := s.Send(context.Background(), smtpMessage); err != nil {
 		t.Fatal(err)
 	}
@@ -151,9 +175,66 @@ func TestSMTPSender_gives_up_when_the_context_ends(t *testing.T) {
 	ctx, cancel := context.WithTimeout(context.Background(), 200*time.Millisecond)
 	defer cancel()
 	start := time.Now()
-	err = mailer.SMTPSender{Addr: ln.Addr().String(), From: "bc@example.com"}.Send(ctx, smtpMessage)
+	err = (&mailer.SMTPSender{Addr: ln.Addr().String(), From: "bc@example.com"}).Send(ctx, smtpMessage)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+}
+
+// Messages in a row share one conversation: one connection, one TLS
+// handshake, one authentication.
+func TestSMTPSender_keeps_its_connection_for_the_next_message(t *testing.T) {
+	cert, roots := selfSigned(t)
+	relay := newRelay(t, &cert, 0)
+	s := &mailer.SMTPSender{Addr: relay.addr, From: "bc@example.com", Username: "u", Password: "p",
+		TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
+	defer s.Close()
+	for i := range 3 {
+		if err := s.Send(context.Background(), smtpMessage); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if r := await(t, relay.got); r.conn != 1 || !r.tls || r.auth == "" || r.to != "TO:<minji@example.kr>" {
+			t.Fatalf("message %d: connection %d, tls %v, auth %q, rcpt %q", i, r.conn, r.tls, r.auth, r.to)
+		}
+	}
+	if n := relay.conns.Load(); n != 1 {
+		t.Fatalf("%d connections for 3 messages, want 1", n)
+	}
+}
+
+// A relay that dropped the kept connection (an idle timeout) costs a new
+// one, not the message.
+func TestSMTPSender_dials_again_when_the_relay_dropped_the_kept_connection(t *testing.T) {
+	relay := newRelay(t, nil, 1)
+	s := &mailer.SMTPSender{Addr: relay.addr, From: "bc@example.com"}
+	defer s.Close()
+	for i := range 3 {
+		if err := s.Send(context.Background(), smtpMessage); err != nil {
+			t.Fatalf("message %d: %v", i, err)
+		}
+		if r := await(t, relay.got); r.conn != i+1 {
+			t.Fatalf("message %d came on connection %d, want %d", i, r.conn, i+1)
+		}
+	}
+}
+
+// A connection idle longer than KeepFor is not used again; a negative
+// KeepFor closes each after its message.
+func TestSMTPSender_lets_an_idle_connection_go(t *testing.T) {
+	for _, keep := range []time.Duration{time.Millisecond, -1} {
+		relay := newRelay(t, nil, 0)
+		s := &mailer.SMTPSender{Addr: relay.addr, From: "bc@example.com", KeepFor: keep}
+		for range 2 {
+			if err := s.Send(context.Background(), smtpMessage); err != nil {
+				t.Fatal(err)
+			}
+			await(t, relay.got)
+			time.Sleep(5 * time.Millisecond)
+		}
+		if n := relay.conns.Load(); n != 2 {
+			t.Fatalf("KeepFor %v: %d connections for 2 messages, want 2", keep, n)
+		}
+		s.Close()
 	}
 }
 

@@ -39,8 +39,13 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		}
 		defer shutdown(context.WithoutCancel(ctx)) //nolint:errcheck // best effort at exit
 	}
-	var sender mailer.Sender = mailer.SMTPSender{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
-	if c.SMTPAddr == "" {
+	var sender mailer.Sender
+	if c.SMTPAddr != "" {
+		relay := &mailer.SMTPSender{Addr: c.SMTPAddr, From: c.SMTPFrom, Username: c.SMTPUsername, Password: c.SMTPPassword}
+		// Deferred before svc.Close, so it runs after the mailer stopped.
+		defer relay.Close() //nolint:errcheck // best effort at exit
+		sender = relay
+	} else {
 		files := mailer.FileSender{Dir: c.MailDir}
 		if err := files.MakeDir(); err != nil {
 			return fmt.Errorf("MAIL_DIR: %w", err)
