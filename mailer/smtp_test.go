@@ -239,7 +239,7 @@ func TestSMTPSender_lets_an_idle_connection_go(t *testing.T) {
 }
 
 // selfSigned makes a certificate for 127.0.0.1 and the pool trusting it.
-func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
+func selfSigned(t testing.TB) (tls.Certificate, *x509.CertPool) {
 	t.Helper()
 	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
 	if err != nil {
@@ -261,4 +261,42 @@ func selfSigned(t *testing.T) (tls.Certificate, *x509.CertPool) {
 	roots := x509.NewCertPool()
 	roots.AddCert(leaf)
 	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key, Leaf: leaf}, roots
+}
+
+// BenchmarkSMTPSender sends messages one after another to a local relay
+// over STARTTLS, with the connection kept and with one a message.
+func BenchmarkSMTPSender(b *testing.B) {
+	cert, roots := selfSigned(b)
+	for _, keep := range []time.Duration{0, -1} {
+		name := map[bool]string{true: "kept", false: "one_a_message"}[keep == 0]
+		b.Run(name, func(b *testing.B) {
+			relay := &fakeRelay{got: make(chan received, 1)}
+			ln, err := net.Listen("tcp", "127.0.0.1:0")
+			if err != nil {
+				b.Fatal(err)
+			}
+			defer ln.Close()
+			go func() {
+				for {
+					conn, err := ln.Accept()
+					if err != nil {
+						return
+					}
+					go relay.serve(conn, &cert, int(relay.conns.Add(1)))
+				}
+			}()
+			go func() {
+				for range relay.got {
+				}
+			}()
+			s := &mailer.SMTPSender{Addr: ln.Addr().String(), From: "bc@example.com", KeepFor: keep,
+				TLSConfig: &tls.Config{RootCAs: roots, ServerName: "127.0.0.1"}}
+			defer s.Close()
+			for b.Loop() {
+				if err := s.Send(context.Background(), smtpMessage); err != nil {
+					b.Fatal(err)
+				}
+			}
+		})
+	}
 }

@@ -18,4 +18,7 @@ echo
 echo "EventStoreDB over the in-process protocol fake (the real client, not a real server):"
 TEST_DATABASE_URL=$url go test ./service/ -run '^$' -bench 'OverFake' -benchtime 1x 2>/dev/null | grep -E '^Benchmark'
 go test ./eventstore/esdb/ -run '^$' -bench 'OverFake' -benchtime 3s | grep -E '^Benchmark'
+echo
+echo "Mail to an SMTP relay over STARTTLS on this machine, one message after another:"
+go test ./mailer/ -run '^$' -bench 'SMTPSender' -benchtime 2s | grep -E '^Benchmark'
 echo "make bench took ${SECONDS}s"
