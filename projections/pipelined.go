@@ -33,8 +33,9 @@ import (
 // event that fails fails the batch with errBatchFailed, and the caller
 // then applies it one by one (applyEachActive), which parks it.
 //
-// It says where its commit left the build (nil: it committed nothing),
-// for the handler's next batch to go in one round trip (applyOneTrip).
+// It says where its commit left the build (nil: it committed nothing, or
+// found a dead letter open), for the handler's next batch to go in one
+// round trip (applyOneTrip).
 func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, spans *batchSpans) (*leftAt, error) {
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -86,6 +87,12 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	// Only now are they parked: a rolled-back attempt parked nothing.
 	for _, r := range waiting {
 		spans.fail(r.ID, errWaitingBehind)
+	}
+	if build.blocked {
+		// While a letter is open enter_build refuses every batch: had the
+		// handler remembered this, each batch until an operator resolves
+		// the letter (hours, at times) would pay a refused round trip.
+		return nil, nil
 	}
 	return &leftAt{schema: build.Schema, version: build.Version, at: b.Through}, nil
 }

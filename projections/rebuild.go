@@ -7,6 +7,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -340,6 +341,14 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 		switched = true
 		return publish(ctx, tx, p, Active{Schema: schema, Version: p.Version()})
 	})
+	if pgErr := (*pgconn.PgError)(nil); errors.As(err, &pgErr) && pgErr.Code == deadlockDetected {
+		// publish locks the public views one by one, and so do statements
+		// parsed against them in another order: a reader's, or a live
+		// batch's new ones, parsed before its BEGIN (applyOneTrip). When
+		// PostgreSQL stops the switch, nothing of the build is lost: catch
+		// up and try again, rather than drop it.
+		err, switched = nil, false
+	}
 	if err != nil {
 		return Active{}, false, fmt.Errorf("switch %s to %s: %w", p.Name(), schema, err)
 	}
@@ -348,3 +357,7 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 	}
 	return old, switched, nil
 }
+
+// deadlockDetected is PostgreSQL's SQLSTATE for a transaction it stopped
+// to break a deadlock.
+const deadlockDetected = "40P01"
