@@ -151,11 +151,15 @@ func TestRebuild_does_not_switch_in_without_events_hidden_behind_a_transaction_i
 	if _, err := appending.Exec(ctx, `SELECT pg_advisory_xact_lock_shared(1651077731, 1)`); err != nil {
 		t.Fatal(err)
 	}
+	released := make(chan struct{})
 	go func() {
+		defer close(released)
 		time.Sleep(300 * time.Millisecond)
 		_ = appending.Rollback(ctx)
 		_ = older.Rollback(ctx)
 	}()
+	// Before the deferred rollbacks: one transaction, one goroutine.
+	defer func() { <-released }()
 	a, err := Rebuild(ctx, pool, store, Users{}, nil)
 	if err != nil {
 		t.Fatal(err)
