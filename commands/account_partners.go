@@ -47,6 +47,8 @@ type PartnerVisibility struct {
 // partner already served it).
 func AssociatePartnerHandler(d Deps) Handler[AssociatePartner, eventstore.Position] {
 	return HandlerFunc[AssociatePartner, eventstore.Position](func(ctx context.Context, c AssociatePartner) (eventstore.Position, error) {
+		// The route checks the operator claim before any replay, so this
+		// check comes first too (see WithIdempotencyKey).
 		if !c.By.Operator {
 			return eventstore.Position{}, fmt.Errorf("associating partners is for operators: %w", domain.ErrForbidden)
 		}
@@ -66,6 +68,8 @@ func AssociatePartnerHandler(d Deps) Handler[AssociatePartner, eventstore.Positi
 // ChangeChannelPartnerHandler handles ChangeChannelPartner.
 func ChangeChannelPartnerHandler(d Deps) Handler[ChangeChannelPartner, eventstore.Position] {
 	return HandlerFunc[ChangeChannelPartner, eventstore.Position](func(ctx context.Context, c ChangeChannelPartner) (eventstore.Position, error) {
+		// The route checks the operator claim before any replay, so this
+		// check comes first too (see WithIdempotencyKey).
 		if !c.By.Operator {
 			return eventstore.Position{}, fmt.Errorf("changing the channel partner is for operators: %w", domain.ErrForbidden)
 		}
@@ -80,9 +84,14 @@ func ChangeChannelPartnerHandler(d Deps) Handler[ChangeChannelPartner, eventstor
 	})
 }
 
-// PartnerVisibilityHandler handles PartnerVisibility.
+// PartnerVisibilityHandler handles PartnerVisibility. Run again with its
+// idempotency key, it answers as an earlier run that appended did, before
+// it checks the caller's rights.
 func PartnerVisibilityHandler(d Deps) Handler[PartnerVisibility, eventstore.Position] {
 	return HandlerFunc[PartnerVisibility, eventstore.Position](func(ctx context.Context, c PartnerVisibility) (eventstore.Position, error) {
+		if pos, done, err := d.earlierAnswer(ctx, account.Stream(c.AccountID)); err != nil || done {
+			return pos, err
+		}
 		held, err := d.rolesIn(ctx, c.AccountID, c.By)
 		if err != nil {
 			return eventstore.Position{}, err

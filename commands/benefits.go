@@ -30,18 +30,27 @@ type BenefitPackagePurchased struct {
 
 // PurchaseBenefitPackageHandler handles PurchaseBenefitPackage. The buyer
 // shares the partner's turn (PartnerSerial): a package is never recorded
-// as bought by a user after their removal.
+// as bought by a user after their removal. Run again with its idempotency
+// key, it answers as an earlier run that bought did, before it checks the
+// buyer.
 func PurchaseBenefitPackageHandler(d Deps) Handler[PurchaseBenefitPackage, BenefitPackagePurchased] {
 	return HandlerFunc[PurchaseBenefitPackage, BenefitPackagePurchased](func(ctx context.Context, c PurchaseBenefitPackage) (BenefitPackagePurchased, error) {
+		id := d.newID(ctx, "benefit-package")
+		l, err := d.earlierRun(ctx, benefit.Stream(id))
+		if err != nil {
+			return BenefitPackagePurchased{}, err
+		}
+		if bought, ok := mine[benefit.PackagePurchased](l); ok {
+			return BenefitPackagePurchased{Purchased: bought, Position: l.answered()}, nil
+		}
 		return asPartnerUser(ctx, d, c.PartnerID, c.By, func(ctx context.Context) (BenefitPackagePurchased, error) {
-			return d.purchasePackage(ctx, c)
+			return d.purchasePackage(ctx, c, id)
 		})
 	})
 }
 
-func (d Deps) purchasePackage(ctx context.Context, c PurchaseBenefitPackage) (BenefitPackagePurchased, error) {
+func (d Deps) purchasePackage(ctx context.Context, c PurchaseBenefitPackage, id uuid.UUID) (BenefitPackagePurchased, error) {
 	by := origin{actor: c.By.name(), at: d.now()}
-	id := d.newID(ctx, "benefit-package")
 	p, _, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.View)
 	if err != nil {
 		return BenefitPackagePurchased{}, err
@@ -90,25 +99,27 @@ type acting struct {
 // user of the partner whose roles allow the action, and appends what
 // decide returns, while the partner's users cannot change: it shares the
 // partner's turn (PartnerSerial), an operator's too, for the users a
-// benefit goes to are the partner's.
+// benefit goes to are the partner's. Run again with its idempotency key,
+// it answers as an earlier run that appended did, before it checks the
+// actor (see WithIdempotencyKey).
 func (d Deps) changePackage(ctx context.Context, t PackageTarget, action partner.Action, decide func(*benefit.Package, acting) ([]event.Event, error)) (PackageChanged, error) {
 	by := origin{actor: t.By.name(), at: d.now()}
 	return shared(ctx, d.PartnerSerial, t.PartnerID, func(ctx context.Context) (PackageChanged, error) {
 		return retried(ctx, func() (PackageChanged, error) {
-			pa, _, err := d.partnerActing(ctx, t.PartnerID, t.By, action)
-			if err != nil {
-				return PackageChanged{}, err
-			}
 			var pkg benefit.Package
 			l, err := load(ctx, d, benefit.Stream(t.PackageID), &pkg)
 			if err != nil {
 				return PackageChanged{}, err
 			}
+			if l.mine != nil && pkg.PartnerID() == t.PartnerID {
+				return PackageChanged{Events: l.mine.events, Position: l.answered()}, nil
+			}
+			pa, _, err := d.partnerActing(ctx, t.PartnerID, t.By, action)
+			if err != nil {
+				return PackageChanged{}, err
+			}
 			if !pkg.Exists() || pkg.PartnerID() != t.PartnerID {
 				return PackageChanged{}, fmt.Errorf("benefit package %s: %w", t.PackageID, domain.ErrNotFound)
-			}
-			if l.mine != nil {
-				return PackageChanged{Events: l.mine.events, Position: l.answered()}, nil // an earlier run with the same idempotency key
 			}
 			who := acting{partner: pa, origin: by}
 			if m, ok := pa.MemberByEmail(t.By.Email); ok && !t.By.Operator {

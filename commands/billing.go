@@ -31,11 +31,20 @@ type BillingProfileCreated struct {
 	Position  eventstore.Position
 }
 
-// CreateBillingProfileHandler handles CreateBillingProfile.
+// CreateBillingProfileHandler handles CreateBillingProfile. Run again
+// with its idempotency key, it answers as an earlier run that created the
+// profile did, before it checks the caller's rights.
 func CreateBillingProfileHandler(d Deps) Handler[CreateBillingProfile, BillingProfileCreated] {
 	return HandlerFunc[CreateBillingProfile, BillingProfileCreated](func(ctx context.Context, c CreateBillingProfile) (BillingProfileCreated, error) {
 		by := origin{actor: c.By.name(), at: d.now()}
 		id := d.newID(ctx, "billing-profile")
+		pos, done, err := d.earlierAnswer(ctx, billing.Stream(id))
+		if err != nil {
+			return BillingProfileCreated{}, err
+		}
+		if done {
+			return BillingProfileCreated{ProfileID: id, Position: pos}, nil
+		}
 		if err := d.mayBill(ctx, c.AccountID, c.By); err != nil {
 			return BillingProfileCreated{}, err
 		}

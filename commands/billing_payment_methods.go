@@ -74,16 +74,21 @@ func ReplacePaymentMethodHandler(d Deps, provider payment.Provider) Handler[Repl
 }
 
 // withNewCard checks the actor and the profile, has the provider vault
-// the card, and appends what decide makes of it.
+// the card, and appends what decide makes of it. Run again with its
+// idempotency key, it answers as an earlier run that saved the card did,
+// before it checks the caller's rights.
 func (d Deps) withNewCard(ctx context.Context, a Actor, accountID, profileID uuid.UUID, provider payment.Provider, in payment.Card,
 	decide func(*billing.Profile, billing.Card, string) (event.Event, error)) (PaymentMethodSaved, error) {
 	by := origin{actor: a.name(), at: d.now()}
-	_, l, err := d.loadProfile(ctx, a, accountID, profileID)
+	l, err := d.earlierRun(ctx, billing.Stream(profileID))
 	if err != nil {
 		return PaymentMethodSaved{}, err
 	}
 	if saved, ok := savedCard(l); ok {
-		return saved, nil // an earlier run with the same idempotency key
+		return saved, nil
+	}
+	if _, _, err := d.loadProfile(ctx, a, accountID, profileID); err != nil {
+		return PaymentMethodSaved{}, err
 	}
 	m, err := provider.Tokenize(ctx, in)
 	if err != nil {
@@ -132,16 +137,22 @@ func cardAnswer(e event.Event, pos eventstore.Position) (PaymentMethodSaved, boo
 	return PaymentMethodSaved{}, false
 }
 
-// EditPaymentMethodHandler handles EditPaymentMethod.
+// EditPaymentMethodHandler handles EditPaymentMethod. Run again with its
+// idempotency key, it answers as an earlier run that edited the card did,
+// before it checks the caller's rights.
 func EditPaymentMethodHandler(d Deps, provider payment.Provider) Handler[EditPaymentMethod, PaymentMethodSaved] {
 	return HandlerFunc[EditPaymentMethod, PaymentMethodSaved](func(ctx context.Context, c EditPaymentMethod) (PaymentMethodSaved, error) {
 		by := origin{actor: c.By.name(), at: d.now()}
-		p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+		l, err := d.earlierRun(ctx, billing.Stream(c.ProfileID))
 		if err != nil {
 			return PaymentMethodSaved{}, err
 		}
 		if e, ok := mine[billing.PaymentMethodUpdated](l); ok {
 			return PaymentMethodSaved{PaymentMethodID: e.PaymentMethodID, Card: e.Card, Position: l.answered()}, nil
+		}
+		p, _, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+		if err != nil {
+			return PaymentMethodSaved{}, err
 		}
 		old, ok := p.Method(c.PaymentMethodID)
 		if !ok {
@@ -203,17 +214,19 @@ func edits(e payment.Edit) []string {
 	return out
 }
 
-// RemovePaymentMethodHandler handles RemovePaymentMethod.
+// RemovePaymentMethodHandler handles RemovePaymentMethod. Run again with
+// its idempotency key, it answers as an earlier run that removed the card
+// did, before it checks the caller's rights.
 func RemovePaymentMethodHandler(d Deps) Handler[RemovePaymentMethod, eventstore.Position] {
 	return HandlerFunc[RemovePaymentMethod, eventstore.Position](func(ctx context.Context, c RemovePaymentMethod) (eventstore.Position, error) {
+		if pos, done, err := d.earlierAnswer(ctx, billing.Stream(c.ProfileID)); err != nil || done {
+			return pos, err
+		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		return retried(ctx, func() (eventstore.Position, error) {
 			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
 			if err != nil {
 				return eventstore.Position{}, err
-			}
-			if l.mine != nil {
-				return l.answered(), nil
 			}
 			e, err := p.RemovePaymentMethod(c.PaymentMethodID, by.actor)
 			if err != nil {

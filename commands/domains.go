@@ -49,6 +49,11 @@ type DomainsChanged struct {
 // account's turn keeps such a Remove from releasing the claim of an Add
 // of the same account still under way (claimed, not listed yet); the
 // claim is no other account's to release.
+//
+// Run again with its idempotency key, a change an earlier run finished
+// (an Add's domain_added, a Remove's release) is answered before the
+// caller's roles are checked; one it left half done is finished as a new
+// run would, the roles checked first.
 func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 	return HandlerFunc[ChangeDomain, DomainsChanged](func(ctx context.Context, c ChangeDomain) (DomainsChanged, error) {
 		name, err := account.NormalizeDomain(c.Domain)
@@ -56,6 +61,9 @@ func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 			return DomainsChanged{}, err
 		}
 		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (DomainsChanged, error) {
+			if done, ok, err := d.domainChangedBefore(ctx, c, name); err != nil || ok {
+				return done, err
+			}
 			held, err := d.rolesIn(ctx, c.AccountID, c.By)
 			if err != nil {
 				return DomainsChanged{}, err
@@ -67,6 +75,27 @@ func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 			return retried(ctx, func() (DomainsChanged, error) { return d.changeDomain(ctx, c, name, by) })
 		})
 	})
+}
+
+// domainChangedBefore answers a change an earlier run with the same
+// idempotency key finished: its last append, the account's domain_added
+// or the reservation's release, is its own, and its position is what that
+// run answered. The domains are the account's now, as an Add or Remove
+// already so answers them.
+func (d Deps) domainChangedBefore(ctx context.Context, c ChangeDomain, name string) (DomainsChanged, bool, error) {
+	last := account.Stream(c.AccountID)
+	if c.Remove {
+		last = reservation.DomainStream(name)
+	}
+	pos, done, err := d.earlierAnswer(ctx, last)
+	if err != nil || !done {
+		return DomainsChanged{}, false, err
+	}
+	var a account.Account
+	if _, err := loadWith(ctx, d, account.Stream(c.AccountID), &a, nil); err != nil { // domains are not personal
+		return DomainsChanged{}, false, err
+	}
+	return DomainsChanged{Domains: a.Domains(), Position: pos}, true, nil
 }
 
 // changeDomain is one try of ChangeDomain on the normalized name.

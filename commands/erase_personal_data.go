@@ -84,7 +84,9 @@ func (d Deps) eraseUser(ctx context.Context, c ErasePersonalData, reason string)
 }
 
 // erasable checks what every erasure needs: an operator, the verified
-// request as the reason (returned trimmed), and a key store.
+// request as the reason (returned trimmed), and a key store. The route
+// checks the operator claim before any replay, so this check comes first
+// too (see WithIdempotencyKey).
 func (d Deps) erasable(by Actor, reason string) (string, error) {
 	if !by.Operator {
 		return "", fmt.Errorf("erasing personal data: %w", domain.ErrForbidden)

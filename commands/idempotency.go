@@ -23,6 +23,25 @@ type idempotencyKey struct{}
 // and then lost its answer is recognised by the store (same event ids at
 // the same place) and by the handlers (their own earlier work), and
 // answers as the first run did.
+//
+// A handler looks for that earlier work before it checks the caller's
+// rights (earlierRun), and answers as the first run did when it finds
+// it, whatever changed since, the caller's roles included: the rights
+// guard doing the work, which was done while the caller held them, not
+// reporting it; a kept answer replays the same way (httpapi's
+// IdempotencyKeys). That tells nobody anything: only the same scoped key,
+// the same caller sending the same request, finds the earlier run's ids.
+// What it looks for is the event the first run's answer names (its
+// position, the entity it made); having found it, it finishes only what
+// must follow that event (an Account Administrator's grant, the account's
+// record of the manager's new email), as the first run would have.
+// Anything else is work, checked as a new run's: an earlier run that
+// stopped before that event, or appended nothing, left no answer to
+// give. Two kinds of command keep their check first:
+// the operators' (their right is the token's operator claim, which the
+// route checks before any replay, a kept answer's too), and the license
+// commands (a run again decides again, and may give what the first run
+// refused: see writes.remember).
 func WithIdempotencyKey(ctx context.Context, scopedKey string) context.Context {
 	return context.WithValue(ctx, idempotencyKey{}, scopedKey)
 }
@@ -33,6 +52,33 @@ func WithIdempotencyKey(ctx context.Context, scopedKey string) context.Context {
 func unkeyed(ctx context.Context) context.Context {
 	return context.WithValue(ctx, idempotencyKey{}, "")
 }
+
+// earlierRun reads a stream for what an earlier run of this command (same
+// idempotency key) appended to it (mine), before the caller's rights are
+// checked (see WithIdempotencyKey); without a key it reads nothing. The
+// events stay sealed: no answer holds personal data.
+func (d Deps) earlierRun(ctx context.Context, stream string) (loaded, error) {
+	if _, keyed := keyedID(ctx, "earlier run"); !keyed {
+		return noStream, nil
+	}
+	return loadWith(ctx, d, stream, unfolded{}, nil)
+}
+
+// earlierAnswer reports whether an earlier run of this command appended
+// to stream, and the position of its last event there: the answer of a
+// command that answers with that position.
+func (d Deps) earlierAnswer(ctx context.Context, stream string) (eventstore.Position, bool, error) {
+	l, err := d.earlierRun(ctx, stream)
+	if err != nil || l.mine == nil {
+		return eventstore.Position{}, false, err
+	}
+	return l.answered(), true, nil
+}
+
+// unfolded is an aggregate that keeps no state: a read for loaded alone.
+type unfolded struct{}
+
+func (unfolded) Apply(event.Event) {}
 
 // keyedID derives the id labelled label from the context's idempotency
 // key, if there is one.

@@ -26,22 +26,23 @@ type UserInvited struct {
 	Position  eventstore.Position
 }
 
-// InviteUserHandler handles InviteUser.
+// InviteUserHandler handles InviteUser. Run again with its idempotency
+// key, it finds the user an earlier run invited before it checks the
+// caller's rights, and answers as that run did, finishing its grant.
 func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
 	return HandlerFunc[InviteUser, UserInvited](func(ctx context.Context, c InviteUser) (UserInvited, error) {
-		// A user's own account exists: only an operator's needs a look.
-		if c.By.Operator {
-			if err := d.accountExists(ctx, c.AccountID); err != nil {
-				return UserInvited{}, err
-			}
-		}
-		if err := d.mayManageUsers(ctx, c.AccountID, c.By, c.Profile.Roles); err != nil {
-			return UserInvited{}, err
-		}
 		by := origin{actor: c.By.name(), at: d.now()}
-		invited, res, err := d.inviteAs(ctx, c.AccountID, d.newID(ctx, "user"), c.Profile, by)
+		userID := d.newID(ctx, "user")
+		l, err := d.earlierRun(ctx, user.Stream(userID))
 		if err != nil {
 			return UserInvited{}, err
+		}
+		invited, done := mine[user.Invited](l)
+		pos := l.answered()
+		if !done {
+			if invited, pos, err = d.invite(ctx, c, userID, by); err != nil {
+				return UserInvited{}, err
+			}
 		}
 		if slices.Contains(invited.Roles, user.AccountAdministrator) {
 			// In the account's turn, which a change of roles takes: a
@@ -56,6 +57,21 @@ func InviteUserHandler(d Deps) Handler[InviteUser, UserInvited] {
 				return UserInvited{}, err
 			}
 		}
-		return UserInvited{UserID: invited.UserID, ExpiresAt: invited.ExpiresAt, Position: res.Position}, nil
+		return UserInvited{UserID: invited.UserID, ExpiresAt: invited.ExpiresAt, Position: pos}, nil
 	})
+}
+
+// invite checks the caller's rights and invites the user.
+func (d Deps) invite(ctx context.Context, c InviteUser, userID uuid.UUID, by origin) (user.Invited, eventstore.Position, error) {
+	// A user's own account exists: only an operator's needs a look.
+	if c.By.Operator {
+		if err := d.accountExists(ctx, c.AccountID); err != nil {
+			return user.Invited{}, eventstore.Position{}, err
+		}
+	}
+	if err := d.mayManageUsers(ctx, c.AccountID, c.By, c.Profile.Roles); err != nil {
+		return user.Invited{}, eventstore.Position{}, err
+	}
+	invited, res, err := d.inviteAs(ctx, c.AccountID, userID, c.Profile, by)
+	return invited, res.Position, err
 }

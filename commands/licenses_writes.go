@@ -38,7 +38,12 @@ func newWrites(outcome licensing.Outcome) *writes {
 }
 
 // remember takes in what an earlier run of the command, with the same
-// idempotency key, recorded in the streams read.
+// idempotency key, recorded in the streams read. Unlike other commands'
+// earlier work, it is not answered before the caller's rights are
+// checked (see WithIdempotencyKey): the events hold what was given or
+// taken back, not the rest of the first answer (refusals, already held),
+// so a run again decides again over the state as it is, and may give a
+// user what the first run refused; that is work, checked as a new run's.
 func (w *writes) remember(st *licenseState) {
 	for id, l := range st.loaded {
 		if l.mine == nil {

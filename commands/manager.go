@@ -43,9 +43,19 @@ type ManagerChanged struct {
 	Position      eventstore.Position
 }
 
-// DesignateManagerHandler handles DesignateManager.
+// DesignateManagerHandler handles DesignateManager. Run again with its
+// idempotency key, it answers as an earlier run that recorded the
+// designation did, before it checks the caller's rights; one that
+// stopped before is finished as a new run would, rights first.
 func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 	return HandlerFunc[DesignateManager, ManagerChanged](func(ctx context.Context, c DesignateManager) (ManagerChanged, error) {
+		l, err := d.earlierRun(ctx, account.Stream(c.AccountID))
+		if err != nil {
+			return ManagerChanged{}, err
+		}
+		if e, ok := mine[account.ManagerDesignated](l); ok {
+			return ManagerChanged{ManagerUserID: e.ManagerUserID, Position: l.answered()}, nil
+		}
 		return asManagerPartner(ctx, d, c.AccountID, c.By, func(ctx context.Context, acting *partner.Partner) (ManagerChanged, error) {
 			return d.designateManager(ctx, c, acting)
 		})
@@ -117,26 +127,30 @@ func (d Deps) designateManager(ctx context.Context, c DesignateManager, acting *
 // marks the former manager's stream before it records the account, so a
 // change that read the account before it refuses (notHandedOver) or
 // conflicts, rather than changing the email of a user who is no longer
-// the manager.
+// the manager. Run again with its idempotency key, a change an earlier
+// run made to the user is answered before the caller's rights are
+// checked, the account's record of it finished (changedBefore).
 func ChangeManagerEmailHandler(d Deps) Handler[ChangeManagerEmail, ManagerChanged] {
 	return HandlerFunc[ChangeManagerEmail, ManagerChanged](func(ctx context.Context, c ChangeManagerEmail) (ManagerChanged, error) {
-		return asManagerPartner(ctx, d, c.AccountID, c.By, func(ctx context.Context, acting *partner.Partner) (ManagerChanged, error) {
-			return d.changeManagerEmail(ctx, c, acting)
+		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (ManagerChanged, error) {
+			by := origin{actor: c.By.name(), at: d.now()}
+			if owner, pos, done, err := d.changedBefore(ctx, c.AccountID, user.NormalizeEmail(c.Email)); err != nil || done {
+				if err != nil {
+					return ManagerChanged{}, err
+				}
+				return d.recordChange(ctx, c.AccountID, owner, pos, by)
+			}
+			return actOnManager(ctx, d, c.AccountID, c.By, func(ctx context.Context, acting *partner.Partner) (ManagerChanged, error) {
+				return d.changeManagerEmail(ctx, c, acting, by)
+			})
 		})
 	})
 }
 
-func (d Deps) changeManagerEmail(ctx context.Context, c ChangeManagerEmail, acting *partner.Partner) (ManagerChanged, error) {
+func (d Deps) changeManagerEmail(ctx context.Context, c ChangeManagerEmail, acting *partner.Partner, by origin) (ManagerChanged, error) {
 	email := user.NormalizeEmail(c.Email)
 	if err := notOwnStaff(acting, email); err != nil {
 		return ManagerChanged{}, err
-	}
-	by := origin{actor: c.By.name(), at: d.now()}
-	if owner, pos, done, err := d.changedBefore(ctx, c.AccountID, email); err != nil || done {
-		if err != nil {
-			return ManagerChanged{}, err
-		}
-		return d.recordChange(ctx, c.AccountID, owner, pos, by)
 	}
 	var managerID uuid.UUID
 	changed, err := retried(ctx, func() (eventstore.Position, error) {
@@ -349,24 +363,30 @@ func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor)
 // Account Administrator).
 func asManagerPartner[T any](ctx context.Context, d Deps, accountID uuid.UUID, a Actor, f func(ctx context.Context, acting *partner.Partner) (T, error)) (T, error) {
 	return serialized(ctx, d.AccountSerial, accountID, func(ctx context.Context) (T, error) {
-		var none T
-		acting, err := d.mayActOnManager(ctx, accountID, a)
-		switch {
-		case err != nil:
-			return none, err
-		case acting == nil:
-			return f(ctx, nil)
+		return actOnManager(ctx, d, accountID, a, f)
+	})
+}
+
+// actOnManager is asManagerPartner for a caller already in the account's
+// turn.
+func actOnManager[T any](ctx context.Context, d Deps, accountID uuid.UUID, a Actor, f func(ctx context.Context, acting *partner.Partner) (T, error)) (T, error) {
+	var none T
+	acting, err := d.mayActOnManager(ctx, accountID, a)
+	switch {
+	case err != nil:
+		return none, err
+	case acting == nil:
+		return f(ctx, nil)
+	}
+	return asPartnerUser(ctx, d, acting.ID(), a, func(ctx context.Context) (T, error) {
+		p, _, err := d.partnerActing(ctx, acting.ID(), a, partner.ManageCustomerAdmin)
+		if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
+			return none, accountNotFound(accountID)
 		}
-		return asPartnerUser(ctx, d, acting.ID(), a, func(ctx context.Context) (T, error) {
-			p, _, err := d.partnerActing(ctx, acting.ID(), a, partner.ManageCustomerAdmin)
-			if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
-				return none, accountNotFound(accountID)
-			}
-			if err != nil {
-				return none, err
-			}
-			return f(ctx, p)
-		})
+		if err != nil {
+			return none, err
+		}
+		return f(ctx, p)
 	})
 }
 

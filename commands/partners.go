@@ -32,6 +32,8 @@ type PartnerRegistered struct {
 // RegisterPartnerHandler handles RegisterPartner.
 func RegisterPartnerHandler(d Deps) Handler[RegisterPartner, PartnerRegistered] {
 	return HandlerFunc[RegisterPartner, PartnerRegistered](func(ctx context.Context, c RegisterPartner) (PartnerRegistered, error) {
+		// The route checks the operator claim before any replay, so this
+		// check comes first too (see WithIdempotencyKey).
 		if !c.By.Operator {
 			return PartnerRegistered{}, fmt.Errorf("registering partners is for operators: %w", domain.ErrForbidden)
 		}
@@ -73,18 +75,24 @@ type PartnerUserAdded struct {
 	Position eventstore.Position
 }
 
-// AddPartnerUserHandler handles AddPartnerUser.
+// AddPartnerUserHandler handles AddPartnerUser. Run again with its
+// idempotency key, it answers as an earlier run that added the user did,
+// before it checks the caller's rights.
 func AddPartnerUserHandler(d Deps) Handler[AddPartnerUser, PartnerUserAdded] {
 	return HandlerFunc[AddPartnerUser, PartnerUserAdded](func(ctx context.Context, c AddPartnerUser) (PartnerUserAdded, error) {
 		by := origin{actor: c.By.name(), at: d.now()}
 		userID := d.newID(ctx, "partner-user")
+		l, err := d.earlierRun(ctx, partner.Stream(c.PartnerID))
+		if err != nil {
+			return PartnerUserAdded{}, err
+		}
+		if e, ok := mine[partner.UserAdded](l); ok {
+			return PartnerUserAdded{UserID: e.UserID, Position: l.answered()}, nil
+		}
 		return retried(ctx, func() (PartnerUserAdded, error) {
 			p, l, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.ManageUsers)
 			if err != nil {
 				return PartnerUserAdded{}, err
-			}
-			if e, ok := mine[partner.UserAdded](l); ok {
-				return PartnerUserAdded{UserID: e.UserID, Position: l.answered()}, nil
 			}
 			added, err := p.AddUser(userID, c.Person, grantor(p, c.By, by))
 			if err != nil {
@@ -112,9 +120,15 @@ type ChangePartnerUser struct {
 // ChangePartnerUserHandler handles ChangePartnerUser; it answers the
 // position of the change (or of the partner's last event when nothing
 // changed). It runs alone for the partner (PartnerSerial): what its
-// users do for it is recorded before, or sees the change.
+// users do for it is recorded before, or sees the change. Run again with
+// its idempotency key, it answers as an earlier run that appended did,
+// before it checks the caller's rights (a removal run again would
+// otherwise find no such user).
 func ChangePartnerUserHandler(d Deps) Handler[ChangePartnerUser, eventstore.Position] {
 	return HandlerFunc[ChangePartnerUser, eventstore.Position](func(ctx context.Context, c ChangePartnerUser) (eventstore.Position, error) {
+		if pos, done, err := d.earlierAnswer(ctx, partner.Stream(c.PartnerID)); err != nil || done {
+			return pos, err
+		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		return serialized(ctx, d.PartnerSerial, c.PartnerID, func(ctx context.Context) (eventstore.Position, error) {
 			return d.changePartnerUser(ctx, c, by)

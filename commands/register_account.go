@@ -33,6 +33,8 @@ type AccountRegistered struct {
 // RegisterAccountHandler handles RegisterAccount.
 func RegisterAccountHandler(d Deps) Handler[RegisterAccount, AccountRegistered] {
 	return HandlerFunc[RegisterAccount, AccountRegistered](func(ctx context.Context, c RegisterAccount) (AccountRegistered, error) {
+		// The route checks the operator claim before any replay, so this
+		// check comes first too (see WithIdempotencyKey).
 		if !c.By.Operator {
 			return AccountRegistered{}, fmt.Errorf("registering accounts is for operators: %w", domain.ErrForbidden)
 		}

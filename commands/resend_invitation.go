@@ -30,9 +30,17 @@ type InvitationResent struct {
 
 // ResendInvitationHandler handles ResendInvitation. A partner's user
 // resends the manager's in the account's turn, sharing the partner's
-// (asManagerPartner).
+// (asManagerPartner). Run again with its idempotency key, it answers as
+// an earlier run that resent did, before it checks the caller's rights.
 func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent] {
 	return HandlerFunc[ResendInvitation, InvitationResent](func(ctx context.Context, c ResendInvitation) (InvitationResent, error) {
+		l, err := d.earlierRun(ctx, user.Stream(c.UserID))
+		if err != nil {
+			return InvitationResent{}, err
+		}
+		if first, ok := mine[user.InvitationResent](l); ok {
+			return InvitationResent{ExpiresAt: first.ExpiresAt, Position: l.answered()}, nil
+		}
 		customerErr := d.mayManageUsers(ctx, c.AccountID, c.By, nil)
 		if customerErr == nil {
 			return d.resendInvitation(ctx, c)
@@ -67,9 +75,6 @@ func (d Deps) resendInvitation(ctx context.Context, c ResendInvitation) (Invitat
 		}
 		if !u.Exists() || u.Account() != c.AccountID {
 			return InvitationResent{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
-		}
-		if first, ok := mine[user.InvitationResent](l); ok {
-			return InvitationResent{ExpiresAt: first.ExpiresAt, Position: l.answered()}, nil
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		resent, err := u.Resend(d.newInvitation(ctx, by))

@@ -36,24 +36,33 @@ type SubscriptionPurchased struct {
 // the account's turn (AccountSerial), which a change of channel partner
 // and the buyer's new roles wait for, and a partner's order shares the
 // partner's turn too (PartnerSerial), which the buyer's removal from the
-// partner waits for: the buyer's rights are read under both.
+// partner waits for: the buyer's rights are read under both. Run again
+// with its idempotency key, it answers as an earlier run that bought did,
+// before it checks them.
 func PurchaseSubscriptionHandler(d Deps) Handler[PurchaseSubscription, SubscriptionPurchased] {
 	return HandlerFunc[PurchaseSubscription, SubscriptionPurchased](func(ctx context.Context, c PurchaseSubscription) (SubscriptionPurchased, error) {
+		id := d.newID(ctx, "subscription")
+		pos, done, err := d.earlierAnswer(ctx, subscription.Stream(id))
+		if err != nil {
+			return SubscriptionPurchased{}, err
+		}
+		if done {
+			return SubscriptionPurchased{SubscriptionID: id, Position: pos}, nil
+		}
 		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (SubscriptionPurchased, error) {
 			if c.Order.OrderingPartnerID == nil {
-				return d.purchase(ctx, c)
+				return d.purchase(ctx, c, id)
 			}
 			return asPartnerUser(ctx, d, *c.Order.OrderingPartnerID, c.By, func(ctx context.Context) (SubscriptionPurchased, error) {
-				return d.purchase(ctx, c)
+				return d.purchase(ctx, c, id)
 			})
 		})
 	})
 }
 
 // purchase decides and records a PurchaseSubscription.
-func (d Deps) purchase(ctx context.Context, c PurchaseSubscription) (SubscriptionPurchased, error) {
+func (d Deps) purchase(ctx context.Context, c PurchaseSubscription, id uuid.UUID) (SubscriptionPurchased, error) {
 	by := origin{actor: c.By.name(), at: d.now()}
-	id := d.newID(ctx, "subscription")
 	// Who may not buy here learns nothing from the body: rights first.
 	a, _, err := d.loadAccount(ctx, c.AccountID)
 	if err != nil {
@@ -185,10 +194,13 @@ func (d Deps) changeSubscriptionNow(ctx context.Context, a Actor, accountID, id 
 		if !s.Exists() || s.AccountID() != accountID {
 			return eventstore.Position{}, fmt.Errorf("subscription %s: %w", id, domain.ErrNotFound)
 		}
+		if l.mine != nil {
+			// An earlier run with the same idempotency key: answered
+			// before the actor's rights, which guard the change, not
+			// the answer (see WithIdempotencyKey).
+			return l.answered(), nil
+		}
 		record := func(ctx context.Context) (eventstore.Position, error) {
-			if l.mine != nil {
-				return l.answered(), nil // an earlier run with the same idempotency key
-			}
 			e, err := decide(&s, by)
 			if err != nil || e == nil {
 				return l.answered(), err
