@@ -111,18 +111,18 @@ func parseAuditEvents(in *input, _ kit.Principal) auditRequest {
 			q.filter("account_id = $%d", id)
 		}
 	}
-	var span [2]time.Time
+	var span [2]*time.Time // nil: not given (0001-01-01T00:00:00Z is a time given)
 	for i, f := range []struct{ name, cond string }{{"from", "occurred_at >= $%d"}, {"to", "occurred_at < $%d"}} {
 		if v := in.values.Get(f.name); v != "" {
 			if t, err := time.Parse(time.RFC3339, v); err != nil {
 				in.fail(f.name, "not an RFC 3339 time")
 			} else {
 				q.filter(f.cond, t)
-				span[i] = t
+				span[i] = &t
 			}
 		}
 	}
-	if !span[0].IsZero() && !span[1].IsZero() && span[1].Before(span[0]) {
+	if span[0] != nil && span[1] != nil && span[1].Before(*span[0]) {
 		in.fail("to", "must not be before from")
 	}
 	return q

@@ -5,8 +5,11 @@ import (
 	"net/http"
 	"net/url"
 	"slices"
+	"strings"
 	"testing"
 	"time"
+
+	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
 func TestReads_reject_bad_parameters_naming_each_field(t *testing.T) {
@@ -62,5 +65,31 @@ func TestReads_reject_a_malformed_after_header(t *testing.T) {
 	rec := serve(f, req)
 	if rec.Code != http.StatusBadRequest {
 		t.Fatalf("status %d, want 400", rec.Code)
+	}
+}
+
+// 0001-01-01 is a date like any other, though it is the zero time's: a
+// range naming it is judged as given, never read as one left out (which
+// answered a range of the last 3 months, or blamed from for missing).
+func TestReads_judge_a_range_from_the_year_1_as_given(t *testing.T) {
+	f := newFixture(t, time.Second)
+	invoices := "/v1/accounts/" + contoso(f).String() + "/invoices"
+	for _, tc := range []struct{ path, field string }{
+		{invoices + "?from=0001-01-01", "from"},
+		{invoices + "?to=0001-01-01", "from"},
+		{invoices + "?period=last-6-months&from=0001-01-01", "period"},
+		{invoices + "?from=0001-01-01&to=9999-12-31", "to"},
+		{invoices + "?from=0001-01-02&to=0001-01-01", "to"},
+		{"/v1/audit/events?from=0001-01-01T00:00:00Z&to=0000-12-31T23:00:00Z", "to"},
+	} {
+		caller := admin
+		if strings.HasPrefix(tc.path, "/v1/audit/") {
+			caller = operator
+		}
+		var p kit.Problem
+		res := f.get(caller, tc.path, &p)
+		if res.StatusCode != http.StatusBadRequest || len(p.Errors) != 1 || p.Errors[0].Field != tc.field {
+			t.Errorf("%s: %d %+v, want 400 naming %s", tc.path, res.StatusCode, p.Errors, tc.field)
+		}
 	}
 }

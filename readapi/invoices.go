@@ -85,16 +85,19 @@ var invoiceOrder = keyOrder[Invoice]{name: "-period", desc: true, cols: []keyOf[
 func parseInvoices(in *input, p kit.Principal) invoicesRequest {
 	q := invoicesRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
 		after: cursorArgs(in, invoiceOrder, true)}
-	from, to := in.date("from"), in.date("to")
+	// A date given is told by ok, not by IsZero: 0001-01-01 is the zero
+	// time's date.
+	from, hasFrom := in.date("from")
+	to, hasTo := in.date("to")
 	def := "last-3-months"
-	if !from.IsZero() || !to.IsZero() {
+	if hasFrom || hasTo {
 		def = "custom"
 	}
 	q.period, _ = oneOf(in, "period", def, invoicePeriods)
 	switch {
-	case q.period != "custom" && (!from.IsZero() || !to.IsZero()):
+	case q.period != "custom" && (hasFrom || hasTo):
 		in.fail("period", "from and to make a custom range: leave period out or set it to custom")
-	case q.period == "custom" && (from.IsZero() || to.IsZero()):
+	case q.period == "custom" && (!hasFrom || !hasTo):
 		in.fail("from", "a custom range needs from and to (YYYY-MM-DD)")
 	case to.Before(from):
 		in.fail("to", "on or after from")
@@ -105,17 +108,18 @@ func parseInvoices(in *input, p kit.Principal) invoicesRequest {
 	return q
 }
 
-// date reads an optional YYYY-MM-DD query parameter.
-func (in *input) date(name string) time.Time {
+// date reads an optional YYYY-MM-DD query parameter, reporting whether
+// it holds one.
+func (in *input) date(name string) (time.Time, bool) {
 	s := in.values.Get(name)
 	if s == "" {
-		return time.Time{}
+		return time.Time{}, false
 	}
 	t, err := time.Parse(time.DateOnly, s)
 	if err != nil {
 		in.fail(name, "a date as YYYY-MM-DD")
 	}
-	return t
+	return t, err == nil
 }
 
 type invoiceRequest struct {

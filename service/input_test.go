@@ -76,6 +76,30 @@ func TestInput_bad_bodies_queries_and_tokens(t *testing.T) {
 			t.Fatalf("%d %v", code, out)
 		}
 	})
+	t.Run("an unknown field is named by its path", func(t *testing.T) {
+		// encoding/json names the key alone: "servicePlan", of which product?
+		for path, c := range map[string]struct{ body, field string }{
+			"/v1/accounts/" + account + "/licenses/assign": {`{"userIds":[],"products":[{"productId":"a"},{"productId":"b","servicePlan":["x"]}]}`, "products[1].servicePlan"},
+			users: {`{"email":"jo@northwind.example","":1}`, `""`},
+		} {
+			if code, out := h.rawCall("POST", path, "Bearer "+admin, c.body); code != http.StatusBadRequest || !namesField(out, c.field) {
+				t.Errorf("%s: %d %v, want 400 naming %s", c.body, code, out, c.field)
+			}
+		}
+	})
+	t.Run("a date range from the year 1 is judged as given", func(t *testing.T) {
+		// 0001-01-01 is the zero time's date: it was taken for no date,
+		// and a range named with it answered the last 3 months.
+		invoices := "/v1/accounts/" + account + "/invoices"
+		for query, field := range map[string]string{"?from=0001-01-01": "from", "?period=last-6-months&to=0001-01-01": "period", "?from=0001-01-01&to=2026-05-01": "to"} {
+			if code, out := h.call("GET", invoices+query, admin, nil); code != http.StatusBadRequest || !namesField(out, field) {
+				t.Errorf("%s: %d %v, want 400 naming %s", query, code, out, field)
+			}
+		}
+		if code, page := h.call("GET", invoices+"?from=0001-01-01&to=0001-12-31", admin, nil); code != http.StatusOK || page["from"] != "0001-01-01" {
+			t.Errorf("the year 1: %d %v", code, page)
+		}
+	})
 	t.Run("an unparseable query is refused, naming the parameter", func(t *testing.T) {
 		for query, field := range map[string]string{"?email=%zz": "email", "?limit=1;x": "limit"} {
 			if code, out := h.call("GET", users+query, admin, nil); code != http.StatusBadRequest || !namesField(out, field) {

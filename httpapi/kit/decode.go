@@ -138,8 +138,9 @@ func decodeProblem(doc []byte, into reflect.Type, err error) *Problem {
 		// array or object: the byte before it is in the value.
 		return Invalid(FieldProblem{Field: fieldAt(doc, typ.Offset-1), Reason: typeReason(typ)})
 	case strings.HasPrefix(err.Error(), "json: unknown field "):
-		name := strings.Trim(strings.TrimPrefix(err.Error(), "json: unknown field "), `"`)
-		return Invalid(FieldProblem{Field: name, Reason: "unknown field"})
+		// The error holds the key alone, Go-quoted: named here by its
+		// path ("products[1].servicePlan"), as every other field is.
+		return Invalid(FieldProblem{Field: unknownMember(doc, into), Reason: "unknown field"})
 	}
 	// Any other error comes from a type that decodes itself (a time).
 	if field, t, ok := refusedValue(doc, into); ok {

@@ -86,3 +86,23 @@ func TestDecodeJSON_takes_valid_UTF8_text(t *testing.T) {
 		t.Fatalf("refused: %+v", p)
 	}
 }
+
+// encoding/json names an unknown field by its key alone, Go-quoted: it is
+// named by its path, as it is written, as every other field is.
+func TestDecodeJSON_names_an_unknown_field_by_its_path(t *testing.T) {
+	for body, want := range map[string]string{
+		`{"nope":1}`: "nope",
+		`{"manager":{"email":"a@b.example","zz":1}}`:                         "manager.zz",
+		`{"products":[{"productId":"a"},{"productId":"b","servicePlan":1}]}`: "products[1].servicePlan",
+		`{"products":[{"name":1}],"name":2}`:                                 "products[0].name",
+		`{"email":"a@b.example","":1}`:                                       `""`,
+		`{"a\"b\\c":1}`:                                                      `a"b\c`,
+	} {
+		p := decodeBody(t, body)
+		if p == nil {
+			t.Errorf("%q: taken, want 400 naming %s", body, want)
+		} else if p.Status != 400 || len(p.Errors) != 1 || p.Errors[0] != (FieldProblem{want, "unknown field"}) {
+			t.Errorf("%q: %d %v, want 400 naming %s", body, p.Status, p.Errors, want)
+		}
+	}
+}

@@ -102,6 +102,9 @@ func fieldName(path []any) string {
 			if b.Len() > 0 {
 				b.WriteByte('.')
 			}
+			if s == "" {
+				s = `""` // the empty key, named as it is written
+			}
 			b.WriteString(s)
 		}
 	}
@@ -220,6 +223,28 @@ func member(t reflect.Type, name string) (reflect.StructField, bool) {
 		return reflect.StructField{}, false
 	}
 	return *folded, true
+}
+
+// unknownMember names the first object member of doc, in document order,
+// that no field of the struct its object decodes into takes: the one
+// encoding/json refuses first when unknown fields are refused. into is
+// the type doc is decoded into.
+func unknownMember(doc []byte, into reflect.Type) string {
+	field := "body"
+	walkJSON(doc, func(v jsonValue) bool {
+		if !v.key {
+			return true
+		}
+		parent, name := v.path[:len(v.path)-1], v.path[len(v.path)-1].(string)
+		if t := typeAt(into, parent); t != nil && t.Kind() == reflect.Struct {
+			if _, ok := member(t, name); !ok {
+				field = fieldName(v.path)
+				return false
+			}
+		}
+		return true
+	})
+	return field
 }
 
 // repeatedMember names the first object member of doc that sets what an
