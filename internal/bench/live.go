@@ -8,6 +8,8 @@ import (
 	"strings"
 	"sync/atomic"
 	"time"
+
+	"github.com/bizcenter/bizcenter/mailer"
 )
 
 // LiveResult is how soon the read API shows what a command did.
@@ -25,6 +27,7 @@ type LiveConfig struct {
 	Time     time.Duration // of the paced measure, and of its baseline
 	Poll     time.Duration // pause between GETs of a user not yet visible
 	Fraction float64       // of the sustainable rate to pace at (the issue: 0.5)
+	Relayed  bool          // mail goes to a relay elsewhere (relayed), not to files
 }
 
 // visibleWithin bounds one poll: a user not visible by then fails the run.
@@ -37,7 +40,11 @@ const visibleWithin = 10 * time.Second
 // after each response it polls GET /v1/accounts/{id}/users/{userId} (no
 // ?after) every cfg.Poll until it answers 200.
 func Live(ctx context.Context, dbURL string, cfg LiveConfig) (LiveResult, error) {
-	n, err := startNode(ctx, dbURL, "")
+	var mail mailer.Sender
+	if cfg.Relayed {
+		mail = relayed
+	}
+	n, err := startNodeMailing(ctx, dbURL, "", mail)
 	if err != nil {
 		return LiveResult{}, err
 	}
