@@ -19,11 +19,12 @@ const openAheadMin = 16
 // sealed reports whether the record holds a sealed personal field.
 func (r *Record) sealed() bool { return bytes.Contains(r.Data, []byte(personal.Prefix)) }
 
-// readAhead decodes the records the consumer decodes (nil: all), and,
-// given keys, opens the sealed ones among them when there are
-// openAheadMin or more, with their keys fetched in one query. A record
-// left undecoded (too few sealed records, a key query that failed, no
-// keys given) is decoded by the consumer, as always.
+// readAhead decodes the records the consumer decodes (nil: all) and
+// marks the others passed over. Given keys, it opens the sealed ones
+// among them: with the keys recent holds when it holds them all, else,
+// when there are openAheadMin or more, with keys fetched in one query. A
+// record left undecoded (too few sealed records, a key query that failed,
+// no keys given) is decoded by the consumer, as always.
 //
 // Only projectors are given keys. For a read model, keys read before the
 // consumer's transaction are sound: an erasure after the read is an event
@@ -35,6 +36,10 @@ func readAhead(ctx context.Context, keys personal.DB, recent *personal.Recent, r
 	for _, r := range records {
 		switch {
 		case decodes != nil && !decodes(r.Type):
+			// Passed over, as a type this build does not know is: the
+			// consumer has nothing to do with it, and should not decode
+			// it, nor fetch a key to open it.
+			r.ahead = &decoded{}
 		case r.sealed():
 			sealed = append(sealed, r)
 		default:

@@ -67,11 +67,15 @@ func TestReadAhead_opens_sealed_records_only_when_enough_come_together(t *testin
 		t.Fatal("a sealed record was opened ahead for a consumer given no keys")
 	}
 
-	// A type the consumer does not decode is left alone.
+	// A type the consumer does not decode is passed over: neither decoded
+	// nor opened, by the feed or by the consumer, and it needs no key.
 	skipped, _ := sealedInvitations(t, pool, openAheadMin)
 	readAhead(ctx, pool, nil, skipped, func(string) bool { return false })
-	if skipped[0].ahead != nil {
-		t.Fatal("a record of a type the consumer does not decode was decoded")
+	if env, ok, err := skipped[0].Envelope(refuse); ok || err != nil || env.Event != nil {
+		t.Fatalf("a record of a type the consumer does not decode: %v %v %v, want it passed over", env.Event, ok, err)
+	}
+	if !needsNoKey([]Record{*skipped[0]}, eventstore.Start) {
+		t.Fatal("a record passed over needs a key")
 	}
 
 	// A key query that fails leaves the records to the consumer, rather
