@@ -7,8 +7,6 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
-
-	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
 // A dead letter parked after the handler's last commit holds its stream
@@ -38,17 +36,8 @@ func TestHandler_holds_a_stream_back_behind_a_dead_letter_parked_after_its_last_
 	l.resent(a)
 	l.cut() // one again
 
-	pool, sent := countedPool(t)
-	active, _, err := Ensure(ctx, pool, Users{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	one := usersDB{pool: pgtest.Pool(t)}
-	if a, _, err := Ensure(ctx, one.pool, Users{}); err != nil {
-		t.Fatal(err)
-	} else {
-		one.schema = a.Schema
-	}
+	counted, sent, one := countedBeside(t)
+	pool := counted.pool
 	handle := Handler(pool, Users{}, writtenTypes(Users{}))
 	oneTries := &attempts{}
 	skip := func(db usersDB) {
@@ -63,7 +52,7 @@ func TestHandler_holds_a_stream_back_behind_a_dead_letter_parked_after_its_last_
 	}
 	for i, batch := range l.batches {
 		if i == 5 {
-			skip(usersDB{pool, active.Schema})
+			skip(counted)
 			skip(one)
 		}
 		before := sent.n.Load()
@@ -98,14 +87,14 @@ func TestHandler_holds_a_stream_back_behind_a_dead_letter_parked_after_its_last_
 			}
 		}
 		if i == 4 {
-			held := texts(t, pool, active.Schema, `SELECT event_id::text FROM projection_dead_letters WHERE status = 'waiting' ORDER BY id`)
+			held := texts(t, pool, counted.schema, `SELECT event_id::text FROM projection_dead_letters WHERE status = 'waiting' ORDER BY id`)
 			want := []string{l.batches[3].Records[0].ID.String(), l.batches[4].Records[0].ID.String()}
 			if !slices.Equal(held, want) {
 				t.Fatalf("waiting behind the dead letter: %v, want %v", held, want)
 			}
 		}
 	}
-	got, want := usersDB{pool, active.Schema}.outcome(t), one.outcome(t)
+	got, want := counted.outcome(t), one.outcome(t)
 	if !slices.Equal(got, want) {
 		t.Fatalf("applied by the handler:\n%v\none by one:\n%v", got, want)
 	}

@@ -50,6 +50,23 @@ func countedPool(t *testing.T) (*pgxpool.Pool, *trips) {
 	return pool, c
 }
 
+// countedBeside is a users build whose round trips count, and another,
+// in a database of its own, to apply the same batches one by one.
+func countedBeside(t *testing.T) (counted usersDB, sent *trips, one usersDB) {
+	t.Helper()
+	ctx := context.Background()
+	counted.pool, sent = countedPool(t)
+	one.pool = pgtest.Pool(t)
+	for _, db := range []*usersDB{&counted, &one} {
+		a, _, err := Ensure(ctx, db.pool, Users{})
+		if err != nil {
+			t.Fatal(err)
+		}
+		db.schema = a.Schema
+	}
+	return counted, sent, one
+}
+
 // Once a handler has committed a batch, it knows where it left the build,
 // and each later batch that needs no personal key goes in one round trip
 // instead of two, with the outcome of the one-by-one path.
@@ -67,17 +84,8 @@ func TestHandler_sends_a_batch_in_one_round_trip_after_its_first_commit(t *testi
 	l.add(b, user.InvitationAccepted{UserID: b, AccountID: l.account, AcceptedAt: l.at})
 	l.cut()
 
-	pool, sent := countedPool(t)
-	active, _, err := Ensure(ctx, pool, Users{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	one := usersDB{pool: pgtest.Pool(t)}
-	if a, _, err := Ensure(ctx, one.pool, Users{}); err != nil {
-		t.Fatal(err)
-	} else {
-		one.schema = a.Schema
-	}
+	counted, sent, one := countedBeside(t)
+	pool := counted.pool
 	handle := Handler(pool, Users{}, writtenTypes(Users{}))
 	for i, batch := range l.batches {
 		before := sent.n.Load()
@@ -92,7 +100,7 @@ func TestHandler_sends_a_batch_in_one_round_trip_after_its_first_commit(t *testi
 			t.Fatalf("batch %d one by one: %v", i, err)
 		}
 	}
-	got, want := usersDB{pool, active.Schema}.outcome(t), one.outcome(t)
+	got, want := counted.outcome(t), one.outcome(t)
 	if !slices.Equal(got, want) {
 		t.Fatalf("applied in one round trip:\n%v\none by one:\n%v", got, want)
 	}
