@@ -54,30 +54,27 @@ func (r *Recent) remember(subject uuid.UUID, key []byte) {
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.letGo(r.now())
 	if _, ok := r.keys[subject]; ok {
 		return // a person's key never changes: the one held is it
 	}
-	if len(r.keys) >= recentMax {
-		r.letGo(time.Time{})
-	}
-	r.keys[subject] = recentKey{key: key, at: r.now()}
+	now := r.now()
+	r.letGo(now, 1)
+	r.keys[subject] = recentKey{key: key, at: now}
 	r.order = append(r.order, subject)
 }
 
-// letGo drops the keys remembered before recentFor ago, or, given the
-// zero time, the oldest key.
-func (r *Recent) letGo(now time.Time) {
+// letGo drops, oldest first, the keys held for recentFor, and more while
+// fewer than room keys could be added.
+func (r *Recent) letGo(now time.Time, room int) {
 	for len(r.order) > 0 {
 		oldest := r.order[0]
 		k, held := r.keys[oldest]
-		if held && !now.IsZero() && now.Sub(k.at) < recentFor {
+		if held && now.Sub(k.at) < recentFor && len(r.keys)+room <= recentMax {
 			return
 		}
 		r.order = r.order[1:]
-		delete(r.keys, oldest)
-		if held && now.IsZero() {
-			return
+		if held {
+			delete(r.keys, oldest)
 		}
 	}
 }
@@ -101,7 +98,7 @@ func (r *Recent) OpenerFor(ctx context.Context, db DB, subjects []uuid.UUID) (ev
 	}
 	r.mu.Lock()
 	defer r.mu.Unlock()
-	r.letGo(r.now())
+	r.letGo(r.now(), 0)
 	cache := make(map[uuid.UUID][]byte, len(subjects))
 	for _, s := range subjects {
 		k, ok := r.keys[s]

@@ -3,6 +3,7 @@ package projections
 import (
 	"bytes"
 	"context"
+	"slices"
 
 	"github.com/bizcenter/bizcenter/personal"
 )
@@ -50,16 +51,12 @@ func readAhead(ctx context.Context, keys personal.DB, recent *personal.Recent, r
 	if keys == nil || len(sealed) == 0 {
 		return
 	}
-	copies := make([]Record, len(sealed))
-	for i, r := range sealed {
-		copies[i] = *r
-	}
-	subjects := sealedSubjects(copies)
+	subjects := sealedSubjects(slices.Values(sealed))
 	open, ok := recent.OpenerFor(ctx, keys, subjects)
-	if !ok && len(sealed) < openAheadMin {
-		return
-	}
 	if !ok {
+		if len(sealed) < openAheadMin {
+			return
+		}
 		var err error
 		if open, err = (personal.Keys{DB: keys}).OpenerFor(ctx, subjects); err != nil {
 			return

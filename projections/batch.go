@@ -5,6 +5,7 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"iter"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -114,15 +115,15 @@ func Opener(ctx context.Context, db personal.DB) event.Transform {
 // OpenerFor is an Opener for records that fetches the keys of all their
 // sealed people in one query.
 func OpenerFor(ctx context.Context, db personal.DB, records []Record) (event.Transform, error) {
-	return personal.Keys{DB: db}.OpenerFor(ctx, sealedSubjects(records))
+	return personal.Keys{DB: db}.OpenerFor(ctx, sealedSubjects(each(records)))
 }
 
 // sealedSubjects are the people whose sealed fields records hold, each
 // once; records opened ahead need no key.
-func sealedSubjects(records []Record) []uuid.UUID {
+func sealedSubjects(records iter.Seq[*Record]) []uuid.UUID {
 	var subjects []uuid.UUID
 	seen := map[uuid.UUID]bool{}
-	for _, r := range records {
+	for r := range records {
 		if r.ahead != nil {
 			continue
 		}
@@ -132,4 +133,15 @@ func sealedSubjects(records []Record) []uuid.UUID {
 		}
 	}
 	return subjects
+}
+
+// each yields the records of a slice in place, without copying them.
+func each(records []Record) iter.Seq[*Record] {
+	return func(yield func(*Record) bool) {
+		for i := range records {
+			if !yield(&records[i]) {
+				return
+			}
+		}
+	}
 }

@@ -25,7 +25,7 @@ type leftAt struct {
 // moving the checkpoint) costs one round trip and nothing else.
 type lastCommit struct {
 	mu   sync.Mutex
-	left *leftAt
+	left *leftAt // nil: not known
 }
 
 func (l *lastCommit) get() (leftAt, bool) {
@@ -37,16 +37,11 @@ func (l *lastCommit) get() (leftAt, bool) {
 	return *l.left, true
 }
 
-func (l *lastCommit) set(left leftAt) {
+// remember keeps where a commit left the build (nil: not known).
+func (l *lastCommit) remember(left *leftAt) {
 	l.mu.Lock()
 	defer l.mu.Unlock()
-	l.left = &left
-}
-
-func (l *lastCommit) forget() {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	l.left = nil
+	l.left = left
 }
 
 // movedTo is set after a commit that moved the checkpoint to pos without

@@ -48,7 +48,7 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	q.Queue(`BEGIN`)
 	var build activeBuild
 	q.Queue(activeBuildSQL, p.Name()).QueryRow(build.scan)
-	opener := personal.Keys{DB: conn}.QueueOpenerFor(q, sealedSubjects(b.Records))
+	opener := personal.Keys{DB: conn}.QueueOpenerFor(q, sealedSubjects(each(b.Records)))
 	if err := conn.SendBatch(ctx, q).Close(); err != nil {
 		return nil, fmt.Errorf("projector %s: active build: %w", p.Name(), err)
 	}

@@ -61,19 +61,16 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 		defer func() { spans.end(err) }()
 		if !writesAny(written, b) {
 			moved, err := passOver(ctx, pool, p, b.Through)
-			if err != nil {
-				last.forget()
-				return err
-			}
 			if moved {
 				last.movedTo(b.Through)
-				return nil
+			}
+			if moved || err != nil {
+				return err
 			}
 		}
 		for {
 			err := apply(ctx, pool, p, b, last, spans)
 			if errors.Is(err, errBatchFailed) {
-				last.forget()
 				err = applyEachActive(ctx, pool, p, b, tries, spans)
 			}
 			if !errors.Is(err, errOtherVersion) {
@@ -99,16 +96,12 @@ func apply(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, last *
 			return nil
 		}
 		if ctx.Err() != nil {
-			last.forget()
+			last.remember(nil)
 			return err
 		}
 	}
 	left, err := applyPipelined(ctx, pool, p, b, spans)
-	if left != nil {
-		last.set(*left)
-	} else {
-		last.forget()
-	}
+	last.remember(left)
 	return err
 }
 
