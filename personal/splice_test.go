@@ -113,3 +113,56 @@ func randomPayload(t *testing.T, rng *rand.Rand, key []byte, pf event.PersonalFi
 	rng.Shuffle(len(members), func(i, j int) { members[i], members[j] = members[j], members[i] })
 	return []byte(sp() + "{" + sp() + strings.Join(members, sp()+","+sp()) + sp() + "}" + sp())
 }
+
+// The sealed text of a payload is stored and hashed: rewrite must write it
+// exactly as the encoding/json version it replaced did (rewriteStd).
+func TestRewrite_writes_what_encoding_json_writes(t *testing.T) {
+	pf, _ := event.Personal("user.invited")
+	key := make([]byte, 32)
+	rng := rand.New(rand.NewPCG(7, 11))
+	upper := func(uuid.UUID) (func(field, value string) (string, error), error) {
+		return func(field, value string) (string, error) { return strings.ToUpper(value) + " <&> \u2028", nil }, nil
+	}
+	for range 3000 {
+		data := randomPayload(t, rng, key, pf)
+		got, gotErr := rewrite("user.invited", data, upper)
+		want, wantErr := rewriteStd(pf, data, upper)
+		if (gotErr == nil) != (wantErr == nil) || string(got) != string(want) {
+			t.Fatalf("payload %s:\nrewrite wrote  %s (%v)\nencoding/json  %s (%v)", data, got, gotErr, want, wantErr)
+		}
+	}
+}
+
+// rewriteStd is rewrite as it was written with encoding/json.
+func rewriteStd(pf event.PersonalFields, data []byte, forSubject func(uuid.UUID) (func(field, value string) (string, error), error)) ([]byte, error) {
+	var doc map[string]json.RawMessage
+	if err := json.Unmarshal(data, &doc); err != nil {
+		return nil, err
+	}
+	var subject uuid.UUID
+	if raw, ok := doc[pf.Subject]; !ok || json.Unmarshal(raw, &subject) != nil || subject == uuid.Nil {
+		return data, nil
+	}
+	f, err := forSubject(subject)
+	if err != nil {
+		return nil, err
+	}
+	for _, field := range pf.Fields {
+		raw, ok := doc[field]
+		if !ok {
+			continue
+		}
+		var value string
+		if json.Unmarshal(raw, &value) != nil || value == "" {
+			continue
+		}
+		out, err := f(field, value)
+		if err != nil {
+			return nil, err
+		}
+		if doc[field], err = json.Marshal(out); err != nil {
+			return nil, err
+		}
+	}
+	return json.Marshal(doc)
+}

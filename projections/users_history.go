@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
+	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
@@ -98,8 +99,10 @@ func (hs *histories) append(q *pgx.Batch) {
 		SET entries = (left(h.entries::text, -1) || ',' || substr(excluded.entries::text, 2))::json`, hs.users, docs)
 }
 
+// entriesJSON writes what encoding/json writes (TestEntriesJSON), in a
+// third of the time: a user's history is most of what a catch-up encodes.
 func entriesJSON(hs []HistoryEntry) json.RawMessage {
-	b, err := json.Marshal(hs)
+	b, err := fastjson.Marshal(hs)
 	if err != nil {
 		// Strings, times, UUIDs and string slices always marshal.
 		panic("projections: history entries: " + err.Error())

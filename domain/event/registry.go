@@ -1,10 +1,15 @@
 package event
 
 import (
-	"encoding/json"
 	"fmt"
 	"reflect"
 	"sync"
+
+	// Decoding was most of what a projector catching up spent, and
+	// encoding a fifth of what an invitation did. This package reads and
+	// writes what encoding/json does (decode_test.go) three to four times
+	// as fast.
+	"github.com/segmentio/encoding/json"
 )
 
 // Upcaster turns the JSON of schema version N-1 into version N.
