@@ -89,8 +89,12 @@ func ChangeChannelPartnerHandler(d Deps) Handler[ChangeChannelPartner, eventstor
 // it checks the caller's rights.
 func PartnerVisibilityHandler(d Deps) Handler[PartnerVisibility, eventstore.Position] {
 	return HandlerFunc[PartnerVisibility, eventstore.Position](func(ctx context.Context, c PartnerVisibility) (eventstore.Position, error) {
-		if pos, done, err := d.earlierAnswer(ctx, account.Stream(c.AccountID)); err != nil || done {
-			return pos, err
+		first, err := keep[account.Account](ctx, d, account.Stream(c.AccountID))
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		if l := first.read(); l.mine != nil {
+			return l.answered(), nil
 		}
 		held, err := d.rolesIn(ctx, c.AccountID, c.By)
 		if err != nil {
@@ -99,7 +103,7 @@ func PartnerVisibilityHandler(d Deps) Handler[PartnerVisibility, eventstore.Posi
 		if !slices.Contains(held, user.AccountAdministrator) {
 			return eventstore.Position{}, fmt.Errorf("partner visibility is managed by Account Administrators: %w", domain.ErrForbidden)
 		}
-		return d.changeAccount(ctx, c.AccountID, c.By, func(a *account.Account, by string) (event.Event, error) {
+		return d.changeKeptAccount(ctx, c.AccountID, c.By, first, func(a *account.Account, by string) (event.Event, error) {
 			if c.Revoke {
 				return a.RevokeVisibility(c.GranteePartnerID, c.SourcePartnerID, by)
 			}
@@ -116,7 +120,13 @@ func PartnerVisibilityHandler(d Deps) Handler[PartnerVisibility, eventstore.Posi
 // and appends it, retrying on a concurrent change. Without an event it
 // answers the account's last position.
 func (d Deps) changeAccount(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, string) (event.Event, error)) (eventstore.Position, error) {
-	return d.changeAccountRead(ctx, id, a, func(acc *account.Account, _ loaded, actor string) ([]event.Event, error) {
+	return d.changeKeptAccount(ctx, id, a, nil, decide)
+}
+
+// changeKeptAccount is changeAccount whose first try takes first's read
+// of the account (see loadKept), when there is one.
+func (d Deps) changeKeptAccount(ctx context.Context, id uuid.UUID, a Actor, first *kept[account.Account], decide func(*account.Account, string) (event.Event, error)) (eventstore.Position, error) {
+	return d.changeAccountRead(ctx, id, a, first, func(acc *account.Account, _ loaded, actor string) ([]event.Event, error) {
 		e, err := decide(acc, actor)
 		if e == nil {
 			return nil, err
@@ -125,12 +135,12 @@ func (d Deps) changeAccount(ctx context.Context, id uuid.UUID, a Actor, decide f
 	})
 }
 
-// changeAccountRead is changeAccount for a decision that needs to know
-// where the account was read (its revision).
-func (d Deps) changeAccountRead(ctx context.Context, id uuid.UUID, a Actor, decide func(*account.Account, loaded, string) ([]event.Event, error)) (eventstore.Position, error) {
+// changeAccountRead is changeKeptAccount for a decision that needs to
+// know where the account was read (its revision).
+func (d Deps) changeAccountRead(ctx context.Context, id uuid.UUID, a Actor, first *kept[account.Account], decide func(*account.Account, loaded, string) ([]event.Event, error)) (eventstore.Position, error) {
 	by := origin{actor: a.name(), at: d.now()}
 	return retried(ctx, func() (eventstore.Position, error) {
-		acc, l, err := d.loadAccount(ctx, id)
+		acc, l, err := d.keptAccount(ctx, id, first)
 		if err != nil {
 			return eventstore.Position{}, err
 		}

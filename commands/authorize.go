@@ -13,15 +13,20 @@ import (
 
 // loadAccount loads an account that must exist.
 func (d Deps) loadAccount(ctx context.Context, id uuid.UUID) (*account.Account, loaded, error) {
-	var a account.Account
-	l, err := load(ctx, d, account.Stream(id), &a)
+	return d.keptAccount(ctx, id, nil)
+}
+
+// keptAccount is loadAccount taking first's read of the account (see
+// loadKept), when there is one.
+func (d Deps) keptAccount(ctx context.Context, id uuid.UUID, first *kept[account.Account]) (*account.Account, loaded, error) {
+	a, l, err := loadKept(ctx, d, first, account.Stream(id))
 	if err != nil {
 		return nil, l, err
 	}
 	if !a.Exists() {
 		return nil, l, fmt.Errorf("account %s: %w", id, domain.ErrNotFound)
 	}
-	return &a, l, nil
+	return a, l, nil
 }
 
 // accountExists answers ErrNotFound for an account that does not exist.

@@ -77,20 +77,20 @@ func (d Deps) mayBill(ctx context.Context, accountID uuid.UUID, a Actor) error {
 	return nil
 }
 
-// loadProfile loads a billing profile of the account the actor may bill.
-func (d Deps) loadProfile(ctx context.Context, a Actor, accountID, id uuid.UUID) (*billing.Profile, loaded, error) {
+// loadProfile loads a billing profile of the account the actor may bill,
+// taking first's read of it (see loadKept), when there is one.
+func (d Deps) loadProfile(ctx context.Context, a Actor, accountID, id uuid.UUID, first *kept[billing.Profile]) (*billing.Profile, loaded, error) {
 	if err := d.mayBill(ctx, accountID, a); err != nil {
 		return nil, loaded{}, err
 	}
-	var p billing.Profile
-	l, err := load(ctx, d, billing.Stream(id), &p)
+	p, l, err := loadKept(ctx, d, first, billing.Stream(id))
 	if err != nil {
 		return nil, l, err
 	}
 	if !p.Exists() || p.AccountID() != accountID {
 		return nil, l, fmt.Errorf("billing profile %s: %w", id, domain.ErrNotFound)
 	}
-	return &p, l, nil
+	return p, l, nil
 }
 
 // cardOf is what bizcenter keeps of a provider's answer.

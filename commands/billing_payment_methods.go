@@ -80,14 +80,14 @@ func ReplacePaymentMethodHandler(d Deps, provider payment.Provider) Handler[Repl
 func (d Deps) withNewCard(ctx context.Context, a Actor, accountID, profileID uuid.UUID, provider payment.Provider, in payment.Card,
 	decide func(*billing.Profile, billing.Card, string) (event.Event, error)) (PaymentMethodSaved, error) {
 	by := origin{actor: a.name(), at: d.now()}
-	l, err := d.earlierRun(ctx, billing.Stream(profileID))
+	first, err := keep[billing.Profile](ctx, d, billing.Stream(profileID))
 	if err != nil {
 		return PaymentMethodSaved{}, err
 	}
-	if saved, ok := savedCard(l); ok {
+	if saved, ok := savedCard(first.read()); ok {
 		return saved, nil
 	}
-	if _, _, err := d.loadProfile(ctx, a, accountID, profileID); err != nil {
+	if _, _, err := d.loadProfile(ctx, a, accountID, profileID, first); err != nil {
 		return PaymentMethodSaved{}, err
 	}
 	m, err := provider.Tokenize(ctx, in)
@@ -95,7 +95,9 @@ func (d Deps) withNewCard(ctx context.Context, a Actor, accountID, profileID uui
 		return PaymentMethodSaved{}, paymentError(err)
 	}
 	saved, err := retried(ctx, func() (PaymentMethodSaved, error) {
-		p, l, err := d.loadProfile(ctx, a, accountID, profileID)
+		// Decided on a read after the provider's answer, which may have
+		// been long in coming, not on the look before it.
+		p, l, err := d.loadProfile(ctx, a, accountID, profileID, nil)
 		if err != nil {
 			return PaymentMethodSaved{}, err
 		}
@@ -143,14 +145,15 @@ func cardAnswer(e event.Event, pos eventstore.Position) (PaymentMethodSaved, boo
 func EditPaymentMethodHandler(d Deps, provider payment.Provider) Handler[EditPaymentMethod, PaymentMethodSaved] {
 	return HandlerFunc[EditPaymentMethod, PaymentMethodSaved](func(ctx context.Context, c EditPaymentMethod) (PaymentMethodSaved, error) {
 		by := origin{actor: c.By.name(), at: d.now()}
-		l, err := d.earlierRun(ctx, billing.Stream(c.ProfileID))
+		first, err := keep[billing.Profile](ctx, d, billing.Stream(c.ProfileID))
 		if err != nil {
 			return PaymentMethodSaved{}, err
 		}
+		l := first.read()
 		if e, ok := mine[billing.PaymentMethodUpdated](l); ok {
 			return PaymentMethodSaved{PaymentMethodID: e.PaymentMethodID, Card: e.Card, Position: l.answered()}, nil
 		}
-		p, _, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+		p, _, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID, first)
 		if err != nil {
 			return PaymentMethodSaved{}, err
 		}
@@ -168,7 +171,8 @@ func EditPaymentMethodHandler(d Deps, provider payment.Provider) Handler[EditPay
 			return PaymentMethodSaved{}, paymentError(err)
 		}
 		return retried(ctx, func() (PaymentMethodSaved, error) {
-			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+			// A read after the provider's answer, as in withNewCard.
+			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID, nil)
 			if err != nil {
 				return PaymentMethodSaved{}, err
 			}
@@ -219,12 +223,16 @@ func edits(e payment.Edit) []string {
 // did, before it checks the caller's rights.
 func RemovePaymentMethodHandler(d Deps) Handler[RemovePaymentMethod, eventstore.Position] {
 	return HandlerFunc[RemovePaymentMethod, eventstore.Position](func(ctx context.Context, c RemovePaymentMethod) (eventstore.Position, error) {
-		if pos, done, err := d.earlierAnswer(ctx, billing.Stream(c.ProfileID)); err != nil || done {
-			return pos, err
+		first, err := keep[billing.Profile](ctx, d, billing.Stream(c.ProfileID))
+		if err != nil {
+			return eventstore.Position{}, err
+		}
+		if l := first.read(); l.mine != nil {
+			return l.answered(), nil
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		return retried(ctx, func() (eventstore.Position, error) {
-			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID)
+			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID, first)
 			if err != nil {
 				return eventstore.Position{}, err
 			}

@@ -61,8 +61,12 @@ func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 			return DomainsChanged{}, err
 		}
 		return serialized(ctx, d.AccountSerial, c.AccountID, func(ctx context.Context) (DomainsChanged, error) {
-			if done, ok, err := d.domainChangedBefore(ctx, c, name); err != nil || ok {
-				return done, err
+			first, err := d.keepDomain(ctx, c.AccountID, name)
+			if err != nil {
+				return DomainsChanged{}, err
+			}
+			if done, ok := first.changedBefore(c); ok {
+				return done, nil
 			}
 			held, err := d.rolesIn(ctx, c.AccountID, c.By)
 			if err != nil {
@@ -72,40 +76,55 @@ func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 				return DomainsChanged{}, fmt.Errorf("domains are managed by Account Administrators: %w", domain.ErrForbidden)
 			}
 			by := origin{actor: c.By.name(), at: d.now()}
-			return retried(ctx, func() (DomainsChanged, error) { return d.changeDomain(ctx, c, name, by) })
+			return retried(ctx, func() (DomainsChanged, error) { return d.changeDomain(ctx, c, name, by, first) })
 		})
 	})
 }
 
-// domainChangedBefore answers a change an earlier run with the same
+// domainRead is keep's reads of the streams a change of domain decides
+// on: the account and the domain's reservation.
+type domainRead struct {
+	account     *kept[account.Account]
+	reservation *kept[reservation.Reservation]
+}
+
+// keepDomain reads both streams the change decides on, with an
+// idempotency key, in the account's turn: the stream an earlier run
+// appended to last is one of them.
+func (d Deps) keepDomain(ctx context.Context, accountID uuid.UUID, name string) (domainRead, error) {
+	var r domainRead
+	var err error
+	if r.account, err = keep[account.Account](ctx, d, account.Stream(accountID)); err != nil {
+		return r, err
+	}
+	r.reservation, err = keep[reservation.Reservation](ctx, d, reservation.DomainStream(name))
+	return r, err
+}
+
+// changedBefore answers a change an earlier run with the same
 // idempotency key finished: its last append, the account's domain_added
 // or the reservation's release, is its own, and its position is what that
 // run answered. The domains are the account's now, as an Add or Remove
 // already so answers them.
-func (d Deps) domainChangedBefore(ctx context.Context, c ChangeDomain, name string) (DomainsChanged, bool, error) {
-	last := account.Stream(c.AccountID)
+func (r domainRead) changedBefore(c ChangeDomain) (DomainsChanged, bool) {
+	last := r.account.read()
 	if c.Remove {
-		last = reservation.DomainStream(name)
+		last = r.reservation.read()
 	}
-	pos, done, err := d.earlierAnswer(ctx, last)
-	if err != nil || !done {
-		return DomainsChanged{}, false, err
+	if last.mine == nil {
+		return DomainsChanged{}, false
 	}
-	var a account.Account
-	if _, err := loadWith(ctx, d, account.Stream(c.AccountID), &a, nil); err != nil { // domains are not personal
-		return DomainsChanged{}, false, err
-	}
-	return DomainsChanged{Domains: a.Domains(), Position: pos}, true, nil
+	return DomainsChanged{Domains: r.account.state.Domains(), Position: last.answered()}, true
 }
 
-// changeDomain is one try of ChangeDomain on the normalized name.
-func (d Deps) changeDomain(ctx context.Context, c ChangeDomain, name string, by origin) (DomainsChanged, error) {
-	a, l, err := d.loadAccount(ctx, c.AccountID)
+// changeDomain is one try of ChangeDomain on the normalized name, the
+// first taking first's reads (see loadKept), when there are any.
+func (d Deps) changeDomain(ctx context.Context, c ChangeDomain, name string, by origin, first domainRead) (DomainsChanged, error) {
+	a, l, err := d.keptAccount(ctx, c.AccountID, first.account)
 	if err != nil {
 		return DomainsChanged{}, err
 	}
-	var r reservation.Reservation
-	rl, err := load(ctx, d, reservation.DomainStream(name), &r)
+	r, rl, err := loadKept(ctx, d, first.reservation, reservation.DomainStream(name))
 	if err != nil {
 		return DomainsChanged{}, err
 	}

@@ -25,8 +25,9 @@ type idempotencyKey struct{}
 // answers as the first run did.
 //
 // A handler looks for that earlier work before it checks the caller's
-// rights (earlierRun), and answers as the first run did when it finds
-// it, whatever changed since, the caller's roles included: the rights
+// rights (earlierRun, or keep when the work then decides on the same
+// read), and answers as the first run did when it finds it, whatever
+// changed since, the caller's roles included: the rights
 // guard doing the work, which was done while the caller held them, not
 // reporting it; a kept answer replays the same way (httpapi's
 // IdempotencyKeys). That tells nobody anything: only the same scoped key,
@@ -56,7 +57,9 @@ func unkeyed(ctx context.Context) context.Context {
 // earlierRun reads a stream for what an earlier run of this command (same
 // idempotency key) appended to it (mine), before the caller's rights are
 // checked (see WithIdempotencyKey); without a key it reads nothing. The
-// events stay sealed: no answer holds personal data.
+// events stay sealed: no answer holds personal data. It is for a stream
+// the work does not decide on (a new entity's, whose id derives from the
+// key, appended to as a new stream); for one it does, keep.
 func (d Deps) earlierRun(ctx context.Context, stream string) (loaded, error) {
 	if _, keyed := keyedID(ctx, "earlier run"); !keyed {
 		return noStream, nil
@@ -73,6 +76,62 @@ func (d Deps) earlierAnswer(ctx context.Context, stream string) (eventstore.Posi
 		return eventstore.Position{}, false, err
 	}
 	return l.answered(), true, nil
+}
+
+// folded is a pointer to an aggregate A: what keep and loadKept fold a
+// new A through.
+type folded[A any] interface {
+	*A
+	aggregate
+}
+
+// kept is a stream read before the caller's rights were checked (keep),
+// for the work's first try.
+type kept[A any] struct {
+	state *A // nil once handed over (loadKept)
+	at    loaded
+}
+
+// keep is earlierRun for a stream the work then decides on: with an
+// idempotency key, it folds the stream into an A, personal fields opened
+// as the work needs them, and that one read serves both the look for an
+// earlier run (read) and the work's first try (loadKept), which appends
+// expecting the revision read here: a change since is a conflict, and
+// the try after it reads the stream again. Without a key it reads
+// nothing (nil), and the work reads as it always has, after the rights
+// check.
+func keep[A any, P folded[A]](ctx context.Context, d Deps, stream string) (*kept[A], error) {
+	if _, keyed := keyedID(ctx, "earlier run"); !keyed {
+		return nil, nil
+	}
+	var a A
+	l, err := load(ctx, d, stream, P(&a))
+	if err != nil {
+		return nil, err
+	}
+	return &kept[A]{state: &a, at: l}, nil
+}
+
+// read is where k was read (noStream when nothing was: no earlier run to
+// find there).
+func (k *kept[A]) read() loaded {
+	if k == nil {
+		return noStream
+	}
+	return k.at
+}
+
+// loadKept folds stream into a new A, except the first time after keep
+// read it: that read is handed over instead, once.
+func loadKept[A any, P folded[A]](ctx context.Context, d Deps, k *kept[A], stream string) (*A, loaded, error) {
+	if k != nil && k.state != nil {
+		a := k.state
+		k.state = nil
+		return a, k.at, nil
+	}
+	var a A
+	l, err := load(ctx, d, stream, P(&a))
+	return &a, l, err
 }
 
 // unfolded is an aggregate that keeps no state: a read for loaded alone.

@@ -49,6 +49,12 @@ type ManagerChanged struct {
 // stopped before is finished as a new run would, rights first.
 func DesignateManagerHandler(d Deps) Handler[DesignateManager, ManagerChanged] {
 	return HandlerFunc[DesignateManager, ManagerChanged](func(ctx context.Context, c DesignateManager) (ManagerChanged, error) {
+		// This look keeps its own read of the account (no keep): the
+		// work's reads of it must come later. A partner's right to act
+		// is read in the account's turn (mayActOnManager), and the
+		// designation is decided on the account as read after the
+		// user's changes, its handover naming that read's revision
+		// (designateWithUsersEmail).
 		l, err := d.earlierRun(ctx, account.Stream(c.AccountID))
 		if err != nil {
 			return ManagerChanged{}, err
@@ -248,7 +254,7 @@ func (d Deps) adoptEmail(ctx context.Context, accountID uuid.UUID, email string,
 // Replacing another manager, it first writes the handover to the former
 // manager's stream (see startHandover).
 func (d Deps) designateWithUsersEmail(ctx context.Context, accountID, managerID uuid.UUID, stillManager bool, by origin) (ManagerChanged, error) {
-	pos, err := d.changeAccountRead(ctx, accountID, Actor{Subject: by.actor}, func(a *account.Account, at loaded, actor string) ([]event.Event, error) {
+	pos, err := d.changeAccountRead(ctx, accountID, Actor{Subject: by.actor}, nil, func(a *account.Account, at loaded, actor string) ([]event.Event, error) {
 		current, _ := a.Manager()
 		if stillManager && current != managerID {
 			return nil, nil

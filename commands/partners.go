@@ -77,21 +77,21 @@ type PartnerUserAdded struct {
 
 // AddPartnerUserHandler handles AddPartnerUser. Run again with its
 // idempotency key, it answers as an earlier run that added the user did,
-// before it checks the caller's rights.
+// before it checks the caller's rights, on the one read of the partner
+// that the look, the rights and the work share.
 func AddPartnerUserHandler(d Deps) Handler[AddPartnerUser, PartnerUserAdded] {
 	return HandlerFunc[AddPartnerUser, PartnerUserAdded](func(ctx context.Context, c AddPartnerUser) (PartnerUserAdded, error) {
 		by := origin{actor: c.By.name(), at: d.now()}
 		userID := d.newID(ctx, "partner-user")
-		l, err := d.earlierRun(ctx, partner.Stream(c.PartnerID))
-		if err != nil {
-			return PartnerUserAdded{}, err
-		}
-		if e, ok := mine[partner.UserAdded](l); ok {
-			return PartnerUserAdded{UserID: e.UserID, Position: l.answered()}, nil
-		}
 		return retried(ctx, func() (PartnerUserAdded, error) {
-			p, l, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.ManageUsers)
+			p, l, err := d.loadPartner(ctx, c.PartnerID)
 			if err != nil {
+				return PartnerUserAdded{}, err
+			}
+			if e, ok := mine[partner.UserAdded](l); ok {
+				return PartnerUserAdded{UserID: e.UserID, Position: l.answered()}, nil
+			}
+			if err := mayActFor(p, c.By, partner.ManageUsers); err != nil {
 				return PartnerUserAdded{}, err
 			}
 			added, err := p.AddUser(userID, c.Person, grantor(p, c.By, by))
@@ -123,12 +123,10 @@ type ChangePartnerUser struct {
 // users do for it is recorded before, or sees the change. Run again with
 // its idempotency key, it answers as an earlier run that appended did,
 // before it checks the caller's rights (a removal run again would
-// otherwise find no such user).
+// otherwise find no such user): in the turn, on the one read of the
+// partner that the look, the rights and the work share.
 func ChangePartnerUserHandler(d Deps) Handler[ChangePartnerUser, eventstore.Position] {
 	return HandlerFunc[ChangePartnerUser, eventstore.Position](func(ctx context.Context, c ChangePartnerUser) (eventstore.Position, error) {
-		if pos, done, err := d.earlierAnswer(ctx, partner.Stream(c.PartnerID)); err != nil || done {
-			return pos, err
-		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		return serialized(ctx, d.PartnerSerial, c.PartnerID, func(ctx context.Context) (eventstore.Position, error) {
 			return d.changePartnerUser(ctx, c, by)
@@ -138,8 +136,14 @@ func ChangePartnerUserHandler(d Deps) Handler[ChangePartnerUser, eventstore.Posi
 
 func (d Deps) changePartnerUser(ctx context.Context, c ChangePartnerUser, by origin) (eventstore.Position, error) {
 	return retried(ctx, func() (eventstore.Position, error) {
-		p, l, err := d.partnerActing(ctx, c.PartnerID, c.By, partner.ManageUsers)
+		p, l, err := d.loadPartner(ctx, c.PartnerID)
 		if err != nil {
+			return eventstore.Position{}, err
+		}
+		if l.mine != nil {
+			return l.answered(), nil
+		}
+		if err := mayActFor(p, c.By, partner.ManageUsers); err != nil {
 			return eventstore.Position{}, err
 		}
 		var change event.Event
@@ -183,17 +187,26 @@ func (d Deps) partnerActing(ctx context.Context, id uuid.UUID, a Actor, action p
 	if err != nil {
 		return nil, l, err
 	}
+	if err := mayActFor(p, a, action); err != nil {
+		return nil, l, err
+	}
+	return p, l, nil
+}
+
+// mayActFor is partnerActing's check of the actor, on the partner as
+// loaded.
+func mayActFor(p *partner.Partner, a Actor, action partner.Action) error {
 	if a.Operator {
-		return p, l, nil
+		return nil
 	}
 	m, ok := p.MemberByEmail(a.Email)
 	if !ok || a.Email == "" {
-		return nil, l, fmt.Errorf("partner %s: %w", id, domain.ErrNotFound)
+		return fmt.Errorf("partner %s: %w", p.ID(), domain.ErrNotFound)
 	}
 	if !partner.Allows(m.Roles, action) {
-		return nil, l, fmt.Errorf("your partner roles do not allow %s: %w", action, domain.ErrForbidden)
+		return fmt.Errorf("your partner roles do not allow %s: %w", action, domain.ErrForbidden)
 	}
-	return p, l, nil
+	return nil
 }
 
 // asPartnerUser runs f sharing the partner's turn (PartnerSerial), which

@@ -34,16 +34,17 @@ type InvitationResent struct {
 // an earlier run that resent did, before it checks the caller's rights.
 func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent] {
 	return HandlerFunc[ResendInvitation, InvitationResent](func(ctx context.Context, c ResendInvitation) (InvitationResent, error) {
-		l, err := d.earlierRun(ctx, user.Stream(c.UserID))
+		first, err := keep[user.User](ctx, d, user.Stream(c.UserID))
 		if err != nil {
 			return InvitationResent{}, err
 		}
-		if first, ok := mine[user.InvitationResent](l); ok {
-			return InvitationResent{ExpiresAt: first.ExpiresAt, Position: l.answered()}, nil
+		l := first.read()
+		if resent, ok := mine[user.InvitationResent](l); ok {
+			return InvitationResent{ExpiresAt: resent.ExpiresAt, Position: l.answered()}, nil
 		}
 		customerErr := d.mayManageUsers(ctx, c.AccountID, c.By, nil)
 		if customerErr == nil {
-			return d.resendInvitation(ctx, c)
+			return d.resendInvitation(ctx, c, first)
 		}
 		if !d.isManager(ctx, c.AccountID, c.UserID) {
 			return InvitationResent{}, customerErr
@@ -56,7 +57,11 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 			if !d.isManager(ctx, c.AccountID, c.UserID) {
 				return InvitationResent{}, customerErr
 			}
-			return d.resendInvitation(ctx, c)
+			// The user as read before the turn will do: the turn
+			// guards who the manager is (read in it), not the user's
+			// stream. Should that have moved since, the append
+			// conflicts, and the next try reads it in the turn.
+			return d.resendInvitation(ctx, c, first)
 		})
 		if !asPartner && errors.Is(err, domain.ErrNotFound) {
 			// Neither the customer's nor a partner's: the customer's answer.
@@ -66,10 +71,11 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 	})
 }
 
-func (d Deps) resendInvitation(ctx context.Context, c ResendInvitation) (InvitationResent, error) {
+// resendInvitation resends, its first try taking first's read of the
+// user (see loadKept), when there is one.
+func (d Deps) resendInvitation(ctx context.Context, c ResendInvitation, first *kept[user.User]) (InvitationResent, error) {
 	return retried(ctx, func() (InvitationResent, error) {
-		var u user.User
-		l, err := load(ctx, d, user.Stream(c.UserID), &u)
+		u, l, err := loadKept(ctx, d, first, user.Stream(c.UserID))
 		if err != nil {
 			return InvitationResent{}, err
 		}
