@@ -8,10 +8,12 @@ import (
 	"github.com/jackc/pgx/v5"
 )
 
-// mergeInserts rewrites a batch so that its single-row inserts of the same
-// shape travel as multi-row inserts: while catching up, hundreds of events
-// insert rows of the same few shapes, and PostgreSQL spends far less on
-// one statement of many rows than on many statements of one.
+// planWrites rewrites a batch so that its single-row inserts of the same
+// shape travel as multi-row inserts, or when there are loadRows of them
+// or more and their shape allows, as a load by COPY (see load): while
+// catching up, hundreds of events insert rows of the same few shapes, and
+// PostgreSQL spends far less on one statement of many rows than on many
+// statements of one, and less again on COPY.
 //
 // Only plain inserts merge: INSERT INTO t (...) VALUES (...) with nothing
 // after the values but ON CONFLICT ... DO NOTHING. Such inserts do not
@@ -21,14 +23,18 @@ import (
 // together; any other statement first sends every held insert, and an insert into a
 // table held under another shape does too, so nothing is reordered that
 // could see the difference.
-func mergeInserts(q *pgx.Batch) *pgx.Batch {
-	out := &pgx.Batch{}
+func planWrites(q *pgx.Batch) *writes {
+	out := &writes{}
 	var held []*group
 	byText := map[string]*group{}
 	byTable := map[string]*group{}
 	flush := func() {
 		for _, g := range held {
-			g.send(out)
+			if len(g.rows) >= loadRows && g.shape.columns != nil {
+				out.add(&load{g: g})
+			} else {
+				g.queue(out.statements())
+			}
 		}
 		held, byText, byTable = held[:0], map[string]*group{}, map[string]*group{}
 	}
@@ -36,7 +42,8 @@ func mergeInserts(q *pgx.Batch) *pgx.Batch {
 		s := insertShapeOf(qq.SQL)
 		if s == nil || len(qq.Arguments) != s.args || qq.Fn != nil {
 			flush()
-			out.QueuedQueries = append(out.QueuedQueries, qq) // as queued, with its result handler
+			stmts := out.statements()
+			stmts.QueuedQueries = append(stmts.QueuedQueries, qq) // as queued, with its result handler
 			continue
 		}
 		g := byText[qq.SQL]
@@ -69,7 +76,8 @@ const maxMergedRows = 256
 // maxParams is PostgreSQL's limit of parameters in one statement.
 const maxParams = 65535
 
-func (g *group) send(out *pgx.Batch) {
+// queue queues the rows as inserts of 1, 2, 4, ... rows.
+func (g *group) queue(out *pgx.Batch) {
 	rows := g.rows
 	for len(rows) > 0 {
 		n := 1
@@ -95,6 +103,10 @@ type insertShape struct {
 	table             string
 	head, tuple, tail string
 	args              int
+	// For COPY, when the values are the parameters in order (loadable):
+	// the table and a column for each parameter; columns is nil otherwise.
+	tableID pgx.Identifier
+	columns []string
 
 	mu    sync.Mutex
 	texts map[int]string
@@ -145,7 +157,9 @@ func parseInsert(sql string) *insertShape {
 	if !ok {
 		return nil
 	}
-	return &insertShape{table: table, head: head, tuple: tuple, tail: tail, args: args, texts: map[int]string{}}
+	s := &insertShape{table: table, head: head, tuple: tuple, tail: tail, args: args, texts: map[int]string{}}
+	s.tableID, s.columns, _ = loadable(head, tuple, args)
+	return s
 }
 
 // valuesKeyword is where the one VALUES keyword of an insert starts, or -1

@@ -49,7 +49,8 @@ func TestMergeInserts_keeps_order_where_it_can_matter(t *testing.T) {
 	q.Queue(a, 4)
 	q.Queue(a2, 5)
 	q.Queue(a, 6)
-	out := mergeInserts(q)
+	out := &pgx.Batch{}
+	planWrites(q).appendTo(out)
 	var got []string
 	var args [][]any
 	for _, qq := range out.QueuedQueries {

@@ -59,7 +59,9 @@ func (l *lastCommit) movedTo(pos eventstore.Position) {
 // it raises unless that build is still active, of that version, at that
 // checkpoint, with no dead letter open), the writes, the checkpoint's
 // compare-and-set and COMMIT. Live, that is one round trip of the two
-// applyPipelined takes, on the way of every event to the read API.
+// applyPipelined takes, on the way of every event to the read API. (A
+// batch with rows to load by COPY, a catch-up's, takes a few more: see
+// sendWrites.)
 //
 // The caller makes sure every record opens without a key (needsNoKey):
 // the keys are what the first of applyPipelined's round trips fetches.
@@ -73,14 +75,14 @@ func applyOneTrip(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch,
 	if err != nil {
 		return err
 	}
-	q := &pgx.Batch{}
-	q.Queue(`BEGIN`)
-	q.Queue(`SELECT enter_build($1, $2, $3, $4, $5)`,
+	head := &pgx.Batch{}
+	head.Queue(`BEGIN`)
+	head.Queue(`SELECT enter_build($1, $2, $3, $4, $5)`,
 		p.Name(), left.schema, left.version, int64(left.at.Commit), int64(left.at.Prepare))
-	q.QueuedQueries = append(q.QueuedQueries, w.QueuedQueries...)
+	tail := &pgx.Batch{}
 	st := &Step{name: left.schema, from: left.at, to: b.Through}
-	st.queueSave(q)
-	q.Queue(`COMMIT`)
+	st.queueSave(tail)
+	tail.Queue(`COMMIT`)
 
 	conn, err := pool.Acquire(ctx)
 	if err != nil {
@@ -88,7 +90,7 @@ func applyOneTrip(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch,
 	}
 	defer conn.Release()
 	defer rollbackOpen(ctx, conn)
-	return conn.SendBatch(ctx, q).Close()
+	return sendWrites(ctx, conn.Conn(), head, w, tail)
 }
 
 // needsNoKey reports whether every record after from opens without a

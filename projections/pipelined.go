@@ -75,10 +75,11 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 	if err != nil {
 		return nil, fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 	}
-	queueWaiting(w, p.Name(), waiting)
-	st.queueSave(w)
-	w.Queue(`COMMIT`)
-	if err := st.moved(conn.SendBatch(ctx, w).Close()); err != nil {
+	tail := &pgx.Batch{}
+	queueWaiting(tail, p.Name(), waiting)
+	st.queueSave(tail)
+	tail.Queue(`COMMIT`)
+	if err := st.moved(sendWrites(ctx, conn.Conn(), &pgx.Batch{}, w, tail)); err != nil {
 		if !errors.Is(err, ErrCheckpointMoved) {
 			err = fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 		}

@@ -243,18 +243,19 @@ func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st 
 	if err != nil {
 		return err
 	}
-	q, err := queueAll(p, records, st.from, open)
+	w, err := queueAll(p, records, st.from, open)
 	if err != nil {
 		return err
 	}
-	st.queueSave(q)
-	return st.moved(tx.SendBatch(ctx, q).Close())
+	save := &pgx.Batch{}
+	st.queueSave(save)
+	return st.moved(sendWrites(ctx, tx.Conn(), &pgx.Batch{}, w, save))
 }
 
 // queueAll decodes the records after from, their personal fields opened
-// by open, and queues what p writes for them, inserts merged (see
-// mergeInserts).
-func queueAll(p Projector, records []Record, from eventstore.Position, open event.Transform) (*pgx.Batch, error) {
+// by open, and plans what p writes for them, inserts merged (see
+// planWrites).
+func queueAll(p Projector, records []Record, from eventstore.Position, open event.Transform) (*writes, error) {
 	envs := make([]event.Envelope, 0, len(records))
 	for _, r := range records {
 		if !from.Less(r.Position) {
@@ -276,7 +277,7 @@ func queueAll(p Projector, records []Record, from eventstore.Position, open even
 			p.Apply(q, env)
 		}
 	}
-	return mergeInserts(q), nil
+	return planWrites(q), nil
 }
 
 // applyBatch applies records to a build inside tx, advancing the build's

@@ -141,7 +141,7 @@ func applyUsers(t *testing.T, pool *pgxpool.Pool, schema string, envs []event.En
 			Users{}.Apply(q, envs[0])
 		}
 		if all {
-			q = mergeInserts(q)
+			return sendWrites(ctx, tx.Conn(), &pgx.Batch{}, planWrites(q), &pgx.Batch{})
 		}
 		return tx.SendBatch(ctx, q).Close()
 	})
