@@ -1,5 +1,6 @@
 // Package domain holds what every aggregate shares: the errors commands
-// return. The aggregates live in subpackages; the domain does no I/O.
+// return, and the rules of text (text.go). The aggregates live in
+// subpackages; the domain does no I/O.
 package domain
 
 import (

@@ -53,7 +53,8 @@ type IdempotencyConfig struct {
 // route. The same key with the same request (method, path and body)
 // replays the first answer with Idempotent-Replayed: true, and runs
 // nothing; with another request it is a 422; while the first request runs,
-// a 409. Answers of 5xx are not kept, so the client may retry; others are.
+// a 409. Answers of 5xx are not kept, so the client may retry; nor are
+// 400s (kept reports whether an answer is).
 // The command runs with the scoped key and the request's fingerprint in
 // its context, so the ids it makes derive from both
 // (commands.WithIdempotencyKey): a retry after an answer was lost appends
@@ -207,12 +208,12 @@ func (k *IdempotencyKeys) run(row keyRow, fingerprint []byte, holder uuid.UUID, 
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
 		var err error
-		if done && rec.status < 500 {
+		if done && kept(rec.status) {
 			_, err = k.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $5, content_type = $6, body = $7, locked_until = NULL
 				WHERE principal = $1 AND route = $2 AND key = $3 AND holder = $4 AND status IS NULL`,
 				row.principal, row.route, row.key, holder, rec.status, w.Header().Get("Content-Type"), rec.body.Bytes())
 		} else {
-			// A 5xx, or a panic: free the key for a retry.
+			// A 5xx, a 400 or a panic: free the key for a retry.
 			_, err = k.pool.Exec(ctx, `DELETE FROM idempotency_keys
 				WHERE principal = $1 AND route = $2 AND key = $3 AND holder = $4 AND status IS NULL`,
 				row.principal, row.route, row.key, holder)
@@ -227,6 +228,18 @@ func (k *IdempotencyKeys) run(row keyRow, fingerprint []byte, holder uuid.UUID, 
 	}
 	done = true
 }
+
+// kept reports whether the answer of a key's first request is kept and
+// replayed. A 400 is not, as a 5xx is not: the request was refused as it
+// was written, before the command decided anything, so the client may
+// correct the body and send it with the same key (and a replayed 400
+// could never be got past: the corrected body would be the key's "another
+// request", a 422). Running it again is safe for the same reason a 5xx
+// is: the ids a command makes derive from the key and the request, so a
+// run again of the same body finds its own work. What a command decided
+// (a 2xx, 403, 404, 409 or 422) is kept: running it again could decide
+// otherwise.
+func kept(status int) bool { return status < 500 && status != http.StatusBadRequest }
 
 // renew extends the lease of a running first request until ctx ends.
 func (k *IdempotencyKeys) renew(ctx context.Context, row keyRow, holder uuid.UUID) {

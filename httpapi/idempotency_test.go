@@ -176,6 +176,33 @@ func TestIdempotency_keeps_4xx_answers_but_not_5xx(t *testing.T) {
 	}
 }
 
+// A request refused as written (400) keeps nothing under its key: the
+// client corrects it and sends it again with the same key.
+func TestIdempotency_a_400_is_not_kept_so_the_corrected_request_runs(t *testing.T) {
+	k := newKeyed(t, 0)
+	if r := k.send("POST", "/v1/things/1", "", "fix", `{"status":400}`); r.status != http.StatusBadRequest || r.replayed {
+		t.Fatalf("the first: %+v", r)
+	}
+	if r := k.send("POST", "/v1/things/1", "", "fix", `{"status":400}`); r.status != http.StatusBadRequest || r.replayed {
+		t.Fatalf("the same again: %+v, want it run again", r)
+	}
+	corrected := k.send("POST", "/v1/things/1", "", "fix", `{}`)
+	if corrected.status != http.StatusCreated || corrected.replayed {
+		t.Fatalf("corrected: %+v", corrected)
+	}
+	if r := k.send("POST", "/v1/things/1", "", "fix", `{}`); !r.replayed || r.body != corrected.body {
+		t.Fatalf("the corrected one again: %+v, want %s replayed", r, corrected.body)
+	}
+	if n := k.runs.Load(); n != 3 {
+		t.Fatalf("%d runs, want 3", n)
+	}
+	// A decision is kept: a 422 (or 403, 404, 409) again is the same 422.
+	k.send("POST", "/v1/things/1", "", "rule", `{"status":422}`)
+	if r := k.send("POST", "/v1/things/1", "", "rule", `{"status":422}`); r.status != http.StatusUnprocessableEntity || !r.replayed {
+		t.Fatalf("a 422 again: %+v", r)
+	}
+}
+
 func TestIdempotency_a_running_key_is_409_until_its_holder_dies(t *testing.T) {
 	// A long lease: nothing renews it during the test, and the test
 	// plays the holder's death by moving locked_until.

@@ -100,8 +100,9 @@ func describeIdempotencyKey(op map[string]any) {
 	params, _ := op["parameters"].([]map[string]any)
 	op["parameters"] = append(params, map[string]any{
 		"name": IdempotencyHeader, "in": "header",
-		"description": "1 to 255 printable ASCII characters: the same key, method, path and body answer as the first time (docs/operations.md)",
-		"schema":      map[string]any{"type": "string"},
+		"description": "1 to 255 printable ASCII characters: the same key, method, path and body answer as the first time; " +
+			"a 400 or 5xx is not kept, so the request may be corrected or retried with the same key (docs/operations.md)",
+		"schema": map[string]any{"type": "string"},
 	})
 	responses := op["responses"].(map[string]any)
 	problem := map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}

@@ -7,6 +7,7 @@ package httpapi
 import (
 	"errors"
 	"log/slog"
+	"maps"
 	"net/http"
 	"path"
 	"strings"
@@ -44,9 +45,43 @@ func New(verifier auth.Authenticator, log *slog.Logger, routes ...[]kit.Route) *
 func (s *Server) Routes() []kit.Route { return s.routes }
 
 func (s *Server) mount(r kit.Route) {
+	r = takesAfter(r)
 	s.routes = append(s.routes, r)
 	pattern := r.Method + " " + r.Path
-	s.mux.Handle(pattern, s.metrics.wrap(pattern, s.authenticate(r, s.idempotent(r, r.Handler))))
+	s.mux.Handle(pattern, s.metrics.wrap(pattern, queryTaken(r, s.authenticate(r, s.idempotent(r, r.Handler)))))
+}
+
+// takesAfter declares ?after on a read route of the API that does not:
+// API.md promises it on every read route, so a dashboard may send the
+// position of its last write to each one. Such a route reads no read
+// model fed by the events (or the event store itself): it has nothing to
+// wait for.
+func takesAfter(r kit.Route) kit.Route {
+	if _, ok := r.Query["after"]; ok || r.Method != http.MethodGet || !strings.HasPrefix(r.Path, "/v1/") {
+		return r
+	}
+	q := maps.Clone(r.Query) // declarations may share their map
+	if q == nil {
+		q = map[string]string{}
+	}
+	q["after"] = "a position a command answered; accepted as on every read route, and never waited for: this route reads no read model of the events"
+	r.Query = q
+	return r
+}
+
+// queryTaken refuses, before anything else of the route runs, a query
+// parameter the route does not declare or one given twice
+// (kit.QueryNotTaken).
+func queryTaken(r kit.Route, next http.Handler) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
+		if req.URL.RawQuery != "" {
+			if p := kit.QueryNotTaken(req.URL.Query(), r.Query); p != nil {
+				kit.WriteProblem(w, p)
+				return
+			}
+		}
+		next.ServeHTTP(w, req)
+	})
 }
 
 // ServeHTTP implements http.Handler.

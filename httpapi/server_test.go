@@ -5,6 +5,7 @@ import (
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
+	"slices"
 	"testing"
 	"time"
 
@@ -13,17 +14,22 @@ import (
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
-// whoServer serves GET /open (anyone) and GET /mine (signed in), each
-// answering the caller's subject ("" when anonymous) and its query.
+// whoServer serves GET /open (anyone) and GET /mine (signed in), which
+// take ?email and ?limit, and GET and POST /v1/things, which declare no
+// parameter; each answers the caller's subject ("" when anonymous) and
+// its query.
 func whoServer(t *testing.T) string {
 	t.Helper()
 	who := func(w http.ResponseWriter, r *http.Request) {
 		p, _ := kit.PrincipalFrom(r.Context())
 		kit.WriteJSON(w, http.StatusOK, map[string]any{"subject": p.Subject, "query": r.URL.Query()})
 	}
+	query := map[string]string{"email": "a filter", "limit": "page size"}
 	s := httpapi.New(auth.NewChain(auth.NewVerifier(secret, nil), nil), slog.New(slog.DiscardHandler), []kit.Route{
-		{Method: http.MethodGet, Path: "/open", Access: kit.Anyone, Handler: who},
-		{Method: http.MethodGet, Path: "/mine", Access: kit.SignedIn, Handler: who},
+		{Method: http.MethodGet, Path: "/open", Access: kit.Anyone, Query: query, Handler: who},
+		{Method: http.MethodGet, Path: "/mine", Access: kit.SignedIn, Query: query, Handler: who},
+		{Method: http.MethodGet, Path: "/v1/things", Access: kit.Anyone, Handler: who},
+		{Method: http.MethodPost, Path: "/v1/things", Access: kit.Anyone, Handler: who},
 	})
 	srv := httptest.NewServer(s)
 	t.Cleanup(srv.Close)
@@ -83,5 +89,49 @@ func TestServer_refuses_an_unparseable_query(t *testing.T) {
 	}
 	if status, _ := get(t, url+"/open?email=a%40b.example&limit=1", ""); status != http.StatusOK {
 		t.Errorf("a good query: %d", status)
+	}
+}
+
+func TestServer_refuses_a_repeated_or_unknown_query_parameter(t *testing.T) {
+	url := whoServer(t)
+	tok, _ := auth.Mint(secret, "u-1", "u1@test.example", false, time.Hour, time.Now())
+	for query, fields := range map[string][]string{
+		"/open?email=a&email=b":           {"email"},
+		"/open?limit=5&limit=5":           {"limit"},
+		"/open?emial=a":                   {"emial"},
+		"/open?Email=a":                   {"Email"},
+		"/open?email=a&stauts=x&sort=y":   {"sort", "stauts"},
+		"/open?=x":                        {"query"},
+		"/mine?limit=1&limit=2&status=ok": {"limit", "status"},
+		"/v1/things?after=1-2&after=3-4":  {"after"},
+		"/v1/things?cursor=x":             {"cursor"},
+	} {
+		status, out := get(t, url+query, "Bearer "+tok)
+		errs, _ := out["errors"].([]any)
+		var named []string
+		for _, e := range errs {
+			named = append(named, e.(map[string]any)["field"].(string))
+		}
+		if status != http.StatusBadRequest || !slices.Equal(named, fields) {
+			t.Errorf("%s: %d %v, want 400 naming %v", query, status, out, fields)
+		}
+	}
+	// Every read route of the API takes ?after (API.md), whether it waits
+	// or not; a command route takes none.
+	for method, want := range map[string]int{http.MethodGet: http.StatusOK, http.MethodPost: http.StatusBadRequest} {
+		req, _ := http.NewRequest(method, url+"/v1/things?after=12-3", nil)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != want {
+			t.Errorf("%s /v1/things?after=12-3: %d, want %d", method, resp.StatusCode, want)
+		}
+	}
+	for _, query := range []string{"/open", "/open?email=a&limit=5", "/open?email=&limit=", "/open?limit"} {
+		if status, out := get(t, url+query, ""); status != http.StatusOK {
+			t.Errorf("%s: %d %v", query, status, out)
+		}
 	}
 }

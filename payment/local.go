@@ -11,6 +11,7 @@ import (
 	"unicode/utf8"
 
 	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/domain"
 )
 
 // Local is the provider of tests and demos: it validates cards as a real
@@ -238,10 +239,8 @@ func text(s string, maxRunes int, required bool) string {
 		return "required"
 	case utf8.RuneCountInString(s) > maxRunes:
 		return "too long"
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return "contains control characters"
 	}
-	return ""
+	return domain.HiddenIn(s)
 }
 
 func newToken() string {

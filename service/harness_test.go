@@ -22,6 +22,7 @@ import (
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/service"
+	"github.com/bizcenter/bizcenter/webhooks"
 )
 
 var jwtSecret = []byte("e2e test secret, 32 bytes long!!")
@@ -46,6 +47,9 @@ type options struct {
 	// readTimeout and idleTimeout bound the connections Service.Serve
 	// keeps (default: the service's).
 	readTimeout, idleTimeout time.Duration
+	// privateWebhooks lets webhooks go to a receiver on this machine
+	// (webhooks.Policy.AllowPrivate).
+	privateWebhooks bool
 }
 
 func start(t *testing.T, opts options) *harness {
@@ -65,6 +69,7 @@ func start(t *testing.T, opts options) *harness {
 		SweepInterval:      time.Hour,
 		StallAfter:         opts.stallAfter,
 		RequestReadTimeout: opts.readTimeout, IdleTimeout: opts.idleTimeout,
+		Integration: service.IntegrationConfig{Webhooks: webhooks.Policy{AllowPrivate: opts.privateWebhooks}},
 	})
 	if err != nil {
 		cancel()

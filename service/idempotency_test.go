@@ -104,6 +104,34 @@ func TestIdempotency_a_repeat_replays_the_answer_and_appends_nothing(t *testing.
 	}
 }
 
+// An invitation refused as written (400) keeps nothing under its key: the
+// administrator corrects the email and sends it with the same key.
+func TestIdempotency_a_refused_body_can_be_corrected_under_the_same_key(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	users := "/v1/accounts/" + accountID + "/users"
+	events := h.keyedEventCount()
+	bad := h.keyedCall(h.url, "POST", users, admin, "fix-1", invite("fixed@northwind", "reports_viewer"))
+	if bad.status != http.StatusBadRequest || bad.replayed {
+		t.Fatalf("the mistyped one: %+v", bad)
+	}
+	fixed := h.keyedCall(h.url, "POST", users, admin, "fix-1", invite("fixed@northwind.example", "reports_viewer"))
+	if fixed.status != http.StatusCreated || fixed.replayed {
+		t.Fatalf("corrected under the same key: %+v", fixed)
+	}
+	if again := h.keyedCall(h.url, "POST", users, admin, "fix-1", invite("fixed@northwind.example", "reports_viewer")); !again.replayed || again.body != fixed.body {
+		t.Fatalf("the corrected one again: %+v", again)
+	}
+	// A decision is kept: the same email again is a 409, replayed.
+	dup := h.keyedCall(h.url, "POST", users, admin, "fix-2", invite("fixed@northwind.example", "reports_viewer"))
+	if again := h.keyedCall(h.url, "POST", users, admin, "fix-2", invite("fixed@northwind.example", "reports_viewer")); dup.status != http.StatusConflict || !again.replayed {
+		t.Fatalf("a conflict: %+v, again %+v", dup, again)
+	}
+	if n := h.keyedEventCount(); n == events {
+		t.Fatal("the corrected invitation appended nothing")
+	}
+}
+
 func TestIdempotency_concurrent_requests_with_one_key_run_once(t *testing.T) {
 	h := start(t, options{})
 	accountID, admin := h.registered()

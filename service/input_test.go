@@ -107,6 +107,62 @@ func TestInput_bad_bodies_queries_and_tokens(t *testing.T) {
 			}
 		}
 	})
+	t.Run("a parameter given twice or not taken is refused, naming it", func(t *testing.T) {
+		// The first value won without a word, and a misspelt filter
+		// answered the whole list as if filtered.
+		for query, field := range map[string]string{
+			"?status=pending&status=active": "status",
+			"?stauts=pending":               "stauts",
+			"?Status=pending":               "Status",
+			"?after=1-1&after=2-2":          "after",
+		} {
+			if code, out := h.call("GET", users+query, admin, nil); code != http.StatusBadRequest || !namesField(out, field) {
+				t.Errorf("%s: %d %v, want 400 naming %s", query, code, out, field)
+			}
+		}
+		// Every read route takes ?after, also one with nothing to wait for;
+		// a command route takes no parameter.
+		for _, path := range []string{users + "?status=pending&limit=5", "/v1/catalog?after=1-1", "/v1/accounts/" + account + "/webhooks?after=1-1"} {
+			if code, out := h.call("GET", path, admin, nil); code != http.StatusOK {
+				t.Errorf("%s: %d %v", path, code, out)
+			}
+		}
+		if code, out := h.call("POST", users+"?dryRun=true", admin, invite("dry@northwind.example", "account_viewer")); code != http.StatusBadRequest || !namesField(out, "dryRun") {
+			t.Errorf("a command with ?dryRun: %d %v", code, out)
+		}
+	})
+	t.Run("names and emails with hidden characters are refused, naming the field", func(t *testing.T) {
+		for field, value := range map[string]string{
+			"firstName": "Jo\u200b", "lastName": "Doe\u202e", "email": "jo\u200b@northwind.example",
+		} {
+			body := map[string]string{"email": "jo@northwind.example", "firstName": "Jo", "lastName": "Doe"}
+			body[field] = value
+			raw := `{"email":"` + body["email"] + `","firstName":"` + body["firstName"] + `","lastName":"` + body["lastName"] +
+				`","language":"ko-KR","country":"KR","roles":["account_viewer"]}`
+			if code, out := h.rawCall("POST", users, "Bearer "+admin, raw); code != http.StatusBadRequest || !namesField(out, field) {
+				t.Errorf("%s %q: %d %v", field, value, code, out)
+			}
+		}
+		for _, email := range []string{"@northwind.example", "jo doe@northwind.example", "jo@localhost", "jo@10.0.0.1", "jo@northwind.123"} {
+			if code, out := h.call("POST", users, admin, invite(email, "account_viewer")); code != http.StatusBadRequest || !namesField(out, "email") {
+				t.Errorf("%q: %d %v", email, code, out)
+			}
+		}
+		op := h.token("op-1", "ops@bizcenter.example", true)
+		if code, out := h.call("POST", "/v1/accounts", op, map[string]any{
+			"name": "North\u00adwind", "agreementNumber": "AG-78", "purchaseAccountNumber": "PA-78",
+			"manager": map[string]any{"email": "m@northwind.example", "firstName": "M", "lastName": "W", "language": "en-US", "country": "US"},
+		}); code != http.StatusBadRequest || !namesField(out, "name") {
+			t.Errorf("an account name with a soft hyphen: %d %v", code, out)
+		}
+		// Korean, and white space at the ends, which is trimmed.
+		invited := h.must(http.StatusCreated, "POST", users, admin, map[string]any{"email": " 지우@northwind.example ", "firstName": " 지우 ",
+			"lastName": "김", "language": "ko-KR", "country": "KR", "roles": []string{"account_viewer"}})
+		got := h.must(http.StatusOK, "GET", users+"/"+invited["userId"].(string)+"?after="+invited["position"].(string), admin, nil)
+		if got["email"] != "지우@northwind.example" || got["firstName"] != "지우" {
+			t.Errorf("stored %v", got)
+		}
+	})
 	t.Run("routes open to anyone ignore a bad token", func(t *testing.T) {
 		if code, out := h.rawCall("POST", "/v1/invitations/resend-request", "Bearer garbage",
 			`{"email":"nobody@northwind.example","agreementNumber":"AG-77","purchaseAccountNumber":"PA-77"}`); code != http.StatusAccepted {

@@ -20,6 +20,9 @@ import (
 // the webhooks, which are always served.
 type IntegrationConfig struct {
 	Publish publisher.Config
+	// Webhooks says where webhooks may go: by default only to the public
+	// internet, at registration and at each delivery.
+	Webhooks webhooks.Policy
 }
 
 // sideEffectLinger is how long the consumers with side effects (mail,
@@ -35,7 +38,7 @@ func (s *Service) wireIntegration(engine *projections.Engine) error {
 	engine.AddConsumer(webhooks.Name, d.Handle)
 	engine.Linger(webhooks.Name, sideEffectLinger, projections.DecodesNone)
 	s.Monitor.Topics = append(s.Monitor.Topics, webhooks.Name)
-	s.Webhooks = &webhooks.Worker{Pool: s.pool, Log: s.cfg.Log}
+	s.Webhooks = &webhooks.Worker{Pool: s.pool, Log: s.cfg.Log, Policy: s.cfg.Integration.Webhooks}
 	c := s.cfg.Integration.Publish
 	if c.Transport == "" {
 		return nil
@@ -63,5 +66,5 @@ func (s *Service) integrationRoutes() []kit.Route {
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log), webhooks.Routes(s.pool, clk, s.cfg.Log)...)
+	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log), webhooks.Routes(s.pool, clk, s.cfg.Log, s.cfg.Integration.Webhooks)...)
 }

@@ -98,7 +98,7 @@ func (h *harness) webhook(account, admin string, id string) map[string]any {
 }
 
 func TestWebhooks_deliver_signed_events_retrying_with_backoff(t *testing.T) {
-	h := start(t, options{})
+	h := start(t, options{privateWebhooks: true})
 	account, admin := h.registered()
 	// An endpoint gets the events from its creation on, the same instant
 	// included: on a clock that stood still, the manager's invitation
@@ -132,7 +132,7 @@ func TestWebhooks_deliver_signed_events_retrying_with_backoff(t *testing.T) {
 }
 
 func TestWebhooks_an_endpoint_that_keeps_failing_is_paused_until_resumed(t *testing.T) {
-	h := start(t, options{})
+	h := start(t, options{privateWebhooks: true})
 	account, admin := h.registered()
 	h.clock.Advance(time.Second) // the registration's events come before the endpoint (see above)
 	hook := newHookServer(t, -1)
@@ -179,7 +179,7 @@ func TestWebhooks_an_endpoint_that_keeps_failing_is_paused_until_resumed(t *test
 // A rotated secret goes on signing deliveries beside the new one for the
 // time asked (a receiver switches over without refusing any), then stops.
 func TestWebhooks_a_rotated_secret_signs_beside_the_new_one_until_it_ends(t *testing.T) {
-	h := start(t, options{})
+	h := start(t, options{privateWebhooks: true})
 	account, admin := h.registered()
 	h.clock.Advance(time.Second) // the registration's events come before the endpoint (see above)
 	hook := newHookServer(t, 0)
@@ -298,4 +298,25 @@ func TestWebhooks_registration_answers_createdAt_as_stored(t *testing.T) {
 	if len(listed) != 1 || listed[0].(map[string]any)["createdAt"] != made["createdAt"] {
 		t.Fatalf("POST answered createdAt %v, GET %v", made["createdAt"], listed)
 	}
+}
+
+// A webhook to an address off the public internet is refused when it is
+// registered, naming the url, and nothing is kept; an operator who allows
+// them (BIZCENTER_WEBHOOKS_ALLOW_PRIVATE) may register one.
+func TestWebhooks_registration_refuses_private_addresses(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	path := "/v1/accounts/" + account + "/webhooks"
+	for _, url := range []string{"https://127.0.0.1:8443/hook", "https://10.1.2.3/hook", "https://169.254.169.254/latest",
+		"https://[::1]/hook", "https://[fd00::1]/hook", "https://localhost/hook", "https://intranet/hook"} {
+		if code, body := h.call("POST", path, admin, map[string]any{"url": url}); code != http.StatusBadRequest || !namesField(body, "url") {
+			t.Errorf("%s: %d %v", url, code, body)
+		}
+	}
+	if items := h.must(http.StatusOK, "GET", path, admin, nil)["items"].([]any); len(items) != 0 {
+		t.Fatalf("kept: %v", items)
+	}
+	allowed := start(t, options{privateWebhooks: true})
+	account, admin = allowed.registered()
+	allowed.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/webhooks", admin, map[string]any{"url": "https://127.0.0.1:8443/hook"})
 }

@@ -5,13 +5,72 @@ import (
 	"net"
 	"net/http"
 	"net/netip"
+	"net/url"
+	"strings"
 	"syscall"
 	"time"
+
+	"github.com/bizcenter/bizcenter/domain"
 )
 
-// defaultClient is the worker's client unless Settings name one: one, so
-// that its connections are kept between deliveries.
-var defaultClient = publicClient()
+// Policy says where webhooks may go.
+type Policy struct {
+	// AllowPrivate lets endpoints be registered at, and deliveries be
+	// posted to, addresses off the public internet: loopback ("localhost"
+	// too), private, link-local, unique-local and unspecified ones, and
+	// hosts of one label. For tests and demos with a receiver on this
+	// machine or network (BIZCENTER_WEBHOOKS_ALLOW_PRIVATE); never where
+	// customers register endpoints, since the worker runs inside the
+	// service's network.
+	AllowPrivate bool
+}
+
+// The worker's clients unless Settings name one: one each, so that its
+// connections are kept between deliveries.
+var (
+	defaultClient = publicClient()
+	privateClient = anyAddressClient()
+)
+
+// client is the worker's client under the policy.
+func (p Policy) client() *http.Client {
+	if p.AllowPrivate {
+		return privateClient
+	}
+	return defaultClient
+}
+
+// checkURL says why an endpoint's URL cannot be registered, or "". An IP
+// address that is not public, and localhost, are refused here as every
+// delivery to them would be (publicOnly), so that the administrator
+// learns it at once rather than from a paused endpoint. Any other host
+// must be a DNS name (domain.IsDNSName): a name of one label ("intranet")
+// or a number a resolver may read as an address ("2130706433") has no
+// place on the public internet. A name is resolved, and its address
+// checked, at each delivery.
+func (p Policy) checkURL(raw string) string {
+	u, err := url.Parse(raw)
+	if err != nil || u.Scheme != "https" || u.Host == "" || len(raw) > 2000 {
+		return "an https:// URL"
+	}
+	if p.AllowPrivate {
+		return ""
+	}
+	host := strings.TrimSuffix(strings.ToLower(u.Hostname()), ".")
+	if ip, err := netip.ParseAddr(host); err == nil {
+		if err := publicAddr(ip); err != nil || ip.Zone() != "" {
+			return "an https:// URL on the public internet: " + host + " is not a public address"
+		}
+		return ""
+	}
+	switch {
+	case host == "localhost" || strings.HasSuffix(host, ".localhost"):
+		return "an https:// URL on the public internet: " + host + " is this machine"
+	case !domain.IsDNSName(host):
+		return "an https:// URL whose host is a DNS name like hooks.example.com (an internationalised one in its xn-- form) or a public IP address"
+	}
+	return ""
+}
 
 // publicClient posts only to addresses on the public internet. Endpoints
 // are registered by customers' administrators, and the worker posts from
@@ -25,6 +84,15 @@ func publicClient() *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil
 	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, Control: publicOnly}).DialContext
+	return &http.Client{Timeout: 10 * time.Second, Transport: t}
+}
+
+// anyAddressClient is publicClient without the check of the address
+// (Policy.AllowPrivate).
+func anyAddressClient() *http.Client {
+	t := http.DefaultTransport.(*http.Transport).Clone()
+	t.Proxy = nil
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
 	return &http.Client{Timeout: 10 * time.Second, Transport: t}
 }
 
@@ -52,12 +120,21 @@ func publicOnly(_, address string, _ syscall.RawConn) error {
 	if err != nil {
 		return fmt.Errorf("webhook address %s: %w", address, err)
 	}
-	ip := ap.Addr().Unmap()
+	if err := publicAddr(ap.Addr()); err != nil {
+		return fmt.Errorf("webhook refused: %w", err)
+	}
+	return nil
+}
+
+// publicAddr refuses an address that is not a public unicast one, or
+// that translates to one that is not.
+func publicAddr(ip netip.Addr) error {
+	ip = ip.Unmap()
 	if !public(ip) {
-		return fmt.Errorf("webhook refused: %s is not a public internet address", ip)
+		return fmt.Errorf("%s is not a public internet address", ip)
 	}
 	if v4, ok := embeddedIPv4(ip); ok && !public(v4) {
-		return fmt.Errorf("webhook refused: %s reaches %s, not a public internet address", ip, v4)
+		return fmt.Errorf("%s reaches %s, not a public internet address", ip, v4)
 	}
 	return nil
 }

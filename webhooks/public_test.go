@@ -36,3 +36,52 @@ func TestDefaultClient_does_not_post_to_a_local_server(t *testing.T) {
 		t.Fatalf("posted to %s: %v (reached %v)", srv.URL, err, reached)
 	}
 }
+
+// Registration refuses at once an endpoint off the public internet that
+// a delivery would be refused: an address that is not public, this
+// machine by name, and hosts that are no DNS name (one label, a number a
+// resolver may read as an address).
+func TestPolicy_checkURL_refuses_private_addresses_unless_allowed(t *testing.T) {
+	private := []string{"https://127.0.0.1/hook", "https://127.0.0.1:8443/hook", "https://10.0.0.5/", "https://172.16.0.1/",
+		"https://192.168.1.1/", "https://169.254.169.254/latest/meta-data", "https://0.0.0.0/", "https://[::1]/",
+		"https://[::]/", "https://[fc00::1]/", "https://[fd12:3456::1]/", "https://[fe80::1%25eth0]/", "https://[::ffff:10.0.0.1]/",
+		"https://[64:ff9b::a9fe:a9fe]/", "https://localhost/", "https://LOCALHOST:8443/", "https://api.localhost/",
+		"https://localhost./", "https://intranet/hook", "https://2130706433/", "https://127.1/", "https://0x7f.0.0.1/"}
+	for _, u := range private {
+		if why := (Policy{}).checkURL(u); why == "" {
+			t.Errorf("%s taken", u)
+		}
+		if why := (Policy{AllowPrivate: true}).checkURL(u); why != "" {
+			t.Errorf("%s refused though private addresses are allowed: %s", u, why)
+		}
+	}
+	for _, u := range []string{"https://hooks.example.com/bizcenter", "https://Hooks.Example.com./x?y=1", "https://93.184.216.34/hook",
+		"https://[2606:4700:4700::1111]:8443/hook", "https://xn--9n2bp8q.xn--3e0b707e/hook"} {
+		if why := (Policy{}).checkURL(u); why != "" {
+			t.Errorf("%s refused: %s", u, why)
+		}
+	}
+	for _, p := range []Policy{{}, {AllowPrivate: true}} {
+		for _, u := range []string{"http://hooks.example.com/", "hooks.example.com", "https://", "ftp://hooks.example.com/"} {
+			if why := p.checkURL(u); why != "an https:// URL" {
+				t.Errorf("%+v %s: %q", p, u, why)
+			}
+		}
+	}
+}
+
+// With private addresses allowed, the worker's default client posts to a
+// server on this machine.
+func TestPolicy_allowing_private_addresses_reaches_a_local_server(t *testing.T) {
+	reached := false
+	srv := httptest.NewServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) { reached = true }))
+	defer srv.Close()
+	resp, err := (Policy{AllowPrivate: true}).client().Post(srv.URL, "application/json", strings.NewReader(`{}`))
+	if err != nil || !reached {
+		t.Fatalf("%v (reached %v)", err, reached)
+	}
+	resp.Body.Close()
+	if (Policy{}).client() != defaultClient {
+		t.Fatal("the default policy's client is not the public one")
+	}
+}

@@ -7,7 +7,6 @@ import (
 	"errors"
 	"log/slog"
 	"net/http"
-	"net/url"
 	"slices"
 	"strings"
 	"time"
@@ -78,9 +77,10 @@ type endpointKey struct {
 
 // Routes declares the webhook routes of an account, for its Account
 // Administrators (and operators). Clock stamps registrations, so that an
-// endpoint gets the events that occur from then on.
-func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) []kit.Route {
-	r := &routes{pool: pool, clock: clk, log: log}
+// endpoint gets the events that occur from then on; policy says which
+// URLs may be registered.
+func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger, policy Policy) []kit.Route {
+	r := &routes{pool: pool, clock: clk, log: log, policy: policy}
 	statuses := []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound}
 	base := "/v1/accounts/{accountId}/webhooks"
 	return []kit.Route{
@@ -104,9 +104,10 @@ func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger) []kit.Route {
 }
 
 type routes struct {
-	pool  *pgxpool.Pool
-	clock clock.Clock
-	log   *slog.Logger
+	pool   *pgxpool.Pool
+	clock  clock.Clock
+	log    *slog.Logger
+	policy Policy
 }
 
 // admin lets Account Administrators of the account and operators in; a
@@ -148,8 +149,8 @@ func (r *routes) register(w http.ResponseWriter, req *http.Request, account uuid
 		return
 	}
 	var bad []kit.FieldProblem
-	if u, err := url.Parse(b.URL); err != nil || u.Scheme != "https" || u.Host == "" || len(b.URL) > 2000 {
-		bad = append(bad, kit.FieldProblem{Field: "url", Reason: "an https:// URL"})
+	if why := r.policy.checkURL(b.URL); why != "" {
+		bad = append(bad, kit.FieldProblem{Field: "url", Reason: why})
 	}
 	known := slices.Collect(func(yield func(string) bool) {
 		for _, t := range integration.Types {

@@ -70,8 +70,9 @@ func Verify(secret string, at time.Time, body []byte, header string) bool {
 // Settings tune the worker; zero values take the defaults.
 type Settings struct {
 	// Client posts the deliveries (default: 10-second timeout, public
-	// internet addresses only; see publicClient). Tests posting to a
-	// local server give their own.
+	// internet addresses only unless the worker's Policy allows private
+	// ones; see publicClient). Tests posting to a local TLS server give
+	// their own.
 	Client *http.Client
 	// Backoff is the pause after a delivery's first failure, doubled after
 	// each further one up to MaxBackoff (defaults 1s and 10 minutes).
@@ -86,8 +87,11 @@ type Settings struct {
 type Worker struct {
 	Pool *pgxpool.Pool
 	Log  *slog.Logger
-	mu   sync.Mutex
-	set  Settings
+	// Policy chooses the default client: with AllowPrivate, one that
+	// posts to any address.
+	Policy Policy
+	mu     sync.Mutex
+	set    Settings
 }
 
 // Configure replaces the settings, also while the worker runs.
@@ -102,7 +106,7 @@ func (w *Worker) settings() Settings {
 	defer w.mu.Unlock()
 	s := w.set
 	if s.Client == nil {
-		s.Client = defaultClient
+		s.Client = w.Policy.client()
 	}
 	s.Backoff = cmp.Or(s.Backoff, time.Second)
 	s.MaxBackoff = cmp.Or(s.MaxBackoff, 10*time.Minute)

@@ -32,6 +32,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	clk, _ := c.clock(log)
+	hooks, _ := c.webhooks(log) // validated with the rest
 	if c.OTLPEndpoint != "" {
 		shutdown, err := tracing.SetupOTLP(ctx, c.OTLPEndpoint)
 		if err != nil {
@@ -58,7 +59,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
 		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience, OIDCEmailsVerified: c.OIDCEmailsVerified == "true",
 		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,
-		Integration: service.IntegrationConfig{Publish: c.Publish},
+		Integration: service.IntegrationConfig{Publish: c.Publish, Webhooks: hooks},
 	})
 	if err != nil {
 		return err

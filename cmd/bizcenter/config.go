@@ -18,6 +18,7 @@ import (
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/publisher"
 	"github.com/bizcenter/bizcenter/service"
+	"github.com/bizcenter/bizcenter/webhooks"
 )
 
 // config is the process configuration: environment first, flags over it.
@@ -46,6 +47,10 @@ type config struct {
 	Publish publisher.Config
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP.
 	OTLPEndpoint string
+	// WebhooksAllowPrivate is BIZCENTER_WEBHOOKS_ALLOW_PRIVATE: "true" lets
+	// webhooks go to loopback and private addresses (webhooks.Policy), for
+	// a receiver on this machine in a demo or test.
+	WebhooksAllowPrivate string
 }
 
 func envOr(name, def string) string {
@@ -77,7 +82,8 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		NowOffset:          envOr("BIZCENTER_NOW_OFFSET", ""),
 		Publish: publisher.Config{Transport: envOr("PUBLISH_TRANSPORT", ""), URL: envOr("PUBLISH_URL", ""),
 			Topic: envOr("PUBLISH_TOPIC", "")},
-		OTLPEndpoint: envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		OTLPEndpoint:         envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
+		WebhooksAllowPrivate: envOr("BIZCENTER_WEBHOOKS_ALLOW_PRIVATE", ""),
 	}
 	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL")
 	fs.StringVar(&c.EventStoreURL, "eventstore-url", c.EventStoreURL, "EventStoreDB URL (empty: events in PostgreSQL)")
@@ -118,7 +124,27 @@ func (c config) validate() error {
 	if err := c.Publish.Validate(); err != nil {
 		errs = append(errs, fmt.Errorf("PUBLISH_TRANSPORT, PUBLISH_URL, PUBLISH_TOPIC: %w", err))
 	}
+	if _, err := c.webhooks(nil); err != nil {
+		errs = append(errs, err)
+	}
 	return errors.Join(errs...)
+}
+
+// webhooks is where webhooks may go: the public internet only, unless
+// BIZCENTER_WEBHOOKS_ALLOW_PRIVATE is true, which says so in the log. A
+// value other than true or false stops the start rather than leave the
+// service's network open to customers' webhooks, or not, by a typo.
+func (c config) webhooks(log *slog.Logger) (webhooks.Policy, error) {
+	switch c.WebhooksAllowPrivate {
+	case "", "false":
+		return webhooks.Policy{}, nil
+	case "true":
+		if log != nil {
+			log.Warn("webhooks may go to loopback and private addresses (BIZCENTER_WEBHOOKS_ALLOW_PRIVATE): for demos and tests only")
+		}
+		return webhooks.Policy{AllowPrivate: true}, nil
+	}
+	return webhooks.Policy{}, fmt.Errorf("BIZCENTER_WEBHOOKS_ALLOW_PRIVATE is %q: true or false", c.WebhooksAllowPrivate)
 }
 
 // maxAppendSize is EVENTSTORE_MAX_APPEND_SIZE: the MaxAppendSize the

@@ -1,6 +1,10 @@
 package main
 
-import "testing"
+import (
+	"testing"
+
+	"github.com/bizcenter/bizcenter/webhooks"
+)
 
 // EVENTSTORE_MAX_APPEND_SIZE is the server's MaxAppendSize in bytes,
 // within what a server may be set to; anything else stops the start.
@@ -23,6 +27,21 @@ func TestConfig_oidc_emails_verified(t *testing.T) {
 	for value, ok := range map[string]bool{"": true, "true": true, "false": true, "yes": false, "TRUE": false} {
 		if err := (config{OIDCEmailsVerified: value}).validateOIDC(); (err == nil) != ok {
 			t.Errorf("%q: %v", value, err)
+		}
+	}
+}
+
+// BIZCENTER_WEBHOOKS_ALLOW_PRIVATE is true or false (webhooks to the public
+// internet only when not set); anything else stops the start.
+func TestConfig_webhooks_allow_private(t *testing.T) {
+	for value, want := range map[string]bool{"": false, "false": false, "true": true} {
+		if got, err := (config{WebhooksAllowPrivate: value}).webhooks(nil); err != nil || got != (webhooks.Policy{AllowPrivate: want}) {
+			t.Errorf("%q: %+v, %v", value, got, err)
+		}
+	}
+	for _, bad := range []string{"yes", "1", "TRUE"} {
+		if _, err := (config{WebhooksAllowPrivate: bad}).webhooks(nil); err == nil {
+			t.Errorf("%q taken", bad)
 		}
 	}
 }

@@ -6,8 +6,6 @@ import (
 	"regexp"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -112,14 +110,9 @@ func NormalizeNumber(s string) string { return strings.TrimSpace(s) }
 // validated by the user aggregate.
 func Register(id uuid.UUID, name, agreementNumber, purchaseAccountNumber string, managerUserID uuid.UUID, managerEmail, by string) (Registered, error) {
 	var verr domain.ValidationError
-	name = strings.TrimSpace(name)
-	switch {
-	case name == "":
-		verr.Add("name", "required")
-	case utf8.RuneCountInString(name) > 200:
-		verr.Add("name", "longer than 200 characters")
-	case strings.ContainsFunc(name, unicode.IsControl):
-		verr.Add("name", "contains control characters")
+	name, why := domain.CheckName(name, 200)
+	if why != "" {
+		verr.Add("name", why)
 	}
 	agreementNumber = NormalizeNumber(agreementNumber)
 	if !number.MatchString(agreementNumber) {

@@ -1,7 +1,6 @@
 package account
 
 import (
-	"regexp"
 	"slices"
 	"strings"
 
@@ -28,14 +27,10 @@ type DomainRemoved struct {
 func (DomainAdded) EventType() string   { return "account.domain_added" }
 func (DomainRemoved) EventType() string { return "account.domain_removed" }
 
-// A DNS name of two or more labels: letters, digits and inner hyphens, each
-// label 1 to 63 characters, the top label alphabetic (or an IDN's xn--).
-var dnsName = regexp.MustCompile(`^(?:[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?\.)+(?:[a-z]{2,63}|xn--[a-z0-9-]{1,59})$`)
-
 // NormalizeDomain lower-cases a domain and checks it is a DNS name.
 func NormalizeDomain(s string) (string, error) {
 	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
-	if len(d) > 253 || !dnsName.MatchString(d) {
+	if !domain.IsDNSName(d) {
 		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "not a DNS name like contoso.com"}}}
 	}
 	return d, nil

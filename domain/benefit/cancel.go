@@ -20,9 +20,9 @@ func (p *Package) Cancel(refund bool, reason, by string, now time.Time) (Package
 	if p.cancelled {
 		return PackageCancelled{}, &domain.RuleError{Code: "package-cancelled", Detail: "the benefit package was cancelled already"}
 	}
-	reason = strings.TrimSpace(reason)
-	if len([]rune(reason)) > MaxReason {
-		return PackageCancelled{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "reason", Reason: fmt.Sprintf("longer than %d characters", MaxReason)}}}
+	reason, why := domain.CheckFreeText(reason, MaxReason, false)
+	if why != "" {
+		return PackageCancelled{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "reason", Reason: why}}}
 	}
 	cancelled := PackageCancelled{PackageID: p.id, PartnerID: p.partnerID, Refund: refund, Reason: reason, CancelledBy: by, CancelledAt: now}
 	if !refund {

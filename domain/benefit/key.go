@@ -3,13 +3,12 @@ package benefit
 import (
 	"crypto/hmac"
 	"crypto/sha256"
-	"fmt"
 	"math/big"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain"
 )
 
 // keyAlphabet are the characters of product keys (no vowels, no look-alikes).
@@ -67,15 +66,4 @@ func languageList() string { return strings.Join(Languages, ", ") }
 func osList() string       { return strings.Join(OperatingSystems, ", ") }
 
 // checkText trims a name and checks its length and characters.
-func checkText(s string, maxRunes int) (string, string) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return "", "required"
-	case utf8.RuneCountInString(s) > maxRunes:
-		return "", fmt.Sprintf("longer than %d characters", maxRunes)
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return "", "contains control characters"
-	}
-	return s, ""
-}
+func checkText(s string, maxRunes int) (string, string) { return domain.CheckName(s, maxRunes) }

@@ -8,8 +8,6 @@ import (
 	"fmt"
 	"slices"
 	"strings"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -157,15 +155,10 @@ func (p *Partner) Member(id uuid.UUID) (Member, bool) {
 
 // Register validates and registers a partner organization.
 func Register(id uuid.UUID, name, by string) (Registered, error) {
-	name = strings.TrimSpace(name)
+	name, why := domain.CheckName(name, 200)
 	var verr domain.ValidationError
-	switch {
-	case name == "":
-		verr.Add("name", "required")
-	case utf8.RuneCountInString(name) > 200:
-		verr.Add("name", "longer than 200 characters")
-	case strings.ContainsFunc(name, unicode.IsControl):
-		verr.Add("name", "contains control characters")
+	if why != "" {
+		verr.Add("name", why)
 	}
 	if err := verr.Err(); err != nil {
 		return Registered{}, err

@@ -3,10 +3,7 @@ package subscription
 import (
 	"regexp"
 	"slices"
-	"strings"
 	"time"
-	"unicode"
-	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -105,11 +102,11 @@ func Purchase(id, accountID uuid.UUID, o Order, by string, now time.Time) (Purch
 	if !productID.MatchString(o.ProductID) {
 		verr.Add("productId", "1 to 64 lower-case letters, digits, dots, dashes or underscores")
 	}
-	productName, why := checkText(o.ProductName, 200, true)
+	productName, why := domain.CheckName(o.ProductName, 200)
 	if why != "" {
 		verr.Add("productName", why)
 	}
-	name, why := checkText(o.Name, 200, true)
+	name, why := domain.CheckName(o.Name, 200)
 	if why != "" {
 		verr.Add("name", why)
 	}
@@ -163,7 +160,7 @@ func (s *Subscription) Cancel(reason, feedback, by string, now time.Time) (Cance
 	if !slices.Contains(Reasons, Reason(reason)) {
 		verr.Add("reason", "one of too_expensive, no_longer_needed, switching_products, missing_features, not_working_as_expected, other")
 	}
-	feedback, why := checkText(feedback, MaxFeedback, false)
+	feedback, why := domain.CheckFreeText(feedback, MaxFeedback, false)
 	if why != "" {
 		verr.Add("feedback", why)
 	}
@@ -194,19 +191,4 @@ func (s *Subscription) CheckActive(now time.Time) error {
 		return &domain.RuleError{Code: "subscription-expired", Detail: "the subscription has expired"}
 	}
 	return nil
-}
-
-// checkText trims free text and checks its length and characters
-// (feedback may hold line breaks).
-func checkText(s string, maxRunes int, required bool) (string, string) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "" && required:
-		return "", "required"
-	case utf8.RuneCountInString(s) > maxRunes:
-		return "", "longer than " + itoa(maxRunes) + " characters"
-	case strings.ContainsFunc(s, func(r rune) bool { return unicode.IsControl(r) && r != '\n' && r != '\r' && r != '\t' }):
-		return "", "contains control characters"
-	}
-	return s, ""
 }

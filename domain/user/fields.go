@@ -1,48 +1,67 @@
 package user
 
 import (
+	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
 	"unicode"
 	"unicode/utf8"
+
+	"github.com/bizcenter/bizcenter/domain"
 )
 
 // NormalizeEmail is the form emails are compared in: trimmed, lower case.
 func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
-// checkEmail returns the trimmed address, or why it is not one.
+// checkEmail returns the trimmed address, or why it is not one that mail
+// can be delivered to: a plain addr-spec (no display name, no comment, no
+// quoted local part), nothing hidden or blank in it, at most 64 bytes
+// before the @ (RFC 5321), and after it a DNS name by the rule an
+// account's domains follow (domain.IsDNSName), so that the domain of a
+// user's email can be matched with the account's. The part before the @
+// may be in any script (RFC 6531: 김지우@contoso.example); an
+// internationalised domain is written in its xn-- form, as an account's
+// domain is.
 func checkEmail(s string) (string, string) {
 	s = strings.TrimSpace(s)
+	at := strings.LastIndexByte(s, '@')
 	switch {
 	case s == "":
 		return "", "required"
 	case len(s) > 254:
 		return "", "longer than 254 characters"
+	case strings.ContainsFunc(s, unicode.IsSpace):
+		return "", "contains a space"
+	case strings.ContainsFunc(s, blank):
+		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, blank):])
+		return "", fmt.Sprintf("contains an invisible or control character (U+%04X)", r)
+	case at < 0:
+		return "", "not an email address: no @"
+	case at == 0:
+		return "", "not an email address: nothing before the @"
 	}
-	a, err := mail.ParseAddress(s)
-	if err != nil || a.Address != s || a.Name != "" {
+	if a, err := mail.ParseAddress(s); err != nil || a.Address != s || a.Name != "" {
 		return "", "not an email address"
 	}
-	_, domain, _ := strings.Cut(s, "@")
-	if !strings.Contains(domain, ".") || strings.HasPrefix(domain, ".") || strings.HasSuffix(domain, ".") {
-		return "", "the domain must be a full DNS name"
+	switch {
+	case at > 64:
+		return "", "the part before the @ is longer than 64 bytes"
+	case !domain.IsDNSName(strings.ToLower(s[at+1:])):
+		return "", "the domain after the @ must be a DNS name like contoso.com (an internationalised one in its xn-- form)"
 	}
 	return s, ""
 }
 
-func checkName(s string) (string, string) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return "", "required"
-	case utf8.RuneCountInString(s) > 100:
-		return "", "longer than 100 characters"
-	case strings.ContainsFunc(s, unicode.IsControl):
-		return "", "contains control characters"
-	}
-	return s, ""
+// blank is a rune an email address cannot hold besides white space: one
+// that shows nothing (domain.Hidden), or one that is no character of any
+// script (unassigned, private use).
+func blank(r rune) bool {
+	return domain.Hidden(r) || !unicode.IsGraphic(r) && !unicode.Is(unicode.Cf, r)
 }
+
+// checkName is a person's first or last name (domain.CheckName).
+func checkName(s string) (string, string) { return domain.CheckName(s, 100) }
 
 // BCP 47 language tags of the common shapes: language, optional script,
 // optional region, optional variants ("ko", "en-US", "zh-Hant-TW").

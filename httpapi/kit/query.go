@@ -1,7 +1,10 @@
 package kit
 
 import (
+	"fmt"
+	"maps"
 	"net/url"
+	"slices"
 	"strings"
 )
 
@@ -28,4 +31,38 @@ func QueryProblem(rawQuery string) *Problem {
 		}
 	}
 	return Invalid(FieldProblem{Field: "query", Reason: "unparseable query string"})
+}
+
+// QueryNotTaken names each parameter of query that the route does not
+// take (declared: its Route.Query) or that is given more than once, or is
+// nil. url.Values keeps every value but routes read the first alone, so a
+// repeat (?status=pending&status=active) would answer for one of the two
+// without a word; and a misspelt filter (?stauts=pending) would answer
+// the whole list as if it were the filtered one. No route takes a list as
+// repeated parameters: lists are one comma-separated value (?userIds=).
+func QueryNotTaken(query url.Values, declared map[string]string) *Problem {
+	var bad []FieldProblem
+	for _, name := range slices.Sorted(maps.Keys(query)) {
+		_, takes := declared[name]
+		switch n := len(query[name]); {
+		case name == "":
+			bad = append(bad, FieldProblem{Field: "query", Reason: "a parameter without a name"})
+		case !takes:
+			bad = append(bad, FieldProblem{Field: name, Reason: notTaken(declared)})
+		case n > 1:
+			bad = append(bad, FieldProblem{Field: name, Reason: fmt.Sprintf("given %d times: give it once", n)})
+		}
+	}
+	if len(bad) == 0 {
+		return nil
+	}
+	return Invalid(bad...)
+}
+
+func notTaken(declared map[string]string) string {
+	if len(declared) == 0 {
+		return "not a parameter of this route, which takes none"
+	}
+	return "not a parameter of this route, which takes " + strings.Join(slices.Sorted(maps.Keys(declared)), ", ") +
+		" (names are case-sensitive)"
 }
