@@ -50,12 +50,16 @@ func (u Users) Apply(q *pgx.Batch, env event.Envelope) { u.ApplyAll(q, []event.E
 // acceptance and role changes are one insert rather than an insert and an
 // update each (an update of rm_users rewrites every one of its indexes).
 // Only this projector writes rm_users, and it writes nothing else about a
-// held user, so holding the row back changes no outcome. The history
-// entries of the other users are appended in one statement at the end.
+// held user, so holding the row back changes no outcome. The other users'
+// changes are written after the inserts, in one statement when there are
+// several users (see changes), and their history entries appended in one
+// statement at the end; the accounts' events, which touch no user's row,
+// are written as they come.
 func (Users) ApplyAll(q *pgx.Batch, envs []event.Envelope) {
 	held := map[uuid.UUID]*userRow{}
 	var order []*userRow
 	var others histories
+	var changed changes
 	for _, env := range envs {
 		id, entry, isUser := historyEntry(env)
 		switch e, invited := env.Event.(user.Invited); {
@@ -67,16 +71,17 @@ func (Users) ApplyAll(q *pgx.Batch, envs []event.Envelope) {
 			r.history = []HistoryEntry{entry}
 			held[e.UserID] = r
 			order = append(order, r)
+		case isUser:
+			changed.add(id, env)
+			others.add(id, entry)
 		default:
 			applyUser(q, env)
-			if isUser {
-				others.add(id, entry)
-			}
 		}
 	}
 	for _, r := range order {
 		r.insert(q)
 	}
+	changed.queue(q)
 	others.append(q)
 }
 
