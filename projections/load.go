@@ -22,21 +22,16 @@ type writes struct {
 	steps []writeStep
 }
 
-// writeStep is statements to send, then (when load is not nil) rows to
-// load.
+// writeStep is statements to send, then (when load is not nil) the rows
+// of one plain insert (see insertShape.columns) to COPY into its table.
+// ON CONFLICT DO NOTHING has no COPY counterpart: a row already there, or
+// a key the batch inserts twice, fails the COPY. So the load runs under a
+// savepoint, and any failure sends the rows as the inserts they were
+// queued as instead. A read model's rows are new almost always, and a load
+// that fails loses only time.
 type writeStep struct {
 	q    *pgx.Batch
-	load *load
-}
-
-// load is rows of one plain insert (see insertShape.columns) to COPY into
-// its table. ON CONFLICT DO NOTHING has no COPY counterpart: a row already
-// there, or a key the batch inserts twice, fails the COPY. So the load
-// runs under a savepoint, and any failure sends the rows as the inserts
-// they were queued as instead. A read model's rows are new almost always,
-// and a load that fails loses only time.
-type load struct {
-	g *group
+	load *group
 }
 
 // statements is the last step's batch, to queue statements on.
@@ -47,30 +42,9 @@ func (w *writes) statements() *pgx.Batch {
 	return w.steps[len(w.steps)-1].q
 }
 
-func (w *writes) add(l *load) {
+func (w *writes) add(g *group) {
 	w.statements()
-	w.steps[len(w.steps)-1].load = l
-}
-
-// loads reports whether any rows go by COPY.
-func (w *writes) loads() bool {
-	for _, s := range w.steps {
-		if s.load != nil {
-			return true
-		}
-	}
-	return false
-}
-
-// appendTo queues every statement of w on q, loads as the inserts they
-// stand for: for tests and callers that need one pipeline.
-func (w *writes) appendTo(q *pgx.Batch) {
-	for _, s := range w.steps {
-		q.QueuedQueries = append(q.QueuedQueries, s.q.QueuedQueries...)
-		if s.load != nil {
-			s.load.g.queue(q)
-		}
-	}
+	w.steps[len(w.steps)-1].load = g
 }
 
 // sendWrites sends head, w and tail on conn, in a transaction head begins
@@ -90,7 +64,7 @@ func sendWrites(ctx context.Context, conn *pgx.Conn, head *pgx.Batch, w *writes,
 			return err
 		}
 		q = &pgx.Batch{}
-		g := s.load.g
+		g := s.load
 		if _, err := conn.CopyFrom(ctx, g.shape.tableID, g.shape.columns, pgx.CopyFromRows(g.rows)); err != nil {
 			// On its own: pgx prepares a batch's new statements first, which
 			// the transaction refuses until it is rolled back.

@@ -152,3 +152,24 @@ func TestSendWrites_falls_back_to_inserts_when_a_load_fails(t *testing.T) {
 			kept, before, twice, first, after, loadRows, loadRows/2)
 	}
 }
+
+// loads reports whether any rows go by COPY.
+func (w *writes) loads() bool {
+	for _, s := range w.steps {
+		if s.load != nil {
+			return true
+		}
+	}
+	return false
+}
+
+// appendTo queues every statement of w on q, loads as the inserts they
+// stand for: for tests that read one pipeline.
+func (w *writes) appendTo(q *pgx.Batch) {
+	for _, s := range w.steps {
+		q.QueuedQueries = append(q.QueuedQueries, s.q.QueuedQueries...)
+		if s.load != nil {
+			s.load.queue(q)
+		}
+	}
+}

@@ -10,7 +10,7 @@ import (
 
 // planWrites rewrites a batch so that its single-row inserts of the same
 // shape travel as multi-row inserts, or when there are loadRows of them
-// or more and their shape allows, as a load by COPY (see load): while
+// or more and their shape allows, as a load by COPY (see writeStep): while
 // catching up, hundreds of events insert rows of the same few shapes, and
 // PostgreSQL spends far less on one statement of many rows than on many
 // statements of one, and less again on COPY.
@@ -31,7 +31,7 @@ func planWrites(q *pgx.Batch) *writes {
 	flush := func() {
 		for _, g := range held {
 			if len(g.rows) >= loadRows && g.shape.columns != nil {
-				out.add(&load{g: g})
+				out.add(g)
 			} else {
 				g.queue(out.statements())
 			}
