@@ -88,7 +88,7 @@ func (d Deps) changeUserRoles(ctx context.Context, c ChangeUserRoles) (UserRoles
 			return UserRolesChanged{}, err
 		}
 		if slices.Contains(changed.Removed, user.AccountAdministrator) {
-			if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, by); err != nil {
+			if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, u.Status(by.at) == user.Active, by); err != nil {
 				return UserRolesChanged{}, err
 			}
 		}
@@ -129,7 +129,9 @@ func (d Deps) grantAdministrator(ctx context.Context, accountID, userID uuid.UUI
 		if _, err := loadWith(ctx, d, user.Stream(userID), &u, nil); err != nil { // roles are not personal
 			return struct{}{}, err
 		}
-		if u.Account() != accountID || !slices.Contains(u.Roles(), user.AccountAdministrator) {
+		// An erased user acts as nobody: an earlier run's grant, finished
+		// after the erasure revoked it, must not count them again.
+		if u.Account() != accountID || !slices.Contains(u.Roles(), user.AccountAdministrator) || u.Erased() {
 			return struct{}{}, nil
 		}
 		if g := a.GrantAdministrator(userID, by.actor); g != nil {
@@ -141,9 +143,13 @@ func (d Deps) grantAdministrator(ctx context.Context, accountID, userID uuid.UUI
 }
 
 // revokeAdministrator removes an administrator from the account stream,
-// refusing to remove the last active one. The append expects the revision
-// read, so two concurrent demotions cannot both pass the check.
-func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UUID, by origin) error {
+// refusing to remove the last active one (active: the user leaving is).
+// Only the active administrators who are not erased (nor being erased:
+// their key is gone) count: an erased user's email reads "[erased]", so
+// they act as nobody. Its callers run it in the account's turn, and the
+// append expects the revision read, so two concurrent removals (a
+// demotion and an erasure, or two of either) cannot both pass the check.
+func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UUID, active bool, by origin) error {
 	a, l, err := d.loadAccount(ctx, accountID)
 	if err != nil {
 		return err
@@ -157,11 +163,12 @@ func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UU
 		if _, err := load(ctx, d, user.Stream(id), &admin); err != nil {
 			return err
 		}
-		if admin.Status(by.at) == user.Active && slices.Contains(admin.Roles(), user.AccountAdministrator) {
+		if admin.Status(by.at) == user.Active && slices.Contains(admin.Roles(), user.AccountAdministrator) &&
+			!admin.Erased() && !admin.Erasing() {
 			others++
 		}
 	}
-	r, err := a.RevokeAdministrator(userID, others, by.actor)
+	r, err := a.RevokeAdministrator(userID, active, others, by.actor)
 	if err != nil || r == nil {
 		return err
 	}

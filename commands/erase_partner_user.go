@@ -16,7 +16,8 @@ import (
 // partner (one who acts for it, or did) on a verified erasure request, as
 // ErasePersonalData does for a user of an account: the key first, then
 // partner.user_personal_data_erased on the partner's stream. Erasing
-// again appends nothing.
+// again appends nothing. The partner's last global admin is not erased
+// (422 last-global-admin), as they may not be removed.
 type ErasePartnerUserPersonalData struct {
 	By        Actor
 	PartnerID uuid.UUID
@@ -58,6 +59,13 @@ func (d Deps) erasePartnerUser(ctx context.Context, c ErasePartnerUserPersonalDa
 				return PersonalDataErased{}, d.Personal.Recorded(ctx, c.UserID)
 			}
 			return PersonalDataErased{}, fmt.Errorf("user %s of partner %s: %w", c.UserID, c.PartnerID, domain.ErrNotFound)
+		}
+		if !c.finishing {
+			// Before the key goes, for nothing can refuse after: a
+			// finishing run's key is gone already.
+			if err := p.MayErase(c.UserID); err != nil {
+				return PersonalDataErased{}, err
+			}
 		}
 		return d.erase(ctx, c.UserID, stream, l, origin{actor: c.By.name(), at: d.now()}, reason,
 			func(firstBy, firstReason string, at time.Time) event.Event {

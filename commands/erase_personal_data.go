@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"strings"
 	"time"
 
@@ -20,7 +21,11 @@ import (
 // request: the operator who verified it gives the reason. The user's key
 // is destroyed first, so every event sealed with it reads "[erased]" from
 // then on; user.personal_data_erased then tells the read models and the
-// mailer. Erasing again appends nothing.
+// mailer. Erasing again appends nothing. The account's last active
+// Account Administrator is not erased (422 last-account-administrator),
+// as they may not be demoted: another user is made Account Administrator
+// first; an administrator erased leaves the account's administrators
+// (account.administrator_revoked) before the key goes.
 type ErasePersonalData struct {
 	By        Actor
 	AccountID uuid.UUID
@@ -73,7 +78,20 @@ func (d Deps) eraseUser(ctx context.Context, c ErasePersonalData, reason string)
 		if !u.Exists() || (u.Account() != c.AccountID && !c.finishing) {
 			return PersonalDataErased{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
 		}
-		return d.erase(ctx, c.UserID, user.Stream(c.UserID), l, origin{actor: c.By.name(), at: d.now()}, reason,
+		by := origin{actor: c.By.name(), at: d.now()}
+		if !c.finishing && !u.Erased() && slices.Contains(u.Roles(), user.AccountAdministrator) {
+			// An erased user acts as nobody: the account's last active
+			// Account Administrator is not erased, as they are not
+			// demoted, before another is made one (the revocation comes
+			// before the key goes, for nothing can refuse after). A user
+			// whose key is gone already (an erasure that stopped) leaves
+			// whatever remains: they could act for nobody anyway.
+			active := u.Status(by.at) == user.Active && !u.Erasing()
+			if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, active, by); err != nil {
+				return PersonalDataErased{}, err
+			}
+		}
+		return d.erase(ctx, c.UserID, user.Stream(c.UserID), l, by, reason,
 			func(firstBy, firstReason string, at time.Time) event.Event {
 				if e := u.Erase(firstBy, firstReason, at); e != nil {
 					return *e

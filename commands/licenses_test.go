@@ -151,7 +151,7 @@ func TestAssignSubscriptionLicenses_on_an_unlisted_subscription_is_seen_by_the_n
 func TestAssignSubscriptionLicenses_on_a_cancelled_subscription_is_refused_as_cancelled(t *testing.T) {
 	f := newFixture(t)
 	l, sub := f.licensed(t, "office-e3", 5)
-	if _, err := commands.CancelSubscriptionHandler(f.deps).Handle(context.Background(), commands.CancelSubscription{
+	if _, err := commands.CancelSubscriptionHandler(f.deps, l).Handle(context.Background(), commands.CancelSubscription{
 		By: f.admin, AccountID: f.account, SubscriptionID: sub, Reason: "no_longer_needed"}); err != nil {
 		t.Fatal(err)
 	}

@@ -115,7 +115,7 @@ func TestIdempotencyKey_a_billing_command_run_again_after_the_caller_lost_the_ri
 			ann, demote := f.ann(t)
 			sub := f.bought(t, ann)
 			return func(ctx context.Context) (any, error) {
-				return commands.CancelSubscriptionHandler(f.deps).Handle(ctx, commands.CancelSubscription{By: ann, AccountID: f.account, SubscriptionID: sub,
+				return commands.CancelSubscriptionHandler(f.deps, commands.Licensing{}).Handle(ctx, commands.CancelSubscription{By: ann, AccountID: f.account, SubscriptionID: sub,
 					Reason: "no_longer_needed"})
 			}, demote
 		}},

@@ -197,7 +197,7 @@ func TestPartnerLicenseTotal_never_lands_after_the_users_removal(t *testing.T) {
 func TestPartnerCancellation_never_lands_after_the_users_removal(t *testing.T) {
 	m := newPartnerUserRace(t)
 	sub, _ := m.ordered(t)
-	_, err := commands.CancelSubscriptionHandler(m.during(appending, m.remove)).Handle(context.Background(), commands.CancelSubscription{
+	_, err := commands.CancelSubscriptionHandler(m.during(appending, m.remove), commands.Licensing{}).Handle(context.Background(), commands.CancelSubscription{
 		By: m.bo, AccountID: m.f.account, SubscriptionID: sub, Reason: "no_longer_needed"})
 	m.check(t, err, domain.ErrNotFound, partner.Stream(m.alpha), subscription.Stream(sub))
 }

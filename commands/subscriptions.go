@@ -136,15 +136,6 @@ type SetLicenseTotal struct {
 	Total          int
 }
 
-// CancelSubscription cancels a subscription with a reason.
-type CancelSubscription struct {
-	By             Actor
-	AccountID      uuid.UUID
-	SubscriptionID uuid.UUID
-	Reason         string
-	Feedback       string
-}
-
 // SetLicenseTotalHandler handles SetLicenseTotal; it answers the position
 // of the change (or of the subscription's last event when the total was
 // already that).
@@ -156,15 +147,6 @@ func SetLicenseTotalHandler(d Deps) Handler[SetLicenseTotal, eventstore.Position
 				return nil, err
 			}
 			return *changed, nil
-		})
-	})
-}
-
-// CancelSubscriptionHandler handles CancelSubscription.
-func CancelSubscriptionHandler(d Deps) Handler[CancelSubscription, eventstore.Position] {
-	return HandlerFunc[CancelSubscription, eventstore.Position](func(ctx context.Context, c CancelSubscription) (eventstore.Position, error) {
-		return d.changeSubscription(ctx, c.By, c.AccountID, c.SubscriptionID, func(s *subscription.Subscription, o origin) (event.Event, error) {
-			return s.Cancel(c.Reason, c.Feedback, o.actor, o.at)
 		})
 	})
 }

@@ -40,8 +40,9 @@ type Commands struct {
 }
 
 // NewCommands wires every command handler over the same dependencies,
-// each with logging.
-func NewCommands(d commands.Deps, log *slog.Logger) Commands {
+// each with logging; l is what a cancellation needs to see the licenses
+// that require the subscription's product.
+func NewCommands(d commands.Deps, l commands.Licensing, log *slog.Logger) Commands {
 	return Commands{
 		RegisterAccount:  commands.Logged("RegisterAccount", log, commands.RegisterAccountHandler(d)),
 		InviteUser:       commands.Logged("InviteUser", log, commands.InviteUserHandler(d)),
@@ -63,7 +64,7 @@ func NewCommands(d commands.Deps, log *slog.Logger) Commands {
 		PartnerVisibility:        commands.Logged("PartnerVisibility", log, commands.PartnerVisibilityHandler(d)),
 		PurchaseSubscription:     commands.Logged("PurchaseSubscription", log, commands.PurchaseSubscriptionHandler(d)),
 		SetLicenseTotal:          commands.Logged("SetLicenseTotal", log, commands.SetLicenseTotalHandler(d)),
-		CancelSubscription:       commands.Logged("CancelSubscription", log, commands.CancelSubscriptionHandler(d)),
+		CancelSubscription:       commands.Logged("CancelSubscription", log, commands.CancelSubscriptionHandler(d, l)),
 		RecordSubscriptionExpiry: commands.RecordSubscriptionExpiryHandler(d),
 		DesignateManager:         commands.Logged("DesignateManager", log, commands.DesignateManagerHandler(d)),
 		ChangeManagerEmail:       commands.Logged("ChangeManagerEmail", log, commands.ChangeManagerEmailHandler(d)),

@@ -49,7 +49,7 @@ func eraseRoute(path, ownerParam, summary string, log *slog.Logger,
 		Request:  erasureBody{},
 		Response: erasedBody{},
 		Success:  http.StatusOK,
-		Statuses: []int{400, 401, 403, 404, 503},
+		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: func(w http.ResponseWriter, r *http.Request) {
 			owner, p := pathID(r, ownerParam)
 			var userID uuid.UUID

@@ -13,6 +13,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain/account"
+	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -21,7 +22,10 @@ import (
 // outcome: the check and the resend run later, in the background, so
 // neither the body nor the time says whether the details matched.
 // Requests are limited per source address (an answer of 429) and per
-// account details (silently dropped past the limit).
+// request as the command matches it, email and numbers together
+// (silently dropped past the limit): only a request that could resend
+// draws on the manager's allowance, so requests with wrong guesses, from
+// however many addresses, never use up the real manager's.
 type ResendRequests struct {
 	handler   commands.Handler[commands.RequestManagerResend, bool]
 	log       *slog.Logger
@@ -94,11 +98,7 @@ func (q *ResendRequests) Route() kit.Route {
 				kit.WriteProblem(w, p)
 				return
 			}
-			// Limited per account as the command matches it, so spaces
-			// around a number do not make another target.
-			sum := sha256.Sum256([]byte(account.NormalizeNumber(b.AgreementNumber) + "\x00" + account.NormalizeNumber(b.PurchaseAccountNumber)))
-			target := string(sum[:])
-			if q.perTarget.allow(target) {
+			if q.perTarget.allow(resendTarget(b)) {
 				select {
 				case q.queue <- commands.RequestManagerResend{Email: b.Email, AgreementNumber: b.AgreementNumber, PurchaseAccountNumber: b.PurchaseAccountNumber}:
 				default:
@@ -108,6 +108,19 @@ func (q *ResendRequests) Route() kit.Route {
 			kit.WriteJSON(w, http.StatusAccepted, acceptedRequest{})
 		},
 	}
+}
+
+// resendTarget keys the per-target limit: the email and both numbers as
+// the command matches them (normalized, so that case or spaces do not
+// make another target). Keyed on the numbers alone, anyone who knew them
+// could spend the account's allowance with wrong emails and silence the
+// manager's own request: only a request naming the manager's email (and
+// the numbers) can resend, so only such requests share a bucket with the
+// manager's.
+func resendTarget(b resendRequestBody) string {
+	sum := sha256.Sum256([]byte(user.NormalizeEmail(b.Email) + "\x00" +
+		account.NormalizeNumber(b.AgreementNumber) + "\x00" + account.NormalizeNumber(b.PurchaseAccountNumber)))
+	return string(sum[:])
 }
 
 func requireFields(fields map[string]string) *kit.Problem {

@@ -15,17 +15,22 @@ import (
 	"github.com/bizcenter/bizcenter/projections"
 )
 
-// licenseRoutes loads and validates the product catalog (an invalid one
-// stops the start) and declares the license command routes.
-func (s *Service) licenseRoutes(deps commands.Deps) ([]kit.Route, error) {
+// licensing loads and validates the product catalog (an invalid one
+// stops the start): what the license commands, and a subscription's
+// cancellation, need.
+func (s *Service) licensing(deps commands.Deps) (commands.Licensing, error) {
 	cat, err := licensing.Default()
 	if err != nil {
-		return nil, err
+		return commands.Licensing{}, err
 	}
 	lookup := licenseLookup{pool: s.pool, wait: s.readDeps().WaitProjector}
-	l := commands.Licensing{Catalog: cat, Lookup: lookup, Serial: deps.AccountSerial}
+	return commands.Licensing{Catalog: cat, Lookup: lookup, Serial: deps.AccountSerial}, nil
+}
+
+// licenseRoutes declares the license command routes.
+func (s *Service) licenseRoutes(deps commands.Deps, l commands.Licensing) []kit.Route {
 	s.Licenses = httpapi.NewLicenseCommands(deps, l, s.cfg.Log)
-	return httpapi.LicenseRoutes(s.Licenses, cat, s.cfg.Log), nil
+	return httpapi.LicenseRoutes(s.Licenses, l.Catalog, s.cfg.Log)
 }
 
 // licenseLookup answers commands.LicenseLookup from the read models.

@@ -192,7 +192,11 @@ func (s *Service) wire(ctx context.Context) error {
 	s.closers = append(s.closers, func() error { closeLocks(); return nil })
 	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders(),
 		PartnerSerial: partnerLocks, AccountSerial: accountLocks}
-	s.Commands = httpapi.NewCommands(deps, log)
+	lic, err := s.licensing(deps)
+	if err != nil {
+		return err
+	}
+	s.Commands = httpapi.NewCommands(deps, lic, log)
 	s.resends = httpapi.NewResendRequests(s.Commands.RequestResend, log)
 	interval := s.cfg.SweepInterval
 	if interval <= 0 {
@@ -200,10 +204,7 @@ func (s *Service) wire(ctx context.Context) error {
 	}
 	s.Sweeper = &Sweeper{Pool: s.pool, Clock: s.cfg.Clock, Record: s.Commands.RecordExpiry,
 		RecordSubscription: s.Commands.RecordSubscriptionExpiry, Erase: s.Commands.FinishErasure, Interval: interval, Log: log}
-	licenses, err := s.licenseRoutes(deps)
-	if err != nil {
-		return err
-	}
+	licenses := s.licenseRoutes(deps, lic)
 	verifier, err := authenticator(s.cfg)
 	if err != nil {
 		return err

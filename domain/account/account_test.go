@@ -6,6 +6,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/event"
 )
 
@@ -37,5 +38,27 @@ func TestAdministrators_count_a_designated_manager_once(t *testing.T) {
 		if got := given(c.history...).Administrators(); !slices.Equal(got, c.want) {
 			t.Errorf("%s: administrators %v, want %v", name, got, c.want)
 		}
+	}
+}
+
+// The last active administrator stays; one who never signed in may leave
+// whatever remains; anyone may leave while another active one remains.
+func TestRevokeAdministrator_keeps_the_last_active_one(t *testing.T) {
+	id, tom, vic := uuid.New(), uuid.New(), uuid.New()
+	a := given(Registered{AccountID: id, ManagerUserID: tom}, AdministratorGranted{AccountID: id, UserID: vic})
+	if _, err := a.RevokeAdministrator(tom, true, 0, "op"); !domain.IsRule(err, "last-account-administrator") {
+		t.Fatalf("the last active administrator: %v", err)
+	}
+	for _, c := range []struct {
+		active bool
+		others int
+	}{{false, 0}, {true, 1}} {
+		r, err := a.RevokeAdministrator(tom, c.active, c.others, "op")
+		if err != nil || r == nil || r.UserID != tom {
+			t.Fatalf("active %v, %d others active: %v %v", c.active, c.others, r, err)
+		}
+	}
+	if r, err := a.RevokeAdministrator(uuid.New(), true, 0, "op"); r != nil || err != nil {
+		t.Fatalf("no administrator: %v %v", r, err)
 	}
 }

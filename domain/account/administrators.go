@@ -38,18 +38,27 @@ func (a *Account) GrantAdministrator(userID uuid.UUID, by string) *Administrator
 	return &AdministratorGranted{AccountID: a.id, UserID: userID, GrantedBy: by}
 }
 
-// RevokeAdministrator removes an administrator, unless no other active
-// administrator would remain: an account must always have one who can
-// manage it. othersActive counts the other administrators who are active.
-func (a *Account) RevokeAdministrator(userID uuid.UUID, othersActive int, by string) (*AdministratorRevoked, error) {
+// RevokeAdministrator removes an administrator (a change of roles that
+// takes the role away, or the erasure of the user's personal data),
+// unless the account would lose its last active one: an account must
+// always keep an administrator who can manage it. active says whether the
+// user leaving is active; othersActive counts the other administrators
+// who are (active, and not erased). One who never signed in may leave
+// whatever remains: the account has no fewer active administrators after.
+func (a *Account) RevokeAdministrator(userID uuid.UUID, active bool, othersActive int, by string) (*AdministratorRevoked, error) {
 	if !slices.Contains(a.admins, userID) {
 		return nil, nil
 	}
-	if othersActive == 0 {
-		return nil, &domain.RuleError{Code: "last-account-administrator", Detail: "the account must keep at least one active Account Administrator"}
+	if active && othersActive == 0 {
+		return nil, ErrLastAdministrator
 	}
 	return &AdministratorRevoked{AccountID: a.id, UserID: userID, RevokedBy: by}, nil
 }
+
+// ErrLastAdministrator refuses to take Account Administrator from the
+// account's last active one, by a change of roles or an erasure.
+var ErrLastAdministrator = &domain.RuleError{Code: "last-account-administrator",
+	Detail: "the account must keep at least one active Account Administrator: make another active user Account Administrator first"}
 
 // admit counts a user among the administrators, once.
 func (a *Account) admit(userID uuid.UUID) {

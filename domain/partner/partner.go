@@ -246,12 +246,28 @@ func (p *Partner) RemoveUser(userID uuid.UUID, by Grantor) (UserRemoved, error) 
 	return UserRemoved{PartnerID: p.id, UserID: userID, RemovedBy: by.Name}, nil
 }
 
+// globalAdmins counts the global admins who can act: an erased user
+// (their key gone: their email reads "[erased]") acts as nobody.
 func (p *Partner) globalAdmins() int {
 	n := 0
 	for _, m := range p.members {
-		if slices.Contains(m.Roles, GlobalAdmin) {
+		if slices.Contains(m.Roles, GlobalAdmin) && !p.people[m.ID] && m.Email != user.Erased {
 			n++
 		}
 	}
 	return n
+}
+
+// MayErase refuses to erase the partner's last global admin who can act,
+// as removing them is refused: erased, they act as nobody, and nobody
+// could manage the partner. Another user is made global admin first.
+func (p *Partner) MayErase(userID uuid.UUID) error {
+	m, ok := p.Member(userID)
+	if !ok || p.people[userID] || m.Email == user.Erased || !slices.Contains(m.Roles, GlobalAdmin) {
+		return nil
+	}
+	if p.globalAdmins() == 1 {
+		return &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin: make another user global admin first"}
+	}
+	return nil
 }
