@@ -55,18 +55,8 @@ func (c *copies) TraceCopyFromEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceCop
 
 func copyCountedPool(t *testing.T) (*pgxpool.Pool, *copies) {
 	t.Helper()
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
 	c := &copies{}
-	cfg.ConnConfig.Tracer = c
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool, c
+	return tracedPool(t, c), c
 }
 
 // A catch-up's batch loads its new users and their histories by COPY, and

@@ -36,18 +36,25 @@ func (c *trips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)
 // in the returned counter.
 func countedPool(t *testing.T) (*pgxpool.Pool, *trips) {
 	t.Helper()
+	c := &trips{}
+	return tracedPool(t, c), c
+}
+
+// tracedPool is a pool over a fresh database whose clients report to
+// tracer.
+func tracedPool(t *testing.T, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
 	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
 	if err != nil {
 		t.Fatal(err)
 	}
-	c := &trips{}
-	cfg.ConnConfig.Tracer = c
+	cfg.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatal(err)
 	}
 	t.Cleanup(pool.Close)
-	return pool, c
+	return pool
 }
 
 // countedBeside is a users build whose round trips count, and another,
