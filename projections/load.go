@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"fmt"
 	"regexp"
 	"strconv"
 	"strings"
@@ -65,11 +66,11 @@ func sendWrites(ctx context.Context, conn *pgx.Conn, head *pgx.Batch, w *writes,
 		}
 		q = &pgx.Batch{}
 		g := s.load
-		if _, err := conn.CopyFrom(ctx, g.shape.tableID, g.shape.columns, pgx.CopyFromRows(g.rows)); err != nil {
+		if _, loadErr := conn.CopyFrom(ctx, g.shape.tableID, g.shape.columns, pgx.CopyFromRows(g.rows)); loadErr != nil {
 			// On its own: pgx prepares a batch's new statements first, which
 			// the transaction refuses until it is rolled back.
 			if _, err := conn.Exec(ctx, `ROLLBACK TO SAVEPOINT load`); err != nil {
-				return err
+				return fmt.Errorf("%w (after loading %s failed: %v)", err, g.shape.table, loadErr)
 			}
 			g.queue(q)
 		}
