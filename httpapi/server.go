@@ -70,12 +70,13 @@ func takesAfter(r kit.Route) kit.Route {
 }
 
 // queryTaken refuses, before anything else of the route runs, a query
-// parameter the route does not declare or one given twice
-// (kit.QueryNotTaken).
+// parameter that does not parse (url.Values, which every route reads,
+// would drop it without a word), one the route does not declare, or one
+// given twice (kit.QueryProblem).
 func queryTaken(r kit.Route, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.RawQuery != "" {
-			if p := kit.QueryNotTaken(req.URL.Query(), r.Query); p != nil {
+			if p := kit.QueryProblem(req.URL.RawQuery, r.Query); p != nil {
 				kit.WriteProblem(w, p)
 				return
 			}
@@ -98,12 +99,6 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 	// would follow it with another method for all we know.
 	if _, pattern := s.mux.Handler(r); pattern == "" || path.Clean(r.URL.Path) != r.URL.Path {
 		s.noRoute(w, r)
-		return
-	}
-	// Every route reads its query through url.Values, which drops a pair
-	// it cannot parse: refused here, once for all.
-	if p := kit.QueryProblem(r.URL.RawQuery); p != nil {
-		kit.WriteProblem(w, p)
 		return
 	}
 	s.mux.ServeHTTP(w, r)

@@ -80,19 +80,18 @@ func (p Policy) checkURL(raw string) string {
 // name was resolved, so a name that resolves to a private address (or
 // comes to, between registration and delivery) is refused too. It goes
 // direct, without the environment's proxy, for the same reason.
-func publicClient() *http.Client {
-	t := http.DefaultTransport.(*http.Transport).Clone()
-	t.Proxy = nil
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, Control: publicOnly}).DialContext
-	return &http.Client{Timeout: 10 * time.Second, Transport: t}
-}
+func publicClient() *http.Client { return directClient(publicOnly) }
 
 // anyAddressClient is publicClient without the check of the address
 // (Policy.AllowPrivate).
-func anyAddressClient() *http.Client {
+func anyAddressClient() *http.Client { return directClient(nil) }
+
+// directClient dials without the environment's proxy, checking each
+// address dialled with control (nil: none).
+func directClient(control func(network, address string, c syscall.RawConn) error) *http.Client {
 	t := http.DefaultTransport.(*http.Transport).Clone()
 	t.Proxy = nil
-	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second}).DialContext
+	t.DialContext = (&net.Dialer{Timeout: 10 * time.Second, Control: control}).DialContext
 	return &http.Client{Timeout: 10 * time.Second, Transport: t}
 }
 

@@ -8,14 +8,22 @@ import (
 	"strings"
 )
 
-// QueryProblem names the first parameter of a raw query string that does
-// not parse (a bad %-escape, a ';' between parameters), or is nil. Such a
-// pair is dropped without a word by url.Values, and a list would answer
-// unfiltered or a limit be ignored.
-func QueryProblem(rawQuery string) *Problem {
-	if _, err := url.ParseQuery(rawQuery); err == nil {
-		return nil
+// QueryProblem names what is wrong with a route's raw query, or is nil:
+// a parameter that does not parse, one the route does not take
+// (declared: its Route.Query), or one given more than once.
+func QueryProblem(rawQuery string, declared map[string]string) *Problem {
+	query, err := url.ParseQuery(rawQuery)
+	if err != nil {
+		return unparseable(rawQuery)
 	}
+	return notTaken(query, declared)
+}
+
+// unparseable names the first parameter of a raw query string that does
+// not parse (a bad %-escape, a ';' between parameters). Such a pair is
+// dropped without a word by url.Values, and a list would answer
+// unfiltered or a limit be ignored.
+func unparseable(rawQuery string) *Problem {
 	for pair := range strings.SplitSeq(rawQuery, "&") {
 		key, value, _ := strings.Cut(pair, "=")
 		key, _, semicolon := strings.Cut(key, ";")
@@ -33,14 +41,13 @@ func QueryProblem(rawQuery string) *Problem {
 	return Invalid(FieldProblem{Field: "query", Reason: "unparseable query string"})
 }
 
-// QueryNotTaken names each parameter of query that the route does not
-// take (declared: its Route.Query) or that is given more than once, or is
-// nil. url.Values keeps every value but routes read the first alone, so a
+// notTaken names each parameter of query that the route does not take
+// or that is given more than once, or is nil. url.Values keeps every value but routes read the first alone, so a
 // repeat (?status=pending&status=active) would answer for one of the two
 // without a word; and a misspelt filter (?stauts=pending) would answer
 // the whole list as if it were the filtered one. No route takes a list as
 // repeated parameters: lists are one comma-separated value (?userIds=).
-func QueryNotTaken(query url.Values, declared map[string]string) *Problem {
+func notTaken(query url.Values, declared map[string]string) *Problem {
 	var bad []FieldProblem
 	for _, name := range slices.Sorted(maps.Keys(query)) {
 		_, takes := declared[name]
@@ -48,7 +55,7 @@ func QueryNotTaken(query url.Values, declared map[string]string) *Problem {
 		case name == "":
 			bad = append(bad, FieldProblem{Field: "query", Reason: "a parameter without a name"})
 		case !takes:
-			bad = append(bad, FieldProblem{Field: name, Reason: notTaken(declared)})
+			bad = append(bad, FieldProblem{Field: name, Reason: routeTakes(declared)})
 		case n > 1:
 			bad = append(bad, FieldProblem{Field: name, Reason: fmt.Sprintf("given %d times: give it once", n)})
 		}
@@ -59,7 +66,7 @@ func QueryNotTaken(query url.Values, declared map[string]string) *Problem {
 	return Invalid(bad...)
 }
 
-func notTaken(declared map[string]string) string {
+func routeTakes(declared map[string]string) string {
 	if len(declared) == 0 {
 		return "not a parameter of this route, which takes none"
 	}

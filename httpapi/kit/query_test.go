@@ -3,6 +3,7 @@ package kit
 import "testing"
 
 func TestQueryProblem_names_the_unparseable_parameter(t *testing.T) {
+	declared := map[string]string{"email": "", "status": "", "limit": "", "cursor": "", "sort": "", "a": "", "x": ""}
 	for raw, field := range map[string]string{
 		"email=%zz":               "email",
 		"status=all&email=a%2":    "email",
@@ -12,13 +13,13 @@ func TestQueryProblem_names_the_unparseable_parameter(t *testing.T) {
 		"%zz=1":                   "query",
 		"sort=email&e%zzmail=%41": "query",
 	} {
-		p := QueryProblem(raw)
+		p := QueryProblem(raw, declared)
 		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0].Field != field {
 			t.Errorf("%q: %+v, want 400 naming %s", raw, p, field)
 		}
 	}
 	for _, raw := range []string{"", "email=a%40b.example&limit=5", "a", "&&", "x=", "email=%3B"} {
-		if p := QueryProblem(raw); p != nil {
+		if p := QueryProblem(raw, declared); p != nil {
 			t.Errorf("%q refused: %+v", raw, p.Errors)
 		}
 	}
