@@ -46,9 +46,11 @@ type harness struct {
 	stop   func()
 }
 
-func newHarness(t *testing.T) *harness {
-	h := &harness{t: t, clock: clock.NewManual(epoch), dir: t.TempDir(), log: &syncBuffer{}}
-	h.pool = pgtest.Pool(t)
+func newHarness(t *testing.T) *harness { return newHarnessOn(t, pgtest.Pool(t)) }
+
+// newHarnessOn is a harness over the database of pool.
+func newHarnessOn(t *testing.T, pool *pgxpool.Pool) *harness {
+	h := &harness{t: t, clock: clock.NewManual(epoch), dir: t.TempDir(), log: &syncBuffer{}, pool: pool}
 	h.store = postgres.New(h.pool, postgres.Config{PollInterval: 10 * time.Millisecond})
 	h.sender = mailer.FileSender{Dir: h.dir}
 	t.Cleanup(func() {

@@ -1,0 +1,132 @@
+package mailer_test
+
+import (
+	"context"
+	"fmt"
+	"os"
+	"strings"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+	"github.com/bizcenter/bizcenter/internal/pguuid"
+	"github.com/bizcenter/bizcenter/mailer"
+	"github.com/bizcenter/bizcenter/personal"
+)
+
+// Catching up, one feed batch holds hundreds of invitations, and the
+// mailer records them a few emails a transaction. Each transaction fetches
+// the keys of the people it is about to mail, not those of the whole rest
+// of the batch: that made a long batch's key reads grow with its square.
+func TestConsumer_fetches_a_long_batchs_keys_about_once_each(t *testing.T) {
+	keys := &keysAsked{}
+	h := newHarnessOn(t, poolTracedBy(t, keys))
+	accountID := h.register("Fabrikam")
+	const n = 8 * mailer.ClaimsPerCommit
+	want := map[string]uuid.UUID{}
+	for i := range n {
+		e := h.inviteSealed(accountID, fmt.Sprintf("person%d@example.kr", i))
+		want[e.Email] = e.UserID
+	}
+	keys.n.Store(0)
+	h.start() // the mailer finds every invitation in its first batch
+	for _, path := range h.mails(n) {
+		to := recipient(t, path)
+		if _, ok := want[to]; !ok {
+			t.Errorf("%s mailed to %q, not one of the people invited", path, to)
+		}
+		delete(want, to)
+	}
+	if len(want) != 0 {
+		t.Errorf("%d people got no mail", len(want))
+	}
+	// Before, the transactions asked for 128 + 112 + ... + 16 = 576 keys.
+	if got := keys.n.Load(); got < n || got > 2*n {
+		t.Errorf("the mailer asked for %d keys of %d sealed invitations, want %d to %d", got, n, n, 2*n)
+	}
+}
+
+// inviteSealed appends an invitation whose personal fields are sealed, as
+// InviteUser stores them.
+func (h *harness) inviteSealed(accountID uuid.UUID, email string) user.Invited {
+	h.t.Helper()
+	inv, expires := uuid.New(), epoch.Add(time.Hour)
+	e := user.Invited{
+		UserID: uuid.New(), AccountID: accountID, Email: email, FirstName: "민지", LastName: "김",
+		Language: "ko", Country: "KR", Roles: []user.Role{user.ReportsViewer},
+		InvitationID: inv, TokenHash: user.HashSecret(user.InvitationSecret(tokenKey, inv)),
+		InvitedBy: "system", SentAt: expires.Add(-user.InvitationValidity), ExpiresAt: expires,
+	}
+	ctx, id, stream := context.Background(), uuid.New(), user.Stream(e.UserID)
+	data, meta, _, err := event.EncodeAtWith(e, stream, 0, event.Metadata{EventID: id, Actor: "system", CorrelationID: id.String(), OccurredAt: h.clock.Now()},
+		personal.Keys{DB: h.pool}.Sealer(ctx))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	if strings.Contains(string(data), email) {
+		h.t.Fatalf("the email is not sealed: %s", data)
+	}
+	if _, err := h.store.Append(ctx, stream, eventstore.NoStream(), []eventstore.EventData{{ID: id, Type: e.EventType(), Data: data, Metadata: meta}}); err != nil {
+		h.t.Fatal(err)
+	}
+	return e
+}
+
+// recipient is the one address an .eml is sent to.
+func recipient(t *testing.T, path string) string {
+	t.Helper()
+	raw, err := os.ReadFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	m, _ := parse(t, raw)
+	to, err := m.Header.AddressList("To")
+	if err != nil || len(to) != 1 {
+		t.Fatalf("%s: To %v (%v)", path, to, err)
+	}
+	return to[0].Address
+}
+
+// keysAsked counts the personal keys asked for by subject.
+type keysAsked struct{ n atomic.Int64 }
+
+func (k *keysAsked) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if !strings.Contains(d.SQL, "FROM personal_keys WHERE subject_id") || len(d.Args) == 0 {
+		return ctx
+	}
+	switch subjects := d.Args[0].(type) {
+	case []uuid.UUID:
+		k.n.Add(int64(len(subjects)))
+	case uuid.UUID:
+		k.n.Add(1)
+	}
+	return ctx
+}
+
+func (k *keysAsked) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// poolTracedBy is a pool over a fresh database whose queries report to
+// tracer.
+func poolTracedBy(t *testing.T, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
+	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	pguuid.Register(cfg)
+	cfg.ConnConfig.Tracer = tracer
+	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(pool.Close)
+	return pool
+}
