@@ -11,13 +11,11 @@ import (
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
-	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
-	"github.com/bizcenter/bizcenter/internal/pguuid"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/personal"
 )
@@ -28,7 +26,7 @@ import (
 // of the batch: that made a long batch's key reads grow with its square.
 func TestConsumer_fetches_a_long_batchs_keys_about_once_each(t *testing.T) {
 	keys := &keysAsked{}
-	h := newHarnessOn(t, poolTracedBy(t, keys))
+	h := newHarnessOn(t, pgtest.TracedPool(t, keys))
 	accountID := h.register("Fabrikam")
 	const n = 8 * mailer.ClaimsPerCommit
 	want := map[string]uuid.UUID{}
@@ -112,21 +110,3 @@ func (k *keysAsked) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.Trac
 }
 
 func (k *keysAsked) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
-
-// poolTracedBy is a pool over a fresh database whose queries report to
-// tracer.
-func poolTracedBy(t *testing.T, tracer pgx.QueryTracer) *pgxpool.Pool {
-	t.Helper()
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	pguuid.Register(cfg)
-	cfg.ConnConfig.Tracer = tracer
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
-}

@@ -37,24 +37,7 @@ func (c *trips) TraceBatchEnd(context.Context, *pgx.Conn, pgx.TraceBatchEndData)
 func countedPool(t *testing.T) (*pgxpool.Pool, *trips) {
 	t.Helper()
 	c := &trips{}
-	return tracedPool(t, c), c
-}
-
-// tracedPool is a pool over a fresh database whose clients report to
-// tracer.
-func tracedPool(t *testing.T, tracer pgx.QueryTracer) *pgxpool.Pool {
-	t.Helper()
-	cfg, err := pgxpool.ParseConfig(pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	cfg.ConnConfig.Tracer = tracer
-	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(pool.Close)
-	return pool
+	return pgtest.TracedPool(t, c), c
 }
 
 // countedBeside is a users build whose round trips count, and another,

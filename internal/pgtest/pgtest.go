@@ -73,11 +73,19 @@ func URL(t testing.TB) string {
 // when the test ends.
 func Pool(t testing.TB) *pgxpool.Pool {
 	t.Helper()
+	return TracedPool(t, nil)
+}
+
+// TracedPool is Pool with tracer (when not nil) told of its connections'
+// queries, for a test that counts what is sent.
+func TracedPool(t testing.TB, tracer pgx.QueryTracer) *pgxpool.Pool {
+	t.Helper()
 	cfg, err := pgxpool.ParseConfig(URL(t))
 	if err != nil {
 		t.Fatalf("pgtest pool: %v", err)
 	}
 	pguuid.Register(cfg) // as the service's pools do
+	cfg.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {
 		t.Fatalf("pgtest pool: %v", err)
