@@ -27,6 +27,41 @@ const copyChunk = 100_000
 // would. It is about ten times faster than appending them one stream a
 // transaction.
 func CopySeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position, error) {
+	if err := copySeedInto(ctx, p, n, "events"); err != nil {
+		return eventstore.Position{}, err
+	}
+	return logHead(ctx, p)
+}
+
+// SpreadSeed is CopySeed with the users' resends later in the log: every
+// invitation first, then each user's first resend, the users in an order
+// of their own, then each one's second, and so on. In a real log people
+// are resent an invitation, or accept it, days after it was sent. Caught
+// up, such events change users an earlier batch wrote (see
+// projections/users_changes.go), which CopySeed's log, each user's five
+// events together, hardly has.
+func SpreadSeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position, error) {
+	if _, err := p.Exec(ctx, `CREATE UNLOGGED TABLE seed_staging (
+		event_id uuid, stream text, revision bigint, type text, data bytea, metadata bytea)`); err != nil {
+		return eventstore.Position{}, err
+	}
+	if err := copySeedInto(ctx, p, n, "seed_staging"); err != nil {
+		return eventstore.Position{}, err
+	}
+	// One statement: its rows take increasing positions in the order
+	// given, as appends in that order would.
+	if _, err := p.Exec(ctx, `
+		INSERT INTO events (event_id, stream, revision, type, data, metadata)
+		SELECT event_id, stream, revision, type, data, metadata FROM seed_staging ORDER BY revision, hashtext(stream);
+		DROP TABLE seed_staging`); err != nil {
+		return eventstore.Position{}, fmt.Errorf("spread the seed: %w", err)
+	}
+	return logHead(ctx, p)
+}
+
+// copySeedInto writes CopySeed's events into table, which has the
+// events table's columns.
+func copySeedInto(ctx context.Context, p *pgxpool.Pool, n int, table string) error {
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
 	rows := make(chan []any, 4096)
@@ -47,16 +82,21 @@ func CopySeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position,
 	src := &chunk{rows: rows}
 	for !src.done {
 		src.left = copyChunk
-		if _, err := p.CopyFrom(ctx, pgx.Identifier{"events"}, []string{"event_id", "stream", "revision", "type", "data", "metadata"}, src); err != nil {
-			return eventstore.Position{}, fmt.Errorf("copy events: %w", err)
+		if _, err := p.CopyFrom(ctx, pgx.Identifier{table}, []string{"event_id", "stream", "revision", "type", "data", "metadata"}, src); err != nil {
+			return fmt.Errorf("copy events: %w", err)
 		}
 	}
 	if err := <-seeded; err != nil {
-		return eventstore.Position{}, err
+		return err
 	}
 	if _, err := p.CopyFrom(ctx, pgx.Identifier{"personal_keys"}, []string{"subject_id", "key"}, pgx.CopyFromRows(keys)); err != nil {
-		return eventstore.Position{}, fmt.Errorf("copy personal keys: %w", err)
+		return fmt.Errorf("copy personal keys: %w", err)
 	}
+	return nil
+}
+
+// logHead is the position of the last event in p's event store.
+func logHead(ctx context.Context, p *pgxpool.Pool) (eventstore.Position, error) {
 	var head eventstore.Position
 	err := p.QueryRow(ctx, `SELECT tx_id, seq FROM events ORDER BY tx_id DESC, seq DESC LIMIT 1`).Scan(&head.Commit, &head.Prepare)
 	return head, err
@@ -116,6 +156,14 @@ func SeedEvents(ctx context.Context, p *pgxpool.Pool, n int, appends bool) (even
 	}
 	head, err := CopySeed(ctx, p, n)
 	return store, head, err
+}
+
+// SeedSpread puts n events in the PostgreSQL event store of pool by
+// SpreadSeed, and returns the store and the last position.
+func SeedSpread(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Store, eventstore.Position, error) {
+	fmt.Fprintf(os.Stderr, "seeding %d events by COPY, the resends later in the log...\n", n)
+	head, err := SpreadSeed(ctx, p, n)
+	return postgres.New(p, postgres.Config{}), head, err
 }
 
 // keepIn stores each seeded user's key in pool's personal_keys.
