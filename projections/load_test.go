@@ -56,7 +56,7 @@ func (c *copies) TraceCopyFromEnd(_ context.Context, _ *pgx.Conn, d pgx.TraceCop
 func copyCountedPool(t *testing.T) (*pgxpool.Pool, *copies) {
 	t.Helper()
 	c := &copies{}
-	return tracedPool(t, c), c
+	return pgtest.TracedPool(t, c), c
 }
 
 // A catch-up's batch loads its new users and their histories by COPY, and

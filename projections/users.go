@@ -26,7 +26,7 @@ func (Users) Name() string { return "users" }
 
 // Version changes whenever the tables or what Apply writes change; serve
 // then builds the new version beside the live one before switching.
-func (Users) Version() int { return 6 } // 6: rm_user_history.entries is json
+func (Users) Version() int { return 7 } // 7: rm_user_history.entries is text; the counts' hour inlines
 
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }
@@ -137,7 +137,7 @@ func (r *userRow) insert(q *pgx.Batch) {
 		e.UserID, e.AccountID, r.email, emailLower, r.first, r.last, r.sort, e.Language, e.Country, r.roles,
 		r.status, e.SentAt, r.expires, r.count, r.expiryRecorded, r.activatedAt)
 	q.Queue(`INSERT INTO rm_user_history (user_id, entries) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`,
-		e.UserID, entriesJSON(r.history))
+		e.UserID, string(entriesJSON(r.history)))
 }
 
 // applyUser writes what an event changes in rm_accounts and in the

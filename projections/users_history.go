@@ -94,9 +94,9 @@ func (hs *histories) append(q *pgx.Batch) {
 	}
 	q.Queue(`
 		INSERT INTO rm_user_history AS h (user_id, entries)
-		SELECT id, doc::json FROM unnest($1::uuid[], $2::text[]) AS v (id, doc)
+		SELECT id, doc FROM unnest($1::uuid[], $2::text[]) AS v (id, doc)
 		ON CONFLICT (user_id) DO UPDATE
-		SET entries = (left(h.entries::text, -1) || ',' || substr(excluded.entries::text, 2))::json`, hs.users, docs)
+		SET entries = left(h.entries, -1) || ',' || substr(excluded.entries, 2)`, hs.users, docs)
 }
 
 // entriesJSON writes what encoding/json writes (TestEntriesJSON), in a

@@ -120,7 +120,7 @@ func listUsers(ctx context.Context, pool *pgxpool.Pool, q listRequest, now time.
 func userByID(ctx context.Context, pool *pgxpool.Pool, q userRequest, now time.Time) (UserDetail, error) {
 	var d UserDetail
 	var entries []projections.HistoryEntry
-	row := pool.QueryRow(ctx, `SELECT `+userColumns+`, u.language, u.country, h.entries
+	row := pool.QueryRow(ctx, `SELECT `+userColumns+`, u.language, u.country, h.entries::json
 	  FROM rm_users u LEFT JOIN rm_user_history h ON h.user_id = u.user_id
 	  WHERE u.account_id = $1 AND u.user_id = $5::uuid AND `+visibleSQL,
 		append(accountArgs(q.accountID, now, q.viewer), q.userID)...)

@@ -71,7 +71,7 @@ func startLogged(t *testing.T, bin, dbURL string) (*exec.Cmd, string) {
 func usersApplied(t *testing.T, pool *pgxpool.Pool) (users, invitations, counted int) {
 	t.Helper()
 	err := pool.QueryRow(context.Background(), `
-		SELECT (SELECT count(*) FROM rm_users), (SELECT count(*) FROM rm_user_history h, json_array_elements(h.entries) e WHERE e->'invitation' IS NOT NULL),
+		SELECT (SELECT count(*) FROM rm_users), (SELECT count(*) FROM rm_user_history h, json_array_elements(h.entries::json) e WHERE e->'invitation' IS NOT NULL),
 		       (SELECT coalesce(sum(invitation_count), 0) FROM rm_users)`).Scan(&users, &invitations, &counted)
 	var pgErr *pgconn.PgError
 	if errors.As(err, &pgErr) && pgErr.Code == "42P01" {

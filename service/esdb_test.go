@@ -50,7 +50,7 @@ func userRows(t *testing.T, pool *pgxpool.Pool) []string {
 	t.Helper()
 	rows, err := pool.Query(context.Background(), `
 		SELECT user_id, email, status, invitation_count, invitation_expires_at,
-		       (SELECT count(*) FROM rm_user_history h, json_array_elements(h.entries) e
+		       (SELECT count(*) FROM rm_user_history h, json_array_elements(h.entries::json) e
 		         WHERE h.user_id = u.user_id AND e->'invitation' IS NOT NULL)
 		  FROM rm_users u ORDER BY user_id`)
 	if err != nil {
