@@ -15,6 +15,7 @@ import (
 	"time"
 
 	"github.com/bizcenter/bizcenter/internal/bench"
+	"github.com/bizcenter/bizcenter/service"
 )
 
 // config is every flag.
@@ -39,6 +40,7 @@ var quick = map[string]string{
 }
 
 func main() {
+	service.TuneGC() // as the service's own program runs
 	c, profile := parseFlags()
 	if c.admin == "" {
 		fmt.Fprintln(os.Stderr, "bench: -cluster or BENCH_CLUSTER_URL is required (make bench sets it)")

@@ -16,12 +16,15 @@ import (
 	"os"
 	"os/signal"
 	"syscall"
+
+	"github.com/bizcenter/bizcenter/service"
 )
 
 // version is set at build time with -ldflags "-X main.version=...".
 var version = "dev"
 
 func main() {
+	service.TuneGC()
 	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
