@@ -245,9 +245,8 @@ func SealedSubject(eventType string, data []byte) (uuid.UUID, bool) {
 	if members, ok := topLevel(data); ok {
 		subject := uuid.Nil
 		for _, m := range members {
-			if m.name == pf.Subject {
-				s, _ := stringValue(data[m.start:m.end])
-				subject, _ = uuid.Parse(s)
+			if m.is(pf.Subject) {
+				subject = subjectOf(data[m.start:m.end])
 			}
 		}
 		return subject, subject != uuid.Nil
@@ -295,6 +294,13 @@ func (k Keys) opener(ctx context.Context, cache map[uuid.UUID][]byte) event.Tran
 		mu.Unlock()
 		return key, nil
 	}
+	// The cipher of the last subject opened: an event's sealed fields are
+	// one person's, and making the cipher took more memory than anything
+	// else in opening one (AES key schedule, GCM tables).
+	var last struct {
+		subject uuid.UUID
+		a       cipher.AEAD
+	}
 	opening := func(subject uuid.UUID, field, value string) (string, error) {
 		key, err := keyOf(subject)
 		if err != nil {
@@ -303,7 +309,21 @@ func (k Keys) opener(ctx context.Context, cache map[uuid.UUID][]byte) event.Tran
 		if key == nil {
 			return Erased, nil
 		}
-		return open(key, subject, field, value)
+		mu.Lock()
+		a := last.a
+		if last.subject != subject {
+			a = nil
+		}
+		mu.Unlock()
+		if a == nil {
+			if a, err = aead(key); err != nil {
+				return "", err
+			}
+			mu.Lock()
+			last.subject, last.a = subject, a
+			mu.Unlock()
+		}
+		return openWith(a, subject, field, value)
 	}
 	return func(eventType string, data []byte) ([]byte, error) {
 		if !bytes.Contains(data, []byte(Prefix)) {
@@ -396,11 +416,9 @@ func seal(key []byte, subject uuid.UUID, field, value string) (string, error) {
 	return Prefix + base64.StdEncoding.EncodeToString(sealed), nil
 }
 
-func open(key []byte, subject uuid.UUID, field, value string) (string, error) {
-	a, err := aead(key)
-	if err != nil {
-		return "", err
-	}
+// openWith opens a sealed value of the subject's field with the cipher of
+// their key.
+func openWith(a cipher.AEAD, subject uuid.UUID, field, value string) (string, error) {
 	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(value, Prefix))
 	if err != nil || len(raw) < a.NonceSize() {
 		return "", fmt.Errorf("malformed sealed field %s", field)

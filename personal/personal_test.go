@@ -151,3 +151,42 @@ func TestSealWith_and_SealedSubject(t *testing.T) {
 		t.Fatalf("opened: %+v, %v", got, err)
 	}
 }
+
+// One opener opens a batch of several people's events, in any order, each
+// with its own person's key (it keeps the cipher of the last person it
+// opened for), and an erased person's as erased.
+func TestKeys_one_opener_opens_interleaved_people_each_with_their_key(t *testing.T) {
+	ctx := context.Background()
+	keys := personal.Keys{DB: pgtest.Pool(t)}
+	a, b, gone := invited(), invited(), invited()
+	a.Email, b.Email, gone.Email = "a@example.com", "b@example.com", "gone@example.com"
+	type stored struct {
+		in         user.Invited
+		data, meta []byte
+	}
+	var log []stored
+	for _, in := range []user.Invited{a, b, b, gone, a, gone, b} {
+		data, meta := encode(t, keys, in, user.Stream(in.UserID))
+		log = append(log, stored{in, data, meta})
+	}
+	if _, _, err := keys.Erase(ctx, gone.UserID, "", "op", "request"); err != nil {
+		t.Fatal(err)
+	}
+	open, err := keys.OpenerFor(ctx, []uuid.UUID{a.UserID, b.UserID, gone.UserID})
+	if err != nil {
+		t.Fatal(err)
+	}
+	for i, s := range log {
+		got, _, err := event.DecodeWith(s.in.EventType(), s.data, s.meta, open)
+		if err != nil {
+			t.Fatalf("event %d: %v", i, err)
+		}
+		want := s.in.Email
+		if s.in.UserID == gone.UserID {
+			want = personal.Erased
+		}
+		if g := got.(user.Invited); g.Email != want || g.UserID != s.in.UserID {
+			t.Errorf("event %d opened to %s of %s, want %s", i, g.Email, g.UserID, want)
+		}
+	}
+}

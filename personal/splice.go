@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"encoding/json"
 	"fmt"
-	"slices"
 	"strings"
 
 	"github.com/google/uuid"
@@ -13,10 +12,44 @@ import (
 )
 
 // member is one name and value at the top of a JSON object: the value is
-// data[start:end], as written.
+// data[start:end], as written. The name is compared where it stands in
+// the data (plain) unless it had an escape in it (plain is nil, name is
+// unescaped): a string of every name of every sealed event a catch-up
+// read was half of what opening them allocated.
 type member struct {
+	plain      []byte
 	name       string
 	start, end int
+}
+
+// is reports whether the member's name is s.
+func (m member) is(s string) bool {
+	if m.plain == nil {
+		return m.name == s
+	}
+	return string(m.plain) == s
+}
+
+// oneOf is the name of names that is the member's; false when none is.
+func (m member) oneOf(names []string) (string, bool) {
+	for _, n := range names {
+		if m.is(n) {
+			return n, true
+		}
+	}
+	return "", false
+}
+
+// subjectOf is the UUID a subject member's value holds; uuid.Nil when it
+// holds none.
+func subjectOf(v []byte) uuid.UUID {
+	if b, ok := plainBytes(v); ok {
+		id, _ := uuid.ParseBytes(b)
+		return id
+	}
+	s, _ := stringValue(v)
+	id, _ := uuid.Parse(s)
+	return id
 }
 
 // openInPlace opens the sealed personal fields of a payload where they
@@ -34,12 +67,9 @@ func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UU
 	}
 	var subject uuid.UUID
 	for _, m := range members {
-		if m.name == pf.Subject {
+		if m.is(pf.Subject) {
 			// The last of duplicate names wins, as for the decoder.
-			subject = uuid.Nil
-			if s, isString := stringValue(data[m.start:m.end]); isString {
-				subject, _ = uuid.Parse(s)
-			}
+			subject = subjectOf(data[m.start:m.end])
 		}
 	}
 	if subject == uuid.Nil {
@@ -48,16 +78,17 @@ func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UU
 	out = make([]byte, 0, len(data))
 	copied := 0
 	for _, m := range members {
-		if !slices.Contains(pf.Fields, m.name) {
+		field, ok := m.oneOf(pf.Fields)
+		if !ok {
 			continue
 		}
 		value, isString := stringValue(data[m.start:m.end])
 		if !isString || !strings.HasPrefix(value, Prefix) {
 			continue
 		}
-		plain, err := open(subject, m.name, value)
+		plain, err := open(subject, field, value)
 		if err != nil {
-			return nil, true, fmt.Errorf("%s: %w", m.name, err)
+			return nil, true, fmt.Errorf("%s: %w", field, err)
 		}
 		quoted, err := json.Marshal(plain)
 		if err != nil {
@@ -72,10 +103,17 @@ func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UU
 // plainString is the content of a JSON string with no escape in it;
 // false for any other value.
 func plainString(v []byte) (string, bool) {
+	b, ok := plainBytes(v)
+	return string(b), ok
+}
+
+// plainBytes is plainString's content where it stands in v (never nil
+// when ok: a slice of v).
+func plainBytes(v []byte) ([]byte, bool) {
 	if len(v) < 2 || v[0] != '"' || v[len(v)-1] != '"' || bytes.IndexByte(v, '\\') >= 0 {
-		return "", false
+		return nil, false
 	}
-	return string(v[1 : len(v)-1]), true
+	return v[1 : len(v)-1], true
 }
 
 // stringValue is the content of a JSON string value; false for a value of
@@ -101,7 +139,7 @@ func topLevel(data []byte) ([]member, bool) {
 		return nil, false
 	}
 	i = skipSpace(data, i+1)
-	var members []member
+	members := make([]member, 0, 16) // an event's fields, or most
 	if i < len(data) && data[i] == '}' {
 		return members, skipSpace(data, i+1) == len(data)
 	}
@@ -110,8 +148,8 @@ func topLevel(data []byte) ([]member, bool) {
 		if !ok {
 			return nil, false
 		}
-		name, plain := plainString(data[i:end])
-		if !plain && json.Unmarshal(data[i:end], &name) != nil {
+		m := member{}
+		if m.plain, ok = plainBytes(data[i:end]); !ok && json.Unmarshal(data[i:end], &m.name) != nil {
 			return nil, false
 		}
 		i = skipSpace(data, end)
@@ -122,7 +160,8 @@ func topLevel(data []byte) ([]member, bool) {
 		if end, ok = valueEnd(data, start); !ok {
 			return nil, false
 		}
-		members = append(members, member{name: name, start: start, end: end})
+		m.start, m.end = start, end
+		members = append(members, m)
 		i = skipSpace(data, end)
 		switch {
 		case i < len(data) && data[i] == ',':

@@ -26,7 +26,13 @@ func TestOpenInPlace_reads_as_rewrite_does(t *testing.T) {
 	for i := range key {
 		key[i] = byte(rng.IntN(256))
 	}
-	opening := func(subject uuid.UUID, field, value string) (string, error) { return open(key, subject, field, value) }
+	a, err := aead(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opening := func(subject uuid.UUID, field, value string) (string, error) {
+		return openWith(a, subject, field, value)
+	}
 	general := func(data []byte) ([]byte, error) {
 		return rewrite("user.invited", data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
 			return func(field, value string) (string, error) {
