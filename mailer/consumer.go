@@ -131,12 +131,19 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	// The records an earlier commit of the batch took are not read again,
 	// nor their people's keys fetched.
 	rest := b.Records[sort.Search(len(b.Records), func(i int) bool { return st.From().Less(b.Records[i].Position) }):]
-	open, err := projections.OpenerFor(ctx, st.Tx(), keysAhead(rest))
-	if err != nil {
-		return false, err
-	}
-	done := true
+	var open event.Transform
+	done, fetched := true, 0
 	for i, r := range rest {
+		if i == fetched {
+			// The keys of the next records, together: a transaction that
+			// claims few emails (old invitations, expired) goes on past
+			// the records it fetched for.
+			ahead := keysAhead(rest[i:])
+			if open, err = projections.OpenerFor(ctx, st.Tx(), ahead); err != nil {
+				return false, err
+			}
+			fetched = i + len(ahead)
+		}
 		if cause := c.failed.givenUp(r.ID); cause != nil {
 			if err := c.giveUp(ctx, st.Tx(), r, cause); err != nil {
 				return false, err
@@ -176,8 +183,9 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 // transaction gets through (an invitation claims one email). Fetching for
 // all of rest gave every transaction of a long batch the keys of the
 // whole rest of it: catching up 2,000 invitations, 125 transactions of up
-// to 2,000 keys each. A record past the start fetches its key when it is
-// opened, as an opener does for any key it lacks.
+// to 2,000 keys each. A transaction that gets past the start (its events
+// claim few emails) fetches the next start's keys. It is never empty when
+// rest is not.
 func keysAhead(rest []projections.Record) []projections.Record {
 	sealed := 0
 	for i, r := range rest {

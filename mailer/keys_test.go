@@ -52,6 +52,40 @@ func TestConsumer_fetches_a_long_batchs_keys_about_once_each(t *testing.T) {
 	}
 }
 
+// A transaction that claims few emails (replaying old history, whose
+// invitations have expired) gets through far more of its batch than it
+// fetched keys for ahead: it fetches the keys of the next records
+// together, not one query a person.
+func TestConsumer_fetches_keys_ahead_in_few_queries_when_nothing_is_mailed(t *testing.T) {
+	keys := &keysAsked{}
+	h := newHarnessOn(t, pgtest.TracedPool(t, keys))
+	accountID := h.register("Fabrikam")
+	const n = 8 * mailer.ClaimsPerCommit
+	for i := range n {
+		h.inviteSealed(accountID, fmt.Sprintf("person%d@example.kr", i))
+	}
+	h.clock.Advance(2 * time.Hour) // every invitation has expired
+	keys.n.Store(0)
+	keys.queries.Store(0)
+	h.start()
+	h.settle()
+	var skipped int
+	if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_sent WHERE outcome = 'skipped: expired'`).Scan(&skipped); err != nil {
+		t.Fatal(err)
+	}
+	if skipped != n {
+		t.Errorf("%d invitations skipped as expired, want %d", skipped, n)
+	}
+	if got := keys.n.Load(); got < n || got > 2*n {
+		t.Errorf("the mailer asked for %d keys of %d sealed invitations, want %d to %d", got, n, n, 2*n)
+	}
+	// 2*ClaimsPerCommit keys a query: 4 queries (one more should the
+	// feed cut the log into two batches).
+	if got := keys.queries.Load(); got > 8 {
+		t.Errorf("the mailer asked for keys in %d queries for %d sealed invitations, want at most 8", got, n)
+	}
+}
+
 // inviteSealed appends an invitation whose personal fields are sealed, as
 // InviteUser stores them.
 func (h *harness) inviteSealed(accountID uuid.UUID, email string) user.Invited {
@@ -93,13 +127,15 @@ func recipient(t *testing.T, path string) string {
 	return to[0].Address
 }
 
-// keysAsked counts the personal keys asked for by subject.
-type keysAsked struct{ n atomic.Int64 }
+// keysAsked counts the personal keys asked for by subject, and the
+// queries that asked.
+type keysAsked struct{ n, queries atomic.Int64 }
 
 func (k *keysAsked) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
 	if !strings.Contains(d.SQL, "FROM personal_keys WHERE subject_id") || len(d.Args) == 0 {
 		return ctx
 	}
+	k.queries.Add(1)
 	switch subjects := d.Args[0].(type) {
 	case []uuid.UUID:
 		k.n.Add(int64(len(subjects)))

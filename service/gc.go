@@ -15,10 +15,12 @@ import (
 const GCPercent = 200
 
 // TuneGC sets the garbage collector's target to GCPercent, unless the
-// environment sets GOGC, which then wins as usual. The programs that run
+// environment sets GOGC, which then wins as usual. An empty GOGC (a
+// compose file passing on a variable the host lacks) counts as unset:
+// the runtime reads it as 100, not as a choice. The programs that run
 // the service call it first thing.
 func TuneGC() {
-	if _, set := os.LookupEnv("GOGC"); !set {
+	if os.Getenv("GOGC") == "" {
 		debug.SetGCPercent(GCPercent)
 	}
 }

@@ -20,6 +20,13 @@ func TestTuneGC_sets_the_target_unless_GOGC_is_set(t *testing.T) {
 			t.Errorf("GOGC unset: the target is %d%%, want %d%%", got, GCPercent)
 		}
 	})
+	t.Run("empty", func(t *testing.T) {
+		t.Setenv("GOGC", "")
+		TuneGC()
+		if got := debug.SetGCPercent(100); got != GCPercent {
+			t.Errorf("GOGC empty: the target is %d%%, want %d%%", got, GCPercent)
+		}
+	})
 	t.Run("set", func(t *testing.T) {
 		t.Setenv("GOGC", "50")
 		TuneGC()

@@ -34,8 +34,9 @@ func CopySeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position,
 }
 
 // SpreadSeed is CopySeed with the users' resends later in the log: every
-// invitation first, then each user's first resend, the users in an order
-// of their own, then each one's second, and so on. In a real log people
+// invitation first, then each user's first resend (the users in another
+// order than their invitations', the same in each round), then each
+// one's second, and so on. In a real log people
 // are resent an invitation, or accept it, days after it was sent. Caught
 // up, such events change users an earlier batch wrote (see
 // projections/users_changes.go), which CopySeed's log, each user's five
