@@ -3,7 +3,6 @@ package mailer_test
 import (
 	"context"
 	"fmt"
-	"os"
 	"strings"
 	"sync/atomic"
 	"testing"
@@ -37,7 +36,7 @@ func TestConsumer_fetches_a_long_batchs_keys_about_once_each(t *testing.T) {
 	keys.n.Store(0)
 	h.start() // the mailer finds every invitation in its first batch
 	for _, path := range h.mails(n) {
-		to := recipient(t, path)
+		to, _, _ := readMail(t, path)
 		if _, ok := want[to]; !ok {
 			t.Errorf("%s mailed to %q, not one of the people invited", path, to)
 		}
@@ -110,21 +109,6 @@ func (h *harness) inviteSealed(accountID uuid.UUID, email string) user.Invited {
 		h.t.Fatal(err)
 	}
 	return e
-}
-
-// recipient is the one address an .eml is sent to.
-func recipient(t *testing.T, path string) string {
-	t.Helper()
-	raw, err := os.ReadFile(path)
-	if err != nil {
-		t.Fatal(err)
-	}
-	m, _ := parse(t, raw)
-	to, err := m.Header.AddressList("To")
-	if err != nil || len(to) != 1 {
-		t.Fatalf("%s: To %v (%v)", path, to, err)
-	}
-	return to[0].Address
 }
 
 // keysAsked counts the personal keys asked for by subject, and the

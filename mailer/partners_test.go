@@ -35,8 +35,8 @@ func (h *harness) grant(accountID, grantee, source uuid.UUID) uuid.UUID {
 	return id
 }
 
-// grantMail reads a visibility-granted .eml: its recipient, subject and body.
-func grantMail(t *testing.T, path string) (to, subject, body string) {
+// readMail reads an .eml: its one recipient, subject and body.
+func readMail(t *testing.T, path string) (to, subject, body string) {
 	t.Helper()
 	raw, err := os.ReadFile(path)
 	if err != nil {
@@ -79,7 +79,7 @@ func TestConsumer_mails_a_visibility_grant_once_to_each_admin_of_the_grantee(t *
 	var to []string
 	viewURL := "https://bc.example/v1/partners/" + grantee.String() + "/accounts/" + acct.String() + "/subscriptions"
 	for _, f := range files {
-		addr, subject, body := grantMail(t, f)
+		addr, subject, body := readMail(t, f)
 		to = append(to, addr)
 		if subject != "Contoso 코리아 now lets you see the orders of Northwind Partners" {
 			t.Errorf("subject %q", subject)
@@ -138,7 +138,7 @@ func TestConsumer_announces_a_grant_revoked_before_the_mailer_saw_it(t *testing.
 	h.append(account.Stream(acct), account.PartnerVisibilityRevoked{
 		AccountID: acct, GranteePartnerID: grantee, SourcePartnerID: source, RevokedBy: "customer-admin"})
 	h.start()
-	if to, _, _ := grantMail(t, h.mails(1)[0]); to != "admin@adatum.example" {
+	if to, _, _ := readMail(t, h.mails(1)[0]); to != "admin@adatum.example" {
 		t.Errorf("mailed %s", to)
 	}
 }
@@ -162,7 +162,7 @@ func TestConsumer_mails_the_grants_a_new_channel_partner_inherits(t *testing.T) 
 	files := h.mails(2)
 	var inherited []string
 	for _, f := range files {
-		to, subject, body := grantMail(t, f)
+		to, subject, body := readMail(t, f)
 		if !strings.Contains(body, "moved from Litware to Adatum Reseller") {
 			continue
 		}
@@ -203,7 +203,7 @@ func TestConsumer_reads_grants_past_an_account_event_of_a_newer_release(t *testi
 	}
 	h.append(account.Stream(acct), account.ChannelPartnerChanged{AccountID: acct, FromPartnerID: former, ToPartnerID: successor, ChangedBy: "op-1"})
 	for _, f := range h.mails(1) {
-		if _, subject, _ := grantMail(t, f); subject != "Contoso now lets you see the orders of Northwind Partners" {
+		if _, subject, _ := readMail(t, f); subject != "Contoso now lets you see the orders of Northwind Partners" {
 			t.Errorf("subject %q", subject)
 		}
 	}

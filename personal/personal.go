@@ -243,12 +243,7 @@ func SealedSubject(eventType string, data []byte) (uuid.UUID, bool) {
 		return uuid.Nil, false
 	}
 	if members, ok := topLevel(data); ok {
-		subject := uuid.Nil
-		for _, m := range members {
-			if m.is(pf.Subject) {
-				subject = subjectOf(data[m.start:m.end])
-			}
-		}
+		subject := subjectIn(data, members, pf.Subject)
 		return subject, subject != uuid.Nil
 	}
 	doc := reflect.New(subjectDoc(pf.Subject))

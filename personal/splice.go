@@ -40,15 +40,23 @@ func (m member) oneOf(names []string) (string, bool) {
 	return "", false
 }
 
-// subjectOf is the UUID a subject member's value holds; uuid.Nil when it
-// holds none.
-func subjectOf(v []byte) uuid.UUID {
-	if b, ok := plainBytes(v); ok {
-		id, _ := uuid.ParseBytes(b)
-		return id
+// subjectIn is the UUID the member named subject holds, the last of
+// duplicate names winning, as for the decoder; uuid.Nil when none holds
+// one.
+func subjectIn(data []byte, members []member, subject string) uuid.UUID {
+	id := uuid.Nil
+	for _, m := range members {
+		if !m.is(subject) {
+			continue
+		}
+		v := data[m.start:m.end]
+		if b, ok := plainBytes(v); ok {
+			id, _ = uuid.ParseBytes(b)
+		} else {
+			s, _ := stringValue(v)
+			id, _ = uuid.Parse(s)
+		}
 	}
-	s, _ := stringValue(v)
-	id, _ := uuid.Parse(s)
 	return id
 }
 
@@ -65,13 +73,7 @@ func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UU
 	if !ok {
 		return nil, false, nil
 	}
-	var subject uuid.UUID
-	for _, m := range members {
-		if m.is(pf.Subject) {
-			// The last of duplicate names wins, as for the decoder.
-			subject = subjectOf(data[m.start:m.end])
-		}
-	}
+	subject := subjectIn(data, members, pf.Subject)
 	if subject == uuid.Nil {
 		return data, true, nil
 	}

@@ -137,7 +137,7 @@ func (r *userRow) insert(q *pgx.Batch) {
 		e.UserID, e.AccountID, r.email, emailLower, r.first, r.last, r.sort, e.Language, e.Country, r.roles,
 		r.status, e.SentAt, r.expires, r.count, r.expiryRecorded, r.activatedAt)
 	q.Queue(`INSERT INTO rm_user_history (user_id, entries) VALUES ($1, $2) ON CONFLICT (user_id) DO NOTHING`,
-		e.UserID, string(entriesJSON(r.history)))
+		e.UserID, entriesJSON(r.history))
 }
 
 // applyUser writes what an event changes in rm_accounts and in the

@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"bytes"
 	"encoding/json"
 	"testing"
 	"time"
@@ -22,7 +21,7 @@ func TestEntriesJSON_writes_what_encoding_json_writes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := entriesJSON(hs); !bytes.Equal(got, want) {
+		if got := entriesJSON(hs); got != string(want) {
 			t.Errorf("entriesJSON wrote\n%s\nencoding/json writes\n%s", got, want)
 		}
 	}
