@@ -68,20 +68,7 @@ func (d Deps) mayEnd(ctx context.Context, l Licensing, s *subscription.Subscript
 	if err != nil {
 		return fmt.Errorf("cancel subscription %s: %w", s.ID(), err)
 	}
-	now := d.now()
-	for _, sid := range st.ids {
-		other := st.subs[sid]
-		if sid == s.ID() {
-			other = s // as the cancellation read it
-		}
-		if other.Status(now) != subscription.StatusActive {
-			continue
-		}
-		for holder := range other.Holders() {
-			if i, ok := index[holder]; ok {
-				holders[i].Holds[other.ProductID()] = append(holders[i].Holds[other.ProductID()], sid)
-			}
-		}
-	}
+	st.subs[s.ID()] = s // as the cancellation read it
+	st.addHoldings(holders, index, d.now())
 	return l.Catalog.CheckEnd(s.ProductID(), s.ID(), holders)
 }

@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -88,7 +89,7 @@ func (d Deps) changeUserRoles(ctx context.Context, c ChangeUserRoles) (UserRoles
 			return UserRolesChanged{}, err
 		}
 		if slices.Contains(changed.Removed, user.AccountAdministrator) {
-			if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, u.Status(by.at) == user.Active, by); err != nil {
+			if err := d.revokeAdministrator(ctx, c.AccountID, &u, by); err != nil {
 				return UserRolesChanged{}, err
 			}
 		}
@@ -142,14 +143,22 @@ func (d Deps) grantAdministrator(ctx context.Context, accountID, userID uuid.UUI
 	return err
 }
 
-// revokeAdministrator removes an administrator from the account stream,
-// refusing to remove the last active one (active: the user leaving is).
-// Only the active administrators who are not erased (nor being erased:
-// their key is gone) count: an erased user's email reads "[erased]", so
-// they act as nobody. Its callers run it in the account's turn, and the
+// actsAt reports whether u acts for the account at a moment: active, and
+// neither erased nor being erased (their key gone: their email reads
+// "[erased]", so they act as nobody).
+func actsAt(u *user.User, at time.Time) bool {
+	return u.Status(at) == user.Active && !u.Erased() && !u.Erasing()
+}
+
+// revokeAdministrator removes the leaving administrator from the account
+// stream, refusing to remove the last one who acts (actsAt), when the
+// leaving one does: an erased user's email reads "[erased]", so they act
+// as nobody, and one who leaves while acting for nobody leaves whatever
+// remains. Its callers run it in the account's turn, and the
 // append expects the revision read, so two concurrent removals (a
 // demotion and an erasure, or two of either) cannot both pass the check.
-func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UUID, active bool, by origin) error {
+func (d Deps) revokeAdministrator(ctx context.Context, accountID uuid.UUID, leaving *user.User, by origin) error {
+	userID := leaving.ID()
 	a, l, err := d.loadAccount(ctx, accountID)
 	if err != nil {
 		return err
@@ -163,12 +172,11 @@ func (d Deps) revokeAdministrator(ctx context.Context, accountID, userID uuid.UU
 		if _, err := load(ctx, d, user.Stream(id), &admin); err != nil {
 			return err
 		}
-		if admin.Status(by.at) == user.Active && slices.Contains(admin.Roles(), user.AccountAdministrator) &&
-			!admin.Erased() && !admin.Erasing() {
+		if actsAt(&admin, by.at) && slices.Contains(admin.Roles(), user.AccountAdministrator) {
 			others++
 		}
 	}
-	r, err := a.RevokeAdministrator(userID, active, others, by.actor)
+	r, err := a.RevokeAdministrator(userID, actsAt(leaving, by.at), others, by.actor)
 	if err != nil || r == nil {
 		return err
 	}

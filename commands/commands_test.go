@@ -28,6 +28,7 @@ type fixture struct {
 	deps    commands.Deps
 	clock   *clock.Manual
 	account uuid.UUID
+	manager uuid.UUID // the manager registered with it, its first Account Administrator
 	admin   commands.Actor
 }
 
@@ -50,7 +51,7 @@ func newFixture(t *testing.T) *fixture {
 	if err != nil {
 		t.Fatal(err)
 	}
-	f.account = reg.AccountID
+	f.account, f.manager = reg.AccountID, reg.ManagerUserID
 	f.accept(t, reg.ManagerUserID)
 	return f
 }

@@ -51,4 +51,9 @@ func TestErasePartnerUser_keeps_the_last_global_admin(t *testing.T) {
 	if !domain.IsRule(err, "last-global-admin") {
 		t.Fatalf("removing the last global admin beside an erased one: want last-global-admin, got %v", err)
 	}
+	// The erased one acts for nobody: it is not the last, and goes.
+	if _, err := commands.ChangePartnerUserHandler(f.deps).Handle(ctx, commands.ChangePartnerUser{By: operator, PartnerID: reg.PartnerID,
+		UserID: reg.AdminUserID, Remove: true}); err != nil {
+		t.Fatalf("removing the erased global admin while another acts: %v", err)
+	}
 }

@@ -86,8 +86,7 @@ func (d Deps) eraseUser(ctx context.Context, c ErasePersonalData, reason string)
 			// before the key goes, for nothing can refuse after). A user
 			// whose key is gone already (an erasure that stopped) leaves
 			// whatever remains: they could act for nobody anyway.
-			active := u.Status(by.at) == user.Active && !u.Erasing()
-			if err := d.revokeAdministrator(ctx, c.AccountID, c.UserID, active, by); err != nil {
+			if err := d.revokeAdministrator(ctx, c.AccountID, &u, by); err != nil {
 				return PersonalDataErased{}, err
 			}
 		}

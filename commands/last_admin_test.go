@@ -2,7 +2,6 @@ package commands_test
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"sync"
 	"testing"
@@ -13,30 +12,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/user"
-	"github.com/bizcenter/bizcenter/eventstore"
 )
-
-// managerID is the fixture's manager, its first Account Administrator.
-func (f *fixture) managerID(t *testing.T) uuid.UUID {
-	t.Helper()
-	recs, err := f.deps.Store.ReadStream(context.Background(), account.Stream(f.account), eventstore.ReadStreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	for _, r := range recs {
-		if r.Type == "account.registered" {
-			var p struct {
-				ManagerUserID uuid.UUID `json:"managerUserId"`
-			}
-			if err := json.Unmarshal(r.Data, &p); err != nil {
-				t.Fatal(err)
-			}
-			return p.ManagerUserID
-		}
-	}
-	t.Fatal("no account.registered")
-	return uuid.Nil
-}
 
 // secondAdministrator invites and accepts kim as an Account Administrator.
 func (f *fixture) secondAdministrator(t *testing.T) (uuid.UUID, commands.Actor) {
@@ -64,12 +40,8 @@ func (f *fixture) demote(deps commands.Deps, by commands.Actor, id uuid.UUID) er
 
 func (f *fixture) accountEvents(t *testing.T, typ string) int {
 	t.Helper()
-	recs, err := f.deps.Store.ReadStream(context.Background(), account.Stream(f.account), eventstore.ReadStreamOptions{})
-	if err != nil {
-		t.Fatal(err)
-	}
 	n := 0
-	for _, r := range recs {
+	for _, r := range readAll(t, f, account.Stream(f.account)) {
 		if r.Type == typ {
 			n++
 		}
@@ -82,7 +54,7 @@ func (f *fixture) accountEvents(t *testing.T, typ string) int {
 // goes ahead, and the account no longer counts the erased one.
 func TestErasePersonalData_refuses_the_last_active_account_administrator(t *testing.T) {
 	f := newFixture(t)
-	boss := f.managerID(t)
+	boss := f.manager
 	if err := f.eraseUser(f.deps, boss); !domain.IsRule(err, "last-account-administrator") {
 		t.Fatalf("erasing the only active administrator: want last-account-administrator, got %v", err)
 	}
@@ -122,13 +94,21 @@ func TestErasePersonalData_of_a_pending_administrator_goes_ahead(t *testing.T) {
 // not the administrator who remains.
 func TestChangeUserRoles_does_not_count_an_erased_administrator_as_remaining(t *testing.T) {
 	f := newFixture(t)
-	boss := f.managerID(t)
+	boss := f.manager
 	kim, kimActor := f.secondAdministrator(t)
 	if _, _, err := f.deps.Personal.Erase(context.Background(), boss, user.Stream(boss), "op", "verified request DSR-2"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.demote(f.deps, kimActor, kim); !domain.IsRule(err, "last-account-administrator") {
 		t.Fatalf("demoting the last administrator beside an erased one: want last-account-administrator, got %v", err)
+	}
+	// Nor is the erased one the last: with both keys gone, neither acts,
+	// and taking the role from one leaves no fewer acting administrators.
+	if _, _, err := f.deps.Personal.Erase(context.Background(), kim, user.Stream(kim), "op", "verified request DSR-3"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.demote(f.deps, operator, boss); err != nil {
+		t.Fatalf("demoting an administrator whose key is gone: %v", err)
 	}
 }
 
@@ -137,7 +117,7 @@ func TestChangeUserRoles_does_not_count_an_erased_administrator_as_remaining(t *
 // append: the erasure reads again and is refused.
 func TestErasePersonalData_and_a_demotion_of_the_last_two_administrators_do_not_both_pass(t *testing.T) {
 	f := newFixture(t)
-	boss := f.managerID(t)
+	boss := f.manager
 	kim, _ := f.secondAdministrator(t)
 	var demoted error
 	deps := f.beforeAppendTo(account.Stream(f.account), func() { demoted = f.demote(f.deps, operator, kim) })
@@ -157,7 +137,7 @@ func TestErasePersonalData_and_a_demotion_of_the_last_two_administrators_do_not_
 // last two active administrators: one passes, the other is refused.
 func TestErasePersonalData_racing_a_demotion_leaves_one_administrator(t *testing.T) {
 	f := newFixture(t)
-	boss := f.managerID(t)
+	boss := f.manager
 	kim, _ := f.secondAdministrator(t)
 	var wg sync.WaitGroup
 	errs := make([]error, 2)

@@ -8,6 +8,7 @@ import (
 	"slices"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -158,6 +159,13 @@ func (d Deps) licenseUsers(ctx context.Context, l Licensing, accountID uuid.UUID
 	if err != nil {
 		return nil, err
 	}
+	st.addHoldings(users, index, now)
+	return users, nil
+}
+
+// addHoldings adds to each of users (index: where a user is among them)
+// the products they hold through the account's active subscriptions.
+func (st *licenseState) addHoldings(users []licensing.User, index map[uuid.UUID]int, now time.Time) {
 	for _, sid := range st.ids {
 		s := st.subs[sid]
 		if s.Status(now) != subscription.StatusActive {
@@ -169,7 +177,6 @@ func (d Deps) licenseUsers(ctx context.Context, l Licensing, accountID uuid.UUID
 			}
 		}
 	}
-	return users, nil
 }
 
 // licensee is the narrow write model of a user that licensing needs.

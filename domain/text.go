@@ -44,21 +44,21 @@ func Hidden(r rune) bool {
 	return false
 }
 
-// HiddenIn says which hidden character s holds ("" when none), for a
-// reason: "contains an invisible or control character (U+200B)".
-func HiddenIn(s string) string { return hiddenIn(s, Hidden) }
-
-// lineBreak: what text of several lines may hold besides a name's.
-func lineBreak(r rune) bool {
-	return r == '\n' || r == '\r' || r == '\t' || unicode.In(r, unicode.Zl, unicode.Zp)
-}
-
-func hiddenIn(s string, hidden func(rune) bool) string {
+// HiddenIn says which character s holds that hidden reports (Hidden,
+// or a field's own rule), "" when none, for a reason: "contains an
+// invisible or control character (U+200B)".
+func HiddenIn(s string, hidden func(rune) bool) string {
 	if i := strings.IndexFunc(s, hidden); i >= 0 {
 		r, _ := utf8.DecodeRuneInString(s[i:])
 		return fmt.Sprintf("contains an invisible or control character (U+%04X)", r)
 	}
 	return ""
+}
+
+// hiddenInText is Hidden for text of several lines, which may hold line
+// breaks and tabs besides what a name may.
+func hiddenInText(r rune) bool {
+	return Hidden(r) && !(r == '\n' || r == '\r' || r == '\t' || unicode.In(r, unicode.Zl, unicode.Zp))
 }
 
 // CheckName returns a one-line name (a person's, an account's, a
@@ -68,24 +68,15 @@ func hiddenIn(s string, hidden func(rune) bool) string {
 // was: it is what a paste brings along, and trimming loses nothing.
 // Inside a name, spaces stay as given; every script's letters, marks and
 // digits are welcome (김지우, Zoë, محمد).
-func CheckName(s string, maxRunes int) (string, string) {
-	s = strings.TrimSpace(s)
-	switch {
-	case s == "":
-		return "", "required"
-	case utf8.RuneCountInString(s) > maxRunes:
-		return "", fmt.Sprintf("longer than %d characters", maxRunes)
-	}
-	if why := HiddenIn(s); why != "" {
-		return "", why
-	}
-	return s, ""
-}
+func CheckName(s string, maxRunes int) (string, string) { return checkText(s, maxRunes, true, Hidden) }
 
 // CheckFreeText is CheckName for text of several lines (feedback, a
-// reason): line breaks and tabs may stay, and it may be empty unless
-// required.
-func CheckFreeText(s string, maxRunes int, required bool) (string, string) {
+// reason): line breaks and tabs may stay, and it may be empty.
+func CheckFreeText(s string, maxRunes int) (string, string) {
+	return checkText(s, maxRunes, false, hiddenInText)
+}
+
+func checkText(s string, maxRunes int, required bool, hidden func(rune) bool) (string, string) {
 	s = strings.TrimSpace(s)
 	switch {
 	case s == "" && required:
@@ -93,7 +84,7 @@ func CheckFreeText(s string, maxRunes int, required bool) (string, string) {
 	case utf8.RuneCountInString(s) > maxRunes:
 		return "", fmt.Sprintf("longer than %d characters", maxRunes)
 	}
-	if why := hiddenIn(s, func(r rune) bool { return Hidden(r) && !lineBreak(r) }); why != "" {
+	if why := HiddenIn(s, hidden); why != "" {
 		return "", why
 	}
 	return s, ""

@@ -48,13 +48,13 @@ func TestCheckName_refuses_hidden_characters_naming_them(t *testing.T) {
 }
 
 func TestCheckFreeText_keeps_line_breaks_and_refuses_other_hidden_characters(t *testing.T) {
-	if got, why := domain.CheckFreeText(" line one\r\n\tline two\u2028 ", 100, false); got != "line one\r\n\tline two" || why != "" {
+	if got, why := domain.CheckFreeText(" line one\r\n\tline two\u2028 ", 100); got != "line one\r\n\tline two" || why != "" {
 		t.Errorf("%q %q", got, why)
 	}
-	if _, why := domain.CheckFreeText("fine\u200b", 100, false); !strings.Contains(why, "U+200B") {
+	if _, why := domain.CheckFreeText("fine\u200b", 100); !strings.Contains(why, "U+200B") {
 		t.Errorf("a zero-width space: %q", why)
 	}
-	if got, why := domain.CheckFreeText("  ", 100, false); got != "" || why != "" {
+	if got, why := domain.CheckFreeText("  ", 100); got != "" || why != "" {
 		t.Errorf("empty, not required: %q %q", got, why)
 	}
 }

@@ -240,7 +240,7 @@ func text(s string, maxRunes int, required bool) string {
 	case utf8.RuneCountInString(s) > maxRunes:
 		return "too long"
 	}
-	return domain.HiddenIn(s)
+	return domain.HiddenIn(s, domain.Hidden)
 }
 
 func newToken() string {

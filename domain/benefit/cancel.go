@@ -20,7 +20,7 @@ func (p *Package) Cancel(refund bool, reason, by string, now time.Time) (Package
 	if p.cancelled {
 		return PackageCancelled{}, &domain.RuleError{Code: "package-cancelled", Detail: "the benefit package was cancelled already"}
 	}
-	reason, why := domain.CheckFreeText(reason, MaxReason, false)
+	reason, why := domain.CheckFreeText(reason, MaxReason)
 	if why != "" {
 		return PackageCancelled{}, &domain.ValidationError{Fields: []domain.FieldError{{Field: "reason", Reason: why}}}
 	}

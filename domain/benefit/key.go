@@ -7,8 +7,6 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
-
-	"github.com/bizcenter/bizcenter/domain"
 )
 
 // keyAlphabet are the characters of product keys (no vowels, no look-alikes).
@@ -64,6 +62,3 @@ func oneOf(s string, list []string) (string, bool) {
 
 func languageList() string { return strings.Join(Languages, ", ") }
 func osList() string       { return strings.Join(OperatingSystems, ", ") }
-
-// checkText trims a name and checks its length and characters.
-func checkText(s string, maxRunes int) (string, string) { return domain.CheckName(s, maxRunes) }

@@ -73,7 +73,7 @@ var productID = regexp.MustCompile(`^[a-z0-9][a-z0-9._-]{0,63}$`)
 // the i-th benefit.
 func Purchase(id, partnerID uuid.UUID, o Order, buyer *uuid.UUID, by string, now time.Time, benefitID func(i int) uuid.UUID) (PackagePurchased, error) {
 	var verr domain.ValidationError
-	name, why := checkText(o.Name, 200)
+	name, why := domain.CheckName(o.Name, 200)
 	if why != "" {
 		verr.Add("name", why)
 	}
@@ -101,7 +101,7 @@ func checkSpec(s Spec, at string, verr *domain.ValidationError, id uuid.UUID) Be
 		verr.Add(at+"kind", "one of software, cloud, visual_studio, technical, go_to_market")
 	}
 	var why string
-	if b.Name, why = checkText(s.Name, 200); why != "" {
+	if b.Name, why = domain.CheckName(s.Name, 200); why != "" {
 		verr.Add(at+"name", why)
 	}
 	if s.Quantity < 1 || s.Quantity > MaxQuantity {

@@ -225,7 +225,7 @@ func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by Grantor) (*UserR
 	if err := by.mayTouch(append(slices.Clone(roles), m.Roles...)); err != nil {
 		return nil, err
 	}
-	if slices.Contains(m.Roles, GlobalAdmin) && !slices.Contains(roles, GlobalAdmin) && p.globalAdmins() == 1 {
+	if !slices.Contains(roles, GlobalAdmin) && p.lastGlobalAdmin(m) {
 		return nil, &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin"}
 	}
 	return &UserRolesChanged{PartnerID: p.id, UserID: userID, Roles: roles, ChangedBy: by.Name}, nil
@@ -240,33 +240,39 @@ func (p *Partner) RemoveUser(userID uuid.UUID, by Grantor) (UserRemoved, error) 
 	if err := by.mayTouch(m.Roles); err != nil {
 		return UserRemoved{}, err
 	}
-	if slices.Contains(m.Roles, GlobalAdmin) && p.globalAdmins() == 1 {
+	if p.lastGlobalAdmin(m) {
 		return UserRemoved{}, &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin"}
 	}
 	return UserRemoved{PartnerID: p.id, UserID: userID, RemovedBy: by.Name}, nil
 }
 
-// globalAdmins counts the global admins who can act: an erased user
-// (their key gone: their email reads "[erased]") acts as nobody.
-func (p *Partner) globalAdmins() int {
-	n := 0
-	for _, m := range p.members {
-		if slices.Contains(m.Roles, GlobalAdmin) && !p.people[m.ID] && m.Email != user.Erased {
-			n++
+// lastGlobalAdmin reports whether m is the partner's only global admin
+// who can act. Removing, demoting or erasing them is refused; one who
+// acts for nobody already (erased) may go whatever remains.
+func (p *Partner) lastGlobalAdmin(m Member) bool {
+	if !p.actingGlobalAdmin(m) {
+		return false
+	}
+	for _, o := range p.members {
+		if o.ID != m.ID && p.actingGlobalAdmin(o) {
+			return false
 		}
 	}
-	return n
+	return true
+}
+
+// actingGlobalAdmin reports whether m is a global admin who can act: an
+// erased user (their key gone: their email reads "[erased]") acts as
+// nobody.
+func (p *Partner) actingGlobalAdmin(m Member) bool {
+	return slices.Contains(m.Roles, GlobalAdmin) && !p.people[m.ID] && m.Email != user.Erased
 }
 
 // MayErase refuses to erase the partner's last global admin who can act,
 // as removing them is refused: erased, they act as nobody, and nobody
 // could manage the partner. Another user is made global admin first.
 func (p *Partner) MayErase(userID uuid.UUID) error {
-	m, ok := p.Member(userID)
-	if !ok || p.people[userID] || m.Email == user.Erased || !slices.Contains(m.Roles, GlobalAdmin) {
-		return nil
-	}
-	if p.globalAdmins() == 1 {
+	if m, ok := p.Member(userID); ok && p.lastGlobalAdmin(m) {
 		return &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin: make another user global admin first"}
 	}
 	return nil

@@ -160,7 +160,7 @@ func (s *Subscription) Cancel(reason, feedback, by string, now time.Time) (Cance
 	if !slices.Contains(Reasons, Reason(reason)) {
 		verr.Add("reason", "one of too_expensive, no_longer_needed, switching_products, missing_features, not_working_as_expected, other")
 	}
-	feedback, why := domain.CheckFreeText(feedback, MaxFeedback, false)
+	feedback, why := domain.CheckFreeText(feedback, MaxFeedback)
 	if why != "" {
 		verr.Add("feedback", why)
 	}

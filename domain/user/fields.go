@@ -1,12 +1,10 @@
 package user
 
 import (
-	"fmt"
 	"net/mail"
 	"regexp"
 	"strings"
 	"unicode"
-	"unicode/utf8"
 
 	"github.com/bizcenter/bizcenter/domain"
 )
@@ -26,16 +24,15 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 func checkEmail(s string) (string, string) {
 	s = strings.TrimSpace(s)
 	at := strings.LastIndexByte(s, '@')
-	switch {
+	switch hidden := domain.HiddenIn(s, blank); {
 	case s == "":
 		return "", "required"
 	case len(s) > 254:
 		return "", "longer than 254 characters"
 	case strings.ContainsFunc(s, unicode.IsSpace):
 		return "", "contains a space"
-	case strings.ContainsFunc(s, blank):
-		r, _ := utf8.DecodeRuneInString(s[strings.IndexFunc(s, blank):])
-		return "", fmt.Sprintf("contains an invisible or control character (U+%04X)", r)
+	case hidden != "":
+		return "", hidden
 	case at < 0:
 		return "", "not an email address: no @"
 	case at == 0:
