@@ -57,6 +57,9 @@ func DecodeJSON(r *http.Request, dst any) *Problem {
 	if off := loneSurrogate(doc); off >= 0 {
 		return Invalid(FieldProblem{Field: fieldAt(doc, int64(off)), Reason: "holds a \\u escape of half a UTF-16 surrogate pair"})
 	}
+	if !mayRepeat(doc) {
+		return nil
+	}
 	if field, found := repeatedMember(doc, reflect.TypeOf(dst)); found {
 		return Invalid(FieldProblem{Field: field, Reason: "given twice in one object (keys match ignoring case)"})
 	}

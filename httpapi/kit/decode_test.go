@@ -64,6 +64,7 @@ func TestDecodeJSON_names_the_bad_field(t *testing.T) {
 		`{"totalLicenses":5,"TotalLicenses":500}`:                            {"TotalLicenses", "given twice in one object (keys match ignoring case)"},
 		`{"manager":{"email":"a@b.example","EMAIL":"c@d.example"}}`:          {"manager.EMAIL", "given twice in one object (keys match ignoring case)"},
 		`{"products":[{"productId":"a"},{"productId":"b","productId":"c"}]}`: {"products[1].productId", "given twice in one object (keys match ignoring case)"},
+		`{"email":"a@b.example","\u0065mail":"c@d.example"}`:                 {"email", "given twice in one object (keys match ignoring case)"},
 	} {
 		p := decodeBody(t, body)
 		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0] != want {
