@@ -242,7 +242,8 @@ func SealedSubject(eventType string, data []byte) (uuid.UUID, bool) {
 	if !ok || !bytes.Contains(data, []byte(Prefix)) {
 		return uuid.Nil, false
 	}
-	if members, ok := topLevel(data); ok {
+	var buf [16]member
+	if members, ok := topLevel(data, buf[:]); ok {
 		subject := subjectIn(data, members, pf.Subject)
 		return subject, subject != uuid.Nil
 	}

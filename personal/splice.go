@@ -69,7 +69,8 @@ func subjectIn(data []byte, members []member, subject string) uuid.UUID {
 // decide what to do with it. Like rewrite, it opens only string values of
 // the personal fields, and leaves a payload without a subject as it is.
 func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UUID, field, value string) (string, error)) (out []byte, ok bool, err error) {
-	members, ok := topLevel(data)
+	var buf [16]member
+	members, ok := topLevel(data, buf[:])
 	if !ok {
 		return nil, false, nil
 	}
@@ -132,16 +133,18 @@ func stringValue(v []byte) (string, bool) {
 	return s, true
 }
 
-// topLevel lists the members of the JSON object data. It finds where each
-// value ends without checking the value itself (the decoder checks the
-// whole payload after); false when data is not an object.
-func topLevel(data []byte) ([]member, bool) {
+// topLevel lists the members of the JSON object data, appended to buf (a
+// caller's array on its stack: this runs for every sealed event, and an
+// event has a dozen members or so). It finds where each value ends without
+// checking the value itself (the decoder checks the whole payload after);
+// false when data is not an object.
+func topLevel(data []byte, buf []member) ([]member, bool) {
 	i := skipSpace(data, 0)
 	if i >= len(data) || data[i] != '{' {
 		return nil, false
 	}
 	i = skipSpace(data, i+1)
-	members := make([]member, 0, 16) // an event's fields, or most
+	members := buf[:0]
 	if i < len(data) && data[i] == '}' {
 		return members, skipSpace(data, i+1) == len(data)
 	}
@@ -151,8 +154,12 @@ func topLevel(data []byte) ([]member, bool) {
 			return nil, false
 		}
 		m := member{}
-		if m.plain, ok = plainBytes(data[i:end]); !ok && json.Unmarshal(data[i:end], &m.name) != nil {
-			return nil, false
+		if m.plain, ok = plainBytes(data[i:end]); !ok {
+			// A name with an escape; not unmarshalled into m.name, which
+			// would move every m to the heap.
+			if m.name, ok = stringValue(data[i:end]); !ok {
+				return nil, false
+			}
 		}
 		i = skipSpace(data, end)
 		if i >= len(data) || data[i] != ':' {
