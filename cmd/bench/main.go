@@ -42,18 +42,21 @@ var quick = map[string]string{
 
 func main() {
 	service.TuneGC() // as the service's own program runs
-	c, profile := parseFlags()
+	c, prof := parseFlags()
 	if c.admin == "" {
 		fmt.Fprintln(os.Stderr, "bench: -cluster or BENCH_CLUSTER_URL is required (make bench sets it)")
 		os.Exit(2)
 	}
-	if err := report(c, profile); err != nil {
+	if err := report(c, prof); err != nil {
 		fmt.Fprintln(os.Stderr, "bench:", err)
 		os.Exit(1)
 	}
 }
 
-func parseFlags() (c config, profile string) {
+// profiles are the files the run's profiles go to ("" for none).
+type profiles struct{ cpu, mem string }
+
+func parseFlags() (c config, prof profiles) {
 	flag.StringVar(&c.admin, "cluster", os.Getenv("BENCH_CLUSTER_URL"), "admin URL of the cluster to create databases in")
 	flag.StringVar(&c.only, "only", "invites,live,live-relayed,catchup,catchup-spread,list,licenses", "the measures to run, comma-separated")
 	isQuick := flag.Bool("quick", false, "small sizes and short runs, for a check that everything works")
@@ -71,7 +74,8 @@ func parseFlags() (c config, profile string) {
 	rawPool := flag.Int("list-pool", 4, "connections of the raw side of the list measure")
 	flag.IntVar(&c.licenseUsers, "license-users", 5000, "users of the one AssignLicenses request of the licenses measure")
 	flag.IntVar(&c.servicePool, "service-pool", 0, "at least this many connections in the service's pool (0: the service's own size)")
-	flag.StringVar(&profile, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&prof.cpu, "cpuprofile", "", "write a CPU profile of the whole run to this file")
+	flag.StringVar(&prof.mem, "memprofile", "", "write a profile of what the whole run allocated to this file")
 	flag.Parse()
 	c.list.RawPool = int32(*rawPool)
 	if *isQuick {
@@ -83,14 +87,17 @@ func parseFlags() (c config, profile string) {
 			}
 		}
 	}
-	return c, profile
+	return c, prof
 }
 
 // report runs the measures and prints the table of what was measured,
 // also when a measure failed, with how busy the machine was.
-func report(c config, profile string) error {
-	if profile != "" {
-		f, err := os.Create(profile)
+func report(c config, prof profiles) error {
+	if prof.mem != "" {
+		defer writeAllocs(prof.mem)
+	}
+	if prof.cpu != "" {
+		f, err := os.Create(prof.cpu)
 		if err != nil {
 			return err
 		}
@@ -106,6 +113,19 @@ func report(c config, profile string) error {
 	t.Print()
 	fmt.Printf("load average (1, 5, 15 min) before: %s, after: %s, on %d CPUs\n", before, bench.LoadAverage(), runtime.NumCPU())
 	return err
+}
+
+// writeAllocs writes the allocation profile (every allocation sampled
+// since the start) to path.
+func writeAllocs(path string) {
+	f, err := os.Create(path)
+	if err == nil {
+		err = pprof.Lookup("allocs").WriteTo(f, 0)
+		f.Close()
+	}
+	if err != nil {
+		fmt.Fprintln(os.Stderr, "bench: memprofile:", err)
+	}
 }
 
 // run runs the chosen measures, each on a fresh database, in this order.
