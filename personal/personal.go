@@ -149,29 +149,52 @@ func (k Keys) Recorded(ctx context.Context, subject uuid.UUID) error {
 
 // Sealer returns the transform that seals an event's personal fields.
 func (k Keys) Sealer(ctx context.Context) event.Transform {
-	return func(eventType string, data []byte) ([]byte, error) {
-		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
-			key, err := k.sealing(ctx, subject)
-			if err != nil {
-				return nil, err
-			}
-			return func(field, value string) (string, error) {
-				return seal(key, subject, field, value)
-			}, nil
-		})
-	}
+	return sealer(func(subject uuid.UUID) ([]byte, error) { return k.sealing(ctx, subject) })
 }
 
 // SealWith is a Sealer that seals with the given key, for whoever mints
 // keys themselves and stores them in personal_keys (seeds of synthetic
 // history); commands use Sealer, which keeps one key a person.
 func SealWith(key []byte) event.Transform {
+	return sealer(func(uuid.UUID) ([]byte, error) { return key, nil })
+}
+
+// sealer seals each non-empty personal string field with the subject's
+// key from keyOf, asked once an event, and one cipher an event, not one a
+// field. Fields are sealed where they stand (inPlace): an invitation's
+// map rewrite was a tenth of the command's CPU. The payload's members stay
+// in the order the encoder wrote them (rewrite sorts them); a decoder reads
+// either alike, and the hash is taken of what is stored.
+func sealer(keyOf func(subject uuid.UUID) ([]byte, error)) event.Transform {
 	return func(eventType string, data []byte) ([]byte, error) {
+		pf, ok := event.Personal(eventType)
+		if !ok {
+			return data, nil
+		}
+		var a cipher.AEAD
+		prepare := func(subject uuid.UUID) error {
+			key, err := keyOf(subject)
+			if err == nil {
+				a, err = aead(key)
+			}
+			return err
+		}
+		out, ok, err := inPlace(pf, data, notEmpty, prepare, func(subject uuid.UUID, field, value string) (string, error) {
+			return sealWith(a, subject, field, value)
+		})
+		if ok {
+			return out, err
+		}
 		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
-			return func(field, value string) (string, error) { return seal(key, subject, field, value) }, nil
+			if err := prepare(subject); err != nil {
+				return nil, err
+			}
+			return func(field, value string) (string, error) { return sealWith(a, subject, field, value) }, nil
 		})
 	}
 }
+
+func notEmpty(value string) bool { return value != "" }
 
 // Opener returns the transform that opens an event's personal fields. It
 // keeps the keys it fetched, so use one for a batch of events, not for
@@ -399,11 +422,9 @@ func additional(subject uuid.UUID, field string) []byte {
 	return []byte(Prefix + subject.String() + "/" + field)
 }
 
-func seal(key []byte, subject uuid.UUID, field, value string) (string, error) {
-	a, err := aead(key)
-	if err != nil {
-		return "", err
-	}
+// sealWith seals a value of the subject's field with the cipher of their
+// key, under a fresh nonce.
+func sealWith(a cipher.AEAD, subject uuid.UUID, field, value string) (string, error) {
 	nonce := make([]byte, a.NonceSize())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err

@@ -61,14 +61,25 @@ func subjectIn(data []byte, members []member, subject string) uuid.UUID {
 }
 
 // openInPlace opens the sealed personal fields of a payload where they
-// stand, copying the rest as it is, rather than parsing the whole
-// document into a map and writing it out again (rewrite): catching up,
-// that took a third of a projector's decoding, and the decoder parses the
-// payload once more anyway. It reads the top level of the object only;
-// ok is false for data that is not an object, for the general way to
-// decide what to do with it. Like rewrite, it opens only string values of
-// the personal fields, and leaves a payload without a subject as it is.
+// stand (see inPlace): catching up, parsing the whole document into a map
+// and writing it out again (rewrite) took a third of a projector's
+// decoding, and the decoder parses the payload once more anyway.
 func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UUID, field, value string) (string, error)) (out []byte, ok bool, err error) {
+	return inPlace(pf, data, isSealed, nil, open)
+}
+
+func isSealed(value string) bool { return strings.HasPrefix(value, Prefix) }
+
+// inPlace replaces the string values of a payload's personal fields that
+// want takes with what f makes of them, where they stand, copying the
+// rest as it is, rather than parsing the whole document into a map and
+// writing it out again (rewrite). It reads the top level of the object
+// only; ok is false for data that is not an object, for the general way
+// to decide what to do with it. Like rewrite, it leaves a payload without
+// a subject as it is, and calls prepare (when not nil) for the subject of
+// any other, before f. A field's error names the field.
+func inPlace(pf event.PersonalFields, data []byte, want func(value string) bool, prepare func(subject uuid.UUID) error,
+	f func(subject uuid.UUID, field, value string) (string, error)) (out []byte, ok bool, err error) {
 	var buf [16]member
 	members, ok := topLevel(data, buf[:])
 	if !ok {
@@ -78,7 +89,12 @@ func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UU
 	if subject == uuid.Nil {
 		return data, true, nil
 	}
-	out = make([]byte, 0, len(data))
+	if prepare != nil {
+		if err := prepare(subject); err != nil {
+			return nil, true, err
+		}
+	}
+	out = make([]byte, 0, len(data)+len(data)/2)
 	copied := 0
 	for _, m := range members {
 		field, ok := m.oneOf(pf.Fields)
@@ -86,14 +102,14 @@ func openInPlace(pf event.PersonalFields, data []byte, open func(subject uuid.UU
 			continue
 		}
 		value, isString := stringValue(data[m.start:m.end])
-		if !isString || !strings.HasPrefix(value, Prefix) {
+		if !isString || !want(value) {
 			continue
 		}
-		plain, err := open(subject, field, value)
+		changed, err := f(subject, field, value)
 		if err != nil {
 			return nil, true, fmt.Errorf("%s: %w", field, err)
 		}
-		quoted, err := json.Marshal(plain)
+		quoted, err := json.Marshal(changed)
 		if err != nil {
 			return nil, true, err
 		}

@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
 )
 
 // Opening in place reads as the general way does (rewrite), for payloads
@@ -139,6 +140,15 @@ func TestRewrite_writes_what_encoding_json_writes(t *testing.T) {
 	}
 }
 
+// seal seals one value with a key, as a Sealer does.
+func seal(key []byte, subject uuid.UUID, field, value string) (string, error) {
+	a, err := aead(key)
+	if err != nil {
+		return "", err
+	}
+	return sealWith(a, subject, field, value)
+}
+
 // rewriteStd is rewrite as it was written with encoding/json.
 func rewriteStd(pf event.PersonalFields, data []byte, forSubject func(uuid.UUID) (func(field, value string) (string, error), error)) ([]byte, error) {
 	var doc map[string]json.RawMessage
@@ -171,4 +181,101 @@ func rewriteStd(pf event.PersonalFields, data []byte, forSubject func(uuid.UUID)
 		}
 	}
 	return json.Marshal(doc)
+}
+
+// Sealing in place seals what the general way does (rewrite), for
+// payloads of every shape; only the order of the members differs.
+func TestSealInPlace_seals_as_rewrite_does(t *testing.T) {
+	pf, _ := event.Personal("user.invited")
+	key := make([]byte, 32)
+	rng := rand.New(rand.NewPCG(13, 17))
+	mark := func(subject uuid.UUID, field, value string) (string, error) {
+		return "sealed " + subject.String() + "/" + field + ": " + value, nil
+	}
+	for range 3000 {
+		data := randomPayload(t, rng, key, pf)
+		fast, ok, fastErr := inPlace(pf, data, notEmpty, nil, mark)
+		if !ok || fastErr != nil {
+			t.Fatalf("payload %s not sealed in place: %v", data, fastErr)
+		}
+		slow, err := rewrite("user.invited", data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
+			return func(field, value string) (string, error) { return mark(subject, field, value) }, nil
+		})
+		if err != nil {
+			t.Fatal(err)
+		}
+		var a, b any
+		if err := json.Unmarshal(fast, &a); err != nil {
+			t.Fatalf("in place made %s of %s: %v", fast, data, err)
+		}
+		if err := json.Unmarshal(slow, &b); err != nil {
+			t.Fatal(err)
+		}
+		if !reflect.DeepEqual(a, b) {
+			t.Fatalf("payload %s:\nin place %s\nrewrite  %s", data, fast, slow)
+		}
+	}
+}
+
+// A sealer asks for the subject's key once an event, leaves the members
+// where the encoder wrote them, and its seal opens to what was sealed.
+func TestSealer_asks_a_key_once_an_event_and_keeps_the_order(t *testing.T) {
+	key := make([]byte, 32)
+	subject := uuid.New()
+	asked := 0
+	seal := sealer(func(s uuid.UUID) ([]byte, error) {
+		if s != subject {
+			t.Fatalf("key of %s asked, want %s", s, subject)
+		}
+		asked++
+		return key, nil
+	})
+	invited := user.Invited{UserID: subject, AccountID: uuid.New(), Email: "ann@example.com", FirstName: "Ann", LastName: "Lee", Language: "en"}
+	plain, err := json.Marshal(invited)
+	if err != nil {
+		t.Fatal(err)
+	}
+	sealed, err := seal(invited.EventType(), plain)
+	if err != nil || asked != 1 {
+		t.Fatalf("sealed with %d key asks: %v", asked, err)
+	}
+	for _, text := range []string{"ann@example.com", "Ann", "Lee"} {
+		if strings.Contains(string(sealed), `"`+text+`"`) {
+			t.Fatalf("%q is still plain in %s", text, sealed)
+		}
+	}
+	names := func(data []byte) []string {
+		var buf [16]member
+		members, ok := topLevel(data, buf[:])
+		if !ok {
+			t.Fatalf("not an object: %s", data)
+		}
+		out := make([]string, len(members))
+		for i, m := range members {
+			out[i] = string(m.plain)
+		}
+		return out
+	}
+	if got, want := names(sealed), names(plain); !reflect.DeepEqual(got, want) {
+		t.Fatalf("members %v, want the encoder's order %v", got, want)
+	}
+	a, err := aead(key)
+	if err != nil {
+		t.Fatal(err)
+	}
+	opened, ok, err := openInPlace(mustPersonal(t, invited.EventType()), sealed, func(s uuid.UUID, field, value string) (string, error) {
+		return openWith(a, s, field, value)
+	})
+	if !ok || err != nil || string(opened) != string(plain) {
+		t.Fatalf("opened %s (%v), want %s", opened, err, plain)
+	}
+}
+
+func mustPersonal(t *testing.T, eventType string) event.PersonalFields {
+	t.Helper()
+	pf, ok := event.Personal(eventType)
+	if !ok {
+		t.Fatalf("%s has no personal fields", eventType)
+	}
+	return pf
 }
