@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"net/http"
+	"net/url"
 	"reflect"
 	"sync"
 	"testing"
@@ -189,6 +190,32 @@ func TestDomains_belong_to_one_account_and_flag_outside_invitations(t *testing.T
 		t.Fatalf("after delete: %v", out)
 	}
 	h.must(http.StatusOK, "PUT", "/v1/accounts/"+other["accountId"].(string)+"/domains/northwind.example", op, nil)
+}
+
+// A domain typed in Unicode is the domain in its xn-- form, for the
+// account's domains and users' emails alike: they match, the mail goes to
+// that form, and the two spellings are one email.
+func TestDomains_and_emails_typed_in_Unicode_are_kept_in_their_xn_form(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	const ascii = "xn--vf4b131b.xn--3e0b707e" // 회사.한국
+	out := h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/domains/"+url.PathEscape("회사.한국"), admin, nil)
+	if !reflect.DeepEqual(out["domains"], []any{ascii}) {
+		t.Fatalf("domains %v", out["domains"])
+	}
+	inv := h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite("jiwoo@회사.한국", "account_viewer"))
+	got := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users/"+inv["userId"].(string)+"?after="+inv["position"].(string), admin, nil)
+	if got["email"] != "jiwoo@"+ascii || got["outsideDomains"] != false {
+		t.Fatalf("user %v", got)
+	}
+	h.mailTokens("jiwoo@"+ascii, 1)
+	if code, _ := h.call("POST", "/v1/accounts/"+accountID+"/users", admin, invite("JiWoo@"+ascii, "account_viewer")); code != http.StatusConflict {
+		t.Fatalf("the same email in its xn-- form: %d, want 409", code)
+	}
+	out = h.must(http.StatusOK, "DELETE", "/v1/accounts/"+accountID+"/domains/"+url.PathEscape("회사.한국"), admin, nil)
+	if len(out["domains"].([]any)) != 0 {
+		t.Fatalf("after delete: %v", out)
+	}
 }
 
 func TestSweeper_records_each_expiry_once_even_when_run_concurrently(t *testing.T) {

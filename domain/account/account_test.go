@@ -62,3 +62,23 @@ func TestRevokeAdministrator_keeps_the_last_active_one(t *testing.T) {
 		t.Fatalf("no administrator: %v %v", r, err)
 	}
 }
+
+// An account's domain is kept in lower case, and one typed in Unicode in
+// its xn-- form, as users' emails keep theirs: the two are compared.
+func TestNormalizeDomain(t *testing.T) {
+	for in, want := range map[string]string{
+		" Contoso.COM. ": "contoso.com",
+		"회사.한국":          "xn--vf4b131b.xn--3e0b707e",
+		"Bücher.Example": "xn--bcher-kva.example",
+		"ｃｏｎｔｏｓｏ．ｋｒ":     "contoso.kr",
+	} {
+		if got, err := NormalizeDomain(in); err != nil || got != want {
+			t.Errorf("%q: %q %v, want %q", in, got, err, want)
+		}
+	}
+	for _, in := range []string{"contoso", "localhost", "10.0.0.1", "-회사.한국", "회사_x.한국", "회사..한국", ""} {
+		if got, err := NormalizeDomain(in); err == nil {
+			t.Errorf("%q taken as %q", in, got)
+		}
+	}
+}

@@ -27,11 +27,12 @@ type DomainRemoved struct {
 func (DomainAdded) EventType() string   { return "account.domain_added" }
 func (DomainRemoved) EventType() string { return "account.domain_removed" }
 
-// NormalizeDomain lower-cases a domain and checks it is a DNS name.
+// NormalizeDomain lower-cases a domain, writes one given in Unicode in its
+// xn-- form (domain.ASCIIDomain), and checks it is a DNS name.
 func NormalizeDomain(s string) (string, error) {
-	d := strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), ".")
-	if !domain.IsDNSName(d) {
-		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "not a DNS name like contoso.com"}}}
+	d, ok := domain.ASCIIDomain(strings.TrimSuffix(strings.ToLower(strings.TrimSpace(s)), "."))
+	if !ok || !domain.IsDNSName(d) {
+		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "not a DNS name like contoso.com or 회사.한국"}}}
 	}
 	return d, nil
 }

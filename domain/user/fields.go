@@ -19,8 +19,8 @@ func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(
 // account's domains follow (domain.IsDNSName), so that the domain of a
 // user's email can be matched with the account's. The part before the @
 // may be in any script (RFC 6531: 김지우@contoso.example); an
-// internationalised domain is written in its xn-- form, as an account's
-// domain is.
+// internationalised domain given in Unicode is kept in its xn-- form
+// (domain.ASCIIEmail), as an account's domain is, and as mail is sent.
 func checkEmail(s string) (string, string) {
 	s = strings.TrimSpace(s)
 	at := strings.LastIndexByte(s, '@')
@@ -41,13 +41,16 @@ func checkEmail(s string) (string, string) {
 	if a, err := mail.ParseAddress(s); err != nil || a.Address != s || a.Name != "" {
 		return "", "not an email address"
 	}
+	ascii, ok := domain.ASCIIEmail(s)
 	switch {
 	case at > 64:
 		return "", "the part before the @ is longer than 64 bytes"
-	case !domain.IsDNSName(strings.ToLower(s[at+1:])):
-		return "", "the domain after the @ must be a DNS name like contoso.com (an internationalised one in its xn-- form)"
+	case !ok || !domain.IsDNSName(strings.ToLower(ascii[at+1:])):
+		return "", "the domain after the @ must be a DNS name like contoso.com or 회사.한국"
+	case len(ascii) > 254:
+		return "", "longer than 254 characters with its domain in xn-- form"
 	}
-	return s, ""
+	return ascii, ""
 }
 
 // blank is a rune an email address cannot hold besides white space: one

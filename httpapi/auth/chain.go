@@ -10,6 +10,7 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
+	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -55,6 +56,11 @@ func (c *Chain) Verify(ctx context.Context, token string) (kit.Principal, error)
 	// that must not be taken for every one of them.
 	if !strings.Contains(p.Email, "@") {
 		p.Email = ""
+	}
+	// Users' emails are kept with their domain in xn-- form: an issuer's
+	// "ana@회사.한국" is the user ana@xn--vf4b131b.xn--3e0b707e.
+	if ascii, ok := domain.ASCIIEmail(p.Email); ok {
+		p.Email = ascii
 	}
 	return p, nil
 }

@@ -79,6 +79,22 @@ func TestChain_Verify_drops_an_email_that_is_no_address(t *testing.T) {
 	}
 }
 
+// Users' emails are kept with their domain in xn-- form, so the one a
+// token claims is read so too.
+func TestChain_Verify_writes_a_unicode_domain_in_its_xn_form(t *testing.T) {
+	iss := authtest.NewIssuer(t, audience)
+	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), newOIDC(t, iss))
+	dev, err := auth.Mint(devSecret, "ops-1", "지우@회사.한국", false, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, token := range map[string]string{"dev": dev, "OIDC": iss.Mint("user-1", "지우@회사.한국")} {
+		if p := mustVerify(t, chain, token); p.Email != "지우@xn--vf4b131b.xn--3e0b707e" {
+			t.Errorf("%s token: email %q", name, p.Email)
+		}
+	}
+}
+
 func TestChain_Verify_without_OIDC_refuses_issuer_tokens(t *testing.T) {
 	iss := authtest.NewIssuer(t, audience)
 	chain := auth.NewChain(auth.NewVerifier(devSecret, nil), nil)

@@ -1,0 +1,44 @@
+package domain
+
+import (
+	"strings"
+	"unicode/utf8"
+
+	"golang.org/x/net/idna"
+)
+
+// ASCIIDomain is a domain name in the form DNS, mail and the account's
+// domains use: a name given in Unicode ("회사.한국", "bücher.example") in
+// its A-labels ("xn--vf4b131b.xn--3e0b707e"), mapped as IDNA lookup maps
+// what people type (UTS #46: lower case, full-width letters and dots
+// folded); a name of ASCII alone as it is, for IsDNSName to judge. false
+// when IDNA refuses a label (a leading hyphen, an empty label, a
+// character no domain may hold).
+func ASCIIDomain(s string) (string, bool) {
+	if isASCII(s) {
+		return s, true
+	}
+	a, err := idna.Lookup.ToASCII(s)
+	return a, err == nil
+}
+
+// ASCIIEmail is an address with its domain as ASCIIDomain writes it; false
+// when the domain is not one. The part before the @ is left as it is:
+// it may be in any script (RFC 6531).
+func ASCIIEmail(email string) (string, bool) {
+	at := strings.LastIndexByte(email, '@')
+	if at < 0 || isASCII(email[at+1:]) {
+		return email, true
+	}
+	d, ok := ASCIIDomain(email[at+1:])
+	return email[:at+1] + d, ok
+}
+
+func isASCII(s string) bool {
+	for i := 0; i < len(s); i++ {
+		if s[i] >= utf8.RuneSelf {
+			return false
+		}
+	}
+	return true
+}
