@@ -216,6 +216,19 @@ func TestDomains_and_emails_typed_in_Unicode_are_kept_in_their_xn_form(t *testin
 	if len(out["domains"].([]any)) != 0 {
 		t.Fatalf("after delete: %v", out)
 	}
+
+	// A manager registered at a Unicode domain asks for their invitation
+	// again, typing it in Unicode: the request meets the account's
+	// manager, who is kept in xn-- form.
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "회사", "agreementNumber": "AG-KR", "purchaseAccountNumber": "PA-KR",
+		"manager": map[string]any{"email": "boss@회사.한국", "firstName": "B", "lastName": "K", "language": "ko", "country": "KR"},
+	})
+	h.mailTokens("boss@"+ascii, 1)
+	h.must(http.StatusAccepted, "POST", "/v1/invitations/resend-request", "",
+		map[string]any{"email": "Boss@회사.한국", "agreementNumber": "AG-KR", "purchaseAccountNumber": "PA-KR"})
+	h.mailTokens("boss@"+ascii, 2)
 }
 
 func TestSweeper_records_each_expiry_once_even_when_run_concurrently(t *testing.T) {

@@ -9,8 +9,17 @@ import (
 	"github.com/bizcenter/bizcenter/domain"
 )
 
-// NormalizeEmail is the form emails are compared in: trimmed, lower case.
-func NormalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
+// NormalizeEmail is the form emails are compared in: trimmed, lower case,
+// a domain typed in Unicode in its xn-- form (domain.ASCIIEmail), as
+// checkEmail keeps it; whatever the path an address came in by (a resend
+// request, a new manager's email), it meets the stored one.
+func NormalizeEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if ascii, ok := domain.ASCIIEmail(s); ok {
+		s = ascii
+	}
+	return strings.ToLower(s)
+}
 
 // checkEmail returns the trimmed address, or why it is not one that mail
 // can be delivered to: a plain addr-spec (no display name, no comment, no

@@ -65,3 +65,17 @@ func TestCheckEmail_refuses_what_cannot_be_delivered_saying_why(t *testing.T) {
 		}
 	}
 }
+
+// Every path an email comes in by compares it in one form.
+func TestNormalizeEmail_writes_a_unicode_domain_in_its_xn_form(t *testing.T) {
+	for in, want := range map[string]string{
+		" JiWoo@회사.한국 ":                   "jiwoo@xn--vf4b131b.xn--3e0b707e",
+		"jiwoo@XN--VF4B131B.xn--3e0b707e": "jiwoo@xn--vf4b131b.xn--3e0b707e",
+		"Ana@Contoso.Example":             "ana@contoso.example",
+		"김지우@contoso.example":             "김지우@contoso.example",
+	} {
+		if got := user.NormalizeEmail(in); got != want {
+			t.Errorf("%q: %q, want %q", in, got, want)
+		}
+	}
+}
