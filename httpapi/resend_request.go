@@ -9,6 +9,7 @@ import (
 	"sync"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"golang.org/x/time/rate"
 
 	"github.com/bizcenter/bizcenter/commands"
@@ -32,6 +33,10 @@ type ResendRequests struct {
 	queue     chan commands.RequestManagerResend
 	perSource *limiters
 	perTarget *limiters
+	// outcomes counts requests by what became of them, for /metrics: the
+	// answer is the same whatever happens, so only here does an operator
+	// see requests dropped because the queue was full.
+	outcomes *prometheus.CounterVec
 }
 
 // NewResendRequests makes the intake; Run must run for requests to be
@@ -43,8 +48,16 @@ func NewResendRequests(h commands.Handler[commands.RequestManagerResend, bool], 
 		queue:     make(chan commands.RequestManagerResend, 256),
 		perSource: newLimiters(rate.Every(12*time.Second), 5), // 5 at once, then 5 a minute
 		perTarget: newLimiters(rate.Every(20*time.Minute), 3), // 3 at once, then 3 an hour
+		outcomes: prometheus.NewCounterVec(prometheus.CounterOpts{
+			Name: "bizcenter_resend_requests_total",
+			Help: "Anonymous invitation resend requests by outcome: queued, limited (per source, answered 429), " +
+				"over_target_limit (per email and numbers, dropped silently), queue_full (dropped).",
+		}, []string{"outcome"}),
 	}
 }
+
+// Collector is the requests' outcome counter, for /metrics.
+func (q *ResendRequests) Collector() prometheus.Collector { return q.outcomes }
 
 // Run processes queued requests until ctx ends.
 func (q *ResendRequests) Run(ctx context.Context) {
@@ -93,20 +106,30 @@ func (q *ResendRequests) Route() kit.Route {
 				return
 			}
 			if !q.perSource.allow(source(r)) {
+				q.outcomes.WithLabelValues("limited").Inc()
 				p := kit.NewProblem(http.StatusTooManyRequests, "too-many-requests", "too many resend requests from this address; try again later")
 				p.RetryAfter = 60
 				kit.WriteProblem(w, p)
 				return
 			}
-			if q.perTarget.allow(resendTarget(b)) {
-				select {
-				case q.queue <- commands.RequestManagerResend{Email: b.Email, AgreementNumber: b.AgreementNumber, PurchaseAccountNumber: b.PurchaseAccountNumber}:
-				default:
-					q.log.Warn("resend request queue full: request dropped")
-				}
-			}
+			q.outcomes.WithLabelValues(q.enqueue(b)).Inc()
 			kit.WriteJSON(w, http.StatusAccepted, acceptedRequest{})
 		},
+	}
+}
+
+// enqueue queues a request the per-target limit allows, and says what
+// became of it.
+func (q *ResendRequests) enqueue(b resendRequestBody) string {
+	if !q.perTarget.allow(resendTarget(b)) {
+		return "over_target_limit"
+	}
+	select {
+	case q.queue <- commands.RequestManagerResend{Email: b.Email, AgreementNumber: b.AgreementNumber, PurchaseAccountNumber: b.PurchaseAccountNumber}:
+		return "queued"
+	default:
+		q.log.Warn("resend request queue full: request dropped")
+		return "queue_full"
 	}
 }
 

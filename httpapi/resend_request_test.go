@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	dto "github.com/prometheus/client_model/go"
+
 	"github.com/bizcenter/bizcenter/commands"
 )
 
@@ -62,5 +64,38 @@ func TestResendRequests_wrong_guesses_do_not_use_up_the_managers_allowance(t *te
 	}
 	if got := queued(q); len(got) != 2 {
 		t.Fatalf("%d more requests for the manager queued, want 2 (three an hour, one spent)", len(got))
+	}
+}
+
+// The answer is the same whatever becomes of a request; /metrics counts
+// what did, so a full queue dropping requests is seen.
+func TestResendRequests_count_their_outcomes(t *testing.T) {
+	q := NewResendRequests(nil, slog.New(slog.NewTextHandler(io.Discard, nil)))
+	full := cap(q.queue)
+	for i := range full + 3 {
+		addr := fmt.Sprintf("10.%d.%d.1", i/256, i%256)
+		if code := postResend(q, addr, fmt.Sprintf("m%d@contoso.example", i), "AG-1", "PA-1"); code != http.StatusAccepted {
+			t.Fatalf("request %d: %d", i, code)
+		}
+	}
+	for range 6 {
+		postResend(q, "192.0.2.9", "pam@contoso.example", "AG-1", "PA-1")
+	}
+	count := func(outcome string) float64 {
+		var m dto.Metric
+		if err := q.outcomes.WithLabelValues(outcome).Write(&m); err != nil {
+			t.Fatal(err)
+		}
+		return m.GetCounter().GetValue()
+	}
+	// From 192.0.2.9: five allowed (three for the target, all dropped
+	// with the queue full; two over the target's limit), one 429.
+	for outcome, want := range map[string]float64{"queued": float64(full), "queue_full": 6, "over_target_limit": 2, "limited": 1} {
+		if got := count(outcome); got != want {
+			t.Errorf("%s: %v, want %v", outcome, got, want)
+		}
+	}
+	if n := len(queued(q)); n != full {
+		t.Fatalf("%d queued, want %d", n, full)
 	}
 }

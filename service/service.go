@@ -221,7 +221,7 @@ func (s *Service) wire(ctx context.Context) error {
 		s.integrationRoutes(),
 	)
 	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, HashKey: idempotencyHashKey(s.cfg.InvitationKey), Log: log}))
-	s.server.Registry().MustRegister(s.Monitor.Collector())
+	s.server.Registry().MustRegister(s.Monitor.Collector(), s.resends.Collector())
 	return nil
 }
 
