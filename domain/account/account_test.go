@@ -2,12 +2,14 @@ package account
 
 import (
 	"slices"
+	"strings"
 	"testing"
 
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
 )
 
 func given(events ...event.Event) *Account {
@@ -80,5 +82,26 @@ func TestNormalizeDomain(t *testing.T) {
 		if got, err := NormalizeDomain(in); err == nil {
 			t.Errorf("%q taken as %q", in, got)
 		}
+	}
+}
+
+// An account's domain and the domain of a user's email there are compared
+// (outsideDomains), so one name typed alike must come out alike: IDNA maps
+// the name as typed, as it does an email's, before anything lower-cases it
+// (to IDNA, ẞ is ss and İ is i̇; strings.ToLower makes them ß and i).
+func TestNormalizeDomain_is_the_domain_of_an_email_there(t *testing.T) {
+	for _, typed := range []string{"STRAẞE.example", "İstanbul.example", "회사.한국", "Bücher.Example", "ｃｏｎｔｏｓｏ．ｋｒ", "Contoso.COM"} {
+		d, err := NormalizeDomain(typed)
+		email, why := user.CheckEmail("ana@" + typed)
+		if err != nil || why != "" {
+			t.Errorf("%q: domain %v, email %q", typed, err, why)
+			continue
+		}
+		if _, got, _ := strings.Cut(user.NormalizeEmail(email), "@"); got != d {
+			t.Errorf("%q: the account's domain is %q, the email's %q", typed, d, got)
+		}
+	}
+	if d, err := NormalizeDomain("회사.한국。"); err != nil || d != "xn--vf4b131b.xn--3e0b707e" {
+		t.Errorf("an ideographic full stop at the end: %q %v", d, err)
 	}
 }
