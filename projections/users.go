@@ -26,7 +26,7 @@ func (Users) Name() string { return "users" }
 
 // Version changes whenever the tables or what Apply writes change; serve
 // then builds the new version beside the live one before switching.
-func (Users) Version() int { return 7 } // 7: rm_user_history.entries is text; the counts' hour inlines
+func (Users) Version() int { return 8 } // 8: email_lower has a Unicode domain in xn-- form (user.NormalizeEmail)
 
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }
