@@ -70,25 +70,40 @@ func (c *Chain) verify(ctx context.Context, token string) (kit.Principal, error)
 	if err != nil {
 		return kit.Principal{}, invalid(err)
 	}
-	var h struct {
-		Alg string `json:"alg"`
-	}
-	if err := decodeSegment(head, &h); err != nil {
+	alg, err := member(head, "alg")
+	if err != nil {
 		return kit.Principal{}, invalid(fmt.Errorf("token header: %w", err))
 	}
-	if h.Alg == jwt.SigningMethodHS256.Alg() && c.dev != nil {
+	if alg == jwt.SigningMethodHS256.Alg() && c.dev != nil {
 		return c.dev.Verify(ctx, token)
 	}
-	var p struct {
-		Iss string `json:"iss"`
-	}
-	if err := decodeSegment(payload, &p); err != nil {
+	iss, err := member(payload, "iss")
+	if err != nil {
 		return kit.Principal{}, invalid(fmt.Errorf("token payload: %w", err))
 	}
-	if asymmetric[h.Alg] && c.oidc != nil && p.Iss == c.oidc.Issuer() {
+	if asymmetric[alg] && c.oidc != nil && iss == c.oidc.Issuer() {
 		return c.oidc.Verify(ctx, token)
 	}
-	return kit.Principal{}, invalid(fmt.Errorf("no verifier for alg %q and issuer %q", h.Alg, p.Iss))
+	return kit.Principal{}, invalid(fmt.Errorf("no verifier for alg %q and issuer %q", alg, iss))
+}
+
+// member is the string member name of a segment's JSON object ("" when
+// absent), by its exact name, as the verifiers read it (decoding into a
+// struct would match "ALG" too).
+func member(seg, name string) (string, error) {
+	var m map[string]json.RawMessage
+	if err := decodeSegment(seg, &m); err != nil {
+		return "", err
+	}
+	raw, ok := m[name]
+	if !ok {
+		return "", nil
+	}
+	var v string
+	if err := json.Unmarshal(raw, &v); err != nil {
+		return "", fmt.Errorf("%s: %w", name, err)
+	}
+	return v, nil
 }
 
 // segments are a JWS's header and payload, still encoded. Only the alg
