@@ -85,7 +85,7 @@ type listRequest struct {
 
 func parseList(in *input, p kit.Principal) listRequest {
 	q := listRequest{assignerRequest: parseAssigner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
-	if q.filter.email = normalizeEmail(in.values.Get("email")); len(q.filter.email) > maxEmail {
+	if q.filter.email = emailFilter(in.values.Get("email")); len(q.filter.email) > maxEmail {
 		in.fail("email", "longer than 320 characters")
 	}
 	q.filter.statusName, q.filter.status = oneOf(in, "status", "all", statusFilters)

@@ -209,6 +209,10 @@ func TestDomains_and_emails_typed_in_Unicode_are_kept_in_their_xn_form(t *testin
 		t.Fatalf("user %v", got)
 	}
 	h.mailTokens("jiwoo@"+ascii, 1)
+	list := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users?email="+url.QueryEscape("@회사.한국"), admin, nil)
+	if items := list["items"].([]any); len(items) != 1 || items[0].(map[string]any)["email"] != "jiwoo@"+ascii {
+		t.Fatalf("users whose email has @회사.한국: %v", items)
+	}
 	if code, _ := h.call("POST", "/v1/accounts/"+accountID+"/users", admin, invite("JiWoo@"+ascii, "account_viewer")); code != http.StatusConflict {
 		t.Fatalf("the same email in its xn-- form: %d, want 409", code)
 	}
