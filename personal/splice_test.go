@@ -57,21 +57,28 @@ func TestOpenInPlace_reads_as_rewrite_does(t *testing.T) {
 		if fastErr != nil {
 			continue
 		}
-		var a, b any
-		if err := json.Unmarshal(fast, &a); err != nil {
-			t.Fatalf("in place made %s of %s: %v", fast, data, err)
-		}
-		if err := json.Unmarshal(slow, &b); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("payload %s:\nin place %s\nrewrite  %s", data, fast, slow)
-		}
+		sameDocument(t, data, fast, slow)
 	}
 	for _, bad := range []string{``, `[]`, `"x"`, `{"userId"}`, `{"a":1,}`, `{"a":"1"`, `{"a":{"b":1}`, `{} x`} {
 		if _, ok, _ := openInPlace(pf, []byte(bad), opening); ok {
 			t.Errorf("%q read in place", bad)
 		}
+	}
+}
+
+// sameDocument fails unless what in place and rewrite made of data read
+// as one JSON document (members in any order).
+func sameDocument(t *testing.T, data, fast, slow []byte) {
+	t.Helper()
+	var a, b any
+	if err := json.Unmarshal(fast, &a); err != nil {
+		t.Fatalf("in place made %s of %s: %v", fast, data, err)
+	}
+	if err := json.Unmarshal(slow, &b); err != nil {
+		t.Fatal(err)
+	}
+	if !reflect.DeepEqual(a, b) {
+		t.Fatalf("payload %s:\nin place %s\nrewrite  %s", data, fast, slow)
 	}
 }
 
@@ -204,16 +211,7 @@ func TestSealInPlace_seals_as_rewrite_does(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		var a, b any
-		if err := json.Unmarshal(fast, &a); err != nil {
-			t.Fatalf("in place made %s of %s: %v", fast, data, err)
-		}
-		if err := json.Unmarshal(slow, &b); err != nil {
-			t.Fatal(err)
-		}
-		if !reflect.DeepEqual(a, b) {
-			t.Fatalf("payload %s:\nin place %s\nrewrite  %s", data, fast, slow)
-		}
+		sameDocument(t, data, fast, slow)
 	}
 }
 
