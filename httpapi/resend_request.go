@@ -42,7 +42,7 @@ type ResendRequests struct {
 // NewResendRequests makes the intake; Run must run for requests to be
 // processed.
 func NewResendRequests(h commands.Handler[commands.RequestManagerResend, bool], log *slog.Logger) *ResendRequests {
-	return &ResendRequests{
+	q := &ResendRequests{
 		handler:   h,
 		log:       log,
 		queue:     make(chan commands.RequestManagerResend, 256),
@@ -54,6 +54,12 @@ func NewResendRequests(h commands.Handler[commands.RequestManagerResend, bool], 
 				"over_target_limit (per email and numbers, dropped silently), queue_full (dropped).",
 		}, []string{"outcome"}),
 	}
+	// Every outcome is on /metrics from the start, at zero: a series that
+	// appears only when something first goes wrong is missed by a rate().
+	for _, outcome := range []string{"queued", "limited", "over_target_limit", "queue_full"} {
+		q.outcomes.WithLabelValues(outcome)
+	}
+	return q
 }
 
 // Collector is the requests' outcome counter, for /metrics.

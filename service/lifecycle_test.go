@@ -233,8 +233,12 @@ func TestHealth_and_readiness(t *testing.T) {
 	h := start(t, options{})
 	h.must(http.StatusOK, "GET", "/healthz", "", nil)
 	h.must(http.StatusOK, "GET", "/readyz", "", nil)
-	code, _ := h.call("GET", "/metrics", "", nil)
+	code, metrics := h.call("GET", "/metrics", "", nil)
 	if code != http.StatusOK {
 		t.Fatalf("metrics: %d", code)
+	}
+	// A counter of what nothing has happened to yet is there, at zero.
+	if raw, _ := metrics["raw"].(string); !strings.Contains(raw, `bizcenter_resend_requests_total{outcome="queue_full"} 0`) {
+		t.Fatalf("/metrics lacks the resend requests dropped with the queue full:\n%s", raw)
 	}
 }
