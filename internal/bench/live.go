@@ -14,7 +14,8 @@ import (
 
 // LiveResult is how soon the read API shows what a command did.
 type LiveResult struct {
-	Sustainable float64 // InviteUser/s, 8 clients back to back, projections running and caught up
+	Burst       float64 // InviteUser/s, 8 clients back to back, over the loop and the catch-up after it
+	Sustainable float64 // the highest steady (paced) rate the whole service keeps up with (steadyRate)
 	Rate        float64 // the paced rate measured at
 	Visible     Summary // command response -> GET answers 200
 	Polls       float64 // GETs a user took to be seen, on average
@@ -23,7 +24,8 @@ type LiveResult struct {
 
 // LiveConfig sizes the live measure.
 type LiveConfig struct {
-	RateTime time.Duration // of the sustainable rate measure
+	RateTime time.Duration // of the closed loop that bounds the sustainable rate
+	Probe    time.Duration // of each steady probe of the sustainable rate (steadyRate)
 	Time     time.Duration // of the paced measure, and of its baseline
 	Poll     time.Duration // pause between GETs of a user not yet visible
 	Fraction float64       // of the sustainable rate to pace at (the issue: 0.5)
@@ -34,9 +36,11 @@ type LiveConfig struct {
 const visibleWithin = 10 * time.Second
 
 // Live runs the whole service (projections, mailer and sweeper too) over
-// dbURL. It first measures the sustainable InviteUser rate with 8 clients
-// for cfg.RateTime, waits for the projectors and the mailer to catch up,
-// then invites users at cfg.Fraction of that rate, paced, for cfg.Time;
+// dbURL. It first bounds the sustainable InviteUser rate with 8 clients
+// for cfg.RateTime, back to back, counting the time the projectors and
+// the mailer take to catch up after; then finds the highest steady rate
+// they keep up with below that (steadyRate); then invites users at
+// cfg.Fraction of that steady rate, paced, for cfg.Time;
 // after each response it polls GET /v1/accounts/{id}/users/{userId} (no
 // ?after) every cfg.Poll until it answers 200.
 func Live(ctx context.Context, dbURL string, cfg LiveConfig) (LiveResult, error) {
@@ -81,7 +85,12 @@ func Live(ctx context.Context, dbURL string, cfg LiveConfig) (LiveResult, error)
 	fmt.Fprintf(os.Stderr, "live: %d invitations in %v (%.0f/s); every projector and consumer caught up %v after the loop ended: %.0f/s sustained\n",
 		t.Latency.N, loop.Round(time.Millisecond), t.Rate, behind.Round(time.Millisecond), sustained)
 
-	r := LiveResult{Sustainable: sustained, Rate: sustained * cfg.Fraction}
+	steady, err := steadyRate(ctx, n, sustained, cfg.Probe)
+	if err != nil {
+		return LiveResult{}, err
+	}
+	fmt.Fprintf(os.Stderr, "live: sustained steadily: %.0f/s\n", steady)
+	r := LiveResult{Burst: sustained, Sustainable: steady, Rate: steady * cfg.Fraction}
 	fmt.Fprintf(os.Stderr, "live: InviteUser at %.0f/s for %v, polling the user until visible...\n", r.Rate, cfg.Time)
 	waits, work := poolWaits(n.svc.Pool(), "live: service"), dbWork(ctx, n.svc.Pool(), "live: paced")
 	r.Visible, r.Polls, err = pacedReads(n, r.Rate, cfg.Time, "live: paced", func(res invited) (time.Duration, int, error) {
