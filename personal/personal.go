@@ -160,28 +160,27 @@ func SealWith(key []byte) event.Transform {
 }
 
 // sealer seals each non-empty personal string field with the subject's
-// key from keyOf, asked once an event, and one cipher an event, not one a
-// field. Fields are sealed where they stand (inPlace): an invitation's
-// map rewrite was a tenth of the command's CPU. The payload's members stay
-// in the order the encoder wrote them (rewrite sorts them); a decoder reads
-// either alike, and the hash is taken of what is stored.
+// key from keyOf (see eventCipher). Fields are sealed where they stand
+// (inPlace): an invitation's map rewrite was a tenth of the command's CPU.
+// The payload's members stay in the order the encoder wrote them (rewrite
+// sorts them); a decoder reads either alike, and the hash is taken of what
+// is stored. The key is asked for whenever the payload has a subject, as
+// rewrite did, even with nothing to seal.
 func sealer(keyOf func(subject uuid.UUID) ([]byte, error)) event.Transform {
 	return func(eventType string, data []byte) ([]byte, error) {
 		pf, ok := event.Personal(eventType)
 		if !ok {
 			return data, nil
 		}
-		var a cipher.AEAD
+		c := &eventCipher{keyOf: keyOf}
 		prepare := func(subject uuid.UUID) error {
-			key, err := keyOf(subject)
-			if err == nil {
-				a, err = aead(key)
-			}
+			_, err := c.of(subject)
 			return err
 		}
-		out, ok, err := inPlace(pf, data, notEmpty, prepare, func(subject uuid.UUID, field, value string) (string, error) {
-			return sealWith(a, subject, field, value)
-		})
+		seal := func(subject uuid.UUID, field, value string) (string, error) {
+			return sealWith(c.a, subject, field, value)
+		}
+		out, ok, err := inPlace(pf, data, notEmpty, prepare, seal)
 		if ok {
 			return out, err
 		}
@@ -189,9 +188,33 @@ func sealer(keyOf func(subject uuid.UUID) ([]byte, error)) event.Transform {
 			if err := prepare(subject); err != nil {
 				return nil, err
 			}
-			return func(field, value string) (string, error) { return sealWith(a, subject, field, value) }, nil
+			return func(field, value string) (string, error) { return seal(subject, field, value) }, nil
 		})
 	}
+}
+
+// eventCipher is the cipher of one event's subject, made from their key
+// the first time it is needed: an event's personal fields are one
+// person's, and the cipher (AES key schedule, GCM tables) cost more than
+// anything else in sealing or opening them, made once a field. Make one
+// for each event.
+type eventCipher struct {
+	keyOf func(subject uuid.UUID) ([]byte, error)
+	a     cipher.AEAD // nil when the subject's key is gone
+	made  bool
+}
+
+// of is the subject's cipher, nil when their key is gone.
+func (c *eventCipher) of(subject uuid.UUID) (cipher.AEAD, error) {
+	if c.made {
+		return c.a, nil
+	}
+	key, err := c.keyOf(subject)
+	if err == nil && key != nil {
+		c.a, err = aead(key)
+	}
+	c.made = err == nil
+	return c.a, err
 }
 
 func notEmpty(value string) bool { return value != "" }
@@ -313,37 +336,6 @@ func (k Keys) opener(ctx context.Context, cache map[uuid.UUID][]byte) event.Tran
 		mu.Unlock()
 		return key, nil
 	}
-	// The cipher of the last subject opened: an event's sealed fields are
-	// one person's, and making the cipher took more memory than anything
-	// else in opening one (AES key schedule, GCM tables).
-	var last struct {
-		subject uuid.UUID
-		a       cipher.AEAD
-	}
-	opening := func(subject uuid.UUID, field, value string) (string, error) {
-		key, err := keyOf(subject)
-		if err != nil {
-			return "", err
-		}
-		if key == nil {
-			return Erased, nil
-		}
-		mu.Lock()
-		a := last.a
-		if last.subject != subject {
-			a = nil
-		}
-		mu.Unlock()
-		if a == nil {
-			if a, err = aead(key); err != nil {
-				return "", err
-			}
-			mu.Lock()
-			last.subject, last.a = subject, a
-			mu.Unlock()
-		}
-		return openWith(a, subject, field, value)
-	}
 	return func(eventType string, data []byte) ([]byte, error) {
 		if !bytes.Contains(data, []byte(Prefix)) {
 			return data, nil
@@ -352,7 +344,18 @@ func (k Keys) opener(ctx context.Context, cache map[uuid.UUID][]byte) event.Tran
 		if !ok {
 			return data, nil
 		}
-		if out, ok, err := openInPlace(pf, data, opening); ok {
+		c := &eventCipher{keyOf: keyOf}
+		open := func(subject uuid.UUID, field, value string) (string, error) {
+			a, err := c.of(subject)
+			switch {
+			case err != nil:
+				return "", err
+			case a == nil:
+				return Erased, nil
+			}
+			return openWith(a, subject, field, value)
+		}
+		if out, ok, err := openInPlace(pf, data, open); ok {
 			if err != nil {
 				return nil, fmt.Errorf("%s.%w", eventType, err)
 			}
@@ -360,10 +363,10 @@ func (k Keys) opener(ctx context.Context, cache map[uuid.UUID][]byte) event.Tran
 		}
 		return rewrite(eventType, data, func(subject uuid.UUID) (func(field, value string) (string, error), error) {
 			return func(field, value string) (string, error) {
-				if !strings.HasPrefix(value, Prefix) {
+				if !isSealed(value) {
 					return value, nil
 				}
-				return opening(subject, field, value)
+				return open(subject, field, value)
 			}, nil
 		})
 	}
