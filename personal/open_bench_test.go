@@ -11,8 +11,9 @@ import (
 	"github.com/bizcenter/bizcenter/domain/user"
 )
 
-// benchInvitation is an invitation with every field set.
-func benchInvitation() user.Invited {
+// Invitation is an invitation with every field set, for this package's
+// tests and benchmarks, inside and outside the package.
+func Invitation() user.Invited {
 	return user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "ines.secret@example.com", FirstName: "Ines", LastName: "Verborgen",
 		Language: "nl-NL", Country: "NL", Roles: []user.Role{user.ReportsViewer}, InvitationID: uuid.New(), InvitedBy: "nora",
 		SentAt: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC), ExpiresAt: time.Date(2026, 6, 30, 8, 0, 0, 0, time.UTC)}
@@ -23,7 +24,7 @@ func benchInvitation() user.Invited {
 func BenchmarkSealInvitation(b *testing.B) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	e := benchInvitation()
+	e := Invitation()
 	seal := SealWith(key)
 	b.ReportAllocs()
 	for b.Loop() {
@@ -38,7 +39,7 @@ func BenchmarkSealInvitation(b *testing.B) {
 func BenchmarkOpenSealedInvitation(b *testing.B) {
 	key := make([]byte, 32)
 	_, _ = rand.Read(key)
-	e := benchInvitation()
+	e := Invitation()
 	data, _, _, err := event.EncodeAtWith(e, user.Stream(e.UserID), 0, event.Metadata{EventID: uuid.New()}, SealWith(key))
 	if err != nil {
 		b.Fatal(err)

@@ -15,12 +15,6 @@ import (
 	"github.com/bizcenter/bizcenter/personal"
 )
 
-func invited() user.Invited {
-	return user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "ines.secret@example.com", FirstName: "Ines", LastName: "Verborgen",
-		Language: "nl-NL", Country: "NL", Roles: []user.Role{user.ReportsViewer}, InvitationID: uuid.New(), InvitedBy: "nora",
-		SentAt: time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC), ExpiresAt: time.Date(2026, 6, 30, 8, 0, 0, 0, time.UTC)}
-}
-
 func encode(t *testing.T, keys personal.Keys, e event.Event, stream string) (data, meta []byte) {
 	t.Helper()
 	data, meta, hash, err := event.EncodeAtWith(e, stream, 0, event.Metadata{EventID: uuid.New(), Actor: "nora", OccurredAt: time.Now()}, keys.Sealer(context.Background()))
@@ -33,7 +27,7 @@ func encode(t *testing.T, keys personal.Keys, e event.Event, stream string) (dat
 func TestKeys_seal_open_and_erase(t *testing.T) {
 	ctx := context.Background()
 	keys := personal.Keys{DB: pgtest.Pool(t)}
-	in := invited()
+	in := personal.Invitation()
 	data, meta := encode(t, keys, in, user.Stream(in.UserID))
 	for _, plain := range []string{in.Email, in.FirstName, in.LastName} {
 		if strings.Contains(string(data), plain) {
@@ -59,7 +53,7 @@ func TestKeys_seal_open_and_erase(t *testing.T) {
 	}
 
 	// Another person's key does not open it, even with the subject swapped.
-	other := invited()
+	other := personal.Invitation()
 	encode(t, keys, other, user.Stream(other.UserID))
 	swapped := []byte(strings.Replace(string(data), in.UserID.String(), other.UserID.String(), 1))
 	if _, _, err := event.DecodeWith(in.EventType(), swapped, meta, keys.Opener(ctx)); err == nil {
@@ -100,7 +94,7 @@ func TestKeys_seal_open_and_erase(t *testing.T) {
 
 func TestKeys_leave_plain_events_as_they_are(t *testing.T) {
 	keys := personal.Keys{DB: pgtest.Pool(t)}
-	in := invited()
+	in := personal.Invitation()
 	data, meta, err := event.Encode(in, event.Metadata{EventID: uuid.New()})
 	if err != nil {
 		t.Fatal(err)
@@ -116,7 +110,7 @@ func TestKeys_leave_plain_events_as_they_are(t *testing.T) {
 func TestSealWith_and_SealedSubject(t *testing.T) {
 	ctx := context.Background()
 	pool := pgtest.Pool(t)
-	e := invited()
+	e := personal.Invitation()
 	key := []byte("0123456789abcdef0123456789abcdef")
 	data, meta, _, err := event.EncodeAtWith(e, user.Stream(e.UserID), 0, event.Metadata{EventID: uuid.New()}, personal.SealWith(key))
 	if err != nil {
@@ -158,7 +152,7 @@ func TestSealWith_and_SealedSubject(t *testing.T) {
 func TestKeys_one_opener_opens_interleaved_people_each_with_their_key(t *testing.T) {
 	ctx := context.Background()
 	keys := personal.Keys{DB: pgtest.Pool(t)}
-	a, b, gone := invited(), invited(), invited()
+	a, b, gone := personal.Invitation(), personal.Invitation(), personal.Invitation()
 	a.Email, b.Email, gone.Email = "a@example.com", "b@example.com", "gone@example.com"
 	type stored struct {
 		in         user.Invited

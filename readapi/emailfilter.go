@@ -11,7 +11,8 @@ import (
 // users' emails are kept ("@회사.한국" finds jiwoo@xn--vf4b131b.xn--3e0b707e).
 // A fragment of a Unicode label after the @ converts to another label and
 // finds nothing; text without an @ is left as typed, since the part before
-// an @ is kept in any script.
+// an @ is kept in any script. (domain.ASCIIEmail does this for commands;
+// the read API reads read models only and does not import the domain.)
 func emailFilter(s string) string {
 	s = normalizeEmail(s)
 	at := strings.LastIndexByte(s, '@')

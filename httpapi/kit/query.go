@@ -42,11 +42,12 @@ func unparseable(rawQuery string) *Problem {
 }
 
 // notTaken names each parameter of query that the route does not take
-// or that is given more than once, or is nil. url.Values keeps every value but routes read the first alone, so a
-// repeat (?status=pending&status=active) would answer for one of the two
-// without a word; and a misspelt filter (?stauts=pending) would answer
-// the whole list as if it were the filtered one. No route takes a list as
-// repeated parameters: lists are one comma-separated value (?userIds=).
+// or that is given more than once, or is nil. url.Values keeps every
+// value but routes read the first alone, so a repeat
+// (?status=pending&status=active) would answer for one of the two without
+// a word; and a misspelt filter (?stauts=pending) would answer the whole
+// list as if it were the filtered one. No route takes a list as repeated
+// parameters: lists are one comma-separated value (?userIds=).
 func notTaken(query url.Values, declared map[string]string) *Problem {
 	var bad []FieldProblem
 	for _, name := range slices.Sorted(maps.Keys(query)) {
