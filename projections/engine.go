@@ -111,8 +111,8 @@ func (e *Engine) Observe(m *Monitor) { e.monitor = m }
 
 // Run blocks until ctx ends.
 func (e *Engine) Run(ctx context.Context) error {
-	if len(e.deferring) > 0 {
-		go e.makePendingIndexes(ctx)
+	for _, p := range e.deferring {
+		go e.makePendingIndexes(ctx, p)
 	}
 	return e.router.Run(ctx)
 }

@@ -54,7 +54,7 @@ func RollBack(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 
 func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, purpose string, progress Progress) (Active, error) {
 	tables, indexes := indexesApart(p)
-	schema, release, err := startBuildWith(ctx, pool, p, purpose, tables)
+	schema, release, err := startBuildWith(ctx, pool, p, purpose, tables, indexes)
 	if err != nil {
 		return Active{}, err
 	}
@@ -69,7 +69,7 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 		progress = func(done, total int64) { last = done; told(before+done, total) }
 	}
 	for {
-		old, switched, err := catchUpAndSwitch(ctx, pool, store, p, schema, indexes, progress)
+		old, switched, err := catchUpAndSwitch(ctx, pool, store, p, schema, progress)
 		before, last = before+last, 0
 		if err != nil {
 			// Interrupted or stopped at an event that fails: nothing
@@ -77,7 +77,6 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 			_ = dropBuild(context.WithoutCancel(ctx), pool, schema)
 			return Active{}, err
 		}
-		indexes = ""
 		if switched {
 			if old.Schema != "" {
 				if err := dropBuild(ctx, pool, old.Schema); err != nil {
@@ -89,14 +88,15 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 	}
 }
 
-// catchUpAndSwitch brings a build up to the end of the log, creates the
-// readers' indexes it deferred (before readers may come), and switches to
-// it if it has caught up with the live build (see switchTo).
-func catchUpAndSwitch(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema, indexes string, progress Progress) (Active, bool, error) {
+// catchUpAndSwitch brings a build up to the end of the log, makes the
+// readers' indexes it deferred, if it has not yet (before readers may
+// come), and switches to it if it has caught up with the live build (see
+// switchTo).
+func catchUpAndSwitch(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema string, progress Progress) (Active, bool, error) {
 	if err := build(ctx, pool, store, p, schema, nil, progress); err != nil {
 		return Active{}, false, err
 	}
-	if err := createIndexes(ctx, pool, schema, indexes); err != nil {
+	if err := makeIndexes(ctx, pool, schema); err != nil {
 		return Active{}, false, err
 	}
 	return switchTo(ctx, pool, store, p, schema)
@@ -105,12 +105,13 @@ func catchUpAndSwitch(ctx context.Context, pool *pgxpool.Pool, store eventstore.
 // startBuild creates the schema and tables of a new build, held by this
 // process until release (see holdBuild).
 func startBuild(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose string) (schema string, release func(), err error) {
-	return startBuildWith(ctx, pool, p, purpose, p.Schema())
+	return startBuildWith(ctx, pool, p, purpose, p.Schema(), nil)
 }
 
-// startBuildWith is startBuild running ddl (p's Schema, or part of it).
-// It first drops the builds of p that nobody holds.
-func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose, ddl string) (string, func(), error) {
+// startBuildWith is startBuild running ddl (p's Schema, or part of it),
+// the indexes deferred recorded for makeIndexes. It first drops the
+// builds of p that nobody holds.
+func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpose, ddl string, deferred []string) (string, func(), error) {
 	if err := dropAbandoned(ctx, pool, p.Name()); err != nil {
 		return "", nil, fmt.Errorf("drop abandoned builds of %s: %w", p.Name(), err)
 	}
@@ -121,6 +122,9 @@ func startBuildWith(ctx context.Context, pool *pgxpool.Pool, p Versioned, purpos
 	}
 	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		if err := createTables(ctx, tx, schema, ddl); err != nil {
+			return err
+		}
+		if err := deferIndexes(ctx, tx, schema, deferred); err != nil {
 			return err
 		}
 		_, err := tx.Exec(ctx, `INSERT INTO projection_builds (schema_name, name, version, purpose) VALUES ($1, $2, $3, $4)`,

@@ -17,7 +17,7 @@ import (
 // testBuild starts a build that the test holds until it ends.
 func testBuild(ctx context.Context, t *testing.T, pool *pgxpool.Pool, p Versioned, ddl string) string {
 	t.Helper()
-	schema, release, err := startBuildWith(ctx, pool, p, "test", ddl)
+	schema, release, err := startBuildWith(ctx, pool, p, "test", ddl, nil)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -74,7 +74,7 @@ func Ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned) (Active, bool,
 // EnsureOver is Ensure for a projector the engine is about to catch up
 // with store's log: when the log holds events, a first build of a
 // ReadIndexes projector defers its readers' indexes until the engine has
-// caught it up (see indexesWhenCaughtUp). On an empty log there is
+// caught it up (see makePendingIndexes). On an empty log there is
 // nothing to catch up, and no batch would come to make them.
 func EnsureOver(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned) (Active, bool, error) {
 	first, err := store.ReadAll(ctx, eventstore.Start, 1)
@@ -84,7 +84,7 @@ func EnsureOver(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store,
 	return ensure(ctx, pool, p, len(first) > 0)
 }
 
-func ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned, deferIndexes bool) (Active, bool, error) {
+func ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned, deferring bool) (Active, bool, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return Active{}, false, err
@@ -101,19 +101,17 @@ func ensure(ctx context.Context, pool *pgxpool.Pool, p Versioned, deferIndexes b
 		return Active{}, false, err
 	}
 	a = Active{Schema: schemaName(p), Version: p.Version()}
-	tables, indexes := p.Schema(), ""
-	if deferIndexes {
+	tables, indexes := p.Schema(), []string(nil)
+	if deferring {
 		tables, indexes = indexesApart(p)
 	}
 	if err := createTables(ctx, tx, a.Schema, tables); err != nil {
 		return Active{}, false, err
 	}
-	if indexes != "" {
-		// Created once the engine has caught the build up (see
-		// makePendingIndexes); readers meanwhile read without them.
-		if _, err := tx.Exec(ctx, `INSERT INTO projection_pending_indexes (schema_name, ddl) VALUES ($1, $2)`, a.Schema, indexes); err != nil {
-			return Active{}, false, err
-		}
+	// Made once the engine has caught the build up (see
+	// makePendingIndexes); readers meanwhile read without them.
+	if err := deferIndexes(ctx, tx, a.Schema, indexes); err != nil {
+		return Active{}, false, err
 	}
 	if err := publish(ctx, tx, p, a); err != nil {
 		return Active{}, false, err
@@ -167,7 +165,7 @@ func dropBuild(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 		return fmt.Errorf("drop %s: %w", schema, err)
 	}
 	_, err := pool.Exec(ctx, `DELETE FROM projection_checkpoints WHERE name = $1`, schema)
-	for _, table := range []string{"projection_builds", "projection_pending_indexes"} {
+	for _, table := range []string{"projection_builds", "projection_deferred_indexes"} {
 		if err == nil {
 			_, err = pool.Exec(ctx, `DELETE FROM `+table+` WHERE schema_name = $1`, schema)
 		}

@@ -1,0 +1,155 @@
+package projections
+
+import (
+	"context"
+	"fmt"
+	"slices"
+	"strings"
+	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
+)
+
+// The index that takes longest to make goes first, so that the two
+// builders finish about together.
+func TestIndexesApart_puts_the_trigram_index_first(t *testing.T) {
+	_, indexes := indexesApart(Users{})
+	if len(indexes) < 2 || !strings.Contains(indexes[0], "USING gin") || slices.ContainsFunc(indexes[1:], func(s string) bool { return strings.Contains(s, "USING") }) {
+		t.Fatalf("deferred in this order:\n%s", strings.Join(indexes, "\n"))
+	}
+}
+
+// deferredTable is a schema holding a table t of n rows, and the indexes
+// deferred for it.
+func deferredTable(ctx context.Context, t *testing.T, pool *pgxpool.Pool, n int, indexes ...string) string {
+	t.Helper()
+	schema := "rm_made_" + strings.ToLower(strings.ReplaceAll(t.Name()[4:], "_", ""))[:20]
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := createTables(ctx, tx, schema, `CREATE TABLE t (id int PRIMARY KEY, v int, w text);
+			INSERT INTO t SELECT i, i % 97, md5(i::text) FROM generate_series(1, `+fmt.Sprint(n)+`) i;`); err != nil {
+			return err
+		}
+		return deferIndexes(ctx, tx, schema, indexes)
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	return schema
+}
+
+// deferredLeft counts the indexes still deferred for schema.
+func deferredLeft(ctx context.Context, t *testing.T, pool *pgxpool.Pool, schema string) int {
+	t.Helper()
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM projection_deferred_indexes WHERE schema_name = $1`, schema).Scan(&n); err != nil {
+		t.Fatal(err)
+	}
+	return n
+}
+
+// unnamed are index definitions without the indexes' names, sorted: made
+// at once, two indexes of one table may take each other's names.
+func unnamed(defs []string) []string {
+	out := make([]string, len(defs))
+	for i, d := range defs {
+		before, after, _ := strings.Cut(d, " ON ")
+		out[i] = before[:strings.LastIndex(before, " ")] + " ON " + after
+	}
+	slices.Sort(out)
+	return out
+}
+
+// An attempt cut short after some indexes leaves the rest to the next,
+// which makes them and does not make those made again.
+func TestMakeIndexes_makes_only_what_an_attempt_cut_short_left(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	schema := deferredTable(ctx, t, pool, 1000,
+		"CREATE INDEX ON t (v);", "CREATE INDEX ON t (w);", "CREATE INDEX ON t USING hash (w);")
+	// The attempt made the first, in its transaction, and stopped.
+	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := setSchema(ctx, tx, schema); err != nil {
+			return err
+		}
+		if _, err := tx.Exec(ctx, `CREATE INDEX ON t (v)`); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, `DELETE FROM projection_deferred_indexes WHERE schema_name = $1 AND seq = 1`, schema)
+		return err
+	})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := makeIndexes(ctx, pool, schema); err != nil {
+		t.Fatal(err)
+	}
+	got := unnamed(indexDefs(ctx, t, pool, schema))
+	want := []string{
+		"CREATE INDEX ON S.t USING btree (v)",
+		"CREATE INDEX ON S.t USING btree (w)",
+		"CREATE INDEX ON S.t USING hash (w)",
+		"CREATE UNIQUE INDEX ON S.t USING btree (id)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("indexes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	if n := deferredLeft(ctx, t, pool, schema); n != 0 {
+		t.Fatalf("%d still deferred", n)
+	}
+}
+
+// Two indexes of one table whose names PostgreSQL derives alike, made at
+// once, each get a name of their own.
+func TestMakeIndexes_makes_indexes_named_alike(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	schema := deferredTable(ctx, t, pool, 50000,
+		"CREATE INDEX ON t (v);", "CREATE INDEX ON t (v) WHERE v > 10;")
+	if err := makeIndexes(ctx, pool, schema); err != nil {
+		t.Fatal(err)
+	}
+	got := unnamed(indexDefs(ctx, t, pool, schema))
+	want := []string{
+		"CREATE INDEX ON S.t USING btree (v)",
+		"CREATE INDEX ON S.t USING btree (v) WHERE (v > 10)",
+		"CREATE UNIQUE INDEX ON S.t USING btree (id)",
+	}
+	if !slices.Equal(got, want) {
+		t.Fatalf("indexes:\n%s", strings.Join(got, "\n"))
+	}
+	if n := deferredLeft(ctx, t, pool, schema); n != 0 {
+		t.Fatalf("%d still deferred", n)
+	}
+}
+
+// With no periodic look at all, a first build over more events than
+// count as live gets its indexes once its own batches have caught it up.
+func TestEngine_makes_pending_indexes_when_its_own_batches_catch_the_build_up(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	var last eventstore.Position
+	for i := range liveLag + 50 {
+		last = invited(ctx, t, store, fmt.Sprintf("caught%d@example.com", i))
+	}
+	if _, _, err := EnsureOver(ctx, pool, store, Users{}); err != nil {
+		t.Fatal(err)
+	}
+	lookEvery(t, time.Hour, 10*time.Millisecond)
+	engine := testEngine(t, store, pool, 10*time.Millisecond)
+	engine.AddProjector(pool, Users{})
+	go func() { _ = engine.Run(ctx) }()
+	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {
+		at, err := LiveCheckpoint(ctx, pool, Users{}.Name())
+		n, perr := PendingIndexes(ctx, pool)
+		if err == nil && perr == nil && !at.Less(last) && n == 0 {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("at %s of %s, %d pending (%v, %v)", at, last, n, err, perr)
+		}
+	}
+}
