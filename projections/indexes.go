@@ -24,7 +24,7 @@ import (
 // before its switch; a first build made over a log that holds events
 // (EnsureOver), which readers read while the engine catches it up, once
 // the engine has (see makePendingIndexes), recorded meanwhile in
-// projection_pending_indexes.
+// projection_deferred_indexes (see makeIndexes).
 type ReadIndexes interface {
 	Versioned
 	IndexesServeReadsOnly()
