@@ -62,9 +62,11 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 			return eventstore.Message{}, eventstore.ErrSubscriptionClosed
 		}
 		if len(s.buf) > 0 {
-			e := s.buf[0]
+			// A page is the subscription's own and is never written
+			// after it is kept: its events are handed out in place.
+			e := &s.buf[0]
 			s.buf = s.buf[1:]
-			return eventstore.Message{Event: &e}, nil
+			return eventstore.Message{Event: e}, nil
 		}
 		woken := s.store.wakeup.wait()
 		page, hidden, err := s.store.tail.read(s.ctx, s.store, s.after, s.store.cfg.PageSize, s.share, s.store.ended.Load())
@@ -94,6 +96,7 @@ func (s *subscription) Recv() (eventstore.Message, error) {
 		}
 		s.backoff, s.share = 0, true
 		s.after = page[len(page)-1].Position
+		s.buf = page[:0] // kept in place: each read's page is a new one
 		for _, e := range page {
 			if s.filter.Matches(e.Type) {
 				s.buf = append(s.buf, e)
