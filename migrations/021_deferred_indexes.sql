@@ -6,11 +6,22 @@
 -- lost connection) stays for the next attempt. seq is the order they are
 -- taken in.
 --
--- The table has a new name so that an instance of an older release,
--- running while a newer one deploys, finds no table of the old shape:
--- its look for pending indexes then fails and it leaves them to the
--- newer one, where the old code, finding one row of several, would have
--- made that index and deleted the others' rows.
+-- The rows move to a new table, and the old one stays, empty and
+-- refusing rows, for an older release running beside this one (a
+-- rolling deploy, or `projections rebuild --roll-back` with the older
+-- binary):
+--   - its look for pending indexes finds none, and leaves them to this
+--     release (finding one row of several, its code would have made that
+--     index and deleted the other rows);
+--   - its dropBuild, which deletes from the old table, still works;
+--   - a first build of its own that defers indexes fails, rather than
+--     leave them where this release never looks.
+--
+-- An older instance making indexes holds their row until it commits
+-- (having made them and deleted the row): the lock waits for that, so
+-- that they are not moved here and made a second time.
+LOCK TABLE projection_pending_indexes IN ACCESS EXCLUSIVE MODE;
+
 CREATE TABLE projection_deferred_indexes (
     schema_name text NOT NULL,
     seq         int  NOT NULL,
@@ -24,13 +35,15 @@ SELECT p.schema_name, s.n, btrim(s.line)
        regexp_split_to_table(p.ddl, E'\n') WITH ORDINALITY AS s(line, n)
  WHERE btrim(s.line) <> '';
 
-DROP TABLE projection_pending_indexes;
+DELETE FROM projection_pending_indexes;
+
+ALTER TABLE projection_pending_indexes
+  ADD CONSTRAINT projection_pending_indexes_retired CHECK (false);
 
 -- +goose Down
-CREATE TABLE projection_pending_indexes (
-    schema_name text PRIMARY KEY,
-    ddl         text NOT NULL
-);
+LOCK TABLE projection_deferred_indexes IN ACCESS EXCLUSIVE MODE;
+
+ALTER TABLE projection_pending_indexes DROP CONSTRAINT projection_pending_indexes_retired;
 
 INSERT INTO projection_pending_indexes (schema_name, ddl)
 SELECT schema_name, string_agg(ddl, E'\n' ORDER BY seq)

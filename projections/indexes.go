@@ -10,6 +10,7 @@ import (
 	"time"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -182,7 +183,7 @@ func makeIndexes(ctx context.Context, pool *pgxpool.Pool, schema string) error {
 // makeEachIndex makes deferred indexes of schema one by one, until none
 // is left that no other session is making, or one fails.
 func makeEachIndex(ctx context.Context, pool *pgxpool.Pool, schema string) error {
-	for {
+	for taken := 0; ; {
 		made := false
 		err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 			var seq int
@@ -206,10 +207,30 @@ func makeEachIndex(ctx context.Context, pool *pgxpool.Pool, schema string) error
 			_, err = tx.Exec(ctx, `DELETE FROM projection_deferred_indexes WHERE schema_name = $1 AND seq = $2`, schema, seq)
 			return err
 		})
+		if nameTaken(err) && taken < maxNameTaken {
+			// Its builder committed (the collision waited for it):
+			// the next try chooses another name.
+			taken++
+			continue
+		}
 		if err != nil || !made {
 			return err
 		}
 	}
+}
+
+// maxNameTaken bounds how often one builder tries again after an index
+// took the name its index was given.
+const maxNameTaken = 8
+
+// nameTaken reports whether an index without a name lost the name
+// PostgreSQL derived for it to one made at the same time: two sessions
+// creating indexes of one table (whose ShareLocks do not conflict) derive
+// the same name when neither sees the other's, and the second's entry in
+// pg_class then fails its unique index once the first commits.
+func nameTaken(err error) bool {
+	var pgErr *pgconn.PgError
+	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "pg_class_relname_nsp_index"
 }
 
 // How often an engine looks whether a first build whose indexes are
@@ -273,11 +294,14 @@ func createPendingIndexes(ctx context.Context, pool *pgxpool.Pool, p Versioned) 
 	return makeIndexes(ctx, pool, schema)
 }
 
-// PendingIndexes counts the builds whose deferred indexes are still to be
-// made (for a benchmark to wait for).
+// PendingIndexes counts the active builds whose deferred indexes are
+// still to be made (for a benchmark to wait for); a rebuild's, made before
+// its switch, are not counted.
 func PendingIndexes(ctx context.Context, db queryRower) (int, error) {
 	var n int
-	err := db.QueryRow(ctx, `SELECT count(DISTINCT schema_name) FROM projection_deferred_indexes`).Scan(&n)
+	err := db.QueryRow(ctx, `
+		SELECT count(DISTINCT i.schema_name) FROM projection_deferred_indexes i
+		  JOIN projection_versions v ON v.active_schema = i.schema_name`).Scan(&n)
 	return n, err
 }
 

@@ -33,7 +33,7 @@ func TestEntriesJSON_writes_what_encoding_json_writes(t *testing.T) {
 // escapes and times in any zone, read as encoding/json writes them.
 func TestEntriesJSON_writes_random_entries_as_encoding_json_does(t *testing.T) {
 	rng := rand.New(rand.NewPCG(5, 7))
-	pieces := []string{"a", "Z", "0", " ", "\"", "\\", "/", "<", ">", "&", "\n", "\t", "\x00", "\x1f", "\x7f", "é", "관리자", "\u2028", "\u2029", "😀", "\xff", "\xe2\x80"}
+	pieces := []string{"a", "Z", "0", " ", "\"", "\\", "/", "<", ">", "&", "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f", "é", "관리자", "\u2028", "\u2029", "😀", "\xff", "\xe2\x80"}
 	str := func() string {
 		var s strings.Builder
 		for range rng.IntN(8) {
