@@ -153,6 +153,9 @@ func addIndex(ctx context.Context, pool *pgxpool.Pool, schema, name, ddl string)
 // deferIndexes records the indexes a new build makes once it has caught
 // up (see makeIndexes), in the transaction that creates its tables.
 func deferIndexes(ctx context.Context, tx pgx.Tx, schema string, indexes []string) error {
+	if len(indexes) == 0 {
+		return nil
+	}
 	_, err := tx.Exec(ctx, `
 		INSERT INTO projection_deferred_indexes (schema_name, seq, ddl)
 		SELECT $1, n, ddl FROM unnest($2::text[]) WITH ORDINALITY AS u(ddl, n)`, schema, indexes)
