@@ -42,14 +42,20 @@ func deferredTable(ctx context.Context, t *testing.T, pool *pgxpool.Pool, n int,
 	return schema
 }
 
-// deferredLeft counts the indexes still deferred for schema.
-func deferredLeft(ctx context.Context, t *testing.T, pool *pgxpool.Pool, schema string) int {
+// madeAll makes the indexes deferred for schema, and checks that the
+// table then has exactly want (unnamed) and nothing is left deferred.
+func madeAll(ctx context.Context, t *testing.T, pool *pgxpool.Pool, schema string, want ...string) {
 	t.Helper()
-	var n int
-	if err := pool.QueryRow(ctx, `SELECT count(*) FROM projection_deferred_indexes WHERE schema_name = $1`, schema).Scan(&n); err != nil {
+	if err := makeIndexes(ctx, pool, schema); err != nil {
 		t.Fatal(err)
 	}
-	return n
+	if got := unnamed(indexDefs(ctx, t, pool, schema)); !slices.Equal(got, want) {
+		t.Fatalf("indexes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
+	}
+	var n int
+	if err := pool.QueryRow(ctx, `SELECT count(*) FROM projection_deferred_indexes WHERE schema_name = $1`, schema).Scan(&n); err != nil || n != 0 {
+		t.Fatalf("%d still deferred (%v)", n, err)
+	}
 }
 
 // unnamed are index definitions without the indexes' names, sorted: made
@@ -85,22 +91,11 @@ func TestMakeIndexes_makes_only_what_an_attempt_cut_short_left(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	if err := makeIndexes(ctx, pool, schema); err != nil {
-		t.Fatal(err)
-	}
-	got := unnamed(indexDefs(ctx, t, pool, schema))
-	want := []string{
+	madeAll(ctx, t, pool, schema,
 		"CREATE INDEX ON S.t USING btree (v)",
 		"CREATE INDEX ON S.t USING btree (w)",
 		"CREATE INDEX ON S.t USING hash (w)",
-		"CREATE UNIQUE INDEX ON S.t USING btree (id)",
-	}
-	if !slices.Equal(got, want) {
-		t.Fatalf("indexes:\n%s\nwant:\n%s", strings.Join(got, "\n"), strings.Join(want, "\n"))
-	}
-	if n := deferredLeft(ctx, t, pool, schema); n != 0 {
-		t.Fatalf("%d still deferred", n)
-	}
+		"CREATE UNIQUE INDEX ON S.t USING btree (id)")
 }
 
 // Two indexes of one table whose names PostgreSQL derives alike, made at
@@ -127,21 +122,10 @@ func TestMakeIndexes_makes_indexes_named_alike(t *testing.T) {
 		for _, c := range conns {
 			c.Release()
 		}
-		if err := makeIndexes(ctx, pool, schema); err != nil {
-			t.Fatal(err)
-		}
-		got := unnamed(indexDefs(ctx, t, pool, schema))
-		want := []string{
+		madeAll(ctx, t, pool, schema,
 			"CREATE INDEX ON S.t USING btree (v)",
 			"CREATE INDEX ON S.t USING btree (v) WHERE (v > 10)",
-			"CREATE UNIQUE INDEX ON S.t USING btree (id)",
-		}
-		if !slices.Equal(got, want) {
-			t.Fatalf("indexes:\n%s", strings.Join(got, "\n"))
-		}
-		if n := deferredLeft(ctx, t, pool, schema); n != 0 {
-			t.Fatalf("%d still deferred", n)
-		}
+			"CREATE UNIQUE INDEX ON S.t USING btree (id)")
 		if err := dropBuild(ctx, pool, schema); err != nil {
 			t.Fatal(err)
 		}
