@@ -246,17 +246,26 @@ func catchUpOver(ctx context.Context, dbURL string, c config, t *bench.Table, sp
 		name string
 		bench.Pass
 	}
+	if err := bench.Settle(ctx, p); err != nil {
+		return err
+	}
 	engine, err := bench.EngineCatchUp(ctx, store, p, c.events, head)
 	if err != nil {
 		return err
 	}
 	passes := []pass{{"users catch-up, engine, cold", engine}}
 	if c.rebuild && !spread {
+		if err := bench.Settle(ctx, p); err != nil {
+			return err
+		}
 		rebuild, err := bench.OperatorRebuild(ctx, store, p, c.events)
 		if err != nil {
 			return err
 		}
 		passes = append(passes, pass{"users rebuild, projections.Rebuild", rebuild})
+	}
+	if err := bench.Settle(ctx, p); err != nil {
+		return err
 	}
 	copyRate, size, err := bench.CopyBaseline(ctx, p, c.events)
 	if err != nil {
