@@ -116,14 +116,15 @@ func (s *Store) readBelow(ctx context.Context, after eventstore.Position, limit 
 }
 
 // scanEvents reads the events of rows, at most limit (0: no limit known).
-// The page grows four times over, up to limit: catching up, pages of
-// thousands grown by append alone (a quarter at a time, past 256) were an
-// eighth of what a catch-up allocated; live, a page holds an event or two.
+// The page grows four times over, up to limit, rather than by append
+// alone (a quarter at a time past 256 events), and each row is scanned
+// through the same destinations: catching up, the pages' growth and an
+// event moved to the heap for every row were an eighth of what a
+// catch-up allocated. Live, a page holds an event or two.
 func scanEvents(rows pgx.Rows, limit int) ([]eventstore.RecordedEvent, error) {
 	defer rows.Close()
 	var out []eventstore.RecordedEvent
-	// One event scanned into, and copied out: the pointers to its fields
-	// are made once a page, not once an event. Each row's data, metadata
+	// One event scanned into, and copied out. Each row's data, metadata
 	// and strings are new allocations, so no copy shares another's bytes.
 	var e eventstore.RecordedEvent
 	var revision, commit, prepare int64
