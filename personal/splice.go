@@ -7,6 +7,7 @@ import (
 	"strings"
 
 	"github.com/google/uuid"
+	fastjson "github.com/segmentio/encoding/json"
 
 	"github.com/bizcenter/bizcenter/domain/event"
 )
@@ -109,11 +110,10 @@ func inPlace(pf event.PersonalFields, data []byte, want func(value string) bool,
 		if err != nil {
 			return nil, true, fmt.Errorf("%s: %w", field, err)
 		}
-		quoted, err := json.Marshal(changed)
-		if err != nil {
-			return nil, true, err
-		}
-		out = append(append(out, data[copied:m.start]...), quoted...)
+		// Quoted as encoding/json quotes a string (HTML characters,
+		// U+2028 and U+2029 escaped, invalid UTF-8 replaced), without
+		// its reflection or a slice of its own.
+		out = fastjson.AppendEscape(append(out, data[copied:m.start]...), changed, fastjson.EscapeHTML)
 		copied = m.end
 	}
 	return append(out, data[copied:]...), true, nil
