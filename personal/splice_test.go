@@ -277,3 +277,26 @@ func mustPersonal(t *testing.T, eventType string) event.PersonalFields {
 	}
 	return pf
 }
+
+// A value changed in place is quoted exactly as encoding/json quotes a
+// string: HTML characters, U+2028 and U+2029 escaped, invalid UTF-8
+// replaced.
+func TestInPlace_quotes_values_as_encoding_json_does(t *testing.T) {
+	pf, _ := event.Personal("user.invited")
+	rng := rand.New(rand.NewPCG(13, 17))
+	pieces := []string{"a", "é", "관", "😀", " ", "\"", "\\", "/", "<", ">", "&", "\n", "\r", "\t", "\b", "\f", "\x00", "\x1f", "\x7f", "\u2028", "\u2029", "\xff", "\xe2\x80"}
+	id := uuid.New()
+	data := []byte(`{"userId":"` + id.String() + `","email":"x"}`)
+	for range 3000 {
+		var s strings.Builder
+		for range rng.IntN(10) {
+			s.WriteString(pieces[rng.IntN(len(pieces))])
+		}
+		value := s.String()
+		got, ok, err := inPlace(pf, data, notEmpty, nil, func(uuid.UUID, string, string) (string, error) { return value, nil })
+		quoted, _ := json.Marshal(value)
+		if want := `{"userId":"` + id.String() + `","email":` + string(quoted) + `}`; !ok || err != nil || string(got) != want {
+			t.Fatalf("%q: wrote %s (%v, %v), want %s", value, got, ok, err, want)
+		}
+	}
+}
