@@ -3,34 +3,21 @@ package readapi
 import (
 	"strings"
 
-	"golang.org/x/net/idna"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
-// emailFilter is the ?email substring as email_lower holds it: lower case,
-// and what follows an @, when typed in Unicode, in its xn-- form, as
-// users' emails are kept ("@회사.한국" finds jiwoo@xn--vf4b131b.xn--3e0b707e).
-// A fragment of a Unicode label after the @ converts to another label and
-// finds nothing; text without an @ is left as typed, since the part before
-// an @ is kept in any script. (domain.ASCIIEmail does this for commands;
-// the read API reads read models only and does not import the domain.)
+// emailFilter is the ?email substring as email_lower holds it, made as
+// user.NormalizeEmail makes an email: trimmed, what follows an @ in its
+// xn-- form when typed in Unicode (mapped as typed, before lower-casing,
+// as IDNA folds some letters otherwise), then lower case
+// ("@회사.한국" finds jiwoo@xn--vf4b131b.xn--3e0b707e). A fragment of a
+// Unicode label after the @ converts to another label and finds nothing;
+// text without an @ is left as typed, since the part before an @ is kept
+// in any script.
 func emailFilter(s string) string {
-	s = normalizeEmail(s)
-	at := strings.LastIndexByte(s, '@')
-	if at < 0 || isASCII(s[at+1:]) {
-		return s
+	s = strings.TrimSpace(s)
+	if ascii, ok := idn.ASCIIEmail(s); ok {
+		s = ascii
 	}
-	d, err := idna.Lookup.ToASCII(s[at+1:])
-	if err != nil {
-		return s
-	}
-	return s[:at+1] + strings.ToLower(d)
-}
-
-func isASCII(s string) bool {
-	for i := range len(s) {
-		if s[i] >= 0x80 {
-			return false
-		}
-	}
-	return true
+	return strings.ToLower(s)
 }

@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // DomainAdded: people whose email ends with this domain belong to the
@@ -28,13 +29,13 @@ func (DomainAdded) EventType() string   { return "account.domain_added" }
 func (DomainRemoved) EventType() string { return "account.domain_removed" }
 
 // NormalizeDomain writes a domain given in Unicode in its xn-- form
-// (domain.ASCIIDomain), lower-cases it, and checks it is a DNS name. IDNA
+// (idn.ASCIIDomain), lower-cases it, and checks it is a DNS name. IDNA
 // maps the name as typed, as user.NormalizeEmail maps an email's domain:
 // lower-casing first would make some names another (ẞ is ss to IDNA, ß to
 // strings.ToLower; İ is i̇ to IDNA, i to strings.ToLower), and the
 // account's domain would not be its users' emails'.
 func NormalizeDomain(s string) (string, error) {
-	d, ok := domain.ASCIIDomain(strings.TrimSpace(s))
+	d, ok := idn.ASCIIDomain(strings.TrimSpace(s))
 	d = strings.TrimSuffix(strings.ToLower(d), ".")
 	if !ok || !domain.IsDNSName(d) {
 		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "not a DNS name like contoso.com or 회사.한국"}}}

@@ -7,15 +7,16 @@ import (
 	"unicode"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // NormalizeEmail is the form emails are compared in: trimmed, lower case,
-// a domain typed in Unicode in its xn-- form (domain.ASCIIEmail), as
+// a domain typed in Unicode in its xn-- form (idn.ASCIIEmail), as
 // checkEmail keeps it; whatever the path an address came in by (a resend
 // request, a new manager's email), it meets the stored one.
 func NormalizeEmail(s string) string {
 	s = strings.TrimSpace(s)
-	if ascii, ok := domain.ASCIIEmail(s); ok {
+	if ascii, ok := idn.ASCIIEmail(s); ok {
 		s = ascii
 	}
 	return strings.ToLower(s)
@@ -29,7 +30,7 @@ func NormalizeEmail(s string) string {
 // user's email can be matched with the account's. The part before the @
 // may be in any script (RFC 6531: 김지우@contoso.example); an
 // internationalised domain given in Unicode is kept in its xn-- form
-// (domain.ASCIIEmail), as an account's domain is, and as mail is sent.
+// (idn.ASCIIEmail), as an account's domain is, and as mail is sent.
 func checkEmail(s string) (string, string) {
 	s = strings.TrimSpace(s)
 	at := strings.LastIndexByte(s, '@')
@@ -50,7 +51,7 @@ func checkEmail(s string) (string, string) {
 	if a, err := mail.ParseAddress(s); err != nil || a.Address != s || a.Name != "" {
 		return "", "not an email address"
 	}
-	ascii, ok := domain.ASCIIEmail(s)
+	ascii, ok := idn.ASCIIEmail(s)
 	switch {
 	case at > 64:
 		return "", "the part before the @ is longer than 64 bytes"

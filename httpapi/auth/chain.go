@@ -10,8 +10,8 @@ import (
 
 	"github.com/golang-jwt/jwt/v5"
 
-	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // asymmetric are the JWS algorithms signed with a private key and checked
@@ -59,7 +59,7 @@ func (c *Chain) Verify(ctx context.Context, token string) (kit.Principal, error)
 	}
 	// Users' emails are kept with their domain in xn-- form: an issuer's
 	// "ana@회사.한국" is the user ana@xn--vf4b131b.xn--3e0b707e.
-	if ascii, ok := domain.ASCIIEmail(p.Email); ok {
+	if ascii, ok := idn.ASCIIEmail(p.Email); ok {
 		p.Email = ascii
 	}
 	return p, nil

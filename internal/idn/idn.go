@@ -1,4 +1,8 @@
-package domain
+// Package idn writes domain names typed in Unicode in the ASCII form DNS
+// and mail use (IDNA's A-labels). It is the one place that conversion is
+// made: the domain keeps emails and account domains so, and the read API
+// reads its ?email filter so; neither imports the other.
+package idn
 
 import (
 	"strings"
