@@ -127,12 +127,12 @@ func (e *Engine) makePendingIndexes(ctx context.Context, p Versioned) {
 		// Taken before the look, so that a batch committed while it looks
 		// brings the next one.
 		advanced := e.advances.Next(p.Name())
-		pending, err := indexesPending(ctx, e.pool, p.Name())
-		if err == nil && !pending {
+		schema, err := pendingBuild(ctx, e.pool, p.Name())
+		if err == nil && schema == "" {
 			return
 		}
-		if at, err := LiveCheckpoint(ctx, e.pool, p.Name()); err == nil && pending && e.live(ctx, at) {
-			_ = createPendingIndexes(ctx, e.pool, p) // else at the next look
+		if at, lerr := LiveCheckpoint(ctx, e.pool, p.Name()); err == nil && lerr == nil && e.live(ctx, at) {
+			_ = makeIndexes(ctx, e.pool, schema) // else at the next look
 		}
 		select {
 		case <-ctx.Done():
@@ -155,17 +155,6 @@ func (e *Engine) live(ctx context.Context, at eventstore.Position) bool {
 	return err == nil && len(next) <= liveLag
 }
 
-// createPendingIndexes makes the indexes pending for p's active build,
-// if any.
-func createPendingIndexes(ctx context.Context, pool *pgxpool.Pool, p Versioned) error {
-	var schema string
-	err := pool.QueryRow(ctx, `SELECT active_schema FROM projection_versions WHERE name = $1`, p.Name()).Scan(&schema)
-	if err != nil {
-		return err
-	}
-	return makeIndexes(ctx, pool, schema)
-}
-
 // PendingIndexes counts the active builds whose deferred indexes are
 // still to be made (for a benchmark to wait for); a rebuild's, made before
 // its switch, are not counted.
@@ -180,9 +169,20 @@ func PendingIndexes(ctx context.Context, db queryRower) (int, error) {
 // indexesPending reports whether the named projector's active build waits
 // for deferred indexes.
 func indexesPending(ctx context.Context, db queryRower, projector string) (bool, error) {
-	var pending bool
+	schema, err := pendingBuild(ctx, db, projector)
+	return schema != "", err
+}
+
+// pendingBuild is the named projector's active build when it waits for
+// deferred indexes, "" when it does not.
+func pendingBuild(ctx context.Context, db queryRower, projector string) (string, error) {
+	var schema string
 	err := db.QueryRow(ctx, `
-		SELECT EXISTS (SELECT FROM projection_versions v
-		  JOIN projection_deferred_indexes i ON i.schema_name = v.active_schema WHERE v.name = $1)`, projector).Scan(&pending)
-	return pending, err
+		SELECT v.active_schema FROM projection_versions v
+		 WHERE v.name = $1
+		   AND EXISTS (SELECT FROM projection_deferred_indexes i WHERE i.schema_name = v.active_schema)`, projector).Scan(&schema)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return "", nil
+	}
+	return schema, err
 }
