@@ -14,6 +14,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // errNotFound is an id that is unknown or not visible to the caller: both
@@ -23,15 +24,13 @@ var errNotFound = errors.New("not found")
 // viewer is who reads: an active user of an account sees it, an operator
 // sees every account.
 type viewer struct {
-	email    string // normalized: trimmed, lower case, as in rm_users.email_lower
+	email    string // as rm_users.email_lower holds emails (idn.FoldEmail)
 	operator bool
 }
 
 func viewerOf(p kit.Principal) viewer {
-	return viewer{email: normalizeEmail(p.Email), operator: p.Operator}
+	return viewer{email: idn.FoldEmail(p.Email), operator: p.Operator}
 }
-
-func normalizeEmail(s string) string { return strings.ToLower(strings.TrimSpace(s)) }
 
 // endpoint is the one shape of every read handler: check the caller, parse
 // the input (every bad field at once), wait for ?after on the projectors

@@ -7,6 +7,7 @@ import (
 	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // Me is GET /v1/me: the caller, the accounts they are an active user of,
@@ -58,7 +59,7 @@ func me(ctx context.Context, db querier, p kit.Principal) (Me, error) {
 	rows, err := db.Query(ctx, `SELECT a.account_id, a.name, a.agreement_number, a.purchase_account_number, u.roles
 	  FROM rm_users u JOIN rm_accounts a ON a.account_id = u.account_id
 	  WHERE u.email_lower = $1::text AND u.status = 'active'
-	  ORDER BY a.name, a.account_id`, normalizeEmail(p.Email))
+	  ORDER BY a.name, a.account_id`, idn.FoldEmail(p.Email))
 	if err != nil {
 		return Me{}, fmt.Errorf("read accounts of %s: %w", p.Subject, err)
 	}
@@ -78,7 +79,7 @@ func myPartners(ctx context.Context, db querier, p kit.Principal) ([]MyPartner, 
 	rows, err := db.Query(ctx, `SELECT p.partner_id::text, p.name, u.roles
 	  FROM rm_partner_users u JOIN rm_partners p ON p.partner_id = u.partner_id
 	  WHERE u.email_lower = $1::text
-	  ORDER BY p.name, p.partner_id`, normalizeEmail(p.Email))
+	  ORDER BY p.name, p.partner_id`, idn.FoldEmail(p.Email))
 	if err != nil {
 		return nil, fmt.Errorf("read partners of %s: %w", p.Subject, err)
 	}

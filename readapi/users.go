@@ -7,6 +7,7 @@ import (
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // User is one item of GET /v1/accounts/{accountId}/users.
@@ -85,7 +86,10 @@ type listRequest struct {
 
 func parseList(in *input, p kit.Principal) listRequest {
 	q := listRequest{assignerRequest: parseAssigner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
-	if q.filter.email = emailFilter(in.values.Get("email")); len(q.filter.email) > maxEmail {
+	// As email_lower holds emails: "@회사.한국" finds
+	// jiwoo@xn--vf4b131b.xn--3e0b707e. Text without an @ stays as typed, as
+	// the part before an @ is kept in any script.
+	if q.filter.email = idn.FoldEmail(in.values.Get("email")); len(q.filter.email) > maxEmail {
 		in.fail("email", "longer than 320 characters")
 	}
 	q.filter.statusName, q.filter.status = oneOf(in, "status", "all", statusFilters)

@@ -10,17 +10,11 @@ import (
 	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
-// NormalizeEmail is the form emails are compared in: trimmed, lower case,
-// a domain typed in Unicode in its xn-- form (idn.ASCIIEmail), as
-// checkEmail keeps it; whatever the path an address came in by (a resend
+// NormalizeEmail is the form emails are compared in (idn.FoldEmail):
+// trimmed, a domain typed in Unicode in its xn-- form, as checkEmail keeps
+// it, lower case; whatever the path an address came in by (a resend
 // request, a new manager's email), it meets the stored one.
-func NormalizeEmail(s string) string {
-	s = strings.TrimSpace(s)
-	if ascii, ok := idn.ASCIIEmail(s); ok {
-		s = ascii
-	}
-	return strings.ToLower(s)
-}
+func NormalizeEmail(s string) string { return idn.FoldEmail(s) }
 
 // checkEmail returns the trimmed address, or why it is not one that mail
 // can be delivered to: a plain addr-spec (no display name, no comment, no

@@ -46,3 +46,16 @@ func isASCII(s string) bool {
 	}
 	return true
 }
+
+// FoldEmail is the form emails are compared in: trimmed, a domain typed
+// in Unicode in its xn-- form, then lower case. IDNA maps the name as
+// typed: lower-cased first, some would become another name (ẞ is ss to
+// IDNA, ß to strings.ToLower). It works on part of an address too (the
+// read API's ?email=@회사.한국 filter).
+func FoldEmail(s string) string {
+	s = strings.TrimSpace(s)
+	if ascii, ok := ASCIIEmail(s); ok {
+		s = ascii
+	}
+	return strings.ToLower(s)
+}

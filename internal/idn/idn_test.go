@@ -1,8 +1,9 @@
-package readapi
+package idn
 
 import "testing"
 
-func TestEmailFilter_writes_a_unicode_domain_as_emails_are_kept(t *testing.T) {
+// Whole addresses and the parts of one a ?email filter holds.
+func TestFoldEmail_writes_a_unicode_domain_as_emails_are_kept(t *testing.T) {
 	for in, want := range map[string]string{
 		" JiWoo@회사.한국 ":   "jiwoo@xn--vf4b131b.xn--3e0b707e",
 		"@회사.한국":          "@xn--vf4b131b.xn--3e0b707e",
@@ -12,7 +13,7 @@ func TestEmailFilter_writes_a_unicode_domain_as_emails_are_kept(t *testing.T) {
 		"ana@-회사":         "ana@-회사",          // no domain: left as typed, finds nothing
 		"@STRAẞE.example": "@strasse.example", // mapped before lower-casing, as emails are kept
 	} {
-		if got := emailFilter(in); got != want {
+		if got := FoldEmail(in); got != want {
 			t.Errorf("%q: %q, want %q", in, got, want)
 		}
 	}
