@@ -22,6 +22,8 @@ import (
 type Batch struct {
 	Records []Record
 	Through eventstore.Position
+
+	ahead *aheadWrites // its writes, planned by the feed (nil: none)
 }
 
 // Record is one stored event in a batch; Pos is Position as a string.

@@ -105,15 +105,12 @@ func nameTaken(err error) bool {
 	return errors.As(err, &pgErr) && pgErr.Code == "23505" && pgErr.ConstraintName == "pg_class_relname_nsp_index"
 }
 
-// How often an engine looks whether a first build whose indexes are
-// pending has caught up: each time a batch of it commits here, but no
-// sooner than pendingIndexesSpacing after the last look (a catch-up
-// commits a batch every few milliseconds), and every pendingIndexesEvery
-// whatever commits (another instance may be running the projector).
-var (
-	pendingIndexesEvery   = time.Second
-	pendingIndexesSpacing = 100 * time.Millisecond
-)
+// indexLooks are how often an engine looks whether a first build whose
+// indexes are pending has caught up: each time a batch of it commits
+// here, but no sooner than spacing after the last look (a catch-up
+// commits a batch every few milliseconds), and every so often whatever
+// commits (another instance may be running the projector).
+type indexLooks struct{ every, spacing time.Duration }
 
 // makePendingIndexes makes the indexes pending for p's first build (see
 // EnsureOver) once the engine has caught it up: live, as the monitor
@@ -121,7 +118,7 @@ var (
 // instance may make them (see makeIndexes). It returns once none are
 // pending: only a first build made before Run defers them.
 func (e *Engine) makePendingIndexes(ctx context.Context, p Versioned) {
-	t := time.NewTicker(pendingIndexesEvery)
+	t := time.NewTicker(e.looks.every)
 	defer t.Stop()
 	for {
 		// Taken before the look, so that a batch committed while it looks
@@ -137,7 +134,7 @@ func (e *Engine) makePendingIndexes(ctx context.Context, p Versioned) {
 		select {
 		case <-ctx.Done():
 			return
-		case <-time.After(pendingIndexesSpacing):
+		case <-time.After(e.looks.spacing):
 		}
 		select {
 		case <-ctx.Done():

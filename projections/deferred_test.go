@@ -143,8 +143,8 @@ func TestEngine_makes_pending_indexes_when_its_own_batches_catch_the_build_up(t 
 	if _, _, err := EnsureOver(ctx, pool, store, Users{}); err != nil {
 		t.Fatal(err)
 	}
-	lookEvery(t, time.Hour, 10*time.Millisecond)
 	engine := testEngine(t, store, pool, 10*time.Millisecond)
+	engine.looks = indexLooks{every: time.Hour, spacing: 10 * time.Millisecond}
 	engine.AddProjector(pool, Users{})
 	go func() { _ = engine.Run(ctx) }()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(10 * time.Millisecond) {

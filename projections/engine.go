@@ -24,6 +24,7 @@ type Engine struct {
 	// readers' indexes (see makePendingIndexes).
 	deferring []Versioned
 	pool      *pgxpool.Pool
+	looks     indexLooks
 }
 
 // NewEngine makes an engine over a feed.
@@ -32,7 +33,7 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projection router: %w", err)
 	}
-	return &Engine{router: router, feed: feed}, nil
+	return &Engine{router: router, feed: feed, looks: indexLooks{every: time.Second, spacing: 100 * time.Millisecond}}, nil
 }
 
 // AddProjector runs a projector under its permanent name.
@@ -43,7 +44,7 @@ func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	}
 	e.AddConsumer(p.Name(), Handler(pool, p, written))
 	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
-		OpenAhead: true, Version: p.Version()})
+		OpenAhead: true, Version: p.Version(), plan: plannerOf(p)})
 }
 
 // projectorHold holds a projector's batch while it has no event of a

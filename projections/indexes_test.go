@@ -135,8 +135,8 @@ func TestEngine_makes_a_first_builds_deferred_indexes_once_caught_up(t *testing.
 	if !monitored(ctx, t, pool, store).IndexesPending {
 		t.Fatal("the monitor does not report the pending indexes")
 	}
-	lookOften(t)
 	engine := testEngine(t, store, pool, 10*time.Millisecond)
+	lookOften(engine)
 	engine.AddProjector(pool, Users{})
 	go func() { _ = engine.Run(ctx) }()
 	<-engine.Running()
@@ -199,8 +199,8 @@ func TestEngine_makes_pending_indexes_of_a_caught_up_build_on_an_idle_log(t *tes
 		a.Schema, int64(at.Commit), int64(at.Prepare)); err != nil {
 		t.Fatal(err)
 	}
-	lookOften(t)
 	engine := testEngine(t, store, pool, 10*time.Millisecond)
+	lookOften(engine)
 	engine.AddProjector(pool, Users{})
 	go func() { _ = engine.Run(ctx) }()
 	<-engine.Running()
@@ -244,15 +244,9 @@ func invite(ctx context.Context, t *testing.T, store eventstore.Store, e user.In
 	return res.Position
 }
 
-// lookOften makes engines look for pending indexes every 20 ms.
-func lookOften(t *testing.T) { lookEvery(t, 20*time.Millisecond, 10*time.Millisecond) }
-
-// lookEvery sets how often engines look for pending indexes whatever
-// commits, and how soon again after a batch of their own.
-func lookEvery(t *testing.T, every, spacing time.Duration) {
-	was, wasSpacing := pendingIndexesEvery, pendingIndexesSpacing
-	pendingIndexesEvery, pendingIndexesSpacing = every, spacing
-	t.Cleanup(func() { pendingIndexesEvery, pendingIndexesSpacing = was, wasSpacing })
+// lookOften makes an engine look for pending indexes every 20 ms.
+func lookOften(e *Engine) {
+	e.looks = indexLooks{every: 20 * time.Millisecond, spacing: 10 * time.Millisecond}
 }
 
 // withIndex is Users as a release adding one index would declare it: the

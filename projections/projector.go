@@ -235,17 +235,19 @@ func searchPath(schema string) string {
 // nothing would make again.
 const readModelCommit = `SET LOCAL synchronous_commit TO off`
 
-// applyAll applies the records after the step's checkpoint and advances
-// it, in one pipelined round trip (builds; live batches take
-// applyPipelined).
-func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st *Step) error {
-	open, err := OpenerFor(ctx, tx, records)
-	if err != nil {
-		return err
-	}
-	w, err := queueAll(p, records, st.from, open)
-	if err != nil {
-		return err
+// applyAll applies the batch's records after the step's checkpoint and
+// advances it, in one pipelined round trip (builds; live batches take
+// applyPipelined), with the writes planned ahead when it has them.
+func applyAll(ctx context.Context, tx pgx.Tx, p Projector, b Batch, st *Step) error {
+	w := b.takeAhead(st.from)
+	if w == nil {
+		open, err := OpenerFor(ctx, tx, b.Records)
+		if err != nil {
+			return err
+		}
+		if w, err = queueAll(p, b.Records, st.from, open); err != nil {
+			return err
+		}
 	}
 	save := &pgx.Batch{}
 	st.queueSave(save)
@@ -280,25 +282,19 @@ func queueAll(p Projector, records []Record, from eventstore.Position, open even
 	return planWrites(q), nil
 }
 
-// applyBatch applies records to a build inside tx, advancing the build's
-// checkpoint to through, leaving out skipped dead letters; the caller
-// commits. (Builds do not park: a failing event stops them.)
-func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, records []Record, through eventstore.Position, skipped map[string]bool) error {
+// applyBatch applies a batch to a build inside tx, advancing the build's
+// checkpoint to its end; the caller commits. (Builds do not park: a
+// failing event stops them.)
+func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, b Batch) error {
 	if _, err := tx.Exec(ctx, searchPath(schema)+`; `+readModelCommit); err != nil {
 		return err
 	}
-	st, err := beginIn(ctx, tx, schema, through)
+	st, err := beginIn(ctx, tx, schema, b.Through)
 	if err != nil || st.Applied() {
 		return err
 	}
-	kept := records[:0:0]
-	for _, r := range records {
-		if !skipped[r.ID.String()] {
-			kept = append(kept, r)
-		}
-	}
-	if err := applyAll(ctx, tx, p, kept, st); err != nil {
-		return fmt.Errorf("projector %s building %s through %s: %w", p.Name(), schema, through, err)
+	if err := applyAll(ctx, tx, p, b, st); err != nil {
+		return fmt.Errorf("projector %s building %s through %s: %w", p.Name(), schema, b.Through, err)
 	}
 	return nil
 }

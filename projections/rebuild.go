@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"slices"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -222,16 +223,16 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 	defer cancel()
 	written := writtenTypes(p)
 	var done int64
-	for pg := range readPages(ctx, store, pool, at, until, written) {
+	for pg := range planPages(ctx, readPages(ctx, store, pool, at, until, written), plannerOf(p), skipped, at) {
 		if pg.err != nil {
 			return fmt.Errorf("build %s: %w", schema, pg.err)
 		}
 		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			return applyBatch(ctx, tx, p, schema, pg.records, pg.through, skipped)
+			return applyBatch(ctx, tx, p, schema, pg.batch)
 		}); err != nil {
 			return err
 		}
-		done += int64(len(pg.records))
+		done += int64(pg.read)
 		if progress != nil {
 			progress(done, total)
 		}
@@ -241,9 +242,36 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 
 // page is a page of the log read for a build.
 type page struct {
-	records []Record
-	through eventstore.Position
-	err     error
+	batch Batch
+	read  int // events, skipped ones too
+	err   error
+}
+
+// planPages passes pages on without the events operators skipped, each
+// with its writes planned (see lookAhead) while the build applies the
+// page before; at is where the build starts.
+func planPages(ctx context.Context, in <-chan page, plan planner, skipped map[string]bool, at eventstore.Position) <-chan page {
+	out := make(chan page, 1)
+	go func() {
+		defer close(out)
+		for pg := range in {
+			if pg.err == nil {
+				if len(skipped) > 0 {
+					pg.batch.Records = slices.DeleteFunc(pg.batch.Records, func(r Record) bool { return skipped[r.ID.String()] })
+				}
+				if w := plan(pg.batch.Records, at); w != nil {
+					pg.batch.ahead = &aheadWrites{from: at, w: w}
+				}
+				at = pg.batch.Through
+			}
+			select {
+			case out <- pg:
+			case <-ctx.Done():
+				return
+			}
+		}
+	}()
+	return out
 }
 
 // readPages reads the log after at, up to until (nil: its end), a page
@@ -273,11 +301,11 @@ func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at
 			if len(events) == 0 {
 				return
 			}
-			pg := page{records: make([]Record, len(events)), through: events[len(events)-1].Position}
+			pg := page{batch: Batch{Records: make([]Record, len(events)), Through: events[len(events)-1].Position}, read: len(events)}
 			ahead := make([]*Record, len(events))
 			for i := range events {
-				pg.records[i] = newRecord(&events[i])
-				ahead[i] = &pg.records[i]
+				pg.batch.Records[i] = newRecord(&events[i])
+				ahead[i] = &pg.batch.Records[i]
 			}
 			readAhead(ctx, keys, nil, ahead, func(t string) bool { return decodes[t] })
 			select {
@@ -285,7 +313,7 @@ func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at
 			case <-ctx.Done():
 				return
 			}
-			at = pg.through
+			at = pg.batch.Through
 		}
 	}()
 	return out
