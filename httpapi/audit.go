@@ -129,7 +129,7 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
 		}
 		if _, err := eventstore.ParsePosition(r.URL.Query().Get("after")); err != nil {
-			bad = append(bad, kit.FieldProblem{Field: "after", Reason: "must be a position as commands answer it (commit-prepare)"})
+			bad = append(bad, kit.FieldProblem{Field: "after", Reason: kit.BadPosition})
 		}
 		if why := kit.BadText(r.PathValue("stream")); why != "" {
 			bad = append(bad, kit.FieldProblem{Field: "stream", Reason: why})

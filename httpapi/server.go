@@ -12,6 +12,7 @@ import (
 	"path"
 	"strings"
 
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
@@ -79,6 +80,15 @@ func queryTaken(r kit.Route, next http.Handler) http.Handler {
 			if p := kit.QueryProblem(req.URL.RawQuery, r.Query); p != nil {
 				kit.WriteProblem(w, p)
 				return
+			}
+			// A route with nothing to wait for still takes ?after only as
+			// a position, as every other read route does: a malformed one
+			// is a 400 naming it, not ignored. (The feed names its own.)
+			if _, ok := r.Query["after"]; ok && r.Path != "/v1/feed" {
+				if _, err := eventstore.ParsePosition(req.URL.Query().Get("after")); err != nil {
+					kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "after", Reason: kit.BadPosition}))
+					return
+				}
 			}
 		}
 		next.ServeHTTP(w, req)

@@ -105,6 +105,8 @@ func TestServer_refuses_a_repeated_or_unknown_query_parameter(t *testing.T) {
 		"/mine?limit=1&limit=2&status=ok": {"limit", "status"},
 		"/v1/things?after=1-2&after=3-4":  {"after"},
 		"/v1/things?cursor=x":             {"cursor"},
+		"/v1/things?after=garbage":        {"after"},
+		"/v1/things?after=-1-2":           {"after"},
 	} {
 		status, out := get(t, url+query, "Bearer "+tok)
 		errs, _ := out["errors"].([]any)

@@ -41,7 +41,7 @@ func (in *input) position() eventstore.Position {
 func (in *input) parsePosition(field, s string) eventstore.Position {
 	pos, err := eventstore.ParsePosition(s)
 	if err != nil {
-		in.fail(field, "must be a position as commands answer it (commit-prepare)")
+		in.fail(field, kit.BadPosition)
 	}
 	return pos
 }

@@ -6,6 +6,7 @@ import (
 	"net/http"
 	"net/netip"
 	"net/url"
+	"strconv"
 	"strings"
 	"syscall"
 	"time"
@@ -52,6 +53,13 @@ func (p Policy) checkURL(raw string) string {
 	u, err := url.Parse(raw)
 	if err != nil || u.Scheme != "https" || u.Host == "" || len(raw) > 2000 {
 		return "an https:// URL"
+	}
+	// url.Parse takes any digits as a port: 0 or 99999 could never be
+	// delivered to, and the endpoint would only pause after its failures.
+	if port := u.Port(); port != "" {
+		if n, err := strconv.Atoi(port); err != nil || n < 1 || n > 65535 {
+			return "an https:// URL whose port, if given, is from 1 to 65535"
+		}
 	}
 	if p.AllowPrivate {
 		return ""

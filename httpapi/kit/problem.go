@@ -11,6 +11,10 @@ import (
 // ProblemBase prefixes every problem type.
 const ProblemBase = "https://bizcenter.dev/problems/"
 
+// BadPosition is the reason for a position (?after, a header) that is
+// not one a command answered.
+const BadPosition = "must be a position as commands answer it (commit-prepare)"
+
 // FieldProblem names one bad field.
 type FieldProblem struct {
 	Field  string `json:"field"`
