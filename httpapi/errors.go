@@ -7,6 +7,7 @@ import (
 	"net/http"
 
 	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/personal"
 )
@@ -36,6 +37,11 @@ func problemFor(err error) *kit.Problem {
 		return kit.NewProblem(http.StatusNotFound, "not-found", err.Error())
 	case errors.Is(err, domain.ErrForbidden):
 		return kit.NewProblem(http.StatusForbidden, "forbidden", err.Error())
+	case errors.Is(err, eventstore.ErrWrongExpectedRevision):
+		// Other requests kept changing the streams this one read (the
+		// command tried again a few times): their names and revisions
+		// are for the log, not the caller.
+		return kit.NewProblem(http.StatusConflict, "conflict", "what this request changes was changed by other requests while it ran; try again")
 	case errors.Is(err, domain.ErrConflict):
 		return kit.NewProblem(http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

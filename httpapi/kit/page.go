@@ -23,10 +23,14 @@ func EncodeCursor(key any) string {
 }
 
 // DecodeCursor reads a cursor EncodeCursor made into key, reporting
-// whether it could.
+// whether it could. Only a cursor made for such a key reads: one that,
+// written again from the key, is the same text. JSON with a field the key
+// lacks, or without one it has, would otherwise read as a first page, and
+// a client that mangled a cursor would page through the list again.
 func DecodeCursor(s string, key any) bool {
-	b, err := base64.RawURLEncoding.DecodeString(strings.TrimRight(s, "="))
-	return err == nil && json.Unmarshal(b, key) == nil
+	s = strings.TrimRight(s, "=")
+	b, err := base64.RawURLEncoding.DecodeString(s)
+	return err == nil && json.Unmarshal(b, key) == nil && EncodeCursor(key) == s
 }
 
 // Page cuts rows, read one past limit, to a page, with the cursor of the
