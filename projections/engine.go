@@ -44,7 +44,7 @@ func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	}
 	e.AddConsumer(p.Name(), Handler(pool, p, written))
 	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
-		OpenAhead: true, Version: p.Version(), plan: plannerOf(p)})
+		OpenAhead: true, Version: p.Version()})
 }
 
 // projectorHold holds a projector's batch while it has no event of a

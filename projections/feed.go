@@ -69,8 +69,6 @@ type Topic struct {
 	// one, this process neither takes the topic's lead nor keeps it: its
 	// code cannot write that build, and holding the lead would stall it.
 	Version int
-	// plan, when set, plans a batch's writes ahead (see lookAhead).
-	plan planner
 }
 
 // Hold is how long, from its first event, a topic's live batch b may wait
@@ -197,14 +195,8 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 		}
 		f.decode(ctx, read, items, t.Decodes, keys)
 	}()
-	var ahead *Batch // taken while the handler applied the batch before
 	for {
-		b, ok := Batch{}, true
-		if ahead != nil {
-			b, ahead = *ahead, nil
-		} else {
-			b, ok = f.next(ctx, items, t.Hold, func() <-chan struct{} { return f.hurried.Next(topic) })
-		}
+		b, ok := f.next(ctx, items, t.Hold, func() <-chan struct{} { return f.hurried.Next(topic) })
 		if !ok {
 			select {
 			case err := <-readErr:
@@ -215,12 +207,7 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			}
 			return nil
 		}
-		meanwhile := func(m *message.Message) {
-			if next, ok := f.lookAhead(ctx, items, t.plan, b, m); ok {
-				ahead = &next
-			}
-		}
-		if !f.deliver(ctx, out, b, func() bool { return f.outdated(ctx, topic) }, meanwhile) {
+		if !f.deliver(ctx, out, b, func() bool { return f.outdated(ctx, topic) }) {
 			return nil
 		}
 	}
@@ -288,20 +275,6 @@ func startPosition(ctx context.Context, pool *pgxpool.Pool, topic string) (event
 // comes while hold says the batch may wait, unless hurried (taken once the
 // batch has begun) is closed meanwhile.
 func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold, hurried func() <-chan struct{}) (Batch, bool) {
-	select {
-	case m, ok := <-items:
-		if !ok {
-			return Batch{}, false
-		}
-		return f.gather(ctx, m, items, hold, hurried, min(1+len(items), f.BatchSize))
-	case <-ctx.Done():
-		return Batch{}, false
-	}
-}
-
-// gather is next, for a batch that begins with m, with room for that
-// many records.
-func (f *Feed) gather(ctx context.Context, m item, items <-chan item, hold Hold, hurried func() <-chan struct{}, room int) (Batch, bool) {
 	var b Batch
 	add := func(it item) {
 		if it.event {
@@ -309,11 +282,19 @@ func (f *Feed) gather(ctx context.Context, m item, items <-chan item, hold Hold,
 		}
 		b.Through = it.through
 	}
-	// Catching up, a batch grown by append alone copied its records over
-	// and over, an eighth of what a catch-up allocated: next makes room
-	// for what is ready.
-	b.Records = make([]Record, 0, room)
-	add(m)
+	select {
+	case m, ok := <-items:
+		if !ok {
+			return b, false
+		}
+		// Room for what is ready: catching up, a batch grown by append
+		// alone copied its records over and over, an eighth of what a
+		// catch-up allocated.
+		b.Records = make([]Record, 0, min(1+len(items), f.BatchSize))
+		add(m)
+	case <-ctx.Done():
+		return b, false
+	}
 	first, hurry := time.Now(), hurried()
 	for len(b.Records) < f.BatchSize {
 		select {
@@ -360,18 +341,13 @@ type item struct {
 
 // deliver sends a batch until it is acked; false when ctx ended, or when
 // it was nacked and outdated says the topic is no longer this process's.
-// Once the handler has the batch, meanwhile runs, once, while it works.
-func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch, outdated func() bool, meanwhile func(*message.Message)) bool {
+func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch, outdated func() bool) bool {
 	for {
 		m := b.message(ctx)
 		select {
 		case out <- m:
 		case <-ctx.Done():
 			return false
-		}
-		if meanwhile != nil {
-			meanwhile(m)
-			meanwhile = nil
 		}
 		select {
 		case <-m.Acked():

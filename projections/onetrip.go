@@ -71,12 +71,9 @@ func (l *lastCommit) movedTo(pos eventstore.Position) {
 // Any error leaves the batch to applyPipelined, which reads everything
 // again and tells what went wrong.
 func applyOneTrip(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, left leftAt) error {
-	w := b.takeAhead(left.at)
-	if w == nil {
-		var err error
-		if w, err = queueAll(p, b.Records, left.at, nil); err != nil {
-			return err
-		}
+	w, err := queueAll(p, b.Records, left.at, nil)
+	if err != nil {
+		return err
 	}
 	head := &pgx.Batch{}
 	head.Queue(`BEGIN`)

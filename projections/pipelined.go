@@ -71,14 +71,9 @@ func applyPipelined(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batc
 		}
 		flowing, waiting = holdBack(b.Records, st.from, blocked)
 	}
-	var w *writes
-	if !build.blocked {
-		w = b.takeAhead(st.from)
-	}
-	if w == nil {
-		if w, err = queueAll(p, flowing, st.from, opener(ctx)); err != nil {
-			return nil, fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
-		}
+	w, err := queueAll(p, flowing, st.from, opener(ctx))
+	if err != nil {
+		return nil, fmt.Errorf("%w: projector %s: %w", errBatchFailed, p.Name(), err)
 	}
 	tail := &pgx.Batch{}
 	queueWaiting(tail, p.Name(), waiting)
