@@ -137,6 +137,9 @@ func decodeProblem(doc []byte, into reflect.Type, err error) *Problem {
 	case errors.As(err, &syntax), errors.Is(err, io.ErrUnexpectedEOF):
 		return Invalid(FieldProblem{Field: "body", Reason: "malformed JSON"})
 	case errors.As(err, &typ):
+		if bad := refusedValues(doc, into); len(bad) > 0 {
+			return Invalid(bad...)
+		}
 		// Offset is just past the bad literal, or just inside the bad
 		// array or object: the byte before it is in the value.
 		return Invalid(FieldProblem{Field: fieldAt(doc, typ.Offset-1), Reason: typeReason(typ)})
@@ -146,8 +149,8 @@ func decodeProblem(doc []byte, into reflect.Type, err error) *Problem {
 		return Invalid(FieldProblem{Field: unknownMember(doc, into), Reason: "unknown field"})
 	}
 	// Any other error comes from a type that decodes itself (a time).
-	if field, t, ok := refusedValue(doc, into); ok {
-		return Invalid(FieldProblem{Field: field, Reason: ownReason(t)})
+	if bad := refusedValues(doc, into); len(bad) > 0 {
+		return Invalid(bad...)
 	}
 	return Invalid(FieldProblem{Field: "body", Reason: "unreadable JSON"})
 }

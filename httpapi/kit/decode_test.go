@@ -2,6 +2,7 @@ package kit
 
 import (
 	"net/http/httptest"
+	"slices"
 	"strings"
 	"testing"
 	"time"
@@ -70,6 +71,27 @@ func TestDecodeJSON_names_the_bad_field(t *testing.T) {
 		if p == nil || p.Status != 400 || len(p.Errors) != 1 || p.Errors[0] != want {
 			t.Errorf("%q: %+v, want 400 %+v", body, p, want)
 		}
+	}
+}
+
+// Every value of the wrong type is named, in the order of the body, as
+// API.md promises ("each bad field named"): encoding/json stops at the
+// first.
+func TestDecodeJSON_names_every_value_of_the_wrong_type(t *testing.T) {
+	p := decodeBody(t, `{"email":123,"firstName":5,"roles":"x","products":[{"productId":1},7],`+
+		`"expiresAt":"2027-06-01","renewsAt":null,"totalLicenses":1.5,"manager":{"email":false}}`)
+	want := []FieldProblem{
+		{"email", "must be a string"},
+		{"firstName", "must be a string"},
+		{"roles", "must be an array"},
+		{"products[0].productId", "must be a string"},
+		{"products[1]", "must be an object"},
+		{"expiresAt", "must be an RFC 3339 time, like 2026-05-01T08:00:00Z"},
+		{"totalLicenses", "must be a whole number"},
+		{"manager.email", "must be a string"},
+	}
+	if p == nil || p.Status != 400 || !slices.Equal(p.Errors, want) {
+		t.Fatalf("%+v, want 400 naming %+v", p, want)
 	}
 }
 

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"encoding"
 	"encoding/json"
+	"errors"
 	"reflect"
 	"strconv"
 	"strings"
@@ -139,22 +140,54 @@ func decodesItself(t reflect.Type) bool {
 	return t.Implements(jsonUnmarshaler) || p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler)
 }
 
-// refusedValue finds the value of doc that a type decoding itself refused
-// (encoding/json stops at the first such value, without saying where): the
-// first, in document order, whose type decodes itself and fails to decode
-// it alone. into is the type doc was decoded into.
-func refusedValue(doc []byte, into reflect.Type) (field string, t reflect.Type, found bool) {
+// refusedValues names every value of doc that does not decode into the
+// type it is for, in document order, with the reason: encoding/json
+// reports only the first (and a type that decodes itself, a time, without
+// saying where), where a client should learn of every bad field at once.
+// into is the type doc was decoded into.
+func refusedValues(doc []byte, into reflect.Type) []FieldProblem {
+	var bad []FieldProblem
 	walkJSON(doc, func(v jsonValue) bool {
-		vt := typeAt(into, v.path)
-		if v.key || vt == nil || !decodesItself(vt) {
-			return true
+		if vt := typeAt(into, v.path); !v.key && vt != nil {
+			if why := refusal(doc[v.start:], vt); why != "" {
+				bad = append(bad, FieldProblem{Field: fieldName(v.path), Reason: why})
+			}
 		}
-		if json.NewDecoder(bytes.NewReader(doc[v.start:])).Decode(reflect.New(vt).Interface()) != nil {
-			field, t, found = fieldName(v.path), vt, true
-		}
-		return !found
+		return true
 	})
-	return field, t, found
+	return bad
+}
+
+// refusal says why the JSON value at the start of b does not decode into
+// t, or "". An array or object is judged by its kind alone (its members
+// are walked to in turn), so that no value is decoded more than once.
+func refusal(b []byte, t reflect.Type) string {
+	if bytes.HasPrefix(b, []byte("null")) {
+		return "" // leaves any field as it is
+	}
+	container := !decodesItself(t) && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map ||
+		t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8 || t.Kind() == reflect.Array)
+	switch {
+	case container && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
+		if b[0] != '{' {
+			return "must be an object"
+		}
+		return ""
+	case container:
+		if b[0] != '[' {
+			return "must be an array"
+		}
+		return ""
+	}
+	err := json.NewDecoder(bytes.NewReader(b)).Decode(reflect.New(t).Interface())
+	var typ *json.UnmarshalTypeError
+	switch {
+	case err == nil:
+		return ""
+	case errors.As(err, &typ):
+		return typeReason(typ)
+	}
+	return ownReason(t)
 }
 
 // typeAt is the Go type the value at path decodes into, starting from t;
