@@ -17,7 +17,7 @@ build:
 run: build
 	@url=$$(scripts/postgres.sh start $(DATA)/pg 5544) && \
 	  db=$${url%/postgres?*}/bizcenter?sslmode=disable && \
-	  psql "$$url" -tAc "SELECT 1 FROM pg_database WHERE datname='bizcenter'" | grep -q 1 || psql "$$url" -qc 'CREATE DATABASE bizcenter' && \
+	  { psql "$$url" -tAc "SELECT 1 FROM pg_database WHERE datname='bizcenter'" | grep -q 1 || psql "$$url" -qc 'CREATE DATABASE bizcenter'; } && \
 	  mkdir -p $(DATA)/mail && \
 	  echo "PostgreSQL: $$db" && \
 	  DATABASE_URL=$$db BIZCENTER_JWT_SECRET=$${BIZCENTER_JWT_SECRET:-$(DEV_SECRET)} MAIL_DIR=$(DATA)/mail HTTP_ADDR=$(HTTP_ADDR) \

@@ -139,7 +139,7 @@ Try it (the token is the demo administrator's, valid 24h; README.md has the whol
 A partner's global admin (Fabrikam Resellers); /v1/me lists the partner:
   export PARTNER_TOKEN=%s
   curl -s %s/v1/me -H "Authorization: Bearer $PARTNER_TOKEN"
-Invitation emails land in MAIL_DIR (.data/mail) as .eml files.
+Invitation emails land in MAIL_DIR (default .data/mail) as .eml files, unless SMTP_ADDR sends them.
 `, admin, accountID, base, base, base, base, base, base, partnerAdmin, base)
 	return nil
 }

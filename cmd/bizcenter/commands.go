@@ -25,6 +25,9 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	fs := flag.NewFlagSet("serve", flag.ContinueOnError)
 	demo := fs.Bool("demo", false, "create the demo account if missing and print what to try")
 	c, err := loadConfig(fs, args)
+	if err == nil {
+		err = noArgument(fs)
+	}
 	if err != nil {
 		return err
 	}
@@ -88,6 +91,9 @@ func storeName(c config) string {
 func migrate(ctx context.Context, args []string, log *slog.Logger) error {
 	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
 	c, err := loadConfig(fs, args)
+	if err == nil {
+		err = noArgument(fs)
+	}
 	if err != nil {
 		return err
 	}
@@ -115,6 +121,9 @@ func token(args []string, stdout io.Writer) error {
 	if err := fs.Parse(args); err != nil {
 		return err
 	}
+	if err := noArgument(fs); err != nil {
+		return err
+	}
 	secret := os.Getenv("BIZCENTER_JWT_SECRET")
 	var errs []error
 	if *subject == "" {
@@ -134,5 +143,15 @@ func token(args []string, stdout io.Writer) error {
 		return err
 	}
 	fmt.Fprintln(stdout, t)
+	return nil
+}
+
+// noArgument refuses what is left after a command's flags: a command
+// that takes none would otherwise run without a word about it (a flag
+// mistyped without its dashes, say).
+func noArgument(fs *flag.FlagSet) error {
+	if fs.NArg() > 0 {
+		return fmt.Errorf("%s takes no argument, not %q", fs.Name(), fs.Arg(0))
+	}
 	return nil
 }

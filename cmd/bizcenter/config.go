@@ -85,15 +85,35 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		OTLPEndpoint:         envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		WebhooksAllowPrivate: envOr("BIZCENTER_WEBHOOKS_ALLOW_PRIVATE", ""),
 	}
-	fs.StringVar(&c.DatabaseURL, "database-url", c.DatabaseURL, "PostgreSQL URL")
-	fs.StringVar(&c.EventStoreURL, "eventstore-url", c.EventStoreURL, "EventStoreDB URL (empty: events in PostgreSQL)")
-	fs.StringVar(&c.HTTPAddr, "http-addr", c.HTTPAddr, "listen address")
-	fs.StringVar(&c.MailDir, "mail-dir", c.MailDir, "directory for .eml files")
-	fs.StringVar(&c.OIDCIssuer, "oidc-issuer", c.OIDCIssuer, "OIDC_ISSUER: also accept access tokens of this OpenID Connect issuer (with OIDC_AUDIENCE)")
-	fs.StringVar(&c.OIDCAudience, "oidc-audience", c.OIDCAudience, "OIDC_AUDIENCE: the aud those access tokens must carry (API audience or client id)")
+	// A flag replaces its variable only when given. Its default is not
+	// the variable's value, which the flag package would print on any
+	// mistyped flag (a URL's password among them).
+	type override struct {
+		value *string
+		dst   *string
+	}
+	overrides := map[string]override{}
+	for _, f := range []struct {
+		name, usage string
+		dst         *string
+	}{
+		{"database-url", "PostgreSQL URL (default: DATABASE_URL)", &c.DatabaseURL},
+		{"eventstore-url", "EventStoreDB URL (default: EVENTSTORE_URL; empty: events in PostgreSQL)", &c.EventStoreURL},
+		{"http-addr", "listen address (default: HTTP_ADDR, else :8080)", &c.HTTPAddr},
+		{"mail-dir", "directory for .eml files (default: MAIL_DIR, else .data/mail)", &c.MailDir},
+		{"oidc-issuer", "also accept access tokens of this OpenID Connect issuer, with --oidc-audience (default: OIDC_ISSUER)", &c.OIDCIssuer},
+		{"oidc-audience", "the aud those access tokens must carry, API audience or client id (default: OIDC_AUDIENCE)", &c.OIDCAudience},
+	} {
+		overrides[f.name] = override{fs.String(f.name, "", f.usage), f.dst}
+	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
+	fs.Visit(func(f *flag.Flag) {
+		if o, ok := overrides[f.Name]; ok {
+			*o.dst = *o.value
+		}
+	})
 	return c, nil
 }
 

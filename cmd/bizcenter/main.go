@@ -4,7 +4,10 @@
 //	bizcenter migrate          apply database migrations
 //	bizcenter projections ...  rebuild, verify or show the read models
 //	bizcenter token ...        mint a dev token
+//	bizcenter audit ...        verify, export or import the audit log
 //	bizcenter version
+//
+// docs/operations.md explains each command and flag.
 package main
 
 import (
@@ -50,7 +53,8 @@ func exitCode(err error) int {
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	if len(args) == 0 {
-		return usage(stderr)
+		usage(stderr)
+		return fmt.Errorf("name a command")
 	}
 	log := slog.New(slog.NewTextHandler(stderr, &slog.HandlerOptions{Level: slog.LevelInfo}))
 	switch args[0] {
@@ -65,19 +69,26 @@ func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
 	case "token":
 		return token(args[1:], stdout)
 	case "version":
+		if len(args) > 1 {
+			return fmt.Errorf("version takes no argument, not %q", args[1])
+		}
 		fmt.Fprintln(stdout, "bizcenter", version)
 		return nil
+	case "help", "-h", "-help", "--help":
+		usage(stdout)
+		return nil
 	default:
-		return usage(stderr)
+		usage(stderr)
+		return fmt.Errorf("no such command %q", args[0])
 	}
 }
 
-func usage(w io.Writer) error {
+func usage(w io.Writer) {
 	fmt.Fprintln(w, `usage: bizcenter serve [--demo] | migrate | version
        | projections status | projections rebuild [--roll-back] NAME | projections verify NAME
        | projections dead-letters | projections retry [--by WHO] NAME ID | projections skip --reason WHY [--by WHO] NAME ID
        | audit verify [--in FILE | --against FILE] | audit export [--from T] [--to T] [--account ID] [--out FILE] | audit import [--in FILE]
-       | token --subject ID --email EMAIL [--operator] [--ttl 1h]
+       | token --subject ID [--email EMAIL] [--operator] [--ttl 1h] | help
 
 Configuration comes from the environment; the flags --database-url, --eventstore-url,
 --http-addr, --mail-dir, --oidc-issuer and --oidc-audience override theirs:
@@ -96,6 +107,8 @@ Configuration comes from the environment; the flags --database-url, --eventstore
   OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP to this endpoint
   BIZCENTER_WEBHOOKS_ALLOW_PRIVATE  true: webhooks may go to loopback and private addresses, for demos and tests only
   BIZCENTER_NOW         fix "now" (RFC 3339), for demos and tests only
-  BIZCENTER_NOW_OFFSET  shift "now" by a duration (e.g. 1440h), for demos and tests only`)
-	return fmt.Errorf("no such command")
+  BIZCENTER_NOW_OFFSET  shift "now" by a duration (e.g. 1440h), for demos and tests only
+Every command that connects to the database (all but token, version, help and
+audit verify --in) applies pending migrations first, as migrate does.
+docs/operations.md explains each command and flag.`)
 }

@@ -36,17 +36,46 @@ func (r rowsDiffer) Error() string {
 	return fmt.Sprintf("%s: %d rows differ from a fresh build", r.name, r.diffs)
 }
 
+const projectionsUsage = "usage: bizcenter projections rebuild [--roll-back] NAME | verify NAME | status | dead-letters | retry [--by WHO] NAME ID | skip --reason WHY [--by WHO] NAME ID"
+
 func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
-		return errors.New("usage: bizcenter projections rebuild [--roll-back] NAME | verify NAME | status | dead-letters | retry [--by WHO] NAME ID | skip --reason WHY [--by WHO] NAME ID")
+		return errors.New(projectionsUsage)
 	}
-	fs := flag.NewFlagSet("projections", flag.ContinueOnError)
-	reason := fs.String("reason", "", "why an event is skipped")
-	by := fs.String("by", os.Getenv("USER"), "who skips or retries")
+	switch args[0] {
+	case "status", "dead-letters", "retry", "skip", "rebuild", "verify":
+	default:
+		return fmt.Errorf("no such projections command %q\n%s", args[0], projectionsUsage)
+	}
+	fs := flag.NewFlagSet("projections "+args[0], flag.ContinueOnError)
+	reason := fs.String("reason", "", "why an event is skipped (skip)")
+	by := fs.String("by", os.Getenv("USER"), "who skips or retries, recorded with the dead letter (retry, skip; default: $USER)")
 	rollBack := fs.Bool("roll-back", false, "rebuild this release's version even over a newer active build (going back to an older release)")
 	c, err := loadConfig(fs, args[1:])
 	if err != nil {
 		return err
+	}
+	// Checked before connecting: a mistake costs no connection, and runs
+	// no migration.
+	switch args[0] {
+	case "status", "dead-letters":
+		if fs.NArg() > 0 {
+			return fmt.Errorf("projections %s takes no argument, not %q", args[0], fs.Arg(0))
+		}
+	case "retry", "skip":
+		var errs []error
+		if fs.NArg() != 2 {
+			errs = append(errs, fmt.Errorf("name the projector and the dead letter id: projections %s NAME ID", args[0]))
+		}
+		if *by == "" {
+			errs = append(errs, errors.New("--by WHO is required ($USER is not set)"))
+		}
+		if args[0] == "skip" && *reason == "" {
+			errs = append(errs, errors.New("--reason WHY is required"))
+		}
+		if err := errors.Join(errs...); err != nil {
+			return err
+		}
 	}
 	tools, err := c.openTools(ctx, log)
 	if err != nil {
@@ -219,11 +248,11 @@ func resolveDead(ctx context.Context, t *service.Tools, res projections.Resoluti
 	}
 	p, ok := service.Projectors()[args[0]]
 	if !ok {
-		return fmt.Errorf("no projector %q", args[0])
+		return fmt.Errorf("no projector %q (there are %v)", args[0], service.ProjectorNames())
 	}
 	id, err := strconv.ParseInt(args[1], 10, 64)
-	if err != nil {
-		return fmt.Errorf("dead letter id %q: %w", args[1], err)
+	if err != nil || id <= 0 {
+		return fmt.Errorf("dead letter id %q: a number, as projections dead-letters lists", args[1])
 	}
 	res.ID = id
 	applied, err := projections.Resolve(ctx, t.Pool, p, res)

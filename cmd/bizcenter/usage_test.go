@@ -1,0 +1,87 @@
+package main
+
+import (
+	"bytes"
+	"context"
+	"flag"
+	"io"
+	"log/slog"
+	"strings"
+	"testing"
+)
+
+// A mistyped flag prints the flags; their defaults must not be the
+// environment's values, which may hold a database password.
+func TestFlags_do_not_print_the_environment(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://app:S3cret@db.internal/bizcenter")
+	t.Setenv("EVENTSTORE_URL", "esdb://admin:S3cret@es:2113")
+	var out bytes.Buffer
+	fs := flag.NewFlagSet("migrate", flag.ContinueOnError)
+	fs.SetOutput(&out)
+	if _, err := loadConfig(fs, []string{"--databse-url", "x"}); err == nil {
+		t.Fatal("a mistyped flag was taken")
+	}
+	if strings.Contains(out.String(), "S3cret") {
+		t.Fatalf("the usage printed a secret of the environment:\n%s", out.String())
+	}
+}
+
+// A flag replaces its variable only when given, even with an empty value.
+func TestFlags_override_the_environment_only_when_given(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://env/db")
+	t.Setenv("HTTP_ADDR", "127.0.0.1:9")
+	c, err := loadConfig(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--http-addr", ":7"})
+	if err != nil || c.DatabaseURL != "postgres://env/db" || c.HTTPAddr != ":7" {
+		t.Fatalf("%+v, %v", c, err)
+	}
+	c, err = loadConfig(flag.NewFlagSet("t", flag.ContinueOnError), []string{"--database-url="})
+	if err != nil || c.DatabaseURL != "" {
+		t.Fatalf("an empty --database-url left %q, %v", c.DatabaseURL, err)
+	}
+}
+
+// help is asked for, not a mistake; an unknown command is named.
+func TestHelp_exits_zero_and_an_unknown_command_is_named(t *testing.T) {
+	var out bytes.Buffer
+	for _, h := range []string{"help", "-h", "--help"} {
+		out.Reset()
+		if err := run(context.Background(), []string{h}, &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage: bizcenter") {
+			t.Errorf("%s: %v, printed %q", h, err, out.String())
+		}
+	}
+	if err := run(context.Background(), []string{"serv"}, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), `"serv"`) {
+		t.Errorf("serv: %v", err)
+	}
+	// A command that takes no argument names the one it was given,
+	// before anything connects.
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("BIZCENTER_JWT_SECRET", strings.Repeat("s", 32))
+	for _, args := range [][]string{{"serve", "demo"}, {"migrate", "now"}, {"token", "--subject", "x", "extra"}, {"version", "2"}} {
+		if err := run(context.Background(), args, io.Discard, io.Discard); err == nil || !strings.Contains(err.Error(), "takes no argument, not \""+args[len(args)-1]+"\"") {
+			t.Errorf("%v: %v", args, err)
+		}
+	}
+}
+
+// The projections commands' mistakes are reported before anything
+// connects (here to a database that is not there).
+func TestProjections_mistakes_are_reported_before_connecting(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("USER", "")
+	for args, want := range map[string][]string{
+		"list":                   {`no such projections command "list"`},
+		"status extra":           {`takes no argument, not "extra"`},
+		"dead-letters 1":         {`takes no argument, not "1"`},
+		"retry users":            {"name the projector and the dead letter id", "--by WHO is required"},
+		"skip users 1":           {"--by WHO is required", "--reason WHY is required"},
+		"skip --by ann users 1":  {"--reason WHY is required"},
+		"retry --by ann users 1": {"127.0.0.1:1"}, // well formed: it connects
+	} {
+		err := projectionsRun(context.Background(), strings.Fields(args), io.Discard, io.Discard, slog.New(slog.DiscardHandler))
+		for _, w := range want {
+			if err == nil || !strings.Contains(err.Error(), w) {
+				t.Errorf("projections %s: %v; want %q", args, err, w)
+			}
+		}
+	}
+}
