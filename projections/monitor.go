@@ -50,6 +50,9 @@ type Status struct {
 	// for its readers' indexes (see EnsureOver); searches are slower
 	// until the engine has made them.
 	IndexesPending bool `json:"indexesPending,omitempty"`
+	// SampledAt is when this was read. Samples stop while the database
+	// cannot be reached: an old one says the rest is as it was then.
+	SampledAt time.Time `json:"sampledAt"`
 }
 
 // Monitor samples every consumer's progress once a second, from the
@@ -63,13 +66,12 @@ type Monitor struct {
 	Topics     []string
 	StallAfter time.Duration
 
-	mu      sync.Mutex
-	last    map[string]Status
-	moved   map[string]time.Time // when the checkpoint last moved (or the consumer was caught up)
-	errs    map[string]error
-	errAt   map[string]time.Time
-	gauges  *prometheus.GaugeVec
-	sampled time.Time
+	mu     sync.Mutex
+	last   map[string]Status
+	moved  map[string]time.Time // when the checkpoint last moved (or the consumer was caught up)
+	errs   map[string]error
+	errAt  map[string]time.Time
+	gauges *prometheus.GaugeVec
 }
 
 // NewMonitor watches the given topics.
@@ -118,9 +120,9 @@ func (m *Monitor) Sample(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", topic, err))
 			continue
 		}
+		st.SampledAt = time.Now().UTC().Truncate(time.Millisecond)
 		m.mu.Lock()
 		m.last[topic] = st
-		m.sampled = time.Now()
 		m.mu.Unlock()
 		m.gauges.WithLabelValues(topic, "lag_events").Set(float64(st.LagEvents))
 		m.gauges.WithLabelValues(topic, "lag_seconds").Set(st.LagSeconds)

@@ -46,3 +46,26 @@ func TestMonitor_names_no_leader_once_its_session_is_gone(t *testing.T) {
 		t.Errorf("no session holds %s's leadership lock, yet the monitor says it is led by %q", topic, got)
 	}
 }
+
+// Each status says when it was read; while the database cannot be
+// reached the monitor keeps the last one, which then shows its age.
+func TestMonitor_says_when_each_status_was_sampled(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	m := NewMonitor(pool, postgres.New(pool, postgres.Config{}), time.Minute, Users{}.Name())
+	before := time.Now().Add(-time.Millisecond)
+	if err := m.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	first := m.Snapshot()[0].SampledAt
+	if first.Before(before) || first.After(time.Now()) {
+		t.Fatalf("sampled at %v, want between %v and now", first, before)
+	}
+	pool.Close() // the database is gone for this monitor
+	if err := m.Sample(ctx); err == nil {
+		t.Fatal("a sample without a database succeeded")
+	}
+	if got := m.Snapshot()[0].SampledAt; !got.Equal(first) {
+		t.Fatalf("after a failed sample: sampled at %v, want the last good sample's %v", got, first)
+	}
+}
