@@ -46,20 +46,20 @@ func New(verifier auth.Authenticator, log *slog.Logger, routes ...[]kit.Route) *
 func (s *Server) Routes() []kit.Route { return s.routes }
 
 func (s *Server) mount(r kit.Route) {
-	r = takesAfter(r)
+	r, added := takesAfter(r)
 	s.routes = append(s.routes, r)
 	pattern := r.Method + " " + r.Path
-	s.mux.Handle(pattern, s.metrics.wrap(pattern, queryTaken(r, s.authenticate(r, s.idempotent(r, r.Handler)))))
+	s.mux.Handle(pattern, s.metrics.wrap(pattern, queryTaken(r, added, s.authenticate(r, s.idempotent(r, r.Handler)))))
 }
 
 // takesAfter declares ?after on a read route of the API that does not:
 // API.md promises it on every read route, so a dashboard may send the
 // position of its last write to each one. Such a route reads no read
 // model fed by the events (or the event store itself): it has nothing to
-// wait for.
-func takesAfter(r kit.Route) kit.Route {
+// wait for. It reports whether it declared it.
+func takesAfter(r kit.Route) (kit.Route, bool) {
 	if _, ok := r.Query["after"]; ok || r.Method != http.MethodGet || !strings.HasPrefix(r.Path, "/v1/") {
-		return r
+		return r, false
 	}
 	q := maps.Clone(r.Query) // declarations may share their map
 	if q == nil {
@@ -67,14 +67,16 @@ func takesAfter(r kit.Route) kit.Route {
 	}
 	q["after"] = "a position a command answered; accepted as on every read route, and never waited for: this route reads no read model of the events"
 	r.Query = q
-	return r
+	return r, true
 }
 
 // queryTaken refuses, before anything else of the route runs, a query
 // parameter that does not parse (url.Values, which every route reads,
 // would drop it without a word), one the route does not declare, or one
-// given twice (kit.QueryProblem).
-func queryTaken(r kit.Route, next http.Handler) http.Handler {
+// given twice (kit.QueryProblem), and, on a route that takes ?after only
+// as takesAfter declared it (after: true), an ?after that is not a
+// position.
+func queryTaken(r kit.Route, after bool, next http.Handler) http.Handler {
 	return http.HandlerFunc(func(w http.ResponseWriter, req *http.Request) {
 		if req.URL.RawQuery != "" {
 			if p := kit.QueryProblem(req.URL.RawQuery, r.Query); p != nil {
@@ -83,8 +85,11 @@ func queryTaken(r kit.Route, next http.Handler) http.Handler {
 			}
 			// A route with nothing to wait for still takes ?after only as
 			// a position, as every other read route does: a malformed one
-			// is a 400 naming it, not ignored. (The feed names its own.)
-			if _, ok := r.Query["after"]; ok && r.Path != "/v1/feed" {
+			// is a 400 naming it, not ignored. A route that declares
+			// ?after itself reads it (the read routes, the feed, a
+			// stream's history), naming a bad one with its other bad
+			// parameters.
+			if after {
 				if _, err := eventstore.ParsePosition(req.URL.Query().Get("after")); err != nil {
 					kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "after", Reason: kit.BadPosition}))
 					return

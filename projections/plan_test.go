@@ -1,6 +1,7 @@
 package projections
 
 import (
+	"bytes"
 	"fmt"
 	"strings"
 	"sync/atomic"
@@ -13,6 +14,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 )
 
 // Writes planned ahead are handed out once, and only to a handler whose
@@ -75,6 +77,30 @@ func TestPlanPages_plans_each_page_from_where_the_one_before_ended(t *testing.T)
 		if w := pg.batch.takeAhead(plans[i].from); w == nil || w != planned[plans[i].from] {
 			t.Fatalf("page %d does not carry the writes planned for it", i+1)
 		}
+	}
+}
+
+// A projector's planner plans a batch that opens without a key, and
+// leaves one with a sealed record not opened ahead to the transaction,
+// which fetches the key.
+func TestPlannerOf_plans_only_what_opens_without_a_key(t *testing.T) {
+	invited := user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "ann@example.com", FirstName: "Ann", Roles: []user.Role{user.AccountViewer}}
+	data, meta, err := event.Encode(invited, event.Metadata{EventID: uuid.New()})
+	if err != nil {
+		t.Fatal(err)
+	}
+	at := eventstore.Position{Commit: 7, Prepare: 7}
+	plain := newRecord(&eventstore.RecordedEvent{ID: uuid.New(), Type: invited.EventType(), Data: data, Metadata: meta, Position: at})
+	readAhead(t.Context(), nil, nil, []*Record{&plain}, nil)
+	w := plannerOf(Users{})([]Record{plain}, eventstore.Start)
+	if w == nil || len(w.steps) == 0 {
+		t.Fatalf("a plain invitation planned %+v, want its writes", w)
+	}
+	sealed := newRecord(&eventstore.RecordedEvent{ID: uuid.New(), Type: invited.EventType(), Position: at,
+		Data: bytes.Replace(data, []byte("ann@example.com"), []byte(personal.Prefix+"c2VhbGVk"), 1), Metadata: meta})
+	readAhead(t.Context(), nil, nil, []*Record{&sealed}, nil)
+	if w := plannerOf(Users{})([]Record{plain, sealed}, eventstore.Start); w != nil {
+		t.Fatal("a batch with a sealed record not opened ahead was planned without its key")
 	}
 }
 

@@ -248,7 +248,7 @@ type page struct {
 }
 
 // planPages passes pages on without the events operators skipped, each
-// with its writes planned (see lookAhead) while the build applies the
+// with its writes planned (see aheadWrites) while the build applies the
 // page before; at is where the build starts.
 func planPages(ctx context.Context, in <-chan page, plan planner, skipped map[string]bool, at eventstore.Position) <-chan page {
 	out := make(chan page, 1)

@@ -6,6 +6,7 @@ import (
 	"encoding/json"
 	"errors"
 	"reflect"
+	"slices"
 	"strconv"
 	"strings"
 )
@@ -140,55 +141,181 @@ func decodesItself(t reflect.Type) bool {
 	return t.Implements(jsonUnmarshaler) || p.Implements(jsonUnmarshaler) || p.Implements(textUnmarshaler)
 }
 
+// maxRefused bounds the values refusedValues names: a 1 MiB body of
+// half a million numbers where strings go would otherwise be answered
+// with half a million problems (28 MB), each found at a cost.
+const maxRefused = 100
+
 // refusedValues names every value of doc that does not decode into the
-// type it is for, in document order, with the reason: encoding/json
-// reports only the first (and a type that decodes itself, a time, without
-// saying where), where a client should learn of every bad field at once.
-// into is the type doc was decoded into.
+// type it is for (the first maxRefused), in document order, with the
+// reason: encoding/json reports only the first (and a type that decodes
+// itself, a time, without saying where), where a client should learn of
+// every bad field at once. into is the type doc was decoded into.
+//
+// It walks the document once, the Go type of each value alongside, so
+// that its cost is the document's size whatever its depth: a value with
+// no type (an unknown field, the members of a type that decodes itself,
+// an interface) is passed over whole, and an array or object is judged by
+// its kind alone (its members are judged in turn), so that no value is
+// decoded more than once.
 func refusedValues(doc []byte, into reflect.Type) []FieldProblem {
-	var bad []FieldProblem
-	walkJSON(doc, func(v jsonValue) bool {
-		if vt := typeAt(into, v.path); !v.key && vt != nil {
-			if why := refusal(doc[v.start:], vt); why != "" {
-				bad = append(bad, FieldProblem{Field: fieldName(v.path), Reason: why})
-			}
-		}
-		return true
-	})
-	return bad
+	w := &refusalWalk{doc: doc, dec: json.NewDecoder(bytes.NewReader(doc)), members: map[reflect.Type]map[string]reflect.Type{}}
+	w.dec.UseNumber()
+	w.value(into)
+	return w.bad
 }
 
-// refusal says why the JSON value at the start of b does not decode into
-// t, or "". An array or object is judged by its kind alone (its members
-// are walked to in turn), so that no value is decoded more than once.
-func refusal(b []byte, t reflect.Type) string {
-	if bytes.HasPrefix(b, []byte("null")) {
-		return "" // leaves any field as it is
-	}
-	container := !decodesItself(t) && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map ||
-		t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8 || t.Kind() == reflect.Array)
-	switch {
-	case container && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map):
-		if b[0] != '{' {
-			return "must be an object"
-		}
-		return ""
-	case container:
-		if b[0] != '[' {
-			return "must be an array"
-		}
-		return ""
-	}
-	err := json.NewDecoder(bytes.NewReader(b)).Decode(reflect.New(t).Interface())
-	var typ *json.UnmarshalTypeError
-	switch {
-	case err == nil:
-		return ""
-	case errors.As(err, &typ):
-		return typeReason(typ)
-	}
-	return ownReason(t)
+// refusalWalk is the state of refusedValues.
+type refusalWalk struct {
+	doc     []byte
+	dec     *json.Decoder
+	path    []any // of the value being judged
+	bad     []FieldProblem
+	members map[reflect.Type]map[string]reflect.Type // memberOf's, by struct type
 }
+
+// value judges the document's next value, for type t (nil: none), and
+// its members; false once the walk is to end (the document ended or was
+// malformed, or maxRefused values are named).
+func (w *refusalWalk) value(t reflect.Type) bool {
+	for t != nil && t.Kind() == reflect.Pointer {
+		t = t.Elem()
+	}
+	off := w.dec.InputOffset()
+	rest := bytes.TrimLeft(w.doc[off:], " \t\r\n,:")
+	if len(rest) == 0 {
+		return false
+	}
+	if t == nil || t.Kind() == reflect.Interface || rest[0] == 'n' { // null leaves any field as it is
+		return w.dec.Decode(&passOver{}) == nil
+	}
+	object := !decodesItself(t) && (t.Kind() == reflect.Struct || t.Kind() == reflect.Map)
+	array := !decodesItself(t) && (t.Kind() == reflect.Slice && t.Elem().Kind() != reflect.Uint8 || t.Kind() == reflect.Array)
+	switch {
+	case object && rest[0] != '{':
+		return w.refuse("must be an object") && w.dec.Decode(&passOver{}) == nil
+	case array && rest[0] != '[':
+		return w.refuse("must be an array") && w.dec.Decode(&passOver{}) == nil
+	case !object && !array:
+		var raw []byte
+		if rest[0] != '{' && rest[0] != '[' && !decodesItself(t) {
+			// A string, number or boolean for a plain type: most fit.
+			start := int64(len(w.doc) - len(rest))
+			tok, err := w.dec.Token()
+			if err != nil {
+				return false
+			}
+			if fits(tok, t) {
+				return true
+			}
+			raw = w.doc[start:w.dec.InputOffset()]
+		} else {
+			var whole json.RawMessage
+			if w.dec.Decode(&whole) != nil {
+				return false
+			}
+			raw = whole
+		}
+		err := json.Unmarshal(raw, reflect.New(t).Interface())
+		var typ *json.UnmarshalTypeError
+		switch {
+		case err == nil:
+			return true
+		case errors.As(err, &typ):
+			if typ.Type == reflect.PointerTo(t) { // the value refused whole, as a field of type t would be
+				typ = &json.UnmarshalTypeError{Value: typ.Value, Type: t}
+			}
+			return w.refuse(typeReason(typ))
+		}
+		return w.refuse(ownReason(t))
+	}
+	if _, err := w.dec.Token(); err != nil { // { or [
+		return false
+	}
+	for i := 0; w.dec.More(); i++ {
+		var mt reflect.Type // a struct's member's is its field's; an array's past its length is dropped
+		if t.Kind() != reflect.Struct && (t.Kind() != reflect.Array || i < t.Len()) {
+			mt = t.Elem()
+		}
+		if object {
+			tok, err := w.dec.Token()
+			key, ok := tok.(string)
+			if err != nil || !ok {
+				return false
+			}
+			if t.Kind() == reflect.Struct {
+				mt = w.memberOf(t, key)
+			}
+			w.path = append(w.path, key)
+		} else {
+			w.path = append(w.path, i)
+		}
+		ok := w.value(mt)
+		w.path = w.path[:len(w.path)-1]
+		if !ok {
+			return false
+		}
+	}
+	_, err := w.dec.Token() // } or ]
+	return err == nil
+}
+
+// fits reports whether a string, number or boolean token (as a decoder
+// that uses numbers reads it) decodes into plain type t as encoding/json
+// decodes it; false when unsure.
+func fits(tok json.Token, t reflect.Type) bool {
+	switch v := tok.(type) {
+	case string:
+		return t.Kind() == reflect.String
+	case bool:
+		return t.Kind() == reflect.Bool
+	case json.Number:
+		var err error
+		switch k := t.Kind(); {
+		case k >= reflect.Int && k <= reflect.Int64:
+			_, err = strconv.ParseInt(string(v), 10, t.Bits())
+		case k >= reflect.Uint && k <= reflect.Uintptr:
+			_, err = strconv.ParseUint(string(v), 10, t.Bits())
+		case k == reflect.Float32 || k == reflect.Float64:
+			_, err = strconv.ParseFloat(string(v), t.Bits())
+		default:
+			return false
+		}
+		return err == nil
+	}
+	return false
+}
+
+// refuse names the value being judged, with why; false once maxRefused
+// are named.
+func (w *refusalWalk) refuse(why string) bool {
+	w.bad = append(w.bad, FieldProblem{Field: fieldName(w.path), Reason: why})
+	return len(w.bad) < maxRefused
+}
+
+// memberOf is memberType, nil for a field whose tag has the string
+// option (its value is JSON text inside a string: judged alone, it would
+// be refused), remembered for the walk (a body may have many keys).
+func (w *refusalWalk) memberOf(t reflect.Type, name string) reflect.Type {
+	byName := w.members[t]
+	if byName == nil {
+		byName = map[string]reflect.Type{}
+		w.members[t] = byName
+	}
+	mt, ok := byName[name]
+	if !ok {
+		if f, found := member(t, name); found && !slices.Contains(strings.Split(f.Tag.Get("json"), ",")[1:], "string") {
+			mt = f.Type
+		}
+		byName[name] = mt
+	}
+	return mt
+}
+
+// passOver takes any JSON value and keeps nothing of it.
+type passOver struct{}
+
+func (*passOver) UnmarshalJSON([]byte) error { return nil }
 
 // typeAt is the Go type the value at path decodes into, starting from t;
 // nil when there is none (an unknown field, an interface).
