@@ -9,7 +9,8 @@ scripts/postgres.sh install
 scripts/brokers.sh install
 dir=$(mktemp -d /tmp/bizcenter-test-XXXXXX)
 brokers=$(mktemp -d /tmp/bizcenter-brokers-XXXXXX)
-cleanup() { scripts/brokers.sh stop "$brokers"; scripts/postgres.sh stop "$dir"; rm -rf "$dir" "$brokers"; }
+log=$(mktemp /tmp/bizcenter-test-XXXXXX.log) # go test's output, counted below; each run its own
+cleanup() { scripts/brokers.sh stop "$brokers"; scripts/postgres.sh stop "$dir"; rm -rf "$dir" "$brokers" "$log"; }
 trap cleanup EXIT
 url=$(scripts/postgres.sh start "$dir" "$(scripts/postgres.sh freeport 26432)" fast)
 echo "test cluster: $url"
@@ -32,11 +33,11 @@ echo "== go test"
 # Fuzz targets run briefly as regression tests over their seed corpus here;
 # the packages run in parallel against the one cluster.
 set +e
-TEST_DATABASE_URL=$url go test -count=1 -timeout "$timeout" ./... 2>&1 | tee /tmp/bizcenter-test-output.txt
+TEST_DATABASE_URL=$url go test -count=1 -timeout "$timeout" ./... 2>&1 | tee "$log"
 status=${PIPESTATUS[0]}
 set -e
-passed=$(grep -c '^ok ' /tmp/bizcenter-test-output.txt || true)
-failed=$(grep -cE '^(FAIL|---\s*FAIL)\s' /tmp/bizcenter-test-output.txt || true)
+passed=$(grep -c '^ok ' "$log" || true)
+failed=$(grep -cE '^(FAIL|---\s*FAIL)\s' "$log" || true)
 echo "packages: $passed passed, $failed failed"
 if [ "$status" != 0 ]; then exit "$status"; fi
 

@@ -101,7 +101,7 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	n, err := audit.Import(ctx, tools.Store, in, func(done int64) { bar.update(done, 0) })
 	bar.done()
 	if err == nil {
-		fmt.Fprintf(stderr, "imported %d events; rebuild the read models with `bizcenter projections rebuild NAME`\n", n)
+		fmt.Fprintf(stderr, "imported %d events (those already in the store, by id and revision, left as they were); rebuild the read models with `bizcenter projections rebuild NAME`\n", n)
 	}
 	return err
 }
