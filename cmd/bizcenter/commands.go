@@ -56,6 +56,14 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		}
 		sender = files
 	}
+	// The address is taken first: one in use (another instance, say) is
+	// refused before this process migrates, leads projectors or sends
+	// mail. Connections wait in the listen queue until Serve.
+	l, err := net.Listen("tcp", c.HTTPAddr)
+	if err != nil {
+		return fmt.Errorf("HTTP_ADDR: %w", err)
+	}
+	defer l.Close()
 	maxAppend, _ := c.maxAppendSize() // validated with the rest
 	svc, err := service.New(ctx, service.Config{
 		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, MaxAppendSize: maxAppend,
@@ -68,10 +76,6 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 		return err
 	}
 	defer svc.Close()
-	l, err := net.Listen("tcp", c.HTTPAddr)
-	if err != nil {
-		return err
-	}
 	log.Info("serving", "addr", l.Addr().String(), "events", storeName(c))
 	if *demo {
 		if err := service.SeedDemo(ctx, svc, []byte(c.JWTSecret), c.invitationKey(), stdout, l.Addr().String()); err != nil {

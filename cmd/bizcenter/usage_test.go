@@ -6,6 +6,7 @@ import (
 	"flag"
 	"io"
 	"log/slog"
+	"net"
 	"strings"
 	"testing"
 )
@@ -83,5 +84,23 @@ func TestProjections_mistakes_are_reported_before_connecting(t *testing.T) {
 				t.Errorf("projections %s: %v; want %q", args, err, w)
 			}
 		}
+	}
+}
+
+// serve takes its address before anything else: one in use is named
+// before it reaches for the database (here unreachable, and never tried).
+func TestServe_refuses_an_address_in_use_first(t *testing.T) {
+	taken, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer taken.Close()
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("BIZCENTER_JWT_SECRET", strings.Repeat("s", 32))
+	t.Setenv("HTTP_ADDR", taken.Addr().String())
+	t.Setenv("MAIL_DIR", t.TempDir())
+	err = run(context.Background(), []string{"serve"}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "HTTP_ADDR") || !strings.Contains(err.Error(), "in use") {
+		t.Fatalf("serve on a taken address: %v", err)
 	}
 }
