@@ -127,6 +127,10 @@ func addIndex(ctx context.Context, pool *pgxpool.Pool, schema, name, ddl string)
 	if err := conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended('index:' || $1 || '.' || $2, 0))`, schema, name).Scan(&mine); err != nil || !mine {
 		return err // another instance makes it
 	}
+	// Let go of it before the session closes: a closed session's backend
+	// can hold its locks a while as it exits, and the next look (another
+	// start, another index of a build) would take the index for made.
+	defer conn.Exec(context.Background(), `SELECT pg_advisory_unlock(hashtextextended('index:' || $1 || '.' || $2, 0))`, schema, name) //nolint:errcheck // the close frees it anyway
 	var valid *bool
 	err = conn.QueryRow(ctx, `SELECT i.indisvalid FROM pg_index i JOIN pg_class c ON c.oid = i.indexrelid
 		JOIN pg_namespace n ON n.oid = c.relnamespace WHERE n.nspname = $1 AND c.relname = $2`, schema, name).Scan(&valid)
