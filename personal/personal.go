@@ -17,6 +17,7 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
+	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -420,30 +421,51 @@ func aead(key []byte) (cipher.AEAD, error) {
 }
 
 // additional binds a sealed value to its subject and field, so it cannot
-// be moved to another person or field.
-func additional(subject uuid.UUID, field string) []byte {
-	return []byte(Prefix + subject.String() + "/" + field)
+// be moved to another person or field: Prefix, the subject, "/", the
+// field, appended to dst (a buffer of the caller's, so that sealing and
+// opening, once a field of every invitation, allocate none for it).
+func additional(dst []byte, subject uuid.UUID, field string) []byte {
+	dst = append(dst, Prefix...)
+	var id [36]byte
+	hex.Encode(id[:8], subject[:4])
+	id[8] = '-'
+	hex.Encode(id[9:13], subject[4:6])
+	id[13] = '-'
+	hex.Encode(id[14:18], subject[6:8])
+	id[18] = '-'
+	hex.Encode(id[19:23], subject[8:10])
+	id[23] = '-'
+	hex.Encode(id[24:], subject[10:])
+	dst = append(dst, id[:]...)
+	dst = append(dst, '/')
+	return append(dst, field...)
 }
 
 // sealWith seals a value of the subject's field with the cipher of their
 // key, under a fresh nonce.
 func sealWith(a cipher.AEAD, subject uuid.UUID, field, value string) (string, error) {
-	nonce := make([]byte, a.NonceSize())
+	nonce := make([]byte, a.NonceSize(), a.NonceSize()+len(value)+a.Overhead())
 	if _, err := rand.Read(nonce); err != nil {
 		return "", err
 	}
-	sealed := a.Seal(nonce, nonce, []byte(value), additional(subject, field))
+	var aad [64]byte
+	sealed := a.Seal(nonce, nonce, []byte(value), additional(aad[:0], subject, field))
 	return Prefix + base64.StdEncoding.EncodeToString(sealed), nil
 }
 
 // openWith opens a sealed value of the subject's field with the cipher of
-// their key.
+// their key. The value is decoded into a buffer of its own size, and
+// opened where it lies.
 func openWith(a cipher.AEAD, subject uuid.UUID, field, value string) (string, error) {
-	raw, err := base64.StdEncoding.DecodeString(strings.TrimPrefix(value, Prefix))
+	text := strings.TrimPrefix(value, Prefix)
+	var buf [192]byte
+	raw, err := base64.StdEncoding.AppendDecode(buf[:0], []byte(text))
 	if err != nil || len(raw) < a.NonceSize() {
 		return "", fmt.Errorf("malformed sealed field %s", field)
 	}
-	plain, err := a.Open(nil, raw[:a.NonceSize()], raw[a.NonceSize():], additional(subject, field))
+	var aad [64]byte
+	sealed := raw[a.NonceSize():]
+	plain, err := a.Open(sealed[:0], raw[:a.NonceSize()], sealed, additional(aad[:0], subject, field))
 	if err != nil {
 		return "", fmt.Errorf("sealed field %s does not open: %w", field, err)
 	}

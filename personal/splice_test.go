@@ -300,3 +300,20 @@ func TestInPlace_quotes_values_as_encoding_json_does(t *testing.T) {
 		}
 	}
 }
+
+// The additional data is what every stored sealed value was sealed with:
+// Prefix, the subject as uuid.UUID.String writes it, "/", the field.
+// Written without allocating, it must stay those bytes, or no stored
+// value would open again.
+func TestAdditional_is_the_stored_form(t *testing.T) {
+	for range 1000 {
+		subject, field := uuid.New(), []string{"email", "firstName", "lastName"}[rand.IntN(3)]
+		if got, want := string(additional(nil, subject, field)), Prefix+subject.String()+"/"+field; got != want {
+			t.Fatalf("additional data %q, want %q", got, want)
+		}
+	}
+	var buf [8]byte // too small: it grows
+	if got := additional(buf[:0], uuid.Nil, "email"); string(got) != Prefix+uuid.Nil.String()+"/email" {
+		t.Fatalf("from a short buffer: %q", got)
+	}
+}
