@@ -256,3 +256,37 @@ func TestChangeUserRoles_refuses_taking_away_a_role_the_actor_may_not_grant(t *t
 		t.Fatalf("a user administrator demoting an account administrator: %v", err)
 	}
 }
+
+func TestResendInvitation_needs_the_right_to_grant_the_invitees_roles(t *testing.T) {
+	f := newFixture(t)
+	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
+	res, err := f.invite(f.admin, ua.Email, "user_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, res.UserID)
+	admin, err := f.invite(f.admin, "second-admin@fabrikam.example", "account_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	viewer, err := f.invite(f.admin, "viewer@fabrikam.example", "account_viewer")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.clock.Advance(user.InvitationValidity)
+	resend := func(by commands.Actor, id uuid.UUID) error {
+		_, err := commands.ResendInvitationHandler(f.deps).Handle(context.Background(), commands.ResendInvitation{By: by, AccountID: f.account, UserID: id})
+		return err
+	}
+	// Renewing an expired Account Administrator's invitation invites them
+	// again as one: a User Administrator may not.
+	if err := resend(ua, admin.UserID); !errors.Is(err, domain.ErrForbidden) {
+		t.Fatalf("a user administrator renewing an account administrator's invitation: want forbidden, got %v", err)
+	}
+	if err := resend(ua, viewer.UserID); err != nil {
+		t.Fatalf("a user administrator renewing a viewer's invitation: %v", err)
+	}
+	if err := resend(f.admin, admin.UserID); err != nil {
+		t.Fatalf("an account administrator renewing an account administrator's invitation: %v", err)
+	}
+}

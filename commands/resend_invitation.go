@@ -42,9 +42,9 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 		if resent, ok := mine[user.InvitationResent](l); ok {
 			return InvitationResent{ExpiresAt: resent.ExpiresAt, Position: l.answered()}, nil
 		}
-		customerErr := d.mayManageUsers(ctx, c.AccountID, c.By, nil)
+		held, customerErr := d.managerRoles(ctx, c.AccountID, c.By)
 		if customerErr == nil {
-			return d.resendInvitation(ctx, c, first)
+			return d.resendInvitation(ctx, c, first, held)
 		}
 		if !d.isManager(ctx, c.AccountID, c.UserID) {
 			return InvitationResent{}, customerErr
@@ -61,7 +61,7 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 			// guards who the manager is (read in it), not the user's
 			// stream. Should that have moved since, the append
 			// conflicts, and the next try reads it in the turn.
-			return d.resendInvitation(ctx, c, first)
+			return d.resendInvitation(ctx, c, first, nil)
 		})
 		if !asPartner && errors.Is(err, domain.ErrNotFound) {
 			// Neither the customer's nor a partner's: the customer's answer.
@@ -72,8 +72,13 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 }
 
 // resendInvitation resends, its first try taking first's read of the
-// user (see loadKept), when there is one.
-func (d Deps) resendInvitation(ctx context.Context, c ResendInvitation, first *kept[user.User]) (InvitationResent, error) {
+// user (see loadKept), when there is one. held are the roles of a
+// customer's administrator resending: a resend invites again, with the
+// roles the user was invited to, so it needs the right to grant each of
+// them, as inviting does (an expired Account Administrator's invitation
+// is no User Administrator's to renew). nil: a partner resending the
+// manager's, whose right comes from serving the account.
+func (d Deps) resendInvitation(ctx context.Context, c ResendInvitation, first *kept[user.User], held []user.Role) (InvitationResent, error) {
 	return retried(ctx, func() (InvitationResent, error) {
 		u, l, err := loadKept(ctx, d, first, user.Stream(c.UserID))
 		if err != nil {
@@ -81,6 +86,11 @@ func (d Deps) resendInvitation(ctx context.Context, c ResendInvitation, first *k
 		}
 		if !u.Exists() || u.Account() != c.AccountID {
 			return InvitationResent{}, fmt.Errorf("user %s: %w", c.UserID, domain.ErrNotFound)
+		}
+		if held != nil {
+			if err := mayGrant(held, roleNames(u.Roles())); err != nil {
+				return InvitationResent{}, err
+			}
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
 		resent, err := u.Resend(d.newInvitation(ctx, by))
