@@ -85,6 +85,19 @@ func (f *fixture) accept(t *testing.T, id uuid.UUID) commands.InvitationAccepted
 	return res
 }
 
+// userAdministrator invites and accepts ua@fabrikam.example as a User
+// Administrator of the fixture's account.
+func (f *fixture) userAdministrator(t *testing.T) (commands.Actor, commands.UserInvited) {
+	t.Helper()
+	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
+	res, err := f.invite(f.admin, ua.Email, "user_administrator")
+	if err != nil {
+		t.Fatal(err)
+	}
+	f.accept(t, res.UserID)
+	return ua, res
+}
+
 func (f *fixture) invite(by commands.Actor, email string, roles ...string) (commands.UserInvited, error) {
 	return commands.InviteUserHandler(f.deps).Handle(context.Background(), commands.InviteUser{
 		By: by, AccountID: f.account,
@@ -155,12 +168,7 @@ func TestInviteUser_needs_an_active_administrator(t *testing.T) {
 
 func TestInviteUser_user_administrator_cannot_grant_account_administrator(t *testing.T) {
 	f := newFixture(t)
-	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
-	res, err := f.invite(f.admin, ua.Email, "user_administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.accept(t, res.UserID)
+	ua, _ := f.userAdministrator(t)
 	if _, err := f.invite(ua, "new@fabrikam.example", "account_administrator"); !errors.Is(err, domain.ErrForbidden) {
 		t.Fatalf("want forbidden, got %v", err)
 	}
@@ -240,18 +248,14 @@ func TestRegisterAccount_reports_manager_fields(t *testing.T) {
 // Taking a role away is refused in those words, not as granting it.
 func TestChangeUserRoles_refuses_taking_away_a_role_the_actor_may_not_grant(t *testing.T) {
 	f := newFixture(t)
-	ua, err := f.invite(f.admin, "ua@fabrikam.example", "user_administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.accept(t, ua.UserID)
+	ua, _ := f.userAdministrator(t)
 	aa, err := f.invite(f.admin, "aa@fabrikam.example", "account_administrator")
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.accept(t, aa.UserID)
 	_, err = commands.ChangeUserRolesHandler(f.deps).Handle(context.Background(), commands.ChangeUserRoles{
-		By: commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}, AccountID: f.account, UserID: aa.UserID, Roles: []string{"account_viewer"}})
+		By: ua, AccountID: f.account, UserID: aa.UserID, Roles: []string{"account_viewer"}})
 	if !errors.Is(err, domain.ErrForbidden) || !strings.Contains(err.Error(), "may not take away account_administrator") {
 		t.Fatalf("a user administrator demoting an account administrator: %v", err)
 	}
@@ -259,12 +263,7 @@ func TestChangeUserRoles_refuses_taking_away_a_role_the_actor_may_not_grant(t *t
 
 func TestResendInvitation_needs_the_right_to_grant_the_invitees_roles(t *testing.T) {
 	f := newFixture(t)
-	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
-	res, err := f.invite(f.admin, ua.Email, "user_administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.accept(t, res.UserID)
+	ua, _ := f.userAdministrator(t)
 	admin, err := f.invite(f.admin, "second-admin@fabrikam.example", "account_administrator")
 	if err != nil {
 		t.Fatal(err)

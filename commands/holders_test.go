@@ -231,17 +231,11 @@ func TestActor_remembered_is_found_with_one_read(t *testing.T) {
 	}
 }
 
-// rememberedAdministrator invites and accepts ua@fabrikam.example as a user
-// administrator, who then invites one@fabrikam.example: the memory holds
-// them as an actor.
+// rememberedAdministrator is userAdministrator, who then invites
+// one@fabrikam.example: the memory holds them as an actor.
 func (f *fixture) rememberedAdministrator(t *testing.T) (commands.Actor, commands.UserInvited) {
 	t.Helper()
-	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
-	res, err := f.invite(f.admin, ua.Email, "user_administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.accept(t, res.UserID)
+	ua, res := f.userAdministrator(t)
 	if _, err := f.invite(ua, "one@fabrikam.example", "account_viewer"); err != nil {
 		t.Fatalf("a user administrator inviting: %v", err)
 	}
