@@ -22,8 +22,6 @@ import (
 type Batch struct {
 	Records []Record
 	Through eventstore.Position
-
-	ahead *aheadWrites // its writes, planned while the one before was applied (nil: none)
 }
 
 // Record is one stored event in a batch; Pos is Position as a string.

@@ -17,23 +17,23 @@ import (
 	"github.com/bizcenter/bizcenter/personal"
 )
 
-// Writes planned ahead are handed out once, and only to a handler whose
-// checkpoint leaves every record of the batch to apply.
-func TestBatch_writes_planned_ahead_go_once_and_only_where_they_fit(t *testing.T) {
+// Planned writes are handed out once, and only to a build whose
+// checkpoint leaves every record of the page to apply.
+func TestPlannedWrites_go_once_and_only_where_they_fit(t *testing.T) {
 	at := func(n uint64) eventstore.Position { return eventstore.Position{Commit: n, Prepare: n} }
 	planned := &writes{}
-	b := Batch{Records: []Record{{Position: at(11)}, {Position: at(12)}}, Through: at(12), ahead: &aheadWrites{from: at(10), w: planned}}
-	if w := b.takeAhead(at(11)); w != nil {
-		t.Fatal("writes planned from 10 handed to a handler at 11, which has the first record already")
+	pw := plannedWrites{from: at(10), w: planned}
+	if w := pw.take(at(11)); w != nil {
+		t.Fatal("writes planned from 10 handed to a build at 11, which has the first record already")
 	}
-	if w := b.takeAhead(at(10)); w != planned {
-		t.Fatalf("a handler at 10 got %p, want the planned writes %p", w, planned)
+	if w := pw.take(at(10)); w != planned {
+		t.Fatalf("a build at 10 got %p, want the planned writes %p", w, planned)
 	}
-	if w := b.takeAhead(at(10)); w != nil {
+	if w := pw.take(at(10)); w != nil {
 		t.Fatal("the planned writes were handed out twice")
 	}
-	if w := (Batch{Records: b.Records, Through: b.Through}).takeAhead(at(9)); w != nil {
-		t.Fatal("a batch without planned writes handed some out")
+	if w := (&plannedWrites{}).take(at(9)); w != nil {
+		t.Fatal("a page without planned writes handed some out")
 	}
 }
 
@@ -43,10 +43,10 @@ func TestPlanPages_plans_each_page_from_where_the_one_before_ended(t *testing.T)
 	at := func(n uint64) eventstore.Position { return eventstore.Position{Commit: n, Prepare: n} }
 	rec := func(n uint64) Record { return Record{ID: uuid.New(), Position: at(n)} }
 	pages := []page{
-		{batch: Batch{Records: []Record{rec(3), rec(4)}, Through: at(4)}, read: 2},
-		{batch: Batch{Records: []Record{rec(5), rec(6), rec(7)}, Through: at(7)}, read: 3},
+		{records: []Record{rec(3), rec(4)}, through: at(4), read: 2},
+		{records: []Record{rec(5), rec(6), rec(7)}, through: at(7), read: 3},
 	}
-	skipped := map[string]bool{pages[1].batch.Records[1].ID.String(): true}
+	skipped := map[string]bool{pages[1].records[1].ID.String(): true}
 	in := make(chan page, len(pages))
 	for _, pg := range pages {
 		in <- pg
@@ -70,11 +70,11 @@ func TestPlanPages_plans_each_page_from_where_the_one_before_ended(t *testing.T)
 	if len(got) != 2 || fmt.Sprint(plans) != fmt.Sprint([]plan{{at(2), 2}, {at(4), 2}}) {
 		t.Fatalf("%d pages, planned %v; want 2 pages planned from 2-2 (2 events) and 4-4 (2, one skipped)", len(got), plans)
 	}
-	if got[1].read != 3 || len(got[1].batch.Records) != 2 || got[1].batch.Records[1].Position != at(7) {
-		t.Fatalf("second page: %d read, %d left, want 3 read and events 5 and 7 left", got[1].read, len(got[1].batch.Records))
+	if got[1].read != 3 || len(got[1].records) != 2 || got[1].records[1].Position != at(7) {
+		t.Fatalf("second page: %d read, %d left, want 3 read and events 5 and 7 left", got[1].read, len(got[1].records))
 	}
 	for i, pg := range got {
-		if w := pg.batch.takeAhead(plans[i].from); w == nil || w != planned[plans[i].from] {
+		if w := pg.planned.take(plans[i].from); w == nil || w != planned[plans[i].from] {
 			t.Fatalf("page %d does not carry the writes planned for it", i+1)
 		}
 	}

@@ -235,17 +235,17 @@ func searchPath(schema string) string {
 // nothing would make again.
 const readModelCommit = `SET LOCAL synchronous_commit TO off`
 
-// applyAll applies the batch's records after the step's checkpoint and
-// advances it, in one pipelined round trip (builds; live batches take
-// applyPipelined), with the writes planned ahead when it has them.
-func applyAll(ctx context.Context, tx pgx.Tx, p Projector, b Batch, st *Step) error {
-	w := b.takeAhead(st.from)
+// applyAll applies the records after the step's checkpoint and advances
+// it, in one pipelined round trip (builds; live batches take
+// applyPipelined), with the writes planned for them when they fit.
+func applyAll(ctx context.Context, tx pgx.Tx, p Projector, records []Record, st *Step, planned *plannedWrites) error {
+	w := planned.take(st.from)
 	if w == nil {
-		open, err := OpenerFor(ctx, tx, b.Records)
+		open, err := OpenerFor(ctx, tx, records)
 		if err != nil {
 			return err
 		}
-		if w, err = queueAll(p, b.Records, st.from, open); err != nil {
+		if w, err = queueAll(p, records, st.from, open); err != nil {
 			return err
 		}
 	}
@@ -282,19 +282,19 @@ func queueAll(p Projector, records []Record, from eventstore.Position, open even
 	return planWrites(q), nil
 }
 
-// applyBatch applies a batch to a build inside tx, advancing the build's
+// applyBatch applies a page to a build inside tx, advancing the build's
 // checkpoint to its end; the caller commits. (Builds do not park: a
 // failing event stops them.)
-func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, b Batch) error {
+func applyBatch(ctx context.Context, tx pgx.Tx, p Projector, schema string, pg *page) error {
 	if _, err := tx.Exec(ctx, searchPath(schema)+`; `+readModelCommit); err != nil {
 		return err
 	}
-	st, err := beginIn(ctx, tx, schema, b.Through)
+	st, err := beginIn(ctx, tx, schema, pg.through)
 	if err != nil || st.Applied() {
 		return err
 	}
-	if err := applyAll(ctx, tx, p, b, st); err != nil {
-		return fmt.Errorf("projector %s building %s through %s: %w", p.Name(), schema, b.Through, err)
+	if err := applyAll(ctx, tx, p, pg.records, st, &pg.planned); err != nil {
+		return fmt.Errorf("projector %s building %s through %s: %w", p.Name(), schema, pg.through, err)
 	}
 	return nil
 }

@@ -228,7 +228,7 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 			return fmt.Errorf("build %s: %w", schema, pg.err)
 		}
 		if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-			return applyBatch(ctx, tx, p, schema, pg.batch)
+			return applyBatch(ctx, tx, p, schema, &pg)
 		}); err != nil {
 			return err
 		}
@@ -242,13 +242,15 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 
 // page is a page of the log read for a build.
 type page struct {
-	batch Batch
-	read  int // events, skipped ones too
-	err   error
+	records []Record // without skipped events, once planPages has passed it
+	through eventstore.Position
+	read    int // events, skipped ones too
+	planned plannedWrites
+	err     error
 }
 
 // planPages passes pages on without the events operators skipped, each
-// with its writes planned (see aheadWrites) while the build applies the
+// with its writes planned (see plannedWrites) while the build applies the
 // page before; at is where the build starts.
 func planPages(ctx context.Context, in <-chan page, plan planner, skipped map[string]bool, at eventstore.Position) <-chan page {
 	out := make(chan page, 1)
@@ -257,12 +259,10 @@ func planPages(ctx context.Context, in <-chan page, plan planner, skipped map[st
 		for pg := range in {
 			if pg.err == nil {
 				if len(skipped) > 0 {
-					pg.batch.Records = slices.DeleteFunc(pg.batch.Records, func(r Record) bool { return skipped[r.ID.String()] })
+					pg.records = slices.DeleteFunc(pg.records, func(r Record) bool { return skipped[r.ID.String()] })
 				}
-				if w := plan(pg.batch.Records, at); w != nil {
-					pg.batch.ahead = &aheadWrites{from: at, w: w}
-				}
-				at = pg.batch.Through
+				pg.planned = plannedWrites{from: at, w: plan(pg.records, at)}
+				at = pg.through
 			}
 			select {
 			case out <- pg:
@@ -301,11 +301,11 @@ func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at
 			if len(events) == 0 {
 				return
 			}
-			pg := page{batch: Batch{Records: make([]Record, len(events)), Through: events[len(events)-1].Position}, read: len(events)}
+			pg := page{records: make([]Record, len(events)), through: events[len(events)-1].Position, read: len(events)}
 			ahead := make([]*Record, len(events))
 			for i := range events {
-				pg.batch.Records[i] = newRecord(&events[i])
-				ahead[i] = &pg.batch.Records[i]
+				pg.records[i] = newRecord(&events[i])
+				ahead[i] = &pg.records[i]
 			}
 			readAhead(ctx, keys, nil, ahead, func(t string) bool { return decodes[t] })
 			select {
@@ -313,7 +313,7 @@ func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at
 			case <-ctx.Done():
 				return
 			}
-			at = pg.batch.Through
+			at = pg.through
 		}
 	}()
 	return out
