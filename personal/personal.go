@@ -17,7 +17,6 @@ import (
 	"crypto/cipher"
 	"crypto/rand"
 	"encoding/base64"
-	"encoding/hex"
 	"encoding/json"
 	"errors"
 	"fmt"
@@ -36,6 +35,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/internal/uuidtext"
 )
 
 // Prefix marks a sealed field.
@@ -425,20 +425,8 @@ func aead(key []byte) (cipher.AEAD, error) {
 // field, appended to dst (a buffer of the caller's, so that sealing and
 // opening, once a field of every invitation, allocate none for it).
 func additional(dst []byte, subject uuid.UUID, field string) []byte {
-	dst = append(dst, Prefix...)
-	var id [36]byte
-	hex.Encode(id[:8], subject[:4])
-	id[8] = '-'
-	hex.Encode(id[9:13], subject[4:6])
-	id[13] = '-'
-	hex.Encode(id[14:18], subject[6:8])
-	id[18] = '-'
-	hex.Encode(id[19:23], subject[8:10])
-	id[23] = '-'
-	hex.Encode(id[24:], subject[10:])
-	dst = append(dst, id[:]...)
-	dst = append(dst, '/')
-	return append(dst, field...)
+	dst = uuidtext.Append(append(dst, Prefix...), subject)
+	return append(append(dst, '/'), field...)
 }
 
 // sealWith seals a value of the subject's field with the cipher of their

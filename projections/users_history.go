@@ -1,7 +1,6 @@
 package projections
 
 import (
-	"encoding/hex"
 	"time"
 
 	"github.com/google/uuid"
@@ -10,6 +9,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/internal/uuidtext"
 )
 
 // HistoryEntry is one element of rm_user_history.entries: what one event
@@ -137,7 +137,7 @@ func (h *HistoryEntry) appendJSON(b []byte) []byte {
 	}
 	if inv := h.Invitation; inv != nil {
 		b = append(b, `,"invitation":{"id":"`...)
-		b = appendUUID(b, inv.ID)
+		b = uuidtext.Append(b, inv.ID)
 		b = append(b, `","sentAt":`...)
 		b = jsonTime(b, inv.SentAt)
 		b = append(b, `,"expiresAt":`...)
@@ -153,17 +153,4 @@ func jsonString(b []byte, s string) []byte { return fastjson.AppendEscape(b, s, 
 
 func jsonTime(b []byte, t time.Time) []byte {
 	return append(t.AppendFormat(append(b, '"'), time.RFC3339Nano), '"')
-}
-
-// appendUUID appends id in its canonical text form, as its MarshalText
-// writes it, without the allocation.
-func appendUUID(b []byte, id uuid.UUID) []byte {
-	var s [36]byte
-	hex.Encode(s[0:8], id[0:4])
-	hex.Encode(s[9:13], id[4:6])
-	hex.Encode(s[14:18], id[6:8])
-	hex.Encode(s[19:23], id[8:10])
-	hex.Encode(s[24:36], id[10:16])
-	s[8], s[13], s[18], s[23] = '-', '-', '-', '-'
-	return append(b, s[:]...)
 }
