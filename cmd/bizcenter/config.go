@@ -85,14 +85,9 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		OTLPEndpoint:         envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		WebhooksAllowPrivate: envOr("BIZCENTER_WEBHOOKS_ALLOW_PRIVATE", ""),
 	}
-	// A flag replaces its variable only when given. Its default is not
-	// the variable's value, which the flag package would print on any
-	// mistyped flag (a URL's password among them).
-	type override struct {
-		value *string
-		dst   *string
-	}
-	overrides := map[string]override{}
+	// A flag replaces its variable only when given, and has no default
+	// of its own: the flag package would print the variable's value as
+	// the default on any mistyped flag (a URL's password among them).
 	for _, f := range []struct {
 		name, usage string
 		dst         *string
@@ -104,16 +99,11 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 		{"oidc-issuer", "also accept access tokens of this OpenID Connect issuer, with --oidc-audience (default: OIDC_ISSUER)", &c.OIDCIssuer},
 		{"oidc-audience", "the aud those access tokens must carry, API audience or client id (default: OIDC_AUDIENCE)", &c.OIDCAudience},
 	} {
-		overrides[f.name] = override{fs.String(f.name, "", f.usage), f.dst}
+		fs.Func(f.name, f.usage, func(v string) error { *f.dst = v; return nil })
 	}
 	if err := fs.Parse(args); err != nil {
 		return c, err
 	}
-	fs.Visit(func(f *flag.Flag) {
-		if o, ok := overrides[f.Name]; ok {
-			*o.dst = *o.value
-		}
-	})
 	return c, nil
 }
 
