@@ -131,7 +131,6 @@ func Live(ctx context.Context, dbURL string, cfg LiveConfig) (LiveResult, error)
 // pacedReads invites at rate for d, reading each new user back with read,
 // and summarizes how long the reads took and how many GETs they made.
 func pacedReads(n *node, rate float64, d time.Duration, what string, read func(invited) (time.Duration, int, error)) (Summary, float64, error) {
-	var lat Latencies
 	var timed timedReads
 	var gets atomic.Int64
 	mark := markCPU()
@@ -142,14 +141,13 @@ func pacedReads(n *node, rate float64, d time.Duration, what string, read func(i
 		}
 		began := time.Now()
 		took, g, err := read(res)
-		lat.Add(took)
 		timed.add(began, took)
 		gets.Add(int64(g))
 		return err
 	})
 	mark.report(what)
-	fmt.Fprintln(os.Stderr, timed.report(what))
-	s := lat.Summary()
+	s := timed.summary()
+	fmt.Fprintln(os.Stderr, timed.report(what, s.P99))
 	return s, float64(gets.Load()) / float64(max(1, s.N)), err
 }
 

@@ -29,24 +29,26 @@ func (t *timedReads) add(began time.Time, took time.Duration) {
 // stallWindow is the span the slowest reads are gathered in.
 const stallWindow = 200 * time.Millisecond
 
-// slowestTogether counts the slowest 1% of the reads (those at or above
-// the p99), and how many of them began within the one stallWindow that
-// holds the most. On this machine an fsync now and then takes 60-80 ms
-// under load; every command waits for it, and every projector waits for
-// the commands before it in the log: a share near all of them is one
-// such stall deciding the p99.
-func (t *timedReads) slowestTogether() (slow, together int) {
+// summary is the distribution of how long the reads took.
+func (t *timedReads) summary() Summary {
 	t.mu.Lock()
 	defer t.mu.Unlock()
-	if len(t.reads) == 0 {
-		return 0, 0
+	var l Latencies
+	for _, r := range t.reads {
+		l.d = append(l.d, r.took)
 	}
-	took := make([]time.Duration, len(t.reads))
-	for i, r := range t.reads {
-		took[i] = r.took
-	}
-	slices.Sort(took)
-	p99 := took[int(0.99*float64(len(took)-1))]
+	return l.Summary()
+}
+
+// slowestTogether counts the reads that took p99 or longer (the slowest
+// 1%), and how many of them began within the one stallWindow that holds
+// the most. On this machine an fsync now and then takes 60-80 ms under
+// load; every command waits for it, and every projector waits for the
+// commands before it in the log: a share near all of them is one such
+// stall deciding the p99.
+func (t *timedReads) slowestTogether(p99 time.Duration) (slow, together int) {
+	t.mu.Lock()
+	defer t.mu.Unlock()
 	var began []time.Time
 	for _, r := range t.reads {
 		if r.took >= p99 {
@@ -63,8 +65,8 @@ func (t *timedReads) slowestTogether() (slow, together int) {
 	return len(began), together
 }
 
-// report prints what slowestTogether finds.
-func (t *timedReads) report(what string) string {
-	slow, together := t.slowestTogether()
+// report prints what slowestTogether finds for the reads' p99.
+func (t *timedReads) report(what string, p99 time.Duration) string {
+	slow, together := t.slowestTogether(p99)
 	return fmt.Sprintf("%s: of the slowest 1%% (%d reads), %d began within one %v", what, slow, together, stallWindow)
 }

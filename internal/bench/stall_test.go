@@ -20,11 +20,11 @@ func TestTimedReads_counts_the_slowest_that_came_together(t *testing.T) {
 	for i := range 5 { // and 5 more, seconds apart
 		reads.add(at(500+2000*i), 60*time.Millisecond)
 	}
-	if slow, together := reads.slowestTogether(); slow != 20 || together != 15 {
+	if slow, together := reads.slowestTogether(reads.summary().P99); slow != 20 || together != 15 {
 		t.Fatalf("slowest %d, %d together; want 20, 15 together", slow, together)
 	}
 	var none timedReads
-	if slow, together := none.slowestTogether(); slow != 0 || together != 0 {
+	if slow, together := none.slowestTogether(none.summary().P99); slow != 0 || together != 0 {
 		t.Fatalf("no reads: %d, %d", slow, together)
 	}
 }
