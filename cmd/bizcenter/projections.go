@@ -77,6 +77,16 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 			return err
 		}
 	}
+	var p projections.Versioned
+	if args[0] == "rebuild" || args[0] == "verify" {
+		if fs.NArg() != 1 {
+			return fmt.Errorf("name one projector: %v", service.ProjectorNames())
+		}
+		var ok bool
+		if p, ok = service.Projectors()[fs.Arg(0)]; !ok {
+			return fmt.Errorf("no projector %q (there are %v)", fs.Arg(0), service.ProjectorNames())
+		}
+	}
 	tools, err := c.openTools(ctx, log)
 	if err != nil {
 		return err
@@ -90,17 +100,9 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	case "retry", "skip":
 		return resolveDead(ctx, tools, projections.Resolution{Skip: args[0] == "skip", By: *by, Reason: *reason}, fs.Args(), stdout)
 	}
-	if fs.NArg() != 1 {
-		return fmt.Errorf("name one projector: %v", service.ProjectorNames())
-	}
-	p, ok := service.Projectors()[fs.Arg(0)]
-	if !ok {
-		return fmt.Errorf("no projector %q (there are %v)", fs.Arg(0), service.ProjectorNames())
-	}
 	bar := newProgress(stderr)
-	start := time.Now()
-	switch args[0] {
-	case "rebuild":
+	if args[0] == "rebuild" {
+		start := time.Now()
 		rebuild := projections.Rebuild
 		if *rollBack {
 			rebuild = projections.RollBack
@@ -112,18 +114,16 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 		fmt.Fprintf(stdout, "%s rebuilt in %s and switched to %s\n", p.Name(), time.Since(start).Round(time.Millisecond), a.Schema)
 		return nil
-	case "verify":
-		diffs, err := projections.Verify(ctx, tools.Pool, tools.Store, p, stdout, bar.update)
-		bar.done()
-		if err != nil {
-			return err
-		}
-		if diffs > 0 {
-			return rowsDiffer{p.Name(), diffs}
-		}
-		return nil
 	}
-	return fmt.Errorf("no such projections command %q", args[0])
+	diffs, err := projections.Verify(ctx, tools.Pool, tools.Store, p, stdout, bar.update)
+	bar.done()
+	if err != nil {
+		return err
+	}
+	if diffs > 0 {
+		return rowsDiffer{p.Name(), diffs}
+	}
+	return nil
 }
 
 // printStatus prints what GET /v1/admin/projections answers, from one

@@ -76,6 +76,8 @@ func TestProjections_mistakes_are_reported_before_connecting(t *testing.T) {
 		"retry users":            {"name the projector and the dead letter id", "--by WHO is required"},
 		"skip users 1":           {"--by WHO is required", "--reason WHY is required"},
 		"skip --by ann users 1":  {"--reason WHY is required"},
+		"rebuild":                {"name one projector"},
+		"verify nope":            {`no projector "nope"`},
 		"retry --by ann users 1": {"127.0.0.1:1"}, // well formed: it connects
 	} {
 		err := projectionsRun(context.Background(), strings.Fields(args), io.Discard, io.Discard, slog.New(slog.DiscardHandler))
