@@ -34,7 +34,7 @@ func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log 
 func auditVerify(ctx context.Context, args []string, stdout io.Writer, log *slog.Logger) error {
 	broken, err := checkAudit(ctx, args, stdout, log)
 	if err != nil {
-		return couldNotCheck{err}
+		return couldNotCheck{interrupted(ctx, err, "no verdict")}
 	}
 	if len(broken) > 0 {
 		return fmt.Errorf("verification failed for %d streams", len(broken))

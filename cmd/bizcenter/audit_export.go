@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"path/filepath"
 	"time"
 
 	"github.com/google/uuid"
@@ -52,21 +53,55 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 		return err
 	}
 	defer tools.Close()
-	out := stdout
+	out, finish := io.Writer(stdout), func(err error) error { return err }
+	left := "what was written to standard output is the export's beginning only"
 	if *outPath != "" {
-		f, err := os.Create(*outPath)
+		f, err := newExportFile(*outPath)
 		if err != nil {
 			return err
 		}
-		defer f.Close()
-		out = f
+		out, finish = f, f.finish
+		left = fmt.Sprintf("nothing was written to %s", *outPath)
 	}
 	bar := newProgress(stderr)
 	opts.Progress = func(read, written int64) { bar.update(read, 0) }
 	n, err := audit.Export(ctx, tools.Store, out, opts)
 	bar.done()
+	if err = finish(err); err != nil {
+		return interrupted(ctx, err, left)
+	}
+	fmt.Fprintf(stderr, "exported %d events\n", n)
+	return nil
+}
+
+// exportFile is an export being written beside the file it is to be, and
+// put in its place only whole: a prefix of an export verifies (every
+// chain in it holds), so an export cut short must not be left under the
+// name an auditor expects to find a whole one at.
+type exportFile struct {
+	*os.File
+	path string
+}
+
+func newExportFile(path string) (exportFile, error) {
+	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	return exportFile{f, path}, err
+}
+
+// finish puts the export in its place after the export's err (nil: it
+// ended), or removes it.
+func (f exportFile) finish(err error) error {
 	if err == nil {
-		fmt.Fprintf(stderr, "exported %d events\n", n)
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(f.Name(), f.path)
+	}
+	if err != nil {
+		_ = os.Remove(f.Name())
 	}
 	return err
 }
@@ -100,6 +135,7 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	bar := newProgress(stderr)
 	n, err := audit.Import(ctx, tools.Store, in, func(done int64) { bar.update(done, 0) })
 	bar.done()
+	err = interrupted(ctx, err, "the events imported so far stay in the store; import the same export again to add the rest")
 	if err == nil {
 		fmt.Fprintf(stderr, "imported %d events (those already in the store, by id and revision, left as they were); rebuild the read models with `bizcenter projections rebuild NAME`\n", n)
 	}

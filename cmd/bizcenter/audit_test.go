@@ -77,3 +77,39 @@ func TestAuditVerify_exits_1_on_a_break_and_2_when_it_cannot_check(t *testing.T)
 		}
 	}
 }
+
+// An export cut short leaves nothing under its name (a prefix of an
+// export verifies), and an earlier file there as it was; a whole one
+// takes the name.
+func TestExportFile_takes_its_name_only_whole(t *testing.T) {
+	path := filepath.Join(t.TempDir(), "export.jsonl")
+	if err := os.WriteFile(path, []byte("earlier\n"), 0o600); err != nil {
+		t.Fatal(err)
+	}
+	f, err := newExportFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("half an export\n")
+	if err := f.finish(context.Canceled); err != context.Canceled {
+		t.Fatalf("finish after a failed export: %v", err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "earlier\n" {
+		t.Errorf("after a failed export the file reads %q (%v), want the earlier file", b, err)
+	}
+	if left, _ := filepath.Glob(filepath.Join(filepath.Dir(path), ".*partial")); len(left) != 0 {
+		t.Errorf("a failed export left %v", left)
+	}
+
+	f, err = newExportFile(path)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("a whole export\n")
+	if err := f.finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	if b, err := os.ReadFile(path); err != nil || string(b) != "a whole export\n" {
+		t.Errorf("after an export the file reads %q (%v)", b, err)
+	}
+}

@@ -32,6 +32,9 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bizcenter:", err)
+		if ctx.Err() != nil {
+			os.Exit(130) // as stopped: any command a signal cut short
+		}
 		os.Exit(exitCode(err))
 	}
 }
@@ -45,10 +48,30 @@ type couldNotCheck struct{ error }
 func (c couldNotCheck) Unwrap() error { return c.error }
 
 func exitCode(err error) int {
-	if errors.As(err, new(couldNotCheck)) {
+	switch {
+	case errors.As(err, new(stopped)):
+		return 130
+	case errors.As(err, new(couldNotCheck)):
 		return 2
 	}
 	return 1
+}
+
+// stopped is a command cut short by an interrupt (Ctrl-C, SIGTERM). It
+// says what the command left behind, where the work cut short would only
+// say how it broke off ("conn closed", "context canceled"), and exits
+// 130, as a shell reports a command that SIGINT ended.
+type stopped struct{ left string }
+
+func (s stopped) Error() string { return "interrupted: " + s.left }
+
+// interrupted is err, or what the command left (stopped) when err came
+// of an interrupt.
+func interrupted(ctx context.Context, err error, left string) error {
+	if err != nil && ctx.Err() != nil {
+		return stopped{left}
+	}
+	return err
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {

@@ -110,7 +110,7 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		a, err := rebuild(ctx, tools.Pool, tools.Store, p, bar.update)
 		bar.done()
 		if err != nil {
-			return err
+			return interrupted(ctx, err, fmt.Sprintf("the new build of %s was dropped; readers still read what they read before", p.Name()))
 		}
 		fmt.Fprintf(stdout, "%s rebuilt in %s and switched to %s\n", p.Name(), time.Since(start).Round(time.Millisecond), a.Schema)
 		return nil
@@ -118,7 +118,7 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	diffs, err := projections.Verify(ctx, tools.Pool, tools.Store, p, stdout, bar.update)
 	bar.done()
 	if err != nil {
-		return err
+		return interrupted(ctx, err, fmt.Sprintf("the scratch build of %s was dropped before any verdict", p.Name()))
 	}
 	if diffs > 0 {
 		return rowsDiffer{p.Name(), diffs}

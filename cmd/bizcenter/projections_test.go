@@ -3,6 +3,7 @@ package main
 import (
 	"bytes"
 	"context"
+	"errors"
 	"log/slog"
 	"strings"
 	"testing"
@@ -10,6 +11,7 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore/esdb/esdbfake"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/internal/seed"
+	"github.com/bizcenter/bizcenter/projections"
 	"github.com/bizcenter/bizcenter/service"
 )
 
@@ -42,5 +44,64 @@ func TestStatus_over_EventStoreDB_counts_the_events_behind(t *testing.T) {
 		if !strings.Contains(l, ", 30 events (") || strings.Contains(l, "head 0-0") {
 			t.Errorf("status line %q: want 30 events behind a head past the start", l)
 		}
+	}
+}
+
+// cancelOnWrite cancels a context at the first write: the first progress
+// line of a rebuild, its first page applied.
+type cancelOnWrite struct {
+	cancel context.CancelFunc
+	out    bytes.Buffer
+}
+
+func (c *cancelOnWrite) Write(p []byte) (int, error) {
+	c.cancel()
+	return c.out.Write(p)
+}
+
+// A rebuild interrupted (Ctrl-C) says it dropped its build, exits 130,
+// and leaves readers on the build they read before.
+func TestRebuild_interrupted_says_what_it_left(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	log := slog.New(slog.DiscardHandler)
+	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: url, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tools.Close()
+	if _, err := seed.Invitations(ctx, tools.Store, 2000, 5); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"rebuild", "--database-url", url, "users"}
+	var stdout, stderr bytes.Buffer
+	if err := projectionsCmd(ctx, args, &stdout, &stderr, log); err != nil {
+		t.Fatalf("first rebuild: %v\n%s", err, stderr.String())
+	}
+	before, err := projections.ActiveBuild(ctx, tools.Pool, "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+
+	interrupt, cancel := context.WithCancel(ctx)
+	defer cancel()
+	w := &cancelOnWrite{cancel: cancel}
+	err = projectionsCmd(interrupt, args, &stdout, w, log)
+	if !errors.As(err, new(stopped)) || exitCode(err) != 130 || !strings.Contains(err.Error(), "dropped") {
+		t.Fatalf("interrupted rebuild: %v (exit %d), progress %q; want what it left, exit 130", err, exitCode(err), w.out.String())
+	}
+	after, err := projections.ActiveBuild(ctx, tools.Pool, "users")
+	if err != nil || after.Schema != before.Schema {
+		t.Errorf("active build %s after the interrupted rebuild (%v), want %s still", after.Schema, err, before.Schema)
+	}
+	var builds []string
+	rows, _ := tools.Pool.Query(ctx, `SELECT nspname FROM pg_namespace WHERE nspname LIKE 'rm\_users\_%' ORDER BY 1`)
+	for rows.Next() {
+		var s string
+		_ = rows.Scan(&s)
+		builds = append(builds, s)
+	}
+	if err := rows.Err(); err != nil || len(builds) != 1 || builds[0] != before.Schema {
+		t.Errorf("builds of users left: %v (%v), want only %s", builds, err, before.Schema)
 	}
 }
