@@ -30,6 +30,9 @@ type batchSpans struct {
 
 func traceBatch(ctx context.Context, verb string, b Batch) *batchSpans {
 	bs := &batchSpans{verb: verb, spans: map[uuid.UUID]trace.Span{}}
+	if !tracing.Enabled() {
+		return bs
+	}
 	for _, r := range b.Records {
 		// Most events of a catch-up carry no trace: look before parsing.
 		if !bytes.Contains(r.Metadata, []byte(`"traceparent"`)) {

@@ -21,6 +21,15 @@ const Name = "github.com/bizcenter/bizcenter"
 
 var propagator = propagation.TraceContext{}
 
+// unset is the global tracer provider before one is set: every span it
+// starts is a no-op.
+var unset = otel.GetTracerProvider()
+
+// Enabled reports whether a tracer provider has been set, so that work
+// done only to start spans (a catch-up's look for a trace context in
+// each event's metadata) can be skipped while every span is a no-op.
+func Enabled() bool { return otel.GetTracerProvider() != unset }
+
 // Start begins a span named name as a child of ctx's span.
 func Start(ctx context.Context, name string, attrs ...attribute.KeyValue) (context.Context, trace.Span) {
 	return otel.Tracer(Name).Start(ctx, name, trace.WithAttributes(attrs...))

@@ -6,6 +6,7 @@ import (
 	"testing"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
 
 	"github.com/bizcenter/bizcenter/internal/pgtest"
@@ -56,6 +57,19 @@ func TestRoundTrip(t *testing.T) {
 	if err := pool.QueryRow(ctx, `SELECT $1::text, $2::varchar`, id, id).Scan(&asText, &asVarchar); err != nil || asText != id.String() || asVarchar != id.String() {
 		t.Errorf("as text: %q, %q, %v; want %s", asText, asVarchar, err, id)
 	}
+	if plan := fmt.Sprintf("%T", m.PlanScan(pgtype.UUIDOID, pgtype.BinaryFormatCode, &back)); plan != "pguuid.scanBinary" {
+		t.Errorf("a uuid.UUID is scanned by %s, not by this package's plan", plan)
+	}
+	// A target scanned again reads NULL as uuid.Nil, not as the id before.
+	reused := id
+	if err := pool.QueryRow(ctx, `SELECT NULL::uuid`).Scan(&reused); err != nil || reused != uuid.Nil {
+		t.Errorf("NULL into a used target: %s, %v", reused, err)
+	}
+	// Sent and read as text (the simple protocol), an id still scans.
+	var simple uuid.UUID
+	if err := pool.QueryRow(ctx, `SELECT $1::uuid`, pgx.QueryExecModeSimpleProtocol, id).Scan(&simple); err != nil || simple != id {
+		t.Errorf("as text: %s, %v; want %s", simple, err, id)
+	}
 	var nullPtr *uuid.UUID
 	if err := pool.QueryRow(ctx, `SELECT NULL::uuid`).Scan(&nullPtr); err != nil || nullPtr != nil {
 		t.Errorf("NULL into a pointer: %v, %v", nullPtr, err)
@@ -80,6 +94,32 @@ func BenchmarkEncode(b *testing.B) {
 				if buf, err = m.Encode(pgtype.UUIDOID, pgtype.BinaryFormatCode, id, buf[:0]); err != nil {
 					b.Fatal(err)
 				}
+			}
+		})
+	}
+}
+
+// Scanning a binary uuid into a uuid.UUID copies its bytes, where pgx
+// formatted it as text for uuid.UUID's Scan to parse.
+func BenchmarkScan(b *testing.B) {
+	for _, c := range []struct {
+		name string
+		use  bool
+	}{{"pgx", false}, {"pguuid", true}} {
+		b.Run(c.name, func(b *testing.B) {
+			m := pgtype.NewMap()
+			if c.use {
+				pguuid.Use(m)
+			}
+			want := uuid.New()
+			var id uuid.UUID
+			for b.Loop() {
+				if err := m.Scan(pgtype.UUIDOID, pgtype.BinaryFormatCode, want[:], &id); err != nil {
+					b.Fatal(err)
+				}
+			}
+			if id != want {
+				b.Fatalf("scanned %s, want %s", id, want)
 			}
 		})
 	}
