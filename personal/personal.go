@@ -56,6 +56,18 @@ type Keys struct {
 	DB DB
 	// Recent, when set, is told each key sealed with and each erasure.
 	Recent *Recent
+	// FlushedByAppends says that what is sealed with a key is appended
+	// to an event store in the same PostgreSQL cluster (the embedded
+	// one): a new key's insert then commits without waiting for the WAL
+	// to reach the disk. The append's own commit waits for it, and so
+	// makes the key durable first: the key's commit was written to the
+	// WAL before, and the WAL is flushed in order. Lost in a crash
+	// before any append, a key had sealed nothing stored. It saves
+	// InviteUser one of its two waits for the disk. With EventStoreDB
+	// nothing flushes the cluster before the events are kept: leave it
+	// false. And only with DB a pool: in a caller's transaction it would
+	// leave that whole transaction's commit unflushed.
+	FlushedByAppends bool
 }
 
 // ErrErased: the subject's key was erased, nothing can be sealed for them.
@@ -71,15 +83,12 @@ func (k Keys) sealing(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	// (nil when erased). A key that a concurrent caller committed after
 	// this statement began is not visible to it: then no row comes back,
 	// and a second look finds it.
+	sql := sealingKey
+	if k.FlushedByAppends {
+		sql = sealingKeyUnflushed
+	}
 	var key []byte
-	err := k.DB.QueryRow(ctx, `
-		WITH fresh AS (
-			INSERT INTO personal_keys (subject_id, key) VALUES ($1, $2)
-			ON CONFLICT (subject_id) DO NOTHING
-			RETURNING key)
-		SELECT key FROM fresh
-		UNION ALL
-		SELECT key FROM personal_keys WHERE subject_id = $1 AND NOT EXISTS (SELECT FROM fresh)`, subject, fresh).Scan(&key)
+	err := k.DB.QueryRow(ctx, sql, subject, fresh).Scan(&key)
 	if errors.Is(err, pgx.ErrNoRows) {
 		key, err = k.opening(ctx, subject)
 	} else if err != nil {
@@ -93,6 +102,24 @@ func (k Keys) sealing(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	}
 	return key, err
 }
+
+// sealingKey inserts a fresh key ($2) for a subject ($1) unless one is
+// stored, and answers the key stored.
+const sealingKey = `
+	WITH fresh AS (
+		INSERT INTO personal_keys (subject_id, key) VALUES ($1, $2)
+		ON CONFLICT (subject_id) DO NOTHING
+		RETURNING key)
+	SELECT key FROM fresh
+	UNION ALL
+	SELECT key FROM personal_keys WHERE subject_id = $1 AND NOT EXISTS (SELECT FROM fresh)`
+
+// sealingKeyUnflushed is sealingKey committing without waiting for the
+// WAL's flush (Keys.FlushedByAppends): the insert's one row comes from a
+// select that turns synchronous_commit off for the statement's own
+// transaction.
+var sealingKeyUnflushed = strings.Replace(sealingKey, "VALUES ($1, $2)",
+	"SELECT $1, $2 FROM (SELECT set_config('synchronous_commit', 'off', true)) AS unflushed", 1)
 
 // opening returns the subject's key, nil when it is erased or absent.
 func (k Keys) opening(ctx context.Context, subject uuid.UUID) ([]byte, error) {

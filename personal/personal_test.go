@@ -184,3 +184,42 @@ func TestKeys_one_opener_opens_interleaved_people_each_with_their_key(t *testing
 		}
 	}
 }
+
+// With FlushedByAppends a new key's insert turns synchronous_commit off
+// for its own transaction (the append after it flushes the WAL through
+// it), and seals and opens as any key does; without it, the setting is
+// left as it was.
+func TestKeys_FlushedByAppends_commits_a_new_key_unflushed(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	for _, unflushed := range []bool{false, true} {
+		tx, err := pool.Begin(ctx)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if _, err := tx.Exec(ctx, `SET LOCAL synchronous_commit = on`); err != nil {
+			t.Fatal(err)
+		}
+		in := personal.Invitation()
+		encode(t, personal.Keys{DB: tx, FlushedByAppends: unflushed}, in, user.Stream(in.UserID))
+		var setting string
+		if err := tx.QueryRow(ctx, `SELECT current_setting('synchronous_commit')`).Scan(&setting); err != nil {
+			t.Fatal(err)
+		}
+		if want := map[bool]string{false: "on", true: "off"}[unflushed]; setting != want {
+			t.Errorf("FlushedByAppends %v: synchronous_commit %s after a new key, want %s", unflushed, setting, want)
+		}
+		_ = tx.Rollback(ctx)
+	}
+
+	keys := personal.Keys{DB: pool, FlushedByAppends: true}
+	in := personal.Invitation()
+	first, meta := encode(t, keys, in, user.Stream(in.UserID))
+	again, _ := encode(t, keys, in, user.Stream(in.UserID)) // the key stored
+	for _, data := range [][]byte{first, again} {
+		got, _, err := event.DecodeWith(in.EventType(), data, meta, personal.Keys{DB: pool}.Opener(ctx))
+		if err != nil || got.(user.Invited).Email != in.Email {
+			t.Fatalf("opened %+v, %v; want %s", got, err, in.Email)
+		}
+	}
+}

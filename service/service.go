@@ -184,7 +184,9 @@ func (s *Service) wire(ctx context.Context) error {
 	}
 	s.engine = engine
 
-	keys := personal.Keys{DB: s.pool, Recent: recent}
+	// The embedded store appends in this pool's cluster: its appends
+	// flush a new key's insert (see FlushedByAppends).
+	keys := personal.Keys{DB: s.pool, Recent: recent, FlushedByAppends: s.cfg.EventStoreURL == ""}
 	accountLocks, partnerLocks, closeLocks, err := openSerials(ctx, s.pool)
 	if err != nil {
 		return err
