@@ -7,7 +7,13 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strings"
 	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
 )
 
 const clients = 8
@@ -50,6 +56,31 @@ func InsertBaseline(ctx context.Context, dbURL string, d time.Duration) (float64
 	defer markCPU().report("INSERT")
 	t, err := closedLoop(clients, d, func(int, int) error {
 		_, err := p.Exec(ctx, `INSERT INTO bench_rows (data) VALUES ($1)`, eventSizedRow)
+		return err
+	})
+	return t.Rate, err
+}
+
+// AppendBaseline measures the embedded store's append of an invitation's
+// two events alone (the email's claim and the invited user, one
+// transaction, each stream expected new) with 8 connections for d: what
+// bounds InviteUser before any of its own work.
+func AppendBaseline(ctx context.Context, dbURL string, d time.Duration) (float64, error) {
+	fmt.Fprintf(os.Stderr, "the store's append of an invitation's two events, %d connections, %v...\n", clients, d)
+	p, err := Pool(ctx, dbURL, clients)
+	if err != nil {
+		return 0, err
+	}
+	defer p.Close()
+	store := postgres.New(p, postgres.Config{})
+	meta := []byte(fmt.Sprintf(`{"pad":"%s"}`, strings.Repeat("m", 240)))
+	claim := []byte(fmt.Sprintf(`{"pad":"%s"}`, strings.Repeat("c", 190)))
+	defer markCPU().report("append")
+	t, err := closedLoop(clients, d, func(int, int) error {
+		_, err := store.AppendStreams(ctx, []eventstore.StreamAppend{
+			{Stream: "reservation-" + uuid.NewString(), Expected: eventstore.NoStream(), Events: []eventstore.EventData{{ID: uuid.New(), Type: "reservation.claimed", Data: claim, Metadata: meta}}},
+			{Stream: "user-" + uuid.NewString(), Expected: eventstore.NoStream(), Events: []eventstore.EventData{{ID: uuid.New(), Type: "user.invited", Data: eventSizedRow, Metadata: meta}}},
+		})
 		return err
 	})
 	return t.Rate, err
