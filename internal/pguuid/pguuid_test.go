@@ -76,53 +76,49 @@ func TestRoundTrip(t *testing.T) {
 	}
 }
 
+// eachMap runs a benchmark on pgx's own type map and on one with this
+// package's plans.
+func eachMap(b *testing.B, run func(b *testing.B, m *pgtype.Map)) {
+	for _, use := range []bool{false, true} {
+		b.Run(map[bool]string{false: "pgx", true: "pguuid"}[use], func(b *testing.B) {
+			m := pgtype.NewMap()
+			if use {
+				pguuid.Use(m)
+			}
+			run(b, m)
+		})
+	}
+}
+
 // The plans take the place of pgx's detour through text for every UUID
 // parameter (format, fail, parse, encode).
 func BenchmarkEncode(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		use  bool
-	}{{"pgx", false}, {"pguuid", true}} {
-		b.Run(c.name, func(b *testing.B) {
-			m := pgtype.NewMap()
-			if c.use {
-				pguuid.Use(m)
+	eachMap(b, func(b *testing.B, m *pgtype.Map) {
+		id, buf := uuid.New(), make([]byte, 0, 16)
+		for b.Loop() {
+			var err error
+			if buf, err = m.Encode(pgtype.UUIDOID, pgtype.BinaryFormatCode, id, buf[:0]); err != nil {
+				b.Fatal(err)
 			}
-			id, buf := uuid.New(), make([]byte, 0, 16)
-			for b.Loop() {
-				var err error
-				if buf, err = m.Encode(pgtype.UUIDOID, pgtype.BinaryFormatCode, id, buf[:0]); err != nil {
-					b.Fatal(err)
-				}
-			}
-		})
-	}
+		}
+	})
 }
 
 // Scanning a binary uuid into a uuid.UUID copies its bytes, where pgx
 // formatted it as text for uuid.UUID's Scan to parse.
 func BenchmarkScan(b *testing.B) {
-	for _, c := range []struct {
-		name string
-		use  bool
-	}{{"pgx", false}, {"pguuid", true}} {
-		b.Run(c.name, func(b *testing.B) {
-			m := pgtype.NewMap()
-			if c.use {
-				pguuid.Use(m)
+	eachMap(b, func(b *testing.B, m *pgtype.Map) {
+		want := uuid.New()
+		var id uuid.UUID
+		for b.Loop() {
+			if err := m.Scan(pgtype.UUIDOID, pgtype.BinaryFormatCode, want[:], &id); err != nil {
+				b.Fatal(err)
 			}
-			want := uuid.New()
-			var id uuid.UUID
-			for b.Loop() {
-				if err := m.Scan(pgtype.UUIDOID, pgtype.BinaryFormatCode, want[:], &id); err != nil {
-					b.Fatal(err)
-				}
-			}
-			if id != want {
-				b.Fatalf("scanned %s, want %s", id, want)
-			}
-		})
-	}
+		}
+		if id != want {
+			b.Fatalf("scanned %s, want %s", id, want)
+		}
+	})
 }
 
 // A UUID where PostgreSQL wants something else fails as it did without
