@@ -32,6 +32,8 @@ const buildPage = 1000
 // transaction once it has caught up with the live build, and drops the old
 // one. Reads keep working throughout; the live build keeps advancing until
 // the switch. Side effects never run: a build only writes its own tables.
+// An error with the new build (a non-empty Active) came after the switch,
+// from the drop of the old build: readers read the new one.
 //
 // It refuses when the active build is of a newer version than p's: the
 // instances of a newer release would wait behind an older build (see
@@ -79,12 +81,16 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 			return Active{}, err
 		}
 		if switched {
+			a := Active{Schema: schema, Version: p.Version()}
 			if old.Schema != "" {
+				// The switch stands whatever stops the drop (an
+				// interrupt while it waits for the old build's
+				// readers): a, with the error, says readers read it.
 				if err := dropBuild(ctx, pool, old.Schema); err != nil {
-					return Active{}, err
+					return a, fmt.Errorf("switched to %s, but the build before, %s, was left: %w", schema, old.Schema, err)
 				}
 			}
-			return Active{Schema: schema, Version: p.Version()}, nil
+			return a, nil
 		}
 	}
 }

@@ -62,6 +62,9 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 		}
 		out, finish = f, f.finish
 		left = fmt.Sprintf("nothing was written to %s", *outPath)
+		if f.path == "" {
+			left = fmt.Sprintf("what was written to %s is the export's beginning only", *outPath)
+		}
 	}
 	bar := newProgress(stderr)
 	opts.Progress = func(read, written int64) { bar.update(read, 0) }
@@ -78,19 +81,45 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 // put in its place only whole: a prefix of an export verifies (every
 // chain in it holds), so an export cut short must not be left under the
 // name an auditor expects to find a whole one at.
+//
+// A FILE that is no regular file (a pipe: --out >(gzip > log.jsonl.gz), a
+// FIFO, /dev/stdout) is written to as it is, as before: there is no name
+// to take, and nothing can be created beside /dev/fd/63. A symlink to a
+// file is followed: the export takes the place of the file it names, and
+// the link stays. A file that was there keeps its permissions.
 type exportFile struct {
 	*os.File
-	path string
+	path string // "" when written in place
 }
 
 func newExportFile(path string) (exportFile, error) {
+	info, err := os.Stat(path)
+	if err == nil && !info.Mode().IsRegular() {
+		f, err := os.OpenFile(path, os.O_WRONLY, 0)
+		return exportFile{f, ""}, err
+	}
+	if real, err := filepath.EvalSymlinks(path); err == nil {
+		path = real
+	}
 	f, err := os.CreateTemp(filepath.Dir(path), "."+filepath.Base(path)+".*.partial")
+	if err == nil && info != nil {
+		if err = f.Chmod(info.Mode().Perm()); err != nil {
+			_ = f.Close()
+			_ = os.Remove(f.Name())
+		}
+	}
 	return exportFile{f, path}, err
 }
 
 // finish puts the export in its place after the export's err (nil: it
 // ended), or removes it.
 func (f exportFile) finish(err error) error {
+	if f.path == "" {
+		if cerr := f.Close(); err == nil {
+			err = cerr
+		}
+		return err
+	}
 	if err == nil {
 		err = f.Sync()
 	}

@@ -3,12 +3,14 @@ package main
 import (
 	"bytes"
 	"context"
+	"fmt"
 	"io"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"syscall"
 	"testing"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -111,5 +113,80 @@ func TestExportFile_takes_its_name_only_whole(t *testing.T) {
 	}
 	if b, err := os.ReadFile(path); err != nil || string(b) != "a whole export\n" {
 		t.Errorf("after an export the file reads %q (%v)", b, err)
+	}
+}
+
+// A FILE that is a pipe (--out >(gzip > f), a FIFO) is written to as it
+// streams, as before, not replaced by a regular file; a symlink stays a
+// symlink and the file it names takes the export; a replaced file keeps
+// its permissions.
+func TestExportFile_pipes_symlinks_and_permissions(t *testing.T) {
+	dir := t.TempDir()
+	fifo := filepath.Join(dir, "pipe")
+	if err := syscall.Mkfifo(fifo, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	read := make(chan string, 1)
+	go func() {
+		b, _ := os.ReadFile(fifo)
+		read <- string(b)
+	}()
+	f, err := newExportFile(fifo)
+	if err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("a whole export\n")
+	if err := f.finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case got := <-read:
+		if got != "a whole export\n" {
+			t.Errorf("the pipe's reader read %q", got)
+		}
+	case <-time.After(5 * time.Second):
+		t.Error("the pipe's reader read nothing")
+	}
+	if info, err := os.Lstat(fifo); err != nil || info.Mode()&os.ModeNamedPipe == 0 {
+		t.Errorf("the FIFO is now %v (%v)", info.Mode(), err)
+	}
+	r, w, err := os.Pipe()
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer r.Close()
+	defer w.Close()
+	if f, err := newExportFile(fmt.Sprintf("/dev/fd/%d", w.Fd())); err != nil {
+		t.Errorf("--out /dev/fd/N (a process substitution): %v", err)
+	} else {
+		_ = f.finish(nil)
+	}
+
+	target := filepath.Join(dir, "2026-12-07.jsonl")
+	if err := os.WriteFile(target, []byte("earlier\n"), 0o640); err != nil {
+		t.Fatal(err)
+	}
+	if err := os.Chmod(target, 0o640); err != nil {
+		t.Fatal(err)
+	}
+	link := filepath.Join(dir, "latest.jsonl")
+	if err := os.Symlink(target, link); err != nil {
+		t.Fatal(err)
+	}
+	if f, err = newExportFile(link); err != nil {
+		t.Fatal(err)
+	}
+	_, _ = f.WriteString("a whole export\n")
+	if err := f.finish(nil); err != nil {
+		t.Fatal(err)
+	}
+	if info, err := os.Lstat(link); err != nil || info.Mode()&os.ModeSymlink == 0 {
+		t.Errorf("the symlink is now %v (%v)", info.Mode(), err)
+	}
+	if b, err := os.ReadFile(target); err != nil || string(b) != "a whole export\n" {
+		t.Errorf("the file the link names reads %q (%v)", b, err)
+	}
+	if info, err := os.Stat(target); err != nil || info.Mode().Perm() != 0o640 {
+		t.Errorf("the replaced file's permissions: %v (%v), want 0640", info.Mode().Perm(), err)
 	}
 }

@@ -32,9 +32,6 @@ func main() {
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bizcenter:", err)
-		if ctx.Err() != nil {
-			os.Exit(130) // as stopped: any command a signal cut short
-		}
 		os.Exit(exitCode(err))
 	}
 }

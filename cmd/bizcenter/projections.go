@@ -110,7 +110,11 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		a, err := rebuild(ctx, tools.Pool, tools.Store, p, bar.update)
 		bar.done()
 		if err != nil {
-			return interrupted(ctx, err, fmt.Sprintf("the new build of %s was dropped; readers still read what they read before", p.Name()))
+			left := fmt.Sprintf("the new build of %s was dropped; readers still read what they read before", p.Name())
+			if a.Schema != "" { // it switched, then stopped dropping the build before
+				left = fmt.Sprintf("%s switched to %s, which readers read; the build before was left for the next build of %[1]s to drop", p.Name(), a.Schema)
+			}
+			return interrupted(ctx, err, left)
 		}
 		fmt.Fprintf(stdout, "%s rebuilt in %s and switched to %s\n", p.Name(), time.Since(start).Round(time.Millisecond), a.Schema)
 		return nil

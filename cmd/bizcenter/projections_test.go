@@ -7,6 +7,9 @@ import (
 	"log/slog"
 	"strings"
 	"testing"
+	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/eventstore/esdb/esdbfake"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
@@ -103,5 +106,70 @@ func TestRebuild_interrupted_says_what_it_left(t *testing.T) {
 	}
 	if err := rows.Err(); err != nil || len(builds) != 1 || builds[0] != before.Schema {
 		t.Errorf("builds of users left: %v (%v), want only %s", builds, err, before.Schema)
+	}
+}
+
+// A rebuild interrupted once it has switched (while it drops the build
+// readers read before, which waits for them) does not say that its build
+// was dropped: readers read the new one.
+func TestRebuild_interrupted_after_its_switch_says_so(t *testing.T) {
+	ctx := context.Background()
+	url := pgtest.URL(t)
+	log := slog.New(slog.DiscardHandler)
+	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: url, Log: log})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tools.Close()
+	if _, err := seed.Invitations(ctx, tools.Store, 20, 2); err != nil {
+		t.Fatal(err)
+	}
+	args := []string{"rebuild", "--database-url", url, "users"}
+	var stdout, stderr bytes.Buffer
+	if err := projectionsCmd(ctx, args, &stdout, &stderr, log); err != nil {
+		t.Fatalf("first rebuild: %v\n%s", err, stderr.String())
+	}
+	before, err := projections.ActiveBuild(ctx, tools.Pool, "users")
+	if err != nil {
+		t.Fatal(err)
+	}
+	// A reader of the build before: its drop waits for it.
+	reader, err := tools.Pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer reader.Rollback(ctx) //nolint:errcheck
+	var table string
+	if err := reader.QueryRow(ctx, `SELECT tablename FROM pg_tables WHERE schemaname = $1 LIMIT 1`, before.Schema).Scan(&table); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := reader.Exec(ctx, `LOCK TABLE `+pgx.Identifier{before.Schema, table}.Sanitize()+` IN ACCESS SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	interrupt, cancel := context.WithCancel(ctx)
+	defer cancel()
+	done := make(chan error, 1)
+	go func() { done <- projectionsCmd(interrupt, args, &bytes.Buffer{}, &bytes.Buffer{}, log) }()
+	for deadline := time.Now().Add(20 * time.Second); ; {
+		var waiting bool
+		if err := tools.Pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock' AND query LIKE 'DROP SCHEMA%')`).Scan(&waiting); err != nil {
+			t.Fatal(err)
+		}
+		if waiting {
+			break
+		}
+		if time.Now().After(deadline) {
+			t.Fatal("no drop of the build before waited for its reader")
+		}
+		time.Sleep(10 * time.Millisecond)
+	}
+	cancel()
+	err = <-done
+	after, aerr := projections.ActiveBuild(ctx, tools.Pool, "users")
+	if aerr != nil || after.Schema == before.Schema {
+		t.Fatalf("active build %s (%v): the rebuild did not switch", after.Schema, aerr)
+	}
+	if err == nil || exitCode(err) != 130 || strings.Contains(err.Error(), "dropped") || !strings.Contains(err.Error(), after.Schema) {
+		t.Errorf("interrupted after switching to %s: %v (exit %d); want it said, exit 130", after.Schema, err, exitCode(err))
 	}
 }

@@ -64,7 +64,8 @@ func InsertBaseline(ctx context.Context, dbURL string, d time.Duration) (float64
 // AppendBaseline measures the embedded store's append of an invitation's
 // two events alone (the email's claim and the invited user, one
 // transaction, each stream expected new) with 8 connections for d: what
-// bounds InviteUser before any of its own work.
+// bounds InviteUser before any of its own work. dbURL is a migrated
+// database (FreshDB).
 func AppendBaseline(ctx context.Context, dbURL string, d time.Duration) (float64, error) {
 	fmt.Fprintf(os.Stderr, "the store's append of an invitation's two events, %d connections, %v...\n", clients, d)
 	p, err := Pool(ctx, dbURL, clients)

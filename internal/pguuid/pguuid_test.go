@@ -60,7 +60,9 @@ func TestRoundTrip(t *testing.T) {
 	if plan := fmt.Sprintf("%T", m.PlanScan(pgtype.UUIDOID, pgtype.BinaryFormatCode, &back)); plan != "pguuid.scanBinary" {
 		t.Errorf("a uuid.UUID is scanned by %s, not by this package's plan", plan)
 	}
-	// A target scanned again reads NULL as uuid.Nil, not as the id before.
+	// A target scanned again reads a (binary) NULL as uuid.Nil, not as the
+	// id before; the text form, scanned by uuid.UUID's own Scan, still
+	// leaves it as it was.
 	reused := id
 	if err := pool.QueryRow(ctx, `SELECT NULL::uuid`).Scan(&reused); err != nil || reused != uuid.Nil {
 		t.Errorf("NULL into a used target: %s, %v", reused, err)
