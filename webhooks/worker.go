@@ -115,24 +115,45 @@ func (w *Worker) settings() Settings {
 	return s
 }
 
-// Run delivers until ctx ends.
+// Run delivers until ctx ends. Each post goes on its own: a slow
+// endpoint (up to its answer limit) holds up only its own next delivery,
+// never another endpoint's. The worker claims again whenever a post is
+// recorded (the endpoint's next delivery may be due), and every Poll.
 func (w *Worker) Run(ctx context.Context) {
+	var posts sync.WaitGroup
+	defer posts.Wait()
+	slots := make(chan struct{}, maxPosts)
+	recorded := make(chan struct{}, 1)
 	for {
 		s := w.settings()
-		n, err := w.Once(ctx, s)
+		batch, err := w.claim(ctx, s, maxPosts-len(slots))
 		if err != nil && ctx.Err() == nil {
 			cmp.Or(w.Log, slog.Default()).Error("webhook deliveries", "error", err)
 		}
-		if n > 0 {
-			continue
+		for _, d := range batch {
+			slots <- struct{}{}
+			posts.Go(func() {
+				w.deliver(ctx, s, d)
+				<-slots
+				select {
+				case recorded <- struct{}{}:
+				default:
+				}
+			})
 		}
 		select {
 		case <-ctx.Done():
 			return
+		case <-recorded:
 		case <-time.After(s.Poll):
 		}
 	}
 }
+
+// maxPosts bounds the posts one worker has in flight: the endpoints
+// beyond it wait for a free slot, their deliveries unclaimed meanwhile
+// (a claim lapses in claimFor).
+const maxPosts = 64
 
 // due is the oldest undelivered delivery of an active endpoint.
 type due struct {
@@ -160,44 +181,59 @@ const (
 	postTimeout = claimFor / 2
 )
 
-// Once claims and tries the oldest due delivery of each active endpoint,
-// and returns how many it tried. Of several workers on one database, one
-// claims a given delivery; an endpoint's next delivery is due only once
-// the one before it is delivered, so each endpoint still gets one post at
-// a time, in order.
+// Once claims and tries the oldest due delivery of each active endpoint
+// (of at most maxPosts), waits for their outcomes, and returns how many it
+// tried.
 func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
-	rows, err := w.Pool.Query(ctx, `
-		UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $1)
-		  FROM webhook_endpoints e
-		  JOIN LATERAL (SELECT h.id FROM webhook_deliveries h WHERE h.endpoint_id = e.id AND h.delivered_at IS NULL
-		                ORDER BY h.id LIMIT 1) head ON true
-		 WHERE e.state = 'active' AND d.id = head.id AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
-		RETURNING d.id, d.endpoint_id, d.event_id, e.url, e.secret,
-		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts, d.next_attempt_at`,
-		claimFor.Seconds())
-	if err != nil {
-		return 0, err
-	}
-	batch, err := pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
-		var d due
-		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.previous, &d.payload, &d.attempts, &d.claimed)
-	})
+	batch, err := w.claim(ctx, s, maxPosts)
 	if err != nil {
 		return 0, err
 	}
 	var wg sync.WaitGroup
 	for _, d := range batch {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			status, err := w.post(ctx, s.Client, d)
-			if rerr := w.record(ctx, s, d, status, err); rerr != nil {
-				cmp.Or(w.Log, slog.Default()).Error("record webhook delivery", "endpoint", d.endpoint, "error", rerr)
-			}
-		}()
+		wg.Go(func() { w.deliver(ctx, s, d) })
 	}
 	wg.Wait()
 	return len(batch), nil
+}
+
+// claim claims the oldest due delivery of up to limit active endpoints,
+// the longest due first. Of several workers on one database, one claims a
+// given delivery; an endpoint's next delivery is due only once the one
+// before it is delivered, so each endpoint still gets one post at a time,
+// in order.
+func (w *Worker) claim(ctx context.Context, s Settings, limit int) ([]due, error) {
+	if limit <= 0 {
+		return nil, nil
+	}
+	rows, err := w.Pool.Query(ctx, `
+		UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $1)
+		  FROM webhook_endpoints e
+		 WHERE d.id IN (SELECT head.id FROM webhook_endpoints a
+		                  JOIN LATERAL (SELECT h.id, h.next_attempt_at FROM webhook_deliveries h
+		                                 WHERE h.endpoint_id = a.id AND h.delivered_at IS NULL
+		                                 ORDER BY h.id LIMIT 1) head ON true
+		                 WHERE a.state = 'active' AND head.next_attempt_at <= now()
+		                 ORDER BY head.next_attempt_at LIMIT $2)
+		   AND e.id = d.endpoint_id AND e.state = 'active' AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
+		RETURNING d.id, d.endpoint_id, d.event_id, e.url, e.secret,
+		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts, d.next_attempt_at`,
+		claimFor.Seconds(), limit)
+	if err != nil {
+		return nil, err
+	}
+	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
+		var d due
+		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.previous, &d.payload, &d.attempts, &d.claimed)
+	})
+}
+
+// deliver posts a claimed delivery and records its outcome.
+func (w *Worker) deliver(ctx context.Context, s Settings, d due) {
+	status, err := w.post(ctx, s.Client, d)
+	if rerr := w.record(ctx, s, d, status, err); rerr != nil {
+		cmp.Or(w.Log, slog.Default()).Error("record webhook delivery", "endpoint", d.endpoint, "error", rerr)
+	}
 }
 
 // post sends one delivery; a status other than 2xx (a redirect too) is an

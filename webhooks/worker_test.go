@@ -275,3 +275,33 @@ func TestWorker_a_lapsed_claim_records_nothing(t *testing.T) {
 		t.Fatalf("%d delivered; endpoint %s with %d failures; the delivery's last error %v", n, state, failures, lastError)
 	}
 }
+
+// A slow endpoint holds up only its own next delivery: while its post
+// waits for an answer, another endpoint's deliveries all go.
+func TestWorker_a_slow_endpoint_holds_up_no_other(t *testing.T) {
+	pool := pgtest.Pool(t)
+	slow := newHeldReceiver(t, http.StatusOK)
+	fast := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	defer fast.Close()
+	endpointWith(t, pool, slow.URL+"/hook", 2)
+	other := endpointWith(t, pool, fast.URL+"/hook", 5)
+
+	// Both test servers' certificates, for the one client.
+	roots := slow.Client().Transport.(*http.Transport).TLSClientConfig.RootCAs
+	roots.AddCert(fast.Certificate())
+	ctx, cancel := context.WithCancel(context.Background())
+	defer cancel()
+	w := &webhooks.Worker{Pool: pool}
+	w.Configure(webhooks.Settings{Client: slow.Client(), Poll: 10 * time.Millisecond})
+	var wg sync.WaitGroup
+	wg.Go(func() { w.Run(ctx) })
+	<-slow.started
+	for deadline := time.Now().Add(10 * time.Second); delivered(t, pool, other) < 5; time.Sleep(10 * time.Millisecond) {
+		if time.Now().After(deadline) {
+			t.Fatalf("while the slow endpoint's post waited: %d of the other's 5 delivered", delivered(t, pool, other))
+		}
+	}
+	slow.free()
+	cancel()
+	wg.Wait()
+}
