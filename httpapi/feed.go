@@ -17,6 +17,7 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/integration"
+	"github.com/bizcenter/bizcenter/projections"
 )
 
 // DefaultHeartbeat is how often the feed sends a comment line when no
@@ -60,7 +61,9 @@ type feed struct {
 
 // feedQuery is a parsed feed request.
 type feedQuery struct {
-	after     eventstore.Position
+	after eventstore.Position
+	// afterFrom names where after came from: "after" or "Last-Event-ID".
+	afterFrom string
 	types     []string
 	account   string
 	heartbeat time.Duration
@@ -90,6 +93,7 @@ func parseFeed(r *http.Request) (feedQuery, *kit.Problem) {
 	if h := r.Header.Get("Last-Event-ID"); h != "" {
 		after, from = h, "Last-Event-ID"
 	}
+	fq.afterFrom = from
 	if fq.after, err = eventstore.ParsePosition(after); err != nil {
 		bad = append(bad, kit.FieldProblem{Field: from, Reason: "must be an event's id (a position, commit-prepare)"})
 	}
@@ -134,6 +138,10 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
+	if problem := f.pastHead(ctx, fq); problem != nil {
+		kit.WriteProblem(w, problem)
+		return
+	}
 	scope, err := f.scopeOf(ctx, p)
 	if err != nil {
 		f.log.ErrorContext(ctx, "feed scope", "error", err)
@@ -209,6 +217,24 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 			_ = rc.Flush()
 		}
 	}
+}
+
+// pastHead refuses a position past the log's last event: no event the
+// feed sent has it. It comes of another database, or of this one before
+// it was restored from an older backup, and the feed would send nothing
+// until the log reached it, then only what came after (nil when the
+// store tells no head, or cannot now).
+func (f *feed) pastHead(ctx context.Context, fq feedQuery) *kit.Problem {
+	l, ok := f.store.(projections.Lagger)
+	if !ok || fq.after == eventstore.Start {
+		return nil
+	}
+	head, _, _, err := l.Lag(ctx, fq.after)
+	if err != nil || !head.Less(fq.after) {
+		return nil
+	}
+	return kit.Invalid(kit.FieldProblem{Field: fq.afterFrom,
+		Reason: fmt.Sprintf("is past the end of the log (its last event is %s): an id of another database, or of this one before a restore", head)})
 }
 
 // backlog sends what the log holds now, page by page.

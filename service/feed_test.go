@@ -8,6 +8,7 @@ import (
 	"testing"
 	"time"
 
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/integration"
 )
@@ -216,5 +217,48 @@ func TestFeed_ends_when_its_token_expires(t *testing.T) {
 		case <-deadline:
 			t.Fatal("the feed still streams 8 s after its token expired")
 		}
+	}
+}
+
+// An id past the end of the log (of another database, or of this one
+// before a restore) is refused, naming where it came from: the feed
+// would send nothing until the log reached it. The last event's id
+// still resumes, with nothing after it.
+func TestFeed_refuses_an_id_past_the_end_of_the_log(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("auditor", "audit@bizcenter.example", true)
+	h.registered()
+	events := h.backlog(op, "?follow=false", "")
+	if len(events) == 0 {
+		t.Fatal("no event in the feed")
+	}
+	last, err := eventstore.ParsePosition(events[len(events)-1].id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	past := eventstore.Position{Commit: last.Commit + 1000, Prepare: 0}.String()
+	for _, c := range []struct{ query, lastID, field string }{
+		{"?follow=false", past, "Last-Event-ID"},
+		{"?follow=false&after=" + past, "", "after"},
+		{"", past, "Last-Event-ID"},
+	} {
+		req, _ := http.NewRequest("GET", h.url+"/v1/feed"+c.query, nil)
+		req.Header.Set("Authorization", "Bearer "+op)
+		if c.lastID != "" {
+			req.Header.Set("Last-Event-ID", c.lastID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		_ = json.NewDecoder(resp.Body).Decode(&out)
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !namesField(out, c.field) {
+			t.Errorf("feed%s, Last-Event-ID %q: %d %v, want 400 naming %s", c.query, c.lastID, resp.StatusCode, out, c.field)
+		}
+	}
+	if rest := h.backlog(op, "?follow=false", last.String()); len(rest) != 0 {
+		t.Errorf("after the last event: %d events", len(rest))
 	}
 }
