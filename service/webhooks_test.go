@@ -320,3 +320,15 @@ func TestWebhooks_registration_refuses_private_addresses(t *testing.T) {
 	account, admin = allowed.registered()
 	allowed.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/webhooks", admin, map[string]any{"url": "https://127.0.0.1:8443/hook"})
 }
+
+// A type listed twice is refused, naming types: the endpoint would get
+// each of its events once anyway, and the list would read otherwise.
+func TestWebhooks_registration_refuses_a_type_listed_twice(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	twice := []string{"bizcenter.user.invited.v1", "bizcenter.user.invited.v1"}
+	code, body := h.call("POST", "/v1/accounts/"+account+"/webhooks", admin, map[string]any{"url": "https://hooks.example.com/x", "types": twice})
+	if code != http.StatusBadRequest || !namesField(body, "types") {
+		t.Fatalf("%v: %d %v, want 400 naming types", twice, code, body)
+	}
+}

@@ -54,6 +54,16 @@ func (p Policy) checkURL(raw string) string {
 	if err != nil || u.Scheme != "https" || u.Host == "" || len(raw) > 2000 {
 		return "an https:// URL"
 	}
+	// Credentials have no place in it: deliveries are signed (the
+	// receiver checks the signature), and the URL is listed to every
+	// administrator of the account and written to logs. A fragment is
+	// never sent, so the endpoint would not get what was registered.
+	switch {
+	case u.User != nil:
+		return "an https:// URL without a user or password (deliveries are signed: check Webhook-Signature)"
+	case u.Fragment != "" || strings.Contains(raw, "#"):
+		return "an https:// URL without a #fragment (a fragment is never sent)"
+	}
 	// url.Parse takes any digits as a port: 0 or 99999 could never be
 	// delivered to, and the endpoint would only pause after its failures.
 	if port := u.Port(); port != "" {

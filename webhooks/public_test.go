@@ -67,6 +67,12 @@ func TestPolicy_checkURL_refuses_private_addresses_unless_allowed(t *testing.T) 
 				t.Errorf("%+v %s: %q", p, u, why)
 			}
 		}
+		for _, u := range []string{"https://user:pw@hooks.example.com/", "https://token@hooks.example.com/", "https://hooks.example.com/x#frag",
+			"https://hooks.example.com/#"} {
+			if why := p.checkURL(u); why == "" {
+				t.Errorf("%+v %s taken", p, u)
+			}
+		}
 		for _, u := range []string{"https://hooks.example.com:0/", "https://hooks.example.com:99999/", "https://93.184.216.34:65536/"} {
 			if why := p.checkURL(u); why == "" {
 				t.Errorf("%+v %s taken: no such port", p, u)

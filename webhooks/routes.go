@@ -159,9 +159,13 @@ func (r *routes) register(w http.ResponseWriter, req *http.Request, account uuid
 			}
 		}
 	})
-	for _, t := range b.Types {
+	for i, t := range b.Types {
 		if !slices.Contains(known, t) {
 			bad = append(bad, kit.FieldProblem{Field: "types", Reason: "unknown type " + t})
+			break
+		}
+		if slices.Contains(b.Types[:i], t) {
+			bad = append(bad, kit.FieldProblem{Field: "types", Reason: "each type once: " + t + " is listed twice"})
 			break
 		}
 	}
