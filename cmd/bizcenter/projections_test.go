@@ -62,9 +62,11 @@ func (c *cancelOnWrite) Write(p []byte) (int, error) {
 	return c.out.Write(p)
 }
 
-// A rebuild interrupted (Ctrl-C) says it dropped its build, exits 130,
-// and leaves readers on the build they read before.
-func TestRebuild_interrupted_says_what_it_left(t *testing.T) {
+// rebuilt seeds users invitations of perUser events each and rebuilds the
+// users read model: the tools, the arguments of that rebuild, and the
+// build it made.
+func rebuilt(t *testing.T, users, perUser int) (*service.Tools, []string, projections.Active) {
+	t.Helper()
 	ctx := context.Background()
 	url := pgtest.URL(t)
 	log := slog.New(slog.DiscardHandler)
@@ -72,8 +74,8 @@ func TestRebuild_interrupted_says_what_it_left(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	defer tools.Close()
-	if _, err := seed.Invitations(ctx, tools.Store, 2000, 5); err != nil {
+	t.Cleanup(tools.Close)
+	if _, err := seed.Invitations(ctx, tools.Store, users, perUser); err != nil {
 		t.Fatal(err)
 	}
 	args := []string{"rebuild", "--database-url", url, "users"}
@@ -85,11 +87,18 @@ func TestRebuild_interrupted_says_what_it_left(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
+	return tools, args, before
+}
 
+// A rebuild interrupted (Ctrl-C) says it dropped its build, exits 130,
+// and leaves readers on the build they read before.
+func TestRebuild_interrupted_says_what_it_left(t *testing.T) {
+	ctx, log := context.Background(), slog.New(slog.DiscardHandler)
+	tools, args, before := rebuilt(t, 2000, 5)
 	interrupt, cancel := context.WithCancel(ctx)
 	defer cancel()
 	w := &cancelOnWrite{cancel: cancel}
-	err = projectionsCmd(interrupt, args, &stdout, w, log)
+	err := projectionsCmd(interrupt, args, &bytes.Buffer{}, w, log)
 	if !errors.As(err, new(stopped)) || exitCode(err) != 130 || !strings.Contains(err.Error(), "dropped") {
 		t.Fatalf("interrupted rebuild: %v (exit %d), progress %q; want what it left, exit 130", err, exitCode(err), w.out.String())
 	}
@@ -113,26 +122,8 @@ func TestRebuild_interrupted_says_what_it_left(t *testing.T) {
 // readers read before, which waits for them) does not say that its build
 // was dropped: readers read the new one.
 func TestRebuild_interrupted_after_its_switch_says_so(t *testing.T) {
-	ctx := context.Background()
-	url := pgtest.URL(t)
-	log := slog.New(slog.DiscardHandler)
-	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: url, Log: log})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer tools.Close()
-	if _, err := seed.Invitations(ctx, tools.Store, 20, 2); err != nil {
-		t.Fatal(err)
-	}
-	args := []string{"rebuild", "--database-url", url, "users"}
-	var stdout, stderr bytes.Buffer
-	if err := projectionsCmd(ctx, args, &stdout, &stderr, log); err != nil {
-		t.Fatalf("first rebuild: %v\n%s", err, stderr.String())
-	}
-	before, err := projections.ActiveBuild(ctx, tools.Pool, "users")
-	if err != nil {
-		t.Fatal(err)
-	}
+	ctx, log := context.Background(), slog.New(slog.DiscardHandler)
+	tools, args, before := rebuilt(t, 20, 2)
 	// A reader of the build before: its drop waits for it.
 	reader, err := tools.Pool.Begin(ctx)
 	if err != nil {
