@@ -346,10 +346,20 @@ func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor)
 	if err != nil {
 		return nil, err
 	}
+	var refused error
 	for _, id := range acc.Partners() {
-		if p, _, err := d.partnerActing(ctx, id, a, partner.ManageCustomerAdmin); err == nil {
+		p, _, err := d.partnerActing(ctx, id, a, partner.ManageCustomerAdmin)
+		switch {
+		case err == nil:
 			return p, nil
+		case errors.Is(err, domain.ErrForbidden):
+			// A user of a partner serving the account sees it: the
+			// role is what is missing (403), not the account (404).
+			refused = err
 		}
+	}
+	if refused != nil {
+		return nil, refused
 	}
 	return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
 }
@@ -386,7 +396,7 @@ func actOnManager[T any](ctx context.Context, d Deps, accountID uuid.UUID, a Act
 	}
 	return asPartnerUser(ctx, d, acting.ID(), a, func(ctx context.Context) (T, error) {
 		p, _, err := d.partnerActing(ctx, acting.ID(), a, partner.ManageCustomerAdmin)
-		if errors.Is(err, domain.ErrNotFound) || errors.Is(err, domain.ErrForbidden) {
+		if errors.Is(err, domain.ErrNotFound) {
 			return none, accountNotFound(accountID)
 		}
 		if err != nil {

@@ -269,13 +269,14 @@ func TestDesignateManager_by_a_partner_user_never_lands_after_the_users_removal(
 }
 
 // Bo changing the pending manager's email as Bo's roles no longer allow
-// it (404, as for anyone who may not act on the account's manager).
+// it (403: Bo is still Alpha's user, and sees the account; the role is
+// what is missing, as for an order).
 func TestChangeManagerEmail_by_a_partner_user_never_lands_after_the_user_loses_the_role(t *testing.T) {
 	m := newPartnerUserRace(t)
 	manager := m.f.pendingManager(t)
 	_, err := commands.ChangeManagerEmailHandler(m.during(partner.Stream(m.alpha), m.demote)).Handle(context.Background(), commands.ChangeManagerEmail{
 		By: m.bo, AccountID: m.f.account, Email: "pat2@fabrikam.example"})
-	m.check(t, err, domain.ErrNotFound, partner.Stream(m.alpha), user.Stream(manager))
+	m.check(t, err, domain.ErrForbidden, partner.Stream(m.alpha), user.Stream(manager))
 }
 
 // Nor resending the manager's invitation.
@@ -284,7 +285,35 @@ func TestResendInvitation_by_a_partner_user_never_lands_after_the_user_loses_the
 	manager := m.f.pendingManager(t)
 	_, err := commands.ResendInvitationHandler(m.during(appending, m.demote)).Handle(context.Background(), commands.ResendInvitation{
 		By: m.bo, AccountID: m.f.account, UserID: manager})
-	m.check(t, err, domain.ErrNotFound, partner.Stream(m.alpha), user.Stream(manager))
+	m.check(t, err, domain.ErrForbidden, partner.Stream(m.alpha), user.Stream(manager))
+}
+
+// A user of a partner serving the account whose roles do not allow a
+// command is refused with 403, not the 404 of someone the account is
+// not visible to: a helpdesk agent changing the total or cancelling an
+// order of the partner's, a sales agent acting on the customer's manager.
+func TestPartner_users_without_the_role_are_forbidden_not_told_not_found(t *testing.T) {
+	m := newPartnerUserRace(t)
+	sub, _ := m.ordered(t)
+	agent := func(email, role string) commands.Actor {
+		if _, err := commands.AddPartnerUserHandler(m.f.deps).Handle(context.Background(), commands.AddPartnerUser{By: m.admin, PartnerID: m.alpha,
+			Person: partner.Person{Email: email, FirstName: "A", LastName: "G", Roles: []string{role}}}); err != nil {
+			t.Fatal(err)
+		}
+		return commands.Actor{Subject: email, Email: email}
+	}
+	helpdesk, sales := agent("hd@alpha.example", "helpdesk_agent"), agent("sa@alpha.example", "sales_agent")
+	ctx := context.Background()
+	_, totalErr := commands.SetLicenseTotalHandler(m.f.deps).Handle(ctx, commands.SetLicenseTotal{By: helpdesk, AccountID: m.f.account, SubscriptionID: sub, Total: 7})
+	_, cancelErr := commands.CancelSubscriptionHandler(m.f.deps, commands.Licensing{}).Handle(ctx, commands.CancelSubscription{By: helpdesk, AccountID: m.f.account,
+		SubscriptionID: sub, Reason: "other"})
+	_, designateErr := commands.DesignateManagerHandler(m.f.deps).Handle(ctx, commands.DesignateManager{By: sales, AccountID: m.f.account,
+		Manager: user.Profile{Email: "kim@fabrikam.example", FirstName: "Kim", LastName: "N", Language: "en", Country: "US"}})
+	for what, err := range map[string]error{"new total": totalErr, "cancellation": cancelErr, "designation": designateErr} {
+		if !errors.Is(err, domain.ErrForbidden) {
+			t.Errorf("%s: %v, want forbidden", what, err)
+		}
+	}
 }
 
 // customerRace is the account's Account Manager, Ann, demoted to Account

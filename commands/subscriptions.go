@@ -222,8 +222,14 @@ func (d Deps) maySell(ctx context.Context, s *subscription.Subscription, a Actor
 		return nil, err
 	}
 	channel := acc.ChannelOf(*s.OrderingPartner())
-	if _, _, err := d.partnerActing(ctx, channel, a, partner.Order); err == nil {
+	_, _, err = d.partnerActing(ctx, channel, a, partner.Order)
+	switch {
+	case err == nil:
 		return &channel, nil
+	case errors.Is(err, domain.ErrForbidden):
+		// A user of the partner that answers for it, without the role:
+		// 403, as for an order, not the account's 404.
+		return nil, err
 	}
 	return nil, customerErr
 }
