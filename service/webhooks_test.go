@@ -322,13 +322,21 @@ func TestWebhooks_registration_refuses_private_addresses(t *testing.T) {
 }
 
 // A type listed twice is refused, naming types: the endpoint would get
-// each of its events once anyway, and the list would read otherwise.
-func TestWebhooks_registration_refuses_a_type_listed_twice(t *testing.T) {
+// each of its events once anyway, and the list would read otherwise. So
+// is a partner organization's type, which names no account: the
+// endpoint would never get one.
+func TestWebhooks_registration_refuses_a_type_listed_twice_or_never_sent(t *testing.T) {
 	h := start(t, options{})
 	account, admin := h.registered()
-	twice := []string{"bizcenter.user.invited.v1", "bizcenter.user.invited.v1"}
-	code, body := h.call("POST", "/v1/accounts/"+account+"/webhooks", admin, map[string]any{"url": "https://hooks.example.com/x", "types": twice})
-	if code != http.StatusBadRequest || !namesField(body, "types") {
-		t.Fatalf("%v: %d %v, want 400 naming types", twice, code, body)
+	for _, types := range [][]string{
+		{"bizcenter.user.invited.v1", "bizcenter.user.invited.v1"},
+		{"bizcenter.user.invited.v1", "bizcenter.partner.user_personal_data_erased.v1"},
+	} {
+		code, body := h.call("POST", "/v1/accounts/"+account+"/webhooks", admin, map[string]any{"url": "https://hooks.example.com/x", "types": types})
+		if code != http.StatusBadRequest || !namesField(body, "types") {
+			t.Errorf("%v: %d %v, want 400 naming types", types, code, body)
+		}
 	}
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/webhooks", admin, map[string]any{"url": "https://hooks.example.com/x",
+		"types": []string{"bizcenter.account.partner_associated.v1"}})
 }

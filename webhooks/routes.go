@@ -168,6 +168,12 @@ func (r *routes) register(w http.ResponseWriter, req *http.Request, account uuid
 			bad = append(bad, kit.FieldProblem{Field: "types", Reason: "each type once: " + t + " is listed twice"})
 			break
 		}
+		// A partner organization's own events name no account: an
+		// account's endpoint would never get one.
+		if strings.HasPrefix(t, "bizcenter.partner.") {
+			bad = append(bad, kit.FieldProblem{Field: "types", Reason: t + " is a partner organization's, never an account's: take it from the feed or the publisher"})
+			break
+		}
 	}
 	if len(bad) > 0 {
 		kit.WriteProblem(w, kit.Invalid(bad...))
