@@ -1,8 +1,12 @@
 package projections
 
 import (
+	"bytes"
 	"context"
+	"errors"
+	"log/slog"
 	"slices"
+	"strings"
 	"testing"
 	"time"
 
@@ -41,12 +45,12 @@ func TestHandler_applies_a_batch_meeting_a_blocked_stream_in_one_transaction_as_
 	l.cut()
 
 	batched, one := blockedBehind(t, parked), blockedBehind(t, parked)
-	handle := Handler(batched.pool, Users{}, writtenTypes(Users{}))
+	handle := Handler(batched.pool, Users{}, writtenTypes(Users{}), nil)
 	for i, batch := range l.batches[1:] {
 		if err := handle(batch.message(ctx)); err != nil {
 			t.Fatalf("batch %d: %v", i, err)
 		}
-		if err := applyEachActive(ctx, one.pool, Users{}, batch, &attempts{}, traceBatch(ctx, "test", batch)); err != nil {
+		if err := applyEachActive(ctx, one.pool, Users{}, batch, &attempts{}, traceBatch(ctx, "test", batch), nil); err != nil {
 			t.Fatalf("batch %d one by one: %v", i, err)
 		}
 		if i == 0 {
@@ -109,7 +113,7 @@ func TestHandler_a_dead_letter_resolved_while_a_batch_waits_holds_nothing_back(t
 		t.Fatal(err)
 	}
 	done := make(chan error, 1)
-	go func() { done <- Handler(db.pool, Users{}, writtenTypes(Users{}))(l.batches[1].message(ctx)) }()
+	go func() { done <- Handler(db.pool, Users{}, writtenTypes(Users{}), nil)(l.batches[1].message(ctx)) }()
 	for deadline := time.Now().Add(10 * time.Second); ; time.Sleep(5 * time.Millisecond) {
 		var waits bool
 		if err := db.pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock')`).Scan(&waits); err != nil {
@@ -244,4 +248,19 @@ func sorted(ids ...uuid.UUID) []string {
 	}
 	slices.Sort(out)
 	return out
+}
+
+// An event parked is logged, with its projector, type, stream and
+// position; one that only waits behind it is not.
+func TestLogParked_logs_each_event_parked(t *testing.T) {
+	var out bytes.Buffer
+	parked, waiting := Record{ID: uuid.New(), Type: "user.invited", Stream: "user-a", Pos: "9-1"}, Record{ID: uuid.New(), Type: "user.roles_changed", Stream: "user-a", Pos: "9-2"}
+	logParked(slog.New(slog.NewTextHandler(&out, nil)), "users", []Record{parked, waiting},
+		map[uuid.UUID]error{parked.ID: errors.New("parked as a dead letter: check constraint"), waiting.ID: errWaitingBehind})
+	logged := out.String()
+	if strings.Count(logged, "\n") != 1 || !strings.Contains(logged, "projector=users") || !strings.Contains(logged, "stream=user-a") ||
+		!strings.Contains(logged, "position=9-1") || !strings.Contains(logged, "check constraint") {
+		t.Fatalf("logged:\n%s\nwant one line for the parked event", logged)
+	}
+	logParked(nil, "users", []Record{parked}, map[uuid.UUID]error{parked.ID: errors.New("x")}) // no logger: nothing, no panic
 }

@@ -25,6 +25,7 @@ type Engine struct {
 	deferring []Versioned
 	pool      *pgxpool.Pool
 	looks     indexLooks
+	log       *slog.Logger
 }
 
 // NewEngine makes an engine over a feed.
@@ -33,7 +34,7 @@ func NewEngine(feed *Feed, log *slog.Logger) (*Engine, error) {
 	if err != nil {
 		return nil, fmt.Errorf("projection router: %w", err)
 	}
-	return &Engine{router: router, feed: feed, looks: indexLooks{every: time.Second, spacing: 100 * time.Millisecond}}, nil
+	return &Engine{router: router, feed: feed, looks: indexLooks{every: time.Second, spacing: 100 * time.Millisecond}, log: log}, nil
 }
 
 // AddProjector runs a projector under its permanent name.
@@ -42,7 +43,7 @@ func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 	if _, ok := p.(ReadIndexes); ok {
 		e.deferring, e.pool = append(e.deferring, p), pool
 	}
-	e.AddConsumer(p.Name(), Handler(pool, p, written))
+	e.AddConsumer(p.Name(), Handler(pool, p, written, e.log))
 	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
 		OpenAhead: true, Version: p.Version()})
 }

@@ -80,7 +80,9 @@ func NewMonitor(pool *pgxpool.Pool, store eventstore.Store, stallAfter time.Dura
 		Pool: pool, Store: store, Topics: topics, StallAfter: stallAfter,
 		last: map[string]Status{}, moved: map[string]time.Time{}, errs: map[string]error{}, errAt: map[string]time.Time{},
 		gauges: prometheus.NewGaugeVec(prometheus.GaugeOpts{
-			Name: "bizcenter_projection", Help: "Per projector: lag_events, lag_seconds, dead_letters (parked or waiting), and state (1 for the current one).",
+			Name: "bizcenter_projection", Help: "Per projector: lag_events, lag_seconds, dead_letters (parked or waiting), " +
+				"state (1 for the current one), checkpoint and head (their commit and prepare parts: checkpoint_commit, ...), " +
+				"and sampled_at (Unix seconds of the sample the others come from: it stops while the database cannot be reached).",
 		}, []string{"projector", "measure"}),
 	}
 }
@@ -127,6 +129,13 @@ func (m *Monitor) Sample(ctx context.Context) error {
 		m.gauges.WithLabelValues(topic, "lag_events").Set(float64(st.LagEvents))
 		m.gauges.WithLabelValues(topic, "lag_seconds").Set(st.LagSeconds)
 		m.gauges.WithLabelValues(topic, "dead_letters").Set(float64(st.DeadLetters))
+		m.gauges.WithLabelValues(topic, "sampled_at").Set(float64(st.SampledAt.UnixMilli()) / 1000)
+		for name, at := range map[string]string{"checkpoint": st.Checkpoint, "head": st.Head} {
+			if pos, err := eventstore.ParsePosition(at); err == nil {
+				m.gauges.WithLabelValues(topic, name+"_commit").Set(float64(pos.Commit))
+				m.gauges.WithLabelValues(topic, name+"_prepare").Set(float64(pos.Prepare))
+			}
+		}
 		for _, s := range []string{StateCatchingUp, StateLive, StateStalled, StateFailing} {
 			v := 0.0
 			if s == st.State {

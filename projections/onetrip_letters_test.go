@@ -38,7 +38,7 @@ func TestHandler_holds_a_stream_back_behind_a_dead_letter_parked_after_its_last_
 
 	counted, sent, one := countedBeside(t)
 	pool := counted.pool
-	handle := Handler(pool, Users{}, writtenTypes(Users{}))
+	handle := Handler(pool, Users{}, writtenTypes(Users{}), nil)
 	oneTries := &attempts{}
 	skip := func(db usersDB) {
 		t.Helper()
@@ -78,7 +78,7 @@ func TestHandler_holds_a_stream_back_behind_a_dead_letter_parked_after_its_last_
 			}
 		}
 		for try := 1; ; try++ {
-			err := applyEachActive(ctx, one.pool, Users{}, batch, oneTries, traceBatch(ctx, "test", batch))
+			err := applyEachActive(ctx, one.pool, Users{}, batch, oneTries, traceBatch(ctx, "test", batch), nil)
 			if err == nil {
 				break
 			}

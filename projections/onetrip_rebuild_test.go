@@ -24,7 +24,7 @@ func TestHandler_follows_a_rebuild_switched_in_while_it_is_live(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	handle := Handler(pool, Users{}, writtenTypes(Users{}))
+	handle := Handler(pool, Users{}, writtenTypes(Users{}), nil)
 	at := eventstore.Start
 	next := func(email string) (trips int64) {
 		t.Helper()

@@ -76,7 +76,7 @@ func TestHandler_sends_a_batch_in_one_round_trip_after_its_first_commit(t *testi
 
 	counted, sent, one := countedBeside(t)
 	pool := counted.pool
-	handle := Handler(pool, Users{}, writtenTypes(Users{}))
+	handle := Handler(pool, Users{}, writtenTypes(Users{}), nil)
 	for i, batch := range l.batches {
 		before := sent.n.Load()
 		if err := handle(batch.message(ctx)); err != nil {
@@ -86,7 +86,7 @@ func TestHandler_sends_a_batch_in_one_round_trip_after_its_first_commit(t *testi
 		if got := sent.n.Load() - before; i > 0 && got != 1 {
 			t.Fatalf("batch %d took %d round trips, want 1", i, got)
 		}
-		if err := applyEachActive(ctx, one.pool, Users{}, batch, &attempts{}, traceBatch(ctx, "test", batch)); err != nil {
+		if err := applyEachActive(ctx, one.pool, Users{}, batch, &attempts{}, traceBatch(ctx, "test", batch), nil); err != nil {
 			t.Fatalf("batch %d one by one: %v", i, err)
 		}
 	}
@@ -118,7 +118,7 @@ func TestHandler_goes_where_the_build_is_when_it_is_not_where_it_was_left(t *tes
 	if err != nil {
 		t.Fatal(err)
 	}
-	handle := Handler(pool, Users{}, writtenTypes(Users{}))
+	handle := Handler(pool, Users{}, writtenTypes(Users{}), nil)
 	if err := handle(l.batches[0].message(ctx)); err != nil {
 		t.Fatal(err)
 	}
@@ -165,7 +165,7 @@ func TestHandler_goes_where_the_build_is_when_it_is_not_where_it_was_left(t *tes
 
 	// Another instance applies the last batch first: this one's attempt
 	// finds the checkpoint moved and applies nothing again.
-	other := Handler(pool, Users{}, writtenTypes(Users{}))
+	other := Handler(pool, Users{}, writtenTypes(Users{}), nil)
 	if err := other(l.batches[3].message(ctx)); err != nil {
 		t.Fatal(err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -48,8 +49,9 @@ const versionWait = 500 * time.Millisecond
 // letter back behind it. A batch that fails is applied again event by
 // event, so that an event that keeps failing is parked as a dead letter
 // while the rest flows on. written is writtenTypes(p): a batch with none
-// of them only moves the checkpoint (passOver).
-func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.NoPublishHandlerFunc {
+// of them only moves the checkpoint (passOver). Each event parked is
+// logged to log (nil: not logged).
+func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool, log *slog.Logger) message.NoPublishHandlerFunc {
 	tries, last := &attempts{}, &lastCommit{}
 	return func(msg *message.Message) (err error) {
 		ctx := msg.Context()
@@ -71,7 +73,7 @@ func Handler(pool *pgxpool.Pool, p Versioned, written map[string]bool) message.N
 		for {
 			err := apply(ctx, pool, p, b, last, spans)
 			if errors.Is(err, errBatchFailed) {
-				err = applyEachActive(ctx, pool, p, b, tries, spans)
+				err = applyEachActive(ctx, pool, p, b, tries, spans, log)
 			}
 			if !errors.Is(err, errOtherVersion) {
 				return err
@@ -127,7 +129,7 @@ var (
 // each under a savepoint, parking an event that keeps failing and those
 // behind it in its stream (see applyEach). The build row is locked for
 // share, so a switch (which locks it for update) waits for the batch.
-func applyEachActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, tries *attempts, spans *batchSpans) error {
+func applyEachActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch, tries *attempts, spans *batchSpans, log *slog.Logger) error {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return fmt.Errorf("projector %s: begin: %w", p.Name(), err)
@@ -162,7 +164,23 @@ func applyEachActive(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Bat
 	for id, err := range parked {
 		spans.fail(id, err)
 	}
+	logParked(log, p.Name(), b.Records, parked)
 	return nil
+}
+
+// logParked logs each event parked as a dead letter (not those that only
+// wait behind one): the handler's earlier attempts were logged as
+// failures, and the operator learns here that they ended.
+func logParked(log *slog.Logger, projector string, records []Record, parked map[uuid.UUID]error) {
+	if log == nil {
+		return
+	}
+	for _, r := range records {
+		if err, ok := parked[r.ID]; ok && !errors.Is(err, errWaitingBehind) {
+			log.Error("event parked as a dead letter: later events of its stream wait behind it (bizcenter projections dead-letters)",
+				"projector", projector, "type", r.Type, "stream", r.Stream, "position", r.Pos, "error", err)
+		}
+	}
 }
 
 // activeBuildSQL reads what a batch needs before it is applied: the active

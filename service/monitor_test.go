@@ -3,12 +3,14 @@ package service_test
 import (
 	"context"
 	"net/http"
+	"strconv"
 	"strings"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/projections"
 	"github.com/bizcenter/bizcenter/service"
 )
@@ -125,4 +127,47 @@ func TestMonitor_reports_a_consumer_that_keeps_failing_as_stalled_on_its_leader(
 		code, _ := h.call("GET", "/readyz", "", nil)
 		return code == http.StatusOK
 	})
+}
+
+// metric is the value of bizcenter_projection for a projector and a
+// measure, as /metrics shows it.
+func (h *harness) metric(projector, measure string) float64 {
+	h.t.Helper()
+	_, out := h.call("GET", "/metrics", "", nil)
+	line := `bizcenter_projection{measure="` + measure + `",projector="` + projector + `"} `
+	for l := range strings.SplitSeq(out["raw"].(string), "\n") {
+		if v, ok := strings.CutPrefix(l, line); ok {
+			f, err := strconv.ParseFloat(v, 64)
+			if err != nil {
+				h.t.Fatalf("%s: %v", l, err)
+			}
+			return f
+		}
+	}
+	h.t.Fatalf("/metrics shows no %s%s", line, "value")
+	return 0
+}
+
+// The metrics carry what the admin route shows: each projector's
+// checkpoint and head (their commit and prepare parts), and when they
+// were sampled, so that an alert can tell a sample gone stale.
+func TestMetrics_show_checkpoint_head_and_the_samples_time(t *testing.T) {
+	h := start(t, options{})
+	h.registered()
+	waitFor(t, "users to be live", 10*time.Second, func() bool { return h.projectorState("users").State == projections.StateLive })
+	st := h.projectorState("users")
+	for name, at := range map[string]string{"checkpoint": st.Checkpoint, "head": st.Head} {
+		pos, err := eventstore.ParsePosition(at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if c, p := h.metric("users", name+"_commit"), h.metric("users", name+"_prepare"); c != float64(pos.Commit) || p != float64(pos.Prepare) {
+			t.Errorf("%s: metrics %v-%v, status %s", name, c, p, at)
+		}
+	}
+	// The monitor samples each second on its own too: this sample or a
+	// later one.
+	if at := h.metric("users", "sampled_at"); at < float64(st.SampledAt.UnixMilli())/1000 || at > float64(time.Now().Unix()+1) {
+		t.Errorf("sampled_at %v, status sampled at %s", at, st.SampledAt)
+	}
 }

@@ -65,12 +65,13 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	defer l.Close()
 	maxAppend, _ := c.maxAppendSize() // validated with the rest
+	stallAfter, _ := c.stallAfter()
 	svc, err := service.New(ctx, service.Config{
 		DatabaseURL: c.DatabaseURL, EventStoreURL: c.EventStoreURL, MaxAppendSize: maxAppend,
 		JWTSecret: []byte(c.JWTSecret), InvitationKey: c.invitationKey(),
 		OIDCIssuer: c.OIDCIssuer, OIDCAudience: c.OIDCAudience, OIDCEmailsVerified: c.OIDCEmailsVerified == "true",
 		Clock: clk, Mail: sender, MailFrom: c.SMTPFrom, PublicURL: c.PublicURL, Log: log,
-		Integration: service.IntegrationConfig{Publish: c.Publish, Webhooks: hooks},
+		Integration: service.IntegrationConfig{Publish: c.Publish, Webhooks: hooks}, StallAfter: stallAfter,
 	})
 	if err != nil {
 		return err

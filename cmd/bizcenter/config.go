@@ -47,6 +47,9 @@ type config struct {
 	Publish publisher.Config
 	// OTLPEndpoint, when set, exports traces over OTLP/HTTP.
 	OTLPEndpoint string
+	// StallAfter is PROJECTION_STALL_AFTER as given: how long a projector
+	// may sit still while the log moves before it counts as stalled.
+	StallAfter string
 	// WebhooksAllowPrivate is BIZCENTER_WEBHOOKS_ALLOW_PRIVATE: "true" lets
 	// webhooks go to loopback and private addresses (webhooks.Policy), for
 	// a receiver on this machine in a demo or test.
@@ -84,6 +87,7 @@ func loadConfig(fs *flag.FlagSet, args []string) (config, error) {
 			Topic: envOr("PUBLISH_TOPIC", "")},
 		OTLPEndpoint:         envOr("OTEL_EXPORTER_OTLP_ENDPOINT", ""),
 		WebhooksAllowPrivate: envOr("BIZCENTER_WEBHOOKS_ALLOW_PRIVATE", ""),
+		StallAfter:           envOr("PROJECTION_STALL_AFTER", ""),
 	}
 	// A flag replaces its variable only when given, and has no default
 	// of its own: the flag package would print the variable's value as
@@ -120,6 +124,9 @@ func (c config) validate() error {
 		errs = append(errs, err)
 	}
 	if _, err := c.maxAppendSize(); err != nil {
+		errs = append(errs, err)
+	}
+	if _, err := c.stallAfter(); err != nil {
 		errs = append(errs, err)
 	}
 	if _, err := url.Parse(c.PublicURL); err != nil {
@@ -169,6 +176,21 @@ func (c config) maxAppendSize() (int, error) {
 		return 0, errors.New("EVENTSTORE_MAX_APPEND_SIZE: the server's MaxAppendSize in bytes, from 65536 to 67108864")
 	}
 	return n, nil
+}
+
+// stallAfter is PROJECTION_STALL_AFTER (0: the service's default, 30 s).
+// Under a few seconds, a projector catching up a large batch or waiting
+// for a lock would read as stalled, and /readyz would take the instance
+// out of its load balancer for it.
+func (c config) stallAfter() (time.Duration, error) {
+	if c.StallAfter == "" {
+		return 0, nil
+	}
+	d, err := time.ParseDuration(c.StallAfter)
+	if err != nil || d < 5*time.Second || d > 24*time.Hour {
+		return 0, errors.New("PROJECTION_STALL_AFTER: a duration from 5s to 24h, such as 30s or 2m")
+	}
+	return d, nil
 }
 
 // validateOIDC wants both OIDC_ISSUER and OIDC_AUDIENCE or neither.

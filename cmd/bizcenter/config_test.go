@@ -1,7 +1,9 @@
 package main
 
 import (
+	"strings"
 	"testing"
+	"time"
 
 	"github.com/bizcenter/bizcenter/webhooks"
 )
@@ -17,6 +19,21 @@ func TestConfig_max_append_size(t *testing.T) {
 	for _, bad := range []string{"1MiB", "-1", "1024", "1073741824"} {
 		if _, err := (config{MaxAppendSize: bad}).maxAppendSize(); err == nil {
 			t.Errorf("%q taken", bad)
+		}
+	}
+}
+
+// PROJECTION_STALL_AFTER is a duration from 5s to 24h (empty: the
+// service's default); anything else stops the start, naming it.
+func TestConfig_stall_after(t *testing.T) {
+	for given, want := range map[string]time.Duration{"": 0, "30s": 30 * time.Second, "2m": 2 * time.Minute} {
+		if got, err := (config{StallAfter: given}).stallAfter(); err != nil || got != want {
+			t.Errorf("%q: %v, %v; want %v", given, got, err, want)
+		}
+	}
+	for _, bad := range []string{"30", "1s", "-1m", "48h", "soon"} {
+		if _, err := (config{StallAfter: bad}).stallAfter(); err == nil || !strings.Contains(err.Error(), "PROJECTION_STALL_AFTER") {
+			t.Errorf("%q: %v, want refused naming PROJECTION_STALL_AFTER", bad, err)
 		}
 	}
 }

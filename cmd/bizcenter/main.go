@@ -125,6 +125,7 @@ Configuration comes from the environment; the flags --database-url, --eventstore
   BIZCENTER_INVITATION_KEY  key of invitation tokens (default: derived from the JWT secret)
   PUBLISH_TRANSPORT, PUBLISH_URL, PUBLISH_TOPIC  publish events downstream (docs/integration.md)
   OTEL_EXPORTER_OTLP_ENDPOINT  export traces over OTLP/HTTP to this endpoint
+  PROJECTION_STALL_AFTER  how long a projector may sit still while the log moves before it is stalled (default 30s)
   BIZCENTER_WEBHOOKS_ALLOW_PRIVATE  true: webhooks may go to loopback and private addresses, for demos and tests only
   BIZCENTER_NOW         fix "now" (RFC 3339), for demos and tests only
   BIZCENTER_NOW_OFFSET  shift "now" by a duration (e.g. 1440h), for demos and tests only

@@ -8,6 +8,7 @@ import (
 	"io"
 	"log/slog"
 	"os"
+	"strings"
 	"strconv"
 	"time"
 
@@ -79,6 +80,9 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 	}
 	var p projections.Versioned
 	if args[0] == "rebuild" || args[0] == "verify" {
+		if fs.NArg() > 1 && strings.HasPrefix(fs.Arg(1), "-") {
+			return fmt.Errorf("flags go before the projector's name (%s after %s)", fs.Arg(1), fs.Arg(0))
+		}
 		if fs.NArg() != 1 {
 			return fmt.Errorf("name one projector: %v", service.ProjectorNames())
 		}

@@ -77,6 +77,7 @@ func TestProjections_mistakes_are_reported_before_connecting(t *testing.T) {
 		"skip users 1":           {"--by WHO is required", "--reason WHY is required"},
 		"skip --by ann users 1":  {"--reason WHY is required"},
 		"rebuild":                {"name one projector"},
+		"verify users --bogus":   {"flags go before"},
 		"verify nope":            {`no projector "nope"`},
 		"retry --by ann users 1": {"127.0.0.1:1"}, // well formed: it connects
 	} {
