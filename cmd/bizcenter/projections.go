@@ -8,8 +8,8 @@ import (
 	"io"
 	"log/slog"
 	"os"
-	"strings"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bizcenter/bizcenter/projections"
