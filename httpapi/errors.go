@@ -49,7 +49,7 @@ func problemFor(err error) *kit.Problem {
 		p.RetryAfter = 1
 		return p
 	}
-	return nil
+	return kit.Unreachable(err)
 }
 
 // fail answers a command's error; anything unexpected is a logged 500
