@@ -3,12 +3,9 @@ package readapi
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"net/http"
 	"time"
-
-	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
@@ -90,8 +87,10 @@ func (d Deps) reach(bounded context.Context, name string, pos eventstore.Positio
 		if d.Advanced != nil {
 			advanced = d.Advanced(name)
 		}
-		at, err := checkpoint(bounded, d, name)
+		at, parked, err := checkpoint(bounded, d, name, pos)
 		switch {
+		case err == nil && parked != 0:
+			return false, d.parked(name, pos, parked)
 		case err == nil && !at.Less(pos):
 			return true, nil
 		case err != nil && bounded.Err() == nil:
@@ -131,17 +130,34 @@ func (d Deps) pastHead(ctx context.Context, pos eventstore.Position) bool {
 	return err == nil && past
 }
 
-// checkpoint is where a projector is; Start if it has not saved one yet.
-func checkpoint(ctx context.Context, d Deps, name string) (eventstore.Position, error) {
-	var commit, prepare int64
-	err := d.Pool.QueryRow(ctx,
-		`SELECT c.commit_pos, c.prepare_pos FROM projection_versions v
-		   JOIN projection_checkpoints c ON c.name = v.active_schema WHERE v.name = $1`, name).Scan(&commit, &prepare)
-	if errors.Is(err, pgx.ErrNoRows) {
-		return eventstore.Start, nil
-	}
+// checkpoint is where a projector is (Start if it has not saved one
+// yet), and the id of an open dead letter of it among the events the
+// write at pos appended (0: none): the events of pos's transaction up
+// to pos. Such an event is passed over, parked or waiting behind one,
+// and the read model may never show the write until an operator retries
+// or skips it: the checkpoint passing pos says nothing then.
+func checkpoint(ctx context.Context, d Deps, name string, pos eventstore.Position) (eventstore.Position, int64, error) {
+	var commit, prepare, parked int64
+	err := d.Pool.QueryRow(ctx, `
+		SELECT coalesce(c.commit_pos, 0), coalesce(c.prepare_pos, 0),
+		       coalesce((SELECT min(l.id) FROM projection_dead_letters l
+		                  WHERE l.projector = $1 AND l.status IN ('parked', 'waiting')
+		                    AND l.commit_pos = $2 AND l.prepare_pos <= $3), 0)
+		  FROM (SELECT) AS one
+		  LEFT JOIN projection_versions v ON v.name = $1
+		  LEFT JOIN projection_checkpoints c ON c.name = v.active_schema`, name, int64(pos.Commit), int64(pos.Prepare)).Scan(&commit, &prepare, &parked)
 	if err != nil {
-		return eventstore.Position{}, fmt.Errorf("read checkpoint %s: %w", name, err)
+		return eventstore.Position{}, 0, fmt.Errorf("read checkpoint %s: %w", name, err)
 	}
-	return eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, nil
+	return eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, parked, nil
+}
+
+// parked is the answer to a read whose write at pos is parked as a dead
+// letter of the named projector (or waits behind one): a 503 that no
+// retry mends by itself.
+func (d Deps) parked(name string, pos eventstore.Position, letter int64) error {
+	p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-parked",
+		fmt.Sprintf("the %s read model passed over the write at %s: it is dead letter %d, until an operator retries or skips it (bizcenter projections dead-letters)", name, pos, letter))
+	p.RetryAfter = 30
+	return p
 }

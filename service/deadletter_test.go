@@ -206,3 +206,34 @@ func TestDeadLetters_a_rebuild_that_applies_them_resolves_them(t *testing.T) {
 		t.Fatalf("verify after the rebuild: %d diffs, %v\n%s", diffs, err, buf.String())
 	}
 }
+
+// A read of the write at a position whose event was parked does not
+// answer as if it showed it (the checkpoint passed the position): a 503
+// naming the dead letter, until an operator retries or skips it; then
+// the read shows the write.
+func TestAfter_a_write_parked_as_a_dead_letter_is_a_503_naming_it(t *testing.T) {
+	h, admin, op, users, bad := poisonedInvitation(t)
+	after := users + "/" + bad["userId"].(string) + "?after=" + bad["position"].(string)
+	var parked float64
+	waitFor(t, "the poison event to be parked", 10*time.Second, func() bool {
+		for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
+			if d := it.(map[string]any); d["status"] == "parked" {
+				parked = d["id"].(float64)
+				return true
+			}
+		}
+		return false
+	})
+	code, body := h.call("GET", after, admin, nil)
+	if code != http.StatusServiceUnavailable || !strings.HasSuffix(body["type"].(string), "read-model-parked") ||
+		!strings.Contains(body["detail"].(string), fmt.Sprintf("dead letter %d", int(parked))) {
+		t.Fatalf("read after the parked write: %d %v, want a 503 naming dead letter %v", code, body, parked)
+	}
+	// Another stream's write reads as usual meanwhile.
+	good := h.must(http.StatusCreated, "POST", users, admin, invite("fine@northwind.example", "account_viewer"))
+	h.must(http.StatusOK, "GET", users+"/"+good["userId"].(string)+"?after="+good["position"].(string), admin, nil)
+
+	h.poison("")
+	h.must(http.StatusOK, "POST", fmt.Sprintf("/v1/admin/dead-letters/users/%d/retry", int(parked)), op, nil)
+	h.must(http.StatusOK, "GET", after, admin, nil)
+}
