@@ -17,7 +17,6 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/integration"
-	"github.com/bizcenter/bizcenter/projections"
 )
 
 // DefaultHeartbeat is how often the feed sends a comment line when no
@@ -27,8 +26,10 @@ const DefaultHeartbeat = 15 * time.Second
 // FeedRoutes declares GET /v1/feed: integration events as Server-Sent
 // Events, read from the event store from a position on, and only those
 // the caller may see.
-func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger) []kit.Route {
-	f := &feed{store: store, pool: pool, log: log}
+// pastHead reports whether a position lies past the log's last event
+// (the read routes' readapi.Deps.PastHead); nil takes every position.
+func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pastHead func(context.Context, eventstore.Position) (bool, error)) []kit.Route {
+	f := &feed{store: store, pool: pool, log: log, pastHead: pastHead}
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/feed", Access: kit.SignedIn, Success: http.StatusOK,
 		Summary: "Integration events (CloudEvents, docs/integration.md) as Server-Sent Events (text/event-stream): " +
@@ -57,6 +58,7 @@ type feed struct {
 	// undecodable holds the positions of events already logged as left
 	// out, so that every caller's every read does not log them again.
 	undecodable sync.Map
+	pastHead    func(context.Context, eventstore.Position) (bool, error)
 }
 
 // feedQuery is a parsed feed request.
@@ -138,7 +140,7 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	ctx := r.Context()
-	if problem := f.pastHead(ctx, fq); problem != nil {
+	if problem := f.beyondLog(ctx, fq); problem != nil {
 		kit.WriteProblem(w, problem)
 		return
 	}
@@ -219,22 +221,20 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 	}
 }
 
-// pastHead refuses a position past the log's last event: no event the
+// beyondLog refuses a position past the log's last event: no event the
 // feed sent has it. It comes of another database, or of this one before
 // it was restored from an older backup, and the feed would send nothing
 // until the log reached it, then only what came after (nil when the
-// store tells no head, or cannot now).
-func (f *feed) pastHead(ctx context.Context, fq feedQuery) *kit.Problem {
-	l, ok := f.store.(projections.Lagger)
-	if !ok || fq.after == eventstore.Start {
+// head cannot be told now).
+func (f *feed) beyondLog(ctx context.Context, fq feedQuery) *kit.Problem {
+	if f.pastHead == nil || fq.after == eventstore.Start {
 		return nil
 	}
-	head, _, _, err := l.Lag(ctx, fq.after)
-	if err != nil || !head.Less(fq.after) {
+	if past, err := f.pastHead(ctx, fq.after); err != nil || !past {
 		return nil
 	}
 	return kit.Invalid(kit.FieldProblem{Field: fq.afterFrom,
-		Reason: fmt.Sprintf("is past the end of the log (its last event is %s): an id of another database, or of this one before a restore", head)})
+		Reason: "is past the end of the log: an id of another database, or of this one before a restore"})
 }
 
 // backlog sends what the log holds now, page by page.

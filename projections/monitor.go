@@ -53,6 +53,10 @@ type Status struct {
 	// SampledAt is when this was read. Samples stop while the database
 	// cannot be reached: an old one says the rest is as it was then.
 	SampledAt time.Time `json:"sampledAt"`
+
+	// checkpoint and head are Checkpoint and Head as positions, for the
+	// metrics (head zero when the store tells none).
+	checkpoint, head eventstore.Position
 }
 
 // Monitor samples every consumer's progress once a second, from the
@@ -113,6 +117,13 @@ func (m *Monitor) Run(ctx context.Context) {
 	}
 }
 
+// position sets the gauges of a position of a topic: its commit and
+// prepare parts.
+func (m *Monitor) position(topic, name string, at eventstore.Position) {
+	m.gauges.WithLabelValues(topic, name+"_commit").Set(float64(at.Commit))
+	m.gauges.WithLabelValues(topic, name+"_prepare").Set(float64(at.Prepare))
+}
+
 // Sample reads every consumer's progress now.
 func (m *Monitor) Sample(ctx context.Context) error {
 	var errs []error
@@ -130,11 +141,9 @@ func (m *Monitor) Sample(ctx context.Context) error {
 		m.gauges.WithLabelValues(topic, "lag_seconds").Set(st.LagSeconds)
 		m.gauges.WithLabelValues(topic, "dead_letters").Set(float64(st.DeadLetters))
 		m.gauges.WithLabelValues(topic, "sampled_at").Set(float64(st.SampledAt.UnixMilli()) / 1000)
-		for name, at := range map[string]string{"checkpoint": st.Checkpoint, "head": st.Head} {
-			if pos, err := eventstore.ParsePosition(at); err == nil {
-				m.gauges.WithLabelValues(topic, name+"_commit").Set(float64(pos.Commit))
-				m.gauges.WithLabelValues(topic, name+"_prepare").Set(float64(pos.Prepare))
-			}
+		m.position(topic, "checkpoint", st.checkpoint)
+		if st.Head != "" {
+			m.position(topic, "head", st.head)
 		}
 		for _, s := range []string{StateCatchingUp, StateLive, StateStalled, StateFailing} {
 			v := 0.0
@@ -162,7 +171,7 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 	if err != nil {
 		return st, err
 	}
-	st.Checkpoint = at.String()
+	st.checkpoint, st.Checkpoint = at, at.String()
 	if err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM projection_dead_letters WHERE projector = $1 AND status IN ('parked', 'waiting')`,
 		topic).Scan(&st.DeadLetters); err != nil {
 		return st, err
@@ -183,7 +192,7 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 		if err != nil {
 			return st, err
 		}
-		st.Head, st.LagEvents = head.String(), events
+		st.head, st.Head, st.LagEvents = head, head.String(), events
 		if !oldest.IsZero() {
 			st.LagSeconds = time.Since(oldest).Seconds()
 		}

@@ -29,10 +29,11 @@ type batchSpans struct {
 }
 
 func traceBatch(ctx context.Context, verb string, b Batch) *batchSpans {
-	bs := &batchSpans{verb: verb, spans: map[uuid.UUID]trace.Span{}}
+	bs := &batchSpans{verb: verb}
 	if !tracing.Enabled() {
-		return bs
+		return bs // no spans: nil reads as empty
 	}
+	bs.spans = map[uuid.UUID]trace.Span{}
 	for _, r := range b.Records {
 		// Most events of a catch-up carry no trace: look before parsing.
 		if !bytes.Contains(r.Metadata, []byte(`"traceparent"`)) {

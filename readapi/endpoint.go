@@ -80,9 +80,11 @@ func writeError(w http.ResponseWriter, r *http.Request, err error) {
 		kit.WriteProblem(w, problem)
 	case errors.Is(err, errNotFound):
 		kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no such resource"))
-	case kit.Unreachable(err) != nil:
-		kit.WriteProblem(w, kit.Unreachable(err))
 	default:
+		if problem = kit.Unreachable(err); problem != nil {
+			kit.WriteProblem(w, problem)
+			return
+		}
 		slog.ErrorContext(r.Context(), "read failed", "method", r.Method, "path", r.URL.Path, "error", err)
 		kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the read failed"))
 	}

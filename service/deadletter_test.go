@@ -35,6 +35,23 @@ func (h *harness) poison(name string) {
 // poisoned is an invitation of a user the poisoned projector refuses.
 var poisoned = map[string]any{"email": "poison@northwind.example", "firstName": "Poison", "lastName": "Ivy", "language": "en", "country": "US", "roles": []string{"account_viewer"}}
 
+// parkedLetter waits for a dead letter to be parked (what names it) and
+// returns its id, as the admin route lists it.
+func (h *harness) parkedLetter(op, what string) float64 {
+	h.t.Helper()
+	var id float64
+	waitFor(h.t, what+" to be parked", 10*time.Second, func() bool {
+		for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
+			if d := it.(map[string]any); d["status"] == "parked" {
+				id = d["id"].(float64)
+				return true
+			}
+		}
+		return false
+	})
+	return id
+}
+
 func deadLetters(h *harness, op string) map[string]string {
 	out := map[string]string{}
 	for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
@@ -125,15 +142,7 @@ func TestDeadLetters_park_a_poison_event_hold_its_stream_and_let_others_flow(t *
 	// Skipping records who and why, and builds leave the event out too.
 	h.poison("Venom")
 	h.must(http.StatusCreated, "POST", users, admin, map[string]any{"email": "venom@northwind.example", "firstName": "Venom", "lastName": "Two", "language": "en", "country": "US", "roles": []string{"account_viewer"}})
-	waitFor(t, "the second poison event to be parked", 10*time.Second, func() bool {
-		for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
-			if d := it.(map[string]any); d["status"] == "parked" {
-				parkedID = d["id"].(float64)
-				return true
-			}
-		}
-		return false
-	})
+	parkedID = h.parkedLetter(op, "the second poison event")
 	skip := fmt.Sprintf("/v1/admin/dead-letters/users/%d/skip", int(parkedID))
 	if code, body := h.call("POST", skip, op, map[string]any{}); code != http.StatusBadRequest || !namesField(body, "reason") {
 		t.Fatalf("a skip without a reason: %d %v", code, body)
@@ -214,16 +223,7 @@ func TestDeadLetters_a_rebuild_that_applies_them_resolves_them(t *testing.T) {
 func TestAfter_a_write_parked_as_a_dead_letter_is_a_503_naming_it(t *testing.T) {
 	h, admin, op, users, bad := poisonedInvitation(t)
 	after := users + "/" + bad["userId"].(string) + "?after=" + bad["position"].(string)
-	var parked float64
-	waitFor(t, "the poison event to be parked", 10*time.Second, func() bool {
-		for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
-			if d := it.(map[string]any); d["status"] == "parked" {
-				parked = d["id"].(float64)
-				return true
-			}
-		}
-		return false
-	})
+	parked := h.parkedLetter(op, "the poison event")
 	code, body := h.call("GET", after, admin, nil)
 	if code != http.StatusServiceUnavailable || !strings.HasSuffix(body["type"].(string), "read-model-parked") ||
 		!strings.Contains(body["detail"].(string), fmt.Sprintf("dead letter %d", int(parked))) {
