@@ -85,17 +85,24 @@ func (f *fixture) accept(t *testing.T, id uuid.UUID) commands.InvitationAccepted
 	return res
 }
 
-// userAdministrator invites and accepts ua@fabrikam.example as a User
-// Administrator of the fixture's account.
-func (f *fixture) userAdministrator(t *testing.T) (commands.Actor, commands.UserInvited) {
+// member invites and accepts subject@fabrikam.example with a role in the
+// fixture's account, and returns them as an actor.
+func (f *fixture) member(t *testing.T, subject, role string) (commands.Actor, commands.UserInvited) {
 	t.Helper()
-	ua := commands.Actor{Subject: "ua", Email: "ua@fabrikam.example"}
-	res, err := f.invite(f.admin, ua.Email, "user_administrator")
+	a := commands.Actor{Subject: subject, Email: subject + "@fabrikam.example"}
+	res, err := f.invite(f.admin, a.Email, role)
 	if err != nil {
 		t.Fatal(err)
 	}
 	f.accept(t, res.UserID)
-	return ua, res
+	return a, res
+}
+
+// userAdministrator is ua@fabrikam.example, a User Administrator of the
+// fixture's account.
+func (f *fixture) userAdministrator(t *testing.T) (commands.Actor, commands.UserInvited) {
+	t.Helper()
+	return f.member(t, "ua", "user_administrator")
 }
 
 func (f *fixture) invite(by commands.Actor, email string, roles ...string) (commands.UserInvited, error) {

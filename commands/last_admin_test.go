@@ -17,12 +17,7 @@ import (
 // secondAdministrator invites and accepts kim as an Account Administrator.
 func (f *fixture) secondAdministrator(t *testing.T) (uuid.UUID, commands.Actor) {
 	t.Helper()
-	kim := commands.Actor{Subject: "kim", Email: "kim@fabrikam.example"}
-	res, err := f.invite(f.admin, kim.Email, "account_administrator")
-	if err != nil {
-		t.Fatal(err)
-	}
-	f.accept(t, res.UserID)
+	kim, res := f.member(t, "kim", "account_administrator")
 	return res.UserID, kim
 }
 
