@@ -25,6 +25,11 @@ type Config struct {
 	// PageSize is how many events a subscription reads per query while
 	// catching up. Default 500.
 	PageSize int
+	// Writers is how many appends run at once; the appends that arrive
+	// while all of them are busy wait and go together, in one transaction
+	// (group.go). Default 2: under load, fewer and larger batches commit
+	// more appends a second than more and smaller ones.
+	Writers int
 }
 
 // Store is the PostgreSQL event store. It is safe for concurrent use.
@@ -39,6 +44,8 @@ type Store struct {
 	// ended counts this store's appends that have ended, each before it
 	// wakes the subscriptions (see tail.read).
 	ended atomic.Uint64
+	// writers gathers the appends that wait for a writer into batches.
+	writers writers
 }
 
 var _ eventstore.Store = (*Store)(nil)
@@ -52,19 +59,31 @@ func New(pool *pgxpool.Pool, cfg Config) *Store {
 	if cfg.PageSize <= 0 {
 		cfg.PageSize = 500
 	}
-	return &Store{pool: pool, cfg: cfg, wakeup: newBroadcast()}
+	if cfg.Writers <= 0 {
+		cfg.Writers = 2
+	}
+	return &Store{pool: pool, cfg: cfg, wakeup: newBroadcast(), writers: writers{max: cfg.Writers}}
 }
 
 // Close is a no-op: the pool belongs to the caller.
 func (s *Store) Close() error { return nil }
 
-// Append implements eventstore.Store in one round trip (append_events).
+// Append implements eventstore.Store in one round trip: alone
+// (append_events), or together with others' appends that waited for a
+// writer (append_groups; see group.go).
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.CheckAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
 	}
-	var cols appendArgs
-	cols.add(events)
+	res, err := s.commit(newPending(ctx, []eventstore.StreamAppend{{Stream: stream, Expected: expected, Events: events}}, true))
+	if err != nil {
+		return eventstore.AppendResult{}, err
+	}
+	return res[0], nil
+}
+
+// appendEvents is Append in a transaction of its own.
+func (s *Store) appendEvents(ctx context.Context, stream string, expected eventstore.ExpectedRevision, cols appendArgs) (eventstore.AppendResult, error) {
 	expect, rev := expectation(expected)
 	defer s.appendInFlight()()
 
