@@ -28,7 +28,7 @@ var version = "dev"
 
 func main() {
 	service.TuneGC()
-	ctx, stop := signal.NotifyContext(context.Background(), os.Interrupt, syscall.SIGTERM)
+	ctx, stop := signalled()
 	defer stop()
 	if err := run(ctx, os.Args[1:], os.Stdout, os.Stderr); err != nil {
 		fmt.Fprintln(os.Stderr, "bizcenter:", err)
@@ -45,9 +45,10 @@ type couldNotCheck struct{ error }
 func (c couldNotCheck) Unwrap() error { return c.error }
 
 func exitCode(err error) int {
+	var s stopped
 	switch {
-	case errors.As(err, new(stopped)):
-		return 130
+	case errors.As(err, &s):
+		return 128 + int(s.signal)
 	case errors.As(err, new(couldNotCheck)):
 		return 2
 	}
@@ -56,19 +57,52 @@ func exitCode(err error) int {
 
 // stopped is a command cut short by an interrupt (Ctrl-C, SIGTERM). It
 // says what the command left behind, where the work cut short would only
-// say how it broke off ("conn closed", "context canceled"), and exits
-// 130, as a shell reports a command that SIGINT ended.
-type stopped struct{ left string }
+// say how it broke off ("conn closed", "context canceled"), and exits as
+// a shell reports a command that signal ended: 130 for SIGINT, 143 for
+// SIGTERM.
+type stopped struct {
+	left   string
+	signal syscall.Signal
+}
 
 func (s stopped) Error() string { return "interrupted: " + s.left }
 
 // interrupted is err, or what the command left (stopped) when err came
-// of an interrupt.
+// of an interrupt. A context ended by anything but a signal (signalled)
+// counts as SIGINT.
 func interrupted(ctx context.Context, err error, left string) error {
 	if err != nil && ctx.Err() != nil {
-		return stopped{left}
+		s := stopped{left: left, signal: syscall.SIGINT}
+		var by interrupt
+		if errors.As(context.Cause(ctx), &by) {
+			s.signal = by.Signal
+		}
+		return s
 	}
 	return err
+}
+
+// interrupt is the cause of a context that SIGINT or SIGTERM ended.
+type interrupt struct{ syscall.Signal }
+
+func (s interrupt) Error() string { return "received " + s.Signal.String() }
+
+// signalled is a context that the first SIGINT or SIGTERM ends, with the
+// signal as its cause. A second one then ends the process at once, as
+// it would have without this handler.
+func signalled() (context.Context, func()) {
+	ctx, cancel := context.WithCancelCause(context.Background())
+	sigs := make(chan os.Signal, 1)
+	signal.Notify(sigs, os.Interrupt, syscall.SIGTERM)
+	go func() {
+		select {
+		case sig := <-sigs:
+			signal.Stop(sigs)
+			cancel(interrupt{sig.(syscall.Signal)})
+		case <-ctx.Done():
+		}
+	}()
+	return ctx, func() { signal.Stop(sigs); cancel(nil) }
 }
 
 func run(ctx context.Context, args []string, stdout, stderr io.Writer) error {
