@@ -3,6 +3,7 @@ package readapi
 import (
 	"cmp"
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"time"
@@ -132,10 +133,10 @@ func (d Deps) pastHead(ctx context.Context, pos eventstore.Position) bool {
 
 // checkpoint is where a projector is (Start if it has not saved one
 // yet), and the id of an open dead letter of it among the events the
-// write at pos appended (0: none): the events of pos's transaction up
-// to pos. Such an event is passed over, parked or waiting behind one,
-// and the read model may never show the write until an operator retries
-// or skips it: the checkpoint passing pos says nothing then.
+// write at pos appended (0: none; see ownLetter). Such an event is
+// passed over, parked or waiting behind one, and the read model may
+// never show the write until an operator retries or skips it: the
+// checkpoint passing pos says nothing then.
 func checkpoint(ctx context.Context, d Deps, name string, pos eventstore.Position) (eventstore.Position, int64, error) {
 	var commit, prepare, parked int64
 	err := d.Pool.QueryRow(ctx, `
@@ -149,7 +150,59 @@ func checkpoint(ctx context.Context, d Deps, name string, pos eventstore.Positio
 	if err != nil {
 		return eventstore.Position{}, 0, fmt.Errorf("read checkpoint %s: %w", name, err)
 	}
+	if parked != 0 {
+		if parked, err = ownLetter(ctx, d, name, pos); err != nil {
+			return eventstore.Position{}, 0, err
+		}
+	}
 	return eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}, parked, nil
+}
+
+// ownLetter is the first open dead letter of the write at pos, among
+// those of pos's transaction up to pos (0: none). The embedded store
+// commits the appends that wait for a writer together, so that
+// transaction may hold other callers' writes too: a letter is the
+// write's when it is on the stream of the event at pos or carries that
+// event's correlation id (a command's events to several streams share
+// it). With EventStoreDB the log is not in this database and a
+// transaction is one append: every letter of it counts.
+func ownLetter(ctx context.Context, d Deps, name string, pos eventstore.Position) (int64, error) {
+	rows, err := d.Pool.Query(ctx, `
+		SELECT l.id, l.stream, l.metadata, e.stream, e.metadata
+		  FROM projection_dead_letters l
+		  LEFT JOIN events e ON e.tx_id = $2 AND e.seq = $3
+		 WHERE l.projector = $1 AND l.status IN ('parked', 'waiting')
+		   AND l.commit_pos = $2 AND l.prepare_pos <= $3
+		 ORDER BY l.id`, name, int64(pos.Commit), int64(pos.Prepare))
+	if err != nil {
+		return 0, fmt.Errorf("read dead letters of %s at %s: %w", name, pos, err)
+	}
+	for rows.Next() {
+		var id int64
+		var stream string
+		var meta, atMeta []byte
+		var atStream *string
+		if err := rows.Scan(&id, &stream, &meta, &atStream, &atMeta); err != nil {
+			return 0, fmt.Errorf("read dead letters of %s at %s: %w", name, pos, err)
+		}
+		if atStream == nil || *atStream == stream || sameCorrelation(meta, atMeta) {
+			rows.Close()
+			return id, nil
+		}
+	}
+	return 0, rows.Err()
+}
+
+// sameCorrelation reports whether two events' metadata name one
+// correlation id (false when either names none).
+func sameCorrelation(a, b []byte) bool {
+	var ma, mb struct {
+		CorrelationID string `json:"correlationId"`
+	}
+	if json.Unmarshal(a, &ma) != nil || json.Unmarshal(b, &mb) != nil {
+		return false
+	}
+	return ma.CorrelationID != "" && ma.CorrelationID == mb.CorrelationID
 }
 
 // parked is the answer to a read whose write at pos is parked as a dead

@@ -2,11 +2,14 @@ package readapi
 
 import (
 	"context"
+	"fmt"
 	"net/http"
 	"net/http/httptest"
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/projections"
@@ -225,5 +228,45 @@ func TestAfter_bounds_the_wait_for_all_projectors_at_once(t *testing.T) {
 	if took := time.Since(start); rec.Code != http.StatusServiceUnavailable || took > bound*3/2 ||
 		!strings.Contains(rec.Body.String(), "partners read model") {
 		t.Fatalf("%d %s after %s, want 503 naming the partners read model after about %s", rec.Code, rec.Body.String(), took, bound)
+	}
+}
+
+// The embedded store commits the appends of several callers in one
+// transaction when they wait for a writer (group commit): a dead letter
+// of one caller's event says nothing of another caller's write in the
+// same transaction, whose read must not answer read-model-parked; a
+// letter on another stream of the same write (one correlation id) does.
+func TestAfter_a_write_is_held_up_by_its_own_dead_letters_only(t *testing.T) {
+	f := newFixture(t, time.Second)
+	ctx := context.Background()
+	tx, err := f.pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	insert := `INSERT INTO events (event_id, stream, revision, type, data, metadata)
+	           VALUES ($1, $2, 0, 'user.invited', '{}', $3) RETURNING tx_id, seq`
+	poisoned := uuid.New()
+	first, second := []byte(`{"correlationId":"first"}`), []byte(`{"correlationId":"second"}`)
+	var commit, parked, other, sibling int64
+	if err := tx.QueryRow(ctx, insert, poisoned, "user-a", first).Scan(&commit, &parked); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, insert, uuid.New(), "user-b", second).Scan(&commit, &other); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.QueryRow(ctx, insert, uuid.New(), "user-c", first).Scan(&commit, &sibling); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	f.exec(`INSERT INTO projection_dead_letters (projector, event_id, stream, commit_pos, prepare_pos, event_type, data, metadata, revision, recorded_at, status)
+	        VALUES ('users', $1, 'user-a', $2, $3, 'user.invited', '{}', $4, 0, now(), 'parked')`, poisoned, commit, parked, first)
+	f.checkpoint(commit, sibling)
+	f.ok(admin, fmt.Sprintf("/v1/me?after=%d-%d", commit, other), &Me{})
+	for what, at := range map[string]int64{"the parked event's": parked, "its write's other stream's": sibling} {
+		if p := f.problem(admin, fmt.Sprintf("/v1/me?after=%d-%d", commit, at), http.StatusServiceUnavailable); !strings.HasSuffix(p.Type, "read-model-parked") {
+			t.Errorf("a read after %s position: %+v, want read-model-parked", what, p)
+		}
 	}
 }

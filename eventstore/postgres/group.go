@@ -2,8 +2,13 @@ package postgres
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
+	"time"
+
+	"github.com/jackc/pgx/v5/pgconn"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -54,7 +59,14 @@ type writers struct {
 	max   int
 	busy  int
 	queue []*pending
+	// patience bounds an append's wait for a writer (defaultPatience).
+	patience time.Duration
 }
+
+// defaultPatience is how long an append waits for a writer before it
+// runs alone: far longer than a batch takes under load (milliseconds),
+// so it only ends the wait of appends behind writers that are stuck.
+const defaultPatience = 250 * time.Millisecond
 
 // commit runs p now if a writer is free and nothing waits, and otherwise
 // leaves it for the next batch.
@@ -69,16 +81,47 @@ func (s *Store) commit(p *pending) ([]eventstore.AppendResult, error) {
 		return p.results, p.err
 	}
 	w.queue = append(w.queue, p)
+	patience := time.NewTimer(w.patience)
 	w.mu.Unlock()
-	select {
-	case <-p.done:
-		return p.results, p.err
-	case <-p.ctx.Done():
-		// Still queued, it is dropped when taken; in flight, its batch
-		// goes on for the others and its outcome is unknown, as for any
-		// append whose caller stops waiting.
-		return nil, p.ctx.Err()
+	defer patience.Stop()
+	for {
+		select {
+		case <-p.done:
+			return p.results, p.err
+		case <-patience.C:
+			// The writers are stuck (on a stream's lock, a slow commit):
+			// an append still waiting runs alone, beside them, rather
+			// than wait for appends to other streams.
+			if s.unqueue(p) {
+				s.runAlone(p)
+				return p.results, p.err
+			}
+		case <-p.ctx.Done():
+			select {
+			case <-p.done: // written meanwhile: the result is known
+				return p.results, p.err
+			default:
+			}
+			// Still queued, it is dropped when taken; in flight, its batch
+			// goes on for the others and its outcome is unknown, as for any
+			// append whose caller stops waiting.
+			return nil, p.ctx.Err()
+		}
 	}
+}
+
+// unqueue removes p from the queue, if no writer has taken it.
+func (s *Store) unqueue(p *pending) bool {
+	w := &s.writers
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	for i, q := range w.queue {
+		if q == p {
+			w.queue = append(w.queue[:i:i], w.queue[i+1:]...)
+			return true
+		}
+	}
+	return false
 }
 
 // release frees the caller's writer, or keeps it to write what waits.
@@ -118,6 +161,8 @@ func (s *Store) take() []*pending {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	var batch, left []*pending
+	// streams are those of the appends taken and of those left: an
+	// append that shares a stream with one left waits behind it.
 	streams := map[string]bool{}
 	events := 0
 	for _, p := range w.queue {
@@ -127,6 +172,9 @@ func (s *Store) take() []*pending {
 		n := len(p.cols.ids)
 		if len(batch) > 0 && (len(batch) == batchGroups || events+n > batchEvents || sharesStream(p, streams)) {
 			left = append(left, p)
+			for _, a := range p.appends {
+				streams[a.Stream] = true
+			}
 			continue
 		}
 		for _, a := range p.appends {
@@ -179,11 +227,36 @@ func (s *Store) runBatch(batch []*pending) {
 		defer stop()
 	}
 	written, err := s.appendGroups(ctx, batch)
+	unknown := err != nil && !unwritten(err)
 	for i, p := range batch {
-		if err != nil || !written[i] {
+		switch {
+		case unknown && !p.one:
+			// The batch may have committed: append_streams would answer
+			// a conflict for the append it wrote. Its caller gets the
+			// error, as alone (append_events does tell its own retry).
+			p.results, p.err = nil, fmt.Errorf("append to %v: %w", streamsOf(p), err)
+			close(p.done)
+		case err != nil || !written[i]:
 			s.runAlone(p)
-			continue
+		default:
+			close(p.done)
 		}
-		close(p.done)
 	}
+}
+
+// unwritten reports an error of a batch that certainly did not commit:
+// the server refused the statement (its transaction rolled back), or
+// nothing reached it.
+func unwritten(err error) bool {
+	var pgErr *pgconn.PgError
+	var connectErr *pgconn.ConnectError
+	return errors.As(err, &pgErr) || errors.As(err, &connectErr) || pgconn.SafeToRetry(err)
+}
+
+func streamsOf(p *pending) []string {
+	streams := make([]string, len(p.appends))
+	for i, a := range p.appends {
+		streams[i] = a.Stream
+	}
+	return streams
 }

@@ -21,7 +21,15 @@ import (
 func held(ctx context.Context, t *testing.T) (*Store, *pgxpool.Pool, func()) {
 	t.Helper()
 	pool := pgtest.Pool(t)
+	s, release := heldOn(ctx, t, pool)
+	return s, pool, release
+}
+
+// heldOn is held on a pool of the caller's.
+func heldOn(ctx context.Context, t *testing.T, pool *pgxpool.Pool) (*Store, func()) {
+	t.Helper()
 	s := New(pool, Config{Writers: 1})
+	s.writers.patience = time.Hour // the appends wait for the writer held
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		t.Fatal(err)
@@ -35,7 +43,7 @@ func held(ctx context.Context, t *testing.T) (*Store, *pgxpool.Pool, func()) {
 		blocked <- err
 	}()
 	waitFor(t, func() bool { s.writers.mu.Lock(); defer s.writers.mu.Unlock(); return s.writers.busy == 1 })
-	return s, pool, func() {
+	return s, func() {
 		t.Helper()
 		if err := tx.Rollback(ctx); err != nil {
 			t.Fatal(err)

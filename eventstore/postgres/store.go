@@ -62,7 +62,7 @@ func New(pool *pgxpool.Pool, cfg Config) *Store {
 	if cfg.Writers <= 0 {
 		cfg.Writers = 2
 	}
-	return &Store{pool: pool, cfg: cfg, wakeup: newBroadcast(), writers: writers{max: cfg.Writers}}
+	return &Store{pool: pool, cfg: cfg, wakeup: newBroadcast(), writers: writers{max: cfg.Writers, patience: defaultPatience}}
 }
 
 // Close is a no-op: the pool belongs to the caller.
