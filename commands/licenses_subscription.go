@@ -2,6 +2,7 @@ package commands
 
 import (
 	"context"
+	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -86,8 +87,16 @@ func (d Deps) subscriptionScope(ctx context.Context, accountID, id uuid.UUID, a 
 		return scope{}, nil, eventstore.Position{}, err
 	}
 	channel := acc.ChannelOf(*s.OrderingPartner())
-	if sc, err := d.licenseScope(ctx, accountID, a, &channel); err == nil {
+	sc, err = d.licenseScope(ctx, accountID, a, &channel)
+	switch {
+	case err == nil:
 		return sc, &s, l.answered(), nil
+	case errors.Is(err, domain.ErrForbidden):
+		// A user of the partner answering for it, without a role that
+		// assigns: 403, as on the bulk routes and for its new total
+		// (maySell), not the 404 of a subscription they cannot see,
+		// which their partner's list shows them.
+		return scope{}, nil, eventstore.Position{}, err
 	}
 	return scope{}, nil, eventstore.Position{}, customerErr
 }
