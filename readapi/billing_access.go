@@ -4,7 +4,6 @@ import (
 	"context"
 	"errors"
 	"fmt"
-	"net/http"
 
 	"github.com/jackc/pgx/v5"
 
@@ -21,33 +20,12 @@ const billingProjector = "billing"
 const BillingReader kit.Access = "billing reader"
 
 // billingGet completes a billing route as get does a member route.
-func billingGet(r kit.Route) kit.Route {
-	r.Access = BillingReader
-	r = get(r)
-	r.Statuses = append(memberStatuses[:len(memberStatuses):len(memberStatuses)], http.StatusForbidden)
-	return r
-}
+func billingGet(r kit.Route) kit.Route { return roleGet(r, BillingReader) }
 
 // mayReadBilling answers errNotFound unless the viewer sees the account,
 // and 403 unless they read its billing.
-func mayReadBilling(ctx context.Context, tx pgx.Tx, q accountRequest) error {
-	var member, bills bool
-	err := tx.QueryRow(ctx, `
-		SELECT EXISTS (SELECT 1 FROM rm_accounts a WHERE a.account_id = $1) AND ($3::boolean OR EXISTS (SELECT 1 FROM rm_users m
-		         WHERE m.account_id = $1 AND m.email_lower = $2::text AND m.status = 'active')),
-		       $3::boolean OR EXISTS (SELECT 1 FROM rm_users m
-		         WHERE m.account_id = $1 AND m.email_lower = $2::text AND m.status = 'active'
-		           AND m.roles && ARRAY['account_administrator', 'account_manager']::text[])`,
-		q.accountID, q.viewer.email, q.viewer.operator).Scan(&member, &bills)
-	switch {
-	case err != nil:
-		return err
-	case !member:
-		return errNotFound
-	case !bills:
-		return kit.NewProblem(http.StatusForbidden, "forbidden", "billing is read by Account Administrators and Account Managers")
-	}
-	return nil
+func mayReadBilling(ctx context.Context, db querier, q accountRequest) error {
+	return mayReadAs(ctx, db, q, billingRoles, "billing is read by Account Administrators and Account Managers")
 }
 
 // billingRoutes are the read routes of billing profiles, invoices and

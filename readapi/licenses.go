@@ -158,30 +158,30 @@ var assignmentOrder = keyOrder[Holder]{name: "assignedAt", cols: []keyOf[Holder]
 var licenseReads = reads{usersProjector, partnersProjector, licensesProjector}
 
 func (d Deps) licenseRoutes() []kit.Route {
-	return []kit.Route{get(kit.Route{
+	return []kit.Route{orderGet(kit.Route{
 		Path: "/v1/accounts/{accountId}/licenses",
 		Summary: "The account's licenses per product: total, assigned and available over its active subscriptions (buyMore when none is available); " +
 			"with ?userIds, for each product whether all, some or none of those users hold it, and who",
-		Access: Member, Response: exampleEntitlements,
+		Response: exampleEntitlements,
 		Query: map[string]string{"userIds": "a selection of users: up to 5,000 comma-separated user ids",
 			"partnerId": partnerIDQuery + ": only the subscriptions the partner sees, and the licenses of them"},
 		Handler: endpoint(d, licenseReads, parseEntitlements, func(ctx context.Context, q entitlementsRequest) (Entitlements, error) {
 			return entitlements(ctx, d.Pool, q, d.Clock.Now())
 		}),
-	}), get(kit.Route{
-		Path:    "/v1/accounts/{accountId}/users/{userId}/licenses",
-		Summary: "The licenses a user of the account holds through its active subscriptions, with their service plans",
-		Access:  Member, Response: exampleUserLicenses,
+	}), orderGet(kit.Route{
+		Path:     "/v1/accounts/{accountId}/users/{userId}/licenses",
+		Summary:  "The licenses a user of the account holds through its active subscriptions, with their service plans",
+		Response: exampleUserLicenses,
 		Handler: endpoint(d, licenseReads, func(in *input, p kit.Principal) userLicensesRequest {
 			return userLicensesRequest{accountRequest: parseAccount(in, p), userID: in.pathUUID("userId")}
 		}, func(ctx context.Context, q userLicensesRequest) (UserLicenses, error) {
 			return userLicenses(ctx, d.Pool, q, d.Clock.Now())
 		}),
-	}), get(kit.Route{
-		Path:    "/v1/accounts/{accountId}/subscriptions/{subscriptionId}/assignments",
-		Summary: "Who holds a license of a subscription, with the service plans, earliest assignment first, a page at a time",
-		Access:  Member, Response: AssignmentPage{Items: []Holder{exampleHolder}},
-		Query: map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
+	}), orderGet(kit.Route{
+		Path:     "/v1/accounts/{accountId}/subscriptions/{subscriptionId}/assignments",
+		Summary:  "Who holds a license of a subscription, with the service plans, earliest assignment first, a page at a time",
+		Response: AssignmentPage{Items: []Holder{exampleHolder}},
+		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
 		Handler: endpoint(d, licenseReads, func(in *input, p kit.Principal) assignmentsRequest {
 			return assignmentsRequest{subRequest: parseSubscription(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
 				cursor: cursorArgs(in, assignmentOrder, true)}

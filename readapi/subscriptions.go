@@ -123,17 +123,15 @@ func (d Deps) subscriptionRoutes() []kit.Route {
 	list := func(ctx context.Context, q subListRequest) (SubscriptionPage, error) {
 		return listSubscriptions(ctx, d.Pool, q, d.Clock.Now())
 	}
-	return []kit.Route{get(kit.Route{
+	return []kit.Route{orderGet(kit.Route{
 		Path:     "/v1/accounts/{accountId}/subscriptions",
 		Summary:  "Filter and sort every subscription of an account, self-service and partner-ordered, a page at a time",
-		Access:   Member,
 		Response: exampleSubPage,
 		Query:    subListQuery,
 		Handler:  endpoint(d, reads{usersProjector, partnersProjector}, parseSubList, list),
-	}), get(kit.Route{
+	}), orderGet(kit.Route{
 		Path:     "/v1/accounts/{accountId}/subscriptions/{subscriptionId}",
 		Summary:  "One subscription of an account",
-		Access:   Member,
 		Response: exampleSubscription,
 		Handler: endpoint(d, reads{usersProjector, partnersProjector}, parseSubscription, func(ctx context.Context, q subRequest) (Subscription, error) {
 			return subscriptionByID(ctx, d.Pool, q, d.Clock.Now())

@@ -102,6 +102,11 @@ func listSubscriptions(ctx context.Context, pool *pgxpool.Pool, q subListRequest
 	args = append(args, q.limit+1)
 	page := SubscriptionPage{Items: []Subscription{}}
 	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
+		if q.partnerID == uuid.Nil {
+			if err := mayReadOrders(ctx, tx, q.accountRequest); err != nil {
+				return err
+			}
+		}
 		err := tx.QueryRow(ctx, `SELECT c.* FROM (SELECT `+subCountsSQL+`, count(*) FILTER (WHERE `+where+`)
 		    FROM rm_subscriptions s WHERE `+visible+`) c WHERE `+access, filterArgs...).
 			Scan(append(page.Counts.dest(), &page.Total)...)
@@ -138,6 +143,9 @@ func listSubscriptions(ctx context.Context, pool *pgxpool.Pool, q subListRequest
 // subscriptionByID reads one subscription of an account the viewer may
 // see; errNotFound otherwise.
 func subscriptionByID(ctx context.Context, db querier, q subRequest, now time.Time) (Subscription, error) {
+	if err := mayReadOrders(ctx, db, q.accountRequest); err != nil {
+		return Subscription{}, err
+	}
 	row := db.QueryRow(ctx, `SELECT `+subColumns+` FROM `+subFrom+`
 	  WHERE s.account_id = $1 AND s.subscription_id = $5::uuid AND `+visibleSQL,
 		append(accountArgs(q.accountID, now, q.viewer), q.subscriptionID)...)

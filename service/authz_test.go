@@ -162,8 +162,8 @@ var authzTable = map[string][]probe{
 			return request{body: b}
 		}},
 	},
-	"GET /v1/accounts/{accountId}/subscriptions":                  {{want: memberReads, req: nothingMore}},
-	"GET /v1/accounts/{accountId}/subscriptions/{subscriptionId}": {{want: memberReads, req: fixtureSubscription}},
+	"GET /v1/accounts/{accountId}/subscriptions":                  {{want: orderReads, req: nothingMore}},
+	"GET /v1/accounts/{accountId}/subscriptions/{subscriptionId}": {{want: orderReads, req: fixtureSubscription}},
 	"PUT /v1/accounts/{accountId}/subscriptions/{subscriptionId}/total-licenses": {{want: sellers("200"), req: func(f *fixture) request {
 		r := fixtureSubscription(f)
 		r.body = map[string]any{"total": 100 + *f.seq}
