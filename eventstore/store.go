@@ -128,7 +128,8 @@ type ReadStreamOptions struct {
 	Direction Direction
 	// From is the first revision returned (inclusive). Ignored when FromEnd.
 	From uint64
-	// FromEnd starts at the last event (useful with Backwards).
+	// FromEnd starts at the last event (useful with Backwards; forwards,
+	// the read is that event alone).
 	FromEnd bool
 	// Limit is the most events returned; 0 means all.
 	Limit int

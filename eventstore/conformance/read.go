@@ -73,6 +73,16 @@ func testReadStream(t *testing.T, newStore Factory) {
 		}
 	})
 
+	t.Run("forwards from the end is the last event", func(t *testing.T) {
+		evs, err := s.ReadStream(ctxFor(t, timeout), stream, eventstore.ReadStreamOptions{FromEnd: true})
+		if err != nil {
+			t.Fatal(err)
+		}
+		if revisions(evs) != "4" {
+			t.Fatalf("read revisions %s, want 4", revisions(evs))
+		}
+	})
+
 	t.Run("backwards from a revision", func(t *testing.T) {
 		evs, err := s.ReadStream(ctxFor(t, timeout), stream, eventstore.ReadStreamOptions{Direction: eventstore.Backwards, From: 1})
 		if err != nil {

@@ -26,8 +26,9 @@ func (s *Store) ReadStream(ctx context.Context, stream string, opts eventstore.R
 	case opts.Direction == eventstore.Backwards:
 		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND revision <= $2 ORDER BY revision DESC LIMIT NULLIF($3, -1)`
 	case opts.FromEnd:
-		// Forwards from the end: only what comes after the last event.
-		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND revision > (SELECT max(revision) FROM events WHERE stream = $1) AND $2::bigint IS NOT NULL ORDER BY revision LIMIT NULLIF($3, -1)`
+		// Forwards from the end: the last event, where the read starts
+		// (as EventStoreDB answers it).
+		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND $2::bigint IS NOT NULL ORDER BY revision DESC LIMIT least(NULLIF($3, -1), 1)`
 	default:
 		query = `SELECT ` + columns + ` FROM events WHERE stream = $1 AND revision >= $2 ORDER BY revision LIMIT NULLIF($3, -1)`
 	}
