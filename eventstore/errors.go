@@ -15,6 +15,11 @@ var (
 	// ErrAppendTooLarge: the store refuses to take this much in one
 	// append (EventStoreDB: 1 MiB by default). See AppendBudget.
 	ErrAppendTooLarge = errors.New("append larger than the store takes at once")
+	// ErrUnavailable: the store could not be reached, or did not answer
+	// in time (an append's outcome is then unknown); a caller may try
+	// again later. The embedded store's are the database's connection
+	// errors (kit.Unreachable tells them).
+	ErrUnavailable = errors.New("event store unavailable")
 )
 
 // AppendBudget bounds the data and metadata, in bytes, of one append by

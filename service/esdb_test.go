@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 
@@ -138,5 +139,18 @@ func TestProjection_resumes_after_EventStoreDB_restarts_and_matches_a_clean_run(
 		if got[i] != want[i] {
 			t.Fatalf("row %d differs:\n restarted: %s\n clean:     %s", i, got[i], want[i])
 		}
+	}
+}
+
+// While EventStoreDB cannot be reached, a command answers 503 with a
+// retry hint, as it does while PostgreSQL cannot be, not a 500.
+func TestService_on_EventStoreDB_answers_503_while_the_server_is_away(t *testing.T) {
+	fake := startFake(t)
+	h := start(t, options{eventStoreURL: fake.ConnectionString()})
+	accountID, admin := h.registered()
+	fake.Stop()
+	code, body := h.call("POST", "/v1/accounts/"+accountID+"/users", admin, invite("away@northwind.example", "account_viewer"))
+	if code != http.StatusServiceUnavailable || body["type"] == nil || !strings.HasSuffix(body["type"].(string), "unavailable") {
+		t.Fatalf("invite while EventStoreDB is away: %d %v, want 503 unavailable", code, body)
 	}
 }

@@ -3,11 +3,16 @@ package esdb
 import (
 	"context"
 	"errors"
+	"fmt"
 	"sync"
 	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"google.golang.org/grpc/codes"
+	"google.golang.org/grpc/status"
+
+	"github.com/bizcenter/bizcenter/eventstore"
 )
 
 var errClosed = errors.New("eventstore esdb: store closed")
@@ -122,7 +127,7 @@ func (c *conn) run(ctx context.Context, l *lease, fn func(context.Context, *esdb
 			// The client rediscovers the server on its next call.
 			l.healthy.Store(false)
 		}
-		done <- err
+		done <- unavailable(err)
 	}()
 	select {
 	case err := <-done:
@@ -180,6 +185,27 @@ func (c *conn) close() {
 // hasCode reports whether err is an *esdb.Error with this code. The
 // client's FromError cannot be used: it reports ok for a nil error and a
 // type assertion misses wrapped errors.
+// unavailable marks the errors of a server that cannot be reached or did
+// not answer in time (the client's own deadline, 10 s by default, not the
+// caller's) as eventstore.ErrUnavailable, which callers answer with
+// "try again" rather than as a fault.
+// A read's stream passes on gRPC's status where the client's other calls
+// wrap it in an esdb.Error: both are looked at.
+func unavailable(err error) error {
+	if err == nil {
+		return nil
+	}
+	for _, code := range []esdb.ErrorCode{esdb.ErrorUnavailable, esdb.ErrorCodeConnectionClosed, esdb.ErrorCodeDeadlineExceeded, esdb.ErrorCodeNotLeader} {
+		if hasCode(err, code) {
+			return fmt.Errorf("%w: %w", eventstore.ErrUnavailable, err)
+		}
+	}
+	if s, ok := status.FromError(err); ok && (s.Code() == codes.Unavailable || s.Code() == codes.DeadlineExceeded) {
+		return fmt.Errorf("%w: %w", eventstore.ErrUnavailable, err)
+	}
+	return err
+}
+
 func hasCode(err error, code esdb.ErrorCode) bool {
 	var e *esdb.Error
 	return errors.As(err, &e) && e.Code() == code

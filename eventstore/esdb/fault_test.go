@@ -2,6 +2,7 @@ package esdb
 
 import (
 	"context"
+	"errors"
 	"log/slog"
 	"testing"
 	"time"
@@ -131,5 +132,26 @@ func TestStore_calls_honour_the_deadline_while_the_server_is_away(t *testing.T) 
 	}
 	if d := time.Since(start); d > 600*time.Millisecond {
 		t.Fatalf("calls took %v with a 300ms deadline", d)
+	}
+}
+
+// A server that cannot be reached is eventstore.ErrUnavailable to the
+// caller, whom the HTTP API then asks to try again (503), where the
+// client's own error answered 500 as any fault.
+func TestStore_a_server_away_is_unavailable(t *testing.T) {
+	fake := startFake(t)
+	s := newStore(t, fake.ConnectionString()+"&maxDiscoverAttempts=1&discoveryInterval=10")
+	n := newNames()
+	stream := n.stream("away")
+	mustAppend(t, s, stream, eventstore.NoStream(), n.events(1, "x"))
+	fake.Stop()
+	for i := range 3 {
+		_, err := s.Append(testCtx(t, 5*time.Second), stream, eventstore.Any(), n.events(1, "x"))
+		if !errors.Is(err, eventstore.ErrUnavailable) {
+			t.Fatalf("append %d while the server is away: %v, want ErrUnavailable", i, err)
+		}
+	}
+	if _, err := s.ReadStream(testCtx(t, 5*time.Second), stream, eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrUnavailable) {
+		t.Fatalf("read while the server is away: %v, want ErrUnavailable", err)
 	}
 }
