@@ -96,10 +96,7 @@ func TestA_batch_whose_answer_is_lost_does_not_answer_a_conflict_for_what_it_wro
 	pool := cutPool(t)
 	s, release := heldOn(ctx, t, pool)
 	wait := each(t, s,
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "a", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "a", eventstore.NoStream(), oneEvent()),
 		func() ([]eventstore.AppendResult, error) {
 			return s.AppendStreams(ctx, []eventstore.StreamAppend{
 				{Stream: "b", Expected: eventstore.NoStream(), Events: oneEvent()},
@@ -130,20 +127,14 @@ func TestA_waiting_append_does_not_overtake_an_earlier_one_on_its_stream(t *test
 	ctx := context.Background()
 	s, _, release := held(ctx, t)
 	wait := each(t, s,
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "x", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "x", eventstore.NoStream(), oneEvent()),
 		func() ([]eventstore.AppendResult, error) { // left: shares x with the first
 			return s.AppendStreams(ctx, []eventstore.StreamAppend{
 				{Stream: "x", Expected: eventstore.Exact(0), Events: oneEvent()},
 				{Stream: "y", Expected: eventstore.NoStream(), Events: oneEvent()},
 			})
 		},
-		func() ([]eventstore.AppendResult, error) { // came after, on y
-			r, err := s.Append(ctx, "y", eventstore.Exact(0), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "y", eventstore.Exact(0), oneEvent()), // came after, on y
 	)
 	release()
 	out := wait()

@@ -103,24 +103,15 @@ func TestAppends_that_wait_for_a_writer_commit_together_each_with_its_own_outcom
 		t.Fatal(err)
 	}
 	wait := each(t, s,
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "a", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "a", eventstore.NoStream(), oneEvent()),
 		func() ([]eventstore.AppendResult, error) {
 			return s.AppendStreams(ctx, []eventstore.StreamAppend{
 				{Stream: "b", Expected: eventstore.NoStream(), Events: oneEvent()},
 				{Stream: "c", Expected: eventstore.Any(), Events: append(oneEvent(), oneEvent()...)},
 			})
 		},
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "moved", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "retried", eventstore.NoStream(), retried)
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "moved", eventstore.NoStream(), oneEvent()),
+		appending(ctx, s, "retried", eventstore.NoStream(), retried),
 	)
 	release()
 	out := wait()
@@ -166,18 +157,9 @@ func TestAppends_in_a_batch_that_fails_are_written_alone(t *testing.T) {
 		t.Fatal(err)
 	}
 	wait := each(t, s,
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "x", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
-		func() ([]eventstore.AppendResult, error) { // an id stored in another stream
-			r, err := s.Append(ctx, "again", eventstore.NoStream(), stored)
-			return []eventstore.AppendResult{r}, err
-		},
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "y", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "x", eventstore.NoStream(), oneEvent()),
+		appending(ctx, s, "again", eventstore.NoStream(), stored), // an id stored in another stream
+		appending(ctx, s, "y", eventstore.NoStream(), oneEvent()),
 	)
 	release()
 	out := wait()
@@ -200,14 +182,8 @@ func TestAppends_to_one_stream_that_wait_go_in_the_order_they_came(t *testing.T)
 	ctx := context.Background()
 	s, _, release := held(ctx, t)
 	wait := each(t, s,
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "one", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "one", eventstore.Exact(0), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "one", eventstore.NoStream(), oneEvent()),
+		appending(ctx, s, "one", eventstore.Exact(0), oneEvent()),
 	)
 	release()
 	out := wait()
@@ -228,10 +204,7 @@ func TestAn_append_whose_caller_stops_waiting_before_its_batch_is_not_written(t 
 			r, err := s.Append(gone, "gone", eventstore.NoStream(), oneEvent())
 			return []eventstore.AppendResult{r}, err
 		},
-		func() ([]eventstore.AppendResult, error) {
-			r, err := s.Append(ctx, "kept", eventstore.NoStream(), oneEvent())
-			return []eventstore.AppendResult{r}, err
-		},
+		appending(ctx, s, "kept", eventstore.NoStream(), oneEvent()),
 	)
 	cancel()
 	release()
@@ -303,5 +276,13 @@ func TestAppends_racing_on_one_stream_conflict_rather_than_overwrite(t *testing.
 	wg.Wait()
 	if n := streamLen(ctx, t, pool, "raced"); n != len(revisions) {
 		t.Errorf("the stream holds %d events, %d appends succeeded", n, len(revisions))
+	}
+}
+
+// appending is an each call that Appends to one stream.
+func appending(ctx context.Context, s *Store, stream string, exp eventstore.ExpectedRevision, events []eventstore.EventData) func() ([]eventstore.AppendResult, error) {
+	return func() ([]eventstore.AppendResult, error) {
+		r, err := s.Append(ctx, stream, exp, events)
+		return []eventstore.AppendResult{r}, err
 	}
 }
