@@ -6,6 +6,7 @@ import (
 	"strings"
 
 	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
@@ -23,11 +24,26 @@ func SignInOn(route kit.Route, signIn commands.Handler[commands.SignIn, commands
 				fail(w, r, log, err)
 				return
 			}
-			if len(res.Activated) > 0 {
-				r.Header.Set("X-After-Position", res.Position.String())
+			if len(res.Activated) > 0 && !waitsPast(r, res.Position) {
+				r.Header.Set(afterPosition, res.Position.String())
 			}
 		}
 		next(w, r)
 	}
 	return route
+}
+
+// afterPosition is the header a read waits for a position by.
+const afterPosition = "X-After-Position"
+
+// waitsPast reports whether the request's own X-After-Position is pos or
+// later, or is not a position at all (the read refuses it, 400): either
+// way the sign-in's position must not take its place.
+func waitsPast(r *http.Request, pos eventstore.Position) bool {
+	h := r.Header.Get(afterPosition)
+	if h == "" {
+		return false
+	}
+	asked, err := eventstore.ParsePosition(h)
+	return err != nil || !asked.Less(pos)
 }
