@@ -45,6 +45,17 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 			errs = append(errs, fmt.Errorf("--account: %w", err))
 		}
 	}
+	// As GET /v1/audit/events refuses it: swapped bounds would export
+	// nothing and say it did well.
+	if !opts.From.IsZero() && !opts.To.IsZero() && opts.To.Before(opts.From) {
+		errs = append(errs, errors.New("--to: before --from"))
+	}
+	if fs.NArg() > 0 {
+		// Else `audit export log.jsonl` would write to standard output,
+		// and the flags after the name (--account) would go unread: the
+		// flag package stops at the first argument.
+		errs = append(errs, fmt.Errorf("audit export: unexpected %q (a file is named with --out)", fs.Arg(0)))
+	}
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
@@ -143,6 +154,11 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	c, err := loadConfig(fs, args)
 	if err != nil {
 		return err
+	}
+	if fs.NArg() > 0 {
+		// Else `audit import log.jsonl` would read standard input, and
+		// say it imported what that held (nothing, from a script).
+		return fmt.Errorf("audit import: unexpected %q (a file is named with --in)", fs.Arg(0))
 	}
 	tools, err := c.openTools(ctx, log)
 	if err != nil {

@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"os"
 	"path/filepath"
+	"strings"
 	"syscall"
 	"testing"
 	"time"
@@ -188,5 +189,29 @@ func TestExportFile_pipes_symlinks_and_permissions(t *testing.T) {
 	}
 	if info, err := os.Stat(target); err != nil || info.Mode().Perm() != 0o640 {
 		t.Errorf("the replaced file's permissions: %v (%v), want 0640", info.Mode().Perm(), err)
+	}
+}
+
+// A file named without its flag, a flag after it (which the flag package
+// then takes for an argument), or a window that ends before it begins
+// are mistakes reported before anything connects (here to a database
+// that is not there). Export and import took them silently: `audit
+// export log.jsonl --account ID` wrote every account's events to
+// standard output, and `audit import log.jsonl` read standard input and
+// reported 0 events imported, exit 0.
+func TestAudit_export_and_import_mistakes_are_reported_before_connecting(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	for args, want := range map[string]string{
+		"export log.jsonl": `unexpected "log.jsonl" (a file is named with --out)`,
+		"export --out x.jsonl log.jsonl --account 01a20170-a01d-7000-8000-000000000001": `unexpected "log.jsonl"`,
+		"export --from 2026-12-01T00:00:00Z --to 2026-11-01T00:00:00Z":                  "--to: before --from",
+		"import log.jsonl":                   `unexpected "log.jsonl" (a file is named with --in)`,
+		"import --in a.jsonl b.jsonl":        `unexpected "b.jsonl"`,
+		"export --from 2026-11-01T00:00:00Z": "127.0.0.1:1", // well formed: it connects
+	} {
+		err := run(context.Background(), append([]string{"audit"}, strings.Fields(args)...), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) || exitCode(err) != 1 {
+			t.Errorf("audit %s: %v (exit %d); want %q, exit 1", args, err, exitCode(err), want)
+		}
 	}
 }
