@@ -23,7 +23,7 @@ var auditSchema string
 func (Audit) Name() string { return "audit" }
 
 // Version changes when the table or what Apply writes change.
-func (Audit) Version() int { return 2 }
+func (Audit) Version() int { return 3 } // 3: an erasure blanks only the personal fields a row holds
 
 // Schema is the DDL of the table.
 func (Audit) Schema() string { return auditSchema }
@@ -55,20 +55,20 @@ func (Audit) Apply(q *pgx.Batch, env event.Envelope) {
 }
 
 // eraseAudited blanks, in the rows already written, every personal field
-// of the person: what a rebuild would write now that their key is gone.
+// of the person: what the events read now that their key is gone. Only
+// the fields a row holds, not empty, are blanked (sealing passes empty
+// ones by): a Visual Studio subscription's assignment has no
+// alternateEmail, and must not gain one that reads [erased].
 func eraseAudited(q *pgx.Batch, subject string) {
 	for _, t := range event.Types() {
 		pf, ok := event.Personal(t)
 		if !ok {
 			continue
 		}
-		erased := map[string]string{}
-		for _, f := range pf.Fields {
-			erased[f] = user.Erased
-		}
-		blank, _ := json.Marshal(erased)
 		q.Queue(`
-			UPDATE rm_audit_events SET data = data || $1::jsonb
-			 WHERE event_type = $2 AND data->>$3 = $4`, string(blank), t, pf.Subject, subject)
+			UPDATE rm_audit_events SET data = data || (
+			    SELECT coalesce(jsonb_object_agg(f, $1::text), '{}') FROM unnest($2::text[]) AS f
+			     WHERE data->>f <> '')
+			 WHERE event_type = $3 AND data->>$4 = $5`, user.Erased, pf.Fields, t, pf.Subject, subject)
 	}
 }
