@@ -361,6 +361,16 @@ func TestAuthz_every_route_answers_each_principal_as_declared(t *testing.T) {
 		t.FailNow()
 	}
 
+	// Every answer a route gives is one its OpenAPI document lists, so
+	// that a client generated from it has a case for each.
+	_, doc := f.send("anonymous", "GET", "/v1/openapi.json", nil)
+	declared := func(method, pattern string, status int) bool {
+		path, _ := doc["paths"].(map[string]any)[pattern].(map[string]any)
+		op, _ := path[strings.ToLower(method)].(map[string]any)
+		responses, _ := op["responses"].(map[string]any)
+		return responses[strconv.Itoa(status)] != nil
+	}
+
 	for _, route := range slices.Sorted(maps.Keys(authzTable)) {
 		method, pattern, _ := strings.Cut(route, " ")
 		for _, p := range authzTable[route] {
@@ -383,6 +393,9 @@ func TestAuthz_every_route_answers_each_principal_as_declared(t *testing.T) {
 						status, body := f.send(principal, method, path+req.query, req.body)
 						if strconv.Itoa(status) != want[i] {
 							t.Fatalf("%s %s as %s: %d, want %s: %v", method, path, principal, status, want[i], body)
+						}
+						if !declared(method, pattern, status) {
+							t.Errorf("%s %s answers %d, which its OpenAPI document does not list", method, pattern, status)
 						}
 						if p.check != nil && status == http.StatusOK {
 							p.check(t, f, principal, body)

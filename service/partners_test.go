@@ -2,8 +2,10 @@ package service_test
 
 import (
 	"fmt"
+	"maps"
 	"net/http"
 	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -310,6 +312,33 @@ func TestPartner_designates_another_manager_and_changes_the_managers_email(t *te
 	h.must(http.StatusOK, "PUT", "/v1/accounts/"+accountID+"/manager", aAdmin, person("zed@tailspin.example"))
 	if code, body := h.call("PUT", email, aAdmin, map[string]any{"email": "mia@tailspin.example"}); code != http.StatusConflict {
 		t.Fatalf("taking another user's email: %d %v", code, body)
+	}
+}
+
+// A sales agent of a partner serving the account acts on the customer's
+// manager and gets 403 (docs/roles.md): the OpenAPI document of both
+// manager routes says so, as it says every answer a route gives.
+func TestManagerRoutes_declare_the_403_a_partner_without_the_role_gets(t *testing.T) {
+	h := start(t, options{})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	accountID := h.tailspin(op)["accountId"].(string)
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	h.serve(accountID, a)
+	h.must(http.StatusCreated, "POST", "/v1/partners/"+a+"/users", aAdmin, map[string]any{
+		"email": "sid@alpha.example", "firstName": "Sid", "lastName": "Sales", "roles": []string{"sales_agent"}})
+	sid := h.token("sub-sid", "sid@alpha.example", false)
+	paths := h.must(http.StatusOK, "GET", "/v1/openapi.json", "", nil)["paths"].(map[string]any)
+	for path, body := range map[string]any{
+		"/v1/accounts/{accountId}/manager":       person("mia@tailspin.example"),
+		"/v1/accounts/{accountId}/manager/email": map[string]any{"email": "mia@tailspin.example"},
+	} {
+		if code, got := h.call("PUT", strings.Replace(path, "{accountId}", accountID, 1), sid, body); code != http.StatusForbidden {
+			t.Fatalf("a sales agent on %s: %d %v", path, code, got)
+		}
+		responses := paths[path].(map[string]any)["put"].(map[string]any)["responses"].(map[string]any)
+		if responses["403"] == nil {
+			t.Errorf("PUT %s answers 403 but its OpenAPI responses are %v", path, slices.Sorted(maps.Keys(responses)))
+		}
 	}
 }
 
