@@ -231,6 +231,17 @@ func (w *Worker) claim(ctx context.Context, s Settings, limit int) ([]due, error
 // deliver posts a claimed delivery and records its outcome.
 func (w *Worker) deliver(ctx context.Context, s Settings, d due) {
 	status, err := w.post(ctx, s.Client, d)
+	if err != nil && ctx.Err() != nil {
+		// The worker is stopping and cut the post short: that is no
+		// answer of the endpoint's, and counted as its failure it would
+		// back off the delivery, list an error to the administrators and,
+		// at PauseAfter, pause an endpoint that never failed. The claim is
+		// given back for the next worker to post it at once.
+		if rerr := w.release(d); rerr != nil {
+			cmp.Or(w.Log, slog.Default()).Error("release webhook delivery", "endpoint", d.endpoint, "error", rerr)
+		}
+		return
+	}
 	if rerr := w.record(ctx, s, d, status, err); rerr != nil {
 		cmp.Or(w.Log, slog.Default()).Error("record webhook delivery", "endpoint", d.endpoint, "error", rerr)
 	}
@@ -311,6 +322,16 @@ func (w *Worker) record(ctx context.Context, s Settings, d due, status int, send
 			WHERE id = $1`, d.endpoint, nullStatus(status), msg, s.PauseAfter)
 		return err
 	})
+}
+
+// release gives back the claim on a delivery left unanswered, while it
+// still stands: it is due again at once, with nothing recorded.
+func (w *Worker) release(d due) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 5*time.Second)
+	defer cancel()
+	_, err := w.Pool.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = now()
+		WHERE id = $1 AND next_attempt_at = $2 AND delivered_at IS NULL`, d.id, d.claimed)
+	return err
 }
 
 func nullStatus(s int) *int {

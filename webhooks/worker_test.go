@@ -305,3 +305,40 @@ func TestWorker_a_slow_endpoint_holds_up_no_other(t *testing.T) {
 	cancel()
 	wg.Wait()
 }
+
+// A worker that stops (the service shuts down) while a post waits for its
+// answer does not count the post it cut short against the endpoint: no
+// failure, no backoff, no error listed to the account's administrators,
+// and the delivery is free for the next worker to send at once rather
+// than when the claim lapses.
+func TestWorker_stopping_mid_post_is_no_failure_of_the_endpoint(t *testing.T) {
+	pool := pgtest.Pool(t)
+	srv := newHeldReceiver(t, http.StatusOK)
+	id := endpointWith(t, pool, srv.URL+"/hook", 1)
+	ctx, cancel := context.WithCancel(context.Background())
+	w := &webhooks.Worker{Pool: pool}
+	w.Configure(webhooks.Settings{Client: srv.Client(), Poll: 10 * time.Millisecond, PauseAfter: 1})
+	var wg sync.WaitGroup
+	wg.Go(func() { w.Run(ctx) })
+	<-srv.started
+	cancel()
+	wg.Wait()
+
+	var state string
+	var failures, attempts int
+	var endpointError, deliveryError *string
+	var due bool
+	if err := pool.QueryRow(context.Background(), `
+		SELECT e.state, e.consecutive_failures, e.last_error, d.attempts, d.last_error, d.next_attempt_at <= now()
+		  FROM webhook_endpoints e JOIN webhook_deliveries d ON d.endpoint_id = e.id WHERE e.id = $1`, id).
+		Scan(&state, &failures, &endpointError, &attempts, &deliveryError, &due); err != nil {
+		t.Fatal(err)
+	}
+	if state != "active" || failures != 0 || endpointError != nil || attempts != 0 || deliveryError != nil || !due {
+		t.Fatalf("after the worker stopped mid-post: endpoint %s with %d failures (last error %v); the delivery %d attempts (last error %v), due now %v",
+			state, failures, endpointError, attempts, deliveryError, due)
+	}
+	if n, err := (&webhooks.Worker{Pool: pool}).Once(context.Background(), webhooks.Settings{Client: srv.Client()}); err != nil || n != 1 || delivered(t, pool, id) != 1 {
+		t.Fatalf("the next worker tried %d (%v) and delivered %d", n, err, delivered(t, pool, id))
+	}
+}
