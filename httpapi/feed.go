@@ -28,8 +28,11 @@ const DefaultHeartbeat = 15 * time.Second
 // the caller may see.
 // pastHead reports whether a position lies past the log's last event
 // (the read routes' readapi.Deps.PastHead); nil takes every position.
-func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pastHead func(context.Context, eventstore.Position) (bool, error)) []kit.Route {
-	f := &feed{store: store, pool: pool, log: log, pastHead: pastHead}
+// stopping is closed when the server shuts down: a feed that follows the
+// log ends then (nil: never).
+func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pastHead func(context.Context, eventstore.Position) (bool, error),
+	stopping <-chan struct{}) []kit.Route {
+	f := &feed{store: store, pool: pool, log: log, pastHead: pastHead, stopping: stopping}
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/feed", Access: kit.SignedIn, Success: http.StatusOK,
 		Summary: "Integration events (CloudEvents, docs/integration.md) as Server-Sent Events (text/event-stream): " +
@@ -59,6 +62,9 @@ type feed struct {
 	// out, so that every caller's every read does not log them again.
 	undecodable sync.Map
 	pastHead    func(context.Context, eventstore.Position) (bool, error)
+	// stopping ends the feeds that follow the log: the server's shutdown
+	// waits for every request to end, and they never would.
+	stopping <-chan struct{}
 }
 
 // feedQuery is a parsed feed request.
@@ -197,6 +203,10 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 	for {
 		select {
 		case <-ctx.Done():
+			return
+		case <-f.stopping:
+			_, _ = fmt.Fprint(w, ": shutting down\n\n")
+			_ = rc.Flush()
 			return
 		case <-expired:
 			_, _ = fmt.Fprint(w, ": token expired\n\n")

@@ -66,5 +66,5 @@ func (s *Service) integrationRoutes() []kit.Route {
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log, s.pastHead), webhooks.Routes(s.pool, clk, s.cfg.Log, s.cfg.Integration.Webhooks)...)
+	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log, s.pastHead, s.stopping), webhooks.Routes(s.pool, clk, s.cfg.Log, s.cfg.Integration.Webhooks)...)
 }

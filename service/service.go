@@ -14,6 +14,7 @@ import (
 	"net"
 	"net/http"
 	"strings"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -107,6 +108,10 @@ type Service struct {
 	closers []func() error
 	// Webhooks posts the queued webhook deliveries (integration.go).
 	Webhooks *webhooks.Worker
+	// stopping is closed when Serve begins to shut down: the feeds that
+	// follow the log end then (see Serve).
+	stopping     chan struct{}
+	stoppingOnce sync.Once
 }
 
 // New connects, migrates, and wires everything; nothing runs until Run.
@@ -126,7 +131,7 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
 	}
-	s := &Service{cfg: cfg, pool: pool}
+	s := &Service{cfg: cfg, pool: pool, stopping: make(chan struct{})}
 	if err := s.wire(ctx); err != nil {
 		for _, c := range s.closers {
 			_ = c()
@@ -315,6 +320,11 @@ func (s *Service) Serve(ctx context.Context, l net.Listener) error {
 	// WriteTimeout: it would cut the feed.
 	srv := &http.Server{Handler: s.Handler(), ReadHeaderTimeout: 10 * time.Second,
 		ReadTimeout: cmp.Or(s.cfg.RequestReadTimeout, 30*time.Second), IdleTimeout: cmp.Or(s.cfg.IdleTimeout, 2*time.Minute)}
+	// Shutdown waits for every request to end, and a feed that follows
+	// the log never ends by itself: each would hold the shutdown for its
+	// whole grace period and make it fail. The feeds end when it begins;
+	// their clients reconnect with Last-Event-ID.
+	srv.RegisterOnShutdown(func() { s.stoppingOnce.Do(func() { close(s.stopping) }) })
 	go func() {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
 			errs <- err
