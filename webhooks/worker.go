@@ -165,7 +165,11 @@ type due struct {
 	// previous is a rotated secret still valid ("" when none).
 	previous string
 	payload  []byte
-	attempts int
+	// failures is the endpoint's failures in a row, the backoff's
+	// exponent: a resume sets them to 0, so that the tries after it start
+	// again at Backoff, where the delivery's own attempts, which a resume
+	// keeps, had the first failure after it wait MaxBackoff.
+	failures int
 	// claimed is the next attempt the claim set: the delivery's outcome
 	// is recorded only while it still stands (record).
 	claimed time.Time
@@ -217,14 +221,14 @@ func (w *Worker) claim(ctx context.Context, s Settings, limit int) ([]due, error
 		                 ORDER BY head.next_attempt_at LIMIT $2)
 		   AND e.id = d.endpoint_id AND e.state = 'active' AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
 		RETURNING d.id, d.endpoint_id, d.event_id, e.url, e.secret,
-		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, d.attempts, d.next_attempt_at`,
+		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, e.consecutive_failures, d.next_attempt_at`,
 		claimFor.Seconds(), limit)
 	if err != nil {
 		return nil, err
 	}
 	return pgx.CollectRows(rows, func(r pgx.CollectableRow) (due, error) {
 		var d due
-		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.previous, &d.payload, &d.attempts, &d.claimed)
+		return d, r.Scan(&d.id, &d.endpoint, &d.eventID, &d.url, &d.secret, &d.previous, &d.payload, &d.failures, &d.claimed)
 	})
 }
 
@@ -305,7 +309,7 @@ func (w *Worker) record(ctx context.Context, s Settings, d due, status int, send
 				last_attempt_at = now(), last_success_at = now() WHERE id = $1`, d.endpoint, status)
 			return err
 		}
-		backoff := s.Backoff << min(d.attempts, 30)
+		backoff := s.Backoff << min(d.failures, 30)
 		if backoff <= 0 || backoff > s.MaxBackoff {
 			backoff = s.MaxBackoff
 		}

@@ -342,3 +342,45 @@ func TestWorker_stopping_mid_post_is_no_failure_of_the_endpoint(t *testing.T) {
 		t.Fatalf("the next worker tried %d (%v) and delivered %d", n, err, delivered(t, pool, id))
 	}
 }
+
+// The backoff starts again after a resume: the first failure after it
+// waits Backoff, not the doubled wait of every attempt before the pause
+// (the delivery's attempts, which a resume keeps).
+func TestWorker_a_resume_starts_the_backoff_again(t *testing.T) {
+	pool := pgtest.Pool(t)
+	ctx := context.Background()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		w.WriteHeader(http.StatusServiceUnavailable)
+	}))
+	defer srv.Close()
+	id := endpointWith(t, pool, srv.URL+"/hook", 1)
+	s := webhooks.Settings{Client: srv.Client(), Backoff: time.Second, MaxBackoff: time.Hour, PauseAfter: 6}
+	w := &webhooks.Worker{Pool: pool}
+	wait := func() time.Duration {
+		t.Helper()
+		if _, err := pool.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = now() WHERE endpoint_id = $1`, id); err != nil {
+			t.Fatal(err)
+		}
+		if n, err := w.Once(ctx, s); err != nil || n != 1 {
+			t.Fatalf("tried %d: %v", n, err)
+		}
+		var secs float64
+		if err := pool.QueryRow(ctx, `SELECT extract(epoch FROM next_attempt_at - now()) FROM webhook_deliveries WHERE endpoint_id = $1`, id).Scan(&secs); err != nil {
+			t.Fatal(err)
+		}
+		return time.Duration(secs * float64(time.Second))
+	}
+	for range 5 {
+		wait()
+	}
+	if d := wait(); d < 30*time.Second {
+		t.Fatalf("the sixth failure in a row waits %s, want about 32s", d)
+	}
+	// What the resume route does to the endpoint (routes.go).
+	if _, err := pool.Exec(ctx, `UPDATE webhook_endpoints SET state = 'active', consecutive_failures = 0, paused_at = NULL WHERE id = $1`, id); err != nil {
+		t.Fatal(err)
+	}
+	if d := wait(); d > 2*time.Second {
+		t.Fatalf("the first failure after a resume waits %s, want about %s", d, s.Backoff)
+	}
+}
