@@ -59,11 +59,8 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 	if err := errors.Join(errs...); err != nil {
 		return err
 	}
-	tools, err := c.openTools(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer tools.Close()
+	// The file is made before anything connects: a directory that is not
+	// there, or not writable, costs no connection and runs no migration.
 	out, finish := io.Writer(stdout), func(err error) error { return err }
 	left := "what was written to standard output is the export's beginning only"
 	if *outPath != "" {
@@ -77,6 +74,11 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 			left = fmt.Sprintf("what was written to %s is the export's beginning only", *outPath)
 		}
 	}
+	tools, err := c.openTools(ctx, log)
+	if err != nil {
+		return finish(err)
+	}
+	defer tools.Close()
 	bar := newProgress(stderr)
 	opts.Progress = func(read, written int64) { bar.update(read, 0) }
 	n, err := audit.Export(ctx, tools.Store, out, opts)
@@ -160,11 +162,9 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 		// say it imported what that held (nothing, from a script).
 		return fmt.Errorf("audit import: unexpected %q (a file is named with --in)", fs.Arg(0))
 	}
-	tools, err := c.openTools(ctx, log)
-	if err != nil {
-		return err
-	}
-	defer tools.Close()
+	// The file is opened and checked before anything connects: a
+	// mistyped name or a tampered file costs no connection, and runs no
+	// migration.
 	in := stdin
 	if *inPath != "" {
 		f, err := os.Open(*inPath)
@@ -177,6 +177,12 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 		}
 		in = f
 	}
+	tools, err := c.openTools(ctx, log)
+	if err != nil {
+		// A Ctrl-C while the file was verified ends here.
+		return interrupted(ctx, err, "nothing was imported")
+	}
+	defer tools.Close()
 	bar := newProgress(stderr)
 	n, err := audit.Import(ctx, tools.Store, in, func(done int64) { bar.update(done, 0) })
 	bar.done()

@@ -215,3 +215,45 @@ func TestAudit_export_and_import_mistakes_are_reported_before_connecting(t *test
 		}
 	}
 }
+
+// An import of a file that is not there, or an export into a directory
+// that is not there, says so before anything connects: each connected,
+// and so migrated the database, first. An export that then cannot
+// connect leaves nothing beside FILE.
+func TestAudit_a_missing_file_or_directory_is_reported_before_connecting(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	dir := t.TempDir()
+	for _, args := range [][]string{
+		{"audit", "import", "--in", filepath.Join(dir, "log.jsonl")},
+		{"audit", "export", "--out", filepath.Join(dir, "typo", "log.jsonl")},
+	} {
+		err := run(context.Background(), args, io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "no such file") || strings.Contains(err.Error(), "127.0.0.1:1") || exitCode(err) != 1 {
+			t.Errorf("%v: %v (exit %d); want it named, exit 1, before connecting", args, err, exitCode(err))
+		}
+	}
+	err := run(context.Background(), []string{"audit", "export", "--out", filepath.Join(dir, "log.jsonl")}, io.Discard, io.Discard)
+	if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+		t.Fatalf("an export to a database that is not there: %v", err)
+	}
+	if left, _ := os.ReadDir(dir); len(left) > 0 {
+		t.Errorf("an export that could not connect left %v", left)
+	}
+}
+
+// An import that Ctrl-C stopped while its file was verified, before it
+// connected, exits 130 saying nothing was imported, as an interrupted
+// import does, not 1 with the connection's "context canceled".
+func TestAudit_import_interrupted_before_connecting_exits_130(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	path := filepath.Join(t.TempDir(), "log.jsonl")
+	if err := os.WriteFile(path, nil, 0o600); err != nil {
+		t.Fatal(err)
+	}
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	err := run(ctx, []string{"audit", "import", "--in", path}, io.Discard, io.Discard)
+	if exitCode(err) != 130 || !strings.Contains(err.Error(), "nothing was imported") {
+		t.Fatalf("an interrupted import: %v (exit %d), want exit 130 saying nothing was imported", err, exitCode(err))
+	}
+}

@@ -8,9 +8,12 @@ import (
 	"flag"
 	"fmt"
 	"log/slog"
+	"net"
+	"net/mail"
 	"net/url"
 	"os"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/bizcenter/bizcenter/clock"
@@ -129,8 +132,27 @@ func (c config) validate() error {
 	if _, err := c.stallAfter(); err != nil {
 		errs = append(errs, err)
 	}
-	if _, err := url.Parse(c.PublicURL); err != nil {
-		errs = append(errs, fmt.Errorf("PUBLIC_URL: %w", err))
+	if err := c.eventStoreURL(); err != nil {
+		errs = append(errs, err)
+	}
+	// The accept links of invitations start with it: without a scheme
+	// and a host, every one would be a link to nowhere.
+	if !isHTTPURL(c.PublicURL) {
+		errs = append(errs, fmt.Errorf("PUBLIC_URL is %q: an http:// or https:// URL, such as https://bizcenter.example.com", c.PublicURL))
+	}
+	// The exporter logs one it cannot parse and sends to localhost:4318
+	// instead, and takes collector:4318 for a scheme: traces lost.
+	if c.OTLPEndpoint != "" && !isHTTPURL(c.OTLPEndpoint) {
+		errs = append(errs, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT is %q: an http:// or https:// URL, such as http://collector:4318", c.OTLPEndpoint))
+	}
+	// Else every mail would fail at its sending, not the start.
+	if c.SMTPAddr != "" {
+		if host, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || host == "" || port == "" {
+			errs = append(errs, fmt.Errorf("SMTP_ADDR is %q: the relay's host:port, such as smtp.example.com:587", c.SMTPAddr))
+		}
+	}
+	if _, err := mail.ParseAddress(c.SMTPFrom); c.SMTPFrom != "" && err != nil {
+		errs = append(errs, fmt.Errorf("SMTP_FROM is %q: an address, such as Business Center <no-reply@example.com>: %w", c.SMTPFrom, err))
 	}
 	if c.Now != "" && c.NowOffset != "" {
 		errs = append(errs, errors.New("set BIZCENTER_NOW or BIZCENTER_NOW_OFFSET, not both"))
@@ -145,6 +167,22 @@ func (c config) validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
+}
+
+// eventStoreURL refuses an EVENTSTORE_URL that is no esdb:// URL, as
+// the service would, but only after it connected to PostgreSQL and
+// migrated it.
+func (c config) eventStoreURL() error {
+	if c.EventStoreURL != "" && !strings.HasPrefix(c.EventStoreURL, "esdb://") && !strings.HasPrefix(c.EventStoreURL, "esdb+discover://") {
+		return errors.New("EVENTSTORE_URL must be an esdb:// or esdb+discover:// URL")
+	}
+	return nil
+}
+
+// isHTTPURL says whether s is an absolute http or https URL with a host.
+func isHTTPURL(s string) bool {
+	u, err := url.Parse(s)
+	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
 // webhooks is where webhooks may go: the public internet only, unless
@@ -250,6 +288,9 @@ func (c config) invitationKey() []byte {
 func (c config) openTools(ctx context.Context, log *slog.Logger) (*service.Tools, error) {
 	if c.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is required")
+	}
+	if err := c.eventStoreURL(); err != nil {
+		return nil, err
 	}
 	maxAppend, err := c.maxAppendSize()
 	if err != nil {

@@ -65,8 +65,15 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		}
 	case "retry", "skip":
 		var errs []error
+		if fs.NArg() > 2 && strings.HasPrefix(fs.Arg(2), "-") {
+			// The flag package stops at NAME: `skip users 42 --reason …`
+			// would otherwise say NAME ID and --reason were not given.
+			return fmt.Errorf("flags go before the projector's name (%s after %s %s)", fs.Arg(2), fs.Arg(0), fs.Arg(1))
+		}
 		if fs.NArg() != 2 {
 			errs = append(errs, fmt.Errorf("name the projector and the dead letter id: projections %s NAME ID", args[0]))
+		} else if _, _, err := deadLetterOf(fs.Args()); err != nil {
+			errs = append(errs, err)
 		}
 		if *by == "" {
 			errs = append(errs, errors.New("--by WHO is required ($USER is not set)"))
@@ -250,17 +257,27 @@ func printDeadLetters(ctx context.Context, t *service.Tools, out io.Writer) erro
 	return nil
 }
 
-func resolveDead(ctx context.Context, t *service.Tools, res projections.Resolution, args []string, out io.Writer) error {
+// deadLetterOf is the projector and the dead letter id that retry and
+// skip name (NAME ID), checked before anything connects.
+func deadLetterOf(args []string) (projections.Versioned, int64, error) {
 	if len(args) != 2 {
-		return errors.New("name the projector and the dead letter id")
+		return nil, 0, errors.New("name the projector and the dead letter id")
 	}
 	p, ok := service.Projectors()[args[0]]
 	if !ok {
-		return fmt.Errorf("no projector %q (there are %v)", args[0], service.ProjectorNames())
+		return nil, 0, fmt.Errorf("no projector %q (there are %v)", args[0], service.ProjectorNames())
 	}
 	id, err := strconv.ParseInt(args[1], 10, 64)
 	if err != nil || id <= 0 {
-		return fmt.Errorf("dead letter id %q: a number, as projections dead-letters lists", args[1])
+		return nil, 0, fmt.Errorf("dead letter id %q: a number, as projections dead-letters lists", args[1])
+	}
+	return p, id, nil
+}
+
+func resolveDead(ctx context.Context, t *service.Tools, res projections.Resolution, args []string, out io.Writer) error {
+	p, id, err := deadLetterOf(args)
+	if err != nil {
+		return err
 	}
 	res.ID = id
 	applied, err := projections.Resolve(ctx, t.Pool, p, res)

@@ -107,3 +107,87 @@ func TestServe_refuses_an_address_in_use_first(t *testing.T) {
 		t.Fatalf("serve on a taken address: %v", err)
 	}
 }
+
+// A retry or skip of a projector that is not there, or of an id that is
+// no number, is a mistake reported before anything connects, as the
+// other projections commands' are: it connected, and so migrated the
+// database, before it said so. A flag after NAME ID is named as such.
+func TestProjections_retry_and_skip_check_the_name_and_id_before_connecting(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	for args, want := range map[string]string{
+		"retry --by ann nope 1":              `no projector "nope"`,
+		"retry --by ann users abc":           `dead letter id "abc"`,
+		"skip --by ann --reason r users 0":   `dead letter id "0"`,
+		"skip --by ann --reason r mailer 12": `no projector "mailer"`,
+		// Not "--reason WHY is required", as it said, nor that NAME ID
+		// was missing.
+		"skip --by ann users 42 --reason r": "flags go before the projector's name (--reason after users 42)",
+		"retry users 42 --by ann":           "flags go before",
+	} {
+		err := projectionsRun(context.Background(), strings.Fields(args), io.Discard, io.Discard, slog.New(slog.DiscardHandler))
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("projections %s: %v; want %q, before connecting", args, err, want)
+		}
+	}
+}
+
+// serve names every problem of its configuration at once, before it
+// connects: an EVENTSTORE_URL that is no esdb:// URL was named only
+// after the database was migrated, and a PUBLIC_URL without a scheme
+// (every invitation's link then "bizcenter.example.com/accept?…"), an
+// SMTP_ADDR without a port or an SMTP_FROM that is no address (every
+// mail then failing), and an OTEL_EXPORTER_OTLP_ENDPOINT without a
+// scheme (traces sent elsewhere or nowhere) were taken without a word.
+func TestServe_names_a_bad_event_store_public_url_or_smtp_setting_before_connecting(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("BIZCENTER_JWT_SECRET", strings.Repeat("s", 32))
+	t.Setenv("HTTP_ADDR", "127.0.0.1:0")
+	t.Setenv("MAIL_DIR", t.TempDir())
+	t.Setenv("EVENTSTORE_URL", "eventstoredb:2113")
+	t.Setenv("PUBLIC_URL", "bizcenter.example.com")
+	t.Setenv("SMTP_ADDR", "smtp.example.com")
+	t.Setenv("SMTP_FROM", "Business Center no-reply@example.com")
+	t.Setenv("OTEL_EXPORTER_OTLP_ENDPOINT", "collector:4318")
+	err := run(context.Background(), []string{"serve"}, io.Discard, io.Discard)
+	for _, want := range []string{"EVENTSTORE_URL", "PUBLIC_URL", "SMTP_ADDR", "SMTP_FROM", "OTEL_EXPORTER_OTLP_ENDPOINT"} {
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("serve: %v; want %s named, before connecting", err, want)
+		}
+	}
+	// What the defaults and the usual values are is still taken.
+	for _, good := range []config{
+		{PublicURL: "http://localhost:8080"},
+		{PublicURL: "https://bizcenter.example.com/app/", EventStoreURL: "esdb+discover://es:2113?tls=false", SMTPAddr: "smtp.example.com:587", SMTPFrom: "Business Center <no-reply@example.com>", OTLPEndpoint: "http://collector:4318"},
+	} {
+		good.DatabaseURL, good.JWTSecret = "postgres://x/y", strings.Repeat("s", 32)
+		if err := good.validate(); err != nil {
+			t.Errorf("%+v: %v", good, err)
+		}
+	}
+}
+
+// An EVENTSTORE_URL that is no esdb:// URL stops an operator command
+// before it connects, as serve's start: it was named only after the
+// command had connected to PostgreSQL and migrated it.
+func TestOperator_commands_name_a_bad_EVENTSTORE_URL_before_connecting(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("EVENTSTORE_URL", "eventstoredb:2113")
+	for _, args := range []string{"projections status", "projections rebuild users", "audit verify", "audit export"} {
+		err := run(context.Background(), strings.Fields(args), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), "EVENTSTORE_URL") || strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("%s: %v; want EVENTSTORE_URL named, before connecting", args, err)
+		}
+	}
+}
+
+// A command's -h prints its flags and exits 0, as help does: it exited
+// 1 (2 for a verify) with "flag: help requested", as if it were a
+// mistake, and a verify's -h said it could not check.
+func TestA_commands_help_flag_exits_zero(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	for _, args := range []string{"serve -h", "migrate --help", "token -h", "projections verify -h", "projections status -help", "audit verify -h", "audit export -h"} {
+		if err := run(context.Background(), strings.Fields(args), io.Discard, io.Discard); err != nil {
+			t.Errorf("%s: %v (exit %d), want exit 0", args, err, exitCode(err))
+		}
+	}
+}
