@@ -4,6 +4,8 @@ SHELL := /bin/bash
 GO ?= go
 DATA ?= .data
 HTTP_ADDR ?= :8080
+# The port of make run's PostgreSQL cluster (under $(DATA)/pg).
+PG_PORT ?= 5544
 # A fixed development secret: never use it anywhere real.
 DEV_SECRET ?= bizcenter-dev-secret-change-me
 TEST_TIMEOUT ?= 9m
@@ -15,7 +17,7 @@ build:
 
 ## run: install PostgreSQL if missing, start a local cluster under .data/, migrate, serve with demo data
 run: build
-	@url=$$(scripts/postgres.sh start $(DATA)/pg 5544) && \
+	@url=$$(scripts/postgres.sh start $(DATA)/pg $(PG_PORT)) && \
 	  db=$${url%/postgres?*}/bizcenter?sslmode=disable && \
 	  { psql "$$url" -tAc "SELECT 1 FROM pg_database WHERE datname='bizcenter'" | grep -q 1 || psql "$$url" -qc 'CREATE DATABASE bizcenter'; } && \
 	  mkdir -p $(DATA)/mail && \

@@ -55,7 +55,13 @@ start() {
     [ -n "$port" ] || port=$(freeport)
     local opts="-p $port -k $dir -c listen_addresses=127.0.0.1 -c max_connections=300 -c shared_buffers=256MB"
     [ "$mode" = fast ] && opts="$opts -c fsync=off -c synchronous_commit=off -c full_page_writes=off"
-    as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null
+    if ! as_owner "$bin/pg_ctl" -D "$dir" -l "$dir/server.log" -o "$opts" -w -t 60 start >/dev/null; then
+      # pg_ctl says only "examine the log output": show it (a port in use
+      # reads "could not bind ... Address already in use").
+      echo "postgres.sh: PostgreSQL did not start on port $port; the end of $dir/server.log:" >&2
+      tail -n 5 "$dir/server.log" >&2
+      return 1
+    fi
   fi
   echo "postgres://postgres@127.0.0.1:$port/postgres?sslmode=disable"
 }
