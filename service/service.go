@@ -30,7 +30,6 @@ import (
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
-	"github.com/bizcenter/bizcenter/internal/pguuid"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/payment"
@@ -116,9 +115,9 @@ type Service struct {
 
 // New connects, migrates, and wires everything; nothing runs until Run.
 func New(ctx context.Context, cfg Config) (*Service, error) {
-	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	pcfg, err := poolConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, err
 	}
 	// Each feed topic this instance leads holds a connection for good,
 	// and a projector's batch takes another while it applies (all of them
@@ -126,7 +125,6 @@ func New(ctx context.Context, cfg Config) (*Service, error) {
 	// cores serve requests best. The consumers (mailer, webhooks, ...) are
 	// counted as four topics.
 	pcfg.MaxConns = max(pcfg.MaxConns, 12, int32(2*len(ProjectorNames())+4+4))
-	pguuid.Register(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)

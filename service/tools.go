@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"sort"
+	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 	"github.com/jackc/pgx/v5/stdlib"
@@ -41,11 +42,10 @@ type Tools struct {
 
 // OpenTools connects and migrates.
 func OpenTools(ctx context.Context, cfg Config) (*Tools, error) {
-	pcfg, err := pgxpool.ParseConfig(cfg.DatabaseURL)
+	pcfg, err := poolConfig(cfg.DatabaseURL)
 	if err != nil {
-		return nil, fmt.Errorf("database: %w", err)
+		return nil, err
 	}
-	pguuid.Register(pcfg)
 	pool, err := pgxpool.NewWithConfig(ctx, pcfg)
 	if err != nil {
 		return nil, fmt.Errorf("database: %w", err)
@@ -69,4 +69,24 @@ func OpenTools(ctx context.Context, cfg Config) (*Tools, error) {
 func (t *Tools) Close() {
 	_ = t.Store.Close()
 	t.Pool.Close()
+}
+
+// connectTimeout bounds a connection attempt whose DATABASE_URL sets no
+// connect_timeout: a host that does not answer would otherwise hold a
+// start, or an operator's command, for the system's own limit (about two
+// minutes on Linux) before it said anything.
+const connectTimeout = 10 * time.Second
+
+// poolConfig parses DATABASE_URL for a pool: UUIDs as pguuid has them,
+// and connectTimeout unless the URL says otherwise.
+func poolConfig(databaseURL string) (*pgxpool.Config, error) {
+	pcfg, err := pgxpool.ParseConfig(databaseURL)
+	if err != nil {
+		return nil, fmt.Errorf("database: %w", err)
+	}
+	if pcfg.ConnConfig.ConnectTimeout == 0 {
+		pcfg.ConnConfig.ConnectTimeout = connectTimeout
+	}
+	pguuid.Register(pcfg)
+	return pcfg, nil
 }
