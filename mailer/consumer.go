@@ -273,15 +273,25 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]
 		}
 		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt})
 	case user.InvitationResent:
+		// The recipient is kept until the erasure's event comes; a person
+		// whose key is erased already (the erasure came after this resend,
+		// or is half done) is mailed nothing: the link would answer 404,
+		// and a grant is announced to no one erased either (announceGrants).
 		r := recipient{userID: e.UserID}
+		var erased bool
 		err := tx.QueryRow(ctx, `
-			SELECT account_id, email, first_name, last_name, language FROM mail_recipients WHERE user_id = $1`,
-			e.UserID).Scan(&r.accountID, &r.email, &r.firstName, &r.lastName, &r.language)
+			SELECT account_id, email, first_name, last_name, language,
+			       EXISTS (SELECT FROM personal_keys k WHERE k.subject_id = r.user_id AND k.erased_at IS NOT NULL)
+			  FROM mail_recipients r WHERE user_id = $1`,
+			e.UserID).Scan(&r.accountID, &r.email, &r.firstName, &r.lastName, &r.language, &erased)
 		if errors.Is(err, pgx.ErrNoRows) {
 			return nil, c.skip(ctx, tx, env, "skipped: unknown recipient")
 		}
 		if err != nil {
 			return nil, err
+		}
+		if erased {
+			return nil, c.skip(ctx, tx, env, "skipped: personal data erased")
 		}
 		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt})
 	}
@@ -395,7 +405,8 @@ func (c *Consumer) invitation(o outgoing) (Message, error) {
 	return m, nil
 }
 
-// retry tries a send a few times with a doubling pause.
+// retry tries a send a few times with a doubling pause; not one that may
+// have gone out (ErrMaybeSent), which a try more could mail twice.
 func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(context.Context) error) error {
 	delay := cmp.Or(c.RetryDelay, time.Second)
 	attempts := cmp.Or(c.Attempts, 3)
@@ -403,7 +414,7 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 		actx, cancel := context.WithTimeout(ctx, sendTimeout)
 		err := send(actx)
 		cancel()
-		if err == nil || attempt >= attempts || ctx.Err() != nil {
+		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) {
 			return err
 		}
 		c.logger(env).Warn("email send failed; retrying", "attempt", attempt, "retry_in", delay, "error", err)

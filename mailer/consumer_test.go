@@ -420,3 +420,54 @@ func TestConsumer_gives_up_an_event_it_cannot_record_and_mails_on(t *testing.T) 
 		t.Error("giving up was not logged")
 	}
 }
+
+// A relay that took a message's data and hung up before it answered may
+// have the message: the mailer does not send it again (the person would
+// get two invitations), it records the send failed. It retried it as it
+// retries a relay that is down.
+func TestConsumer_does_not_send_again_a_message_the_relay_may_have(t *testing.T) {
+	h := newHarness(t)
+	relay := newRelay(t, nil, 0)
+	relay.hangUpOnData = true
+	smtp := &mailer.SMTPSender{Addr: relay.addr, From: "bc@example.com"}
+	defer smtp.Close()
+	h.sender = smtp
+	h.start()
+	_, eventID := h.invite(h.register("Fabrikam"), "en", epoch.Add(time.Hour))
+	await(t, relay.got)
+	h.settle()
+	if n := relay.conns.Load(); n != 1 {
+		t.Errorf("the message went to the relay %d times, want once", n)
+	}
+	if got := h.outcome(eventID); !strings.HasPrefix(got, "failed: ") {
+		t.Errorf("outcome %q, want failed", got)
+	}
+}
+
+// An invitation resent just before the person's erasure, which the mailer
+// reaches after the erasure destroyed their key, is not mailed: the link
+// in it answers 404 by then, and the person asked to be forgotten. It went
+// to the address the mailer kept until the erasure's event came, as a
+// grant's announcement no longer does.
+func TestConsumer_does_not_mail_a_resend_to_a_person_whose_key_is_erased(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	acct := h.register("Fabrikam")
+	inv, _ := h.invite(acct, "en", epoch.Add(time.Hour))
+	h.mails(1)
+	h.stopEngine() // the mailer lags behind the erasure
+	resentID, _ := h.append(user.Stream(inv.UserID), resent(inv.UserID, acct, tokenKey))
+	if _, err := h.pool.Exec(context.Background(), `
+		INSERT INTO personal_keys (subject_id, key, erased_at, erased_by) VALUES ($1, NULL, now(), 'op-1')
+		ON CONFLICT (subject_id) DO UPDATE SET key = NULL, erased_at = now(), erased_by = 'op-1'`, inv.UserID); err != nil {
+		t.Fatal(err)
+	}
+	h.start()
+	h.settle()
+	if n := len(h.files()); n != 1 {
+		t.Fatalf("%d mail files, want only the first invitation's", n)
+	}
+	if got := h.outcome(resentID); got != "skipped: personal data erased" {
+		t.Errorf("outcome %q, want skipped: personal data erased", got)
+	}
+}

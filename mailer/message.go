@@ -28,6 +28,11 @@ type Sender interface {
 	Send(ctx context.Context, m Message) error
 }
 
+// ErrMaybeSent marks a failed send after which the message may have gone
+// out all the same (the relay took its data and gave no answer): sending
+// it again could mail the person twice, so the mailer does not.
+var ErrMaybeSent = errors.New("the relay may have the message")
+
 // SenderFunc adapts a function to Sender.
 type SenderFunc func(ctx context.Context, m Message) error
 

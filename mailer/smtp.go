@@ -9,6 +9,7 @@ import (
 	"net"
 	"net/mail"
 	"net/smtp"
+	"net/textproto"
 	"sync"
 	"time"
 )
@@ -210,15 +211,24 @@ func transfer(c *smtp.Client, from, to string, raw []byte) error {
 		return fmt.Errorf("data: %w", err)
 	}
 	if err := w.Close(); err != nil {
+		// The close ends the data and reads the relay's answer. An answer
+		// refusing the message leaves it unsent; no answer (the connection
+		// lost or cut short by the context) may come after the relay
+		// queued it.
+		var reply *textproto.Error
+		if !errors.As(err, &reply) {
+			return fmt.Errorf("%w: data: %w", ErrMaybeSent, err)
+		}
 		return fmt.Errorf("data: %w", err)
 	}
 	return nil
 }
 
-// ctxErr prefers the context's error to the closed connection it caused.
+// ctxErr prefers the context's error to the closed connection it caused,
+// keeping what the failure says (ErrMaybeSent) for errors.Is.
 func ctxErr(ctx context.Context, err error) error {
 	if ctx.Err() != nil {
-		return fmt.Errorf("%w (%v)", ctx.Err(), err)
+		return fmt.Errorf("%w (%w)", ctx.Err(), err)
 	}
 	return err
 }

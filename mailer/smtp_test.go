@@ -37,6 +37,12 @@ type fakeRelay struct {
 	// dropAfter, when set, closes each connection after that many
 	// messages, without a word, as a relay's idle timeout does.
 	dropAfter int
+	// hangUpOnData closes the connection once a message's data is in,
+	// before the reply that it was queued: the relay may have it.
+	// stallOnData gives no reply then, and waits for the client to go.
+	hangUpOnData, stallOnData bool
+	// refuseData answers a message's data with a permanent refusal.
+	refuseData bool
 }
 
 func fakeSMTP(t *testing.T, cert *tls.Certificate) (string, <-chan received) {
@@ -101,6 +107,17 @@ func (f *fakeRelay) serve(conn net.Conn, cert *tls.Certificate, n int) {
 		case "DATA":
 			reply("354 go on")
 			r.data, _ = tp.ReadDotBytes()
+			if f.hangUpOnData || f.stallOnData {
+				f.got <- r
+				if f.stallOnData {
+					_, _ = tp.ReadLine() // until the client hangs up
+				}
+				return
+			}
+			if f.refuseData {
+				reply("554 rejected")
+				continue
+			}
 			reply("250 queued")
 			f.got <- r
 			if sent++; sent == f.dropAfter {
@@ -178,6 +195,32 @@ func TestSMTPSender_gives_up_when_the_context_ends(t *testing.T) {
 	err = (&mailer.SMTPSender{Addr: ln.Addr().String(), From: "bc@example.com"}).Send(ctx, smtpMessage)
 	if !errors.Is(err, context.DeadlineExceeded) || time.Since(start) > 5*time.Second {
 		t.Fatalf("err %v after %v", err, time.Since(start))
+	}
+}
+
+// A send cut short while the relay has the message's data and has not
+// answered says the message may have gone (ErrMaybeSent), besides that
+// the context ended, so that nobody sends it again.
+func TestSMTPSender_says_a_message_may_have_gone_when_cut_short_after_its_data(t *testing.T) {
+	relay := newRelay(t, nil, 0)
+	relay.stallOnData = true
+	ctx, cancel := context.WithTimeout(context.Background(), 300*time.Millisecond)
+	defer cancel()
+	err := (&mailer.SMTPSender{Addr: relay.addr, From: "bc@example.com"}).Send(ctx, smtpMessage)
+	await(t, relay.got)
+	if !errors.Is(err, mailer.ErrMaybeSent) || !errors.Is(err, context.DeadlineExceeded) {
+		t.Fatalf("err %v, want both ErrMaybeSent and the context's deadline", err)
+	}
+}
+
+// A relay that refuses a message's data has not got it: that failure is
+// no ErrMaybeSent, and the mailer may try again.
+func TestSMTPSender_a_refused_message_is_not_one_that_may_have_gone(t *testing.T) {
+	relay := newRelay(t, nil, 0)
+	relay.refuseData = true
+	err := (&mailer.SMTPSender{Addr: relay.addr, From: "bc@example.com"}).Send(context.Background(), smtpMessage)
+	if err == nil || errors.Is(err, mailer.ErrMaybeSent) {
+		t.Fatalf("err %v, want a refusal that is no ErrMaybeSent", err)
 	}
 }
 
