@@ -30,9 +30,12 @@ func TestRenderInvitation_in_each_language(t *testing.T) {
 		body                      []string
 	}{
 		{"en-US", "Ada", "Lovelace", "You're invited to Contoso on the Business Center",
-			[]string{"Hello Ada Lovelace,", "May 1, 2025 at 15:30 UTC"}},
+			// A purchase account manager has no administrator to ask: they
+			// request a new invitation themselves, or ask their partner
+			// (seed 001).
+			[]string{"Hello Ada Lovelace,", "May 1, 2025 at 15:30 UTC", "purchase account manager, request a new one", "or ask your partner"}},
 		{"ko-KR", "길동", "홍", "Contoso 비즈니스 센터에 초대되었습니다",
-			[]string{"홍길동님, 안녕하세요.", "2025년 5월 2일 00:30 (KST)에 만료됩니다"}},
+			[]string{"홍길동님, 안녕하세요.", "2025년 5월 2일 00:30 (KST)에 만료됩니다", "구매 계정 관리자로 지정되신 경우에는", "파트너에게 문의해 주세요"}},
 		{"ko", "Minji", "Kim", "Contoso 비즈니스 센터에 초대되었습니다", []string{"Minji Kim님, 안녕하세요."}},
 	}
 	for _, c := range cases {
