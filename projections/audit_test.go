@@ -32,18 +32,7 @@ func TestAudit_an_erasure_blanks_the_fields_the_events_held_and_adds_none(t *tes
 		t.Fatal(err)
 	}
 	keyGone := "audit_key_gone"
-	if _, err := pool.Exec(ctx, `CREATE SCHEMA `+keyGone); err != nil {
-		t.Fatal(err)
-	}
-	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if err := setSchema(ctx, tx, keyGone); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, Audit{}.Schema())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	besideBuild(t, pool, Audit{}, keyGone)
 
 	bo, pa, pkg, vs, tech := uuid.New(), uuid.New(), uuid.New(), uuid.New(), uuid.New()
 	at := time.Date(2026, 5, 2, 9, 0, 0, 0, time.UTC)

@@ -29,18 +29,7 @@ func TestUsers_a_folded_batch_writes_what_one_event_at_a_time_writes(t *testing.
 		t.Fatal(err)
 	}
 	folded := "users_folded"
-	if _, err := pool.Exec(ctx, `CREATE SCHEMA `+folded); err != nil {
-		t.Fatal(err)
-	}
-	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
-		if err := setSchema(ctx, tx, folded); err != nil {
-			return err
-		}
-		_, err := tx.Exec(ctx, Users{}.Schema())
-		return err
-	}); err != nil {
-		t.Fatal(err)
-	}
+	besideBuild(t, pool, Users{}, folded)
 
 	rng := rand.New(rand.NewPCG(7, 11))
 	envs := randomUserEvents(rng, 400)
@@ -185,4 +174,23 @@ func firstDiff(a, b []string) []string {
 		}
 	}
 	return out
+}
+
+// besideBuild makes schema with p's tables, beside the live build: a
+// second read model for a test to compare with it.
+func besideBuild(t *testing.T, pool *pgxpool.Pool, p interface{ Schema() string }, schema string) {
+	t.Helper()
+	ctx := context.Background()
+	if _, err := pool.Exec(ctx, `CREATE SCHEMA `+schema); err != nil {
+		t.Fatal(err)
+	}
+	if err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		if err := setSchema(ctx, tx, schema); err != nil {
+			return err
+		}
+		_, err := tx.Exec(ctx, p.Schema())
+		return err
+	}); err != nil {
+		t.Fatal(err)
+	}
 }
