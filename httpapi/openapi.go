@@ -1,6 +1,7 @@
 package httpapi
 
 import (
+	"encoding/json"
 	"maps"
 	"net/http"
 	"reflect"
@@ -20,7 +21,7 @@ var pathParam = regexp.MustCompile(`\{([A-Za-z0-9_]+)\.{0,3}\}`)
 func (s *Server) openAPIRoute() kit.Route {
 	return kit.Route{
 		Method: http.MethodGet, Path: "/v1/openapi.json", Summary: "This document: every route of the API",
-		Access: kit.Anyone, Success: http.StatusOK,
+		Access: kit.Anyone, Success: http.StatusOK, Response: map[string]any{},
 		Handler: func(w http.ResponseWriter, _ *http.Request) { kit.WriteJSON(w, http.StatusOK, s.OpenAPI()) },
 	}
 }
@@ -116,6 +117,10 @@ func describeIdempotencyKey(op map[string]any) {
 var (
 	timeType = reflect.TypeFor[time.Time]()
 	uuidType = reflect.TypeFor[uuid.UUID]()
+	// A json.RawMessage is a []byte, which reflection sees as an array of
+	// integers; encoding/json writes it as the JSON it holds (an event's
+	// data: an object), so its schema is any value.
+	rawType = reflect.TypeFor[json.RawMessage]()
 )
 
 // schemaOf describes a Go type as JSON Schema, following json tags.
@@ -125,11 +130,15 @@ func schemaOf(t reflect.Type) map[string]any {
 		return map[string]any{"type": "string", "format": "date-time"}
 	case uuidType:
 		return map[string]any{"type": "string", "format": "uuid"}
+	case rawType:
+		return map[string]any{}
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
 		s := schemaOf(t.Elem())
-		s["type"] = []any{s["type"], "null"}
+		if s["type"] != nil { // a schema of any value admits null already
+			s["type"] = []any{s["type"], "null"}
+		}
 		return s
 	case reflect.String:
 		return map[string]any{"type": "string"}

@@ -96,8 +96,12 @@ var authzTable = map[string][]probe{
 	"GET /v1/admin/dead-letters": {{want: operatorOnly, req: nothingMore}},
 	// No such dead letter or correlation: the operator gets past
 	// authorization to a 404.
-	"POST /v1/admin/dead-letters/{projector}/{id}/retry": {{want: operatorFinds, req: deadLetter}},
-	"POST /v1/admin/dead-letters/{projector}/{id}/skip":  {{want: operatorFinds, req: deadLetter}},
+	"POST /v1/admin/dead-letters/{projector}/{id}/retry": {{want: operatorFinds, req: func(f *fixture) request {
+		r := deadLetter(f)
+		r.body = nil // a retry takes no body
+		return r
+	}}},
+	"POST /v1/admin/dead-letters/{projector}/{id}/skip": {{want: operatorFinds, req: deadLetter}},
 	"GET /v1/audit/correlations/{id}": {{want: operatorFinds, req: func(*fixture) request {
 		return request{vars: map[string]string{"id": "no-such-correlation"}}
 	}}},
@@ -328,19 +332,26 @@ func (f *fixture) foreign() string {
 
 // send calls as a principal and decodes the answer.
 func (f *fixture) send(principal, method, path string, body any) (int, map[string]any) {
-	var raw []byte
-	if body != nil {
-		raw, _ = json.Marshal(body)
-	}
-	status, ctype, answer := roundTrip(f.t, f.clients[principal], method, f.url+path, f.tokens[principal], raw)
-	if err := problemIfError(status, ctype, answer); err != nil {
-		f.t.Fatal(err)
-	}
+	status, ctype, answer := f.call(principal, method, path, body)
 	var out map[string]any
 	if strings.Contains(ctype, "json") {
 		_ = json.NewDecoder(bytes.NewReader(answer)).Decode(&out)
 	}
 	return status, out
+}
+
+// call calls as a principal and gives the answer as it came; an error
+// answer must be a problem document.
+func (f *fixture) call(principal, method, path string, body any) (status int, ctype string, answer []byte) {
+	var raw []byte
+	if body != nil {
+		raw, _ = json.Marshal(body)
+	}
+	status, ctype, answer = roundTrip(f.t, f.clients[principal], method, f.url+path, f.tokens[principal], raw)
+	if err := problemIfError(status, ctype, answer); err != nil {
+		f.t.Fatal(err)
+	}
+	return status, ctype, answer
 }
 
 func TestAuthz_every_route_answers_each_principal_as_declared(t *testing.T) {
@@ -364,11 +375,14 @@ func TestAuthz_every_route_answers_each_principal_as_declared(t *testing.T) {
 	// Every answer a route gives is one its OpenAPI document lists, so
 	// that a client generated from it has a case for each.
 	_, doc := f.send("anonymous", "GET", "/v1/openapi.json", nil)
-	declared := func(method, pattern string, status int) bool {
+	// And its body is what the document says for that status, so that
+	// such a client reads every field it gets.
+	declared := func(method, pattern string, status int) map[string]any {
 		path, _ := doc["paths"].(map[string]any)[pattern].(map[string]any)
 		op, _ := path[strings.ToLower(method)].(map[string]any)
 		responses, _ := op["responses"].(map[string]any)
-		return responses[strconv.Itoa(status)] != nil
+		r, _ := responses[strconv.Itoa(status)].(map[string]any)
+		return r
 	}
 
 	for _, route := range slices.Sorted(maps.Keys(authzTable)) {
@@ -390,12 +404,34 @@ func TestAuthz_every_route_answers_each_principal_as_declared(t *testing.T) {
 						if strings.Contains(path, "{") {
 							t.Fatalf("%s: a path value is missing", path)
 						}
-						status, body := f.send(principal, method, path+req.query, req.body)
+						if req.body != nil {
+							sent, _ := json.Marshal(req.body)
+							for _, d := range conforms(doc, requestSchema(doc, method, pattern), sent) {
+								t.Errorf("%s %s takes a body its OpenAPI document does not describe: %s", method, pattern, d)
+							}
+						}
+						status, ctype, raw := f.call(principal, method, path+req.query, req.body)
+						var body map[string]any
+						if strings.Contains(ctype, "json") {
+							_ = json.Unmarshal(raw, &body)
+						}
 						if strconv.Itoa(status) != want[i] {
 							t.Fatalf("%s %s as %s: %d, want %s: %v", method, path, principal, status, want[i], body)
 						}
-						if !declared(method, pattern, status) {
-							t.Errorf("%s %s answers %d, which its OpenAPI document does not list", method, pattern, status)
+						response := declared(method, pattern, status)
+						if response == nil {
+							t.Fatalf("%s %s answers %d, which its OpenAPI document does not list", method, pattern, status)
+						}
+						content, _ := response["content"].(map[string]any)
+						media := strings.TrimSpace(strings.Split(ctype, ";")[0])
+						described, _ := content[media].(map[string]any)
+						switch schema, _ := described["schema"].(map[string]any); {
+						case schema != nil:
+							for _, d := range conforms(doc, schema, raw) {
+								t.Errorf("%s %s answers %d (%s) not as its OpenAPI document says: %s", method, pattern, status, media, d)
+							}
+						case strings.Contains(media, "json") && len(bytes.TrimSpace(raw)) > 0:
+							t.Errorf("%s %s answers %d with a %s body its OpenAPI document does not describe: %.200s", method, pattern, status, media, raw)
 						}
 						if p.check != nil && status == http.StatusOK {
 							p.check(t, f, principal, body)

@@ -93,7 +93,7 @@ func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger, policy Policy
 			Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
 			Response: list{}, Handler: r.admin(r.list)},
 		{Method: http.MethodDelete, Path: base + "/{webhookId}", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
-			Summary: "Remove a webhook and its pending deliveries", Handler: r.admin(r.remove)},
+			Summary: "Remove a webhook and its pending deliveries", Response: struct{}{}, Handler: r.admin(r.remove)},
 		{Method: http.MethodPost, Path: base + "/{webhookId}/secret", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary: "Rotate the webhook's signing secret: the answer holds the new one, shown once; deliveries are signed with the current one too for previousValidSeconds (default a day)",
 			Request: rotation{}, OptionalBody: true, Response: Endpoint{}, Handler: r.admin(r.rotate)},
