@@ -138,6 +138,18 @@ func (d Deps) revoke(ctx context.Context, l Licensing, r licenseRequest, product
 		if err != nil {
 			return nil, nil, err
 		}
+		if r.only != nil {
+			// One subscription's unassignment: a user holding its product
+			// only through another subscription holds none of this one
+			// (not_held), which is no license outside the caller's reach.
+			for _, u := range users {
+				for _, p := range productIDs {
+					if !slices.Contains(u.Holds[p], *r.only) {
+						delete(u.Holds, p)
+					}
+				}
+			}
+		}
 		mayChange := func(id uuid.UUID) bool { return r.scope.mayUse(st.subs[id]) && (r.only == nil || id == *r.only) }
 		results, releases := l.Catalog.Revoke(users, productIDs, mayChange)
 		batches := make([]batch, len(releases))

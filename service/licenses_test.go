@@ -509,3 +509,25 @@ func TestLicenses_a_partner_user_without_an_assigning_role_is_forbidden_on_a_sub
 		}
 	}
 }
+
+func TestLicenses_self_service_unassign_answers_not_held_for_a_user_holding_the_product_through_another_subscription(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	first := h.bought(accountID, admin, "visio-plan-2", 2)
+	second := h.bought(accountID, admin, "visio-plan-2", 2)
+	a := h.person(accountID, admin, "a@northwind.example", "US", true)
+	b := h.person(accountID, admin, "b@northwind.example", "US", true)
+	h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/subscriptions/"+first+"/assign", admin, map[string]any{"userIds": []string{a}})
+	h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/subscriptions/"+second+"/assign", admin, map[string]any{"userIds": []string{b}})
+
+	// b holds none of the first subscription's licenses: nothing of
+	// the second is the customer's to be refused, and a goes back.
+	out := h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/subscriptions/"+first+"/unassign", admin, map[string]any{"userIds": []string{a, b}})
+	got := byUser(out)
+	wantOutcomes(t, got, a, "visio-plan-2:revoked")
+	wantOutcomes(t, got, b, "visio-plan-2:not_held")
+	one := h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/users/"+b+"/licenses?after="+out["position"].(string), admin, nil)
+	if ls := one["licenses"].([]any); len(ls) != 1 || ls[0].(map[string]any)["subscriptionId"] != second {
+		t.Fatalf("b keeps the second subscription's license: %v", one)
+	}
+}

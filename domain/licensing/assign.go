@@ -88,7 +88,7 @@ func (c *Catalog) Assign(users []User, choices []Choice, pools map[string][]Slot
 		for i, u := range users {
 			c.checkRequirements(u, choices, grid[i], failed)
 		}
-		more := false
+		short := map[string]bool{}
 		for pi, ch := range choices {
 			if failed[ch.ProductID] {
 				continue
@@ -100,11 +100,19 @@ func (c *Catalog) Assign(users []User, choices []Choice, pools map[string][]Slot
 				}
 			}
 			if need > free(pools[ch.ProductID]) {
-				failed[ch.ProductID], more = true, true
+				short[ch.ProductID] = true
 			}
 		}
-		if !more {
+		if len(short) == 0 {
 			break
+		}
+		// Only a product whose own requirements are not short fails in
+		// this round: the users counted for the others may lose what
+		// they require, and then need fewer licenses than counted.
+		for p := range short {
+			if !slices.ContainsFunc(c.Closure(p), func(r string) bool { return short[r] }) {
+				failed[p] = true
+			}
 		}
 	}
 	return allocate(users, choices, pools, grid, failed)

@@ -168,3 +168,20 @@ func TestCheckChoices_fills_in_every_plan_and_names_bad_fields(t *testing.T) {
 		t.Fatalf("got  %v\nwant %s", verr.Err(), want)
 	}
 }
+
+func TestAssign_counts_a_product_only_for_users_whose_requirements_survive_a_shortage(t *testing.T) {
+	c := catalog(t)
+	users := []User{active("US"), active("US"), active("US", "office-e3")}
+	// Both products are short when everyone is counted, in the same
+	// round: office-e3 (two users, one free) and teams-phone (three, one
+	// free). Without office-e3 the first two cannot have teams-phone, so
+	// it is needed by the third user alone, for whom one license is free.
+	results, grants := c.Assign(users, choose("office-e3", "teams-phone"), map[string][]Slot{"office-e3": pool(1), "teams-phone": pool(1)})
+	expect(t, results,
+		"office-e3:refused:not-enough-licenses:available 1", "teams-phone:refused:requires-product:office-e3",
+		"office-e3:refused:not-enough-licenses:available 1", "teams-phone:refused:requires-product:office-e3",
+		"office-e3:already_held", "teams-phone:assigned")
+	if len(grants) != 1 || grants[0].ProductID != "teams-phone" || len(grants[0].UserIDs) != 1 {
+		t.Fatalf("grants %+v", grants)
+	}
+}
