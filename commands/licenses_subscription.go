@@ -2,7 +2,6 @@ package commands
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	"github.com/google/uuid"
@@ -82,21 +81,12 @@ func (d Deps) subscriptionScope(ctx context.Context, accountID, id uuid.UUID, a 
 	if customerErr == nil || s.OrderingPartner() == nil {
 		return sc, &s, l.answered(), customerErr
 	}
-	acc, _, err := d.loadAccount(ctx, accountID)
+	channel, err := d.answeringPartner(ctx, &s)
 	if err != nil {
 		return scope{}, nil, eventstore.Position{}, err
 	}
-	channel := acc.ChannelOf(*s.OrderingPartner())
-	sc, err = d.licenseScope(ctx, accountID, a, &channel)
-	switch {
-	case err == nil:
-		return sc, &s, l.answered(), nil
-	case errors.Is(err, domain.ErrForbidden):
-		// A user of the partner answering for it, without a role that
-		// assigns: 403, as on the bulk routes and for its new total
-		// (maySell), not the 404 of a subscription they cannot see,
-		// which their partner's list shows them.
-		return scope{}, nil, eventstore.Position{}, err
+	if sc, err = d.licenseScope(ctx, accountID, a, &channel); err != nil {
+		return scope{}, nil, eventstore.Position{}, partnerRefusal(err, customerErr)
 	}
-	return scope{}, nil, eventstore.Position{}, customerErr
+	return sc, &s, l.answered(), nil
 }

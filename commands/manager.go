@@ -346,22 +346,15 @@ func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor)
 	if err != nil {
 		return nil, err
 	}
-	var refused error
+	refused := fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
 	for _, id := range acc.Partners() {
 		p, _, err := d.partnerActing(ctx, id, a, partner.ManageCustomerAdmin)
-		switch {
-		case err == nil:
+		if err == nil {
 			return p, nil
-		case errors.Is(err, domain.ErrForbidden):
-			// A user of a partner serving the account sees it: the
-			// role is what is missing (403), not the account (404).
-			refused = err
 		}
+		refused = partnerRefusal(err, refused)
 	}
-	if refused != nil {
-		return nil, refused
-	}
-	return nil, fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
+	return nil, refused
 }
 
 // asManagerPartner runs f for an actor who may act on the account's

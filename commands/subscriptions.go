@@ -217,21 +217,37 @@ func (d Deps) maySell(ctx context.Context, s *subscription.Subscription, a Actor
 	if customerErr == nil || s.OrderingPartner() == nil {
 		return nil, customerErr
 	}
-	acc, _, err := d.loadAccount(ctx, s.AccountID())
+	channel, err := d.answeringPartner(ctx, s)
 	if err != nil {
 		return nil, err
 	}
-	channel := acc.ChannelOf(*s.OrderingPartner())
-	_, _, err = d.partnerActing(ctx, channel, a, partner.Order)
-	switch {
-	case err == nil:
-		return &channel, nil
-	case errors.Is(err, domain.ErrForbidden):
-		// A user of the partner that answers for it, without the role:
-		// 403, as for an order, not the account's 404.
-		return nil, err
+	if _, _, err = d.partnerActing(ctx, channel, a, partner.Order); err != nil {
+		return nil, partnerRefusal(err, customerErr)
 	}
-	return nil, customerErr
+	return &channel, nil
+}
+
+// answeringPartner is the partner that answers for a partner-ordered
+// subscription now: the channel partner its ordering partner handed the
+// account on to, if it did.
+func (d Deps) answeringPartner(ctx context.Context, s *subscription.Subscription) (uuid.UUID, error) {
+	acc, _, err := d.loadAccount(ctx, s.AccountID())
+	if err != nil {
+		return uuid.Nil, err
+	}
+	return acc.ChannelOf(*s.OrderingPartner()), nil
+}
+
+// partnerRefusal is the error of an actor whom neither the customer
+// (customerErr) nor a partner (partnerErr) lets act: the partner's 403
+// when the actor is its user and only the role falls short (they see
+// what they act on), else the customer's error, which tells someone who
+// cannot see the account nothing of it (404).
+func partnerRefusal(partnerErr, customerErr error) error {
+	if errors.Is(partnerErr, domain.ErrForbidden) {
+		return partnerErr
+	}
+	return customerErr
 }
 
 // RecordSubscriptionExpiry appends subscription.expired once for a
