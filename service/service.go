@@ -245,12 +245,22 @@ func authenticator(cfg Config) (auth.Authenticator, error) {
 	return auth.NewChain(dev, oidc), nil
 }
 
+// CheckEventStoreURL refuses an EVENTSTORE_URL that is no EventStoreDB
+// URL (empty: events in PostgreSQL). The programs call it before they
+// connect to anything, so that the mistake costs no connection.
+func CheckEventStoreURL(url string) error {
+	if url != "" && !strings.HasPrefix(url, "esdb://") && !strings.HasPrefix(url, "esdb+discover://") {
+		return errors.New("EVENTSTORE_URL must be an esdb:// or esdb+discover:// URL")
+	}
+	return nil
+}
+
 func openStore(ctx context.Context, cfg Config, pool *pgxpool.Pool) (eventstore.Store, error) {
 	if cfg.EventStoreURL == "" {
 		return postgres.New(pool, postgres.Config{}), nil
 	}
-	if !strings.HasPrefix(cfg.EventStoreURL, "esdb://") && !strings.HasPrefix(cfg.EventStoreURL, "esdb+discover://") {
-		return nil, errors.New("EVENTSTORE_URL must be an esdb:// or esdb+discover:// URL")
+	if err := CheckEventStoreURL(cfg.EventStoreURL); err != nil {
+		return nil, err
 	}
 	opts := []esdb.Option{esdb.WithLogger(cfg.Log)}
 	if cfg.MaxAppendSize > 0 {

@@ -13,7 +13,6 @@ import (
 	"net/url"
 	"os"
 	"strconv"
-	"strings"
 	"time"
 
 	"github.com/bizcenter/bizcenter/clock"
@@ -132,7 +131,7 @@ func (c config) validate() error {
 	if _, err := c.stallAfter(); err != nil {
 		errs = append(errs, err)
 	}
-	if err := c.eventStoreURL(); err != nil {
+	if err := service.CheckEventStoreURL(c.EventStoreURL); err != nil {
 		errs = append(errs, err)
 	}
 	// The accept links of invitations start with it: without a scheme
@@ -167,16 +166,6 @@ func (c config) validate() error {
 		errs = append(errs, err)
 	}
 	return errors.Join(errs...)
-}
-
-// eventStoreURL refuses an EVENTSTORE_URL that is no esdb:// URL, as
-// the service would, but only after it connected to PostgreSQL and
-// migrated it.
-func (c config) eventStoreURL() error {
-	if c.EventStoreURL != "" && !strings.HasPrefix(c.EventStoreURL, "esdb://") && !strings.HasPrefix(c.EventStoreURL, "esdb+discover://") {
-		return errors.New("EVENTSTORE_URL must be an esdb:// or esdb+discover:// URL")
-	}
-	return nil
 }
 
 // isHTTPURL says whether s is an absolute http or https URL with a host.
@@ -289,7 +278,7 @@ func (c config) openTools(ctx context.Context, log *slog.Logger) (*service.Tools
 	if c.DatabaseURL == "" {
 		return nil, errors.New("DATABASE_URL is required")
 	}
-	if err := c.eventStoreURL(); err != nil {
+	if err := service.CheckEventStoreURL(c.EventStoreURL); err != nil {
 		return nil, err
 	}
 	maxAppend, err := c.maxAppendSize()
