@@ -172,15 +172,12 @@ func (s *Store) take() []*pending {
 		n := len(p.cols.ids)
 		if len(batch) > 0 && (len(batch) == batchGroups || events+n > batchEvents || sharesStream(p, streams)) {
 			left = append(left, p)
-			for _, a := range p.appends {
-				streams[a.Stream] = true
-			}
-			continue
+		} else {
+			batch, events = append(batch, p), events+n
 		}
 		for _, a := range p.appends {
 			streams[a.Stream] = true
 		}
-		batch, events = append(batch, p), events+n
 	}
 	w.queue = left
 	if len(batch) == 0 {
