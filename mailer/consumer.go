@@ -304,6 +304,15 @@ func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) ([]pending
 	if !c.now().Before(o.expiresAt) {
 		return nil, c.skip(ctx, tx, o.env, "skipped: expired")
 	}
+	if c.now().Sub(o.env.OccurredAt) >= lateAfter {
+		by, err := c.supersededBy(ctx, o.env)
+		if err != nil {
+			return nil, err
+		}
+		if by != "" {
+			return nil, c.skip(ctx, tx, o.env, "skipped: superseded by "+by)
+		}
+	}
 	claimed, err := claim(ctx, tx, o.env.EventID, "pending")
 	if err != nil || !claimed {
 		return nil, err

@@ -1,0 +1,57 @@
+package mailer
+
+import (
+	"context"
+	"errors"
+	"fmt"
+	"time"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// lateAfter is how long after its event an invitation email is late: the
+// mailer was stopped, or is catching up after an outage of the relay or
+// of its own. Live, an email goes out milliseconds after its event, and
+// reading the user's stream for each would only add a read per
+// invitation; late, the history may already hold what makes it stale.
+const lateAfter = time.Minute
+
+// supersedingTypes are the user events after which an earlier invitation
+// email is stale: its link no longer accepts (a resent invitation has a
+// new token, an accepted one is used), or its person or address is no
+// longer the one it names.
+var supersedingTypes = map[string]bool{
+	user.InvitationResent{}.EventType():   true,
+	user.InvitationAccepted{}.EventType(): true,
+	user.EmailChanged{}.EventType():       true,
+	user.PersonalDataErased{}.EventType(): true,
+}
+
+// supersededBy names the first event of the invitation's stream, after
+// it, that makes its email stale (type@revision), or "" when none has
+// come. A mailer catching up would otherwise mail an invitee every
+// invitation of an outage, each link but the last refused, or mail a
+// user who had accepted since. Only types are compared: nothing is
+// decoded or opened.
+func (c *Consumer) supersededBy(ctx context.Context, env event.Envelope) (string, error) {
+	for from := env.Revision + 1; ; {
+		page, err := c.Store.ReadStream(ctx, env.Stream, eventstore.ReadStreamOptions{From: from, Limit: 100})
+		if errors.Is(err, eventstore.ErrStreamNotFound) {
+			return "", nil
+		}
+		if err != nil {
+			return "", fmt.Errorf("events after %s@%d: %w", env.Stream, env.Revision, err)
+		}
+		for _, r := range page {
+			if supersedingTypes[r.Type] {
+				return fmt.Sprintf("%s@%d", r.Type, r.Revision), nil
+			}
+			from = r.Revision + 1
+		}
+		if len(page) < 100 {
+			return "", nil
+		}
+	}
+}
