@@ -415,12 +415,16 @@ func (c *Consumer) invitation(o outgoing) (Message, error) {
 }
 
 // retry tries a send a few times with a doubling pause; not one that may
-// have gone out (ErrMaybeSent), which a try more could mail twice.
+// have gone out (ErrMaybeSent), which a try more could mail twice. A try
+// runs to its end (sendTimeout bounds it) when ctx ends meanwhile: the
+// email is claimed, committed, and no other instance will send it, so one
+// cut short because this instance lost its lead on the mailer was lost
+// for good; no further try begins once ctx has ended.
 func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(context.Context) error) error {
 	delay := cmp.Or(c.RetryDelay, time.Second)
 	attempts := cmp.Or(c.Attempts, 3)
 	for attempt := 1; ; attempt++ {
-		actx, cancel := context.WithTimeout(ctx, sendTimeout)
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 		err := send(actx)
 		cancel()
 		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) {

@@ -201,3 +201,67 @@ func TestRollBack_switches_an_older_version_in_over_a_newer_active_build(t *test
 		t.Fatalf("the rolled back build holds %d of the user (%v), want 1", users, err)
 	}
 }
+
+// In a rolling deploy, an instance of the new release may be the one
+// left to take a projector's lead while its version is still being built
+// (its handler can only wait: the live build is of an older version). It
+// must leave the lead to an instance of the release that can write the
+// live build; holding it froze the live read model (and every ?after
+// read) for as long as the new build took, though an old instance ran.
+func TestEngine_a_newer_release_leaves_the_lead_to_one_that_can_write_the_live_build(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
+	run := func(ctx context.Context, p Versioned, prepare bool) {
+		t.Helper()
+		engine := testEngine(t, store, pool, 10*time.Millisecond)
+		if prepare {
+			if err := engine.Prepare(ctx, pool, store, discard, p); err != nil {
+				t.Fatal(err)
+			}
+		}
+		engine.AddProjector(pool, p)
+		go func() { _ = engine.Run(ctx) }()
+		<-engine.Running()
+	}
+	another := func() eventstore.Position {
+		t.Helper()
+		return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
+			Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
+	}
+	reached := func(pos eventstore.Position, within time.Duration) bool {
+		t.Helper()
+		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+			if at, err := LiveCheckpoint(ctx, pool, Users{}.Name()); err == nil && !at.Less(pos) {
+				return true
+			}
+		}
+		return false
+	}
+	led := func() bool {
+		var n int
+		if err := pool.QueryRow(ctx, `SELECT count(*) FROM pg_locks p, (SELECT `+leadKey+` AS k) h
+			 WHERE p.locktype = 'advisory' AND p.granted AND p.objsubid = 1
+			   AND p.classid = ((h.k >> 32) & 4294967295)::oid AND p.objid = (h.k & 4294967295)::oid`, Users{}.Name()).Scan(&n); err != nil {
+			t.Fatal(err)
+		}
+		return n > 0
+	}
+
+	oldCtx, stopOld := context.WithCancel(ctx)
+	run(oldCtx, Users{}, true)
+	if !reached(another(), 20*time.Second) {
+		t.Fatal("the old release never applied the first invitation")
+	}
+	// The new release's instance starts; its build is still being made
+	// (here: never started), so the live build stays the old version's.
+	run(ctx, otherVersion{}, false)
+	stopOld()                  // the old leader stops (SIGTERM in a rolling deploy)
+	time.Sleep(3 * LeaseRetry) // the new release's instance has had its chance to take the lead
+	newLeads := led()
+	run(ctx, Users{}, false) // another instance of the old release
+	if pos := another(); !reached(pos, 10*time.Second) {
+		at, _ := LiveCheckpoint(ctx, pool, Users{}.Name())
+		t.Fatalf("an instance of the old release runs, yet the live build (version %d) stays at %s, short of %s: "+
+			"the new release's instance holds the lead it cannot use (it took it: %v)", Users{}.Version(), at, pos, newLeads)
+	}
+}

@@ -7,6 +7,7 @@
 package projections
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -104,11 +105,15 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 	out := make(chan *message.Message)
 	go func() {
 		defer close(out)
-		for warned := false; ctx.Err() == nil; {
-			if f.outdated(ctx, topic) {
-				if !warned {
-					f.log.Warn("the active build is of a newer release: leaving the topic to the instances that run it", "topic", topic)
-					warned = true
+		for warned := 0; ctx.Err() == nil; {
+			if apart := f.versionApart(ctx, topic); apart != 0 {
+				if apart != warned {
+					if apart > 0 {
+						f.log.Warn("the active build is of a newer release: leaving the topic to the instances that run it", "topic", topic)
+					} else {
+						f.log.Info("the active build is of an older version: leaving the topic to the instances that write it until this version's build is switched in", "topic", topic)
+					}
+					warned = apart
 				}
 				select {
 				case <-ctx.Done():
@@ -133,12 +138,27 @@ func (f *Feed) Subscribe(ctx context.Context, topic string) (<-chan *message.Mes
 // outdated reports whether the topic's projector has an active build of a
 // newer version than this process runs (see Topic.Version).
 func (f *Feed) outdated(ctx context.Context, topic string) bool {
+	return f.versionApart(ctx, topic) > 0
+}
+
+// versionApart compares the version of the topic's active build with the
+// one this process runs: 1 when it is newer (this code cannot write it),
+// -1 when it is older (this version's build is being made, and until it
+// is switched in the handler can only wait, while an instance of the
+// older release could keep the live build going), 0 when they are the
+// same, the topic is no projector's, or it cannot tell. Either way apart,
+// this process leaves the topic's lead to others: taking it, it froze the
+// live build for as long as the new build took.
+func (f *Feed) versionApart(ctx context.Context, topic string) int {
 	v, ok := f.topics.Load(topic)
 	if !ok || v.(Topic).Version == 0 {
-		return false
+		return 0
 	}
 	a, err := ActiveBuild(ctx, f.pool, topic)
-	return err == nil && a.Version > v.(Topic).Version
+	if err != nil {
+		return 0
+	}
+	return cmp.Compare(a.Version, v.(Topic).Version)
 }
 
 // follow feeds out from the topic's checkpoint until ctx ends, or until
