@@ -3,6 +3,7 @@ package projections
 import (
 	_ "embed"
 	"encoding/json"
+	"time"
 
 	"github.com/jackc/pgx/v5"
 
@@ -30,6 +31,10 @@ func (Audit) Schema() string { return auditSchema }
 
 // Tables are what readers read.
 func (Audit) Tables() []string { return []string{"rm_audit_events"} }
+
+// Linger implements Lingering: the audit log writes a row for every
+// event, and its readers wait for a position with ?after.
+func (Audit) Linger() time.Duration { return 20 * time.Millisecond }
 
 // Apply implements Projector.
 func (Audit) Apply(q *pgx.Batch, env event.Envelope) {

@@ -44,18 +44,33 @@ func (e *Engine) AddProjector(pool *pgxpool.Pool, p Versioned) {
 		e.deferring, e.pool = append(e.deferring, p), pool
 	}
 	e.AddConsumer(p.Name(), Handler(pool, p, written, e.log))
-	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, passOverHold), Decodes: func(t string) bool { return written[t] },
+	var linger time.Duration
+	if l, ok := p.(Lingering); ok {
+		linger = l.Linger()
+	}
+	e.feed.Serve(p.Name(), Topic{Hold: projectorHold(written, linger, passOverHold), Decodes: func(t string) bool { return written[t] },
 		OpenAhead: true, Version: p.Version()})
 }
 
-// projectorHold holds a projector's batch while it has no event of a
-// written type, for up to d.
-func projectorHold(written map[string]bool, d time.Duration) Hold {
+// Lingering is a projector whose live batches gather events for a while
+// even when it writes for them: one that writes for most events (the
+// audit log, a row an event) and that nobody reads to the millisecond
+// but with ?after, which hurries the batch out (Feed.Hurry). Each event
+// was a transaction of its own, second only to the users read model's
+// and competing with it on a small machine.
+type Lingering interface {
+	Projector
+	Linger() time.Duration
+}
+
+// projectorHold holds a projector's batch for up to linger when it has an
+// event of a written type, and for up to passOver while it has none.
+func projectorHold(written map[string]bool, linger, passOver time.Duration) Hold {
 	return func(b Batch) time.Duration {
 		if writesAny(written, b) {
-			return 0
+			return linger
 		}
-		return d
+		return passOver
 	}
 }
 

@@ -55,7 +55,7 @@ func TestFeed_a_lingering_topic_gathers_what_comes_after_the_first_event(t *test
 	}
 }
 
-func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *testing.T) {
+func TestFeed_a_projector_batch_waits_while_it_has_nothing_to_write_or_for_its_linger(t *testing.T) {
 	ctx := context.Background()
 	f := &Feed{BatchSize: 100}
 	const wait = 30 * time.Millisecond
@@ -72,7 +72,7 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 		time.Sleep(10 * time.Millisecond)
 		items <- of(invited, 2)
 	}()
-	if b, _ := f.next(ctx, items, projectorHold(written, time.Minute), never); len(b.Records) != 2 {
+	if b, _ := f.next(ctx, items, projectorHold(written, 0, time.Minute), never); len(b.Records) != 2 {
 		t.Fatalf("%d events, want the claim and the invitation", len(b.Records))
 	}
 
@@ -80,11 +80,18 @@ func TestFeed_a_projector_batch_waits_only_while_it_has_nothing_to_write(t *test
 	for n, typ := range []string{invited, claimed} {
 		items <- of(typ, uint64(3+n))
 		start := time.Now()
-		b, _ := f.next(ctx, items, projectorHold(written, wait), never)
+		b, _ := f.next(ctx, items, projectorHold(written, 0, wait), never)
 		held := time.Since(start) >= wait
 		if len(b.Records) != 1 || held != (typ == claimed) {
 			t.Fatalf("%s: %d events after %v", typ, len(b.Records), time.Since(start))
 		}
+	}
+
+	// A lingering projector's invitation waits too, for its linger.
+	items <- of(invited, 5)
+	start := time.Now()
+	if b, _ := f.next(ctx, items, projectorHold(written, wait, time.Minute), never); len(b.Records) != 1 || time.Since(start) < wait || time.Since(start) > 30*wait {
+		t.Fatalf("a lingering invitation: %d events after %v, want one after %v", len(b.Records), time.Since(start), wait)
 	}
 }
 
@@ -168,7 +175,7 @@ func TestFeed_a_held_batch_goes_out_when_hurried(t *testing.T) {
 	}
 	out := make(chan Batch, 1)
 	go func() {
-		b, _ := f.next(context.Background(), items, projectorHold(writtenTypes(Users{}), time.Hour), hurried)
+		b, _ := f.next(context.Background(), items, projectorHold(writtenTypes(Users{}), 0, time.Hour), hurried)
 		out <- b
 	}()
 	<-taken
