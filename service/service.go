@@ -319,10 +319,14 @@ func (s *Service) RunProjections(ctx context.Context) error {
 func (s *Service) ProjectionsRunning() <-chan struct{} { return s.engine.Running() }
 
 // Serve runs projections and the HTTP server on l until ctx ends, then
-// shuts down gracefully.
+// shuts down gracefully: the server first, then the projections, whose
+// handlers finish their batches. It returns once both have stopped, so
+// that the process exits (and Close closes the pool) only after the
+// mails a consumer claimed have gone out: returning after the server
+// alone, a SIGTERM left them pending, never sent.
 func (s *Service) Serve(ctx context.Context, l net.Listener) error {
-	errs := make(chan error, 2)
-	go func() { errs <- s.RunProjections(ctx) }()
+	projected := make(chan error, 1)
+	go func() { projected <- s.RunProjections(ctx) }()
 	// ReadTimeout bounds the body as well as the headers; the server lifts
 	// it once a request is read, so a feed streams past it. No
 	// WriteTimeout: it would cut the feed.
@@ -333,21 +337,31 @@ func (s *Service) Serve(ctx context.Context, l net.Listener) error {
 	// whole grace period and make it fail. The feeds end when it begins;
 	// their clients reconnect with Last-Event-ID.
 	srv.RegisterOnShutdown(func() { s.stoppingOnce.Do(func() { close(s.stopping) }) })
+	served := make(chan error, 1)
 	go func() {
 		if err := srv.Serve(l); !errors.Is(err, http.ErrServerClosed) {
-			errs <- err
+			served <- err
 		}
 	}()
 	select {
 	case <-ctx.Done():
-	case err := <-errs:
+	case err := <-served:
+		return err
+	case err := <-projected:
 		if err != nil {
 			return err
 		}
+		projected <- nil // stopped: nothing to wait for below
 	}
 	shutdown, cancel := context.WithTimeout(context.Background(), 15*time.Second)
 	defer cancel()
-	return srv.Shutdown(shutdown)
+	err := srv.Shutdown(shutdown)
+	select {
+	case perr := <-projected:
+		return errors.Join(err, perr)
+	case <-shutdown.Done():
+		return errors.Join(err, errors.New("projections still stopping after 15s"))
+	}
 }
 
 // Close releases the store and the pool.
