@@ -58,6 +58,8 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 			switch {
 			case errors.Is(err, projections.ErrNotParked):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", err.Error()))
+			case errors.Is(err, projections.ErrOtherRelease):
+				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "other-release", err.Error()))
 			case err != nil && !skip:
 				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "still-failing", err.Error()))
 			case err != nil:
@@ -98,7 +100,7 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 	}, {
 		Method: http.MethodPost, Path: "/v1/admin/dead-letters/{projector}/{id}/skip", Access: kit.Operator,
 		Summary: "Skip a parked event (recording who and why), then apply the events waiting behind it",
-		Request: resolveBody{}, Response: resolvedBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404},
+		Request: resolveBody{}, Response: resolvedBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409},
 		Handler: resolve(true),
 	}, {
 		Method: http.MethodGet, Path: "/v1/admin/projections", Access: kit.Operator,

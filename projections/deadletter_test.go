@@ -264,3 +264,27 @@ func TestLogParked_logs_each_event_parked(t *testing.T) {
 	}
 	logParked(nil, "users", []Record{parked}, map[uuid.UUID]error{parked.ID: errors.New("x")}) // no logger: nothing, no panic
 }
+
+// A release whose projector is of another version than the active build
+// leaves its dead letters alone: a retry, or the events a skip releases,
+// would be applied by code that writes another version's rows.
+func TestResolve_refuses_a_release_of_another_version(t *testing.T) {
+	ctx := context.Background()
+	var l userLog
+	db := blockedBehind(t, l.invited(uuid.New()))
+	var id int64
+	if err := db.pool.QueryRow(ctx, `SELECT id FROM projection_dead_letters WHERE status = 'parked'`).Scan(&id); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []Resolution{{ID: id, By: "op"}, {ID: id, Skip: true, By: "op", Reason: "test"}} {
+		if _, err := Resolve(ctx, db.pool, otherVersion{}, res); !errors.Is(err, ErrOtherRelease) {
+			t.Fatalf("skip %v by a release of another version: %v, want ErrOtherRelease", res.Skip, err)
+		}
+	}
+	if parked := texts(t, db.pool, db.schema, `SELECT status FROM projection_dead_letters`); len(parked) != 1 || parked[0] != "parked" {
+		t.Fatalf("dead letters %v, want the one still parked", parked)
+	}
+	if _, err := Resolve(ctx, db.pool, Users{}, Resolution{ID: id, Skip: true, By: "op", Reason: "test"}); err != nil {
+		t.Fatalf("the release of the build's version: %v", err)
+	}
+}

@@ -20,6 +20,12 @@ type Resolution struct {
 	Reason string
 }
 
+// ErrOtherRelease: the active build is of another version than the
+// projector this release runs. Its code would write rows the build's
+// version does not (a retry, and the events applied after a skip), so
+// the dead letter is left to a release that runs the build's version.
+var ErrOtherRelease = errors.New("the active build is of another release's version")
+
 // Resolve retries or skips a parked dead letter of p, then applies the
 // events of its stream that waited behind it, in order, into the active
 // build. It returns how many events it applied. A retry that fails again
@@ -36,6 +42,10 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 		// Hold the live handler still so nothing of the stream overtakes.
 		if err := tx.QueryRow(ctx, `SELECT active_schema, version FROM projection_versions WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&a.Schema, &a.Version); err != nil {
 			return err
+		}
+		if a.Version != p.Version() {
+			return fmt.Errorf("projector %s: the active build is version %d, this release runs version %d; resolve it with a release that runs version %d: %w",
+				p.Name(), a.Version, p.Version(), a.Version, ErrOtherRelease)
 		}
 		if err := setSchema(ctx, tx, a.Schema); err != nil {
 			return err
