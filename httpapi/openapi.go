@@ -52,7 +52,7 @@ func (s *Server) OpenAPI() map[string]any {
 		"paths": paths,
 		"components": map[string]any{
 			"securitySchemes": map[string]any{"bearer": map[string]any{"type": "http", "scheme": "bearer", "bearerFormat": "JWT"}},
-			"schemas":         map[string]any{"Problem": schemaOf(reflect.TypeFor[kit.Problem]())},
+			"schemas":         map[string]any{"Problem": answerSchema(reflect.TypeFor[kit.Problem]())},
 		},
 	}
 }
@@ -82,7 +82,7 @@ func operation(r kit.Route) map[string]any {
 	}
 	success := map[string]any{"description": http.StatusText(r.Success)}
 	if r.Response != nil {
-		success["content"] = map[string]any{"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Response))}}
+		success["content"] = map[string]any{"application/json": map[string]any{"schema": answerSchema(reflect.TypeOf(r.Response))}}
 	}
 	responses := map[string]any{strconv.Itoa(r.Success): success}
 	problem := map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}
@@ -123,8 +123,18 @@ var (
 	rawType = reflect.TypeFor[json.RawMessage]()
 )
 
-// schemaOf describes a Go type as JSON Schema, following json tags.
-func schemaOf(t reflect.Type) map[string]any {
+// schemaOf describes a Go type as JSON Schema, following json tags: a
+// request body's, whose fields are all optional to the schema (what a
+// command requires, it names in its 400).
+func schemaOf(t reflect.Type) map[string]any { return describe(t, false) }
+
+// answerSchema describes a Go type an answer is written from: each field
+// without omitempty is required, for encoding/json always writes it (a
+// nil pointer as null). A generated client can then read such a field
+// without a presence check.
+func answerSchema(t reflect.Type) map[string]any { return describe(t, true) }
+
+func describe(t reflect.Type, answer bool) map[string]any {
 	switch t {
 	case timeType:
 		return map[string]any{"type": "string", "format": "date-time"}
@@ -135,7 +145,7 @@ func schemaOf(t reflect.Type) map[string]any {
 	}
 	switch t.Kind() {
 	case reflect.Pointer:
-		s := schemaOf(t.Elem())
+		s := describe(t.Elem(), answer)
 		if s["type"] != nil { // a schema of any value admits null already
 			s["type"] = []any{s["type"], "null"}
 		}
@@ -149,36 +159,52 @@ func schemaOf(t reflect.Type) map[string]any {
 	case reflect.Float32, reflect.Float64:
 		return map[string]any{"type": "number"}
 	case reflect.Slice, reflect.Array:
-		return map[string]any{"type": "array", "items": schemaOf(t.Elem())}
+		return map[string]any{"type": "array", "items": describe(t.Elem(), answer)}
 	case reflect.Map:
-		return map[string]any{"type": "object", "additionalProperties": schemaOf(t.Elem())}
+		return map[string]any{"type": "object", "additionalProperties": describe(t.Elem(), answer)}
 	case reflect.Struct:
-		props := map[string]any{}
-		for i := range t.NumField() {
-			f := t.Field(i)
-			name, _, _ := strings.Cut(f.Tag.Get("json"), ",")
-			if embedded := f.Type; f.Anonymous && name == "" {
-				// encoding/json promotes an embedded struct's fields, an
-				// unexported struct's too.
-				if embedded.Kind() == reflect.Pointer {
-					embedded = embedded.Elem()
-				}
-				if embedded.Kind() == reflect.Struct {
-					maps.Copy(props, schemaOf(embedded)["properties"].(map[string]any))
-					continue
-				}
-			}
-			if !f.IsExported() || name == "-" {
-				continue
-			}
-			if name == "" {
-				name = f.Name
-			}
-			props[name] = schemaOf(f.Type)
-		}
-		return map[string]any{"type": "object", "properties": props}
+		return describeStruct(t, answer)
 	}
 	return map[string]any{}
+}
+
+func describeStruct(t reflect.Type, answer bool) map[string]any {
+	props, required := map[string]any{}, []string{}
+	for i := range t.NumField() {
+		f := t.Field(i)
+		name, opts, _ := strings.Cut(f.Tag.Get("json"), ",")
+		if embedded := f.Type; f.Anonymous && name == "" {
+			// encoding/json promotes an embedded struct's fields, an
+			// unexported struct's too.
+			if embedded.Kind() == reflect.Pointer {
+				embedded = embedded.Elem()
+			}
+			if embedded.Kind() == reflect.Struct {
+				inner := describeStruct(embedded, answer)
+				maps.Copy(props, inner["properties"].(map[string]any))
+				if r, ok := inner["required"].([]string); ok && f.Type.Kind() != reflect.Pointer {
+					required = append(required, r...)
+				}
+				continue
+			}
+		}
+		if !f.IsExported() || name == "-" {
+			continue
+		}
+		if name == "" {
+			name = f.Name
+		}
+		props[name] = describe(f.Type, answer)
+		if answer && !slices.Contains(strings.Split(opts, ","), "omitempty") {
+			required = append(required, name)
+		}
+	}
+	s := map[string]any{"type": "object", "properties": props}
+	if len(required) > 0 {
+		slices.Sort(required)
+		s["required"] = required
+	}
+	return s
 }
 
 func sortedKeys(m map[string]string) []string {
