@@ -40,8 +40,11 @@ func problemFor(err error) *kit.Problem {
 	case errors.Is(err, eventstore.ErrWrongExpectedRevision):
 		// Other requests kept changing the streams this one read (the
 		// command tried again a few times): their names and revisions
-		// are for the log, not the caller.
-		return kit.NewProblem(http.StatusConflict, "conflict", "what this request changes was changed by other requests while it ran; try again")
+		// are for the log, not the caller. It decided nothing: Retry-After
+		// says so, and keeps it from being kept under an Idempotency-Key.
+		p := kit.NewProblem(http.StatusConflict, "conflict", "what this request changes was changed by other requests while it ran; try again")
+		p.RetryAfter = 1
+		return p
 	case errors.Is(err, domain.ErrConflict):
 		return kit.NewProblem(http.StatusConflict, "conflict", err.Error())
 	case errors.Is(err, context.DeadlineExceeded):

@@ -10,6 +10,7 @@ import (
 	"io"
 	"log/slog"
 	"net/http"
+	"strconv"
 	"strings"
 	"sync/atomic"
 	"time"
@@ -54,7 +55,8 @@ type IdempotencyConfig struct {
 // replays the first answer with Idempotent-Replayed: true, and runs
 // nothing; with another request it is a 422; while the first request runs,
 // a 409. Answers of 5xx are not kept, so the client may retry; nor are
-// 400s (kept reports whether an answer is).
+// 400s, nor answers that ask to be tried again (kept reports whether an
+// answer is).
 // The command runs with the scoped key and the request's fingerprint in
 // its context, so the ids it makes derive from both
 // (commands.WithIdempotencyKey): a retry after an answer was lost appends
@@ -113,16 +115,25 @@ func takesIdempotencyKey(route kit.Route) bool {
 // keyRow names one key's row.
 type keyRow struct{ principal, route, key string }
 
-// scoped is the key as the command sees it: the row's, and the request's
-// fingerprint. The ids a command makes derive from it, so the same
-// request run again (its holder died, or it answered a 5xx) finds its own
-// work; but another request with the key, once the key expired or its
-// first request's 5xx freed it, must make other ids: with the first
-// request's, the store would take its appends for the first request's
-// and it would answer with the first request's entity, doing nothing.
-func (k keyRow) scoped(fingerprint []byte) string {
-	return k.principal + "\x00" + k.route + "\x00" + k.key + "\x00" + hex.EncodeToString(fingerprint)
+// scoped is the key as the command sees it: the row's, the request's
+// fingerprint, and the key's lifetime (when it was claimed new, or
+// expired). The ids a command makes derive from it, so the same request
+// run again (its holder died, or it answered a 5xx) finds its own work;
+// but another request with the key, once the key expired or its first
+// request's 5xx freed it, must make other ids: with the first request's,
+// the store would take its appends for the first request's and it would
+// answer with the first request's entity, doing nothing. So must the same
+// request once the key expired, which counts as new: with the ids of the
+// key's earlier lifetime it answered as that run had (an assignment
+// undone since: 201 "active", assigning nobody).
+func (k keyRow) scoped(fingerprint []byte, lifetime int64) string {
+	return k.principal + "\x00" + k.route + "\x00" + k.key + "\x00" + hex.EncodeToString(fingerprint) + "\x00" + strconv.FormatInt(lifetime, 10)
 }
+
+// freed holds a key whose first request failed (a 5xx, a 400, a
+// try-again or a panic): any request may claim it, in the same lifetime,
+// so that the same request run again finds its own work.
+var freed = uuid.Nil
 
 // answer is a kept answer, or a first request still running (status 0).
 type answer struct {
@@ -157,7 +168,7 @@ func (k *IdempotencyKeys) serve(route string, next http.Handler, w http.Response
 	mac.Write(body)
 	sum := mac.Sum(nil)
 	holder := uuid.New()
-	first, err := k.claim(r.Context(), row, sum, holder)
+	first, lifetime, err := k.claim(r.Context(), row, sum, holder)
 	switch {
 	case err != nil:
 		k.cfg.Log.ErrorContext(r.Context(), "idempotency key", "route", route, "error", err)
@@ -165,7 +176,7 @@ func (k *IdempotencyKeys) serve(route string, next http.Handler, w http.Response
 		p.RetryAfter = 1
 		kit.WriteProblem(w, p)
 	case first == nil:
-		k.run(row, sum, holder, next, w, r)
+		k.run(row, sum, lifetime, holder, next, w, r)
 	case !bytes.Equal(first.hash, sum):
 		kit.WriteProblem(w, kit.NewProblem(http.StatusUnprocessableEntity, "idempotency-key-reused",
 			"this Idempotency-Key was used for another request (method, path or body); use a new key"))
@@ -198,7 +209,7 @@ func validKey(s string) bool {
 
 // run runs the first request of a key, holding the key while it runs, and
 // keeps its answer unless it is a 5xx.
-func (k *IdempotencyKeys) run(row keyRow, fingerprint []byte, holder uuid.UUID, next http.Handler, w http.ResponseWriter, r *http.Request) {
+func (k *IdempotencyKeys) run(row keyRow, fingerprint []byte, lifetime int64, holder uuid.UUID, next http.Handler, w http.ResponseWriter, r *http.Request) {
 	rec := &recorder{ResponseWriter: w}
 	renewing, stop := context.WithCancel(context.WithoutCancel(r.Context()))
 	go k.renew(renewing, row, holder)
@@ -208,21 +219,23 @@ func (k *IdempotencyKeys) run(row keyRow, fingerprint []byte, holder uuid.UUID, 
 		ctx, cancel := context.WithTimeout(context.WithoutCancel(r.Context()), 5*time.Second)
 		defer cancel()
 		var err error
-		if done && kept(rec.status) {
+		if done && kept(rec.status, w.Header()) {
 			_, err = k.pool.Exec(ctx, `UPDATE idempotency_keys SET status = $5, content_type = $6, body = $7, locked_until = NULL
 				WHERE principal = $1 AND route = $2 AND key = $3 AND holder = $4 AND status IS NULL`,
 				row.principal, row.route, row.key, holder, rec.status, w.Header().Get("Content-Type"), rec.body.Bytes())
 		} else {
-			// A 5xx, a 400 or a panic: free the key for a retry.
-			_, err = k.pool.Exec(ctx, `DELETE FROM idempotency_keys
+			// A 5xx, a 400, a try-again or a panic: free the key for a
+			// retry, or another request, in the same lifetime (its lease
+			// ended: an older instance takes it as its holder's death).
+			_, err = k.pool.Exec(ctx, `UPDATE idempotency_keys SET holder = $5, locked_until = now()
 				WHERE principal = $1 AND route = $2 AND key = $3 AND holder = $4 AND status IS NULL`,
-				row.principal, row.route, row.key, holder)
+				row.principal, row.route, row.key, holder, freed)
 		}
 		if err != nil {
 			k.cfg.Log.ErrorContext(ctx, "idempotency key not completed", "route", row.route, "error", err)
 		}
 	}()
-	next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), row.scoped(fingerprint))))
+	next.ServeHTTP(rec, r.WithContext(commands.WithIdempotencyKey(r.Context(), row.scoped(fingerprint, lifetime))))
 	if rec.status == 0 {
 		rec.status = http.StatusOK
 	}
@@ -238,8 +251,13 @@ func (k *IdempotencyKeys) run(row keyRow, fingerprint []byte, holder uuid.UUID, 
 // is: the ids a command makes derive from the key and the request, so a
 // run again of the same body finds its own work. What a command decided
 // (a 2xx, 403, 404, 409 or 422) is kept: running it again could decide
-// otherwise.
-func kept(status int) bool { return status < 500 && status != http.StatusBadRequest }
+// otherwise. An answer that asks to be tried again (Retry-After: the 409
+// of a conflict the command's own retries did not get past, as a 503's)
+// decided nothing either, and is not kept: kept, the retry it asks for,
+// sent with the same key, would replay it until the key expired.
+func kept(status int, h http.Header) bool {
+	return status < 500 && status != http.StatusBadRequest && h.Get("Retry-After") == ""
+}
 
 // renew extends the lease of a running first request until ctx ends.
 func (k *IdempotencyKeys) renew(ctx context.Context, row keyRow, holder uuid.UUID) {
@@ -261,44 +279,50 @@ func (k *IdempotencyKeys) renew(ctx context.Context, row keyRow, holder uuid.UUI
 }
 
 // claim takes a key for a first request (nil answer): a new key, an
-// expired one, or one whose first request with the same hash died without
-// an answer. Otherwise it returns what the key holds.
-func (k *IdempotencyKeys) claim(ctx context.Context, row keyRow, hash []byte, holder uuid.UUID) (*answer, error) {
+// expired one, one whose first request failed (freed), or one whose first
+// request with the same hash died without an answer; lifetime is when
+// the key was new or expired, in unix microseconds, kept when a key is
+// taken over (freed, or its holder dead): the run again finds what the
+// earlier run of its lifetime did. Otherwise it returns what the key
+// holds.
+func (k *IdempotencyKeys) claim(ctx context.Context, row keyRow, hash []byte, holder uuid.UUID) (*answer, int64, error) {
 	k.sweep()
 	for range 3 {
-		var claimed bool
+		var lifetime time.Time
 		err := k.pool.QueryRow(ctx, `
 			INSERT INTO idempotency_keys AS k (principal, route, key, request_hash, holder, locked_until, expires_at)
 			VALUES ($1, $2, $3, $4, $5, now() + make_interval(secs => $6), now() + make_interval(secs => $7))
 			ON CONFLICT (principal, route, key) DO UPDATE
 			   SET request_hash = EXCLUDED.request_hash, holder = EXCLUDED.holder, locked_until = EXCLUDED.locked_until,
-			       created_at = now(), expires_at = EXCLUDED.expires_at, status = NULL, content_type = NULL, body = NULL
+			       created_at = CASE WHEN k.expires_at <= now() THEN now() ELSE k.created_at END,
+			       expires_at = EXCLUDED.expires_at, status = NULL, content_type = NULL, body = NULL
 			 WHERE k.expires_at <= now()
+			    OR (k.status IS NULL AND k.holder = $8)
 			    OR (k.status IS NULL AND k.locked_until <= now() AND k.request_hash = EXCLUDED.request_hash)
-			RETURNING true`,
-			row.principal, row.route, row.key, hash, holder, k.cfg.Lease.Seconds(), k.cfg.TTL.Seconds()).Scan(&claimed)
+			RETURNING created_at`,
+			row.principal, row.route, row.key, hash, holder, k.cfg.Lease.Seconds(), k.cfg.TTL.Seconds(), freed).Scan(&lifetime)
 		if err == nil {
-			return nil, nil
+			return nil, lifetime.UnixMicro(), nil
 		}
 		if !errors.Is(err, pgx.ErrNoRows) {
-			return nil, err
+			return nil, 0, err
 		}
 		var a answer
 		var status *int
 		err = k.pool.QueryRow(ctx, `SELECT request_hash, status, coalesce(content_type, ''), body FROM idempotency_keys
 			WHERE principal = $1 AND route = $2 AND key = $3`, row.principal, row.route, row.key).Scan(&a.hash, &status, &a.contentType, &a.body)
 		if errors.Is(err, pgx.ErrNoRows) {
-			continue // freed meanwhile (its first request failed): claim again
+			continue // swept meanwhile: claim again
 		}
 		if err != nil {
-			return nil, err
+			return nil, 0, err
 		}
 		if status != nil {
 			a.status = *status
 		}
-		return &a, nil
+		return &a, 0, nil
 	}
-	return &answer{hash: hash}, nil // still contended: in progress
+	return &answer{hash: hash}, 0, nil // still contended: in progress
 }
 
 // sweepEvery is how often a process deletes expired keys.

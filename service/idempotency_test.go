@@ -266,3 +266,39 @@ func TestIdempotency_a_command_run_again_after_a_lost_answer_answers_the_same(t 
 		}
 	}
 }
+
+// The same request again with an expired key counts as new, and runs: a
+// global admin assigned bo with a key, bo was unassigned since, and a day
+// later the same assignment with the same key assigns bo again. (The ids
+// derived from the key and the request alone: the run found the first
+// run's events, answered 201 "active" with their old position, and
+// assigned nobody.) A retry while the key is kept still replays.
+func TestIdempotency_the_same_request_with_an_expired_key_runs_again(t *testing.T) {
+	h := start(t, options{})
+	partnerID, admin := h.partner("Alpha", "ann@alpha.example")
+	bo, _ := h.partnerMember(partnerID, admin, "bo@alpha.example", "sales_agent")
+	p := h.buyPack(partnerID, admin)
+	vs := p.benefits["visual_studio"] + "/assignees"
+	assign := map[string]any{"userId": bo}
+	first := h.keyedCall(h.url, "POST", vs, admin, "assign-bo", assign)
+	if first.status != http.StatusCreated || first.replayed {
+		t.Fatalf("first: %+v", first)
+	}
+	if again := h.keyedCall(h.url, "POST", vs, admin, "assign-bo", assign); !again.replayed || again.body != first.body {
+		t.Fatalf("while kept: %+v", again)
+	}
+	h.must(http.StatusOK, "DELETE", vs+"/"+bo, admin, nil)
+	if _, err := h.svc.Pool().Exec(context.Background(), `UPDATE idempotency_keys SET expires_at = now() - interval '1 second'`); err != nil {
+		t.Fatal(err)
+	}
+	h.clock.Advance(25 * time.Hour)
+	later := h.keyedCall(h.url, "POST", vs, admin, "assign-bo", assign)
+	var out map[string]string
+	if later.status != http.StatusCreated || later.replayed || json.Unmarshal([]byte(later.body), &out) != nil {
+		t.Fatalf("a day later: %+v", later)
+	}
+	b := h.benefitOf(partnerID, admin, "visual_studio", "Visual Studio Enterprise", out["position"])
+	if holders := b["assignees"].([]any); len(holders) != 1 || holders[0].(map[string]any)["userId"] != bo || later.body == first.body {
+		t.Fatalf("a day later %s answered (first %s), and the holders are %v", later.body, first.body, holders)
+	}
+}
