@@ -77,7 +77,13 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 		if err != nil {
 			// Interrupted or stopped at an event that fails: nothing
 			// reads this build, and the next one starts from zero.
-			_ = dropBuild(context.WithoutCancel(ctx), pool, schema)
+			// Unless the interrupt came while the switch's COMMIT was
+			// on its way: the client stops waiting for its answer, and
+			// the server commits all the same.
+			active, derr := dropUnlessActive(context.WithoutCancel(ctx), pool, p.Name(), schema)
+			if derr == nil && active {
+				return Active{Schema: schema, Version: p.Version()}, fmt.Errorf("switched to %s, but the build before was left: %w", schema, err)
+			}
 			return Active{}, err
 		}
 		if switched {
@@ -86,7 +92,9 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 				// The switch stands whatever stops the drop (an
 				// interrupt while it waits for the old build's
 				// readers): a, with the error, says readers read it.
-				if err := dropBuild(ctx, pool, old.Schema); err != nil {
+				// The switch listed the old build among the builds
+				// nobody holds: if this stops, the next build drops it.
+				if err := dropUnheld(ctx, pool, []string{old.Schema}); err != nil {
 					return a, fmt.Errorf("switched to %s, but the build before, %s, was left: %w", schema, old.Schema, err)
 				}
 			}
@@ -178,6 +186,14 @@ func dropAbandoned(ctx context.Context, pool *pgxpool.Pool, name string) error {
 	if err != nil || len(schemas) == 0 {
 		return err
 	}
+	return dropUnheld(ctx, pool, schemas)
+}
+
+// dropUnheld drops those of schemas, builds that readers do not read,
+// that no process holds (see holdBuild): a build in progress is left to
+// the process making it, and a build that another process drops meanwhile
+// is left to it.
+func dropUnheld(ctx context.Context, pool *pgxpool.Pool, schemas []string) error {
 	// The locks taken here go with this session when it closes, whatever
 	// fails (a schema's name is never used again, so none waits for them).
 	conn, err := ownSession(ctx, pool)
@@ -197,6 +213,41 @@ func dropAbandoned(ctx context.Context, pool *pgxpool.Pool, name string) error {
 		}
 	}
 	return nil
+}
+
+// dropUnlessActive drops a build that stopped before its switch, unless
+// readers read it: a switch whose COMMIT was on its way when the context
+// ended (an interrupt) commits on the server though the client stopped
+// waiting for its answer. The switch holds the projector's version row,
+// and its views hold the build's tables, until it ends: this waits for
+// it, and looks after the drop again for a projector's first switch,
+// which inserts the row.
+func dropUnlessActive(ctx context.Context, pool *pgxpool.Pool, name, schema string) (active bool, err error) {
+	errActive := errors.New("readers read the build")
+	err = pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
+		isActive := func(lock string) error {
+			var a string
+			err := tx.QueryRow(ctx, `SELECT active_schema FROM projection_versions WHERE name = $1`+lock, name).Scan(&a)
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			if err == nil && a == schema {
+				return errActive
+			}
+			return err
+		}
+		if err := isActive(` FOR UPDATE`); err != nil {
+			return err
+		}
+		if err := dropBuild(ctx, tx, schema); err != nil {
+			return err
+		}
+		return isActive("")
+	})
+	if errors.Is(err, errActive) {
+		return true, nil
+	}
+	return false, err
 }
 
 // ownSession takes a connection out of pool for session locks: closing it
@@ -375,6 +426,17 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 		}
 		if _, err := tx.Exec(ctx, `DELETE FROM projection_builds WHERE schema_name = $1`, schema); err != nil {
 			return err
+		}
+		if old.Schema != "" {
+			// Listed as a build nobody holds, the build before is
+			// dropped by the next build of the projector should this
+			// process not get to drop it (killed, interrupted, or the
+			// drop failed); nothing else would ever drop it.
+			if _, err := tx.Exec(ctx, `
+				INSERT INTO projection_builds (schema_name, name, version, purpose) VALUES ($1, $2, $3, 'replaced')
+				ON CONFLICT (schema_name) DO NOTHING`, old.Schema, p.Name(), old.Version); err != nil {
+				return err
+			}
 		}
 		switched = true
 		return publish(ctx, tx, p, Active{Schema: schema, Version: p.Version()})

@@ -9,6 +9,7 @@ import (
 	"strconv"
 
 	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -159,8 +160,13 @@ func publish(ctx context.Context, tx pgx.Tx, p Versioned, a Active) error {
 	return err
 }
 
+// execer is a pool, a connection or a transaction.
+type execer interface {
+	Exec(context.Context, string, ...any) (pgconn.CommandTag, error)
+}
+
 // dropBuild removes a build's schema and checkpoint.
-func dropBuild(ctx context.Context, pool *pgxpool.Pool, schema string) error {
+func dropBuild(ctx context.Context, pool execer, schema string) error {
 	if _, err := pool.Exec(ctx, `DROP SCHEMA IF EXISTS `+pgx.Identifier{schema}.Sanitize()+` CASCADE`); err != nil {
 		return fmt.Errorf("drop %s: %w", schema, err)
 	}
