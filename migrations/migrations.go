@@ -7,6 +7,7 @@ import (
 	"context"
 	"database/sql"
 	"embed"
+	"errors"
 	"fmt"
 
 	"github.com/pressly/goose/v3"
@@ -41,19 +42,50 @@ func Up(ctx context.Context, db *sql.DB) error {
 
 // Pending reports how many migrations are not applied yet.
 func Pending(ctx context.Context, db *sql.DB) (int, error) {
+	_, pending, err := count(ctx, db)
+	return pending, err
+}
+
+// count reports how many of this binary's migrations are applied, and how
+// many are not yet.
+func count(ctx context.Context, db *sql.DB) (applied, pending int, err error) {
 	p, err := provider(db)
 	if err != nil {
-		return 0, fmt.Errorf("migrations: %w", err)
+		return 0, 0, fmt.Errorf("migrations: %w", err)
 	}
 	status, err := p.Status(ctx)
 	if err != nil {
-		return 0, fmt.Errorf("migration status: %w", err)
+		return 0, 0, fmt.Errorf("migration status: %w", err)
 	}
-	n := 0
 	for _, s := range status {
 		if s.State == goose.StatePending {
-			n++
+			pending++
+		} else {
+			applied++
 		}
 	}
-	return n, nil
+	return applied, pending, nil
+}
+
+// ErrBehind: the database was migrated by an older release, and an
+// operator command of this one found migrations pending.
+var ErrBehind = errors.New("the database is behind this binary's migrations")
+
+// UpIfNew migrates a new database (none of the migrations applied), and
+// refuses one an older release migrated, with ErrBehind: an operator
+// command of a newer binary (projections status, an export) run against
+// the database a running release uses would otherwise migrate it under
+// that release, which only `migrate`, or `serve` of the new release, is
+// asked to do.
+func UpIfNew(ctx context.Context, db *sql.DB) error {
+	applied, pending, err := count(ctx, db)
+	switch {
+	case err != nil:
+		return err
+	case applied == 0:
+		return Up(ctx, db)
+	case pending > 0:
+		return fmt.Errorf("%w: %d migrations pending; run `bizcenter migrate` with this binary first, or use the binary of the release that runs", ErrBehind, pending)
+	}
+	return nil
 }

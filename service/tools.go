@@ -40,7 +40,8 @@ type Tools struct {
 	Store eventstore.Store
 }
 
-// OpenTools connects and migrates.
+// OpenTools connects. It migrates a new database, and refuses one an
+// older release migrated (migrations.UpIfNew).
 func OpenTools(ctx context.Context, cfg Config) (*Tools, error) {
 	pcfg, err := poolConfig(cfg.DatabaseURL)
 	if err != nil {
@@ -51,7 +52,7 @@ func OpenTools(ctx context.Context, cfg Config) (*Tools, error) {
 		return nil, fmt.Errorf("database: %w", err)
 	}
 	db := stdlib.OpenDBFromPool(pool)
-	err = migrations.Up(ctx, db)
+	err = migrations.UpIfNew(ctx, db)
 	db.Close()
 	if err != nil {
 		pool.Close()

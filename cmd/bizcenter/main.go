@@ -174,7 +174,8 @@ Configuration comes from the environment; the flags --database-url, --eventstore
   BIZCENTER_WEBHOOKS_ALLOW_PRIVATE  true: webhooks may go to loopback and private addresses, for demos and tests only
   BIZCENTER_NOW         fix "now" (RFC 3339), for demos and tests only
   BIZCENTER_NOW_OFFSET  shift "now" by a duration (e.g. 1440h), for demos and tests only
-Every command that connects to the database (all but token, version, help and
-audit verify --in) applies pending migrations first, as migrate does.
+Only migrate and serve apply pending migrations; the other commands that connect
+(all but token, version, help and audit verify --in) migrate a new database and
+refuse one an older release migrated.
 docs/operations.md explains each command and flag.`)
 }

@@ -69,6 +69,26 @@ func URL(t testing.TB) string {
 	return withDatabase(admin, name)
 }
 
+// EmptyURL creates a database with nothing in it, no migration applied,
+// and returns its URL. It is dropped when the test ends.
+func EmptyURL(t testing.TB) string {
+	t.Helper()
+	admin := ClusterURL(t)
+	name := "t_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
+	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
+	defer cancel()
+	conn, err := pgx.Connect(ctx, admin)
+	if err != nil {
+		t.Fatalf("pgtest connect: %v", err)
+	}
+	defer conn.Close(ctx)
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+		t.Fatalf("pgtest create database: %v", err)
+	}
+	t.Cleanup(func() { drop(admin, name) })
+	return withDatabase(admin, name)
+}
+
 // Pool creates a fresh migrated database and returns a pool on it, closed
 // when the test ends.
 func Pool(t testing.TB) *pgxpool.Pool {
