@@ -118,12 +118,17 @@ func (d Deps) claim(ctx context.Context, c *emailClaim, owner uuid.UUID, ownerRe
 		return nil
 	case c.Owner() == owner:
 		// Claimed again, below, for the revision this command read.
+	// The answers do not repeat the email: one may be kept under an
+	// idempotency key, and replayed, after the person's erasure.
 	case c.holding == held:
-		return fmt.Errorf("%s is already a user of this account: %w", c.email, domain.ErrConflict)
+		return fmt.Errorf("the email is already a user of this account: %w", domain.ErrConflict)
+	// Neither of the next two is kept under an idempotency key either:
+	// the claim ends within a minute, the erasure once the sweeper
+	// finishes it, and the same request may then succeed.
 	case c.holding == incoming:
-		return fmt.Errorf("%s is being given to another user right now: %w", c.email, domain.ErrConflict)
+		return &domain.LaterError{Err: fmt.Errorf("the email is being given to another user right now: %w", domain.ErrConflict), RetryAfter: 1}
 	case c.holding == erasing:
-		return fmt.Errorf("%s belongs to a user whose erasure is under way; try again in a few minutes: %w", c.email, domain.ErrConflict)
+		return &domain.LaterError{Err: fmt.Errorf("the email belongs to a user whose erasure is under way; try again in a few minutes: %w", domain.ErrConflict), RetryAfter: 60}
 	case c.holding == stalled:
 		if err := d.lapse(ctx, c, by); err != nil {
 			return err

@@ -74,8 +74,10 @@ func (d Deps) inviteAs(ctx context.Context, accountID, userID uuid.UUID, p user.
 			// and answers as it did.
 			invited = first
 		case existing != nil:
-			return struct{}{}, fmt.Errorf("%s is already a user of this account (status %s; resend the invitation instead): %w",
-				invited.Email, existing.Status(by.at), domain.ErrConflict)
+			// The answer does not repeat the email: it may be kept under
+			// an idempotency key, and replayed, after the person's erasure.
+			return struct{}{}, fmt.Errorf("the email is already a user of this account (status %s; resend the invitation instead): %w",
+				existing.Status(by.at), domain.ErrConflict)
 		case claim.Owner() == invited.UserID && claim.ownerAt.revision != nil:
 			// This run, or an earlier one with its idempotency key,
 			// stalled after its claim and was fenced off (see lapse).

@@ -64,3 +64,16 @@ func IsRule(err error, code string) bool {
 	var r *RuleError
 	return errors.As(err, &r) && r.Code == code
 }
+
+// LaterError is a refusal that decided nothing: what it waits for ends by
+// itself (another command giving the same email to a user, an erasure the
+// sweeper finishes), and the same request, sent again after RetryAfter
+// seconds, may well succeed. The API says so with Retry-After, which also
+// keeps the answer from being kept under an Idempotency-Key.
+type LaterError struct {
+	Err        error
+	RetryAfter int
+}
+
+func (e *LaterError) Error() string { return e.Err.Error() }
+func (e *LaterError) Unwrap() error { return e.Err }

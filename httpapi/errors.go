@@ -46,7 +46,15 @@ func problemFor(err error) *kit.Problem {
 		p.RetryAfter = 1
 		return p
 	case errors.Is(err, domain.ErrConflict):
-		return kit.NewProblem(http.StatusConflict, "conflict", err.Error())
+		p := kit.NewProblem(http.StatusConflict, "conflict", err.Error())
+		// A conflict that ends by itself (an erasure under way) decided
+		// nothing: Retry-After says when to try again, and keeps it from
+		// being kept under an Idempotency-Key.
+		var later *domain.LaterError
+		if errors.As(err, &later) {
+			p.RetryAfter = later.RetryAfter
+		}
+		return p
 	case errors.Is(err, context.DeadlineExceeded):
 		p := kit.NewProblem(http.StatusServiceUnavailable, "timeout", "the request took too long; try again")
 		p.RetryAfter = 1

@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"net/mail"
+	"regexp"
 	"sort"
 	"strings"
 	"time"
@@ -391,8 +392,48 @@ func (c *Consumer) send(ctx context.Context, p pending) error {
 	}
 	m.From = cmp.Or(c.From, DefaultFrom)
 	m.Date = c.now()
-	return c.retry(ctx, p.env, func(ctx context.Context) error { return c.Sender.Send(ctx, m) })
+	return c.retry(ctx, p.env, func(ctx context.Context) error { return withoutRecipient(c.Sender.Send(ctx, m), m.To) })
 }
+
+// withoutRecipient is a send's error with the recipient (the To as
+// written, its address and its name) left out of its text. A relay's
+// refusal names the address it refused ("550 5.1.1 <ann@example.com>:
+// Recipient address rejected"), and the error is kept in mail_sent, and
+// logged, where no erasure of the person reaches. The name is left out
+// only as whole words: a short one ("Ann") would otherwise cut words of
+// the error apart ("cannot"). errors.Is and errors.As see the error as it
+// was (ErrMaybeSent).
+func withoutRecipient(err error, to string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	replace := func(pattern, with string) {
+		text = regexp.MustCompile(pattern).ReplaceAllString(text, with)
+	}
+	if strings.TrimSpace(to) != "" {
+		replace(`(?i)`+regexp.QuoteMeta(to), "[recipient]")
+	}
+	if a, perr := mail.ParseAddress(to); perr == nil {
+		replace(`(?i)`+regexp.QuoteMeta(a.Address), "[recipient]")
+		if name := strings.TrimSpace(a.Name); name != "" {
+			replace(`(?i)(^|[^\pL\pN])`+regexp.QuoteMeta(name)+`($|[^\pL\pN])`, "${1}[recipient]${2}")
+		}
+	}
+	if text == err.Error() {
+		return err
+	}
+	return recipientLeftOut{err: err, text: text}
+}
+
+// recipientLeftOut is an error whose text leaves out the recipient.
+type recipientLeftOut struct {
+	err  error
+	text string
+}
+
+func (e recipientLeftOut) Error() string { return e.text }
+func (e recipientLeftOut) Unwrap() error { return e.err }
 
 // invitation derives the token and writes the invitation email.
 func (c *Consumer) invitation(o outgoing) (Message, error) {

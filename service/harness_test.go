@@ -50,12 +50,18 @@ type options struct {
 	// privateWebhooks lets webhooks go to a receiver on this machine
 	// (webhooks.Policy.AllowPrivate).
 	privateWebhooks bool
+	// mail sends the mail (default: files in a temporary directory).
+	mail mailer.Sender
 }
 
 func start(t *testing.T, opts options) *harness {
 	t.Helper()
 	h := &harness{t: t, clock: clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)), mailDir: t.TempDir()}
 	ctx, cancel := context.WithCancel(context.Background())
+	var mail mailer.Sender = mailer.FileSender{Dir: h.mailDir}
+	if opts.mail != nil {
+		mail = opts.mail
+	}
 	if opts.dbURL == "" {
 		opts.dbURL = pgtest.URL(t)
 	}
@@ -63,7 +69,7 @@ func start(t *testing.T, opts options) *harness {
 		DatabaseURL: opts.dbURL, EventStoreURL: opts.eventStoreURL,
 		OIDCIssuer: opts.oidcIssuer, OIDCAudience: opts.oidcAudience,
 		JWTSecret: jwtSecret, InvitationKey: []byte("e2e invitation key"),
-		Clock: h.clock, Mail: mailer.FileSender{Dir: h.mailDir}, MailFrom: "bizcenter@test.example",
+		Clock: h.clock, Mail: mail, MailFrom: "bizcenter@test.example",
 		PublicURL: "http://bizcenter.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil)),
 		// Tests sweep by hand.
 		SweepInterval:      time.Hour,

@@ -199,7 +199,9 @@ func (p *Partner) AddUser(id uuid.UUID, in Person, by Grantor) (UserAdded, error
 		return UserAdded{}, err
 	}
 	if _, taken := p.MemberByEmail(email); taken {
-		return UserAdded{}, fmt.Errorf("%s is already a user of this partner: %w", email, domain.ErrConflict)
+		// Not naming the email: the answer may be kept under an
+		// idempotency key, and replayed, after the person's erasure.
+		return UserAdded{}, fmt.Errorf("the email is already a user of this partner: %w", domain.ErrConflict)
 	}
 	return UserAdded{PartnerID: p.id, UserID: id, Email: email, FirstName: first, LastName: last, Roles: roles, AddedBy: by.Name}, nil
 }
