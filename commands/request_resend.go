@@ -46,8 +46,11 @@ func RequestManagerResendHandler(d Deps) Handler[RequestManagerResend, bool] {
 			if err != nil {
 				return false, err
 			}
+			// The account keeps the email as it was compared when it was
+			// written; compared again now, an account kept before emails
+			// were composed (NFC) still matches.
 			managerID, managerEmail := a.Manager()
-			if subtle.ConstantTimeCompare([]byte(email), []byte(managerEmail)) != 1 {
+			if subtle.ConstantTimeCompare([]byte(email), []byte(user.NormalizeEmail(managerEmail))) != 1 {
 				return false, nil
 			}
 			var u user.User

@@ -28,7 +28,7 @@ var partnersSchema string
 func (Partners) Name() string { return "partners" }
 
 // Version changes whenever the tables or what Apply writes change.
-func (Partners) Version() int { return 3 } // 3: email_lower has a Unicode domain in xn-- form (user.NormalizeEmail)
+func (Partners) Version() int { return 4 } // 4: email_lower is composed (NFC); 3: a Unicode domain in xn-- form (user.NormalizeEmail)
 
 // Schema is the DDL of the tables.
 func (Partners) Schema() string { return partnersSchema }

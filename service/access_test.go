@@ -5,6 +5,7 @@ import (
 	"net/http"
 	"net/url"
 	"reflect"
+	"strings"
 	"sync"
 	"testing"
 	"time"
@@ -289,5 +290,43 @@ func TestReads_of_another_account_are_not_found(t *testing.T) {
 		if code, _ := h.call("GET", path, outsider, nil); code != http.StatusNotFound {
 			t.Fatalf("GET %s by an outsider: %d, want 404", path, code)
 		}
+	}
+}
+
+// One address written in two Unicode forms (ë as one character, NFC, or as
+// e and a combining diaeresis, NFD: what a paste from some systems gives,
+// Hangul syllables likewise) looks the same on every screen and is one
+// email: a second invitation of it is a 409, the search for it in either
+// form finds the user, and a token naming it in the other form is that
+// user. Compared byte for byte, the two forms made two users of the
+// account with emails nobody can tell apart.
+func TestEmails_in_two_Unicode_forms_are_one_email(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	users := "/v1/accounts/" + accountID + "/users"
+	const nfc, nfd = "zo\u00eb.kim@northwind.example", "zoe\u0308.kim@northwind.example"
+	const hangulNFC, hangulNFD = "\uc9c0\uc6b0@northwind.example", "\u110c\u1175\u110b\u116e@northwind.example" // 지우
+	inv := h.must(http.StatusCreated, "POST", users, admin, invite(nfc, "account_viewer"))
+	h.must(http.StatusCreated, "POST", users, admin, invite(hangulNFC, "account_viewer"))
+	for _, again := range []string{nfd, strings.ToUpper(nfd), hangulNFD} {
+		if code, body := h.call("POST", users, admin, invite(again, "account_viewer")); code != http.StatusConflict {
+			t.Fatalf("inviting %+q, the same email as a user's in another Unicode form: %d %v, want 409", again, code, body)
+		}
+	}
+	h.must(http.StatusOK, "GET", users+"/"+inv["userId"].(string)+"?after="+inv["position"].(string), admin, nil)
+	for _, q := range []string{"zoe\u0308", "ZOE\u0308", "zo\u00eb"} {
+		list := h.must(http.StatusOK, "GET", users+"?email="+url.QueryEscape(q), admin, nil)
+		if items := list["items"].([]any); len(items) != 1 || items[0].(map[string]any)["userId"] != inv["userId"] {
+			t.Fatalf("?email=%+q: %v, want the user %s", q, items, nfc)
+		}
+	}
+
+	// Accepted, the user signs in with a token whose email is the other form.
+	tok := h.mailTokens(nfc, 1)[0]
+	acc := h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tok})
+	zoe := h.token("zoe", nfd, false)
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+acc["position"].(string), zoe, nil)
+	if me := h.must(http.StatusOK, "GET", "/v1/me", zoe, nil); len(me["accounts"].([]any)) != 1 {
+		t.Fatalf("me with the email in another form: %v", me)
 	}
 }

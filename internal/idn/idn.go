@@ -9,6 +9,7 @@ import (
 	"unicode/utf8"
 
 	"golang.org/x/net/idna"
+	"golang.org/x/text/unicode/norm"
 )
 
 // ASCIIDomain is a domain name in the form DNS, mail and the account's
@@ -48,14 +49,19 @@ func isASCII(s string) bool {
 }
 
 // FoldEmail is the form emails are compared in: trimmed, a domain typed
-// in Unicode in its xn-- form, then lower case. IDNA maps the name as
-// typed: lower-cased first, some would become another name (ẞ is ss to
-// IDNA, ß to strings.ToLower). It works on part of an address too (the
-// read API's ?email=@회사.한국 filter).
+// in Unicode in its xn-- form, then lower case, in Unicode's composed
+// form (NFC). IDNA maps the name as typed: lower-cased first, some would
+// become another name (ẞ is ss to IDNA, ß to strings.ToLower). It works
+// on part of an address too (the read API's ?email=@회사.한국 filter).
+// The part before the @ may be in any script, and one address may come
+// in two forms that show alike, ë as one character or as e and a
+// combining mark, 지우 as syllables or as jamo (a paste from some systems
+// gives the latter); composed, they are one email (RFC 6530, section
+// 10.1), in a search as in the account's uniqueness.
 func FoldEmail(s string) string {
 	s = strings.TrimSpace(s)
 	if ascii, ok := ASCIIEmail(s); ok {
 		s = ascii
 	}
-	return strings.ToLower(s)
+	return norm.NFC.String(strings.ToLower(s))
 }
