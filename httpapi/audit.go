@@ -258,6 +258,9 @@ func streamProblem(err error) *kit.Problem {
 	case errors.Is(err, eventstore.ErrStreamNotFound):
 		return kit.NewProblem(http.StatusNotFound, "not-found", "no such stream")
 	case err != nil:
+		if p := kit.Unreachable(err); p != nil {
+			return p
+		}
 		return kit.NewProblem(http.StatusInternalServerError, "internal", "reading the stream failed")
 	}
 	return nil

@@ -151,6 +151,10 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope, err := f.scopeOf(ctx, p)
+	if problem := kit.Unreachable(err); problem != nil {
+		kit.WriteProblem(w, problem)
+		return
+	}
 	if err != nil {
 		f.log.ErrorContext(ctx, "feed scope", "error", err)
 		kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the feed failed"))

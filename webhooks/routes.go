@@ -361,6 +361,10 @@ func (r *routes) fail(w http.ResponseWriter, req *http.Request, err error) {
 		kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no such webhook"))
 		return
 	}
+	if p := kit.Unreachable(err); p != nil {
+		kit.WriteProblem(w, p)
+		return
+	}
 	r.log.ErrorContext(req.Context(), "webhooks", "error", err)
 	kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the webhook operation failed"))
 }
