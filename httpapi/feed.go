@@ -2,6 +2,7 @@ package httpapi
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -49,7 +50,7 @@ func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pa
 		Headers: map[string]string{
 			"Last-Event-ID": "the id: of the last event received: resume after it (EventSource sends it when it reconnects); takes precedence over ?after",
 		},
-		Statuses: []int{http.StatusBadRequest, http.StatusUnauthorized},
+		Statuses: []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusServiceUnavailable},
 		Handler:  f.serve,
 	}}
 }
@@ -160,6 +161,16 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 		kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the feed failed"))
 		return
 	}
+	var first []eventstore.RecordedEvent
+	if !fq.follow {
+		// The first page is read before the answer's status: once a 200
+		// has gone out, a log that cannot be read ended the stream as if
+		// it held nothing more, which a script took for the whole log.
+		if first, err = f.store.ReadAll(ctx, fq.after, backlogPage); err != nil {
+			f.readFailed(ctx, w, err)
+			return
+		}
+	}
 	w.Header().Set("Content-Type", "text/event-stream")
 	w.Header().Set("Cache-Control", "no-cache")
 	w.Header().Set("X-Accel-Buffering", "no")
@@ -168,7 +179,7 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 	_, _ = fmt.Fprint(w, ": bizcenter feed\n\n")
 	_ = rc.Flush()
 	if !fq.follow {
-		f.backlog(ctx, w, fq, scope)
+		f.backlog(ctx, w, fq, scope, first)
 		return
 	}
 	sub, err := f.store.Subscribe(ctx, fq.after, eventstore.Filter{})
@@ -251,21 +262,51 @@ func (f *feed) beyondLog(ctx context.Context, fq feedQuery) *kit.Problem {
 		Reason: "is past the end of the log: an id of another database, or of this one before a restore"})
 }
 
-// backlog sends what the log holds now, page by page.
-func (f *feed) backlog(ctx context.Context, w http.ResponseWriter, fq feedQuery, scope scope) {
-	after := fq.after
-	for {
-		page, err := f.store.ReadAll(ctx, after, 500)
-		if err != nil || len(page) == 0 {
-			return
-		}
+// backlogPage is how many events a follow=false feed reads at a time.
+const backlogPage = 500
+
+// backlog sends what the log holds now, page by page, from page, the
+// first. A later page that cannot be read ends the stream with an event
+// named error, whose data is a problem document: the stream alone ends
+// the same way when the log is all sent. Resume after the last id
+// received.
+func (f *feed) backlog(ctx context.Context, w http.ResponseWriter, fq feedQuery, scope scope, page []eventstore.RecordedEvent) {
+	for len(page) > 0 {
 		for i := range page {
 			if f.send(w, &page[i], fq, scope) != nil {
 				return
 			}
 		}
-		after = page[len(page)-1].Position
+		after := page[len(page)-1].Position
+		var err error
+		if page, err = f.store.ReadAll(ctx, after, backlogPage); err != nil {
+			if ctx.Err() == nil {
+				f.log.ErrorContext(ctx, "feed read", "after", after.String(), "error", err)
+				_, _ = fmt.Fprintf(w, "event: error\ndata: %s\n\n", cutShort(after))
+			}
+			return
+		}
 	}
+}
+
+// cutShort is the data of the error event that ends a follow=false feed
+// whose log could not be read to its end.
+func cutShort(after eventstore.Position) []byte {
+	p := kit.NewProblem(http.StatusServiceUnavailable, "unavailable",
+		"the log could not be read past "+after.String()+"; resume with Last-Event-ID "+after.String())
+	b, _ := json.Marshal(p)
+	return b
+}
+
+// readFailed answers a feed whose log could not be read before anything
+// was sent.
+func (f *feed) readFailed(ctx context.Context, w http.ResponseWriter, err error) {
+	if problem := kit.Unreachable(err); problem != nil {
+		kit.WriteProblem(w, problem)
+		return
+	}
+	f.log.ErrorContext(ctx, "feed read", "error", err)
+	kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the feed failed"))
 }
 
 // send writes one event if it is published, wanted and visible.

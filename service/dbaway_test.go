@@ -166,6 +166,7 @@ func TestService_answers_503_while_the_database_is_away_and_serves_again_once_ba
 		{"GET", "/v1/accounts/" + accountID + "/webhooks", admin},
 		{"GET", "/v1/feed?follow=false", admin},
 		{"GET", "/v1/feed", admin},
+		{"GET", "/v1/feed?follow=false", op},
 		{"GET", "/v1/audit/streams/account-" + accountID, op},
 		{"GET", "/v1/audit/streams/account-" + accountID + "/as-of?revision=0", op},
 	} {
