@@ -47,7 +47,8 @@ func (s *Server) OpenAPI() map[string]any {
 			"description": "Business center for volume licensing. Errors are application/problem+json (RFC 9457). " +
 				"Commands answer with an opaque position; read routes accept ?after=<position> to read their own writes. " +
 				"Every route takes a W3C traceparent header (else X-Request-ID): its trace id becomes the events' correlation id, " +
-				"echoed in X-Request-ID.",
+				"echoed in X-Request-ID. Any route that needs the database or the event store answers 503 (type unavailable, " +
+				"with Retry-After) while it cannot be reached, whether or not the route lists 503.",
 		},
 		"paths": paths,
 		"components": map[string]any{
