@@ -18,6 +18,7 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/integration"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // DefaultHeartbeat is how often the feed sends a comment line when no
@@ -349,7 +350,9 @@ func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
 	if p.Operator {
 		return scope{all: true}, nil
 	}
-	email := strings.ToLower(strings.TrimSpace(p.Email))
+	// As rm_users and rm_partner_users hold emails: composed, a Unicode
+	// domain in xn-- form (idn.FoldEmail), as the read API compares them.
+	email := idn.FoldEmail(p.Email)
 	var s scope
 	err := f.pool.QueryRow(ctx, `SELECT
 		  coalesce((SELECT array_agg(account_id::text) FROM rm_users WHERE email_lower = $1 AND status = 'active'), '{}'),

@@ -162,3 +162,33 @@ func TestDocs_show_every_schema(t *testing.T) {
 		}
 	}
 }
+
+// Every role the domain gives is one the schemas name: a partner user
+// added with, or given, partner_network_admin was published as an event
+// its own schema refused (the enum listed the five roles before it).
+func TestMap_every_role_matches_the_schemas(t *testing.T) {
+	var events []event.Event
+	for _, r := range partner.AllRoles {
+		events = append(events,
+			partner.UserAdded{PartnerID: prt, UserID: usr, Email: "a@b.example", FirstName: "A", LastName: "B", Roles: []partner.Role{r}, AddedBy: "op"},
+			partner.UserRolesChanged{PartnerID: prt, UserID: usr, Roles: []partner.Role{r}, ChangedBy: "op"})
+	}
+	events = append(events,
+		partner.UserAdded{PartnerID: prt, UserID: usr, Email: "a@b.example", FirstName: "A", LastName: "B", Roles: partner.AllRoles, AddedBy: "op"},
+		partner.UserRolesChanged{PartnerID: prt, UserID: usr, Roles: partner.AllRoles, ChangedBy: "op"})
+	for _, r := range user.AllRoles {
+		events = append(events,
+			user.Invited{UserID: usr, AccountID: acct, Email: "a@b.example", FirstName: "A", LastName: "B", Language: "en-US", Country: "US",
+				Roles: []user.Role{r}, InvitationID: uuid.New(), InvitedBy: "a", SentAt: at, ExpiresAt: at},
+			user.RolesChanged{UserID: usr, AccountID: acct, Roles: []user.Role{r}, Added: []user.Role{r}, Removed: []user.Role{r}, ChangedBy: "a", ChangedAt: at})
+	}
+	for _, e := range events {
+		ie, _, err := integration.Map(envelope(e, 0))
+		if err != nil {
+			t.Fatal(err)
+		}
+		if err := integration.Validate(ie.JSON()); err != nil {
+			t.Errorf("%s does not match its schema: %v\n%s", ie.Type, err, ie.Data)
+		}
+	}
+}

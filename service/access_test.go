@@ -330,3 +330,32 @@ func TestEmails_in_two_Unicode_forms_are_one_email(t *testing.T) {
 		t.Fatalf("me with the email in another form: %v", me)
 	}
 }
+
+// The feed and the webhook routes know the caller as the read API does:
+// by the email in its composed form (idn.FoldEmail). An Account
+// Administrator whose token names them decomposed (ë as e and a combining
+// mark, as some identity providers send it) is the same user: they list
+// the account's webhooks and see its events in the feed, where the two
+// routes compared the email only lower-cased and answered 404 and a feed
+// without a single event of the account.
+func TestFeed_and_webhooks_take_the_email_in_another_Unicode_form(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	const nfc, nfd = "zo\u00eb.kim@northwind.example", "zoe\u0308.kim@northwind.example"
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/users", admin, invite(nfc, "account_administrator"))
+	acc := h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": h.mailTokens(nfc, 1)[0]})
+	for _, email := range []string{nfc, nfd} {
+		zoe := h.token("zoe", email, false)
+		h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"?after="+acc["position"].(string), zoe, nil)
+		h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/webhooks", zoe, nil)
+		events := h.backlog(zoe, "?follow=false", "")
+		if len(events) == 0 {
+			t.Fatalf("the feed of the administrator named %+q holds no event of the account", email)
+		}
+		for _, e := range events {
+			if ce := decodeCE(t, e); ce.AccountID != accountID {
+				t.Fatalf("the feed of %+q holds %s of account %q", email, ce.Type, ce.AccountID)
+			}
+		}
+	}
+}

@@ -306,12 +306,22 @@ func (s *Service) ready(ctx context.Context) error {
 }
 
 // RunProjections runs the projection engine, and the background work that
-// follows the events (resend requests, the expiry sweeper), until ctx ends.
+// follows the events (resend requests, the expiry sweeper, the webhook
+// worker), until ctx ends. It returns once the webhook worker has
+// recorded the posts it had in flight, or given back those the stop cut
+// short: returning before, the process closed the pool under it and
+// exited, and a delivery the endpoint had taken stayed claimed, to be
+// sent again when the claim lapsed.
 func (s *Service) RunProjections(ctx context.Context) error {
 	go s.resends.Run(ctx)
 	go s.Sweeper.Run(ctx)
 	go s.Monitor.Run(ctx)
-	go s.Webhooks.Run(ctx)
+	// The worker stops with the engine, also when the engine fails first.
+	hooksCtx, stopHooks := context.WithCancel(ctx)
+	var hooks sync.WaitGroup
+	hooks.Go(func() { s.Webhooks.Run(hooksCtx) })
+	defer hooks.Wait()
+	defer stopHooks()
 	return s.engine.Run(ctx)
 }
 

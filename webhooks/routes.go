@@ -18,6 +18,7 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/integration"
+	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // Endpoint is a registered webhook as its account's administrators see
@@ -125,7 +126,7 @@ func (r *routes) admin(next func(w http.ResponseWriter, req *http.Request, accou
 			err := r.pool.QueryRow(req.Context(), `
 				SELECT count(*) > 0, coalesce(bool_or('account_administrator' = ANY (roles)), false)
 				  FROM rm_users WHERE account_id = $1 AND email_lower = $2 AND status = 'active'`,
-				account, strings.ToLower(strings.TrimSpace(p.Email))).Scan(&member, &admin)
+				account, idn.FoldEmail(p.Email)).Scan(&member, &admin)
 			switch {
 			case err != nil:
 				r.fail(w, req, err)
