@@ -89,11 +89,11 @@ func (d Deps) purchase(ctx context.Context, c PurchaseSubscription, id uuid.UUID
 func (d Deps) buyer(ctx context.Context, c PurchaseSubscription, serves func(uuid.UUID) bool) (*uuid.UUID, error) {
 	if p := c.Order.OrderingPartnerID; p != nil {
 		if !serves(*p) {
-			return nil, accountNotFound(c.AccountID)
+			return nil, d.noOrderingPartner(ctx, c, "it does not serve the account")
 		}
 		pa, _, err := d.partnerActing(ctx, *p, c.By, partner.Order)
 		if errors.Is(err, domain.ErrNotFound) {
-			return nil, accountNotFound(c.AccountID)
+			return nil, d.noOrderingPartner(ctx, c, "you are not one of its users")
 		}
 		if err != nil || c.By.Operator {
 			return nil, err
@@ -110,6 +110,26 @@ func (d Deps) buyer(ctx context.Context, c PurchaseSubscription, serves func(uui
 	}
 	id := u.ID()
 	return &id, nil
+}
+
+// noOrderingPartner is the 404 of an order naming a partner the actor may
+// not order for (why). Who sees the account (an operator, or an active
+// user of it, who also reads the partners serving it) is told what is
+// wrong with the partner named; anyone else gets the account's 404, which
+// tells nothing of it.
+func (d Deps) noOrderingPartner(ctx context.Context, c PurchaseSubscription, why string) error {
+	sees := c.By.Operator
+	if !sees && c.By.Email != "" {
+		u, err := d.actorUser(ctx, c.AccountID, c.By.Email)
+		if err != nil {
+			return err
+		}
+		sees = u != nil && u.Status(d.now()) == user.Active
+	}
+	if !sees {
+		return accountNotFound(c.AccountID)
+	}
+	return fmt.Errorf("orderingPartnerId: partner %s: %s: %w", *c.Order.OrderingPartnerID, why, domain.ErrNotFound)
 }
 
 // customerSeller is the actor's active user in the account, who must be an

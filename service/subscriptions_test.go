@@ -4,6 +4,7 @@ import (
 	"context"
 	"encoding/base64"
 	"net/http"
+	"strings"
 	"testing"
 	"time"
 )
@@ -90,5 +91,43 @@ func TestSubscription_purchase_total_cancel_and_expiry(t *testing.T) {
 	expired := h.must(http.StatusOK, "GET", subs+"?status=expired", admin, nil)
 	if got := names(t, expired); len(got) != 1 || got[0] != "Yearly" {
 		t.Fatalf("status filter: %v", got)
+	}
+}
+
+// An order naming a partner the caller may not order for is a 404 (the
+// partner's users alone learn it is theirs), but an account's own member
+// or an operator, who read the account and the partners serving it, is
+// told what is wrong with the partner named, not that their account does
+// not exist. Someone outside the account still learns nothing of it.
+func TestSubscription_an_order_naming_a_partner_it_may_not_order_for_says_so_to_who_sees_the_account(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	serving, _ := h.partner("Fabrikam", "pat@fabrikam.example")
+	h.serve(accountID, serving)
+	elsewhere, _ := h.partner("Tailspin", "tia@tailspin.example")
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	outsider := h.token("sub-x", "x@elsewhere.example", false)
+
+	for _, c := range []struct {
+		who, token, partnerID, want string
+	}{
+		{"the account's administrator, for a partner serving it", admin, serving, "you are not one of its users"},
+		{"the account's administrator, for a partner not serving it", admin, elsewhere, "does not serve the account"},
+		{"an operator, for a partner not serving it", op, elsewhere, "does not serve the account"},
+	} {
+		body := purchase("Team")
+		body["orderingPartnerId"] = c.partnerID
+		code, out := h.call("POST", subs, c.token, body)
+		detail, _ := out["detail"].(string)
+		if code != http.StatusNotFound || strings.Contains(detail, "account "+accountID) || !strings.Contains(detail, c.partnerID) ||
+			!strings.Contains(detail, c.want) {
+			t.Errorf("%s: %d %v, want 404 saying the partner %s", c.who, code, out, c.want)
+		}
+	}
+	body := purchase("Team")
+	body["orderingPartnerId"] = serving
+	if code, out := h.call("POST", subs, outsider, body); code != http.StatusNotFound || strings.Contains(stringOf(out), serving) {
+		t.Errorf("an outsider: %d %v, want the account's 404 naming no partner", code, out)
 	}
 }
