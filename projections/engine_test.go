@@ -82,21 +82,8 @@ func storeFixture(t *testing.T) (context.Context, *pgxpool.Pool, *postgres.Store
 func TestEngine_an_older_release_hands_a_projector_over_to_the_newer_one(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
 
-	run := func(p Versioned) {
-		t.Helper()
-		engine := testEngine(t, store, pool, 10*time.Millisecond)
-		if err := engine.Prepare(ctx, pool, store, slog.New(slog.NewTextHandler(io.Discard, nil)), p); err != nil {
-			t.Fatal(err)
-		}
-		engine.AddProjector(pool, p)
-		go func() { _ = engine.Run(ctx) }()
-		<-engine.Running()
-	}
-	another := func() eventstore.Position {
-		t.Helper()
-		return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
-			Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
-	}
+	run := func(p Versioned) { runEngine(ctx, t, pool, store, p, true) }
+	another := func() eventstore.Position { return anotherInvite(ctx, t, store) }
 	applied := func(pos eventstore.Position, version int) {
 		t.Helper()
 		for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
@@ -210,24 +197,8 @@ func TestRollBack_switches_an_older_version_in_over_a_newer_active_build(t *test
 // read) for as long as the new build took, though an old instance ran.
 func TestEngine_a_newer_release_leaves_the_lead_to_one_that_can_write_the_live_build(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	discard := slog.New(slog.NewTextHandler(io.Discard, nil))
-	run := func(ctx context.Context, p Versioned, prepare bool) {
-		t.Helper()
-		engine := testEngine(t, store, pool, 10*time.Millisecond)
-		if prepare {
-			if err := engine.Prepare(ctx, pool, store, discard, p); err != nil {
-				t.Fatal(err)
-			}
-		}
-		engine.AddProjector(pool, p)
-		go func() { _ = engine.Run(ctx) }()
-		<-engine.Running()
-	}
-	another := func() eventstore.Position {
-		t.Helper()
-		return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
-			Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
-	}
+	run := func(ctx context.Context, p Versioned, prepare bool) { runEngine(ctx, t, pool, store, p, prepare) }
+	another := func() eventstore.Position { return anotherInvite(ctx, t, store) }
 	reached := func(pos eventstore.Position, within time.Duration) bool {
 		t.Helper()
 		for deadline := time.Now().Add(within); time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
@@ -264,4 +235,27 @@ func TestEngine_a_newer_release_leaves_the_lead_to_one_that_can_write_the_live_b
 		t.Fatalf("an instance of the old release runs, yet the live build (version %d) stays at %s, short of %s: "+
 			"the new release's instance holds the lead it cannot use (it took it: %v)", Users{}.Version(), at, pos, newLeads)
 	}
+}
+
+// runEngine runs an engine of projector p until ctx ends, preparing its
+// build first when prepare says so, and returns once it runs.
+func runEngine(ctx context.Context, t *testing.T, pool *pgxpool.Pool, store eventstore.Store, p Versioned, prepare bool) {
+	t.Helper()
+	engine := testEngine(t, store, pool, 10*time.Millisecond)
+	if prepare {
+		if err := engine.Prepare(ctx, pool, store, slog.New(slog.NewTextHandler(io.Discard, nil)), p); err != nil {
+			t.Fatal(err)
+		}
+	}
+	engine.AddProjector(pool, p)
+	go func() { _ = engine.Run(ctx) }()
+	<-engine.Running()
+}
+
+// anotherInvite appends the invitation of a new user and returns its
+// position.
+func anotherInvite(ctx context.Context, t *testing.T, store eventstore.Store) eventstore.Position {
+	t.Helper()
+	return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
+		Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 }

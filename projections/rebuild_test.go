@@ -50,15 +50,7 @@ func TestRebuild_drops_the_build_a_killed_rebuild_left_behind(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	exists := func(schema string) bool {
-		var found bool
-		if err := pool.QueryRow(ctx, `SELECT EXISTS (SELECT FROM pg_namespace WHERE nspname = $1)
-			OR EXISTS (SELECT FROM projection_builds WHERE schema_name = $1)
-			OR EXISTS (SELECT FROM projection_checkpoints WHERE name = $1)`, schema).Scan(&found); err != nil {
-			t.Fatal(err)
-		}
-		return found
-	}
+	exists := func(schema string) bool { return buildLeft(ctx, t, pool, schema) }
 	if exists(killed) {
 		t.Fatalf("the killed rebuild's build %s is still there", killed)
 	}
@@ -95,13 +87,7 @@ func (s *endOnce) ReadAll(ctx context.Context, after eventstore.Position, limit 
 func TestRebuild_progress_counts_on_over_a_second_catch_up(t *testing.T) {
 	ctx, pool, inner := storeFixture(t)
 	invitedSome(ctx, t, inner, "p", 3)
-	live, _, err := EnsureOver(ctx, pool, inner, Users{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := build(ctx, pool, inner, Users{}, live.Schema, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	live := liveUsers(ctx, t, pool, inner)
 	// The rebuild reaches the end of the log; meanwhile one more event
 	// comes and the live build applies it.
 	store := &endOnce{Store: inner, hook: func() {
@@ -200,13 +186,7 @@ func buildLeft(ctx context.Context, t *testing.T, pool *pgxpool.Pool, schema str
 func TestRebuild_drops_the_build_before_that_a_rebuild_killed_after_its_switch_left(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
 	invitedSome(ctx, t, store, "s", 3)
-	before, _, err := EnsureOver(ctx, pool, store, Users{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := build(ctx, pool, store, Users{}, before.Schema, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	before := liveUsers(ctx, t, pool, store)
 	// A rebuild that switched, killed before it dropped the build before.
 	killed, release, err := startBuild(ctx, pool, Users{}, "rebuild")
 	if err != nil {
@@ -262,13 +242,7 @@ func TestRebuild_interrupted_while_its_switch_commits_keeps_the_build_readers_re
 	store := postgres.New(pool, postgres.Config{})
 
 	invitedSome(ctx, t, store, "c", 3)
-	live, _, err := EnsureOver(ctx, pool, store, Users{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	if err := build(ctx, pool, store, Users{}, live.Schema, nil, nil); err != nil {
-		t.Fatal(err)
-	}
+	live := liveUsers(ctx, t, pool, store)
 	gate.armed.Store(true)
 	rctx, interrupt := context.WithCancel(ctx)
 	defer interrupt()
@@ -394,4 +368,18 @@ func (c *gatedConn) SetReadDeadline(t time.Time) error {
 		c.cutOnce.Do(func() { close(c.cut) })
 	}
 	return c.Conn.SetReadDeadline(t)
+}
+
+// liveUsers gives the users projector its first build over what store
+// holds, built to the log's end, and returns it.
+func liveUsers(ctx context.Context, t *testing.T, pool *pgxpool.Pool, store eventstore.Store) Active {
+	t.Helper()
+	live, _, err := EnsureOver(ctx, pool, store, Users{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := build(ctx, pool, store, Users{}, live.Schema, nil, nil); err != nil {
+		t.Fatal(err)
+	}
+	return live
 }

@@ -2,14 +2,11 @@ package service_test
 
 import (
 	"context"
-	"net"
 	"net/http"
 	"sync"
 	"testing"
 	"time"
 
-	"github.com/bizcenter/bizcenter/clock"
-	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/service"
 )
@@ -33,27 +30,9 @@ func (r *slowRelay) Send(ctx context.Context, m mailer.Message) error {
 // SIGTERM goes out: returning after the HTTP server alone, it left the
 // mail pending, never to be sent by anyone.
 func TestServe_returns_after_the_mails_it_claimed_went_out(t *testing.T) {
-	h := &harness{t: t, clock: clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)), mailDir: t.TempDir()}
-	relay := &slowRelay{files: mailer.FileSender{Dir: h.mailDir}, began: make(chan struct{})}
-	svc, err := service.New(context.Background(), service.Config{
-		DatabaseURL: pgtest.URL(t), JWTSecret: jwtSecret, InvitationKey: []byte("e2e invitation key"),
-		Clock: h.clock, Mail: relay, MailFrom: "bizcenter@test.example",
-		PublicURL: "http://bizcenter.test", Log: discardLog(), SweepInterval: time.Hour,
-	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- svc.Serve(ctx, l) }()
-	<-svc.ProjectionsRunning()
-	h.url = "http://" + l.Addr().String()
+	relay := &slowRelay{began: make(chan struct{})}
+	h := startStoppable(t, func(c *service.Config) { c.Mail = relay })
+	relay.files = mailer.FileSender{Dir: h.mailDir}
 
 	op := h.token("op-1", "ops@bizcenter.example", true)
 	h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
@@ -65,17 +44,11 @@ func TestServe_returns_after_the_mails_it_claimed_went_out(t *testing.T) {
 	case <-time.After(20 * time.Second):
 		t.Fatal("the invitation was never sent")
 	}
-	cancel() // SIGTERM
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(30 * time.Second):
-		t.Fatal("the service did not stop")
+	if err := h.stop(); err != nil { // SIGTERM
+		t.Fatalf("shutdown: %v", err)
 	}
 	var outcome string
-	if err := svc.Pool().QueryRow(context.Background(), `SELECT outcome FROM mail_sent`).Scan(&outcome); err != nil {
+	if err := h.svc.Pool().QueryRow(context.Background(), `SELECT outcome FROM mail_sent`).Scan(&outcome); err != nil {
 		t.Fatal(err)
 	}
 	if outcome != "sent" {

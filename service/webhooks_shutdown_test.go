@@ -2,9 +2,6 @@ package service_test
 
 import (
 	"context"
-	"io"
-	"log/slog"
-	"net"
 	"net/http"
 	"net/http/httptest"
 	"testing"
@@ -12,9 +9,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/bizcenter/bizcenter/clock"
-	"github.com/bizcenter/bizcenter/internal/pgtest"
-	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/service"
 	"github.com/bizcenter/bizcenter/webhooks"
 )
@@ -35,28 +29,10 @@ func (l lateAnswers) RoundTrip(r *http.Request) (*http.Response, error) {
 // again when the claim lapsed, a duplicate (and a post cut short by the
 // stop was not given back, "to be sent again at once", either).
 func TestWebhooks_the_service_stops_after_the_worker_recorded_its_posts(t *testing.T) {
-	h := &harness{t: t, clock: clock.NewManual(time.Date(2026, 5, 1, 8, 0, 0, 0, time.UTC)), mailDir: t.TempDir()}
-	dbURL := pgtest.URL(t)
-	svc, err := service.New(context.Background(), service.Config{
-		DatabaseURL: dbURL, JWTSecret: jwtSecret, InvitationKey: []byte("e2e invitation key"),
-		Clock: h.clock, Mail: mailer.FileSender{Dir: h.mailDir}, MailFrom: "bizcenter@test.example",
-		PublicURL: "http://bizcenter.test", Log: slog.New(slog.NewTextHandler(io.Discard, nil)), SweepInterval: time.Hour,
-		Integration: service.IntegrationConfig{Webhooks: webhooks.Policy{AllowPrivate: true}},
+	h := startStoppable(t, func(c *service.Config) {
+		c.Integration = service.IntegrationConfig{Webhooks: webhooks.Policy{AllowPrivate: true}}
 	})
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer svc.Close()
-	l, err := net.Listen("tcp", "127.0.0.1:0")
-	if err != nil {
-		t.Fatal(err)
-	}
-	ctx, cancel := context.WithCancel(context.Background())
-	defer cancel()
-	served := make(chan error, 1)
-	go func() { served <- svc.Serve(ctx, l) }()
-	<-svc.ProjectionsRunning()
-	h.url, h.svc = "http://"+l.Addr().String(), svc
+	svc := h.svc
 
 	started, answer := make(chan struct{}, 1), make(chan struct{})
 	hook := httptest.NewTLSServer(http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
@@ -88,19 +64,14 @@ func TestWebhooks_the_service_stops_after_the_worker_recorded_its_posts(t *testi
 	case <-time.After(10 * time.Second):
 		t.Fatal("no delivery posted within 10s")
 	}
-	cancel()
+	h.signal()
 	close(answer)
-	select {
-	case err := <-served:
-		if err != nil {
-			t.Fatalf("shutdown: %v", err)
-		}
-	case <-time.After(20 * time.Second):
-		t.Fatal("the service did not stop")
+	if err := h.stopped(); err != nil {
+		t.Fatalf("shutdown: %v", err)
 	}
 	svc.Close()
 
-	pool, err := pgxpool.New(context.Background(), dbURL)
+	pool, err := pgxpool.New(context.Background(), h.dbURL)
 	if err != nil {
 		t.Fatal(err)
 	}

@@ -54,26 +54,20 @@ func URL(t testing.TB) string {
 	if templateErr != nil {
 		t.Fatalf("pgtest template: %v", templateErr)
 	}
-	name := "t_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
-	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
-	defer cancel()
-	conn, err := pgx.Connect(ctx, admin)
-	if err != nil {
-		t.Fatalf("pgtest connect: %v", err)
-	}
-	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+" TEMPLATE "+templateName); err != nil {
-		t.Fatalf("pgtest create database: %v", err)
-	}
-	t.Cleanup(func() { drop(admin, name) })
-	return withDatabase(admin, name)
+	return create(t, admin, " TEMPLATE "+templateName)
 }
 
 // EmptyURL creates a database with nothing in it, no migration applied,
 // and returns its URL. It is dropped when the test ends.
 func EmptyURL(t testing.TB) string {
 	t.Helper()
-	admin := ClusterURL(t)
+	return create(t, ClusterURL(t), "")
+}
+
+// create makes a database of a new name (with options, e.g. its
+// template), dropped when the test ends, and returns its URL.
+func create(t testing.TB, admin, options string) string {
+	t.Helper()
 	name := "t_" + strings.ReplaceAll(uuid.NewString(), "-", "")[:20]
 	ctx, cancel := context.WithTimeout(context.Background(), time.Minute)
 	defer cancel()
@@ -82,7 +76,7 @@ func EmptyURL(t testing.TB) string {
 		t.Fatalf("pgtest connect: %v", err)
 	}
 	defer conn.Close(ctx)
-	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name); err != nil {
+	if _, err := conn.Exec(ctx, "CREATE DATABASE "+name+options); err != nil {
 		t.Fatalf("pgtest create database: %v", err)
 	}
 	t.Cleanup(func() { drop(admin, name) })
