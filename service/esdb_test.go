@@ -154,3 +154,17 @@ func TestService_on_EventStoreDB_answers_503_while_the_server_is_away(t *testing
 		t.Fatalf("invite while EventStoreDB is away: %d %v, want 503 unavailable", code, body)
 	}
 }
+
+// A write EventStoreDB times out (its commit timeout under load: gRPC
+// Aborted) has an unknown outcome: the command answers 503 with a retry
+// hint, not a 500.
+func TestService_on_EventStoreDB_answers_503_when_the_server_times_out_a_write(t *testing.T) {
+	fake := startFake(t)
+	h := start(t, options{eventStoreURL: fake.ConnectionString()})
+	accountID, admin := h.registered()
+	fake.TimeOutAppends(1)
+	code, body := h.call("POST", "/v1/accounts/"+accountID+"/users", admin, invite("slow@northwind.example", "account_viewer"))
+	if code != http.StatusServiceUnavailable || body["type"] == nil || !strings.HasSuffix(body["type"].(string), "unavailable") {
+		t.Fatalf("invite while EventStoreDB times out the write: %d %v, want 503 unavailable", code, body)
+	}
+}

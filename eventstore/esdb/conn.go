@@ -187,7 +187,9 @@ func (c *conn) close() {
 // type assertion misses wrapped errors.
 // unavailable marks the errors of a server that cannot be reached or did
 // not answer in time (the client's own deadline, 10 s by default, not the
-// caller's) as eventstore.ErrUnavailable, which callers answer with
+// caller's; or the server's own prepare, commit or forward timeout, which
+// it answers as gRPC Aborted, "Operation timed out", and the client as
+// ErrorAborted) as eventstore.ErrUnavailable, which callers answer with
 // "try again" rather than as a fault.
 // A read's stream passes on gRPC's status where the client's other calls
 // wrap it in an esdb.Error: both are looked at.
@@ -195,12 +197,12 @@ func unavailable(err error) error {
 	if err == nil {
 		return nil
 	}
-	for _, code := range []esdb.ErrorCode{esdb.ErrorUnavailable, esdb.ErrorCodeConnectionClosed, esdb.ErrorCodeDeadlineExceeded, esdb.ErrorCodeNotLeader} {
+	for _, code := range []esdb.ErrorCode{esdb.ErrorUnavailable, esdb.ErrorCodeConnectionClosed, esdb.ErrorCodeDeadlineExceeded, esdb.ErrorCodeNotLeader, esdb.ErrorAborted} {
 		if hasCode(err, code) {
 			return fmt.Errorf("%w: %w", eventstore.ErrUnavailable, err)
 		}
 	}
-	if s, ok := status.FromError(err); ok && (s.Code() == codes.Unavailable || s.Code() == codes.DeadlineExceeded) {
+	if s, ok := status.FromError(err); ok && (s.Code() == codes.Unavailable || s.Code() == codes.DeadlineExceeded || s.Code() == codes.Aborted) {
 		return fmt.Errorf("%w: %w", eventstore.ErrUnavailable, err)
 	}
 	return err

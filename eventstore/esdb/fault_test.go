@@ -139,3 +139,31 @@ func TestStore_calls_honour_the_deadline_while_the_server_is_away(t *testing.T) 
 		t.Fatalf("calls took %v with a 300ms deadline", d)
 	}
 }
+
+// A server whose prepare or commit times out answers gRPC Aborted
+// ("Operation timed out", RpcExceptions.Timeout), and the events may be
+// written all the same: the outcome is unknown, which the port calls
+// ErrUnavailable (a 503 with a retry hint, not a 500), and a retry with the
+// same ids and expectation is answered with the first result.
+func TestAppend_a_server_timeout_is_unavailable_and_the_retry_is_answered(t *testing.T) {
+	fake := startFake(t)
+	s := newStore(t, fake.ConnectionString())
+	n := newNames()
+	stream := n.stream("timeout")
+	mustAppend(t, s, stream, eventstore.NoStream(), n.events(1, "x"))
+	batch := n.events(2, "x")
+
+	fake.TimeOutAppends(1)
+	_, err := s.Append(testCtx(t, 10*time.Second), stream, eventstore.Exact(0), batch)
+	if !errors.Is(err, eventstore.ErrUnavailable) {
+		t.Fatalf("append answered with the server's timeout: %v, want ErrUnavailable", err)
+	}
+	res := mustAppend(t, s, stream, eventstore.Exact(0), batch)
+	if res.NextRevision != 2 {
+		t.Fatalf("retry: next revision %d, want 2", res.NextRevision)
+	}
+	evs, err := s.ReadStream(testCtx(t, 10*time.Second), stream, eventstore.ReadStreamOptions{})
+	if err != nil || len(evs) != 3 {
+		t.Fatalf("stream holds %d events (%v), want 3: the retry wrote again", len(evs), err)
+	}
+}

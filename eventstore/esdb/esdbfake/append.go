@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"io"
+	"sync/atomic"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/shared"
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
@@ -52,7 +53,25 @@ func (s *service) Append(stream streams.Streams_AppendServer) error {
 	if err := stream.Context().Err(); err != nil {
 		return status.FromContextError(err).Err()
 	}
-	return stream.SendAndClose(appendResp(s.db.append(name, expected, batch), opts))
+	o := s.db.append(name, expected, batch)
+	if o.ok && takeOne(s.timeouts) {
+		// RpcExceptions.Timeout, after the write (TimeOutAppends).
+		return status.Error(codes.Aborted, "Operation timed out: Commit timeout.")
+	}
+	return stream.SendAndClose(appendResp(o, opts))
+}
+
+// takeOne counts one down from a positive n.
+func takeOne(n *atomic.Int64) bool {
+	for {
+		v := n.Load()
+		if v <= 0 {
+			return false
+		}
+		if n.CompareAndSwap(v, v-1) {
+			return true
+		}
+	}
 }
 
 // maxAppendSize is the server's default limit on one append, in bytes of

@@ -13,6 +13,7 @@ import (
 	"fmt"
 	"net"
 	"sync"
+	"sync/atomic"
 	"time"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/protos/streams"
@@ -23,6 +24,9 @@ import (
 // Server is the fake. The zero value is not usable: call New.
 type Server struct {
 	db *db
+	// timeouts is how many of the next successful appends are answered
+	// as a server whose commit timed out (see TimeOutAppends).
+	timeouts atomic.Int64
 
 	mu   sync.Mutex
 	addr string // fixed by the first Start, reused by later ones
@@ -56,7 +60,7 @@ func (s *Server) Start() error {
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: true}),
 		grpc.MaxRecvMsgSize(17<<20),
 	)
-	streams.RegisterStreamsServer(s.srv, &service{db: s.db})
+	streams.RegisterStreamsServer(s.srv, &service{db: s.db, timeouts: &s.timeouts})
 	go s.srv.Serve(lis) //nolint:errcheck // Serve returns when Stop closes the listener.
 	return nil
 }
@@ -79,6 +83,14 @@ func (s *Server) Restart() error {
 	return s.Start()
 }
 
+// TimeOutAppends makes the next n appends that succeed answer as a server
+// whose prepare or commit timed out does (Streams.Append.cs: PrepareTimeout,
+// CommitTimeout and ForwardTimeout become RpcExceptions.Timeout, gRPC
+// Aborted "Operation timed out: ..."). The events are written all the
+// same, as they may be on a real server: the outcome is unknown to the
+// client, and a retry with the same ids is answered with the first result.
+func (s *Server) TimeOutAppends(n int) { s.timeouts.Store(int64(n)) }
+
 // Addr is host:port, known after the first Start.
 func (s *Server) Addr() string {
 	s.mu.Lock()
@@ -95,5 +107,6 @@ func (s *Server) ConnectionString() string {
 // Unimplemented for Delete, Tombstone and BatchAppend.
 type service struct {
 	streams.UnimplementedStreamsServer
-	db *db
+	db       *db
+	timeouts *atomic.Int64
 }
