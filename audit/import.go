@@ -4,6 +4,7 @@ import (
 	"bufio"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 
@@ -38,7 +39,7 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, progress f
 		for i, l := range run {
 			data[i] = eventstore.EventData{ID: l.ID, Type: l.Type, Data: l.Data, Metadata: l.Metadata}
 		}
-		if _, err := store.Append(ctx, first.Stream, expected, data); err != nil {
+		if err := appendRun(ctx, store, run, expected, data); err != nil {
 			return fmt.Errorf("%s@%d: %w", first.Stream, first.Revision, err)
 		}
 		run, size = run[:0], 0
@@ -75,6 +76,32 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, progress f
 		return n, fmt.Errorf("import: %w", err)
 	}
 	return n, nil
+}
+
+// appendRun appends a run of one stream's consecutive events. A run whose
+// beginning is in the store already (an import that stopped within it: at
+// a break of a piped export, or at the end of a copy cut short, flushes
+// the run so far) has the rest appended after it, once the events stored
+// there are found to be the run's own, by id; the store's retry check
+// took such a run for a conflict, and the import could not be run again.
+func appendRun(ctx context.Context, store eventstore.Store, run []Line, expected eventstore.ExpectedRevision, data []eventstore.EventData) error {
+	_, err := store.Append(ctx, run[0].Stream, expected, data)
+	var wrong *eventstore.WrongExpectedRevisionError
+	if !errors.As(err, &wrong) || wrong.Actual == nil || *wrong.Actual < run[0].Revision || *wrong.Actual >= run[len(run)-1].Revision {
+		return err
+	}
+	in := int(*wrong.Actual - run[0].Revision + 1) // of the run's events
+	stored, rerr := store.ReadStream(ctx, run[0].Stream, eventstore.ReadStreamOptions{From: run[0].Revision, Limit: in})
+	if rerr != nil || len(stored) != in {
+		return err
+	}
+	for i, rec := range stored {
+		if rec.ID != run[i].ID || rec.Revision != run[i].Revision {
+			return err
+		}
+	}
+	_, err = store.Append(ctx, run[0].Stream, eventstore.Exact(*wrong.Actual), data[in:])
+	return err
 }
 
 // readLines calls f with each line of an export, numbered from 1.

@@ -4,13 +4,18 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"slices"
 	"strings"
 	"testing"
 
+	"github.com/jackc/pgx/v5/pgxpool"
+
 	"github.com/bizcenter/bizcenter/audit"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
 // appended records what Import appends.
@@ -128,6 +133,71 @@ func TestImport_refuses_a_tampered_export_and_VerifyExport_names_the_line(t *tes
 			}
 			if len(store.events) != c.line-1 {
 				t.Fatalf("import appended %v; want the %d events before the break at line %d, and nothing from it on", store.events, c.line-1, c.line)
+			}
+		})
+	}
+}
+
+// An import that stopped within a run of one stream's events (a piped
+// export broken there, or a copy cut short) can be run again with the
+// whole export, and adds the rest: the run it appended then is the
+// beginning of the run the whole export appends, which the store took
+// for a conflict ("expected revision no_stream, stream is at 2").
+func TestImport_run_again_after_stopping_within_a_stream_adds_the_rest(t *testing.T) {
+	m := &memLog{}
+	for range 6 {
+		m.add(t, "a")
+	}
+	m.add(t, "b")
+	lines := exportLines(t, m)
+	whole := encodeLines(t, lines)
+	tampered := slices.Clone(lines)
+	tampered[3].Data = bytes.Replace(tampered[3].Data, []byte("account_viewer"), []byte("account_administrator"), 1)
+	other := &memLog{}
+	for range 3 {
+		other.add(t, "a")
+	}
+	for name, first := range map[string][]byte{
+		"after a break":        encodeLines(t, tampered),
+		"after a copy cut off": encodeLines(t, lines[:3]),
+		"onto other events":    encodeLines(t, exportLines(t, other)),
+	} {
+		t.Run(name, func(t *testing.T) {
+			ctx := context.Background()
+			pool, err := pgxpool.New(ctx, pgtest.URL(t))
+			if err != nil {
+				t.Fatal(err)
+			}
+			defer pool.Close()
+			store := postgres.New(pool, postgres.Config{})
+			_, _ = audit.Import(ctx, store, bytes.NewReader(first), nil)
+			_, err = audit.Import(ctx, store, bytes.NewReader(whole), nil)
+			if name == "onto other events" {
+				if !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
+					t.Fatalf("an export imported onto other events of its stream: %v, want a conflict", err)
+				}
+				return
+			}
+			if err != nil {
+				t.Fatalf("the whole export, imported again: %v", err)
+			}
+			var got bytes.Buffer
+			if _, err := audit.Export(ctx, store, &got, audit.ExportOptions{}); err != nil {
+				t.Fatal(err)
+			}
+			imported := bytes.Split(bytes.TrimSpace(got.Bytes()), []byte("\n"))
+			if len(imported) != len(lines) {
+				t.Fatalf("%d events in the store, want the export's %d", len(imported), len(lines))
+			}
+			for i, b := range imported {
+				var l audit.Line
+				if err := json.Unmarshal(b, &l); err != nil {
+					t.Fatal(err)
+				}
+				if l.ID != lines[i].ID || l.Stream != lines[i].Stream || l.Revision != lines[i].Revision ||
+					!bytes.Equal(l.Data, lines[i].Data) || !bytes.Equal(l.Metadata, lines[i].Metadata) {
+					t.Fatalf("line %d imported as %s@%d, want %s@%d as exported", i+1, l.Stream, l.Revision, lines[i].Stream, lines[i].Revision)
+				}
 			}
 		})
 	}

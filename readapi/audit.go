@@ -117,7 +117,7 @@ func parseAuditEvents(in *input, _ kit.Principal) auditRequest {
 			if t, err := time.Parse(time.RFC3339, v); err != nil {
 				in.fail(f.name, "not an RFC 3339 time")
 			} else {
-				q.filter(f.cond, t)
+				q.filter(f.cond, microsUp(t))
 				span[i] = &t
 			}
 		}
@@ -126,6 +126,20 @@ func parseAuditEvents(in *input, _ kit.Principal) auditRequest {
 		in.fail("to", "must not be before from")
 	}
 	return q
+}
+
+// microsUp is a bound of occurred_at, which PostgreSQL keeps to the
+// microsecond, for a time given finer: the next microsecond, so that
+// "at or after t" and "before t" keep the events they keep by the
+// metadata's time, as export's --from and --to do. Sent as it was, the
+// driver cut it to the microsecond below, and an event at that
+// microsecond was listed after a later from and left out before a later
+// to.
+func microsUp(t time.Time) time.Time {
+	if c := t.Truncate(time.Microsecond); !c.Equal(t) {
+		return c.Add(time.Microsecond)
+	}
+	return t
 }
 
 func parseCorrelation(in *input, _ kit.Principal) auditRequest {

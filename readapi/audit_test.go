@@ -187,3 +187,32 @@ func TestAudit_events_refuses_to_before_from(t *testing.T) {
 	var page AuditPage
 	f.ok(operator, "/v1/audit/events?from=2026-05-01T00:00:00Z&to=2026-05-01T00:00:00Z", &page)
 }
+
+// A from or to finer than the microsecond (occurred_at's precision)
+// keeps the events export's --from and --to keep, by the metadata's time:
+// the driver cut the bound to the microsecond below, so an event at that
+// microsecond was listed after a later from and left out before a later
+// to.
+func TestAudit_events_time_bounds_finer_than_a_microsecond_keep_what_export_keeps(t *testing.T) {
+	f := newFixture(t, time.Second)
+	l := newAuditLog(f)
+	l.add(1, 1, "corr-a") // occurred at t0 + 1s
+	l.checkpoint(1)
+	at := t0.Add(time.Second)
+	for _, c := range []struct {
+		query string
+		want  int
+	}{
+		{"from=" + at.Add(100*time.Nanosecond).Format(time.RFC3339Nano), 0},
+		{"from=" + at.Add(-100*time.Nanosecond).Format(time.RFC3339Nano), 1},
+		{"to=" + at.Add(100*time.Nanosecond).Format(time.RFC3339Nano), 1},
+		{"to=" + at.Format(time.RFC3339Nano), 0},
+		{"from=" + at.Format(time.RFC3339Nano), 1},
+	} {
+		var page AuditPage
+		f.ok(operator, "/v1/audit/events?"+c.query, &page)
+		if len(page.Items) != c.want {
+			t.Errorf("%s: %d events, want %d (the event occurred at %s)", c.query, len(page.Items), c.want, at.Format(time.RFC3339Nano))
+		}
+	}
+}
