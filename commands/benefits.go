@@ -104,6 +104,14 @@ type acting struct {
 // actor (see WithIdempotencyKey).
 func (d Deps) changePackage(ctx context.Context, t PackageTarget, action partner.Action, decide func(*benefit.Package, acting) ([]event.Event, error)) (PackageChanged, error) {
 	by := origin{actor: t.By.name(), at: d.now()}
+	return serialized(ctx, d.PackageTurns, t.PackageID, func(ctx context.Context) (PackageChanged, error) {
+		return d.changePackageShared(ctx, t, action, by, decide)
+	})
+}
+
+// changePackageShared is changePackage in the package's turn, sharing the
+// partner's.
+func (d Deps) changePackageShared(ctx context.Context, t PackageTarget, action partner.Action, by origin, decide func(*benefit.Package, acting) ([]event.Event, error)) (PackageChanged, error) {
 	return shared(ctx, d.PartnerSerial, t.PartnerID, func(ctx context.Context) (PackageChanged, error) {
 		return retried(ctx, func() (PackageChanged, error) {
 			var pkg benefit.Package

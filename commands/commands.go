@@ -100,6 +100,13 @@ type Deps struct {
 	// second share of a partner's turn would wait behind a change
 	// waiting for the first).
 	AccountSerial Serial
+	// PackageTurns runs the changes of one benefit package one at a time
+	// in this process (nil: side by side), before the partner's turn is
+	// shared: they all append to the package's stream, and two dozen at
+	// once (a script fetching product keys) retried past their four tries
+	// on each other's appends, a third of them answered 409. Across
+	// instances they still conflict and retry.
+	PackageTurns Serial
 }
 
 // Serial runs f while no other command given the same id runs.

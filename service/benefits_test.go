@@ -335,3 +335,29 @@ func TestBenefits_concurrent_assignments_never_exceed_the_quantity(t *testing.T)
 		t.Fatalf("%d assignments won (%v), assignees %v; the quantity is 2", won, codes, b["assignees"])
 	}
 }
+
+// Many changes of one package at once (a script fetching product keys)
+// take turns in the instance rather than retry on each other's appends:
+// two dozen at once answered a third of them 409 once their four tries
+// were spent.
+func TestBenefits_a_package_changed_by_many_requests_at_once_answers_each(t *testing.T) {
+	h := start(t, options{})
+	partnerID, admin := h.partner("Alpha", "ann@alpha.example")
+	p := h.buyPack(partnerID, admin)
+	key := map[string]any{"language": "ko-KR", "os": "windows-x64"}
+	codes := make(chan int, 24)
+	var wg sync.WaitGroup
+	for range cap(codes) {
+		wg.Go(func() {
+			code, _ := h.call("POST", p.benefits["software"]+"/product-key", admin, key)
+			codes <- code
+		})
+	}
+	wg.Wait()
+	close(codes)
+	for code := range codes {
+		if code != http.StatusOK {
+			t.Fatalf("a product key fetched among %d at once: %d", cap(codes), code)
+		}
+	}
+}

@@ -196,7 +196,7 @@ func (s *Service) wire(ctx context.Context) error {
 	}
 	s.closers = append(s.closers, func() error { closeLocks(); return nil })
 	deps := commands.Deps{Store: store, Clock: s.cfg.Clock, TokenKey: s.cfg.InvitationKey, Personal: keys, Holders: commands.NewHolders(),
-		PartnerSerial: partnerLocks, AccountSerial: accountLocks}
+		PartnerSerial: partnerLocks, AccountSerial: accountLocks, PackageTurns: memorySerial{&turns{}}}
 	lic, err := s.licensing(deps)
 	if err != nil {
 		return err

@@ -49,3 +49,15 @@ func (t *turns) leave(key uuid.UUID, k *turn) {
 		delete(t.keys, key)
 	}
 }
+
+// memorySerial is a commands.Serial of turns in this process alone.
+type memorySerial struct{ turns *turns }
+
+func (m memorySerial) Serialize(ctx context.Context, id uuid.UUID, f func(context.Context) error) error {
+	done, err := m.turns.take(ctx, id)
+	if err != nil {
+		return err
+	}
+	defer done()
+	return f(ctx)
+}
