@@ -112,3 +112,19 @@ func expiresInAnHour(t *testing.T, expires time.Time) time.Time {
 	}
 	return time.Time{}
 }
+
+// A verifier given no secret (a Config built without one) must not take
+// HS256 tokens signed with the empty key, which anyone can make: they
+// would name any subject and email, and operators.
+func TestVerifier_without_a_secret_refuses_every_token(t *testing.T) {
+	forged, err := auth.Mint(nil, "ops-1", "ops@example.com", true, time.Hour, time.Now())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for name, secret := range map[string][]byte{"nil": nil, "empty": {}} {
+		t.Run(name, func(t *testing.T) {
+			mustRefuse(t, auth.NewVerifier(secret, nil), forged)
+			mustRefuse(t, auth.NewChain(auth.NewVerifier(secret, nil), nil), forged)
+		})
+	}
+}

@@ -49,12 +49,20 @@ var ErrInvalidToken = errors.New("invalid token")
 
 var errNoSubject = errors.New("no subject")
 
+// errNoSecret: the verifier was given no secret. A token signed with the
+// empty key is one anyone can make, naming any subject, email and the
+// operator flag: with no secret, no dev token is valid.
+var errNoSecret = errors.New("no dev token secret is configured")
+
 // invalid wraps why a token is refused.
 func invalid(err error) error { return fmt.Errorf("%w: %w", ErrInvalidToken, err) }
 
 // Verify returns the principal a token names. It does no I/O, so ctx is
 // only there to satisfy Authenticator.
 func (v *Verifier) Verify(_ context.Context, token string) (kit.Principal, error) {
+	if len(v.secret) == 0 {
+		return kit.Principal{}, invalid(errNoSecret)
+	}
 	var c claims
 	_, err := jwt.ParseWithClaims(token, &c, func(*jwt.Token) (any, error) { return v.secret, nil },
 		jwt.WithValidMethods([]string{"HS256"}),
