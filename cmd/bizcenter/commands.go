@@ -36,6 +36,7 @@ func serve(ctx context.Context, args []string, stdout io.Writer, log *slog.Logge
 	}
 	clk, _ := c.clock(log)
 	hooks, _ := c.webhooks(log) // validated with the rest
+	c.warnDevSecret(log)
 	if c.OTLPEndpoint != "" {
 		shutdown, err := tracing.SetupOTLP(ctx, c.OTLPEndpoint)
 		if err != nil {

@@ -174,6 +174,19 @@ func isHTTPURL(s string) bool {
 	return err == nil && (u.Scheme == "http" || u.Scheme == "https") && u.Host != ""
 }
 
+// devSecret is the development JWT secret that the Makefile and
+// docker-compose.yml publish.
+const devSecret = "bizcenter-dev-secret-change-me"
+
+// warnDevSecret says so in the log when serve runs with the published
+// development secret: anyone can mint operator tokens with it. make run
+// uses it, so it is not refused.
+func (c config) warnDevSecret(log *slog.Logger) {
+	if c.JWTSecret == devSecret && log != nil {
+		log.Warn("BIZCENTER_JWT_SECRET is the published development secret: anyone can sign operator tokens with it; set a secret of your own anywhere but a development machine")
+	}
+}
+
 // webhooks is where webhooks may go: the public internet only, unless
 // BIZCENTER_WEBHOOKS_ALLOW_PRIVATE is true, which says so in the log. A
 // value other than true or false stops the start rather than leave the

@@ -1,6 +1,9 @@
 package main
 
 import (
+	"bytes"
+	"log/slog"
+	"os"
 	"strings"
 	"testing"
 	"time"
@@ -59,6 +62,26 @@ func TestConfig_webhooks_allow_private(t *testing.T) {
 	for _, bad := range []string{"yes", "1", "TRUE"} {
 		if _, err := (config{WebhooksAllowPrivate: bad}).webhooks(nil); err == nil {
 			t.Errorf("%q taken", bad)
+		}
+	}
+}
+
+// serve says in its log when it runs with the development secret the
+// Makefile publishes, with which anyone signs operator tokens; any other
+// secret passes in silence.
+func TestConfig_warns_of_the_published_development_secret(t *testing.T) {
+	makefile, err := os.ReadFile("../../Makefile")
+	if err != nil {
+		t.Fatal(err)
+	}
+	if !strings.Contains(string(makefile), "DEV_SECRET ?= "+devSecret+"\n") {
+		t.Fatalf("the Makefile's DEV_SECRET is not %q: keep devSecret the secret make run publishes", devSecret)
+	}
+	for secret, warned := range map[string]bool{devSecret: true, "a secret of our own, long enough": false} {
+		var log bytes.Buffer
+		config{JWTSecret: secret}.warnDevSecret(slog.New(slog.NewTextHandler(&log, nil)))
+		if got := strings.Contains(log.String(), "published development secret"); got != warned {
+			t.Errorf("secret %q: warned %v, want %v (%q)", secret, got, warned, log.String())
 		}
 	}
 }
