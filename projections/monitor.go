@@ -57,13 +57,21 @@ type Status struct {
 	// checkpoint and head are Checkpoint and Head as positions, for the
 	// metrics (head zero when the store tells none).
 	checkpoint, head eventstore.Position
+	// building is where the builds of another version than the active
+	// one stand (see buildsSQL): while one is made, the handler waits
+	// and the active build stands still, and the build moving is the
+	// projector moving.
+	building string
 }
 
 // Monitor samples every consumer's progress once a second, from the
 // database, so every instance reports the same whoever leads. A consumer
 // is stalled when the head moved and its checkpoint did not for
 // StallAfter, failing or not; failing when its handler failed within the
-// last StallAfter (and it is not stalled).
+// last StallAfter (and it is not stalled). While a build of a
+// projector's new version is made in the background and no instance
+// leads it, that build's checkpoint counts too: the active build stands
+// still meanwhile.
 type Monitor struct {
 	Pool       *pgxpool.Pool
 	Store      eventstore.Store
@@ -76,12 +84,15 @@ type Monitor struct {
 	errs   map[string]error
 	errAt  map[string]time.Time
 	gauges *prometheus.GaugeVec
+	// now is the monitor's clock (time.Now; tests set their own).
+	now func() time.Time
 }
 
 // NewMonitor watches the given topics.
 func NewMonitor(pool *pgxpool.Pool, store eventstore.Store, stallAfter time.Duration, topics ...string) *Monitor {
 	return &Monitor{
 		Pool: pool, Store: store, Topics: topics, StallAfter: stallAfter,
+		now:  time.Now,
 		last: map[string]Status{}, moved: map[string]time.Time{}, errs: map[string]error{}, errAt: map[string]time.Time{},
 		gauges: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bizcenter_projection", Help: "Per projector: lag_events, lag_seconds, dead_letters (parked or waiting), " +
@@ -99,7 +110,7 @@ func (m *Monitor) Observe(topic string, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err != nil {
-		m.errs[topic], m.errAt[topic] = err, time.Now()
+		m.errs[topic], m.errAt[topic] = err, m.now()
 	}
 }
 
@@ -124,6 +135,17 @@ func (m *Monitor) position(topic, name string, at eventstore.Position) {
 	m.gauges.WithLabelValues(topic, name+"_prepare").Set(float64(at.Prepare))
 }
 
+// buildsSQL tells where the builds of projector $1 of another version
+// than the active build's ($2) stand: a newer version's, which a release
+// makes in the background before its handler writes again (Engine.Prepare),
+// or an older one's a roll back makes. Those a verify makes, of the
+// active version, and the replaced ones waiting to be dropped, are left
+// out.
+const buildsSQL = `
+	SELECT coalesce(string_agg(b.schema_name || ' ' || coalesce(c.commit_pos || '-' || c.prepare_pos, ''), ',' ORDER BY b.schema_name), '')
+	  FROM projection_builds b LEFT JOIN projection_checkpoints c ON c.name = b.schema_name
+	 WHERE b.name = $1 AND b.version <> $2 AND b.purpose NOT IN ('verify', 'replaced')`
+
 // Sample reads every consumer's progress now.
 func (m *Monitor) Sample(ctx context.Context) error {
 	var errs []error
@@ -133,7 +155,7 @@ func (m *Monitor) Sample(ctx context.Context) error {
 			errs = append(errs, fmt.Errorf("%s: %w", topic, err))
 			continue
 		}
-		st.SampledAt = time.Now().UTC().Truncate(time.Millisecond)
+		st.SampledAt = m.now().UTC().Truncate(time.Millisecond)
 		m.mu.Lock()
 		m.last[topic] = st
 		m.mu.Unlock()
@@ -187,6 +209,15 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 		          AND p.database = (SELECT oid FROM pg_database WHERE datname = current_database())
 		          AND p.classid = ((h.k >> 32) & 4294967295)::oid AND p.objid = (h.k & 4294967295)::oid)`,
 		topic).Scan(&st.Leader)
+	if st.Build != "" && st.Leader == "" {
+		// No instance leads it: those of a release with another version
+		// leave its lead to the others (Feed.versionApart), and there
+		// are none. An instance that leads it writes the active build,
+		// and a build beside it moving must not hide that one's stall.
+		if err := m.Pool.QueryRow(ctx, buildsSQL, topic, st.Version).Scan(&st.building); err != nil {
+			return st, err
+		}
+	}
 	if l, ok := m.Store.(Lagger); ok {
 		head, events, oldest, err := l.Lag(ctx, at)
 		if err != nil {
@@ -194,16 +225,20 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 		}
 		st.head, st.Head, st.LagEvents = head, head.String(), events
 		if !oldest.IsZero() {
-			st.LagSeconds = time.Since(oldest).Seconds()
+			// By this process's clock, and oldest by the database's (or
+			// EventStoreDB's): one running ahead must not make it
+			// negative.
+			st.LagSeconds = max(0, m.now().Sub(oldest).Seconds())
 		}
 	}
-	now := time.Now()
+	now := m.now()
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	// The stall clock runs from when the consumer last moved or the log
-	// last moved ahead of a caught-up consumer.
+	// The stall clock runs from when the consumer last moved (or a build
+	// of its new version did) or the log last moved ahead of a caught-up
+	// consumer.
 	prev, seen := m.last[topic]
-	if !seen || prev.Checkpoint != st.Checkpoint || prev.LagEvents == 0 || st.LagEvents == 0 {
+	if !seen || prev.Checkpoint != st.Checkpoint || prev.building != st.building || prev.LagEvents == 0 || st.LagEvents == 0 {
 		m.moved[topic] = now
 	}
 	failing := m.errs[topic] != nil && now.Sub(m.errAt[topic]) < m.StallAfter
