@@ -75,7 +75,7 @@ func TestReads_judge_a_range_from_the_year_1_as_given(t *testing.T) {
 	f := newFixture(t, time.Second)
 	invoices := "/v1/accounts/" + contoso(f).String() + "/invoices"
 	for _, tc := range []struct{ path, field string }{
-		{invoices + "?from=0001-01-01", "from"},
+		{invoices + "?from=0001-01-01", "to"},
 		{invoices + "?to=0001-01-01", "from"},
 		{invoices + "?period=last-6-months&from=0001-01-01", "period"},
 		{invoices + "?from=0001-01-01&to=9999-12-31", "to"},

@@ -98,7 +98,14 @@ func parseInvoices(in *input, p kit.Principal) invoicesRequest {
 	case q.period != "custom" && (hasFrom || hasTo):
 		in.fail("period", "from and to make a custom range: leave period out or set it to custom")
 	case q.period == "custom" && (!hasFrom || !hasTo):
-		in.fail("from", "a custom range needs from and to (YYYY-MM-DD)")
+		// Each one missing is named (one given but not a date was
+		// named already, and fail names a field once).
+		if !hasFrom {
+			in.fail("from", "a custom range needs from and to (YYYY-MM-DD)")
+		}
+		if !hasTo {
+			in.fail("to", "a custom range needs from and to (YYYY-MM-DD)")
+		}
 	case to.Before(from):
 		in.fail("to", "on or after from")
 	case to.Sub(from) > maxInvoiceSpan:

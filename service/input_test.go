@@ -91,10 +91,14 @@ func TestInput_bad_bodies_queries_and_tokens(t *testing.T) {
 		// 0001-01-01 is the zero time's date: it was taken for no date,
 		// and a range named with it answered the last 3 months.
 		invoices := "/v1/accounts/" + account + "/invoices"
-		for query, field := range map[string]string{"?from=0001-01-01": "from", "?period=last-6-months&to=0001-01-01": "period", "?from=0001-01-01&to=2026-05-01": "to"} {
+		for query, field := range map[string]string{"?from=0001-01-01": "to", "?period=last-6-months&to=0001-01-01": "period", "?from=0001-01-01&to=2026-05-01": "to"} {
 			if code, out := h.call("GET", invoices+query, admin, nil); code != http.StatusBadRequest || !namesField(out, field) {
 				t.Errorf("%s: %d %v, want 400 naming %s", query, code, out, field)
 			}
+		}
+		// Given, from is not the bound missing.
+		if _, out := h.call("GET", invoices+"?from=0001-01-01", admin, nil); namesField(out, "from") {
+			t.Errorf("?from=0001-01-01 names from as missing: %v", out)
 		}
 		if code, page := h.call("GET", invoices+"?from=0001-01-01&to=0001-12-31", admin, nil); code != http.StatusOK || page["from"] != "0001-01-01" {
 			t.Errorf("the year 1: %d %v", code, page)

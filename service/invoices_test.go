@@ -70,7 +70,7 @@ func TestInvoices_lines_of_purchase_change_and_cancellation_prorated_for_the_res
 	}
 
 	for query, field := range map[string]string{
-		"?period=custom&from=2026-05-01": "from", "?from=2026-06-01&to=2026-05-01": "to", "?period=yesterday": "period",
+		"?period=custom&from=2026-05-01": "to", "?period=custom&to=2026-05-01": "from", "?from=2026-06-01&to=2026-05-01": "to", "?period=yesterday": "period",
 		"?from=May&to=2026-05-01": "from", "?period=last-6-months&from=2026-05-01&to=2026-06-01": "period",
 	} {
 		if code, body := h.call("GET", invoices+query, admin, nil); code != http.StatusBadRequest || !namesField(body, field) {

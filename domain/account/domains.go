@@ -37,7 +37,7 @@ func (DomainRemoved) EventType() string { return "account.domain_removed" }
 func NormalizeDomain(s string) (string, error) {
 	d, ok := idn.ASCIIDomain(strings.TrimSpace(s))
 	d = strings.TrimSuffix(strings.ToLower(d), ".")
-	if !ok || !domain.IsDNSName(d) {
+	if !ok || !domain.IsDNSName(d) || !idn.ALabelsValid(d) {
 		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "not a DNS name like contoso.com or 회사.한국"}}}
 	}
 	return d, nil

@@ -27,6 +27,26 @@ func ASCIIDomain(s string) (string, bool) {
 	return a, err == nil
 }
 
+// ALabelsValid reports whether every label of an ASCII domain name that
+// claims to be an A-label (it starts with "xn--") is one: Punycode that
+// decodes to a name IDNA allows and encodes back to the same label.
+// "xn--a.com" is no internationalised name, and no DNS name people type.
+func ALabelsValid(d string) bool {
+	for _, label := range strings.Split(d, ".") {
+		if !strings.HasPrefix(strings.ToLower(label), "xn--") {
+			continue
+		}
+		u, err := idna.Lookup.ToUnicode(label)
+		if err != nil || u == label {
+			return false
+		}
+		if a, err := idna.Lookup.ToASCII(u); err != nil || !strings.EqualFold(a, label) {
+			return false
+		}
+	}
+	return true
+}
+
 // ASCIIEmail is an address with its domain as ASCIIDomain writes it; false
 // when the domain is not one. The part before the @ is left as it is:
 // it may be in any script (RFC 6531).
