@@ -57,6 +57,9 @@ type DomainsChanged struct {
 func ChangeDomainHandler(d Deps) Handler[ChangeDomain, DomainsChanged] {
 	return HandlerFunc[ChangeDomain, DomainsChanged](func(ctx context.Context, c ChangeDomain) (DomainsChanged, error) {
 		name, err := account.NormalizeDomain(c.Domain)
+		if err == nil && !c.Remove {
+			err = account.CheckNewDomain(name)
+		}
 		if err != nil {
 			return DomainsChanged{}, err
 		}

@@ -110,14 +110,22 @@ func TestNormalizeDomain_is_the_domain_of_an_email_there(t *testing.T) {
 // is no Punycode of a name IDNA allows ("xn--a" decodes to U+0080), or not
 // the form IDNA would write, is no domain anyone can type, and is refused
 // like any other bad name rather than listed and reserved.
-func TestNormalizeDomain_refuses_labels_that_are_no_A_label(t *testing.T) {
+func TestCheckNewDomain_refuses_labels_that_are_no_A_label(t *testing.T) {
 	for _, in := range []string{"xn--a.com", "XN--A.COM", "mail.xn--zz.example", "contoso.xn--zzzzzzzz", "xn--bcher-kva-.example"} {
-		if got, err := NormalizeDomain(in); err == nil {
-			t.Errorf("%q taken as %q", in, got)
+		d, err := NormalizeDomain(in)
+		if err == nil {
+			err = CheckNewDomain(d)
+		}
+		if err == nil {
+			t.Errorf("%q taken as %q", in, d)
 		}
 	}
 	for in, want := range map[string]string{"XN--BCHER-KVA.example": "xn--bcher-kva.example", "xn--vf4b131b.xn--3e0b707e": "xn--vf4b131b.xn--3e0b707e"} {
-		if got, err := NormalizeDomain(in); err != nil || got != want {
+		got, err := NormalizeDomain(in)
+		if err == nil {
+			err = CheckNewDomain(got)
+		}
+		if err != nil || got != want {
 			t.Errorf("%q: %q %v, want %q", in, got, err, want)
 		}
 	}

@@ -37,10 +37,22 @@ func (DomainRemoved) EventType() string { return "account.domain_removed" }
 func NormalizeDomain(s string) (string, error) {
 	d, ok := idn.ASCIIDomain(strings.TrimSpace(s))
 	d = strings.TrimSuffix(strings.ToLower(d), ".")
-	if !ok || !domain.IsDNSName(d) || !idn.ALabelsValid(d) {
+	if !ok || !domain.IsDNSName(d) {
 		return "", &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "not a DNS name like contoso.com or 회사.한국"}}}
 	}
 	return d, nil
+}
+
+// CheckNewDomain refuses a normalized domain to add whose labels claim to
+// be an internationalised name's (xn--) but are none (idn.ALabelsValid):
+// "xn--a.com" is no name anyone types, and would be listed and reserved
+// for the account. A removal takes it: one added before this check must
+// still be removable.
+func CheckNewDomain(d string) error {
+	if !idn.ALabelsValid(d) {
+		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "an xn-- label that is no internationalised name's; give the name as typed, like 회사.한국"}}}
+	}
+	return nil
 }
 
 // Domains are the account's domains, in the order added.
