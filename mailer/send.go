@@ -1,0 +1,143 @@
+package mailer
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"log/slog"
+	"net/mail"
+	"regexp"
+	"strings"
+	"time"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+)
+
+// sentMail is the outcome of one claimed email, for mail_sent.
+type sentMail struct {
+	key     uuid.UUID
+	outcome string
+	at      time.Time
+}
+
+// deliver sends a claimed email and says how it went.
+func (c *Consumer) deliver(ctx context.Context, p pending) sentMail {
+	log := c.logger(p.env).With("mail_key", p.key)
+	outcome := "sent"
+	if err := c.send(ctx, p); err != nil {
+		outcome = truncate("failed: "+err.Error(), 500)
+		log.Error("email not sent", "error", err)
+	} else {
+		log.Info("email sent")
+	}
+	return sentMail{key: p.key, outcome: outcome, at: time.Now()}
+}
+
+// record writes the outcomes of a batch's emails in one statement: each
+// was a durable commit of its own, most of the mailer's work in the
+// database when invitations come one by one. A crash before it leaves
+// them 'pending', as a crash between a send and its record did.
+func (c *Consumer) record(ctx context.Context, sent []sentMail) {
+	if len(sent) == 0 {
+		return
+	}
+	keys, outcomes, at := make([]uuid.UUID, len(sent)), make([]string, len(sent)), make([]time.Time, len(sent))
+	for i, m := range sent {
+		keys[i], outcomes[i], at[i] = m.key, m.outcome, m.at
+	}
+	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	if _, err := c.Pool.Exec(rctx, `
+		UPDATE mail_sent m SET outcome = o.outcome, sent_at = o.at
+		  FROM unnest($1::uuid[], $2::text[], $3::timestamptz[]) AS o(event_id, outcome, at)
+		 WHERE m.event_id = o.event_id`, keys, outcomes, at); err != nil {
+		cmp.Or(c.Log, slog.Default()).Error("record mail outcomes", "consumer", Name, "emails", len(sent), "error", err)
+	}
+}
+
+// send writes a claimed email and sends it, retrying.
+func (c *Consumer) send(ctx context.Context, p pending) error {
+	m, err := p.write()
+	if err != nil {
+		return err
+	}
+	m.From = cmp.Or(c.From, DefaultFrom)
+	m.Date = c.now()
+	return c.retry(ctx, p.env, func(ctx context.Context) error { return withoutRecipient(c.Sender.Send(ctx, m), m.To) })
+}
+
+// withoutRecipient is a send's error with the recipient (the To as
+// written, its address and its name) left out of its text. A relay's
+// refusal names the address it refused ("550 5.1.1 <ann@example.com>:
+// Recipient address rejected"), and the error is kept in mail_sent, and
+// logged, where no erasure of the person reaches. The name is left out
+// only as whole words: a short one ("Ann") would otherwise cut words of
+// the error apart ("cannot"). errors.Is and errors.As see the error as it
+// was (ErrMaybeSent).
+func withoutRecipient(err error, to string) error {
+	if err == nil {
+		return nil
+	}
+	text := err.Error()
+	replace := func(pattern, with string) {
+		text = regexp.MustCompile(pattern).ReplaceAllString(text, with)
+	}
+	if strings.TrimSpace(to) != "" {
+		replace(`(?i)`+regexp.QuoteMeta(to), "[recipient]")
+	}
+	if a, perr := mail.ParseAddress(to); perr == nil {
+		replace(`(?i)`+regexp.QuoteMeta(a.Address), "[recipient]")
+		if name := strings.TrimSpace(a.Name); name != "" {
+			replace(`(?i)(^|[^\pL\pN])`+regexp.QuoteMeta(name)+`($|[^\pL\pN])`, "${1}[recipient]${2}")
+		}
+	}
+	if text == err.Error() {
+		return err
+	}
+	return recipientLeftOut{err: err, text: text}
+}
+
+// recipientLeftOut is an error whose text leaves out the recipient.
+type recipientLeftOut struct {
+	err  error
+	text string
+}
+
+func (e recipientLeftOut) Error() string { return e.text }
+func (e recipientLeftOut) Unwrap() error { return e.err }
+
+// retry tries a send a few times with a doubling pause; not one that may
+// have gone out (ErrMaybeSent), which a try more could mail twice. A try
+// runs to its end (sendTimeout bounds it) when ctx ends meanwhile: the
+// email is claimed, committed, and no other instance will send it, so one
+// cut short because this instance lost its lead on the mailer was lost
+// for good; no further try begins once ctx has ended.
+func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(context.Context) error) error {
+	delay := cmp.Or(c.RetryDelay, time.Second)
+	attempts := cmp.Or(c.Attempts, 3)
+	for attempt := 1; ; attempt++ {
+		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		err := send(actx)
+		cancel()
+		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) {
+			return err
+		}
+		c.logger(env).Warn("email send failed; retrying", "attempt", attempt, "retry_in", delay, "error", err)
+		select {
+		case <-time.After(delay):
+		case <-ctx.Done():
+			return err
+		}
+		delay *= 2
+	}
+}
+
+// truncate cuts s to at most n bytes of valid UTF-8.
+func truncate(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	return strings.ToValidUTF8(s[:n], "")
+}
