@@ -153,13 +153,8 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	scope, err := f.scopeOf(ctx, p)
-	if problem := kit.Unreachable(err); problem != nil {
-		kit.WriteProblem(w, problem)
-		return
-	}
 	if err != nil {
-		f.log.ErrorContext(ctx, "feed scope", "error", err)
-		kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the feed failed"))
+		fail(w, r, f.log, err)
 		return
 	}
 	var first []eventstore.RecordedEvent
@@ -168,7 +163,7 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 		// has gone out, a log that cannot be read ended the stream as if
 		// it held nothing more, which a script took for the whole log.
 		if first, err = f.store.ReadAll(ctx, fq.after, backlogPage); err != nil {
-			f.readFailed(ctx, w, err)
+			fail(w, r, f.log, err)
 			return
 		}
 	}
@@ -297,17 +292,6 @@ func cutShort(after eventstore.Position) []byte {
 		"the log could not be read past "+after.String()+"; resume with Last-Event-ID "+after.String())
 	b, _ := json.Marshal(p)
 	return b
-}
-
-// readFailed answers a feed whose log could not be read before anything
-// was sent.
-func (f *feed) readFailed(ctx context.Context, w http.ResponseWriter, err error) {
-	if problem := kit.Unreachable(err); problem != nil {
-		kit.WriteProblem(w, problem)
-		return
-	}
-	f.log.ErrorContext(ctx, "feed read", "error", err)
-	kit.WriteProblem(w, kit.NewProblem(http.StatusInternalServerError, "internal", "the feed failed"))
 }
 
 // send writes one event if it is published, wanted and visible.
