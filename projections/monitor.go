@@ -144,7 +144,7 @@ func (m *Monitor) position(topic, name string, at eventstore.Position) {
 const buildsSQL = `
 	SELECT coalesce(string_agg(b.schema_name || ' ' || coalesce(c.commit_pos || '-' || c.prepare_pos, ''), ',' ORDER BY b.schema_name), '')
 	  FROM projection_builds b LEFT JOIN projection_checkpoints c ON c.name = b.schema_name
-	 WHERE b.name = $1 AND b.version <> $2 AND b.purpose NOT IN ('verify', 'replaced')`
+	 WHERE b.name = $1 AND b.version <> $2 AND b.purpose <> ALL ($3::text[])`
 
 // Sample reads every consumer's progress now.
 func (m *Monitor) Sample(ctx context.Context) error {
@@ -214,7 +214,7 @@ func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 		// leave its lead to the others (Feed.versionApart), and there
 		// are none. An instance that leads it writes the active build,
 		// and a build beside it moving must not hide that one's stall.
-		if err := m.Pool.QueryRow(ctx, buildsSQL, topic, st.Version).Scan(&st.building); err != nil {
+		if err := m.Pool.QueryRow(ctx, buildsSQL, topic, st.Version, []string{purposeVerify, purposeReplaced}).Scan(&st.building); err != nil {
 			return st, err
 		}
 	}

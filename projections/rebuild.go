@@ -42,7 +42,7 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 	if a, err := ActiveBuild(ctx, pool, p.Name()); err == nil && a.Version > p.Version() {
 		return Active{}, fmt.Errorf("the active build of %s is version %d, newer than this binary's %d (to go back to this release's version: bizcenter projections rebuild --roll-back %[1]s)", p.Name(), a.Version, p.Version())
 	}
-	return rebuild(ctx, pool, store, p, "rebuild", progress)
+	return rebuild(ctx, pool, store, p, purposeRebuild, progress)
 }
 
 // RollBack is Rebuild for going back to an older release: it builds p's
@@ -52,7 +52,7 @@ func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 // rollback that projector stands still until this has run; instances of
 // the newer release, if any still run, wait behind the older build.
 func RollBack(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, progress Progress) (Active, error) {
-	return rebuild(ctx, pool, store, p, "roll back", progress)
+	return rebuild(ctx, pool, store, p, purposeRollBack, progress)
 }
 
 func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, purpose string, progress Progress) (Active, error) {
@@ -116,6 +116,16 @@ func catchUpAndSwitch(ctx context.Context, pool *pgxpool.Pool, store eventstore.
 	}
 	return switchTo(ctx, pool, store, p, schema)
 }
+
+// The purposes of the builds in projection_builds.
+const (
+	purposeRebuild  = "rebuild" // projections rebuild, and a new version's build
+	purposeRollBack = "roll back"
+	purposeVerify   = "verify" // a scratch build, of the active version
+	// purposeReplaced is the build a switch replaced, listed for the next
+	// build of the projector to drop should the rebuild not.
+	purposeReplaced = "replaced"
+)
 
 // startBuild creates the schema and tables of a new build, held by this
 // process until release (see holdBuild).
@@ -433,8 +443,8 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 			// process not get to drop it (killed, interrupted, or the
 			// drop failed); nothing else would ever drop it.
 			if _, err := tx.Exec(ctx, `
-				INSERT INTO projection_builds (schema_name, name, version, purpose) VALUES ($1, $2, $3, 'replaced')
-				ON CONFLICT (schema_name) DO NOTHING`, old.Schema, p.Name(), old.Version); err != nil {
+				INSERT INTO projection_builds (schema_name, name, version, purpose) VALUES ($1, $2, $3, $4)
+				ON CONFLICT (schema_name) DO NOTHING`, old.Schema, p.Name(), old.Version, purposeReplaced); err != nil {
 				return err
 			}
 		}

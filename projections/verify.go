@@ -18,7 +18,7 @@ const maxShown = 10
 // compares it row by row with the live one at the same position, printing
 // the differences to out. It returns how many rows differ.
 func Verify(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, out io.Writer, progress Progress) (int, error) {
-	scratch, release, err := startBuild(ctx, pool, p, "verify")
+	scratch, release, err := startBuild(ctx, pool, p, purposeVerify)
 	if err != nil {
 		return 0, err
 	}
