@@ -1,0 +1,60 @@
+package mailer_test
+
+import (
+	"context"
+	"sync"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/mailer"
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+// leaseCutSender is a relay that takes its time: while its first send is
+// under way, the instance loses its lead on the mailer (the session
+// holding the lock is ended), and the send is cut short if its context
+// ends, as a real relay's dial or write would be.
+type leaseCutSender struct {
+	files   mailer.FileSender
+	sending chan struct{}
+	once    sync.Once
+}
+
+func (s *leaseCutSender) Send(ctx context.Context, m mailer.Message) error {
+	s.once.Do(func() { close(s.sending) })
+	select {
+	case <-ctx.Done():
+		return ctx.Err()
+	case <-time.After(3 * projections.LeaseRetry):
+	}
+	return s.files.Send(ctx, m)
+}
+
+// An email claimed and committed is this instance's to send, lead or no
+// lead: no other instance will send it (its claim is in mail_sent). One
+// whose send the lost lead cut short was recorded failed and never sent,
+// though the process lived on: an invitation lost to a failover.
+func TestConsumer_sends_what_it_claimed_when_it_loses_the_lead_meanwhile(t *testing.T) {
+	h := newHarness(t)
+	s := &leaseCutSender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{})}
+	h.sender = s
+	h.start()
+	acct := h.register("Contoso")
+	_, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	select {
+	case <-s.sending:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the invitation was never sent")
+	}
+	// The lead's session goes (a network cut, pg_terminate_backend).
+	if _, err := h.pool.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks
+		 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the invitation's outcome", func() bool { o := h.outcome(invitedID); return o != "" && o != "pending" })
+	if o := h.outcome(invitedID); o != "sent" || len(h.files()) != 1 {
+		t.Fatalf("outcome %q with %d mail files, want sent and 1: a claimed email was dropped when the lead was lost", o, len(h.files()))
+	}
+}
