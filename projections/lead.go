@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"os"
+	"strconv"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
@@ -14,10 +15,23 @@ import (
 // The leader holds a session-level advisory lock on a connection of its
 // own; when its process dies, PostgreSQL ends the session and frees the
 // lock, and another instance takes it within LeaseRetry.
+//
+// A leader that stops without dying (SIGSTOP, a paused VM or container, a
+// network cut that sends no reset) leaves its session open, and its lock
+// with it: PostgreSQL noticed only when TCP keepalives gave up, two hours
+// on Linux's defaults. So the lock's session ends itself once its leader
+// has sent nothing for LeaseIdle (idle_session_timeout), and the leader,
+// pinging every LeaseRetry, steps down when a ping gets no answer within
+// LeaseIdle.
 
 // LeaseRetry is how often a follower tries to become leader, and how
 // often a leader checks its connection.
 var LeaseRetry = time.Second
+
+// LeaseIdle is how long a leader may stay silent before its lock is freed.
+// Several LeaseRetry: a leader pings every LeaseRetry, and a busy machine
+// may delay a ping by a second or two without anything being wrong.
+var LeaseIdle = 5 * time.Second
 
 // leadKey is the advisory lock key of the topic $1's leadership.
 const leadKey = `hashtextextended('lead:' || $1, 0)`
@@ -35,7 +49,9 @@ func lead(ctx context.Context, pool *pgxpool.Pool, topic string) (context.Contex
 		conn, err := pool.Acquire(ctx)
 		if err == nil {
 			var got bool
-			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+leadKey+`)`, topic).Scan(&got)
+			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+leadKey+`)
+				FROM (SELECT set_config('idle_session_timeout', $2, false)) AS lease`,
+				topic, strconv.FormatInt(LeaseIdle.Milliseconds(), 10)).Scan(&got)
 			if err == nil && got {
 				_, err = conn.Exec(ctx, `
 					INSERT INTO projection_leaders (topic, holder, since) VALUES ($1, $2, now())
@@ -73,7 +89,10 @@ func hold(ctx context.Context, conn *pgxpool.Conn, topic string) (context.Contex
 			case <-lctx.Done():
 				return
 			case <-t.C:
-				if err := conn.Ping(lctx); err != nil {
+				pctx, stop := context.WithTimeout(lctx, LeaseIdle)
+				err := conn.Ping(pctx)
+				stop()
+				if err != nil {
 					cancel()
 					return
 				}

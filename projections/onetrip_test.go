@@ -12,6 +12,7 @@ import (
 	"github.com/jackc/pgx/v5/pgconn"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
@@ -218,4 +219,59 @@ func TestEnterBuild_refuses_a_batch_unless_the_build_is_where_it_was_left(t *tes
 	refused("another version", enter(db.schema, v+1, at.Commit, at.Prepare))
 	refused("another commit position", enter(db.schema, v, at.Commit+1, at.Prepare))
 	refused("another prepare position", enter(db.schema, v, at.Commit, at.Prepare+1))
+}
+
+// timeoutSeen is Users, noting in public.seen_timeouts, in each of its
+// batches' transactions, how long PostgreSQL lets it sit idle.
+type timeoutSeen struct{ Users }
+
+const noteTimeout = `INSERT INTO public.seen_timeouts SELECT current_setting('idle_in_transaction_session_timeout')`
+
+func (s timeoutSeen) ApplyAll(q *pgx.Batch, envs []event.Envelope) {
+	s.Users.ApplyAll(q, envs)
+	q.Queue(noteTimeout)
+}
+
+func (s timeoutSeen) Apply(q *pgx.Batch, env event.Envelope) {
+	s.Users.Apply(q, env)
+	q.Queue(noteTimeout)
+}
+
+// A leader stopped between a batch's round trips (SIGSTOP, a paused VM)
+// leaves its transaction open, with its rows' locks, which its successor's
+// same inserts wait on: every path a batch takes bounds that wait.
+func TestBatches_end_if_their_process_stops_between_round_trips(t *testing.T) {
+	ctx := context.Background()
+	var l userLog
+	a, b := uuid.New(), uuid.New()
+	l.invited(a)
+	l.cut()
+	l.invited(b)
+	l.cut()
+	l.resent(a)
+	l.cut()
+	pool, _ := countedPool(t)
+	if _, err := pool.Exec(ctx, `CREATE TABLE public.seen_timeouts (setting text)`); err != nil {
+		t.Fatal(err)
+	}
+	if _, _, err := Ensure(ctx, pool, timeoutSeen{}); err != nil {
+		t.Fatal(err)
+	}
+	handle := Handler(pool, timeoutSeen{}, writtenTypes(timeoutSeen{}), nil)
+	for i, batch := range l.batches[:2] { // the two-trip path, then the one-trip one
+		if err := handle(batch.message(ctx)); err != nil {
+			t.Fatalf("batch %d: %v", i, err)
+		}
+	}
+	if err := applyEachActive(ctx, pool, timeoutSeen{}, l.batches[2], &attempts{}, traceBatch(ctx, "test", l.batches[2]), nil); err != nil {
+		t.Fatal(err)
+	}
+	rows, _ := pool.Query(ctx, `SELECT setting FROM public.seen_timeouts`)
+	seen, err := pgx.CollectRows(rows, pgx.RowTo[string])
+	if err != nil {
+		t.Fatal(err)
+	}
+	if want := []string{"10s", "10s", "10s"}; !slices.Equal(seen, want) {
+		t.Fatalf("idle_in_transaction_session_timeout in the batches: %q, want %q", seen, want)
+	}
 }

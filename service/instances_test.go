@@ -5,11 +5,14 @@ import (
 	"os/exec"
 	"strconv"
 	"strings"
+	"syscall"
 	"testing"
 	"time"
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/seed"
 	"github.com/bizcenter/bizcenter/projections"
 )
 
@@ -58,6 +61,55 @@ func TestInstances_one_leads_each_projector_and_the_other_takes_over_after_kill_
 	}
 	if leaderPID(t, pool, "mailer") != pidOf(b) {
 		t.Fatalf("the mailer is led by %s, not the surviving instance", leaderPID(t, pool, "mailer"))
+	}
+}
+
+// A leader stopped without dying (SIGSTOP here; a paused VM, or a network
+// cut, alike) keeps its session open: its leases must still pass to the
+// other instance, and the events written meanwhile be applied once, also
+// after it resumes.
+func TestInstances_the_other_takes_over_from_a_stopped_leader(t *testing.T) {
+	const n, more = 1000, 500
+	dbURL, pool, head := seeded(t, n)
+	bin := buildBinary(t)
+	a := startProcess(t, bin, dbURL)
+	waitFor(t, "the first instance to lead and catch up", time.Minute, func() bool {
+		at, _ := projections.LiveCheckpoint(context.Background(), pool, "users")
+		return leaderPID(t, pool, "users") == pidOf(a) && leaderPID(t, pool, "mailer") == pidOf(a) && !at.Less(head)
+	})
+	b := startProcess(t, bin, dbURL)
+	if err := a.Process.Signal(syscall.SIGSTOP); err != nil {
+		t.Fatal(err)
+	}
+	stopped := time.Now()
+	resumed := false
+	resume := func() {
+		if !resumed {
+			resumed = true
+			_ = a.Process.Signal(syscall.SIGCONT)
+		}
+	}
+	defer resume() // a stopped process ignores the cleanup's kill until then
+	head, err := seed.Invitations(context.Background(), postgres.New(pool, postgres.Config{}), more, 3)
+	if err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "the second instance to take over", 20*time.Second, func() bool {
+		return leaderPID(t, pool, "users") == pidOf(b) && leaderPID(t, pool, "mailer") == pidOf(b)
+	})
+	t.Logf("took over %v after the stop", time.Since(stopped).Round(time.Millisecond))
+	waitFor(t, "the users projector to apply the events written since", time.Minute, func() bool {
+		at, _ := projections.LiveCheckpoint(context.Background(), pool, "users")
+		return !at.Less(head)
+	})
+	resume()
+	time.Sleep(2 * projections.LeaseRetry) // time for the resumed one to find its leases gone
+	users, invitations, counted := usersApplied(t, pool)
+	if want := n + more; users != want || invitations != 3*want || counted != 3*want {
+		t.Fatalf("%d users, %d invitations, counts summing to %d; want %d, %d, %d", users, invitations, counted, want, 3*want, 3*want)
+	}
+	if leader := leaderPID(t, pool, "users"); leader != pidOf(b) {
+		t.Fatalf("the users projector is led by %s after the first instance resumed, not %s", leader, pidOf(b))
 	}
 }
 
