@@ -180,18 +180,19 @@ func (m *Monitor) Sample(ctx context.Context) error {
 
 func (m *Monitor) sample(ctx context.Context, topic string) (Status, error) {
 	st := Status{Name: topic}
-	key := topic
-	if a, err := ActiveBuild(ctx, m.Pool, topic); err == nil {
-		st.Version, st.Build, key = a.Version, a.Schema, a.Schema
+	a, at, err := activeAt(ctx, m.Pool, topic)
+	switch {
+	case errors.Is(err, ErrNoVersion): // a consumer, or a projector before its first build
+		if at, err = LoadCheckpoint(ctx, m.Pool, topic); err != nil {
+			return st, err
+		}
+	case err != nil:
+		return st, err
+	default:
+		st.Version, st.Build = a.Version, a.Schema
 		if st.IndexesPending, err = indexesPending(ctx, m.Pool, topic); err != nil {
 			return st, err
 		}
-	} else if !errors.Is(err, ErrNoVersion) {
-		return st, err
-	}
-	at, err := LoadCheckpoint(ctx, m.Pool, key)
-	if err != nil {
-		return st, err
 	}
 	st.checkpoint, st.Checkpoint = at, at.String()
 	if err := m.Pool.QueryRow(ctx, `SELECT count(*) FROM projection_dead_letters WHERE projector = $1 AND status IN ('parked', 'waiting')`,

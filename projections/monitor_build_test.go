@@ -1,8 +1,15 @@
 package projections
 
 import (
+	"context"
+	"strings"
+	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
+	"github.com/jackc/pgx/v5/pgxpool"
 )
 
 // manualNow is a clock a test moves by hand.
@@ -101,5 +108,57 @@ func TestMonitor_lag_in_seconds_is_never_negative(t *testing.T) {
 	}
 	if s := m.Snapshot()[0]; s.LagEvents != 1 || s.LagSeconds < 0 {
 		t.Fatalf("one event behind, recorded just now: %d events, %vs", s.LagEvents, s.LagSeconds)
+	}
+}
+
+// rebuildAfterVersions rebuilds the users read model, once, as soon as
+// the traced pool has read projection_versions.
+type rebuildAfterVersions struct {
+	read    atomic.Bool
+	once    sync.Once
+	rebuild func()
+}
+
+func (r *rebuildAfterVersions) TraceQueryStart(ctx context.Context, _ *pgx.Conn, d pgx.TraceQueryStartData) context.Context {
+	if strings.Contains(d.SQL, "projection_versions") {
+		r.read.Store(true)
+	}
+	return ctx
+}
+
+func (r *rebuildAfterVersions) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {
+	if r.read.Load() {
+		r.once.Do(r.rebuild)
+	}
+}
+
+// A switch between the monitor's reading the active build and its
+// checkpoint left it reading the checkpoint of the build just dropped:
+// one sample of a live projector a whole log behind.
+func TestMonitor_a_switch_while_it_samples_is_no_lag(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	anotherInvite(ctx, t, store)
+	live := liveUsers(ctx, t, pool, store)
+	tracer := &rebuildAfterVersions{rebuild: func() {
+		if _, err := Rebuild(ctx, pool, store, Users{}, nil); err != nil {
+			t.Error(err)
+		}
+	}}
+	cfg := pool.Config().Copy()
+	cfg.ConnConfig.Tracer = tracer
+	traced, err := pgxpool.NewWithConfig(ctx, cfg)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer traced.Close()
+	m := NewMonitor(traced, store, 30*time.Second, Users{}.Name())
+	if err := m.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if a, err := ActiveBuild(ctx, pool, Users{}.Name()); err != nil || a.Schema == live.Schema {
+		t.Fatalf("no switch while the monitor sampled: %+v, %v", a, err)
+	}
+	if s := m.Snapshot()[0]; s.LagEvents != 0 || s.State != StateLive {
+		t.Fatalf("caught up throughout, sampled as %d events behind, %s (%+v)", s.LagEvents, s.State, s)
 	}
 }

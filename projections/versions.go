@@ -54,15 +54,33 @@ func ActiveBuild(ctx context.Context, db queryRower, name string) (Active, error
 
 // LiveCheckpoint is the checkpoint of the build readers see (Start when
 // there is none yet).
-func LiveCheckpoint(ctx context.Context, db queryRower, name string) (pos eventstore.Position, err error) {
-	a, err := ActiveBuild(ctx, db, name)
+func LiveCheckpoint(ctx context.Context, db queryRower, name string) (eventstore.Position, error) {
+	_, at, err := activeAt(ctx, db, name)
 	if errors.Is(err, ErrNoVersion) {
-		return pos, nil
+		return eventstore.Start, nil
 	}
-	if err != nil {
-		return pos, err
+	return at, err
+}
+
+// activeAt reads the active build with its checkpoint in one statement.
+// Read in two, a switch committed between them left the second reading
+// the checkpoint of a build just dropped: Start, a whole log behind.
+func activeAt(ctx context.Context, db queryRower, name string) (Active, eventstore.Position, error) {
+	var a Active
+	var commit, prepare *int64
+	err := db.QueryRow(ctx, `
+		SELECT v.active_schema, v.version, c.commit_pos, c.prepare_pos
+		  FROM projection_versions v LEFT JOIN projection_checkpoints c ON c.name = v.active_schema
+		 WHERE v.name = $1`, name).Scan(&a.Schema, &a.Version, &commit, &prepare)
+	switch {
+	case errors.Is(err, pgx.ErrNoRows):
+		return a, eventstore.Start, fmt.Errorf("projector %s: %w", name, ErrNoVersion)
+	case err != nil:
+		return a, eventstore.Start, fmt.Errorf("projector %s: active build: %w", name, err)
+	case commit == nil || prepare == nil:
+		return a, eventstore.Start, nil
 	}
-	return LoadCheckpoint(ctx, db, a.Schema)
+	return a, eventstore.Position{Commit: uint64(*commit), Prepare: uint64(*prepare)}, nil
 }
 
 // Ensure gives a projector its first build when it has none, and tells
