@@ -160,13 +160,36 @@ func (e *Engine) Prepare(ctx context.Context, pool *pgxpool.Pool, store eventsto
 		}
 		log.Warn("projector declares a new version: building it beside the live one", "projector", p.Name(), "active", active.Version, "version", p.Version())
 		go func() {
-			a, err := Rebuild(ctx, pool, store, p, nil)
-			if err != nil {
+			a, built, err := buildOnce(ctx, pool, store, p)
+			switch {
+			case err != nil:
 				log.Error("building the new version failed", "projector", p.Name(), "error", err)
-				return
+			case built:
+				log.Info("switched to the new version", "projector", p.Name(), "schema", a.Schema)
+			default:
+				log.Info("another instance built the new version", "projector", p.Name(), "schema", a.Schema)
 			}
-			log.Info("switched to the new version", "projector", p.Name(), "schema", a.Schema)
 		}()
 	}
 	return nil
+}
+
+// buildOnce builds p's version unless another instance has. Instances of
+// a new release that started together each built it, every build a
+// catch-up over the whole log taking the cores from the others, and each
+// switched to its own in turn. Now the instance holding the version's
+// build lease builds it; the others wait for the lease, and find the
+// version active once they get it (or build it, when the builder died or
+// stopped before its switch). built says whether this call switched.
+func buildOnce(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned) (a Active, built bool, err error) {
+	lctx, release, err := lease(ctx, pool, fmt.Sprintf("build:%s:%d", p.Name(), p.Version()), nil)
+	if err != nil {
+		return Active{}, false, err
+	}
+	defer release()
+	if a, err := ActiveBuild(lctx, pool, p.Name()); err != nil || a.Version == p.Version() {
+		return a, false, err
+	}
+	a, err = Rebuild(lctx, pool, store, p, nil)
+	return a, err == nil, err
 }

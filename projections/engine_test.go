@@ -259,3 +259,44 @@ func anotherInvite(ctx context.Context, t *testing.T, store eventstore.Store) ev
 	return invite(ctx, t, store, user.Invited{UserID: uuid.New(), AccountID: uuid.New(), Email: "x@example.com", FirstName: "X", LastName: "Y",
 		Language: "en", Country: "US", Roles: []user.Role{user.AccountViewer}, InvitationID: uuid.New(), SentAt: time.Now(), ExpiresAt: time.Now().Add(time.Hour)})
 }
+
+// Instances of a new release that start together build its version once:
+// each built it (a catch-up over the whole log, on the cores the others
+// need) and switched to its own in turn.
+func TestEngine_instances_starting_together_build_a_new_version_once(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	anotherInvite(ctx, t, store)
+	liveUsers(ctx, t, pool, store)
+	type outcome struct {
+		a     Active
+		built bool
+		err   error
+	}
+	const instances = 3
+	out := make(chan outcome, instances)
+	for range instances {
+		go func() {
+			a, built, err := buildOnce(ctx, pool, store, otherVersion{})
+			out <- outcome{a, built, err}
+		}()
+	}
+	active := map[Active]bool{}
+	builds := 0
+	for range instances {
+		o := <-out
+		if o.err != nil {
+			t.Fatal(o.err)
+		}
+		if o.built {
+			builds++
+		}
+		active[o.a] = true
+	}
+	now, err := ActiveBuild(ctx, pool, Users{}.Name())
+	if err != nil {
+		t.Fatal(err)
+	}
+	if builds != 1 || len(active) != 1 || !active[now] || now.Version != (otherVersion{}).Version() {
+		t.Fatalf("%d builds, instances left with %v, active %+v; want one build, all with it", builds, active, now)
+	}
+}

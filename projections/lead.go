@@ -23,6 +23,9 @@ import (
 // has sent nothing for LeaseIdle (idle_session_timeout), and the leader,
 // pinging every LeaseRetry, steps down when a ping gets no answer within
 // LeaseIdle.
+//
+// The same leases let one instance of a release build its new version of
+// a projector (buildOnce).
 
 // LeaseRetry is how often a follower tries to become leader, and how
 // often a leader checks its connection.
@@ -45,20 +48,31 @@ var holder = func() string {
 // lead blocks until this process leads topic, and returns a context that
 // ends when the leadership is lost (or ctx ends), with its release.
 func lead(ctx context.Context, pool *pgxpool.Pool, topic string) (context.Context, context.CancelFunc, error) {
+	return lease(ctx, pool, "lead:"+topic, func(conn *pgxpool.Conn) error {
+		_, err := conn.Exec(ctx, `
+			INSERT INTO projection_leaders (topic, holder, since) VALUES ($1, $2, now())
+			ON CONFLICT (topic) DO UPDATE SET holder = $2, since = now()`, topic, holder)
+		return err
+	})
+}
+
+// lease blocks until this process holds the session advisory lock of key
+// on a connection of its own, and took (nil: nothing) has run on that
+// connection; it returns a context that ends when the lock is lost (or
+// ctx ends), with its release.
+func lease(ctx context.Context, pool *pgxpool.Pool, key string, took func(*pgxpool.Conn) error) (context.Context, context.CancelFunc, error) {
 	for {
 		conn, err := pool.Acquire(ctx)
 		if err == nil {
 			var got bool
-			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(`+leadKey+`)
+			err = conn.QueryRow(ctx, `SELECT pg_try_advisory_lock(hashtextextended($1, 0))
 				FROM (SELECT set_config('idle_session_timeout', $2, false)) AS lease`,
-				topic, strconv.FormatInt(LeaseIdle.Milliseconds(), 10)).Scan(&got)
+				key, strconv.FormatInt(LeaseIdle.Milliseconds(), 10)).Scan(&got)
+			if err == nil && got && took != nil {
+				err = took(conn)
+			}
 			if err == nil && got {
-				_, err = conn.Exec(ctx, `
-					INSERT INTO projection_leaders (topic, holder, since) VALUES ($1, $2, now())
-					ON CONFLICT (topic) DO UPDATE SET holder = $2, since = now()`, topic, holder)
-				if err == nil {
-					return hold(ctx, conn, topic)
-				}
+				return hold(ctx, conn)
 			}
 			// Never hand a locked connection back to the pool.
 			_ = conn.Conn().Close(context.WithoutCancel(ctx))
@@ -72,9 +86,9 @@ func lead(ctx context.Context, pool *pgxpool.Pool, topic string) (context.Contex
 	}
 }
 
-// hold keeps the leadership's connection alive and ends the returned
-// context when it breaks.
-func hold(ctx context.Context, conn *pgxpool.Conn, topic string) (context.Context, context.CancelFunc, error) {
+// hold keeps a lease's connection alive and ends the returned context
+// when it breaks.
+func hold(ctx context.Context, conn *pgxpool.Conn) (context.Context, context.CancelFunc, error) {
 	lctx, cancel := context.WithCancel(ctx)
 	go func() {
 		defer func() {
