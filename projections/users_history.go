@@ -31,7 +31,8 @@ type SentInvitation struct {
 	SentBy    string    `json:"sentBy"`
 }
 
-// historyEntry is the entry of a user event, and whose history it is in.
+// historyEntry is the entry of a user event, and whose history it is in:
+// at the time the event happened (an expiry's is the invitation's end).
 // Times are kept to the microsecond, as PostgreSQL keeps the user's row's.
 func historyEntry(env event.Envelope) (uuid.UUID, HistoryEntry, bool) {
 	h := HistoryEntry{At: micro(env.OccurredAt), By: env.Actor}
@@ -46,7 +47,9 @@ func historyEntry(env event.Envelope) (uuid.UUID, HistoryEntry, bool) {
 	case user.InvitationAccepted:
 		id, h.Kind = e.UserID, "accepted"
 	case user.InvitationExpired:
-		id, h.Kind = e.UserID, "expired"
+		// Dated when the invitation ended, not when the sweeper got to
+		// record it (a minute later, or days after an outage).
+		id, h.Kind, h.At = e.UserID, "expired", micro(e.ExpiredAt)
 	case user.RolesChanged:
 		id, h.Kind, h.Roles = e.UserID, "roles_changed", roleStrings(e.Roles)
 	case user.EmailChanged:

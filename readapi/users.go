@@ -45,7 +45,9 @@ type UserDetail struct {
 }
 
 // History is one thing that happened to a user: invited, resent, expired,
-// accepted or roles_changed (with the roles it gave).
+// accepted or roles_changed (with the roles it gave), at when it happened
+// (an expiry at the invitation's end, however late the sweeper recorded
+// it).
 type History struct {
 	At    time.Time `json:"at"`
 	Kind  string    `json:"kind"`

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"net/http"
 	"strings"
 	"sync"
@@ -240,5 +241,46 @@ func TestHealth_and_readiness(t *testing.T) {
 	// A counter of what nothing has happened to yet is there, at zero.
 	if raw, _ := metrics["raw"].(string); !strings.Contains(raw, `bizcenter_resend_requests_total{outcome="queue_full"} 0`) {
 		t.Fatalf("/metrics lacks the resend requests dropped with the queue full:\n%s", raw)
+	}
+}
+
+// The history shows an expiry when it happened, at the invitation's end,
+// not when the sweeper got to record it: after the service was down for
+// days (or for the demo's user who expired 5 days ago), a change made
+// since the expiry comes after it, and "expired" is dated as the
+// invitation's expiresAt says.
+func TestLifecycle_history_dates_an_expiry_at_the_invitations_end(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	users := "/v1/accounts/" + accountID + "/users"
+	inv := h.must(http.StatusCreated, "POST", users, admin, invite("away@northwind.example", "account_viewer"))
+	user := users + "/" + inv["userId"].(string)
+	h.clock.Advance(62 * 24 * time.Hour) // no sweep: the service was down
+	roles := h.must(http.StatusOK, "PUT", user+"/roles", admin, map[string]any{"roles": []string{"reports_viewer"}})
+	h.must(http.StatusOK, "GET", users+"?after="+roles["position"].(string), admin, nil) // the sweeper reads it
+	h.clock.Advance(3 * 24 * time.Hour)
+	if n, err := h.svc.Sweeper.Sweep(context.Background()); err != nil || n != 1 {
+		t.Fatalf("sweep: %d %v", n, err)
+	}
+	var history []any
+	deadline := time.Now().Add(10 * time.Second)
+	for len(history) < 3 {
+		if time.Now().After(deadline) {
+			t.Fatalf("history never showed the expiry: %v", history)
+		}
+		time.Sleep(20 * time.Millisecond)
+		history = h.must(http.StatusOK, "GET", user+"?after="+roles["position"].(string), admin, nil)["history"].([]any)
+	}
+	var kinds []string
+	var expiredAt any
+	for _, e := range history {
+		entry := e.(map[string]any)
+		kinds = append(kinds, entry["kind"].(string))
+		if entry["kind"] == "expired" {
+			expiredAt = entry["at"]
+		}
+	}
+	if strings.Join(kinds, ",") != "invited,expired,roles_changed" || expiredAt != inv["invitationExpiresAt"] {
+		t.Fatalf("history %v, expired at %v; want invited, expired, roles_changed, expired at %v", kinds, expiredAt, inv["invitationExpiresAt"])
 	}
 }
