@@ -18,6 +18,10 @@ import (
 // after an interruption: an event already imported is recognised by its
 // id and revision. It returns the number of events read.
 //
+// The store must be empty, or have begun with the export's first event
+// (this import, stopped part way): a store with a log of its own is
+// refused before anything is appended.
+//
 // It checks every stream's hash chain as VerifyExport does and refuses a
 // tampered export at its first break, appending nothing from that event
 // on (the events before it are in; run VerifyExport first to write
@@ -50,6 +54,11 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, progress f
 	}
 	chains := chains{}
 	err := readLines(r, func(line int64, l Line) error {
+		if line == 1 {
+			if err := emptyOrBegunBy(ctx, store, l); err != nil {
+				return err
+			}
+		}
 		if b := chains.follow(l.record()); b != nil {
 			// The events before it held their chains: they go in, as the
 			// doc comment says, and nothing from the break on.
@@ -76,6 +85,21 @@ func Import(ctx context.Context, store eventstore.Store, r io.Reader, progress f
 		return n, fmt.Errorf("import: %w", err)
 	}
 	return n, nil
+}
+
+// emptyOrBegunBy refuses a store whose log did not begin with the
+// export's first event: one with a history of its own (another
+// installation's, or the live database named by mistake), which the
+// import would merge with the export's, stream by stream, until a stream
+// both hold. A store that began with it is this export's import, stopped
+// part way (or the store it was exported from).
+func emptyOrBegunBy(ctx context.Context, store eventstore.Store, first Line) error {
+	events, err := store.ReadAll(ctx, eventstore.Start, 1)
+	if err != nil || len(events) == 0 || events[0].ID == first.ID {
+		return err
+	}
+	return fmt.Errorf("the store holds a log of its own, nothing imported: its first event is %s@%d (event %s), the export's %s@%d (event %s); import into an empty database",
+		events[0].Stream, events[0].Revision, events[0].ID, first.Stream, first.Revision, first.ID)
 }
 
 // appendRun appends a run of one stream's consecutive events. A run whose

@@ -4,7 +4,6 @@ import (
 	"bytes"
 	"context"
 	"encoding/json"
-	"errors"
 	"fmt"
 	"slices"
 	"strings"
@@ -34,6 +33,11 @@ func (a *appended) Append(_ context.Context, stream string, _ eventstore.Expecte
 		a.next[stream]++
 	}
 	return eventstore.AppendResult{}, nil
+}
+
+// ReadAll reads an empty log: Import looks at the store's first event.
+func (a *appended) ReadAll(context.Context, eventstore.Position, int) ([]eventstore.RecordedEvent, error) {
+	return nil, nil
 }
 
 // exportLines exports m and returns its lines, decoded.
@@ -173,8 +177,10 @@ func TestImport_run_again_after_stopping_within_a_stream_adds_the_rest(t *testin
 			_, _ = audit.Import(ctx, store, bytes.NewReader(first), nil)
 			_, err = audit.Import(ctx, store, bytes.NewReader(whole), nil)
 			if name == "onto other events" {
-				if !errors.Is(err, eventstore.ErrWrongExpectedRevision) {
-					t.Fatalf("an export imported onto other events of its stream: %v, want a conflict", err)
+				// A log of its own: refused before anything is appended
+				// (TestImport_refuses_a_store_with_a_log_of_its_own).
+				if err == nil || !strings.Contains(err.Error(), "holds a log of its own") {
+					t.Fatalf("an export imported onto other events of its stream: %v, want it refused", err)
 				}
 				return
 			}
@@ -200,5 +206,38 @@ func TestImport_run_again_after_stopping_within_a_stream_adds_the_rest(t *testin
 				}
 			}
 		})
+	}
+}
+
+// An import goes into an empty store, or one it began (run again after it
+// stopped). A store with a log of its own (another installation's, or the
+// live database that DATABASE_URL still named) took the export's events
+// beside its own, stream by stream, until a stream both held: two
+// histories merged in an append-only log, for good.
+func TestImport_refuses_a_store_with_a_log_of_its_own(t *testing.T) {
+	ctx := context.Background()
+	pool, err := pgxpool.New(ctx, pgtest.URL(t))
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pool.Close()
+	store := postgres.New(pool, postgres.Config{})
+	own, theirs := &memLog{}, &memLog{}
+	own.add(t, "ours")
+	theirs.add(t, "theirs-a")
+	theirs.add(t, "theirs-b")
+	if _, err := audit.Import(ctx, store, bytes.NewReader(encodeLines(t, exportLines(t, own))), nil); err != nil {
+		t.Fatal(err)
+	}
+	_, err = audit.Import(ctx, store, bytes.NewReader(encodeLines(t, exportLines(t, theirs))), nil)
+	if err == nil || !strings.Contains(err.Error(), "holds a log of its own") {
+		t.Fatalf("imported into a store with a log of its own: %v", err)
+	}
+	if events, err := store.ReadAll(ctx, eventstore.Start, 10); err != nil || len(events) != 1 {
+		t.Fatalf("the store holds %d events (%v), want its own one alone", len(events), err)
+	}
+	// Its own export again is the import it began: nothing new, no error.
+	if _, err := audit.Import(ctx, store, bytes.NewReader(encodeLines(t, exportLines(t, own))), nil); err != nil {
+		t.Fatalf("the export the store began with, again: %v", err)
 	}
 }

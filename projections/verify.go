@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"io"
 
@@ -18,6 +19,9 @@ const maxShown = 10
 // compares it row by row with the live one at the same position, printing
 // the differences to out. It returns how many rows differ.
 func Verify(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, out io.Writer, progress Progress) (int, error) {
+	if err := comparable(ctx, pool, p); err != nil {
+		return 0, err
+	}
 	scratch, release, err := startBuild(ctx, pool, p, purposeVerify)
 	if err != nil {
 		return 0, err
@@ -35,6 +39,30 @@ func Verify(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p V
 	}
 }
 
+// comparable says why the live build cannot be compared with a fresh
+// build of p, if it cannot: there is none yet, or it is of another
+// version. Checked before the scratch build, which would otherwise take
+// the whole log's time before the verify said so (compareAtLive checks
+// again: a switch may come meanwhile).
+func comparable(ctx context.Context, pool *pgxpool.Pool, p Versioned) error {
+	live, err := ActiveBuild(ctx, pool, p.Name())
+	if errors.Is(err, ErrNoVersion) {
+		return fmt.Errorf("%s has no build yet, nothing to verify (serve makes the first): %w", p.Name(), err)
+	}
+	if err != nil {
+		return err
+	}
+	return sameVersion(live, p)
+}
+
+// sameVersion refuses a live build of another version than p's.
+func sameVersion(live Active, p Versioned) error {
+	if live.Version != p.Version() {
+		return fmt.Errorf("the live build of %s is version %d, this binary's is %d", p.Name(), live.Version, p.Version())
+	}
+	return nil
+}
+
 // compareAtLive holds the live build still (its version row locked for
 // update), brings the scratch build to exactly the live checkpoint, and
 // compares. done is false when the scratch build is ahead of the live one:
@@ -49,8 +77,8 @@ func compareAtLive(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 	if err := tx.QueryRow(ctx, `SELECT active_schema, version FROM projection_versions WHERE name = $1 FOR UPDATE`, p.Name()).Scan(&live.Schema, &live.Version); err != nil {
 		return 0, false, err
 	}
-	if live.Version != p.Version() {
-		return 0, true, fmt.Errorf("the live build of %s is version %d, this binary's is %d", p.Name(), live.Version, p.Version())
+	if err := sameVersion(live, p); err != nil {
+		return 0, true, err
 	}
 	liveAt, err := LoadCheckpoint(ctx, tx, live.Schema)
 	if err != nil {

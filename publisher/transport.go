@@ -40,6 +40,11 @@ func (c Config) Validate() error {
 	var errs []error
 	switch c.Transport {
 	case "":
+		// Else a URL or topic set with the transport forgotten (or
+		// misspelt in the environment) publishes nothing, in silence.
+		if c.URL != "" || c.Topic != "" {
+			errs = append(errs, errors.New("publisher: a URL or topic without a transport publishes nothing: name the transport (nats, amqp or postgres)"))
+		}
 	case NATS:
 		if !strings.HasPrefix(c.URL, "nats://") {
 			errs = append(errs, errors.New("publisher: the nats transport needs a nats:// URL"))

@@ -12,19 +12,26 @@ import (
 	"github.com/bizcenter/bizcenter/audit"
 )
 
+const auditUsage = "usage: bizcenter audit verify [--in FILE | --against FILE] | export [--from T] [--to T] [--account ID] [--out FILE] | import [--in FILE]"
+
 // auditCmd runs `bizcenter audit verify|export|import`.
 func auditCmd(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
-	if len(args) > 0 {
-		switch args[0] {
-		case "verify":
-			return auditVerify(ctx, args[1:], stdout, log)
-		case "export":
-			return auditExport(ctx, args[1:], stdout, stderr, log)
-		case "import":
-			return auditImport(ctx, args[1:], os.Stdin, stderr, log)
-		}
+	if len(args) == 0 {
+		return errors.New("name an audit command\n" + auditUsage)
 	}
-	return errors.New("usage: bizcenter audit verify [--in FILE | --against FILE] | export [--from T] [--to T] [--account ID] [--out FILE] | import [--in FILE]")
+	switch args[0] {
+	case "verify":
+		return auditVerify(ctx, args[1:], stdout, log)
+	case "export":
+		return auditExport(ctx, args[1:], stdout, stderr, log)
+	case "import":
+		return auditImport(ctx, args[1:], os.Stdin, stderr, log)
+	}
+	if isHelp(args[0]) {
+		fmt.Fprintln(stdout, auditUsage)
+		return nil
+	}
+	return fmt.Errorf("no such audit command %q\n%s", args[0], auditUsage)
 }
 
 // auditVerify checks every stream's hash chain, in the store or, with

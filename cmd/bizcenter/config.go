@@ -144,6 +144,11 @@ func (c config) validate() error {
 	if c.OTLPEndpoint != "" && !isHTTPURL(c.OTLPEndpoint) {
 		errs = append(errs, fmt.Errorf("OTEL_EXPORTER_OTLP_ENDPOINT is %q: an http:// or https:// URL, such as http://collector:4318", c.OTLPEndpoint))
 	}
+	// Else the mail meant for that relay would go to MAIL_DIR's files,
+	// without a word.
+	if c.SMTPAddr == "" && (c.SMTPUsername != "" || c.SMTPPassword != "") {
+		errs = append(errs, errors.New("SMTP_USERNAME and SMTP_PASSWORD are for the relay at SMTP_ADDR, which is not set: mail would be written to MAIL_DIR"))
+	}
 	// Else every mail would fail at its sending, not the start.
 	if c.SMTPAddr != "" {
 		if host, port, err := net.SplitHostPort(c.SMTPAddr); err != nil || host == "" || port == "" {
@@ -233,20 +238,23 @@ func (c config) stallAfter() (time.Duration, error) {
 	return d, nil
 }
 
-// validateOIDC wants both OIDC_ISSUER and OIDC_AUDIENCE or neither.
+// validateOIDC wants both OIDC_ISSUER and OIDC_AUDIENCE or neither, and
+// names every problem of the three settings.
 func (c config) validateOIDC() error {
+	var errs []error
+	if c.OIDCEmailsVerified != "" && c.OIDCEmailsVerified != "true" && c.OIDCEmailsVerified != "false" {
+		errs = append(errs, fmt.Errorf("OIDC_EMAILS_VERIFIED is %q: true or false", c.OIDCEmailsVerified))
+	}
 	switch {
-	case c.OIDCEmailsVerified != "" && c.OIDCEmailsVerified != "true" && c.OIDCEmailsVerified != "false":
-		return fmt.Errorf("OIDC_EMAILS_VERIFIED is %q: true or false", c.OIDCEmailsVerified)
 	case c.OIDCIssuer == "" && c.OIDCAudience == "":
-		return nil
 	case c.OIDCIssuer == "" || c.OIDCAudience == "":
-		return errors.New("set OIDC_ISSUER and OIDC_AUDIENCE together, or neither")
+		errs = append(errs, errors.New("set OIDC_ISSUER and OIDC_AUDIENCE together, or neither"))
+	default:
+		if err := (auth.OIDCConfig{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience}).Validate(); err != nil {
+			errs = append(errs, fmt.Errorf("OIDC_ISSUER, OIDC_AUDIENCE: %w", err))
+		}
 	}
-	if err := (auth.OIDCConfig{Issuer: c.OIDCIssuer, Audience: c.OIDCAudience}).Validate(); err != nil {
-		return fmt.Errorf("OIDC_ISSUER, OIDC_AUDIENCE: %w", err)
-	}
-	return nil
+	return errors.Join(errs...)
 }
 
 // clock is the system clock unless "now" is fixed or shifted, which is

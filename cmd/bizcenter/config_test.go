@@ -85,3 +85,32 @@ func TestConfig_warns_of_the_published_development_secret(t *testing.T) {
 		}
 	}
 }
+
+// A setting that only means something beside another one stops the start
+// when given without it: PUBLISH_URL or PUBLISH_TOPIC without
+// PUBLISH_TRANSPORT published nothing, and SMTP_USERNAME or SMTP_PASSWORD
+// without SMTP_ADDR wrote every mail to MAIL_DIR, both without a word. An
+// OIDC_ISSUER without its audience is named beside a bad
+// OIDC_EMAILS_VERIFIED, where only the second was.
+func TestConfig_names_a_setting_given_without_the_one_it_needs(t *testing.T) {
+	base := config{DatabaseURL: "postgres://x/y", JWTSecret: strings.Repeat("s", 32), PublicURL: "http://localhost:8080"}
+	for name, c := range map[string]func(*config){
+		"PUBLISH_TRANSPORT": func(c *config) { c.Publish.URL = "nats://nats:4222" },
+		"PUBLISH_TOPIC":     func(c *config) { c.Publish.Topic = "bizcenter" },
+		"SMTP_ADDR":         func(c *config) { c.SMTPUsername, c.SMTPPassword = "mailer", "pw" },
+		"OIDC_AUDIENCE":     func(c *config) { c.OIDCIssuer, c.OIDCEmailsVerified = "https://login.example.com", "yes" },
+	} {
+		given := base
+		c(&given)
+		if err := given.validate(); err == nil || !strings.Contains(err.Error(), name) {
+			t.Errorf("%s: %v; want it named", name, err)
+		}
+	}
+	// With what they need, they are taken.
+	good := base
+	good.Publish.Transport, good.Publish.URL, good.Publish.Topic = "nats", "nats://nats:4222", "bizcenter"
+	good.SMTPAddr, good.SMTPUsername, good.SMTPPassword = "smtp.example.com:587", "mailer", "pw"
+	if err := good.validate(); err != nil {
+		t.Errorf("%+v: %v", good, err)
+	}
+}

@@ -139,13 +139,25 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		}
 		fmt.Fprintln(stdout, "bizcenter", version)
 		return nil
-	case "help", "-h", "-help", "--help":
-		usage(stdout)
-		return nil
 	default:
+		if isHelp(args[0]) {
+			usage(stdout)
+			return nil
+		}
 		usage(stderr)
 		return fmt.Errorf("no such command %q", args[0])
 	}
+}
+
+// isHelp says whether arg asks for help, as the top level and the
+// command groups (projections, audit) take it: asked for, it is no
+// mistake, and the usage goes to standard output with exit 0.
+func isHelp(arg string) bool {
+	switch arg {
+	case "help", "-h", "-help", "--help":
+		return true
+	}
+	return false
 }
 
 func usage(w io.Writer) {

@@ -41,11 +41,15 @@ const projectionsUsage = "usage: bizcenter projections rebuild [--roll-back] NAM
 
 func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	if len(args) == 0 {
-		return errors.New(projectionsUsage)
+		return errors.New("name a projections command\n" + projectionsUsage)
 	}
 	switch args[0] {
 	case "status", "dead-letters", "retry", "skip", "rebuild", "verify":
 	default:
+		if isHelp(args[0]) {
+			fmt.Fprintln(stdout, projectionsUsage)
+			return nil
+		}
 		return fmt.Errorf("no such projections command %q\n%s", args[0], projectionsUsage)
 	}
 	fs := flag.NewFlagSet("projections "+args[0], flag.ContinueOnError)

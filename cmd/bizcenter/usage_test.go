@@ -191,3 +191,23 @@ func TestA_commands_help_flag_exits_zero(t *testing.T) {
 		}
 	}
 }
+
+// The help of projections and audit themselves, before a subcommand,
+// prints their usage on standard output and exits 0 too: it exited 1,
+// with "no such projections command \"-h\"" or the usage as an error. A
+// subcommand that is not there is named, as at the top level.
+func TestProjections_and_audit_help_exits_zero_and_an_unknown_subcommand_is_named(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	for _, args := range []string{"projections -h", "projections --help", "projections help", "audit -h", "audit -help", "audit help"} {
+		var out bytes.Buffer
+		if err := run(context.Background(), strings.Fields(args), &out, io.Discard); err != nil || !strings.Contains(out.String(), "usage: bizcenter "+strings.Fields(args)[0]) {
+			t.Errorf("%s: %v (exit %d), printed %q; want the usage and exit 0", args, err, exitCode(err), out.String())
+		}
+	}
+	for args, want := range map[string]string{"audit": "name an audit command", "audit check": `no such audit command "check"`, "projections": "name a projections command"} {
+		err := run(context.Background(), strings.Fields(args), io.Discard, io.Discard)
+		if err == nil || !strings.Contains(err.Error(), want) || !strings.Contains(err.Error(), "usage: bizcenter") {
+			t.Errorf("%s: %v; want %q and the usage", args, err, want)
+		}
+	}
+}
