@@ -152,12 +152,14 @@ func printStatus(ctx context.Context, t *service.Tools, out io.Writer) error {
 	m := projections.NewMonitor(t.Pool, t.Store, time.Minute, service.ProjectorNames()...)
 	err := m.Sample(ctx)
 	for _, s := range m.Snapshot() {
-		build := fmt.Sprintf("version %d, build %s", s.Version, s.Build)
 		if s.Build == "" {
-			build = "no build yet (serve makes the first)"
+			// No state: nothing runs it to be live, stalled or behind.
+			fmt.Fprintf(out, "%s: no build yet (serve makes the first), head %s, %d events (%.1fs) to apply\n",
+				s.Name, s.Head, s.LagEvents, s.LagSeconds)
+			continue
 		}
-		fmt.Fprintf(out, "%s: %s, checkpoint %s, head %s, %d events (%.1fs) behind, %s",
-			s.Name, build, s.Checkpoint, s.Head, s.LagEvents, s.LagSeconds, s.State)
+		fmt.Fprintf(out, "%s: version %d, build %s, checkpoint %s, head %s, %d events (%.1fs) behind, %s",
+			s.Name, s.Version, s.Build, s.Checkpoint, s.Head, s.LagEvents, s.LagSeconds, s.State)
 		if s.Leader != "" {
 			fmt.Fprintf(out, ", led by %s", s.Leader)
 		}

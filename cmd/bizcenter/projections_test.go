@@ -19,7 +19,8 @@ import (
 )
 
 // Over EventStoreDB, with 30 events in the log and no projector built yet,
-// status says each projector is 30 events behind the log's head.
+// status says each projector has no build and 30 events to apply, and no
+// state: it said "live" of a projector nothing had built.
 func TestStatus_over_EventStoreDB_counts_the_events_behind(t *testing.T) {
 	ctx := context.Background()
 	fake := esdbfake.New()
@@ -44,8 +45,8 @@ func TestStatus_over_EventStoreDB_counts_the_events_behind(t *testing.T) {
 		t.Fatalf("status printed:\n%s\nwant a line for each of %v", out.String(), service.ProjectorNames())
 	}
 	for _, l := range lines {
-		if !strings.Contains(l, ", 30 events (") || strings.Contains(l, "head 0-0") {
-			t.Errorf("status line %q: want 30 events behind a head past the start", l)
+		if !strings.Contains(l, ": no build yet") || !strings.HasSuffix(l, "s) to apply") || !strings.Contains(l, ", 30 events (") || strings.Contains(l, "head 0-0") {
+			t.Errorf("status line %q: want no build, and 30 events to apply up to a head past the start", l)
 		}
 	}
 }
