@@ -4,6 +4,9 @@ SHELL := /bin/bash
 GO ?= go
 DATA ?= .data
 HTTP_ADDR ?= :8080
+# Where invitation links point: the service itself unless told otherwise
+# (make run HTTP_ADDR=:8081 left them at :8080).
+PUBLIC_URL ?= http://$(if $(filter :%,$(HTTP_ADDR)),localhost)$(HTTP_ADDR)
 # The port of make run's PostgreSQL cluster (under $(DATA)/pg).
 PG_PORT ?= 5544
 # A fixed development secret: never use it anywhere real.
@@ -24,7 +27,7 @@ run: build
 	  echo "PostgreSQL: $$db" && \
 	  DATABASE_URL=$$db BIZCENTER_JWT_SECRET=$${BIZCENTER_JWT_SECRET:-$(DEV_SECRET)} MAIL_DIR=$(DATA)/mail HTTP_ADDR=$(HTTP_ADDR) \
 	    ./bin/bizcenter migrate && \
-	  DATABASE_URL=$$db BIZCENTER_JWT_SECRET=$${BIZCENTER_JWT_SECRET:-$(DEV_SECRET)} MAIL_DIR=$(DATA)/mail HTTP_ADDR=$(HTTP_ADDR) \
+	  DATABASE_URL=$$db BIZCENTER_JWT_SECRET=$${BIZCENTER_JWT_SECRET:-$(DEV_SECRET)} MAIL_DIR=$(DATA)/mail HTTP_ADDR=$(HTTP_ADDR) PUBLIC_URL=$(PUBLIC_URL) \
 	    exec ./bin/bizcenter serve --demo
 
 ## test: the whole suite against a throwaway PostgreSQL cluster (fsync off)
