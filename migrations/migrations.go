@@ -89,3 +89,19 @@ func UpIfNew(ctx context.Context, db *sql.DB) error {
 	}
 	return nil
 }
+
+// Versions are the database's migration version and the last of this
+// binary's: a database ahead of the binary was migrated by a newer
+// release, which the older one runs beside during a rolling deploy (or
+// after a roll back) with nothing to apply.
+func Versions(ctx context.Context, db *sql.DB) (database, binary int64, err error) {
+	p, err := provider(db)
+	if err != nil {
+		return 0, 0, fmt.Errorf("migrations: %w", err)
+	}
+	if database, err = p.GetDBVersion(ctx); err != nil {
+		return 0, 0, fmt.Errorf("migration version: %w", err)
+	}
+	sources := p.ListSources()
+	return database, sources[len(sources)-1].Version, nil
+}

@@ -114,7 +114,16 @@ func migrate(ctx context.Context, args []string, log *slog.Logger) error {
 	if err := migrations.Up(ctx, db); err != nil {
 		return err
 	}
-	log.Info("migrations applied")
+	database, binary, err := migrations.Versions(ctx, db)
+	if err != nil {
+		return err
+	}
+	if database > binary {
+		log.Warn("the database was migrated by a newer release: nothing to apply, and this release runs beside it as in a rolling deploy",
+			"database", database, "binary", binary)
+		return nil
+	}
+	log.Info("migrations applied", "version", database)
 	return nil
 }
 
