@@ -39,7 +39,8 @@ func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pa
 		Method: http.MethodGet, Path: "/v1/feed", Access: kit.SignedIn, Success: http.StatusOK,
 		Summary: "Integration events (CloudEvents, docs/integration.md) as Server-Sent Events (text/event-stream): " +
 			"each with `id:` its position, `event:` its type and `data:` the CloudEvent. Resume after the last id with the " +
-			"Last-Event-ID header (or ?after=). Operators see every event; members of an account the events of that account; " +
+			"Last-Event-ID header (or ?after=). Operators see every event; members of an account the events of that account " +
+			"(its subscriptions' only with a role that reads them, as GET …/subscriptions); " +
 			"a partner's users the events naming their partner.",
 		Query: map[string]string{
 			"after":     "a position (as in id:): start after it; Last-Event-ID takes precedence; default the start of the log",
@@ -317,19 +318,38 @@ func (f *feed) send(w http.ResponseWriter, rec *eventstore.RecordedEvent, fq fee
 }
 
 // scope is what a caller may see: every event, or those of some accounts
-// and partners.
+// and partners. Of the accounts, the orders (subscription events) only
+// of those where the caller reads orders.
 type scope struct {
 	all      bool
 	accounts []string
+	orders   []string
 	partners []string
 }
 
 func (s scope) sees(e integration.Event) bool {
-	return s.all || e.AccountID != "" && slices.Contains(s.accounts, e.AccountID) || e.PartnerID != "" && slices.Contains(s.partners, e.PartnerID)
+	if s.all || e.PartnerID != "" && slices.Contains(s.partners, e.PartnerID) {
+		return true
+	}
+	if isOrder(e) {
+		return e.AccountID != "" && slices.Contains(s.orders, e.AccountID)
+	}
+	return e.AccountID != "" && slices.Contains(s.accounts, e.AccountID)
 }
 
+// isOrder reports whether an event is one of an account's orders, which
+// the API shows its members of orderRoles only.
+func isOrder(e integration.Event) bool { return strings.HasPrefix(e.Aggregate, "subscriptions/") }
+
+// orderRoles are the customer roles that read an account's orders (its
+// subscriptions), as seed 001's table of roles has them and the read API
+// enforces (readapi/role_access.go): an Agreement Administrator or a User
+// Administrator alone gets 403 there, and must not read them here.
+var orderRoles = []string{"account_administrator", "account_manager", "reports_viewer", "account_viewer"}
+
 // scopeOf reads, from the read models, the accounts the caller is an
-// active user of and the partners they act for.
+// active user of (and of those, where they read orders) and the partners
+// they act for.
 func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
 	if p.Operator {
 		return scope{all: true}, nil
@@ -340,6 +360,8 @@ func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
 	var s scope
 	err := f.pool.QueryRow(ctx, `SELECT
 		  coalesce((SELECT array_agg(account_id::text) FROM rm_users WHERE email_lower = $1 AND status = 'active'), '{}'),
-		  coalesce((SELECT array_agg(partner_id::text) FROM rm_partner_users WHERE email_lower = $1), '{}')`, email).Scan(&s.accounts, &s.partners)
+		  coalesce((SELECT array_agg(account_id::text) FROM rm_users WHERE email_lower = $1 AND status = 'active' AND roles && $2::text[]), '{}'),
+		  coalesce((SELECT array_agg(partner_id::text) FROM rm_partner_users WHERE email_lower = $1), '{}')`,
+		email, orderRoles).Scan(&s.accounts, &s.orders, &s.partners)
 	return s, err
 }

@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"regexp"
 	"strings"
 
 	"github.com/ThreeDotsLabs/watermill"
@@ -35,6 +36,12 @@ type Config struct {
 	Topic string
 }
 
+// topicName is what every transport takes as a name: a JetStream stream,
+// an AMQP exchange and queue, and a PostgreSQL table (watermill_<topic>).
+// Anything else must be refused at start: the broker refuses it only at
+// each publish, and the publisher retries that for good.
+var topicName = regexp.MustCompile(`^[A-Za-z0-9_-]+$`)
+
 // Validate reports every problem.
 func (c Config) Validate() error {
 	var errs []error
@@ -60,8 +67,8 @@ func (c Config) Validate() error {
 	default:
 		errs = append(errs, fmt.Errorf("publisher: unknown transport %q (nats, amqp or postgres)", c.Transport))
 	}
-	if strings.ContainsAny(c.Topic, ". *>\"") {
-		errs = append(errs, errors.New("publisher: a topic is letters, digits, - and _"))
+	if c.Topic != "" && !topicName.MatchString(c.Topic) {
+		errs = append(errs, fmt.Errorf("publisher: the topic %q is not letters, digits, - and _", c.Topic))
 	}
 	return errors.Join(errs...)
 }
@@ -104,11 +111,14 @@ func Open(c Config, db *sql.DB, log *slog.Logger) (message.Publisher, error) {
 // NATSConfig publishes to JetStream and waits for its acknowledgement of
 // each message. The stream is created if missing; the message id
 // (Nats-Msg-Id, the event id) lets JetStream drop a republished event
-// within its duplicate window.
+// within its duplicate window. The connection reconnects for as long as
+// the broker is away: it is the process's only one, and nats.go's default
+// (60 attempts, 2 seconds apart) closed it for good after a two-minute
+// outage, so that nothing was published again until a restart.
 func NATSConfig(url string) wnats.PublisherConfig {
 	return wnats.PublisherConfig{
 		URL: url, Marshaler: &wnats.NATSMarshaler{},
-		NatsOptions: []nats.Option{nats.Name("bizcenter publisher")},
+		NatsOptions: []nats.Option{nats.Name("bizcenter publisher"), nats.MaxReconnects(-1)},
 		JetStream:   wnats.JetStreamConfig{AutoProvision: true, TrackMsgId: true},
 	}
 }

@@ -262,3 +262,53 @@ func TestFeed_refuses_an_id_past_the_end_of_the_log(t *testing.T) {
 		t.Errorf("after the last event: %d events", len(rest))
 	}
 }
+
+// Orders are read by Account Administrators, Account Managers, Reports
+// Viewers and Account Viewers (seed 001, docs/roles.md): a User
+// Administrator or an Agreement Administrator gets 403 for the account's
+// subscriptions, and must not read them in the feed either (they read
+// the rest of the account's events). Given an order role too, they read
+// them.
+func TestFeed_shows_orders_only_to_members_who_read_orders(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	userAdminID, userAdmin := h.member(account, admin, "uma@northwind.example", "user_administrator")
+	_, agreementAdmin := h.member(account, admin, "aga@northwind.example", "agreement_administrator")
+	_, viewer := h.member(account, admin, "vic@northwind.example", "account_viewer")
+	_, pos := h.order(account, admin, "", "E3 for the feed")
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+account+"/subscriptions?after="+pos, admin, nil)
+
+	orders := func(token string) (orders, others int) {
+		t.Helper()
+		for _, e := range h.backlog(token, "?follow=false", "") {
+			if strings.HasPrefix(decodeCE(t, e).Type, "bizcenter.subscription.") {
+				orders++
+			} else {
+				others++
+			}
+		}
+		return orders, others
+	}
+	var n int
+	for deadline := time.Now().Add(10 * time.Second); n == 0 && time.Now().Before(deadline); time.Sleep(20 * time.Millisecond) {
+		n, _ = orders(viewer)
+	}
+	if n != 1 {
+		t.Fatalf("the account viewer reads %d orders in the feed, want 1", n)
+	}
+	for name, token := range map[string]string{"user administrator": userAdmin, "agreement administrator": agreementAdmin} {
+		if code, _ := h.call("GET", "/v1/accounts/"+account+"/subscriptions", token, nil); code != http.StatusForbidden {
+			t.Fatalf("the %s lists the subscriptions: %d", name, code)
+		}
+		if n, others := orders(token); n != 0 || others == 0 {
+			t.Errorf("the %s reads %d orders and %d other events in the feed; want none and some", name, n, others)
+		}
+	}
+
+	out := h.must(http.StatusOK, "PUT", "/v1/accounts/"+account+"/users/"+userAdminID+"/roles", admin,
+		map[string]any{"roles": []string{"user_administrator", "reports_viewer"}})
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+account+"?after="+out["position"].(string), admin, nil)
+	if n, _ := orders(userAdmin); n != 1 {
+		t.Errorf("made a reports viewer too, the user administrator reads %d orders, want 1", n)
+	}
+}
