@@ -8,6 +8,7 @@ import (
 	"log/slog"
 	"regexp"
 	"strings"
+	"sync"
 
 	"github.com/ThreeDotsLabs/watermill"
 	wamqp "github.com/ThreeDotsLabs/watermill-amqp/pkg/amqp"
@@ -74,12 +75,25 @@ func (c Config) Validate() error {
 }
 
 // Open connects the configured transport's watermill publisher. db is the
-// service's database, for the Postgres transport.
+// service's database, for the Postgres transport. A broker that cannot be
+// reached is connected to at the first publish that can (see opening).
 func Open(c Config, db *sql.DB, log *slog.Logger) (message.Publisher, error) {
 	if err := c.Validate(); err != nil {
 		return nil, err
 	}
-	logger := watermill.NewSlogLogger(cmp.Or(log, slog.Default()))
+	log = cmp.Or(log, slog.Default())
+	open := func() (message.Publisher, error) { return c.open(db, log) }
+	pub, err := open()
+	if err != nil && c.Transport != Postgres {
+		log.Warn("the broker cannot be reached: events are published once it can", "transport", c.Transport, "error", err)
+		return &opening{open: open}, nil
+	}
+	return pub, err
+}
+
+// open connects the configured transport's publisher.
+func (c Config) open(db *sql.DB, log *slog.Logger) (message.Publisher, error) {
+	logger := watermill.NewSlogLogger(log)
 	topic := cmp.Or(c.Topic, DefaultTopic)
 	switch c.Transport {
 	case NATS:
@@ -140,4 +154,40 @@ func AMQPConfig(url string) wamqp.Config {
 		return p
 	}}
 	return cfg
+}
+
+// opening is a publisher whose broker could not be reached when the
+// service started: each Publish tries to connect until one does. A broker
+// away at start stopped the whole service, its API and read models too,
+// where one that goes away later only holds the publisher's batches back
+// (the feed delivers them again, and the monitor shows the publisher
+// behind).
+type opening struct {
+	mu   sync.Mutex
+	open func() (message.Publisher, error)
+	pub  message.Publisher
+}
+
+func (o *opening) Publish(topic string, msgs ...*message.Message) error {
+	o.mu.Lock()
+	if o.pub == nil {
+		pub, err := o.open()
+		if err != nil {
+			o.mu.Unlock()
+			return fmt.Errorf("connect: %w", err)
+		}
+		o.pub = pub
+	}
+	pub := o.pub
+	o.mu.Unlock()
+	return pub.Publish(topic, msgs...)
+}
+
+func (o *opening) Close() error {
+	o.mu.Lock()
+	defer o.mu.Unlock()
+	if o.pub == nil {
+		return nil
+	}
+	return o.pub.Close()
 }

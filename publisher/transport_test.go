@@ -1,8 +1,14 @@
 package publisher_test
 
 import (
+	"io"
+	"net"
+	"net/url"
+	"sync"
 	"testing"
 
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
 
 	"github.com/bizcenter/bizcenter/publisher"
@@ -42,4 +48,83 @@ func TestConfig_refuses_a_topic_of_other_characters(t *testing.T) {
 			t.Errorf("topic %q refused: %v", topic, err)
 		}
 	}
+}
+
+// A broker away when the service starts no longer keeps it from starting
+// (its API and read models with it): Open gives a publisher that connects
+// at the first publish that can, as a broker that goes away later only
+// holds the publisher's batches back.
+func TestOpen_a_broker_away_at_start_is_connected_to_once_it_is_back(t *testing.T) {
+	for _, transport := range []string{publisher.NATS, publisher.AMQP} {
+		t.Run(transport, func(t *testing.T) {
+			real, err := url.Parse(brokerURL(t, transport))
+			if err != nil {
+				t.Fatal(err)
+			}
+			away := *real
+			away.Host = freeAddr(t)
+			pub, err := publisher.Open(publisher.Config{Transport: transport, URL: away.String(), Topic: "away_at_start_" + transport}, nil, quiet())
+			if err != nil {
+				t.Fatalf("open with the broker away: %v", err)
+			}
+			defer pub.Close()
+			msg := func() *message.Message { return message.NewMessage(uuid.NewString(), []byte(`{}`)) }
+			if err := pub.Publish("away_at_start_"+transport, msg()); err == nil {
+				t.Fatal("published with the broker away")
+			}
+			forward(t, away.Host, real.Host) // the broker is back
+			if err := pub.Publish("away_at_start_"+transport, msg()); err != nil {
+				t.Fatalf("with the broker back: %v", err)
+			}
+		})
+	}
+}
+
+// freeAddr is a loopback address nothing listens on (until forward).
+func freeAddr(t *testing.T) string {
+	t.Helper()
+	l, err := net.Listen("tcp", "127.0.0.1:0")
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer l.Close()
+	return l.Addr().String()
+}
+
+// forward listens on from and relays each connection to to, until the
+// test ends.
+func forward(t *testing.T, from, to string) {
+	t.Helper()
+	l, err := net.Listen("tcp", from)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var mu sync.Mutex
+	var conns []net.Conn
+	t.Cleanup(func() {
+		_ = l.Close()
+		mu.Lock()
+		defer mu.Unlock()
+		for _, c := range conns {
+			_ = c.Close()
+		}
+	})
+	go func() {
+		for {
+			in, err := l.Accept()
+			if err != nil {
+				return
+			}
+			out, err := net.Dial("tcp", to)
+			if err != nil {
+				_ = in.Close()
+				continue
+			}
+			mu.Lock()
+			conns = append(conns, in, out)
+			mu.Unlock()
+			go func() { _, _ = io.Copy(out, in) }()
+			go func() { _, _ = io.Copy(in, out) }()
+		}
+	}()
 }
