@@ -81,6 +81,9 @@ type Settings struct {
 	PauseAfter int
 	// Poll is how often the worker looks for due deliveries (default 500ms).
 	Poll time.Duration
+	// Now is the clock that tells which deliveries are past Kept (default
+	// the system's).
+	Now func() time.Time
 }
 
 // Worker posts queued deliveries.
@@ -112,6 +115,9 @@ func (w *Worker) settings() Settings {
 	s.MaxBackoff = cmp.Or(s.MaxBackoff, 10*time.Minute)
 	s.PauseAfter = cmp.Or(s.PauseAfter, 10)
 	s.Poll = cmp.Or(s.Poll, 500*time.Millisecond)
+	if s.Now == nil {
+		s.Now = time.Now
+	}
 	return s
 }
 
@@ -124,11 +130,18 @@ func (w *Worker) Run(ctx context.Context) {
 	defer posts.Wait()
 	slots := make(chan struct{}, maxPosts)
 	recorded := make(chan struct{}, 1)
+	var pruned time.Time
 	for {
 		s := w.settings()
 		batch, err := w.claim(ctx, s, maxPosts-len(slots))
 		if err != nil && ctx.Err() == nil {
 			cmp.Or(w.Log, slog.Default()).Error("webhook deliveries", "error", err)
+		}
+		if now := s.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if _, err := Prune(ctx, w.Pool, now.Add(-Kept)); err != nil && ctx.Err() == nil {
+				cmp.Or(w.Log, slog.Default()).Error("pruning delivered webhook deliveries", "error", err)
+			}
 		}
 		for _, d := range batch {
 			slots <- struct{}{}
