@@ -257,7 +257,11 @@ func CheckEventStoreURL(url string) error {
 
 func openStore(ctx context.Context, cfg Config, pool *pgxpool.Pool) (eventstore.Store, error) {
 	if cfg.EventStoreURL == "" {
-		return postgres.New(pool, postgres.Config{}), nil
+		store, err := postgres.Open(ctx, pool, postgres.Config{})
+		if err != nil {
+			return nil, err
+		}
+		return store, nil
 	}
 	if err := CheckEventStoreURL(cfg.EventStoreURL); err != nil {
 		return nil, err

@@ -36,7 +36,7 @@ func (s *Store) readQuiet(ctx context.Context, after eventstore.Position, limit 
 		return row.Scan(&quiet)
 	})
 	var settled int
-	b.Queue(`SELECT `+columns+`, tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+	b.Queue(`SELECT `+columns+`, tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint + log_xid_offset()
 	           FROM events WHERE (tx_id, seq) > ($1, $2) ORDER BY tx_id, seq LIMIT $3`,
 		int64(after.Commit), int64(after.Prepare), limit).Query(func(rows pgx.Rows) error {
 		var err error

@@ -103,7 +103,7 @@ func (s *Store) readBelow(ctx context.Context, after eventstore.Position, limit 
 	rows, err := s.pool.Query(ctx, `
 		SELECT `+columns+` FROM events
 		 WHERE (tx_id, seq) > ($1, $2)
-		   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint
+		   AND tx_id < pg_snapshot_xmin(pg_current_snapshot())::text::bigint + log_xid_offset()
 		 ORDER BY tx_id, seq
 		 LIMIT $3`, int64(after.Commit), int64(after.Prepare), limit)
 	if err != nil {
