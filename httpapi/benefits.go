@@ -192,7 +192,8 @@ func goToMarketRoutes(c BillingCommands, log *slog.Logger, base string, pkg, one
 	return []kit.Route{{
 		Method: http.MethodPut, Path: base + "/marketing-contact", Access: kit.SignedIn,
 		Summary: "Set the marketing contact of the package's go-to-market benefits: a user of the partner, an alternate email " +
-			"other than their sign-in email, a phone and a language (global admins, partner network admins)",
+			"other than their sign-in email, a phone and a language; the instructions are emailed to the alternate email, in that language " +
+			"(global admins, partner network admins)",
 		Request:  contactBody{UserID: "0190f5a2-7c1e-7d3a-9b1e-2f4c5d6e7f91", AlternateEmail: "sam.marketing@litware-mail.example", Phone: "+82 2 1234 5678", Language: "ko-KR"},
 		Response: positionBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, pkg, func(r *http.Request, id ids, b contactBody) (int, any, error) {

@@ -25,8 +25,9 @@ import (
 const Name = "mailer"
 
 // Consumer follows the feed and sends each email at most once: the
-// invitation emails, and the announcement of a partner visibility grant to
-// the grantee's admins (partners.go). It records the recipients and names
+// invitation emails, the announcement of a partner visibility grant to
+// the grantee's admins (partners.go), and the instructions of benefits
+// (benefits.go, marketing.go). It records the recipients and names
 // it needs, and claims each email in mail_sent in the same transaction
 // that advances its checkpoint; only a committed claim is sent. A crash
 // between the commit and the sends loses the emails claimed and not yet

@@ -59,6 +59,8 @@ func (c *Consumer) applyPartner(ctx context.Context, tx pgx.Tx, env event.Envelo
 		return c.benefitAssigned(ctx, tx, env, e.PartnerID, e.UserID, e.AlternateEmail)
 	case benefit.UserReassigned:
 		return c.benefitAssigned(ctx, tx, env, e.PartnerID, e.UserID, e.AlternateEmail)
+	case benefit.MarketingContactSet:
+		return c.marketingContactSet(ctx, tx, env, e)
 	}
 	return nil, nil
 }

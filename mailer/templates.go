@@ -55,11 +55,12 @@ const (
 	kindInvitation        = "invitation"
 	kindVisibilityGranted = "visibility_granted"
 	kindTechnicalBenefit  = "technical_benefit"
+	kindMarketingContact  = "marketing_contact"
 )
 
 func parse(lang string) map[string]*template.Template {
 	kinds := map[string]*template.Template{}
-	for _, kind := range []string{kindInvitation, kindVisibilityGranted, kindTechnicalBenefit} {
+	for _, kind := range []string{kindInvitation, kindVisibilityGranted, kindTechnicalBenefit, kindMarketingContact} {
 		kinds[kind] = template.Must(template.New(kind).Option("missingkey=error").
 			ParseFS(templateFiles, "templates/"+kind+"."+lang+".tmpl"))
 	}

@@ -141,3 +141,38 @@ func TestRenderVisibilityGranted_names_unknown_account_and_partners_by_id(t *tes
 		t.Errorf("body lacks the grantee's id:\n%s", m.TextBody)
 	}
 }
+
+func TestRenderMarketingContact_in_each_language(t *testing.T) {
+	partner := uuid.New()
+	m := mailer.MarketingContact{
+		PartnerID: partner, PartnerName: "Adatum", SignInEmail: "bo@adatum.example", ContactEmail: "bo@mail.example",
+		Phone: "+82 2 1234 5678", BenefitsURL: mailer.BenefitsURL("https://bc.example/", partner, "go_to_market"),
+		SetAt: time.Date(2025, 5, 1, 15, 30, 0, 0, time.UTC),
+	}
+	url := "\nhttps://bc.example/v1/partners/" + partner.String() + "/benefits?kind=go_to_market\n"
+	cases := []struct {
+		tag, first, last, subject string
+		body                      []string
+	}{
+		{"en-US", "Bo", "Kim", "Adatum: you are the marketing contact for its go-to-market benefits",
+			[]string{"Hello Bo Kim,", "On May 1, 2025 at 15:30 UTC, Adatum named you the marketing contact",
+				"+82 2 1234 5678", "work account bo@adatum.example", "go to bo@mail.example"}},
+		{"ko-KR", "보", "김", "Adatum: 시장 출시 혜택 마케팅 담당자 지정 안내",
+			[]string{"김보님, 안녕하세요.", "2025년 5월 2일 00:30 (KST)에 Adatum에서", "bo@mail.example"}},
+	}
+	for _, c := range cases {
+		m.FirstName, m.LastName = c.first, c.last
+		msg, err := mailer.RenderMarketingContact(c.tag, m)
+		if err != nil {
+			t.Fatal(err)
+		}
+		if msg.Subject != c.subject {
+			t.Errorf("%s: subject %q, want %q", c.tag, msg.Subject, c.subject)
+		}
+		for _, want := range append(c.body, url) {
+			if !strings.Contains(msg.TextBody, want) {
+				t.Errorf("%s: body lacks %q:\n%s", c.tag, want, msg.TextBody)
+			}
+		}
+	}
+}

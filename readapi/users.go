@@ -2,6 +2,8 @@ package readapi
 
 import (
 	"context"
+	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -66,6 +68,9 @@ const (
 	defaultLimit = kit.DefaultLimit
 	maxLimit     = kit.MaxLimit
 	maxEmail     = 320
+	// maxName bounds ?name: a first and a last name of 100 characters
+	// each, in UTF-8.
+	maxName = 1000
 )
 
 // statusFilters whitelists ?status, each with its SQL condition.
@@ -93,6 +98,9 @@ func parseList(in *input, p kit.Principal) listRequest {
 	// the part before an @ is kept in any script.
 	if q.filter.email = idn.FoldEmail(in.values.Get("email")); len(q.filter.email) > maxEmail {
 		in.fail("email", "longer than 320 characters")
+	}
+	if q.filter.name = strings.ToLower(strings.TrimSpace(in.values.Get("name"))); len(q.filter.name) > maxName {
+		in.fail("name", "longer than "+strconv.Itoa(maxName)+" bytes")
 	}
 	q.filter.statusName, q.filter.status = oneOf(in, "status", "all", statusFilters)
 	if in.values.Get("role") != "" {
@@ -125,6 +133,7 @@ func (d Deps) listUsersRoute() kit.Route {
 		Response: UserPage{Items: []User{exampleUser}, NextCursor: new("eyJzIjoiZW1haWwiLCJrIjpbIi4uLiJdfQ"), Counts: exampleAccount.UserCounts, Total: 1},
 		Query: map[string]string{
 			"email":     "case-insensitive substring of the contact email",
+			"name":      "case-insensitive substring of the name, first name first or family name first (김지우, Lovelace Ada), to pick people to give licenses",
 			"status":    "all (default), pending, active or expired",
 			"role":      "only users holding this role, e.g. user_administrator",
 			"sort":      "email (default), name, invitedAt or status (alphabetical: active, expired, pending; then email); prefix - for descending",

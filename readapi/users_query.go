@@ -17,6 +17,7 @@ import (
 // userFilter is what narrows a user list; the zero value keeps every user.
 type userFilter struct {
 	email  string // normalized substring of email_lower
+	name   string // lower-case substring of the name, either way round
 	role   string // a value of roleValues
 	status string // a condition of statusFilters
 	// statusName is the key of status in statusFilters ("all" when none).
@@ -26,7 +27,7 @@ type userFilter struct {
 // counted is the number of users the filter keeps, when counts hold it
 // (a filter by status alone).
 func (f userFilter) counted(c Counts) (int, bool) {
-	if f.email != "" || f.role != "" {
+	if f.email != "" || f.name != "" || f.role != "" {
 		return 0, false
 	}
 	switch f.statusName {
@@ -49,6 +50,14 @@ func (f userFilter) sql(args []any) (string, []any) {
 	if f.email != "" {
 		args = append(args, "%"+likeEscaper.Replace(f.email)+"%")
 		conds = append(conds, fmt.Sprintf("u.email_lower LIKE $%d::text", len(args)))
+	}
+	if f.name != "" {
+		// First name first, or family name first with or without a space
+		// (Korean names: 김지우, 김 지우), as people type them.
+		args = append(args, "%"+likeEscaper.Replace(f.name)+"%")
+		n := len(args)
+		conds = append(conds, fmt.Sprintf(`(lower(u.first_name || ' ' || u.last_name) LIKE $%d::text
+		  OR lower(u.last_name || ' ' || u.first_name) LIKE $%d::text OR lower(u.last_name || u.first_name) LIKE $%d::text)`, n, n, n))
 	}
 	if f.role != "" {
 		args = append(args, f.role)

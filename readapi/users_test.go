@@ -69,6 +69,39 @@ func TestListUsers_filters_by_status_role_and_email_substring(t *testing.T) {
 	}
 }
 
+// Seed 002: to assign licenses, an administrator types a name and picks
+// the person from the results. ?name= is a case-insensitive substring of
+// the name written either way round (Korean names family name first, with
+// or without a space), beside the email search of seed 000.
+func TestListUsers_finds_people_by_name(t *testing.T) {
+	f := newFixture(t, time.Second)
+	acc := contoso(f)
+	f.user(acc, seedUser{email: "jiwoo@contoso.example", first: "지우", last: "김"})
+	for _, tc := range []struct {
+		query url.Values
+		want  []string
+	}{
+		{url.Values{"name": {"bob"}}, []string{"bob.jones@contoso.example"}},
+		{url.Values{"name": {"JONES"}}, []string{"bob.jones@contoso.example"}},
+		{url.Values{"name": {"bob jo"}}, []string{"bob.jones@contoso.example"}},
+		{url.Values{"name": {"smith alice"}}, []string{"alice@contoso.example"}},
+		{url.Values{"name": {" ADA "}}, []string{"carol@partner.example"}}, // trimmed
+		{url.Values{"name": {"김지우"}}, []string{"jiwoo@contoso.example"}},
+		{url.Values{"name": {"지우"}}, []string{"jiwoo@contoso.example"}},
+		{url.Values{"name": {"%"}}, []string{}},
+		{url.Values{"name": {"o"}, "status": {"pending"}}, []string{"bob.jones@contoso.example", "carol@partner.example"}},
+	} {
+		var page UserPage
+		f.ok(admin, usersPath(acc, tc.query), &page)
+		if got := emails(page); !slices.Equal(got, tc.want) {
+			t.Errorf("%v: got %v, want %v", tc.query, got, tc.want)
+		}
+		if page.Total != len(tc.want) {
+			t.Errorf("%v: total %d, want %d", tc.query, page.Total, len(tc.want))
+		}
+	}
+}
+
 func TestListUsers_items_carry_status_roles_and_times_in_utc(t *testing.T) {
 	f := newFixture(t, time.Second)
 	acc := contoso(f)

@@ -202,6 +202,12 @@ func TestBenefits_go_to_market_needs_the_marketing_contact_and_runs_until_its_te
 		t.Fatalf("a bad phone and language: %d %v", code, body)
 	}
 	h.must(http.StatusOK, "PUT", contact, networkAdmin, map[string]any{"userId": bo, "alternateEmail": "bo@mail.example", "phone": "+82 2 1234 5678", "language": "ko-KR"})
+	// Seed 003: the instructions go by email to the address given for the
+	// marketing contact, here in the contact's language (Korean).
+	if m := h.mailTo("bo@mail.example"); !strings.Contains(m, "Content-Language: ko") ||
+		!strings.Contains(m, "/v1/partners/"+partnerID+"/benefits?kind=go_to_market") || !strings.Contains(m, "+82 2 1234 5678") {
+		t.Fatalf("the marketing contact's instructions:\n%s", m)
+	}
 
 	h.clock.Set(time.Date(2026, 5, 10, 12, 0, 0, 0, time.UTC))
 	out := h.must(http.StatusOK, "POST", activate, networkAdmin, nil)

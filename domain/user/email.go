@@ -47,7 +47,7 @@ func init() {
 // invitation to it. An active user's email is the work account they sign
 // in with, which is theirs, not ours, to change.
 func (u *User) ChangeEmail(email string, inv Invitation) ([]event.Event, error) {
-	next, why := checkEmail(email)
+	next, why := checkWorkEmail(email)
 	if why != "" {
 		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "email", Reason: why}}}
 	}

@@ -149,7 +149,7 @@ func Invite(userID, accountID uuid.UUID, p Profile, inv Invitation) (Invited, er
 		SentAt:       inv.Now,
 		ExpiresAt:    inv.Now.Add(InvitationValidity),
 	}
-	e.Email, reason = checkEmail(p.Email)
+	e.Email, reason = checkWorkEmail(p.Email)
 	add("email")
 	e.FirstName, reason = checkName(p.FirstName)
 	add("firstName")
