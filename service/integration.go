@@ -1,13 +1,20 @@
 package service
 
 import (
+	"context"
+	"errors"
+	"slices"
 	"time"
 
 	"fmt"
 
+	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/bizcenter/bizcenter/clock"
+	"github.com/bizcenter/bizcenter/commands"
+	"github.com/bizcenter/bizcenter/domain"
+	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/projections"
@@ -61,10 +68,28 @@ func (s *Service) wireIntegration(engine *projections.Engine) error {
 }
 
 // integrationRoutes are the feed's (and the webhooks') routes.
-func (s *Service) integrationRoutes() []kit.Route {
+func (s *Service) integrationRoutes(deps commands.Deps) []kit.Route {
 	clk := s.cfg.Clock
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log, s.pastHead, s.stopping), webhooks.Routes(s.pool, clk, s.cfg.Log, s.cfg.Integration.Webhooks)...)
+	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log, s.pastHead, s.stopping),
+		webhooks.Routes(s.pool, clk, s.cfg.Log, s.cfg.Integration.Webhooks, webhookAdmins(deps))...)
+}
+
+// webhookAdmins decides who manages an account's webhooks from the
+// events (commands.AccountRolesHandler), not from the users read model,
+// which follows a demotion only once its projector caught up.
+func webhookAdmins(deps commands.Deps) webhooks.Admins {
+	roles := commands.AccountRolesHandler(deps)
+	return func(ctx context.Context, account uuid.UUID, p kit.Principal) (bool, bool, error) {
+		held, err := roles.Handle(ctx, commands.AccountRoles{By: commands.Actor{Subject: p.Subject, Email: p.Email}, AccountID: account})
+		if errors.Is(err, domain.ErrNotFound) {
+			return false, false, nil
+		}
+		if err != nil {
+			return false, false, err
+		}
+		return true, slices.Contains(held, user.AccountAdministrator), nil
+	}
 }

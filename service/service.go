@@ -223,7 +223,7 @@ func (s *Service) wire(ctx context.Context) error {
 		httpapi.OpsRoutes(s.ready),
 		httpapi.AdminRoutes(s.Monitor, s.pool, Projectors(), log),
 		httpapi.AuditRoutes(store, keys.Opener, s.cfg.Clock),
-		s.integrationRoutes(),
+		s.integrationRoutes(deps),
 	)
 	s.server.UseIdempotency(httpapi.NewIdempotencyKeys(s.pool, httpapi.IdempotencyConfig{TTL: s.cfg.IdempotencyTTL, HashKey: idempotencyHashKey(s.cfg.InvitationKey), Log: log}))
 	s.server.Registry().MustRegister(s.Monitor.Collector(), s.resends.Collector())

@@ -1,6 +1,7 @@
 package service_test
 
 import (
+	"context"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -339,4 +340,43 @@ func TestWebhooks_registration_refuses_a_type_listed_twice_or_never_sent(t *test
 	}
 	h.must(http.StatusCreated, "POST", "/v1/accounts/"+account+"/webhooks", admin, map[string]any{"url": "https://hooks.example.com/x",
 		"types": []string{"bizcenter.account.partner_associated.v1"}})
+}
+
+// The webhook routes decide who may manage an account's webhooks from the
+// events, as every command does, not from the users read model: a
+// registration sends the account's events where its caller says, so an
+// Account Administrator demoted a moment ago (the demotion answered)
+// registers nothing however far behind that read model is, and one just
+// made an administrator registers at once. The read model is held behind
+// by a lock that lets it be read but not written.
+func TestWebhooks_rights_follow_the_events_not_the_users_read_model(t *testing.T) {
+	h := start(t, options{})
+	account, admin := h.registered()
+	path := "/v1/accounts/" + account + "/webhooks"
+	demoted, demotedToken := h.member(account, admin, "dana@northwind.example", "account_administrator")
+	promoted, promotedToken := h.member(account, admin, "pia@northwind.example", "reports_viewer")
+
+	ctx := context.Background()
+	tx, err := h.svc.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `LOCK TABLE rm_users IN SHARE MODE`); err != nil {
+		t.Fatal(err)
+	}
+	users := "/v1/accounts/" + account + "/users/"
+	h.must(http.StatusOK, "PUT", users+demoted+"/roles", admin, map[string]any{"roles": []string{"reports_viewer"}})
+	h.must(http.StatusOK, "PUT", users+promoted+"/roles", admin, map[string]any{"roles": []string{"account_administrator"}})
+
+	if code, body := h.call("POST", path, demotedToken, map[string]any{"url": "https://hooks.example/demoted"}); code != http.StatusForbidden {
+		t.Errorf("a demoted administrator registering: %d %v, want 403", code, body)
+	}
+	if code, body := h.call("POST", path, promotedToken, map[string]any{"url": "https://hooks.example/promoted"}); code != http.StatusCreated {
+		t.Errorf("a new administrator registering: %d %v, want 201", code, body)
+	}
+	outsider := h.token("sub-olga", "olga@elsewhere.example", false)
+	if code, body := h.call("POST", path, outsider, map[string]any{"url": "https://hooks.example/outsider"}); code != http.StatusNotFound {
+		t.Errorf("someone of no account registering: %d %v, want 404", code, body)
+	}
 }

@@ -18,7 +18,6 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/integration"
-	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // Endpoint is a registered webhook as its account's administrators see
@@ -76,12 +75,20 @@ type endpointKey struct {
 	ID        uuid.UUID `json:"id"`
 }
 
+// Admins tells whether a signed-in caller who is no operator is an
+// active user of an account (member) and one of its Account
+// Administrators (admin). The service decides it from the events, as
+// every command decides its caller's rights: a registration sends the
+// account's events where its caller says, so it must not wait for a read
+// model to catch up with a demotion (or with a new administrator).
+type Admins func(ctx context.Context, account uuid.UUID, p kit.Principal) (member, admin bool, err error)
+
 // Routes declares the webhook routes of an account, for its Account
-// Administrators (and operators). Clock stamps registrations, so that an
-// endpoint gets the events that occur from then on; policy says which
-// URLs may be registered.
-func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger, policy Policy) []kit.Route {
-	r := &routes{pool: pool, clock: clk, log: log, policy: policy}
+// Administrators (and operators), whom admins tells. Clock stamps
+// registrations, so that an endpoint gets the events that occur from then
+// on; policy says which URLs may be registered.
+func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger, policy Policy, admins Admins) []kit.Route {
+	r := &routes{pool: pool, clock: clk, log: log, policy: policy, admins: admins}
 	statuses := []int{http.StatusBadRequest, http.StatusUnauthorized, http.StatusForbidden, http.StatusNotFound}
 	base := "/v1/accounts/{accountId}/webhooks"
 	return []kit.Route{
@@ -109,6 +116,7 @@ type routes struct {
 	clock  clock.Clock
 	log    *slog.Logger
 	policy Policy
+	admins Admins
 }
 
 // admin lets Account Administrators of the account and operators in; a
@@ -122,11 +130,7 @@ func (r *routes) admin(next func(w http.ResponseWriter, req *http.Request, accou
 			return
 		}
 		if !p.Operator {
-			var member, admin bool
-			err := r.pool.QueryRow(req.Context(), `
-				SELECT count(*) > 0, coalesce(bool_or('account_administrator' = ANY (roles)), false)
-				  FROM rm_users WHERE account_id = $1 AND email_lower = $2 AND status = 'active'`,
-				account, idn.FoldEmail(p.Email)).Scan(&member, &admin)
+			member, admin, err := r.admins(req.Context(), account, p)
 			switch {
 			case err != nil:
 				r.fail(w, req, err)

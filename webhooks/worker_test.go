@@ -209,7 +209,7 @@ func TestWorker_resume_of_an_active_endpoint_keeps_a_delivery_claimed(t *testing
 	<-srv.started
 
 	var resume http.HandlerFunc
-	for _, r := range webhooks.Routes(pool, nil, nil, webhooks.Policy{}) {
+	for _, r := range webhooks.Routes(pool, nil, nil, webhooks.Policy{}, nil) {
 		if strings.HasSuffix(r.Path, "/resume") {
 			resume = r.Handler
 		}
