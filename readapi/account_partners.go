@@ -29,6 +29,7 @@ type AccountPartners struct {
 // accountPartnersRequest is a parsed GET /v1/accounts/{accountId}/partners.
 type accountPartnersRequest struct {
 	accountRequest
+	order keyOrder[AccountPartner]
 	after []any
 	limit int
 }
@@ -83,17 +84,18 @@ func (d Deps) accountPartnerRoutes() []kit.Route {
 		Summary:  "The partners serving an account now",
 		Access:   Member,
 		Response: AccountPartners{Items: []AccountPartner{{PartnerID: examplePartnerRef.PartnerID, Name: examplePartnerRef.Name, AssociatedAt: time.Date(2026, 1, 2, 8, 0, 0, 0, time.UTC)}}},
-		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
+		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": cursorQuery},
 		Handler: endpoint(d, reads{usersProjector, partnersProjector}, func(in *input, p kit.Principal) accountPartnersRequest {
-			return accountPartnersRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
-				after: cursorArgs(in, accountPartnerOrder, true)}
+			q := accountPartnersRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+			q.order, q.after = pageBy(in, accountPartnerOrder)
+			return q
 		}, func(ctx context.Context, q accountPartnersRequest) (AccountPartners, error) {
 			var out AccountPartners
 			err := snapshot(ctx, d.Pool, func(tx pgx.Tx) (err error) {
 				if err := mayRead(ctx, tx, q.accountRequest, d.Clock.Now()); err != nil {
 					return err
 				}
-				out.Items, out.NextCursor, err = queryPage(ctx, tx, accountPartnerOrder, accountPartnersSQL, []any{q.accountID}, q.after, q.limit, scanAccountPartner)
+				out.Items, out.NextCursor, err = queryPage(ctx, tx, q.order, accountPartnersSQL, []any{q.accountID}, q.after, q.limit, scanAccountPartner)
 				out.Items = nonNil(out.Items)
 				return err
 			})

@@ -124,6 +124,7 @@ type benefitsRequest struct {
 	partnerRequest
 	packageID    *uuid.UUID
 	kind, status string
+	order        keyOrder[Benefit]
 	after        []any
 	limit        int
 }
@@ -131,12 +132,13 @@ type benefitsRequest struct {
 type packagesRequest struct {
 	partnerRequest
 	packageID *uuid.UUID
+	order     keyOrder[BenefitPackage]
 	after     []any
 	limit     int
 }
 
 func (d Deps) benefitRoutes() []kit.Route {
-	pageQuery := map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"}
+	pageQuery := map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": cursorQuery}
 	return []kit.Route{partnerGet(kit.Route{
 		Path:     "/v1/partners/{partnerId}/benefits",
 		Summary:  "The partner's membership benefits by kind, with status, expiry, assignees, key retrievals and remaining quantity",
@@ -145,7 +147,8 @@ func (d Deps) benefitRoutes() []kit.Route {
 			"status": "all (default), inactive, active, expired or cancelled (decided at the time of the request)",
 			"limit":  pageQuery["limit"], "cursor": pageQuery["cursor"]},
 		Handler: endpoint(d, reads{partnersProjector, billingProjector}, func(in *input, p kit.Principal) benefitsRequest {
-			q := benefitsRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit), after: cursorArgs(in, benefitOrder, true)}
+			q := benefitsRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+			q.order, q.after = pageBy(in, benefitOrder)
 			_, q.kind = oneOf(in, "kind", "all", benefitKinds)
 			_, q.status = oneOf(in, "status", "all", benefitStatuses)
 			return q
@@ -158,7 +161,9 @@ func (d Deps) benefitRoutes() []kit.Route {
 		Response: BenefitPackagePage{Items: []BenefitPackage{examplePackage}},
 		Query:    pageQuery,
 		Handler: endpoint(d, reads{partnersProjector, billingProjector}, func(in *input, p kit.Principal) packagesRequest {
-			return packagesRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit), after: cursorArgs(in, packageOrder, true)}
+			q := packagesRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+			q.order, q.after = pageBy(in, packageOrder)
+			return q
 		}, func(ctx context.Context, q packagesRequest) (BenefitPackagePage, error) {
 			return listPackages(ctx, d.Pool, q)
 		}),

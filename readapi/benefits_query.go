@@ -54,7 +54,7 @@ func listBenefits(ctx context.Context, pool *pgxpool.Pool, q benefitsRequest, no
 // benefits reads a page of benefits in tx, with their assignees and key
 // retrievals.
 func benefits(ctx context.Context, tx pgx.Tx, q benefitsRequest, now time.Time) ([]Benefit, *string, error) {
-	items, next, err := queryPage(ctx, tx, benefitOrder, `SELECT b.benefit_id::text, b.package_id::text, b.package_name, b.kind, b.name, b.product_id, b.cloud_model,
+	items, next, err := queryPage(ctx, tx, q.order, `SELECT b.benefit_id::text, b.package_id::text, b.package_name, b.kind, b.name, b.product_id, b.cloud_model,
 	    b.quantity, b.remaining, b.status, b.activated_at, b.expires_at, b.company_assigned_at IS NOT NULL, b.kind_rank::text, b.purchased_at
 	  FROM `+benefitsFrom+`
 	  WHERE ($3::text = '' OR b.kind = $3::text) AND ($4::text = '' OR b.status = $4::text) AND ($5::uuid IS NULL OR b.package_id = $5::uuid)`,
@@ -153,7 +153,7 @@ func listPackages(ctx context.Context, pool *pgxpool.Pool, q packagesRequest) (B
 		if err := mayReadPartner(ctx, tx, q.partnerRequest); err != nil {
 			return err
 		}
-		items, next, err := queryPage(ctx, tx, packageOrder, `SELECT `+packageColumns+` WHERE p.partner_id = $1`, []any{q.partnerID}, q.after, q.limit, scanPackage)
+		items, next, err := queryPage(ctx, tx, q.order, `SELECT `+packageColumns+` WHERE p.partner_id = $1`, []any{q.partnerID}, q.after, q.limit, scanPackage)
 		page.Items, page.NextCursor = append(page.Items, items...), next
 		return err
 	})
@@ -178,7 +178,7 @@ func packageByID(ctx context.Context, pool *pgxpool.Pool, q packagesRequest, now
 		if err != nil {
 			return err
 		}
-		p.Benefits, _, err = benefits(ctx, tx, benefitsRequest{partnerRequest: q.partnerRequest, packageID: q.packageID, limit: maxLimit}, now)
+		p.Benefits, _, err = benefits(ctx, tx, benefitsRequest{partnerRequest: q.partnerRequest, packageID: q.packageID, order: benefitOrder, limit: maxLimit}, now)
 		return err
 	})
 	if err != nil {

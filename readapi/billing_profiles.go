@@ -51,6 +51,7 @@ var profileOrder = keyOrder[BillingProfile]{name: "createdAt", cols: []keyOf[Bil
 type profilesRequest struct {
 	accountRequest
 	profileID *uuid.UUID // one profile, or a page of them
+	order     keyOrder[BillingProfile]
 	after     []any
 	limit     int
 }
@@ -63,10 +64,11 @@ func (d Deps) billingProfileRoutes() []kit.Route {
 		Path:     "/v1/accounts/{accountId}/billing-profiles",
 		Summary:  "The account's billing profiles with their payment methods, masked (Account Administrators, Account Managers)",
 		Response: BillingProfilePage{Items: []BillingProfile{exampleProfile}},
-		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
+		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": cursorQuery},
 		Handler: endpoint(d, reads{usersProjector, billingProjector}, func(in *input, p kit.Principal) profilesRequest {
-			return profilesRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
-				after: cursorArgs(in, profileOrder, true)}
+			q := profilesRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+			q.order, q.after = pageBy(in, profileOrder)
+			return q
 		}, read),
 	}), billingGet(kit.Route{
 		Path:     "/v1/accounts/{accountId}/billing-profiles/{billingProfileId}",
@@ -74,7 +76,7 @@ func (d Deps) billingProfileRoutes() []kit.Route {
 		Response: exampleProfile,
 		Handler: endpoint(d, reads{usersProjector, billingProjector}, func(in *input, p kit.Principal) profilesRequest {
 			id := in.pathUUID("billingProfileId")
-			return profilesRequest{accountRequest: parseAccount(in, p), profileID: &id, limit: 1}
+			return profilesRequest{accountRequest: parseAccount(in, p), profileID: &id, order: profileOrder, limit: 1}
 		}, func(ctx context.Context, q profilesRequest) (BillingProfile, error) {
 			page, err := read(ctx, q)
 			if err == nil && len(page.Items) == 0 {
@@ -97,7 +99,7 @@ func billingProfiles(ctx context.Context, pool *pgxpool.Pool, q profilesRequest,
 			return err
 		}
 		var err error
-		page.Items, page.NextCursor, err = queryPage(ctx, tx, profileOrder, `SELECT p.profile_id::text, p.account_id::text, p.name, p.created_at
+		page.Items, page.NextCursor, err = queryPage(ctx, tx, q.order, `SELECT p.profile_id::text, p.account_id::text, p.name, p.created_at
 		  FROM rm_billing_profiles p WHERE p.account_id = $1 AND ($2::uuid IS NULL OR p.profile_id = $2::uuid)`,
 			[]any{q.accountID, q.profileID}, q.after, q.limit, func(row pgx.Row) (BillingProfile, error) {
 				var p BillingProfile

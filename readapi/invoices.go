@@ -72,6 +72,7 @@ type invoicesRequest struct {
 	accountRequest
 	period   string
 	from, to time.Time // dates, to included; zero for a period back from now
+	order    keyOrder[Invoice]
 	after    []any
 	limit    int
 }
@@ -83,8 +84,8 @@ var invoiceOrder = keyOrder[Invoice]{name: "-period", desc: true, cols: []keyOf[
 }}
 
 func parseInvoices(in *input, p kit.Principal) invoicesRequest {
-	q := invoicesRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
-		after: cursorArgs(in, invoiceOrder, true)}
+	q := invoicesRequest{accountRequest: parseAccount(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+	q.order, q.after = pageBy(in, invoiceOrder)
 	// A date given is told by ok, not by IsZero: 0001-01-01 is the zero
 	// time's date.
 	from, hasFrom := in.date("from")
@@ -144,7 +145,7 @@ func (d Deps) invoiceRoutes() []kit.Route {
 			"period": "last-3-months (default), last-6-months or custom (with from and to)",
 			"from":   "first day of a custom range, YYYY-MM-DD: invoices of the months it touches",
 			"to":     "last day of a custom range, YYYY-MM-DD (included)",
-			"limit":  "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page",
+			"limit":  "page size, 1 to 500 (default 50)", "cursor": cursorQuery,
 		},
 		Handler: endpoint(d, reads{usersProjector, billingProjector}, parseInvoices, func(ctx context.Context, q invoicesRequest) (InvoicePage, error) {
 			return listInvoices(ctx, d.Pool, q, d.Clock.Now())

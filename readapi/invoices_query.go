@@ -43,7 +43,7 @@ func listInvoices(ctx context.Context, pool *pgxpool.Pool, q invoicesRequest, no
 		if err := mayReadBilling(ctx, tx, q.accountRequest); err != nil {
 			return err
 		}
-		invoices, next, err := queryPage(ctx, tx, invoiceOrder, `SELECT `+invoiceColumns+` FROM `+invoicesSQL+`
+		invoices, next, err := queryPage(ctx, tx, q.order, `SELECT `+invoiceColumns+` FROM `+invoicesSQL+`
 		  WHERE i.period_start >= date_trunc('month', $3::date)::date AND i.period_start <= $4::date`,
 			[]any{q.accountID, now, from, to}, q.after, q.limit, scanInvoice)
 		page.Items, page.NextCursor = append(page.Items, invoices...), next

@@ -144,6 +144,7 @@ type userLicensesRequest struct {
 
 type assignmentsRequest struct {
 	subRequest
+	order  keyOrder[Holder]
 	cursor []any
 	limit  int
 }
@@ -181,10 +182,11 @@ func (d Deps) licenseRoutes() []kit.Route {
 		Path:     "/v1/accounts/{accountId}/subscriptions/{subscriptionId}/assignments",
 		Summary:  "Who holds a license of a subscription, with the service plans, earliest assignment first, a page at a time",
 		Response: AssignmentPage{Items: []Holder{exampleHolder}},
-		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
+		Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": cursorQuery},
 		Handler: endpoint(d, licenseReads, func(in *input, p kit.Principal) assignmentsRequest {
-			return assignmentsRequest{subRequest: parseSubscription(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
-				cursor: cursorArgs(in, assignmentOrder, true)}
+			q := assignmentsRequest{subRequest: parseSubscription(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+			q.order, q.cursor = pageBy(in, assignmentOrder)
+			return q
 		}, func(ctx context.Context, q assignmentsRequest) (AssignmentPage, error) {
 			return assignments(ctx, d.Pool, q, d.Clock.Now())
 		}),

@@ -204,14 +204,14 @@ func assignments(ctx context.Context, pool *pgxpool.Pool, q assignmentsRequest, 
 		if err != nil {
 			return err
 		}
-		after, order, args := assignmentOrder.keyset([]any{q.subscriptionID}, q.cursor)
+		after, order, args := q.order.keyset([]any{q.subscriptionID}, q.cursor)
 		rows, err := tx.Query(ctx, `SELECT `+holderColumns+` FROM rm_license_assignments a LEFT JOIN rm_users u ON u.user_id = a.user_id
 		  WHERE a.subscription_id = $1`+after+` ORDER BY `+order+fmt.Sprintf(" LIMIT $%d", len(args)+1), append(args, q.limit+1)...)
 		if err != nil {
 			return fmt.Errorf("assignments: %w", err)
 		}
 		items, err := pgx.CollectRows(rows, func(row pgx.CollectableRow) (Holder, error) { return scanHolder(row) })
-		page.Items, page.NextCursor = pageOf(items, q.limit, assignmentOrder)
+		page.Items, page.NextCursor = pageOf(items, q.limit, q.order)
 		return err
 	})
 	return page, err

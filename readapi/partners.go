@@ -64,6 +64,7 @@ func parsePartner(in *input, p kit.Principal) partnerRequest {
 // partnerAccountsRequest is a parsed GET /v1/partners/{partnerId}/accounts.
 type partnerAccountsRequest struct {
 	partnerRequest
+	order keyOrder[PartnerAccount]
 	after []any
 	limit int
 }
@@ -88,10 +89,11 @@ func (d Deps) partnerRoutes() []kit.Route {
 		Response: PartnerAccountPage{Items: []PartnerAccount{{AccountID: exampleAccount.AccountID, Name: exampleAccount.Name,
 			AgreementNumber: exampleAccount.AgreementNumber, PurchaseAccountNumber: exampleAccount.PurchaseAccountNumber,
 			AssociatedAt: time.Date(2026, 1, 2, 8, 0, 0, 0, time.UTC)}}},
-		Query: map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
+		Query: map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": cursorQuery},
 		Handler: endpoint(d, reads{usersProjector, partnersProjector}, func(in *input, p kit.Principal) partnerAccountsRequest {
-			return partnerAccountsRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit),
-				after: cursorArgs(in, partnerAccountOrder, true)}
+			q := partnerAccountsRequest{partnerRequest: parsePartner(in, p), limit: in.intIn("limit", defaultLimit, 1, maxLimit)}
+			q.order, q.after = pageBy(in, partnerAccountOrder)
+			return q
 		}, func(ctx context.Context, q partnerAccountsRequest) (PartnerAccountPage, error) {
 			return partnerAccounts(ctx, d.Pool, q)
 		}),
@@ -133,7 +135,7 @@ func partnerByID(ctx context.Context, pool *pgxpool.Pool, q partnerRequest) (Par
 
 // partnerAccounts reads a page of the accounts a partner serves now.
 func partnerAccounts(ctx context.Context, pool *pgxpool.Pool, q partnerAccountsRequest) (PartnerAccountPage, error) {
-	after, order, args := partnerAccountOrder.keyset([]any{q.partnerID, q.viewer.email, q.viewer.operator}, q.after)
+	after, order, args := q.order.keyset([]any{q.partnerID, q.viewer.email, q.viewer.operator}, q.after)
 	args = append(args, q.limit+1)
 	page := PartnerAccountPage{Items: []PartnerAccount{}}
 	err := snapshot(ctx, pool, func(tx pgx.Tx) error {
@@ -162,7 +164,7 @@ func partnerAccounts(ctx context.Context, pool *pgxpool.Pool, q partnerAccountsR
 		}
 		if len(accounts) > q.limit {
 			accounts = accounts[:q.limit]
-			page.NextCursor = new(partnerAccountOrder.encode(accounts[q.limit-1]))
+			page.NextCursor = new(q.order.encode(accounts[q.limit-1]))
 		}
 		page.Items = append(page.Items, accounts...)
 		return nil

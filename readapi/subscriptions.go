@@ -116,7 +116,7 @@ var subListQuery = map[string]string{
 	"productId": "only subscriptions of this product",
 	"sort":      "name (default), productName, purchasedAt, expiresAt or price (by amount); prefix - for descending",
 	"limit":     "page size, 1 to 500 (default 50)",
-	"cursor":    "nextCursor of the previous page, with the same sort",
+	"cursor":    cursorQuery,
 }
 
 func (d Deps) subscriptionRoutes() []kit.Route {

@@ -138,7 +138,7 @@ func (d Deps) listUsersRoute() kit.Route {
 			"role":      "only users holding this role, e.g. user_administrator",
 			"sort":      "email (default), name, invitedAt or status (alphabetical: active, expired, pending; then email); prefix - for descending",
 			"limit":     "page size, 1 to 500 (default 50)",
-			"cursor":    "nextCursor of the previous page, with the same sort",
+			"cursor":    cursorQuery,
 			"partnerId": partnerIDQuery + ", to choose whom to give licenses",
 		},
 		Handler: endpoint(d, reads{usersProjector}, parseList, func(ctx context.Context, q listRequest) (UserPage, error) {

@@ -10,6 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/internal/pgutc"
 	"github.com/bizcenter/bizcenter/internal/pguuid"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/projections"
@@ -79,7 +80,8 @@ func (t *Tools) Close() {
 const connectTimeout = 10 * time.Second
 
 // poolConfig parses DATABASE_URL for a pool: UUIDs as pguuid has them,
-// and connectTimeout unless the URL says otherwise.
+// times scanned in UTC (pgutc), and connectTimeout unless the URL says
+// otherwise.
 func poolConfig(databaseURL string) (*pgxpool.Config, error) {
 	pcfg, err := pgxpool.ParseConfig(databaseURL)
 	if err != nil {
@@ -89,5 +91,6 @@ func poolConfig(databaseURL string) (*pgxpool.Config, error) {
 		pcfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
 	pguuid.Register(pcfg)
+	pgutc.Register(pcfg)
 	return pcfg, nil
 }
