@@ -44,6 +44,9 @@ type streamBody struct {
 // next page starts at.
 type streamKey struct {
 	Next uint64 `json:"next"`
+	// Stream is the stream the cursor pages: another's would start that
+	// one at this one's revision, and leave out the events before it.
+	Stream string `json:"stream"`
 }
 
 type asOfBody struct {
@@ -61,7 +64,7 @@ func AuditRoutes(store eventstore.Store, opener func(context.Context) event.Tran
 		Method: http.MethodGet, Path: "/v1/audit/streams/{stream}", Access: kit.Operator, Success: http.StatusOK,
 		Summary: "A stream's events with type, data, actor, time, correlation and causation ids, oldest first, a page at a time",
 		Query: map[string]string{"from": "first revision (default 0)", "limit": "page size, 1 to 500 (default 50)",
-			"cursor": "nextCursor of the previous page",
+			"cursor": "nextCursor of the previous page of the same stream (another stream's is a 400)",
 			"after":  "a position a command answered; accepted as on every read route, and never waited for: the route reads the event store itself"},
 		Response: streamBody{}, Statuses: []int{400, 401, 403, 404},
 		Handler: streamHistory(store),
@@ -127,6 +130,8 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 		// signed 64-bit numbers.
 		if key.Next >= 1<<63 {
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
+		} else if r.URL.Query().Get("cursor") != "" && p2 == nil && key.Stream != r.PathValue("stream") {
+			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "the cursor belongs to another stream's history: start again without it"})
 		}
 		if _, err := eventstore.ParsePosition(r.URL.Query().Get("after")); err != nil {
 			bad = append(bad, kit.FieldProblem{Field: "after", Reason: kit.BadPosition})
@@ -150,7 +155,7 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 			events = append(events, streamEvent{rec.Revision, rec.Position.String(), rec.Type, rec.Data, meta, rec.RecordedAt.UTC()})
 		}
 		body := streamBody{Stream: r.PathValue("stream")}
-		body.Items, body.NextCursor = kit.Page(events, limit, func(e streamEvent) any { return streamKey{Next: e.Revision + 1} })
+		body.Items, body.NextCursor = kit.Page(events, limit, func(e streamEvent) any { return streamKey{Next: e.Revision + 1, Stream: body.Stream} })
 		body.Events = body.Items
 		kit.WriteJSON(w, http.StatusOK, body)
 	}

@@ -107,6 +107,17 @@ func TestAudit_history_as_of_correlation_and_filters(t *testing.T) {
 	if code, _ := h.call("GET", "/v1/audit/events", admin, nil); code != http.StatusForbidden {
 		t.Fatalf("a customer on the audit routes: %d", code)
 	}
+	// A cursor pages its own stream: another's started at its revision,
+	// leaving out the events before it.
+	streamCursor := h.must(http.StatusOK, "GET", "/v1/audit/streams/"+stream+"?limit=1", op, nil)["nextCursor"].(string)
+	if rest := h.must(http.StatusOK, "GET", "/v1/audit/streams/"+stream+"?limit=1&cursor="+streamCursor, op, nil)["events"].([]any); len(rest) != 1 ||
+		rest[0].(map[string]any)["type"] != "user.invitation_accepted" {
+		t.Fatalf("the second page of the stream: %v", rest)
+	}
+	if code, body := h.call("GET", "/v1/audit/streams/account-"+accountID+"?cursor="+streamCursor, op, nil); code != http.StatusBadRequest || !namesField(body, "cursor") {
+		t.Fatalf("another stream's cursor: %d %v", code, body)
+	}
+
 	if code, body := h.call("GET", "/v1/audit/events?from=yesterday", op, nil); code != http.StatusBadRequest || !namesField(body, "from") {
 		t.Fatalf("bad from: %d %v", code, body)
 	}

@@ -278,6 +278,17 @@ func TestWebhooks_list_pages(t *testing.T) {
 	if !slices.Equal(seen, ids) {
 		t.Fatalf("pages of 2 listed %v, want %v", seen, ids)
 	}
+	// A cursor pages its own account's list: in another's it went on
+	// after its key, leaving out the endpoints before it.
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	other := h.must(http.StatusCreated, "POST", "/v1/accounts", op, map[string]any{
+		"name": "Other", "agreementNumber": "AG-78", "purchaseAccountNumber": "PA-78",
+		"manager": map[string]any{"email": "pam@other.example", "firstName": "Pam", "lastName": "Other", "language": "en-US", "country": "US"},
+	})["accountId"].(string)
+	first := h.must(http.StatusOK, "GET", path+"?limit=1", admin, nil)["nextCursor"].(string)
+	if code, body := h.call("GET", "/v1/accounts/"+other+"/webhooks?cursor="+first, op, nil); code != http.StatusBadRequest || !namesField(body, "cursor") {
+		t.Errorf("another account's cursor: %d %v", code, body)
+	}
 	for _, q := range []string{"?limit=0", "?limit=abc", "?cursor=nope"} {
 		code, body := h.call("GET", path+q, admin, nil)
 		field := strings.Split(strings.TrimPrefix(q, "?"), "=")[0]

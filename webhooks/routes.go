@@ -73,6 +73,9 @@ type list struct {
 type endpointKey struct {
 	CreatedAt time.Time `json:"t"`
 	ID        uuid.UUID `json:"id"`
+	// Account is the account whose list the cursor pages: in another's,
+	// it would go on after this key and leave out what lies before it.
+	Account uuid.UUID `json:"a"`
 }
 
 // Admins tells whether a signed-in caller who is no operator is an
@@ -98,7 +101,7 @@ func Routes(pool *pgxpool.Pool, clk clock.Clock, log *slog.Logger, policy Policy
 			Handler: r.admin(r.register)},
 		{Method: http.MethodGet, Path: base, Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary:  "The account's webhooks with their state (active, paused), failures in a row, last status and pending deliveries",
-			Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page"},
+			Query:    map[string]string{"limit": "page size, 1 to 500 (default 50)", "cursor": "nextCursor of the previous page of the same account (another account's is a 400)"},
 			Response: list{}, Handler: r.admin(r.list)},
 		{Method: http.MethodDelete, Path: base + "/{webhookId}", Access: kit.SignedIn, Success: http.StatusOK, Statuses: statuses,
 			Summary: "Remove a webhook and its pending deliveries", Response: struct{}{}, Handler: r.admin(r.remove)},
@@ -265,6 +268,9 @@ func (r *routes) answer(w http.ResponseWriter, req *http.Request, account, id uu
 func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
 	var after endpointKey
 	limit, problem := kit.PageQuery(req, &after)
+	if problem == nil && req.URL.Query().Get("cursor") != "" && after.Account != account {
+		problem = kit.Invalid(kit.FieldProblem{Field: "cursor", Reason: "the cursor belongs to another account's webhooks: start again without it"})
+	}
 	if problem != nil {
 		kit.WriteProblem(w, problem)
 		return
@@ -278,7 +284,7 @@ func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUI
 		return
 	}
 	var page list
-	page.Items, page.NextCursor = kit.Page(items, limit, func(e Endpoint) any { return endpointKey{e.CreatedAt, uuid.MustParse(e.WebhookID)} })
+	page.Items, page.NextCursor = kit.Page(items, limit, func(e Endpoint) any { return endpointKey{e.CreatedAt, uuid.MustParse(e.WebhookID), account} })
 	kit.WriteJSON(w, http.StatusOK, page)
 }
 
