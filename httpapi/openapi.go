@@ -87,7 +87,10 @@ func operation(r kit.Route) map[string]any {
 	}
 	responses := map[string]any{strconv.Itoa(r.Success): success}
 	problem := map[string]any{"application/problem+json": map[string]any{"schema": map[string]any{"$ref": "#/components/schemas/Problem"}}}
-	for _, st := range r.Statuses {
+	// Every mounted route may answer 400: queryTaken refuses a query
+	// parameter it does not take, or one that does not parse, before
+	// anything else, on /healthz as on a command.
+	for _, st := range append([]int{http.StatusBadRequest}, r.Statuses...) {
 		responses[strconv.Itoa(st)] = map[string]any{"description": http.StatusText(st), "content": problem}
 	}
 	op["responses"] = responses

@@ -3,6 +3,7 @@ package service_test
 import (
 	"context"
 	"net/http"
+	"regexp"
 	"strings"
 	"sync"
 	"testing"
@@ -226,6 +227,28 @@ func TestOpenAPI_describes_every_mounted_route(t *testing.T) {
 		}
 		if !found {
 			t.Errorf("GET %s does not name its header %s: %v", path, header, params)
+		}
+	}
+}
+
+// Every route refuses a query parameter it does not take with a 400
+// naming it, before anything else (httpapi's queryTaken), /healthz and
+// the catalog as much as a command: the document must list that 400 for
+// every operation, or a client generated from it meets an answer it was
+// told never comes.
+func TestOpenAPI_lists_the_400_of_a_query_parameter_a_route_does_not_take(t *testing.T) {
+	h := start(t, options{})
+	paths := h.must(http.StatusOK, "GET", "/v1/openapi.json", "", nil)["paths"].(map[string]any)
+	someID := regexp.MustCompile(`\{[^}]+\}`)
+	for _, r := range h.svc.Server().Routes() {
+		path := someID.ReplaceAllString(r.Path, "0190a4c2-0000-7000-8000-000000000000")
+		code, body := h.call(r.Method, path+"?notAParameter=1", "", nil)
+		if code != http.StatusBadRequest || !namesField(body, "notAParameter") {
+			t.Errorf("%s %s?notAParameter=1: %d %v, want a 400 naming it", r.Method, path, code, body)
+		}
+		op, _ := paths[r.Path].(map[string]any)[strings.ToLower(r.Method)].(map[string]any)
+		if responses, _ := op["responses"].(map[string]any); responses["400"] == nil {
+			t.Errorf("%s %s answers 400, which its OpenAPI document does not list", r.Method, r.Path)
 		}
 	}
 }
