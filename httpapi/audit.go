@@ -128,9 +128,11 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 		}
 		// 63 bits, as optionalUint reads ?from: stores keep revisions as
 		// signed 64-bit numbers.
-		if key.Next >= 1<<63 {
+		switch {
+		case p2 != nil || r.URL.Query().Get("cursor") == "":
+		case key.Next >= 1<<63:
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
-		} else if r.URL.Query().Get("cursor") != "" && p2 == nil && key.Stream != r.PathValue("stream") {
+		case key.Stream != r.PathValue("stream"):
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "the cursor belongs to another stream's history: start again without it"})
 		}
 		if _, err := eventstore.ParsePosition(r.URL.Query().Get("after")); err != nil {
