@@ -44,6 +44,11 @@ func TestChangeUserRoles_saves_the_whole_set_and_records_who(t *testing.T) {
 	if code != http.StatusBadRequest || !namesField(body, "roles") {
 		t.Fatalf("empty roles: %d %v", code, body)
 	}
+	// An unknown role is named by its place, as a value of the wrong type is.
+	code, body = h.call("PUT", path+"/roles", admin, map[string]any{"roles": []string{"reports_viewer", "emperor"}})
+	if code != http.StatusBadRequest || !namesField(body, "roles[1]") {
+		t.Fatalf("an unknown role: %d %v", code, body)
+	}
 }
 
 func TestChangeUserRoles_keeps_the_last_account_administrator(t *testing.T) {

@@ -209,6 +209,10 @@ func TestPartner_users_read_only_the_customers_they_serve(t *testing.T) {
 	agent := h.must(http.StatusCreated, "POST", "/v1/partners/"+a+"/users", aAdmin, map[string]any{
 		"email": "sam@alpha.example", "firstName": "Sam", "lastName": "Sales", "roles": []string{"sales_agent"}})
 	samToken := h.token("sub-sam", "sam@alpha.example", false)
+	if code, body := h.call("POST", "/v1/partners/"+a+"/users", aAdmin, map[string]any{
+		"email": "x@alpha.example", "firstName": "X", "lastName": "Y", "roles": []string{"sales_agent", "emperor"}}); code != http.StatusBadRequest || !namesField(body, "roles[1]") {
+		t.Fatalf("an unknown partner role: %d %v, want a 400 naming roles[1]", code, body)
+	}
 	if code, body := h.call("POST", "/v1/partners/"+a+"/users", samToken, map[string]any{
 		"email": "x@alpha.example", "firstName": "X", "lastName": "Y", "roles": []string{"sales_agent"}}); code != http.StatusForbidden {
 		t.Fatalf("a sales agent adds users: %d %v", code, body)
@@ -464,9 +468,9 @@ func TestPartner_first_user_is_its_global_admin_with_the_roles_given(t *testing.
 		return h.call("POST", "/v1/partners", op, map[string]any{
 			"name": "Gamma", "admin": map[string]any{"email": "gil@gamma.example", "firstName": "Gil", "lastName": "G", "roles": roles}})
 	}
-	for _, roles := range [][]string{{"sales_agent"}, {"global_admin", "no_such_role"}} {
-		if code, body := register(roles...); code != http.StatusBadRequest || !namesField(body, "admin.roles") {
-			t.Errorf("first user with roles %v: %d %v", roles, code, body)
+	for field, roles := range map[string][]string{"admin.roles": {"sales_agent"}, "admin.roles[1]": {"global_admin", "no_such_role"}} {
+		if code, body := register(roles...); code != http.StatusBadRequest || !namesField(body, field) {
+			t.Errorf("first user with roles %v: %d %v, want a 400 naming %s", roles, code, body, field)
 		}
 	}
 	out := h.must(http.StatusCreated, "POST", "/v1/partners", op, map[string]any{

@@ -188,9 +188,9 @@ func (p *Partner) AddUser(id uuid.UUID, in Person, by Grantor) (UserAdded, error
 	if why != "" {
 		verr.Add("lastName", why)
 	}
-	roles, why := ParseRoles(in.Roles)
+	roles, at, why := ParseRoles(in.Roles)
 	if why != "" {
-		verr.Add("roles", why)
+		verr.Add("roles"+at, why)
 	}
 	if err := verr.Err(); err != nil {
 		return UserAdded{}, err
@@ -214,9 +214,9 @@ func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by Grantor) (*UserR
 	if !ok {
 		return nil, fmt.Errorf("partner user %s: %w", userID, domain.ErrNotFound)
 	}
-	roles, why := ParseRoles(in)
+	roles, at, why := ParseRoles(in)
 	if why != "" {
-		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "roles", Reason: why}}}
+		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "roles" + at, Reason: why}}}
 	}
 	if slices.Equal(roles, m.Roles) {
 		return nil, nil

@@ -65,21 +65,23 @@ func Allows(held []Role, a Action) bool {
 }
 
 // ParseRoles validates, de-duplicates and orders roles; the reason when
-// they are not acceptable.
-func ParseRoles(in []string) ([]Role, string) {
+// they are not acceptable, and where it lies when it lies in one role:
+// "[i]", to follow the field's name (roles[2]), the JSON path of the bad
+// value.
+func ParseRoles(in []string) (roles []Role, at, reason string) {
 	if len(in) == 0 {
-		return nil, "at least one role is required"
+		return nil, "", "at least one role is required"
 	}
 	var out []Role
-	for _, s := range in {
+	for i, s := range in {
 		r := Role(s)
 		if !slices.Contains(AllRoles, r) {
-			return nil, fmt.Sprintf("unknown partner role %q", s)
+			return nil, fmt.Sprintf("[%d]", i), fmt.Sprintf("unknown partner role %q", s)
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
 	slices.SortFunc(out, func(a, b Role) int { return slices.Index(AllRoles, a) - slices.Index(AllRoles, b) })
-	return out, ""
+	return out, "", ""
 }

@@ -3,6 +3,7 @@ package user
 import (
 	"fmt"
 	"slices"
+	"strconv"
 )
 
 // Role is one of the six customer roles of a purchase account.
@@ -59,20 +60,23 @@ func CanGrant(held []Role, r Role) bool {
 }
 
 // normalizeRoles validates, de-duplicates and orders roles by rank.
-func normalizeRoles(in []string) ([]Role, string) {
+//
+// at is where the reason lies when it lies in one role, "[i]", to follow
+// the field's name (roles[2]): the JSON path of the bad value.
+func normalizeRoles(in []string) (roles []Role, at, reason string) {
 	if len(in) == 0 {
-		return nil, "at least one role is required"
+		return nil, "", "at least one role is required"
 	}
 	var out []Role
-	for _, s := range in {
+	for i, s := range in {
 		r, err := ParseRole(s)
 		if err != nil {
-			return nil, err.Error()
+			return nil, "[" + strconv.Itoa(i) + "]", err.Error()
 		}
 		if !slices.Contains(out, r) {
 			out = append(out, r)
 		}
 	}
 	slices.SortFunc(out, func(a, b Role) int { return slices.Index(AllRoles, a) - slices.Index(AllRoles, b) })
-	return out, ""
+	return out, "", ""
 }

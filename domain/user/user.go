@@ -159,8 +159,9 @@ func Invite(userID, accountID uuid.UUID, p Profile, inv Invitation) (Invited, er
 	add("language")
 	e.Country, reason = checkCountry(p.Country)
 	add("country")
-	e.Roles, reason = normalizeRoles(p.Roles)
-	add("roles")
+	var at string
+	e.Roles, at, reason = normalizeRoles(p.Roles)
+	add("roles" + at)
 	if err := verr.Err(); err != nil {
 		return Invited{}, err
 	}
@@ -210,9 +211,9 @@ func (u *User) Accept(secret []byte, now time.Time) ([]event.Event, error) {
 // ChangeRoles saves a whole new set of roles. It returns nil when the set
 // is the same.
 func (u *User) ChangeRoles(roles []string, by string, now time.Time) (*RolesChanged, error) {
-	next, reason := normalizeRoles(roles)
+	next, at, reason := normalizeRoles(roles)
 	if reason != "" {
-		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "roles", Reason: reason}}}
+		return nil, &domain.ValidationError{Fields: []domain.FieldError{{Field: "roles" + at, Reason: reason}}}
 	}
 	added, removed := diffRoles(u.roles, next)
 	if len(added) == 0 && len(removed) == 0 {

@@ -72,7 +72,7 @@ func TestInvite_reports_every_invalid_field(t *testing.T) {
 	for _, f := range v.Fields {
 		got[f.Field] = true
 	}
-	for _, f := range []string{"email", "firstName", "lastName", "language", "country", "roles"} {
+	for _, f := range []string{"email", "firstName", "lastName", "language", "country", "roles[0]"} {
 		if !got[f] {
 			t.Errorf("field %s not reported (got %v)", f, v.Fields)
 		}
