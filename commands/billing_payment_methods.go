@@ -17,7 +17,7 @@ import (
 // The card commands hand the card to the payment provider first and
 // append only its answer; the number and the security code go nowhere
 // else. A card the provider vaulted for a command that then fails is
-// forgotten again.
+// forgotten again, and so is a card once it is replaced or removed.
 
 // AddPaymentMethod adds a card to a billing profile.
 type AddPaymentMethod struct {
@@ -67,10 +67,27 @@ func AddPaymentMethodHandler(d Deps, provider payment.Provider) Handler[AddPayme
 func ReplacePaymentMethodHandler(d Deps, provider payment.Provider) Handler[ReplacePaymentMethod, PaymentMethodSaved] {
 	return HandlerFunc[ReplacePaymentMethod, PaymentMethodSaved](func(ctx context.Context, c ReplacePaymentMethod) (PaymentMethodSaved, error) {
 		id := d.newID(ctx, "payment-method")
-		return d.withNewCard(ctx, c.By, c.AccountID, c.ProfileID, provider, c.Card, func(p *billing.Profile, card billing.Card, by string) (event.Event, error) {
+		var gone string
+		saved, err := d.withNewCard(ctx, c.By, c.AccountID, c.ProfileID, provider, c.Card, func(p *billing.Profile, card billing.Card, by string) (event.Event, error) {
+			old, _ := p.Method(c.PaymentMethodID)
+			gone = old.Token
 			return p.ReplacePaymentMethod(c.PaymentMethodID, id, card, by)
 		})
+		if err == nil {
+			forget(ctx, provider, gone)
+		}
+		return saved, err
 	})
+}
+
+// forget has the provider drop a card the profile no longer pays with
+// (none: "", as for a run again that found its earlier answer). The
+// change is recorded by then and stands: a provider that does not answer
+// keeps the card, as it would have without this call.
+func forget(ctx context.Context, provider payment.Provider, token string) {
+	if token != "" {
+		_ = provider.Forget(context.WithoutCancel(ctx), token)
+	}
 }
 
 // withNewCard checks the actor and the profile, has the provider vault
@@ -221,7 +238,7 @@ func edits(e payment.Edit) []string {
 // RemovePaymentMethodHandler handles RemovePaymentMethod. Run again with
 // its idempotency key, it answers as an earlier run that removed the card
 // did, before it checks the caller's rights.
-func RemovePaymentMethodHandler(d Deps) Handler[RemovePaymentMethod, eventstore.Position] {
+func RemovePaymentMethodHandler(d Deps, provider payment.Provider) Handler[RemovePaymentMethod, eventstore.Position] {
 	return HandlerFunc[RemovePaymentMethod, eventstore.Position](func(ctx context.Context, c RemovePaymentMethod) (eventstore.Position, error) {
 		first, err := keep[billing.Profile](ctx, d, billing.Stream(c.ProfileID))
 		if err != nil {
@@ -231,7 +248,8 @@ func RemovePaymentMethodHandler(d Deps) Handler[RemovePaymentMethod, eventstore.
 			return l.answered(), nil
 		}
 		by := origin{actor: c.By.name(), at: d.now()}
-		return retried(ctx, func() (eventstore.Position, error) {
+		var gone string
+		pos, err := retried(ctx, func() (eventstore.Position, error) {
 			p, l, err := d.loadProfile(ctx, c.By, c.AccountID, c.ProfileID, first)
 			if err != nil {
 				return eventstore.Position{}, err
@@ -240,8 +258,14 @@ func RemovePaymentMethodHandler(d Deps) Handler[RemovePaymentMethod, eventstore.
 			if err != nil {
 				return eventstore.Position{}, err
 			}
+			old, _ := p.Method(c.PaymentMethodID)
+			gone = old.Token
 			res, err := save(ctx, d, billing.Stream(c.ProfileID), l, by, e)
 			return res.Position, err
 		})
+		if err == nil {
+			forget(ctx, provider, gone)
+		}
+		return pos, err
 	})
 }

@@ -2,6 +2,7 @@ package commands_test
 
 import (
 	"context"
+	"errors"
 	"testing"
 
 	"github.com/bizcenter/bizcenter/commands"
@@ -45,5 +46,47 @@ func TestEditPaymentMethod_beside_another_edit_keeps_its_expiry(t *testing.T) {
 	if saved.Card.ExpiryMonth != month || saved.Card.ExpiryYear != year {
 		t.Fatalf("the card kept expires %d/%d, the provider's %d/%d: the edit of the security code undid the edit of the expiry recorded before it",
 			saved.Card.ExpiryMonth, saved.Card.ExpiryYear, month, year)
+	}
+}
+
+// A card removed from a profile, or replaced by another, is forgotten by
+// the payment provider too: the person took it off file. It used to stay
+// vaulted for good, its token (kept in the events) still good for an
+// edit, and for a charge at a real provider.
+func TestPaymentMethod_removed_or_replaced_is_forgotten_by_the_provider(t *testing.T) {
+	f := newFixture(t)
+	b := f.billed(t)
+	ctx := context.Background()
+	vaulted := func(token string) bool {
+		t.Helper()
+		name := "Nora Wind"
+		_, err := b.provider.Update(ctx, payment.Method{Token: token}, payment.Edit{NameOnCard: &name})
+		if err != nil && !errors.Is(err, payment.ErrUnknownToken) {
+			t.Fatal(err)
+		}
+		return err == nil
+	}
+	first, err := commands.AddPaymentMethodHandler(f.deps, b.provider).Handle(ctx, commands.AddPaymentMethod{By: b.ann, AccountID: f.account,
+		ProfileID: b.profile, Card: card("4000 0566 5566 5556")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	replaced, err := commands.ReplacePaymentMethodHandler(f.deps, b.provider).Handle(ctx, commands.ReplacePaymentMethod{By: b.ann, AccountID: f.account,
+		ProfileID: b.profile, PaymentMethodID: first.PaymentMethodID, Card: card("5555 5555 5555 4444")})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if vaulted(first.Card.Token) {
+		t.Error("the replaced card is still vaulted at the provider")
+	}
+	if !vaulted(replaced.Card.Token) {
+		t.Fatal("the card that took its place is not vaulted")
+	}
+	if _, err := commands.RemovePaymentMethodHandler(f.deps, b.provider).Handle(ctx, commands.RemovePaymentMethod{By: b.ann, AccountID: f.account,
+		ProfileID: b.profile, PaymentMethodID: replaced.PaymentMethodID}); err != nil {
+		t.Fatal(err)
+	}
+	if vaulted(replaced.Card.Token) {
+		t.Error("the removed card is still vaulted at the provider")
 	}
 }

@@ -130,7 +130,7 @@ func TestIdempotencyKey_a_command_on_a_stream_that_exists_reads_it_once(t *testi
 		{"remove a card", func(t *testing.T, f *fixture) (string, func(context.Context, commands.Deps) error) {
 			b := f.billed(t)
 			return billing.Stream(b.profile), func(ctx context.Context, d commands.Deps) error {
-				_, err := commands.RemovePaymentMethodHandler(d).Handle(ctx, commands.RemovePaymentMethod{By: b.ann, AccountID: f.account,
+				_, err := commands.RemovePaymentMethodHandler(d, b.provider).Handle(ctx, commands.RemovePaymentMethod{By: b.ann, AccountID: f.account,
 					ProfileID: b.profile, PaymentMethodID: b.card})
 				return err
 			}
@@ -186,7 +186,7 @@ func TestIdempotencyKey_a_change_after_the_one_read_conflicts_and_is_read_again(
 		{"remove a card", func(t *testing.T, f *fixture) (string, func(context.Context, commands.Deps) error, func() error) {
 			b := f.billed(t)
 			return billing.Stream(b.profile), func(ctx context.Context, d commands.Deps) error {
-					_, err := commands.RemovePaymentMethodHandler(d).Handle(ctx, commands.RemovePaymentMethod{By: b.ann, AccountID: f.account,
+					_, err := commands.RemovePaymentMethodHandler(d, b.provider).Handle(ctx, commands.RemovePaymentMethod{By: b.ann, AccountID: f.account,
 						ProfileID: b.profile, PaymentMethodID: b.card})
 					return err
 				}, func() error {

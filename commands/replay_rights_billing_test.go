@@ -94,7 +94,7 @@ func TestIdempotencyKey_a_billing_command_run_again_after_the_caller_lost_the_ri
 		{"remove a card", func(t *testing.T, f *fixture) (func(context.Context) (any, error), func() error) {
 			b := f.billed(t)
 			return func(ctx context.Context) (any, error) {
-				return commands.RemovePaymentMethodHandler(f.deps).Handle(ctx, commands.RemovePaymentMethod{By: b.ann, AccountID: f.account,
+				return commands.RemovePaymentMethodHandler(f.deps, b.provider).Handle(ctx, commands.RemovePaymentMethod{By: b.ann, AccountID: f.account,
 					ProfileID: b.profile, PaymentMethodID: b.card})
 			}, b.demote
 		}},

@@ -110,7 +110,7 @@ func billingProfileRoutes(c BillingCommands, log *slog.Logger) []kit.Route {
 		}),
 	}, {
 		Method: http.MethodPost, Path: methods + "/{paymentMethodId}/replace", Access: kit.SignedIn,
-		Summary: "Replace a card by another one (a new payment method id)",
+		Summary: "Replace a card by another one (a new payment method id); the payment provider forgets the card replaced",
 		Request: exampleCard, Response: cardSavedBody{}, Success: http.StatusCreated, Statuses: cardStatuses,
 		Handler: command(log, method, func(r *http.Request, id ids, b cardBody) (int, any, error) {
 			res, err := c.ReplaceCard.Handle(r.Context(), commands.ReplacePaymentMethod{By: actor(r), AccountID: id["accountId"], ProfileID: id["billingProfileId"],
@@ -119,7 +119,7 @@ func billingProfileRoutes(c BillingCommands, log *slog.Logger) []kit.Route {
 		}),
 	}, {
 		Method: http.MethodDelete, Path: methods + "/{paymentMethodId}", Access: kit.SignedIn,
-		Summary:  "Remove a card from a billing profile",
+		Summary:  "Remove a card from a billing profile; the payment provider forgets it",
 		Response: positionBody{}, Success: http.StatusOK, Statuses: []int{400, 401, 403, 404, 409},
 		Handler: command(log, method, func(r *http.Request, id ids, _ noBody) (int, any, error) {
 			pos, err := c.RemoveCard.Handle(r.Context(), commands.RemovePaymentMethod{By: actor(r), AccountID: id["accountId"], ProfileID: id["billingProfileId"],

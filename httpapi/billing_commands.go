@@ -37,7 +37,7 @@ func NewBillingCommands(d commands.Deps, provider payment.Provider, log *slog.Lo
 		AddCard:       commands.Logged("AddPaymentMethod", log, commands.AddPaymentMethodHandler(d, provider)),
 		EditCard:      commands.Logged("EditPaymentMethod", log, commands.EditPaymentMethodHandler(d, provider)),
 		ReplaceCard:   commands.Logged("ReplacePaymentMethod", log, commands.ReplacePaymentMethodHandler(d, provider)),
-		RemoveCard:    commands.Logged("RemovePaymentMethod", log, commands.RemovePaymentMethodHandler(d)),
+		RemoveCard:    commands.Logged("RemovePaymentMethod", log, commands.RemovePaymentMethodHandler(d, provider)),
 
 		PurchasePackage: commands.Logged("PurchaseBenefitPackage", log, commands.PurchaseBenefitPackageHandler(d)),
 		RetrieveKey:     commands.Logged("RetrieveProductKey", log, commands.RetrieveProductKeyHandler(d)),

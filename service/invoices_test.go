@@ -114,3 +114,37 @@ func TestInvoices_last_months_from_the_end_of_a_month_keep_the_month_they_reach(
 		}
 	}
 }
+
+// A price is an amount the currency can be paid in: no fraction of a won
+// or a yen, no tenth of a cent. Such a price used to be taken and then
+// invoiced as another amount (1000.5 KRW as 1001, 10.005 USD as 10.01),
+// and a benefit package's refund repaid it as given.
+func TestInvoices_a_price_has_no_more_decimals_than_its_currency(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	priced := func(amount, currency string) map[string]any {
+		body := purchase("Priced " + amount + " " + currency)
+		body["price"] = map[string]any{"amount": amount, "currency": currency}
+		return body
+	}
+	for _, p := range [][2]string{{"1000.5", "KRW"}, {"0.1", "JPY"}, {"10.005", "USD"}, {"99.9901", "EUR"}} {
+		if code, body := h.call("POST", subs, admin, priced(p[0], p[1])); code != http.StatusBadRequest || !namesField(body, "price.amount") {
+			t.Errorf("%s %s: %d %v, want 400 naming price.amount", p[0], p[1], code, body)
+		}
+	}
+	// Zeros past the minor unit are the same amount.
+	h.must(http.StatusCreated, "POST", subs, admin, priced("99.9900", "USD"))
+	pos := h.must(http.StatusCreated, "POST", subs, admin, priced("1000.0", "KRW"))["position"].(string)
+	got := invoiceItems(t, h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/invoices?after="+pos, admin, nil))
+	if len(got) != 2 || got[0] != "INV-202605-USD 99.99" || got[1] != "INV-202605-KRW 1000" {
+		t.Fatalf("invoices %v", got)
+	}
+
+	partnerID, partnerAdmin := h.partner("Alpha", "ann@alpha.example")
+	pack := actionPack()
+	pack["price"] = map[string]any{"amount": "475.005", "currency": "USD"}
+	if code, body := h.call("POST", "/v1/partners/"+partnerID+"/benefit-packages", partnerAdmin, pack); code != http.StatusBadRequest || !namesField(body, "price.amount") {
+		t.Errorf("a package at 475.005 USD: %d %v, want 400 naming price.amount", code, body)
+	}
+}

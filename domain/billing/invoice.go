@@ -5,6 +5,8 @@ import (
 	"math/big"
 	"strings"
 	"time"
+
+	"github.com/bizcenter/bizcenter/domain/subscription"
 )
 
 // The invoicing rule. Invoice lines follow from the subscription events
@@ -39,19 +41,10 @@ const (
 	LineCancellation = "cancellation"
 )
 
-// zeroDecimal are the currencies of our list invoiced in whole units.
-var zeroDecimal = []string{"CLP", "ISK", "JPY", "KRW", "VND"}
-
 // MinorDigits is how many decimals amounts in a currency are invoiced
-// with: 0 for CLP, ISK, JPY, KRW and VND, 2 for the others.
-func MinorDigits(currency string) int {
-	for _, c := range zeroDecimal {
-		if c == currency {
-			return 0
-		}
-	}
-	return 2
-}
+// with: 0 for CLP, ISK, JPY, KRW and VND, 2 for the others (the rule of
+// prices, subscription.MinorDigits).
+func MinorDigits(currency string) int { return subscription.MinorDigits(currency) }
 
 // Prorate is the amount of a change of delta licenses with remaining of a
 // subscription's term left, by the rule above, as a decimal string with
