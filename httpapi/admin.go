@@ -8,6 +8,7 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/projections"
 )
@@ -49,10 +50,12 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 					kit.WriteProblem(w, prob)
 					return
 				}
-				if b.Reason == "" {
-					kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "reason", Reason: "a skip records why"}))
+				reason, why := skipReason(b.Reason)
+				if why != "" {
+					kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "reason", Reason: why}))
 					return
 				}
+				b.Reason = reason
 			}
 			applied, err := projections.Resolve(r.Context(), pool, p, projections.Resolution{ID: id, Skip: skip, By: actor(r).Subject, Reason: b.Reason})
 			switch {
@@ -112,6 +115,21 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 			kit.WriteJSON(w, http.StatusOK, projectionsBody{Items: m.Snapshot()})
 		},
 	}}
+}
+
+// maxSkipReason bounds a skip's reason, as other free text is bounded.
+const maxSkipReason = 2000
+
+// skipReason is a skip's reason trimmed, or why it is none: free text
+// by the rule of every route (domain.CheckFreeText), which refuses a NUL
+// (PostgreSQL would, as a 500) and hidden characters; and not empty,
+// white space alone included, since a skip records why.
+func skipReason(s string) (string, string) {
+	reason, why := domain.CheckFreeText(s, maxSkipReason)
+	if why == "" && reason == "" {
+		why = "a skip records why"
+	}
+	return reason, why
 }
 
 func nonNilSlice[T any](s []T) []T {

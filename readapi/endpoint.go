@@ -53,13 +53,13 @@ func endpoint[In, Out any](d Deps, projectors reads, parse func(*input, kit.Prin
 				}
 			}
 		}
-		after := in.position()
+		after, afterField := in.position()
 		req := parse(in, p)
 		if len(in.bad) > 0 {
 			kit.WriteProblem(w, kit.Invalid(in.bad...))
 			return
 		}
-		if err := d.waitProjectors(r.Context(), after, in.reads...); err != nil {
+		if err := d.waitProjectors(r.Context(), after, afterField, in.reads...); err != nil {
 			writeError(w, r, err)
 			return
 		}

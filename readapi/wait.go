@@ -26,14 +26,17 @@ const (
 type reads []string
 
 // position reads ?after and the X-After-Position header; with both, the
-// later one counts. Absent is Start: no wait.
-func (in *input) position() eventstore.Position {
+// later one counts. Absent is Start: no wait. It answers too which of
+// the two it took, to be named if the position is refused later (past
+// the end of the log): a client that sent the header has no ?after to
+// correct.
+func (in *input) position() (eventstore.Position, string) {
 	query := in.parsePosition("after", in.values.Get("after"))
 	header := in.parsePosition(afterHeader, in.r.Header.Get(afterHeader))
 	if query.Less(header) {
-		return header
+		return header, afterHeader
 	}
-	return query
+	return query, "after"
 }
 
 func (in *input) parsePosition(field, s string) eventstore.Position {
@@ -51,13 +54,14 @@ func (d Deps) WaitProjector(ctx context.Context, name string, pos eventstore.Pos
 	if d.WaitBound <= 0 {
 		d.WaitBound = DefaultWaitBound
 	}
-	return d.waitProjectors(ctx, pos, name)
+	return d.waitProjectors(ctx, pos, "after", name)
 }
 
 // waitProjectors returns once the checkpoints of the named projectors are
 // all at or past pos. d.WaitBound bounds the whole wait, not each
-// projector's: past it, it returns a 503 problem naming the one behind.
-func (d Deps) waitProjectors(ctx context.Context, pos eventstore.Position, names ...string) error {
+// projector's: past it, it returns a 503 problem naming the one behind,
+// or a 400 naming field, where pos came from, when pos is past the log.
+func (d Deps) waitProjectors(ctx context.Context, pos eventstore.Position, field string, names ...string) error {
 	if pos.IsZero() {
 		return nil
 	}
@@ -69,7 +73,7 @@ func (d Deps) waitProjectors(ctx context.Context, pos eventstore.Position, names
 			return err
 		}
 		if !reached {
-			return d.behind(ctx, name, pos)
+			return d.behind(ctx, name, pos, field)
 		}
 	}
 	return nil
@@ -109,11 +113,11 @@ func (d Deps) reach(bounded context.Context, name string, pos eventstore.Positio
 }
 
 // behind is the answer to a read whose wait ran out with the named
-// projector short of pos: a 503 to retry, or a 400 when no command can
-// have answered pos.
-func (d Deps) behind(ctx context.Context, name string, pos eventstore.Position) error {
+// projector short of pos: a 503 to retry, or a 400 naming field when no
+// command can have answered pos.
+func (d Deps) behind(ctx context.Context, name string, pos eventstore.Position, field string) error {
 	if d.pastHead(ctx, pos) {
-		return kit.Invalid(kit.FieldProblem{Field: "after", Reason: "is past the end of the log: no command answered it"})
+		return kit.Invalid(kit.FieldProblem{Field: field, Reason: "is past the end of the log: no command answered it"})
 	}
 	p := kit.NewProblem(http.StatusServiceUnavailable, "read-model-behind",
 		fmt.Sprintf("the %s read model has not reached position %s within %s; retry", name, pos, d.WaitBound))

@@ -109,7 +109,7 @@ func TestAfter_looks_again_when_the_projector_of_this_process_finishes_a_batch(t
 	}
 	done := make(chan error, 1)
 	go func() {
-		done <- d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, usersProjector)
+		done <- d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, "after", usersProjector)
 	}()
 	if name := <-looks; name != usersProjector {
 		t.Fatalf("waits for %s, want %s", name, usersProjector)
@@ -144,13 +144,13 @@ func TestAfter_hurries_the_batch_a_projector_holds_back(t *testing.T) {
 		f.buildCheckpoint(f.build, 10, 5) // the batch went out and was applied
 		advances.Signal(name)
 	}
-	if err := d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, usersProjector); err != nil {
+	if err := d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, "after", usersProjector); err != nil {
 		t.Fatalf("wait: %v", err)
 	}
 	if name := <-hurried; name != usersProjector {
 		t.Fatalf("hurried %s, want %s", name, usersProjector)
 	}
-	if err := d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, usersProjector); err != nil || len(hurried) != 0 {
+	if err := d.waitProjectors(context.Background(), eventstore.Position{Commit: 10, Prepare: 5}, "after", usersProjector); err != nil || len(hurried) != 0 {
 		t.Fatalf("at the position already: %v, %d hurries; want none", err, len(hurried))
 	}
 }

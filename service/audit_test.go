@@ -163,6 +163,17 @@ func TestAfter_past_the_end_of_the_log_is_a_400(t *testing.T) {
 	}
 }
 
+// Given in X-After-Position, such a position is refused naming the
+// header, as a malformed one is: the client sent no ?after to correct.
+func TestAfter_past_the_end_of_the_log_in_the_header_names_the_header(t *testing.T) {
+	h := start(t, options{})
+	_, admin := h.registered()
+	code, out := h.callWith("GET", "/v1/me", admin, map[string]string{"X-After-Position": "99999999-0"}, nil)
+	if code != http.StatusBadRequest || !namesField(out, "X-After-Position") || namesField(out, "after") {
+		t.Fatalf("%d %v, want 400 naming X-After-Position alone", code, out)
+	}
+}
+
 // A body said to be other than JSON in UTF-8 and a follow that is neither
 // true nor false are refused, naming the field (they were taken).
 func TestContent_type_and_follow_are_read_strictly(t *testing.T) {

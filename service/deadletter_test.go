@@ -237,3 +237,24 @@ func TestAfter_a_write_parked_as_a_dead_letter_is_a_503_naming_it(t *testing.T) 
 	h.must(http.StatusOK, "POST", fmt.Sprintf("/v1/admin/dead-letters/users/%d/retry", int(parked)), op, nil)
 	h.must(http.StatusOK, "GET", after, admin, nil)
 }
+
+// A skip's reason is free text, read as every other route reads it: one
+// PostgreSQL cannot store (a NUL), one of white space alone or with a
+// hidden character is a 400 naming reason, never a 500 or a blank record
+// of why; the letter stays parked, and a good reason then skips it.
+func TestDeadLetters_a_skip_refuses_a_reason_that_is_no_text(t *testing.T) {
+	h, _, op, _, _ := poisonedInvitation(t)
+	parked := h.parkedLetter(op, "the poison event")
+	skip := fmt.Sprintf("/v1/admin/dead-letters/users/%d/skip", int(parked))
+	for _, reason := range []string{"test\x00data", "   ", "test\u202edata"} {
+		if code, body := h.call("POST", skip, op, map[string]any{"reason": reason}); code != http.StatusBadRequest || !namesField(body, "reason") {
+			t.Errorf("a skip with reason %q: %d %v, want 400 naming reason", reason, code, body)
+		}
+	}
+	h.must(http.StatusOK, "POST", skip, op, map[string]any{"reason": "  test data,\nnever a real person  "})
+	for _, it := range h.must(http.StatusOK, "GET", "/v1/admin/dead-letters", op, nil)["items"].([]any) {
+		if d := it.(map[string]any); d["id"] == parked && (d["status"] != "skipped" || d["resolvedReason"] != "test data,\nnever a real person") {
+			t.Fatalf("skipped dead letter: %v", d)
+		}
+	}
+}
