@@ -55,7 +55,7 @@ type LicenseLookup interface {
 	// one twice.
 	AwaitPosition(ctx context.Context, pos eventstore.Position) error
 	// ActiveUsers returns those of the users listed as active users of the
-	// account, with their country.
+	// account, with their country; an erased user is not listed.
 	ActiveUsers(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error)
 }
 
@@ -153,6 +153,7 @@ func (d Deps) licenseUsers(ctx context.Context, l Licensing, accountID uuid.UUID
 		}
 		u.InAccount = f.accountID == accountID
 		u.Active = u.InAccount && f.Status(now) == user.Active
+		u.Erased = u.InAccount && f.Erased()
 		u.Country = f.country
 		return nil
 	})

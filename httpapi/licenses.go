@@ -88,7 +88,7 @@ var exampleResults = licenseResultsBody{Results: []licenseResultBody{
 func LicenseRoutes(c LicenseCommands, cat *licensing.Catalog, log *slog.Logger) []kit.Route {
 	sub := []string{"accountId", "subscriptionId"}
 	const bulk = "; a result per user and product: assigned, already_held or refused with its reason " +
-		"(user-not-in-account, user-not-active, not-sold-in-country, conflicts-with-held, conflicts-in-request, requires-product, not-enough-licenses)"
+		"(user-not-in-account, user-erased, user-not-active, not-sold-in-country, conflicts-with-held, conflicts-in-request, requires-product, not-enough-licenses)"
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/catalog", Access: kit.SignedIn,
 		Summary:  "The product catalog: products with their service plans, the countries where they are sold, what they require and what they conflict with",

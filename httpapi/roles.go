@@ -21,7 +21,7 @@ type rolesChangedBody struct {
 func changeRolesRoute(c Commands, log *slog.Logger) kit.Route {
 	return kit.Route{
 		Method: http.MethodPut, Path: "/v1/accounts/{accountId}/users/{userId}/roles", Access: kit.SignedIn,
-		Summary:  "Save a user's whole set of roles (administrators; nobody grants or removes a role above their own; the last Account Administrator stays)",
+		Summary:  "Save a user's whole set of roles (administrators; nobody grants or removes a role above their own; the last Account Administrator stays; an erased user is given none)",
 		Request:  rolesBody{},
 		Response: rolesChangedBody{},
 		Success:  http.StatusOK,

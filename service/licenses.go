@@ -9,6 +9,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/commands"
 	"github.com/bizcenter/bizcenter/domain/licensing"
+	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
@@ -53,8 +54,11 @@ func (l licenseLookup) AwaitPosition(ctx context.Context, pos eventstore.Positio
 	return l.wait(ctx, projections.Partners{}.Name(), pos)
 }
 
+// ActiveUsers leaves out erased users, whom the read model still shows
+// active (with their email blanked): their streams say they are erased.
 func (l licenseLookup) ActiveUsers(ctx context.Context, accountID uuid.UUID, ids []uuid.UUID) (map[uuid.UUID]string, error) {
-	rows, err := l.pool.Query(ctx, `SELECT user_id, country FROM rm_users WHERE user_id = ANY($2) AND account_id = $1 AND status = 'active'`, accountID, ids)
+	rows, err := l.pool.Query(ctx, `SELECT user_id, country FROM rm_users
+		WHERE user_id = ANY($2) AND account_id = $1 AND status = 'active' AND email <> $3`, accountID, ids, user.Erased)
 	if err != nil {
 		return nil, err
 	}

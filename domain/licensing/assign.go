@@ -22,7 +22,9 @@ type User struct {
 	ID        uuid.UUID
 	InAccount bool
 	// Active: the user accepted an invitation (signed in at least once).
-	Active  bool
+	Active bool
+	// Erased: the user's personal data was erased; they act as nobody.
+	Erased  bool
 	Country string
 	// Holds are the products the user holds now, each with the active
 	// subscriptions it comes from (one, normally).
@@ -63,8 +65,9 @@ type decision struct {
 // assigned, already held, or refused with its reason. The rules, in the
 // order they are checked for a user and product:
 //
-//  1. the user must be a user of the account, and active (accepted an
-//     invitation): licenses go to people who can use them;
+//  1. the user must be a user of the account, not erased (an erased
+//     user never signs in again) and active (accepted an invitation):
+//     licenses go to people who can use them;
 //  2. a product the user holds already is left as it is (already_held);
 //  3. the product must be sold in the user's country;
 //  4. it may not conflict with a product the user holds, nor with
@@ -126,6 +129,8 @@ func (c *Catalog) screen(u User, choices []Choice) []decision {
 		switch {
 		case !u.InAccount:
 			row[pi] = refused(UserNotInAccount, "")
+		case u.Erased:
+			row[pi] = refused(UserErased, "")
 		case !u.Active:
 			row[pi] = refused(UserNotActive, "")
 		case len(u.Holds[ch.ProductID]) > 0:

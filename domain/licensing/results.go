@@ -18,6 +18,7 @@ const (
 const (
 	UserNotInAccount   = "user-not-in-account"
 	UserNotActive      = "user-not-active"
+	UserErased         = "user-erased"
 	NotSoldInCountry   = "not-sold-in-country"
 	ConflictsWithHeld  = "conflicts-with-held"
 	ConflictsInRequest = "conflicts-in-request"

@@ -90,6 +90,11 @@ func (u *User) Clone() *User {
 // personal data is gone: nobody knows where to send it.
 var errErased = &domain.RuleError{Code: "user-erased", Detail: "the user's personal data was erased; invite the person anew instead"}
 
+// errRoleForErased refuses a role to someone who acts as nobody; taking
+// roles away from them is still a change worth recording.
+var errRoleForErased = &domain.RuleError{Code: "user-erased", Detail: "the user's personal data was erased: they act as nobody, " +
+	"so no role can be given to them (roles may still be taken away); invite the person anew instead"}
+
 // Erasing reports a user being erased: their key is gone (their email
 // reads as erased) and the erasure's event is not yet in their stream.
 func (u *User) Erasing() bool { return !u.erased && u.email == Erased }
@@ -218,6 +223,9 @@ func (u *User) ChangeRoles(roles []string, by string, now time.Time) (*RolesChan
 	added, removed := diffRoles(u.roles, next)
 	if len(added) == 0 && len(removed) == 0 {
 		return nil, nil
+	}
+	if u.erased && len(added) > 0 {
+		return nil, errRoleForErased
 	}
 	return &RolesChanged{UserID: u.id, AccountID: u.accountID, Roles: next, Added: added, Removed: removed, ChangedBy: by, ChangedAt: now}, nil
 }
