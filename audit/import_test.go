@@ -9,8 +9,6 @@ import (
 	"strings"
 	"testing"
 
-	"github.com/jackc/pgx/v5/pgxpool"
-
 	"github.com/bizcenter/bizcenter/audit"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
@@ -168,14 +166,9 @@ func TestImport_run_again_after_stopping_within_a_stream_adds_the_rest(t *testin
 	} {
 		t.Run(name, func(t *testing.T) {
 			ctx := context.Background()
-			pool, err := pgxpool.New(ctx, pgtest.URL(t))
-			if err != nil {
-				t.Fatal(err)
-			}
-			defer pool.Close()
-			store := postgres.New(pool, postgres.Config{})
+			store := postgres.New(pgtest.Pool(t), postgres.Config{})
 			_, _ = audit.Import(ctx, store, bytes.NewReader(first), nil)
-			_, err = audit.Import(ctx, store, bytes.NewReader(whole), nil)
+			_, err := audit.Import(ctx, store, bytes.NewReader(whole), nil)
 			if name == "onto other events" {
 				// A log of its own: refused before anything is appended
 				// (TestImport_refuses_a_store_with_a_log_of_its_own).
@@ -216,12 +209,7 @@ func TestImport_run_again_after_stopping_within_a_stream_adds_the_rest(t *testin
 // histories merged in an append-only log, for good.
 func TestImport_refuses_a_store_with_a_log_of_its_own(t *testing.T) {
 	ctx := context.Background()
-	pool, err := pgxpool.New(ctx, pgtest.URL(t))
-	if err != nil {
-		t.Fatal(err)
-	}
-	defer pool.Close()
-	store := postgres.New(pool, postgres.Config{})
+	store := postgres.New(pgtest.Pool(t), postgres.Config{})
 	own, theirs := &memLog{}, &memLog{}
 	own.add(t, "ours")
 	theirs.add(t, "theirs-a")
@@ -229,7 +217,7 @@ func TestImport_refuses_a_store_with_a_log_of_its_own(t *testing.T) {
 	if _, err := audit.Import(ctx, store, bytes.NewReader(encodeLines(t, exportLines(t, own))), nil); err != nil {
 		t.Fatal(err)
 	}
-	_, err = audit.Import(ctx, store, bytes.NewReader(encodeLines(t, exportLines(t, theirs))), nil)
+	_, err := audit.Import(ctx, store, bytes.NewReader(encodeLines(t, exportLines(t, theirs))), nil)
 	if err == nil || !strings.Contains(err.Error(), "holds a log of its own") {
 		t.Fatalf("imported into a store with a log of its own: %v", err)
 	}

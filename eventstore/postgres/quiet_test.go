@@ -15,27 +15,10 @@ import (
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
-// received runs a subscription's Recv in the background.
+// received runs a subscription from the start in the background.
 func received(t *testing.T, s *postgres.Store) <-chan eventstore.RecordedEvent {
 	t.Helper()
-	sub, err := s.Subscribe(context.Background(), eventstore.Start, eventstore.Filter{})
-	if err != nil {
-		t.Fatal(err)
-	}
-	t.Cleanup(func() { _ = sub.Close() })
-	out := make(chan eventstore.RecordedEvent, 16)
-	go func() {
-		for {
-			m, err := sub.Recv()
-			if err != nil {
-				return
-			}
-			if m.Event != nil {
-				out <- *m.Event
-			}
-		}
-	}()
-	return out
+	return follow(context.Background(), t, s, eventstore.Start)
 }
 
 func appendOne(t *testing.T, s *postgres.Store, stream string) uuid.UUID {
