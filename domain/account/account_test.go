@@ -1,6 +1,7 @@
 package account
 
 import (
+	"encoding/json"
 	"slices"
 	"strings"
 	"testing"
@@ -127,6 +128,21 @@ func TestCheckNewDomain_refuses_labels_that_are_no_A_label(t *testing.T) {
 		}
 		if err != nil || got != want {
 			t.Errorf("%q: %q %v, want %q", in, got, err, want)
+		}
+	}
+}
+
+// An account with no domain, partner or grant lists none as [] for
+// auditors, as every list of the API does: the as-of view answered null.
+func TestSnapshot_lists_none_as_empty(t *testing.T) {
+	id := uuid.New()
+	doc, err := json.Marshal(given(Registered{AccountID: id, Name: "Tailspin", ManagerUserID: uuid.New()}).Snapshot())
+	if err != nil {
+		t.Fatal(err)
+	}
+	for _, field := range []string{`"domains":[]`, `"partners":[]`, `"partnerVisibility":[]`} {
+		if !strings.Contains(string(doc), field) {
+			t.Errorf("snapshot %s lacks %s", doc, field)
 		}
 	}
 }

@@ -18,7 +18,17 @@ type State struct {
 func (a *Account) Snapshot() State {
 	return State{
 		AccountID: a.id, Name: a.name, ManagerUserID: a.managerID, ManagerEmail: a.managerEmail,
-		Administrators: a.Administrators(), Domains: a.Domains(),
-		Partners: a.Partners(), Grants: a.Grants(),
+		Administrators: listed(a.Administrators()), Domains: listed(a.Domains()),
+		Partners: listed(a.Partners()), Grants: listed(a.Grants()),
 	}
+}
+
+// listed is s, or an empty list for none: the as-of view answers [] for
+// an account without domains, partners or grants, as every list of the
+// API does, where it answered null.
+func listed[T any](s []T) []T {
+	if s == nil {
+		return []T{}
+	}
+	return s
 }
