@@ -118,6 +118,11 @@ func parseFeed(r *http.Request) (feedQuery, *kit.Problem) {
 		}
 		fq.types = append(fq.types, t)
 	}
+	if raw := q.Get("types"); raw != "" && strings.Trim(raw, ", ") == "" {
+		// Commas alone name no type: read as no filter, they streamed
+		// every type to a client that meant to choose.
+		bad = append(bad, kit.FieldProblem{Field: "types", Reason: "name at least one type, or leave types out for all"})
+	}
 	if s := q.Get("heartbeat"); s != "" {
 		d, err := time.ParseDuration(s + "s")
 		if err != nil || d < time.Second || d > time.Minute {

@@ -153,6 +153,10 @@ func TestFeed_members_see_their_accounts_events_and_resume_exactly(t *testing.T)
 	if status, _ := h.call("GET", "/v1/feed?types=bizcenter.nope.v1", admin, nil); status != http.StatusBadRequest {
 		t.Fatalf("an unknown type: %d", status)
 	}
+	// Commas alone name no type: they streamed every type.
+	if status, body := h.call("GET", "/v1/feed?follow=false&types=,,,", admin, nil); status != http.StatusBadRequest || !namesField(body, "types") {
+		t.Fatalf("types of commas alone: %d %v", status, body)
+	}
 	if status, _, _ := h.openFeed(admin, "", "not-a-position"); status != http.StatusBadRequest {
 		t.Fatalf("a bad Last-Event-ID: %d", status)
 	}
