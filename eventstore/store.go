@@ -8,6 +8,7 @@ package eventstore
 import (
 	"context"
 	"fmt"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -33,7 +34,9 @@ type Store interface {
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events []EventData) (AppendResult, error)
 
 	// ReadStream reads events of one stream. A stream with no events returns
-	// ErrStreamNotFound.
+	// ErrStreamNotFound, and so does one whose name starts with "$": such
+	// a stream is the store's own (EventStoreDB's users, settings and
+	// links), never the application's (see CheckAppend).
 	ReadStream(ctx context.Context, stream string, opts ReadStreamOptions) ([]RecordedEvent, error)
 
 	// ReadAll reads up to limit events of the global log, in log order,
@@ -83,13 +86,19 @@ type EventData struct {
 }
 
 // CheckAppend is what every store refuses before appending: no events,
-// and an event whose type is empty or starts with "$". EventStoreDB
-// keeps "$" types for its own events, which ReadAll and subscriptions
-// leave out, and its subscriptions' filter passes no empty type, so
-// either would be appended and never read back from the log.
+// a stream whose name starts with "$", and an event whose type is empty
+// or starts with "$". EventStoreDB keeps "$" types for its own events,
+// which ReadAll and subscriptions leave out, and its subscriptions'
+// filter passes no empty type, so either would be appended and never
+// read back from the log. It keeps "$" streams for its own too (those of
+// "$$name" set the metadata of name, which can truncate or hide it), and
+// ReadStream finds none.
 func CheckAppend(stream string, events []EventData) error {
 	if len(events) == 0 {
 		return fmt.Errorf("append to %s: no events", stream)
+	}
+	if IsSystemStream(stream) {
+		return fmt.Errorf("append to %s: $ streams are the store's own", stream)
 	}
 	for i, e := range events {
 		if e.Type == "" || e.Type[0] == '$' {
@@ -177,3 +186,7 @@ type Message struct {
 	Event      *RecordedEvent
 	Checkpoint Position
 }
+
+// IsSystemStream tells a stream of the store's own: its name starts
+// with "$".
+func IsSystemStream(stream string) bool { return strings.HasPrefix(stream, "$") }

@@ -83,6 +83,18 @@ func testAppend(t *testing.T, newStore Factory) {
 		}
 	})
 
+	// EventStoreDB keeps $ streams for its own ($$name holds the metadata
+	// of name, which can truncate it): no store writes one.
+	t.Run("a stream whose name starts with $ is refused", func(t *testing.T) {
+		stream := "$" + f.stream("system")
+		if _, err := s.Append(ctxFor(t, timeout), stream, eventstore.Any(), f.events(1, "x")); err == nil {
+			t.Fatalf("appended to %s", stream)
+		}
+		if _, err := s.ReadStream(ctxFor(t, timeout), stream, eventstore.ReadStreamOptions{}); !errors.Is(err, eventstore.ErrStreamNotFound) {
+			t.Fatalf("after a refused append the stream reads %v", err)
+		}
+	})
+
 	t.Run("any appends whatever the stream holds", func(t *testing.T) {
 		stream := f.stream("e")
 		mustAppend(t, s, stream, eventstore.Any(), f.events(1, "x"))

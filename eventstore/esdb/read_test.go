@@ -1,6 +1,7 @@
 package esdb
 
 import (
+	"errors"
 	"strconv"
 	"testing"
 	"time"
@@ -51,6 +52,22 @@ func TestReadAll_fills_the_page_past_many_system_events(t *testing.T) {
 	}
 	if revisions(page) != "0,1" || page[0].Stream != stream {
 		t.Fatalf("read gave %s, want %s revisions 0,1", revisions(page), stream)
+	}
+}
+
+// The server's own streams ($users, $user-admin with its password hash,
+// the links of $ce- and $et- streams, whose data is no JSON) are no
+// stream of the application's: reading one is not found, as ReadAll and
+// subscriptions leave their events out.
+func TestReadStream_of_the_servers_own_stream_is_not_found(t *testing.T) {
+	s, n := fakeStore(t), newNames()
+	written := "$stats-" + n.prefix
+	appendSystem(t, s, written, 1)
+	for _, stream := range []string{"$users", written} {
+		evs, err := s.ReadStream(testCtx(t, 10*time.Second), stream, eventstore.ReadStreamOptions{})
+		if !errors.Is(err, eventstore.ErrStreamNotFound) {
+			t.Errorf("read %s: %d events (%v), want ErrStreamNotFound", stream, len(evs), err)
+		}
 	}
 }
 
