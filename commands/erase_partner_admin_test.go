@@ -57,3 +57,35 @@ func TestErasePartnerUser_keeps_the_last_global_admin(t *testing.T) {
 		t.Fatalf("removing the erased global admin while another acts: %v", err)
 	}
 }
+
+// An erased partner user acts as nobody: giving them a role (global
+// admin, say) gives nobody anything, yet listed an "[erased]" global
+// admin among the partner's users and told every consumer about a person
+// it had been told to forget, as an erased customer user's new role did.
+// It is refused (user-erased); taking roles away still goes ahead.
+func TestChangePartnerUser_gives_an_erased_user_no_role(t *testing.T) {
+	f := newFixture(t)
+	ctx := context.Background()
+	partnerID, admin := f.partner(t, "Litware")
+	gone := f.partnerUser(t, admin, partnerID, "gone@litware.example")
+	change := func(roles ...string) error {
+		_, err := commands.ChangePartnerUserHandler(f.deps).Handle(ctx, commands.ChangePartnerUser{
+			By: admin, PartnerID: partnerID, UserID: gone.UserID, Roles: roles})
+		return err
+	}
+	if err := change("sales_agent", "helpdesk_agent"); err != nil {
+		t.Fatal(err)
+	}
+	if err := f.erasePartnerUser(partnerID, gone.UserID); err != nil {
+		t.Fatal(err)
+	}
+	if err := change("global_admin", "sales_agent"); !domain.IsRule(err, "user-erased") {
+		t.Fatalf("making an erased partner user global admin: want user-erased, got %v", err)
+	}
+	if err := change("sales_agent", "admin_agent"); !domain.IsRule(err, "user-erased") {
+		t.Fatalf("swapping in a role for an erased partner user: want user-erased, got %v", err)
+	}
+	if err := change("sales_agent"); err != nil {
+		t.Fatalf("taking a role from an erased partner user: %v", err)
+	}
+}

@@ -73,7 +73,7 @@ func partnerRoutes(c Commands, log *slog.Logger) []kit.Route {
 		}),
 	}, {
 		Method: http.MethodPut, Path: "/v1/partners/{partnerId}/users/{userId}/roles", Access: kit.SignedIn,
-		Summary: "Save a partner user's whole set of partner roles (global admins and user management admins; the last global admin stays)",
+		Summary: "Save a partner user's whole set of partner roles (global admins and user management admins; the last global admin stays; an erased user is given none)",
 		Request: partnerRolesBody{}, Response: positionBody{}, Success: http.StatusOK,
 		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, []string{"partnerId", "userId"}, func(r *http.Request, id ids, b partnerRolesBody) (int, any, error) {

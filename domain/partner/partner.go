@@ -207,8 +207,8 @@ func (p *Partner) AddUser(id uuid.UUID, in Person, by Grantor) (UserAdded, error
 }
 
 // ChangeRoles sets a user's roles as a whole (nil: nothing changes). The
-// partner keeps at least one global admin, and nobody changes their own
-// roles.
+// partner keeps at least one global admin, nobody changes their own
+// roles, and an erased user is given none.
 func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by Grantor) (*UserRolesChanged, error) {
 	m, ok := p.Member(userID)
 	if !ok {
@@ -226,6 +226,9 @@ func (p *Partner) ChangeRoles(userID uuid.UUID, in []string, by Grantor) (*UserR
 	}
 	if err := by.mayTouch(append(slices.Clone(roles), m.Roles...)); err != nil {
 		return nil, err
+	}
+	if p.erased(m) && slices.ContainsFunc(roles, func(r Role) bool { return !slices.Contains(m.Roles, r) }) {
+		return nil, errRoleForErased
 	}
 	if !slices.Contains(roles, GlobalAdmin) && p.lastGlobalAdmin(m) {
 		return nil, &domain.RuleError{Code: "last-global-admin", Detail: "a partner keeps at least one global admin"}
@@ -263,12 +266,21 @@ func (p *Partner) lastGlobalAdmin(m Member) bool {
 	return true
 }
 
-// actingGlobalAdmin reports whether m is a global admin who can act: an
-// erased user (their key gone: their email reads "[erased]") acts as
-// nobody.
+// actingGlobalAdmin reports whether m is a global admin who can act.
 func (p *Partner) actingGlobalAdmin(m Member) bool {
-	return slices.Contains(m.Roles, GlobalAdmin) && !p.people[m.ID] && m.Email != user.Erased
+	return slices.Contains(m.Roles, GlobalAdmin) && !p.erased(m)
 }
+
+// erased reports whether m's personal data was erased, or is being (their
+// key gone: their email reads "[erased]"): they act as nobody.
+func (p *Partner) erased(m Member) bool { return p.people[m.ID] || m.Email == user.Erased }
+
+// errRoleForErased refuses a role to a user who acts as nobody: it would
+// give nobody anything, yet list them among its holders and publish it
+// about a person consumers were told to forget. Taking roles away from
+// them is still a change worth recording.
+var errRoleForErased = &domain.RuleError{Code: "user-erased", Detail: "the user's personal data was erased: they act as nobody, " +
+	"so no role can be given to them (roles may still be taken away); add the person anew instead"}
 
 // MayErase refuses to erase the partner's last global admin who can act,
 // as removing them is refused: erased, they act as nobody, and nobody
