@@ -151,14 +151,14 @@ func switchWaitsForTheLiveBuild(t *testing.T, p Versioned) {
 	if err := build(ctx, pool, store, p, schema, &positions[1], nil); err != nil {
 		t.Fatal(err)
 	}
-	if _, switched, err := switchTo(ctx, pool, store, p, schema); err != nil || switched {
+	if _, switched, err := switchTo(ctx, pool, store, p, schema, leftOut{}); err != nil || switched {
 		t.Fatalf("a build one event short switched in: %v, %v", switched, err)
 	}
 	if err := build(ctx, pool, store, p, schema, nil, nil); err != nil {
 		t.Fatal(err)
 	}
 	live(eventstore.Position{Commit: positions[2].Commit + 1000, Prepare: 0}) // past the last event
-	if _, switched, err := switchTo(ctx, pool, store, p, schema); err != nil || !switched {
+	if _, switched, err := switchTo(ctx, pool, store, p, schema, leftOut{}); err != nil || !switched {
 		t.Fatalf("a build holding every event did not switch in: %v, %v", switched, err)
 	}
 }

@@ -62,7 +62,7 @@ func TestPlanPages_plans_each_page_from_where_the_one_before_ended(t *testing.T)
 		plans = append(plans, plan{from, len(records)})
 		planned[from] = &writes{}
 		return planned[from]
-	}, skipped, at(2))
+	}, skipped, leftOut{}, at(2))
 	var got []page
 	for pg := range out {
 		got = append(got, pg)

@@ -56,6 +56,19 @@ func RollBack(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 }
 
 func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, purpose string, progress Progress) (Active, error) {
+	for {
+		// A skip that came after the build had applied its event left
+		// it dropped: a build begun now leaves the event out.
+		a, err := rebuildOnce(ctx, pool, store, p, purpose, progress)
+		if !errors.Is(err, errSkippedApplied) {
+			return a, err
+		}
+	}
+}
+
+// rebuildOnce is rebuild with one build, which it drops when it stops
+// before its switch.
+func rebuildOnce(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, purpose string, progress Progress) (Active, error) {
 	tables, indexes := indexesApart(p)
 	schema, release, err := startBuildWith(ctx, pool, p, purpose, tables, indexes)
 	if err != nil {
@@ -67,12 +80,13 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 	// then read as a rebuild started over ("0.4% … 5h40m left" a second
 	// before it switched): add the events of the catch-ups before.
 	var before, last int64
+	left := leftOut{}
 	if progress != nil {
 		told := progress
 		progress = func(done, total int64) { last = done; told(before+done, total) }
 	}
 	for {
-		old, switched, err := catchUpAndSwitch(ctx, pool, store, p, schema, progress)
+		old, switched, err := catchUpAndSwitch(ctx, pool, store, p, schema, left, progress)
 		before, last = before+last, 0
 		if err != nil {
 			// Interrupted or stopped at an event that fails: nothing
@@ -106,15 +120,15 @@ func rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p 
 // catchUpAndSwitch brings a build up to the end of the log, makes the
 // readers' indexes it deferred, if it has not yet (before readers may
 // come), and switches to it if it has caught up with the live build (see
-// switchTo).
-func catchUpAndSwitch(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema string, progress Progress) (Active, bool, error) {
-	if err := build(ctx, pool, store, p, schema, nil, progress); err != nil {
+// switchTo). left gathers the skipped events the build leaves out.
+func catchUpAndSwitch(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema string, left leftOut, progress Progress) (Active, bool, error) {
+	if err := buildLeaving(ctx, pool, store, p, schema, nil, progress, left); err != nil {
 		return Active{}, false, err
 	}
 	if err := makeIndexes(ctx, pool, schema); err != nil {
 		return Active{}, false, err
 	}
-	return switchTo(ctx, pool, store, p, schema)
+	return switchTo(ctx, pool, store, p, schema, left)
 }
 
 // The purposes of the builds in projection_builds.
@@ -274,6 +288,12 @@ func ownSession(ctx context.Context, pool *pgxpool.Pool) (*pgx.Conn, error) {
 // build applies the log to a build, a page a transaction, until a page
 // comes back empty or, when until is set, through that position.
 func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Projector, schema string, until *eventstore.Position, progress Progress) error {
+	return buildLeaving(ctx, pool, store, p, schema, until, progress, leftOut{})
+}
+
+// buildLeaving is build, gathering in left the skipped events it leaves
+// out (see skippedApplied).
+func buildLeaving(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Projector, schema string, until *eventstore.Position, progress Progress, left leftOut) error {
 	var total int64
 	if c, ok := store.(Counter); ok && progress != nil {
 		total, _ = c.Count(ctx)
@@ -290,7 +310,7 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 	defer cancel()
 	written := writtenTypes(p)
 	var done int64
-	for pg := range planPages(ctx, readPages(ctx, store, pool, at, until, written), plannerOf(p), skipped, at) {
+	for pg := range planPages(ctx, readPages(ctx, store, pool, at, until, written), plannerOf(p), skipped, left, at) {
 		if pg.err != nil {
 			return fmt.Errorf("build %s: %w", schema, pg.err)
 		}
@@ -316,17 +336,17 @@ type page struct {
 	err     error
 }
 
-// planPages passes pages on without the events operators skipped, each
-// with its writes planned (see plannedWrites) while the build applies the
-// page before; at is where the build starts.
-func planPages(ctx context.Context, in <-chan page, plan planner, skipped map[string]bool, at eventstore.Position) <-chan page {
+// planPages passes pages on without the events operators skipped (put
+// in left), each with its writes planned (see plannedWrites) while the
+// build applies the page before; at is where the build starts.
+func planPages(ctx context.Context, in <-chan page, plan planner, skipped map[string]bool, left leftOut, at eventstore.Position) <-chan page {
 	out := make(chan page, 1)
 	go func() {
 		defer close(out)
 		for pg := range in {
 			if pg.err == nil {
 				if len(skipped) > 0 {
-					pg.records = slices.DeleteFunc(pg.records, func(r Record) bool { return skipped[r.ID.String()] })
+					pg.records = slices.DeleteFunc(pg.records, func(r Record) bool { return left.leave(skipped, r.ID.String()) })
 				}
 				pg.planned = plannedWrites{from: at, w: plan(pg.records, at)}
 				at = pg.through
@@ -389,8 +409,9 @@ func readPages(ctx context.Context, store eventstore.Store, keys personal.DB, at
 // switchTo makes a build the active one if it has caught up with the live
 // build; it returns the build it replaced and whether it switched. Locking
 // the version row for update waits for the live handler's batch in flight
-// and holds the next one until the views point at the new build.
-func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema string) (Active, bool, error) {
+// and holds the next one until the views point at the new build, and keeps
+// skips out: it refuses a build that applied an event skipped since.
+func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, schema string, left leftOut) (Active, bool, error) {
 	var old Active
 	switched := false
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
@@ -398,12 +419,12 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 		if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 			return err
 		}
+		built, err := LoadCheckpoint(ctx, tx, schema)
+		if err != nil {
+			return err
+		}
 		if old.Schema != "" {
 			live, err := LoadCheckpoint(ctx, tx, old.Schema)
-			if err != nil {
-				return err
-			}
-			built, err := LoadCheckpoint(ctx, tx, schema)
 			if err != nil {
 				return err
 			}
@@ -423,6 +444,9 @@ func switchTo(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p
 					return nil
 				}
 			}
+		}
+		if err := skippedApplied(ctx, tx, p.Name(), built, left); err != nil {
+			return err
 		}
 		// The build applied the events the live one parked or held back
 		// (a build never parks, and leaves out only skipped ones): left

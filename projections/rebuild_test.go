@@ -195,7 +195,7 @@ func TestRebuild_drops_the_build_before_that_a_rebuild_killed_after_its_switch_l
 	if err := build(ctx, pool, store, Users{}, killed, nil, nil); err != nil {
 		t.Fatal(err)
 	}
-	if old, switched, err := switchTo(ctx, pool, store, Users{}, killed); err != nil || !switched || old.Schema != before.Schema {
+	if old, switched, err := switchTo(ctx, pool, store, Users{}, killed, leftOut{}); err != nil || !switched || old.Schema != before.Schema {
 		t.Fatalf("switch: %v, %v, %v", old, switched, err)
 	}
 	release()

@@ -28,11 +28,12 @@ func Verify(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p V
 	}
 	defer release()
 	defer dropBuild(context.WithoutCancel(ctx), pool, scratch) //nolint:errcheck // best effort
-	if err := build(ctx, pool, store, p, scratch, nil, progress); err != nil {
+	left := leftOut{}
+	if err := buildLeaving(ctx, pool, store, p, scratch, nil, progress, left); err != nil {
 		return 0, err
 	}
 	for {
-		diffs, done, err := compareAtLive(ctx, pool, store, p, scratch, out)
+		diffs, done, err := compareAtLive(ctx, pool, store, p, scratch, left, out)
 		if err != nil || done {
 			return diffs, err
 		}
@@ -66,8 +67,9 @@ func sameVersion(live Active, p Versioned) error {
 // compareAtLive holds the live build still (its version row locked for
 // update), brings the scratch build to exactly the live checkpoint, and
 // compares. done is false when the scratch build is ahead of the live one:
-// the caller tries again once the live one has moved on.
-func compareAtLive(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, scratch string, out io.Writer) (int, bool, error) {
+// the caller tries again once the live one has moved on. left are the
+// skipped events the scratch build left out.
+func compareAtLive(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, scratch string, left leftOut, out io.Writer) (int, bool, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return 0, false, err
@@ -86,7 +88,7 @@ func compareAtLive(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 	}
 	// The scratch build is written on other connections: the lock held
 	// here only stops the live one.
-	if err := build(ctx, pool, store, p, scratch, &liveAt, nil); err != nil {
+	if err := buildLeaving(ctx, pool, store, p, scratch, &liveAt, nil, left); err != nil {
 		return 0, false, err
 	}
 	builtAt, err := LoadCheckpoint(ctx, pool, scratch)
@@ -98,6 +100,10 @@ func compareAtLive(ctx context.Context, pool *pgxpool.Pool, store eventstore.Sto
 	// it has then seen everything the live one has.
 	if liveAt.Less(builtAt) {
 		return 0, false, nil
+	}
+	// The lock held here keeps skips out until the comparison is made.
+	if err := skippedApplied(ctx, tx, p.Name(), liveAt, left); err != nil {
+		return 0, true, fmt.Errorf("%w, while the verify ran: verify again", err)
 	}
 	fmt.Fprintf(out, "comparing %s (live, at %s) with a fresh build (%s)\n", live.Schema, liveAt, scratch)
 	diffs := 0
