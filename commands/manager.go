@@ -346,15 +346,31 @@ func (d Deps) mayActOnManager(ctx context.Context, accountID uuid.UUID, a Actor)
 	if err != nil {
 		return nil, err
 	}
-	refused := fmt.Errorf("account %s: %w", accountID, domain.ErrNotFound)
+	var forbidden error // a partner's 403, which comes first
 	for _, id := range acc.Partners() {
 		p, _, err := d.partnerActing(ctx, id, a, partner.ManageCustomerAdmin)
 		if err == nil {
 			return p, nil
 		}
-		refused = partnerRefusal(err, refused)
+		forbidden = partnerRefusal(err, forbidden)
 	}
-	return nil, refused
+	if forbidden != nil {
+		return nil, forbidden
+	}
+	return nil, d.customerManagerRefusal(ctx, accountID, a)
+}
+
+// customerManagerRefusal is what anyone but a partner's user learns when
+// they act on the account's manager: an active user of the account sees
+// it, and is refused for what they are (403), whatever their roles, an
+// Account Administrator's included (seed 001 gives the manager to the
+// partner); anyone else gets the account's 404.
+func (d Deps) customerManagerRefusal(ctx context.Context, accountID uuid.UUID, a Actor) error {
+	if _, err := d.rolesIn(ctx, accountID, a); err != nil {
+		return err
+	}
+	return fmt.Errorf("the purchase account manager is designated, and their email changed, by a partner serving the account or an operator: %w",
+		domain.ErrForbidden)
 }
 
 // asManagerPartner runs f for an actor who may act on the account's

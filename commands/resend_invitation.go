@@ -63,8 +63,10 @@ func ResendInvitationHandler(d Deps) Handler[ResendInvitation, InvitationResent]
 			// conflicts, and the next try reads it in the turn.
 			return d.resendInvitation(ctx, c, first, nil)
 		})
-		if !asPartner && errors.Is(err, domain.ErrNotFound) {
-			// Neither the customer's nor a partner's: the customer's answer.
+		if !asPartner && (errors.Is(err, domain.ErrNotFound) || errors.Is(customerErr, domain.ErrForbidden)) {
+			// Neither the customer's nor a partner's: the customer's
+			// answer, which for one of its users names the role they
+			// lack to resend (not the partner's right to).
 			return InvitationResent{}, customerErr
 		}
 		return res, err

@@ -27,7 +27,8 @@ func managerRoutes(c Commands, log *slog.Logger) []kit.Route {
 		Summary: "Designate another purchase account manager: an existing user (made Account Administrator) or a new one invited as such (partners serving the account with global admin, admin agent or helpdesk agent roles; operators)",
 		Request: personBody{}, Response: managerChangedBody{}, Success: http.StatusOK,
 		// 403: a user of a partner serving the account whose roles do not
-		// reach the manager (docs/roles.md); 422: one of its own users.
+		// reach the manager, or a user of the account (docs/roles.md);
+		// 422: one of the partner's own users.
 		Statuses: []int{400, 401, 403, 404, 409, 422, 503},
 		Handler: command(log, []string{"accountId"}, func(r *http.Request, id ids, b personBody) (int, any, error) {
 			res, err := c.DesignateManager.Handle(r.Context(), commands.DesignateManager{By: actor(r), AccountID: id["accountId"], Manager: b.profile(nil)})

@@ -32,6 +32,8 @@ const (
 	nobody        = "401 404 404  404 404 404 404 404 404  404"
 	operatorOnly  = "401 403 403  403 403 403 403 403 403  200"
 	operatorFinds = "401 403 403  403 403 403 403 403 403  404"
+	// Partners' users (none of the principals) and operators.
+	managerOperator = "401 404 404  403 403 403 403 403 403  200"
 )
 
 // authzTable declares, for every route the server mounts ("METHOD PATH" as
@@ -143,8 +145,10 @@ var authzTable = map[string][]probe{
 		f.serve(f.account, from)
 		return request{body: map[string]any{"fromPartnerId": from, "toPartnerId": freshPartner(f)}}
 	}}},
-	"PUT /v1/accounts/{accountId}/manager": {{want: partnerOperator("200"), req: freshManager}},
-	"PUT /v1/accounts/{accountId}/manager/email": {{want: partnerOperator("200"), req: func(f *fixture) request {
+	// The manager is a partner's (or an operator's) to act on: the
+	// account's own users see the account, and lack the role.
+	"PUT /v1/accounts/{accountId}/manager": {{want: managerOperator, req: freshManager}},
+	"PUT /v1/accounts/{accountId}/manager/email": {{want: managerOperator, req: func(f *fixture) request {
 		f.must(http.StatusOK, "PUT", "/v1/accounts/"+f.account+"/manager", f.op, freshManager(f).body)
 		return request{body: map[string]any{"email": f.fresh("renamed") + "@northwind.example"}}
 	}}},
