@@ -2,6 +2,7 @@ package projections
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"log/slog"
 	"time"
@@ -159,19 +160,50 @@ func (e *Engine) Prepare(ctx context.Context, pool *pgxpool.Pool, store eventsto
 			continue
 		}
 		log.Warn("projector declares a new version: building it beside the live one", "projector", p.Name(), "active", active.Version, "version", p.Version())
-		go func() {
-			a, built, err := buildOnce(ctx, pool, store, p)
-			switch {
-			case err != nil:
-				log.Error("building the new version failed", "projector", p.Name(), "error", err)
-			case built:
-				log.Info("switched to the new version", "projector", p.Name(), "schema", a.Schema)
-			default:
-				log.Info("another instance built the new version", "projector", p.Name(), "schema", a.Schema)
-			}
-		}()
+		go buildInBackground(ctx, pool, store, log, p)
 	}
 	return nil
+}
+
+// errNewerActive: the active build is of a newer version than the code's
+// (Rebuild refuses it).
+var errNewerActive = errors.New("newer than this binary's")
+
+// buildRetry is the pause after a failed background build of a new
+// version, doubled after each failure up to buildRetryMax.
+var buildRetry = 5 * time.Second
+
+const buildRetryMax = 5 * time.Minute
+
+// buildInBackground builds p's new version (buildOnce) until it is built.
+// A build that failed once (the database restarted, a connection cut)
+// was not tried again: the projector's handler waited for it, and the
+// read model stood still until someone restarted the instance. Only an
+// active build of a newer version, which this release cannot replace,
+// ends the tries.
+func buildInBackground(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, log *slog.Logger, p Versioned) {
+	for wait := buildRetry; ; wait = min(2*wait, buildRetryMax) {
+		a, built, err := buildOnce(ctx, pool, store, p)
+		switch {
+		case err == nil && built:
+			log.Info("switched to the new version", "projector", p.Name(), "schema", a.Schema)
+			return
+		case err == nil:
+			log.Info("another instance built the new version", "projector", p.Name(), "schema", a.Schema)
+			return
+		case ctx.Err() != nil:
+			return
+		case errors.Is(err, errNewerActive):
+			log.Error("building the new version failed", "projector", p.Name(), "error", err)
+			return
+		}
+		log.Error("building the new version failed; trying again", "projector", p.Name(), "in", wait, "error", err)
+		select {
+		case <-ctx.Done():
+			return
+		case <-time.After(wait):
+		}
+	}
 }
 
 // buildOnce builds p's version unless another instance has. Instances of

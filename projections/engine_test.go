@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -298,5 +299,48 @@ func TestEngine_instances_starting_together_build_a_new_version_once(t *testing.
 	}
 	if builds != 1 || len(active) != 1 || !active[now] || now.Version != (otherVersion{}).Version() {
 		t.Fatalf("%d builds, instances left with %v, active %+v; want one build, all with it", builds, active, now)
+	}
+}
+
+// flakyVersion is a new version of the users read model whose first
+// builds fail (its DDL is refused), as a build cut short by a database
+// restart does.
+type flakyVersion struct {
+	otherVersion
+	fails *atomic.Int32
+}
+
+func (f flakyVersion) Schema() string {
+	if f.fails.Add(-1) >= 0 {
+		return "CREATE TABLE broken ("
+	}
+	return f.otherVersion.Schema()
+}
+
+// A background build of a new version that fails is tried again: it was
+// left failed, and the projector's handler waited for it, the read model
+// standing still until the instance was restarted.
+func TestEngine_tries_a_failed_background_build_again(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	anotherInvite(ctx, t, store)
+	liveUsers(ctx, t, pool, store)
+	defer func(d time.Duration) { buildRetry = d }(buildRetry)
+	buildRetry = 10 * time.Millisecond
+	p := flakyVersion{fails: new(atomic.Int32)}
+	p.fails.Store(2)
+	engine, err := NewEngine(NewFeed(store, pool, slog.New(slog.DiscardHandler)), slog.New(slog.DiscardHandler))
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := engine.Prepare(ctx, pool, store, slog.New(slog.DiscardHandler), p); err != nil {
+		t.Fatal(err)
+	}
+	for deadline := time.Now().Add(20 * time.Second); ; time.Sleep(20 * time.Millisecond) {
+		if a, err := ActiveBuild(ctx, pool, Users{}.Name()); err == nil && a.Version == p.Version() {
+			return
+		}
+		if time.Now().After(deadline) {
+			t.Fatalf("the new version was not built after its first two builds failed (%d failures left)", p.fails.Load())
+		}
 	}
 }

@@ -40,7 +40,7 @@ const buildPage = 1000
 // RollBack, for going back to an older release on purpose).
 func Rebuild(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Versioned, progress Progress) (Active, error) {
 	if a, err := ActiveBuild(ctx, pool, p.Name()); err == nil && a.Version > p.Version() {
-		return Active{}, fmt.Errorf("the active build of %s is version %d, newer than this binary's %d (to go back to this release's version: bizcenter projections rebuild --roll-back %[1]s)", p.Name(), a.Version, p.Version())
+		return Active{}, fmt.Errorf("the active build of %s is version %d, %w %d (to go back to this release's version: bizcenter projections rebuild --roll-back %[1]s)", p.Name(), a.Version, errNewerActive, p.Version())
 	}
 	return rebuild(ctx, pool, store, p, purposeRebuild, progress)
 }
