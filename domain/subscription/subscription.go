@@ -73,12 +73,14 @@ func (s *Subscription) AccountID() uuid.UUID { return s.accountID }
 // OrderingPartner is who ordered it (nil: self-service).
 func (s *Subscription) OrderingPartner() *uuid.UUID { return s.orderingPartnerID }
 
-// Status at a moment: expiry needs no event to count.
+// Status at a moment: expiry needs no event to count, and once recorded
+// holds whatever now is (a clock behind the sweeper's would otherwise
+// change a subscription the log says expired).
 func (s *Subscription) Status(now time.Time) Status {
 	switch {
 	case s.cancelled:
 		return StatusCancelled
-	case !now.Before(s.expiresAt):
+	case s.expiryRecorded || !now.Before(s.expiresAt):
 		return StatusExpired
 	}
 	return StatusActive

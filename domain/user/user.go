@@ -114,11 +114,20 @@ func (u *User) Status(now time.Time) Status {
 	switch {
 	case u.active:
 		return Active
-	case !now.Before(u.expiresAt):
+	case u.expired(now):
 		return Expired
 	default:
 		return Pending
 	}
+}
+
+// expired reports whether the current invitation has expired at now: from
+// its end on, or once its expiry is recorded, whatever now is. A clock
+// behind the one that recorded it (another instance's, or one stepped
+// back) would otherwise accept an invitation the log says expired
+// unaccepted.
+func (u *User) expired(now time.Time) bool {
+	return u.expiryRecorded || !now.Before(u.expiresAt)
 }
 
 // Invitation is what sending an invitation needs besides the user's data.
@@ -207,7 +216,7 @@ func (u *User) Accept(secret []byte, now time.Time) ([]event.Event, error) {
 	if u.active {
 		return nil, nil
 	}
-	if !now.Before(u.expiresAt) {
+	if u.expired(now) {
 		return nil, &domain.RuleError{Code: "invitation-expired", Detail: "the invitation expired on " + u.expiresAt.UTC().Format(time.RFC3339) + "; ask an administrator to send it again"}
 	}
 	return []event.Event{InvitationAccepted{UserID: u.id, AccountID: u.accountID, InvitationID: u.invitationID, AcceptedAt: now}}, nil
