@@ -16,6 +16,7 @@ import (
 	"fmt"
 	"maps"
 	"mime"
+	"mime/quotedprintable"
 	"net/mail"
 	"net/textproto"
 	"slices"
@@ -62,8 +63,7 @@ const DefaultFrom = "Business Center <no-reply@bizcenter.invalid>"
 const maxLine = 998
 
 // Bytes renders the message as RFC 5322 text: CRLF line ends, non-ASCII
-// header text RFC 2047-encoded, the body in 8bit UTF-8 so that no line (the
-// invitation token's, say) is ever broken.
+// header text RFC 2047-encoded, the body in UTF-8 (encodeBody).
 func (m Message) Bytes() ([]byte, error) {
 	from, err := mail.ParseAddress(cmp.Or(m.From, DefaultFrom))
 	if err != nil {
@@ -84,28 +84,105 @@ func (m Message) Bytes() ([]byte, error) {
 		fmt.Fprintf(&b, "%s: %s\r\n", name, strings.ReplaceAll(value, "?= =?", "?=\r\n =?"))
 	}
 	header("From", from.String())
-	header("To", to.String())
-	header("Subject", mime.QEncoding.Encode("utf-8", m.Subject))
+	header("To", addressText(to))
+	header("Subject", headerText(m.Subject))
 	header("Date", date.Format(time.RFC1123Z))
 	header("Message-ID", "<"+messageID(m.ID, from.Address)+">")
 	header("MIME-Version", "1.0")
+	body, encoding := encodeBody(m.TextBody)
 	header("Content-Type", "text/plain; charset=utf-8")
-	header("Content-Transfer-Encoding", "8bit")
+	header("Content-Transfer-Encoding", encoding)
 	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
 		if err := checkExtraHeader(name, m.Headers[name]); err != nil {
 			return nil, err
 		}
-		header(textproto.CanonicalMIMEHeaderKey(name), mime.QEncoding.Encode("utf-8", m.Headers[name]))
+		header(textproto.CanonicalMIMEHeaderKey(name), headerText(m.Headers[name]))
 	}
 	b.WriteString("\r\n")
-	for line := range strings.Lines(strings.ReplaceAll(m.TextBody, "\r\n", "\n")) {
+	b.Write(body)
+	return b.Bytes(), nil
+}
+
+// encodeBody writes the text body with CRLF line ends and names its
+// transfer encoding: 8bit when every line fits RFC 5322's limit, so that
+// no line (the invitation token's, say) is ever broken; quoted-printable
+// otherwise, whose soft line breaks a reader removes. A line of an email
+// may hold several names (a visibility grant's account and partners, 200
+// characters each, up to 4 bytes a character), and a body that could not
+// be written failed its email on every try.
+func encodeBody(text string) ([]byte, string) {
+	text = strings.ReplaceAll(text, "\r\n", "\n")
+	var b bytes.Buffer
+	for line := range strings.Lines(text) {
 		line = strings.TrimSuffix(line, "\n")
 		if len(line) > maxLine {
-			return nil, fmt.Errorf("message body: a line of %d bytes is longer than %d", len(line), maxLine)
+			return quotedPrintable(text), "quoted-printable"
 		}
 		b.WriteString(line + "\r\n")
 	}
-	return b.Bytes(), nil
+	return b.Bytes(), "8bit"
+}
+
+// quotedPrintable encodes text, its line ends as CRLF and the last line
+// ended like the others.
+func quotedPrintable(text string) []byte {
+	if !strings.HasSuffix(text, "\n") {
+		text += "\n"
+	}
+	var b bytes.Buffer
+	w := quotedprintable.NewWriter(&b)
+	_, _ = w.Write([]byte(text)) // a bytes.Buffer takes every write
+	_ = w.Close()
+	return b.Bytes()
+}
+
+// headerText is text for a header field, RFC 2047-encoded when it holds
+// non-ASCII or what reads as an encoded-word ("=?utf-8?q?…?="): a mail
+// reader decodes such ASCII, and an account named
+// "=?utf-8?q?=E2=80=AEdtL_osotnoC?=" showed in the subject reversed, by a
+// bidirectional override the input rules refuse in a name. Encoded, it
+// shows as written.
+func headerText(s string) string {
+	enc := mime.QEncoding.Encode("utf-8", s)
+	if enc == s && strings.Contains(s, "=?") {
+		return asciiWords(s) // mime leaves ASCII as it is
+	}
+	return enc
+}
+
+// addressText writes an address for a header field as net/mail does, but
+// a display name it quotes that holds what reads as an encoded-word is
+// encoded (see headerText): mail readers decode those in quotes too.
+func addressText(a *mail.Address) string {
+	s := a.String()
+	if !strings.HasPrefix(s, `"`) || !strings.Contains(a.Name, "=?") {
+		return s
+	}
+	return asciiWords(a.Name) + " " + (&mail.Address{Address: a.Address}).String()
+}
+
+// asciiWords Q-encodes ASCII text, 20 bytes a word (at most 60 encoded,
+// within RFC 2047's 75 a word), every byte but letters, digits and spaces
+// written =XX, as an encoded-word in a display name needs.
+func asciiWords(s string) string {
+	var words []string
+	for len(s) > 0 {
+		n := min(len(s), 20)
+		var w strings.Builder
+		for _, c := range []byte(s[:n]) {
+			switch {
+			case c == ' ':
+				w.WriteByte('_')
+			case 'a' <= c && c <= 'z', 'A' <= c && c <= 'Z', '0' <= c && c <= '9':
+				w.WriteByte(c)
+			default:
+				fmt.Fprintf(&w, "=%02X", c)
+			}
+		}
+		words = append(words, "=?utf-8?q?"+w.String()+"?=")
+		s = s[n:]
+	}
+	return strings.Join(words, " ")
 }
 
 // reserved are the fields Bytes writes itself.

@@ -6,6 +6,7 @@ import (
 	"slices"
 	"strings"
 	"testing"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 
@@ -206,5 +207,30 @@ func TestConsumer_reads_grants_past_an_account_event_of_a_newer_release(t *testi
 		if _, subject, _ := readMail(t, f); subject != "Contoso now lets you see the orders of Northwind Partners" {
 			t.Errorf("subject %q", subject)
 		}
+	}
+}
+
+// Names at their longest (200 characters an account's or a partner's, in
+// Korean three bytes each) make a line of the grant's email longer than
+// RFC 5322's 998 bytes: the email goes all the same, quoted-printable, and
+// reads as written. It was refused on every try and never sent.
+func TestConsumer_mails_a_grant_between_partners_with_long_names(t *testing.T) {
+	h := newHarness(t)
+	h.start()
+	name := func(s string) string { return strings.Repeat(s, 200/utf8.RuneCountInString(s)) }
+	acct := h.register(name("고객사"))
+	grantee, source := h.registerPartner(name("파트너")), h.registerPartner(name("리셀러"))
+	admin := h.addPartnerUser(grantee, "admin@adatum.example", partner.GlobalAdmin)
+	grantID := h.grant(acct, grantee, source)
+	eventually(t, "the grant's outcome", func() bool {
+		o := h.outcome(recipientKey(grantID, admin.UserID))
+		return o != "" && o != "pending"
+	})
+	if got := h.outcome(recipientKey(grantID, admin.UserID)); got != "sent" {
+		t.Fatalf("outcome %q, want sent", got)
+	}
+	_, _, body := readMail(t, h.mails(1)[0])
+	if want := "the customer account " + name("고객사") + " allowed " + name("파트너") + " to see"; !strings.Contains(body, want) {
+		t.Errorf("body lacks the names as written:\n%s", body)
 	}
 }
