@@ -109,6 +109,9 @@ func (s *Server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 		}
 	}()
 	r = withCorrelation(w, r)
+	// Answers echo what people typed (names, reasons): a browser must
+	// not read one as anything but the type it says (HTML, say).
+	w.Header().Set("X-Content-Type-Options", "nosniff")
 	// Only a route's own path is served: the mux would redirect a path
 	// like //v1/x or /v1/./x to its clean form, in HTML, and a client
 	// would follow it with another method for all we know.

@@ -137,3 +137,19 @@ func TestServer_refuses_a_repeated_or_unknown_query_parameter(t *testing.T) {
 		}
 	}
 }
+
+// Answers echo what people typed: every one, a route's, a refusal or a
+// path no route takes, tells browsers not to read it as another type.
+func TestServer_answers_say_nosniff(t *testing.T) {
+	url := whoServer(t)
+	for _, path := range []string{"/open", "/mine", "/nowhere", "/open?unknown=1"} {
+		resp, err := http.Get(url + path)
+		if err != nil {
+			t.Fatal(err)
+		}
+		_ = resp.Body.Close()
+		if got := resp.Header.Get("X-Content-Type-Options"); got != "nosniff" {
+			t.Errorf("GET %s (%d): X-Content-Type-Options %q, want nosniff", path, resp.StatusCode, got)
+		}
+	}
+}
