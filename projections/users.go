@@ -26,7 +26,7 @@ func (Users) Name() string { return "users" }
 
 // Version changes whenever the tables or what Apply writes change; serve
 // then builds the new version beside the live one before switching.
-func (Users) Version() int { return 10 } // 10: an expiry's history entry is dated expiredAt; 9: email_lower is composed (NFC); 8: a Unicode domain in xn-- form (user.NormalizeEmail)
+func (Users) Version() int { return 11 } // 11: rm_user_counts keeps a recorded expiry in the hour '-infinity'; 10: an expiry's history entry is dated expiredAt; 9: email_lower is composed (NFC); 8: a Unicode domain in xn-- form (user.NormalizeEmail)
 
 // Schema is the DDL of the tables.
 func (Users) Schema() string { return usersSchema }

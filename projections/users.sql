@@ -11,7 +11,9 @@ CREATE TABLE rm_accounts (
 );
 
 -- Users. status holds 'pending' or 'active'; "expired" is decided at query
--- time from invitation_expires_at, so it is right with no event.
+-- time from invitation_expires_at, so it is right with no event, or from
+-- invitation_expiry_recorded once the event is in (it holds on a clock
+-- behind the sweeper's).
 CREATE TABLE rm_users (
     user_id               uuid PRIMARY KEY,
     account_id            uuid        NOT NULL,
@@ -31,7 +33,7 @@ CREATE TABLE rm_users (
     invitation_count      int         NOT NULL DEFAULT 1,
     -- Whether user.invitation_expired was recorded for the current
     -- invitation (the sweeper's work list is the pending users past expiry
-    -- without it).
+    -- without it; with it, the user is expired whatever the clock says).
     invitation_expiry_recorded boolean NOT NULL DEFAULT false,
     activated_at          timestamptz
 );
@@ -73,14 +75,16 @@ CREATE TABLE rm_user_history (
 -- up a few rows instead of counting the account's users (218 ms at a
 -- million). "Expired" is still decided when read: the pending users of an
 -- hour that has ended are expired; of the hour now running, the reader
--- counts the expired ones in rm_users. Triggers keep it, a statement at a
+-- counts the expired ones in rm_users. A pending user whose expiry is
+-- recorded is expired whatever the reader's clock says (docs/events.md,
+-- user.invitation_expired), so counts in the hour '-infinity'. Triggers keep it, a statement at a
 -- time (a multi-row insert is one upsert), so no write of the projector
 -- needs the row it changes.
 CREATE TABLE rm_user_counts (
     account_id   uuid        NOT NULL,
     status       text        NOT NULL,
-    -- The hour a pending user's invitation expires in; 'infinity' for
-    -- active users.
+    -- The hour a pending user's invitation expires in; '-infinity' once
+    -- its expiry is recorded; 'infinity' for active users.
     expires_hour timestamptz NOT NULL,
     n            bigint      NOT NULL,
     PRIMARY KEY (account_id, status, expires_hour)
@@ -96,39 +100,44 @@ CREATE FUNCTION rm_user_counts_change() RETURNS trigger LANGUAGE plpgsql SET sea
 BEGIN
     IF TG_OP = 'INSERT' THEN
         INSERT INTO rm_user_counts AS c (account_id, status, expires_hour, n)
-        SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at), count(*)
+        SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at, invitation_expiry_recorded), count(*)
           FROM new_rows GROUP BY 1, 2, 3
         ON CONFLICT (account_id, status, expires_hour) DO UPDATE SET n = c.n + EXCLUDED.n;
         RETURN NULL;
     ELSIF TG_OP = 'DELETE' THEN
         UPDATE rm_user_counts c SET n = c.n - d.n
-          FROM (SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at) AS h, count(*) AS n
+          FROM (SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at, invitation_expiry_recorded) AS h, count(*) AS n
                   FROM old_rows GROUP BY 1, 2, 3) d
          WHERE (c.account_id, c.status, c.expires_hour) = (d.account_id, d.status, d.h);
     ELSE
-        -- Most updates change neither status nor expiry: nothing to add.
+        -- Most updates change neither status nor expiry (nor its record):
+        -- nothing to add.
         INSERT INTO rm_user_counts AS c (account_id, status, expires_hour, n)
         SELECT account_id, status, h, sum(d)
-          FROM (SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at) AS h, 1 AS d FROM new_rows
+          FROM (SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at, invitation_expiry_recorded) AS h, 1 AS d FROM new_rows
                 UNION ALL
-                SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at), -1 FROM old_rows) x
+                SELECT account_id, status, rm_user_counts_hour(status, invitation_expires_at, invitation_expiry_recorded), -1 FROM old_rows) x
          GROUP BY 1, 2, 3 HAVING sum(d) <> 0
         ON CONFLICT (account_id, status, expires_hour) DO UPDATE SET n = c.n + EXCLUDED.n;
     END IF;
     DELETE FROM rm_user_counts c
-     USING (SELECT DISTINCT account_id, status, rm_user_counts_hour(status, invitation_expires_at) AS h FROM old_rows) o
+     USING (SELECT DISTINCT account_id, status, rm_user_counts_hour(status, invitation_expires_at, invitation_expiry_recorded) AS h FROM old_rows) o
      WHERE c.n = 0 AND (c.account_id, c.status, c.expires_hour) = (o.account_id, o.status, o.h);
     RETURN NULL;
 END $$;
 
--- The hour in UTC, by AT TIME ZONE and date_trunc of a timestamp: both
+-- The hour in UTC, by AT TIME ZONE and date_trunc of a timestamp ('-infinity'
+-- once the expiry is recorded, an hour that has always ended; 'infinity'
+-- for active users): both
 -- immutable, so that PostgreSQL inlines the function into the trigger's
 -- queries. date_trunc with a zone is only stable, and an immutable
 -- function around it was called once a row (2 µs each, twice a row for
 -- an update).
-CREATE FUNCTION rm_user_counts_hour(status text, expires_at timestamptz) RETURNS timestamptz
+CREATE FUNCTION rm_user_counts_hour(status text, expires_at timestamptz, recorded boolean) RETURNS timestamptz
 LANGUAGE sql IMMUTABLE AS $$
-    SELECT CASE WHEN status = 'pending' THEN date_trunc('hour', expires_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' ELSE 'infinity' END
+    SELECT CASE WHEN status <> 'pending' THEN 'infinity'
+                WHEN recorded THEN '-infinity'
+                ELSE date_trunc('hour', expires_at AT TIME ZONE 'UTC') AT TIME ZONE 'UTC' END
 $$;
 
 CREATE TRIGGER rm_user_counts_insert AFTER INSERT ON rm_users

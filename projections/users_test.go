@@ -65,7 +65,8 @@ func countUsers(t *testing.T, pool *pgxpool.Pool, schema string) []string {
 	t.Helper()
 	return texts(t, pool, schema, `
 		SELECT x::text FROM (
-		  SELECT account_id, status, CASE WHEN status = 'pending' THEN date_trunc('hour', invitation_expires_at, 'UTC') ELSE 'infinity' END AS expires_hour,
+		  SELECT account_id, status, CASE WHEN status <> 'pending' THEN 'infinity' WHEN invitation_expiry_recorded THEN '-infinity'
+		         ELSE date_trunc('hour', invitation_expires_at, 'UTC') END AS expires_hour,
 		         count(*) AS n
 		    FROM rm_users GROUP BY 1, 2, 3) x ORDER BY 1`)
 }

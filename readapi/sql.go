@@ -26,16 +26,21 @@ const (
 	visibleSQL = `($4::boolean OR EXISTS (SELECT 1 FROM rm_users m
 	  WHERE m.account_id = $1 AND m.email_lower = $3::text AND m.status = 'active'))`
 
-	// The status a dashboard sees, decided at query time.
-	pendingSQL = `(u.status = 'pending' AND u.invitation_expires_at > $2::timestamptz)`
+	// The status a dashboard sees, decided at query time: expired from
+	// the invitation's end, or once its expiry is recorded, whatever now
+	// is, as the commands decide (user.Status): on a clock behind the
+	// sweeper's, a user the log says expired, whom accepting refuses, was
+	// listed and counted as pending.
+	pendingSQL = `(u.status = 'pending' AND NOT u.invitation_expiry_recorded AND u.invitation_expires_at > $2::timestamptz)`
 	activeSQL  = `(u.status = 'active')`
-	expiredSQL = `(u.status = 'pending' AND u.invitation_expires_at <= $2::timestamptz)`
+	expiredSQL = `(u.status = 'pending' AND (u.invitation_expiry_recorded OR u.invitation_expires_at <= $2::timestamptz))`
 	statusSQL  = `(CASE WHEN ` + activeSQL + ` THEN 'active' WHEN ` + pendingSQL + ` THEN 'pending' ELSE 'expired' END)`
 
 	// countsSQL are the Counts of account $1 at $2, from rm_user_counts
-	// (a row for a status and the hour pending invitations expire in): the
-	// pending of an hour that has ended are expired, and of the hour now
-	// running, the expired are counted in rm_users.
+	// (a row for a status and the hour pending invitations expire in, a
+	// recorded expiry's '-infinity'): the pending of an hour that has ended
+	// are expired, and of the hour now running, the expired are counted in
+	// rm_users (those recorded are not in that hour).
 	countsSQL = `SELECT coalesce(sum(k.n), 0)::bigint,
 	    (coalesce(sum(k.n) FILTER (WHERE k.status = 'pending' AND k.expires_hour >= h.h), 0) - h.e)::bigint,
 	    coalesce(sum(k.n) FILTER (WHERE k.status = 'active'), 0)::bigint,
@@ -43,7 +48,7 @@ const (
 	  FROM (SELECT date_trunc('hour', $2::timestamptz, 'UTC') AS h, (SELECT count(*) FROM rm_users u
 	          WHERE u.account_id = $1 AND u.status = 'pending'
 	            AND u.invitation_expires_at >= date_trunc('hour', $2::timestamptz, 'UTC')
-	            AND u.invitation_expires_at <= $2::timestamptz) AS e) h
+	            AND u.invitation_expires_at <= $2::timestamptz AND NOT u.invitation_expiry_recorded) AS e) h
 	  LEFT JOIN rm_user_counts k ON k.account_id = $1
 	  GROUP BY h.h, h.e`
 

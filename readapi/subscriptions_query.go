@@ -15,10 +15,12 @@ import (
 
 const (
 	// The status of a subscription, decided at query time ($2 is now):
-	// cancelled if cancelled, else expired from expires_at on, else active.
+	// cancelled if cancelled, else expired from expires_at on or once its
+	// expiry is recorded (whatever now is, as the commands decide), else
+	// active.
 	subCancelledSQL = `(s.cancelled_at IS NOT NULL)`
-	subExpiredSQL   = `(s.cancelled_at IS NULL AND s.expires_at <= $2::timestamptz)`
-	subActiveSQL    = `(s.cancelled_at IS NULL AND s.expires_at > $2::timestamptz)`
+	subExpiredSQL   = `(s.cancelled_at IS NULL AND (s.expiry_recorded OR s.expires_at <= $2::timestamptz))`
+	subActiveSQL    = `(s.cancelled_at IS NULL AND NOT s.expiry_recorded AND s.expires_at > $2::timestamptz)`
 	subStatusSQL    = `(CASE WHEN ` + subCancelledSQL + ` THEN 'cancelled' WHEN ` + subExpiredSQL + ` THEN 'expired' ELSE 'active' END)`
 
 	// subCountsSQL are SubscriptionCounts over rows s.
