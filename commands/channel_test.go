@@ -140,3 +140,44 @@ func TestPartnerLicenseTotal_never_lands_after_the_channel_change(t *testing.T) 
 		SubscriptionID: bought.SubscriptionID, Total: 7})
 	m.check(t, err, subscription.Stream(bought.SubscriptionID))
 }
+
+// The partner taking the account over draws from what the previous one
+// ordered as soon as the change is recorded: an assignment of Beta's sent
+// before the change and decided after it (its turn came after the
+// change's) draws from Alpha's order, where it was decided on the account
+// as it read it before its turn (not-enough-licenses).
+func TestPartnerLicenses_decided_after_the_channel_change_draw_from_what_it_hands_over(t *testing.T) {
+	f := newFixture(t)
+	serial := checked("account")
+	f.deps.AccountSerial = serial
+	m := newChannelMove(t, f)
+	beta := commands.Actor{Subject: "ga-Beta", Email: "ga@beta.example"} // Beta's global admin (f.partner)
+	op := commands.Actor{Subject: "op", Operator: true}
+	if _, err := commands.AssociatePartnerHandler(f.deps).Handle(context.Background(), commands.AssociatePartner{
+		By: op, AccountID: f.account, PartnerID: m.to}); err != nil {
+		t.Fatal(err)
+	}
+	bought, err := m.order(f.deps)
+	if err != nil {
+		t.Fatal(err)
+	}
+	cat, err := licensing.Default()
+	if err != nil {
+		t.Fatal(err)
+	}
+	l := commands.Licensing{Catalog: cat, Lookup: noLookup{[]uuid.UUID{bought.SubscriptionID}}, Serial: &beforeTurn{Serial: serial, before: func() {
+		if _, err := commands.ChangeChannelPartnerHandler(f.deps).Handle(context.Background(), commands.ChangeChannelPartner{
+			By: op, AccountID: f.account, FromPartnerID: m.from, ToPartnerID: m.to}); err != nil {
+			t.Error(err)
+		}
+	}}}
+	viewer := f.viewer(t, "ria@fabrikam.example", true)
+	res, err := commands.AssignLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignLicenses{By: beta, AccountID: f.account,
+		PartnerID: &m.to, UserIDs: []uuid.UUID{viewer}, Products: []licensing.Choice{{ProductID: "office-e3"}}})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if got := outcomesOf(res); got != "[assigned:]" {
+		t.Fatalf("the new channel partner's assignment from what it took over: %s", got)
+	}
+}

@@ -99,13 +99,15 @@ type licenseRequest struct {
 	onlyAt eventstore.Position
 }
 
-// decision is one decision on the state read: it validates the products
-// into verr, then decides and returns the results and what to append.
-type decision func(st *licenseState, verr *domain.ValidationError, people func() ([]licensing.User, error)) ([]licensing.Result, []batch, error)
+// decision is one decision of request r on the state read: it validates
+// the products into verr, then decides and returns the results and what
+// to append. r is the request as its turn found it (the scope checked
+// again, the time it decides at), not as it was asked.
+type decision func(r licenseRequest, st *licenseState, verr *domain.ValidationError, people func() ([]licensing.User, error)) ([]licensing.Result, []batch, error)
 
 // assign gives products, drawing from the pools the scope may use.
 func (d Deps) assign(ctx context.Context, l Licensing, r licenseRequest, choices []licensing.Choice) (LicenseResults, error) {
-	return d.decideAndRecord(ctx, l, r, licensing.Assigned, func(st *licenseState, verr *domain.ValidationError, people func() ([]licensing.User, error)) ([]licensing.Result, []batch, error) {
+	return d.decideAndRecord(ctx, l, r, licensing.Assigned, func(r licenseRequest, st *licenseState, verr *domain.ValidationError, people func() ([]licensing.User, error)) ([]licensing.Result, []batch, error) {
 		if r.only != nil {
 			// Said as such, rather than as no license free for anyone.
 			if err := st.subs[*r.only].CheckActive(r.by.at); err != nil {
@@ -132,7 +134,7 @@ func (d Deps) assign(ctx context.Context, l Licensing, r licenseRequest, choices
 
 // revoke takes products back to the subscriptions the scope may change.
 func (d Deps) revoke(ctx context.Context, l Licensing, r licenseRequest, productIDs []string) (LicenseResults, error) {
-	return d.decideAndRecord(ctx, l, r, licensing.Revoked, func(st *licenseState, verr *domain.ValidationError, people func() ([]licensing.User, error)) ([]licensing.Result, []batch, error) {
+	return d.decideAndRecord(ctx, l, r, licensing.Revoked, func(r licenseRequest, st *licenseState, verr *domain.ValidationError, people func() ([]licensing.User, error)) ([]licensing.Result, []batch, error) {
 		l.Catalog.CheckProducts(productIDs, st.purchased, verr)
 		users, err := people()
 		if err != nil {
@@ -174,6 +176,10 @@ func (d Deps) decideAndRecord(ctx context.Context, l Licensing, r licenseRequest
 		}
 	}
 	return serialized(ctx, l.Serial, r.scope.account.ID(), func(ctx context.Context) (LicenseResults, error) {
+		// Decided at the time the turn came, not when asked: a
+		// subscription that expired while the request waited (for the
+		// turn, or for the read model) gives no license.
+		r.by.at = d.now()
 		sc, err := d.scopeNow(ctx, r.scope, r.actor)
 		if err != nil {
 			return LicenseResults{}, err
@@ -244,11 +250,11 @@ func (d Deps) decideAndRecordNow(ctx context.Context, l Licensing, r licenseRequ
 		var verr domain.ValidationError
 		users := licensing.CheckUsers(r.userIDs, r.limit, &verr)
 		w.remember(st)
-		results, batches, err := decide(st, &verr, func() ([]licensing.User, error) {
+		results, batches, err := decide(r, st, &verr, func() ([]licensing.User, error) {
 			if err := verr.Err(); err != nil {
 				return nil, err
 			}
-			return d.licenseUsers(ctx, l, r.scope.account.ID(), users, st)
+			return d.licenseUsers(ctx, l, r.scope.account.ID(), users, st, r.by.at)
 		})
 		if err != nil {
 			return decided{}, err

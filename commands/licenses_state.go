@@ -121,10 +121,12 @@ func (st *licenseState) position() eventstore.Position {
 	return p
 }
 
-// users are the users of a request as the rules see them: their account,
-// status and country (from the lookup, else their streams), and the
-// products they hold through the account's active subscriptions.
-func (d Deps) licenseUsers(ctx context.Context, l Licensing, accountID uuid.UUID, ids []uuid.UUID, st *licenseState) ([]licensing.User, error) {
+// users are the users of a request as the rules see them at now (the
+// moment the request decides at, which the subscriptions' free licenses
+// are counted at too): their account, status and country (from the
+// lookup, else their streams), and the products they hold through the
+// account's active subscriptions.
+func (d Deps) licenseUsers(ctx context.Context, l Licensing, accountID uuid.UUID, ids []uuid.UUID, st *licenseState, now time.Time) ([]licensing.User, error) {
 	active, err := l.Lookup.ActiveUsers(ctx, accountID, ids)
 	if err != nil {
 		return nil, fmt.Errorf("users of %s: %w", accountID, err)
@@ -144,7 +146,6 @@ func (d Deps) licenseUsers(ctx context.Context, l Licensing, accountID uuid.UUID
 	// Personal fields are not needed: no keys are fetched for them.
 	plain := d
 	plain.Personal = nil
-	now := d.now()
 	err = parallel(ctx, len(unlisted), func(j int) error {
 		u := &users[unlisted[j]]
 		var f licensee

@@ -48,12 +48,18 @@ func (l lagging) AwaitPosition(context.Context, eventstore.Position) error {
 // returns what the license commands need.
 func (f *fixture) licensed(t *testing.T, product string, total int) (commands.Licensing, uuid.UUID) {
 	t.Helper()
+	return f.licensedUntil(t, product, total, f.clock.Now().Add(365*24*time.Hour))
+}
+
+// licensedUntil is licensed with a subscription that expires at expiresAt.
+func (f *fixture) licensedUntil(t *testing.T, product string, total int, expiresAt time.Time) (commands.Licensing, uuid.UUID) {
+	t.Helper()
 	cat, err := licensing.Default()
 	if err != nil {
 		t.Fatal(err)
 	}
 	res, err := commands.PurchaseSubscriptionHandler(f.deps).Handle(context.Background(), commands.PurchaseSubscription{By: f.admin, AccountID: f.account,
-		Order: subscription.Order{ProductID: product, ProductName: product, Name: "team", ExpiresAt: f.clock.Now().Add(365 * 24 * time.Hour),
+		Order: subscription.Order{ProductID: product, ProductName: product, Name: "team", ExpiresAt: expiresAt,
 			Price: subscription.Price{Amount: "10", Currency: "USD"}, TotalLicenses: total}})
 	if err != nil {
 		t.Fatal(err)
@@ -160,5 +166,40 @@ func TestAssignSubscriptionLicenses_on_a_cancelled_subscription_is_refused_as_ca
 		By: f.admin, AccountID: f.account, SubscriptionID: sub, UserIDs: []uuid.UUID{u}})
 	if !domain.IsRule(err, "subscription-cancelled") {
 		t.Fatalf("assigning on a cancelled subscription: %v", err)
+	}
+}
+
+// A license command decides at the time its turn in the account comes,
+// not when it was asked: a subscription that expired while the command
+// waited for the turn (behind another command of the account, or for
+// the read model) gives no license, where it was recorded as assigned
+// from an expired subscription, a license no one holds.
+func TestAssignLicenses_decides_at_the_time_its_turn_comes(t *testing.T) {
+	f := newFixture(t)
+	u := f.viewer(t, "u@fabrikam.example", true)
+	for _, selfService := range []bool{false, true} {
+		l, sub := f.licensedUntil(t, "office-e3", 5, f.clock.Now().Add(time.Minute))
+		// The turn comes two minutes later: the subscription has expired.
+		l.Serial = &beforeTurn{Serial: checked("account"), before: func() { f.clock.Advance(2 * time.Minute) }}
+		if selfService {
+			_, err := commands.AssignSubscriptionLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignSubscriptionLicenses{
+				By: f.admin, AccountID: f.account, SubscriptionID: sub, UserIDs: []uuid.UUID{u}})
+			if !domain.IsRule(err, "subscription-expired") {
+				t.Fatalf("self-service assignment on a subscription expired when the turn came: %v", err)
+			}
+		} else {
+			res, err := commands.AssignLicensesHandler(f.deps, l).Handle(context.Background(), commands.AssignLicenses{By: f.admin, AccountID: f.account,
+				UserIDs: []uuid.UUID{u}, Products: []licensing.Choice{{ProductID: "office-e3"}}})
+			if err != nil {
+				t.Fatal(err)
+			}
+			if got := outcomesOf(res); got != "[refused:not-enough-licenses]" {
+				t.Fatalf("bulk assignment from a subscription expired when the turn came: %s", got)
+			}
+		}
+		recs, err := f.deps.Store.ReadStream(context.Background(), subscription.Stream(sub), eventstore.ReadStreamOptions{})
+		if err != nil || len(recs) != 1 {
+			t.Fatalf("the expired subscription's stream has %d events, want its purchase alone: %v", len(recs), err)
+		}
 	}
 }
