@@ -45,8 +45,11 @@ type streamBody struct {
 type streamKey struct {
 	Next uint64 `json:"next"`
 	// Stream is the stream the cursor pages: another's would start that
-	// one at this one's revision, and leave out the events before it.
-	Stream string `json:"stream"`
+	// one at this one's revision, and leave out the events before it. An
+	// earlier release's cursor names none, and pages the stream it is
+	// given to, as that release did: an older instance's nextCursor goes
+	// on at a newer one during a rolling deploy.
+	Stream string `json:"stream,omitempty"`
 }
 
 type asOfBody struct {
@@ -132,7 +135,7 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 		case p2 != nil || r.URL.Query().Get("cursor") == "":
 		case key.Next >= 1<<63:
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
-		case key.Stream != r.PathValue("stream"):
+		case key.Stream != "" && key.Stream != r.PathValue("stream"):
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "the cursor belongs to another stream's history: start again without it"})
 		}
 		if _, err := eventstore.ParsePosition(r.URL.Query().Get("after")); err != nil {

@@ -137,7 +137,7 @@ func (o keyOrder[R]) decode(s string) ([]any, string) {
 	if c.Sort != o.name {
 		return nil, "the cursor belongs to another sort than " + o.name + ": start again without it"
 	}
-	if c.List != o.list {
+	if c.List != "" && c.List != o.list {
 		return nil, "the cursor belongs to another list (another account, partner or filters): " +
 			"keep the first page's path and parameters and add the cursor, or start again without it"
 	}
@@ -194,10 +194,16 @@ func (o keyOrder[R]) keyset(args, after []any) (cond, order string, _ []any) {
 
 // cursor is the position after the last row of a page, for one sort of
 // one list: the row's values of the sort's columns, its id last.
+//
+// List is left out of an earlier release's cursor, which named no list;
+// such a cursor pages as that release paged it (unchecked), so that a
+// client paging from an older instance to a newer one during a rolling
+// deploy, or holding an older one's nextCursor after it, goes on rather
+// than getting a 400 for a cursor passed as it was given.
 type cursor struct {
 	Sort string   `json:"s"`
 	Keys []string `json:"k"`
-	List string   `json:"l"`
+	List string   `json:"l,omitempty"`
 }
 
 const malformedCursor = "malformed cursor: pass nextCursor as it was given"

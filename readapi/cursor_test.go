@@ -6,6 +6,8 @@ import (
 	"strings"
 	"testing"
 	"time"
+
+	"github.com/bizcenter/bizcenter/httpapi/kit"
 )
 
 // A cursor is the key of a row of one list: taken to another account, or
@@ -56,5 +58,31 @@ func TestLists_refuse_a_cursor_of_another_list(t *testing.T) {
 	f.ok(ops, "/v1/accounts/"+c.acc.String()+"/users?limit=3&sort=name&cursor="+url.QueryEscape(*page.NextCursor)+"&status=all", &page)
 	if len(page.Items) != 3 {
 		t.Errorf("the same list's second page has %d items, want 3", len(page.Items))
+	}
+}
+
+// A cursor of the release before lists were named in cursors (it holds
+// the sort and the keys, no list) goes on with its list, as that release
+// took it: during a rolling deploy a client pages from an older instance
+// to a newer one, and after it holds the older one's nextCursor; both were
+// refused as malformed (400), though passed as they were given.
+func TestLists_take_a_cursor_of_the_release_before(t *testing.T) {
+	f := newFixture(t, time.Second)
+	c := newChannel(f)
+	var first, second UserPage
+	f.ok(ops, usersPath(c.acc, url.Values{"status": {"all"}, "limit": {"1"}}), &first)
+	f.ok(ops, usersPath(c.acc, url.Values{"status": {"all"}, "limit": {"1"}, "cursor": {*first.NextCursor}}), &second)
+	var now cursor
+	if !kit.DecodeCursor(*first.NextCursor, &now) || now.List == "" {
+		t.Fatalf("cursor %q names no list", *first.NextCursor)
+	}
+	before := kit.EncodeCursor(struct {
+		Sort string   `json:"s"`
+		Keys []string `json:"k"`
+	}{now.Sort, now.Keys})
+	var page UserPage
+	f.ok(ops, usersPath(c.acc, url.Values{"status": {"all"}, "limit": {"1"}, "cursor": {before}}), &page)
+	if len(page.Items) != 1 || page.Items[0].UserID != second.Items[0].UserID {
+		t.Fatalf("the release before's cursor read %+v, want %+v", page.Items, second.Items)
 	}
 }

@@ -117,6 +117,15 @@ func TestAudit_history_as_of_correlation_and_filters(t *testing.T) {
 	if code, body := h.call("GET", "/v1/audit/streams/account-"+accountID+"?cursor="+streamCursor, op, nil); code != http.StatusBadRequest || !namesField(body, "cursor") {
 		t.Fatalf("another stream's cursor: %d %v", code, body)
 	}
+	// The release before named no stream in its cursors: an older
+	// instance's nextCursor goes on at a newer one (a rolling deploy).
+	before := cursorBefore(t, streamCursor, &struct {
+		Next uint64 `json:"next"`
+	}{})
+	if rest := h.must(http.StatusOK, "GET", "/v1/audit/streams/"+stream+"?limit=1&cursor="+before, op, nil)["events"].([]any); len(rest) != 1 ||
+		rest[0].(map[string]any)["type"] != "user.invitation_accepted" {
+		t.Fatalf("the release before's cursor: %v", rest)
+	}
 
 	if code, body := h.call("GET", "/v1/audit/events?from=yesterday", op, nil); code != http.StatusBadRequest || !namesField(body, "from") {
 		t.Fatalf("bad from: %d %v", code, body)

@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/base64"
 	"encoding/json"
 	"fmt"
 	"io"
@@ -289,6 +290,15 @@ func TestWebhooks_list_pages(t *testing.T) {
 	if code, body := h.call("GET", "/v1/accounts/"+other+"/webhooks?cursor="+first, op, nil); code != http.StatusBadRequest || !namesField(body, "cursor") {
 		t.Errorf("another account's cursor: %d %v", code, body)
 	}
+	// The release before named no account in its cursors: an older
+	// instance's nextCursor goes on at a newer one (a rolling deploy).
+	before := cursorBefore(t, first, &struct {
+		T  time.Time `json:"t"`
+		ID string    `json:"id"`
+	}{})
+	if rest := h.must(http.StatusOK, "GET", path+"?cursor="+before, admin, nil)["items"].([]any); len(rest) != 2 {
+		t.Errorf("the release before's cursor listed %v, want the last 2", rest)
+	}
 	for _, q := range []string{"?limit=0", "?limit=abc", "?cursor=nope"} {
 		code, body := h.call("GET", path+q, admin, nil)
 		field := strings.Split(strings.TrimPrefix(q, "?"), "=")[0]
@@ -390,4 +400,19 @@ func TestWebhooks_rights_follow_the_events_not_the_users_read_model(t *testing.T
 	if code, body := h.call("POST", path, outsider, map[string]any{"url": "https://hooks.example/outsider"}); code != http.StatusNotFound {
 		t.Errorf("someone of no account registering: %d %v, want 404", code, body)
 	}
+}
+
+// cursorBefore is cursor c as the release before wrote it: only the
+// fields of key, in key's order (base64url JSON, as kit.EncodeCursor).
+func cursorBefore(t *testing.T, c string, key any) string {
+	t.Helper()
+	b, err := base64.RawURLEncoding.DecodeString(c)
+	if err == nil {
+		err = json.Unmarshal(b, key)
+	}
+	if err != nil {
+		t.Fatalf("cursor %q: %v", c, err)
+	}
+	b, _ = json.Marshal(key)
+	return base64.RawURLEncoding.EncodeToString(b)
 }

@@ -74,8 +74,11 @@ type endpointKey struct {
 	CreatedAt time.Time `json:"t"`
 	ID        uuid.UUID `json:"id"`
 	// Account is the account whose list the cursor pages: in another's,
-	// it would go on after this key and leave out what lies before it.
-	Account uuid.UUID `json:"a"`
+	// it would go on after this key and leave out what lies before it. An
+	// earlier release's cursor names none, and pages the list it is given
+	// to, as that release did: an older instance's nextCursor goes on at a
+	// newer one during a rolling deploy.
+	Account *uuid.UUID `json:"a,omitempty"`
 }
 
 // Admins tells whether a signed-in caller who is no operator is an
@@ -268,7 +271,7 @@ func (r *routes) answer(w http.ResponseWriter, req *http.Request, account, id uu
 func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUID, _ kit.Principal) {
 	var after endpointKey
 	limit, problem := kit.PageQuery(req, &after)
-	if problem == nil && req.URL.Query().Get("cursor") != "" && after.Account != account {
+	if problem == nil && req.URL.Query().Get("cursor") != "" && after.Account != nil && *after.Account != account {
 		problem = kit.Invalid(kit.FieldProblem{Field: "cursor", Reason: "the cursor belongs to another account's webhooks: start again without it"})
 	}
 	if problem != nil {
@@ -284,7 +287,7 @@ func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUI
 		return
 	}
 	var page list
-	page.Items, page.NextCursor = kit.Page(items, limit, func(e Endpoint) any { return endpointKey{e.CreatedAt, uuid.MustParse(e.WebhookID), account} })
+	page.Items, page.NextCursor = kit.Page(items, limit, func(e Endpoint) any { return endpointKey{e.CreatedAt, uuid.MustParse(e.WebhookID), &account} })
 	kit.WriteJSON(w, http.StatusOK, page)
 }
 

@@ -125,23 +125,18 @@ func (w *Worker) settings() Settings {
 // endpoint (up to its answer limit) holds up only its own next delivery,
 // never another endpoint's. The worker claims again whenever a post is
 // recorded (the endpoint's next delivery may be due), and every Poll.
+// Beside the posts it deletes the deliveries past Kept (prune).
 func (w *Worker) Run(ctx context.Context) {
 	var posts sync.WaitGroup
 	defer posts.Wait()
 	slots := make(chan struct{}, maxPosts)
 	recorded := make(chan struct{}, 1)
-	var pruned time.Time
+	posts.Go(func() { w.prune(ctx) })
 	for {
 		s := w.settings()
 		batch, err := w.claim(ctx, s, maxPosts-len(slots))
 		if err != nil && ctx.Err() == nil {
 			cmp.Or(w.Log, slog.Default()).Error("webhook deliveries", "error", err)
-		}
-		if now := s.Now(); now.Sub(pruned) >= pruneEvery {
-			pruned = now
-			if _, err := Prune(ctx, w.Pool, now.Add(-Kept)); err != nil && ctx.Err() == nil {
-				cmp.Or(w.Log, slog.Default()).Error("pruning delivered webhook deliveries", "error", err)
-			}
 		}
 		for _, d := range batch {
 			slots <- struct{}{}
@@ -158,6 +153,30 @@ func (w *Worker) Run(ctx context.Context) {
 		case <-ctx.Done():
 			return
 		case <-recorded:
+		case <-time.After(s.Poll):
+		}
+	}
+}
+
+// prune deletes what is past Kept once pruneEvery has passed on the
+// worker's clock (looking every Poll), until ctx ends. It runs beside the
+// posts: the first prune after an upgrade from a release that kept every
+// delivery deletes the whole backlog, and between a claim and its posts
+// it held what was just claimed for all that time (past claimFor, when
+// another worker posted it too).
+func (w *Worker) prune(ctx context.Context) {
+	var pruned time.Time
+	for {
+		s := w.settings()
+		if now := s.Now(); now.Sub(pruned) >= pruneEvery {
+			pruned = now
+			if _, err := Prune(ctx, w.Pool, now.Add(-Kept)); err != nil && ctx.Err() == nil {
+				cmp.Or(w.Log, slog.Default()).Error("pruning delivered webhook deliveries", "error", err)
+			}
+		}
+		select {
+		case <-ctx.Done():
+			return
 		case <-time.After(s.Poll):
 		}
 	}
