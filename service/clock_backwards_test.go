@@ -20,6 +20,30 @@ func (h *harness) sweptThenBack(at time.Time, want int) {
 	h.clock.Set(at.Add(-time.Minute))
 }
 
+// lateInvitation invites someone, once the sweeper can read it: the users
+// route, the answer, and when the invitation ends.
+func (h *harness) lateInvitation(accountID, admin string) (string, map[string]any, time.Time) {
+	h.t.Helper()
+	users := "/v1/accounts/" + accountID + "/users"
+	inv := h.must(http.StatusCreated, "POST", users, admin, invite("late@northwind.example", "account_viewer"))
+	h.must(http.StatusOK, "GET", users+"?after="+inv["position"].(string), admin, nil) // the sweeper reads it
+	expiresAt, err := time.Parse(time.RFC3339, inv["invitationExpiresAt"].(string))
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return users, inv, expiresAt
+}
+
+// yearlySubscription orders one, once the sweeper can read it: the
+// subscriptions route and its id.
+func (h *harness) yearlySubscription(accountID, admin string) (string, string) {
+	h.t.Helper()
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	id, pos := h.order(accountID, admin, "", "Yearly")
+	h.must(http.StatusOK, "GET", subs+"/"+id+"?after="+pos, admin, nil) // the sweeper reads it
+	return subs, id
+}
+
 // lastEvent is the type of the last event of a stream.
 func (h *harness) lastEvent(stream string) string {
 	h.t.Helper()
@@ -35,14 +59,8 @@ func (h *harness) lastEvent(stream string) string {
 func TestClock_set_back_does_not_accept_an_invitation_recorded_expired(t *testing.T) {
 	h := start(t, options{})
 	accountID, admin := h.registered()
-	users := "/v1/accounts/" + accountID + "/users"
-	inv := h.must(http.StatusCreated, "POST", users, admin, invite("late@northwind.example", "account_viewer"))
-	h.must(http.StatusOK, "GET", users+"?after="+inv["position"].(string), admin, nil) // the sweeper reads it
+	_, inv, expiresAt := h.lateInvitation(accountID, admin)
 	token := h.mailTokens("late@northwind.example", 1)[0]
-	expiresAt, err := time.Parse(time.RFC3339, inv["invitationExpiresAt"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
 
 	h.sweptThenBack(expiresAt, 1)
 	code, body := h.call("POST", "/v1/invitations/accept", "", map[string]any{"token": token})
@@ -59,9 +77,7 @@ func TestClock_set_back_does_not_accept_an_invitation_recorded_expired(t *testin
 func TestClock_set_back_does_not_change_a_subscription_recorded_expired(t *testing.T) {
 	h := start(t, options{})
 	accountID, admin := h.registered()
-	subs := "/v1/accounts/" + accountID + "/subscriptions"
-	id, pos := h.order(accountID, admin, "", "Yearly")
-	h.must(http.StatusOK, "GET", subs+"/"+id+"?after="+pos, admin, nil) // the sweeper reads it
+	subs, id := h.yearlySubscription(accountID, admin)
 
 	h.sweptThenBack(time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), 1)
 	code, body := h.call("PUT", subs+"/"+id+"/total-licenses", admin, map[string]any{"total": 5})
@@ -89,13 +105,7 @@ func (h *harness) afterAll(accountID, admin, domain string) string {
 func TestClock_set_back_shows_and_counts_an_invitation_recorded_expired_as_expired(t *testing.T) {
 	h := start(t, options{})
 	accountID, admin := h.registered()
-	users := "/v1/accounts/" + accountID + "/users"
-	inv := h.must(http.StatusCreated, "POST", users, admin, invite("late@northwind.example", "account_viewer"))
-	h.must(http.StatusOK, "GET", users+"?after="+inv["position"].(string), admin, nil) // the sweeper reads it
-	expiresAt, err := time.Parse(time.RFC3339, inv["invitationExpiresAt"].(string))
-	if err != nil {
-		t.Fatal(err)
-	}
+	users, inv, expiresAt := h.lateInvitation(accountID, admin)
 
 	h.sweptThenBack(expiresAt, 1)
 	after := "?after=" + h.afterAll(accountID, admin, "northwind.example")
@@ -120,9 +130,7 @@ func TestClock_set_back_shows_and_counts_an_invitation_recorded_expired_as_expir
 func TestClock_set_back_shows_and_counts_a_subscription_recorded_expired_as_expired(t *testing.T) {
 	h := start(t, options{})
 	accountID, admin := h.registered()
-	subs := "/v1/accounts/" + accountID + "/subscriptions"
-	id, pos := h.order(accountID, admin, "", "Yearly")
-	h.must(http.StatusOK, "GET", subs+"/"+id+"?after="+pos, admin, nil) // the sweeper reads it
+	subs, id := h.yearlySubscription(accountID, admin)
 
 	h.sweptThenBack(time.Date(2027, 5, 1, 0, 0, 0, 0, time.UTC), 1)
 	after := "?after=" + h.afterAll(accountID, admin, "northwind.example")
