@@ -61,6 +61,8 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 			switch {
 			case errors.Is(err, projections.ErrNotParked):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", err.Error()))
+			case errors.Is(err, projections.ErrWaiting):
+				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "waiting-behind", err.Error()))
 			case errors.Is(err, projections.ErrOtherRelease):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "other-release", err.Error()))
 			case err != nil && !skip:

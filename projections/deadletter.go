@@ -240,6 +240,10 @@ func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool, after DeadLetterKe
 // ErrNotParked: the dead letter does not exist or is not parked.
 var ErrNotParked = errors.New("no parked dead letter with that id")
 
+// ErrWaiting: the dead letter waits behind a parked one of its stream,
+// which is the one to resolve.
+var ErrWaiting = errors.New("a waiting dead letter is resolved with the parked one it waits behind")
+
 // skippedEvents are the event ids operators skipped for a projector:
 // builds leave them out, as the live build did.
 func skippedEvents(ctx context.Context, pool *pgxpool.Pool, projector string) (map[string]bool, error) {

@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"slices"
 	"strings"
@@ -286,5 +287,35 @@ func TestResolve_refuses_a_release_of_another_version(t *testing.T) {
 	}
 	if _, err := Resolve(ctx, db.pool, Users{}, Resolution{ID: id, Skip: true, By: "op", Reason: "test"}); err != nil {
 		t.Fatalf("the release of the build's version: %v", err)
+	}
+}
+
+// A letter waiting behind a parked one is resolved with that one: retried
+// or skipped on its own, it was answered as though it did not exist.
+func TestResolve_of_a_waiting_letter_names_the_parked_one(t *testing.T) {
+	ctx := context.Background()
+	var l userLog
+	a := uuid.New()
+	parked := l.invited(a)
+	l.cut()
+	l.resent(a)
+	l.cut()
+	db := blockedBehind(t, parked)
+	if err := Handler(db.pool, Users{}, writtenTypes(Users{}), nil)(l.batches[1].message(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	var parkedID, waitingID int64
+	if err := db.pool.QueryRow(ctx, `SELECT max(id) FILTER (WHERE status = 'parked'), max(id) FILTER (WHERE status = 'waiting') FROM projection_dead_letters`).
+		Scan(&parkedID, &waitingID); err != nil {
+		t.Fatal(err)
+	}
+	for _, res := range []Resolution{{ID: waitingID, By: "op"}, {ID: waitingID, Skip: true, By: "op", Reason: "test"}} {
+		_, err := Resolve(ctx, db.pool, Users{}, res)
+		if !errors.Is(err, ErrWaiting) || !strings.Contains(err.Error(), fmt.Sprintf("behind dead letter %d", parkedID)) {
+			t.Fatalf("resolving the waiting letter (skip %v): %v, want ErrWaiting naming letter %d", res.Skip, err, parkedID)
+		}
+	}
+	if _, err := Resolve(ctx, db.pool, Users{}, Resolution{ID: 99999, By: "op"}); !errors.Is(err, ErrNotParked) {
+		t.Fatalf("no such letter: %v, want ErrNotParked", err)
 	}
 }

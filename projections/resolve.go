@@ -55,7 +55,7 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 			return err
 		}
 		if len(parked) == 0 {
-			return fmt.Errorf("dead letter %d of %s: %w", res.ID, p.Name(), ErrNotParked)
+			return notParked(ctx, tx, p.Name(), res.ID)
 		}
 		if res.Skip {
 			if _, err := tx.Exec(ctx, `UPDATE projection_dead_letters SET status = 'skipped', resolved_by = $2, resolved_reason = $3, resolved_at = now() WHERE id = $1`, res.ID, res.By, res.Reason); err != nil {
@@ -87,6 +87,27 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 		err = failed
 	}
 	return applied, err
+}
+
+// notParked tells why letter id of projector is not one to resolve: it
+// waits behind another letter of its stream (ErrWaiting, naming that
+// one, which is what to retry or skip), or it is no open letter at all
+// (ErrNotParked). A waiting letter was answered as though it did not
+// exist.
+func notParked(ctx context.Context, tx pgx.Tx, projector string, id int64) error {
+	var ahead int64
+	err := tx.QueryRow(ctx, `
+		SELECT p.id FROM projection_dead_letters w
+		  JOIN projection_dead_letters p ON p.projector = w.projector AND p.stream = w.stream AND p.status = 'parked'
+		 WHERE w.id = $1 AND w.projector = $2 AND w.status = 'waiting'
+		 ORDER BY p.commit_pos, p.prepare_pos LIMIT 1`, id, projector).Scan(&ahead)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("dead letter %d of %s: %w", id, projector, ErrNotParked)
+	}
+	if err != nil {
+		return err
+	}
+	return fmt.Errorf("dead letter %d of %s waits behind dead letter %d of its stream, which goes first: retry or skip %[3]d: %w", id, projector, ahead, ErrWaiting)
 }
 
 type deadRow struct {
