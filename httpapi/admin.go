@@ -28,6 +28,9 @@ type resolveBody struct {
 
 type resolvedBody struct {
 	Applied int `json:"applied"`
+	// Parked names the letter of a waiting event that failed in its turn
+	// (the events behind it still wait); left out when none did.
+	Parked int64 `json:"parked,omitempty"`
 }
 
 // AdminRoutes declares the operators' routes.
@@ -57,7 +60,7 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 				}
 				b.Reason = reason
 			}
-			applied, err := projections.Resolve(r.Context(), pool, p, projections.Resolution{ID: id, Skip: skip, By: actor(r).Subject, Reason: b.Reason})
+			done, err := projections.Resolve(r.Context(), pool, p, projections.Resolution{ID: id, Skip: skip, By: actor(r).Subject, Reason: b.Reason})
 			switch {
 			case errors.Is(err, projections.ErrNotParked):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", err.Error()))
@@ -70,7 +73,7 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 			case err != nil:
 				fail(w, r, log, err)
 			default:
-				kit.WriteJSON(w, http.StatusOK, resolvedBody{Applied: applied})
+				kit.WriteJSON(w, http.StatusOK, resolvedBody{Applied: done.Applied, Parked: done.Parked})
 			}
 		}
 	}

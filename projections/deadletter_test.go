@@ -319,3 +319,32 @@ func TestResolve_of_a_waiting_letter_names_the_parked_one(t *testing.T) {
 		t.Fatalf("no such letter: %v, want ErrNotParked", err)
 	}
 }
+
+// A resolve whose waiting event fails in its turn parks it and says so:
+// it reported only what it applied, as though the stream flowed again.
+func TestResolve_says_which_waiting_event_it_parked(t *testing.T) {
+	ctx := context.Background()
+	var l userLog
+	a := uuid.New()
+	parked := l.invited(a)
+	l.cut()
+	l.resent(a)
+	l.cut()
+	db := blockedBehind(t, parked)
+	if err := Handler(db.pool, Users{}, writtenTypes(Users{}), nil)(l.batches[1].message(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	var parkedID, waitingID int64
+	if err := db.pool.QueryRow(ctx, `SELECT max(id) FILTER (WHERE status = 'parked'), max(id) FILTER (WHERE status = 'waiting') FROM projection_dead_letters`).
+		Scan(&parkedID, &waitingID); err != nil {
+		t.Fatal(err)
+	}
+	// The resend cannot be written: its invitation_count would be 2.
+	if _, err := db.pool.Exec(ctx, `ALTER TABLE `+pgx.Identifier{db.schema, "rm_users"}.Sanitize()+` ADD CHECK (invitation_count <= 1)`); err != nil {
+		t.Fatal(err)
+	}
+	done, err := Resolve(ctx, db.pool, Users{}, Resolution{ID: parkedID, By: "op"})
+	if err != nil || done.Applied != 1 || done.Parked != waitingID {
+		t.Fatalf("resolve: %+v, %v; want 1 applied and letter %d parked", done, err, waitingID)
+	}
+}

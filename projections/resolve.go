@@ -20,6 +20,18 @@ type Resolution struct {
 	Reason string
 }
 
+// Resolved is what a Resolve did.
+type Resolved struct {
+	// Applied counts the events applied: the retried one, and those that
+	// waited behind the letter.
+	Applied int
+	// Parked is the letter of a waiting event that failed in its turn and
+	// is parked now, the events behind it still waiting (0: none). It was
+	// not said: a resolve that parked the stream again reported only what
+	// it applied.
+	Parked int64
+}
+
 // ErrOtherRelease: the active build is of another version than the
 // projector this release runs. Its code would write rows the build's
 // version does not (a retry, and the events applied after a skip), so
@@ -31,11 +43,11 @@ var ErrOtherRelease = errors.New("the active build is of another release's versi
 // build. It returns how many events it applied. A retry that fails again
 // leaves the dead letter parked (with its new error); a waiting event that
 // fails is parked in its turn and the rest keep waiting.
-func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolution) (int, error) {
+func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolution) (Resolved, error) {
+	var done Resolved
 	if res.Skip && (res.By == "" || res.Reason == "") {
-		return 0, errors.New("a skip records who and why: both are required")
+		return done, errors.New("a skip records who and why: both are required")
 	}
-	applied := 0
 	var failed error // a retry's: recorded, and then answered
 	err := pgx.BeginFunc(ctx, pool, func(tx pgx.Tx) error {
 		var a Active
@@ -68,7 +80,7 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 			_, err = tx.Exec(ctx, `UPDATE projection_dead_letters SET error = $2, attempts = attempts + 1 WHERE id = $1`, res.ID, err.Error())
 			return err
 		} else {
-			applied++
+			done.Applied++
 		}
 		waiting, err := loadDead(ctx, tx, `projector = $1 AND stream = $2 AND status = 'waiting' ORDER BY commit_pos, prepare_pos`, p.Name(), parked[0].record.Stream)
 		if err != nil {
@@ -76,17 +88,18 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 		}
 		for _, w := range waiting {
 			if err := applyDead(ctx, tx, p, w, res.By); err != nil {
+				done.Parked = w.id
 				_, perr := tx.Exec(ctx, `UPDATE projection_dead_letters SET status = 'parked', error = $2, attempts = attempts + 1 WHERE id = $1`, w.id, err.Error())
 				return perr
 			}
-			applied++
+			done.Applied++
 		}
 		return nil
 	})
 	if err == nil {
 		err = failed
 	}
-	return applied, err
+	return done, err
 }
 
 // notParked tells why letter id of projector is not one to resolve: it

@@ -286,10 +286,13 @@ func resolveDead(ctx context.Context, t *service.Tools, res projections.Resoluti
 		return err
 	}
 	res.ID = id
-	applied, err := projections.Resolve(ctx, t.Pool, p, res)
+	done, err := projections.Resolve(ctx, t.Pool, p, res)
 	if err != nil {
 		return err
 	}
-	fmt.Fprintf(out, "dead letter %d resolved; %d events applied\n", id, applied)
+	fmt.Fprintf(out, "dead letter %d resolved; %d events applied\n", id, done.Applied)
+	if done.Parked != 0 {
+		return fmt.Errorf("an event that waited behind it failed in its turn and is parked as dead letter %d; the events behind it still wait", done.Parked)
+	}
 	return nil
 }
