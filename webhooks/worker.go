@@ -16,6 +16,7 @@ import (
 	"strings"
 	"sync"
 	"time"
+	"unicode/utf8"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -320,17 +321,27 @@ func (w *Worker) post(ctx context.Context, c *http.Client, d due) (int, error) {
 // a row. A claim that lapsed (the worker stalled) and was taken by
 // another worker records nothing: the delivery is that worker's now, and
 // a late failure would count against an endpoint it may have delivered to.
+// Nor does one of a removed endpoint.
 func (w *Worker) record(ctx context.Context, s Settings, d due, status int, sendErr error) error {
 	ctx = context.WithoutCancel(ctx)
 	var msg *string
 	if sendErr != nil {
-		m := sendErr.Error()
-		if len(m) > 500 {
-			m = m[:500]
-		}
+		// Text PostgreSQL takes: an error from deeper down (a
+		// certificate's name, say) may carry bytes it refuses.
+		m := cut(strings.ReplaceAll(strings.ToValidUTF8(sendErr.Error(), "\uFFFD"), "\x00", ""), 500)
 		msg = &m
 	}
 	return pgx.BeginFunc(ctx, w.Pool, func(tx pgx.Tx) error {
+		// The endpoint is locked before its delivery, in the order its
+		// removal takes them (the endpoint, then its deliveries by
+		// cascade): the other order deadlocks with a removal in between.
+		// A removed endpoint has no outcome to record.
+		if err := tx.QueryRow(ctx, `SELECT FROM webhook_endpoints WHERE id = $1 FOR NO KEY UPDATE`, d.endpoint).Scan(); err != nil {
+			if errors.Is(err, pgx.ErrNoRows) {
+				return nil
+			}
+			return err
+		}
 		if sendErr == nil {
 			tag, err := tx.Exec(ctx, `UPDATE webhook_deliveries SET attempts = attempts + 1, delivered_at = now(), last_status = $2, last_error = NULL
 				WHERE id = $1 AND next_attempt_at = $3 AND delivered_at IS NULL`, d.id, status, d.claimed)
@@ -368,6 +379,20 @@ func (w *Worker) release(d due) error {
 	_, err := w.Pool.Exec(ctx, `UPDATE webhook_deliveries SET next_attempt_at = now()
 		WHERE id = $1 AND next_attempt_at = $2 AND delivered_at IS NULL`, d.id, d.claimed)
 	return err
+}
+
+// cut is s in at most n bytes, cut between characters: the error of a
+// post quotes the URL, whose query may hold any character, and a
+// character cut in two is no UTF-8, which PostgreSQL refuses to store
+// (the outcome would then never be recorded).
+func cut(s string, n int) string {
+	if len(s) <= n {
+		return s
+	}
+	for n > 0 && !utf8.RuneStart(s[n]) {
+		n--
+	}
+	return s[:n]
 }
 
 func nullStatus(s int) *int {
