@@ -36,10 +36,7 @@ func offsets(path string, v any) []string {
 // expiresAt) and the webhooks' list (createdAt), where creating the
 // webhook had answered "…Z".
 func TestReads_answer_times_in_utc_whatever_the_process_s_zone(t *testing.T) {
-	seoul, err := time.LoadLocation("Asia/Seoul")
-	if err != nil {
-		t.Skip("no zone data:", err)
-	}
+	seoul := time.FixedZone("KST", 9*60*60) // Asia/Seoul, without the zone database
 	was := time.Local
 	time.Local = seoul
 	t.Cleanup(func() { time.Local = was })
