@@ -44,12 +44,9 @@ type streamBody struct {
 // next page starts at.
 type streamKey struct {
 	Next uint64 `json:"next"`
-	// Stream is the stream the cursor pages: another's would start that
-	// one at this one's revision, and leave out the events before it. An
-	// earlier release's cursor names none, and pages the stream it is
-	// given to, as that release did: an older instance's nextCursor goes
-	// on at a newer one during a rolling deploy.
-	Stream string `json:"stream,omitempty"`
+	// The stream's history: another's would start at this one's revision
+	// and leave out the events before it (refused by kit.PageQuery).
+	kit.Listed
 }
 
 type asOfBody struct {
@@ -131,12 +128,8 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 		}
 		// 63 bits, as optionalUint reads ?from: stores keep revisions as
 		// signed 64-bit numbers.
-		switch {
-		case p2 != nil || r.URL.Query().Get("cursor") == "":
-		case key.Next >= 1<<63:
+		if p2 == nil && key.Next >= 1<<63 {
 			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
-		case key.Stream != "" && key.Stream != r.PathValue("stream"):
-			bad = append(bad, kit.FieldProblem{Field: "cursor", Reason: "the cursor belongs to another stream's history: start again without it"})
 		}
 		if _, err := eventstore.ParsePosition(r.URL.Query().Get("after")); err != nil {
 			bad = append(bad, kit.FieldProblem{Field: "after", Reason: kit.BadPosition})
@@ -160,7 +153,7 @@ func streamHistory(store eventstore.Store) http.HandlerFunc {
 			events = append(events, streamEvent{rec.Revision, rec.Position.String(), rec.Type, rec.Data, meta, rec.RecordedAt.UTC()})
 		}
 		body := streamBody{Stream: r.PathValue("stream")}
-		body.Items, body.NextCursor = kit.Page(events, limit, func(e streamEvent) any { return streamKey{Next: e.Revision + 1, Stream: body.Stream} })
+		body.Items, body.NextCursor = kit.Page(events, limit, func(e streamEvent) any { return streamKey{e.Revision + 1, kit.Listed{List: kit.ListOf(r)}} })
 		body.Events = body.Items
 		kit.WriteJSON(w, http.StatusOK, body)
 	}

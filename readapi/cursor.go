@@ -1,11 +1,8 @@
 package readapi
 
 import (
-	"crypto/sha256"
-	"encoding/base64"
 	"fmt"
 	"maps"
-	"net/url"
 	"regexp"
 	"slices"
 	"strings"
@@ -31,7 +28,7 @@ type keyOf[R any] struct {
 // keyOrder is a parsed ?sort over rows R: its name as given ("-price"),
 // its columns (the row's id last, so the order is total and keyset pages
 // never skip or repeat a row) and direction; and the list it pages
-// (listOf), which its cursors carry.
+// (kit.ListOf), which its cursors carry.
 type keyOrder[R any] struct {
 	name string
 	cols []keyOf[R]
@@ -52,38 +49,17 @@ func parseKeyOrder[R any](in *input, def string, keys map[string][]keyOf[R], id 
 		in.fail("sort", "must be one of "+strings.Join(slices.Sorted(maps.Keys(keys)), ", ")+", each optionally prefixed with - for descending")
 		return keyOrder[R]{}, false
 	}
-	return keyOrder[R]{name: name, cols: append(cols[:len(cols):len(cols)], id), desc: desc, list: in.listOf()}, true
+	return keyOrder[R]{name: name, cols: append(cols[:len(cols):len(cols)], id), desc: desc, list: kit.ListOf(in.r)}, true
 }
 
 // ordered is the one order of a list, for the list the request reads.
 func ordered[R any](in *input, o keyOrder[R]) keyOrder[R] {
-	o.list = in.listOf()
+	o.list = kit.ListOf(in.r)
 	return o
-}
-
-// listOf names the list a request reads, as its cursors carry it: the
-// path (the account, partner or subscription) and every parameter but
-// those that page it, as a short hash. A cursor is the key of a row of
-// one list: in another account's list, or with other filters, it would
-// go on after that key in a list it was never of, and quietly leave out
-// what comes before it.
-func (in *input) listOf() string {
-	q := url.Values{}
-	for k, v := range in.values {
-		if !pagingParams[k] {
-			q[k] = v
-		}
-	}
-	sum := sha256.Sum256([]byte(in.r.URL.Path + "?" + q.Encode()))
-	return base64.RawURLEncoding.EncodeToString(sum[:12])
 }
 
 // cursorQuery documents ?cursor on every list of the read API.
 const cursorQuery = "nextCursor of the previous page, with the same path, sort and filters (limit may change); another list's is a 400"
-
-// pagingParams change the page, not the list: the sort is checked on
-// its own, with its own reason.
-var pagingParams = map[string]bool{"cursor": true, "limit": true, "after": true, "sort": true}
 
 // pageBy is a list's one order o, for the list the request reads, and
 // the values ?cursor binds in it.
@@ -138,8 +114,7 @@ func (o keyOrder[R]) decode(s string) ([]any, string) {
 		return nil, "the cursor belongs to another sort than " + o.name + ": start again without it"
 	}
 	if c.List != "" && c.List != o.list {
-		return nil, "the cursor belongs to another list (another account, partner or filters): " +
-			"keep the first page's path and parameters and add the cursor, or start again without it"
+		return nil, kit.ErrOtherList
 	}
 	if !keysFit(c.Keys) {
 		return nil, malformedCursor

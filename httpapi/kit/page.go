@@ -1,9 +1,11 @@
 package kit
 
 import (
+	"crypto/sha256"
 	"encoding/base64"
 	"encoding/json"
 	"net/http"
+	"net/url"
 	"strconv"
 	"strings"
 )
@@ -46,9 +48,45 @@ func Page[R any](rows []R, limit int, key func(R) any) ([]R, *string) {
 	return rows[:limit], &next
 }
 
+// ListOf names the list a request reads, as its cursors carry it: the
+// path (the account, stream or subscription) and every parameter but
+// those that page it, as a short hash. A cursor is the key of a row of
+// one list: in another account's list, or with other filters, it would
+// go on after that key in a list it was never of, and quietly leave out
+// what comes before it.
+func ListOf(r *http.Request) string {
+	q := url.Values{}
+	for k, v := range r.URL.Query() {
+		if !pagingParams[k] {
+			q[k] = v
+		}
+	}
+	sum := sha256.Sum256([]byte(r.URL.Path + "?" + q.Encode()))
+	return base64.RawURLEncoding.EncodeToString(sum[:12])
+}
+
+// pagingParams change the page, not the list (a sort is checked on its
+// own, with its own reason).
+var pagingParams = map[string]bool{"cursor": true, "limit": true, "after": true, "sort": true}
+
+// Listed, in a cursor's key, is the list the cursor pages (ListOf):
+// PageQuery refuses it on another list. An earlier release's cursor
+// names none, and pages the list it is given to, as that release took
+// it, so that a client paging across a rolling deploy goes on.
+type Listed struct {
+	List string `json:"l,omitempty"`
+}
+
+func (l Listed) listed() string { return l.List }
+
+// ErrOtherList is why a cursor of another list is refused.
+const ErrOtherList = "the cursor belongs to another list (another account, stream or filters): " +
+	"keep the first page's path and parameters and add the cursor, or start again without it"
+
 // PageQuery reads ?limit and ?cursor of a list with one order, decoding
 // the cursor into after (left as it is on a first page), or answers the
-// problem naming the bad parameter.
+// problem naming the bad parameter. A key that embeds Listed is checked
+// to be of the request's list.
 func PageQuery(r *http.Request, after any) (limit int, problem *Problem) {
 	q := r.URL.Query()
 	limit = DefaultLimit
@@ -62,6 +100,8 @@ func PageQuery(r *http.Request, after any) (limit int, problem *Problem) {
 	}
 	if s := q.Get("cursor"); s != "" && !DecodeCursor(s, after) {
 		bad = append(bad, FieldProblem{Field: "cursor", Reason: "malformed cursor: pass nextCursor as it was given"})
+	} else if k, ok := after.(interface{ listed() string }); ok && s != "" && k.listed() != "" && k.listed() != ListOf(r) {
+		bad = append(bad, FieldProblem{Field: "cursor", Reason: ErrOtherList})
 	}
 	if len(bad) > 0 {
 		return 0, Invalid(bad...)
