@@ -363,10 +363,10 @@ func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
 	// domain in xn-- form (idn.FoldEmail), as the read API compares them.
 	email := idn.FoldEmail(p.Email)
 	var s scope
-	err := f.pool.QueryRow(ctx, `SELECT
-		  coalesce((SELECT array_agg(account_id::text) FROM rm_users WHERE email_lower = $1 AND status = 'active'), '{}'),
-		  coalesce((SELECT array_agg(account_id::text) FROM rm_users WHERE email_lower = $1 AND status = 'active' AND roles && $2::text[]), '{}'),
-		  coalesce((SELECT array_agg(partner_id::text) FROM rm_partner_users WHERE email_lower = $1), '{}')`,
+	err := f.pool.QueryRow(ctx, `SELECT coalesce(array_agg(account_id::text), '{}'),
+		  coalesce(array_agg(account_id::text) FILTER (WHERE roles && $2::text[]), '{}'),
+		  coalesce((SELECT array_agg(partner_id::text) FROM rm_partner_users WHERE email_lower = $1), '{}')
+		  FROM rm_users WHERE email_lower = $1 AND status = 'active'`,
 		email, orderRoles).Scan(&s.accounts, &s.orders, &s.partners)
 	return s, err
 }
