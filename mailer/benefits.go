@@ -59,12 +59,9 @@ func (c *Consumer) benefitAssigned(ctx context.Context, tx pgx.Tx, env event.Env
 	if alternate == user.Erased {
 		return nil, c.skip(ctx, tx, env, "skipped: personal data erased")
 	}
-	var u partnerUser
 	b := TechnicalBenefit{PartnerID: partnerID, AlternateEmail: alternate, AssignedAt: env.OccurredAt,
 		BenefitsURL: BenefitsURL(c.BaseURL, partnerID, "technical")}
-	err := tx.QueryRow(ctx, `SELECT u.user_id, u.email, u.first_name, u.last_name, coalesce(n.name, '')
-		FROM mail_partner_users u LEFT JOIN mail_partner_names n ON n.partner_id = u.partner_id
-		WHERE u.partner_id = $1 AND u.user_id = $2`, partnerID, userID).Scan(&u.id, &u.email, &u.firstName, &u.lastName, &b.PartnerName)
+	u, err := partnerUserNamed(ctx, tx, partnerID, userID, &b.PartnerName)
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, c.skip(ctx, tx, env, "skipped: unknown partner user")
 	}
@@ -97,4 +94,15 @@ func (c *Consumer) benefitAssigned(ctx context.Context, tx pgx.Tx, env event.Env
 		}
 	}
 	return out, nil
+}
+
+// partnerUserNamed reads a partner's user as the mailer knows them, and
+// the partner's name into name ("" when unknown); pgx.ErrNoRows when the
+// mailer knows no such user.
+func partnerUserNamed(ctx context.Context, tx pgx.Tx, partnerID, userID uuid.UUID, name *string) (partnerUser, error) {
+	var u partnerUser
+	err := tx.QueryRow(ctx, `SELECT u.user_id, u.email, u.first_name, u.last_name, coalesce(n.name, '')
+		FROM mail_partner_users u LEFT JOIN mail_partner_names n ON n.partner_id = u.partner_id
+		WHERE u.partner_id = $1 AND u.user_id = $2`, partnerID, userID).Scan(&u.id, &u.email, &u.firstName, &u.lastName, name)
+	return u, err
 }

@@ -53,9 +53,8 @@ func (c *Consumer) marketingContactSet(ctx context.Context, tx pgx.Tx, env event
 	}
 	m := MarketingContact{PartnerID: e.PartnerID, ContactEmail: e.AlternateEmail, Phone: e.Phone, SetAt: env.OccurredAt,
 		BenefitsURL: BenefitsURL(c.BaseURL, e.PartnerID, string(benefit.GoToMarket))}
-	err := tx.QueryRow(ctx, `SELECT u.email, u.first_name, u.last_name, coalesce(n.name, '')
-		FROM mail_partner_users u LEFT JOIN mail_partner_names n ON n.partner_id = u.partner_id
-		WHERE u.partner_id = $1 AND u.user_id = $2`, e.PartnerID, e.UserID).Scan(&m.SignInEmail, &m.FirstName, &m.LastName, &m.PartnerName)
+	u, err := partnerUserNamed(ctx, tx, e.PartnerID, e.UserID, &m.PartnerName)
+	m.SignInEmail, m.FirstName, m.LastName = u.email, u.firstName, u.lastName
 	if errors.Is(err, pgx.ErrNoRows) {
 		return nil, c.skip(ctx, tx, env, "skipped: unknown partner user")
 	}
