@@ -103,18 +103,14 @@ func (d Deps) unfinishedRegistration(ctx context.Context, claim string, want acc
 		want.AccountID, want.ManagerUserID = acc.ID(), managerID
 		return want, nil
 	}
-	var manager userState
-	if _, err := loadWith(ctx, d, user.Stream(managerID), &manager, nil); err != nil {
+	manager, err := loadWith(ctx, d, user.Stream(managerID), unfolded{}, nil)
+	if err != nil {
 		return want, err
 	}
-	if manager.exists || email != want.ManagerEmail {
+	if manager.revision != nil || email != want.ManagerEmail {
 		return want, registeredErr
 	}
 	want.AccountID, want.ManagerUserID = acc.ID(), managerID
 	return want, nil
 }
 
-// userState tells whether a user's stream holds any event.
-type userState struct{ exists bool }
-
-func (u *userState) Apply(event.Event) { u.exists = true }
