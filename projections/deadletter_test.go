@@ -294,21 +294,7 @@ func TestResolve_refuses_a_release_of_another_version(t *testing.T) {
 // or skipped on its own, it was answered as though it did not exist.
 func TestResolve_of_a_waiting_letter_names_the_parked_one(t *testing.T) {
 	ctx := context.Background()
-	var l userLog
-	a := uuid.New()
-	parked := l.invited(a)
-	l.cut()
-	l.resent(a)
-	l.cut()
-	db := blockedBehind(t, parked)
-	if err := Handler(db.pool, Users{}, writtenTypes(Users{}), nil)(l.batches[1].message(ctx)); err != nil {
-		t.Fatal(err)
-	}
-	var parkedID, waitingID int64
-	if err := db.pool.QueryRow(ctx, `SELECT max(id) FILTER (WHERE status = 'parked'), max(id) FILTER (WHERE status = 'waiting') FROM projection_dead_letters`).
-		Scan(&parkedID, &waitingID); err != nil {
-		t.Fatal(err)
-	}
+	db, parkedID, waitingID := parkedAndWaiting(t)
 	for _, res := range []Resolution{{ID: waitingID, By: "op"}, {ID: waitingID, Skip: true, By: "op", Reason: "test"}} {
 		_, err := Resolve(ctx, db.pool, Users{}, res)
 		if !errors.Is(err, ErrWaiting) || !strings.Contains(err.Error(), fmt.Sprintf("behind dead letter %d", parkedID)) {
@@ -324,21 +310,7 @@ func TestResolve_of_a_waiting_letter_names_the_parked_one(t *testing.T) {
 // it reported only what it applied, as though the stream flowed again.
 func TestResolve_says_which_waiting_event_it_parked(t *testing.T) {
 	ctx := context.Background()
-	var l userLog
-	a := uuid.New()
-	parked := l.invited(a)
-	l.cut()
-	l.resent(a)
-	l.cut()
-	db := blockedBehind(t, parked)
-	if err := Handler(db.pool, Users{}, writtenTypes(Users{}), nil)(l.batches[1].message(ctx)); err != nil {
-		t.Fatal(err)
-	}
-	var parkedID, waitingID int64
-	if err := db.pool.QueryRow(ctx, `SELECT max(id) FILTER (WHERE status = 'parked'), max(id) FILTER (WHERE status = 'waiting') FROM projection_dead_letters`).
-		Scan(&parkedID, &waitingID); err != nil {
-		t.Fatal(err)
-	}
+	db, parkedID, waitingID := parkedAndWaiting(t)
 	// The resend cannot be written: its invitation_count would be 2.
 	if _, err := db.pool.Exec(ctx, `ALTER TABLE `+pgx.Identifier{db.schema, "rm_users"}.Sanitize()+` ADD CHECK (invitation_count <= 1)`); err != nil {
 		t.Fatal(err)
@@ -347,4 +319,26 @@ func TestResolve_says_which_waiting_event_it_parked(t *testing.T) {
 	if err != nil || done.Applied != 1 || done.Parked != waitingID {
 		t.Fatalf("resolve: %+v, %v; want 1 applied and letter %d parked", done, err, waitingID)
 	}
+}
+
+// parkedAndWaiting is a users build with a user's invitation parked and
+// the resend behind it waiting, and the ids of both letters.
+func parkedAndWaiting(t *testing.T) (db usersDB, parkedID, waitingID int64) {
+	t.Helper()
+	ctx := context.Background()
+	var l userLog
+	a := uuid.New()
+	parked := l.invited(a)
+	l.cut()
+	l.resent(a)
+	l.cut()
+	db = blockedBehind(t, parked)
+	if err := Handler(db.pool, Users{}, writtenTypes(Users{}), nil)(l.batches[1].message(ctx)); err != nil {
+		t.Fatal(err)
+	}
+	if err := db.pool.QueryRow(ctx, `SELECT max(id) FILTER (WHERE status = 'parked'), max(id) FILTER (WHERE status = 'waiting') FROM projection_dead_letters`).
+		Scan(&parkedID, &waitingID); err != nil {
+		t.Fatal(err)
+	}
+	return db, parkedID, waitingID
 }
