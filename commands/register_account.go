@@ -113,4 +113,3 @@ func (d Deps) unfinishedRegistration(ctx context.Context, claim string, want acc
 	want.AccountID, want.ManagerUserID = acc.ID(), managerID
 	return want, nil
 }
-

@@ -71,9 +71,9 @@ type list struct {
 
 // endpointKey is where a page of webhooks ends.
 type endpointKey struct {
-	CreatedAt time.Time `json:"t"`
-	ID        uuid.UUID `json:"id"`
-	kit.Listed // the account's list: another's is refused (kit.PageQuery)
+	CreatedAt  time.Time `json:"t"`
+	ID         uuid.UUID `json:"id"`
+	kit.Listed           // the account's list: another's is refused (kit.PageQuery)
 }
 
 // Admins tells whether a signed-in caller who is no operator is an
@@ -279,7 +279,9 @@ func (r *routes) list(w http.ResponseWriter, req *http.Request, account uuid.UUI
 		return
 	}
 	var page list
-	page.Items, page.NextCursor = kit.Page(items, limit, func(e Endpoint) any { return endpointKey{e.CreatedAt, uuid.MustParse(e.WebhookID), kit.Listed{List: kit.ListOf(req)}} })
+	page.Items, page.NextCursor = kit.Page(items, limit, func(e Endpoint) any {
+		return endpointKey{e.CreatedAt, uuid.MustParse(e.WebhookID), kit.Listed{List: kit.ListOf(req)}}
+	})
 	kit.WriteJSON(w, http.StatusOK, page)
 }
 
