@@ -32,16 +32,22 @@ const DefaultHeartbeat = 15 * time.Second
 // (the read routes' readapi.Deps.PastHead); nil takes every position.
 // stopping is closed when the server shuts down: a feed that follows the
 // log ends then (nil: never).
+// orders names the ordering partner on a subscription's later events
+// (nil: one of the feed's own).
 func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pastHead func(context.Context, eventstore.Position) (bool, error),
-	stopping <-chan struct{}) []kit.Route {
-	f := &feed{store: store, pool: pool, log: log, pastHead: pastHead, stopping: stopping}
+	stopping <-chan struct{}, orders *integration.Orders) []kit.Route {
+	if orders == nil {
+		orders = integration.NewOrders(store)
+	}
+	f := &feed{store: store, pool: pool, log: log, pastHead: pastHead, stopping: stopping, orders: orders}
 	return []kit.Route{{
 		Method: http.MethodGet, Path: "/v1/feed", Access: kit.SignedIn, Success: http.StatusOK,
 		Summary: "Integration events (CloudEvents, docs/integration.md) as Server-Sent Events (text/event-stream): " +
 			"each with `id:` its position, `event:` its type and `data:` the CloudEvent. Resume after the last id with the " +
 			"Last-Event-ID header (or ?after=). Operators see every event; members of an account the events of that account " +
 			"(its subscriptions' only with a role that reads them, as GET …/subscriptions); " +
-			"a partner's users the events naming their partner.",
+			"a partner's users the events naming their partner: its orders' (all of a subscription's events name the partner that ordered it), " +
+			"and channel changes and visibility grants between it and another.",
 		Query: map[string]string{
 			"after":     "a position (as in id:): start after it; Last-Event-ID takes precedence; default the start of the log",
 			"types":     "comma-separated integration types (bizcenter.user.invited.v1,...); default all",
@@ -68,6 +74,7 @@ type feed struct {
 	// stopping ends the feeds that follow the log: the server's shutdown
 	// waits for every request to end, and they never would.
 	stopping <-chan struct{}
+	orders   *integration.Orders
 }
 
 // feedQuery is a parsed feed request.
@@ -240,7 +247,7 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 			if !ok {
 				return
 			}
-			if err := f.send(w, rec, fq, scope); err != nil {
+			if err := f.send(ctx, w, rec, fq, scope); err != nil {
 				return
 			}
 			_ = rc.Flush()
@@ -275,7 +282,7 @@ const backlogPage = 500
 func (f *feed) backlog(ctx context.Context, w http.ResponseWriter, fq feedQuery, scope scope, page []eventstore.RecordedEvent) {
 	for len(page) > 0 {
 		for i := range page {
-			if f.send(w, &page[i], fq, scope) != nil {
+			if f.send(ctx, w, &page[i], fq, scope) != nil {
 				return
 			}
 		}
@@ -300,8 +307,11 @@ func cutShort(after eventstore.Position) []byte {
 	return b
 }
 
-// send writes one event if it is published, wanted and visible.
-func (f *feed) send(w http.ResponseWriter, rec *eventstore.RecordedEvent, fq feedQuery, scope scope) error {
+// send writes one event if it is published, wanted and visible. A
+// subscription's purchase that cannot be read to name its partner ends
+// the stream, as a log that cannot be read does: the client resumes
+// after the last id it got.
+func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.RecordedEvent, fq feedQuery, scope scope) error {
 	ie, ok, err := integration.FromStored(rec.Type, rec.Data, rec.Metadata, rec.Stream, rec.Revision, rec.Position.String())
 	if err != nil {
 		// Left out, not stopped at as the publisher and the webhook
@@ -314,6 +324,10 @@ func (f *feed) send(w http.ResponseWriter, rec *eventstore.RecordedEvent, fq fee
 	}
 	if !ok {
 		return nil // internal: not part of the feed
+	}
+	if err := f.orders.Name(ctx, &ie, rec.Stream); err != nil {
+		f.log.ErrorContext(ctx, "feed: the ordering partner cannot be read; the stream ends", "position", rec.Position.String(), "error", err)
+		return err
 	}
 	if len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account || !scope.sees(ie) {
 		return nil
@@ -333,21 +347,18 @@ type scope struct {
 }
 
 func (s scope) sees(e integration.Event) bool {
-	if s.all || e.PartnerID != "" && slices.Contains(s.partners, e.PartnerID) {
+	if s.all || slices.ContainsFunc(s.partners, e.Concerns) {
 		return true
 	}
-	if isOrder(e) {
+	if e.OfSubscription() {
 		return e.AccountID != "" && slices.Contains(s.orders, e.AccountID)
 	}
 	return e.AccountID != "" && slices.Contains(s.accounts, e.AccountID)
 }
 
-// isOrder reports whether an event is one of an account's orders, which
-// the API shows its members of orderRoles only.
-func isOrder(e integration.Event) bool { return strings.HasPrefix(e.Aggregate, "subscriptions/") }
-
 // orderRoles are the customer roles that read an account's orders (its
-// subscriptions), as seed 001's table of roles has them and the read API
+// subscriptions' events, Event.OfSubscription), as seed 001's table of
+// roles has them and the read API
 // enforces (readapi/role_access.go): an Agreement Administrator or a User
 // Administrator alone gets 403 there, and must not read them here.
 var orderRoles = []string{"account_administrator", "account_manager", "reports_viewer", "account_viewer"}

@@ -60,7 +60,7 @@ func (s *pagesThenAway) ReadAll(context.Context, eventstore.Position, int) ([]ev
 // for an operator with the database away).
 func TestFeed_without_follow_says_when_the_log_could_not_be_read(t *testing.T) {
 	get := func(store eventstore.Store) *httptest.ResponseRecorder {
-		route := FeedRoutes(store, nil, slog.New(slog.DiscardHandler), nil, nil)[0]
+		route := FeedRoutes(store, nil, slog.New(slog.DiscardHandler), nil, nil, nil)[0]
 		req := httptest.NewRequestWithContext(kit.WithPrincipal(context.Background(), kit.Principal{Subject: "op", Operator: true}), "GET", "/v1/feed?follow=false", nil)
 		w := httptest.NewRecorder()
 		route.Handler(w, req)

@@ -20,7 +20,9 @@ import (
 	"encoding/json"
 	"errors"
 	"fmt"
+	"slices"
 	"strconv"
+	"strings"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,7 +72,22 @@ type Event struct {
 	// TraceParent is the W3C trace context of the command that appended
 	// the event (the CloudEvents distributed tracing extension).
 	TraceParent string `json:"traceparent,omitempty"`
+
+	// between names the partners of an event between two of them (a
+	// channel change, a visibility grant), which partnerid, one partner,
+	// cannot name: the feed shows it to both (Concerns).
+	between []string
 }
+
+// Concerns reports whether the event concerns a partner: it names the
+// partner in partnerid, or is between it and another.
+func (e Event) Concerns(partner string) bool {
+	return partner != "" && (e.PartnerID == partner || slices.Contains(e.between, partner))
+}
+
+// OfSubscription reports whether the event is one of a subscription's:
+// one of an account's orders.
+func (e Event) OfSubscription() bool { return strings.HasPrefix(e.Aggregate, subscriptionAggregate) }
 
 // mapped is what a mapping makes of a domain event: the integration
 // type's name without prefix and version, its data, and who it concerns.
@@ -81,6 +98,7 @@ type mapped struct {
 	subject   string
 	account   uuid.UUID
 	partner   uuid.UUID
+	between   []uuid.UUID
 	data      any
 }
 
@@ -111,6 +129,9 @@ func Map(env event.Envelope) (Event, bool, error) {
 		if m.account == uuid.Nil {
 			e.Source = "/bizcenter/partners/" + e.PartnerID
 		}
+	}
+	for _, p := range m.between {
+		e.between = append(e.between, p.String())
 	}
 	return e, true, nil
 }

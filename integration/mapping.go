@@ -183,8 +183,11 @@ func partnerEvent(name string, partnerID, userID uuid.UUID, data any) mapped {
 	return m
 }
 
+// subscriptionAggregate starts the aggregate of a subscription's events.
+const subscriptionAggregate = "subscriptions/"
+
 func subscriptionEvent(name string, id, accountID uuid.UUID, data any) mapped {
-	s := "subscriptions/" + id.String()
+	s := subscriptionAggregate + id.String()
 	return mapped{name: name, version: 1, aggregate: s, subject: s, account: accountID, data: data}
 }
 
@@ -206,11 +209,17 @@ func mapEvent(ev event.Event) (mapped, bool) {
 		m.partner = e.PartnerID
 		return m, true
 	case account.ChannelPartnerChanged:
-		return accountEvent("account.channel_partner_changed", e.AccountID, AccountChannelPartnerChanged{e.AccountID, e.FromPartnerID, e.ToPartnerID}), true
+		m := accountEvent("account.channel_partner_changed", e.AccountID, AccountChannelPartnerChanged{e.AccountID, e.FromPartnerID, e.ToPartnerID})
+		m.between = []uuid.UUID{e.FromPartnerID, e.ToPartnerID}
+		return m, true
 	case account.PartnerVisibilityGranted:
-		return accountEvent("account.partner_visibility_granted", e.AccountID, AccountPartnerVisibility{e.AccountID, e.GranteePartnerID, e.SourcePartnerID}), true
+		m := accountEvent("account.partner_visibility_granted", e.AccountID, AccountPartnerVisibility{e.AccountID, e.GranteePartnerID, e.SourcePartnerID})
+		m.between = []uuid.UUID{e.GranteePartnerID, e.SourcePartnerID}
+		return m, true
 	case account.PartnerVisibilityRevoked:
-		return accountEvent("account.partner_visibility_revoked", e.AccountID, AccountPartnerVisibility{e.AccountID, e.GranteePartnerID, e.SourcePartnerID}), true
+		m := accountEvent("account.partner_visibility_revoked", e.AccountID, AccountPartnerVisibility{e.AccountID, e.GranteePartnerID, e.SourcePartnerID})
+		m.between = []uuid.UUID{e.GranteePartnerID, e.SourcePartnerID}
+		return m, true
 	case user.Invited:
 		return userEvent("user.invited", e.UserID, e.AccountID, UserInvited{e.UserID, e.AccountID, list(e.Roles), e.SentAt, e.ExpiresAt}), true
 	case user.InvitationResent:

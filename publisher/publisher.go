@@ -45,6 +45,7 @@ const (
 	MetaAggregate   = "ce_aggregate"
 	MetaSequence    = "ce_sequence"
 	MetaAccount     = "ce_accountid"
+	MetaPartner     = "ce_partnerid"
 	MetaTraceParent = "traceparent"
 )
 
@@ -56,6 +57,8 @@ type Publisher struct {
 	Out   message.Publisher
 	Topic string
 	Log   *slog.Logger
+	// Orders names the ordering partner on a subscription's later events.
+	Orders *integration.Orders
 }
 
 // Validate reports every missing setting.
@@ -66,6 +69,9 @@ func (p *Publisher) Validate() error {
 	}
 	if p.Out == nil {
 		errs = append(errs, errors.New("publisher: no broker publisher"))
+	}
+	if p.Orders == nil {
+		errs = append(errs, errors.New("publisher: no orders to name partners from"))
 	}
 	return errors.Join(errs...)
 }
@@ -104,6 +110,13 @@ func (p *Publisher) Handle(msg *message.Message) error {
 		if !ok {
 			continue
 		}
+		if err := p.Orders.Name(ctx, &ie, r.Stream); err != nil {
+			err = fmt.Errorf("%s: %w", Name, err)
+			for _, end := range done {
+				end(err)
+			}
+			return err
+		}
 		m := Message(ie)
 		done = append(done, trace(ctx, ie, m))
 		out = append(out, m)
@@ -134,6 +147,9 @@ func Message(e integration.Event) *message.Message {
 	m.Metadata.Set(MetaSequence, e.Sequence)
 	if e.AccountID != "" {
 		m.Metadata.Set(MetaAccount, e.AccountID)
+	}
+	if e.PartnerID != "" {
+		m.Metadata.Set(MetaPartner, e.PartnerID)
 	}
 	if e.TraceParent != "" {
 		m.Metadata.Set(MetaTraceParent, e.TraceParent)

@@ -18,6 +18,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/integration"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/projections"
 	"github.com/bizcenter/bizcenter/publisher"
@@ -59,7 +60,7 @@ func run(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, cfg pu
 	if err != nil {
 		return err
 	}
-	p := &publisher.Publisher{Pool: pool, Out: out, Topic: cfg.Topic, Log: quiet()}
+	p := &publisher.Publisher{Pool: pool, Out: out, Topic: cfg.Topic, Log: quiet(), Orders: integration.NewOrders(store)}
 	engine.AddConsumer(publisher.Name, p.Handle)
 	return engine.Run(ctx)
 }

@@ -41,7 +41,7 @@ const sideEffectLinger = 20 * time.Millisecond
 // wireIntegration adds the publisher to the engine when a broker is
 // configured.
 func (s *Service) wireIntegration(engine *projections.Engine) error {
-	d := &webhooks.Dispatcher{Pool: s.pool}
+	d := &webhooks.Dispatcher{Pool: s.pool, Orders: s.orders}
 	engine.AddConsumer(webhooks.Name, d.Handle)
 	engine.Linger(webhooks.Name, sideEffectLinger, projections.DecodesNone)
 	s.Monitor.Topics = append(s.Monitor.Topics, webhooks.Name)
@@ -57,7 +57,7 @@ func (s *Service) wireIntegration(engine *projections.Engine) error {
 		return fmt.Errorf("integration publisher: %w", err)
 	}
 	s.closers = append(s.closers, out.Close, db.Close)
-	p := &publisher.Publisher{Pool: s.pool, Out: out, Topic: c.Topic, Log: s.cfg.Log}
+	p := &publisher.Publisher{Pool: s.pool, Out: out, Topic: c.Topic, Log: s.cfg.Log, Orders: s.orders}
 	if err := p.Validate(); err != nil {
 		return err
 	}
@@ -73,7 +73,7 @@ func (s *Service) integrationRoutes(deps commands.Deps) []kit.Route {
 	if clk == nil {
 		clk = clock.System{}
 	}
-	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log, s.pastHead, s.stopping),
+	return append(httpapi.FeedRoutes(s.store, s.pool, s.cfg.Log, s.pastHead, s.stopping, s.orders),
 		webhooks.Routes(s.pool, clk, s.cfg.Log, s.cfg.Integration.Webhooks, webhookAdmins(deps))...)
 }
 

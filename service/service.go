@@ -30,6 +30,7 @@ import (
 	"github.com/bizcenter/bizcenter/httpapi"
 	"github.com/bizcenter/bizcenter/httpapi/auth"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
+	"github.com/bizcenter/bizcenter/integration"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/payment"
@@ -91,9 +92,12 @@ type Config struct {
 
 // Service is one running process.
 type Service struct {
-	cfg      Config
-	pool     *pgxpool.Pool
-	store    eventstore.Store
+	cfg   Config
+	pool  *pgxpool.Pool
+	store eventstore.Store
+	// orders names ordering partners for the feed, the webhooks and the
+	// publisher alike, each subscription read once.
+	orders   *integration.Orders
 	engine   *projections.Engine
 	server   *httpapi.Server
 	resends  *httpapi.ResendRequests
@@ -151,6 +155,7 @@ func (s *Service) wire(ctx context.Context) error {
 		return err
 	}
 	s.store = store
+	s.orders = integration.NewOrders(store)
 	log := s.cfg.Log
 
 	// What commands seal, the projectors of this process open without

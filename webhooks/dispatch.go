@@ -27,6 +27,9 @@ const Name = "webhooks"
 // Dispatcher queues deliveries from the feed.
 type Dispatcher struct {
 	Pool *pgxpool.Pool
+	// Orders names the ordering partner on a subscription's later events,
+	// as the feed and the publisher do.
+	Orders *integration.Orders
 }
 
 // Handle is the watermill handler. An endpoint gets the events of its
@@ -59,6 +62,9 @@ func (d *Dispatcher) Handle(msg *message.Message) (err error) {
 		}
 		if !ok || ie.AccountID == "" {
 			continue
+		}
+		if err := d.Orders.Name(ctx, &ie, r.Stream); err != nil {
+			return fmt.Errorf("%s: %w", Name, err)
 		}
 		q.Queue(`
 			INSERT INTO webhook_deliveries (endpoint_id, event_id, event_type, payload)

@@ -1,0 +1,81 @@
+package integration
+
+import (
+	"context"
+	"fmt"
+	"sync"
+
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/subscription"
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// ordersKept bounds how many subscriptions Orders remembers; past it, it
+// forgets them all and reads them again as they come.
+const ordersKept = 100_000
+
+// Orders names the partner that ordered a subscription on the events that
+// follow its purchase. Only the purchase records who ordered it, and a
+// partner following its orders downstream saw the purchase and never what
+// became of it: the changes of its total, the cancellation, the expiry.
+// Who ordered a subscription never changes, so each is read once, from
+// the first event of its stream, and kept.
+type Orders struct {
+	store eventstore.Store
+
+	mu      sync.Mutex
+	ordered map[string]uuid.UUID // stream -> ordering partner (uuid.Nil: none)
+}
+
+// NewOrders reads purchases from store.
+func NewOrders(store eventstore.Store) *Orders {
+	return &Orders{store: store, ordered: map[string]uuid.UUID{}}
+}
+
+// Name sets e's PartnerID, when e is a later event of a subscription
+// (stream) a partner ordered, to that partner.
+func (o *Orders) Name(ctx context.Context, e *Event, stream string) error {
+	if e.PartnerID != "" || !e.OfSubscription() {
+		return nil
+	}
+	p, err := o.partnerOf(ctx, stream)
+	if err != nil {
+		return err
+	}
+	if p != uuid.Nil {
+		e.PartnerID = p.String()
+	}
+	return nil
+}
+
+func (o *Orders) partnerOf(ctx context.Context, stream string) (uuid.UUID, error) {
+	o.mu.Lock()
+	p, ok := o.ordered[stream]
+	o.mu.Unlock()
+	if ok {
+		return p, nil
+	}
+	recs, err := o.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{Limit: 1})
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w", stream, err)
+	}
+	if len(recs) == 0 {
+		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w", stream, eventstore.ErrStreamNotFound)
+	}
+	ev, _, err := event.Decode(recs[0].Type, recs[0].Data, recs[0].Metadata)
+	if err != nil {
+		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w", stream, err)
+	}
+	if bought, ok := ev.(subscription.Purchased); ok && bought.OrderingPartnerID != nil {
+		p = *bought.OrderingPartnerID
+	}
+	o.mu.Lock()
+	if len(o.ordered) >= ordersKept {
+		clear(o.ordered)
+	}
+	o.ordered[stream] = p
+	o.mu.Unlock()
+	return p, nil
+}

@@ -1,0 +1,89 @@
+package service_test
+
+import (
+	"net/http"
+	"slices"
+	"testing"
+)
+
+// TestFeed_a_partner_follows_its_orders_and_what_passes_between_it_and_others
+// checks what the feed shows a partner's users: every event of the
+// subscriptions it ordered (only the purchase names the partner; the
+// changes, the cancellation name it in partnerid all the same), and the
+// channel changes and visibility grants between it and another partner,
+// which name two partners and so none in partnerid.
+func TestFeed_a_partner_follows_its_orders_and_what_passes_between_it_and_others(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	b, bAdmin := h.partner("Beta", "ben@beta.example")
+	c, cAdmin := h.partner("Gamma", "gil@gamma.example")
+	h.serve(accountID, a)
+	h.serve(accountID, b)
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	alpha, _ := h.order(accountID, aAdmin, a, "alpha-order")
+	h.order(accountID, bAdmin, b, "beta-order")
+	h.order(accountID, admin, "", "own-purchase")
+	h.must(http.StatusOK, "PUT", subs+"/"+alpha+"/total-licenses", admin, map[string]any{"total": 105})
+	h.must(http.StatusOK, "POST", subs+"/"+alpha+"/cancel", admin, map[string]any{"reason": "other"})
+	h.must(http.StatusCreated, "POST", "/v1/accounts/"+accountID+"/partner-visibility/grants", admin,
+		map[string]any{"granteePartnerId": a, "sourcePartnerId": b})
+	h.serve(accountID, c)
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	pos := h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/channel-partner-changes", op,
+		map[string]any{"fromPartnerId": b, "toPartnerId": c})["position"].(string)
+	// Who acts for which partner is read from the read models: wait until
+	// they hold the change (and with it everything before).
+	h.must(http.StatusOK, "GET", "/v1/partners/"+c+"/accounts/"+accountID+"/subscriptions?after="+pos, cAdmin, nil)
+
+	feedOf := func(token string) []string {
+		t.Helper()
+		var seen []string
+		for _, e := range h.backlog(token, "?follow=false", "") {
+			ce := decodeCE(t, e)
+			seen = append(seen, ce.Type[len("bizcenter."):len(ce.Type)-len(".v1")]+" "+ce.PartnerID)
+		}
+		return seen
+	}
+	for _, tc := range []struct {
+		name, token string
+		want        []string
+	}{
+		{"Alpha", aAdmin, []string{
+			"partner.registered " + a,
+			"partner.user_added " + a,
+			"account.partner_associated " + a,
+			"subscription.purchased " + a,
+			"subscription.license_total_changed " + a,
+			"subscription.cancelled " + a,
+			"account.partner_visibility_granted ",
+		}},
+		{"Beta", bAdmin, []string{
+			"partner.registered " + b,
+			"partner.user_added " + b,
+			"account.partner_associated " + b,
+			"subscription.purchased " + b,
+			"account.partner_visibility_granted ",
+			"account.channel_partner_changed ",
+		}},
+		{"Gamma", cAdmin, []string{
+			"partner.registered " + c,
+			"partner.user_added " + c,
+			"account.partner_associated " + c,
+			"account.channel_partner_changed ",
+		}},
+	} {
+		if got := feedOf(tc.token); !slices.Equal(got, tc.want) {
+			t.Errorf("%s's feed:\n got  %q\n want %q", tc.name, got, tc.want)
+		}
+	}
+	// The customer's own members get the same CloudEvents: the change of
+	// a partner's order names the partner for them too.
+	var changes []string
+	for _, e := range h.backlog(admin, "?follow=false&types=bizcenter.subscription.license_total_changed.v1", "") {
+		changes = append(changes, decodeCE(t, e).PartnerID)
+	}
+	if !slices.Equal(changes, []string{a}) {
+		t.Errorf("the administrator's license changes name partners %q, want [%s]", changes, a)
+	}
+}
