@@ -83,7 +83,7 @@ func (s *Service) integrationRoutes(deps commands.Deps) []kit.Route {
 func webhookAdmins(deps commands.Deps) webhooks.Admins {
 	roles := commands.AccountRolesHandler(deps)
 	return func(ctx context.Context, account uuid.UUID, p kit.Principal) (bool, bool, error) {
-		held, err := roles.Handle(ctx, commands.AccountRoles{By: commands.Actor{Subject: p.Subject, Email: p.Email}, AccountID: account})
+		held, err := roles.Handle(ctx, commands.AccountRoles{By: commands.Actor{Subject: p.Subject, Email: p.Email, Operator: p.Operator}, AccountID: account})
 		if errors.Is(err, domain.ErrNotFound) {
 			return false, false, nil
 		}

@@ -400,6 +400,18 @@ func TestWebhooks_rights_follow_the_events_not_the_users_read_model(t *testing.T
 	if code, body := h.call("POST", path, outsider, map[string]any{"url": "https://hooks.example/outsider"}); code != http.StatusNotFound {
 		t.Errorf("someone of no account registering: %d %v, want 404", code, body)
 	}
+	// Operators manage every account's webhooks, but only of accounts
+	// there are: an endpoint of an account that does not exist would wait
+	// for events that never come.
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	nowhere := "/v1/accounts/" + uuid.NewString() + "/webhooks"
+	if code, body := h.call("POST", nowhere, op, map[string]any{"url": "https://hooks.example/nowhere"}); code != http.StatusNotFound {
+		t.Errorf("an operator registering for no account: %d %v, want 404", code, body)
+	}
+	if code, body := h.call("GET", nowhere, op, nil); code != http.StatusNotFound {
+		t.Errorf("an operator listing the webhooks of no account: %d %v, want 404", code, body)
+	}
+	h.must(http.StatusCreated, "POST", path, op, map[string]any{"url": "https://hooks.example/operator"})
 }
 
 // cursorBefore is cursor c as the release before wrote it: only the

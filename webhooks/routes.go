@@ -76,9 +76,9 @@ type endpointKey struct {
 	kit.Listed           // the account's list: another's is refused (kit.PageQuery)
 }
 
-// Admins tells whether a signed-in caller who is no operator is an
-// active user of an account (member) and one of its Account
-// Administrators (admin). The service decides it from the events, as
+// Admins tells whether a signed-in caller is an active user of an
+// account (member) and one of its Account Administrators (admin); an
+// operator is both, of an account that exists. The service decides it from the events, as
 // every command decides its caller's rights: a registration sends the
 // account's events where its caller says, so it must not wait for a read
 // model to catch up with a demotion (or with a new administrator).
@@ -121,7 +121,8 @@ type routes struct {
 }
 
 // admin lets Account Administrators of the account and operators in; a
-// member gets 403, anyone else 404.
+// member gets 403, anyone else 404, and an operator 404 for an account
+// that does not exist.
 func (r *routes) admin(next func(w http.ResponseWriter, req *http.Request, account uuid.UUID, p kit.Principal)) http.HandlerFunc {
 	return func(w http.ResponseWriter, req *http.Request) {
 		p, _ := kit.PrincipalFrom(req.Context())
@@ -130,19 +131,17 @@ func (r *routes) admin(next func(w http.ResponseWriter, req *http.Request, accou
 			kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "accountId", Reason: "must be a UUID"}))
 			return
 		}
-		if !p.Operator {
-			member, admin, err := r.admins(req.Context(), account, p)
-			switch {
-			case err != nil:
-				r.fail(w, req, err)
-				return
-			case !member:
-				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no such account"))
-				return
-			case !admin:
-				kit.WriteProblem(w, kit.NewProblem(http.StatusForbidden, "forbidden", "webhooks are managed by the account's Account Administrators"))
-				return
-			}
+		member, admin, err := r.admins(req.Context(), account, p)
+		switch {
+		case err != nil:
+			r.fail(w, req, err)
+			return
+		case !member:
+			kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", "no such account"))
+			return
+		case !admin:
+			kit.WriteProblem(w, kit.NewProblem(http.StatusForbidden, "forbidden", "webhooks are managed by the account's Account Administrators"))
+			return
 		}
 		next(w, req, account, p)
 	}

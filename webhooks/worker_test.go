@@ -209,7 +209,8 @@ func TestWorker_resume_of_an_active_endpoint_keeps_a_delivery_claimed(t *testing
 	<-srv.started
 
 	var resume http.HandlerFunc
-	for _, r := range webhooks.Routes(pool, nil, nil, webhooks.Policy{}, nil) {
+	operator := func(context.Context, uuid.UUID, kit.Principal) (bool, bool, error) { return true, true, nil }
+	for _, r := range webhooks.Routes(pool, nil, nil, webhooks.Policy{}, operator) {
 		if strings.HasSuffix(r.Path, "/resume") {
 			resume = r.Handler
 		}
