@@ -22,6 +22,7 @@ import (
 	"slices"
 	"strings"
 	"time"
+	"unicode/utf8"
 )
 
 // Sender delivers one message.
@@ -33,6 +34,12 @@ type Sender interface {
 // out all the same (the relay took its data and gave no answer): sending
 // it again could mail the person twice, so the mailer does not.
 var ErrMaybeSent = errors.New("the relay may have the message")
+
+// ErrPermanent marks a failed send that no further try would change:
+// the relay refused the message for good (a 5xx reply), or cannot take
+// it at all (a non-ASCII address, to a relay without SMTPUTF8). The
+// mailer records such an email failed at once.
+var ErrPermanent = errors.New("the relay will not take the message")
 
 // SenderFunc adapts a function to Sender.
 type SenderFunc func(ctx context.Context, m Message) error
@@ -64,7 +71,12 @@ const maxLine = 998
 
 // Bytes renders the message as RFC 5322 text: CRLF line ends, non-ASCII
 // header text RFC 2047-encoded, the body in UTF-8 (encodeBody).
-func (m Message) Bytes() ([]byte, error) {
+func (m Message) Bytes() ([]byte, error) { return m.render(false) }
+
+// render is Bytes, the body in 7-bit text when sevenBit: for a relay that
+// does not announce 8BITMIME (RFC 6152), which may cut 8-bit bytes to
+// seven bits.
+func (m Message) render(sevenBit bool) ([]byte, error) {
 	from, err := mail.ParseAddress(cmp.Or(m.From, DefaultFrom))
 	if err != nil {
 		return nil, fmt.Errorf("message from %q: %w", m.From, err)
@@ -89,7 +101,7 @@ func (m Message) Bytes() ([]byte, error) {
 	header("Date", date.Format(time.RFC1123Z))
 	header("Message-ID", "<"+messageID(m.ID, from.Address)+">")
 	header("MIME-Version", "1.0")
-	body, encoding := encodeBody(m.TextBody)
+	body, encoding := encodeBody(m.TextBody, sevenBit)
 	header("Content-Type", "text/plain; charset=utf-8")
 	header("Content-Transfer-Encoding", encoding)
 	for _, name := range slices.Sorted(maps.Keys(m.Headers)) {
@@ -109,18 +121,26 @@ func (m Message) Bytes() ([]byte, error) {
 // otherwise, whose soft line breaks a reader removes. A line of an email
 // may hold several names (a visibility grant's account and partners, 200
 // characters each, up to 4 bytes a character), and a body that could not
-// be written failed its email on every try.
-func encodeBody(text string) ([]byte, string) {
+// be written failed its email on every try. In sevenBit, non-ASCII text
+// goes quoted-printable too, and ASCII text 7bit.
+func encodeBody(text string, sevenBit bool) ([]byte, string) {
 	text = strings.ReplaceAll(text, "\r\n", "\n")
 	var b bytes.Buffer
 	for line := range strings.Lines(text) {
 		line = strings.TrimSuffix(line, "\n")
-		if len(line) > maxLine {
+		if len(line) > maxLine || sevenBit && !isASCII(line) {
 			return quotedPrintable(text), "quoted-printable"
 		}
 		b.WriteString(line + "\r\n")
 	}
+	if sevenBit {
+		return b.Bytes(), "7bit"
+	}
 	return b.Bytes(), "8bit"
+}
+
+func isASCII(s string) bool {
+	return !strings.ContainsFunc(s, func(r rune) bool { return r >= utf8.RuneSelf })
 }
 
 // quotedPrintable encodes text, its line ends as CRLF and the last line

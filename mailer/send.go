@@ -109,7 +109,9 @@ func (e recipientLeftOut) Error() string { return e.text }
 func (e recipientLeftOut) Unwrap() error { return e.err }
 
 // retry tries a send a few times with a doubling pause; not one that may
-// have gone out (ErrMaybeSent), which a try more could mail twice. A try
+// have gone out (ErrMaybeSent), which a try more could mail twice, nor
+// one refused for good (ErrPermanent): a try more would get the same
+// answer, and hold up the mail after it for seconds. A try
 // runs to its end (sendTimeout bounds it) when ctx ends meanwhile: the
 // email is claimed, committed, and no other instance will send it, so one
 // cut short because this instance lost its lead on the mailer was lost
@@ -121,7 +123,7 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
 		err := send(actx)
 		cancel()
-		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) {
+		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) || errors.Is(err, ErrPermanent) {
 			return err
 		}
 		c.logger(env).Warn("email send failed; retrying", "attempt", attempt, "retry_in", delay, "error", err)

@@ -1,6 +1,7 @@
 package mailer
 
 import (
+	"bytes"
 	"cmp"
 	"context"
 	"crypto/tls"
@@ -65,11 +66,23 @@ type session struct {
 // message can go again on a new one.
 var errNotStarted = errors.New("no message started")
 
-// Send implements Sender. The whole conversation ends when ctx does.
+// Send implements Sender. The whole conversation ends when ctx does. A
+// relay's permanent refusal (a 5xx reply) is ErrPermanent.
 func (s *SMTPSender) Send(ctx context.Context, m Message) error {
+	return permanent(s.send(ctx, m))
+}
+
+func (s *SMTPSender) send(ctx context.Context, m Message) error {
 	m.From = cmp.Or(m.From, s.From)
-	raw, err := m.Bytes()
-	if err != nil {
+	// The message is written for each session, as its relay takes it
+	// (writeFor): its date and id are fixed here, the same in each.
+	if m.Date.IsZero() {
+		m.Date = time.Now()
+	}
+	if m.ID == "" {
+		m.ID = randomHex(12)
+	}
+	if _, err := m.Bytes(); err != nil {
 		return err
 	}
 	envFrom, err := mail.ParseAddress(cmp.Or(s.From, m.From))
@@ -80,7 +93,7 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if k := s.take(); k != nil {
-		err := s.deliver(ctx, k, envFrom.Address, rcpt.Address, raw)
+		err := s.deliver(ctx, k, envFrom.Address, rcpt.Address, m)
 		if !errors.Is(err, errNotStarted) || ctx.Err() != nil {
 			return err
 		}
@@ -89,8 +102,25 @@ func (s *SMTPSender) Send(ctx context.Context, m Message) error {
 	if err != nil {
 		return fmt.Errorf("smtp %s: %w", s.Addr, ctxErr(ctx, err))
 	}
-	return s.deliver(ctx, k, envFrom.Address, rcpt.Address, raw)
+	return s.deliver(ctx, k, envFrom.Address, rcpt.Address, m)
 }
+
+// permanent marks a relay's permanent refusal, a 5xx reply (RFC 5321
+// 4.2.1), as ErrPermanent, its text kept: another try would get the same
+// answer. A 4xx is a temporary one.
+func permanent(err error) error {
+	var reply *textproto.Error
+	if errors.As(err, &reply) && reply.Code >= 500 {
+		return refusal{err}
+	}
+	return err
+}
+
+// refusal is an error that is ErrPermanent.
+type refusal struct{ error }
+
+func (r refusal) Unwrap() error      { return r.error }
+func (refusal) Is(target error) bool { return target == ErrPermanent }
 
 // Close ends the kept conversation, if any.
 func (s *SMTPSender) Close() error {
@@ -172,10 +202,10 @@ func (s *SMTPSender) greet(c *smtp.Client, host string) error {
 
 // deliver sends one message in session k, and keeps k for the next
 // message when it went well; else k is closed.
-func (s *SMTPSender) deliver(ctx context.Context, k *session, from, to string, raw []byte) error {
+func (s *SMTPSender) deliver(ctx context.Context, k *session, from, to string, m Message) error {
 	keep := s.keepFor() > 0
 	stop := context.AfterFunc(ctx, func() { k.conn.Close() })
-	err := transfer(k.c, from, to, raw)
+	err := transfer(k.c, from, to, m)
 	if err == nil && !keep {
 		// The relay has the message: a QUIT it does not answer is no
 		// reason to send it again.
@@ -195,7 +225,11 @@ func (s *SMTPSender) deliver(ctx context.Context, k *session, from, to string, r
 }
 
 // transfer runs one mail transaction: MAIL, RCPT, DATA.
-func transfer(c *smtp.Client, from, to string, raw []byte) error {
+func transfer(c *smtp.Client, from, to string, m Message) error {
+	raw, err := writeFor(c, from, to, m)
+	if err != nil {
+		return err
+	}
 	if err := c.Mail(from); err != nil {
 		return fmt.Errorf("%w: mail from: %w", errNotStarted, err)
 	}
@@ -222,6 +256,24 @@ func transfer(c *smtp.Client, from, to string, raw []byte) error {
 		return fmt.Errorf("data: %w", err)
 	}
 	return nil
+}
+
+// writeFor writes m as the relay of c takes it: 8-bit only when it
+// announced 8BITMIME (RFC 6152), else quoted-printable. An address with
+// non-ASCII, in the envelope or the header, only when it announced
+// SMTPUTF8 (RFC 6531): no encoding of a local part such as 김지우 reaches
+// the mailbox through another relay, so the message fails for good.
+func writeFor(c *smtp.Client, from, to string, m Message) ([]byte, error) {
+	eightBit, _ := c.Extension("8BITMIME")
+	raw, err := m.render(!eightBit)
+	if err != nil {
+		return nil, err
+	}
+	header, _, _ := bytes.Cut(raw, []byte("\r\n\r\n"))
+	if ok, _ := c.Extension("SMTPUTF8"); !ok && !isASCII(from+to+string(header)) {
+		return nil, fmt.Errorf("%w: a non-ASCII address needs SMTPUTF8, which the relay does not announce", ErrPermanent)
+	}
+	return raw, nil
 }
 
 // ctxErr prefers the context's error to the closed connection it caused,

@@ -1,6 +1,7 @@
 package mailer_test
 
 import (
+	"cmp"
 	"context"
 	"crypto/ecdsa"
 	"crypto/elliptic"
@@ -43,6 +44,13 @@ type fakeRelay struct {
 	hangUpOnData, stallOnData bool
 	// refuseData answers a message's data with a permanent refusal.
 	refuseData bool
+	// bare announces neither 8BITMIME nor SMTPUTF8, as a relay that
+	// takes 7-bit ASCII only; utf8 announces SMTPUTF8 besides 8BITMIME.
+	bare, utf8 bool
+	// rcptReply, when set, answers every RCPT with it ("550 5.1.1 …");
+	// rcpts counts the RCPTs received.
+	rcptReply string
+	rcpts     atomic.Int32
 }
 
 func fakeSMTP(t *testing.T, cert *tls.Certificate) (string, <-chan received) {
@@ -89,8 +97,13 @@ func (f *fakeRelay) serve(conn net.Conn, cert *tls.Certificate, n int) {
 			if cert != nil && !r.tls {
 				reply("250-STARTTLS")
 			}
-			reply("250-AUTH PLAIN")
-			reply("250 8BITMIME")
+			if f.utf8 {
+				reply("250-SMTPUTF8")
+			}
+			if !f.bare {
+				reply("250-8BITMIME")
+			}
+			reply("250 AUTH PLAIN")
 		case "STARTTLS":
 			reply("220 ready")
 			conn = tls.Server(conn, &tls.Config{Certificates: []tls.Certificate{*cert}})
@@ -103,7 +116,8 @@ func (f *fakeRelay) serve(conn net.Conn, cert *tls.Certificate, n int) {
 			reply("250 ok")
 		case "RCPT":
 			r.to = arg
-			reply("250 ok")
+			f.rcpts.Add(1)
+			reply(cmp.Or(f.rcptReply, "250 ok"))
 		case "DATA":
 			reply("354 go on")
 			r.data, _ = tp.ReadDotBytes()
@@ -214,13 +228,14 @@ func TestSMTPSender_says_a_message_may_have_gone_when_cut_short_after_its_data(t
 }
 
 // A relay that refuses a message's data has not got it: that failure is
-// no ErrMaybeSent, and the mailer may try again.
+// no ErrMaybeSent. Refused with a 5xx, it is refused for good
+// (ErrPermanent), and the mailer does not try again.
 func TestSMTPSender_a_refused_message_is_not_one_that_may_have_gone(t *testing.T) {
 	relay := newRelay(t, nil, 0)
 	relay.refuseData = true
 	err := (&mailer.SMTPSender{Addr: relay.addr, From: "bc@example.com"}).Send(context.Background(), smtpMessage)
-	if err == nil || errors.Is(err, mailer.ErrMaybeSent) {
-		t.Fatalf("err %v, want a refusal that is no ErrMaybeSent", err)
+	if err == nil || errors.Is(err, mailer.ErrMaybeSent) || !errors.Is(err, mailer.ErrPermanent) {
+		t.Fatalf("err %v, want a permanent refusal that is no ErrMaybeSent", err)
 	}
 }
 
