@@ -281,7 +281,9 @@ func catchUpOver(ctx context.Context, dbURL string, c config, t *bench.Table, sp
 	}
 	base := fmt.Sprintf("CopyFrom, %d rows of %d bytes", c.events, size)
 	for _, ps := range passes {
-		rate := bench.Row{Name: fmt.Sprintf("%s, %d events%s", ps.name, c.events, suffix), V: ps.Rate, Unit: "ev/s", Base: base, B: copyRate, BaseUnit: "rows/s"}
+		// The issue asks for the rebuild's time, not only its rate.
+		name := fmt.Sprintf("%s, %d events%s, in %.2f s", ps.name, c.events, suffix, ps.Took.Seconds())
+		rate := bench.Row{Name: name, V: ps.Rate, Unit: "ev/s", Base: base, B: copyRate, BaseUnit: "rows/s"}
 		rss := bench.Row{Name: "  peak RSS of the process during it", V: mb(ps.PeakRSS), Unit: "MB"}
 		if !spread {
 			rate, rss = rate.RatioAtLeast(0.33), rss.AtMost(300)

@@ -19,8 +19,9 @@ import (
 
 // Pass is one pass of a projector over the whole log.
 type Pass struct {
-	Rate    float64 // events a second
-	PeakRSS int64   // bytes, this process's peak resident set during the pass
+	Rate    float64       // events a second
+	Took    time.Duration // the whole pass
+	PeakRSS int64         // bytes, this process's peak resident set during the pass
 }
 
 // CatchUp seeds n events (sealed, their keys in p) into store through its
@@ -112,7 +113,8 @@ func timed(what string, n int, pass func() error) (Pass, error) {
 	if err != nil {
 		return Pass{}, err
 	}
-	return Pass{Rate: float64(n) / time.Since(start).Seconds(), PeakRSS: peak()}, nil
+	took := time.Since(start)
+	return Pass{Rate: float64(n) / took.Seconds(), Took: took, PeakRSS: peak()}, nil
 }
 
 // CopyBaseline measures one CopyFrom of n rows the average size of the

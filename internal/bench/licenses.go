@@ -85,10 +85,7 @@ func AssignLicenses(ctx context.Context, dbURL string, users int) (LicensesResul
 		return r, err
 	}
 	var ent struct {
-		Products []struct {
-			ProductID        string `json:"productId"`
-			AssignedLicenses int    `json:"assignedLicenses"`
-		} `json:"products"`
+		Products []entitledProduct `json:"products"`
 	}
 	status, err := n.do("GET", "/v1/accounts/"+n.account.String()+"/licenses?after="+pos, nil, &ent)
 	r.Visible = time.Since(sent)
@@ -99,13 +96,33 @@ func AssignLicenses(ctx context.Context, dbURL string, users int) (LicensesResul
 	if err != nil {
 		return r, err
 	}
-	for _, p := range ent.Products {
-		if p.ProductID == "office-e3" && p.AssignedLicenses != users {
-			return r, fmt.Errorf("the entitlements show %d of %d assigned", p.AssignedLicenses, users)
-		}
+	if err := showsAssigned(ent.Products, "office-e3", users); err != nil {
+		return r, err
 	}
 	r.Copy, err = copyAssignments(ctx, dbURL, users)
 	return r, err
+}
+
+// entitledProduct is what the measure reads of a product's entitlements.
+type entitledProduct struct {
+	ProductID        string `json:"productId"`
+	AssignedLicenses int    `json:"assignedLicenses"`
+}
+
+// showsAssigned checks that the entitlements show want licenses of
+// product assigned. A product missing from them is not shown assigned:
+// the check once passed then, and timed a read that showed nothing as
+// the time to show it all.
+func showsAssigned(products []entitledProduct, product string, want int) error {
+	for _, p := range products {
+		if p.ProductID == product {
+			if p.AssignedLicenses != want {
+				return fmt.Errorf("the entitlements show %d of %d %s licenses assigned", p.AssignedLicenses, want, product)
+			}
+			return nil
+		}
+	}
+	return fmt.Errorf("the entitlements show no %s licenses", product)
 }
 
 // runProjections runs the node's projections (and the work following the

@@ -39,7 +39,7 @@ const visibleWithin = 10 * time.Second
 // dbURL. It first bounds the sustainable InviteUser rate with 8 clients
 // for cfg.RateTime, back to back, counting the time the projectors and
 // the mailer take to catch up after; then finds the highest steady rate
-// they keep up with below that (steadyRate); then invites users at
+// they keep up with, starting from that (steadyRate); then invites users at
 // cfg.Fraction of that steady rate, paced, for cfg.Time;
 // after each response it polls GET /v1/accounts/{id}/users/{userId} (no
 // ?after) every cfg.Poll until it answers 200.

@@ -34,8 +34,17 @@ func (l *Latencies) Summary() Summary {
 		return Summary{}
 	}
 	slices.Sort(l.d)
-	at := func(q float64) time.Duration { return l.d[int(q*float64(len(l.d)-1))] }
-	return Summary{N: len(l.d), P50: at(0.50), P99: at(0.99), Max: l.d[len(l.d)-1]}
+	return Summary{N: len(l.d), P50: percentile(l.d, 50), P99: percentile(l.d, 99), Max: l.d[len(l.d)-1]}
+}
+
+// percentile is the pth percentile of sorted by nearest rank: the least
+// duration that at least p% of them are at most. Indexing at p% of n-1,
+// as it once did, fell a rank short whenever p% of n was no whole number:
+// the p99 of 150 reads was one that only 148 were at most, and of fewer
+// than 100 never the slowest. Integers, so that no rounding moves a rank.
+func percentile(sorted []time.Duration, p int) time.Duration {
+	rank := (p*len(sorted) + 99) / 100
+	return sorted[max(rank, 1)-1]
 }
 
 func (s Summary) String() string {
@@ -96,6 +105,11 @@ func closedLoop(workers int, d time.Duration, op func(worker, i int) error) (Thr
 // scheduled time whether or not earlier ones finished (an open loop), and
 // waits for them all. It returns the first error.
 func paced(rate float64, d time.Duration, op func(i int) error) error {
+	// At no rate the interval is infinite, which as a Duration is
+	// negative: every operation was due at once, without end.
+	if !(rate > 0) {
+		return fmt.Errorf("paced at rate %v/s: the rate must be above 0", rate)
+	}
 	var failed firstErr
 	var wg sync.WaitGroup
 	start := time.Now()
