@@ -26,7 +26,9 @@ var billingSchema string
 func (Billing) Name() string { return "billing" }
 
 // Version changes whenever the tables or what Apply writes change.
-func (Billing) Version() int { return 1 }
+// 2: lines from billing.RunningFrom on are rounded as their
+// subscription's running total (rm_billing_terms.exact_num).
+func (Billing) Version() int { return 2 }
 
 // Schema is the DDL of the tables.
 func (Billing) Schema() string { return billingSchema }

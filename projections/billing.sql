@@ -40,7 +40,9 @@ CREATE TABLE rm_billing_terms (
     price_amount        numeric     NOT NULL,
     currency            text        NOT NULL,
     base_total          int         NOT NULL,
-    total               int         NOT NULL
+    total               int         NOT NULL,
+    -- The exact sum of its invoice lines (billing_line).
+    exact_num           numeric     NOT NULL DEFAULT 0
 );
 
 -- One line per purchase, change of total and cancellation (line_id is the
@@ -80,14 +82,31 @@ CREATE FUNCTION billing_minor_digits(currency text) RETURNS int
     LANGUAGE sql IMMUTABLE
     AS $$ SELECT CASE WHEN currency IN ('CLP', 'ISK', 'JPY', 'KRW', 'VND') THEN 0 ELSE 2 END $$;
 
--- The invoicing rule of domain/billing/invoice.go (billing.Prorate):
--- delta × price × remaining / (base × term), durations in microseconds,
--- rounded once, half away from zero, to the currency's minor unit. All on
--- integers: the price has at most 4 decimals, so price × 10^4 is whole.
-CREATE FUNCTION billing_prorate(delta int, price numeric, base int, remaining_us numeric, term_us numeric, currency text) RETURNS numeric
+-- The invoicing rule of domain/billing/invoice.go (billing.Line): a
+-- change of delta licenses is worth delta × price × remaining / (base ×
+-- term), durations in microseconds. Each subscription keeps the exact sum
+-- of its lines (exact_num, over den = base × term × 10^4, the same for all
+-- its lines); a line from billing_running_from() on is what it adds to
+-- that sum rounded, one before it its own worth rounded, half away from
+-- zero to the currency's minor unit either way. All on integers: the
+-- price has at most 4 decimals, so price × 10^4 is whole.
+CREATE FUNCTION billing_running_from() RETURNS timestamptz
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT timestamptz '2027-01-01 00:00:00+00' $$;
+
+-- num / den rounded half away from zero (den > 0).
+CREATE FUNCTION billing_round(num numeric, den numeric) RETURNS numeric
+    LANGUAGE sql IMMUTABLE
+    AS $$ SELECT sign(num) * div(2 * abs(num) + den, 2 * den) $$;
+
+CREATE FUNCTION billing_line(delta int, price numeric, base int, remaining_us numeric, term_us numeric, currency text,
+        before_num numeric, at timestamptz, OUT amount numeric, OUT after_num numeric)
     LANGUAGE sql IMMUTABLE
     AS $$
-    SELECT round(sign(f.num) * div(2 * abs(f.num) + f.den, 2 * f.den) / power(10::numeric, d.digits), d.digits)
+    SELECT round(CASE WHEN at >= billing_running_from()
+                      THEN billing_round(before_num + f.num, f.den) - billing_round(before_num, f.den)
+                      ELSE billing_round(f.num, f.den) END / power(10::numeric, d.digits), d.digits),
+           before_num + f.num
       FROM (SELECT billing_minor_digits(currency) AS digits) d,
       LATERAL (SELECT delta::numeric * trunc(price * 10000) * least(greatest(remaining_us, 0), term_us) * power(10::numeric, d.digits) AS num,
                       base::numeric * term_us * 10000 AS den) f

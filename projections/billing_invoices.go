@@ -11,7 +11,7 @@ import (
 
 // applyInvoice keeps the terms of each subscription and adds the invoice
 // line of each purchase, change of total and cancellation, by the rule of
-// domain/billing/invoice.go (billing_prorate in billing.sql); false for an
+// domain/billing/invoice.go (billing_line in billing.sql); false for an
 // event it does not use.
 func applyInvoice(q *pgx.Batch, env event.Envelope) bool {
 	pos, _ := eventstore.ParsePosition(env.Position)
@@ -41,20 +41,32 @@ func applyInvoice(q *pgx.Batch, env event.Envelope) bool {
 }
 
 // insertLine adds the line of a change of $5 licenses (NULL: all the
-// subscription holds, going) at $3 to subscription $4, from its terms t:
-// $1 the event id (the line's), $2 the kind, $6 and $7 the event's
-// position. The invoice is the account's for the currency and the UTC
-// month of $3: its id is the same for all of them, on every build.
+// subscription holds, going) at $3 to subscription $4, from its terms t,
+// and keeps the exact sum of its lines there: $1 the event id (the
+// line's), $2 the kind, $6 and $7 the event's position. The invoice is
+// the account's for the currency and the UTC month of $3: its id is the
+// same for all of them, on every build. A line already there (a replay)
+// changes nothing.
 const insertLine = `
-	INSERT INTO rm_invoice_lines (line_id, invoice_id, account_id, period_start, currency, kind, subscription_id,
-	    subscription_name, product_name, ordering_partner_id, quantity, amount, service_from, service_to, occurred_at, commit_pos, prepare_pos)
-	SELECT $1, md5('bizcenter.invoice/' || t.account_id::text || '/' || t.currency || '/' ||
-	           to_char($3::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM'))::uuid,
-	       t.account_id, date_trunc('month', $3::timestamptz AT TIME ZONE 'UTC')::date, t.currency, $2,
-	       t.subscription_id, t.name, t.product_name, t.ordering_partner_id, coalesce($5::int, -t.total),
-	       billing_prorate(coalesce($5::int, -t.total), t.price_amount, t.base_total,
+	WITH l AS (
+	    SELECT t.*, q.delta, b.amount, b.after_num
+	      FROM rm_billing_terms t,
+	      LATERAL (SELECT coalesce($5::int, -t.total) AS delta) q,
+	      LATERAL billing_line(q.delta, t.price_amount, t.base_total,
 	           (extract(epoch FROM t.expires_at) - extract(epoch FROM $3::timestamptz)) * 1000000,
-	           (extract(epoch FROM t.expires_at) - extract(epoch FROM t.purchased_at)) * 1000000, t.currency),
-	       $3, t.expires_at, $3, $6, $7
-	  FROM rm_billing_terms t WHERE t.subscription_id = $4
-	ON CONFLICT (line_id) DO NOTHING`
+	           (extract(epoch FROM t.expires_at) - extract(epoch FROM t.purchased_at)) * 1000000,
+	           t.currency, t.exact_num, $3::timestamptz) b
+	     WHERE t.subscription_id = $4
+	), added AS (
+	    INSERT INTO rm_invoice_lines (line_id, invoice_id, account_id, period_start, currency, kind, subscription_id,
+	        subscription_name, product_name, ordering_partner_id, quantity, amount, service_from, service_to, occurred_at, commit_pos, prepare_pos)
+	    SELECT $1, md5('bizcenter.invoice/' || l.account_id::text || '/' || l.currency || '/' ||
+	               to_char($3::timestamptz AT TIME ZONE 'UTC', 'YYYY-MM'))::uuid,
+	           l.account_id, date_trunc('month', $3::timestamptz AT TIME ZONE 'UTC')::date, l.currency, $2,
+	           l.subscription_id, l.name, l.product_name, l.ordering_partner_id, l.delta, l.amount,
+	           $3, l.expires_at, $3, $6, $7
+	      FROM l
+	    ON CONFLICT (line_id) DO NOTHING
+	    RETURNING subscription_id
+	)
+	UPDATE rm_billing_terms t SET exact_num = l.after_num FROM l, added WHERE t.subscription_id = added.subscription_id`

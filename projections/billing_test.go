@@ -3,6 +3,7 @@ package projections
 import (
 	"context"
 	"fmt"
+	"math/big"
 	"math/rand/v2"
 	"testing"
 	"time"
@@ -13,10 +14,12 @@ import (
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
-// The invoicing rule is written twice: in Go (billing.Prorate, where it is
-// documented and unit tested) and in SQL (billing_prorate, which the
-// projector runs). They must agree to the cent on any input.
-func TestProrate_SQL_agrees_with_the_rule(t *testing.T) {
+// The invoicing rule is written twice: in Go (billing.Line, where it is
+// documented and unit tested) and in SQL (billing_line, which the
+// projector runs). They must agree to the cent on any input: here 300
+// subscriptions of ten lines each, each line rounded alone or, from
+// billing.RunningFrom on, as the running total of the lines before.
+func TestLine_SQL_agrees_with_the_rule(t *testing.T) {
 	pool := pgtest.Pool(t)
 	ctx := context.Background()
 	a, _, err := Ensure(ctx, pool, Billing{})
@@ -29,33 +32,47 @@ func TestProrate_SQL_agrees_with_the_rule(t *testing.T) {
 		if err := setSchema(ctx, tx, a.Schema); err != nil {
 			return err
 		}
-		for i := range 3000 {
-			delta, base := rng.IntN(2001)-1000, 1+rng.IntN(1000)
+		var from time.Time
+		if err := tx.QueryRow(ctx, `SELECT billing_running_from()`).Scan(&from); err != nil {
+			return err
+		}
+		if !from.Equal(billing.RunningFrom) {
+			t.Fatalf("billing_running_from() is %v, billing.RunningFrom %v", from, billing.RunningFrom)
+		}
+		for range 300 {
+			base := 1 + rng.IntN(1000)
 			decimals := rng.IntN(5)
 			price := fmt.Sprint(rng.Int64N(1_000_000_000))
 			if decimals > 0 {
 				price += "." + fmt.Sprintf("%0*d", decimals, rng.IntN(pow10(decimals)))
 			}
-			if i%7 == 0 {
-				delta = base // a purchase
-			}
 			term := time.Duration(1+rng.Int64N(10*366*24*3600*1_000_000)) * time.Microsecond
-			remaining := time.Duration(rng.Int64N(int64(term/time.Microsecond)*12/10)-int64(term/time.Microsecond)/10) * time.Microsecond
-			if i%11 == 0 {
-				remaining = term / 2 // halves meet the rounding rule often
-			}
 			currency := currencies[rng.IntN(len(currencies))]
-			want, err := billing.Prorate(delta, base, price, remaining, term, currency)
-			if err != nil {
-				return err
-			}
-			var got string
-			if err := tx.QueryRow(ctx, `SELECT billing_prorate($1, $2::numeric, $3, $4::numeric, $5::numeric, $6)::text`,
-				delta, price, base, remaining.Microseconds(), term.Microseconds(), currency).Scan(&got); err != nil {
-				return err
-			}
-			if got != want {
-				t.Errorf("%d × %s %s / %d, %v of %v: SQL %s, Go %s", delta, price, currency, base, remaining, term, got, want)
+			before, beforeNum := new(big.Rat), "0"
+			for i := range 10 {
+				delta := rng.IntN(2001) - 1000
+				if i == 0 {
+					delta = base // a purchase
+				}
+				remaining := time.Duration(rng.Int64N(int64(term/time.Microsecond)*12/10)-int64(term/time.Microsecond)/10) * time.Microsecond
+				if i%4 == 3 {
+					remaining = term / 2 // halves meet the rounding rule often
+				}
+				at := billing.RunningFrom.Add(time.Duration(rng.IntN(3)-1) * time.Microsecond)
+				want, after, err := billing.Line(before, at, delta, base, price, remaining, term, currency)
+				if err != nil {
+					return err
+				}
+				var got string
+				if err := tx.QueryRow(ctx, `SELECT amount::text, after_num::text FROM billing_line($1, $2::numeric, $3, $4::numeric, $5::numeric, $6, $7::numeric, $8)`,
+					delta, price, base, remaining.Microseconds(), term.Microseconds(), currency, beforeNum, at).Scan(&got, &beforeNum); err != nil {
+					return err
+				}
+				if got != want {
+					t.Errorf("%d × %s %s / %d, %v of %v at %v after %s: SQL %s, Go %s", delta, price, currency, base, remaining, term,
+						at, before.FloatString(6), got, want)
+				}
+				before = after
 			}
 		}
 		return nil

@@ -148,3 +148,29 @@ func TestInvoices_a_price_has_no_more_decimals_than_its_currency(t *testing.T) {
 		t.Errorf("a package at 475.005 USD: %d %v, want 400 naming price.amount", code, body)
 	}
 }
+
+// From billing.RunningFrom on, an invoice line is what it adds to its
+// subscription's running total, rounded: thirty licenses added one at a
+// time three hours before the end (a third of a cent each) and taken
+// away together cost, in all, what they cost, nothing. Rounded one by
+// one, the additions came to nothing and their removal credited 0.12.
+func TestInvoices_lines_from_2027_on_round_the_running_total_and_lose_no_cents(t *testing.T) {
+	h := start(t, options{})
+	h.clock.Set(time.Date(2027, 3, 1, 0, 0, 0, 0, time.UTC))
+	accountID, admin := h.registered()
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	body := purchase("Small E3")
+	body["expiresAt"], body["totalLicenses"] = "2028-03-01T00:00:00Z", 1
+	body["price"] = map[string]any{"amount": "12.00", "currency": "USD"}
+	id := h.must(http.StatusCreated, "POST", subs, admin, body)["subscriptionId"].(string)
+
+	h.clock.Set(time.Date(2028, 2, 29, 21, 0, 0, 0, time.UTC))
+	for total := 2; total <= 31; total++ {
+		h.must(http.StatusOK, "PUT", subs+"/"+id+"/total-licenses", admin, map[string]any{"total": total})
+	}
+	pos := h.must(http.StatusOK, "PUT", subs+"/"+id+"/total-licenses", admin, map[string]any{"total": 1})["position"].(string)
+	got := invoiceItems(t, h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/invoices?period=last-6-months&after="+pos, admin, nil))
+	if len(got) != 1 || got[0] != "INV-202802-USD 0.00" {
+		t.Fatalf("February 2028: %v, want the 31 lines to sum to 0.00", got)
+	}
+}

@@ -1,6 +1,7 @@
 package billing_test
 
 import (
+	"math/big"
 	"testing"
 	"time"
 
@@ -45,5 +46,40 @@ func TestProrate_refuses_what_is_not_a_decimal(t *testing.T) {
 	}
 	if _, err := billing.Prorate(1, 0, "1", day, day, "USD"); err == nil {
 		t.Error("no base licenses was accepted")
+	}
+}
+
+// A thousand changes of a third of a cent each, then one taking them all
+// back: rounded one by one the changes came to nothing and the
+// cancellation credited 4.11; as the running total, the lines add up to
+// what the changes cost, nothing.
+func TestLine_rounds_the_running_total_from_RunningFrom_on(t *testing.T) {
+	term := 365 * day
+	sum := func(at time.Time) (total *big.Rat, charged int) {
+		t.Helper()
+		before, total := new(big.Rat), new(big.Rat)
+		line := func(delta int) string {
+			amount, after, err := billing.Line(before, at, delta, 1, "12.00", 3*time.Hour, term, "USD")
+			if err != nil {
+				t.Fatal(err)
+			}
+			before = after
+			r, _ := new(big.Rat).SetString(amount)
+			total.Add(total, r)
+			return amount
+		}
+		for range 1000 {
+			if line(1) != "0.00" {
+				charged++
+			}
+		}
+		line(-1000)
+		return total, charged
+	}
+	if total, charged := sum(billing.RunningFrom.Add(-time.Microsecond)); total.FloatString(2) != "-4.11" || charged != 0 {
+		t.Errorf("before RunningFrom: lines sum to %s, %d changes charged; want each rounded alone (-4.11, none)", total.FloatString(2), charged)
+	}
+	if total, charged := sum(billing.RunningFrom); total.Sign() != 0 || charged != 411 {
+		t.Errorf("from RunningFrom: lines sum to %s, %d changes charged a cent; want 0.00 and 411", total.FloatString(2), charged)
 	}
 }
