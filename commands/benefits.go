@@ -157,6 +157,13 @@ func (a acting) member(id uuid.UUID, field string) (partner.Member, error) {
 	return m, nil
 }
 
+// left reports whether a user the partner had is no longer one of its
+// users (removed).
+func (a acting) left(id uuid.UUID) bool {
+	_, ok := a.partner.Member(id)
+	return !ok
+}
+
 // CancelBenefitPackage cancels a package, with a refund if asked and the
 // rules allow (global admins).
 type CancelBenefitPackage struct {

@@ -72,7 +72,7 @@ func AssignBenefitUserHandler(d Deps) Handler[AssignBenefitUser, PackageChanged]
 				return nil, err
 			}
 			if c.FromUserID == nil {
-				return p.AssignUser(c.BenefitID, m, c.AlternateEmail, a.actor, a.at)
+				return p.AssignUser(c.BenefitID, m, c.AlternateEmail, a.actor, a.at, a.left)
 			}
 			e, err := p.ReassignUser(c.BenefitID, *c.FromUserID, m, c.AlternateEmail, a.actor, a.at)
 			return []event.Event{e}, err

@@ -20,7 +20,8 @@ const benefitsFrom = `(SELECT b.*, p.name AS package_name, p.purchased_at,
 	    CASE WHEN p.cancelled_at IS NOT NULL THEN 'cancelled' WHEN b.expires_at <= $2::timestamptz THEN 'expired'
 	         WHEN b.activated_at IS NOT NULL THEN 'active' ELSE 'inactive' END AS status,
 	    b.quantity - CASE WHEN b.kind IN ('visual_studio', 'technical')
-	         THEN (SELECT count(*) FROM rm_benefit_assignees a WHERE a.benefit_id = b.benefit_id)::int ELSE 0 END AS remaining
+	         THEN (SELECT count(*) FROM rm_benefit_assignees a JOIN rm_partner_users u ON u.partner_id = a.partner_id AND u.user_id = a.user_id
+	               WHERE a.benefit_id = b.benefit_id)::int ELSE 0 END AS remaining
 	  FROM rm_benefits b JOIN rm_benefit_packages p ON p.package_id = b.package_id AND p.partner_id = b.partner_id WHERE b.partner_id = $1) b`
 
 // listBenefits reads a page of a partner's benefits (of one package when
@@ -73,7 +74,9 @@ func benefits(ctx context.Context, tx pgx.Tx, q benefitsRequest, now time.Time) 
 }
 
 // benefitUsers fills in who holds each benefit and who got its key, with
-// their names and sign-in emails as they are now.
+// their names and sign-in emails as they are now. A user the partner
+// removed holds no place any more (benefit.Package.AssignUser), and is
+// neither listed nor counted against the quantity.
 func benefitUsers(ctx context.Context, tx pgx.Tx, items []Benefit) error {
 	ids := make([]string, len(items))
 	at := map[string]int{}
@@ -81,7 +84,7 @@ func benefitUsers(ctx context.Context, tx pgx.Tx, items []Benefit) error {
 		ids[i], at[b.BenefitID] = b.BenefitID, i
 	}
 	rows, err := tx.Query(ctx, `SELECT a.benefit_id::text, a.user_id::text, u.first_name || ' ' || u.last_name, u.email, a.alternate_email, a.assigned_at
-	  FROM rm_benefit_assignees a LEFT JOIN rm_partner_users u ON u.partner_id = a.partner_id AND u.user_id = a.user_id
+	  FROM rm_benefit_assignees a JOIN rm_partner_users u ON u.partner_id = a.partner_id AND u.user_id = a.user_id
 	  WHERE a.benefit_id = ANY($1::uuid[]) ORDER BY a.assigned_at, a.user_id`, ids)
 	if err != nil {
 		return err

@@ -145,17 +145,17 @@ func TestRetrieveKey_records_who_and_when_and_activates_once(t *testing.T) {
 
 func TestAssignUser_never_above_the_quantity_and_reassigns_at_any_time(t *testing.T) {
 	events := []event.Event{bought(t)}
-	events = append(events, must(given(events...).AssignUser(vs, ann, "", "ann", t0))(t)...)
-	events = append(events, must(given(events...).AssignUser(vs, bo, "", "ann", t0))(t)...)
+	events = append(events, must(given(events...).AssignUser(vs, ann, "", "ann", t0, nil))(t)...)
+	events = append(events, must(given(events...).AssignUser(vs, bo, "", "ann", t0, nil))(t)...)
 	if len(events) != 4 {
 		t.Fatalf("two assignments, one activation: %+v", events)
 	}
-	_, err := given(events...).AssignUser(vs, cy, "", "ann", t0)
+	_, err := given(events...).AssignUser(vs, cy, "", "ann", t0, nil)
 	rule(t, err, "quantity-exhausted")
-	if _, err := given(events...).AssignUser(vs, ann, "", "ann", t0); !errors.Is(err, domain.ErrConflict) {
+	if _, err := given(events...).AssignUser(vs, ann, "", "ann", t0, nil); !errors.Is(err, domain.ErrConflict) {
 		t.Fatalf("the same user twice: %v", err)
 	}
-	if _, err := given(events...).AssignUser(vs, cy, "cy@home.example", "ann", t0); err == nil {
+	if _, err := given(events...).AssignUser(vs, cy, "cy@home.example", "ann", t0, nil); err == nil {
 		t.Fatal("an alternate email for Visual Studio")
 	}
 	moved := must(given(events...).ReassignUser(vs, bo.ID, cy, "", "ann", t0))(t)
@@ -164,19 +164,19 @@ func TestAssignUser_never_above_the_quantity_and_reassigns_at_any_time(t *testin
 		t.Fatalf("reassigning from someone who does not hold it: %v", err)
 	}
 	events = append(events, must(given(events...).UnassignUser(vs, ann.ID, "ann"))(t))
-	if e := must(given(events...).AssignUser(vs, bo, "", "ann", t0))(t); len(e) != 1 {
+	if e := must(given(events...).AssignUser(vs, bo, "", "ann", t0, nil))(t); len(e) != 1 {
 		t.Fatalf("a freed place: %+v", e)
 	}
 }
 
 func TestAssignUser_technical_needs_an_alternate_email_other_than_the_sign_in_one(t *testing.T) {
 	p := given(bought(t))
-	_, err := p.AssignUser(technical, ann, " ANN@alpha.example ", "ann", t0)
+	_, err := p.AssignUser(technical, ann, " ANN@alpha.example ", "ann", t0, nil)
 	rule(t, err, "alternate-email-is-sign-in-email")
-	if _, err := p.AssignUser(technical, ann, "", "ann", t0); err == nil {
+	if _, err := p.AssignUser(technical, ann, "", "ann", t0, nil); err == nil {
 		t.Fatal("no alternate email")
 	}
-	events := must(p.AssignUser(technical, ann, "ann.support@alpha-mail.example", "ann", t0))(t)
+	events := must(p.AssignUser(technical, ann, "ann.support@alpha-mail.example", "ann", t0, nil))(t)
 	if a := events[0].(benefit.UserAssigned); a.AlternateEmail != "ann.support@alpha-mail.example" {
 		t.Fatalf("%+v", a)
 	}
@@ -240,7 +240,7 @@ func TestCancel_refunds_only_within_30_days_and_before_a_software_benefit_is_act
 	p = given(bought(t), c)
 	_, err = p.Cancel(false, "", "ann", t0)
 	rule(t, err, "package-cancelled")
-	_, err = p.AssignUser(vs, ann, "", "ann", t0)
+	_, err = p.AssignUser(vs, ann, "", "ann", t0, nil)
 	rule(t, err, "package-cancelled")
 	_, err = p.RetrieveKey(software, nil, "en-US", "macos", "op", t0)
 	rule(t, err, "package-cancelled")

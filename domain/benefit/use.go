@@ -89,8 +89,11 @@ func (p *Package) AssignCompany(id uuid.UUID, by string, now time.Time) ([]event
 // AssignUser gives a user of the partner a Visual Studio subscription or a
 // technical benefit, never more users than the quantity. A technical
 // benefit needs an alternate email other than the user's sign-in email.
-// The first assignment activates the benefit.
-func (p *Package) AssignUser(id uuid.UUID, m partner.Member, alternateEmail, by string, now time.Time) ([]event.Event, error) {
+// The first assignment activates the benefit. The place of a user the
+// partner has removed since (left reports it; nil: nobody has left) is
+// free: the person no longer acts for the partner, and their place stayed
+// taken until someone unassigned them by hand.
+func (p *Package) AssignUser(id uuid.UUID, m partner.Member, alternateEmail, by string, now time.Time, left func(uuid.UUID) bool) ([]event.Event, error) {
 	s, err := p.usable(id, "assigning a user", VisualStudio, Technical)
 	if err != nil {
 		return nil, err
@@ -102,7 +105,11 @@ func (p *Package) AssignUser(id uuid.UUID, m partner.Member, alternateEmail, by 
 	if slices.Contains(s.assignees, m.ID) {
 		return nil, fmt.Errorf("user %s already holds this benefit: %w", m.ID, domain.ErrConflict)
 	}
-	if len(s.assignees) >= s.Quantity {
+	held := len(s.assignees)
+	if left != nil {
+		held -= countFunc(s.assignees, left)
+	}
+	if held >= s.Quantity {
 		return nil, &domain.RuleError{Code: "quantity-exhausted",
 			Detail: fmt.Sprintf("all %d of this benefit are assigned; reassign or unassign one first", s.Quantity)}
 	}
@@ -162,4 +169,14 @@ func checkAlternate(k Kind, m partner.Member, email string) (string, error) {
 			Detail: "alternateEmail must differ from the user's sign-in email: instructions go to both"}
 	}
 	return alt, nil
+}
+
+func countFunc[T any](s []T, f func(T) bool) int {
+	n := 0
+	for _, v := range s {
+		if f(v) {
+			n++
+		}
+	}
+	return n
 }
