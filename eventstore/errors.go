@@ -20,6 +20,11 @@ var (
 	// again later. The embedded store's are the database's connection
 	// errors (kit.Unreachable tells them).
 	ErrUnavailable = errors.New("event store unavailable")
+	// ErrInvalidPosition: the store cannot read the log from a position
+	// that is no event's (EventStoreDB refuses one inside a record; the
+	// embedded store reads from any). A caller's made-up position, not a
+	// fault of the store.
+	ErrInvalidPosition = errors.New("no event of the log has this position")
 )
 
 // AppendBudget bounds the data and metadata, in bytes, of one append by

@@ -3,6 +3,7 @@ package httpapi
 import (
 	"context"
 	"encoding/json"
+	"errors"
 	"fmt"
 	"log/slog"
 	"net/http"
@@ -176,6 +177,10 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 		// has gone out, a log that cannot be read ended the stream as if
 		// it held nothing more, which a script took for the whole log.
 		if first, err = f.store.ReadAll(ctx, fq.after, backlogPage); err != nil {
+			if errors.Is(err, eventstore.ErrInvalidPosition) {
+				kit.WriteProblem(w, noEventsID(fq))
+				return
+			}
 			fail(w, r, f.log, err)
 			return
 		}
@@ -259,16 +264,28 @@ func (f *feed) serve(w http.ResponseWriter, r *http.Request) {
 // feed sent has it. It comes of another database, or of this one before
 // it was restored from an older backup, and the feed would send nothing
 // until the log reached it, then only what came after (nil when the
-// head cannot be told now).
+// head cannot be told now). It refuses as well a position inside the log
+// that the store cannot read from (EventStoreDB: no event's): a followed
+// feed learns that only after its 200 has gone out.
 func (f *feed) beyondLog(ctx context.Context, fq feedQuery) *kit.Problem {
 	if f.pastHead == nil || fq.after == eventstore.Start {
 		return nil
 	}
-	if past, err := f.pastHead(ctx, fq.after); err != nil || !past {
+	past, err := f.pastHead(ctx, fq.after)
+	if errors.Is(err, eventstore.ErrInvalidPosition) {
+		return noEventsID(fq)
+	}
+	if err != nil || !past {
 		return nil
 	}
 	return kit.Invalid(kit.FieldProblem{Field: fq.afterFrom,
 		Reason: "is past the end of the log: an id of another database, or of this one before a restore"})
+}
+
+// noEventsID refuses a position the log cannot be read from.
+func noEventsID(fq feedQuery) *kit.Problem {
+	return kit.Invalid(kit.FieldProblem{Field: fq.afterFrom,
+		Reason: "is no event's id in this log: resume after an id the feed sent"})
 }
 
 // backlogPage is how many events a follow=false feed reads at a time.

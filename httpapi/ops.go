@@ -15,8 +15,9 @@ type healthBody struct {
 	Status string `json:"status"`
 }
 
-// OpsRoutes declares /healthz (the process runs) and /readyz (the database
-// is reachable, migrations applied, projectors running).
+// OpsRoutes declares /healthz (the process runs) and /readyz (the database,
+// and EventStoreDB when it holds the events, reachable, migrations applied,
+// projectors running).
 func OpsRoutes(ready ReadyCheck) []kit.Route {
 	return []kit.Route{
 		{
@@ -27,7 +28,7 @@ func OpsRoutes(ready ReadyCheck) []kit.Route {
 			},
 		},
 		{
-			Method: http.MethodGet, Path: "/readyz", Summary: "200 when the database is reachable, migrations applied and projectors running; 503 with the reason otherwise",
+			Method: http.MethodGet, Path: "/readyz", Summary: "200 when the database (and EventStoreDB, when it holds the events) is reachable, migrations applied and projectors running; 503 with the reason otherwise",
 			Access: kit.Anyone, Success: http.StatusOK, Response: healthBody{}, Statuses: []int{503},
 			Handler: func(w http.ResponseWriter, r *http.Request) {
 				ctx, cancel := context.WithTimeout(r.Context(), 2*time.Second)

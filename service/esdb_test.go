@@ -2,6 +2,7 @@ package service_test
 
 import (
 	"context"
+	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -166,5 +167,82 @@ func TestService_on_EventStoreDB_answers_503_when_the_server_times_out_a_write(t
 	code, body := h.call("POST", "/v1/accounts/"+accountID+"/users", admin, invite("slow@northwind.example", "account_viewer"))
 	if code != http.StatusServiceUnavailable || body["type"] == nil || !strings.HasSuffix(body["type"].(string), "unavailable") {
 		t.Fatalf("invite while EventStoreDB times out the write: %d %v, want 503 unavailable", code, body)
+	}
+}
+
+// /readyz says not ready, and why, while EventStoreDB cannot be reached
+// (commands answer 503 then), and ready again once it is back: a load
+// balancer must not send traffic to an instance whose every write fails.
+func TestService_on_EventStoreDB_is_not_ready_while_the_server_is_away(t *testing.T) {
+	fake := startFake(t)
+	h := start(t, options{eventStoreURL: fake.ConnectionString()})
+	waitFor(t, "/readyz to say ready", 10*time.Second, func() bool {
+		code, _ := h.call("GET", "/readyz", "", nil)
+		return code == http.StatusOK
+	})
+	fake.Stop()
+	var body map[string]any
+	waitFor(t, "/readyz to say not ready", 10*time.Second, func() bool {
+		var code int
+		code, body = h.call("GET", "/readyz", "", nil)
+		return code == http.StatusServiceUnavailable
+	})
+	if detail, _ := body["detail"].(string); !strings.Contains(detail, "event store") {
+		t.Errorf("/readyz with EventStoreDB away: %v, want the reason to name the event store", body)
+	}
+	if err := fake.Start(); err != nil {
+		t.Fatal(err)
+	}
+	waitFor(t, "/readyz to say ready again", 20*time.Second, func() bool {
+		code, _ := h.call("GET", "/readyz", "", nil)
+		return code == http.StatusOK
+	})
+}
+
+// An id inside the log that no event has (made up, or of another
+// database) is refused with a 400 naming where it came from: EventStoreDB
+// refuses to read from a position that is no record's (InvalidArgument,
+// "Trying to read from an invalid position."), which was a 500 for a
+// backlog and, for a followed feed, a 200 that never sent anything.
+func TestFeed_on_EventStoreDB_refuses_an_id_that_is_no_event_of_the_log(t *testing.T) {
+	fake := startFake(t)
+	h := start(t, options{eventStoreURL: fake.ConnectionString()})
+	op := h.token("auditor", "audit@bizcenter.example", true)
+	h.registered()
+	events := h.backlog(op, "?follow=false", "")
+	if len(events) < 2 {
+		t.Fatalf("%d events in the feed, want 2 or more", len(events))
+	}
+	first, err := eventstore.ParsePosition(events[0].id)
+	if err != nil {
+		t.Fatal(err)
+	}
+	inside := eventstore.Position{Commit: first.Commit + 1, Prepare: first.Prepare + 1}.String()
+	for _, c := range []struct{ query, lastID, field string }{
+		{"?follow=false", inside, "Last-Event-ID"},
+		{"?follow=false&after=" + inside, "", "after"},
+		{"", inside, "Last-Event-ID"},
+	} {
+		req, _ := http.NewRequest("GET", h.url+"/v1/feed"+c.query, nil)
+		req.Header.Set("Authorization", "Bearer "+op)
+		if c.lastID != "" {
+			req.Header.Set("Last-Event-ID", c.lastID)
+		}
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			t.Fatal(err)
+		}
+		var out map[string]any
+		if resp.StatusCode != http.StatusOK {
+			_ = json.NewDecoder(resp.Body).Decode(&out)
+		}
+		resp.Body.Close()
+		if resp.StatusCode != http.StatusBadRequest || !namesField(out, c.field) {
+			t.Errorf("feed%s, Last-Event-ID %q: %d %v, want 400 naming %s", c.query, c.lastID, resp.StatusCode, out, c.field)
+		}
+	}
+	// An event's own id still resumes after it.
+	if rest := h.backlog(op, "?follow=false", first.String()); len(rest) != len(events)-1 {
+		t.Errorf("after the first event: %d events, want %d", len(rest), len(events)-1)
 	}
 }

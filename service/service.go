@@ -308,10 +308,23 @@ func (s *Service) ready(ctx context.Context) error {
 	if pending > 0 {
 		return fmt.Errorf("%d migrations not applied", pending)
 	}
+	if p, ok := s.store.(pinger); ok {
+		// EventStoreDB: every command needs it, and the projectors
+		// stand still without it (PostgreSQL's store is the pool above).
+		if err := p.Ping(ctx); err != nil {
+			return fmt.Errorf("event store unreachable: %w", err)
+		}
+	}
 	if !s.engine.IsRunning() {
 		return errors.New("projectors are not running")
 	}
 	return s.Monitor.Stalled()
+}
+
+// pinger is an event store apart from the read models' database, which
+// /readyz checks as it checks that database.
+type pinger interface {
+	Ping(ctx context.Context) error
 }
 
 // RunProjections runs the projection engine, and the background work that

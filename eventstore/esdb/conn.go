@@ -17,6 +17,12 @@ import (
 
 var errClosed = errors.New("eventstore esdb: store closed")
 
+// gateWait bounds how long a call that holds the gate is waited for: about
+// the client's discovery when the server refuses connections, well within
+// the time it takes when the server does not answer at all (10 attempts of
+// up to 5 s each).
+const gateWait = 15 * time.Second
+
 // closeWait bounds how long Close waits for calls still inside the client.
 const closeWait = 5 * time.Second
 
@@ -107,6 +113,7 @@ func (c *conn) run(ctx context.Context, l *lease, fn func(context.Context, *esdb
 		l.users.Done()
 		return err
 	}
+	var bound <-chan time.Time
 	if !l.healthy.Load() {
 		select {
 		case l.gate <- struct{}{}:
@@ -115,6 +122,12 @@ func (c *conn) run(ctx context.Context, l *lease, fn func(context.Context, *esdb
 			l.users.Done()
 			return ctx.Err()
 		}
+		// A caller with no deadline (a subscription, the monitor) whose
+		// call is stuck in a client that closed itself held the gate for
+		// good, and no later call ever found the client closed.
+		t := time.NewTimer(gateWait)
+		defer t.Stop()
+		bound = t.C
 	}
 	done := make(chan error, 1)
 	go func() {
@@ -134,6 +147,8 @@ func (c *conn) run(ctx context.Context, l *lease, fn func(context.Context, *esdb
 		return err
 	case <-ctx.Done():
 		return ctx.Err()
+	case <-bound:
+		return fmt.Errorf("%w: no answer within %v while reaching the server again", eventstore.ErrUnavailable, gateWait)
 	}
 }
 

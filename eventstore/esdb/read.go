@@ -9,6 +9,7 @@ import (
 	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
+	"google.golang.org/grpc/status"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -78,7 +79,7 @@ func (s *Store) ReadAll(ctx context.Context, after eventstore.Position, limit in
 		want := max(limit-len(out)+1, minPage)
 		page, err := s.readAllPage(ctx, allPosition(from), esdb.Forwards, uint64(want))
 		if err != nil {
-			return nil, fmt.Errorf("read all after %s: %w", after, err)
+			return nil, fmt.Errorf("read all after %s: %w", after, invalidPosition(err))
 		}
 		for _, e := range page {
 			pos := toPosition(e.Position)
@@ -156,6 +157,23 @@ func allPosition(p eventstore.Position) esdb.AllPosition {
 		return esdb.Start{}
 	}
 	return esdb.Position{Commit: p.Commit, Prepare: p.Prepare}
+}
+
+// invalidPosition marks the server's refusal to read $all from a position
+// that is no record's as eventstore.ErrInvalidPosition. The client reports
+// it as an unknown error; only gRPC's status tells it: InvalidArgument,
+// "Trying to read from an invalid position." (RpcExceptions), or before
+// 23.10 Unknown, "Unexpected ReadAllResult: InvalidPosition".
+func invalidPosition(err error) error {
+	s, ok := status.FromError(err)
+	if !ok {
+		return err
+	}
+	msg := strings.ToLower(s.Message())
+	if strings.Contains(msg, "invalid position") || strings.Contains(msg, "invalidposition") {
+		return fmt.Errorf("%w: %w", eventstore.ErrInvalidPosition, err)
+	}
+	return err
 }
 
 // isSystem tells the server's own events ($metadata, $statsCollected, ...).

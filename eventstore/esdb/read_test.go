@@ -94,3 +94,32 @@ func revisions(evs []eventstore.RecordedEvent) string {
 	}
 	return string(b)
 }
+
+// A position inside the log that no event has is refused by the server
+// (InvalidArgument, which the client reports as unknown): ReadAll,
+// Subscribe and Lag say so as eventstore.ErrInvalidPosition, and the
+// subscription is not reopened for ever from it.
+func TestReadAll_and_Subscribe_refuse_a_position_no_event_has(t *testing.T) {
+	s := fakeStore(t, WithReconnectBackoff(time.Millisecond, 5*time.Millisecond))
+	ctx := testCtx(t, 10*time.Second)
+	n := newNames()
+	stream := n.stream("ip")
+	first := mustAppend(t, s, stream, eventstore.NoStream(), n.events(1, "x"))
+	mustAppend(t, s, stream, eventstore.Exact(0), n.events(1, "x"))
+	inside := eventstore.Position{Commit: first.Position.Commit + 1, Prepare: first.Position.Prepare + 1}
+
+	if _, err := s.ReadAll(ctx, inside, 10); !errors.Is(err, eventstore.ErrInvalidPosition) {
+		t.Errorf("read all after %v: %v, want ErrInvalidPosition", inside, err)
+	}
+	if _, _, _, err := s.Lag(ctx, inside); !errors.Is(err, eventstore.ErrInvalidPosition) {
+		t.Errorf("lag after %v: %v, want ErrInvalidPosition", inside, err)
+	}
+	sub, err := s.Subscribe(ctx, inside, eventstore.Filter{})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer sub.Close()
+	if _, err := sub.Recv(); !errors.Is(err, eventstore.ErrInvalidPosition) {
+		t.Errorf("subscription after %v: %v, want ErrInvalidPosition", inside, err)
+	}
+}

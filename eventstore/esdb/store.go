@@ -89,6 +89,16 @@ func New(ctx context.Context, connectionString string, opts ...Option) (*Store, 
 	return s, nil
 }
 
+// Ping reads one event of $all, as New does: it fails while the server
+// cannot be reached (wrapping eventstore.ErrUnavailable), where the
+// client alone would not say so until the next command.
+func (s *Store) Ping(ctx context.Context) error {
+	ctx, cancel := s.conn.scope(ctx)
+	defer cancel()
+	_, err := s.readAllPage(ctx, esdb.End{}, esdb.Backwards, 1)
+	return err
+}
+
 // Close ends every subscription and call in flight and releases the client.
 func (s *Store) Close() error {
 	s.conn.close()

@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"math/rand/v2"
+	"sync"
 	"sync/atomic"
 	"time"
 
@@ -35,7 +36,7 @@ func (s *Store) Subscribe(ctx context.Context, after eventstore.Position, filter
 	es, err := sub.open()
 	if err != nil {
 		cancel()
-		return nil, fmt.Errorf("subscribe to $all after %s: %w", after, err)
+		return nil, fmt.Errorf("subscribe to $all after %s: %w", after, invalidPosition(err))
 	}
 	go sub.run(es)
 	return sub, nil
@@ -110,16 +111,48 @@ func (sub *subscription) open() (*esdb.Subscription, error) {
 	if len(sub.filter.TypePrefixes) > 0 {
 		opts.Filter = &esdb.SubscriptionFilter{Type: esdb.EventFilterType, Prefixes: sub.filter.TypePrefixes}
 	}
+	// The subscription lives on sub.ctx, but the open is waited for only
+	// openWait: a call can stay stuck for good in a client that closed
+	// itself after a failed discovery, and waited for on sub.ctx it held
+	// the gate (conn.run) for good, so that no later call, command or
+	// reopen ever got through again once the server was back.
+	wait, cancel := context.WithTimeout(sub.ctx, openWait)
+	defer cancel()
+	var mu sync.Mutex
 	var es *esdb.Subscription
-	err := sub.store.conn.do(sub.ctx, func(ctx context.Context, c *esdb.Client) (err error) {
-		es, err = c.SubscribeToAll(ctx, opts)
-		return err
+	abandoned := false
+	err := sub.store.conn.do(wait, func(_ context.Context, c *esdb.Client) error {
+		opened, err := c.SubscribeToAll(sub.ctx, opts)
+		if err != nil {
+			return err
+		}
+		mu.Lock()
+		defer mu.Unlock()
+		if abandoned {
+			_ = opened.Close() // the caller gave up waiting for it
+			return errClosed
+		}
+		es = opened
+		return nil
 	})
+	mu.Lock()
+	defer mu.Unlock()
 	if err != nil {
+		abandoned = true
+		if es != nil {
+			_ = es.Close() // opened just as the wait ran out
+		}
+		if sub.ctx.Err() == nil && errors.Is(err, context.DeadlineExceeded) {
+			err = fmt.Errorf("%w: no subscription within %v", eventstore.ErrUnavailable, openWait)
+		}
 		return nil, err
 	}
 	return es, nil
 }
+
+// openWait bounds the wait for a subscription to open, as the client's
+// default deadline (10 s) bounds its other calls.
+const openWait = 10 * time.Second
 
 // run pumps one server subscription after another until the context ends
 // or an error that a retry cannot fix.
@@ -139,7 +172,7 @@ func (sub *subscription) run(es *esdb.Subscription) {
 				return
 			}
 			if !retryable(err) {
-				sub.err = fmt.Errorf("subscription to $all after %s: %w", sub.last, err)
+				sub.err = fmt.Errorf("subscription to $all after %s: %w", sub.last, invalidPosition(err))
 				return
 			}
 			o.logger.Warn("eventstore esdb: subscription dropped, reopening", "position", sub.last.String(), "error", err, "wait", wait)
@@ -209,6 +242,9 @@ func (sub *subscription) pump(es *esdb.Subscription) (progressed bool, err error
 // retryable tells a drop worth reopening for (server gone, network cut,
 // server error) from one a retry cannot fix.
 func retryable(err error) bool {
+	if errors.Is(invalidPosition(err), eventstore.ErrInvalidPosition) {
+		return false // the server refuses the position each time
+	}
 	if hasCode(err, esdb.ErrorCodeUnauthenticated) || hasCode(err, esdb.ErrorCodeAccessDenied) ||
 		hasCode(err, esdb.ErrorCodeUnsupportedFeature) {
 		return false

@@ -35,6 +35,9 @@ func (s *service) Read(req *streams.ReadReq, out streams.Streams_ReadServer) err
 		recs, err = readStream(all, st, opts.GetReadDirection(), opts.GetCount())
 	} else {
 		log, _ := s.db.snapshot()
+		if !onBoundary(log, opts.GetAll().GetPosition()) {
+			return errInvalidPosition
+		}
 		recs = readAll(log, opts.GetAll(), opts.GetReadDirection(), opts.GetCount())
 	}
 	if err != nil {
@@ -103,6 +106,28 @@ func readAll(log []record, opts *streams.ReadReq_Options_AllOptions, dir streams
 		out = append(out, log[i])
 	}
 	return out
+}
+
+// errInvalidPosition is what the server answers a read or subscription
+// of $all from a position that is no record's (RpcExceptions.
+// InvalidPositionException; servers before 23.10 answered gRPC Unknown,
+// "Unexpected ReadAllResult: InvalidPosition").
+var errInvalidPosition = status.Error(codes.InvalidArgument, "Trying to read from an invalid position.")
+
+// onBoundary tells a position the server can read $all from: the start,
+// a record's position, or the end of the log. The server refuses one
+// inside a record (StorageReaderWorker, InvalidPosition); past the end the
+// fake stays lenient, as no client here depends on that answer.
+func onBoundary(log []record, p *streams.ReadReq_Options_Position) bool {
+	if p == nil || p.GetCommitPosition() == 0 && p.GetPreparePosition() == 0 {
+		return true
+	}
+	c := p.GetCommitPosition()
+	if len(log) == 0 || c >= log[len(log)-1].end {
+		return true
+	}
+	i := sort.Search(len(log), func(i int) bool { return log[i].pos >= c })
+	return i < len(log) && log[i].pos == c && p.GetPreparePosition() == c
 }
 
 // encoder writes records as the server does. Every field the client

@@ -40,6 +40,9 @@ func (s *service) subscribe(opts *streams.ReadReq_Options, enc encoder, out stre
 	if err := out.Send(confirm); err != nil {
 		return err
 	}
+	if all := opts.GetAll(); all != nil && !onBoundary(log, all.GetPosition()) {
+		return errInvalidPosition // after the confirmation, as the server does
+	}
 	var considered uint32
 	var lastCheckpoint uint64
 	checkpoint := func(pos uint64) error {
