@@ -86,13 +86,20 @@ type Monitor struct {
 	gauges *prometheus.GaugeVec
 	// now is the monitor's clock (time.Now; tests set their own).
 	now func() time.Time
+	// sampleWait bounds one sample (sampleTimeout; tests set their own).
+	sampleWait time.Duration
 }
+
+// sampleTimeout bounds a sample: a call stuck for good (in an EventStoreDB
+// client that closed itself, say) stopped the monitor for good, and with
+// it every stall and lag it reports.
+const sampleTimeout = 10 * time.Second
 
 // NewMonitor watches the given topics.
 func NewMonitor(pool *pgxpool.Pool, store eventstore.Store, stallAfter time.Duration, topics ...string) *Monitor {
 	return &Monitor{
 		Pool: pool, Store: store, Topics: topics, StallAfter: stallAfter,
-		now:  time.Now,
+		now: time.Now, sampleWait: sampleTimeout,
 		last: map[string]Status{}, moved: map[string]time.Time{}, errs: map[string]error{}, errAt: map[string]time.Time{},
 		gauges: prometheus.NewGaugeVec(prometheus.GaugeOpts{
 			Name: "bizcenter_projection", Help: "Per projector: lag_events, lag_seconds, dead_letters (parked or waiting), " +
@@ -119,7 +126,9 @@ func (m *Monitor) Run(ctx context.Context) {
 	t := time.NewTicker(time.Second)
 	defer t.Stop()
 	for {
-		_ = m.Sample(ctx)
+		sctx, cancel := context.WithTimeout(ctx, m.sampleWait)
+		_ = m.Sample(sctx)
+		cancel()
 		select {
 		case <-ctx.Done():
 			return
