@@ -85,6 +85,9 @@ func (d Deps) changeUserRoles(ctx context.Context, c ChangeUserRoles) (UserRoles
 		if err := mayGrant(held, roleNames(changed.Added)); err != nil {
 			return UserRolesChanged{}, err
 		}
+		if err := d.notSelfRaised(ctx, c, held, changed.Added); err != nil {
+			return UserRolesChanged{}, err
+		}
 		if err := mayTakeAway(held, roleNames(changed.Removed)); err != nil {
 			return UserRolesChanged{}, err
 		}
@@ -104,6 +107,27 @@ func (d Deps) changeUserRoles(ctx context.Context, c ChangeUserRoles) (UserRoles
 		}
 		return UserRolesChanged{Roles: changed.Roles, Position: res.Position}, nil
 	})
+}
+
+// notSelfRaised refuses a caller adding roles to themselves unless they
+// hold Account Administrator, which already reaches everything (and
+// whose holder steps down by a new set with a lower role). A User or
+// Agreement Administrator gave themselves Account Manager, or a viewer
+// role, and with it the orders, purchases and billing their own roles
+// do not reach. Taking their own roles away stays theirs to do; adding
+// one is another administrator's call, as on the partner side.
+func (d Deps) notSelfRaised(ctx context.Context, c ChangeUserRoles, held, added []user.Role) error {
+	if len(added) == 0 || c.By.Operator || slices.Contains(held, user.AccountAdministrator) {
+		return nil
+	}
+	me, err := d.actorUser(ctx, c.AccountID, c.By.Email)
+	if err != nil {
+		return err
+	}
+	if me != nil && me.ID() == c.UserID {
+		return fmt.Errorf("nobody adds roles to themselves; another administrator may: %w", domain.ErrForbidden)
+	}
+	return nil
 }
 
 func roleNames(roles []user.Role) []string {
