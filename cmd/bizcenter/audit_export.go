@@ -16,11 +16,20 @@ import (
 	"github.com/bizcenter/bizcenter/audit"
 )
 
+// exportBound reads a bound of the export: an RFC 3339 time, or a date
+// (2026-05-01), its midnight UTC, as an auditor asking for a month types it.
+func exportBound(v string) (time.Time, error) {
+	if t, err := time.Parse(time.DateOnly, v); err == nil {
+		return t, nil
+	}
+	return time.Parse(time.RFC3339, v)
+}
+
 // auditExport runs `bizcenter audit export [--from T] [--to T] [--account ID] [--out FILE]`.
 func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, log *slog.Logger) error {
 	fs := flag.NewFlagSet("audit export", flag.ContinueOnError)
-	from := fs.String("from", "", "first occurredAt to include (RFC 3339)")
-	to := fs.String("to", "", "occurredAt to stop before (RFC 3339)")
+	from := fs.String("from", "", "first occurredAt to include (RFC 3339, or a date: its midnight UTC)")
+	to := fs.String("to", "", "occurredAt to stop before (RFC 3339, or a date: its midnight UTC)")
 	account := fs.String("account", "", "only events naming this account")
 	outPath := fs.String("out", "", "file to write (default: standard output)")
 	c, err := loadConfig(fs, args)
@@ -35,7 +44,7 @@ func auditExport(ctx context.Context, args []string, stdout, stderr io.Writer, l
 		n   string
 	}{{*from, &opts.From, "--from"}, {*to, &opts.To, "--to"}} {
 		if f.v != "" {
-			if *f.dst, err = time.Parse(time.RFC3339, f.v); err != nil {
+			if *f.dst, err = exportBound(f.v); err != nil {
 				errs = append(errs, fmt.Errorf("%s: %w", f.n, err))
 			}
 		}

@@ -205,9 +205,12 @@ func TestAudit_export_and_import_mistakes_are_reported_before_connecting(t *test
 		"export log.jsonl": `unexpected "log.jsonl" (a file is named with --out)`,
 		"export --out x.jsonl log.jsonl --account 01a20170-a01d-7000-8000-000000000001": `unexpected "log.jsonl"`,
 		"export --from 2026-12-01T00:00:00Z --to 2026-11-01T00:00:00Z":                  "--to: before --from",
-		"import log.jsonl":                   `unexpected "log.jsonl" (a file is named with --in)`,
-		"import --in a.jsonl b.jsonl":        `unexpected "b.jsonl"`,
-		"export --from 2026-11-01T00:00:00Z": "127.0.0.1:1", // well formed: it connects
+		"import log.jsonl":                                   `unexpected "log.jsonl" (a file is named with --in)`,
+		"import --in a.jsonl b.jsonl":                        `unexpected "b.jsonl"`,
+		"export --from 2026-11-01T00:00:00Z":                 "127.0.0.1:1", // well formed: it connects
+		"export --from 2026-11-01 --to 2026-12-01":           "127.0.0.1:1", // dates, their midnight UTC
+		"export --from 2026-12-01 --to 2026-11-30T23:00:00Z": "--to: before --from",
+		"export --from 2026-13-01":                           "--from: parsing time",
 	} {
 		err := run(context.Background(), append([]string{"audit"}, strings.Fields(args)...), io.Discard, io.Discard)
 		if err == nil || !strings.Contains(err.Error(), want) || exitCode(err) != 1 {
