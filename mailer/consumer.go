@@ -166,9 +166,14 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	if err := st.Commit(ctx); err != nil {
 		return false, err
 	}
-	sent := make([]sentMail, len(outs))
+	sent := make([]sentMail, 0, len(outs))
 	for i, out := range outs {
-		sent[i] = c.deliver(ctx, out)
+		m := c.deliver(ctx, out)
+		if m.away != nil {
+			c.record(ctx, sent)
+			return false, c.wait(ctx, st, rest, outs[i:], m.away)
+		}
+		sent = append(sent, m)
 	}
 	c.record(ctx, sent)
 	return done, nil

@@ -41,6 +41,14 @@ var ErrMaybeSent = errors.New("the relay may have the message")
 // mailer records such an email failed at once.
 var ErrPermanent = errors.New("the relay will not take the message")
 
+// ErrRelayAway marks a send that failed before the relay took anything
+// of the message and for no reason of the message's own: it could not be
+// reached, or refused the session or the sender (a connection refused or
+// cut, a failed greeting, STARTTLS or authentication, MAIL FROM refused).
+// No email can go out then, and the mailer waits for the relay rather than
+// record its emails failed (Consumer.wait).
+var ErrRelayAway = errors.New("the relay cannot be reached")
+
 // SenderFunc adapts a function to Sender.
 type SenderFunc func(ctx context.Context, m Message) error
 

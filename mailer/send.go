@@ -20,13 +20,20 @@ type sentMail struct {
 	key     uuid.UUID
 	outcome string
 	at      time.Time
+	// away is why the email was not sent, when the relay could not be
+	// reached (ErrRelayAway): it waits for the relay (Consumer.wait).
+	away error
 }
 
 // deliver sends a claimed email and says how it went.
 func (c *Consumer) deliver(ctx context.Context, p pending) sentMail {
 	log := c.logger(p.env).With("mail_key", p.key)
 	outcome := "sent"
-	if err := c.send(ctx, p); err != nil {
+	err := c.send(ctx, p)
+	if errors.Is(err, ErrRelayAway) {
+		return sentMail{key: p.key, away: err}
+	}
+	if err != nil {
 		outcome = truncate("failed: "+err.Error(), 500)
 		log.Error("email not sent", "error", err)
 	} else {

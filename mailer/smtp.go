@@ -67,9 +67,15 @@ type session struct {
 var errNotStarted = errors.New("no message started")
 
 // Send implements Sender. The whole conversation ends when ctx does. A
-// relay's permanent refusal (a 5xx reply) is ErrPermanent.
+// relay that cannot be reached, or refuses the session or the sender, is
+// ErrRelayAway; its permanent refusal of the message (a 5xx reply) is
+// ErrPermanent.
 func (s *SMTPSender) Send(ctx context.Context, m Message) error {
-	return permanent(s.send(ctx, m))
+	err := s.send(ctx, m)
+	if errors.Is(err, ErrRelayAway) {
+		return err
+	}
+	return permanent(err)
 }
 
 func (s *SMTPSender) send(ctx context.Context, m Message) error {
@@ -100,9 +106,15 @@ func (s *SMTPSender) send(ctx context.Context, m Message) error {
 	}
 	k, err := s.dial(ctx)
 	if err != nil {
-		return fmt.Errorf("smtp %s: %w", s.Addr, ctxErr(ctx, err))
+		return fmt.Errorf("smtp %s: %w: %w", s.Addr, ErrRelayAway, ctxErr(ctx, err))
 	}
-	return s.deliver(ctx, k, envFrom.Address, rcpt.Address, m)
+	err = s.deliver(ctx, k, envFrom.Address, rcpt.Address, m)
+	if errors.Is(err, errNotStarted) {
+		// On a fresh session: the relay refused the sender, as it would
+		// every message's.
+		return fmt.Errorf("%w: %w", ErrRelayAway, err)
+	}
+	return err
 }
 
 // permanent marks a relay's permanent refusal, a 5xx reply (RFC 5321

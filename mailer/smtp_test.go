@@ -51,6 +51,8 @@ type fakeRelay struct {
 	// rcpts counts the RCPTs received.
 	rcptReply string
 	rcpts     atomic.Int32
+	// mailReply, when set, answers every MAIL with it.
+	mailReply string
 }
 
 func fakeSMTP(t *testing.T, cert *tls.Certificate) (string, <-chan received) {
@@ -113,7 +115,7 @@ func (f *fakeRelay) serve(conn net.Conn, cert *tls.Certificate, n int) {
 			reply("235 ok")
 		case "MAIL":
 			r.from = arg
-			reply("250 ok")
+			reply(cmp.Or(f.mailReply, "250 ok"))
 		case "RCPT":
 			r.to = arg
 			f.rcpts.Add(1)

@@ -131,5 +131,25 @@ func (s *Step) Stop(pos eventstore.Position) {
 	}
 }
 
+// To is the checkpoint Commit saves: the position the step began for, or
+// where Stop ended it.
+func (s *Step) To() eventstore.Position { return s.to }
+
+// MoveBack moves a consumer's checkpoint back, in tx, from where it
+// stands (from) to an earlier position; false when another instance
+// moved it meanwhile. It is for a consumer that finds, after a commit,
+// that what it did for the events past that position did not happen and
+// must be done again: the mailer, whose relay could not be reached for
+// the emails it had claimed.
+func MoveBack(ctx context.Context, tx pgx.Tx, name string, from, to eventstore.Position) (bool, error) {
+	tag, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, updated_at = now()
+		WHERE name = $1 AND commit_pos = $4 AND prepare_pos = $5`,
+		name, int64(to.Commit), int64(to.Prepare), int64(from.Commit), int64(from.Prepare))
+	if err != nil {
+		return false, fmt.Errorf("projector %s: move the checkpoint back to %s: %w", name, to, err)
+	}
+	return tag.RowsAffected() == 1, nil
+}
+
 // Rollback abandons the step.
 func (s *Step) Rollback(ctx context.Context) { _ = s.tx.Rollback(ctx) }

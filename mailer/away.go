@@ -1,0 +1,76 @@
+package mailer
+
+import (
+	"cmp"
+	"context"
+	"errors"
+	"fmt"
+	"log/slog"
+	"time"
+
+	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
+
+	"github.com/bizcenter/bizcenter/projections"
+)
+
+// errNotMovedBack: another instance moved the checkpoint since this one
+// committed its claims.
+var errNotMovedBack = errors.New("the checkpoint moved meanwhile")
+
+// wait puts back the claimed emails of outs, the first of which the relay
+// could not be reached for (cause), so that they go out once it is back:
+// in one transaction their claims go and the checkpoint goes back to the
+// record before the first one's event (rest are the step's records, from
+// its start). Recorded failed, they were lost to a relay away for a
+// minute, every invitation of that minute with them. It returns an error
+// so that the feed delivers the batch again after its retry delay; the
+// events are then decided again, as late ones (an invitation resent
+// meanwhile is mailed once, the newest), and emails of them already sent
+// keep their claims. Should the checkpoint have moved meanwhile (this
+// instance lost its lead), the emails are recorded failed, as before.
+func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projections.Record, outs []pending, cause error) error {
+	back := st.From()
+	for _, r := range rest {
+		if r.Pos == outs[0].env.Position {
+			break
+		}
+		back = r.Position
+	}
+	keys, events := make([]uuid.UUID, len(outs)), make([]uuid.UUID, len(outs))
+	for i, p := range outs {
+		keys[i], events[i] = p.key, p.env.EventID
+	}
+	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	defer cancel()
+	err := pgx.BeginFunc(wctx, c.Pool, func(tx pgx.Tx) error {
+		moved, err := projections.MoveBack(wctx, tx, Name, st.To(), back)
+		if err != nil {
+			return err
+		}
+		if !moved {
+			return errNotMovedBack
+		}
+		// An event that mails several people is claimed as a whole too
+		// (its row "one email a recipient: N"): that claim goes with its
+		// emails', else the event, decided again, would claim none of
+		// them. Those of its emails that went out keep theirs.
+		_, err = tx.Exec(wctx, `DELETE FROM mail_sent WHERE event_id = ANY($1) AND outcome = 'pending'
+			OR event_id = ANY($2) AND outcome LIKE 'one email a recipient%'`, keys, events)
+		return err
+	})
+	log := cmp.Or(c.Log, slog.Default())
+	if err != nil {
+		log.Error("the relay cannot be reached, and its emails cannot be put back; they are not sent", "consumer", Name,
+			"emails", len(outs), "error", err, "cause", cause)
+		failed := make([]sentMail, len(outs))
+		for i, p := range outs {
+			failed[i] = sentMail{key: p.key, outcome: truncate("failed: "+cause.Error(), 500), at: time.Now()}
+		}
+		c.record(ctx, failed)
+		return nil
+	}
+	log.Warn("the relay cannot be reached; its emails wait for it", "consumer", Name, "emails", len(outs),
+		"from", back.String(), "error", cause)
+	return fmt.Errorf("%s: %d emails wait for the relay: %w", Name, len(outs), cause)
+}

@@ -1,0 +1,75 @@
+package mailer_test
+
+import (
+	"context"
+	"fmt"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/mailer"
+)
+
+// awayAfter is a sender whose relay goes away after sends succeeded
+// (the count at which it goes), and comes back when back is set.
+type awayAfter struct {
+	to    mailer.Sender
+	sends atomic.Int32
+	after int32
+	back  atomic.Bool
+	tries atomic.Int32
+}
+
+func (a *awayAfter) Send(ctx context.Context, m mailer.Message) error {
+	if a.sends.Load() >= a.after && !a.back.Load() {
+		a.tries.Add(1)
+		return fmt.Errorf("smtp relay.example:25: %w: dial tcp: connection refused", mailer.ErrRelayAway)
+	}
+	a.sends.Add(1)
+	return a.to.Send(ctx, m)
+}
+
+// While the relay cannot be reached, the mailer records nothing failed:
+// the emails wait, and go out once each when it is back. Recorded failed
+// after three tries, every invitation of a relay's minute away was lost.
+// The relay goes away between the two emails of a grant, which the grant
+// claims as a whole too: the second goes out too, the first not again.
+func TestConsumer_waits_for_a_relay_away_and_loses_no_email(t *testing.T) {
+	h := newHarness(t)
+	relay := &awayAfter{to: h.sender, after: 1}
+	h.sender = relay
+	h.start()
+	acct := h.register("Contoso")
+	grantee := h.registerPartner("Adatum Reseller")
+	h.addPartnerUser(grantee, "admin@adatum.example", partner.GlobalAdmin)
+	h.addPartnerUser(grantee, "agent@adatum.example", partner.AdminAgent)
+	source := h.registerPartner("Northwind Partners")
+	grantID := h.grant(acct, grantee, source)
+	var invited []string
+	for range 3 {
+		_, id := h.invite(acct, "en", epoch.Add(time.Hour))
+		invited = append(invited, id.String())
+	}
+	eventually(t, "tries while the relay is away", func() bool { return relay.tries.Load() >= 6 })
+	for _, id := range invited {
+		var failed int
+		if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_sent WHERE event_id::text = $1 AND outcome LIKE 'failed%'`, id).Scan(&failed); err != nil || failed != 0 {
+			t.Fatalf("invitation %s recorded failed while the relay was away (%v)", id, err)
+		}
+	}
+	relay.back.Store(true)
+	h.mails(5) // the grant's two, the three invitations'
+	if n := relay.sends.Load(); n != 5 {
+		t.Fatalf("%d sends, want 5: each email once", n)
+	}
+	if got := h.outcome(grantID); got != "one email a recipient: 2" {
+		t.Errorf("the grant: %q", got)
+	}
+	for _, id := range invited {
+		var outcome string
+		if err := h.pool.QueryRow(context.Background(), `SELECT outcome FROM mail_sent WHERE event_id::text = $1`, id).Scan(&outcome); err != nil || outcome != "sent" {
+			t.Errorf("invitation %s: %q %v", id, outcome, err)
+		}
+	}
+}
