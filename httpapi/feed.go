@@ -14,6 +14,7 @@ import (
 	"time"
 
 	"github.com/google/uuid"
+	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
@@ -47,7 +48,8 @@ func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pa
 			"each with `id:` its position, `event:` its type and `data:` the CloudEvent. Resume after the last id with the " +
 			"Last-Event-ID header (or ?after=). Operators see every event; members of an account the events of that account " +
 			"(its subscriptions' only with a role that reads them, as GET …/subscriptions); " +
-			"a partner's users the events naming their partner: its orders' (all of a subscription's events name the partner that ordered it), " +
+			"a partner's users the events naming their partner: its orders' (all of a subscription's events name the partner that ordered it; " +
+			"none after a channel change moved it off the account), " +
 			"and channel changes and visibility grants between it and another.",
 		Query: map[string]string{
 			"after":     "a position (as in id:): start after it; Last-Event-ID takes precedence; default the start of the log",
@@ -292,18 +294,25 @@ func noEventsID(fq feedQuery) *kit.Problem {
 const backlogPage = 500
 
 // backlog sends what the log holds now, page by page, from page, the
-// first. A later page that cannot be read ends the stream with an event
+// first. A later page that cannot be read, or the purchase naming an
+// event's ordering partner (Orders.Name), ends the stream with an event
 // named error, whose data is a problem document: the stream alone ends
 // the same way when the log is all sent. Resume after the last id
 // received.
 func (f *feed) backlog(ctx context.Context, w http.ResponseWriter, fq feedQuery, scope scope, page []eventstore.RecordedEvent) {
+	after := fq.after
 	for len(page) > 0 {
 		for i := range page {
-			if f.send(ctx, w, &page[i], fq, scope) != nil {
+			if err := f.send(ctx, w, &page[i], fq, scope); err != nil {
+				// A purchase that cannot be read (errNotNamed) cuts the
+				// stream short as the log does; a client gone needs nothing.
+				if errors.Is(err, errNotNamed) && ctx.Err() == nil {
+					_, _ = fmt.Fprintf(w, "event: error\ndata: %s\n\n", cutShort(after))
+				}
 				return
 			}
+			after = page[i].Position
 		}
-		after := page[len(page)-1].Position
 		var err error
 		if page, err = f.store.ReadAll(ctx, after, backlogPage); err != nil {
 			if ctx.Err() == nil {
@@ -324,10 +333,15 @@ func cutShort(after eventstore.Position) []byte {
 	return b
 }
 
+// errNotNamed is a send that could not read the purchase naming its
+// event's ordering partner.
+var errNotNamed = errors.New("feed: the ordering partner cannot be read")
+
 // send writes one event if it is published, wanted and visible. A
 // subscription's purchase that cannot be read to name its partner ends
 // the stream, as a log that cannot be read does: the client resumes
-// after the last id it got.
+// after the last id it got. One that is gone or does not decode
+// (integration.ErrNoPurchase) names none.
 func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.RecordedEvent, fq feedQuery, scope scope) error {
 	ie, ok, err := integration.FromStored(rec.Type, rec.Data, rec.Metadata, rec.Stream, rec.Revision, rec.Position.String())
 	if err != nil {
@@ -342,11 +356,15 @@ func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.
 	if !ok {
 		return nil // internal: not part of the feed
 	}
-	if err := f.orders.Name(ctx, &ie, rec.Stream); err != nil {
+	if err := f.orders.Name(ctx, &ie, rec.Stream); errors.Is(err, integration.ErrNoPurchase) {
+		// Named by none, as its purchase is left out: ending here, the
+		// feed would end here on every request, and none read past it.
+		f.log.WarnContext(ctx, "feed: the ordering partner cannot be read; the event names none", "position", rec.Position.String(), "error", err)
+	} else if err != nil {
 		f.log.ErrorContext(ctx, "feed: the ordering partner cannot be read; the stream ends", "position", rec.Position.String(), "error", err)
-		return err
+		return fmt.Errorf("%w: %w", errNotNamed, err)
 	}
-	if len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account || !scope.sees(ie) {
+	if len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account || !scope.sees(ie, rec.Position) {
 		return nil
 	}
 	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", ie.Position, ie.Type, ie.JSON())
@@ -361,16 +379,30 @@ type scope struct {
 	accounts []string
 	orders   []string
 	partners []string
+	// movedOff holds where each of partners was last moved off an account
+	// by a change of channel partner (keyed account/partner), of the
+	// accounts it no longer serves.
+	movedOff map[string]eventstore.Position
 }
 
-func (s scope) sees(e integration.Event) bool {
-	if s.all || slices.ContainsFunc(s.partners, e.Concerns) {
+func (s scope) sees(e integration.Event, at eventstore.Position) bool {
+	if s.all || slices.ContainsFunc(s.partners, e.Concerns) && !s.handedOver(e, at) {
 		return true
 	}
 	if e.OfSubscription() {
 		return e.AccountID != "" && slices.Contains(s.orders, e.AccountID)
 	}
 	return e.AccountID != "" && slices.Contains(s.accounts, e.AccountID)
+}
+
+// handedOver reports whether e, at, is an event of a subscription its
+// ordering partner had handed over, moved off the account, when it
+// occurred: the order is the new partner's then (DOMAIN.md "Partner
+// visibility"), and the API shows the previous one none of it. What
+// happened to it before the move stays the previous partner's to read.
+func (s scope) handedOver(e integration.Event, at eventstore.Position) bool {
+	moved, ok := s.movedOff[e.AccountID+"/"+e.PartnerID]
+	return ok && e.OfSubscription() && moved.Less(at)
 }
 
 // orderRoles are the customer roles that read an account's orders (its
@@ -396,5 +428,30 @@ func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
 		  coalesce((SELECT array_agg(partner_id::text) FROM rm_partner_users WHERE email_lower = $1), '{}')
 		  FROM rm_users WHERE email_lower = $1 AND status = 'active'`,
 		email, orderRoles).Scan(&s.accounts, &s.orders, &s.partners)
+	if err != nil || len(s.partners) == 0 {
+		return s, err
+	}
+	s.movedOff, err = f.movedOff(ctx, s.partners)
 	return s, err
+}
+
+// movedOff reads scope.movedOff of partners.
+func (f *feed) movedOff(ctx context.Context, partners []string) (map[string]eventstore.Position, error) {
+	rows, err := f.pool.Query(ctx, `SELECT DISTINCT ON (m.account_id, m.from_partner_id)
+		  m.account_id::text || '/' || m.from_partner_id::text, m.commit_pos, m.prepare_pos
+		  FROM rm_channel_moves m
+		 WHERE m.from_partner_id = ANY ($1::text[]::uuid[])
+		   AND NOT EXISTS (SELECT 1 FROM rm_account_partners ap WHERE ap.account_id = m.account_id AND ap.partner_id = m.from_partner_id)
+		 ORDER BY m.account_id, m.from_partner_id, m.commit_pos DESC, m.prepare_pos DESC`, partners)
+	if err != nil {
+		return nil, err
+	}
+	moved := map[string]eventstore.Position{}
+	var key string
+	var commit, prepare int64
+	_, err = pgx.ForEachRow(rows, []any{&key, &commit, &prepare}, func() error {
+		moved[key] = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+		return nil
+	})
+	return moved, err
 }

@@ -2,6 +2,7 @@ package integration
 
 import (
 	"context"
+	"errors"
 	"fmt"
 	"sync"
 
@@ -29,6 +30,11 @@ type Orders struct {
 	ordered map[string]uuid.UUID // stream -> ordering partner (uuid.Nil: none)
 }
 
+// ErrNoPurchase is a subscription whose purchase cannot be read: its
+// stream is gone (an EventStoreDB stream deleted) or its first event does
+// not decode. No read will find it later, unlike a store that is away.
+var ErrNoPurchase = errors.New("no purchase to read")
+
 // NewOrders reads purchases from store.
 func NewOrders(store eventstore.Store) *Orders {
 	return &Orders{store: store, ordered: map[string]uuid.UUID{}}
@@ -37,7 +43,18 @@ func NewOrders(store eventstore.Store) *Orders {
 // Name sets e's PartnerID, when e is a later event of a subscription
 // (stream) a partner ordered, to that partner.
 func (o *Orders) Name(ctx context.Context, e *Event, stream string) error {
-	if e.PartnerID != "" || !e.OfSubscription() {
+	if !e.OfSubscription() {
+		return nil
+	}
+	if e.Type == purchased {
+		// The purchase names its partner itself: kept, so that no
+		// subscription's events cost a read of the store when its
+		// purchase came by (a self-service one's each did).
+		p, _ := uuid.Parse(e.PartnerID) // "": none, uuid.Nil
+		o.keep(stream, p)
+		return nil
+	}
+	if e.PartnerID != "" {
 		return nil
 	}
 	p, err := o.partnerOf(ctx, stream)
@@ -58,24 +75,35 @@ func (o *Orders) partnerOf(ctx context.Context, stream string) (uuid.UUID, error
 		return p, nil
 	}
 	recs, err := o.store.ReadStream(ctx, stream, eventstore.ReadStreamOptions{Limit: 1})
+	if err == nil && len(recs) == 0 {
+		err = eventstore.ErrStreamNotFound
+	}
+	if errors.Is(err, eventstore.ErrStreamNotFound) {
+		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w: %w", stream, ErrNoPurchase, err)
+	}
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w", stream, err)
-	}
-	if len(recs) == 0 {
-		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w", stream, eventstore.ErrStreamNotFound)
 	}
 	ev, _, err := event.Decode(recs[0].Type, recs[0].Data, recs[0].Metadata)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w", stream, err)
+		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w: %w", stream, ErrNoPurchase, err)
 	}
 	if bought, ok := ev.(subscription.Purchased); ok && bought.OrderingPartnerID != nil {
 		p = *bought.OrderingPartnerID
 	}
+	o.keep(stream, p)
+	return p, nil
+}
+
+// purchased is the integration type of a subscription's purchase.
+var purchased = TypeName("subscription.purchased", 1)
+
+// keep remembers who ordered the subscription of stream.
+func (o *Orders) keep(stream string, p uuid.UUID) {
 	o.mu.Lock()
+	defer o.mu.Unlock()
 	if len(o.ordered) >= ordersKept {
 		clear(o.ordered)
 	}
 	o.ordered[stream] = p
-	o.mu.Unlock()
-	return p, nil
 }

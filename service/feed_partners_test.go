@@ -87,3 +87,36 @@ func TestFeed_a_partner_follows_its_orders_and_what_passes_between_it_and_others
 		t.Errorf("the administrator's license changes name partners %q, want [%s]", changes, a)
 	}
 }
+
+// TestFeed_a_partner_moved_off_an_account_no_longer_follows_its_orders
+// checks that a change of channel partner ends what the previous partner
+// follows of the orders it placed there: they are the new partner's now
+// (DOMAIN.md "Partner visibility"), and the API shows the previous one
+// none of them. What happened to them before the move stays in its feed.
+func TestFeed_a_partner_moved_off_an_account_no_longer_follows_its_orders(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	b, _ := h.partner("Beta", "ben@beta.example")
+	h.serve(accountID, a)
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	order, _ := h.order(accountID, aAdmin, a, "alpha-order")
+	h.must(http.StatusOK, "PUT", subs+"/"+order+"/total-licenses", admin, map[string]any{"total": 105})
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/channel-partner-changes", op,
+		map[string]any{"fromPartnerId": a, "toPartnerId": b})
+	h.must(http.StatusOK, "PUT", subs+"/"+order+"/total-licenses", admin, map[string]any{"total": 110})
+	pos := h.must(http.StatusOK, "POST", subs+"/"+order+"/cancel", admin, map[string]any{"reason": "other"})["position"].(string)
+	// The scope is read from the read models: wait until they hold it all.
+	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/subscriptions?after="+pos, admin, nil)
+
+	var got []string
+	for _, e := range h.backlog(aAdmin, "?follow=false", "") {
+		if ce := decodeCE(t, e); ce.OfSubscription() {
+			got = append(got, ce.Type[len("bizcenter."):len(ce.Type)-len(".v1")])
+		}
+	}
+	if want := []string{"subscription.purchased", "subscription.license_total_changed"}; !slices.Equal(got, want) {
+		t.Errorf("Alpha, moved off the account, follows its order there:\n got  %q\n want %q", got, want)
+	}
+}
