@@ -6,6 +6,7 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
+	"sync"
 	"time"
 
 	"github.com/google/uuid"
@@ -70,7 +71,44 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 		c.record(ctx, failed)
 		return nil
 	}
+	c.putBack.add(outs, c.now())
 	log.Warn("the relay cannot be reached; its emails wait for it", "consumer", Name, "emails", len(outs),
 		"from", back.String(), "error", cause)
 	return fmt.Errorf("%s: %d emails wait for the relay: %w", Name, len(outs), cause)
+}
+
+// putBack remembers the events whose emails wait for the relay, so that
+// they are decided again as late ones (decide) however young they are: a
+// wait of seconds would otherwise mail an invitation and its resend of
+// meanwhile, the first link refused. An event older than lateAfter is
+// late anyway, so it is forgotten then; what is remembered is the last
+// minute's put back. Another instance taking the lead does not know them.
+type putBack struct {
+	mu     sync.Mutex
+	events map[uuid.UUID]time.Time // when each occurred
+}
+
+// add remembers the events of outs, and forgets those late anyway.
+func (b *putBack) add(outs []pending, now time.Time) {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	if b.events == nil {
+		b.events = map[uuid.UUID]time.Time{}
+	}
+	for id, at := range b.events {
+		if now.Sub(at) >= lateAfter {
+			delete(b.events, id)
+		}
+	}
+	for _, p := range outs {
+		b.events[p.env.EventID] = p.env.OccurredAt
+	}
+}
+
+// has reports whether the event's emails were put back.
+func (b *putBack) has(eventID uuid.UUID) bool {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	_, ok := b.events[eventID]
+	return ok
 }

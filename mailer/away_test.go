@@ -8,6 +8,7 @@ import (
 	"time"
 
 	"github.com/bizcenter/bizcenter/domain/partner"
+	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/mailer"
 )
 
@@ -71,5 +72,33 @@ func TestConsumer_waits_for_a_relay_away_and_loses_no_email(t *testing.T) {
 		if err := h.pool.QueryRow(context.Background(), `SELECT outcome FROM mail_sent WHERE event_id::text = $1`, id).Scan(&outcome); err != nil || outcome != "sent" {
 			t.Errorf("invitation %s: %q %v", id, outcome, err)
 		}
+	}
+}
+
+// An invitation resent while the relay is away is mailed once, the
+// newest, however short the wait: the email put back is decided again
+// as a late one. Decided as live (its event under a minute old), the
+// stale invitation went out too once the relay was back, its link refused.
+func TestConsumer_mails_only_the_resend_of_an_invitation_that_waited_for_the_relay(t *testing.T) {
+	h := newHarness(t)
+	relay := &awayAfter{to: h.sender}
+	h.sender = relay
+	h.start()
+	acct := h.register("Contoso")
+	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	eventually(t, "tries while the relay is away", func() bool { return relay.tries.Load() >= 3 })
+	h.clock.Advance(10 * time.Second)
+	resend := resent(inv.UserID, acct, tokenKey)
+	resentID, _ := h.append(user.Stream(inv.UserID), resend)
+	eventually(t, "tries after the resend", func() bool { return relay.tries.Load() >= 6 })
+	relay.back.Store(true)
+	files := h.mails(1)
+	_, _, token := invitationMail(t, files[0], "minji@example.kr")
+	checkToken(t, token, inv.UserID, resend.TokenHash)
+	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
+		t.Errorf("the first invitation: %q", got)
+	}
+	if got := h.outcome(resentID); got != "sent" {
+		t.Errorf("the resend: %q", got)
 	}
 }

@@ -55,7 +55,8 @@ type Consumer struct {
 	Attempts   int
 	RetryDelay time.Duration
 
-	failed failures
+	failed  failures
+	putBack putBack
 }
 
 // sendTimeout bounds one attempt, so a stuck relay cannot hold the feed.

@@ -103,7 +103,7 @@ func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) ([]pending
 	if !c.now().Before(o.expiresAt) {
 		return nil, c.skip(ctx, tx, o.env, "skipped: expired")
 	}
-	if c.now().Sub(o.env.OccurredAt) >= lateAfter {
+	if c.now().Sub(o.env.OccurredAt) >= lateAfter || c.putBack.has(o.env.EventID) {
 		by, err := c.supersededBy(ctx, o.env)
 		if err != nil {
 			return nil, err
