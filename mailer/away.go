@@ -72,10 +72,18 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 		return nil
 	}
 	c.putBack.add(outs, c.now())
+	pause := c.putBack.pause(cmp.Or(c.RetryDelay, time.Second))
 	log.Warn("the relay cannot be reached; its emails wait for it", "consumer", Name, "emails", len(outs),
-		"from", back.String(), "error", cause)
+		"from", back.String(), "retry_in", pause, "error", cause)
+	select {
+	case <-ctx.Done():
+	case <-time.After(pause):
+	}
 	return fmt.Errorf("%s: %d emails wait for the relay: %w", Name, len(outs), cause)
 }
+
+// maxPause bounds the pause between two looks at a relay that stays away.
+const maxPause = time.Minute
 
 // putBack remembers the events whose emails wait for the relay, so that
 // they are decided again as late ones (decide) however young they are: a
@@ -86,6 +94,27 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 type putBack struct {
 	mu     sync.Mutex
 	events map[uuid.UUID]time.Time // when each occurred
+	// waits counts the waits in a row, without a send between them.
+	waits int
+}
+
+// pause is how long the mailer waits before it looks at the relay again:
+// from first, doubling with each wait in a row, up to maxPause. Tried
+// again at once, a relay away for an hour cost a round of tries, a batch
+// decided again and five lines of log every three seconds.
+func (b *putBack) pause(first time.Duration) time.Duration {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	d := first << min(b.waits, 16)
+	b.waits++
+	return min(d, maxPause)
+}
+
+// sent ends a run of waits: the relay took an email.
+func (b *putBack) sent() {
+	b.mu.Lock()
+	defer b.mu.Unlock()
+	b.waits = 0
 }
 
 // add remembers the events of outs, and forgets those late anyway.

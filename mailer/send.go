@@ -33,6 +33,7 @@ func (c *Consumer) deliver(ctx context.Context, p pending) sentMail {
 	if errors.Is(err, ErrRelayAway) {
 		return sentMail{key: p.key, away: err}
 	}
+	c.putBack.sent()
 	if err != nil {
 		outcome = truncate("failed: "+err.Error(), 500)
 		log.Error("email not sent", "error", err)
