@@ -24,8 +24,9 @@ var errNotMovedBack = errors.New("the checkpoint moved meanwhile")
 // in one transaction their claims go and the checkpoint goes back to the
 // record before the first one's event (rest are the step's records, from
 // its start). Recorded failed, they were lost to a relay away for a
-// minute, every invitation of that minute with them. It returns an error
-// so that the feed delivers the batch again after its retry delay; the
+// minute, every invitation of that minute with them. It pauses
+// (putBack.pause), then returns an error so that the feed delivers the
+// batch again; the
 // events are then decided again, as late ones (an invitation resent
 // meanwhile is mailed once, the newest), and emails of them already sent
 // keep their claims. Should the checkpoint have moved meanwhile (this
