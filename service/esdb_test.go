@@ -2,7 +2,6 @@ package service_test
 
 import (
 	"context"
-	"encoding/json"
 	"fmt"
 	"net/http"
 	"strings"
@@ -217,30 +216,7 @@ func TestFeed_on_EventStoreDB_refuses_an_id_that_is_no_event_of_the_log(t *testi
 	if err != nil {
 		t.Fatal(err)
 	}
-	inside := eventstore.Position{Commit: first.Commit + 1, Prepare: first.Prepare + 1}.String()
-	for _, c := range []struct{ query, lastID, field string }{
-		{"?follow=false", inside, "Last-Event-ID"},
-		{"?follow=false&after=" + inside, "", "after"},
-		{"", inside, "Last-Event-ID"},
-	} {
-		req, _ := http.NewRequest("GET", h.url+"/v1/feed"+c.query, nil)
-		req.Header.Set("Authorization", "Bearer "+op)
-		if c.lastID != "" {
-			req.Header.Set("Last-Event-ID", c.lastID)
-		}
-		resp, err := http.DefaultClient.Do(req)
-		if err != nil {
-			t.Fatal(err)
-		}
-		var out map[string]any
-		if resp.StatusCode != http.StatusOK {
-			_ = json.NewDecoder(resp.Body).Decode(&out)
-		}
-		resp.Body.Close()
-		if resp.StatusCode != http.StatusBadRequest || !namesField(out, c.field) {
-			t.Errorf("feed%s, Last-Event-ID %q: %d %v, want 400 naming %s", c.query, c.lastID, resp.StatusCode, out, c.field)
-		}
-	}
+	h.feedRefuses(op, eventstore.Position{Commit: first.Commit + 1, Prepare: first.Prepare + 1}.String())
 	// An event's own id still resumes after it.
 	if rest := h.backlog(op, "?follow=false", first.String()); len(rest) != len(events)-1 {
 		t.Errorf("after the first event: %d events, want %d", len(rest), len(events)-1)
