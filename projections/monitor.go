@@ -112,11 +112,15 @@ func NewMonitor(pool *pgxpool.Pool, store eventstore.Store, stallAfter time.Dura
 // Collector is the monitor's Prometheus metrics.
 func (m *Monitor) Collector() prometheus.Collector { return m.gauges }
 
-// Observe records a handler's outcome (wrap handlers with it).
+// Observe records a handler's outcome (wrap handlers with it). A handler
+// whose context ended (this process lost its lead on the topic, or
+// stops) has not failed: counted, it showed the consumer failing for
+// StallAfter after a lost lease, back at the head on another instance or
+// this one, and fired every alert on that state.
 func (m *Monitor) Observe(topic string, err error) {
 	m.mu.Lock()
 	defer m.mu.Unlock()
-	if err != nil {
+	if err != nil && !errors.Is(err, context.Canceled) {
 		m.errs[topic], m.errAt[topic] = err, m.now()
 	}
 }

@@ -2,6 +2,8 @@ package projections
 
 import (
 	"context"
+	"errors"
+	"fmt"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -43,5 +45,29 @@ func TestMonitor_samples_again_after_a_sample_that_never_answers(t *testing.T) {
 		if time.Now().After(deadline) {
 			t.Fatalf("no sample after the stuck one within 10 s (%d Lag calls)", store.calls.Load())
 		}
+	}
+}
+
+// A handler cut short because its context ended (the lead lost, the
+// process stopping) has not failed; one that returned an error of its
+// own has.
+func TestMonitor_a_handler_whose_context_ended_is_not_failing(t *testing.T) {
+	ctx := context.Background()
+	pool := pgtest.Pool(t)
+	topic := Users{}.Name()
+	m := NewMonitor(pool, postgres.New(pool, postgres.Config{}), time.Minute, topic)
+	m.Observe(topic, fmt.Errorf("users: apply: %w", context.Canceled))
+	if err := m.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.Snapshot()[0]; st.State == StateFailing {
+		t.Fatalf("a canceled handler: %s (%s)", st.State, st.LastError)
+	}
+	m.Observe(topic, errors.New("users: apply: no such table"))
+	if err := m.Sample(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if st := m.Snapshot()[0]; st.State != StateFailing {
+		t.Fatalf("a failed handler: %s", st.State)
 	}
 }
