@@ -147,7 +147,7 @@ type acceptedBody struct {
 func acceptInvitationRoute(c Commands, log *slog.Logger) kit.Route {
 	return kit.Route{
 		Method: http.MethodPost, Path: "/v1/invitations/accept", Access: kit.Anyone,
-		Summary:  "Accept an invitation with the token from its email; the user becomes active",
+		Summary:  "Accept an invitation with the token from its email; the user becomes active (422 invitation-expired, or invitation-replaced for the link of an invitation a resend replaced)",
 		Request:  acceptBody{},
 		Response: acceptedBody{},
 		Success:  http.StatusOK,

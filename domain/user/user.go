@@ -36,7 +36,11 @@ type User struct {
 	active       bool
 	invitationID uuid.UUID
 	tokenHash    string
-	expiresAt    time.Time
+	// replaced are the token hashes of the invitations to this email that
+	// a resend replaced (those sent to an address the user no longer has
+	// are not among them).
+	replaced  []string
+	expiresAt time.Time
 	// expiryRecorded: an InvitationExpired was appended for the current
 	// invitation.
 	expiryRecorded bool
@@ -53,6 +57,9 @@ func (u *User) Apply(e event.Event) {
 		u.id, u.accountID, u.email, u.roles = e.UserID, e.AccountID, e.Email, e.Roles
 		u.invitationID, u.tokenHash, u.expiresAt = e.InvitationID, e.TokenHash, e.ExpiresAt
 	case InvitationResent:
+		if u.tokenHash != "" {
+			u.replaced = append(u.replaced, u.tokenHash)
+		}
 		u.invitationID, u.tokenHash, u.expiresAt = e.InvitationID, e.TokenHash, e.ExpiresAt
 		u.expiryRecorded = false
 	case InvitationAccepted:
@@ -62,7 +69,13 @@ func (u *User) Apply(e event.Event) {
 	case InvitationExpired:
 		u.expiryRecorded = e.InvitationID == u.invitationID
 	case EmailChanged:
+		// The links sent to the old address are another mailbox's: the
+		// resend that follows a pending user's change replaces them with
+		// no word of it to whoever holds them.
 		u.email = e.Email
+		if !u.active {
+			u.tokenHash, u.replaced = "", nil
+		}
 	case PersonalDataErased:
 		u.erased, u.email = true, Erased
 	case ManagerHandoverStarted:
@@ -82,7 +95,7 @@ func (u *User) Erase(by, reason string, at time.Time) *PersonalDataErased {
 // Clone is a copy to fold more events into, leaving u as it is.
 func (u *User) Clone() *User {
 	c := *u
-	c.roles = slices.Clone(u.roles)
+	c.roles, c.replaced = slices.Clone(u.roles), slices.Clone(u.replaced)
 	return &c
 }
 
@@ -210,8 +223,11 @@ func (u *User) Resend(inv Invitation) (InvitationResent, error) {
 func (u *User) Accept(secret []byte, now time.Time) ([]event.Event, error) {
 	// An erased person's invitation went with their data: accepting it
 	// would make an active user nobody can name.
-	if !u.Exists() || u.erased || u.Erasing() || !secretMatches(secret, u.tokenHash) {
+	if !u.Exists() || u.erased || u.Erasing() {
 		return nil, domain.ErrNotFound
+	}
+	if !secretMatches(secret, u.tokenHash) {
+		return u.acceptReplaced(secret)
 	}
 	if u.active {
 		return nil, nil
@@ -220,6 +236,22 @@ func (u *User) Accept(secret []byte, now time.Time) ([]event.Event, error) {
 		return nil, &domain.RuleError{Code: "invitation-expired", Detail: "the invitation expired on " + u.expiresAt.UTC().Format(time.RFC3339) + "; ask an administrator to send it again"}
 	}
 	return []event.Event{InvitationAccepted{UserID: u.id, AccountID: u.accountID, InvitationID: u.invitationID, AcceptedAt: now}}, nil
+}
+
+// acceptReplaced answers a secret that is not the current invitation's:
+// a link of an invitation a resend replaced says so (a person who opens
+// an older email learns to use the newest, not that the link is
+// unknown), and changes nothing once the user is active; any other secret
+// is not found.
+func (u *User) acceptReplaced(secret []byte) ([]event.Event, error) {
+	if !slices.ContainsFunc(u.replaced, func(h string) bool { return secretMatches(secret, h) }) {
+		return nil, domain.ErrNotFound
+	}
+	if u.active {
+		return nil, nil
+	}
+	return nil, &domain.RuleError{Code: "invitation-replaced",
+		Detail: "a newer invitation was sent to this email; use the link in the latest one"}
 }
 
 // ChangeRoles saves a whole new set of roles. It returns nil when the set

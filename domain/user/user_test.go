@@ -133,14 +133,37 @@ func TestAccept_rejects_a_wrong_or_replaced_token(t *testing.T) {
 		t.Fatal(err)
 	}
 	u.Apply(resent)
-	if _, err := u.Accept(user.InvitationSecret(key, invID), t0.Add(48*time.Hour)); !errors.Is(err, domain.ErrNotFound) {
-		t.Fatalf("the replaced token: want not found, got %v", err)
+	if _, err := u.Accept(user.InvitationSecret(key, invID), t0.Add(48*time.Hour)); !domain.IsRule(err, "invitation-replaced") {
+		t.Fatalf("the replaced token: want invitation-replaced, got %v", err)
 	}
 	if _, err := u.Accept([]byte("guess"), t0.Add(48*time.Hour)); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("a guessed secret: want not found, got %v", err)
 	}
-	if _, err := u.Accept(user.InvitationSecret(key, newer), t0.Add(48*time.Hour)); err != nil {
+	evs, err := u.Accept(user.InvitationSecret(key, newer), t0.Add(48*time.Hour))
+	if err != nil {
 		t.Fatalf("the new token: %v", err)
+	}
+	u.Apply(evs[0])
+	if evs, err := u.Accept(user.InvitationSecret(key, invID), t0.Add(49*time.Hour)); err != nil || len(evs) != 0 {
+		t.Fatalf("the replaced token once active: %v %v, want nothing to do", evs, err)
+	}
+}
+
+// A link sent to an address the user no longer has is not the user's:
+// after a change of email, it is not found, not "replaced".
+func TestAccept_does_not_find_a_token_sent_to_a_former_address(t *testing.T) {
+	newer := uuid.MustParse("5f1c7e2a-1111-4222-8333-999999999998")
+	u := given(invited(t), user.EmailChanged{UserID: userID, AccountID: account, Email: "ji-woo@fabrikam.example"})
+	resent, err := u.Resend(invitation(newer, t0.Add(time.Hour)))
+	if err != nil {
+		t.Fatal(err)
+	}
+	u.Apply(resent)
+	if _, err := u.Accept(user.InvitationSecret(key, invID), t0.Add(2*time.Hour)); !errors.Is(err, domain.ErrNotFound) {
+		t.Fatalf("the former address's token: want not found, got %v", err)
+	}
+	if _, err := u.Accept(user.InvitationSecret(key, newer), t0.Add(2*time.Hour)); err != nil {
+		t.Fatalf("the new address's token: %v", err)
 	}
 }
 
