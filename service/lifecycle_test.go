@@ -90,15 +90,17 @@ func TestLifecycle_invite_accept_expire_resend_through_http(t *testing.T) {
 		t.Fatalf("accepting an expired invitation: %d %v", code, body)
 	}
 
-	// A resend starts a new sixty days with a new token; the old one is dead.
+	// A resend starts a new sixty days with a new token; the old one is
+	// dead, and says it was replaced.
 	resent := h.must(http.StatusOK, "POST", users+"/"+late["userId"].(string)+"/invitation/resend", admin, nil)
 	list = h.must(http.StatusOK, "GET", users+"?after="+resent["position"].(string), admin, nil)
 	if statusOf(t, list, "late@northwind.example") != "pending" {
 		t.Fatal("not pending after the resend")
 	}
 	tokens := h.mailTokens("late@northwind.example", 2)
-	if code, _ := h.call("POST", "/v1/invitations/accept", "", map[string]any{"token": tokens[0]}); code != http.StatusNotFound {
-		t.Fatalf("the replaced token answered %d, want 404", code)
+	if code, body := h.call("POST", "/v1/invitations/accept", "", map[string]any{"token": tokens[0]}); code != http.StatusUnprocessableEntity ||
+		problemType(body) != problems+"invitation-replaced" {
+		t.Fatalf("the replaced token answered %d %v, want 422 invitation-replaced", code, body)
 	}
 	h.must(http.StatusOK, "POST", "/v1/invitations/accept", "", map[string]any{"token": tokens[1]})
 	code, _ = h.call("POST", users+"/"+late["userId"].(string)+"/invitation/resend", admin, nil)
