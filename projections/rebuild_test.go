@@ -17,7 +17,7 @@ import (
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
-	"github.com/bizcenter/bizcenter/internal/pguuid"
+	"github.com/bizcenter/bizcenter/internal/pgtypes"
 )
 
 // testBuild starts a build that the test holds until it ends.
@@ -229,7 +229,7 @@ func TestRebuild_interrupted_while_its_switch_commits_keeps_the_build_readers_re
 	if err != nil {
 		t.Fatal(err)
 	}
-	pguuid.Register(cfg)
+	pgtypes.Register(cfg)
 	cfg.ConnConfig.DialFunc = gate.dial
 	cfg.ConnConfig.Tracer = gate
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)

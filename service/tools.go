@@ -10,8 +10,7 @@ import (
 	"github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/bizcenter/bizcenter/eventstore"
-	"github.com/bizcenter/bizcenter/internal/pgutc"
-	"github.com/bizcenter/bizcenter/internal/pguuid"
+	"github.com/bizcenter/bizcenter/internal/pgtypes"
 	"github.com/bizcenter/bizcenter/migrations"
 	"github.com/bizcenter/bizcenter/projections"
 )
@@ -90,7 +89,6 @@ func poolConfig(databaseURL string) (*pgxpool.Config, error) {
 	if pcfg.ConnConfig.ConnectTimeout == 0 {
 		pcfg.ConnConfig.ConnectTimeout = connectTimeout
 	}
-	pguuid.Register(pcfg)
-	pgutc.Register(pcfg)
+	pgtypes.Register(pcfg)
 	return pcfg, nil
 }

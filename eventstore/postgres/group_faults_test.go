@@ -16,7 +16,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
-	"github.com/bizcenter/bizcenter/internal/pguuid"
+	"github.com/bizcenter/bizcenter/internal/pgtypes"
 )
 
 // cutAfterCommit is a connection that, once it has sent a statement
@@ -69,7 +69,7 @@ func cutPool(t *testing.T) *pgxpool.Pool {
 	if err != nil {
 		t.Fatal(err)
 	}
-	pguuid.Register(cfg)
+	pgtypes.Register(cfg)
 	dial := cfg.ConnConfig.DialFunc
 	cfg.ConnConfig.DialFunc = func(ctx context.Context, network, addr string) (net.Conn, error) {
 		c, err := dial(ctx, network, addr)

@@ -11,7 +11,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/bizcenter/bizcenter/internal/pguuid"
+	"github.com/bizcenter/bizcenter/internal/pgtypes"
 	_ "github.com/jackc/pgx/v5/stdlib"
 
 	"github.com/bizcenter/bizcenter/migrations"
@@ -56,7 +56,7 @@ func Pool(ctx context.Context, dbURL string, size int32) (*pgxpool.Pool, error) 
 		return nil, err
 	}
 	cfg.MaxConns = size
-	pguuid.Register(cfg)
+	pgtypes.Register(cfg)
 	return pgxpool.NewWithConfig(ctx, cfg)
 }
 

@@ -18,7 +18,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
-	"github.com/bizcenter/bizcenter/internal/pguuid"
+	"github.com/bizcenter/bizcenter/internal/pgtypes"
 	"github.com/bizcenter/bizcenter/readapi"
 )
 
@@ -57,7 +57,7 @@ func captureList(ctx context.Context, dbURL, path string, account uuid.UUID, use
 	}
 	rec := &recorder{}
 	cfg.MaxConns, cfg.ConnConfig.Tracer = 1, rec
-	pguuid.Register(cfg)
+	pgtypes.Register(cfg)
 	p, err := pgxpool.NewWithConfig(ctx, cfg)
 	if err != nil {
 		return nil, err

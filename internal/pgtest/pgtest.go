@@ -22,8 +22,7 @@ import (
 	"github.com/jackc/pgx/v5/pgxpool"
 	_ "github.com/jackc/pgx/v5/stdlib" // database/sql driver for goose
 
-	"github.com/bizcenter/bizcenter/internal/pgutc"
-	"github.com/bizcenter/bizcenter/internal/pguuid"
+	"github.com/bizcenter/bizcenter/internal/pgtypes"
 	"github.com/bizcenter/bizcenter/migrations"
 )
 
@@ -99,8 +98,7 @@ func TracedPool(t testing.TB, tracer pgx.QueryTracer) *pgxpool.Pool {
 	if err != nil {
 		t.Fatalf("pgtest pool: %v", err)
 	}
-	pguuid.Register(cfg) // as the service's pools do
-	pgutc.Register(cfg)
+	pgtypes.Register(cfg) // as the service's pools do
 	cfg.ConnConfig.Tracer = tracer
 	pool, err := pgxpool.NewWithConfig(context.Background(), cfg)
 	if err != nil {

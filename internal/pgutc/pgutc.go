@@ -7,27 +7,10 @@
 package pgutc
 
 import (
-	"context"
 	"time"
 
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// Register makes every connection of the pool config's pools scan
-// timestamptz values (and arrays of them) in UTC, after whatever
-// AfterConnect it had.
-func Register(cfg *pgxpool.Config) {
-	after := cfg.AfterConnect
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		Use(c.TypeMap())
-		if after != nil {
-			return after(ctx, c)
-		}
-		return nil
-	}
-}
 
 // Use registers in m the timestamptz type whose codec scans in UTC.
 func Use(m *pgtype.Map) {

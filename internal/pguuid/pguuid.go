@@ -11,27 +11,11 @@
 package pguuid
 
 import (
-	"context"
 	"fmt"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgtype"
-	"github.com/jackc/pgx/v5/pgxpool"
 )
-
-// Register makes every connection of the pool config's pools handle
-// uuid.UUID natively (see Use), after whatever AfterConnect it had.
-func Register(cfg *pgxpool.Config) {
-	after := cfg.AfterConnect
-	cfg.AfterConnect = func(ctx context.Context, c *pgx.Conn) error {
-		Use(c.TypeMap())
-		if after != nil {
-			return after(ctx, c)
-		}
-		return nil
-	}
-}
 
 // Use puts the uuid.UUID plans ahead of pgx's own in m: the encode plan
 // ahead of the wrappers, and the uuid type (and the element type of
