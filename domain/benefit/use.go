@@ -105,9 +105,11 @@ func (p *Package) AssignUser(id uuid.UUID, m partner.Member, alternateEmail, by 
 	if slices.Contains(s.assignees, m.ID) {
 		return nil, fmt.Errorf("user %s already holds this benefit: %w", m.ID, domain.ErrConflict)
 	}
-	held := len(s.assignees)
-	if left != nil {
-		held -= countFunc(s.assignees, left)
+	held := 0
+	for _, u := range s.assignees {
+		if left == nil || !left(u) {
+			held++
+		}
 	}
 	if held >= s.Quantity {
 		return nil, &domain.RuleError{Code: "quantity-exhausted",
@@ -169,14 +171,4 @@ func checkAlternate(k Kind, m partner.Member, email string) (string, error) {
 			Detail: "alternateEmail must differ from the user's sign-in email: instructions go to both"}
 	}
 	return alt, nil
-}
-
-func countFunc[T any](s []T, f func(T) bool) int {
-	n := 0
-	for _, v := range s {
-		if f(v) {
-			n++
-		}
-	}
-	return n
 }
