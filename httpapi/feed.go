@@ -353,8 +353,8 @@ func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.
 		}
 		return nil
 	}
-	if !ok {
-		return nil // internal: not part of the feed
+	if !ok || len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account {
+		return nil // internal, or not asked for: no purchase to read for it
 	}
 	if err := f.orders.Name(ctx, &ie, rec.Stream); errors.Is(err, integration.ErrNoPurchase) {
 		// Named by none, as its purchase is left out: ending here, the
@@ -364,7 +364,7 @@ func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.
 		f.log.ErrorContext(ctx, "feed: the ordering partner cannot be read; the stream ends", "position", rec.Position.String(), "error", err)
 		return fmt.Errorf("%w: %w", errNotNamed, err)
 	}
-	if len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account || !scope.sees(ie, rec.Position) {
+	if !scope.sees(ie, rec.Position) {
 		return nil
 	}
 	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", ie.Position, ie.Type, ie.JSON())
