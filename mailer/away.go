@@ -21,16 +21,17 @@ var errNotMovedBack = errors.New("the checkpoint moved meanwhile")
 
 // wait puts back the claimed emails of outs, the first of which the relay
 // could not be reached for (cause), so that they go out once it is back:
-// in one transaction their claims go and the checkpoint goes back to the
-// record before the first one's event (rest are the step's records, from
-// its start). Recorded failed, they were lost to a relay away for a
-// minute, every invitation of that minute with them. It pauses
-// (putBack.pause), then returns an error so that the feed delivers the
-// batch again; the
-// events are then decided again, as late ones (an invitation resent
-// meanwhile is mailed once, the newest), and emails of them already sent
-// keep their claims. Should the checkpoint have moved meanwhile (this
-// instance lost its lead), the emails are recorded failed, as before.
+// in one transaction their claims are marked waiting and the checkpoint
+// goes back to the record before the first one's event (rest are the
+// step's records, from its start). Recorded failed, they were lost to a
+// relay away for a minute, every invitation of that minute with them. It
+// pauses (putBack.pause), then returns an error so that the feed
+// delivers the batch again; the events are then decided again, by this
+// instance or one that took the lead meanwhile, and take their marked
+// claims over (claimOver: an invitation resent meanwhile is mailed once,
+// the newest), while emails of them already sent keep their claims.
+// Should the checkpoint have moved meanwhile (this instance lost its
+// lead), the emails are recorded failed, as before.
 func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projections.Record, outs []pending, cause error) error {
 	back := st.From()
 	for _, r := range rest {
@@ -39,9 +40,19 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 		}
 		back = r.Position
 	}
-	keys, events := make([]uuid.UUID, len(outs)), make([]uuid.UUID, len(outs))
-	for i, p := range outs {
-		keys[i], events[i] = p.key, p.env.EventID
+	// An event's own email is marked, so that whoever decides it again
+	// knows it waited (decide); a recipient's email of an event that
+	// mails several (recipientKey) is claimed again by its event's
+	// decision, or not at all if its recipient went meanwhile, so its
+	// claim goes.
+	var marked, dropped, events []uuid.UUID
+	for _, p := range outs {
+		events = append(events, p.env.EventID)
+		if p.key == p.env.EventID {
+			marked = append(marked, p.key)
+		} else {
+			dropped = append(dropped, p.key)
+		}
 	}
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
@@ -53,12 +64,16 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 		if !moved {
 			return errNotMovedBack
 		}
-		// An event that mails several people is claimed as a whole too
-		// (its row "one email a recipient: N"): that claim goes with its
-		// emails', else the event, decided again, would claim none of
-		// them. Those of its emails that went out keep theirs.
+		if _, err := tx.Exec(wctx, `UPDATE mail_sent SET outcome = $2 WHERE event_id = ANY($1) AND outcome = 'pending'`,
+			marked, waiting); err != nil {
+			return err
+		}
+		// Such an event is claimed as a whole too (its row "one email a
+		// recipient: N"): that claim goes with its emails', else the
+		// event, decided again, would claim none of them. Those of its
+		// emails that went out keep theirs.
 		_, err = tx.Exec(wctx, `DELETE FROM mail_sent WHERE event_id = ANY($1) AND outcome = 'pending'
-			OR event_id = ANY($2) AND outcome LIKE 'one email a recipient%'`, keys, events)
+			OR event_id = ANY($2) AND outcome LIKE 'one email a recipient%'`, dropped, events)
 		return err
 	})
 	log := cmp.Or(c.Log, slog.Default())
@@ -72,7 +87,6 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 		c.record(ctx, failed)
 		return nil
 	}
-	c.putBack.add(outs, c.now())
 	pause := c.putBack.pause(cmp.Or(c.RetryDelay, time.Second))
 	log.Warn("the relay cannot be reached; its emails wait for it", "consumer", Name, "emails", len(outs),
 		"from", back.String(), "retry_in", pause, "error", cause)
@@ -83,19 +97,16 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 	return fmt.Errorf("%s: %d emails wait for the relay: %w", Name, len(outs), cause)
 }
 
+// waiting is the outcome of an email put back while the relay is away.
+const waiting = "waiting for the relay"
+
 // maxPause bounds the pause between two looks at a relay that stays away.
 const maxPause = time.Minute
 
-// putBack remembers the events whose emails wait for the relay, so that
-// they are decided again as late ones (decide) however young they are: a
-// wait of seconds would otherwise mail an invitation and its resend of
-// meanwhile, the first link refused. An event older than lateAfter is
-// late anyway, so it is forgotten then; what is remembered is the last
-// minute's put back. Another instance taking the lead does not know them.
+// putBack counts the waits for the relay in a row, without a send between
+// them.
 type putBack struct {
-	mu     sync.Mutex
-	events map[uuid.UUID]time.Time // when each occurred
-	// waits counts the waits in a row, without a send between them.
+	mu    sync.Mutex
 	waits int
 }
 
@@ -116,29 +127,4 @@ func (b *putBack) sent() {
 	b.mu.Lock()
 	defer b.mu.Unlock()
 	b.waits = 0
-}
-
-// add remembers the events of outs, and forgets those late anyway.
-func (b *putBack) add(outs []pending, now time.Time) {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	if b.events == nil {
-		b.events = map[uuid.UUID]time.Time{}
-	}
-	for id, at := range b.events {
-		if now.Sub(at) >= lateAfter {
-			delete(b.events, id)
-		}
-	}
-	for _, p := range outs {
-		b.events[p.env.EventID] = p.env.OccurredAt
-	}
-}
-
-// has reports whether the event's emails were put back.
-func (b *putBack) has(eventID uuid.UUID) bool {
-	b.mu.Lock()
-	defer b.mu.Unlock()
-	_, ok := b.events[eventID]
-	return ok
 }

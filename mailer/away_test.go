@@ -102,3 +102,33 @@ func TestConsumer_mails_only_the_resend_of_an_invitation_that_waited_for_the_rel
 		t.Errorf("the resend: %q", got)
 	}
 }
+
+// The instance that takes the lead while an invitation waits for the
+// relay knows it waited, from its row: it mails only the resend of
+// meanwhile. Remembered only by the instance that put it back, the
+// invitation was decided by its age (ten seconds, not late) and mailed
+// beside its resend, its link refused.
+func TestConsumer_a_new_lead_mails_only_the_resend_of_an_invitation_that_waited(t *testing.T) {
+	h := newHarness(t)
+	relay := &awayAfter{to: h.sender}
+	h.sender = relay
+	h.start()
+	acct := h.register("Contoso")
+	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	eventually(t, "the invitation marked waiting for the relay", func() bool { return h.outcome(invitedID) == "waiting for the relay" })
+	h.stopEngine()
+	h.clock.Advance(10 * time.Second)
+	resend := resent(inv.UserID, acct, tokenKey)
+	resentID, _ := h.append(user.Stream(inv.UserID), resend)
+	relay.back.Store(true)
+	h.start() // a new consumer: nothing of the first one's memory
+	files := h.mails(1)
+	_, _, token := invitationMail(t, files[0], "minji@example.kr")
+	checkToken(t, token, inv.UserID, resend.TokenHash)
+	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
+		t.Errorf("the first invitation: %q", got)
+	}
+	if got := h.outcome(resentID); got != "sent" {
+		t.Errorf("the resend: %q", got)
+	}
+}

@@ -225,14 +225,36 @@ func (c *Consumer) skip(ctx context.Context, tx pgx.Tx, env event.Envelope, why 
 	return err
 }
 
-// claim inserts a row in mail_sent; false when it was there. The key is
+// decideAgain records that an email claimed in this transaction is not
+// sent after all, and why.
+func (c *Consumer) decideAgain(ctx context.Context, tx pgx.Tx, env event.Envelope, why string) error {
+	c.logger(env).Info("email not sent", "reason", why)
+	_, err := tx.Exec(ctx, `UPDATE mail_sent SET outcome = $2 WHERE event_id = $1`, env.EventID, why)
+	return err
+}
+
+// claim inserts a row in mail_sent, or takes over one left waiting for
+// the relay (wait); false when the email was decided before. The key is
 // the event's id, or for an event that mails several people one derived
 // from it per recipient (recipientKey).
 func claim(ctx context.Context, tx pgx.Tx, key uuid.UUID, outcome string) (bool, error) {
-	tag, err := tx.Exec(ctx, `
-		INSERT INTO mail_sent (event_id, outcome) VALUES ($1, $2) ON CONFLICT (event_id) DO NOTHING`,
-		key, outcome)
-	return tag.RowsAffected() == 1, err
+	claimed, _, err := claimOver(ctx, tx, key, outcome)
+	return claimed, err
+}
+
+// claimOver is claim, and also tells whether the row it took over had
+// waited for the relay. An inserted row has no xmax; one updated here
+// has this transaction's.
+func claimOver(ctx context.Context, tx pgx.Tx, key uuid.UUID, outcome string) (claimed, waited bool, err error) {
+	err = tx.QueryRow(ctx, `
+		INSERT INTO mail_sent (event_id, outcome) VALUES ($1, $2)
+		ON CONFLICT (event_id) DO UPDATE SET outcome = excluded.outcome, sent_at = now()
+		  WHERE mail_sent.outcome = $3
+		RETURNING xmax <> 0`, key, outcome, waiting).Scan(&waited)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return false, false, nil
+	}
+	return err == nil, waited, err
 }
 
 func (c *Consumer) now() time.Time {

@@ -98,23 +98,28 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]
 }
 
 // decide claims an invitation's email unless it has expired (a replay of
-// old history mails nobody) or was claimed before.
+// old history mails nobody) or was claimed before. A late email, or one
+// that waited for the relay however young, is not sent once a later
+// event of its user made it stale: a wait of seconds would otherwise
+// mail an invitation and its resend of meanwhile, the first link
+// refused. The wait is read from its row, not remembered, as the
+// instance that decides again may not be the one that put it back.
 func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) ([]pending, error) {
 	if !c.now().Before(o.expiresAt) {
 		return nil, c.skip(ctx, tx, o.env, "skipped: expired")
 	}
-	if c.now().Sub(o.env.OccurredAt) >= lateAfter || c.putBack.has(o.env.EventID) {
+	claimed, waited, err := claimOver(ctx, tx, o.env.EventID, "pending")
+	if err != nil || !claimed {
+		return nil, err
+	}
+	if waited || c.now().Sub(o.env.OccurredAt) >= lateAfter {
 		by, err := c.supersededBy(ctx, o.env)
 		if err != nil {
 			return nil, err
 		}
 		if by != "" {
-			return nil, c.skip(ctx, tx, o.env, "skipped: superseded by "+by)
+			return nil, c.decideAgain(ctx, tx, o.env, "skipped: superseded by "+by)
 		}
-	}
-	claimed, err := claim(ctx, tx, o.env.EventID, "pending")
-	if err != nil || !claimed {
-		return nil, err
 	}
 	err = tx.QueryRow(ctx, `SELECT name FROM mail_account_names WHERE account_id = $1`, o.to.accountID).Scan(&o.accountName)
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
