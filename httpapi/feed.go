@@ -39,7 +39,7 @@ const DefaultHeartbeat = 15 * time.Second
 func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pastHead func(context.Context, eventstore.Position) (bool, error),
 	stopping <-chan struct{}, orders *integration.Orders) []kit.Route {
 	if orders == nil {
-		orders = integration.NewOrders(store)
+		orders = integration.NewOrders(store, log)
 	}
 	f := &feed{store: store, pool: pool, log: log, pastHead: pastHead, stopping: stopping, orders: orders}
 	return []kit.Route{{
@@ -340,8 +340,8 @@ var errNotNamed = errors.New("feed: the ordering partner cannot be read")
 // send writes one event if it is published, wanted and visible. A
 // subscription's purchase that cannot be read to name its partner ends
 // the stream, as a log that cannot be read does: the client resumes
-// after the last id it got. One that is gone or does not decode
-// (integration.ErrNoPurchase) names none.
+// after the last id it got. One that is gone or does not decode names
+// none (integration.Orders).
 func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.RecordedEvent, fq feedQuery, scope scope) error {
 	ie, ok, err := integration.FromStored(rec.Type, rec.Data, rec.Metadata, rec.Stream, rec.Revision, rec.Position.String())
 	if err != nil {
@@ -356,11 +356,7 @@ func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.
 	if !ok || len(fq.types) > 0 && !slices.Contains(fq.types, ie.Type) || fq.account != "" && ie.AccountID != fq.account {
 		return nil // internal, or not asked for: no purchase to read for it
 	}
-	if err := f.orders.Name(ctx, &ie, rec.Stream); errors.Is(err, integration.ErrNoPurchase) {
-		// Named by none, as its purchase is left out: ending here, the
-		// feed would end here on every request, and none read past it.
-		f.log.WarnContext(ctx, "feed: the ordering partner cannot be read; the event names none", "position", rec.Position.String(), "error", err)
-	} else if err != nil {
+	if err := f.orders.Name(ctx, &ie, rec.Stream); err != nil {
 		f.log.ErrorContext(ctx, "feed: the ordering partner cannot be read; the stream ends", "position", rec.Position.String(), "error", err)
 		return fmt.Errorf("%w: %w", errNotNamed, err)
 	}

@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"log/slog"
 	"sync"
 
 	"github.com/google/uuid"
@@ -25,23 +26,29 @@ const ordersKept = 100_000
 // the first event of its stream, and kept.
 type Orders struct {
 	store eventstore.Store
+	log   *slog.Logger
 
 	mu      sync.Mutex
 	ordered map[string]uuid.UUID // stream -> ordering partner (uuid.Nil: none)
 }
 
-// ErrNoPurchase is a subscription whose purchase cannot be read: its
+// errNoPurchase is a subscription whose purchase cannot be read: its
 // stream is gone (an EventStoreDB stream deleted) or its first event does
 // not decode. No read will find it later, unlike a store that is away.
-var ErrNoPurchase = errors.New("no purchase to read")
+var errNoPurchase = errors.New("no purchase to read")
 
-// NewOrders reads purchases from store.
-func NewOrders(store eventstore.Store) *Orders {
-	return &Orders{store: store, ordered: map[string]uuid.UUID{}}
+// NewOrders reads purchases from store, and logs to log the subscriptions
+// whose purchase is gone.
+func NewOrders(store eventstore.Store, log *slog.Logger) *Orders {
+	return &Orders{store: store, log: log, ordered: map[string]uuid.UUID{}}
 }
 
 // Name sets e's PartnerID, when e is a later event of a subscription
-// (stream) a partner ordered, to that partner.
+// (stream) a partner ordered, to that partner. The error is a store that
+// cannot be read now. A subscription whose purchase is gone for good
+// names no partner, as the feed leaves out a purchase that does not
+// decode: the feed, the publisher and the webhook worker would otherwise
+// stop at its next event, and never go past it.
 func (o *Orders) Name(ctx context.Context, e *Event, stream string) error {
 	if !e.OfSubscription() {
 		return nil
@@ -58,6 +65,12 @@ func (o *Orders) Name(ctx context.Context, e *Event, stream string) error {
 		return nil
 	}
 	p, err := o.partnerOf(ctx, stream)
+	if errors.Is(err, errNoPurchase) {
+		o.log.WarnContext(ctx, "the purchase of a subscription cannot be read; its events name no ordering partner",
+			"stream", stream, "error", err)
+		o.keep(stream, uuid.Nil)
+		return nil
+	}
 	if err != nil {
 		return err
 	}
@@ -79,14 +92,14 @@ func (o *Orders) partnerOf(ctx context.Context, stream string) (uuid.UUID, error
 		err = eventstore.ErrStreamNotFound
 	}
 	if errors.Is(err, eventstore.ErrStreamNotFound) {
-		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w: %w", stream, ErrNoPurchase, err)
+		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w: %w", stream, errNoPurchase, err)
 	}
 	if err != nil {
 		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w", stream, err)
 	}
 	ev, _, err := event.Decode(recs[0].Type, recs[0].Data, recs[0].Metadata)
 	if err != nil {
-		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w: %w", stream, ErrNoPurchase, err)
+		return uuid.Nil, fmt.Errorf("read the purchase of %s: %w: %w", stream, errNoPurchase, err)
 	}
 	if bought, ok := ev.(subscription.Purchased); ok && bought.OrderingPartnerID != nil {
 		p = *bought.OrderingPartnerID

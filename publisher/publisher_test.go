@@ -60,7 +60,7 @@ func run(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, cfg pu
 	if err != nil {
 		return err
 	}
-	p := &publisher.Publisher{Pool: pool, Out: out, Topic: cfg.Topic, Log: quiet(), Orders: integration.NewOrders(store)}
+	p := &publisher.Publisher{Pool: pool, Out: out, Topic: cfg.Topic, Log: quiet(), Orders: integration.NewOrders(store, quiet())}
 	engine.AddConsumer(publisher.Name, p.Handle)
 	return engine.Run(ctx)
 }

@@ -155,7 +155,7 @@ func (s *Service) wire(ctx context.Context) error {
 		return err
 	}
 	s.store = store
-	s.orders = integration.NewOrders(store)
+	s.orders = integration.NewOrders(store, s.cfg.Log)
 	log := s.cfg.Log
 
 	// What commands seal, the projectors of this process open without

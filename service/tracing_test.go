@@ -74,7 +74,7 @@ func TestTracing_one_trace_from_the_request_to_the_published_message(t *testing.
 		t.Fatal(err)
 	}
 	engine, _ := projections.NewEngine(projections.NewFeed(h.svc.Store(), h.svc.Pool(), discardLog()), discardLog())
-	engine.AddConsumer(publisher.Name, (&publisher.Publisher{Pool: h.svc.Pool(), Out: out, Topic: "traced", Log: discardLog(), Orders: integration.NewOrders(h.svc.Store())}).Handle)
+	engine.AddConsumer(publisher.Name, (&publisher.Publisher{Pool: h.svc.Pool(), Out: out, Topic: "traced", Log: discardLog(), Orders: integration.NewOrders(h.svc.Store(), discardLog())}).Handle)
 	done := make(chan struct{})
 	go func() { defer close(done); _ = engine.Run(ctx) }()
 	defer func() { cancel(); <-done }()
