@@ -129,6 +129,7 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	// nor their people's keys fetched.
 	rest := b.Records[sort.Search(len(b.Records), func(i int) bool { return st.From().Less(b.Records[i].Position) }):]
 	var open event.Transform
+	stale := staleInBatch(rest)
 	done, fetched := true, 0
 	for i, r := range rest {
 		if i == fetched {
@@ -154,7 +155,7 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		if !ok {
 			continue
 		}
-		out, err := c.apply(ctx, st.Tx(), env)
+		out, err := c.apply(ctx, st.Tx(), env, stale)
 		if err != nil {
 			return false, c.failed.note(r.ID, fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err))
 		}

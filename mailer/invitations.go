@@ -29,11 +29,14 @@ type outgoing struct {
 	invitationID uuid.UUID
 	tokenHash    string
 	expiresAt    time.Time
+	// staleBy names a later event of the batch that made it stale.
+	staleBy string
 }
 
 // apply records what the mailer needs of an event and claims the emails
-// it asks for.
-func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]pending, error) {
+// it asks for. stale names the invitations a later event of their batch
+// made stale (staleInBatch).
+func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope, stale map[uuid.UUID]string) ([]pending, error) {
 	switch e := env.Event.(type) {
 	case account.Registered:
 		_, err := tx.Exec(ctx, `
@@ -70,7 +73,7 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]
 			r.userID, r.accountID, r.email, r.firstName, r.lastName, r.language); err != nil {
 			return nil, err
 		}
-		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt})
+		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt, staleBy: stale[env.EventID]})
 	case user.InvitationResent:
 		// The recipient is kept until the erasure's event comes; a person
 		// whose key is erased already (the erasure came after this resend,
@@ -92,7 +95,7 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]
 		if erased {
 			return nil, c.skip(ctx, tx, env, "skipped: personal data erased")
 		}
-		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt})
+		return c.decide(ctx, tx, outgoing{env: env, to: r, invitationID: e.InvitationID, tokenHash: e.TokenHash, expiresAt: e.ExpiresAt, staleBy: stale[env.EventID]})
 	}
 	return c.applyPartner(ctx, tx, env)
 }
@@ -107,6 +110,9 @@ func (c *Consumer) apply(ctx context.Context, tx pgx.Tx, env event.Envelope) ([]
 func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) ([]pending, error) {
 	if !c.now().Before(o.expiresAt) {
 		return nil, c.skip(ctx, tx, o.env, "skipped: expired")
+	}
+	if o.staleBy != "" {
+		return nil, c.skip(ctx, tx, o.env, "skipped: superseded by "+o.staleBy)
 	}
 	claimed, waited, err := claimOver(ctx, tx, o.env.EventID, "pending")
 	if err != nil || !claimed {

@@ -6,9 +6,12 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/projections"
 )
 
 // lateAfter is how long after its event an invitation email is late: the
@@ -54,4 +57,36 @@ func (c *Consumer) supersededBy(ctx context.Context, env event.Envelope) (string
 			return "", nil
 		}
 	}
+}
+
+// invitationTypes are the events that mail an invitation.
+var invitationTypes = map[string]bool{
+	user.Invited{}.EventType():          true,
+	user.InvitationResent{}.EventType(): true,
+}
+
+// staleInBatch names, for each invitation among recs, the first later
+// record of its stream among them that makes its email stale
+// (type@revision), as supersededBy does from the store. Two resends of an
+// invitation a moment apart (two administrators at once) come in one live
+// batch, neither late: the first was mailed too, its link refused.
+func staleInBatch(recs []projections.Record) map[uuid.UUID]string {
+	var stale map[uuid.UUID]string
+	var next map[string]string // stream -> the earliest superseding record after this one
+	for i := len(recs) - 1; i >= 0; i-- {
+		r := recs[i]
+		if by, ok := next[r.Stream]; ok && invitationTypes[r.Type] {
+			if stale == nil {
+				stale = map[uuid.UUID]string{}
+			}
+			stale[r.ID] = by
+		}
+		if supersedingTypes[r.Type] {
+			if next == nil {
+				next = map[string]string{}
+			}
+			next[r.Stream] = fmt.Sprintf("%s@%d", r.Type, r.Revision)
+		}
+	}
+	return stale
 }

@@ -53,3 +53,30 @@ func TestConsumer_after_an_outage_skips_invitations_replaced_or_accepted_since(t
 		}
 	}
 }
+
+// Two resends of an invitation a moment apart come in one batch, none of
+// them late: only the last is mailed, the links of the others being
+// refused. Each was mailed, as nothing was late enough to look for what
+// came after it.
+func TestConsumer_mails_only_the_last_of_an_invitations_resends_in_one_batch(t *testing.T) {
+	h := newHarness(t)
+	acct := h.register("Fabrikam")
+	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	first, second := resent(inv.UserID, acct, tokenKey), resent(inv.UserID, acct, tokenKey)
+	firstID, _ := h.append(user.Stream(inv.UserID), first)
+	secondID, _ := h.append(user.Stream(inv.UserID), second)
+	h.clock.Advance(time.Second)
+
+	h.start()
+	_, _, token := invitationMail(t, h.mails(1)[0], "minji@example.kr")
+	checkToken(t, token, inv.UserID, second.TokenHash)
+	for id, want := range map[uuid.UUID]string{
+		invitedID: "skipped: superseded by user.invitation_resent@1",
+		firstID:   "skipped: superseded by user.invitation_resent@2",
+		secondID:  "sent",
+	} {
+		if got := h.outcome(id); got != want {
+			t.Errorf("outcome %q, want %q", got, want)
+		}
+	}
+}
