@@ -14,13 +14,11 @@ import (
 	"time"
 
 	"github.com/google/uuid"
-	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/integration"
-	"github.com/bizcenter/bizcenter/internal/idn"
 )
 
 // DefaultHeartbeat is how often the feed sends a comment line when no
@@ -365,89 +363,4 @@ func (f *feed) send(ctx context.Context, w http.ResponseWriter, rec *eventstore.
 	}
 	_, err = fmt.Fprintf(w, "id: %s\nevent: %s\ndata: %s\n\n", ie.Position, ie.Type, ie.JSON())
 	return err
-}
-
-// scope is what a caller may see: every event, or those of some accounts
-// and partners. Of the accounts, the orders (subscription events) only
-// of those where the caller reads orders.
-type scope struct {
-	all      bool
-	accounts []string
-	orders   []string
-	partners []string
-	// movedOff holds where each of partners was last moved off an account
-	// by a change of channel partner (keyed account/partner), of the
-	// accounts it no longer serves.
-	movedOff map[string]eventstore.Position
-}
-
-func (s scope) sees(e integration.Event, at eventstore.Position) bool {
-	if s.all || slices.ContainsFunc(s.partners, e.Concerns) && !s.handedOver(e, at) {
-		return true
-	}
-	if e.OfSubscription() {
-		return e.AccountID != "" && slices.Contains(s.orders, e.AccountID)
-	}
-	return e.AccountID != "" && slices.Contains(s.accounts, e.AccountID)
-}
-
-// handedOver reports whether e, at, is an event of a subscription its
-// ordering partner had handed over, moved off the account, when it
-// occurred: the order is the new partner's then (DOMAIN.md "Partner
-// visibility"), and the API shows the previous one none of it. What
-// happened to it before the move stays the previous partner's to read.
-func (s scope) handedOver(e integration.Event, at eventstore.Position) bool {
-	moved, ok := s.movedOff[e.AccountID+"/"+e.PartnerID]
-	return ok && e.OfSubscription() && moved.Less(at)
-}
-
-// orderRoles are the customer roles that read an account's orders (its
-// subscriptions' events, Event.OfSubscription), as seed 001's table of
-// roles has them and the read API
-// enforces (readapi/role_access.go): an Agreement Administrator or a User
-// Administrator alone gets 403 there, and must not read them here.
-var orderRoles = []string{"account_administrator", "account_manager", "reports_viewer", "account_viewer"}
-
-// scopeOf reads, from the read models, the accounts the caller is an
-// active user of (and of those, where they read orders) and the partners
-// they act for.
-func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
-	if p.Operator {
-		return scope{all: true}, nil
-	}
-	// As rm_users and rm_partner_users hold emails: composed, a Unicode
-	// domain in xn-- form (idn.FoldEmail), as the read API compares them.
-	email := idn.FoldEmail(p.Email)
-	var s scope
-	err := f.pool.QueryRow(ctx, `SELECT coalesce(array_agg(account_id::text), '{}'),
-		  coalesce(array_agg(account_id::text) FILTER (WHERE roles && $2::text[]), '{}'),
-		  coalesce((SELECT array_agg(partner_id::text) FROM rm_partner_users WHERE email_lower = $1), '{}')
-		  FROM rm_users WHERE email_lower = $1 AND status = 'active'`,
-		email, orderRoles).Scan(&s.accounts, &s.orders, &s.partners)
-	if err != nil || len(s.partners) == 0 {
-		return s, err
-	}
-	s.movedOff, err = f.movedOff(ctx, s.partners)
-	return s, err
-}
-
-// movedOff reads scope.movedOff of partners.
-func (f *feed) movedOff(ctx context.Context, partners []string) (map[string]eventstore.Position, error) {
-	rows, err := f.pool.Query(ctx, `SELECT DISTINCT ON (m.account_id, m.from_partner_id)
-		  m.account_id::text || '/' || m.from_partner_id::text, m.commit_pos, m.prepare_pos
-		  FROM rm_channel_moves m
-		 WHERE m.from_partner_id = ANY ($1::text[]::uuid[])
-		   AND NOT EXISTS (SELECT 1 FROM rm_account_partners ap WHERE ap.account_id = m.account_id AND ap.partner_id = m.from_partner_id)
-		 ORDER BY m.account_id, m.from_partner_id, m.commit_pos DESC, m.prepare_pos DESC`, partners)
-	if err != nil {
-		return nil, err
-	}
-	moved := map[string]eventstore.Position{}
-	var key string
-	var commit, prepare int64
-	_, err = pgx.ForEachRow(rows, []any{&key, &commit, &prepare}, func() error {
-		moved[key] = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
-		return nil
-	})
-	return moved, err
 }
