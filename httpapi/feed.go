@@ -47,7 +47,7 @@ func FeedRoutes(store eventstore.Store, pool *pgxpool.Pool, log *slog.Logger, pa
 			"Last-Event-ID header (or ?after=). Operators see every event; members of an account the events of that account " +
 			"(its subscriptions' only with a role that reads them, as GET …/subscriptions); " +
 			"a partner's users the events naming their partner: its orders' (all of a subscription's events name the partner that ordered it; " +
-			"none after a channel change moved it off the account), " +
+			"none after a channel change moved it off the account, when they go to the new partner's feed), " +
 			"and channel changes and visibility grants between it and another.",
 		Query: map[string]string{
 			"after":     "a position (as in id:): start after it; Last-Event-ID takes precedence; default the start of the log",

@@ -24,10 +24,14 @@ type scope struct {
 	// by a change of channel partner (keyed account/partner), of the
 	// accounts it no longer serves.
 	movedOff map[string]eventstore.Position
+	// takenOver holds, keyed account/ordering partner, where one of
+	// partners took over that partner's orders of the account by the
+	// last change of channel partner that moved them to it.
+	takenOver map[string]eventstore.Position
 }
 
 func (s scope) sees(e integration.Event, at eventstore.Position) bool {
-	if s.all || slices.ContainsFunc(s.partners, e.Concerns) && !s.handedOver(e, at) {
+	if s.all || slices.ContainsFunc(s.partners, e.Concerns) && !s.handedOver(e, at) || s.inherited(e, at) {
 		return true
 	}
 	if e.OfSubscription() {
@@ -44,6 +48,17 @@ func (s scope) sees(e integration.Event, at eventstore.Position) bool {
 func (s scope) handedOver(e integration.Event, at eventstore.Position) bool {
 	moved, ok := s.movedOff[e.AccountID+"/"+e.PartnerID]
 	return ok && e.OfSubscription() && moved.Less(at)
+}
+
+// inherited reports whether e, at, is an event of a subscription that one
+// of the caller's partners had taken over by a change of channel partner
+// when it occurred: everything the previous partner ordered is the new
+// one's (DOMAIN.md "Partner visibility"), as the API shows it, and the
+// feed followed only what a partner ordered itself. What happened before
+// the change stays the previous partner's.
+func (s scope) inherited(e integration.Event, at eventstore.Position) bool {
+	from, ok := s.takenOver[e.AccountID+"/"+e.PartnerID]
+	return ok && e.OfSubscription() && from.Less(at)
 }
 
 // orderRoles are the customer roles that read an account's orders (its
@@ -72,7 +87,10 @@ func (f *feed) scopeOf(ctx context.Context, p kit.Principal) (scope, error) {
 	if err != nil || len(s.partners) == 0 {
 		return s, err
 	}
-	s.movedOff, err = f.movedOff(ctx, s.partners)
+	if s.movedOff, err = f.movedOff(ctx, s.partners); err != nil {
+		return s, err
+	}
+	s.takenOver, err = f.takenOver(ctx, s.partners)
 	return s, err
 }
 
@@ -87,12 +105,34 @@ func (f *feed) movedOff(ctx context.Context, partners []string) (map[string]even
 	if err != nil {
 		return nil, err
 	}
-	moved := map[string]eventstore.Position{}
+	return positions(rows)
+}
+
+// takenOver reads scope.takenOver of partners: for each account one of
+// them was last moved to, the ordering partners of the subscriptions
+// whose channel partner it is now, and not by its own order.
+func (f *feed) takenOver(ctx context.Context, partners []string) (map[string]eventstore.Position, error) {
+	rows, err := f.pool.Query(ctx, `SELECT s.account_id::text || '/' || s.ordering_partner_id::text, m.commit_pos, m.prepare_pos
+		  FROM (SELECT DISTINCT ON (account_id, to_partner_id) account_id, to_partner_id, commit_pos, prepare_pos
+		          FROM rm_channel_moves WHERE to_partner_id = ANY ($1::text[]::uuid[])
+		         ORDER BY account_id, to_partner_id, commit_pos DESC, prepare_pos DESC) m
+		  JOIN LATERAL (SELECT DISTINCT account_id, ordering_partner_id FROM rm_subscriptions
+		         WHERE account_id = m.account_id AND channel_partner_id = m.to_partner_id
+		           AND ordering_partner_id <> m.to_partner_id) s ON true`, partners)
+	if err != nil {
+		return nil, err
+	}
+	return positions(rows)
+}
+
+// positions collects rows of (key, commit, prepare).
+func positions(rows pgx.Rows) (map[string]eventstore.Position, error) {
+	at := map[string]eventstore.Position{}
 	var key string
 	var commit, prepare int64
-	_, err = pgx.ForEachRow(rows, []any{&key, &commit, &prepare}, func() error {
-		moved[key] = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+	_, err := pgx.ForEachRow(rows, []any{&key, &commit, &prepare}, func() error {
+		at[key] = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
 		return nil
 	})
-	return moved, err
+	return at, err
 }

@@ -88,16 +88,17 @@ func TestFeed_a_partner_follows_its_orders_and_what_passes_between_it_and_others
 	}
 }
 
-// TestFeed_a_partner_moved_off_an_account_no_longer_follows_its_orders
+// TestFeed_a_change_of_channel_partner_hands_the_feed_of_its_orders_over
 // checks that a change of channel partner ends what the previous partner
 // follows of the orders it placed there: they are the new partner's now
 // (DOMAIN.md "Partner visibility"), and the API shows the previous one
-// none of them. What happened to them before the move stays in its feed.
-func TestFeed_a_partner_moved_off_an_account_no_longer_follows_its_orders(t *testing.T) {
+// none of them. What happened to them before the move stays in its feed;
+// what happens after is in the new partner's, which showed none of it.
+func TestFeed_a_change_of_channel_partner_hands_the_feed_of_its_orders_over(t *testing.T) {
 	h := start(t, options{})
 	accountID, admin := h.registered()
 	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
-	b, _ := h.partner("Beta", "ben@beta.example")
+	b, bAdmin := h.partner("Beta", "ben@beta.example")
 	h.serve(accountID, a)
 	subs := "/v1/accounts/" + accountID + "/subscriptions"
 	order, _ := h.order(accountID, aAdmin, a, "alpha-order")
@@ -110,13 +111,21 @@ func TestFeed_a_partner_moved_off_an_account_no_longer_follows_its_orders(t *tes
 	// The scope is read from the read models: wait until they hold it all.
 	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/subscriptions?after="+pos, admin, nil)
 
-	var got []string
-	for _, e := range h.backlog(aAdmin, "?follow=false", "") {
-		if ce := decodeCE(t, e); ce.OfSubscription() {
-			got = append(got, ce.Type[len("bizcenter."):len(ce.Type)-len(".v1")])
+	orders := func(token string) []string {
+		var got []string
+		for _, e := range h.backlog(token, "?follow=false", "") {
+			if ce := decodeCE(t, e); ce.OfSubscription() {
+				got = append(got, ce.Type[len("bizcenter."):len(ce.Type)-len(".v1")]+" "+ce.PartnerID)
+			}
 		}
+		return got
 	}
-	if want := []string{"subscription.purchased", "subscription.license_total_changed"}; !slices.Equal(got, want) {
+	if got, want := orders(aAdmin), []string{"subscription.purchased " + a, "subscription.license_total_changed " + a}; !slices.Equal(got, want) {
 		t.Errorf("Alpha, moved off the account, follows its order there:\n got  %q\n want %q", got, want)
+	}
+	// Beta follows the order from the change on, as it reads it through
+	// the API: it is Beta's now, though it names Alpha, who placed it.
+	if got, want := orders(bAdmin), []string{"subscription.license_total_changed " + a, "subscription.cancelled " + a}; !slices.Equal(got, want) {
+		t.Errorf("Beta, handed the account, follows the order it took over:\n got  %q\n want %q", got, want)
 	}
 }
