@@ -74,7 +74,7 @@ func AssignBenefitUserHandler(d Deps) Handler[AssignBenefitUser, PackageChanged]
 			if c.FromUserID == nil {
 				return p.AssignUser(c.BenefitID, m, c.AlternateEmail, a.actor, a.at, a.left)
 			}
-			e, err := p.ReassignUser(c.BenefitID, *c.FromUserID, m, c.AlternateEmail, a.actor, a.at)
+			e, err := p.ReassignUser(c.BenefitID, *c.FromUserID, m, c.AlternateEmail, a.actor, a.at, a.left)
 			return []event.Event{e}, err
 		})
 	})

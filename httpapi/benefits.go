@@ -166,7 +166,8 @@ func benefitRoutes(c BillingCommands, log *slog.Logger) []kit.Route {
 		}),
 	}, {
 		Method: http.MethodPut, Path: base + "/benefits/{benefitId}/assignees/{userId}", Access: kit.SignedIn,
-		Summary: "Reassign the place the user in the path holds to the user in the body (global admins)",
+		Summary: "Reassign the place the user in the path holds to the user in the body (global admins); from a user the partner " +
+			"removed, whose place was freed, only while a place is free (422 quantity-exhausted)",
 		Request: assigneeBody{UserID: "0190f5a2-7c1e-7d3a-9b1e-2f4c5d6e7f92"}, Response: benefitStatusBody{}, Success: http.StatusOK, Statuses: use,
 		Handler: command(log, append(one, "userId"), func(r *http.Request, id ids, b assigneeBody) (int, any, error) {
 			userID, err := requiredID("userId", b.UserID)

@@ -158,9 +158,9 @@ func TestAssignUser_never_above_the_quantity_and_reassigns_at_any_time(t *testin
 	if _, err := given(events...).AssignUser(vs, cy, "cy@home.example", "ann", t0, nil); err == nil {
 		t.Fatal("an alternate email for Visual Studio")
 	}
-	moved := must(given(events...).ReassignUser(vs, bo.ID, cy, "", "ann", t0))(t)
+	moved := must(given(events...).ReassignUser(vs, bo.ID, cy, "", "ann", t0, nil))(t)
 	events = append(events, moved)
-	if _, err := given(events...).ReassignUser(vs, bo.ID, bo, "", "ann", t0); !errors.Is(err, domain.ErrNotFound) {
+	if _, err := given(events...).ReassignUser(vs, bo.ID, bo, "", "ann", t0, nil); !errors.Is(err, domain.ErrNotFound) {
 		t.Fatalf("reassigning from someone who does not hold it: %v", err)
 	}
 	events = append(events, must(given(events...).UnassignUser(vs, ann.ID, "ann"))(t))
@@ -244,4 +244,20 @@ func TestCancel_refunds_only_within_30_days_and_before_a_software_benefit_is_act
 	rule(t, err, "package-cancelled")
 	_, err = p.RetrieveKey(software, nil, "en-US", "macos", "op", t0)
 	rule(t, err, "package-cancelled")
+}
+
+func TestReassignUser_from_a_user_who_left_needs_a_free_place(t *testing.T) {
+	left := func(u uuid.UUID) bool { return u == ann.ID }
+	events := []event.Event{bought(t)}
+	events = append(events, must(given(events...).AssignUser(vs, ann, "", "op", t0, nil))(t)...)
+	events = append(events, must(given(events...).AssignUser(vs, bo, "", "op", t0, nil))(t)...)
+	// Ann left: her place is free and goes to Cy.
+	events = append(events, must(given(events...).AssignUser(vs, cy, "", "op", t0, left))(t)...)
+	dee := partner.Member{ID: uuid.MustParse("0190a4c2-0000-7000-8000-0000000000c4"), Email: "dee@alpha.example"}
+	_, err := given(events...).ReassignUser(vs, ann.ID, dee, "", "op", t0, left)
+	rule(t, err, "quantity-exhausted")
+	// A holder who stays hands their place on whatever the count.
+	must(given(events...).ReassignUser(vs, bo.ID, dee, "", "op", t0, left))(t)
+	events = append(events, must(given(events...).UnassignUser(vs, cy.ID, "op"))(t))
+	must(given(events...).ReassignUser(vs, ann.ID, dee, "", "op", t0, left))(t)
 }

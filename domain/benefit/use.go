@@ -105,6 +105,16 @@ func (p *Package) AssignUser(id uuid.UUID, m partner.Member, alternateEmail, by 
 	if slices.Contains(s.assignees, m.ID) {
 		return nil, fmt.Errorf("user %s already holds this benefit: %w", m.ID, domain.ErrConflict)
 	}
+	if err := s.placeFree(left); err != nil {
+		return nil, err
+	}
+	assigned := UserAssigned{PackageID: p.id, PartnerID: p.partnerID, BenefitID: id, UserID: m.ID, AlternateEmail: alt, AssignedBy: by, AssignedAt: now}
+	return append([]event.Event{assigned}, p.activation(s, by, now, nil)...), nil
+}
+
+// placeFree is nil while fewer users hold the benefit than its quantity,
+// not counting those the partner has removed (left; nil: nobody has left).
+func (s *state) placeFree(left func(uuid.UUID) bool) error {
 	held := 0
 	for _, u := range s.assignees {
 		if left == nil || !left(u) {
@@ -112,16 +122,17 @@ func (p *Package) AssignUser(id uuid.UUID, m partner.Member, alternateEmail, by 
 		}
 	}
 	if held >= s.Quantity {
-		return nil, &domain.RuleError{Code: "quantity-exhausted",
+		return &domain.RuleError{Code: "quantity-exhausted",
 			Detail: fmt.Sprintf("all %d of this benefit are assigned; reassign or unassign one first", s.Quantity)}
 	}
-	assigned := UserAssigned{PackageID: p.id, PartnerID: p.partnerID, BenefitID: id, UserID: m.ID, AlternateEmail: alt, AssignedBy: by, AssignedAt: now}
-	return append([]event.Event{assigned}, p.activation(s, by, now, nil)...), nil
+	return nil
 }
 
 // ReassignUser gives the place a user holds to another user of the
-// partner, at any time.
-func (p *Package) ReassignUser(id, from uuid.UUID, to partner.Member, alternateEmail, by string, now time.Time) (UserReassigned, error) {
+// partner, at any time. A user the partner has removed (left) holds no
+// place any more (see AssignUser): theirs may have been given to another
+// since, so reassigning from them needs a free place, as assigning does.
+func (p *Package) ReassignUser(id, from uuid.UUID, to partner.Member, alternateEmail, by string, now time.Time, left func(uuid.UUID) bool) (UserReassigned, error) {
 	s, err := p.usable(id, "reassigning a user", VisualStudio, Technical)
 	if err != nil {
 		return UserReassigned{}, err
@@ -135,6 +146,11 @@ func (p *Package) ReassignUser(id, from uuid.UUID, to partner.Member, alternateE
 	}
 	if slices.Contains(s.assignees, to.ID) {
 		return UserReassigned{}, fmt.Errorf("user %s already holds this benefit: %w", to.ID, domain.ErrConflict)
+	}
+	if left != nil && left(from) {
+		if err := s.placeFree(left); err != nil {
+			return UserReassigned{}, err
+		}
 	}
 	return UserReassigned{PackageID: p.id, PartnerID: p.partnerID, BenefitID: id, FromUserID: from, UserID: to.ID,
 		AlternateEmail: alt, ReassignedBy: by, ReassignedAt: now}, nil
