@@ -45,6 +45,9 @@ type keyBody struct {
 	OS       string `json:"os,omitempty"`
 }
 
+// A license-based cloud benefit's key needs neither field.
+func (keyBody) mayBeLeftOut() {}
+
 type keyAnswerBody struct {
 	ProductKey string `json:"productKey"`
 	Status     string `json:"status"`

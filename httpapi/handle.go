@@ -16,6 +16,10 @@ type ids map[string]uuid.UUID
 // noBody is the body type of routes that take none.
 type noBody struct{}
 
+// mayBeLeftOut is a body some of whose requests need no field: left out,
+// it reads as {}, and the command names what it misses.
+type mayBeLeftOut interface{ mayBeLeftOut() }
+
 // command is the one shape of the later command routes: parse the named
 // UUID path parameters and the JSON body (every bad one a 400 naming it),
 // run the command, answer status and body, or the command's error.
@@ -36,7 +40,11 @@ func command[B any](log *slog.Logger, params []string, run func(r *http.Request,
 		}
 		var b B
 		if reflect.TypeFor[B]() != reflect.TypeFor[noBody]() {
-			if p := kit.DecodeJSON(r, &b); p != nil {
+			decode := kit.DecodeJSON
+			if _, ok := any(b).(mayBeLeftOut); ok {
+				decode = kit.DecodeOptionalJSON
+			}
+			if p := decode(r, &b); p != nil {
 				kit.WriteProblem(w, p)
 				return
 			}

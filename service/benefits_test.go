@@ -96,6 +96,9 @@ func TestBenefits_keys_company_and_users_are_assigned_by_global_admins_within_th
 	if code, _ := h.call("POST", p.benefits["software"]+"/product-key", customer, key); code != http.StatusNotFound {
 		t.Fatalf("a customer gets a partner's key: %d", code)
 	}
+	if code, body := h.call("POST", p.benefits["software"]+"/product-key", admin, nil); code != http.StatusBadRequest || !namesField(body, "language") || !namesField(body, "os") {
+		t.Fatalf("a software key without a body: %d %v", code, body)
+	}
 	if code, body := h.call("POST", p.benefits["software"]+"/product-key", admin, map[string]any{"os": "windows-x64"}); code != http.StatusBadRequest || !namesField(body, "language") {
 		t.Fatalf("a software key without a language: %d %v", code, body)
 	}
@@ -122,7 +125,8 @@ func TestBenefits_keys_company_and_users_are_assigned_by_global_admins_within_th
 	code, body := h.call("POST", p.benefits["cloud"]+"/product-key", admin, map[string]any{})
 	wantRule(t, "a key of a usage-based cloud benefit", code, body, "wrong-benefit-kind")
 	h.must(http.StatusOK, "PUT", p.benefits["cloud"]+"/company-assignment", admin, nil)
-	pos := h.must(http.StatusOK, "POST", p.benefits["cloud-license"]+"/product-key", admin, map[string]any{})["position"].(string)
+	// No body: a license-based key needs no field.
+	pos := h.must(http.StatusOK, "POST", p.benefits["cloud-license"]+"/product-key", admin, nil)["position"].(string)
 	for _, name := range []string{"Azure credits", "Microsoft 365 E3"} {
 		if b := h.benefitOf(partnerID, admin, "cloud", name, pos); b["status"] != "active" {
 			t.Fatalf("cloud benefit %v", b)
