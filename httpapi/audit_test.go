@@ -13,6 +13,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/domain/event"
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
@@ -182,5 +183,35 @@ func TestAuditAsOf_refuses_to_replay_past_an_event_it_cannot_decode(t *testing.T
 	mux.ServeHTTP(rec, httptest.NewRequest(http.MethodGet, "/v1/audit/streams/"+stream+"/as-of?revision=0", nil))
 	if rec.Code != http.StatusOK {
 		t.Fatalf("revision=0: %d %s", rec.Code, rec.Body)
+	}
+}
+
+// A partner with no users yet lists none as [] in the as-of view, as an
+// account lists no domains: it answered "users": null, unlike every other
+// list of the API.
+func TestAuditAsOf_partner_without_users_lists_none_as_empty(t *testing.T) {
+	store := postgres.New(pgtest.Pool(t), postgres.Config{})
+	partnerID := uuid.New()
+	stream, now, id := partner.Stream(partnerID), time.Now().UTC(), uuid.New()
+	registered := partner.Registered{PartnerID: partnerID, Name: "Tailspin Resellers", RegisteredBy: "op"}
+	data, meta, _, err := event.EncodeAt(registered, stream, 0, event.Metadata{EventID: id, Actor: "op", OccurredAt: now})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if _, err := store.Append(context.Background(), stream, eventstore.NoStream(), []eventstore.EventData{
+		{ID: id, Type: registered.EventType(), Data: data, Metadata: meta}}); err != nil {
+		t.Fatal(err)
+	}
+	rec := httptest.NewRecorder()
+	auditMux(store, clock.NewManual(now.Add(time.Minute))).ServeHTTP(rec,
+		httptest.NewRequest(http.MethodGet, "/v1/audit/streams/"+stream+"/as-of?revision=0", nil))
+	var body struct {
+		State map[string]json.RawMessage `json:"state"`
+	}
+	if err := json.Unmarshal(rec.Body.Bytes(), &body); err != nil || rec.Code != http.StatusOK {
+		t.Fatalf("as-of: %d %s", rec.Code, rec.Body)
+	}
+	if got := string(body.State["users"]); got != "[]" {
+		t.Fatalf("users: %s, want []", got)
 	}
 }

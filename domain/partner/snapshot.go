@@ -1,8 +1,6 @@
 package partner
 
 import (
-	"slices"
-
 	"github.com/google/uuid"
 )
 
@@ -13,7 +11,9 @@ type State struct {
 	Users     []Member  `json:"users"`
 }
 
-// Snapshot is the state.
+// Snapshot is the state. A partner with no users yet lists none as [],
+// as every list of the API does (and the account's as-of view): a clone
+// of no members was nil, which the view answered as null.
 func (p *Partner) Snapshot() State {
-	return State{PartnerID: p.id, Name: p.name, Users: slices.Clone(p.members)}
+	return State{PartnerID: p.id, Name: p.name, Users: append([]Member{}, p.members...)}
 }
