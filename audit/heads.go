@@ -2,6 +2,7 @@ package audit
 
 import (
 	"encoding/json"
+	"errors"
 	"fmt"
 	"io"
 	"slices"
@@ -43,6 +44,11 @@ func HeadsOf(r io.Reader) (Heads, error) {
 	})
 	if err != nil {
 		return nil, fmt.Errorf("heads: %w", err)
+	}
+	if len(hs) == 0 {
+		// Else a store held to an empty file (the wrong one, or a copy
+		// cut short) was "verified", against nothing.
+		return nil, errors.New("heads: the copy holds no events, nothing to hold the store to")
 	}
 	return hs, nil
 }

@@ -64,3 +64,13 @@ func TestVerifyAgainst_finds_what_changed_since_a_copy(t *testing.T) {
 		t.Errorf("summary: %s", out.String())
 	}
 }
+
+// A copy with no events holds the store to nothing: verifying against it
+// is an error, not "verified" (the wrong file named, or a copy cut short).
+func TestHeadsOf_refuses_a_copy_without_events(t *testing.T) {
+	for _, copy := range []string{"", "\n"} {
+		if hs, err := audit.HeadsOf(strings.NewReader(copy)); err == nil {
+			t.Errorf("HeadsOf(%q) = %v, nil; want an error", copy, hs)
+		}
+	}
+}
