@@ -19,6 +19,10 @@ import (
 // committed its claims.
 var errNotMovedBack = errors.New("the checkpoint moved meanwhile")
 
+// errMovedBack: the checkpoint was moved back before the batch, after the
+// feed had read past it (projections.Batch.After).
+var errMovedBack = errors.New("the checkpoint was moved back")
+
 // wait puts back the claimed emails of outs, the first of which the relay
 // could not be reached for (cause), so that they go out once it is back:
 // in one transaction their claims are marked waiting and the checkpoint
@@ -31,7 +35,11 @@ var errNotMovedBack = errors.New("the checkpoint moved meanwhile")
 // claims over (claimOver: an invitation resent meanwhile is mailed once,
 // the newest), while emails of them already sent keep their claims.
 // Should the checkpoint have moved meanwhile (this instance lost its
-// lead), the emails are recorded failed, as before.
+// lead), the emails are recorded failed, as before. Should it not have,
+// though the lead was lost and taken again (by this instance or
+// another) and its feed follows from past the emails, the lead's next
+// batch finds the checkpoint behind it and the feed follows again from
+// there (projections.Batch.After).
 func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projections.Record, outs []pending, cause error) error {
 	back := st.From()
 	for _, r := range rest {

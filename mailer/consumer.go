@@ -121,6 +121,13 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		return false, err
 	}
 	defer st.Rollback(ctx)
+	if st.From().Less(b.After) {
+		// Moved back before the batch (wait, by an earlier lead of the
+		// feed): the events between were not read again, and committing
+		// over them left their emails waiting for the relay for good.
+		// Failed, the batch makes the feed follow again from there.
+		return false, fmt.Errorf("%s: %w: %s, the batch read from %s", Name, errMovedBack, st.From(), b.After)
+	}
 	if st.Applied() {
 		return true, nil
 	}

@@ -2,7 +2,10 @@ package mailer_test
 
 import (
 	"context"
+	"fmt"
+	"strings"
 	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -56,5 +59,67 @@ func TestConsumer_sends_what_it_claimed_when_it_loses_the_lead_meanwhile(t *test
 	eventually(t, "the invitation's outcome", func() bool { o := h.outcome(invitedID); return o != "" && o != "pending" })
 	if o := h.outcome(invitedID); o != "sent" || len(h.files()) != 1 {
 		t.Fatalf("outcome %q with %d mail files, want sent and 1: a claimed email was dropped when the lead was lost", o, len(h.files()))
+	}
+}
+
+// heldAwaySender is a relay that cannot be reached and takes its time
+// to say so: its first send is held until release is closed, then fails
+// as a relay away does. Once back is set, it sends.
+type heldAwaySender struct {
+	files   mailer.FileSender
+	sending chan struct{}
+	once    sync.Once
+	release chan struct{}
+	back    atomic.Bool
+}
+
+func (s *heldAwaySender) Send(ctx context.Context, m mailer.Message) error {
+	if s.back.Load() {
+		return s.files.Send(ctx, m)
+	}
+	s.once.Do(func() { close(s.sending) })
+	<-s.release
+	return fmt.Errorf("smtp relay.example:25: %w: dial tcp: i/o timeout", mailer.ErrRelayAway)
+}
+
+// An email put back for the relay after the lead was lost, and taken
+// again by a feed that already follows from the checkpoint it had
+// committed, is still mailed: the new lead follows again from where the
+// put-back moved the checkpoint. The checkpoint had not moved meanwhile,
+// so the put-back moved it back, and the new lead, reading past it,
+// committed its next batch over it: the invitation was left "waiting for
+// the relay" for good, and never mailed.
+func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again(t *testing.T) {
+	h := newHarness(t)
+	s := &heldAwaySender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
+	h.sender = s
+	h.start()
+	acct := h.register("Contoso")
+	_, firstID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	select {
+	case <-s.sending:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the invitation was never sent")
+	}
+	// The lead's session goes while the send is under way; the feed takes
+	// the lead again and follows from the checkpoint, past the invitation.
+	if _, err := h.pool.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks
+		 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		t.Fatal(err)
+	}
+	eventually(t, "the lead taken again", func() bool { return strings.Count(h.log.String(), "leading feed topic") >= 2 })
+	time.Sleep(200 * time.Millisecond) // its feed reads the checkpoint
+	close(s.release)
+	eventually(t, "the invitation put back", func() bool { return h.outcome(firstID) == "waiting for the relay" })
+	s.back.Store(true)
+	_, secondID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	eventually(t, "the second invitation mailed", func() bool { return h.outcome(secondID) == "sent" })
+	h.settle()
+	if got := h.outcome(firstID); got != "sent" {
+		t.Fatalf("the invitation put back: %q, want sent", got)
+	}
+	if n := len(h.files()); n != 2 {
+		t.Fatalf("%d mail files, want 2", n)
 	}
 }

@@ -22,6 +22,12 @@ import (
 type Batch struct {
 	Records []Record
 	Through eventstore.Position
+	// After is where the feed read the batch from: the checkpoint its
+	// subscription began at, or the previous batch's Through. A consumer
+	// whose checkpoint stands before it (moved back since) fails the
+	// batch, and the feed follows again from the checkpoint (movedBack).
+	// Zero when unknown.
+	After eventstore.Position
 }
 
 // Record is one stored event in a batch; Pos is Position as a string.

@@ -215,8 +215,9 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 		}
 		f.decode(ctx, read, items, t.Decodes, keys)
 	}()
-	for {
+	for after := from; ; {
 		b, ok := f.next(ctx, items, t.Hold, func() <-chan struct{} { return f.hurried.Next(topic) })
+		b.After = after
 		if !ok {
 			select {
 			case err := <-readErr:
@@ -227,9 +228,10 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			}
 			return nil
 		}
-		if !f.deliver(ctx, out, b, func() bool { return f.outdated(ctx, topic) }) {
+		if !f.deliver(ctx, out, b, func() bool { return f.outdated(ctx, topic) || f.movedBack(ctx, topic, b) }) {
 			return nil
 		}
+		after = b.Through
 	}
 }
 
@@ -360,8 +362,10 @@ type item struct {
 }
 
 // deliver sends a batch until it is acked; false when ctx ended, or when
-// it was nacked and outdated says the topic is no longer this process's.
-func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch, outdated func() bool) bool {
+// it was nacked and leave says this subscription is to end: the topic is
+// no longer this process's, or its checkpoint was moved back before the
+// batch (movedBack).
+func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch, leave func() bool) bool {
 	for {
 		m := b.message(ctx)
 		select {
@@ -373,7 +377,7 @@ func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch
 		case <-m.Acked():
 			return true
 		case <-m.Nacked():
-			if outdated() {
+			if leave() {
 				return false
 			}
 		case <-ctx.Done():
@@ -385,6 +389,24 @@ func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch
 			return false
 		}
 	}
+}
+
+// movedBack reports whether the topic's checkpoint stands before the
+// batch (Batch.After): a consumer moved it back (MoveBack) once this
+// subscription had read past it, the mailer putting back its emails for
+// a relay away after this process lost its lead and took it again, or
+// while another instance took it. The subscription then ends, and the
+// next follows from the checkpoint: delivered again, the batch lacked
+// the events moved back over, and the consumer's next commit went past
+// them for good.
+func (f *Feed) movedBack(ctx context.Context, topic string, b Batch) bool {
+	at, err := startPosition(ctx, f.pool, topic)
+	if err != nil || !at.Less(b.After) {
+		return false
+	}
+	f.log.Warn("the checkpoint was moved back before the batch; following again from it", "topic", topic,
+		"checkpoint", at.String(), "batch_after", b.After.String())
+	return true
 }
 
 // Close implements message.Subscriber; subscriptions end with their context.
