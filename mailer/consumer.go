@@ -54,6 +54,13 @@ type Consumer struct {
 	// first pause between tries (default 1s), doubled after each.
 	Attempts   int
 	RetryDelay time.Duration
+	// Stopping is closed when the process begins to stop (nil: never).
+	// A send under way then has StopGrace (default 5s) left: a relay
+	// that does not answer would hold it for sendTimeout, past the
+	// shutdown's bound, and the pool closed under the put-back of its
+	// email, which stayed claimed and was never sent.
+	Stopping  <-chan struct{}
+	StopGrace time.Duration
 
 	failed  failures
 	putBack putBack

@@ -44,6 +44,8 @@ type harness struct {
 	sender mailer.Sender
 	log    *syncBuffer
 	stop   func()
+	// stopping is the consumer's Stopping (nil: none).
+	stopping chan struct{}
 }
 
 func newHarness(t *testing.T) *harness { return newHarnessOn(t, pgtest.Pool(t)) }
@@ -75,7 +77,10 @@ func (h *harness) start() {
 	c := &mailer.Consumer{
 		Pool: h.pool, Store: h.store, Sender: h.sender, TokenKey: tokenKey, Clock: h.clock,
 		BaseURL: "https://bc.example", From: "Business Center <no-reply@bc.example>", Log: log,
-		RetryDelay: time.Millisecond,
+		RetryDelay: time.Millisecond, StopGrace: 50 * time.Millisecond,
+	}
+	if h.stopping != nil {
+		c.Stopping = h.stopping
 	}
 	if err := c.Validate(); err != nil {
 		h.t.Fatal(err)

@@ -129,7 +129,9 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 	attempts := cmp.Or(c.Attempts, 3)
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
+		stopped := c.cutAtStop(cancel)
 		err := send(actx)
+		stopped()
 		cancel()
 		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) || errors.Is(err, ErrPermanent) {
 			return err
@@ -142,6 +144,30 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 		}
 		delay *= 2
 	}
+}
+
+// cutAtStop calls cancel StopGrace after Stopping closes, until the
+// function it returns is called. A try cut so before the relay took
+// anything is one of a relay away (ErrRelayAway), whose email is put
+// back (wait) while the pool is still open.
+func (c *Consumer) cutAtStop(cancel context.CancelFunc) (done func()) {
+	if c.Stopping == nil {
+		return func() {}
+	}
+	finished := make(chan struct{})
+	go func() {
+		select {
+		case <-finished:
+			return
+		case <-c.Stopping:
+		}
+		select {
+		case <-finished:
+		case <-time.After(cmp.Or(c.StopGrace, 5*time.Second)):
+			cancel()
+		}
+	}()
+	return func() { close(finished) }
 }
 
 // truncate cuts s to at most n bytes of valid UTF-8.

@@ -181,7 +181,8 @@ func (s *Service) wire(ctx context.Context) error {
 		}
 		engine.AddProjector(s.pool, projectors[name])
 	}
-	mail := &mailer.Consumer{Pool: s.pool, Store: store, Sender: s.cfg.Mail, TokenKey: s.cfg.InvitationKey, Clock: s.cfg.Clock, BaseURL: s.cfg.PublicURL, From: s.cfg.MailFrom, Log: log}
+	mail := &mailer.Consumer{Pool: s.pool, Store: store, Sender: s.cfg.Mail, TokenKey: s.cfg.InvitationKey, Clock: s.cfg.Clock, BaseURL: s.cfg.PublicURL, From: s.cfg.MailFrom, Log: log,
+		Stopping: s.stopping}
 	if err := mail.Validate(); err != nil {
 		return fmt.Errorf("mailer: %w", err)
 	}

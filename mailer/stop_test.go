@@ -1,0 +1,55 @@
+package mailer_test
+
+import (
+	"context"
+	"fmt"
+	"testing"
+	"time"
+
+	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/mailer"
+)
+
+// silentRelay accepts a connection and never greets: a send waits until
+// its context ends, then fails as a dial cut short does.
+type silentRelay struct{ sending chan struct{} }
+
+func (s silentRelay) Send(ctx context.Context, m mailer.Message) error {
+	select {
+	case s.sending <- struct{}{}:
+	default:
+	}
+	<-ctx.Done()
+	return fmt.Errorf("smtp relay.example:25: %w: %w", mailer.ErrRelayAway, ctx.Err())
+}
+
+// A process that stops while the relay does not answer puts the email
+// back, within its shutdown's bound: the send is cut StopGrace after the
+// stop begins. It ran on for its 30 s, past the bound, and the pool was
+// closed under the put-back: the email stayed claimed ("pending") and
+// was never sent.
+func TestConsumer_puts_back_an_email_under_way_when_the_process_stops(t *testing.T) {
+	h := newHarness(t)
+	relay := silentRelay{sending: make(chan struct{}, 1)}
+	h.sender = relay
+	h.stopping = make(chan struct{})
+	h.start()
+	acct := h.register("Contoso")
+	_, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	select {
+	case <-relay.sending:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the invitation was never sent")
+	}
+	close(h.stopping)
+	stopped := make(chan struct{})
+	go func() { h.stopEngine(); close(stopped) }()
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the mailer did not stop within 10s of the stop")
+	}
+	if got := h.outcome(invitedID); got != "waiting for the relay" {
+		t.Fatalf("the invitation under way at the stop: %q, want it put back", got)
+	}
+}
