@@ -14,6 +14,7 @@ import (
 	"github.com/bizcenter/bizcenter/clock"
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/personal"
 	"github.com/bizcenter/bizcenter/tracing"
 )
 
@@ -154,8 +155,8 @@ type PersonalData interface {
 	Opener(ctx context.Context) event.Transform
 	// Erase destroys a person's key for good, noting the stream the
 	// erasure's event goes to; erasing again is harmless and answers who
-	// erased first, and why.
-	Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (firstBy, firstReason string, err error)
+	// erased first, why, and when.
+	Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (personal.Erasure, error)
 	// Recorded notes that the erasure's event is in the log.
 	Recorded(ctx context.Context, subject uuid.UUID) error
 }

@@ -1,6 +1,7 @@
 package commands
 
 import (
+	"cmp"
 	"context"
 	"errors"
 	"fmt"
@@ -122,15 +123,17 @@ func (d Deps) erasable(by Actor, reason string) (string, error) {
 // to, then appends to that stream, read at l, the event record makes of
 // the erasure (nil: recorded already), and marks the key recorded. An
 // erasure that stopped before its event is finished under the name and
-// reason of the one that destroyed the key (firstBy, firstReason).
+// reason of the one that destroyed the key (firstBy, firstReason), dated
+// when it did: the sweeper that finishes it comes minutes later, or days
+// after an outage.
 func (d Deps) erase(ctx context.Context, subject uuid.UUID, stream string, l loaded, by origin, reason string,
 	record func(firstBy, firstReason string, at time.Time) event.Event) (PersonalDataErased, error) {
-	firstBy, firstReason, err := d.Personal.Erase(ctx, subject, stream, by.actor, reason)
+	first, err := d.Personal.Erase(ctx, subject, stream, by.actor, reason)
 	if err != nil {
 		return PersonalDataErased{}, err
 	}
 	answer := PersonalDataErased{Position: l.answered()}
-	if e := record(firstBy, firstReason, by.at); e != nil {
+	if e := record(first.By, first.Reason, cmp.Or(first.Earlier, by.at)); e != nil {
 		res, err := save(ctx, d, stream, l, by, e)
 		if err != nil {
 			return PersonalDataErased{}, err

@@ -113,8 +113,8 @@ func (s *failAppend) Append(ctx context.Context, stream string, expected eventst
 // failErase fails the key's destruction.
 type failErase struct{ commands.PersonalData }
 
-func (failErase) Erase(context.Context, uuid.UUID, string, string, string) (string, string, error) {
-	return "", "", errors.New("injected: the key store is down")
+func (failErase) Erase(context.Context, uuid.UUID, string, string, string) (personal.Erasure, error) {
+	return personal.Erasure{}, errors.New("injected: the key store is down")
 }
 
 // An erasure that stops half way, its key destroyed but its event lost,

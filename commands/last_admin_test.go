@@ -91,7 +91,7 @@ func TestChangeUserRoles_does_not_count_an_erased_administrator_as_remaining(t *
 	f := newFixture(t)
 	boss := f.manager
 	kim, kimActor := f.secondAdministrator(t)
-	if _, _, err := f.deps.Personal.Erase(context.Background(), boss, user.Stream(boss), "op", "verified request DSR-2"); err != nil {
+	if _, err := f.deps.Personal.Erase(context.Background(), boss, user.Stream(boss), "op", "verified request DSR-2"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.demote(f.deps, kimActor, kim); !domain.IsRule(err, "last-account-administrator") {
@@ -99,7 +99,7 @@ func TestChangeUserRoles_does_not_count_an_erased_administrator_as_remaining(t *
 	}
 	// Nor is the erased one the last: with both keys gone, neither acts,
 	// and taking the role from one leaves no fewer acting administrators.
-	if _, _, err := f.deps.Personal.Erase(context.Background(), kim, user.Stream(kim), "op", "verified request DSR-3"); err != nil {
+	if _, err := f.deps.Personal.Erase(context.Background(), kim, user.Stream(kim), "op", "verified request DSR-3"); err != nil {
 		t.Fatal(err)
 	}
 	if err := f.demote(f.deps, operator, boss); err != nil {

@@ -23,6 +23,7 @@ import (
 	"reflect"
 	"strings"
 	"sync"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -134,15 +135,25 @@ func (k Keys) opening(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	return key, nil
 }
 
+// Erasure is an erasure as the key store records it: the first one's
+// who and why, and, when an earlier erasure destroyed the key, when.
+type Erasure struct {
+	By, Reason string
+	// Earlier is when an earlier erasure destroyed the key (its event
+	// not written, or written already); zero when this one did.
+	Earlier time.Time
+}
+
 // Erase destroys the subject's key for good, recording who erased it,
 // why, and the stream the erasure's event goes to (for the sweeper to
 // finish it there, should it stop half way). Erasing an erased (or never
-// sealed) subject records the erasure and keeps the first one's who, why
-// and stream. It returns who erased and why as recorded: the first
-// erasure's.
-func (k Keys) Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (firstBy, firstReason string, err error) {
+// sealed) subject records the erasure and keeps the first one's who, why,
+// time and stream, which it returns.
+func (k Keys) Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (Erasure, error) {
 	k.Recent.forget(subject)
-	err = k.DB.QueryRow(ctx, `
+	var e Erasure
+	var earlier *time.Time
+	err := k.DB.QueryRow(ctx, `
 		WITH erased AS (
 			INSERT INTO personal_keys (subject_id, key, erased_at, erased_by, erased_reason, erasure_stream)
 			VALUES ($1, NULL, now(), $2, $3, $4)
@@ -151,19 +162,22 @@ func (k Keys) Erase(ctx context.Context, subject uuid.UUID, stream, by, reason s
 			       erasure_stream = EXCLUDED.erasure_stream
 			 WHERE personal_keys.erased_at IS NULL
 			RETURNING erased_by, erased_reason)
-		SELECT erased_by, erased_reason FROM erased
+		SELECT erased_by, erased_reason, NULL::timestamptz FROM erased
 		UNION ALL
-		SELECT coalesce(erased_by, $2), coalesce(erased_reason, $3) FROM personal_keys
-		 WHERE subject_id = $1 AND NOT EXISTS (SELECT FROM erased)`, subject, by, reason, stream).Scan(&firstBy, &firstReason)
+		SELECT coalesce(erased_by, $2), coalesce(erased_reason, $3), erased_at FROM personal_keys
+		 WHERE subject_id = $1 AND NOT EXISTS (SELECT FROM erased)`, subject, by, reason, stream).Scan(&e.By, &e.Reason, &earlier)
 	if errors.Is(err, pgx.ErrNoRows) {
 		// Erased by a concurrent caller whose row this statement cannot
 		// see: it is recorded, under that caller's name.
-		return by, reason, nil
+		return Erasure{By: by, Reason: reason}, nil
 	}
 	if err != nil {
-		return "", "", fmt.Errorf("erase personal key: %w", err)
+		return Erasure{}, fmt.Errorf("erase personal key: %w", err)
 	}
-	return firstBy, firstReason, nil
+	if earlier != nil {
+		e.Earlier = earlier.UTC()
+	}
+	return e, nil
 }
 
 // Recorded marks a subject's erasure as written to the log, so that the

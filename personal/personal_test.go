@@ -60,11 +60,11 @@ func TestKeys_seal_open_and_erase(t *testing.T) {
 		t.Fatal("a field sealed for one person opened for another")
 	}
 
-	if by, reason, err := keys.Erase(ctx, in.UserID, "", "op", "verified request"); err != nil || by != "op" || reason != "verified request" {
-		t.Fatalf("erasing: %q %q %v", by, reason, err)
+	if e, err := keys.Erase(ctx, in.UserID, "", "op", "verified request"); err != nil || e.By != "op" || e.Reason != "verified request" || !e.Earlier.IsZero() {
+		t.Fatalf("erasing: %+v %v", e, err)
 	}
-	if by, reason, err := keys.Erase(ctx, in.UserID, "", "op2", "again"); err != nil || by != "op" || reason != "verified request" {
-		t.Fatalf("erasing again: %q %q %v; want the first erasure's who and why", by, reason, err)
+	if e, err := keys.Erase(ctx, in.UserID, "", "op2", "again"); err != nil || e.By != "op" || e.Reason != "verified request" || e.Earlier.IsZero() {
+		t.Fatalf("erasing again: %+v %v; want the first erasure's who, why and time", e, err)
 	}
 	got, _, err = event.DecodeWith(in.EventType(), data, meta, keys.Opener(ctx))
 	if err != nil {
@@ -163,7 +163,7 @@ func TestKeys_one_opener_opens_interleaved_people_each_with_their_key(t *testing
 		data, meta := encode(t, keys, in, user.Stream(in.UserID))
 		log = append(log, stored{in, data, meta})
 	}
-	if _, _, err := keys.Erase(ctx, gone.UserID, "", "op", "request"); err != nil {
+	if _, err := keys.Erase(ctx, gone.UserID, "", "op", "request"); err != nil {
 		t.Fatal(err)
 	}
 	open, err := keys.OpenerFor(ctx, []uuid.UUID{a.UserID, b.UserID, gone.UserID})

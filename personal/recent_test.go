@@ -70,7 +70,7 @@ func TestRecent_opens_what_was_just_sealed_until_erased_or_old(t *testing.T) {
 	}
 
 	erased, data2, meta2 := seal()
-	if _, _, err := keys.Erase(ctx, erased.UserID, user.Stream(erased.UserID), "nora", "asked"); err != nil {
+	if _, err := keys.Erase(ctx, erased.UserID, user.Stream(erased.UserID), "nora", "asked"); err != nil {
 		t.Fatal(err)
 	}
 	if opens(erased, data2, meta2) {

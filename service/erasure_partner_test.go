@@ -67,7 +67,7 @@ func TestSweeper_finishes_a_partner_users_erasure(t *testing.T) {
 	id := uuid.MustParse(userID)
 	stream := partner.Stream(uuid.MustParse(partnerID))
 	ctx := context.Background()
-	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, id, stream, "op-half", "verified request #78"); err != nil {
+	if _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, id, stream, "op-half", "verified request #78"); err != nil {
 		t.Fatal(err)
 	}
 	h.svc.Sweeper.ErasureGrace = time.Nanosecond
@@ -103,7 +103,7 @@ func TestErasure_half_done_partner_user_is_not_mailed_a_grant(t *testing.T) {
 		_ = h.svc.Pool().QueryRow(context.Background(), `SELECT count(*) FROM mail_partner_users WHERE user_id = $1`, id).Scan(&n)
 		return n == 1
 	})
-	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), uuid.MustParse(id),
+	if _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), uuid.MustParse(id),
 		partner.Stream(uuid.MustParse(a)), "op-half", "verified request #9"); err != nil {
 		t.Fatal(err)
 	}

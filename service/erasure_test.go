@@ -3,6 +3,7 @@ package service_test
 import (
 	"bytes"
 	"context"
+	"encoding/json"
 	"errors"
 	"net/http"
 	"strings"
@@ -190,6 +191,13 @@ func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T)
 	if _, err := h.svc.Pool().Exec(ctx, `UPDATE rm_users SET email = $2 WHERE user_id = $1`, id, "[erased]"); err != nil {
 		t.Fatal(err)
 	}
+	// The key went three days ago (the sweeper was down since): the
+	// event is dated then, not when the sweeper got to it.
+	var keyErasedAt time.Time
+	if err := h.svc.Pool().QueryRow(ctx, `UPDATE personal_keys SET erased_at = erased_at - interval '3 days'
+		WHERE subject_id = $1 RETURNING erased_at`, id).Scan(&keyErasedAt); err != nil {
+		t.Fatal(err)
+	}
 	h.svc.Sweeper.ErasureGrace = time.Nanosecond
 	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 1 {
 		t.Fatalf("sweep: %d, %v; want the erasure finished", n, err)
@@ -202,6 +210,10 @@ func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T)
 	if last.Type != "user.personal_data_erased" || !bytes.Contains(last.Data, []byte(`"erasedBy":"op-half"`)) {
 		t.Fatalf("the stream ends with %s %s", last.Type, last.Data)
 	}
+	var erased struct{ ErasedAt time.Time }
+	if err := json.Unmarshal(last.Data, &erased); err != nil || !erased.ErasedAt.Equal(keyErasedAt) {
+		t.Fatalf("erasedAt %v (%v), want when the key went, %v", erased.ErasedAt, err, keyErasedAt)
+	}
 	waitFor(t, "the users read model to blank the user", 10*time.Second, func() bool {
 		d := h.must(http.StatusOK, "GET", users+"/"+userID, admin, nil)
 		return d["email"] == "[erased]"
@@ -212,7 +224,7 @@ func TestSweeper_finishes_an_erasure_that_stopped_before_its_event(t *testing.T)
 	// A key erased with no user behind it has nothing to record: the
 	// sweeper marks it rather than failing at every sweep.
 	stray := uuid.New()
-	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, stray, "", "op-half", "no such user"); err != nil {
+	if _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(ctx, stray, "", "op-half", "no such user"); err != nil {
 		t.Fatal(err)
 	}
 	if n, err := h.svc.Sweeper.Sweep(ctx); err != nil || n != 0 {
@@ -232,7 +244,7 @@ func (h *harness) halfErased(accountID, admin, email string) uuid.UUID {
 	inv := h.must(http.StatusCreated, "POST", users, admin, invite(email, "reports_viewer"))
 	h.must(http.StatusOK, "GET", users+"/"+inv["userId"].(string)+"?after="+inv["position"].(string), admin, nil)
 	id := uuid.MustParse(inv["userId"].(string))
-	if _, _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), id, "", "op-half", "verified request #77"); err != nil {
+	if _, err := (personal.Keys{DB: h.svc.Pool()}).Erase(context.Background(), id, "", "op-half", "verified request #77"); err != nil {
 		h.t.Fatal(err)
 	}
 	return id
