@@ -24,10 +24,19 @@ type scope struct {
 	// by a change of channel partner (keyed account/partner), of the
 	// accounts it no longer serves.
 	movedOff map[string]eventstore.Position
-	// takenOver holds, keyed account/ordering partner, where one of
-	// partners took over that partner's orders of the account by the
-	// last change of channel partner that moved them to it.
-	takenOver map[string]eventstore.Position
+	// takenOver holds, keyed account/ordering partner, when one of
+	// partners answered for that partner's orders of the account: from
+	// the change of channel partner that handed them to it until the one
+	// that moved it off the account, if any.
+	takenOver map[string][]span
+}
+
+// span is from one position (excluded) to another (included); a zero
+// until: to now.
+type span struct{ from, until eventstore.Position }
+
+func (s span) holds(at eventstore.Position) bool {
+	return s.from.Less(at) && (s.until.IsZero() || !s.until.Less(at))
 }
 
 func (s scope) sees(e integration.Event, at eventstore.Position) bool {
@@ -55,10 +64,11 @@ func (s scope) handedOver(e integration.Event, at eventstore.Position) bool {
 // when it occurred: everything the previous partner ordered is the new
 // one's (DOMAIN.md "Partner visibility"), as the API shows it, and the
 // feed followed only what a partner ordered itself. What happened before
-// the change stays the previous partner's.
+// the change stays the previous partner's; what happened after a later
+// change moved the caller's partner off the account is the next one's
+// (as handedOver has it of the orders it placed itself).
 func (s scope) inherited(e integration.Event, at eventstore.Position) bool {
-	from, ok := s.takenOver[e.AccountID+"/"+e.PartnerID]
-	return ok && e.OfSubscription() && from.Less(at)
+	return e.OfSubscription() && slices.ContainsFunc(s.takenOver[e.AccountID+"/"+e.PartnerID], func(sp span) bool { return sp.holds(at) })
 }
 
 // orderRoles are the customer roles that read an account's orders (its
@@ -108,21 +118,44 @@ func (f *feed) movedOff(ctx context.Context, partners []string) (map[string]even
 	return positions(rows)
 }
 
-// takenOver reads scope.takenOver of partners: for each account one of
-// them was last moved to, the ordering partners of the subscriptions
-// whose channel partner it is now, and not by its own order.
-func (f *feed) takenOver(ctx context.Context, partners []string) (map[string]eventstore.Position, error) {
-	rows, err := f.pool.Query(ctx, `SELECT s.account_id::text || '/' || s.ordering_partner_id::text, m.commit_pos, m.prepare_pos
-		  FROM (SELECT DISTINCT ON (account_id, to_partner_id) account_id, to_partner_id, commit_pos, prepare_pos
-		          FROM rm_channel_moves WHERE to_partner_id = ANY ($1::text[]::uuid[])
-		         ORDER BY account_id, to_partner_id, commit_pos DESC, prepare_pos DESC) m
-		  JOIN LATERAL (SELECT DISTINCT account_id, ordering_partner_id FROM rm_subscriptions
-		         WHERE account_id = m.account_id AND channel_partner_id = m.to_partner_id
-		           AND ordering_partner_id <> m.to_partner_id) s ON true`, partners)
+// takenOver reads scope.takenOver of partners. A change hands the new
+// partner what the previous one answered for: its own orders, and those
+// handed to it before. So, from each change to one of partners, the
+// changes to its previous partner are walked back, each ordering partner
+// reached being handed over by that first change. A partner once moved
+// off an account never serves it again (account.ChangeChannelPartner),
+// so each ordering partner reaches one change to a given partner, and
+// UNION ends the walk even over moves made before that rule.
+func (f *feed) takenOver(ctx context.Context, partners []string) (map[string][]span, error) {
+	rows, err := f.pool.Query(ctx, `WITH RECURSIVE handed (account_id, partner_id, ordered_by, commit_pos, prepare_pos) AS (
+		    SELECT account_id, to_partner_id, from_partner_id, commit_pos, prepare_pos
+		      FROM rm_channel_moves WHERE to_partner_id = ANY ($1::text[]::uuid[])
+		  UNION
+		    SELECT h.account_id, h.partner_id, m.from_partner_id, h.commit_pos, h.prepare_pos
+		      FROM handed h JOIN rm_channel_moves m ON m.account_id = h.account_id AND m.to_partner_id = h.ordered_by)
+		SELECT h.account_id::text || '/' || h.ordered_by::text, h.commit_pos, h.prepare_pos,
+		       coalesce(o.commit_pos, 0), coalesce(o.prepare_pos, 0)
+		  FROM handed h
+		  LEFT JOIN LATERAL (SELECT commit_pos, prepare_pos FROM rm_channel_moves
+		         WHERE account_id = h.account_id AND from_partner_id = h.partner_id
+		           AND (commit_pos, prepare_pos) > (h.commit_pos, h.prepare_pos)
+		         ORDER BY commit_pos, prepare_pos LIMIT 1) o ON true`, partners)
 	if err != nil {
 		return nil, err
 	}
-	return positions(rows)
+	spans := map[string][]span{}
+	var key string
+	var from, until [2]int64
+	_, err = pgx.ForEachRow(rows, []any{&key, &from[0], &from[1], &until[0], &until[1]}, func() error {
+		spans[key] = append(spans[key], span{from: position(from), until: position(until)})
+		return nil
+	})
+	return spans, err
+}
+
+// position is a (commit, prepare) pair read from a read model.
+func position(at [2]int64) eventstore.Position {
+	return eventstore.Position{Commit: uint64(at[0]), Prepare: uint64(at[1])}
 }
 
 // positions collects rows of (key, commit, prepare).

@@ -77,7 +77,10 @@ func operation(r kit.Route) map[string]any {
 		op["security"] = []map[string]any{{"bearer": []string{}}}
 	}
 	if r.Request != nil {
-		op["requestBody"] = map[string]any{"required": !r.OptionalBody, "content": map[string]any{
+		// A body that command reads as {} when it is left out
+		// (mayBeLeftOut) is optional, as one its route declares so is.
+		_, leftOut := r.Request.(mayBeLeftOut)
+		op["requestBody"] = map[string]any{"required": !r.OptionalBody && !leftOut, "content": map[string]any{
 			"application/json": map[string]any{"schema": schemaOf(reflect.TypeOf(r.Request))},
 		}}
 	}

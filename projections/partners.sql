@@ -48,6 +48,11 @@ CREATE TABLE rm_channel_moves (
     prepare_pos     bigint      NOT NULL
 );
 CREATE INDEX ON rm_channel_moves (account_id, from_partner_id, commit_pos, prepare_pos);
+-- The feed reads, for a partner's users, the changes that handed their
+-- partner orders (httpapi takenOver), at each request and heartbeat.
+-- Added after release, so named and IF NOT EXISTS: serve adds it to the
+-- active build (AddDeclaredIndexes).
+CREATE INDEX IF NOT EXISTS channel_moves_to ON rm_channel_moves (to_partner_id, account_id);
 
 -- Visibility grants: the grantee sees what the source ordered.
 CREATE TABLE rm_partner_grants (

@@ -127,6 +127,11 @@ func TestBenefits_keys_company_and_users_are_assigned_by_global_admins_within_th
 	h.must(http.StatusOK, "PUT", p.benefits["cloud"]+"/company-assignment", admin, nil)
 	// No body: a license-based key needs no field.
 	pos := h.must(http.StatusOK, "POST", p.benefits["cloud-license"]+"/product-key", admin, nil)["position"].(string)
+	// And the OpenAPI document says so.
+	op := h.must(http.StatusOK, "GET", "/v1/openapi.json", "", nil)["paths"].(map[string]any)["/v1/partners/{partnerId}/benefit-packages/{packageId}/benefits/{benefitId}/product-key"]
+	if rb := op.(map[string]any)["post"].(map[string]any)["requestBody"].(map[string]any); rb["required"] != false {
+		t.Fatalf("the OpenAPI document requires the product key's body: %v", rb)
+	}
 	for _, name := range []string{"Azure credits", "Microsoft 365 E3"} {
 		if b := h.benefitOf(partnerID, admin, "cloud", name, pos); b["status"] != "active" {
 			t.Fatalf("cloud benefit %v", b)

@@ -129,3 +129,64 @@ func TestFeed_a_change_of_channel_partner_hands_the_feed_of_its_orders_over(t *t
 		t.Errorf("Beta, handed the account, follows the order it took over:\n got  %q\n want %q", got, want)
 	}
 }
+
+// TestFeed_a_partner_follows_each_order_it_took_over_from_its_own_change
+// checks that what a partner follows of the orders it took over starts at
+// the change that handed each of them to it, not at the last change that
+// brought it some: Gamma, taking Alpha's order, then Beta's, follows
+// Alpha's from the first change on. And a partner that handed orders it
+// took over on to another keeps in its feed what happened to them while
+// they were its (as the orders it placed itself): the API showed them to
+// it then.
+func TestFeed_a_partner_follows_each_order_it_took_over_from_its_own_change(t *testing.T) {
+	h := start(t, options{})
+	accountID, admin := h.registered()
+	a, aAdmin := h.partner("Alpha", "ann@alpha.example")
+	b, bAdmin := h.partner("Beta", "ben@beta.example")
+	c, cAdmin := h.partner("Gamma", "gil@gamma.example")
+	d, dAdmin := h.partner("Delta", "dan@delta.example")
+	h.serve(accountID, a)
+	h.serve(accountID, b)
+	h.serve(accountID, c)
+	subs := "/v1/accounts/" + accountID + "/subscriptions"
+	order, _ := h.order(accountID, aAdmin, a, "alpha-order")
+	h.order(accountID, bAdmin, b, "beta-order")
+	op := h.token("op-1", "ops@bizcenter.example", true)
+	change := func(from, to string) {
+		t.Helper()
+		h.must(http.StatusOK, "POST", "/v1/accounts/"+accountID+"/channel-partner-changes", op,
+			map[string]any{"fromPartnerId": from, "toPartnerId": to})
+	}
+	change(a, c)
+	h.must(http.StatusOK, "PUT", subs+"/"+order+"/total-licenses", admin, map[string]any{"total": 105})
+	change(b, c)
+	h.must(http.StatusOK, "PUT", subs+"/"+order+"/total-licenses", admin, map[string]any{"total": 110})
+	h.serve(accountID, d)
+	change(c, d)
+	pos := h.must(http.StatusOK, "POST", subs+"/"+order+"/cancel", admin, map[string]any{"reason": "other"})["position"].(string)
+	// The scope is read from the read models: wait until they hold it all.
+	h.must(http.StatusOK, "GET", subs+"?after="+pos, admin, nil)
+
+	orders := func(token string) []string {
+		var got []string
+		for _, e := range h.backlog(token, "?follow=false", "") {
+			if ce := decodeCE(t, e); ce.OfSubscription() && ce.PartnerID == a {
+				got = append(got, ce.Type[len("bizcenter."):len(ce.Type)-len(".v1")])
+			}
+		}
+		return got
+	}
+	for _, tc := range []struct {
+		name, token string
+		want        []string
+	}{
+		{"Alpha", aAdmin, []string{"subscription.purchased"}},
+		{"Beta", bAdmin, nil},
+		{"Gamma", cAdmin, []string{"subscription.license_total_changed", "subscription.license_total_changed"}},
+		{"Delta", dAdmin, []string{"subscription.cancelled"}},
+	} {
+		if got := orders(tc.token); !slices.Equal(got, tc.want) {
+			t.Errorf("%s follows of Alpha's order:\n got  %q\n want %q", tc.name, got, tc.want)
+		}
+	}
+}
