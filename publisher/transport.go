@@ -83,12 +83,32 @@ func Open(c Config, db *sql.DB, log *slog.Logger) (message.Publisher, error) {
 	}
 	log = cmp.Or(log, slog.Default())
 	open := func() (message.Publisher, error) { return c.open(db, log) }
+	var stale func(message.Publisher) bool
+	if c.Transport == AMQP {
+		stale = refusedWhileConnected
+	}
 	pub, err := open()
 	if err != nil && c.Transport != Postgres {
 		log.Warn("the broker cannot be reached: events are published once it can", "transport", c.Transport, "error", err)
-		return &opening{open: open}, nil
+		return &opening{open: open, stale: stale}, nil
 	}
-	return pub, err
+	if err != nil || stale == nil {
+		return pub, err
+	}
+	return &opening{open: open, stale: stale, pub: pub}, nil
+}
+
+// refusedWhileConnected reports whether an AMQP publisher whose publish
+// failed must be replaced: the broker answered, and refused. watermill-amqp
+// declares a topic's exchange once per publisher, on its first publish,
+// and open declares the durable queue: a broker that came back without
+// them (a new node, a container without its volume, an exchange deleted)
+// refused every later publish (404 NOT_FOUND) until the service was
+// restarted. A new publisher declares both again. One not connected is
+// kept: it reconnects by itself while the broker is away.
+func refusedWhileConnected(pub message.Publisher) bool {
+	p, ok := pub.(*wamqp.Publisher)
+	return ok && p.IsConnected()
 }
 
 // open connects the configured transport's publisher.
@@ -157,15 +177,19 @@ func AMQPConfig(url string) wamqp.Config {
 }
 
 // opening is a publisher whose broker could not be reached when the
-// service started: each Publish tries to connect until one does. A broker
-// away at start stopped the whole service, its API and read models too,
-// where one that goes away later only holds the publisher's batches back
-// (the feed delivers them again, and the monitor shows the publisher
-// behind).
+// service started, or whose publisher must be replaced after some
+// failures (stale): each Publish tries to connect until one does. A
+// broker away at start stopped the whole service, its API and read
+// models too, where one that goes away later only holds the publisher's
+// batches back (the feed delivers them again, and the monitor shows the
+// publisher behind).
 type opening struct {
 	mu   sync.Mutex
 	open func() (message.Publisher, error)
 	pub  message.Publisher
+	// stale reports whether a publisher whose publish failed is to be
+	// closed, and a new one opened at the next publish (nil: never).
+	stale func(message.Publisher) bool
 }
 
 func (o *opening) Publish(topic string, msgs ...*message.Message) error {
@@ -180,7 +204,21 @@ func (o *opening) Publish(topic string, msgs ...*message.Message) error {
 	}
 	pub := o.pub
 	o.mu.Unlock()
-	return pub.Publish(topic, msgs...)
+	err := pub.Publish(topic, msgs...)
+	if err != nil && o.stale != nil && o.stale(pub) {
+		o.drop(pub)
+	}
+	return err
+}
+
+// drop closes pub, for the next Publish to open a new one.
+func (o *opening) drop(pub message.Publisher) {
+	o.mu.Lock()
+	if o.pub == pub {
+		o.pub = nil
+	}
+	o.mu.Unlock()
+	_ = pub.Close()
 }
 
 func (o *opening) Close() error {

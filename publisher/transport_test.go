@@ -10,6 +10,7 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 	"github.com/google/uuid"
 	"github.com/nats-io/nats.go"
+	"github.com/streadway/amqp"
 
 	"github.com/bizcenter/bizcenter/publisher"
 )
@@ -127,4 +128,62 @@ func forward(t *testing.T, from, to string) {
 			go func() { _, _ = io.Copy(in, out) }()
 		}
 	}()
+}
+
+// A RabbitMQ that comes back without the topic's exchange and queue (a
+// new node, a container without its volume, an administrator's cleanup)
+// must get them declared again. watermill-amqp declares a topic's
+// exchange once, on a publisher's first publish, and the queue was
+// declared only when the service started: every batch after was refused
+// (404 NOT_FOUND: no exchange), for good, until the service restarted.
+// The batch refused is published again (the feed delivers it again), so
+// one failed attempt is allowed; the next must go through, into the
+// durable queue declared again.
+func TestOpen_amqp_declares_the_exchange_and_queue_again_when_the_broker_lost_them(t *testing.T) {
+	u := brokerURL(t, publisher.AMQP)
+	top := topic(t)
+	pub, err := publisher.Open(publisher.Config{Transport: publisher.AMQP, URL: u, Topic: top}, nil, quiet())
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer pub.Close()
+	msg := func() *message.Message { return message.NewMessage(uuid.NewString(), []byte(`{}`)) }
+	if err := pub.Publish(top, msg()); err != nil {
+		t.Fatal(err)
+	}
+
+	conn, err := amqp.Dial(u)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer conn.Close()
+	ch, err := conn.Channel()
+	if err != nil {
+		t.Fatal(err)
+	}
+	t.Cleanup(func() { _, _ = ch.QueueDelete(top, false, false, false); _ = ch.ExchangeDelete(top, false, false) })
+	if _, err := ch.QueueDelete(top, false, false, false); err != nil {
+		t.Fatal(err)
+	}
+	if err := ch.ExchangeDelete(top, false, false); err != nil {
+		t.Fatal(err)
+	}
+
+	want := msg()
+	for attempt := 1; ; attempt++ {
+		err := pub.Publish(top, want)
+		if err == nil {
+			break
+		}
+		if attempt == 3 {
+			t.Fatalf("the broker lost the exchange and queue %s: publish still refused after %d attempts: %v", top, attempt, err)
+		}
+	}
+	got, ok, err := ch.Get(top, true)
+	if err != nil || !ok {
+		t.Fatalf("the durable queue %s holds nothing after the publish (got %v, %v)", top, ok, err)
+	}
+	if id := got.Headers["_watermill_message_uuid"]; id != want.UUID {
+		t.Errorf("the queue holds message %v, want %s", id, want.UUID)
+	}
 }
