@@ -50,8 +50,11 @@ func (p Policy) client() *http.Client {
 // place on the public internet. A name is resolved, and its address
 // checked, at each delivery.
 func (p Policy) checkURL(raw string) string {
+	if len(raw) > 2000 {
+		return "an https:// URL of at most 2000 characters"
+	}
 	u, err := url.Parse(raw)
-	if err != nil || u.Scheme != "https" || u.Host == "" || len(raw) > 2000 {
+	if err != nil || u.Scheme != "https" || u.Host == "" {
 		return "an https:// URL"
 	}
 	// Credentials have no place in it: deliveries are signed (the

@@ -78,6 +78,11 @@ func TestPolicy_checkURL_refuses_private_addresses_unless_allowed(t *testing.T) 
 				t.Errorf("%+v %s taken: no such port", p, u)
 			}
 		}
+		// Too long says so: "an https:// URL" of one that is told nothing.
+		long := "https://hooks.example.com/" + strings.Repeat("a", 2000)
+		if why := p.checkURL(long); !strings.Contains(why, "at most 2000 characters") {
+			t.Errorf("%+v a URL of %d characters: %q", p, len(long), why)
+		}
 	}
 }
 
