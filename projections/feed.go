@@ -37,7 +37,8 @@ type Feed struct {
 	log   *slog.Logger
 	// BatchSize bounds the events of one message (default 500).
 	BatchSize int
-	// RetryDelay is the pause before redelivering a nacked message.
+	// RetryDelay is the pause before redelivering a nacked message; it
+	// doubles while the same batch keeps failing (longer).
 	RetryDelay time.Duration
 	// Recent, when set, holds the keys this process's commands just
 	// sealed with: a projector's topic opens with them what they sealed,
@@ -366,7 +367,7 @@ type item struct {
 // no longer this process's, or its checkpoint was moved back before the
 // batch (movedBack).
 func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch, leave func() bool) bool {
-	for {
+	for pause := f.RetryDelay; ; pause = f.longer(pause) {
 		m := b.message(ctx)
 		select {
 		case out <- m:
@@ -384,11 +385,21 @@ func (f *Feed) deliver(ctx context.Context, out chan<- *message.Message, b Batch
 			return false
 		}
 		select {
-		case <-time.After(f.RetryDelay):
+		case <-time.After(pause):
 		case <-ctx.Done():
 			return false
 		}
 	}
+}
+
+// longer is the pause after pause before the next delivery of a batch
+// that keeps failing: twice as long, up to 25 times RetryDelay (5 s at
+// the default). Redelivered every 200 ms, a consumer whose broker or
+// relay was away for an hour failed, and logged its error with a stack
+// trace, five times a second; a failing projector's dead letter
+// (MaxAttempts) still comes within a second.
+func (f *Feed) longer(pause time.Duration) time.Duration {
+	return min(2*pause, 25*f.RetryDelay)
 }
 
 // movedBack reports whether the topic's checkpoint stands before the
