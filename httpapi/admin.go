@@ -8,7 +8,6 @@ import (
 
 	"github.com/jackc/pgx/v5/pgxpool"
 
-	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/httpapi/kit"
 	"github.com/bizcenter/bizcenter/projections"
 )
@@ -53,7 +52,7 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 					kit.WriteProblem(w, prob)
 					return
 				}
-				reason, why := skipReason(b.Reason)
+				reason, why := projections.SkipReason(b.Reason)
 				if why != "" {
 					kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "reason", Reason: why}))
 					return
@@ -120,21 +119,6 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 			kit.WriteJSON(w, http.StatusOK, projectionsBody{Items: m.Snapshot()})
 		},
 	}}
-}
-
-// maxSkipReason bounds a skip's reason, as other free text is bounded.
-const maxSkipReason = 2000
-
-// skipReason is a skip's reason trimmed, or why it is none: free text
-// by the rule of every route (domain.CheckFreeText), which refuses a NUL
-// (PostgreSQL would, as a 500) and hidden characters; and not empty,
-// white space alone included, since a skip records why.
-func skipReason(s string) (string, string) {
-	reason, why := domain.CheckFreeText(s, maxSkipReason)
-	if why == "" && reason == "" {
-		why = "a skip records why"
-	}
-	return reason, why
 }
 
 func nonNilSlice[T any](s []T) []T {

@@ -9,6 +9,7 @@ import (
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
 
+	"github.com/bizcenter/bizcenter/domain"
 	"github.com/bizcenter/bizcenter/eventstore"
 )
 
@@ -18,6 +19,24 @@ type Resolution struct {
 	Skip   bool // false: apply it again
 	By     string
 	Reason string
+}
+
+// maxSkipReason bounds a skip's reason, as other free text is bounded.
+const maxSkipReason = 2000
+
+// SkipReason is a skip's reason trimmed, or why it is none: free text by
+// the rule of every route (domain.CheckFreeText), which refuses a NUL
+// (PostgreSQL would, as a 500) and hidden characters; and not empty,
+// white space alone included, since a skip records why. The admin route
+// and `bizcenter projections skip` both hold a reason to it: the command
+// recorded a reason of spaces, or of terminal escapes, that the route
+// refused.
+func SkipReason(s string) (string, string) {
+	reason, why := domain.CheckFreeText(s, maxSkipReason)
+	if why == "" && reason == "" {
+		why = "a skip records why"
+	}
+	return reason, why
 }
 
 // Resolved is what a Resolve did.

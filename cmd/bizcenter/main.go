@@ -134,11 +134,7 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 	case "token":
 		return token(args[1:], stdout)
 	case "version":
-		if len(args) > 1 {
-			return fmt.Errorf("version takes no argument, not %q", args[1])
-		}
-		fmt.Fprintln(stdout, "bizcenter", version)
-		return nil
+		return printVersion(args[1:], stdout)
 	default:
 		if isHelp(args[0]) {
 			usage(stdout)
@@ -147,6 +143,21 @@ func dispatch(ctx context.Context, args []string, stdout, stderr io.Writer) erro
 		usage(stderr)
 		return fmt.Errorf("no such command %q", args[0])
 	}
+}
+
+// printVersion runs `bizcenter version`, which takes no flag: its -h
+// says so and exits 0, as every command's does, where it was refused as
+// an argument (exit 1).
+func printVersion(args []string, stdout io.Writer) error {
+	fs := flag.NewFlagSet("version", flag.ContinueOnError)
+	if err := fs.Parse(args); err != nil {
+		return err
+	}
+	if err := noArgument(fs); err != nil {
+		return err
+	}
+	fmt.Fprintln(stdout, "bizcenter", version)
+	return nil
 }
 
 // isHelp says whether arg asks for help, as the top level and the

@@ -53,9 +53,7 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		return fmt.Errorf("no such projections command %q\n%s", args[0], projectionsUsage)
 	}
 	fs := flag.NewFlagSet("projections "+args[0], flag.ContinueOnError)
-	reason := fs.String("reason", "", "why an event is skipped (skip)")
-	by := fs.String("by", os.Getenv("USER"), "who skips or retries, recorded with the dead letter (retry, skip; default: $USER)")
-	rollBack := fs.Bool("roll-back", false, "rebuild this release's version even over a newer active build (going back to an older release)")
+	reason, by, rollBack := ownFlags(fs, args[0])
 	c, err := loadConfig(fs, args[1:])
 	if err != nil {
 		return err
@@ -82,8 +80,14 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		if *by == "" {
 			errs = append(errs, errors.New("--by WHO is required ($USER is not set)"))
 		}
-		if args[0] == "skip" && *reason == "" {
-			errs = append(errs, errors.New("--reason WHY is required"))
+		if args[0] == "skip" {
+			if *reason == "" {
+				errs = append(errs, errors.New("--reason WHY is required"))
+			} else if r, why := projections.SkipReason(*reason); why != "" {
+				errs = append(errs, fmt.Errorf("--reason: %s", why))
+			} else {
+				*reason = r
+			}
 		}
 		if err := errors.Join(errs...); err != nil {
 			return err
@@ -143,6 +147,25 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		return rowsDiffer{p.Name(), diffs}
 	}
 	return nil
+}
+
+// ownFlags declares the flags of projections command cmd, and only
+// those: given to another command, a flag is refused as unknown. Every
+// command took all three and ignored those it had no use for, without a
+// word: a retry's --reason was recorded nowhere, and verify --roll-back
+// verified as ever. The others' stay unset.
+func ownFlags(fs *flag.FlagSet, cmd string) (reason, by *string, rollBack *bool) {
+	reason, by, rollBack = new(string), new(string), new(bool)
+	switch cmd {
+	case "skip":
+		fs.StringVar(reason, "reason", "", "why the event is skipped (required)")
+		fallthrough
+	case "retry":
+		fs.StringVar(by, "by", os.Getenv("USER"), "who resolves it, recorded with the dead letter (default: $USER)")
+	case "rebuild":
+		fs.BoolVar(rollBack, "roll-back", false, "rebuild this release's version even over a newer active build (going back to an older release)")
+	}
+	return reason, by, rollBack
 }
 
 // printStatus prints what GET /v1/admin/projections answers, from one

@@ -90,6 +90,58 @@ func TestProjections_mistakes_are_reported_before_connecting(t *testing.T) {
 	}
 }
 
+// Each projections command takes its own flags only, and refuses
+// another's before it connects: every one took --reason, --by and
+// --roll-back, and ignored those it had no use for without a word (a
+// retry's --reason recorded nowhere, a verify --roll-back verifying as
+// ever), and its -h listed them all.
+func TestProjections_commands_refuse_the_flags_of_another(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("USER", "ann")
+	log := slog.New(slog.DiscardHandler)
+	for args, flag := range map[string]string{
+		"retry --reason r users 1":  "-reason",
+		"status --roll-back":        "-roll-back",
+		"dead-letters --by ann":     "-by",
+		"verify --roll-back users":  "-roll-back",
+		"rebuild --reason r users":  "-reason",
+		"skip --roll-back users 1":  "-roll-back",
+		"verify --by ann users":     "-by",
+		"rebuild --by ann users":    "-by",
+		"dead-letters --reason why": "-reason",
+	} {
+		err := projectionsRun(context.Background(), strings.Fields(args), io.Discard, io.Discard, log)
+		if err == nil || !strings.Contains(err.Error(), "flag provided but not defined: "+flag) {
+			t.Errorf("projections %s: %v; want %s refused before connecting", args, err, flag)
+		}
+	}
+	// Each command's own flags are still taken: these connect.
+	for _, args := range []string{"retry users 1", "retry --by bob users 1", "skip --reason r --by bob users 1", "rebuild --roll-back users"} {
+		err := projectionsRun(context.Background(), strings.Fields(args), io.Discard, io.Discard, log)
+		if err == nil || !strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("projections %s: %v; want it to connect", args, err)
+		}
+	}
+}
+
+// A skip's reason is held to the rule the admin route holds it to,
+// before anything connects: the command recorded a reason of spaces
+// alone, or with a terminal escape, that the route refuses.
+func TestProjections_skip_refuses_a_reason_the_route_refuses(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	log := slog.New(slog.DiscardHandler)
+	for reason, want := range map[string]string{
+		"   ":                     "--reason: a skip records why",
+		"bad \x1b[2J data":        "--reason: contains an invisible or control character",
+		strings.Repeat("r", 2001): "--reason: longer than 2000 characters",
+	} {
+		err := projectionsRun(context.Background(), []string{"skip", "--by", "ann", "--reason", reason, "users", "1"}, io.Discard, io.Discard, log)
+		if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "127.0.0.1:1") {
+			t.Errorf("skip --reason %.40q: %v; want %q, before connecting", reason, err, want)
+		}
+	}
+}
+
 // serve takes its address before anything else: one in use is named
 // before it reaches for the database (here unreachable, and never tried).
 func TestServe_refuses_an_address_in_use_first(t *testing.T) {
@@ -185,7 +237,7 @@ func TestOperator_commands_name_a_bad_EVENTSTORE_URL_before_connecting(t *testin
 // mistake, and a verify's -h said it could not check.
 func TestA_commands_help_flag_exits_zero(t *testing.T) {
 	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
-	for _, args := range []string{"serve -h", "migrate --help", "token -h", "projections verify -h", "projections status -help", "audit verify -h", "audit export -h"} {
+	for _, args := range []string{"serve -h", "migrate --help", "token -h", "version -h", "projections verify -h", "projections status -help", "audit verify -h", "audit export -h"} {
 		if err := run(context.Background(), strings.Fields(args), io.Discard, io.Discard); err != nil {
 			t.Errorf("%s: %v (exit %d), want exit 0", args, err, exitCode(err))
 		}
