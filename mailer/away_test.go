@@ -7,6 +7,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/mailer"
@@ -92,15 +94,7 @@ func TestConsumer_mails_only_the_resend_of_an_invitation_that_waited_for_the_rel
 	resentID, _ := h.append(user.Stream(inv.UserID), resend)
 	eventually(t, "tries after the resend", func() bool { return relay.tries.Load() >= 6 })
 	relay.back.Store(true)
-	files := h.mails(1)
-	_, _, token := invitationMail(t, files[0], "minji@example.kr")
-	checkToken(t, token, inv.UserID, resend.TokenHash)
-	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
-		t.Errorf("the first invitation: %q", got)
-	}
-	if got := h.outcome(resentID); got != "sent" {
-		t.Errorf("the resend: %q", got)
-	}
+	h.onlyResendMailed(inv, invitedID, resend, resentID)
 }
 
 // The instance that takes the lead while an invitation waits for the
@@ -122,13 +116,21 @@ func TestConsumer_a_new_lead_mails_only_the_resend_of_an_invitation_that_waited(
 	resentID, _ := h.append(user.Stream(inv.UserID), resend)
 	relay.back.Store(true)
 	h.start() // a new consumer: nothing of the first one's memory
+	h.onlyResendMailed(inv, invitedID, resend, resentID)
+}
+
+// onlyResendMailed checks that of an invitation (its event invitedID)
+// and its resend, only the resend was mailed, the invitation skipped as
+// superseded.
+func (h *harness) onlyResendMailed(inv user.Invited, invitedID uuid.UUID, resend user.InvitationResent, resentID uuid.UUID) {
+	h.t.Helper()
 	files := h.mails(1)
-	_, _, token := invitationMail(t, files[0], "minji@example.kr")
-	checkToken(t, token, inv.UserID, resend.TokenHash)
+	_, _, token := invitationMail(h.t, files[0], "minji@example.kr")
+	checkToken(h.t, token, inv.UserID, resend.TokenHash)
 	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
-		t.Errorf("the first invitation: %q", got)
+		h.t.Errorf("the first invitation: %q", got)
 	}
 	if got := h.outcome(resentID); got != "sent" {
-		t.Errorf("the resend: %q", got)
+		h.t.Errorf("the resend: %q", got)
 	}
 }

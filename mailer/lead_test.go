@@ -45,17 +45,8 @@ func TestConsumer_sends_what_it_claimed_when_it_loses_the_lead_meanwhile(t *test
 	h.start()
 	acct := h.register("Contoso")
 	_, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	select {
-	case <-s.sending:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the invitation was never sent")
-	}
-	// The lead's session goes (a network cut, pg_terminate_backend).
-	if _, err := h.pool.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks
-		 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-		   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
-		t.Fatal(err)
-	}
+	sendBegun(t, s.sending)
+	h.endLeads() // a network cut, pg_terminate_backend
 	eventually(t, "the invitation's outcome", func() bool { o := h.outcome(invitedID); return o != "" && o != "pending" })
 	if o := h.outcome(invitedID); o != "sent" || len(h.files()) != 1 {
 		t.Fatalf("outcome %q with %d mail files, want sent and 1: a claimed email was dropped when the lead was lost", o, len(h.files()))
@@ -96,18 +87,10 @@ func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again(t *testi
 	h.start()
 	acct := h.register("Contoso")
 	_, firstID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	select {
-	case <-s.sending:
-	case <-time.After(15 * time.Second):
-		t.Fatal("the invitation was never sent")
-	}
+	sendBegun(t, s.sending)
 	// The lead's session goes while the send is under way; the feed takes
 	// the lead again and follows from the checkpoint, past the invitation.
-	if _, err := h.pool.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks
-		 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
-		   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
-		t.Fatal(err)
-	}
+	h.endLeads()
 	eventually(t, "the lead taken again", func() bool { return strings.Count(h.log.String(), "leading feed topic") >= 2 })
 	time.Sleep(200 * time.Millisecond) // its feed reads the checkpoint
 	close(s.release)
@@ -121,5 +104,26 @@ func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again(t *testi
 	}
 	if n := len(h.files()); n != 2 {
 		t.Fatalf("%d mail files, want 2", n)
+	}
+}
+
+// sendBegun waits until a sender says a send has begun.
+func sendBegun(t *testing.T, sending <-chan struct{}) {
+	t.Helper()
+	select {
+	case <-sending:
+	case <-time.After(15 * time.Second):
+		t.Fatal("the invitation was never sent")
+	}
+}
+
+// endLeads ends the sessions holding the feed's leases, as a network cut
+// does: the engine takes its leads again on new sessions.
+func (h *harness) endLeads() {
+	h.t.Helper()
+	if _, err := h.pool.Exec(context.Background(), `SELECT pg_terminate_backend(pid) FROM pg_locks
+		 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
+		   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
+		h.t.Fatal(err)
 	}
 }
