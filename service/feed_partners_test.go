@@ -111,15 +111,7 @@ func TestFeed_a_change_of_channel_partner_hands_the_feed_of_its_orders_over(t *t
 	// The scope is read from the read models: wait until they hold it all.
 	h.must(http.StatusOK, "GET", "/v1/accounts/"+accountID+"/subscriptions?after="+pos, admin, nil)
 
-	orders := func(token string) []string {
-		var got []string
-		for _, e := range h.backlog(token, "?follow=false", "") {
-			if ce := decodeCE(t, e); ce.OfSubscription() {
-				got = append(got, ce.Type[len("bizcenter."):len(ce.Type)-len(".v1")]+" "+ce.PartnerID)
-			}
-		}
-		return got
-	}
+	orders := func(token string) []string { return h.ordersInFeed(token, "") }
 	if got, want := orders(aAdmin), []string{"subscription.purchased " + a, "subscription.license_total_changed " + a}; !slices.Equal(got, want) {
 		t.Errorf("Alpha, moved off the account, follows its order there:\n got  %q\n want %q", got, want)
 	}
@@ -167,15 +159,7 @@ func TestFeed_a_partner_follows_each_order_it_took_over_from_its_own_change(t *t
 	// The scope is read from the read models: wait until they hold it all.
 	h.must(http.StatusOK, "GET", subs+"?after="+pos, admin, nil)
 
-	orders := func(token string) []string {
-		var got []string
-		for _, e := range h.backlog(token, "?follow=false", "") {
-			if ce := decodeCE(t, e); ce.OfSubscription() && ce.PartnerID == a {
-				got = append(got, ce.Type[len("bizcenter."):len(ce.Type)-len(".v1")])
-			}
-		}
-		return got
-	}
+	orders := func(token string) []string { return h.ordersInFeed(token, a) }
 	for _, tc := range []struct {
 		name, token string
 		want        []string
@@ -189,4 +173,24 @@ func TestFeed_a_partner_follows_each_order_it_took_over_from_its_own_change(t *t
 			t.Errorf("%s follows of Alpha's order:\n got  %q\n want %q", tc.name, got, tc.want)
 		}
 	}
+}
+
+// ordersInFeed lists the subscription events of token's feed: of the
+// orders of partner, by type, or, partner "", of all orders, as "type
+// partnerid".
+func (h *harness) ordersInFeed(token, partner string) []string {
+	h.t.Helper()
+	var got []string
+	for _, e := range h.backlog(token, "?follow=false", "") {
+		ce := decodeCE(h.t, e)
+		if !ce.OfSubscription() || partner != "" && ce.PartnerID != partner {
+			continue
+		}
+		typ := ce.Type[len("bizcenter.") : len(ce.Type)-len(".v1")]
+		if partner == "" {
+			typ += " " + ce.PartnerID
+		}
+		got = append(got, typ)
+	}
+	return got
 }
