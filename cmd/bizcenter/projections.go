@@ -274,17 +274,22 @@ func printDeadLetters(ctx context.Context, t *service.Tools, out io.Writer) erro
 		fmt.Fprintln(out, "no dead letters")
 	}
 	for _, d := range items {
-		fmt.Fprintf(out, "%d\t%s\t%s\t%s %s at %s\t%s", d.ID, d.Projector, d.Status, d.EventType, d.Stream, d.Position, d.Error)
+		fmt.Fprintf(out, "%d\t%s\t%s\t%s %s at %s\t%s", d.ID, d.Projector, d.Status, d.EventType, d.Stream, d.Position, oneLine(d.Error))
 		if d.ResolvedBy != nil {
-			fmt.Fprintf(out, "\tby %s", *d.ResolvedBy)
+			fmt.Fprintf(out, "\tby %s", oneLine(*d.ResolvedBy))
 		}
 		if d.ResolvedReason != nil {
-			fmt.Fprintf(out, ": %s", *d.ResolvedReason)
+			fmt.Fprintf(out, ": %s", oneLine(*d.ResolvedReason))
 		}
 		fmt.Fprintln(out)
 	}
 	return nil
 }
+
+// oneLine is free text (an error with PostgreSQL's detail lines, a skip's
+// reason) on one line, its fields unbroken: a line a letter, for grep
+// and cut, where a reason's line breaks began lines of their own.
+var oneLine = strings.NewReplacer("\r\n", " ", "\n", " ", "\r", " ", "\t", " ").Replace
 
 // deadLetterOf is the projector and the dead letter id that retry and
 // skip name (NAME ID), checked before anything connects.

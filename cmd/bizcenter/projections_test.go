@@ -165,3 +165,30 @@ func TestRebuild_interrupted_after_its_switch_says_so(t *testing.T) {
 		t.Errorf("interrupted after switching to %s: %v (exit %d); want it said, exit 130", after.Schema, err, exitCode(err))
 	}
 }
+
+// Each dead letter is one line, its fields apart by tabs, whatever its
+// error and its skip's reason hold: a reason written on two lines began a
+// line of its own, and a tab in an error a field.
+func TestDeadLetters_lists_each_letter_on_one_line(t *testing.T) {
+	ctx := context.Background()
+	tools, err := service.OpenTools(ctx, service.Config{DatabaseURL: pgtest.URL(t), Log: slog.New(slog.DiscardHandler)})
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tools.Close()
+	if _, err := tools.Pool.Exec(ctx, `
+		INSERT INTO projection_dead_letters (projector, event_id, stream, commit_pos, prepare_pos, event_type,
+		    data, metadata, revision, recorded_at, status, error, attempts, resolved_by, resolved_reason)
+		VALUES ('users', gen_random_uuid(), 'user-1', 10, 10, 'user.invited', '{}', '{}', 0, now(), 'skipped',
+		    E'ERROR: bad value\nDETAIL:\tthe row', 3, 'ann', E'ticket 7:\nthe payload was edited')`); err != nil {
+		t.Fatal(err)
+	}
+	var out bytes.Buffer
+	if err := printDeadLetters(ctx, tools, &out); err != nil {
+		t.Fatal(err)
+	}
+	lines := strings.Split(strings.TrimSuffix(out.String(), "\n"), "\n")
+	if len(lines) != 1 || strings.Count(lines[0], "\t") != 5 || !strings.HasSuffix(lines[0], "by ann: ticket 7: the payload was edited") {
+		t.Fatalf("dead letters:\n%q\nwant one line of six fields", out.String())
+	}
+}
