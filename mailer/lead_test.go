@@ -107,6 +107,32 @@ func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again(t *testi
 	}
 }
 
+// The same with nothing appended after the invitation: the new lead's
+// feed, idle past it, finds the checkpoint moved back and follows again
+// from there. It learned of the move only from its next batch, so the
+// invitation waited for the relay until some other event was appended,
+// however long the log stayed quiet: a mail cut at a shutdown (the lead
+// goes as the shutdown begins, the put-back comes 5 s later) was the
+// next instance's to send only once something else happened.
+func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again_with_nothing_after(t *testing.T) {
+	h := newHarness(t)
+	s := &heldAwaySender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
+	h.sender = s
+	h.start()
+	acct := h.register("Contoso")
+	_, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	sendBegun(t, s.sending)
+	h.endLeads()
+	eventually(t, "the lead taken again", func() bool { return strings.Count(h.log.String(), "leading feed topic") >= 2 })
+	time.Sleep(200 * time.Millisecond) // its feed reads the checkpoint
+	s.back.Store(true)
+	close(s.release)
+	eventually(t, "the invitation put back and mailed, with no event after it", func() bool { return h.outcome(invitedID) == "sent" })
+	if n := len(h.files()); n != 1 {
+		t.Fatalf("%d mail files, want 1", n)
+	}
+}
+
 // sendBegun waits until a sender says a send has begun.
 func sendBegun(t *testing.T, sending <-chan struct{}) {
 	t.Helper()

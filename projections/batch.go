@@ -28,6 +28,9 @@ type Batch struct {
 	// batch, and the feed follows again from the checkpoint (movedBack).
 	// Zero when unknown.
 	After eventstore.Position
+	// idle: the feed read nothing for a while (Feed.next), and the batch
+	// is no batch, never delivered.
+	idle bool
 }
 
 // Record is one stored event in a batch; Pos is Position as a string.

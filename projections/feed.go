@@ -216,8 +216,25 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 		}
 		f.decode(ctx, read, items, t.Decodes, keys)
 	}()
+	// A consumer's checkpoint (not a projector's) may be moved back by
+	// another instance after this subscription read past it (movedBack):
+	// while nothing comes, it is looked at every LeaseRetry, since only a
+	// batch would otherwise find it, and the events moved back over waited
+	// for the next event appended, however long the log stayed quiet.
+	var idle <-chan time.Time
+	if t.Version == 0 {
+		tick := time.NewTicker(LeaseRetry)
+		defer tick.Stop()
+		idle = tick.C
+	}
 	for after := from; ; {
-		b, ok := f.next(ctx, items, t.Hold, func() <-chan struct{} { return f.hurried.Next(topic) })
+		b, ok := f.next(ctx, items, t.Hold, func() <-chan struct{} { return f.hurried.Next(topic) }, idle)
+		if ok && b.idle {
+			if f.movedBack(ctx, topic, after) {
+				return nil
+			}
+			continue
+		}
 		b.After = after
 		if !ok {
 			select {
@@ -229,7 +246,7 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 			}
 			return nil
 		}
-		if !f.deliver(ctx, out, b, func() bool { return f.outdated(ctx, topic) || f.movedBack(ctx, topic, b) }) {
+		if !f.deliver(ctx, out, b, func() bool { return f.outdated(ctx, topic) || f.movedBack(ctx, topic, b.After) }) {
 			return nil
 		}
 		after = b.Through
@@ -296,8 +313,9 @@ func startPosition(ctx context.Context, pool *pgxpool.Pool, topic string) (event
 
 // next waits for one item, then takes whatever else is ready, and what
 // comes while hold says the batch may wait, unless hurried (taken once the
-// batch has begun) is closed meanwhile.
-func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold, hurried func() <-chan struct{}) (Batch, bool) {
+// batch has begun) is closed meanwhile. A tick of idle before the first
+// item returns an empty batch marked idle.
+func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold, hurried func() <-chan struct{}, idle <-chan time.Time) (Batch, bool) {
 	var b Batch
 	add := func(it item) {
 		if it.event {
@@ -315,6 +333,9 @@ func (f *Feed) next(ctx context.Context, items <-chan item, hold Hold, hurried f
 		// catch-up allocated.
 		b.Records = make([]Record, 0, min(1+len(items), f.BatchSize))
 		add(m)
+	case <-idle:
+		b.idle = true
+		return b, true
 	case <-ctx.Done():
 		return b, false
 	}
@@ -402,21 +423,21 @@ func (f *Feed) longer(pause time.Duration) time.Duration {
 	return min(2*pause, 25*f.RetryDelay)
 }
 
-// movedBack reports whether the topic's checkpoint stands before the
-// batch (Batch.After): a consumer moved it back (MoveBack) once this
-// subscription had read past it, the mailer putting back its emails for
-// a relay away after this process lost its lead and took it again, or
-// while another instance took it. The subscription then ends, and the
-// next follows from the checkpoint: delivered again, the batch lacked
-// the events moved back over, and the consumer's next commit went past
-// them for good.
-func (f *Feed) movedBack(ctx context.Context, topic string, b Batch) bool {
+// movedBack reports whether the topic's checkpoint stands before after,
+// where the subscription's next batch reads from (Batch.After): a
+// consumer moved it back (MoveBack) once this subscription had read past
+// it, the mailer putting back its emails for a relay away after this
+// process lost its lead and took it again, or while another instance
+// took it. The subscription then ends, and the next follows from the
+// checkpoint: delivered again, the batch lacked the events moved back
+// over, and the consumer's next commit went past them for good.
+func (f *Feed) movedBack(ctx context.Context, topic string, after eventstore.Position) bool {
 	at, err := startPosition(ctx, f.pool, topic)
-	if err != nil || !at.Less(b.After) {
+	if err != nil || !at.Less(after) {
 		return false
 	}
 	f.log.Warn("the checkpoint was moved back before the batch; following again from it", "topic", topic,
-		"checkpoint", at.String(), "batch_after", b.After.String())
+		"checkpoint", at.String(), "batch_after", after.String())
 	return true
 }
 

@@ -33,23 +33,23 @@ func TestFeed_a_lingering_topic_gathers_what_comes_after_the_first_event(t *test
 	items := make(chan item, 4)
 	items <- event(1)
 	later(items, event(2))
-	if b, _ := f.next(ctx, items, nil0, never); len(b.Records) != 1 {
+	if b, _ := f.next(ctx, items, nil0, never, nil); len(b.Records) != 1 {
 		t.Fatalf("no linger: %d events in the batch, want the one ready", len(b.Records))
 	}
-	if b, _ := f.next(ctx, items, nil0, never); len(b.Records) != 1 || b.Through.Commit != 2 {
+	if b, _ := f.next(ctx, items, nil0, never, nil); len(b.Records) != 1 || b.Through.Commit != 2 {
 		t.Fatalf("no linger, next: %+v", b)
 	}
 
 	items <- event(3)
 	later(items, event(4))
-	b, _ := f.next(ctx, items, fixed(time.Minute), never) // returns once full
+	b, _ := f.next(ctx, items, fixed(time.Minute), never, nil) // returns once full
 	if len(b.Records) != 2 || b.Through.Commit != 4 {
 		t.Fatalf("lingering: %d events through %s, want 2 through 4-4", len(b.Records), b.Through)
 	}
 
 	items <- event(5)
 	start := time.Now()
-	b, _ = f.next(ctx, items, fixed(30*time.Millisecond), never)
+	b, _ = f.next(ctx, items, fixed(30*time.Millisecond), never, nil)
 	if len(b.Records) != 1 || time.Since(start) < 30*time.Millisecond {
 		t.Fatalf("lingering with nothing more: %d events after %v", len(b.Records), time.Since(start))
 	}
@@ -72,7 +72,7 @@ func TestFeed_a_projector_batch_waits_while_it_has_nothing_to_write_or_for_its_l
 		time.Sleep(10 * time.Millisecond)
 		items <- of(invited, 2)
 	}()
-	if b, _ := f.next(ctx, items, projectorHold(written, 0, time.Minute), never); len(b.Records) != 2 {
+	if b, _ := f.next(ctx, items, projectorHold(written, 0, time.Minute), never, nil); len(b.Records) != 2 {
 		t.Fatalf("%d events, want the claim and the invitation", len(b.Records))
 	}
 
@@ -80,7 +80,7 @@ func TestFeed_a_projector_batch_waits_while_it_has_nothing_to_write_or_for_its_l
 	for n, typ := range []string{invited, claimed} {
 		items <- of(typ, uint64(3+n))
 		start := time.Now()
-		b, _ := f.next(ctx, items, projectorHold(written, 0, wait), never)
+		b, _ := f.next(ctx, items, projectorHold(written, 0, wait), never, nil)
 		held := time.Since(start) >= wait
 		if len(b.Records) != 1 || held != (typ == claimed) {
 			t.Fatalf("%s: %d events after %v", typ, len(b.Records), time.Since(start))
@@ -90,7 +90,7 @@ func TestFeed_a_projector_batch_waits_while_it_has_nothing_to_write_or_for_its_l
 	// A lingering projector's invitation waits too, for its linger.
 	items <- of(invited, 5)
 	start := time.Now()
-	if b, _ := f.next(ctx, items, projectorHold(written, wait, time.Minute), never); len(b.Records) != 1 || time.Since(start) < wait || time.Since(start) > 30*wait {
+	if b, _ := f.next(ctx, items, projectorHold(written, wait, time.Minute), never, nil); len(b.Records) != 1 || time.Since(start) < wait || time.Since(start) > 30*wait {
 		t.Fatalf("a lingering invitation: %d events after %v, want one after %v", len(b.Records), time.Since(start), wait)
 	}
 }
@@ -175,7 +175,7 @@ func TestFeed_a_held_batch_goes_out_when_hurried(t *testing.T) {
 	}
 	out := make(chan Batch, 1)
 	go func() {
-		b, _ := f.next(context.Background(), items, projectorHold(writtenTypes(Users{}), 0, time.Hour), hurried)
+		b, _ := f.next(context.Background(), items, projectorHold(writtenTypes(Users{}), 0, time.Hour), hurried, nil)
 		out <- b
 	}()
 	<-taken
