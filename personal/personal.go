@@ -135,20 +135,17 @@ func (k Keys) opening(ctx context.Context, subject uuid.UUID) ([]byte, error) {
 	return key, nil
 }
 
-// Erasure is an erasure as the key store records it: the first one's
-// who and why, and, when an earlier erasure destroyed the key, when.
+// Erasure is the first erasure's who and why, and when an earlier one
+// destroyed the key (Earlier; zero when this one did).
 type Erasure struct {
 	By, Reason string
-	// Earlier is when an earlier erasure destroyed the key (its event
-	// not written, or written already); zero when this one did.
-	Earlier time.Time
+	Earlier    time.Time
 }
 
 // Erase destroys the subject's key for good, recording who erased it,
-// why, and the stream the erasure's event goes to (for the sweeper to
-// finish it there, should it stop half way). Erasing an erased (or never
-// sealed) subject records the erasure and keeps the first one's who, why,
-// time and stream, which it returns.
+// why, and the stream of its event (for the sweeper to finish it there,
+// should it stop half way). Erasing an erased (or never sealed) subject
+// keeps the first erasure's who, why, time and stream, and returns them.
 func (k Keys) Erase(ctx context.Context, subject uuid.UUID, stream, by, reason string) (Erasure, error) {
 	k.Recent.forget(subject)
 	var e Erasure
