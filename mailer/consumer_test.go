@@ -86,6 +86,7 @@ func (h *harness) start() {
 		h.t.Fatal(err)
 	}
 	eng.AddConsumer(mailer.Name, c.Handle)
+	eng.MovesBack(mailer.Name)
 	ctx, cancel := context.WithCancel(context.Background())
 	done := make(chan struct{})
 	go func() {

@@ -116,7 +116,13 @@ func (e *Engine) Advances() *Advances { return &e.advances }
 // decodes names the event types the consumer decodes from a batch's
 // records (nil: all; see Topic.Decodes). Call it before Run.
 func (e *Engine) Linger(name string, d time.Duration, decodes func(eventType string) bool) {
-	e.feed.Serve(name, Topic{Hold: func(Batch) time.Duration { return d }, Decodes: decodes})
+	e.feed.serveAlso(name, func(t *Topic) { t.Hold, t.Decodes = func(Batch) time.Duration { return d }, decodes })
+}
+
+// MovesBack says the named consumer may move its checkpoint back
+// (MoveBack; see Topic.MovesBack). Call it before Run.
+func (e *Engine) MovesBack(name string) {
+	e.feed.serveAlso(name, func(t *Topic) { t.MovesBack = true })
 }
 
 // DecodesNone is the Decodes of a consumer that reads records' raw data

@@ -71,6 +71,11 @@ type Topic struct {
 	// one, this process neither takes the topic's lead nor keeps it: its
 	// code cannot write that build, and holding the lead would stall it.
 	Version int
+	// MovesBack: the consumer may move its checkpoint back (MoveBack), in
+	// this instance or another, after the feed read past it. While nothing
+	// comes, the feed looks at the checkpoint every LeaseRetry (a batch
+	// finds it otherwise), and follows again from it if it stands behind.
+	MovesBack bool
 }
 
 // Hold is how long, from its first event, a topic's live batch b may wait
@@ -84,6 +89,15 @@ type Hold func(b Batch) time.Duration
 // Serve sets how a topic is served; call it before the topic is
 // subscribed.
 func (f *Feed) Serve(name string, t Topic) { f.topics.Store(name, t) }
+
+// serveAlso changes the named topic with change, from how it is served
+// (a zero Topic when not yet).
+func (f *Feed) serveAlso(name string, change func(*Topic)) {
+	v, _ := f.topics.Load(name)
+	t, _ := v.(Topic)
+	change(&t)
+	f.topics.Store(name, t)
+}
 
 // Hurry sends out at once the batch of the topic that its Hold keeps
 // waiting, if one is: somebody waits for the topic's checkpoint to pass a
@@ -216,13 +230,10 @@ func (f *Feed) follow(ctx context.Context, topic string, out chan<- *message.Mes
 		}
 		f.decode(ctx, read, items, t.Decodes, keys)
 	}()
-	// A consumer's checkpoint (not a projector's) may be moved back by
-	// another instance after this subscription read past it (movedBack):
-	// while nothing comes, it is looked at every LeaseRetry, since only a
-	// batch would otherwise find it, and the events moved back over waited
-	// for the next event appended, however long the log stayed quiet.
+	// The events moved back over would otherwise wait for the next event
+	// appended, however long the log stayed quiet (Topic.MovesBack).
 	var idle <-chan time.Time
-	if t.Version == 0 {
+	if t.MovesBack {
 		tick := time.NewTicker(LeaseRetry)
 		defer tick.Stop()
 		idle = tick.C

@@ -188,6 +188,7 @@ func (s *Service) wire(ctx context.Context) error {
 	}
 	engine.AddConsumer(mailer.Name, mail.Handle)
 	engine.Linger(mailer.Name, sideEffectLinger, nil)
+	engine.MovesBack(mailer.Name) // it puts emails back while the relay is away
 	if err := s.wireIntegration(engine); err != nil {
 		return err
 	}
