@@ -7,6 +7,7 @@ import (
 	"fmt"
 	"log/slog"
 	"sort"
+	"sync"
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
@@ -64,6 +65,11 @@ type Consumer struct {
 
 	failed  failures
 	putBack putBack
+	// grace is graceOver's, made once.
+	grace struct {
+		once sync.Once
+		over context.Context
+	}
 }
 
 // sendTimeout bounds one attempt, so a stuck relay cannot hold the feed.

@@ -129,9 +129,9 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 	attempts := cmp.Or(c.Attempts, 3)
 	for attempt := 1; ; attempt++ {
 		actx, cancel := context.WithTimeout(context.WithoutCancel(ctx), sendTimeout)
-		stopped := c.cutAtStop(cancel)
+		cut := context.AfterFunc(c.graceOver(), cancel)
 		err := send(actx)
-		stopped()
+		cut()
 		cancel()
 		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) || errors.Is(err, ErrPermanent) {
 			return err
@@ -146,28 +146,25 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 	}
 }
 
-// cutAtStop calls cancel StopGrace after Stopping closes, until the
-// function it returns is called. A try cut so before the relay took
-// anything is one of a relay away (ErrRelayAway), whose email is put
+// graceOver is done StopGrace after Stopping closes (never, without
+// Stopping). A try then still under way is cut: one cut before the relay
+// took anything is one of a relay away (ErrRelayAway), whose email is put
 // back (wait) while the pool is still open.
-func (c *Consumer) cutAtStop(cancel context.CancelFunc) (done func()) {
-	if c.Stopping == nil {
-		return func() {}
-	}
-	finished := make(chan struct{})
-	go func() {
-		select {
-		case <-finished:
+func (c *Consumer) graceOver() context.Context {
+	c.grace.once.Do(func() {
+		c.grace.over = context.Background()
+		if c.Stopping == nil {
 			return
-		case <-c.Stopping:
 		}
-		select {
-		case <-finished:
-		case <-time.After(cmp.Or(c.StopGrace, 5*time.Second)):
-			cancel()
-		}
-	}()
-	return func() { close(finished) }
+		over, end := context.WithCancel(context.Background())
+		c.grace.over = over
+		go func() {
+			<-c.Stopping
+			time.Sleep(cmp.Or(c.StopGrace, 5*time.Second))
+			end()
+		}()
+	})
+	return c.grace.over
 }
 
 // truncate cuts s to at most n bytes of valid UTF-8.
