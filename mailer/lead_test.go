@@ -9,6 +9,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/projections"
@@ -82,17 +84,7 @@ func (s *heldAwaySender) Send(ctx context.Context, m mailer.Message) error {
 // the relay" for good, and never mailed.
 func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again(t *testing.T) {
 	h := newHarness(t)
-	s := &heldAwaySender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
-	h.sender = s
-	h.start()
-	acct := h.register("Contoso")
-	_, firstID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	sendBegun(t, s.sending)
-	// The lead's session goes while the send is under way; the feed takes
-	// the lead again and follows from the checkpoint, past the invitation.
-	h.endLeads()
-	eventually(t, "the lead taken again", func() bool { return strings.Count(h.log.String(), "leading feed topic") >= 2 })
-	time.Sleep(200 * time.Millisecond) // its feed reads the checkpoint
+	s, acct, firstID := h.leadTakenAgainWhileSending()
 	close(s.release)
 	eventually(t, "the invitation put back", func() bool { return h.outcome(firstID) == "waiting for the relay" })
 	s.back.Store(true)
@@ -116,21 +108,31 @@ func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again(t *testi
 // next instance's to send only once something else happened.
 func TestConsumer_mails_what_it_put_back_after_the_lead_was_taken_again_with_nothing_after(t *testing.T) {
 	h := newHarness(t)
-	s := &heldAwaySender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
-	h.sender = s
-	h.start()
-	acct := h.register("Contoso")
-	_, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	sendBegun(t, s.sending)
-	h.endLeads()
-	eventually(t, "the lead taken again", func() bool { return strings.Count(h.log.String(), "leading feed topic") >= 2 })
-	time.Sleep(200 * time.Millisecond) // its feed reads the checkpoint
+	s, _, invitedID := h.leadTakenAgainWhileSending()
 	s.back.Store(true)
 	close(s.release)
 	eventually(t, "the invitation put back and mailed, with no event after it", func() bool { return h.outcome(invitedID) == "sent" })
 	if n := len(h.files()); n != 1 {
 		t.Fatalf("%d mail files, want 1", n)
 	}
+}
+
+// leadTakenAgainWhileSending invites one person through a relay that
+// holds the send, and ends the lead's session while it is under way: the
+// feed takes the lead again and follows from the checkpoint, past the
+// invitation, before the relay answers (once s.release is closed).
+func (h *harness) leadTakenAgainWhileSending() (s *heldAwaySender, acct, invitedID uuid.UUID) {
+	h.t.Helper()
+	s = &heldAwaySender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
+	h.sender = s
+	h.start()
+	acct = h.register("Contoso")
+	_, invitedID = h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	sendBegun(h.t, s.sending)
+	h.endLeads()
+	eventually(h.t, "the lead taken again", func() bool { return strings.Count(h.log.String(), "leading feed topic") >= 2 })
+	time.Sleep(200 * time.Millisecond) // its feed reads the checkpoint
+	return s, acct, invitedID
 }
 
 // sendBegun waits until a sender says a send has begun.
