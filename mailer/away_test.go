@@ -83,11 +83,7 @@ func TestConsumer_waits_for_a_relay_away_and_loses_no_email(t *testing.T) {
 // stale invitation went out too once the relay was back, its link refused.
 func TestConsumer_mails_only_the_resend_of_an_invitation_that_waited_for_the_relay(t *testing.T) {
 	h := newHarness(t)
-	relay := &awayAfter{to: h.sender}
-	h.sender = relay
-	h.start()
-	acct := h.register("Contoso")
-	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	relay, acct, inv, invitedID := h.inviteWhileTheRelayIsAway()
 	eventually(t, "tries while the relay is away", func() bool { return relay.tries.Load() >= 3 })
 	h.clock.Advance(10 * time.Second)
 	resend := resent(inv.UserID, acct, tokenKey)
@@ -104,11 +100,7 @@ func TestConsumer_mails_only_the_resend_of_an_invitation_that_waited_for_the_rel
 // beside its resend, its link refused.
 func TestConsumer_a_new_lead_mails_only_the_resend_of_an_invitation_that_waited(t *testing.T) {
 	h := newHarness(t)
-	relay := &awayAfter{to: h.sender}
-	h.sender = relay
-	h.start()
-	acct := h.register("Contoso")
-	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	relay, acct, inv, invitedID := h.inviteWhileTheRelayIsAway()
 	eventually(t, "the invitation marked waiting for the relay", func() bool { return h.outcome(invitedID) == "waiting for the relay" })
 	h.stopEngine()
 	h.clock.Advance(10 * time.Second)
@@ -117,6 +109,18 @@ func TestConsumer_a_new_lead_mails_only_the_resend_of_an_invitation_that_waited(
 	relay.back.Store(true)
 	h.start() // a new consumer: nothing of the first one's memory
 	h.onlyResendMailed(inv, invitedID, resend, resentID)
+}
+
+// inviteWhileTheRelayIsAway starts the mailer with a relay that cannot be
+// reached (until relay.back is set) and invites one person.
+func (h *harness) inviteWhileTheRelayIsAway() (relay *awayAfter, acct uuid.UUID, inv user.Invited, invitedID uuid.UUID) {
+	h.t.Helper()
+	relay = &awayAfter{to: h.sender}
+	h.sender = relay
+	h.start()
+	acct = h.register("Contoso")
+	inv, invitedID = h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	return relay, acct, inv, invitedID
 }
 
 // onlyResendMailed checks that of an invitation (its event invitedID)
