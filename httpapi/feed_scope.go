@@ -162,9 +162,9 @@ func position(at [2]int64) eventstore.Position {
 func positions(rows pgx.Rows) (map[string]eventstore.Position, error) {
 	at := map[string]eventstore.Position{}
 	var key string
-	var commit, prepare int64
-	_, err := pgx.ForEachRow(rows, []any{&key, &commit, &prepare}, func() error {
-		at[key] = eventstore.Position{Commit: uint64(commit), Prepare: uint64(prepare)}
+	var pos [2]int64
+	_, err := pgx.ForEachRow(rows, []any{&key, &pos[0], &pos[1]}, func() error {
+		at[key] = position(pos)
 		return nil
 	})
 	return at, err
