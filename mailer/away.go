@@ -15,10 +15,6 @@ import (
 	"github.com/bizcenter/bizcenter/projections"
 )
 
-// errNotMovedBack: another instance moved the checkpoint since this one
-// committed its claims.
-var errNotMovedBack = errors.New("the checkpoint moved meanwhile")
-
 // errMovedBack: the checkpoint was moved back before the batch, after the
 // feed had read past it (projections.Batch.After).
 var errMovedBack = errors.New("the checkpoint was moved back")
@@ -34,12 +30,13 @@ var errMovedBack = errors.New("the checkpoint was moved back")
 // instance or one that took the lead meanwhile, and take their marked
 // claims over (claimOver: an invitation resent meanwhile is mailed once,
 // the newest), while emails of them already sent keep their claims.
-// Should the checkpoint have moved meanwhile (this instance lost its
-// lead), the emails are recorded failed, as before. Should it not have,
-// though the lead was lost and taken again (by this instance or
-// another) and its feed follows from past the emails, the lead's next
-// batch finds the checkpoint behind it and the feed follows again from
-// there (projections.Batch.After).
+// The checkpoint goes back also when another instance moved it on
+// meanwhile (this instance lost its lead: a stop, a pause), and
+// whichever instance leads, its feed following from past the emails,
+// finds the checkpoint behind its next batch and follows again from
+// there (projections.Batch.After). Put back only where the checkpoint
+// had not moved, such emails were recorded failed, never sent; they are
+// now only when the put-back itself fails (the database away).
 func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projections.Record, outs []pending, cause error) error {
 	back := st.From()
 	for _, r := range rest {
@@ -65,12 +62,8 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
 	defer cancel()
 	err := pgx.BeginFunc(wctx, c.Pool, func(tx pgx.Tx) error {
-		moved, err := projections.MoveBack(wctx, tx, Name, st.To(), back)
-		if err != nil {
+		if err := projections.MoveBack(wctx, tx, Name, back); err != nil {
 			return err
-		}
-		if !moved {
-			return errNotMovedBack
 		}
 		if _, err := tx.Exec(wctx, `UPDATE mail_sent SET outcome = $2 WHERE event_id = ANY($1) AND outcome = 'pending'`,
 			marked, waiting); err != nil {
@@ -80,7 +73,7 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 		// recipient: N"): that claim goes with its emails', else the
 		// event, decided again, would claim none of them. Those of its
 		// emails that went out keep theirs.
-		_, err = tx.Exec(wctx, `DELETE FROM mail_sent WHERE event_id = ANY($1) AND outcome = 'pending'
+		_, err := tx.Exec(wctx, `DELETE FROM mail_sent WHERE event_id = ANY($1) AND outcome = 'pending'
 			OR event_id = ANY($2) AND outcome LIKE 'one email a recipient%'`, dropped, events)
 		return err
 	})

@@ -138,3 +138,34 @@ func (h *harness) onlyResendMailed(inv user.Invited, invitedID uuid.UUID, resend
 		h.t.Errorf("the resend: %q", got)
 	}
 }
+
+// An invitation of a batch the mailer put back for the relay, past the
+// emails its commit had claimed (ClaimsPerCommit), is mailed once the
+// relay is back only if nothing made it stale meanwhile: resent while the
+// relay was away, only the resend is mailed. Never claimed, it was
+// decided again as a live one (its event ten seconds old) and mailed
+// beside its resend, its link refused.
+func TestConsumer_mails_only_the_resend_of_an_invitation_put_back_unclaimed(t *testing.T) {
+	h := newHarness(t)
+	relay := &awayAfter{to: h.sender}
+	h.sender = relay
+	acct := h.register("Contoso")
+	for range mailer.ClaimsPerCommit {
+		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	}
+	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	h.start() // one batch, whose first commit claims all but the last invitation
+	eventually(t, "tries while the relay is away", func() bool { return relay.tries.Load() >= 3 })
+	h.clock.Advance(10 * time.Second)
+	resend := resent(inv.UserID, acct, tokenKey)
+	resentID, _ := h.append(user.Stream(inv.UserID), resend)
+	eventually(t, "tries after the resend", func() bool { return relay.tries.Load() >= 6 })
+	relay.back.Store(true)
+	h.mails(mailer.ClaimsPerCommit + 1)
+	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
+		t.Errorf("the invitation resent while the relay was away: %q", got)
+	}
+	if got := h.outcome(resentID); got != "sent" {
+		t.Errorf("the resend: %q", got)
+	}
+}

@@ -16,10 +16,14 @@ import (
 
 // lateAfter is how long after its event an invitation email is late: the
 // mailer was stopped, or is catching up after an outage of the relay or
-// of its own. Live, an email goes out milliseconds after its event, and
-// reading the user's stream for each would only add a read per
-// invitation; late, the history may already hold what makes it stale.
-const lateAfter = time.Minute
+// of its own, or the sends before it in its batch hung. Live, an email
+// goes out milliseconds after its event, and reading the user's stream
+// for each would only add a read per invitation; late, the history may
+// already hold what makes it stale. A minute was longer than the mailer's
+// own delays (a send's tries of up to 30 s each, the pauses of a wait
+// for the relay, a failover): what it decided after them was live, and
+// an invitation resent meanwhile mailed beside its resend.
+const lateAfter = 2 * time.Second
 
 // supersedingTypes are the user events after which an earlier invitation
 // email is stale: its link no longer accepts (a resent invitation has a

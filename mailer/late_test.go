@@ -1,13 +1,16 @@
 package mailer_test
 
 import (
+	"context"
 	"slices"
+	"sync"
 	"testing"
 	"time"
 
 	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/mailer"
 )
 
 // A mailer that comes back after an outage mails what is still current:
@@ -78,5 +81,57 @@ func TestConsumer_mails_only_the_last_of_an_invitations_resends_in_one_batch(t *
 		if got := h.outcome(id); got != want {
 			t.Errorf("outcome %q, want %q", got, want)
 		}
+	}
+}
+
+// stalledSender is a relay whose first send hangs until release (a
+// connection that stopped answering until the try's timeout), then goes
+// through; the others go through at once.
+type stalledSender struct {
+	files   mailer.FileSender
+	sending chan struct{}
+	release chan struct{}
+	once    sync.Once
+}
+
+func (s *stalledSender) Send(ctx context.Context, m mailer.Message) error {
+	s.once.Do(func() {
+		close(s.sending)
+		<-s.release
+	})
+	return s.files.Send(ctx, m)
+}
+
+// A batch whose first commit's sends hang decides its next invitations
+// that much later: seconds old by then, they are late, and one resent
+// meanwhile is not mailed. Under a minute old, they were decided as live
+// ones, without a look at what came after them, and each resent while a
+// send hung (up to 30 s a try) was mailed beside its resend, its link
+// refused.
+func TestConsumer_skips_an_invitation_resent_while_the_sends_before_it_hung(t *testing.T) {
+	h := newHarness(t)
+	s := &stalledSender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
+	h.sender = s
+	acct := h.register("Fabrikam")
+	for range mailer.ClaimsPerCommit {
+		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	}
+	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	h.start() // one batch, whose first commit claims all but the last invitation
+	select {
+	case <-s.sending:
+	case <-time.After(15 * time.Second):
+		t.Fatal("nothing was sent")
+	}
+	h.clock.Advance(30 * time.Second)
+	resend := resent(inv.UserID, acct, tokenKey)
+	resentID, _ := h.append(user.Stream(inv.UserID), resend)
+	close(s.release)
+	h.mails(mailer.ClaimsPerCommit + 1)
+	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
+		t.Errorf("the invitation resent while a send hung: %q", got)
+	}
+	if got := h.outcome(resentID); got != "sent" {
+		t.Errorf("the resend: %q", got)
 	}
 }

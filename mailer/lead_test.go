@@ -11,6 +11,7 @@ import (
 
 	"github.com/google/uuid"
 
+	"github.com/bizcenter/bizcenter/domain/account"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/projections"
@@ -153,5 +154,44 @@ func (h *harness) endLeads() {
 		 WHERE locktype = 'advisory' AND granted AND pid <> pg_backend_pid()
 		   AND database = (SELECT oid FROM pg_database WHERE datname = current_database())`); err != nil {
 		h.t.Fatal(err)
+	}
+}
+
+// An instance that stops while the relay does not answer gives up its
+// lead at once, and another takes it and moves the checkpoint on before
+// the stopping one's try is cut: the emails that one claimed are put back
+// all the same, and the new lead mails them. Put back only where the
+// checkpoint had not moved, they were recorded failed ("the checkpoint
+// moved meanwhile"), never sent: sixteen invitations to one SIGTERM in a
+// soak of two instances.
+func TestConsumer_puts_back_its_emails_when_another_instance_moved_the_checkpoint_meanwhile(t *testing.T) {
+	h := newHarness(t)
+	s := &heldAwaySender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
+	h.sender = s
+	h.start()
+	acct := h.register("Contoso")
+	_, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	sendBegun(t, s.sending)
+	other := newHarnessOn(t, h.pool) // a second instance, its relay up
+	other.start()
+	stopped := make(chan struct{})
+	go func() { h.stopEngine(); close(stopped) }() // the stop gives up the lead at once
+	_, pos := other.append("test-marker-"+uuid.NewString(), account.Registered{AccountID: uuid.New(), Name: "marker"})
+	eventually(t, "the other instance to lead and move the checkpoint on", func() bool {
+		cp, err := projections.LoadCheckpoint(context.Background(), h.pool, mailer.Name)
+		return err == nil && !cp.Less(pos)
+	})
+	close(s.release) // the stopping instance's try ends: the relay is away
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first instance did not stop")
+	}
+	if got := h.outcome(invitedID); got != "waiting for the relay" {
+		t.Fatalf("the invitation under way at the stop: %q, want it put back", got)
+	}
+	other.settle()
+	if got := h.outcome(invitedID); got != "sent" || len(other.files()) != 1 {
+		t.Fatalf("the invitation put back: %q with %d mail files, want sent by the other instance", got, len(other.files()))
 	}
 }

@@ -100,8 +100,15 @@ func (s *SMTPSender) send(ctx context.Context, m Message) error {
 	defer s.mu.Unlock()
 	if k := s.take(); k != nil {
 		err := s.deliver(ctx, k, envFrom.Address, rcpt.Address, m)
-		if !errors.Is(err, errNotStarted) || ctx.Err() != nil {
+		if !errors.Is(err, errNotStarted) {
 			return err
+		}
+		if ctx.Err() != nil {
+			// The relay went quiet on the kept connection before it took
+			// the sender, and no fresh one is left time: away, as a dial
+			// cut short is. Plain, the email under way at a stop was
+			// recorded failed, never sent.
+			return fmt.Errorf("%w: %w", ErrRelayAway, err)
 		}
 	}
 	k, err := s.dial(ctx)

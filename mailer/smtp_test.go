@@ -53,6 +53,11 @@ type fakeRelay struct {
 	rcpts     atomic.Int32
 	// mailReply, when set, answers every MAIL with it.
 	mailReply string
+	// stallOnMail gives no answer to a MAIL, tells stalling (when set
+	// before it) and waits for the client to go: a relay gone quiet on
+	// a connection kept open.
+	stallOnMail atomic.Bool
+	stalling    chan struct{}
 }
 
 func fakeSMTP(t *testing.T, cert *tls.Certificate) (string, <-chan received) {
@@ -115,6 +120,14 @@ func (f *fakeRelay) serve(conn net.Conn, cert *tls.Certificate, n int) {
 			reply("235 ok")
 		case "MAIL":
 			r.from = arg
+			if f.stallOnMail.Load() {
+				select {
+				case f.stalling <- struct{}{}:
+				default:
+				}
+				_, _ = tp.ReadLine() // until the client hangs up
+				return
+			}
 			reply(cmp.Or(f.mailReply, "250 ok"))
 		case "RCPT":
 			r.to = arg

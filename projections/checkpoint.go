@@ -135,20 +135,25 @@ func (s *Step) Stop(pos eventstore.Position) {
 // where Stop ended it.
 func (s *Step) To() eventstore.Position { return s.to }
 
-// MoveBack moves a consumer's checkpoint back, in tx, from where it
-// stands (from) to an earlier position; false when another instance
-// moved it meanwhile. It is for a consumer that finds, after a commit,
-// that what it did for the events past that position did not happen and
-// must be done again: the mailer, whose relay could not be reached for
-// the emails it had claimed.
-func MoveBack(ctx context.Context, tx pgx.Tx, name string, from, to eventstore.Position) (bool, error) {
-	tag, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, updated_at = now()
-		WHERE name = $1 AND commit_pos = $4 AND prepare_pos = $5`,
-		name, int64(to.Commit), int64(to.Prepare), int64(from.Commit), int64(from.Prepare))
+// MoveBack moves a consumer's checkpoint back, in tx, to an earlier
+// position, wherever it stands now: also when another instance moved it
+// on meanwhile, past events whose work this one found undone (nothing
+// moves a checkpoint that already stands at or before it). It is for a
+// consumer that finds, after a commit, that what it did for the events
+// past that position did not happen and must be done again: the mailer,
+// whose relay could not be reached for the emails it had claimed. The
+// instance that leads the consumer then finds the checkpoint behind its
+// feed (Batch.After) and follows again from it. Moved back only from
+// where this instance had committed it, the emails of an instance that
+// lost its lead meanwhile (a stop, a pause) were given up.
+func MoveBack(ctx context.Context, tx pgx.Tx, name string, to eventstore.Position) error {
+	_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, updated_at = now()
+		WHERE name = $1 AND (commit_pos, prepare_pos) > ($2, $3)`,
+		name, int64(to.Commit), int64(to.Prepare))
 	if err != nil {
-		return false, fmt.Errorf("projector %s: move the checkpoint back to %s: %w", name, to, err)
+		return fmt.Errorf("projector %s: move the checkpoint back to %s: %w", name, to, err)
 	}
-	return tag.RowsAffected() == 1, nil
+	return nil
 }
 
 // Rollback abandons the step.
