@@ -238,21 +238,31 @@ func (w *Worker) Once(ctx context.Context, s Settings) (int, error) {
 // the longest due first. Of several workers on one database, one claims a
 // given delivery; an endpoint's next delivery is due only once the one
 // before it is delivered, so each endpoint still gets one post at a time,
-// in order.
+// in order. The claim passes over deliveries another worker is claiming
+// or recording (SKIP LOCKED) rather than wait for them: its UPDATE locked
+// them in whatever order its plan met them, and with three instances two
+// claims now and then waited on each other, a deadlock PostgreSQL ended
+// with an error.
 func (w *Worker) claim(ctx context.Context, s Settings, limit int) ([]due, error) {
 	if limit <= 0 {
 		return nil, nil
 	}
 	rows, err := w.Pool.Query(ctx, `
+		WITH heads AS (
+		  SELECT head.id FROM webhook_endpoints a
+		    JOIN LATERAL (SELECT h.id, h.next_attempt_at FROM webhook_deliveries h
+		                   WHERE h.endpoint_id = a.id AND h.delivered_at IS NULL
+		                   ORDER BY h.id LIMIT 1) head ON true
+		   WHERE a.state = 'active' AND head.next_attempt_at <= now()
+		   ORDER BY head.next_attempt_at LIMIT $2
+		), mine AS (
+		  SELECT d.id FROM webhook_deliveries d
+		   WHERE d.id IN (SELECT id FROM heads) AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
+		     FOR UPDATE SKIP LOCKED
+		)
 		UPDATE webhook_deliveries d SET next_attempt_at = now() + make_interval(secs => $1)
 		  FROM webhook_endpoints e
-		 WHERE d.id IN (SELECT head.id FROM webhook_endpoints a
-		                  JOIN LATERAL (SELECT h.id, h.next_attempt_at FROM webhook_deliveries h
-		                                 WHERE h.endpoint_id = a.id AND h.delivered_at IS NULL
-		                                 ORDER BY h.id LIMIT 1) head ON true
-		                 WHERE a.state = 'active' AND head.next_attempt_at <= now()
-		                 ORDER BY head.next_attempt_at LIMIT $2)
-		   AND e.id = d.endpoint_id AND e.state = 'active' AND d.delivered_at IS NULL AND d.next_attempt_at <= now()
+		 WHERE d.id IN (SELECT id FROM mine) AND e.id = d.endpoint_id AND e.state = 'active'
 		RETURNING d.id, d.endpoint_id, d.event_id, e.url, e.secret,
 		          CASE WHEN e.previous_secret_until > now() THEN e.previous_secret ELSE '' END, d.payload, e.consecutive_failures, d.next_attempt_at`,
 		claimFor.Seconds(), limit)
