@@ -40,13 +40,24 @@ type Step struct {
 	applied bool
 }
 
-// Begin opens the transaction of consumer name for the event at pos.
+// Begin opens the transaction of consumer name for the event at pos,
+// bounded as a projector's batch is (stoppedBatch): the mailer's claims,
+// say, left open by a leader stopped between round trips, held up its
+// successor's claims of the same emails until the stopped process came
+// back.
 func Begin(ctx context.Context, pool *pgxpool.Pool, name string, pos eventstore.Position) (*Step, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("projector %s: begin: %w", name, err)
 	}
-	return beginIn(ctx, tx, name, pos)
+	var c, p int64
+	if err := tx.QueryRow(ctx, `SELECT coalesce(c.commit_pos, 0), coalesce(c.prepare_pos, 0)
+		  FROM (SELECT `+stoppedBatch+`) bound LEFT JOIN projection_checkpoints c ON c.name = $1`, name).Scan(&c, &p); err != nil {
+		_ = tx.Rollback(ctx)
+		return nil, fmt.Errorf("load checkpoint %s: %w", name, err)
+	}
+	from := eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
+	return &Step{tx: tx, name: name, from: from, to: pos, applied: !from.Less(pos)}, nil
 }
 
 // beginIn starts a step in an open transaction (rolled back on error).

@@ -14,6 +14,7 @@ import (
 
 	"github.com/bizcenter/bizcenter/domain/event"
 	"github.com/bizcenter/bizcenter/domain/user"
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 )
 
@@ -273,5 +274,31 @@ func TestBatches_end_if_their_process_stops_between_round_trips(t *testing.T) {
 	}
 	if want := []string{"10s", "10s", "10s"}; !slices.Equal(seen, want) {
 		t.Fatalf("idle_in_transaction_session_timeout in the batches: %q, want %q", seen, want)
+	}
+}
+
+// A consumer's step (the mailer's, the webhook dispatcher's, the
+// publisher's) is bounded the same way, and starts from the checkpoint
+// its last commit saved, or from the start when none did.
+func TestSteps_end_if_their_process_stops_between_round_trips(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := countedPool(t)
+	at := eventstore.Position{Commit: 42, Prepare: 41}
+	for i, want := range []eventstore.Position{eventstore.Start, at} {
+		st, err := Begin(ctx, pool, "consumer-under-test", at)
+		if err != nil {
+			t.Fatal(err)
+		}
+		defer st.Rollback(ctx) // a no-op once committed; else the pool's close waits for it
+		var timeout string
+		if err := st.Tx().QueryRow(ctx, `SELECT current_setting('idle_in_transaction_session_timeout')`).Scan(&timeout); err != nil {
+			t.Fatal(err)
+		}
+		if timeout != "10s" || st.From() != want || st.Applied() != (i == 1) {
+			t.Fatalf("step %d: idle_in_transaction_session_timeout %q, from %s (applied %v); want 10s from %s", i, timeout, st.From(), st.Applied(), want)
+		}
+		if err := st.Commit(ctx); err != nil {
+			t.Fatal(err)
+		}
 	}
 }
