@@ -197,7 +197,9 @@ func auditImport(ctx context.Context, args []string, stdin io.Reader, stderr io.
 	bar.done()
 	err = interrupted(ctx, err, "the events imported so far stay in the store; import the same export again to add the rest")
 	if err == nil {
-		fmt.Fprintf(stderr, "imported %d events (those already in the store, by id and revision, left as they were); rebuild the read models with `bizcenter projections rebuild NAME`\n", n)
+		// n counts the export's events, not the appends: an import run
+		// again, or into the database exported, appends none of them.
+		fmt.Fprintf(stderr, "the export's %d events are in the store (those already there, by id and revision, were left as they were); rebuild the read models with `bizcenter projections rebuild NAME`\n", n)
 	}
 	return err
 }
