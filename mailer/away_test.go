@@ -84,11 +84,7 @@ func TestConsumer_waits_for_a_relay_away_and_loses_no_email(t *testing.T) {
 func TestConsumer_mails_only_the_resend_of_an_invitation_that_waited_for_the_relay(t *testing.T) {
 	h := newHarness(t)
 	relay, acct, inv, invitedID := h.inviteWhileTheRelayIsAway()
-	eventually(t, "tries while the relay is away", func() bool { return relay.tries.Load() >= 3 })
-	h.clock.Advance(10 * time.Second)
-	resend := resent(inv.UserID, acct, tokenKey)
-	resentID, _ := h.append(user.Stream(inv.UserID), resend)
-	eventually(t, "tries after the resend", func() bool { return relay.tries.Load() >= 6 })
+	resend, resentID := h.resendWhileAway(relay, acct, inv)
 	relay.back.Store(true)
 	h.onlyResendMailed(inv, invitedID, resend, resentID)
 }
@@ -131,12 +127,7 @@ func (h *harness) onlyResendMailed(inv user.Invited, invitedID uuid.UUID, resend
 	files := h.mails(1)
 	_, _, token := invitationMail(h.t, files[0], "minji@example.kr")
 	checkToken(h.t, token, inv.UserID, resend.TokenHash)
-	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
-		h.t.Errorf("the first invitation: %q", got)
-	}
-	if got := h.outcome(resentID); got != "sent" {
-		h.t.Errorf("the resend: %q", got)
-	}
+	h.onlyResendOf(invitedID, resentID)
 }
 
 // An invitation of a batch the mailer put back for the relay, past the
@@ -149,23 +140,48 @@ func TestConsumer_mails_only_the_resend_of_an_invitation_put_back_unclaimed(t *t
 	h := newHarness(t)
 	relay := &awayAfter{to: h.sender}
 	h.sender = relay
-	acct := h.register("Contoso")
-	for range mailer.ClaimsPerCommit {
-		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	}
-	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	h.start() // one batch, whose first commit claims all but the last invitation
-	eventually(t, "tries while the relay is away", func() bool { return relay.tries.Load() >= 3 })
+	acct, inv, invitedID := h.inviteBehindAFullCommit()
+	_, resentID := h.resendWhileAway(relay, acct, inv)
+	relay.back.Store(true)
+	h.mails(mailer.ClaimsPerCommit + 1)
+	h.onlyResendOf(invitedID, resentID)
+}
+
+// resendWhileAway resends an invitation once the relay has been tried
+// while away, ten seconds after it, and waits for the relay to be tried
+// again after the resend.
+func (h *harness) resendWhileAway(relay *awayAfter, acct uuid.UUID, inv user.Invited) (user.InvitationResent, uuid.UUID) {
+	h.t.Helper()
+	eventually(h.t, "tries while the relay is away", func() bool { return relay.tries.Load() >= 3 })
 	h.clock.Advance(10 * time.Second)
 	resend := resent(inv.UserID, acct, tokenKey)
 	resentID, _ := h.append(user.Stream(inv.UserID), resend)
-	eventually(t, "tries after the resend", func() bool { return relay.tries.Load() >= 6 })
-	relay.back.Store(true)
-	h.mails(mailer.ClaimsPerCommit + 1)
+	eventually(h.t, "tries after the resend", func() bool { return relay.tries.Load() >= 6 })
+	return resend, resentID
+}
+
+// inviteBehindAFullCommit invites as many people as one commit of the
+// mailer claims (ClaimsPerCommit), and one more, and starts the mailer:
+// one batch, whose first commit claims all but the last invitation.
+func (h *harness) inviteBehindAFullCommit() (acct uuid.UUID, last user.Invited, lastID uuid.UUID) {
+	h.t.Helper()
+	acct = h.register("Contoso")
+	for range mailer.ClaimsPerCommit {
+		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	}
+	last, lastID = h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	h.start()
+	return acct, last, lastID
+}
+
+// onlyResendOf checks that an invitation (its event invitedID) was
+// skipped as superseded and its resend sent.
+func (h *harness) onlyResendOf(invitedID, resentID uuid.UUID) {
+	h.t.Helper()
 	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
-		t.Errorf("the invitation resent while the relay was away: %q", got)
+		h.t.Errorf("the first invitation: %q", got)
 	}
 	if got := h.outcome(resentID); got != "sent" {
-		t.Errorf("the resend: %q", got)
+		h.t.Errorf("the resend: %q", got)
 	}
 }

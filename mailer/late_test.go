@@ -112,26 +112,12 @@ func TestConsumer_skips_an_invitation_resent_while_the_sends_before_it_hung(t *t
 	h := newHarness(t)
 	s := &stalledSender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
 	h.sender = s
-	acct := h.register("Fabrikam")
-	for range mailer.ClaimsPerCommit {
-		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	}
-	inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	h.start() // one batch, whose first commit claims all but the last invitation
-	select {
-	case <-s.sending:
-	case <-time.After(15 * time.Second):
-		t.Fatal("nothing was sent")
-	}
+	acct, inv, invitedID := h.inviteBehindAFullCommit()
+	sendBegun(t, s.sending)
 	h.clock.Advance(30 * time.Second)
 	resend := resent(inv.UserID, acct, tokenKey)
 	resentID, _ := h.append(user.Stream(inv.UserID), resend)
 	close(s.release)
 	h.mails(mailer.ClaimsPerCommit + 1)
-	if got := h.outcome(invitedID); got != "skipped: superseded by user.invitation_resent@1" {
-		t.Errorf("the invitation resent while a send hung: %q", got)
-	}
-	if got := h.outcome(resentID); got != "sent" {
-		t.Errorf("the resend: %q", got)
-	}
+	h.onlyResendOf(invitedID, resentID)
 }

@@ -6,6 +6,8 @@ import (
 	"testing"
 	"time"
 
+	"github.com/google/uuid"
+
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/mailer"
 )
@@ -37,17 +39,7 @@ func TestConsumer_puts_back_an_email_under_way_when_the_process_stops(t *testing
 	acct := h.register("Contoso")
 	_, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
 	sendBegun(t, relay.sending)
-	close(h.stopping)
-	stopped := make(chan struct{})
-	go func() { h.stopEngine(); close(stopped) }()
-	select {
-	case <-stopped:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the mailer did not stop within 10s of the stop")
-	}
-	if got := h.outcome(invitedID); got != "waiting for the relay" {
-		t.Fatalf("the invitation under way at the stop: %q, want it put back", got)
-	}
+	h.stopPuttingBack(invitedID)
 }
 
 // A relay that goes quiet on the connection kept from the last message
@@ -78,15 +70,22 @@ func TestConsumer_puts_back_an_email_whose_kept_connection_goes_quiet_when_the_p
 	if n := relay.conns.Load(); n != 1 {
 		t.Fatalf("%d connections, want the second invitation on the kept one", n)
 	}
+	h.stopPuttingBack(invitedID)
+}
+
+// stopPuttingBack stops the process, the mailer within 10 s of it, and
+// checks that the invitation (its event invitedID) under way was put back.
+func (h *harness) stopPuttingBack(invitedID uuid.UUID) {
+	h.t.Helper()
 	close(h.stopping)
 	stopped := make(chan struct{})
 	go func() { h.stopEngine(); close(stopped) }()
 	select {
 	case <-stopped:
 	case <-time.After(10 * time.Second):
-		t.Fatal("the mailer did not stop within 10s of the stop")
+		h.t.Fatal("the mailer did not stop within 10s of the stop")
 	}
 	if got := h.outcome(invitedID); got != "waiting for the relay" {
-		t.Fatalf("the invitation under way at the stop: %q, want it put back", got)
+		h.t.Fatalf("the invitation under way at the stop: %q, want it put back", got)
 	}
 }
