@@ -158,6 +158,12 @@ func (s *Step) To() eventstore.Position { return s.to }
 // where this instance had committed it, the emails of an instance that
 // lost its lead meanwhile (a stop, a pause) were given up.
 func MoveBack(ctx context.Context, tx pgx.Tx, name string, to eventstore.Position) error {
+	// Bounded as a step is (stoppedBatch): the row it locks is the one
+	// the leader's next commit updates, and this instance may be one that
+	// lost its lead and is stopped again before its commit.
+	if _, err := tx.Exec(ctx, `SELECT `+stoppedBatch); err != nil {
+		return fmt.Errorf("projector %s: move the checkpoint back: %w", name, err)
+	}
 	_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, updated_at = now()
 		WHERE name = $1 AND (commit_pos, prepare_pos) > ($2, $3)`,
 		name, int64(to.Commit), int64(to.Prepare))

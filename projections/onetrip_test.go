@@ -302,3 +302,37 @@ func TestSteps_end_if_their_process_stops_between_round_trips(t *testing.T) {
 		}
 	}
 }
+
+// A move back is bounded the same way: it locks the checkpoint that the
+// leader's next commit updates, from an instance that may have lost its
+// lead and be stopped again before it commits.
+func TestMoveBack_ends_if_its_process_stops_before_it_commits(t *testing.T) {
+	ctx := context.Background()
+	pool, _ := countedPool(t)
+	st, err := Begin(ctx, pool, "consumer-under-test", eventstore.Position{Commit: 42, Prepare: 41})
+	if err != nil {
+		t.Fatal(err)
+	}
+	if err := st.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	tx, err := pool.Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer tx.Rollback(ctx)
+	back := eventstore.Position{Commit: 7, Prepare: 6}
+	if err := MoveBack(ctx, tx, "consumer-under-test", back); err != nil {
+		t.Fatal(err)
+	}
+	var timeout string
+	if err := tx.QueryRow(ctx, `SELECT current_setting('idle_in_transaction_session_timeout')`).Scan(&timeout); err != nil {
+		t.Fatal(err)
+	}
+	if err := tx.Commit(ctx); err != nil {
+		t.Fatal(err)
+	}
+	if cp, err := LoadCheckpoint(ctx, pool, "consumer-under-test"); timeout != "10s" || err != nil || cp != back {
+		t.Fatalf("idle_in_transaction_session_timeout %q; the checkpoint at %s (%v), want 10s and %s", timeout, cp, err, back)
+	}
+}

@@ -85,18 +85,22 @@ func (p *Publisher) Handle(msg *message.Message) error {
 	if err != nil {
 		return fmt.Errorf("%s: %w", Name, err)
 	}
-	st, err := projections.Begin(ctx, p.Pool, Name, b.Through)
+	// The step begins once the broker has taken the batch: a step is
+	// ended when it waits on its process for 10 s (projections.Begin),
+	// and a publish that took longer (a broker blocked by an alarm, or
+	// slow to take a catch-up batch) was published again on every try,
+	// its checkpoint never saved. Nothing here holds a lock meanwhile.
+	from, err := projections.LoadCheckpoint(ctx, p.Pool, Name)
 	if err != nil {
 		return err
 	}
-	defer st.Rollback(ctx)
-	if st.Applied() {
+	if !from.Less(b.Through) {
 		return nil
 	}
 	var out []*message.Message
 	var done []func(error)
 	for _, r := range b.Records {
-		if !st.From().Less(r.Position) {
+		if !from.Less(r.Position) {
 			continue
 		}
 		ie, ok, err := integration.FromStored(r.Type, r.Data, r.Metadata, r.Stream, r.Revision, r.Pos)
@@ -131,6 +135,17 @@ func (p *Publisher) Handle(msg *message.Message) error {
 			return fmt.Errorf("%s: publish: %w", Name, err)
 		}
 	}
+	st, err := projections.Begin(ctx, p.Pool, Name, b.Through)
+	if err != nil {
+		return err
+	}
+	defer st.Rollback(ctx)
+	if st.From().Less(from) {
+		// Never so far: the events between were not published by this try.
+		return fmt.Errorf("%s: the checkpoint went back to %s meanwhile, from %s", Name, st.From(), from)
+	}
+	// From a checkpoint another instance moved on meanwhile, the
+	// compare-and-set saves what this one published after it.
 	return st.Commit(ctx)
 }
 
