@@ -40,16 +40,21 @@ type Step struct {
 	applied bool
 }
 
-// Begin opens the transaction of consumer name for the event at pos,
-// bounded as a projector's batch is (stoppedBatch): the mailer's claims,
-// say, left open by a leader stopped between round trips, held up its
-// successor's claims of the same emails until the stopped process came
-// back.
+// Begin opens the transaction of consumer name for the event at pos.
 func Begin(ctx context.Context, pool *pgxpool.Pool, name string, pos eventstore.Position) (*Step, error) {
 	tx, err := pool.Begin(ctx)
 	if err != nil {
 		return nil, fmt.Errorf("projector %s: begin: %w", name, err)
 	}
+	return beginIn(ctx, tx, name, pos)
+}
+
+// beginIn starts a step in an open transaction (rolled back on error),
+// bounded as a projector's batch is (stoppedBatch, set in the query that
+// reads the checkpoint): the mailer's claims, say, left open by a leader
+// stopped between round trips, held up its successor's claims of the
+// same emails until the stopped process came back.
+func beginIn(ctx context.Context, tx pgx.Tx, name string, pos eventstore.Position) (*Step, error) {
 	var c, p int64
 	if err := tx.QueryRow(ctx, `SELECT coalesce(c.commit_pos, 0), coalesce(c.prepare_pos, 0)
 		  FROM (SELECT `+stoppedBatch+`) bound LEFT JOIN projection_checkpoints c ON c.name = $1`, name).Scan(&c, &p); err != nil {
@@ -57,16 +62,6 @@ func Begin(ctx context.Context, pool *pgxpool.Pool, name string, pos eventstore.
 		return nil, fmt.Errorf("load checkpoint %s: %w", name, err)
 	}
 	from := eventstore.Position{Commit: uint64(c), Prepare: uint64(p)}
-	return &Step{tx: tx, name: name, from: from, to: pos, applied: !from.Less(pos)}, nil
-}
-
-// beginIn starts a step in an open transaction (rolled back on error).
-func beginIn(ctx context.Context, tx pgx.Tx, name string, pos eventstore.Position) (*Step, error) {
-	from, err := LoadCheckpoint(ctx, tx, name)
-	if err != nil {
-		_ = tx.Rollback(ctx)
-		return nil, err
-	}
 	return &Step{tx: tx, name: name, from: from, to: pos, applied: !from.Less(pos)}, nil
 }
 

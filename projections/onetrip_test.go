@@ -290,10 +290,7 @@ func TestSteps_end_if_their_process_stops_between_round_trips(t *testing.T) {
 			t.Fatal(err)
 		}
 		defer st.Rollback(ctx) // a no-op once committed; else the pool's close waits for it
-		var timeout string
-		if err := st.Tx().QueryRow(ctx, `SELECT current_setting('idle_in_transaction_session_timeout')`).Scan(&timeout); err != nil {
-			t.Fatal(err)
-		}
+		timeout := idleTimeout(t, st.Tx())
 		if timeout != "10s" || st.From() != want || st.Applied() != (i == 1) {
 			t.Fatalf("step %d: idle_in_transaction_session_timeout %q, from %s (applied %v); want 10s from %s", i, timeout, st.From(), st.Applied(), want)
 		}
@@ -325,14 +322,21 @@ func TestMoveBack_ends_if_its_process_stops_before_it_commits(t *testing.T) {
 	if err := MoveBack(ctx, tx, "consumer-under-test", back); err != nil {
 		t.Fatal(err)
 	}
-	var timeout string
-	if err := tx.QueryRow(ctx, `SELECT current_setting('idle_in_transaction_session_timeout')`).Scan(&timeout); err != nil {
-		t.Fatal(err)
-	}
+	timeout := idleTimeout(t, tx)
 	if err := tx.Commit(ctx); err != nil {
 		t.Fatal(err)
 	}
 	if cp, err := LoadCheckpoint(ctx, pool, "consumer-under-test"); timeout != "10s" || err != nil || cp != back {
 		t.Fatalf("idle_in_transaction_session_timeout %q; the checkpoint at %s (%v), want 10s and %s", timeout, cp, err, back)
 	}
+}
+
+// idleTimeout is how long PostgreSQL lets tx sit idle.
+func idleTimeout(t *testing.T, tx pgx.Tx) string {
+	t.Helper()
+	var timeout string
+	if err := tx.QueryRow(context.Background(), `SELECT current_setting('idle_in_transaction_session_timeout')`).Scan(&timeout); err != nil {
+		t.Fatal(err)
+	}
+	return timeout
 }
