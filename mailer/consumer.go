@@ -65,6 +65,7 @@ type Consumer struct {
 
 	failed  failures
 	putBack putBack
+	window  window
 	// grace is graceOver's, made once.
 	grace struct {
 		once sync.Once
@@ -101,7 +102,8 @@ func (c *Consumer) Validate() error {
 // it has not sent yet (they are never sent twice), so this is how many one
 // kill can cost. Catching up, a feed batch may hold hundreds of
 // invitations; live it holds a few events. A commit per this many sends
-// costs nothing next to the sends themselves.
+// costs nothing next to the sends themselves. While sends are slow, a
+// commit claims fewer (window).
 const ClaimsPerCommit = 16
 
 // Handle is the watermill handler (a message.NoPublishHandlerFunc). A
@@ -126,7 +128,7 @@ func (c *Consumer) Handle(msg *message.Message) (err error) {
 }
 
 // handleSome records the batch's events from the checkpoint on in one
-// transaction, until they claim ClaimsPerCommit emails, then sends those.
+// transaction, until they claim the window's emails, then sends those.
 // It reports whether it got to the end of the batch.
 func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, error) {
 	st, err := projections.Begin(ctx, c.Pool, Name, b.Through)
@@ -150,13 +152,19 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	rest := b.Records[sort.Search(len(b.Records), func(i int) bool { return st.From().Less(b.Records[i].Position) }):]
 	var open event.Transform
 	stale := staleInBatch(rest)
+	limit := c.window.size(time.Now())
 	done, fetched := true, 0
 	for i, r := range rest {
 		if i == fetched {
 			// The keys of the next records, together: a transaction that
 			// claims few emails (old invitations, expired) goes on past
-			// the records it fetched for.
-			ahead := keysAhead(rest[i:])
+			// the records it fetched for, and fetches as far ahead as a
+			// full window would.
+			claims := limit
+			if i > 0 {
+				claims = ClaimsPerCommit
+			}
+			ahead := keysAhead(rest[i:], claims)
 			if open, err = projections.OpenerFor(ctx, st.Tx(), ahead); err != nil {
 				return false, err
 			}
@@ -179,7 +187,7 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		if err != nil {
 			return false, c.failed.note(r.ID, fmt.Errorf("%s: %s %s@%d: %w", Name, env.Event.EventType(), env.Stream, env.Revision, err))
 		}
-		if outs = append(outs, out...); len(outs) >= ClaimsPerCommit && i < len(rest)-1 {
+		if outs = append(outs, out...); len(outs) >= limit && i < len(rest)-1 {
 			st.Stop(r.Position)
 			done = false
 			break
@@ -188,32 +196,38 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	if err := st.Commit(ctx); err != nil {
 		return false, err
 	}
-	sent := make([]sentMail, 0, len(outs))
+	sent, slow := make([]sentMail, 0, len(outs)), false
 	for i, out := range outs {
+		began := time.Now()
 		m := c.deliver(ctx, out)
 		if m.away != nil {
+			c.window.sent(time.Now(), true)
 			c.record(ctx, sent)
 			return false, c.wait(ctx, st, rest, outs[i:], m.away)
 		}
+		slow = slow || time.Since(began) >= slowSend
 		sent = append(sent, m)
+	}
+	if len(outs) > 0 {
+		c.window.sent(time.Now(), slow)
 	}
 	c.record(ctx, sent)
 	return done, nil
 }
 
 // keysAhead is the start of rest whose people's keys handleSome fetches
-// in one query: up to twice ClaimsPerCommit sealed events, about what one
-// transaction gets through (an invitation claims one email). Fetching for
-// all of rest gave every transaction of a long batch the keys of the
-// whole rest of it: catching up 2,000 invitations, 125 transactions of up
-// to 2,000 keys each. A transaction that gets past the start (its events
-// claim few emails) fetches the next start's keys. It is never empty when
-// rest is not.
-func keysAhead(rest []projections.Record) []projections.Record {
+// in one query: up to twice claims sealed events, about what a
+// transaction claiming that many emails gets through (an invitation
+// claims one). Fetching for all of rest gave every transaction of a long
+// batch the keys of the whole rest of it: catching up 2,000 invitations,
+// 125 transactions of up to 2,000 keys each. A transaction that gets past
+// the start (its events claim few emails) fetches the next start's keys.
+// It is never empty when rest is not.
+func keysAhead(rest []projections.Record, claims int) []projections.Record {
 	sealed := 0
 	for i, r := range rest {
 		if _, ok := event.Personal(r.Type); ok {
-			if sealed++; sealed > 2*ClaimsPerCommit {
+			if sealed++; sealed > 2*claims {
 				return rest[:i]
 			}
 		}

@@ -361,44 +361,6 @@ func (s *syncBuffer) String() string {
 	return s.b.String()
 }
 
-// A kill between a commit and its sends loses the emails the commit
-// claimed and had not sent: catching up, one batch holds hundreds of
-// invitations, and the mailer must not claim them all at once.
-func TestConsumer_claims_a_few_emails_a_commit_however_long_the_batch(t *testing.T) {
-	h := newHarness(t)
-	accountID := h.register("Fabrikam")
-	const n = 3*mailer.ClaimsPerCommit + 5
-	for range n {
-		h.invite(accountID, "en", epoch.Add(time.Hour))
-	}
-	files := mailer.FileSender{Dir: h.dir}
-	var mostUnsent atomic.Int64
-	h.sender = mailer.SenderFunc(func(ctx context.Context, m mailer.Message) error {
-		// Claimed and committed, not yet recorded as sent: what a kill
-		// now would lose.
-		var unsent int64
-		if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM mail_sent WHERE outcome = 'pending'`).Scan(&unsent); err != nil {
-			return err
-		}
-		if unsent > mostUnsent.Load() {
-			mostUnsent.Store(unsent)
-		}
-		return files.Send(ctx, m)
-	})
-	h.start() // the mailer finds every invitation in its first batch
-	h.mails(n)
-	if got := mostUnsent.Load(); got > mailer.ClaimsPerCommit || got == 0 {
-		t.Errorf("up to %d emails were claimed and unsent at once, want 1 to %d", got, mailer.ClaimsPerCommit)
-	}
-	var sent int
-	if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_sent WHERE outcome = 'sent'`).Scan(&sent); err != nil {
-		t.Fatal(err)
-	}
-	if sent != n {
-		t.Errorf("%d emails recorded sent, want %d", sent, n)
-	}
-}
-
 // An event the mailer cannot record (here a NUL in a name, which
 // PostgreSQL refuses in text, written by hand: the API refuses it) is
 // given up after a few tries, and the mail of the events after it goes
