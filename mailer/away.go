@@ -3,7 +3,6 @@ package mailer
 import (
 	"cmp"
 	"context"
-	"errors"
 	"fmt"
 	"log/slog"
 	"sync"
@@ -14,10 +13,6 @@ import (
 
 	"github.com/bizcenter/bizcenter/projections"
 )
-
-// errMovedBack: the checkpoint was moved back before the batch, after the
-// feed had read past it (projections.Batch.After).
-var errMovedBack = errors.New("the checkpoint was moved back")
 
 // wait puts back the claimed emails of outs, the first of which the relay
 // could not be reached for (cause), so that they go out once it is back:

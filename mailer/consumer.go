@@ -141,7 +141,7 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		// feed): the events between were not read again, and committing
 		// over them left their emails waiting for the relay for good.
 		// Failed, the batch makes the feed follow again from there.
-		return false, fmt.Errorf("%s: %w: %s, the batch read from %s", Name, errMovedBack, st.From(), b.After)
+		return false, fmt.Errorf("%s: %w: %s, the batch read from %s", Name, projections.ErrMovedBack, st.From(), b.After)
 	}
 	if st.Applied() {
 		return true, nil

@@ -141,6 +141,14 @@ func (s *Step) Stop(pos eventstore.Position) {
 // where Stop ended it.
 func (s *Step) To() eventstore.Position { return s.to }
 
+// ErrMovedBack is what a consumer fails a batch with when its checkpoint
+// stands before the batch (Batch.After): moved back by MoveBack once the
+// feed had read past it. The feed then follows again from the checkpoint,
+// and says so. It is the expected end of a put-back by another instance,
+// not a fault: the engine neither logs it as the handler's error nor
+// counts the consumer failing for it (AddConsumer).
+var ErrMovedBack = errors.New("the checkpoint was moved back")
+
 // MoveBack moves a consumer's checkpoint back, in tx, to an earlier
 // position, wherever it stands now: also when another instance moved it
 // on meanwhile, past events whose work this one found undone (nothing

@@ -93,6 +93,13 @@ func (e *Engine) AddConsumer(name string, h message.NoPublishHandlerFunc) {
 	m := e.monitor
 	e.router.AddConsumerHandler(name, name, e.feed, func(msg *message.Message) error {
 		err := h(msg)
+		if errors.Is(err, ErrMovedBack) {
+			// Nacked all the same, so that the feed follows again from
+			// the checkpoint, which it logs. Returned, the error was
+			// logged at ERROR besides, once a failover in a soak.
+			msg.Nack()
+			return nil
+		}
 		if m != nil {
 			m.Observe(name, err)
 		}

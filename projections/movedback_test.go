@@ -1,0 +1,74 @@
+package projections
+
+import (
+	"bytes"
+	"fmt"
+	"log/slog"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"testing"
+	"time"
+
+	"github.com/ThreeDotsLabs/watermill/message"
+	"github.com/google/uuid"
+
+	"github.com/bizcenter/bizcenter/eventstore"
+)
+
+// lockedBuffer is a log's output, written by the engine's goroutines.
+type lockedBuffer struct {
+	mu sync.Mutex
+	b  bytes.Buffer
+}
+
+func (l *lockedBuffer) Write(p []byte) (int, error) {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.Write(p)
+}
+
+func (l *lockedBuffer) String() string {
+	l.mu.Lock()
+	defer l.mu.Unlock()
+	return l.b.String()
+}
+
+// A consumer that finds its checkpoint moved back before its batch (a
+// put-back by another instance) fails the batch so that the feed follows
+// again, which the feed logs. That is no fault: the batch comes again, and
+// nothing is logged at ERROR. Returned as the handler's error, it was,
+// once a failover in a soak of two instances.
+func TestEngine_does_not_log_a_checkpoint_moved_back_as_an_error(t *testing.T) {
+	ctx, pool, store := storeFixture(t)
+	out := &lockedBuffer{}
+	log := slog.New(slog.NewTextHandler(out, nil))
+	feed := NewFeed(store, pool, log)
+	feed.RetryDelay = 10 * time.Millisecond
+	engine, err := NewEngine(feed, log)
+	if err != nil {
+		t.Fatal(err)
+	}
+	var deliveries atomic.Int32
+	again := make(chan struct{})
+	engine.AddConsumer("putter", func(*message.Message) error {
+		if deliveries.Add(1) == 1 {
+			return fmt.Errorf("putter: %w: %s, the batch read from %s", ErrMovedBack, eventstore.Start, eventstore.Start)
+		}
+		close(again)
+		return nil
+	})
+	go func() { _ = engine.Run(ctx) }()
+	<-engine.Running()
+	if _, err := store.Append(ctx, "probe-1", eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: "probe.happened", Data: []byte(`{}`), Metadata: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case <-again:
+	case <-time.After(10 * time.Second):
+		t.Fatalf("the batch failed as moved back was not delivered again (%d deliveries)", deliveries.Load())
+	}
+	if logged := out.String(); strings.Contains(logged, "level=ERROR") {
+		t.Errorf("a checkpoint moved back was logged as an error:\n%s", logged)
+	}
+}
