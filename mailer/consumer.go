@@ -251,6 +251,10 @@ type pending struct {
 	key uuid.UUID
 	// write renders the message, addressed; deliver adds From and Date.
 	write func() (Message, error)
+	// decided is when an invitation email was decided, by the
+	// consumer's clock (zero for other emails): a try lateAfter or more
+	// after it looks at the invitation's stream again (supersededSince).
+	decided time.Time
 }
 
 // skip records that an event's email is not sent, and why.

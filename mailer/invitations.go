@@ -131,7 +131,7 @@ func (c *Consumer) decide(ctx context.Context, tx pgx.Tx, o outgoing) ([]pending
 	if err != nil && !errors.Is(err, pgx.ErrNoRows) {
 		return nil, err
 	}
-	return []pending{{env: o.env, key: o.env.EventID, write: func() (Message, error) { return c.invitation(o) }}}, nil
+	return []pending{{env: o.env, key: o.env.EventID, write: func() (Message, error) { return c.invitation(o) }, decided: c.now()}}, nil
 }
 
 // invitation derives the token and writes the invitation email.

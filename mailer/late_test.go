@@ -2,8 +2,9 @@ package mailer_test
 
 import (
 	"context"
+	"errors"
 	"slices"
-	"sync"
+	"sync/atomic"
 	"testing"
 	"time"
 
@@ -84,21 +85,32 @@ func TestConsumer_mails_only_the_last_of_an_invitations_resends_in_one_batch(t *
 	}
 }
 
-// stalledSender is a relay whose first send hangs until release (a
-// connection that stopped answering until the try's timeout), then goes
-// through; the others go through at once.
+// stalledSender is a relay whose try number at (from 1) hangs until
+// release (a connection that stopped answering until the try's timeout),
+// then answers fail (nil: goes through); the others go through at once.
 type stalledSender struct {
 	files   mailer.FileSender
+	at      int32
+	fail    error
+	tries   atomic.Int32
 	sending chan struct{}
 	release chan struct{}
-	once    sync.Once
+}
+
+func stall(h *harness, at int32, fail error) *stalledSender {
+	s := &stalledSender{files: mailer.FileSender{Dir: h.dir}, at: at, fail: fail, sending: make(chan struct{}), release: make(chan struct{})}
+	h.sender = s
+	return s
 }
 
 func (s *stalledSender) Send(ctx context.Context, m mailer.Message) error {
-	s.once.Do(func() {
+	if s.tries.Add(1) == s.at {
 		close(s.sending)
 		<-s.release
-	})
+		if s.fail != nil {
+			return s.fail
+		}
+	}
 	return s.files.Send(ctx, m)
 }
 
@@ -110,8 +122,7 @@ func (s *stalledSender) Send(ctx context.Context, m mailer.Message) error {
 // refused.
 func TestConsumer_skips_an_invitation_resent_while_the_sends_before_it_hung(t *testing.T) {
 	h := newHarness(t)
-	s := &stalledSender{files: mailer.FileSender{Dir: h.dir}, sending: make(chan struct{}), release: make(chan struct{})}
-	h.sender = s
+	s := stall(h, 1, nil)
 	acct, inv, invitedID := h.inviteBehindAFullCommit()
 	sendBegun(t, s.sending)
 	h.clock.Advance(30 * time.Second)
@@ -120,4 +131,40 @@ func TestConsumer_skips_an_invitation_resent_while_the_sends_before_it_hung(t *t
 	close(s.release)
 	h.mails(mailer.ClaimsPerCommit + 1)
 	h.onlyResendOf(invitedID, resentID)
+}
+
+// An invitation email tried seconds after it was decided is looked at
+// again first: resent while its own first try failed, or while the send
+// before it in its commit hung, it is not mailed beside its resend. It was
+// tried on as decided, and a soak had one go out 49 s late, on its third
+// try, its link refused.
+func TestConsumer_does_not_try_again_an_invitation_resent_since_it_was_decided(t *testing.T) {
+	for name, c := range map[string]struct {
+		ahead int   // invitations before it in the batch
+		at    int32 // the try that hangs
+		fail  error // and how it ends
+	}{
+		"its own try failed": {at: 1, fail: errors.New("451 4.3.0 try again later")},
+		// The first invitation goes alone (a new mailer claims one email
+		// a commit) and quickly: the next commit claims the second and
+		// this one, and the second's send hangs.
+		"the send before it hung": {ahead: 2, at: 2},
+	} {
+		t.Run(name, func(t *testing.T) {
+			h := newHarness(t)
+			s := stall(h, c.at, c.fail)
+			acct := h.register("Contoso")
+			for range c.ahead {
+				h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+			}
+			inv, invitedID := h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+			h.start() // the mailer finds every invitation in its first batch
+			sendBegun(t, s.sending)
+			h.clock.Advance(30 * time.Second)
+			resentID, _ := h.append(user.Stream(inv.UserID), resent(inv.UserID, acct, tokenKey))
+			close(s.release)
+			h.mails(c.ahead + 1)
+			h.onlyResendOf(invitedID, resentID)
+		})
+	}
 }

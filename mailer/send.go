@@ -4,6 +4,7 @@ import (
 	"cmp"
 	"context"
 	"errors"
+	"fmt"
 	"log/slog"
 	"net/mail"
 	"regexp"
@@ -34,10 +35,14 @@ func (c *Consumer) deliver(ctx context.Context, p pending) sentMail {
 		return sentMail{key: p.key, away: err}
 	}
 	c.putBack.sent()
-	if err != nil {
+	switch {
+	case errors.Is(err, errSuperseded):
+		outcome = "skipped: " + err.Error()
+		log.Info("email not sent", "reason", outcome)
+	case err != nil:
 		outcome = truncate("failed: "+err.Error(), 500)
 		log.Error("email not sent", "error", err)
-	} else {
+	default:
 		log.Info("email sent")
 	}
 	return sentMail{key: p.key, outcome: outcome, at: time.Now()}
@@ -73,7 +78,12 @@ func (c *Consumer) send(ctx context.Context, p pending) error {
 	}
 	m.From = cmp.Or(c.From, DefaultFrom)
 	m.Date = c.now()
-	return c.retry(ctx, p.env, func(ctx context.Context) error { return withoutRecipient(c.Sender.Send(ctx, m), m.To) })
+	return c.retry(ctx, p.env, func(ctx context.Context) error {
+		if by := c.supersededSince(ctx, p); by != "" {
+			return fmt.Errorf("%w %s", errSuperseded, by)
+		}
+		return withoutRecipient(c.Sender.Send(ctx, m), m.To)
+	})
 }
 
 // withoutRecipient is a send's error with the recipient (the To as
@@ -133,7 +143,7 @@ func (c *Consumer) retry(ctx context.Context, env event.Envelope, send func(cont
 		err := send(actx)
 		cut()
 		cancel()
-		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) || errors.Is(err, ErrPermanent) {
+		if err == nil || attempt >= attempts || ctx.Err() != nil || errors.Is(err, ErrMaybeSent) || errors.Is(err, ErrPermanent) || errors.Is(err, errSuperseded) {
 			return err
 		}
 		c.logger(env).Warn("email send failed; retrying", "attempt", attempt, "retry_in", delay, "error", err)
