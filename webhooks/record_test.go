@@ -3,12 +3,16 @@ package webhooks_test
 import (
 	"bytes"
 	"context"
+	"io"
 	"log/slog"
 	"net/http"
 	"net/http/httptest"
 	"strings"
+	"sync"
 	"testing"
 	"time"
+
+	"github.com/jackc/pgx/v5"
 
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/webhooks"
@@ -97,5 +101,54 @@ func TestWorker_records_while_its_endpoint_is_removed_without_deadlock(t *testin
 	}
 	if logged.Len() > 0 {
 		t.Fatalf("the worker logged: %s", logged.String())
+	}
+}
+
+// stallBefore holds the first query that begins with prefix until
+// release, as a process stopped (SIGSTOP) between two statements of a
+// transaction does.
+type stallBefore struct {
+	prefix  string
+	once    sync.Once
+	stalled chan struct{}
+	release chan struct{}
+}
+
+func (s *stallBefore) TraceQueryStart(ctx context.Context, _ *pgx.Conn, q pgx.TraceQueryStartData) context.Context {
+	if strings.HasPrefix(strings.TrimSpace(q.SQL), s.prefix) {
+		s.once.Do(func() {
+			close(s.stalled)
+			<-s.release
+		})
+	}
+	return ctx
+}
+
+func (*stallBefore) TraceQueryEnd(context.Context, *pgx.Conn, pgx.TraceQueryEndData) {}
+
+// A worker stopped half way through recording an outcome holds its
+// endpoint's row and its delivery's. Its transaction ends after 10 s
+// idle, and a removal of the endpoint goes through then. Unbounded, the
+// endpoint waited for the process to go on: nothing was delivered to it
+// (claims pass over a locked delivery), and its removal or resume waited.
+func TestWorker_record_stopped_half_way_ends_after_ten_seconds_idle(t *testing.T) {
+	stall := &stallBefore{prefix: "UPDATE webhook_deliveries SET attempts", stalled: make(chan struct{}), release: make(chan struct{})}
+	defer close(stall.release)
+	pool := pgtest.TracedPool(t, stall)
+	ctx := context.Background()
+	srv := httptest.NewTLSServer(http.HandlerFunc(func(http.ResponseWriter, *http.Request) {}))
+	t.Cleanup(srv.Close)
+	id := endpointWith(t, pool, srv.URL+"/hook", 1)
+	w := &webhooks.Worker{Pool: pool, Log: slog.New(slog.NewTextHandler(io.Discard, nil))}
+	go func() { _, _ = w.Once(ctx, webhooks.Settings{Client: srv.Client()}) }()
+	select {
+	case <-stall.stalled:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the delivery's outcome was never recorded")
+	}
+	rctx, cancel := context.WithTimeout(ctx, 20*time.Second)
+	defer cancel()
+	if _, err := pool.Exec(rctx, `DELETE FROM webhook_endpoints WHERE id = $1`, id); err != nil {
+		t.Fatalf("the removal waited for the stopped record: %v", err)
 	}
 }

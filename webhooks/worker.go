@@ -345,8 +345,14 @@ func (w *Worker) record(ctx context.Context, s Settings, d due, status int, send
 		// The endpoint is locked before its delivery, in the order its
 		// removal takes them (the endpoint, then its deliveries by
 		// cascade): the other order deadlocks with a removal in between.
-		// A removed endpoint has no outcome to record.
-		if err := tx.QueryRow(ctx, `SELECT FROM webhook_endpoints WHERE id = $1 FOR NO KEY UPDATE`, d.endpoint).Scan(); err != nil {
+		// A removed endpoint has no outcome to record. The transaction
+		// ends after 10 s idle, as a consumer's step does: a worker
+		// stopped half way (SIGSTOP) held the endpoint and its delivery
+		// until it went on, and the endpoint got nothing meanwhile
+		// (claims pass over a delivery that is locked).
+		var bound string
+		if err := tx.QueryRow(ctx, `SELECT set_config('idle_in_transaction_session_timeout', '10s', true)
+			FROM webhook_endpoints WHERE id = $1 FOR NO KEY UPDATE`, d.endpoint).Scan(&bound); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
 			}
