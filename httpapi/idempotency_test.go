@@ -1,6 +1,7 @@
 package httpapi_test
 
 import (
+	"bytes"
 	"context"
 	"encoding/json"
 	"fmt"
@@ -318,5 +319,30 @@ func TestIdempotency_the_OpenAPI_document_names_the_header_and_its_answers(t *te
 	}
 	if r := doc.Paths["/v1/invitations/resend-request"]["post"].Responses; r["422"] != nil || r["409"] != nil {
 		t.Errorf("the resend request lists answers of the key it ignores: %v", r)
+	}
+}
+
+// A request whose client went away before its key was checked (it gave
+// up on a process stopped under it) is no fault of the service: nothing
+// is logged as an error. A soak's clients that timed out on stopped
+// instances left an ERROR each when those went on.
+func TestIdempotency_a_request_ended_before_its_key_is_checked_logs_no_error(t *testing.T) {
+	var logged bytes.Buffer
+	log := slog.New(slog.NewTextHandler(&logged, nil))
+	command := func(w http.ResponseWriter, r *http.Request) { t.Error("the command ran for a request that had ended") }
+	s := httpapi.New(auth.NewChain(auth.NewVerifier(secret, nil), nil), log,
+		[]kit.Route{{Method: http.MethodPost, Path: "/v1/things/{id}", Access: kit.Anyone, Handler: command}})
+	s.UseIdempotency(httpapi.NewIdempotencyKeys(pgtest.Pool(t), httpapi.IdempotencyConfig{Lease: time.Minute, Log: log}))
+	ctx, cancel := context.WithCancel(context.Background())
+	cancel()
+	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/things/1", strings.NewReader(`{}`))
+	req.Header.Set("Content-Type", "application/json")
+	req.Header.Set(httpapi.IdempotencyHeader, "gone-1")
+	s.ServeHTTP(httptest.NewRecorder(), req)
+	if strings.Contains(logged.String(), "level=ERROR") {
+		t.Errorf("a request ended before its key was checked logged an error:\n%s", logged.String())
+	}
+	if !strings.Contains(logged.String(), "the request ended") {
+		t.Errorf("the key's check was not cut short by the request's end:\n%s", logged.String())
 	}
 }
