@@ -170,12 +170,14 @@ func (k *IdempotencyKeys) serve(route string, next http.Handler, w http.Response
 	holder := uuid.New()
 	first, lifetime, err := k.claim(r.Context(), row, sum, holder)
 	switch {
-	case err != nil && r.Context().Err() != nil:
-		// The client went away (it gave up on a process stopped under
-		// its request, say): no fault here, and nobody reads an answer.
-		k.cfg.Log.InfoContext(r.Context(), "idempotency key not checked: the request ended", "route", route, "error", err)
 	case err != nil:
-		k.cfg.Log.ErrorContext(r.Context(), "idempotency key", "route", route, "error", err)
+		if r.Context().Err() != nil {
+			// The client went away (it gave up on a process stopped
+			// under its request, say): no fault here.
+			k.cfg.Log.InfoContext(r.Context(), "idempotency key not checked: the request ended", "route", route, "error", err)
+		} else {
+			k.cfg.Log.ErrorContext(r.Context(), "idempotency key", "route", route, "error", err)
+		}
 		p := kit.NewProblem(http.StatusServiceUnavailable, "unavailable", "idempotency keys cannot be checked now; try again")
 		p.RetryAfter = 1
 		kit.WriteProblem(w, p)

@@ -338,7 +338,11 @@ func TestIdempotency_a_request_ended_before_its_key_is_checked_logs_no_error(t *
 	req := httptest.NewRequestWithContext(ctx, http.MethodPost, "/v1/things/1", strings.NewReader(`{}`))
 	req.Header.Set("Content-Type", "application/json")
 	req.Header.Set(httpapi.IdempotencyHeader, "gone-1")
-	s.ServeHTTP(httptest.NewRecorder(), req)
+	rec := httptest.NewRecorder()
+	s.ServeHTTP(rec, req)
+	if rec.Code != http.StatusServiceUnavailable {
+		t.Errorf("answered %d, want 503: the command did not run", rec.Code)
+	}
 	if strings.Contains(logged.String(), "level=ERROR") {
 		t.Errorf("a request ended before its key was checked logged an error:\n%s", logged.String())
 	}

@@ -201,7 +201,7 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		began := time.Now()
 		m := c.deliver(ctx, out)
 		if m.away != nil {
-			c.window.sent(time.Now(), true)
+			c.window.sent(time.Now(), limit, true)
 			c.record(ctx, sent)
 			return false, c.wait(ctx, st, rest, outs[i:], m.away)
 		}
@@ -209,7 +209,7 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		sent = append(sent, m)
 	}
 	if len(outs) > 0 {
-		c.window.sent(time.Now(), slow)
+		c.window.sent(time.Now(), limit, slow)
 	}
 	c.record(ctx, sent)
 	return done, nil

@@ -34,15 +34,18 @@ func (c *Consumer) deliver(ctx context.Context, p pending) sentMail {
 	if errors.Is(err, ErrRelayAway) {
 		return sentMail{key: p.key, away: err}
 	}
-	c.putBack.sent()
-	switch {
-	case errors.Is(err, errSuperseded):
+	if errors.Is(err, errSuperseded) {
+		// No try answered this time: the pause before the relay is
+		// looked at again (putBack) stays as it was.
 		outcome = "skipped: " + err.Error()
 		log.Info("email not sent", "reason", outcome)
-	case err != nil:
+		return sentMail{key: p.key, outcome: outcome, at: time.Now()}
+	}
+	c.putBack.sent()
+	if err != nil {
 		outcome = truncate("failed: "+err.Error(), 500)
 		log.Error("email not sent", "error", err)
-	default:
+	} else {
 		log.Info("email sent")
 	}
 	return sentMail{key: p.key, outcome: outcome, at: time.Now()}

@@ -45,14 +45,16 @@ func (w *window) sizeAt(now time.Time) int {
 	return w.n
 }
 
-// sent records a commit's sends, ended at now: slow when one of them
-// took slowSend or longer, or the relay was away.
-func (w *window) sent(now time.Time, slow bool) {
+// sent records a commit's sends, ended at now: the commit claimed up to
+// size emails, and slow is that one of its sends took slowSend or longer,
+// or the relay was away. The commit's own length is no idleness: sixteen
+// quick sends may take longer than windowIdle.
+func (w *window) sent(now time.Time, size int, slow bool) {
 	w.mu.Lock()
 	defer w.mu.Unlock()
 	n := 1
 	if !slow {
-		n = min(2*w.sizeAt(now), ClaimsPerCommit)
+		n = min(2*size, ClaimsPerCommit)
 	}
 	w.n, w.last = n, now
 }
