@@ -35,10 +35,6 @@ const (
 func (w *window) size(now time.Time) int {
 	w.mu.Lock()
 	defer w.mu.Unlock()
-	return w.sizeAt(now)
-}
-
-func (w *window) sizeAt(now time.Time) int {
 	if w.n == 0 || now.Sub(w.last) > windowIdle {
 		return 1
 	}

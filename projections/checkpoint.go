@@ -50,14 +50,14 @@ func Begin(ctx context.Context, pool *pgxpool.Pool, name string, pos eventstore.
 }
 
 // beginIn starts a step in an open transaction (rolled back on error),
-// bounded as a projector's batch is (stoppedBatch, set in the query that
+// bounded as a projector's batch is (IdleBound, set in the query that
 // reads the checkpoint): the mailer's claims, say, left open by a leader
 // stopped between round trips, held up its successor's claims of the
 // same emails until the stopped process came back.
 func beginIn(ctx context.Context, tx pgx.Tx, name string, pos eventstore.Position) (*Step, error) {
 	var c, p int64
 	if err := tx.QueryRow(ctx, `SELECT coalesce(c.commit_pos, 0), coalesce(c.prepare_pos, 0)
-		  FROM (SELECT `+stoppedBatch+`) bound LEFT JOIN projection_checkpoints c ON c.name = $1`, name).Scan(&c, &p); err != nil {
+		  FROM (SELECT `+IdleBound+`) bound LEFT JOIN projection_checkpoints c ON c.name = $1`, name).Scan(&c, &p); err != nil {
 		_ = tx.Rollback(ctx)
 		return nil, fmt.Errorf("load checkpoint %s: %w", name, err)
 	}
@@ -161,10 +161,10 @@ var ErrMovedBack = errors.New("the checkpoint was moved back")
 // where this instance had committed it, the emails of an instance that
 // lost its lead meanwhile (a stop, a pause) were given up.
 func MoveBack(ctx context.Context, tx pgx.Tx, name string, to eventstore.Position) error {
-	// Bounded as a step is (stoppedBatch): the row it locks is the one
+	// Bounded as a step is (IdleBound): the row it locks is the one
 	// the leader's next commit updates, and this instance may be one that
 	// lost its lead and is stopped again before its commit.
-	if _, err := tx.Exec(ctx, `SELECT `+stoppedBatch); err != nil {
+	if _, err := tx.Exec(ctx, `SELECT `+IdleBound); err != nil {
 		return fmt.Errorf("projector %s: move the checkpoint back: %w", name, err)
 	}
 	_, err := tx.Exec(ctx, `UPDATE projection_checkpoints SET commit_pos = $2, prepare_pos = $3, updated_at = now()

@@ -30,11 +30,7 @@ func TestEngine_signals_a_consumers_finished_batch(t *testing.T) {
 	tried := make(chan struct{})
 	engine.AddConsumer("failing", func(*message.Message) error { close(tried); return errors.New("no") })
 	done, failing := engine.Advances().Next("done"), engine.Advances().Next("failing")
-	go func() { _ = engine.Run(ctx) }()
-	<-engine.Running()
-	if _, err := store.Append(ctx, "probe-1", eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: "probe.happened", Data: []byte(`{}`), Metadata: []byte(`{}`)}}); err != nil {
-		t.Fatal(err)
-	}
+	runAndProbe(ctx, t, engine, store)
 	select {
 	case <-done:
 	case <-time.After(10 * time.Second):
@@ -52,11 +48,28 @@ func TestEngine_signals_a_consumers_finished_batch(t *testing.T) {
 	}
 }
 
+// runAndProbe runs engine until ctx ends, and appends one event once it
+// runs: a batch for each of its handlers.
+func runAndProbe(ctx context.Context, t *testing.T, engine *Engine, store eventstore.Store) {
+	t.Helper()
+	go func() { _ = engine.Run(ctx) }()
+	<-engine.Running()
+	if _, err := store.Append(ctx, "probe-1", eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: "probe.happened", Data: []byte(`{}`), Metadata: []byte(`{}`)}}); err != nil {
+		t.Fatal(err)
+	}
+}
+
 // testEngine is an engine over store and pool that logs nothing and
 // redelivers a failed batch after retry.
 func testEngine(t *testing.T, store eventstore.Store, pool *pgxpool.Pool, retry time.Duration) *Engine {
 	t.Helper()
-	log := slog.New(slog.NewTextHandler(io.Discard, nil))
+	return testEngineLogging(t, store, pool, retry, io.Discard)
+}
+
+// testEngineLogging is testEngine logging to out.
+func testEngineLogging(t *testing.T, store eventstore.Store, pool *pgxpool.Pool, retry time.Duration, out io.Writer) *Engine {
+	t.Helper()
+	log := slog.New(slog.NewTextHandler(out, nil))
 	feed := NewFeed(store, pool, log)
 	feed.RetryDelay = retry
 	engine, err := NewEngine(feed, log)

@@ -3,7 +3,6 @@ package projections
 import (
 	"bytes"
 	"fmt"
-	"log/slog"
 	"strings"
 	"sync"
 	"sync/atomic"
@@ -11,7 +10,6 @@ import (
 	"time"
 
 	"github.com/ThreeDotsLabs/watermill/message"
-	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -42,13 +40,7 @@ func (l *lockedBuffer) String() string {
 func TestEngine_does_not_log_a_checkpoint_moved_back_as_an_error(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
 	out := &lockedBuffer{}
-	log := slog.New(slog.NewTextHandler(out, nil))
-	feed := NewFeed(store, pool, log)
-	feed.RetryDelay = 10 * time.Millisecond
-	engine, err := NewEngine(feed, log)
-	if err != nil {
-		t.Fatal(err)
-	}
+	engine := testEngineLogging(t, store, pool, 10*time.Millisecond, out)
 	var deliveries atomic.Int32
 	again := make(chan struct{})
 	engine.AddConsumer("putter", func(*message.Message) error {
@@ -58,11 +50,7 @@ func TestEngine_does_not_log_a_checkpoint_moved_back_as_an_error(t *testing.T) {
 		close(again)
 		return nil
 	})
-	go func() { _ = engine.Run(ctx) }()
-	<-engine.Running()
-	if _, err := store.Append(ctx, "probe-1", eventstore.NoStream(), []eventstore.EventData{{ID: uuid.New(), Type: "probe.happened", Data: []byte(`{}`), Metadata: []byte(`{}`)}}); err != nil {
-		t.Fatal(err)
-	}
+	runAndProbe(ctx, t, engine, store)
 	select {
 	case <-again:
 	case <-time.After(10 * time.Second):

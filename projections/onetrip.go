@@ -77,7 +77,7 @@ func applyOneTrip(ctx context.Context, pool *pgxpool.Pool, p Versioned, b Batch,
 	}
 	head := &pgx.Batch{}
 	head.Queue(`BEGIN`)
-	head.Queue(`SELECT enter_build($1, $2, $3, $4, $5), `+stoppedBatch,
+	head.Queue(`SELECT enter_build($1, $2, $3, $4, $5), `+IdleBound,
 		p.Name(), left.schema, left.version, int64(left.at.Commit), int64(left.at.Prepare))
 	tail := &pgx.Batch{}
 	st := &Step{name: left.schema, from: left.at, to: b.Through}

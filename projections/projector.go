@@ -189,12 +189,12 @@ func logParked(log *slog.Logger, projector string, records []Record, parked map[
 // them; but one may have been resolved while the statement waited for
 // the lock, see blockedStreams); and it puts the build's schema first on
 // the search path and makes the commit a read-model commit
-// (readModelCommit, said through set_config), bounded by stoppedBatch.
+// (readModelCommit, said through set_config), bounded by IdleBound.
 const activeBuildSQL = `
 	SELECT v.active_schema, v.version, c.commit_pos, c.prepare_pos,
 	       EXISTS (SELECT FROM projection_dead_letters d WHERE d.projector = v.name AND d.status IN ('parked', 'waiting')),
 	       set_config('search_path', quote_ident(v.active_schema) || ', public', true),
-	       set_config('synchronous_commit', 'off', true), ` + stoppedBatch + `
+	       set_config('synchronous_commit', 'off', true), ` + IdleBound + `
 	  FROM projection_versions v
 	  LEFT JOIN projection_checkpoints c ON c.name = v.active_schema
 	 WHERE v.name = $1
@@ -253,15 +253,17 @@ func searchPath(schema string) string {
 // nothing would make again.
 const readModelCommit = `SET LOCAL synchronous_commit TO off`
 
-// stoppedBatch ends a projector's transaction that waits on its own
-// process for 10 s between round trips. A leader stopped without dying
-// (SIGSTOP, a paused VM) loses its lead after LeaseIdle, but a batch it
-// left open kept its rows' locks, and the successor's first insert of the
-// same key waited on them until the stopped process came back. No batch
-// waits on its process for long: it makes its writes before it sends
-// them. (A process stopped in the middle of sending is not idle to
-// PostgreSQL, and still holds its batch until it resumes or dies.)
-const stoppedBatch = `set_config('idle_in_transaction_session_timeout', '10s', true)`
+// IdleBound, in a transaction's first query, ends the transaction when it
+// waits on its own process for 10 s between round trips: every consumer's
+// step and the webhook worker's record of an outcome are bounded by it. A
+// leader stopped without dying (SIGSTOP, a paused VM) loses its lead after
+// LeaseIdle, but a batch it left open kept its rows' locks, and the
+// successor's first insert of the same key waited on them until the
+// stopped process came back. No batch waits on its process for long: it
+// makes its writes before it sends them. (A process stopped in the middle
+// of sending is not idle to PostgreSQL, and still holds its batch until it
+// resumes or dies.)
+const IdleBound = `set_config('idle_in_transaction_session_timeout', '10s', true)`
 
 // applyAll applies the records after the step's checkpoint and advances
 // it, in one pipelined round trip (builds; live batches take

@@ -21,6 +21,8 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 	"github.com/jackc/pgx/v5/pgxpool"
+
+	"github.com/bizcenter/bizcenter/projections"
 )
 
 // The headers of a delivery. The signature is the lower-case hex
@@ -351,7 +353,7 @@ func (w *Worker) record(ctx context.Context, s Settings, d due, status int, send
 		// until it went on, and the endpoint got nothing meanwhile
 		// (claims pass over a delivery that is locked).
 		var bound string
-		if err := tx.QueryRow(ctx, `SELECT set_config('idle_in_transaction_session_timeout', '10s', true)
+		if err := tx.QueryRow(ctx, `SELECT `+projections.IdleBound+`
 			FROM webhook_endpoints WHERE id = $1 FOR NO KEY UPDATE`, d.endpoint).Scan(&bound); err != nil {
 			if errors.Is(err, pgx.ErrNoRows) {
 				return nil
