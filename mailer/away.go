@@ -11,6 +11,7 @@ import (
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
 
+	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/projections"
 )
 
@@ -33,6 +34,33 @@ import (
 // had not moved, such emails were recorded failed, never sent; they are
 // now only when the put-back itself fails (the database away).
 func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projections.Record, outs []pending, cause error) error {
+	back, err := c.putBackClaims(ctx, st, rest, outs)
+	log := cmp.Or(c.Log, slog.Default())
+	if err != nil {
+		log.Error("the relay cannot be reached, and its emails cannot be put back; they are not sent", "consumer", Name,
+			"emails", len(outs), "error", err, "cause", cause)
+		failed := make([]sentMail, len(outs))
+		for i, p := range outs {
+			failed[i] = sentMail{key: p.key, outcome: truncate("failed: "+cause.Error(), 500), at: time.Now()}
+		}
+		c.record(ctx, failed)
+		return nil
+	}
+	pause := c.putBack.pause(cmp.Or(c.RetryDelay, time.Second))
+	log.Warn("the relay cannot be reached; its emails wait for it", "consumer", Name, "emails", len(outs),
+		"from", back.String(), "retry_in", pause, "error", cause)
+	select {
+	case <-ctx.Done():
+	case <-time.After(pause):
+	}
+	return fmt.Errorf("%s: %d emails wait for the relay: %w", Name, len(outs), cause)
+}
+
+// putBackClaims marks the claims of outs waiting and moves the checkpoint
+// back to the record before the first one's event, in one transaction
+// (see wait), and returns where it moved it. rest are the step's records,
+// from its start.
+func (c *Consumer) putBackClaims(ctx context.Context, st *projections.Step, rest []projections.Record, outs []pending) (eventstore.Position, error) {
 	back := st.From()
 	for _, r := range rest {
 		if r.Pos == outs[0].env.Position {
@@ -72,25 +100,7 @@ func (c *Consumer) wait(ctx context.Context, st *projections.Step, rest []projec
 			OR event_id = ANY($2) AND outcome LIKE 'one email a recipient%'`, dropped, events)
 		return err
 	})
-	log := cmp.Or(c.Log, slog.Default())
-	if err != nil {
-		log.Error("the relay cannot be reached, and its emails cannot be put back; they are not sent", "consumer", Name,
-			"emails", len(outs), "error", err, "cause", cause)
-		failed := make([]sentMail, len(outs))
-		for i, p := range outs {
-			failed[i] = sentMail{key: p.key, outcome: truncate("failed: "+cause.Error(), 500), at: time.Now()}
-		}
-		c.record(ctx, failed)
-		return nil
-	}
-	pause := c.putBack.pause(cmp.Or(c.RetryDelay, time.Second))
-	log.Warn("the relay cannot be reached; its emails wait for it", "consumer", Name, "emails", len(outs),
-		"from", back.String(), "retry_in", pause, "error", cause)
-	select {
-	case <-ctx.Done():
-	case <-time.After(pause):
-	}
-	return fmt.Errorf("%s: %d emails wait for the relay: %w", Name, len(outs), cause)
+	return back, err
 }
 
 // waiting is the outcome of an email put back while the relay is away.

@@ -32,8 +32,9 @@ const Name = "mailer"
 // it needs, and claims each email in mail_sent in the same transaction
 // that advances its checkpoint; only a committed claim is sent. A crash
 // between the commit and the sends loses the emails claimed and not yet
-// sent, at most about ClaimsPerCommit (their outcome stays 'pending');
-// none is ever sent twice.
+// sent, at most about ClaimsPerCommit (their outcome stays 'pending'),
+// and only the one under way once a send has taken a second (the others
+// are put back: deliverWatched); none is ever sent twice.
 type Consumer struct {
 	Pool   *pgxpool.Pool
 	Sender Sender
@@ -199,14 +200,18 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	sent, slow := make([]sentMail, 0, len(outs)), false
 	for i, out := range outs {
 		began := time.Now()
-		m := c.deliver(ctx, out)
+		m, putBack := c.deliverWatched(ctx, st, rest, out, outs[i+1:])
 		if m.away != nil {
 			c.window.sent(time.Now(), limit, true)
 			c.record(ctx, sent)
 			return false, c.wait(ctx, st, rest, outs[i:], m.away)
 		}
 		slow = slow || time.Since(began) >= slowSend
-		sent = append(sent, m)
+		if sent = append(sent, m); putBack != nil {
+			c.window.sent(time.Now(), limit, true)
+			c.record(ctx, sent)
+			return false, putBack
+		}
 	}
 	if len(outs) > 0 {
 		c.window.sent(time.Now(), limit, slow)
