@@ -2,10 +2,14 @@ package mailer_test
 
 import (
 	"context"
+	"fmt"
+	"slices"
+	"strings"
 	"sync"
 	"testing"
 	"time"
 
+	"github.com/bizcenter/bizcenter/domain/partner"
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/mailer"
 )
@@ -96,4 +100,42 @@ func (h *harness) outcomes(outcome string) int {
 		h.t.Fatal(err)
 	}
 	return n
+}
+
+// The emails of one event to several people are put back the same way
+// when the first hangs: the event is decided again after it, and each of
+// the others is mailed once, the one that hung not again.
+func TestConsumer_puts_back_the_rest_of_an_events_emails_behind_a_send_that_hangs(t *testing.T) {
+	h := newHarness(t)
+	s := stall(h, 1, nil)
+	acct := h.register("Contoso")
+	grantee := h.registerPartner("Adatum Reseller")
+	var admins []string
+	for _, who := range []string{"ji", "min", "soo", "hana"} {
+		admins = append(admins, h.addPartnerUser(grantee, who+"@adatum.example", partner.GlobalAdmin).Email)
+	}
+	source := h.registerPartner("Northwind Partners")
+	grantID := h.grant(acct, grantee, source)
+	h.start()
+	sendBegun(t, s.sending)
+	eventually(t, "the emails behind the hanging send put back", func() bool {
+		return strings.Contains(h.log.String(), "the emails behind it are put back") && h.outcomes("pending") == 1
+	})
+	close(s.release)
+	var to []string
+	for _, f := range h.mails(len(admins)) {
+		addr, _, _ := readMail(t, f)
+		to = append(to, addr)
+	}
+	slices.Sort(to)
+	slices.Sort(admins)
+	if !slices.Equal(to, admins) {
+		t.Errorf("mailed %v, want each of %v once", to, admins)
+	}
+	if got, want := h.outcome(grantID), fmt.Sprintf("one email a recipient: %d", len(admins)); got != want {
+		t.Errorf("the grant's row: %q, want %q", got, want)
+	}
+	if sent := h.outcomes("sent"); sent != len(admins) {
+		t.Errorf("%d emails recorded sent, want %d", sent, len(admins))
+	}
 }
