@@ -63,13 +63,15 @@ func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[stri
 			switch {
 			case errors.Is(err, projections.ErrNotParked):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusNotFound, "not-found", err.Error()))
+			case errors.Is(err, projections.ErrResolved):
+				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "already-resolved", err.Error()))
 			case errors.Is(err, projections.ErrWaiting):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "waiting-behind", err.Error()))
 			case errors.Is(err, projections.ErrOtherRelease):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "other-release", err.Error()))
-			case err != nil && !skip:
+			case errors.Is(err, projections.ErrStillFailing):
 				kit.WriteProblem(w, kit.NewProblem(http.StatusConflict, "still-failing", err.Error()))
-			case err != nil:
+			case err != nil: // the database away (503), or a fault of ours
 				fail(w, r, log, err)
 			default:
 				kit.WriteJSON(w, http.StatusOK, resolvedBody{Applied: done.Applied, Parked: done.Parked})

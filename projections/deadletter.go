@@ -240,6 +240,10 @@ func ListDeadLetters(ctx context.Context, pool *pgxpool.Pool, after DeadLetterKe
 // ErrNotParked: the dead letter does not exist or is not parked.
 var ErrNotParked = errors.New("no parked dead letter with that id")
 
+// ErrResolved: the dead letter was retried or skipped already; nothing
+// is left to do.
+var ErrResolved = errors.New("nothing is left to do")
+
 // ErrWaiting: the dead letter waits behind a parked one of its stream,
 // which is the one to resolve.
 var ErrWaiting = errors.New("a waiting dead letter is resolved with the parked one it waits behind")

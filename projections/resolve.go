@@ -4,6 +4,7 @@ import (
 	"context"
 	"errors"
 	"fmt"
+	"time"
 
 	"github.com/google/uuid"
 	"github.com/jackc/pgx/v5"
@@ -57,6 +58,21 @@ type Resolved struct {
 // the dead letter is left to a release that runs the build's version.
 var ErrOtherRelease = errors.New("the active build is of another release's version")
 
+// ErrStillFailing: a retried event failed again, and stays parked with
+// the error it failed with. Any other error of a Resolve tells nothing
+// about the event (the database could not be reached, say): the admin
+// route answered those 409 still-failing too, the connection's error
+// read as the event's, where every other route answers 503.
+var ErrStillFailing = errors.New("the event still fails")
+
+// stillFailing is a retry's apply error, marked as ErrStillFailing and
+// read as it reads.
+type stillFailing struct{ error }
+
+func (e stillFailing) Is(target error) bool { return target == ErrStillFailing }
+
+func (e stillFailing) Unwrap() error { return e.error }
+
 // Resolve retries or skips a parked dead letter of p, then applies the
 // events of its stream that waited behind it, in order, into the active
 // build. It returns how many events it applied. A retry that fails again
@@ -95,7 +111,7 @@ func Resolve(ctx context.Context, pool *pgxpool.Pool, p Versioned, res Resolutio
 		} else if err := applyDead(ctx, tx, p, parked[0], res.By); err != nil {
 			// Kept with the error it fails with now (applyOne's savepoint
 			// undid its writes): that is what to fix before the next try.
-			failed = err
+			failed = stillFailing{err}
 			_, err = tx.Exec(ctx, `UPDATE projection_dead_letters SET error = $2, attempts = attempts + 1 WHERE id = $1`, res.ID, err.Error())
 			return err
 		} else {
@@ -134,12 +150,36 @@ func notParked(ctx context.Context, tx pgx.Tx, projector string, id int64) error
 		 WHERE w.id = $1 AND w.projector = $2 AND w.status = 'waiting'
 		 ORDER BY p.commit_pos, p.prepare_pos LIMIT 1`, id, projector).Scan(&ahead)
 	if errors.Is(err, pgx.ErrNoRows) {
-		return fmt.Errorf("dead letter %d of %s: %w", id, projector, ErrNotParked)
+		return closedOrNone(ctx, tx, projector, id)
 	}
 	if err != nil {
 		return err
 	}
 	return fmt.Errorf("dead letter %d of %s waits behind dead letter %d of its stream, which goes first: retry or skip %[3]d: %w", id, projector, ahead, ErrWaiting)
+}
+
+// closedOrNone tells a letter already retried or skipped (ErrResolved,
+// naming by whom and when) from no letter at all (ErrNotParked). Both
+// read "no parked dead letter with that id", a 404 for a letter the list
+// shows, when a second operator, or a script run again, came after the
+// first.
+func closedOrNone(ctx context.Context, tx pgx.Tx, projector string, id int64) error {
+	var status, by string
+	var at *time.Time // set by every resolution; a row mended by hand may lack it
+	err := tx.QueryRow(ctx, `
+		SELECT status, coalesce(resolved_by, 'someone'), resolved_at FROM projection_dead_letters
+		 WHERE id = $1 AND projector = $2 AND status IN ('retried', 'skipped')`, id, projector).Scan(&status, &by, &at)
+	if errors.Is(err, pgx.ErrNoRows) {
+		return fmt.Errorf("dead letter %d of %s: %w", id, projector, ErrNotParked)
+	}
+	if err != nil {
+		return err
+	}
+	when := "at an unknown time"
+	if at != nil {
+		when = "at " + at.UTC().Format(time.RFC3339)
+	}
+	return fmt.Errorf("dead letter %d of %s was already %s by %s %s: %w", id, projector, status, by, when, ErrResolved)
 }
 
 type deadRow struct {

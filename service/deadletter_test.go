@@ -4,6 +4,7 @@ import (
 	"bytes"
 	"context"
 	"fmt"
+	"io"
 	"net/http"
 	"strings"
 	"testing"
@@ -256,5 +257,84 @@ func TestDeadLetters_a_skip_refuses_a_reason_that_is_no_text(t *testing.T) {
 		if d := it.(map[string]any); d["id"] == parked && (d["status"] != "skipped" || d["resolvedReason"] != "test data,\nnever a real person") {
 			t.Fatalf("skipped dead letter: %v", d)
 		}
+	}
+}
+
+// A retry cut off from the database (its connection terminated while it
+// waits for the projector's lock, as a restart of PostgreSQL does)
+// answers 503 with Retry-After, as every route does then: it answered
+// 409 still-failing with the connection's error as the event's, which
+// sent the operator to fix an event that was never tried. The letter
+// stays parked as it was.
+func TestDeadLetters_a_retry_cut_off_from_the_database_is_a_503_not_still_failing(t *testing.T) {
+	h, _, op, _, _ := poisonedInvitation(t)
+	parked := h.parkedLetter(op, "the poison event")
+	before := deadLetters(h, op)
+	ctx := context.Background()
+	tx, err := h.svc.Pool().Begin(ctx)
+	if err != nil {
+		t.Fatal(err)
+	}
+	defer func() { _ = tx.Rollback(ctx) }()
+	if _, err := tx.Exec(ctx, `SELECT FROM projection_versions WHERE name = 'users' FOR UPDATE`); err != nil {
+		t.Fatal(err)
+	}
+	answered := make(chan *http.Response, 1)
+	go func() {
+		req, _ := http.NewRequest("POST", fmt.Sprintf("%s/v1/admin/dead-letters/users/%d/retry", h.url, int(parked)), nil)
+		req.Header.Set("Authorization", "Bearer "+op)
+		resp, err := http.DefaultClient.Do(req)
+		if err != nil {
+			resp = &http.Response{Status: err.Error(), Header: http.Header{}, Body: io.NopCloser(strings.NewReader(""))}
+		}
+		answered <- resp
+	}()
+	const waiting = `FROM pg_stat_activity WHERE datname = current_database() AND wait_event_type = 'Lock'
+		AND query LIKE 'SELECT active_schema, version FROM projection_versions%FOR UPDATE'`
+	waitFor(t, "the retry to wait for the projector's lock", 10*time.Second, func() bool {
+		var n int
+		_ = h.svc.Pool().QueryRow(ctx, `SELECT count(*) `+waiting).Scan(&n)
+		return n > 0
+	})
+	if _, err := h.svc.Pool().Exec(ctx, `SELECT pg_terminate_backend(pid) `+waiting); err != nil {
+		t.Fatal(err)
+	}
+	select {
+	case resp := <-answered:
+		checkUnavailable(t, "a retry whose connection the server terminates", resp)
+	case <-time.After(10 * time.Second):
+		t.Fatal("the retry did not answer within 10s")
+	}
+	_ = tx.Rollback(ctx)
+	if after := deadLetters(h, op); fmt.Sprint(after) != fmt.Sprint(before) {
+		t.Fatalf("dead letters %v after the cut retry, %v before", after, before)
+	}
+}
+
+// A letter already resolved is no unknown id: a second retry, or a skip
+// after a retry (two operators at once, a script run again), is a 409
+// saying who resolved it, where it was a 404 "no parked dead letter with
+// that id" for a letter the list shows.
+func TestDeadLetters_one_already_resolved_is_a_409_naming_who_resolved_it(t *testing.T) {
+	h, _, op, _, _ := poisonedInvitation(t)
+	parked := h.parkedLetter(op, "the poison event")
+	h.poison("")
+	retry := fmt.Sprintf("/v1/admin/dead-letters/users/%d/retry", int(parked))
+	h.must(http.StatusOK, "POST", retry, op, nil)
+	for _, r := range []struct {
+		path string
+		body any
+	}{
+		{retry, nil},
+		{fmt.Sprintf("/v1/admin/dead-letters/users/%d/skip", int(parked)), map[string]any{"reason": "too late"}},
+	} {
+		code, body := h.call("POST", r.path, op, r.body)
+		detail, _ := body["detail"].(string)
+		if code != http.StatusConflict || !strings.HasSuffix(fmt.Sprint(body["type"]), "already-resolved") || !strings.Contains(detail, "retried by op-7") {
+			t.Errorf("%s of a letter already retried: %d %v, want 409 already-resolved naming op-7", r.path, code, body)
+		}
+	}
+	if code, _ := h.call("POST", "/v1/admin/dead-letters/users/999/retry", op, nil); code != http.StatusNotFound {
+		t.Errorf("a retry of no letter at all: %d, want 404", code)
 	}
 }
