@@ -5,6 +5,7 @@ import (
 	"errors"
 	"fmt"
 	"slices"
+	"sync/atomic"
 	"time"
 
 	"github.com/jackc/pgx/v5"
@@ -16,7 +17,8 @@ import (
 )
 
 // Progress is told, after each page, how many events a build has applied,
-// and the total when the store can count it (0 when not).
+// and the total once the store has counted it (0 until then, or when it
+// cannot).
 type Progress func(done, total int64)
 
 // Counter is a store that can count its events (for progress bars).
@@ -294,10 +296,6 @@ func build(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Pr
 // buildLeaving is build, gathering in left the skipped events it leaves
 // out (see skippedApplied).
 func buildLeaving(ctx context.Context, pool *pgxpool.Pool, store eventstore.Store, p Projector, schema string, until *eventstore.Position, progress Progress, left leftOut) error {
-	var total int64
-	if c, ok := store.(Counter); ok && progress != nil {
-		total, _ = c.Count(ctx)
-	}
 	at, err := LoadCheckpoint(ctx, pool, schema)
 	if err != nil {
 		return err
@@ -308,6 +306,7 @@ func buildLeaving(ctx context.Context, pool *pgxpool.Pool, store eventstore.Stor
 	}
 	ctx, cancel := context.WithCancel(ctx)
 	defer cancel()
+	total := countBeside(ctx, store, progress)
 	written := writtenTypes(p)
 	var done int64
 	for pg := range planPages(ctx, readPages(ctx, store, pool, at, until, written), plannerOf(p), skipped, left, at) {
@@ -321,10 +320,26 @@ func buildLeaving(ctx context.Context, pool *pgxpool.Pool, store eventstore.Stor
 		}
 		done += int64(pg.read)
 		if progress != nil {
-			progress(done, total)
+			progress(done, total.Load())
 		}
 	}
 	return ctx.Err()
+}
+
+// countBeside counts the store's events for progress while the build
+// goes on: the count of a large log takes a moment the build need not
+// wait for. Until it comes (or if it fails), the total is 0, which a
+// progress shows as events done without a bar.
+func countBeside(ctx context.Context, store eventstore.Store, progress Progress) *atomic.Int64 {
+	var total atomic.Int64
+	if c, ok := store.(Counter); ok && progress != nil {
+		go func() {
+			if n, err := c.Count(ctx); err == nil {
+				total.Store(n)
+			}
+		}()
+	}
+	return &total
 }
 
 // page is a page of the log read for a build.
