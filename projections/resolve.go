@@ -40,6 +40,16 @@ func SkipReason(s string) (string, string) {
 	return reason, why
 }
 
+// maxResolver bounds who resolves a dead letter, as a name is bounded.
+const maxResolver = 200
+
+// Resolver checks who resolves a dead letter (the command's --by) as a
+// name is checked: one line, spaces at the ends trimmed, no control or
+// invisible characters; "required" when empty. The list of dead letters
+// prints it as recorded, and a --by of a terminal's escapes was printed
+// raw there.
+func Resolver(s string) (string, string) { return domain.CheckName(s, maxResolver) }
+
 // Resolved is what a Resolve did.
 type Resolved struct {
 	// Applied counts the events applied: the retried one, and those that

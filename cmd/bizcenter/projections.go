@@ -77,8 +77,12 @@ func projectionsRun(ctx context.Context, args []string, stdout, stderr io.Writer
 		} else if _, _, err := deadLetterOf(fs.Args()); err != nil {
 			errs = append(errs, err)
 		}
-		if *by == "" {
-			errs = append(errs, errors.New("--by WHO is required ($USER is not set)"))
+		if strings.TrimSpace(*by) == "" {
+			errs = append(errs, errors.New("--by WHO is required"+userUnset()))
+		} else if who, why := projections.Resolver(*by); why != "" {
+			errs = append(errs, fmt.Errorf("--by: %s", why))
+		} else {
+			*by = who
 		}
 		if args[0] == "skip" {
 			if *reason == "" {
@@ -192,6 +196,15 @@ func printStatus(ctx context.Context, t *service.Tools, out io.Writer) error {
 		fmt.Fprintln(out)
 	}
 	return err
+}
+
+// userUnset says why --by had no default, when that is why: it said
+// "$USER is not set" also to a --by "" given with USER set.
+func userUnset() string {
+	if os.Getenv("USER") == "" {
+		return " ($USER is not set)"
+	}
+	return ""
 }
 
 // progress shows a build's progress: a bar redrawn in place on a terminal,

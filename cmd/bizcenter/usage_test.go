@@ -142,6 +142,29 @@ func TestProjections_skip_refuses_a_reason_the_route_refuses(t *testing.T) {
 	}
 }
 
+// Who resolves a dead letter is held to the rule a name is, before
+// anything connects: the command recorded a --by of spaces, or with a
+// terminal's escapes that the list of dead letters then printed raw.
+func TestProjections_resolve_refuses_a_by_that_is_no_name(t *testing.T) {
+	t.Setenv("DATABASE_URL", "postgres://nobody@127.0.0.1:1/none?connect_timeout=1")
+	t.Setenv("USER", "ann")
+	log := slog.New(slog.DiscardHandler)
+	for by, want := range map[string]string{
+		"":                       "--by WHO is required",
+		"   ":                    "--by WHO is required",
+		"ann\x1b]0;pwned\x07":    "--by: contains an invisible or control character",
+		"ann\nbob":               "--by: contains an invisible or control character",
+		strings.Repeat("b", 201): "--by: longer than 200 characters",
+	} {
+		for _, args := range [][]string{{"retry", "--by", by, "users", "1"}, {"skip", "--by", by, "--reason", "r", "users", "1"}} {
+			err := projectionsRun(context.Background(), args, io.Discard, io.Discard, log)
+			if err == nil || !strings.Contains(err.Error(), want) || strings.Contains(err.Error(), "USER is not set") || strings.Contains(err.Error(), "127.0.0.1:1") {
+				t.Errorf("%s --by %.40q: %v; want %q, before connecting", args[0], by, err, want)
+			}
+		}
+	}
+}
+
 // serve takes its address before anything else: one in use is named
 // before it reaches for the database (here unreachable, and never tried).
 func TestServe_refuses_an_address_in_use_first(t *testing.T) {
