@@ -36,8 +36,9 @@ type resolvedBody struct {
 func AdminRoutes(m *projections.Monitor, pool *pgxpool.Pool, projectors map[string]projections.Versioned, log *slog.Logger) []kit.Route {
 	resolve := func(skip bool) http.HandlerFunc {
 		return func(w http.ResponseWriter, r *http.Request) {
+			// Ids count from 1, as the command takes them: -1 was a 404.
 			id, err := strconv.ParseInt(r.PathValue("id"), 10, 64)
-			if err != nil {
+			if err != nil || id <= 0 {
 				kit.WriteProblem(w, kit.Invalid(kit.FieldProblem{Field: "id", Reason: "not a dead letter id"}))
 				return
 			}

@@ -314,7 +314,8 @@ func TestDeadLetters_a_retry_cut_off_from_the_database_is_a_503_not_still_failin
 // A letter already resolved is no unknown id: a second retry, or a skip
 // after a retry (two operators at once, a script run again), is a 409
 // saying who resolved it, where it was a 404 "no parked dead letter with
-// that id" for a letter the list shows.
+// that id" for a letter the list shows. An id that names no letter is a
+// 404, one no letter can have a 400.
 func TestDeadLetters_one_already_resolved_is_a_409_naming_who_resolved_it(t *testing.T) {
 	h, _, op, _, _ := poisonedInvitation(t)
 	parked := h.parkedLetter(op, "the poison event")
@@ -336,5 +337,12 @@ func TestDeadLetters_one_already_resolved_is_a_409_naming_who_resolved_it(t *tes
 	}
 	if code, _ := h.call("POST", "/v1/admin/dead-letters/users/999/retry", op, nil); code != http.StatusNotFound {
 		t.Errorf("a retry of no letter at all: %d, want 404", code)
+	}
+	// An id no letter can have is a 400 naming id, as the command refuses
+	// it; -1 was a 404.
+	for _, id := range []string{"abc", "0", "-1"} {
+		if code, body := h.call("POST", "/v1/admin/dead-letters/users/"+id+"/retry", op, nil); code != http.StatusBadRequest || !namesField(body, "id") {
+			t.Errorf("a retry of dead letter %s: %d %v, want 400 naming id", id, code, body)
+		}
 	}
 }
