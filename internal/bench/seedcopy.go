@@ -25,7 +25,9 @@ const copyChunk = 100_000
 // The events are the ones seed encodes, in the order its 8 writers make
 // them; the table's defaults give them increasing (tx_id, seq), as appends
 // would. It is about ten times faster than appending them one stream a
-// transaction.
+// transaction. It is for a database nothing else writes or reads yet: it
+// takes none of the appends' locks, so projectors live on the same log
+// pass over events of its transactions committed out of order, for good.
 func CopySeed(ctx context.Context, p *pgxpool.Pool, n int) (eventstore.Position, error) {
 	if err := copySeedInto(ctx, p, n, "events"); err != nil {
 		return eventstore.Position{}, err
