@@ -4,6 +4,7 @@ import (
 	"context"
 	"fmt"
 	"slices"
+	"time"
 
 	"github.com/google/uuid"
 
@@ -17,7 +18,8 @@ import (
 // The card commands hand the card to the payment provider first and
 // append only its answer; the number and the security code go nowhere
 // else. A card the provider vaulted for a command that then fails is
-// forgotten again, and so is a card once it is replaced or removed.
+// forgotten again, unless its save landed after all (forgetUnsaved), and
+// so is a card once it is replaced or removed.
 
 // AddPaymentMethod adds a card to a billing profile.
 type AddPaymentMethod struct {
@@ -127,10 +129,32 @@ func (d Deps) withNewCard(ctx context.Context, a Actor, accountID, profileID uui
 		return saved, err
 	})
 	if err != nil {
-		_ = provider.Forget(ctx, m.Token)
+		d.forgetUnsaved(ctx, provider, profileID, m.Token)
 	}
 	return saved, err
 }
+
+// forgetUnsaved has the provider forget a card it vaulted for a save that
+// failed, unless the profile holds the card after all: a save whose
+// answer was lost (the connection cut at its commit) may have landed,
+// and the card was forgotten under a payment method that then could never
+// be edited or charged. It looks on a context that outlives the
+// request's, as forget does: for a client gone, the look and the Forget
+// were both refused, and a full card stayed vaulted that nothing refers
+// to. When the look fails, the card is kept: an orphan in the vault is
+// the lesser harm.
+func (d Deps) forgetUnsaved(ctx context.Context, provider payment.Provider, profileID uuid.UUID, token string) {
+	ctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), forgetWithin)
+	defer cancel()
+	var p billing.Profile
+	if _, err := load(ctx, d, billing.Stream(profileID), &p); err != nil || p.HoldsToken(token) {
+		return
+	}
+	_ = provider.Forget(ctx, token)
+}
+
+// forgetWithin bounds the look and the Forget after a failed save.
+const forgetWithin = 10 * time.Second
 
 // savedCard is the answer of an earlier run that added or replaced a card.
 func savedCard(l loaded) (PaymentMethodSaved, bool) {

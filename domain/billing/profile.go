@@ -73,6 +73,12 @@ func (p *Profile) Method(id uuid.UUID) (Card, bool) {
 	return Card{}, false
 }
 
+// HoldsToken reports whether one of the profile's cards is the
+// provider's card token.
+func (p *Profile) HoldsToken(token string) bool {
+	return slices.ContainsFunc(p.methods, func(m method) bool { return m.card.Token == token })
+}
+
 // CreateProfile validates a new billing profile of an account.
 func CreateProfile(id, accountID uuid.UUID, name, by string) (ProfileCreated, error) {
 	name, why := user.CheckName(name)
