@@ -55,7 +55,7 @@ type domainsBody struct {
 func domainRoute(c Commands, log *slog.Logger, remove bool) kit.Route {
 	route := kit.Route{
 		Method: http.MethodPut, Path: "/v1/accounts/{accountId}/domains/{domain}", Access: kit.SignedIn,
-		Summary:  "Associate a domain (a DNS name, lower-cased; one account per domain) with the account (Account Administrators)",
+		Summary:  "Associate a domain (a DNS name, lower-cased; one account per domain; not a consumer mail service's, like gmail.com) with the account (Account Administrators)",
 		Response: domainsBody{},
 		Success:  http.StatusOK,
 		Statuses: []int{400, 401, 403, 404, 409},

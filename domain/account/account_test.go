@@ -132,6 +132,23 @@ func TestCheckNewDomain_refuses_labels_that_are_no_A_label(t *testing.T) {
 	}
 }
 
+// A consumer mail service's domain is no organization's: refused to add,
+// while a company's domain that merely contains such a name is not.
+func TestCheckNewDomain_refuses_a_consumer_mail_domain(t *testing.T) {
+	for _, in := range []string{"gmail.com", "Outlook.com.", "NAVER.COM"} {
+		d, err := NormalizeDomain(in)
+		if err == nil {
+			err = CheckNewDomain(d)
+		}
+		if err == nil {
+			t.Errorf("%q taken as %q", in, d)
+		}
+	}
+	if err := CheckNewDomain("outlook.com.northwind.example"); err != nil {
+		t.Errorf("a company's domain: %v", err)
+	}
+}
+
 // An account with no domain, partner or grant lists none as [] for
 // auditors, as every list of the API does: the as-of view answered null.
 func TestSnapshot_lists_none_as_empty(t *testing.T) {

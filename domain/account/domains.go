@@ -46,11 +46,21 @@ func NormalizeDomain(s string) (string, error) {
 // CheckNewDomain refuses a normalized domain to add whose labels claim to
 // be an internationalised name's (xn--) but are none (idn.ALabelsValid):
 // "xn--a.com" is no name anyone types, and would be listed and reserved
-// for the account. A removal takes it: one added before this check must
+// for the account. It refuses a consumer mail service's domain too
+// (gmail.com): that is no organization's, nobody may be invited at it
+// (a personal mailbox), and reserved, it would be held against every
+// other account. A removal takes both: one added before these checks must
 // still be removable.
 func CheckNewDomain(d string) error {
-	if !idn.ALabelsValid(d) {
-		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: "an xn-- label that is no internationalised name's; give the name as typed, like 회사.한국"}}}
+	why := ""
+	switch {
+	case !idn.ALabelsValid(d):
+		why = "an xn-- label that is no internationalised name's; give the name as typed, like 회사.한국"
+	case domain.PersonalMailDomain(d):
+		why = "a consumer mail service's domain, no organization's: give the domain of your people's work accounts, like contoso.com"
+	}
+	if why != "" {
+		return &domain.ValidationError{Fields: []domain.FieldError{{Field: "domain", Reason: why}}}
 	}
 	return nil
 }
