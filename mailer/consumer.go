@@ -200,11 +200,19 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 	sent, slow := make([]sentMail, 0, len(outs)), false
 	for i, out := range outs {
 		began := time.Now()
-		m, putBack := c.deliverWatched(ctx, st, rest, out, outs[i+1:])
+		m, putBack := c.deliverWatched(ctx, st, rest, sent, out, outs[i+1:])
 		if m.away != nil {
 			c.window.sent(time.Now(), limit, true)
 			c.record(ctx, sent)
-			return false, c.wait(ctx, st, rest, outs[i:], m.away)
+			away := outs[i:]
+			if putBack != nil {
+				// The emails behind were put back during the send: they
+				// are no longer this instance's, and one another instance
+				// claimed meanwhile (and may have mailed) must not be
+				// marked waiting again.
+				away = outs[i : i+1]
+			}
+			return false, c.wait(ctx, st, rest, away, m.away)
 		}
 		slow = slow || time.Since(began) >= slowSend
 		if sent = append(sent, m); putBack != nil {

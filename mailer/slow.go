@@ -19,13 +19,18 @@ import (
 // good. Once it has put them back, it returns with p's outcome the error
 // to fail the batch with: the feed then follows again from before them,
 // and whoever leads decides them again. A put-back that fails is logged,
-// and the emails behind are sent as before.
-func (c *Consumer) deliverWatched(ctx context.Context, st *projections.Step, rest []projections.Record, p pending, behind []pending) (sentMail, error) {
+// and the emails behind are sent as before. The emails of the commit sent
+// before p (done) are recorded first: after a kill during the hang they
+// read 'pending', as if lost, where they went out.
+func (c *Consumer) deliverWatched(ctx context.Context, st *projections.Step, rest []projections.Record, done []sentMail, p pending, behind []pending) (sentMail, error) {
 	if len(behind) == 0 {
 		return c.deliver(ctx, p), nil
 	}
 	put := make(chan error, 1)
-	t := time.AfterFunc(slowSend, func() { put <- c.putBackBehind(ctx, st, rest, behind) })
+	t := time.AfterFunc(slowSend, func() {
+		c.record(ctx, done)
+		put <- c.putBackBehind(ctx, st, rest, behind)
+	})
 	m := c.deliver(ctx, p)
 	if t.Stop() || <-put != nil {
 		return m, nil

@@ -14,18 +14,23 @@ import (
 	"github.com/bizcenter/bizcenter/mailer"
 )
 
-// hangInCommit is a relay that hangs, until release is closed, on the
-// first send of the first commit that claimed at least least emails: a
-// commit's sends all see its claims 'pending', so the first send to see
-// that many is its commit's first.
+// hangInCommit is a relay that hangs, until release is closed, on send
+// at (from 1) of the first commit that claimed at least least emails: a
+// commit's sends all see its claims 'pending' (they are recorded after
+// the last), so the first send to see that many is its commit's first.
 type hangInCommit struct {
 	h       *harness
 	files   mailer.FileSender
 	least   int
+	at      int
 	mu      sync.Mutex
+	seen    int // sends of that commit so far
 	claimed int // the hanging commit's claims, once sending is closed
 	sending chan struct{}
 	release chan struct{}
+	// away: the hanging send, released, finds the relay away (a try cut
+	// at sendTimeout), where it went out.
+	away bool
 }
 
 func (s *hangInCommit) Send(ctx context.Context, m mailer.Message) error {
@@ -34,7 +39,10 @@ func (s *hangInCommit) Send(ctx context.Context, m mailer.Message) error {
 		return err
 	}
 	s.mu.Lock()
-	hang := n >= s.least && s.claimed == 0
+	if n >= s.least && s.claimed == 0 {
+		s.seen++
+	}
+	hang := s.claimed == 0 && s.seen == s.at
 	if hang {
 		s.claimed = n
 		close(s.sending)
@@ -42,6 +50,9 @@ func (s *hangInCommit) Send(ctx context.Context, m mailer.Message) error {
 	s.mu.Unlock()
 	if hang {
 		<-s.release
+		if s.away {
+			return fmt.Errorf("smtp relay.example:25: %w: i/o timeout", mailer.ErrRelayAway)
+		}
 	}
 	return s.files.Send(ctx, m)
 }
@@ -50,7 +61,9 @@ func (s *hangInCommit) Send(ctx context.Context, m mailer.Message) error {
 // in hand: once the send has taken a second, the emails claimed behind it
 // are put back, and an instance that takes the lead while this one is
 // stopped there (or killed) mails them. They stayed claimed and
-// 'pending', and a kill -9 during the hang lost them, up to fifteen.
+// 'pending', and a kill -9 during the hang lost them, up to fifteen. The
+// emails of the commit sent before the hang are recorded sent meanwhile:
+// they read 'pending' after such a kill, as if lost.
 func TestConsumer_puts_back_the_emails_behind_a_send_that_hangs(t *testing.T) {
 	h := newHarness(t)
 	acct := h.register("Contoso")
@@ -59,12 +72,12 @@ func TestConsumer_puts_back_the_emails_behind_a_send_that_hangs(t *testing.T) {
 		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
 	}
 	// The window grows 1, 2, 4 …: a commit of four or more comes.
-	s := &hangInCommit{h: h, files: mailer.FileSender{Dir: h.dir}, least: 4, sending: make(chan struct{}), release: make(chan struct{})}
+	s := &hangInCommit{h: h, files: mailer.FileSender{Dir: h.dir}, least: 4, at: 2, sending: make(chan struct{}), release: make(chan struct{})}
 	h.sender = s
 	h.start() // the mailer finds the invitations in its first batches
 	sendBegun(t, s.sending)
 	s.mu.Lock()
-	before, behind := len(h.files()), s.claimed-1
+	before, behind := len(h.files()), s.claimed-2
 	s.mu.Unlock()
 	eventually(t, "the emails behind the hanging send put back", func() bool {
 		return h.outcomes("waiting for the relay") == behind && h.outcomes("pending") == 1
@@ -86,6 +99,91 @@ func TestConsumer_puts_back_the_emails_behind_a_send_that_hangs(t *testing.T) {
 	other.settle()
 	if got := len(h.files()) + len(other.files()); got != n {
 		t.Errorf("%d mail files, want %d", got, n)
+	}
+	if sent := h.outcomes("sent"); sent != n {
+		t.Errorf("%d emails recorded sent, want %d", sent, n)
+	}
+}
+
+// heldAfterSend is a relay that takes the first email, and then holds
+// that send until hold is closed: the email has gone out, and its outcome
+// is not recorded yet.
+type heldAfterSend struct {
+	files mailer.FileSender
+	once  sync.Once
+	sent  chan struct{}
+	hold  chan struct{}
+}
+
+func (s *heldAfterSend) Send(ctx context.Context, m mailer.Message) error {
+	err := s.files.Send(ctx, m)
+	first := false
+	s.once.Do(func() { first = true; close(s.sent) })
+	if first {
+		<-s.hold
+	}
+	return err
+}
+
+// The emails put back behind a slow send are no longer this instance's:
+// the instance that leads meanwhile claims them again. When the slow send
+// then ends with the relay away, its put-back is of its own email only.
+// It put back the emails behind again: one the other instance had claimed
+// and mailed, and not yet recorded, read "waiting for the relay", and the
+// next lead (the other instance killed, or stopped) mailed it again.
+func TestConsumer_does_not_put_back_again_the_emails_behind_a_slow_send_that_ends_away(t *testing.T) {
+	h := newHarness(t)
+	acct := h.register("Contoso")
+	const n = 3 * mailer.ClaimsPerCommit
+	for range n {
+		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	}
+	s := &hangInCommit{h: h, files: mailer.FileSender{Dir: h.dir}, least: 4, at: 1, sending: make(chan struct{}), release: make(chan struct{}), away: true}
+	h.sender = s
+	h.start()
+	sendBegun(t, s.sending)
+	s.mu.Lock()
+	behind := s.claimed - 1
+	s.mu.Unlock()
+	eventually(t, "the emails behind the hanging send put back", func() bool {
+		return h.outcomes("waiting for the relay") == behind && h.outcomes("pending") == 1
+	})
+
+	other := newHarnessOn(t, h.pool)
+	held := &heldAfterSend{files: mailer.FileSender{Dir: other.dir}, sent: make(chan struct{}), hold: make(chan struct{})}
+	other.sender = held
+	other.start()
+	stopped := make(chan struct{})
+	go func() { h.stopEngine(); close(stopped) }() // gives up the lead at once
+	sendBegun(t, held.sent)                        // the other instance mailed the first email put back
+	close(s.release)                               // the slow send ends: the relay is away
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the first instance did not stop")
+	}
+	if got := h.outcomes("pending"); got != 1 {
+		t.Errorf("%d emails pending once the slow send ended away, want 1: the other instance's, mailed and not yet recorded", got)
+	}
+
+	// The other instance loses its lead before it records its email (a
+	// stop; a kill -9 would leave it so for good); a third one leads.
+	third := newHarnessOn(t, h.pool)
+	third.start()
+	otherStopped := make(chan struct{})
+	go func() { other.stopEngine(); close(otherStopped) }()
+	total := func() int { return len(h.files()) + len(other.files()) + len(third.files()) }
+	eventually(t, "every invitation mailed", func() bool { return total() >= n })
+	time.Sleep(500 * time.Millisecond) // a mail more, if any, goes out
+	close(held.hold)
+	select {
+	case <-otherStopped:
+	case <-time.After(10 * time.Second):
+		t.Fatal("the other instance did not stop")
+	}
+	third.settle()
+	if got := total(); got != n {
+		t.Errorf("%d mail files, want %d: an email mailed twice", got, n)
 	}
 	if sent := h.outcomes("sent"); sent != n {
 		t.Errorf("%d emails recorded sent, want %d", sent, n)
