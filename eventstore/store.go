@@ -25,12 +25,14 @@ type Store interface {
 	// it remembers the ids (a cache of recent appends, emptied by a
 	// restart): such a retry may write the events again there. Commands
 	// append under exact and no-stream expectations, which it always
-	// recognises. See CheckAppend for what every store refuses. An event
+	// recognises. See CheckAppend for what every store refuses. Both
+	// stores refuse an id given twice in one append (EventStoreDB would
+	// write it and answer a wrong expected version). Otherwise an event
 	// id is not unique across the log everywhere: the PostgreSQL store
-	// refuses an id stored anywhere (in another stream, twice in one
-	// append, or sent again at a later revision), where EventStoreDB
-	// writes it. Callers make ids that never collide (random, or derived
-	// from an idempotency key, the stream and the place).
+	// refuses an id stored anywhere (in another stream, or sent again at
+	// a later revision), where EventStoreDB writes it. Callers make ids
+	// that never collide (random, or derived from an idempotency key, the
+	// stream and the place).
 	Append(ctx context.Context, stream string, expected ExpectedRevision, events []EventData) (AppendResult, error)
 
 	// ReadStream reads events of one stream. A stream with no events returns

@@ -144,6 +144,21 @@ func testAppend(t *testing.T, newStore Factory) {
 		}
 	})
 
+	// EventStoreDB writes a no-stream batch that repeats an id and then
+	// answers it as a conflict, so the caller must never send one.
+	t.Run("an append that repeats an id fails and writes nothing", func(t *testing.T) {
+		stream := f.stream("j")
+		batch := f.events(1, "x")
+		batch = append(batch, batch[0])
+		if _, err := s.Append(ctxFor(t, timeout), stream, eventstore.NoStream(), batch); err == nil {
+			t.Fatal("an append that repeats an id succeeded")
+		}
+		_, err := s.ReadStream(ctxFor(t, timeout), stream, eventstore.ReadStreamOptions{})
+		if !errors.Is(err, eventstore.ErrStreamNotFound) {
+			t.Fatalf("read the stream after the failed append: %v, want ErrStreamNotFound", err)
+		}
+	})
+
 	t.Run("a cancelled context stops the call", func(t *testing.T) {
 		ctx, cancel := contextCancelled()
 		defer cancel()

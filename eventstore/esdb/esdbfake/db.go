@@ -125,7 +125,25 @@ func (d *db) append(stream string, expected int64, batch []proposed) outcome {
 	close(d.changed)
 	d.changed = make(chan struct{})
 	last := d.records[len(d.records)-1]
+	if expected == expectNoStream && repeatsID(batch) {
+		// The server writes such a batch and then answers it as a wrong
+		// expected version at the revision it wrote (ESDB-PROTOCOL.md
+		// §12, KurrentDB-Client-Dotnet#159).
+		return outcome{current: int64(last.revision)}
+	}
 	return outcome{ok: true, revision: int64(last.revision), pos: last.pos}
+}
+
+// repeatsID tells a batch that carries one event id twice.
+func repeatsID(batch []proposed) bool {
+	seen := make(map[uuid.UUID]bool, len(batch))
+	for _, p := range batch {
+		if seen[p.id] {
+			return true
+		}
+		seen[p.id] = true
+	}
+	return false
 }
 
 // replayed answers a retry: the batch's ids must be those stored right

@@ -63,6 +63,17 @@ func TestAppend_follows_the_server_write_rules(t *testing.T) {
 	wantOK(t, d.append("s", 4, b), 6)
 }
 
+// ESDB-PROTOCOL.md §12: one id twice in a no-stream batch is written, and
+// answered as a wrong expected version at the revision written.
+func TestAppend_an_id_twice_in_a_no_stream_batch_is_written_and_refused(t *testing.T) {
+	d := newDB()
+	b := batch(1)
+	wantWrong(t, d.append("s", expectNoStream, append(b, b[0])), 1)
+	if n := len(d.stream("s")); n != 2 {
+		t.Fatalf("stream holds %d events, want the 2 written", n)
+	}
+}
+
 func TestReadAll_backwards_excludes_the_event_at_the_position(t *testing.T) {
 	d := newDB()
 	d.append("s", expectAny, batch(3))
