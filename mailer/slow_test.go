@@ -66,22 +66,9 @@ func (s *hangInCommit) Send(ctx context.Context, m mailer.Message) error {
 // they read 'pending' after such a kill, as if lost.
 func TestConsumer_puts_back_the_emails_behind_a_send_that_hangs(t *testing.T) {
 	h := newHarness(t)
-	acct := h.register("Contoso")
 	const n = 3 * mailer.ClaimsPerCommit
-	for range n {
-		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	}
-	// The window grows 1, 2, 4 …: a commit of four or more comes.
-	s := &hangInCommit{h: h, files: mailer.FileSender{Dir: h.dir}, least: 4, at: 2, sending: make(chan struct{}), release: make(chan struct{})}
-	h.sender = s
-	h.start() // the mailer finds the invitations in its first batches
-	sendBegun(t, s.sending)
-	s.mu.Lock()
-	before, behind := len(h.files()), s.claimed-2
-	s.mu.Unlock()
-	eventually(t, "the emails behind the hanging send put back", func() bool {
-		return h.outcomes("waiting for the relay") == behind && h.outcomes("pending") == 1
-	})
+	s := h.putBackBehindAHang(n, 2, false)
+	before := len(h.files())
 
 	other := newHarnessOn(t, h.pool) // its relay answers
 	other.start()
@@ -133,21 +120,8 @@ func (s *heldAfterSend) Send(ctx context.Context, m mailer.Message) error {
 // next lead (the other instance killed, or stopped) mailed it again.
 func TestConsumer_does_not_put_back_again_the_emails_behind_a_slow_send_that_ends_away(t *testing.T) {
 	h := newHarness(t)
-	acct := h.register("Contoso")
 	const n = 3 * mailer.ClaimsPerCommit
-	for range n {
-		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
-	}
-	s := &hangInCommit{h: h, files: mailer.FileSender{Dir: h.dir}, least: 4, at: 1, sending: make(chan struct{}), release: make(chan struct{}), away: true}
-	h.sender = s
-	h.start()
-	sendBegun(t, s.sending)
-	s.mu.Lock()
-	behind := s.claimed - 1
-	s.mu.Unlock()
-	eventually(t, "the emails behind the hanging send put back", func() bool {
-		return h.outcomes("waiting for the relay") == behind && h.outcomes("pending") == 1
-	})
+	s := h.putBackBehindAHang(n, 1, true)
 
 	other := newHarnessOn(t, h.pool)
 	held := &heldAfterSend{files: mailer.FileSender{Dir: other.dir}, sent: make(chan struct{}), hold: make(chan struct{})}
@@ -188,6 +162,31 @@ func TestConsumer_does_not_put_back_again_the_emails_behind_a_slow_send_that_end
 	if sent := h.outcomes("sent"); sent != n {
 		t.Errorf("%d emails recorded sent, want %d", sent, n)
 	}
+}
+
+// putBackBehindAHang invites n people, starts the mailer with a relay
+// that hangs on send at (from 1) of its first commit of four or more
+// emails (the window grows 1, 2, 4 …), and waits until the emails behind
+// that send are put back and the ones before it recorded: one is left
+// 'pending', the one in hand. Released, the send goes out, or with away
+// finds the relay away.
+func (h *harness) putBackBehindAHang(n, at int, away bool) *hangInCommit {
+	h.t.Helper()
+	acct := h.register("Contoso")
+	for range n {
+		h.invite(acct, "en", epoch.Add(user.InvitationValidity))
+	}
+	s := &hangInCommit{h: h, files: mailer.FileSender{Dir: h.dir}, least: 4, at: at, away: away, sending: make(chan struct{}), release: make(chan struct{})}
+	h.sender = s
+	h.start() // the mailer finds the invitations in its first batches
+	sendBegun(h.t, s.sending)
+	s.mu.Lock()
+	behind := s.claimed - at
+	s.mu.Unlock()
+	eventually(h.t, "the emails behind the hanging send put back", func() bool {
+		return h.outcomes("waiting for the relay") == behind && h.outcomes("pending") == 1
+	})
+	return s
 }
 
 // outcomes counts the emails of mail_sent with the outcome.
