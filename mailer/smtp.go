@@ -61,9 +61,9 @@ type session struct {
 	idle time.Time // since when it waits for a message
 }
 
-// errNotStarted marks a failure before the relay accepted anything of a
-// message: on a kept connection (which the relay may have dropped), the
-// message can go again on a new one.
+// errNotStarted marks a failure before the relay could have taken a
+// message (beforeData): on a kept connection (which the relay may have
+// dropped), the message can go again on a new one.
 var errNotStarted = errors.New("no message started")
 
 // Send implements Sender. The whole conversation ends when ctx does. A
@@ -118,7 +118,7 @@ func (s *SMTPSender) send(ctx context.Context, m Message) error {
 	err = s.deliver(ctx, k, envFrom.Address, rcpt.Address, m)
 	if errors.Is(err, errNotStarted) {
 		// On a fresh session: the relay refused the sender, as it would
-		// every message's.
+		// every message's, or went before the data.
 		return fmt.Errorf("%w: %w", ErrRelayAway, err)
 	}
 	return err
@@ -253,15 +253,15 @@ func transfer(c *smtp.Client, from, to string, m Message) error {
 		return fmt.Errorf("%w: mail from: %w", errNotStarted, err)
 	}
 	if err := c.Rcpt(to); err != nil {
-		return fmt.Errorf("rcpt to: %w", err)
+		return beforeData("rcpt to", err)
 	}
 	w, err := c.Data()
 	if err != nil {
-		return fmt.Errorf("data: %w", err)
+		return beforeData("data", err)
 	}
 	if _, err := w.Write(raw); err != nil {
 		w.Close()
-		return fmt.Errorf("data: %w", err)
+		return beforeData("data", err)
 	}
 	if err := w.Close(); err != nil {
 		// The close ends the data and reads the relay's answer. An answer
@@ -275,6 +275,22 @@ func transfer(c *smtp.Client, from, to string, m Message) error {
 		return fmt.Errorf("data: %w", err)
 	}
 	return nil
+}
+
+// beforeData is a failure of a mail transaction before the end of its
+// data, at step. Without a reply (the connection lost, or cut short by
+// the context) the relay has taken nothing it could deliver, as before
+// it took the sender (errNotStarted): the message can go again, and a
+// relay that drops the connection there is away. Plain, a relay that
+// hung after the sender and then went had the email of an instance that
+// lost its lead meanwhile (one try) recorded failed, never sent. A reply
+// (a 4xx or 5xx to the recipient) is the message's own.
+func beforeData(step string, err error) error {
+	var reply *textproto.Error
+	if errors.As(err, &reply) {
+		return fmt.Errorf("%s: %w", step, err)
+	}
+	return fmt.Errorf("%w: %s: %w", errNotStarted, step, err)
 }
 
 // writeFor writes m as the relay of c takes it: 8-bit only when it

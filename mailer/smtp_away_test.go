@@ -21,6 +21,8 @@ func TestSMTPSender_tells_a_relay_away_from_a_refused_message(t *testing.T) {
 	ln.Close()
 	refusesSender := newRelay(t, nil, 0)
 	refusesSender.mailReply = "421 4.3.2 service shutting down"
+	goneBeforeData := newRelay(t, nil, 0)
+	goneBeforeData.hangUpOnRcpt = true
 	refusesRecipient := newRelay(t, nil, 0)
 	refusesRecipient.rcptReply = "550 5.1.1 no such user"
 	for _, c := range []struct {
@@ -29,6 +31,11 @@ func TestSMTPSender_tells_a_relay_away_from_a_refused_message(t *testing.T) {
 	}{
 		{"nothing listens", closed, true, false},
 		{"the sender refused", refusesSender.addr, true, false},
+		// Nothing of the message went (mail soak: a relay that hung after
+		// the sender, then dropped the connection, had the email of an
+		// instance that lost its lead meanwhile recorded failed, never
+		// sent, where it would have waited for the relay).
+		{"the connection lost before the data", goneBeforeData.addr, true, false},
 		{"the recipient refused", refusesRecipient.addr, false, true},
 	} {
 		s := &mailer.SMTPSender{Addr: c.addr, From: "bc@example.com"}

@@ -51,6 +51,9 @@ type fakeRelay struct {
 	// rcpts counts the RCPTs received.
 	rcptReply string
 	rcpts     atomic.Int32
+	// hangUpOnRcpt closes the connection at a RCPT, without a reply:
+	// a relay that goes away after it took the sender, before the data.
+	hangUpOnRcpt bool
 	// mailReply, when set, answers every MAIL with it.
 	mailReply string
 	// stallOnMail gives no answer to a MAIL, tells stalling (when set
@@ -132,6 +135,9 @@ func (f *fakeRelay) serve(conn net.Conn, cert *tls.Certificate, n int) {
 		case "RCPT":
 			r.to = arg
 			f.rcpts.Add(1)
+			if f.hangUpOnRcpt {
+				return
+			}
 			reply(cmp.Or(f.rcptReply, "250 ok"))
 		case "DATA":
 			reply("354 go on")
