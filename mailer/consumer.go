@@ -270,10 +270,14 @@ type pending struct {
 	decided time.Time
 }
 
-// skip records that an event's email is not sent, and why.
+// skip records that an event's email is not sent, and why. It says so
+// only when it decided so: an email decided before (by another instance
+// too, its claim in hand) is not skipped here.
 func (c *Consumer) skip(ctx context.Context, tx pgx.Tx, env event.Envelope, why string) error {
-	c.logger(env).Info("email not sent", "reason", why)
-	_, err := claim(ctx, tx, env.EventID, why)
+	claimed, err := claim(ctx, tx, env.EventID, why)
+	if claimed {
+		c.logger(env).Info("email not sent", "reason", why)
+	}
 	return err
 }
 

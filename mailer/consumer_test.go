@@ -317,6 +317,14 @@ func TestConsumer_sends_nothing_for_expired_unknown_or_mis_keyed_invitations(t *
 			t.Errorf("outcome %q, want %q", got, want)
 		}
 	}
+	// Decided before, they are not skipped again over a replay, nor said
+	// to be: the line read so for an email another instance had claimed
+	// and was sending (mail soak).
+	skips := strings.Count(h.log.String(), `msg="email not sent"`)
+	h.replay()
+	if again := strings.Count(h.log.String(), `msg="email not sent"`) - skips; again != 0 {
+		t.Errorf("%d emails decided before said again to be not sent", again)
+	}
 }
 
 func TestConsumer_mails_in_English_by_default(t *testing.T) {
