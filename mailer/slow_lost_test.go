@@ -54,23 +54,5 @@ func TestConsumer_a_put_back_made_with_its_answer_lost_leaves_the_emails_behind(
 	if !made {
 		t.Fatal("the put-back's COMMIT was not cut")
 	}
-
-	other := newHarnessOn(t, h.pool) // its relay answers
-	other.start()
-	stopped := make(chan struct{})
-	go func() { h.stopEngine(); close(stopped) }() // gives up the lead at once
-	before := len(h.files())
-	eventually(t, "the other instance to mail the emails put back and the rest", func() bool {
-		return len(other.files()) == n-before-1
-	})
-	close(s.release)
-	select {
-	case <-stopped:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the first instance did not stop")
-	}
-	other.settle()
-	if got := len(h.files()) + len(other.files()); got != n {
-		t.Errorf("%d mail files, want %d: emails behind the slow send mailed twice", got, n)
-	}
+	h.handOverDuringTheHang(s, n)
 }

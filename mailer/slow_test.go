@@ -68,25 +68,7 @@ func TestConsumer_puts_back_the_emails_behind_a_send_that_hangs(t *testing.T) {
 	h := newHarness(t)
 	const n = 3 * mailer.ClaimsPerCommit
 	s := h.putBackBehindAHang(n, 2, false)
-	before := len(h.files())
-
-	other := newHarnessOn(t, h.pool) // its relay answers
-	other.start()
-	stopped := make(chan struct{})
-	go func() { h.stopEngine(); close(stopped) }() // gives up the lead at once
-	eventually(t, "the other instance to mail those and the rest", func() bool {
-		return len(other.files()) == n-before-1
-	})
-	close(s.release)
-	select {
-	case <-stopped:
-	case <-time.After(10 * time.Second):
-		t.Fatal("the first instance did not stop")
-	}
-	other.settle()
-	if got := len(h.files()) + len(other.files()); got != n {
-		t.Errorf("%d mail files, want %d", got, n)
-	}
+	h.handOverDuringTheHang(s, n)
 	if sent := h.outcomes("sent"); sent != n {
 		t.Errorf("%d emails recorded sent, want %d", sent, n)
 	}
@@ -187,6 +169,32 @@ func (h *harness) putBackBehindAHang(n, at int, away bool) *hangInCommit {
 		return h.outcomes("waiting for the relay") == behind && h.outcomes("pending") == 1
 	})
 	return s
+}
+
+// handOverDuringTheHang stops h while its send hangs (its lead goes at
+// once) and has another instance, its relay answering, take the lead and
+// mail every email h neither sent nor holds; then the hang ends and h's
+// email in hand goes out. Each of the n emails is mailed once in all.
+func (h *harness) handOverDuringTheHang(s *hangInCommit, n int) {
+	h.t.Helper()
+	before := len(h.files())
+	other := newHarnessOn(h.t, h.pool)
+	other.start()
+	stopped := make(chan struct{})
+	go func() { h.stopEngine(); close(stopped) }()
+	eventually(h.t, "the other instance to mail the emails put back and the rest", func() bool {
+		return len(other.files()) == n-before-1
+	})
+	close(s.release)
+	select {
+	case <-stopped:
+	case <-time.After(10 * time.Second):
+		h.t.Fatal("the first instance did not stop")
+	}
+	other.settle()
+	if got := len(h.files()) + len(other.files()); got != n {
+		h.t.Errorf("%d mail files, want %d: some mailed twice, or not at all", got, n)
+	}
 }
 
 // outcomes counts the emails of mail_sent with the outcome.
