@@ -198,9 +198,11 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		return false, err
 	}
 	sent, slow := make([]sentMail, 0, len(outs)), false
+	var putBack error // the emails behind a slow send were put back (deliverWatched)
 	for i, out := range outs {
 		began := time.Now()
-		m, putBack := c.deliverWatched(ctx, st, rest, sent, out, outs[i+1:])
+		var m sentMail
+		m, putBack = c.deliverWatched(ctx, st, rest, sent, out, outs[i+1:])
 		if m.away != nil {
 			c.window.sent(time.Now(), limit, true)
 			c.record(ctx, sent)
@@ -216,15 +218,16 @@ func (c *Consumer) handleSome(ctx context.Context, b projections.Batch) (bool, e
 		}
 		slow = slow || time.Since(began) >= slowSend
 		if sent = append(sent, m); putBack != nil {
-			c.window.sent(time.Now(), limit, true)
-			c.record(ctx, sent)
-			return false, putBack
+			break
 		}
 	}
 	if len(outs) > 0 {
 		c.window.sent(time.Now(), limit, slow)
 	}
 	c.record(ctx, sent)
+	if putBack != nil {
+		return false, putBack
+	}
 	return done, nil
 }
 
