@@ -2,14 +2,12 @@ package mailer_test
 
 import (
 	"bufio"
-	"bytes"
 	"context"
 	"errors"
 	"log/slog"
 	"os"
 	"path/filepath"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -23,6 +21,7 @@ import (
 	"github.com/bizcenter/bizcenter/domain/user"
 	"github.com/bizcenter/bizcenter/eventstore"
 	"github.com/bizcenter/bizcenter/eventstore/postgres"
+	"github.com/bizcenter/bizcenter/internal/logbuf"
 	"github.com/bizcenter/bizcenter/internal/pgtest"
 	"github.com/bizcenter/bizcenter/mailer"
 	"github.com/bizcenter/bizcenter/projections"
@@ -42,7 +41,7 @@ type harness struct {
 	clock  *clock.Manual
 	dir    string
 	sender mailer.Sender
-	log    *syncBuffer
+	log    *logbuf.Buffer // shown when a test fails
 	stop   func()
 	// stopping is the consumer's Stopping (nil: none).
 	stopping chan struct{}
@@ -52,7 +51,7 @@ func newHarness(t *testing.T) *harness { return newHarnessOn(t, pgtest.Pool(t)) 
 
 // newHarnessOn is a harness over the database of pool.
 func newHarnessOn(t *testing.T, pool *pgxpool.Pool) *harness {
-	h := &harness{t: t, clock: clock.NewManual(epoch), dir: t.TempDir(), log: &syncBuffer{}, pool: pool}
+	h := &harness{t: t, clock: clock.NewManual(epoch), dir: t.TempDir(), log: &logbuf.Buffer{}, pool: pool}
 	h.store = postgres.New(h.pool, postgres.Config{PollInterval: 10 * time.Millisecond})
 	h.sender = mailer.FileSender{Dir: h.dir}
 	t.Cleanup(func() {
@@ -191,8 +190,7 @@ func (h *harness) settle() {
 		if err != nil || cp.Less(pos) {
 			return false
 		}
-		var sending int
-		err = h.pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_sent WHERE outcome = 'pending'`).Scan(&sending)
+		sending, err := h.count(context.Background(), "pending")
 		return err == nil && sending == 0
 	})
 }
@@ -213,6 +211,25 @@ func (h *harness) outcome(eventID uuid.UUID) string {
 	var o string
 	_ = h.pool.QueryRow(context.Background(), `SELECT outcome FROM mail_sent WHERE event_id = $1`, eventID).Scan(&o)
 	return o
+}
+
+// outcomes counts the emails of mail_sent with the outcome.
+func (h *harness) outcomes(outcome string) int {
+	h.t.Helper()
+	n, err := h.count(context.Background(), outcome)
+	if err != nil {
+		h.t.Fatal(err)
+	}
+	return n
+}
+
+// count counts the emails of mail_sent with the outcome, for a relay of
+// the tests that looks at what is claimed as it sends ('pending': claimed
+// and not yet recorded).
+func (h *harness) count(ctx context.Context, outcome string) (int, error) {
+	var n int
+	err := h.pool.QueryRow(ctx, `SELECT count(*) FROM mail_sent WHERE outcome = $1`, outcome).Scan(&n)
+	return n, err
 }
 
 func eventually(t *testing.T, what string, cond func() bool) {
@@ -354,24 +371,6 @@ func TestConsumer_retries_a_failing_send_then_moves_on(t *testing.T) {
 	if got := h.outcome(eventID); !strings.HasPrefix(got, "failed: ") || !strings.Contains(got, "relay down") {
 		t.Errorf("outcome %q", got)
 	}
-}
-
-// syncBuffer is a log sink shown when a test fails.
-type syncBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (s *syncBuffer) Write(p []byte) (int, error) {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.Write(p)
-}
-
-func (s *syncBuffer) String() string {
-	s.mu.Lock()
-	defer s.mu.Unlock()
-	return s.b.String()
 }
 
 // An event the mailer cannot record (here a NUL in a name, which

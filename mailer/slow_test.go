@@ -34,8 +34,8 @@ type hangInCommit struct {
 }
 
 func (s *hangInCommit) Send(ctx context.Context, m mailer.Message) error {
-	var n int
-	if err := s.h.pool.QueryRow(ctx, `SELECT count(*) FROM mail_sent WHERE outcome = 'pending'`).Scan(&n); err != nil {
+	n, err := s.h.count(ctx, "pending")
+	if err != nil {
 		return err
 	}
 	s.mu.Lock()
@@ -195,16 +195,6 @@ func (h *harness) handOverDuringTheHang(s *hangInCommit, n int) {
 	if got := len(h.files()) + len(other.files()); got != n {
 		h.t.Errorf("%d mail files, want %d: some mailed twice, or not at all", got, n)
 	}
-}
-
-// outcomes counts the emails of mail_sent with the outcome.
-func (h *harness) outcomes(outcome string) int {
-	h.t.Helper()
-	var n int
-	if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_sent WHERE outcome = $1`, outcome).Scan(&n); err != nil {
-		h.t.Fatal(err)
-	}
-	return n
 }
 
 // The emails of one event to several people are put back the same way

@@ -19,8 +19,8 @@ func claimsAtSends(h *harness, slow int) func() []int {
 	var mu sync.Mutex
 	var unsent []int
 	h.sender = mailer.SenderFunc(func(ctx context.Context, m mailer.Message) error {
-		var n int
-		if err := h.pool.QueryRow(ctx, `SELECT count(*) FROM mail_sent WHERE outcome = 'pending'`).Scan(&n); err != nil {
+		n, err := h.count(ctx, "pending")
+		if err != nil {
 			return err
 		}
 		mu.Lock()
@@ -56,11 +56,7 @@ func TestConsumer_claims_a_few_emails_a_commit_however_long_the_batch(t *testing
 	if got := slices.Max(unsent()); got != mailer.ClaimsPerCommit {
 		t.Errorf("up to %d emails were claimed and unsent at once, want %d", got, mailer.ClaimsPerCommit)
 	}
-	var sent int
-	if err := h.pool.QueryRow(context.Background(), `SELECT count(*) FROM mail_sent WHERE outcome = 'sent'`).Scan(&sent); err != nil {
-		t.Fatal(err)
-	}
-	if sent != n {
+	if sent := h.outcomes("sent"); sent != n {
 		t.Errorf("%d emails recorded sent, want %d", sent, n)
 	}
 }

@@ -1,10 +1,8 @@
 package projections
 
 import (
-	"bytes"
 	"fmt"
 	"strings"
-	"sync"
 	"sync/atomic"
 	"testing"
 	"time"
@@ -12,25 +10,8 @@ import (
 	"github.com/ThreeDotsLabs/watermill/message"
 
 	"github.com/bizcenter/bizcenter/eventstore"
+	"github.com/bizcenter/bizcenter/internal/logbuf"
 )
-
-// lockedBuffer is a log's output, written by the engine's goroutines.
-type lockedBuffer struct {
-	mu sync.Mutex
-	b  bytes.Buffer
-}
-
-func (l *lockedBuffer) Write(p []byte) (int, error) {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.Write(p)
-}
-
-func (l *lockedBuffer) String() string {
-	l.mu.Lock()
-	defer l.mu.Unlock()
-	return l.b.String()
-}
 
 // A consumer that finds its checkpoint moved back before its batch (a
 // put-back by another instance) fails the batch so that the feed follows
@@ -39,7 +20,7 @@ func (l *lockedBuffer) String() string {
 // once a failover in a soak of two instances.
 func TestEngine_does_not_log_a_checkpoint_moved_back_as_an_error(t *testing.T) {
 	ctx, pool, store := storeFixture(t)
-	out := &lockedBuffer{}
+	out := &logbuf.Buffer{}
 	engine := testEngineLogging(t, store, pool, 10*time.Millisecond, out)
 	var deliveries atomic.Int32
 	again := make(chan struct{})
