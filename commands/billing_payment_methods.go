@@ -150,7 +150,7 @@ func (d Deps) forgetUnsaved(ctx context.Context, provider payment.Provider, prof
 	if _, err := load(ctx, d, billing.Stream(profileID), &p); err != nil || p.HoldsToken(token) {
 		return
 	}
-	_ = provider.Forget(ctx, token)
+	forget(ctx, provider, token)
 }
 
 // forgetWithin bounds the look and the Forget after a failed save.

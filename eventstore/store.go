@@ -25,9 +25,8 @@ type Store interface {
 	// it remembers the ids (a cache of recent appends, emptied by a
 	// restart): such a retry may write the events again there. Commands
 	// append under exact and no-stream expectations, which it always
-	// recognises. See CheckAppend for what every store refuses. Both
-	// stores refuse an id given twice in one append (EventStoreDB would
-	// write it and answer a wrong expected version). Otherwise an event
+	// recognises. See CheckAppend for what every store refuses, an id
+	// given twice in one append among it. Otherwise an event
 	// id is not unique across the log everywhere: the PostgreSQL store
 	// refuses an id stored anywhere (in another stream, or sent again at
 	// a later revision), where EventStoreDB writes it. Callers make ids
@@ -88,8 +87,11 @@ type EventData struct {
 }
 
 // CheckAppend is what every store refuses before appending: no events,
-// a stream whose name starts with "$", and an event whose type is empty
-// or starts with "$". EventStoreDB keeps "$" types for its own events,
+// a stream whose name starts with "$", an event whose type is empty
+// or starts with "$", and one event id given twice (events without an id
+// get a fresh one each). EventStoreDB writes a no-stream batch that
+// repeats an id and then answers it as a wrong expected version
+// (ESDB-PROTOCOL.md §12), which reads as nothing written. EventStoreDB keeps "$" types for its own events,
 // which ReadAll and subscriptions leave out, and its subscriptions'
 // filter passes no empty type, so either would be appended and never
 // read back from the log. It keeps "$" streams for its own too (those of
@@ -102,10 +104,15 @@ func CheckAppend(stream string, events []EventData) error {
 	if IsSystemStream(stream) {
 		return fmt.Errorf("append to %s: $ streams are the store's own", stream)
 	}
+	seen := make(map[uuid.UUID]bool, len(events))
 	for i, e := range events {
 		if e.Type == "" || e.Type[0] == '$' {
 			return fmt.Errorf("append to %s: event %d has type %q: a type is needed, and $ types are the store's own", stream, i, e.Type)
 		}
+		if e.ID != uuid.Nil && seen[e.ID] {
+			return fmt.Errorf("append to %s: event id %s twice in one append", stream, e.ID)
+		}
+		seen[e.ID] = true
 	}
 	return nil
 }

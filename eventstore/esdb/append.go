@@ -9,7 +9,6 @@ import (
 	"strings"
 
 	"github.com/EventStore/EventStore-Client-Go/v4/esdb"
-	"github.com/google/uuid"
 
 	"github.com/bizcenter/bizcenter/eventstore"
 )
@@ -19,9 +18,6 @@ import (
 func (s *Store) Append(ctx context.Context, stream string, expected eventstore.ExpectedRevision, events []eventstore.EventData) (eventstore.AppendResult, error) {
 	if err := eventstore.CheckAppend(stream, events); err != nil {
 		return eventstore.AppendResult{}, err
-	}
-	if id, ok := repeatedID(events); ok {
-		return eventstore.AppendResult{}, fmt.Errorf("append to %s: event id %s twice in one append", stream, id)
 	}
 	data := make([]esdb.EventData, len(events))
 	size := 0
@@ -57,25 +53,6 @@ func (s *Store) Append(ctx context.Context, stream string, expected eventstore.E
 		NextRevision: res.NextExpectedVersion,
 		Position:     eventstore.Position{Commit: res.CommitPosition, Prepare: res.PreparePosition},
 	}, nil
-}
-
-// repeatedID finds an id given twice in one append. The server writes
-// such a batch under no stream and then answers it as a wrong expected
-// version (ESDB-PROTOCOL.md §12), which would tell the caller that nothing
-// was written: so it is refused here, as the embedded store refuses it.
-// The client gives each event without an id a fresh one.
-func repeatedID(events []eventstore.EventData) (uuid.UUID, bool) {
-	seen := make(map[uuid.UUID]bool, len(events))
-	for _, e := range events {
-		if e.ID == uuid.Nil {
-			continue
-		}
-		if seen[e.ID] {
-			return e.ID, true
-		}
-		seen[e.ID] = true
-	}
-	return uuid.Nil, false
 }
 
 // framing bounds what a proposed message adds to an event's data,
