@@ -82,7 +82,7 @@ func (c *Consumer) putBackClaims(ctx context.Context, st *projections.Step, rest
 			dropped = append(dropped, p.key)
 		}
 	}
-	wctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	wctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	err := pgx.BeginFunc(wctx, c.Pool, func(tx pgx.Tx) error {
 		if err := projections.MoveBack(wctx, tx, Name, back); err != nil {

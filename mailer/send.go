@@ -51,6 +51,15 @@ func (c *Consumer) deliver(ctx context.Context, p pending) sentMail {
 	return sentMail{key: p.key, outcome: outcome, at: time.Now()}
 }
 
+// bookkeeping is the context of what the mailer writes down about emails
+// it claimed (their outcomes, a put-back): it outlives the batch's, which
+// a shutdown or a lost lead ends, since a claim left unwritten is an
+// email lost or sent twice; bounded, so a database away does not hold the
+// mailer for good.
+func bookkeeping(ctx context.Context) (context.Context, context.CancelFunc) {
+	return context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+}
+
 // record writes the outcomes of a batch's emails in one statement: each
 // was a durable commit of its own, most of the mailer's work in the
 // database when invitations come one by one. A crash before it leaves
@@ -63,7 +72,7 @@ func (c *Consumer) record(ctx context.Context, sent []sentMail) {
 	for i, m := range sent {
 		keys[i], outcomes[i], at[i] = m.key, m.outcome, m.at
 	}
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	rctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	if _, err := c.Pool.Exec(rctx, `
 		UPDATE mail_sent m SET outcome = o.outcome, sent_at = o.at

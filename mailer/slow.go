@@ -55,7 +55,7 @@ func (c *Consumer) deliverWatched(ctx context.Context, st *projections.Step, res
 // connection cut), and the emails behind, sent on, were mailed twice when
 // the next leader took their claims over.
 func (c *Consumer) putBackMade(ctx context.Context, first pending) (bool, error) {
-	rctx, cancel := context.WithTimeout(context.WithoutCancel(ctx), 10*time.Second)
+	rctx, cancel := bookkeeping(ctx)
 	defer cancel()
 	var ours bool
 	err := c.Pool.QueryRow(rctx, `SELECT EXISTS (SELECT FROM mail_sent WHERE event_id = $1 AND outcome = 'pending')`, first.key).Scan(&ours)
